@@ -1,0 +1,243 @@
+// Byte reading and writing shared by every codec: little-endian by default (ZigBee, ZCL),
+// and every read past the end is a DecodeError that names the field and the offset.
+
+/** A decode failure: what was being read and at which byte offset of the frame. */
+export class DecodeError extends Error {
+  constructor(
+    readonly field: string,
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`${field} at offset ${offset}: ${reason}`);
+    this.name = 'DecodeError';
+  }
+}
+
+/** An encode failure: a value that the wire format cannot carry. */
+export class EncodeError extends Error {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+    this.name = 'EncodeError';
+  }
+}
+
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** Parses hex with optional spaces or colons; throws a plain Error naming the bad input. */
+export function fromHex(text: string): Uint8Array {
+  const clean = text.replace(/[\s:]/g, '');
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
+    throw new Error(`not hex bytes: "${text.length > 40 ? text.slice(0, 40) + '…' : text}"`);
+  }
+  return new Uint8Array(Buffer.from(clean, 'hex'));
+}
+
+/** 16-bit short address / PAN / cluster ids as the decoded shape writes them: `0x1234`. */
+export function hex16(n: number): string {
+  return '0x' + n.toString(16).padStart(4, '0');
+}
+
+/** Any small id with a chosen width in hex digits: `hexN(0x8f12, 4)` → `0x8f12`. */
+export function hexN(n: number, digits: number): string {
+  return '0x' + n.toString(16).padStart(digits, '0');
+}
+
+/** An EUI-64 as the decoded shape writes it: most significant byte first, colon separated. */
+export function eui64(le: Uint8Array): string {
+  const out: string[] = [];
+  for (let i = le.length - 1; i >= 0; i--) out.push(le[i].toString(16).padStart(2, '0'));
+  return out.join(':');
+}
+
+/** `00:11:…` (most significant first) or 16 hex digits → 8 bytes little-endian as on air. */
+export function eui64ToBytes(text: string): Uint8Array {
+  const be = fromHex(text);
+  if (be.length !== 8) throw new Error(`an IEEE address has 8 bytes, "${text}" has ${be.length}`);
+  return be.reverse();
+}
+
+export class Reader {
+  offset: number;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    offset = 0,
+    /** Where this reader's byte 0 sits in the whole frame, so errors name frame offsets. */
+    readonly base = 0,
+    readonly end = bytes.length,
+  ) {
+    this.offset = offset;
+  }
+
+  get remaining(): number {
+    return this.end - this.offset;
+  }
+
+  /** The frame offset of the next byte, for error messages. */
+  get position(): number {
+    return this.base + this.offset;
+  }
+
+  need(n: number, field: string): void {
+    if (this.offset + n > this.end) {
+      throw new DecodeError(field, this.position, `needs ${n} byte${n === 1 ? '' : 's'}, ${this.remaining} left`);
+    }
+  }
+
+  u8(field: string): number {
+    this.need(1, field);
+    return this.bytes[this.offset++];
+  }
+
+  i8(field: string): number {
+    const v = this.u8(field);
+    return v >= 0x80 ? v - 0x100 : v;
+  }
+
+  u16(field: string): number {
+    this.need(2, field);
+    const b = this.bytes, o = this.offset;
+    this.offset += 2;
+    return b[o] | (b[o + 1] << 8);
+  }
+
+  u16be(field: string): number {
+    this.need(2, field);
+    const b = this.bytes, o = this.offset;
+    this.offset += 2;
+    return (b[o] << 8) | b[o + 1];
+  }
+
+  u32(field: string): number {
+    this.need(4, field);
+    const b = this.bytes, o = this.offset;
+    this.offset += 4;
+    return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+  }
+
+  u32be(field: string): number {
+    this.need(4, field);
+    const b = this.bytes, o = this.offset;
+    this.offset += 4;
+    return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  }
+
+  /** Unsigned little-endian integer of `n` bytes (1–8), as a bigint when it may exceed 2^53. */
+  uintLE(n: number, field: string): bigint {
+    this.need(n, field);
+    let v = 0n;
+    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(this.bytes[this.offset + i]);
+    this.offset += n;
+    return v;
+  }
+
+  bytesN(n: number, field: string): Uint8Array {
+    this.need(n, field);
+    const out = this.bytes.subarray(this.offset, this.offset + n);
+    this.offset += n;
+    return out;
+  }
+
+  rest(): Uint8Array {
+    const out = this.bytes.subarray(this.offset, this.end);
+    this.offset = this.end;
+    return out;
+  }
+
+  eui64(field: string): string {
+    return eui64(this.bytesN(8, field));
+  }
+}
+
+export class Writer {
+  private buf: Uint8Array;
+  length = 0;
+
+  constructor(capacity = 128) {
+    this.buf = new Uint8Array(capacity);
+  }
+
+  private grow(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  private checkRange(v: number, max: number, field: string): void {
+    if (!Number.isInteger(v) || v < 0 || v > max) throw new EncodeError(field, `${v} is not an integer in 0..${max}`);
+  }
+
+  u8(v: number, field = 'u8'): this {
+    this.checkRange(v, 0xff, field);
+    this.grow(1);
+    this.buf[this.length++] = v;
+    return this;
+  }
+
+  i8(v: number, field = 'i8'): this {
+    if (!Number.isInteger(v) || v < -128 || v > 127) throw new EncodeError(field, `${v} is not an integer in -128..127`);
+    return this.u8(v & 0xff, field);
+  }
+
+  u16(v: number, field = 'u16'): this {
+    this.checkRange(v, 0xffff, field);
+    this.grow(2);
+    this.buf[this.length++] = v & 0xff;
+    this.buf[this.length++] = v >>> 8;
+    return this;
+  }
+
+  u16be(v: number, field = 'u16'): this {
+    this.checkRange(v, 0xffff, field);
+    this.grow(2);
+    this.buf[this.length++] = v >>> 8;
+    this.buf[this.length++] = v & 0xff;
+    return this;
+  }
+
+  u32(v: number, field = 'u32'): this {
+    this.checkRange(v, 0xffffffff, field);
+    this.grow(4);
+    for (let i = 0; i < 4; i++) this.buf[this.length++] = (v >>> (8 * i)) & 0xff;
+    return this;
+  }
+
+  u32be(v: number, field = 'u32'): this {
+    this.checkRange(v, 0xffffffff, field);
+    this.grow(4);
+    for (let i = 3; i >= 0; i--) this.buf[this.length++] = (v >>> (8 * i)) & 0xff;
+    return this;
+  }
+
+  uintLE(v: bigint, n: number, field = 'uint'): this {
+    if (v < 0n || v >= 1n << BigInt(8 * n)) throw new EncodeError(field, `${v} does not fit in ${n} bytes`);
+    this.grow(n);
+    for (let i = 0; i < n; i++) this.buf[this.length++] = Number((v >> BigInt(8 * i)) & 0xffn);
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.grow(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+    return this;
+  }
+
+  eui64(text: string, field = 'eui64'): this {
+    try {
+      return this.bytes(eui64ToBytes(text));
+    } catch (e) {
+      throw new EncodeError(field, (e as Error).message);
+    }
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}

@@ -1,0 +1,109 @@
+// The decoded frame: the one stable shape that the CLI prints, reports quote and the audit
+// trail titles from. Addresses are lowercase hex strings (`0x1234`, `00:11:…:77` most
+// significant byte first); ids and counters are numbers. Documented in the README.
+
+export interface DecodedMac {
+  type: 'beacon' | 'data' | 'ack' | 'command' | 'reserved';
+  seq: number;
+  security: boolean;
+  framePending: boolean;
+  ackRequest: boolean;
+  panIdCompression: boolean;
+  version: number;
+  dstPan?: string;
+  dst?: string;
+  srcPan?: string;
+  src?: string;
+  fcs?: string;
+  fcsOk?: boolean;
+  /** MAC command name, for command frames. */
+  command?: string;
+  /** Beacon fields, for beacon frames (ZigBee beacon payload included when present). */
+  beacon?: Record<string, unknown>;
+}
+
+export interface DecodedNwk {
+  type: 'data' | 'command' | 'inter-pan' | 'reserved';
+  version: number;
+  dst?: string;
+  src?: string;
+  radius?: number;
+  seq?: number;
+  dst64?: string;
+  src64?: string;
+  secured: boolean;
+  /** True when the payload was decrypted and its MIC verified; false when it stayed encrypted. */
+  decrypted?: boolean;
+  security?: DecodedSecurity;
+  command?: string;
+  commandId?: number;
+}
+
+export interface DecodedSecurity {
+  level: number;
+  keyId: 'link' | 'network' | 'key-transport' | 'key-load';
+  frameCounter: number;
+  source?: string;
+  keySeq?: number;
+}
+
+export interface DecodedAps {
+  type: 'data' | 'command' | 'ack' | 'inter-pan';
+  delivery: 'unicast' | 'indirect' | 'broadcast' | 'group';
+  cluster?: string;
+  profile?: string;
+  dstEp?: number;
+  srcEp?: number;
+  group?: string;
+  counter?: number;
+  secured: boolean;
+  decrypted?: boolean;
+  security?: DecodedSecurity;
+  /** APS command name (Transport Key, …), for command frames. */
+  command?: string;
+  commandId?: number;
+  /** ZDP service name when the profile is 0x0000. */
+  zdp?: string;
+  /** For a fragment that is not the first: the payload is not decoded further. */
+  fragment?: { block: number; first: boolean };
+}
+
+export interface DecodedZcl {
+  type: 'global' | 'cluster';
+  cmd: number;
+  dir: 'client-to-server' | 'server-to-client';
+  mfr?: number;
+  seq: number;
+  name: string;
+  /** The command's fields, decoded by the cluster table (absent when the command is unknown). */
+  fields?: Record<string, unknown>;
+}
+
+export interface DecodedGbcs {
+  envelope: 'general-ciphering' | 'general-signing';
+  cra: 'command' | 'response' | 'alert';
+  messageCode: number;
+  useCase: string;
+  title: string;
+  originator: string;
+  recipient: string;
+  originatorCounter: string;
+  alertCode?: number;
+  alert?: string;
+}
+
+export interface DecodedFrame {
+  /** 1-based frame number in its capture. */
+  n: number;
+  /** ISO 8601 UTC with microseconds. */
+  time: string;
+  mac: DecodedMac;
+  nwk?: DecodedNwk;
+  aps?: DecodedAps;
+  zcl?: DecodedZcl;
+  gbcs?: DecodedGbcs;
+  /** One human line, e.g. `ZCL 0x0708 Publish Change of Tenancy → 0x1234, implementation 2026-11-21T00:00:00Z`. */
+  summary: string;
+  /** The first thing that could not be decoded, with its byte offset in the MAC frame. */
+  error?: { offset: number; message: string };
+}
