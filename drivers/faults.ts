@@ -1,0 +1,28 @@
+// A rig fault: the bench could not establish the facts (a relay did not confirm, the broker
+// went away, a sniffer stopped). It ends a test INCONCLUSIVE, never FAIL: the device is not at fault.
+
+export type RigFaultKind =
+  | 'relay-unconfirmed'
+  | 'relay-offline'
+  | 'broker-unreachable'
+  | 'sniffer-stopped'
+  | 'sniffer-unavailable'
+  | 'radio-unavailable'
+  | 'radio-refused'
+  | 'serial-port-lost';
+
+export class RigFault extends Error {
+  override name = 'RigFault';
+
+  constructor(
+    readonly kind: RigFaultKind,
+    /** Which part of the bench: a relay topic and channel, a sniffer path, … */
+    readonly where: string,
+    message: string,
+    /** What a person at the bench should check or do. */
+    readonly fix: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${where}: ${message}`, options);
+  }
+}
