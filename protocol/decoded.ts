@@ -4,7 +4,8 @@
 
 export interface DecodedMac {
   type: 'beacon' | 'data' | 'ack' | 'command' | 'reserved';
-  seq: number;
+  /** Absent when the frame suppresses its sequence number. */
+  seq?: number;
   security: boolean;
   framePending: boolean;
   ackRequest: boolean;

@@ -1,0 +1,39 @@
+// Keys given on the command line or in a key file: 128-bit, 32 hex digits, never echoed back.
+import { readFileSync } from 'node:fs';
+import { KeyTable } from '../protocol/security.ts';
+import { UsageError } from './errors.ts';
+
+/** Parses one key; the error names where it came from but never prints the key itself. */
+export function parseKey(text: string, where: string): Uint8Array {
+  const clean = text.trim().replace(/[\s:]/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(clean)) {
+    throw new UsageError(`${where}: a key is 32 hex digits (128 bits), got ${clean.length} characters${/[^0-9a-fA-F]/.test(clean) ? ' with non-hex characters' : ''}`);
+  }
+  return new Uint8Array(Buffer.from(clean, 'hex'));
+}
+
+/**
+ * A key table from `--key HEX` values and key files (one key a line, `#` comments). Like
+ * Wireshark's key list, each key is tried as a network key and as a link key.
+ */
+export function keyTableFrom(keys: string[], keyFiles: string[]): KeyTable {
+  const table = new KeyTable();
+  const add = (k: Uint8Array) => {
+    table.addNetworkKey(k);
+    table.addLinkKey(k);
+  };
+  keys.forEach((k, i) => add(parseKey(k, `--key #${i + 1}`)));
+  for (const file of keyFiles) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--key-file ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    text.split('\n').forEach((line, i) => {
+      const content = line.replace(/#.*/, '').trim();
+      if (content) add(parseKey(content, `${file}:${i + 1}`));
+    });
+  }
+  return table;
+}

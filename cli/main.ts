@@ -1,0 +1,49 @@
+// The gbcs-rig command line: sub-commands, one-line errors, documented exit codes.
+import { DecodeError } from '../protocol/bytes.ts';
+import { CaptureError } from '../protocol/pcapng.ts';
+import { DECODE_USAGE, decodeCommand } from './decode.ts';
+import { conformanceCommand } from './conformance.ts';
+import { UsageError } from './errors.ts';
+
+/** Exit codes: 0 the command did its work; 1 it could not (bad input file, I/O); 2 usage error. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+const USAGE = `gbcs-rig — conformance test rig for GB smart metering HAN devices
+
+commands:
+  ${DECODE_USAGE.replace('usage: ', '')}
+  gbcs-rig conformance [--out DIR]   the conformance campaign on the virtual bench
+  gbcs-rig help`;
+
+type Command = (argv: string[], out: (line: string) => void) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  decode: decodeCommand,
+  conformance: conformanceCommand,
+};
+
+export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    out(USAGE);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`gbcs-rig: unknown command "${name}"\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await command(rest, out);
+  } catch (e) {
+    if (e instanceof UsageError || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      process.stderr.write(`gbcs-rig ${name}: ${(e as Error).message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof CaptureError || e instanceof DecodeError || (e as NodeJS.ErrnoException).code) {
+      process.stderr.write(`gbcs-rig ${name}: ${(e as Error).message}\n`);
+      return EXIT.failed;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,196 @@
+// The HAN decoder: one captured 802.15.4 frame → the DecodedFrame shape, layer by layer
+// (MAC → NWK → APS → ZDP / ZCL → GBCS), decrypting with the key table and learning network
+// keys from decrypted APS Transport Key commands.
+import { DecodeError, Reader, eui64, fromHex } from './bytes.ts';
+import type { DecodedFrame, DecodedSecurity } from './decoded.ts';
+import { decodeMac } from './mac.ts';
+import { decodeNwkCommand, decodeNwkHeader, decodeZigbeeBeacon, looksLikeNwk } from './nwk.ts';
+import { PROFILE_ZDP, decodeApsCommand, decodeApsHeader, zdpServiceName } from './aps.ts';
+import { KeyTable, decodeAuxHeader, unsecure, type AuxHeader } from './security.ts';
+import { decodeZcl } from './zcl/frame.ts';
+import { recogniseGbcs } from './gbcs.ts';
+import { summarise } from './summary.ts';
+import { isoMicros } from './pcapng.ts';
+
+/** One frame as a capture source hands it over. */
+export interface CapturedFrame {
+  n: number;
+  timestampUs: bigint;
+  frame: Uint8Array;
+  fcsIncluded: boolean;
+}
+
+const ZCL_TUNNELING = 0x0704;
+
+function securityOf(aux: AuxHeader): DecodedSecurity {
+  const s: DecodedSecurity = { level: aux.level, keyId: aux.keyId, frameCounter: aux.frameCounter };
+  if (aux.source) s.source = eui64(aux.source);
+  if (aux.keySeq !== undefined) s.keySeq = aux.keySeq;
+  return s;
+}
+
+/**
+ * GB-HGRP tunnel data (as Wireshark's gbcs_tunnel reads it): an optional header — 01 GET (no
+ * message), 02 n GET-RESPONSE, 03 PUT — then the GBCS message.
+ */
+function gbcsInTunnel(data: Uint8Array) {
+  const skip = data[0] === 0x02 ? 2 : data[0] === 0x03 ? 1 : data[0] === 0x01 ? -1 : 0;
+  return skip < 0 ? undefined : recogniseGbcs(data.subarray(skip));
+}
+
+export class HanDecoder {
+  /** NWK short address (with PAN) → IEEE address bytes LE, learned from headers, aux headers and Device_annce. */
+  private readonly ieeeByShort = new Map<number, Uint8Array>();
+  /** Set by decode(): the frame stayed encrypted because no known key opened it. */
+  lackedKey = false;
+  /** Set by decode(): the frame taught the key table a new network key. */
+  learnedKey = false;
+
+  constructor(readonly keys: KeyTable = new KeyTable()) {}
+
+  private remember(pan: string | undefined, short: number, ieeeLE: Uint8Array): void {
+    this.ieeeByShort.set(((pan ? parseInt(pan, 16) : 0) << 16) | short, ieeeLE);
+  }
+
+  private lookup(pan: string | undefined, short: number): Uint8Array | undefined {
+    return this.ieeeByShort.get(((pan ? parseInt(pan, 16) : 0) << 16) | short);
+  }
+
+  decode(p: CapturedFrame): DecodedFrame {
+    this.lackedKey = false;
+    this.learnedKey = false;
+    const out = { n: p.n, time: isoMicros(p.timestampUs) } as DecodedFrame;
+    try {
+      this.decodeLayers(p, out);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      out.error = { offset: e.offset, message: e.message };
+    }
+    out.summary = summarise(out);
+    return out;
+  }
+
+  private decodeLayers(p: CapturedFrame, out: DecodedFrame): void {
+    const m = decodeMac(p.frame, p.fcsIncluded, (mac) => (out.mac = mac));
+    // Like Wireshark: a frame whose FCS is wrong is not dissected beyond the MAC header.
+    if (m.mac.fcsOk === false || m.encrypted) return;
+    const frame = p.frame.subarray(0, m.payloadEnd);
+    const r = new Reader(frame, m.payloadStart);
+    if (m.mac.type === 'beacon') {
+      if (r.remaining > 0 && frame[r.offset] === 0 && m.mac.beacon) Object.assign(m.mac.beacon, decodeZigbeeBeacon(r));
+      return;
+    }
+    if (m.mac.type !== 'data' || !looksLikeNwk(frame, m.payloadStart, m.dstMode, m.srcMode)) return;
+
+    const n = decodeNwkHeader(r);
+    const nwk = n.nwk;
+    out.nwk = nwk;
+    const pan = m.mac.dstPan;
+    if (n.src64Bytes && nwk.src) this.remember(pan, parseInt(nwk.src, 16), n.src64Bytes);
+    let payload: Reader = r;
+    if (nwk.secured) {
+      const aux = decodeAuxHeader(r);
+      nwk.security = securityOf(aux);
+      // The NWK aux source is the hop that secured the frame: the MAC source.
+      if (aux.source && m.mac.src?.length === 6) this.remember(pan, parseInt(m.mac.src, 16), aux.source);
+      const opened = unsecure(frame, n.headerStart, aux, n.auxStart!, this.keys.candidates(aux, 'nwk'));
+      nwk.decrypted = opened !== null;
+      if (!opened) {
+        this.lackedKey = true;
+        return;
+      }
+      payload = new Reader(opened.plaintext, 0, r.offset);
+    }
+    if (nwk.type === 'command') {
+      decodeNwkCommand(nwk, payload);
+      return;
+    }
+    if (nwk.type !== 'data' && nwk.type !== 'inter-pan') return;
+    this.decodeAps(payload, out, pan, m.src64);
+  }
+
+  private decodeAps(r: Reader, out: DecodedFrame, pan: string | undefined, macSrc64?: Uint8Array): void {
+    const nwk = out.nwk!;
+    const a = decodeApsHeader(r);
+    const aps = a.aps;
+    out.aps = aps;
+    let payload = r;
+    if (aps.secured) {
+      const aux = decodeAuxHeader(r);
+      aps.security = securityOf(aux);
+      const nwkSrc = nwk.src ? parseInt(nwk.src, 16) : undefined;
+      const sender = aux.source ?? (nwkSrc !== undefined ? this.lookup(pan, nwkSrc) : macSrc64);
+      const sealed = r.bytes.subarray(0, r.end);
+      const opened = sender
+        ? unsecure(sealed, a.headerStart, aux, a.auxStart!, this.keys.candidates(aux, 'aps', sender), sender)
+        : null;
+      aps.decrypted = opened !== null;
+      if (!opened) {
+        this.lackedKey = true;
+        return;
+      }
+      payload = new Reader(opened.plaintext, 0, r.position);
+    }
+    if (aps.fragment) return; // A fragment's payload is only meaningful once reassembled.
+    if (aps.type === 'command') {
+      const learned = decodeApsCommand(aps, payload);
+      if (learned.networkKey && this.keys.learnNetworkKey(learned.networkKey, learned.keySeq)) this.learnedKey = true;
+      return;
+    }
+    if (aps.type === 'ack' || a.cluster === undefined || a.profile === undefined) return;
+    if (a.profile === PROFILE_ZDP && aps.type !== 'inter-pan') {
+      aps.zdp = zdpServiceName(a.cluster);
+      // Device_annce: sequence, NWK address, IEEE address — a short→long mapping for APS nonces.
+      if (a.cluster === 0x0013 && payload.remaining >= 11) {
+        const b = payload.bytes, o = payload.offset;
+        this.remember(pan, b[o + 1] | (b[o + 2] << 8), b.slice(o + 3, o + 11));
+      }
+      return;
+    }
+    const zcl = decodeZcl(payload.bytes.subarray(payload.offset, payload.end), a.cluster, payload.position);
+    if (zcl.error) {
+      out.error = zcl.error;
+      delete zcl.error;
+    }
+    out.zcl = zcl;
+    // GBCS messages ride in Tunneling Transfer Data, on the HAN and over inter-PAN (PROTOCOL.md §8).
+    const data = a.cluster === ZCL_TUNNELING ? zcl.fields?.data : undefined;
+    if (typeof data === 'string') {
+      const g = gbcsInTunnel(fromHex(data));
+      if (g) out.gbcs = g;
+    }
+  }
+}
+
+/**
+ * Decodes a stream of frames in order, with the second pass that key learning needs: once a
+ * frame stays encrypted for lack of a key, it and the frames after it are held back (up to
+ * `holdLimit`); when a later frame teaches a network key, the held encrypted frames are decoded
+ * again. Memory stays bounded by `holdLimit` frames.
+ */
+export async function* decodeFrames(
+  source: AsyncIterable<CapturedFrame> | Iterable<CapturedFrame>,
+  decoder: HanDecoder,
+  holdLimit = 50_000,
+): AsyncGenerator<DecodedFrame> {
+  const held: { p: CapturedFrame; d: DecodedFrame; lacked: boolean }[] = [];
+  for await (const p of source) {
+    const d = decoder.decode(p);
+    const lacked = decoder.lackedKey;
+    if (decoder.learnedKey) {
+      for (const h of held) {
+        if (!h.lacked) continue;
+        h.d = decoder.decode(h.p);
+        h.lacked = decoder.lackedKey;
+      }
+    }
+    if (held.length === 0 && !lacked) {
+      yield d;
+      continue;
+    }
+    held.push({ p, d, lacked });
+    // Release from the front everything that no longer waits for a key, or what exceeds the bound.
+    while (held.length > 0 && (!held[0].lacked || held.length > holdLimit)) yield held.shift()!.d;
+  }
+  for (const h of held) yield h.d;
+}
