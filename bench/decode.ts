@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fromHex } from '../protocol/bytes.ts';
-import { HanDecoder, decodeFrames } from '../protocol/decoder.ts';
-import { readCapture } from '../protocol/pcapng.ts';
+import { HanDecoder, decodeBatches } from '../protocol/decoder.ts';
+import { readCaptureBatches } from '../protocol/pcapng.ts';
 import { KeyTable } from '../protocol/security.ts';
 
 const REPEAT = 20;
@@ -28,11 +28,13 @@ async function ours(serialise: boolean): Promise<{ frames: number; seconds: numb
   const heapMB: number[] = [];
   let frames = 0, decrypted = 0, bytes = 0;
   const t0 = process.hrtime.bigint();
-  for await (const f of decodeFrames(readCapture(file), new HanDecoder(keys))) {
-    frames++;
-    if (f.nwk?.decrypted) decrypted++;
-    if (serialise) bytes += JSON.stringify(f).length;
-    if (frames % 50_000 === 0) heapMB.push(Math.round(process.memoryUsage().heapUsed / 1e5) / 10);
+  for await (const batch of decodeBatches(readCaptureBatches(file), new HanDecoder(keys))) {
+    for (const f of batch) {
+      frames++;
+      if (f.nwk?.decrypted) decrypted++;
+      if (serialise) bytes += JSON.stringify(f).length;
+      if (frames % 50_000 === 0) heapMB.push(Math.round(process.memoryUsage().heapUsed / 1e5) / 10);
+    }
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (bytes < 0) console.log(bytes);
@@ -46,7 +48,7 @@ function tshark(): { frames: number; seconds: number; decrypted: number } {
     '-o', `uat:zigbee_pc_keys:"${NETWORK_KEY}","Normal","nwk"`,
     '-o', `uat:zigbee_pc_keys:"${TC_LINK_KEY}","Normal","tclk"`,
     '-T', 'fields', '-e', 'frame.number', '-e', 'wpan.seq_no', '-e', 'wpan.src16', '-e', 'wpan.dst16',
-    '-e', 'zbee_nwk.src', '-e', 'zbee_nwk.dst', '-e', 'zbee.sec.decryption_key', '-e', 'zbee_aps.cluster', '-e', 'zbee_zcl.cmd.tsn',
+    '-e', 'zbee_nwk.src', '-e', 'zbee_nwk.dst', '-e', 'zbee.sec.key', '-e', 'zbee_aps.cluster', '-e', 'zbee_zcl.cmd.tsn',
   ], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const lines = text.split('\n').filter(Boolean);

@@ -163,34 +163,85 @@ export class HanDecoder {
 }
 
 /**
- * Decodes a stream of frames in order, with the second pass that key learning needs: once a
- * frame stays encrypted for lack of a key, it and the frames after it are held back (up to
- * `holdLimit`); when a later frame teaches a network key, the held encrypted frames are decoded
- * again. Memory stays bounded by `holdLimit` frames.
+ * Decodes frames in order, with the second pass that key learning needs: once a frame stays
+ * encrypted for lack of a key, it and the frames after it are held back (at most `holdLimit`);
+ * when a later frame teaches a network key, the held encrypted frames are decoded again. Frames
+ * pushed out of a full window stay as they were decoded. Memory stays bounded by the window.
  */
-export async function* decodeFrames(
-  source: AsyncIterable<CapturedFrame> | Iterable<CapturedFrame>,
-  decoder: HanDecoder,
-  holdLimit = 50_000,
-): AsyncGenerator<DecodedFrame> {
-  const held: { p: CapturedFrame; d: DecodedFrame; lacked: boolean }[] = [];
-  for await (const p of source) {
+export class KeyLearningWindow {
+  private held: { p: CapturedFrame; d: DecodedFrame; lacked: boolean }[] = [];
+  private head = 0;
+
+  constructor(
+    readonly decoder: HanDecoder,
+    readonly holdLimit = 10_000,
+  ) {}
+
+  /** Decodes one frame; returns the frames (in capture order) that are ready to go out. */
+  push(p: CapturedFrame, ready: DecodedFrame[] = []): DecodedFrame[] {
+    const decoder = this.decoder;
     const d = decoder.decode(p);
     const lacked = decoder.lackedKey;
     if (decoder.learnedKey) {
-      for (const h of held) {
+      for (let i = this.head; i < this.held.length; i++) {
+        const h = this.held[i];
         if (!h.lacked) continue;
         h.d = decoder.decode(h.p);
         h.lacked = decoder.lackedKey;
       }
     }
-    if (held.length === 0 && !lacked) {
-      yield d;
-      continue;
+    if (this.head === this.held.length && !lacked) {
+      ready.push(d);
+      return ready;
     }
-    held.push({ p, d, lacked });
-    // Release from the front everything that no longer waits for a key, or what exceeds the bound.
-    while (held.length > 0 && (!held[0].lacked || held.length > holdLimit)) yield held.shift()!.d;
+    this.held.push({ p, d, lacked });
+    const held = this.held;
+    while (this.head < held.length && (!held[this.head].lacked || held.length - this.head > this.holdLimit)) {
+      ready.push(held[this.head].d);
+      this.head++;
+    }
+    if (this.head === held.length) {
+      this.held = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > held.length) {
+      this.held = held.slice(this.head); // Drop the released front now and then, in O(1) amortised.
+      this.head = 0;
+    }
+    return ready;
   }
-  for (const h of held) yield h.d;
+
+  /** At the end of the capture: everything still held, as decoded. */
+  flush(): DecodedFrame[] {
+    const out = this.held.slice(this.head).map((h) => h.d);
+    this.held = [];
+    this.head = 0;
+    return out;
+  }
+}
+
+/** Batches of frames in, batches of decoded frames out (one await per batch, not per frame). */
+export async function* decodeBatches(
+  source: AsyncIterable<CapturedFrame[]> | Iterable<CapturedFrame[]>,
+  decoder: HanDecoder,
+  holdLimit?: number,
+): AsyncGenerator<DecodedFrame[]> {
+  const window = new KeyLearningWindow(decoder, holdLimit);
+  for await (const batch of source) {
+    const ready: DecodedFrame[] = [];
+    for (const p of batch) window.push(p, ready);
+    if (ready.length > 0) yield ready;
+  }
+  const rest = window.flush();
+  if (rest.length > 0) yield rest;
+}
+
+/** Frames in, decoded frames out, one at a time (see KeyLearningWindow). */
+export async function* decodeFrames(
+  source: AsyncIterable<CapturedFrame> | Iterable<CapturedFrame>,
+  decoder: HanDecoder,
+  holdLimit?: number,
+): AsyncGenerator<DecodedFrame> {
+  const window = new KeyLearningWindow(decoder, holdLimit);
+  for await (const p of source) yield* window.push(p);
+  yield* window.flush();
 }

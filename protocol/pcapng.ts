@@ -290,8 +290,26 @@ interface Interface {
 
 type Format = 'unknown' | 'pcapng' | 'pcap';
 
+let isoSecond = NaN;
+let isoPrefix = '';
+
 /** Formats µs since the epoch as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, beyond Date's range too. */
 export function isoMicros(us: bigint): string {
+  // Fast path for ordinary capture times: Number arithmetic and the last second's prefix reused.
+  if (us >= 0n && us < 253402300800000000n) {
+    const n = Number(us);
+    const secs = Math.floor(n / 1e6);
+    const frac = n - secs * 1e6;
+    if (secs !== isoSecond) {
+      isoSecond = secs;
+      isoPrefix = new Date(secs * 1000).toISOString().slice(0, 20);
+    }
+    return isoPrefix + String(frac).padStart(6, '0') + 'Z';
+  }
+  return isoMicrosAnyYear(us);
+}
+
+function isoMicrosAnyYear(us: bigint): string {
   let secs = us / 1_000_000n;
   let frac = us % 1_000_000n;
   if (frac < 0n) {
@@ -755,17 +773,26 @@ export function openPcapngFile(path: string, options: PcapngWriterOptions = {}):
   return PcapngFileWriter.open(path, options);
 }
 
-/** Streams the packets of a pcap/pcapng file; memory stays at one read chunk plus one block. */
-export async function* readCapture(path: string): AsyncGenerator<CapturedPacket> {
+/**
+ * Streams the packets of a pcap/pcapng file in batches (one batch per read chunk), so a consumer
+ * pays one await per chunk rather than per packet; memory stays at one chunk plus one block.
+ */
+export async function* readCaptureBatches(path: string, chunkBytes = 1 << 20): AsyncGenerator<CapturedPacket[]> {
   const parser = new CaptureParser(path);
-  const stream = createReadStream(path);
+  const stream = createReadStream(path, { highWaterMark: chunkBytes });
   try {
     for await (const chunk of stream) {
       const b = chunk as Buffer;
-      yield* parser.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+      const batch = parser.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+      if (batch.length > 0) yield batch;
     }
   } finally {
     stream.destroy();
   }
   parser.end();
+}
+
+/** Streams the packets of a pcap/pcapng file one by one. */
+export async function* readCapture(path: string): AsyncGenerator<CapturedPacket> {
+  for await (const batch of readCaptureBatches(path)) yield* batch;
 }
