@@ -1,0 +1,96 @@
+// A Shelly Gen2 (Plus/Pro) switch channel over MQTT JSON-RPC (PROTOCOL.md §9).
+// UNVERIFIED on a real device: topic defaults (`<prefix>/rpc`, `<src>/rpc`, `<prefix>/status/switch:<id>`,
+// `<prefix>/online`) are from Shelly's documentation; check them against a real unit before trusting a bench.
+import { randomBytes } from 'node:crypto';
+import type { IPublishPacket, MqttClient } from 'mqtt';
+import { MqttRelay, resolveStationClient, type RelayCommand, type StationClient } from './mqtt.ts';
+import type { PowerSwitchOptions } from './types.ts';
+
+export interface ShellyGen2SwitchOptions extends PowerSwitchOptions {
+  /** The device's MQTT topic prefix (MQTT.Config `topic_prefix`, by default its device id). */
+  readonly prefix: string;
+  /** Switch component id, `switch:<id>`. Default 0. */
+  readonly switchId?: number;
+  /** RPC `src`; replies come on `<src>/rpc`. Default: unique per driver instance. */
+  readonly replyTo?: string;
+}
+
+interface RpcReply {
+  id?: unknown;
+  result?: { output?: unknown };
+  error?: { code?: unknown; message?: unknown };
+}
+
+export class ShellyGen2Switch extends MqttRelay {
+  readonly where: string;
+  protected readonly unconfirmedFix: string;
+  private readonly prefix: string;
+  private readonly switchId: number;
+  private readonly replyTo: string;
+  private nextRpcId = 1;
+  /** The RPC call in flight and the state it sets (undefined: Switch.GetStatus). */
+  private awaiting: { id: number; on: boolean | undefined } | undefined;
+
+  static async attach(station: StationClient, options: ShellyGen2SwitchOptions): Promise<ShellyGen2Switch> {
+    const { client, owned } = await resolveStationClient(station);
+    const relay = new ShellyGen2Switch(client, owned, options);
+    await relay.start();
+    return relay;
+  }
+
+  private constructor(client: MqttClient, owned: boolean, options: ShellyGen2SwitchOptions) {
+    super(client, owned, options);
+    this.prefix = options.prefix;
+    this.switchId = options.switchId ?? 0;
+    this.replyTo = options.replyTo ?? `gbcs-rig-${randomBytes(4).toString('hex')}`;
+    this.where = `shelly-gen2 ${this.prefix} switch:${this.switchId}`;
+    this.unconfirmedFix =
+      `Check the Shelly '${this.prefix}' is powered and connected (${this.prefix}/online), that MQTT RPC is enabled ` +
+      `with topic prefix '${this.prefix}', and that it has switch:${this.switchId}.`;
+  }
+
+  protected topics(): readonly string[] {
+    return [`${this.replyTo}/rpc`, `${this.prefix}/status/switch:${this.switchId}`, `${this.prefix}/online`];
+  }
+
+  protected command(on: boolean | undefined): RelayCommand {
+    const id = this.nextRpcId++;
+    this.awaiting = { id, on };
+    const call =
+      on === undefined
+        ? { id, src: this.replyTo, method: 'Switch.GetStatus', params: { id: this.switchId } }
+        : { id, src: this.replyTo, method: 'Switch.Set', params: { id: this.switchId, on } };
+    return { topic: `${this.prefix}/rpc`, payload: JSON.stringify(call) };
+  }
+
+  protected onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const text = payload.toString('utf8').trim();
+    if (topic === `${this.prefix}/online`) {
+      if (text === 'true' || text === 'false') this.reportAvailability(text === 'true');
+      return;
+    }
+    const body = parseObject(text);
+    if (!body) return;
+    if (topic === `${this.replyTo}/rpc`) return this.onReply(body as RpcReply, topic, packet);
+    if (typeof body.output === 'boolean') this.reportState(body.output, topic, packet);
+  }
+
+  private onReply(reply: RpcReply, topic: string, packet: IPublishPacket): void {
+    const call = this.awaiting;
+    if (!call || reply.id !== call.id) return;
+    this.awaiting = undefined;
+    if (reply.error) return this.reportRefusal(`JSON-RPC error ${String(reply.error.code)}: ${String(reply.error.message)}`);
+    // Switch.Set answers `{was_on}`; a success reply means the output is now what was asked.
+    const on = call.on ?? reply.result?.output;
+    if (typeof on === 'boolean') this.reportState(on, topic, packet);
+  }
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
