@@ -134,12 +134,14 @@ export interface ApsHeaderSpec {
   profile?: number;
   srcEp?: number;
   counter?: number;
+  /** Fragmentation (extended header): the first fragment carries the number of blocks. */
+  fragment?: { first: boolean; block: number };
 }
 
 export function encodeApsHeader(spec: ApsHeaderSpec, w = new Writer(16)): Writer {
   const typeId = APS_FRAME_TYPES.indexOf(spec.type);
   const deliveryId = APS_DELIVERY.indexOf(spec.delivery ?? 'unicast');
-  w.u8(typeId | (deliveryId << 2) | (spec.security ? 0x20 : 0) | (spec.ackRequest ? 0x40 : 0), 'APS frame control');
+  w.u8(typeId | (deliveryId << 2) | (spec.security ? 0x20 : 0) | (spec.ackRequest ? 0x40 : 0) | (spec.fragment ? 0x80 : 0), 'APS frame control');
   const needClusterProfile = () => {
     if (spec.cluster === undefined || spec.profile === undefined) throw new EncodeError('APS header', 'cluster and profile are required');
     w.u16(spec.cluster, 'APS cluster').u16(spec.profile, 'APS profile');
@@ -156,6 +158,7 @@ export function encodeApsHeader(spec: ApsHeaderSpec, w = new Writer(16)): Writer
     w.u8(spec.srcEp ?? 0, 'APS source endpoint');
   }
   w.u8(spec.counter ?? 0, 'APS counter');
+  if (spec.fragment) w.u8(spec.fragment.first ? 1 : 2, 'APS extended frame control').u8(spec.fragment.block, 'APS block number');
   return w;
 }
 

@@ -65,8 +65,12 @@ export interface DecodedAps {
   commandId?: number;
   /** ZDP service name when the profile is 0x0000. */
   zdp?: string;
-  /** For a fragment that is not the first: the payload is not decoded further. */
-  fragment?: { block: number; first: boolean };
+  /**
+   * An APS fragment: `block` is the block number (on the first fragment, the number of blocks).
+   * The payload is decoded in the frame that completes the message (`reassembled`, with the
+   * frame numbers that carried it), as Wireshark does.
+   */
+  fragment?: { block: number; first: boolean; reassembled?: number[] };
 }
 
 export interface DecodedZcl {

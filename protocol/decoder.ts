@@ -2,7 +2,7 @@
 // (MAC → NWK → APS → ZDP / ZCL → GBCS), decrypting with the key table and learning network
 // keys from decrypted APS Transport Key commands.
 import { DecodeError, Reader, eui64, fromHex } from './bytes.ts';
-import type { DecodedFrame, DecodedSecurity } from './decoded.ts';
+import type { DecodedAps, DecodedFrame, DecodedNwk, DecodedSecurity } from './decoded.ts';
 import { decodeMac } from './mac.ts';
 import { decodeNwkCommand, decodeNwkHeader, decodeZigbeeBeacon, looksLikeNwk } from './nwk.ts';
 import { PROFILE_ZDP, decodeApsCommand, decodeApsHeader, zdpServiceName } from './aps.ts';
@@ -46,7 +46,37 @@ export class HanDecoder {
   /** Set by decode(): the frame taught the key table a new network key. */
   learnedKey = false;
 
+  /** Partial APS messages by sender and APS counter; bounded so a lost fragment cannot grow it. */
+  private readonly partial = new Map<string, { total: number; blocks: (Uint8Array | undefined)[]; frames: number[]; seen: number }>();
+
   constructor(readonly keys: KeyTable = new KeyTable()) {}
+
+  /** Adds a fragment; returns a reader over the whole payload when this fragment completes it. */
+  private reassemble(n: number, nwk: DecodedNwk, aps: DecodedAps, payload: Reader): Reader | undefined {
+    const fragment = aps.fragment!;
+    const key = `${nwk.src}/${nwk.dst}/${aps.counter}`;
+    let m = this.partial.get(key);
+    if (fragment.first) {
+      m = { total: fragment.block, blocks: new Array(fragment.block), frames: [], seen: 0 };
+      this.partial.set(key, m);
+      if (this.partial.size > 64) this.partial.delete(this.partial.keys().next().value!);
+    }
+    const index = fragment.first ? 0 : fragment.block;
+    if (!m || index >= m.total || m.blocks[index]) return undefined;
+    m.blocks[index] = payload.bytes.slice(payload.offset, payload.end);
+    m.frames.push(n);
+    if (++m.seen < m.total) return undefined;
+    this.partial.delete(key);
+    fragment.reassembled = m.frames;
+    const whole = new Uint8Array(m.blocks.reduce((sum, b) => sum + b!.length, 0));
+    let o = 0;
+    for (const b of m.blocks) {
+      whole.set(b!, o);
+      o += b!.length;
+    }
+    // Offsets in a reassembled payload are offsets in that payload: there is no one frame to point into.
+    return new Reader(whole, 0, 0);
+  }
 
   private remember(pan: string | undefined, short: number, ieeeLE: Uint8Array): void {
     this.ieeeByShort.set(((pan ? parseInt(pan, 16) : 0) << 16) | short, ieeeLE);
@@ -131,7 +161,11 @@ export class HanDecoder {
       }
       payload = new Reader(opened.plaintext, 0, r.position);
     }
-    if (aps.fragment) return; // A fragment's payload is only meaningful once reassembled.
+    if (aps.fragment) {
+      const whole = this.reassemble(out.n, nwk, aps, payload);
+      if (!whole) return; // A fragment's payload is only meaningful once reassembled.
+      payload = whole;
+    }
     if (aps.type === 'command') {
       const learned = decodeApsCommand(aps, payload);
       if (learned.networkKey && this.keys.learnNetworkKey(learned.networkKey, learned.keySeq)) this.learnedKey = true;

@@ -57,3 +57,22 @@ export function encodeFrame(spec: FrameSpec, fcs = true): Uint8Array {
   }
   return encodeMac({ ...spec.mac, payload: inner }, fcs);
 }
+
+/**
+ * A payload too long for one frame, as APS fragments (ZigBee 3.0 §2.2.8.4.5): the first carries
+ * the number of blocks, the others their block number; every fragment asks for an APS ack.
+ * `maxBlock` is the APS payload bytes per fragment (some CH implementations use 61 or less).
+ */
+export function encodeFragmentedFrames(spec: FrameSpec, maxBlock: number, nextMacSeq: (i: number) => number = (i) => (spec.mac.seq + i) & 0xff): Uint8Array[] {
+  if (!spec.aps) return [encodeFrame(spec)];
+  const blocks: Uint8Array[] = [];
+  for (let o = 0; o < spec.payload.length; o += maxBlock) blocks.push(spec.payload.subarray(o, o + maxBlock));
+  if (blocks.length <= 1) return [encodeFrame(spec)];
+  return blocks.map((payload, i) => encodeFrame({
+    ...spec,
+    mac: { ...spec.mac, seq: nextMacSeq(i) },
+    nwk: spec.nwk && { ...spec.nwk, seq: ((spec.nwk.seq ?? 0) + i) & 0xff },
+    aps: { ...spec.aps!, ackRequest: true, fragment: { first: i === 0, block: i === 0 ? blocks.length : i } },
+    payload,
+  }));
+}
