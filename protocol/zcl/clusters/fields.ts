@@ -1,0 +1,26 @@
+// Shorthands for cluster tables, so a command row reads like the spec's payload figure.
+
+import type { AttributeDef, FieldDef, ScalarField } from '../schema.ts';
+import type { ZclTypeName } from '../types.ts';
+import { utcToIso } from '../types.ts';
+
+/** A typed field: `f('providerId', 'uint32')`. */
+export function f(name: string, type: ZclTypeName, more: Omit<Partial<ScalarField>, 'name' | 'type'> = {}): ScalarField {
+  return { name, type, ...more };
+}
+
+/** The rest of the payload as hex: for commands known by name whose layout is not tabled yet. */
+export const OPAQUE: readonly FieldDef[] = [{ name: 'payload', type: 'bytes' }];
+
+/** Common to all SE clusters (SE 1.4 §D.1.3). */
+export const ATTRIBUTE_REPORTING_STATUS: AttributeDef = { id: 0xfffe, name: 'Attribute Reporting Status', type: 'enum8' };
+
+/** Attribute rows from `[id, name, type]` triples. */
+export function attrs(rows: readonly (readonly [number, string, ZclTypeName])[]): AttributeDef[] {
+  return rows.map(([id, name, type]) => ({ id, name, type }));
+}
+
+/** UTC seconds for a summary line. */
+export function iso(v: unknown): string {
+  return typeof v === 'number' ? utcToIso(v) : String(v);
+}

@@ -1,0 +1,11 @@
+// ZCL and the Smart Energy cluster tables: the public surface of protocol/zcl.
+
+export { decodeZcl, decodeZclHeader, encodeZcl, encodeZclHeader, findCommand, findCommandByName, summariseZcl, zclCommandName } from './frame.ts';
+export type { ZclDecoded, ZclFrameSpec, ZclFrameType, ZclHeader } from './frame.ts';
+export { isOpaque, sampleFields, sampleValue, tableCommands } from './samples.ts';
+export type { TableCommand } from './samples.ts';
+export { GLOBAL_COMMANDS, ZCL_STATUS, zclStatusName } from './global.ts';
+export { CLUSTERS, getCluster } from './clusters/index.ts';
+export { ZCL_TYPES, decodeValue, encodeValue, isoToUtc, utcToIso, zclType, zclTypeById, zclTypeName } from './types.ts';
+export type { ZclTypeDef, ZclTypeName, ZclValue } from './types.ts';
+export type { AttributeDef, ClusterDef, CommandDef, Direction, FieldDef, Fields, FlagDef } from './schema.ts';
