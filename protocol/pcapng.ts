@@ -2,7 +2,8 @@
 // reader of pcapng and classic pcap carrying 802.15.4 (link types 195, 230, 283).
 // The codec is pure (functions over Uint8Array chunks); the Node file adapters sit at the end.
 
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { EncodeError, Writer } from './bytes.ts';
 
 // ───────────────────────────── shared definitions ─────────────────────────────
@@ -282,29 +283,70 @@ export interface CapturedPacket {
 
 interface Interface {
   linkType: Ieee802154LinkType;
-  name?: string;
+  name: string | undefined;
   /** Ticks → µs: either multiply/divide by a power of ten or shift for power-of-2 resolutions. */
   resol: { pow10: number } | { pow2: number };
   offsetUs: bigint;
+  /**
+   * The same conversion in Number arithmetic, exact while every value stays a safe integer:
+   * µs = floor(ticks × mul / div) + offsetNum. `fast` is false when it cannot be (huge
+   * resolutions or offsets); then the bigint path runs.
+   */
+  fast: boolean;
+  mul: number;
+  div: number;
+  offsetNum: number;
+}
+
+function makeInterface(linkType: Ieee802154LinkType, name: string | undefined, resol: Interface['resol'], offsetUs: bigint): Interface {
+  let mul = 1;
+  let div = 1;
+  let fast = true;
+  if ('pow2' in resol) {
+    mul = 1e6;
+    div = 2 ** resol.pow2; // exact for every 7-bit exponent
+  } else if (resol.pow10 >= 6) {
+    if (resol.pow10 - 6 > 15) fast = false;
+    else div = 10 ** (resol.pow10 - 6);
+  } else {
+    mul = 10 ** (6 - resol.pow10);
+  }
+  const offsetNum = Number(offsetUs);
+  if (!Number.isSafeInteger(offsetNum)) fast = false;
+  return { linkType, name, resol, offsetUs, fast, mul, div, offsetNum };
 }
 
 type Format = 'unknown' | 'pcapng' | 'pcap';
 
+/** Years 0000–9999 only, where the string is the plain ISO form. */
+const ISO_FAST_LIMIT = 253402300800000000n;
+
 let isoSecond = NaN;
 let isoPrefix = '';
 
+/** isoMicros for a safe, non-negative integer µs count: the last second's prefix is reused. */
+function isoMicrosNumber(n: number): string {
+  const frac = n % 1e6;
+  const secs = (n - frac) / 1e6;
+  if (secs !== isoSecond) {
+    isoSecond = secs;
+    isoPrefix = new Date(secs * 1000).toISOString().slice(0, 20);
+  }
+  const ms = (frac / 1000) | 0;
+  return isoPrefix + DIGITS3[ms] + DIGITS3[frac - ms * 1000] + 'Z';
+}
+
+/** '000' … '999', for the fraction without number formatting per packet. */
+const DIGITS3: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
 /** Formats µs since the epoch as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, beyond Date's range too. */
 export function isoMicros(us: bigint): string {
-  // Fast path for ordinary capture times: Number arithmetic and the last second's prefix reused.
-  if (us >= 0n && us < 253402300800000000n) {
-    const n = Number(us);
-    const secs = Math.floor(n / 1e6);
-    const frac = n - secs * 1e6;
-    if (secs !== isoSecond) {
-      isoSecond = secs;
-      isoPrefix = new Date(secs * 1000).toISOString().slice(0, 20);
-    }
-    return isoPrefix + String(frac).padStart(6, '0') + 'Z';
+  // Number arithmetic only where it is exact (below 2^53 µs, about the year 2255).
+  if (us >= 0n && us <= 9007199254740991n) return isoMicrosNumber(Number(us));
+  if (us >= 0n && us < ISO_FAST_LIMIT) {
+    const secs = us / 1_000_000n;
+    const frac = Number(us - secs * 1_000_000n);
+    return new Date(Number(secs) * 1000).toISOString().slice(0, 20) + String(frac).padStart(6, '0') + 'Z';
   }
   return isoMicrosAnyYear(us);
 }
@@ -338,15 +380,47 @@ function isoMicrosAnyYear(us: bigint): string {
   return `${year}-${p2(m)}-${p2(d)}T${p2(Math.floor(s / 3600))}:${p2(Math.floor(s / 60) % 60)}:${p2(s % 60)}.${String(frac).padStart(6, '0')}Z`;
 }
 
+// Integer reads straight from the bytes: no DataView per field.
+function u16le(b: Uint8Array, o: number): number {
+  return b[o] | (b[o + 1] << 8);
+}
+function u16(b: Uint8Array, o: number, little: boolean): number {
+  return little ? b[o] | (b[o + 1] << 8) : (b[o] << 8) | b[o + 1];
+}
+function u32le(b: Uint8Array, o: number): number {
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+}
+function u32(b: Uint8Array, o: number, little: boolean): number {
+  return little
+    ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
+    : ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+/** One scratch view for the rare float and 64-bit reads. */
+const scratch = new DataView(new ArrayBuffer(8));
+function f32le(b: Uint8Array, o: number): number {
+  scratch.setUint32(0, u32le(b, o), true);
+  return scratch.getFloat32(0, true);
+}
+
+export interface CaptureParserOptions {
+  /**
+   * The caller hands its chunks over and never writes to them again (fresh buffers from a file
+   * stream, say): packets may then keep views into them instead of the parser taking a copy of
+   * each chunk. Off by default, so a caller may reuse its chunk buffer after push().
+   */
+  adoptChunks?: boolean;
+}
+
 /**
  * Incremental capture parser: push chunks of any size (blocks may straddle them), get back
  * the packets completed so far. On a bad block, push returns the packets before it and the
  * error is thrown by the next push() or end(); end() also reports a truncated last block.
+ *
+ * Packet frames are views into the parser's copy of the input (or into the adopted chunks),
+ * so a packet kept alive keeps its chunk alive: read in modest chunks.
  */
 export class CaptureParser {
   private buf: Uint8Array = new Uint8Array(0);
-  /** False while `buf` is the caller's chunk, which we must not keep past push(). */
-  private owned = true;
   /** Read position in `buf`, and the file offset of buf[0]. */
   private pos = 0;
   private base = 0;
@@ -359,8 +433,14 @@ export class CaptureParser {
   private count = 0;
   private failure?: CaptureError;
   private ended = false;
+  private readonly adopt: boolean;
 
-  constructor(readonly source = 'capture') {}
+  constructor(
+    readonly source = 'capture',
+    options: CaptureParserOptions = {},
+  ) {
+    this.adopt = options.adoptChunks === true;
+  }
 
   push(chunk: Uint8Array): CapturedPacket[] {
     if (this.failure) throw this.failure;
@@ -369,6 +449,7 @@ export class CaptureParser {
     const out: CapturedPacket[] = [];
     try {
       for (;;) {
+        if (this.format === 'pcapng') this.pcapngBlocks(out);
         const p = this.next();
         if (p === null) break;
         if (p !== undefined) out.push(p);
@@ -402,12 +483,13 @@ export class CaptureParser {
     return this.failure;
   }
 
+  /** Makes `buf` hold the unread bytes then `chunk`, in memory nobody else writes to. */
   private append(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     if (this.pos === this.buf.length) {
       this.base += this.buf.length;
-      this.buf = chunk;
-      this.owned = false;
+      // One copy of the whole chunk (not one per packet) unless the caller handed it over.
+      this.buf = this.adopt ? chunk : chunk.slice();
       this.pos = 0;
       return;
     }
@@ -417,25 +499,19 @@ export class CaptureParser {
     next.set(chunk, left.length);
     this.base += this.pos;
     this.buf = next;
-    this.owned = true;
     this.pos = 0;
   }
 
-  /** Keeps only the partial block left over, in our own copy (the caller may reuse its chunk). */
+  /** Keeps only the partial block left over, in a buffer of its own so the spent part can go. */
   private compact(): void {
-    if (this.pos === 0 && this.owned) return;
+    if (this.pos === 0) return;
     this.base += this.pos;
-    this.buf = this.buf.slice(this.pos);
-    this.owned = true;
+    this.buf = this.pos === this.buf.length ? new Uint8Array(0) : this.buf.slice(this.pos);
     this.pos = 0;
   }
 
   private avail(): number {
     return this.buf.length - this.pos;
-  }
-
-  private view(at: number, len: number): DataView {
-    return new DataView(this.buf.buffer, this.buf.byteOffset + at, len);
   }
 
   /** A packet, `undefined` for a block that carried none, or `null` when more input is needed. */
@@ -446,7 +522,7 @@ export class CaptureParser {
 
   private header(): undefined | null {
     if (this.avail() < 4) return null;
-    const magicLE = this.view(this.pos, 4).getUint32(0, true);
+    const magicLE = u32le(this.buf, this.pos);
     if (magicLE === BT_SHB) {
       this.format = 'pcapng';
       return undefined;
@@ -465,12 +541,13 @@ export class CaptureParser {
     }
     if (this.avail() < 24) return null;
     [this.little, this.pcapNanos] = kind;
-    const v = this.view(this.pos, 24);
-    const major = v.getUint16(4, this.little);
-    if (major !== 2) throw this.fail(0, `classic pcap version ${major}.${v.getUint16(6, this.little)} is not 2.x`);
+    const b = this.buf;
+    const o = this.pos;
+    const major = u16(b, o + 4, this.little);
+    if (major !== 2) throw this.fail(0, `classic pcap version ${major}.${u16(b, o + 6, this.little)} is not 2.x`);
     // The upper bits of the link-type word hold FCS-length flags; the type is the low 16 bits.
-    const linkType = this.acceptLinkType(v.getUint32(20, this.little) & 0xffff, undefined);
-    this.pcapIface = { linkType, resol: { pow10: this.pcapNanos ? 9 : 6 }, offsetUs: 0n };
+    const linkType = this.acceptLinkType(u32(b, o + 20, this.little) & 0xffff, undefined);
+    this.pcapIface = makeInterface(linkType, undefined, { pow10: this.pcapNanos ? 9 : 6 }, 0n);
     this.format = 'pcap';
     this.pos += 24;
     return undefined;
@@ -488,199 +565,268 @@ export class CaptureParser {
   private pcapRecord(): CapturedPacket | null {
     if (this.avail() < 16) return null;
     const at = this.base + this.pos;
-    const v = this.view(this.pos, 16);
-    const sec = v.getUint32(0, this.little);
-    const frac = v.getUint32(4, this.little);
-    const incl = v.getUint32(8, this.little);
-    const orig = v.getUint32(12, this.little);
+    const b = this.buf;
+    const o = this.pos;
+    const little = this.little;
+    const sec = u32(b, o, little);
+    const frac = u32(b, o + 4, little);
+    const incl = u32(b, o + 8, little);
+    const orig = u32(b, o + 12, little);
     if (incl > MAX_RECORD) throw this.fail(at, `packet record claims ${incl} captured bytes (corrupt record header)`);
     if (this.avail() < 16 + incl) return null;
-    const data = this.buf.subarray(this.pos + 16, this.pos + 16 + incl);
-    const ts = BigInt(sec) * 1_000_000n + BigInt(this.pcapNanos ? Math.floor(frac / 1000) : frac);
-    const p = this.packet(at, this.pcapIface!, ts, data, orig, undefined, undefined);
+    // sec < 2^32 and the fraction < 2^32 µs: the sum stays far below 2^53.
+    const us = sec * 1e6 + (this.pcapNanos ? Math.floor(frac / 1000) : frac);
+    const p = this.packet(at, this.pcapIface!, BigInt(us), isoMicrosNumber(us), o + 16, o + 16 + incl, orig, undefined, undefined);
     this.pos += 16 + incl;
     return p;
+  }
+
+  /**
+   * The hot loop: consecutive little- or big-endian EPBs of a known interface, read in place.
+   * Anything else (other blocks, faults, a block cut by the chunk end) is left to pcapngBlock().
+   */
+  private pcapngBlocks(out: CapturedPacket[]): void {
+    const b = this.buf;
+    const little = this.little;
+    const n = b.length;
+    let o = this.pos;
+    for (;;) {
+      if (n - o < 12) break;
+      const type = u32(b, o, little);
+      if (type !== BT_EPB) break;
+      const total = u32(b, o + 4, little);
+      if (total < 32 || (total & 3) !== 0 || total > MAX_BLOCK || n - o < total) break;
+      if (u32(b, o + total - 4, little) !== total) break;
+      this.pos = o;
+      const p = this.enhancedPacket(this.base + o, o + 8, o + total - 4, false);
+      out.push(p);
+      o += total;
+      this.pos = o;
+    }
   }
 
   private pcapngBlock(): CapturedPacket | undefined | null {
     if (this.avail() < 12) return null;
     const at = this.base + this.pos;
-    const typeLE = this.view(this.pos, 4).getUint32(0, true);
+    const b = this.buf;
+    const s = this.pos;
+    const typeLE = u32le(b, s);
     if (typeLE === BT_SHB) {
       // Each section states its own byte order in the magic after the length.
-      const bom = this.view(this.pos + 8, 4).getUint32(0, true);
+      const bom = u32le(b, s + 8);
       if (bom === BOM) this.little = true;
       else if (bom === 0x4d3c2b1a) this.little = false;
       else throw this.fail(at, `section header byte-order magic is 0x${bom.toString(16)}, not 0x1a2b3c4d (corrupt block)`);
     }
-    const type = this.view(this.pos, 4).getUint32(0, this.little);
-    const total = this.view(this.pos + 4, 4).getUint32(0, this.little);
+    const type = u32(b, s, this.little);
+    const total = u32(b, s + 4, this.little);
     if (total < 12 || total % 4 !== 0 || total > MAX_BLOCK) {
       throw this.fail(at, `block type 0x${type.toString(16)} has total length ${total} (corrupt block)`);
     }
     if (this.avail() < total) return null;
-    const trailer = this.view(this.pos + total - 4, 4).getUint32(0, this.little);
+    const trailer = u32(b, s + total - 4, this.little);
     if (trailer !== total) {
       throw this.fail(at, `block type 0x${type.toString(16)} length ${total} does not match its trailing length ${trailer} (corrupt block)`);
     }
-    const body = this.buf.subarray(this.pos + 8, this.pos + total - 4);
     let p: CapturedPacket | undefined;
     switch (type) {
       case BT_SHB:
-        this.sectionHeader(at, body);
+        this.sectionHeader(at, b.subarray(s + 8, s + total - 4));
         break;
       case BT_IDB:
-        this.interfaceDescription(at, body);
+        this.interfaceDescription(at, b.subarray(s + 8, s + total - 4));
         break;
       case BT_EPB:
       case BT_PB:
-        p = this.enhancedPacket(at, body, type === BT_PB);
+        p = this.enhancedPacket(at, s + 8, s + total - 4, type === BT_PB);
         break;
       case BT_SPB:
-        p = this.simplePacket(at, body);
+        p = this.simplePacket(at, s + 8, s + total - 4);
         break;
       default:
         // Name resolution, statistics, secrets, custom blocks: nothing for us.
         break;
     }
     this.pos += total;
+    // Back on the fast path for the EPBs that follow (usually the rest of the chunk).
     return p;
   }
 
   private sectionHeader(at: number, body: Uint8Array): void {
     if (body.length < 16) throw this.fail(at, `section header body of ${body.length} bytes is too short (corrupt block)`);
-    const major = new DataView(body.buffer, body.byteOffset, 16).getUint16(4, this.little);
+    const major = u16(body, 4, this.little);
     if (major !== 1) throw this.fail(at, `pcapng version ${major}.x is not 1.x`);
     this.interfaces = [];
   }
 
   private interfaceDescription(at: number, body: Uint8Array): void {
     if (body.length < 8) throw this.fail(at, `interface description body of ${body.length} bytes is too short (corrupt block)`);
-    const dv = new DataView(body.buffer, body.byteOffset, body.length);
-    const linkType = this.acceptLinkType(dv.getUint16(0, this.little), at);
-    const iface: Interface = { linkType, resol: { pow10: 6 }, offsetUs: 0n };
+    const linkType = this.acceptLinkType(u16(body, 0, this.little), at);
+    let name: string | undefined;
+    let resol: Interface['resol'] = { pow10: 6 };
     let tsoffset = 0n;
-    for (const [code, value] of this.options(at, body, 8)) {
-      if (code === IF_NAME) iface.name = text(value);
+    for (const [code, value] of this.options(at, body, 8, body.length)) {
+      if (code === IF_NAME) name = text(value);
       else if (code === IF_TSRESOL && value.length >= 1) {
         const r = value[0];
-        iface.resol = r & 0x80 ? { pow2: r & 0x7f } : { pow10: r };
+        resol = r & 0x80 ? { pow2: r & 0x7f } : { pow10: r };
       } else if (code === IF_TSOFFSET && value.length >= 8) {
         tsoffset = new DataView(value.buffer, value.byteOffset, 8).getBigInt64(0, this.little);
       }
     }
-    iface.offsetUs = tsoffset * 1_000_000n;
-    this.interfaces.push(iface);
+    this.interfaces.push(makeInterface(linkType, name, resol, tsoffset * 1_000_000n));
   }
 
-  private enhancedPacket(at: number, body: Uint8Array, obsolete: boolean): CapturedPacket {
-    if (body.length < 20) throw this.fail(at, `packet block body of ${body.length} bytes is too short (corrupt block)`);
-    const dv = new DataView(body.buffer, body.byteOffset, body.length);
+  /** An EPB (or obsolete PB) whose body is buf[o, end). */
+  private enhancedPacket(at: number, o: number, end: number, obsolete: boolean): CapturedPacket {
+    const b = this.buf;
+    const little = this.little;
+    const bodyLength = end - o;
+    if (bodyLength < 20) throw this.fail(at, `packet block body of ${bodyLength} bytes is too short (corrupt block)`);
     // The obsolete Packet Block has a u16 interface id and a u16 drop count where the EPB has a u32 id.
-    const ifId = obsolete ? dv.getUint16(0, this.little) : dv.getUint32(0, this.little);
-    const ticks = (BigInt(dv.getUint32(4, this.little)) << 32n) | BigInt(dv.getUint32(8, this.little));
-    const caplen = dv.getUint32(12, this.little);
-    const orig = dv.getUint32(16, this.little);
-    if (20 + caplen > body.length) {
-      throw this.fail(at, `packet block claims ${caplen} captured bytes but holds ${body.length - 20} (corrupt block)`);
+    const ifId = obsolete ? u16(b, o, little) : u32(b, o, little);
+    const hi = u32(b, o + 4, little);
+    const lo = u32(b, o + 8, little);
+    const caplen = u32(b, o + 12, little);
+    const orig = u32(b, o + 16, little);
+    if (20 + caplen > bodyLength) {
+      throw this.fail(at, `packet block claims ${caplen} captured bytes but holds ${bodyLength - 20} (corrupt block)`);
     }
     const iface = this.interfaces[ifId];
     if (!iface) throw this.fail(at, `packet block refers to interface ${ifId}, but the section describes ${this.interfaces.length}`);
-    const comments: string[] = [];
-    for (const [code, value] of this.options(at, body, 20 + pad4(caplen))) {
-      if (code === OPT_COMMENT) comments.push(text(value));
+    // Options only when there is room for one after the padded data.
+    const optStart = o + 20 + ((caplen + 3) & ~3);
+    const comment = optStart + 4 <= end ? this.comments(at, optStart, end) : undefined;
+    let us = NaN;
+    if (iface.fast && hi < 0x200000) {
+      // ticks < 2^53: Number arithmetic is exact while the values stay safe integers.
+      const t = (hi * 4294967296 + lo) * iface.mul;
+      if (t <= Number.MAX_SAFE_INTEGER) {
+        const div = iface.div;
+        us = div === 1 ? t : (t - (t % div)) / div;
+        us += iface.offsetNum;
+        if (!Number.isSafeInteger(us)) us = NaN;
+      }
     }
-    const ts = ticksToMicros(ticks, iface);
-    const comment = comments.length > 0 ? comments.join('\n') : undefined;
-    return this.packet(at, iface, ts, body.subarray(20, 20 + caplen), orig, comment, ifId);
+    let ts: bigint;
+    let time: string;
+    if (us === us && us >= 0) {
+      ts = BigInt(us);
+      time = isoMicrosNumber(us);
+    } else {
+      ts = ticksToMicros((BigInt(hi) << 32n) | BigInt(lo), iface);
+      time = isoMicros(ts);
+    }
+    return this.packet(at, iface, ts, time, o + 20, o + 20 + caplen, orig, comment, ifId);
   }
 
-  private simplePacket(at: number, body: Uint8Array): CapturedPacket {
+  private simplePacket(at: number, o: number, end: number): CapturedPacket {
     const iface = this.interfaces[0];
     if (!iface) throw this.fail(at, 'simple packet block before any interface description');
-    if (body.length < 4) throw this.fail(at, 'simple packet block too short (corrupt block)');
-    const orig = new DataView(body.buffer, body.byteOffset, 4).getUint32(0, this.little);
+    if (end - o < 4) throw this.fail(at, 'simple packet block too short (corrupt block)');
+    const orig = u32(this.buf, o, this.little);
     // A simple packet block has no timestamp: the epoch is the honest answer.
-    return this.packet(at, iface, 0n, body.subarray(4, 4 + Math.min(orig, body.length - 4)), orig, undefined, 0);
+    return this.packet(at, iface, 0n, isoMicrosNumber(0), o + 4, o + 4 + Math.min(orig, end - o - 4), orig, undefined, 0);
   }
 
-  /** Option list from `start` of a block body to its end; tolerates a list without opt_endofopt. */
-  private options(at: number, body: Uint8Array, start: number): Array<[number, Uint8Array]> {
+  /** The EPB's opt_comment values, joined by newlines; undefined when there are none. */
+  private comments(at: number, start: number, end: number): string | undefined {
+    let comment: string | undefined;
+    for (const [code, value] of this.options(at, this.buf, start, end)) {
+      if (code === OPT_COMMENT) comment = comment === undefined ? text(value) : comment + '\n' + text(value);
+    }
+    return comment;
+  }
+
+  /** Option list of bytes[start, end); tolerates a list without opt_endofopt. */
+  private options(at: number, bytes: Uint8Array, start: number, end: number): Array<[number, Uint8Array]> {
     const out: Array<[number, Uint8Array]> = [];
     let o = start;
-    while (o + 4 <= body.length) {
-      const dv = new DataView(body.buffer, body.byteOffset + o, 4);
-      const code = dv.getUint16(0, this.little);
-      const len = dv.getUint16(2, this.little);
+    while (o + 4 <= end) {
+      const code = u16(bytes, o, this.little);
+      const len = u16(bytes, o + 2, this.little);
       if (code === OPT_ENDOFOPT) break;
-      if (o + 4 + len > body.length) {
+      if (o + 4 + len > end) {
         throw this.fail(at, `option ${code} of ${len} bytes runs past the end of its block (corrupt block)`);
       }
-      out.push([code, body.subarray(o + 4, o + 4 + len)]);
+      out.push([code, bytes.subarray(o + 4, o + 4 + len)]);
       o += 4 + pad4(len);
     }
     return out;
   }
 
+  /** One packet whose link-layer data is buf[start, end): every packet has the same shape. */
   private packet(
     at: number,
     iface: Interface,
     timestampUs: bigint,
-    data: Uint8Array,
+    time: string,
+    start: number,
+    end: number,
     orig: number,
     comment: string | undefined,
     interfaceId: number | undefined,
   ): CapturedPacket {
+    const linkType = iface.linkType;
     const p: CapturedPacket = {
       n: this.count + 1,
       timestampUs,
-      time: isoMicros(timestampUs),
-      linkType: iface.linkType,
-      frame: data,
-      fcsIncluded: iface.linkType === LINKTYPE_IEEE802_15_4_WITHFCS,
+      time,
+      linkType,
+      frame: EMPTY,
+      fcsIncluded: linkType === LINKTYPE_IEEE802_15_4_WITHFCS,
       originalLength: orig,
+      rssi: undefined,
+      lqi: undefined,
+      channel: undefined,
+      page: undefined,
+      comment,
+      interfaceId,
+      interfaceName: iface.name,
     };
-    if (iface.linkType === LINKTYPE_IEEE802_15_4_TAP) this.tap(at, data, orig, p);
-    // Copy out so a held packet does not pin the whole input chunk.
-    p.frame = p.frame.slice();
-    if (comment !== undefined) p.comment = comment;
-    if (interfaceId !== undefined) p.interfaceId = interfaceId;
-    if (iface.name !== undefined) p.interfaceName = iface.name;
+    if (linkType === LINKTYPE_IEEE802_15_4_TAP) this.tap(at, start, end, orig, p);
+    else p.frame = this.buf.subarray(start, end);
     this.count++;
     return p;
   }
 
-  /** Strips the TAP header into `p`, reading the TLVs we know (all little-endian). */
-  private tap(at: number, data: Uint8Array, orig: number, p: CapturedPacket): void {
-    const bad = (why: string) => this.fail(at, `packet ${this.count + 1}: 802.15.4 TAP header ${why} (corrupt packet)`);
-    if (data.length < 4) throw bad(`needs 4 bytes, packet has ${data.length}`);
-    const dv = new DataView(data.buffer, data.byteOffset, data.length);
-    if (data[0] !== 0) throw bad(`version ${data[0]}, only 0 is defined`);
-    const len = dv.getUint16(2, true);
-    if (len < 4 || len > data.length) throw bad(`length ${len} outside 4..${data.length}`);
+  private badTap(at: number, why: string): CaptureError {
+    return this.fail(at, `packet ${this.count + 1}: 802.15.4 TAP header ${why} (corrupt packet)`);
+  }
+
+  /** Strips the TAP header of buf[start, end) into `p`, reading the TLVs we know (all little-endian). */
+  private tap(at: number, start: number, end: number, orig: number, p: CapturedPacket): void {
+    const b = this.buf;
+    const size = end - start;
+    if (size < 4) throw this.badTap(at, `needs 4 bytes, packet has ${size}`);
+    if (b[start] !== 0) throw this.badTap(at, `version ${b[start]}, only 0 is defined`);
+    const len = u16le(b, start + 2);
+    if (len < 4 || len > size) throw this.badTap(at, `length ${len} outside 4..${size}`);
     // Without the FCS type TLV, Wireshark 4.0 dissects the frame as having no FCS; so do we.
     let fcsType = 0;
     let o = 4;
     while (o < len) {
-      if (o + 4 > len) throw bad(`TLV at ${o} runs past the header length ${len}`);
-      const type = dv.getUint16(o, true);
-      const tlen = dv.getUint16(o + 2, true);
+      if (o + 4 > len) throw this.badTap(at, `TLV at ${o} runs past the header length ${len}`);
+      const type = u16le(b, start + o);
+      const tlen = u16le(b, start + o + 2);
       const v = o + 4;
-      if (v + tlen > len) throw bad(`TLV ${type} of ${tlen} bytes runs past the header length ${len}`);
-      if (type === TAP_FCS_TYPE && tlen >= 1) fcsType = data[v];
-      else if (type === TAP_RSS && tlen >= 4) p.rssi = dv.getFloat32(v, true);
+      if (v + tlen > len) throw this.badTap(at, `TLV ${type} of ${tlen} bytes runs past the header length ${len}`);
+      if (type === TAP_FCS_TYPE && tlen >= 1) fcsType = b[start + v];
+      else if (type === TAP_RSS && tlen >= 4) p.rssi = f32le(b, start + v);
       else if (type === TAP_CHANNEL && tlen >= 3) {
-        p.channel = dv.getUint16(v, true);
-        p.page = data[v + 2];
-      } else if (type === TAP_LQI && tlen >= 1) p.lqi = data[v];
+        p.channel = u16le(b, start + v);
+        p.page = b[start + v + 2];
+      } else if (type === TAP_LQI && tlen >= 1) p.lqi = b[start + v];
       o = v + pad4(tlen);
     }
-    if (fcsType !== 0 && fcsType !== 1) throw bad(`FCS type ${fcsType}: only none (0) and 16-bit (1) are supported`);
+    if (fcsType !== 0 && fcsType !== 1) throw this.badTap(at, `FCS type ${fcsType}: only none (0) and 16-bit (1) are supported`);
     p.fcsIncluded = fcsType === 1;
-    p.frame = data.subarray(len);
+    p.frame = b.subarray(start + len, end);
     p.originalLength = orig - len;
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 function text(value: Uint8Array): string {
   // Options may carry a trailing NUL from C writers.
@@ -777,17 +923,35 @@ export function openPcapngFile(path: string, options: PcapngWriterOptions = {}):
  * Streams the packets of a pcap/pcapng file in batches (one batch per read chunk), so a consumer
  * pays one await per chunk rather than per packet; memory stays at one chunk plus one block.
  */
-export async function* readCaptureBatches(path: string, chunkBytes = 1 << 20): AsyncGenerator<CapturedPacket[]> {
-  const parser = new CaptureParser(path);
-  const stream = createReadStream(path, { highWaterMark: chunkBytes });
+export async function* readCaptureBatches(path: string, chunkBytes = 1 << 16): AsyncGenerator<CapturedPacket[]> {
+  // Each read gets a fresh buffer nobody writes to again, so packets can be views into it; and
+  // 64 KiB batches (about a thousand packets) let decoded frames die young, which the GC likes.
+  const parser = new CaptureParser(path, { adoptChunks: true });
+  const file = await open(path, 'r');
+  let position = 0;
+  const read = () => {
+    // Not zero-filled: the read overwrites it, and a short read's tail is cleared below.
+    const r = file.read(Buffer.allocUnsafeSlow(chunkBytes), 0, chunkBytes, position);
+    r.catch(() => {}); // Seen by whoever awaits it; never an unhandled rejection if nobody does.
+    return r;
+  };
+  let pending = read();
   try {
-    for await (const chunk of stream) {
-      const b = chunk as Buffer;
-      const batch = parser.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    for (;;) {
+      const { bytesRead, buffer } = await pending;
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      // Read ahead: the next chunk comes off the disk while this one is parsed and consumed.
+      pending = read();
+      // Unfilled bytes of a short read are cleared: packets must not expose stale memory via .buffer.
+      if (bytesRead < chunkBytes) buffer.fill(0, bytesRead);
+      // A plain Uint8Array over it, so frames are Uint8Arrays (not Buffers) as everywhere else.
+      const batch = parser.push(new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead));
       if (batch.length > 0) yield batch;
     }
   } finally {
-    stream.destroy();
+    await pending.catch(() => undefined);
+    await file.close();
   }
   parser.end();
 }

@@ -2,7 +2,7 @@
 // hash and its keyed hash (key-transport / key-load keys, install codes), and a key table.
 // Behaviour follows Wireshark's packet-zbee-security.c, which is the oracle the tests use.
 
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, type Cipher } from 'node:crypto';
 import { DecodeError, EncodeError, Reader } from './bytes.ts';
 import type { Writer } from './bytes.ts';
 
@@ -76,9 +76,16 @@ function patchLevel(control: number, level = ZIGBEE_SECURITY_LEVEL): number {
 /** 13-byte CCM* nonce: source IEEE (LE, as on air), frame counter (LE), control with level 5. */
 export function securityNonce(sourceLE: Uint8Array, frameCounter: number, control: number): Uint8Array {
   if (sourceLE.length !== 8) throw new Error(`the nonce needs an 8-byte source IEEE address, got ${sourceLE.length} bytes`);
-  const nonce = new Uint8Array(13);
-  nonce.set(sourceLE, 0);
-  new DataView(nonce.buffer).setUint32(8, frameCounter >>> 0, true);
+  return fillNonce(new Uint8Array(13), sourceLE, frameCounter, control);
+}
+
+function fillNonce(nonce: Uint8Array, sourceLE: Uint8Array, frameCounter: number, control: number): Uint8Array {
+  for (let i = 0; i < 8; i++) nonce[i] = sourceLE[i];
+  const fc = frameCounter >>> 0;
+  nonce[8] = fc & 0xff;
+  nonce[9] = (fc >>> 8) & 0xff;
+  nonce[10] = (fc >>> 16) & 0xff;
+  nonce[11] = fc >>> 24;
   nonce[12] = patchLevel(control);
   return nonce;
 }
@@ -93,6 +100,195 @@ function checkMic(micLength: number): asserts micLength is 4 | 8 | 16 {
   if (micLength !== 4 && micLength !== 8 && micLength !== 16) throw new Error(`MIC length ${micLength} is not 4, 8 or 16`);
 }
 
+const BLOCK = 16;
+
+/** One AES-128 block encryption under `key` (ECB of one block = the raw block cipher). */
+function aesBlock(key: Uint8Array, block: Uint8Array): Uint8Array {
+  const c = createCipheriv('aes-128-ecb', key, null);
+  c.setAutoPadding(false);
+  return new Uint8Array(c.update(block));
+}
+
+/**
+ * Per-key AES state for the CCM* fast path: an ECB cipher for the CTR keystream and a CBC
+ * cipher for the CBC-MAC, both long-lived (creating a Node cipher costs far more than using
+ * one). `chain` is the CBC cipher's current chaining value, the last block it produced.
+ */
+interface AesState {
+  key: Uint8Array;
+  ecb: Cipher;
+  cbc: Cipher;
+  chain: Uint8Array;
+}
+
+const ZERO_BLOCK = new Uint8Array(BLOCK);
+/** Keyed by the caller's key array; `key` is a copy, so a caller changing its array in place is noticed. */
+const aesStates = new WeakMap<Uint8Array, AesState>();
+
+function aesState(key: Uint8Array): AesState {
+  let s = aesStates.get(key);
+  if (s === undefined || !sameKey(s.key, key)) {
+    const ecb = createCipheriv('aes-128-ecb', key, null);
+    ecb.setAutoPadding(false);
+    const cbc = createCipheriv('aes-128-cbc', key, ZERO_BLOCK);
+    cbc.setAutoPadding(false);
+    s = { key: key.slice(), ecb, cbc, chain: new Uint8Array(BLOCK) };
+    aesStates.set(key, s);
+  }
+  return s;
+}
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < BLOCK; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Scratch buffers, grown on demand and reused (single-threaded, never kept past a call). */
+let ctrScratch: Uint8Array = new Uint8Array(16 * BLOCK);
+let macScratch: Uint8Array = new Uint8Array(16 * BLOCK);
+
+function grow(buf: Uint8Array, need: number): Uint8Array {
+  return buf.length >= need ? buf : new Uint8Array(Math.max(need, buf.length * 2));
+}
+
+/** The CTR keystream S_0, S_1, … S_blocks in one ECB call: S_0 masks the MIC, the rest the payload. */
+function keystream(s: AesState, nonce: Uint8Array, blocks: number): Uint8Array {
+  const n = nonce.length;
+  const L = 15 - n;
+  const len = (blocks + 1) * BLOCK;
+  const ctr = (ctrScratch = grow(ctrScratch, len));
+  for (let i = 0, o = 0; i <= blocks; i++, o += BLOCK) {
+    ctr[o] = L - 1;
+    for (let j = 0; j < n; j++) ctr[o + 1 + j] = nonce[j];
+    // The counter, big-endian in the last L bytes (i < 2^24: checkNonceAndLength bounds m).
+    for (let j = 1 + n; j < BLOCK - 3; j++) ctr[o + j] = 0;
+    if (L >= 3) ctr[o + BLOCK - 3] = (i >>> 16) & 0xff;
+    ctr[o + BLOCK - 2] = (i >>> 8) & 0xff;
+    ctr[o + BLOCK - 1] = i & 0xff;
+  }
+  return s.ecb.update(ctr.subarray(0, len));
+}
+
+/** Bytes of B_0, the encoded AAD and the message, each part padded to whole blocks. */
+function macLength(aadLength: number, msgLength: number): number {
+  const aadField = aadLength === 0 ? 0 : aadLength < 0xff00 ? 2 : 6;
+  return BLOCK + ((aadField + aadLength + 15) >>> 4) * BLOCK + ((msgLength + 15) >>> 4) * BLOCK;
+}
+
+/**
+ * Lays out the CBC-MAC input in `b` up to the message: B_0 (flags, nonce, message length) and
+ * the AAD with its length prefix, zero-padded. `patchAt`, when ≥ 0, is an index into `aad`
+ * whose byte is replaced by `patchValue` (the ZigBee security level), so the caller need not
+ * copy the header to patch it. Returns where the message goes.
+ */
+function macHeader(
+  b: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  patchAt: number,
+  patchValue: number,
+  msgLength: number,
+  micLength: number,
+): number {
+  const a = aad.length;
+  const n = nonce.length;
+  const L = 15 - n;
+  b[0] = (a > 0 ? 0x40 : 0) | (((micLength - 2) >> 1) << 3) | (L - 1);
+  for (let j = 0; j < n; j++) b[1 + j] = nonce[j];
+  for (let j = 0, m = msgLength; j < L; j++, m = Math.floor(m / 256)) b[BLOCK - 1 - j] = m & 0xff;
+  if (a === 0) return BLOCK;
+  let o = BLOCK;
+  if (a < 0xff00) {
+    b[o++] = a >>> 8;
+    b[o++] = a & 0xff;
+  } else {
+    b[o++] = 0xff;
+    b[o++] = 0xfe;
+    b[o++] = a >>> 24;
+    b[o++] = (a >>> 16) & 0xff;
+    b[o++] = (a >>> 8) & 0xff;
+    b[o++] = a & 0xff;
+  }
+  if (a > 64) b.set(aad, o);
+  else for (let j = 0; j < a; j++) b[o + j] = aad[j];
+  if (patchAt >= 0) b[o + patchAt] = patchValue;
+  o += a;
+  const end = ((o + 15) >> 4) << 4;
+  while (o < end) b[o++] = 0;
+  return o;
+}
+
+/**
+ * CBC-MAC of b[0, len) with IV 0, on the key's long-lived CBC cipher: its chaining value is
+ * cancelled in the first block (X_1 = E(B_0 ^ chain ^ chain)). Returns every CBC output block;
+ * the tag is the first M bytes of the last one.
+ */
+function macRun(s: AesState, b: Uint8Array, len: number): Uint8Array {
+  const chain = s.chain;
+  for (let j = 0; j < BLOCK; j++) b[j] ^= chain[j];
+  const out = s.cbc.update(b.subarray(0, len));
+  const last = len - BLOCK;
+  for (let j = 0; j < BLOCK; j++) chain[j] = out[last + j];
+  return out;
+}
+
+function checkNonceAndLength(nonce: Uint8Array, messageLength: number): void {
+  // CCM nonces are 7–13 bytes (Node's rule too); L = 15 - nonce bytes carries the length.
+  const n = nonce.length;
+  if (n < 7 || n > 13) throw new Error(`a CCM nonce has 7 to 13 bytes, got ${n}`);
+  if (messageLength > (n === 13 ? 0xffff : 0xffffff)) {
+    throw new Error(`a ${messageLength}-byte message is too long for a ${n}-byte CCM nonce`);
+  }
+}
+
+/** The CCM* core: decrypts `data` (ciphertext then MIC) and checks the MIC; null when it fails. */
+function ccmOpen(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  patchAt: number,
+  patchValue: number,
+  data: Uint8Array,
+  micLength: number,
+): Uint8Array | null {
+  const m = data.length - micLength;
+  checkNonceAndLength(nonce, m);
+  const s = aesState(key);
+  const ks = keystream(s, nonce, (m + 15) >> 4);
+  const len = macLength(aad.length, m);
+  const b = (macScratch = grow(macScratch, len));
+  let o = macHeader(b, nonce, aad, patchAt, patchValue, m, micLength);
+  // Decrypt straight into the MAC input as well as the result.
+  const plain = new Uint8Array(m);
+  for (let j = 0; j < m; j++) b[o + j] = plain[j] = data[j] ^ ks[BLOCK + j];
+  for (o += m; o < len; o++) b[o] = 0;
+  const mac = macRun(s, b, len);
+  const at = len - BLOCK;
+  // Every MIC byte is compared, whatever the first difference (no early exit).
+  let diff = 0;
+  for (let j = 0; j < micLength; j++) diff |= mac[at + j] ^ ks[j] ^ data[m + j];
+  return diff === 0 ? plain : null;
+}
+
+/** CCM* encryption core: ciphertext followed by the MIC. */
+function ccmSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, micLength: number): Uint8Array {
+  const m = plaintext.length;
+  checkNonceAndLength(nonce, m);
+  const s = aesState(key);
+  const len = macLength(aad.length, m);
+  const b = (macScratch = grow(macScratch, len));
+  let o = macHeader(b, nonce, aad, -1, 0, m, micLength);
+  b.set(plaintext, o);
+  for (o += m; o < len; o++) b[o] = 0;
+  const mac = macRun(s, b, len);
+  const at = len - BLOCK;
+  const ks = keystream(s, nonce, (m + 15) >> 4);
+  const out = new Uint8Array(m + micLength);
+  for (let j = 0; j < m; j++) out[j] = plaintext[j] ^ ks[BLOCK + j];
+  for (let j = 0; j < micLength; j++) out[m + j] = mac[at + j] ^ ks[j];
+  return out;
+}
+
 /** CCM* decryption and MIC check; null when the MIC does not verify (wrong key or tampered frame). */
 export function ccmStarDecrypt(
   key: Uint8Array,
@@ -104,40 +300,14 @@ export function ccmStarDecrypt(
   checkKey(key);
   checkMic(micLength);
   if (encryptedWithMic.length < micLength) return null;
-  const split = encryptedWithMic.length - micLength;
-  const decipher = createDecipheriv('aes-128-ccm', key, nonce, { authTagLength: micLength });
-  decipher.setAuthTag(encryptedWithMic.subarray(split));
-  decipher.setAAD(aad, { plaintextLength: split });
-  try {
-    const out = decipher.update(encryptedWithMic.subarray(0, split));
-    decipher.final();
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-  } catch {
-    // Node reports a failed MIC check by throwing; to the caller it is just "not this key".
-    return null;
-  }
+  return ccmOpen(key, nonce, aad, -1, 0, encryptedWithMic, micLength);
 }
 
 /** CCM* encryption: ciphertext followed by the MIC. */
 export function ccmStarEncrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, micLength = 4): Uint8Array {
   checkKey(key);
   checkMic(micLength);
-  const cipher = createCipheriv('aes-128-ccm', key, nonce, { authTagLength: micLength });
-  cipher.setAAD(aad, { plaintextLength: plaintext.length });
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const out = new Uint8Array(body.length + micLength);
-  out.set(body, 0);
-  out.set(cipher.getAuthTag(), body.length);
-  return out;
-}
-
-const BLOCK = 16;
-
-/** One AES-128 block encryption under `key` (ECB of one block = the raw block cipher). */
-function aesBlock(key: Uint8Array, block: Uint8Array): Uint8Array {
-  const c = createCipheriv('aes-128-ecb', key, null);
-  c.setAutoPadding(false);
-  return new Uint8Array(c.update(block));
+  return ccmSeal(key, nonce, aad, plaintext, micLength);
 }
 
 /**
@@ -240,6 +410,8 @@ const DERIVATION: Partial<Record<KeyId, number>> = {
   'key-load': KEYED_HASH_INPUT.keyLoad,
 };
 
+const NONE: readonly Uint8Array[] = Object.freeze([]);
+
 /**
  * Keys the rig knows. Keys are secrets: nothing here prints them (toString, JSON and
  * util.inspect show counts only), and the fields are private.
@@ -248,6 +420,13 @@ export class KeyTable {
   #network: NetworkKeyEntry[] = [];
   #link: LinkKeyEntry[] = [];
   #trustCentre?: Uint8Array;
+  /** candidates() answers per network key sequence number, dropped whenever the keys change. */
+  #networkCache = new Map<number | undefined, readonly Uint8Array[]>();
+  /** Link candidates and their derivations per keyed-hash input, while no key is bound to a partner (so the sender does not matter). */
+  #linkCache?: readonly Uint8Array[];
+  #derivedCache = new Map<number, readonly Uint8Array[]>();
+  /** Keyed hashes of the stored link keys (private copies, never changed in place), per input. */
+  #derivedKeys = new WeakMap<Uint8Array, Map<number, Uint8Array>>();
 
   addNetworkKey(key: Uint8Array, seq?: number): void {
     this.learnNetworkKey(key, seq);
@@ -258,10 +437,14 @@ export class KeyTable {
     checkKey(key);
     const known = this.#network.find((e) => sameBytes(e.key, key));
     if (known) {
-      if (seq !== undefined) known.seq = seq;
+      if (seq !== undefined && known.seq !== seq) {
+        known.seq = seq;
+        this.#networkCache.clear();
+      }
       return false;
     }
     this.#network.push(seq === undefined ? { key: key.slice() } : { key: key.slice(), seq });
+    this.#networkCache.clear();
     return true;
   }
 
@@ -272,6 +455,7 @@ export class KeyTable {
     const partner = partnerLE?.slice();
     const dup = this.#link.some((e) => sameBytes(e.key, key) && (e.partner && partner ? sameBytes(e.partner, partner) : e.partner === partner));
     if (!dup) this.#link.push(partner ? { key: key.slice(), partner } : { key: key.slice() });
+    this.#linksChanged();
   }
 
   /** A link key from an install code (the CRC is checked). */
@@ -282,6 +466,12 @@ export class KeyTable {
   setTrustCentreLinkKey(key: Uint8Array): void {
     checkKey(key);
     this.#trustCentre = key.slice();
+    this.#linksChanged();
+  }
+
+  #linksChanged(): void {
+    this.#linkCache = undefined;
+    this.#derivedCache.clear();
   }
 
   get size(): { network: number; link: number; trustCentre: boolean } {
@@ -293,21 +483,54 @@ export class KeyTable {
    * (those with the frame's key sequence number first). APS frames use the key id's table:
    * link keys (bound to the sender first, then the trust-centre key, then the rest), or for
    * key-transport / key-load the keyed hash of each of those. `sourceLE` stands in for
-   * aux.source when the frame has no extended nonce.
+   * aux.source when the frame has no extended nonce. The list is shared between calls
+   * (frozen): copy it to change it.
    */
-  candidates(aux: AuxHeader, layer: 'nwk' | 'aps', sourceLE?: Uint8Array): Uint8Array[] {
+  candidates(aux: AuxHeader, layer: 'nwk' | 'aps', sourceLE?: Uint8Array): readonly Uint8Array[] {
     if (aux.keyId === 'network') return this.#networkCandidates(aux.keySeq);
     // ZigBee PRO secures the NWK layer with the network key only: anything else cannot decrypt.
-    if (layer === 'nwk') return [];
-    const links = this.#linkCandidates(aux.source ?? sourceLE);
+    if (layer === 'nwk') return NONE;
     const input = DERIVATION[aux.keyId];
-    return input === undefined ? links : links.map((k) => keyedHash(k, input));
+    if (this.#link.every((e) => e.partner === undefined)) {
+      // No partner-bound keys: the answer does not depend on the sender, so it is kept.
+      const links = (this.#linkCache ??= Object.freeze(this.#linkCandidates(undefined)));
+      if (input === undefined) return links;
+      let derived = this.#derivedCache.get(input);
+      if (derived === undefined) {
+        derived = Object.freeze(links.map((k) => this.#derived(k, input)));
+        this.#derivedCache.set(input, derived);
+      }
+      return derived;
+    }
+    const links = this.#linkCandidates(aux.source ?? sourceLE);
+    return input === undefined ? links : links.map((k) => this.#derived(k, input));
   }
 
-  #networkCandidates(seq?: number): Uint8Array[] {
-    // Matching sequence number first, then unknown ones, then the rest (a stale sequence is a finding, not a reason not to decrypt).
-    const rank = (e: NetworkKeyEntry) => (e.seq === seq ? 0 : e.seq === undefined ? 1 : 2);
-    return [...this.#network].sort((a, b) => rank(a) - rank(b)).map((e) => e.key);
+  /** keyedHash(k, input) for a stored key, computed once. */
+  #derived(k: Uint8Array, input: number): Uint8Array {
+    let byInput = this.#derivedKeys.get(k);
+    if (byInput === undefined) {
+      byInput = new Map();
+      this.#derivedKeys.set(k, byInput);
+    }
+    let d = byInput.get(input);
+    if (d === undefined) {
+      d = keyedHash(k, input);
+      byInput.set(input, d);
+    }
+    return d;
+  }
+
+  #networkCandidates(seq?: number): readonly Uint8Array[] {
+    let out = this.#networkCache.get(seq);
+    if (out === undefined) {
+      // Matching sequence number first, then unknown ones, then the rest (a stale sequence is a finding, not a reason not to decrypt).
+      const rank = (e: NetworkKeyEntry) => (e.seq === seq ? 0 : e.seq === undefined ? 1 : 2);
+      out = Object.freeze([...this.#network].sort((a, b) => rank(a) - rank(b)).map((e) => e.key));
+      // A frame can carry any of 256 sequence numbers: the cache stays that small.
+      this.#networkCache.set(seq, out);
+    }
+    return out;
   }
 
   #linkCandidates(sender?: Uint8Array): Uint8Array[] {
@@ -359,7 +582,7 @@ export function unsecure(
   headerStart: number,
   aux: AuxHeader,
   auxStart: number,
-  candidates: Uint8Array[],
+  candidates: readonly Uint8Array[],
   sourceLE?: Uint8Array,
 ): { plaintext: Uint8Array; key: Uint8Array } | null {
   const payloadStart = auxStart + aux.length;
@@ -368,15 +591,25 @@ export function unsecure(
   }
   const micLength = MIC_LENGTH[ZIGBEE_SECURITY_LEVEL];
   if (frame.length - payloadStart < micLength) return null;
-  const aad = authData(frame, headerStart, auxStart, aux.length);
-  const nonce = securityNonce(nonceSource(aux, sourceLE), aux.frameCounter, aux.control);
+  const src = nonceSource(aux, sourceLE);
+  if (src.length !== 8) throw new Error(`the nonce needs an 8-byte source IEEE address, got ${src.length} bytes`);
+  if (candidates.length === 0) return null;
+  // The header is authenticated in place, its level bits patched to 5 as it goes into the MAC.
+  const aad = frame.subarray(headerStart, payloadStart);
+  const levelAt = auxStart - headerStart;
+  const level = patchLevel(frame[auxStart]);
+  const nonce = fillNonce(nonceScratch, src, aux.frameCounter, aux.control);
   const secured = frame.subarray(payloadStart);
-  for (const key of candidates) {
-    const plaintext = ccmStarDecrypt(key, nonce, aad, secured, micLength);
+  for (let i = 0; i < candidates.length; i++) {
+    const key = candidates[i];
+    checkKey(key);
+    const plaintext = ccmOpen(key, nonce, aad, levelAt, level, secured, micLength);
     if (plaintext) return { plaintext, key };
   }
   return null;
 }
+
+const nonceScratch = new Uint8Array(13);
 
 /**
  * The inverse of unsecure: `header` is every byte up to the end of the aux header (level as

@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import { test, expect } from '@playwright/test';
+import fc from 'fast-check';
 import { readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromHex } from '../../protocol/bytes.ts';
@@ -9,6 +11,7 @@ import {
   isoMicros,
   openPcapngFile,
   readCapture,
+  readCaptureBatches,
   readCaptureSync,
 } from '../../protocol/pcapng.ts';
 import type { CapturedPacket, PacketToWrite } from '../../protocol/pcapng.ts';
@@ -374,6 +377,55 @@ test.describe('other capture layouts', () => {
     for (const us of [1n, 1_700_000_000_123_456n, 4_102_444_800_000_000n]) {
       expect(isoMicros(us).slice(0, 19)).toBe(new Date(Number(us / 1000n)).toISOString().slice(0, 19));
     }
+    // Past 2^53 µs (the year 2255) a Number cannot hold every microsecond: the digits stay exact.
+    expect(isoMicros(9_007_199_254_740_993n)).toBe('2255-06-05T23:47:34.740993Z');
+    expect(isoMicros(253_402_300_799_999_999n - 2n)).toBe('9999-12-31T23:59:59.999997Z');
+  });
+
+  test('timestamps: the Number fast path agrees with bigint arithmetic for any resolution and offset', () => {
+    const resol = fc.oneof(fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 70 }).map((k) => 0x80 | k));
+    const ticks = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 53n) + 1000n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }));
+    const offset = fc.oneof(fc.constant(0n), fc.bigInt({ min: -(10n ** 10n), max: 10n ** 10n }), fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }));
+    fc.assert(
+      fc.property(fc.boolean(), resol, offset, ticks, (le, r, off, t) => {
+        const b = new BlockBuilder(le);
+        const offBytes = new Uint8Array(8);
+        new DataView(offBytes.buffer).setBigInt64(0, off, le);
+        const bytes = Uint8Array.from([...b.shb(), ...b.idb(195, [[9, [r]], [14, [...offBytes]]]), ...b.epb(0, t, ACK)]);
+        const [p] = readCaptureSync(bytes);
+        const us = (r & 0x80 ? (t * 1_000_000n) >> BigInt(r & 0x7f) : r >= 6 ? t / 10n ** BigInt(r - 6) : t * 10n ** BigInt(6 - r)) + off * 1_000_000n;
+        assert.equal(p.timestampUs, us);
+        assert.equal(p.time, isoMicros(us));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('readCaptureBatches: any chunk size gives the packets readCaptureSync gives, as plain Uint8Arrays', async () => {
+    const path = join(CAPTURES, 'whsniff_zigbee.pcapng');
+    const whole = readCaptureSync(readFileSync(path), path).map(plain);
+    for (const chunk of [1000, 4096, undefined]) {
+      const got: CapturedPacket[] = [];
+      for await (const batch of readCaptureBatches(path, chunk)) got.push(...batch);
+      expect(got.every((p) => Object.getPrototypeOf(p.frame) === Uint8Array.prototype)).toBe(true);
+      expect(got.map(plain)).toEqual(whole);
+    }
+  });
+
+  test('adopted chunks: packets are views into them, and the same as copied ones', () => {
+    const bytes = sampleFile();
+    const chunks: Uint8Array[] = [];
+    for (let o = 0; o < bytes.length; o += 100) chunks.push(bytes.slice(o, o + 100));
+    const adopting = new CaptureParser('adopt', { adoptChunks: true });
+    const got = chunks.flatMap((c) => adopting.push(c));
+    adopting.end();
+    expect(got.map(plain)).toEqual(readCaptureSync(bytes).map(plain));
+    // A packet wholly inside one chunk is not copied out of it.
+    const whole = new CaptureParser('adopt', { adoptChunks: true });
+    const [first] = whole.push(bytes);
+    expect(first.frame.buffer).toBe(bytes.buffer);
+    // Without adoption the parser keeps its own copy, so the caller may reuse its buffer.
+    expect(new CaptureParser('copy').push(bytes)[0].frame.buffer).not.toBe(bytes.buffer);
   });
 });
 

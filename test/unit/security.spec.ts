@@ -1,5 +1,8 @@
+import assert from 'node:assert/strict';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { inspect } from 'node:util';
 import { test, expect } from '@playwright/test';
+import fc from 'fast-check';
 import { DecodeError, Reader, Writer, fromHex, hex } from '../../protocol/bytes.ts';
 import {
   KeyTable,
@@ -115,6 +118,89 @@ test.describe('CCM*', () => {
     expect(() => ccmStarEncrypt(fromHex('abcdef'), nonce, new Uint8Array(0), new Uint8Array(1))).toThrow(
       'an AES-128 key has 16 bytes, got 3',
     );
+  });
+});
+
+/** Node's own CCM, the reference the fast path (cached ECB/CBC ciphers) must agree with. */
+function nodeCcmDecrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array, mic: number): Uint8Array | null {
+  if (sealed.length < mic) return null;
+  const split = sealed.length - mic;
+  const d = createDecipheriv('aes-128-ccm', key, nonce, { authTagLength: mic });
+  d.setAuthTag(sealed.subarray(split));
+  d.setAAD(aad, { plaintextLength: split });
+  try {
+    const out = d.update(sealed.subarray(0, split));
+    d.final();
+    return new Uint8Array(out);
+  } catch {
+    return null;
+  }
+}
+
+function nodeCcmEncrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plain: Uint8Array, mic: number): Uint8Array {
+  const c = createCipheriv('aes-128-ccm', key, nonce, { authTagLength: mic });
+  c.setAAD(aad, { plaintextLength: plain.length });
+  return new Uint8Array(Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]));
+}
+
+test.describe('CCM* fast path against Node aes-128-ccm', () => {
+  const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
+  const mic = fc.constantFrom(4, 8, 16);
+  // A few keys, so the per-key cipher cache is hit, missed and interleaved.
+  const keys = [fromHex(rep('01')), fromHex('5a6967426565416c6c69616e63653039'), fromHex('000102030405060708090a0b0c0d0e0f')];
+  const keyArb = fc.oneof(fc.constantFrom(...keys), bytes(16));
+
+  test('encryption gives the same ciphertext and MIC', () => {
+    fc.assert(
+      fc.property(keyArb, fc.integer({ min: 7, max: 13 }).chain(bytes), fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 200 }), mic,
+        (key, nonce, aad, plain, m) => {
+          assert.deepEqual(ccmStarEncrypt(key, nonce, aad, plain, m), nodeCcmEncrypt(key, nonce, aad, plain, m));
+        }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('decryption of genuine, tampered and random input gives the same plaintext or null', () => {
+    fc.assert(
+      fc.property(keyArb, keyArb, bytes(13), fc.uint8Array({ maxLength: 60 }), fc.uint8Array({ maxLength: 200 }), mic,
+        fc.nat(), fc.integer({ min: 0, max: 3 }),
+        (key, otherKey, nonce, aad, plain, m, flipAt, mode) => {
+          let sealed = nodeCcmEncrypt(key, nonce, aad, plain, m);
+          let useKey = key;
+          if (mode === 1) sealed[flipAt % sealed.length] ^= 1 << (flipAt % 8);
+          else if (mode === 2) useKey = otherKey;
+          else if (mode === 3) sealed = sealed.subarray(0, flipAt % (sealed.length + 1));
+          const expected = nodeCcmDecrypt(useKey, nonce, aad, sealed, m);
+          assert.deepEqual(ccmStarDecrypt(useKey, nonce, aad, sealed, m), expected);
+          if (mode === 0) assert.deepEqual(expected, plain);
+        }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('random bytes never verify differently', () => {
+    fc.assert(
+      fc.property(keyArb, bytes(13), fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 80 }), mic, (key, nonce, aad, sealed, m) => {
+        assert.deepEqual(ccmStarDecrypt(key, nonce, aad, sealed, m), nodeCcmDecrypt(key, nonce, aad, sealed, m));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('a key array changed in place is not served from the cipher cache', () => {
+    const key = fromHex(rep('42'));
+    const nonce = new Uint8Array(13).fill(9);
+    const sealed = ccmStarEncrypt(key, nonce, new Uint8Array(0), fromHex('0102'));
+    expect(ccmStarDecrypt(key, nonce, new Uint8Array(0), sealed)).toEqual(fromHex('0102'));
+    key[0] ^= 1;
+    expect(ccmStarDecrypt(key, nonce, new Uint8Array(0), sealed)).toBeNull();
+    key[0] ^= 1;
+    expect(ccmStarDecrypt(key, nonce, new Uint8Array(0), sealed)).toEqual(fromHex('0102'));
+  });
+
+  test('nonce lengths outside 7..13 are refused, as Node refuses them', () => {
+    expect(() => ccmStarDecrypt(fromHex(rep('42')), new Uint8Array(14), new Uint8Array(0), new Uint8Array(8))).toThrow(/nonce/);
+    expect(() => ccmStarEncrypt(fromHex(rep('42')), new Uint8Array(6), new Uint8Array(0), new Uint8Array(8))).toThrow(/nonce/);
   });
 });
 
@@ -468,6 +554,28 @@ test.describe('KeyTable', () => {
     expect(t.candidates(aux('link'), 'aps', partner).map(hex)).toEqual(order);
     expect(t.candidates(aux('key-transport'), 'aps', partner).map(hex)).toEqual(order.map((k) => hex(keyedHash(fromHex(k), 0))));
     expect(t.candidates(aux('key-load'), 'aps', partner).map(hex)).toEqual(order.map((k) => hex(keyedHash(fromHex(k), 2))));
+  });
+
+  test('cached candidate lists follow keys added later', () => {
+    const t = new KeyTable();
+    t.addNetworkKey(fromHex(rep('01')), 1);
+    expect(t.candidates(aux('network', { keySeq: 2 }), 'nwk').map(hex)).toEqual([rep('01')]);
+    t.addNetworkKey(fromHex(rep('02')), 2);
+    expect(t.candidates(aux('network', { keySeq: 2 }), 'nwk').map(hex)).toEqual([rep('02'), rep('01')]);
+    t.learnNetworkKey(fromHex(rep('01')), 2);
+    t.learnNetworkKey(fromHex(rep('02')), 3);
+    expect(t.candidates(aux('network', { keySeq: 2 }), 'nwk').map(hex)).toEqual([rep('01'), rep('02')]);
+    t.addLinkKey(fromHex(rep('0a')));
+    expect(t.candidates(aux('key-transport'), 'aps').map(hex)).toEqual([hex(keyedHash(fromHex(rep('0a')), 0))]);
+    t.setTrustCentreLinkKey(fromHex(rep('0d')));
+    expect(t.candidates(aux('link'), 'aps').map(hex)).toEqual([rep('0d'), rep('0a')]);
+    expect(t.candidates(aux('key-transport'), 'aps').map(hex)).toEqual([rep('0d'), rep('0a')].map((k) => hex(keyedHash(fromHex(k), 0))));
+    const partner = fromHex('0100000000777777');
+    t.addLinkKey(fromHex(rep('0c')), partner);
+    expect(t.candidates(aux('link'), 'aps', partner).map(hex)).toEqual([rep('0c'), rep('0d'), rep('0a')]);
+    expect(t.candidates(aux('link'), 'aps').map(hex)).toEqual([rep('0d'), rep('0a'), rep('0c')]);
+    // Shared lists are frozen: a caller cannot corrupt the next frame's candidates.
+    expect(Object.isFrozen(t.candidates(aux('network', { keySeq: 2 }), 'nwk'))).toBe(true);
   });
 
   test('learnNetworkKey says whether the key was new', () => {
