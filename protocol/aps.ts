@@ -61,6 +61,13 @@ export interface ApsParse {
   profile?: number;
 }
 
+function readClusterProfile(r: Reader, out: ApsParse): void {
+  out.cluster = r.u16('APS cluster');
+  out.profile = r.u16('APS profile');
+  out.aps.cluster = hex16(out.cluster);
+  out.aps.profile = hex16(out.profile);
+}
+
 export function decodeApsHeader(r: Reader): ApsParse {
   const headerStart = r.offset;
   const fcf = r.u8('APS frame control');
@@ -73,16 +80,10 @@ export function decodeApsHeader(r: Reader): ApsParse {
   };
   const out: ApsParse = { aps, headerStart, payloadStart: 0, fragmentation: 0 };
   const ackFormat = (fcf & 0x10) !== 0;
-  const readClusterProfile = () => {
-    out.cluster = r.u16('APS cluster');
-    out.profile = r.u16('APS profile');
-    aps.cluster = hex16(out.cluster);
-    aps.profile = hex16(out.profile);
-  };
   if (typeId === 3) {
     // Inter-PAN: [group], cluster, profile, then the ZCL frame; no endpoints, no counter.
     if (deliveryId === 3) aps.group = hex16(r.u16('APS group'));
-    readClusterProfile();
+    readClusterProfile(r, out);
     out.payloadStart = r.offset;
     return out;
   }
@@ -90,7 +91,7 @@ export function decodeApsHeader(r: Reader): ApsParse {
   if (hasEndpoints) {
     if (deliveryId === 3) aps.group = hex16(r.u16('APS group'));
     else aps.dstEp = r.u8('APS destination endpoint');
-    readClusterProfile();
+    readClusterProfile(r, out);
     aps.srcEp = r.u8('APS source endpoint');
   }
   aps.counter = r.u8('APS counter');

@@ -37,9 +37,12 @@ export function fromHex(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(clean, 'hex'));
 }
 
+const HEX16: string[] = new Array(0x10000);
+
 /** 16-bit short address / PAN / cluster ids as the decoded shape writes them: `0x1234`. */
 export function hex16(n: number): string {
-  return '0x' + n.toString(16).padStart(4, '0');
+  // Interned per value: a capture repeats the same few addresses and ids millions of times.
+  return (HEX16[n & 0xffff] ??= '0x' + (n & 0xffff).toString(16).padStart(4, '0'));
 }
 
 /** Any small id with a chosen width in hex digits: `hexN(0x8f12, 4)` → `0x8f12`. */
@@ -47,11 +50,30 @@ export function hexN(n: number, digits: number): string {
   return '0x' + n.toString(16).padStart(digits, '0');
 }
 
+const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const EUI64_TEXT = new Map<number, Map<number, string>>();
+
 /** An EUI-64 as the decoded shape writes it: most significant byte first, colon separated. */
 export function eui64(le: Uint8Array): string {
-  const out: string[] = [];
-  for (let i = le.length - 1; i >= 0; i--) out.push(le[i].toString(16).padStart(2, '0'));
-  return out.join(':');
+  if (le.length === 8) {
+    // Interned by value (a HAN has few devices), so decoding allocates no new string per frame.
+    const lo = (le[0] | (le[1] << 8) | (le[2] << 16) | (le[3] << 24)) >>> 0;
+    const hi = (le[4] | (le[5] << 8) | (le[6] << 16) | (le[7] << 24)) >>> 0;
+    let byLo = EUI64_TEXT.get(hi);
+    if (!byLo) EUI64_TEXT.set(hi, (byLo = new Map()));
+    const known = byLo.get(lo);
+    if (known !== undefined) return known;
+    const text = eui64Text(le);
+    if (byLo.size < 4096) byLo.set(lo, text);
+    return text;
+  }
+  return eui64Text(le);
+}
+
+function eui64Text(le: Uint8Array): string {
+  let out = BYTE_HEX[le[le.length - 1]];
+  for (let i = le.length - 2; i >= 0; i--) out += ':' + BYTE_HEX[le[i]];
+  return out;
 }
 
 /** `00:11:…` (most significant first) or 16 hex digits → 8 bytes little-endian as on air. */

@@ -16,6 +16,8 @@ import { isoMicros } from './pcapng.ts';
 export interface CapturedFrame {
   n: number;
   timestampUs: bigint;
+  /** The timestamp already formatted (as the capture reader gives it), to save formatting it twice. */
+  time?: string;
   frame: Uint8Array;
   fcsIncluded: boolean;
 }
@@ -89,7 +91,7 @@ export class HanDecoder {
   decode(p: CapturedFrame): DecodedFrame {
     this.lackedKey = false;
     this.learnedKey = false;
-    const out = { n: p.n, time: isoMicros(p.timestampUs) } as DecodedFrame;
+    const out = { n: p.n, time: p.time ?? isoMicros(p.timestampUs) } as DecodedFrame;
     try {
       this.decodeLayers(p, out);
     } catch (e) {
@@ -156,7 +158,8 @@ export class HanDecoder {
         : null;
       aps.decrypted = opened !== null;
       if (!opened) {
-        this.lackedKey = true;
+        // Only a network key is ever learned, so only a frame under a network key waits for one.
+        if (aux.keyId === 'network') this.lackedKey = true;
         return;
       }
       payload = new Reader(opened.plaintext, 0, r.position);
