@@ -61,7 +61,17 @@ export interface ZclDate {
   weekday: number | null;
 }
 
+/** A character string whose octets are not UTF-8, kept as hex so nothing is lost. */
+export interface ZclRawChars {
+  octets: string;
+}
+
+export function isRawChars(v: unknown): v is ZclRawChars {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as ZclRawChars).octets === 'string' && Object.keys(v).length === 1;
+}
+
 export type ZclValue =
+  | ZclRawChars
   | null
   | boolean
   | number
@@ -151,7 +161,6 @@ export function isoToUtc(iso: string | Date): number {
 const MAX_DEPTH = 8;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const latin1 = new TextDecoder('latin1');
 
 /** Reads a value of ZCL type `typeId`; an unknown id is a DecodeError at the value's offset. */
 export function decodeValue(r: Reader, typeId: number, field: string, depth = 0): ZclValue {
@@ -202,7 +211,8 @@ export function decodeTyped(r: Reader, t: ZclTypeDef, field: string, depth = 0):
       try {
         return utf8.decode(b);
       } catch {
-        return latin1.decode(b);
+        // Not UTF-8: keep the exact octets, so the value re-encodes byte for byte.
+        return { octets: hex(b) };
       }
     }
     case 'array': {
@@ -324,8 +334,9 @@ export function encodeTyped(w: Writer, t: ZclTypeDef, value: unknown, field: str
       }
       let b: Uint8Array;
       if (t.kind === 'chars') {
-        if (typeof value !== 'string') throw new EncodeError(field, 'expected text');
-        b = new TextEncoder().encode(value);
+        if (isRawChars(value)) b = octets(value.octets, field);
+        else if (typeof value !== 'string') throw new EncodeError(field, 'expected text');
+        else b = new TextEncoder().encode(value);
       } else {
         b = octets(value, field);
       }

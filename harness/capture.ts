@@ -1,0 +1,93 @@
+// Capture: every frame the bench's sniffers hear, decoded, timed in bench time, written to the
+// test's pcapng and event log, and queried by suites ("a frame matching … within …").
+import type { RigFault } from '../drivers/faults.ts';
+import type { SniffedFrame } from '../drivers/sniffer/nrf802154.ts';
+import type { DecodedFrame } from '../protocol/decoded.ts';
+import { HanDecoder } from '../protocol/decoder.ts';
+import type { KeyTable } from '../protocol/security.ts';
+import type { BenchClock } from './clock.ts';
+import type { EvidenceLog } from './evidence.ts';
+
+/** What Capture needs of a sniffer driver. */
+export interface FrameSource {
+  readonly where: string;
+  onFrame(listener: (frame: SniffedFrame) => void): () => void;
+  toBenchTime(snifferUs: bigint): number;
+  readonly fault: RigFault | undefined;
+}
+
+export interface HeardFrame {
+  /** Bench time of the frame's sniffer timestamp, ms since the epoch. */
+  atMs: number;
+  sniffer: string;
+  psdu: Uint8Array;
+  decoded: DecodedFrame;
+}
+
+export type FrameMatch = (f: DecodedFrame, heard: HeardFrame) => boolean;
+
+export class Capture {
+  readonly frames: HeardFrame[] = [];
+  private readonly detach: (() => void)[] = [];
+  private readonly decoder: HanDecoder;
+
+  constructor(
+    private readonly sources: { id: string; source: FrameSource; channel: number }[],
+    private readonly evidence: EvidenceLog,
+    private readonly clock: BenchClock,
+    keys?: KeyTable,
+  ) {
+    this.decoder = new HanDecoder(keys);
+  }
+
+  start(): void {
+    for (const { id, source, channel } of this.sources) {
+      const pcap = this.evidence.capture(id, `${source.where}, channel ${channel}`);
+      this.detach.push(source.onFrame((f) => {
+        const atMs = source.toBenchTime(f.snifferUs);
+        const timestampUs = BigInt(Math.round(atMs * 1000));
+        const decoded = this.decoder.decode({ n: this.frames.length + 1, timestampUs, frame: f.frame, fcsIncluded: false });
+        const heard = { atMs, sniffer: id, psdu: f.frame, decoded };
+        this.frames.push(heard);
+        pcap.writePacket({ interfaceId: 0, timestampUs, frame: f.frame, fcsIncluded: false, rssi: f.rssi, lqi: f.lqi, channel: f.channel, comment: decoded.summary });
+        this.evidence.event('frame', { sniffer: id, n: decoded.n, summary: decoded.summary, rssi: f.rssi, lqi: f.lqi }, atMs);
+      }));
+    }
+  }
+
+  /** The first frame heard since `sinceMs` that matches. */
+  find(match: FrameMatch, sinceMs = -Infinity): HeardFrame | undefined {
+    return this.frames.find((h) => h.atMs >= sinceMs && match(h.decoded, h));
+  }
+
+  all(match: FrameMatch, sinceMs = -Infinity, untilMs = Infinity): HeardFrame[] {
+    return this.frames.filter((h) => h.atMs >= sinceMs && h.atMs <= untilMs && match(h.decoded, h));
+  }
+
+  /**
+   * Waits for a matching frame heard at or after `sinceMs`, at most `withinMs` of bench time.
+   * Returns undefined when none came — unless a sniffer failed meanwhile: then the silence
+   * proves nothing about the device, and the sniffer's RigFault is thrown (INCONCLUSIVE).
+   */
+  async waitFor(match: FrameMatch, withinMs: number, sinceMs = this.clock.now()): Promise<HeardFrame | undefined> {
+    let found: HeardFrame | undefined;
+    await this.clock.waitFor(() => (found = this.find(match, sinceMs)) !== undefined || this.faulted() !== undefined, withinMs);
+    if (found) return found;
+    this.assertHealthy();
+    return undefined;
+  }
+
+  faulted(): RigFault | undefined {
+    return this.sources.map((s) => s.source.fault).find((f) => f !== undefined);
+  }
+
+  /** Throws the first sniffer fault: a capture with a dead sniffer cannot prove an absence. */
+  assertHealthy(): void {
+    const fault = this.faulted();
+    if (fault) throw fault;
+  }
+
+  stop(): void {
+    for (const d of this.detach.splice(0)) d();
+  }
+}

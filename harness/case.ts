@@ -1,0 +1,109 @@
+// A conformance test case: stable id, the requirement in words, its sources, steps with bench
+// times, measurements with limits, and one verdict computed from what happened — written to
+// the case's evidence folder as result.json before Playwright hears of it.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { DeviceFailure, NotApplicable, verdictOf, type VerdictRecord } from './verdicts.ts';
+import { benchIso, type EvidenceLog } from './evidence.ts';
+import type { Measurement } from './measurements.ts';
+
+export interface CaseDefinition {
+  /** Stable id, e.g. CH-IPAN-002. */
+  id: string;
+  title: string;
+  /** DOMAIN.md requirement ids, e.g. ['IPAN-2']. */
+  requirements: string[];
+  /** Clauses and modifications, e.g. ['GBCS 10.5', 'SECMP0037']. */
+  references: string[];
+  /** The requirement in the rig's own words. */
+  requirement: string;
+  /** The device role the case examines. */
+  role: 'CH' | 'ESME' | 'GSME' | 'PPMID' | 'IHD';
+}
+
+export interface CaseStep {
+  name: string;
+  at: string;
+}
+
+export interface CaseResult extends CaseDefinition, VerdictRecord {
+  bench: string;
+  device?: { id: string; ieee: string; firmware: string; claims: string[] };
+  startedAt: string;
+  endedAt: string;
+  steps: CaseStep[];
+  measurements: Measurement[];
+  evidence: { file: string; sha256: string }[];
+}
+
+/** What a suite's test body uses to say what it did and found. */
+export class CaseRecorder {
+  readonly steps: CaseStep[] = [];
+  readonly measurements: Measurement[] = [];
+  private readonly startedAt: number;
+
+  constructor(
+    readonly definition: CaseDefinition,
+    private readonly evidence: EvidenceLog,
+    private readonly now: () => number,
+  ) {
+    this.startedAt = now();
+    evidence.event('case-start', { id: definition.id, title: definition.title });
+  }
+
+  step(name: string): void {
+    this.steps.push({ name, at: benchIso(this.now()) });
+    this.evidence.event('step', { name });
+  }
+
+  /** Records a measurement; one outside its limit is the device's failure of `requirement`. */
+  measured(m: Measurement, requirement = this.definition.requirements[0]): Measurement {
+    this.measurements.push(m);
+    this.evidence.event('measurement', { ...m });
+    if (m.outcome === 'fail') {
+      throw new DeviceFailure(requirement, `${m.name} = ${m.value} ${m.unit} (±${m.uncertainty}) is outside ${m.limit?.text}`);
+    }
+    return m;
+  }
+
+  /** The device broke `requirement`: what was (or was not) seen. */
+  fail(requirement: string, message: string): never {
+    throw new DeviceFailure(requirement, message);
+  }
+
+  notApplicable(reason: string): never {
+    throw new NotApplicable(reason);
+  }
+
+  /** Ends the case: the verdict from the outcome, written with the evidence hashes. */
+  finish(outcome: unknown, context: { bench: string; device?: CaseResult['device'] }): CaseResult {
+    let v = verdictOf(outcome);
+    // A measurement too close to its limit to judge cannot support a PASS.
+    const undecided = this.measurements.find((m) => m.outcome === 'indeterminate');
+    if (v.verdict === 'PASS' && undecided) {
+      v = { verdict: 'INCONCLUSIVE', reason: `${undecided.name} = ${undecided.value} ${undecided.unit} ±${undecided.uncertainty} is within its uncertainty of ${undecided.limit?.text}`, fix: 'reduce the measurement uncertainty (sniffer anchoring, relay confirmation latency) or widen the boundary margin' };
+    }
+    this.evidence.event('verdict', { ...v });
+    const result: CaseResult = {
+      ...this.definition,
+      ...v,
+      ...context,
+      startedAt: benchIso(this.startedAt),
+      endedAt: benchIso(this.now()),
+      steps: this.steps,
+      measurements: this.measurements,
+      evidence: [],
+    };
+    return result;
+  }
+}
+
+export function sha256File(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/** Evidence files by name with their hashes, once every writer is closed. */
+export function hashEvidence(files: string[]): { file: string; sha256: string }[] {
+  return files.map((f) => ({ file: basename(f), sha256: sha256File(f) }));
+}

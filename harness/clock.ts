@@ -1,0 +1,72 @@
+// The bench clock suites use: wall time on hardware, the discrete-event clock on the virtual
+// bench (advanced only through the drain barrier, so time never outruns what drivers parsed).
+import type { DiscreteEventClock } from '../sim/clock.ts';
+
+export interface BenchClock {
+  readonly virtual: boolean;
+  /** Bench time, ms since the Unix epoch. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** Waits until `condition()` holds or `withinMs` have passed; true when it held. */
+  waitFor(condition: () => boolean, withinMs: number): Promise<boolean>;
+}
+
+export const seconds = (n: number) => n * 1000;
+export const minutes = (n: number) => n * 60_000;
+export const hours = (n: number) => n * 3_600_000;
+
+/** Wall time for a hardware bench. */
+export class HardwareClock implements BenchClock {
+  readonly virtual = false;
+
+  now(): number {
+    return performance.timeOrigin + performance.now();
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  async waitFor(condition: () => boolean, withinMs: number): Promise<boolean> {
+    const deadline = this.now() + withinMs;
+    while (!condition()) {
+      if (this.now() >= deadline) return false;
+      await this.sleep(Math.min(20, deadline - this.now()));
+    }
+    return true;
+  }
+}
+
+/** Virtual time: runs the simulation's events in order, draining the drivers after each. */
+export class VirtualBenchClock implements BenchClock {
+  readonly virtual = true;
+
+  constructor(
+    private readonly sim: DiscreteEventClock,
+    private readonly barrier: () => Promise<void>,
+  ) {}
+
+  now(): number {
+    return this.sim.now();
+  }
+
+  async sleep(ms: number): Promise<void> {
+    await this.barrier();
+    await this.sim.advanceTo(this.sim.now() + ms, this.barrier);
+  }
+
+  async waitFor(condition: () => boolean, withinMs: number): Promise<boolean> {
+    const deadline = this.sim.now() + withinMs;
+    await this.barrier();
+    // Event by event, so the moment the condition holds is the moment we stop: no time is skipped past it.
+    while (!condition()) {
+      const next = this.sim.nextEventAt();
+      if (next === undefined || next > deadline) {
+        await this.sim.advanceTo(deadline, this.barrier);
+        return condition();
+      }
+      await this.sim.advanceTo(next, this.barrier);
+    }
+    return true;
+  }
+}
