@@ -2,7 +2,7 @@
 // and property tests (no input makes the decoder throw; encode∘decode is identity).
 import { test, expect } from '@playwright/test';
 import assert from 'node:assert/strict';
-import fc from 'fast-check';
+import fc from '../support/fast-check.ts';
 import { fromHex } from '../../protocol/bytes.ts';
 import { crc16kermit, fcsValid } from '../../protocol/crc.ts';
 import { HanDecoder } from '../../protocol/decoder.ts';

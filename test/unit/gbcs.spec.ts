@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
-import fc from 'fast-check';
+import fc from '../support/fast-check.ts';
 import { DecodeError, EncodeError, Reader, fromHex, hex } from '../../protocol/bytes.ts';
 import {
   buildGbcs,

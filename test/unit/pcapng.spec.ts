@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test, expect } from '@playwright/test';
-import fc from 'fast-check';
+import fc from '../support/fast-check.ts';
 import { readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromHex } from '../../protocol/bytes.ts';

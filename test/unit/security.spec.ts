@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { inspect } from 'node:util';
 import { test, expect } from '@playwright/test';
-import fc from 'fast-check';
+import fc from '../support/fast-check.ts';
 import { DecodeError, Reader, Writer, fromHex, hex } from '../../protocol/bytes.ts';
 import {
   KeyTable,

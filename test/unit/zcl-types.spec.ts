@@ -1,6 +1,6 @@
 // ZCL data types: every row of the type table round-trips, boundaries included.
 import { test, expect } from '@playwright/test';
-import fc from 'fast-check';
+import fc from '../support/fast-check.ts';
 import { DecodeError, EncodeError, Reader, Writer, fromHex, hex } from '../../protocol/bytes.ts';
 import { sampleValue } from '../../protocol/zcl/samples.ts';
 import { ZCL_TYPES, decodeValue, encodeValue, isoToUtc, utcToIso, zclType, zclTypeById } from '../../protocol/zcl/types.ts';

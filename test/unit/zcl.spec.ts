@@ -2,7 +2,7 @@
 // decodes, and the decoder survives anything.
 import { readFileSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
-import fc from 'fast-check';
+import fc from '../support/fast-check.ts';
 import { DecodeError, EncodeError, fromHex, hex } from '../../protocol/bytes.ts';
 import {
   CLUSTERS,
