@@ -60,7 +60,7 @@ export class VirtualBenchClock implements BenchClock {
     await this.barrier();
     // Event by event, so the moment the condition holds is the moment we stop: no time is skipped past it.
     while (!condition()) {
-      const next = this.sim.nextEventAt();
+      const next = this.sim.nextEventAt;
       if (next === undefined || next > deadline) {
         await this.sim.advanceTo(deadline, this.barrier);
         return condition();

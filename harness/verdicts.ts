@@ -27,13 +27,13 @@ export interface VerdictRecord {
   /** For INCONCLUSIVE: what to fix at the bench. */
   fix?: string;
   /** For FAIL: the requirement id that was broken. */
-  requirement?: string;
+  failedRequirement?: string;
 }
 
 /** The verdict a test body's outcome stands for. */
 export function verdictOf(error: unknown): VerdictRecord {
   if (error === undefined) return { verdict: 'PASS', reason: 'every check held' };
-  if (error instanceof DeviceFailure) return { verdict: 'FAIL', reason: error.message, requirement: error.requirement };
+  if (error instanceof DeviceFailure) return { verdict: 'FAIL', reason: error.message, failedRequirement: error.requirement };
   if (error instanceof NotApplicable) return { verdict: 'NOT APPLICABLE', reason: error.message };
   if (error instanceof RigFault) return { verdict: 'INCONCLUSIVE', reason: error.message, fix: error.fix };
   const e = error as Error;

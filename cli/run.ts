@@ -1,0 +1,74 @@
+// `gbcs-rig run`: validates the rig file (refusing it before anything moves), then runs the
+// conformance suites through Playwright, one worker per bench, and summarises the verdicts.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { RUN_ENV } from '../harness/run-context.ts';
+import { VERDICTS } from '../harness/verdicts.ts';
+import type { RunResults } from '../reports/results-reporter.ts';
+import { loadRig, RigFileError } from '../rigs/load.ts';
+import { UsageError } from './errors.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SUITES_CONFIG = join(ROOT, 'suites', 'playwright.config.ts');
+
+export const RUN_USAGE = 'usage: gbcs-rig run [--rig FILE] [--out DIR] [--grep PATTERN] [--seed N]';
+
+/** Exit codes of `run`: the verdicts are data, the exit code says whether the rig could run. */
+export const RUN_EXIT = { ran: 0, couldNotRun: 1, usage: 2 } as const;
+
+function version(): string {
+  return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export async function runCommand(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { rig: { type: 'string' }, out: { type: 'string' }, grep: { type: 'string' }, seed: { type: 'string' } },
+  });
+  if (values.seed !== undefined && !/^\d+$/.test(values.seed)) throw new UsageError(`--seed must be a whole number, got "${values.seed}"`);
+  let rig;
+  try {
+    rig = await loadRig(values.rig ? resolve(values.rig) : undefined);
+  } catch (e) {
+    if (e instanceof RigFileError) throw new UsageError(`the rig file is refused; nothing was switched:\n${e.message}`);
+    throw e;
+  }
+  const runId = new Date().toISOString().replace(/[:.]/g, '-');
+  const dir = resolve(values.out ?? join(ROOT, 'reports', 'out', runId));
+  mkdirSync(dir, { recursive: true });
+  const playwright = join(createRequire(import.meta.url).resolve('@playwright/test/package.json'), '..', 'cli.js');
+  const args = [playwright, 'test', '-c', SUITES_CONFIG, `--workers=${rig.benches.length}`];
+  if (values.grep) args.push('--grep', values.grep);
+  out(`gbcs-rig run ${runId}: station ${rig.station.name}, ${rig.benches.length} bench(es), output ${dir}`);
+  const code = await new Promise<number>((done) => {
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: {
+        ...process.env,
+        [RUN_ENV.rig]: rig.file ?? '',
+        [RUN_ENV.out]: dir,
+        [RUN_ENV.runId]: runId,
+        [RUN_ENV.station]: rig.station.name,
+        [RUN_ENV.version]: version(),
+        ...(values.seed ? { GBCS_RIG_SEED: values.seed } : {}),
+      },
+    });
+    child.on('exit', (c) => done(c ?? 1));
+  });
+  const resultsFile = join(dir, 'results.json');
+  if (!existsSync(resultsFile)) {
+    process.stderr.write(`gbcs-rig run: the suites did not complete (Playwright exit ${code}); no results.json in ${dir}\n`);
+    return RUN_EXIT.couldNotRun;
+  }
+  const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
+  out('');
+  for (const c of results.cases) out(`${c.verdict.padEnd(15)} ${c.id.padEnd(12)} ${c.bench.padEnd(12)} ${c.title}${c.verdict === 'PASS' ? '' : ` — ${c.reason}`}`);
+  out(`verdicts: ${VERDICTS.map((v) => `${results.totals[v]} ${v}`).join(', ')}`);
+  if (results.missing.length > 0) out(`cases that ended without a verdict (rig crash): ${results.missing.join(', ')}`);
+  out(`run folder: ${dir}`);
+  return results.missing.length > 0 ? RUN_EXIT.couldNotRun : RUN_EXIT.ran;
+}

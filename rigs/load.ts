@@ -1,0 +1,566 @@
+// Loads a rig file and refuses it, before anything moves, unless every reference resolves, every
+// firmware image is the one its manifest pins, and every secret it names is in the environment.
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
+import {
+  DataFile,
+  FileProblemsError,
+  displayFile,
+  displayPath,
+  expectationOf,
+  type DataPath,
+  type FileProblem,
+} from '../firmware-images/data-file.ts';
+import {
+  A_ROLE,
+  BUILT_IN_MANIFEST,
+  FirmwareImageError,
+  collectFirmwareManifests,
+  verifyImage,
+  type DeviceRole,
+  type FirmwareCatalogue,
+  type FirmwareImage,
+  type ManifestSource,
+} from '../firmware-images/manifest.ts';
+import { PROFILE_KIND_OF_ROLE, ProfileError, loadProfile, type DeviceProfile } from '../firmware-images/profiles.ts';
+import { resolveLabSettings, type LabSettings, type LabSettingsReport } from './lab-settings.ts';
+import { literalSecrets, rigFileSchema, rigHint, type RigFile } from './schema.ts';
+
+/** The embedded default: one virtual bench with a conformant CH. */
+export const EMBEDDED_RIG = fileURLToPath(new URL('./virtual.yaml', import.meta.url));
+
+export interface LoadRigOptions {
+  /** Hash every image a device uses against its manifest. Default true; false only to validate a rig away from its lab. */
+  readonly verifyImages?: boolean;
+  /** Where secrets are read from. Default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Refuse the rig when a variable it names is unset. Default true; false only to validate a rig away from its lab. */
+  readonly requireSecrets?: boolean;
+}
+
+export class RigFileError extends FileProblemsError {
+  override name = 'RigFileError';
+}
+
+/** A serial device named by path or, among identical dongles, by USB serial number (drivers/serial.ts). */
+export type SerialLocation = { readonly path: string } | { readonly serialNumber: string };
+
+export interface RigStation {
+  readonly name: string;
+  readonly lab: string;
+  readonly operator?: string;
+  readonly mqtt: {
+    /** `embedded`: the in-process broker the virtual bench starts. */
+    readonly url: string;
+    readonly usernameEnv?: string;
+    readonly passwordEnv?: string;
+    readonly caFileEnv?: string;
+    readonly clientId?: string;
+  };
+}
+
+export interface RigRelay {
+  readonly id: string;
+  readonly vendor: 'tasmota' | 'shelly-gen2';
+  readonly topic: string;
+  readonly channel?: number;
+}
+
+export interface RigDevice {
+  readonly id: string;
+  readonly role: DeviceRole;
+  /** Lowercase, colon-separated, most significant byte first. */
+  readonly ieee: string;
+  readonly firmware: FirmwareImage;
+  readonly relay: RigRelay;
+  /** What the virtual device does, on a virtual bench (the image's behaviour profile). */
+  readonly behaviour?: DeviceProfile;
+}
+
+export interface RigSniffer {
+  readonly id: string;
+  readonly kind: 'nrf802154';
+  readonly channel: number;
+  /** Absent on a virtual bench, which makes its own serial devices. */
+  readonly location?: SerialLocation;
+}
+
+export interface RigRadio {
+  readonly channel: number;
+  /** The HHT's IEEE address. */
+  readonly ieee: string;
+  readonly location?: SerialLocation;
+}
+
+export type RigTenancyTrigger =
+  | { readonly kind: 'radio'; /** Absolute. */ readonly commandFile: string }
+  | { readonly kind: 'lab-hook'; readonly command?: readonly string[]; readonly url?: string };
+
+export interface RigBench {
+  readonly id: string;
+  readonly virtual?: { readonly seed: number; readonly transport: 'mock' | 'pty' };
+  readonly devices: readonly RigDevice[];
+  readonly relays: readonly RigRelay[];
+  readonly sniffers: readonly RigSniffer[];
+  readonly radio: RigRadio;
+  readonly tenancyTrigger?: RigTenancyTrigger;
+}
+
+const REDACTED = '(redacted)';
+
+/** Secrets read from the environment variables the rig file names. Serialised and inspected as `(redacted)`. */
+export class RigSecrets {
+  constructor(
+    readonly mqtt: { readonly username?: string; readonly password?: string; readonly caFile?: string },
+    /** The HAN network key, 32 lowercase hex digits. */
+    readonly networkKey?: string,
+    /** The rig radio's (HHT's) install code, lowercase hex. */
+    readonly installCode?: string,
+  ) {}
+
+  /** Replaces every secret value in a text (a log line, a report) with `(redacted)`. */
+  redact(text: string): string {
+    let out = text;
+    for (const value of [this.mqtt.username, this.mqtt.password, this.networkKey, this.installCode]) {
+      if (value) out = out.split(value).join(REDACTED);
+      // Keys also appear in upper case in hex dumps.
+      if (value && value !== value.toUpperCase()) out = out.split(value.toUpperCase()).join(REDACTED);
+    }
+    return out;
+  }
+
+  /** Which secrets are set, never their values. */
+  toJSON(): Record<string, unknown> {
+    const set = (v: string | undefined) => (v === undefined ? undefined : REDACTED);
+    return {
+      mqtt: { username: set(this.mqtt.username), password: set(this.mqtt.password), caFile: this.mqtt.caFile },
+      networkKey: set(this.networkKey),
+      installCode: set(this.installCode),
+    };
+  }
+
+  [inspect.custom](): string {
+    return `RigSecrets ${JSON.stringify(this.toJSON())}`;
+  }
+}
+
+/** A validated rig: every reference resolved, every path absolute, secrets held apart. */
+export class LoadedRig {
+  readonly #secrets: RigSecrets;
+
+  constructor(
+    /** Absolute path of the rig file. */
+    readonly file: string,
+    readonly station: RigStation,
+    /** Every lab setting with its value and whether the rig file or the default gave it. */
+    readonly labSettings: LabSettingsReport,
+    /** Names of the environment variables holding keys; the keys are in `secrets`. */
+    readonly keys: { readonly networkKeyEnv?: string; readonly installCodeEnv?: string },
+    readonly benches: readonly RigBench[],
+    readonly firmware: FirmwareCatalogue,
+    secrets: RigSecrets,
+  ) {
+    this.#secrets = secrets;
+  }
+
+  /** Secrets from the environment; never part of toJSON, inspection or any error message. */
+  get secrets(): RigSecrets {
+    return this.#secrets;
+  }
+
+  /** The lab settings' values alone. */
+  get settings(): LabSettings {
+    return Object.fromEntries(Object.entries(this.labSettings).map(([k, v]) => [k, v.value])) as unknown as LabSettings;
+  }
+
+  bench(id: string): RigBench | undefined {
+    return this.benches.find((b) => b.id === id);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      file: this.file,
+      station: this.station,
+      labSettings: this.labSettings,
+      keys: this.keys,
+      benches: this.benches,
+      firmwareManifests: this.firmware.manifests,
+    };
+  }
+}
+
+// Lenient readers for cross-checks: they run on the raw file too, so one pass reports schema and reference problems together.
+type Raw = Record<string, unknown>;
+const obj = (v: unknown): Raw | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : undefined);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+const IEEE_RAW = /^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){7}$/;
+const normalIeee = (v: unknown) => (typeof v === 'string' && IEEE_RAW.test(v) ? v.replace(/[:-]/g, '').toLowerCase() : undefined);
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Loads a rig file (YAML or JSON; no path: the embedded virtual rig). Throws RigFileError listing
+ * every problem, one a line, as `<file>: <path> = <value>: expected <expectation>. <hint>`.
+ */
+export async function loadRig(file?: string, options: LoadRigOptions = {}): Promise<LoadedRig> {
+  const rigPath = path.resolve(file ?? EMBEDDED_RIG);
+  const env = options.env ?? process.env;
+  const parsed = await DataFile.read(rigPath, 'a rig file');
+  if (Array.isArray(parsed)) throw refusal(rigPath, parsed);
+  const problems: FileProblem[] = [];
+  const here = (at: DataPath, expected: string, hint: string, value?: { shown: string }) => problems.push(parsed.problem(at, expected, hint, value));
+
+  const secretPaths = literalSecrets(parsed.data);
+  for (const at of secretPaths) {
+    const key = String(at[at.length - 1]);
+    here(at, 'no secret in the rig file', `Put the value in an environment variable and write "${key}Env: <VARIABLE>" instead; rig files are shared and reports must never show secrets.`);
+  }
+  const secretShown = new Set(secretPaths.map(displayPath));
+
+  const result = rigFileSchema.safeParse(parsed.data, { error: expectationOf });
+  if (!result.success) {
+    const schemaProblems = parsed.problemsFromIssues(result.error.issues, rigHint, 'See rigs/example-lab.yaml for a complete rig file.');
+    problems.push(...schemaProblems.filter((p) => !secretShown.has(p.path)));
+  }
+
+  const data = obj(parsed.data) ?? {};
+  const rigDir = path.dirname(rigPath);
+  const sources: ManifestSource[] = [{ file: BUILT_IN_MANIFEST }];
+  list(data.firmwareManifests).forEach((m, i) => {
+    if (str(m)) sources.push({ file: path.resolve(rigDir, m as string), referrer: { in: parsed, at: ['firmwareManifests', i] } });
+  });
+  const { catalogue, problems: manifestProblems } = await collectFirmwareManifests(sources);
+  problems.push(...manifestProblems);
+
+  const used = crossCheck(data, catalogue, here);
+  await checkTenancyTriggers(data, rigDir, here);
+  checkLabSettings(data, here);
+  const secrets = await resolveSecrets(data, env, options.requireSecrets ?? true, here);
+
+  // Images: verified before anything moves; a behaviour profile is read only from a verified file.
+  const behaviours = new Map<string, DeviceProfile>();
+  for (const { image, usedBy, virtual } of used.values()) {
+    if (options.verifyImages ?? true) {
+      try {
+        await verifyImage(image);
+      } catch (error) {
+        if (!(error instanceof FirmwareImageError)) throw error;
+        problems.push(imageProblem(image, error, usedBy));
+        continue;
+      }
+    }
+    if (virtual && image.profile) {
+      const behaviour = await behaviourOf(image, problems);
+      if (behaviour) behaviours.set(image.id, behaviour);
+    }
+  }
+
+  if (problems.length || !result.success) throw refusal(rigPath, problems);
+  return build(rigPath, result.data, catalogue, behaviours, secrets);
+}
+
+function refusal(rigPath: string, problems: readonly FileProblem[]): RigFileError {
+  const n = problems.length;
+  // In reading order: the rig file top to bottom, then the manifests and profiles it led to.
+  const shown = displayFile(rigPath);
+  const order = (p: FileProblem) => (p.file === shown ? 0 : 1);
+  const sorted = [...problems].sort((a, b) => order(a) - order(b) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || (a.line ?? 0) - (b.line ?? 0));
+  return new RigFileError(`Rig file ${shown} refused before anything moves (${n} problem${n === 1 ? '' : 's'}):`, sorted);
+}
+
+type Here = (at: DataPath, expected: string, hint: string, value?: { shown: string }) => void;
+
+interface ImageUse {
+  image: FirmwareImage;
+  /** e.g. `bench virtual-1 device ch`. */
+  usedBy: string[];
+  virtual: boolean;
+}
+
+/** References, uniqueness and serial locations; returns the firmware images devices use. */
+function crossCheck(data: Raw, catalogue: FirmwareCatalogue, here: Here): Map<string, ImageUse> {
+  const used = new Map<string, ImageUse>();
+  const benches = list(data.benches);
+  unique(benches, ['benches'], 'bench', here);
+  // Station-wide: one device, one dongle, one relay channel can only be on one bench.
+  const ieees = new Map<string, DataPath>();
+  const serials = new Map<string, DataPath>();
+  const relayChannels = new Map<string, DataPath>();
+  const once = (seen: Map<string, DataPath>, key: string, at: DataPath, what: string, hint: string) => {
+    const first = seen.get(key);
+    if (first) here(at, `${what} not already used at ${displayPath(first)}`, hint);
+    else seen.set(key, at);
+  };
+
+  benches.forEach((b, bi) => {
+    const bench = obj(b);
+    if (!bench) return;
+    const at: DataPath = ['benches', bi];
+    const benchId = str(bench.id) ?? `#${bi}`;
+    const isVirtual = bench.virtual !== undefined;
+    const relays = list(bench.relays);
+    const devices = list(bench.devices);
+    const sniffers = list(bench.sniffers);
+    unique(relays, [...at, 'relays'], 'relay', here);
+    unique(devices, [...at, 'devices'], 'device', here);
+    unique(sniffers, [...at, 'sniffers'], 'sniffer', here);
+
+    const relayIds = relays.map((r) => str(obj(r)?.id)).filter((id): id is string => id !== undefined);
+    relays.forEach((r, ri) => {
+      const relay = obj(r);
+      const vendor = str(relay?.vendor);
+      const topic = str(relay?.topic);
+      if (!relay || !vendor || !topic) return;
+      const channel = typeof relay.channel === 'number' ? relay.channel : undefined;
+      // Tasmota's bare POWER and POWER1 are the same relay; Shelly's switch id defaults to 0.
+      const n = vendor === 'tasmota' ? channel || 1 : channel ?? 0;
+      once(relayChannels, `${vendor} ${topic} ${n}`, [...at, 'relays', ri, 'topic'], 'a relay channel',
+        'Two relay entries switch the same channel: a power cycle of one device would cut the other.');
+    });
+
+    devices.forEach((d, di) => {
+      const device = obj(d);
+      if (!device) return;
+      const dat: DataPath = [...at, 'devices', di];
+      const relayId = str(device.relay);
+      if (relayId && !relayIds.includes(relayId)) {
+        here([...dat, 'relay'], `the id of a relay on bench "${benchId}"`,
+          relayIds.length ? `Its relays are ${relayIds.join(', ')}; add a relay "${relayId}" under ${displayPath([...at, 'relays'])} or use one of them.`
+            : `Add a relay "${relayId}" under ${displayPath([...at, 'relays'])}.`);
+      }
+      const ieee = normalIeee(device.ieee);
+      if (ieee) once(ieees, ieee, [...dat, 'ieee'], 'an IEEE address', 'Every device and rig radio has its own IEEE address; check for a copy-paste slip.');
+      const firmwareId = str(device.firmware);
+      if (!firmwareId) return;
+      const image = catalogue.get(firmwareId);
+      if (!image) {
+        here([...dat, 'firmware'], 'the id of an image in the firmware manifests',
+          `Known images: ${catalogue.ids.join(', ') || 'none'}. Add it to a manifest listed under firmwareManifests, or correct the id.`);
+        return;
+      }
+      const role = str(device.role);
+      if (role && image.role !== role) {
+        const aRole = A_ROLE[role as DeviceRole] ?? role;
+        here([...dat, 'firmware'], `an image for ${aRole}, not "${image.id}", which its manifest declares for ${A_ROLE[image.role]}`,
+          `Use ${aRole} image (${[...catalogue].filter((i) => i.role === role).map((i) => i.id).join(', ') || 'none declared'}), or correct the device's role.`);
+        return;
+      }
+      if (isVirtual && !image.profile) {
+        here([...dat, 'firmware'], 'an image with a behaviour profile, since the bench is virtual',
+          `"${image.id}" is real firmware, which the virtual bench cannot run; use a virtual image (${[...catalogue].filter((i) => i.profile && i.role === image.role).map((i) => i.id).join(', ')}) or remove "virtual" from the bench.`);
+        return;
+      }
+      if (!isVirtual && image.profile) {
+        here([...dat, 'firmware'], 'real firmware, since the bench is real',
+          `"${image.id}" is a virtual behaviour profile; a real device cannot run it. Name the image the device actually runs, or add "virtual:" to the bench.`);
+        return;
+      }
+      const use = used.get(image.id) ?? { image, usedBy: [], virtual: isVirtual };
+      use.usedBy.push(`bench ${benchId} device ${str(device.id) ?? `#${di}`}`);
+      used.set(image.id, use);
+    });
+
+    const radio = obj(bench.radio);
+    const radioIeee = normalIeee(radio?.ieee);
+    if (radioIeee) once(ieees, radioIeee, [...at, 'radio', 'ieee'], 'an IEEE address', 'The rig radio (the HHT) needs an address no device on the station uses.');
+
+    sniffers.forEach((s, si) => checkLocation(obj(s), [...at, 'sniffers', si], 'sniffer', isVirtual, serials, once, here));
+    if (radio) checkLocation(radio, [...at, 'radio'], 'rig radio', isVirtual, serials, once, here);
+  });
+  return used;
+}
+
+function unique(items: unknown[], at: DataPath, what: string, here: Here): void {
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const id = str(obj(item)?.id);
+    if (!id) return;
+    const first = seen.get(id);
+    if (first !== undefined) here([...at, i, 'id'], `a ${what} id not already used`, `${displayPath([...at, first])} has the id "${id}" too; rename one of them.`);
+    else seen.set(id, i);
+  });
+}
+
+function checkLocation(
+  item: Raw | undefined,
+  at: DataPath,
+  what: string,
+  isVirtual: boolean,
+  serials: Map<string, DataPath>,
+  once: (seen: Map<string, DataPath>, key: string, at: DataPath, what: string, hint: string) => void,
+  here: Here,
+): void {
+  if (!item) return;
+  const devicePath = str(item.path);
+  const serialNumber = str(item.usbSerialNumber);
+  if (devicePath && serialNumber) {
+    here([...at, 'usbSerialNumber'], 'only one of path and usbSerialNumber', `Name the ${what} one way: keep the /dev/serial/by-id path or the serial number, not both.`);
+    return;
+  }
+  if (!devicePath && !serialNumber) {
+    // A virtual bench makes its own serial devices.
+    if (!isVirtual) {
+      here([...at, 'path'], `the ${what}'s serial device on a real bench: path or usbSerialNumber`,
+        'Give its /dev/serial/by-id/… path (stable across USB re-enumeration) or its USB serial number (`ls -l /dev/serial/by-id`), or add "virtual:" to the bench to simulate it.');
+    }
+    return;
+  }
+  const hint = `One dongle cannot serve two roles; each sniffer and rig radio needs its own.`;
+  if (devicePath) once(serials, `path ${devicePath}`, [...at, 'path'], 'a serial device', hint);
+  if (serialNumber) once(serials, `usb ${serialNumber}`, [...at, 'usbSerialNumber'], 'a USB serial number', hint);
+}
+
+async function checkTenancyTriggers(data: Raw, rigDir: string, here: Here): Promise<void> {
+  for (const [bi, b] of list(data.benches).entries()) {
+    const trigger = obj(obj(b)?.tenancyTrigger);
+    const at: DataPath = ['benches', bi, 'tenancyTrigger'];
+    if (trigger?.kind === 'lab-hook') {
+      const given = ['command', 'url'].filter((k) => trigger[k] !== undefined);
+      if (given.length !== 1) {
+        here(given.length ? [...at, 'url'] : [...at, 'command'], 'exactly one of command and url',
+          'A lab hook either runs a command (a list: program and arguments) or calls a URL (POST) that makes the supplier send the Change of Tenancy.');
+      }
+    } else if (trigger?.kind === 'radio' && str(trigger.commandFile)) {
+      const file = path.resolve(rigDir, trigger.commandFile as string);
+      try {
+        await access(file);
+      } catch {
+        here([...at, 'commandFile'], `a command file that exists (no such file: ${file})`, 'Paths are relative to the rig file.');
+      }
+    }
+  }
+}
+
+function checkLabSettings(data: Raw, here: Here): void {
+  const given = obj(data.labSettings);
+  if (!given) return;
+  const settings = resolveLabSettings(given as Partial<LabSettings>);
+  const window = settings.interPanWindowMinutes.value;
+  const margin = settings.interPanBoundaryMarginSeconds.value;
+  if (typeof window === 'number' && typeof margin === 'number' && margin >= window * 60) {
+    const at: DataPath = ['labSettings', given.interPanBoundaryMarginSeconds !== undefined ? 'interPanBoundaryMarginSeconds' : 'interPanWindowMinutes'];
+    here(at, `a margin shorter than the ${window}-minute inter-PAN window`,
+      'Boundary probes sit at window − margin and window + margin; the first must fall inside the window.');
+  }
+}
+
+async function resolveSecrets(data: Raw, env: Readonly<Record<string, string | undefined>>, required: boolean, here: Here): Promise<RigSecrets> {
+  const read = (at: DataPath, name: unknown, what: string): string | undefined => {
+    if (typeof name !== 'string' || !ENV_NAME.test(name)) return undefined;
+    const value = env[name];
+    if (value === undefined || value === '') {
+      if (required) {
+        here(at, `the environment variable ${name} to be set (it is not)`,
+          `Export ${name} with the ${what} before the run (from the lab's secret store); the rig file only names it.`);
+      }
+      return undefined;
+    }
+    return value;
+  };
+  const mqtt = obj(obj(data.station)?.mqtt) ?? {};
+  const keys = obj(data.keys) ?? {};
+  const username = read(['station', 'mqtt', 'usernameEnv'], mqtt.usernameEnv, 'MQTT user name');
+  const password = read(['station', 'mqtt', 'passwordEnv'], mqtt.passwordEnv, 'MQTT password');
+  const caFile = read(['station', 'mqtt', 'caFileEnv'], mqtt.caFileEnv, 'path of the CA certificate file');
+  if (caFile) {
+    try {
+      await access(caFile);
+    } catch {
+      here(['station', 'mqtt', 'caFileEnv'], `the variable ${mqtt.caFileEnv as string} to name a CA file that exists (no such file: ${caFile})`,
+        'Point it at the PEM file of the CA that signed the broker certificate.');
+    }
+  }
+  // Values are checked without ever being shown: the problem names the variable only.
+  const hex = (at: DataPath, name: unknown, what: string, valid: (h: string) => boolean, shape: string): string | undefined => {
+    const raw = read(at, name, what);
+    if (raw === undefined) return undefined;
+    const h = raw.replace(/[\s:-]/g, '').toLowerCase();
+    if (/^[0-9a-f]*$/.test(h) && valid(h)) return h;
+    here(at, `the environment variable ${name as string} to hold ${shape} (its value is not shown)`, `Check the value exported as ${name as string}.`);
+    return undefined;
+  };
+  const networkKey = hex(['keys', 'networkKeyEnv'], keys.networkKeyEnv, 'HAN network key', (h) => h.length === 32, 'a 128-bit key as 32 hex digits');
+  // ZigBee install codes are 6, 8, 12 or 16 bytes, with or without their 2-byte CRC.
+  const installCode = hex(['keys', 'installCodeEnv'], keys.installCodeEnv, 'HHT install code',
+    (h) => [12, 16, 20, 24, 28, 32, 36].includes(h.length), 'an install code as hex (6 to 16 bytes, optionally with its CRC)');
+  return new RigSecrets({ username, password, caFile }, networkKey, installCode);
+}
+
+function imageProblem(image: FirmwareImage, error: FirmwareImageError, usedBy: readonly string[]): FileProblem {
+  const missing = error.actual === undefined;
+  const at = ['images', image.declaredAt.index, 'image', missing ? 'file' : 'sha256'];
+  return {
+    file: displayFile(image.declaredAt.manifest),
+    line: image.declaredAt.line,
+    path: displayPath(at),
+    value: missing ? JSON.stringify(error.file) : JSON.stringify(error.expected),
+    expected: missing
+      ? `the image file of "${image.id}" (${error.reason}; expected sha256 ${error.expected})`
+      : `the sha256 of ${displayFile(error.file)} (image "${image.id}"), which is ${error.actual}`,
+    hint: `The run is refused: ${usedBy.join(', ')} would be tested on unknown firmware. ${error.fix}`,
+  };
+}
+
+async function behaviourOf(image: FirmwareImage, problems: FileProblem[]): Promise<DeviceProfile | undefined> {
+  let profile: DeviceProfile;
+  try {
+    profile = await loadProfile(image.image.file);
+  } catch (error) {
+    if (!(error instanceof ProfileError)) throw error;
+    problems.push(...error.problems);
+    return undefined;
+  }
+  const at = ['images', image.declaredAt.index, 'profile'];
+  const problem = (expected: string, hint: string) =>
+    problems.push({ file: displayFile(image.declaredAt.manifest), line: image.declaredAt.line, path: displayPath(at), value: JSON.stringify(image.profile), expected, hint });
+  if (profile.id !== image.profile) {
+    problem(`the id of the profile in ${displayFile(image.image.file)}, "${profile.id}"`, 'The manifest and the profile file must name the same profile.');
+  } else if (PROFILE_KIND_OF_ROLE[image.role] !== profile.kind) {
+    problem(`a profile for ${A_ROLE[image.role]}, not a ${profile.kind} profile`, `Point image.file at a ${PROFILE_KIND_OF_ROLE[image.role] ?? image.role} profile.`);
+  } else {
+    return profile;
+  }
+  return undefined;
+}
+
+function build(rigPath: string, rig: RigFile, catalogue: FirmwareCatalogue, behaviours: ReadonlyMap<string, DeviceProfile>, secrets: RigSecrets): LoadedRig {
+  const rigDir = path.dirname(rigPath);
+  const location = (l: { path?: string; usbSerialNumber?: string }): SerialLocation | undefined =>
+    l.path ? { path: l.path } : l.usbSerialNumber ? { serialNumber: l.usbSerialNumber } : undefined;
+  const benches: RigBench[] = rig.benches.map((b) => {
+    const relays: RigRelay[] = b.relays.map((r) => ({ ...r }));
+    return {
+      id: b.id,
+      ...(b.virtual && { virtual: { ...b.virtual } }),
+      relays,
+      devices: b.devices.map((d) => {
+        const firmware = catalogue.get(d.firmware)!;
+        const behaviour = behaviours.get(firmware.id);
+        return {
+          id: d.id,
+          role: d.role,
+          ieee: d.ieee,
+          firmware,
+          relay: relays.find((r) => r.id === d.relay)!,
+          ...(b.virtual && behaviour && { behaviour }),
+        };
+      }),
+      sniffers: b.sniffers.map((s) => ({ id: s.id, kind: s.kind, channel: s.channel, ...withLocation(location(s)) })),
+      radio: { channel: b.radio.channel, ieee: b.radio.ieee, ...withLocation(location(b.radio)) },
+      ...(b.tenancyTrigger && {
+        tenancyTrigger: b.tenancyTrigger.kind === 'radio'
+          ? { kind: 'radio' as const, commandFile: path.resolve(rigDir, b.tenancyTrigger.commandFile) }
+          : { ...b.tenancyTrigger },
+      }),
+    };
+  });
+  return new LoadedRig(rigPath, rig.station, resolveLabSettings(rig.labSettings), { ...rig.keys }, benches, catalogue, secrets);
+}
+
+function withLocation(location: SerialLocation | undefined): { location?: SerialLocation } {
+  return location ? { location } : {};
+}

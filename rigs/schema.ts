@@ -1,0 +1,187 @@
+// The rig file: one lab station, its MQTT broker and its benches (devices under test, relays,
+// sniffers, rig radio). Shape only; cross-references and secrets are checked in load.ts.
+import { z } from 'zod';
+import { hintTable, isSecretKey, nonEmpty, patterned, slug, type DataPath } from '../firmware-images/data-file.ts';
+import { DEVICE_ROLES } from '../firmware-images/manifest.ts';
+import { labSettingHint, labSettingsSchema } from './lab-settings.ts';
+
+const IEEE_EXPECTATION = 'an IEEE (EUI-64) address: 8 hex bytes separated by colons, e.g. "00:db:12:34:56:78:90:a2"';
+
+/** A 64-bit IEEE address, normalised to lowercase colon-separated bytes, most significant first. */
+export const ieeeAddress = patterned(/^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){7}$/, IEEE_EXPECTATION)
+  .transform((s) => s.replace(/[:-]/g, '').toLowerCase().match(/../g)!.join(':'))
+  // All zeros and all ones are ZigBee's "no address" and "broadcast", never a device's.
+  .refine((s) => s !== '00:00:00:00:00:00:00:00' && s !== 'ff:ff:ff:ff:ff:ff:ff:ff', { error: `${IEEE_EXPECTATION}, not all zeros or all ones` });
+
+const CHANNEL = 'a 2.4 GHz 802.15.4 channel from 11 to 26';
+export const channel = z.int({ error: CHANNEL }).min(11, { error: CHANNEL }).max(26, { error: CHANNEL });
+
+const ENV_NAME = 'the name of an environment variable, e.g. GBCS_MQTT_PASSWORD';
+export const envName = patterned(/^[A-Za-z_][A-Za-z0-9_]*$/, ENV_NAME);
+
+const BROKER_URL = 'an MQTT broker URL (mqtt://, mqtts://, ws:// or wss://) without a password, or "embedded"';
+
+/** True for a URL that carries a password in its user info. */
+export function urlHasPassword(text: string): boolean {
+  try {
+    return new URL(text).password !== '';
+  } catch {
+    return false;
+  }
+}
+
+export const brokerUrl = z
+  .string({ error: BROKER_URL })
+  .refine((s) => {
+    if (s === 'embedded') return true;
+    try {
+      return ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(new URL(s).protocol) && !urlHasPassword(s);
+    } catch {
+      return false;
+    }
+  }, { error: BROKER_URL });
+
+const TOPIC = 'an MQTT topic without spaces, "+" or "#"';
+
+export const stationSchema = z.strictObject({
+  name: nonEmpty('the station name'),
+  lab: nonEmpty('the lab name'),
+  operator: nonEmpty('the operator').optional(),
+  mqtt: z.strictObject({
+    /** `embedded`: the in-process broker the virtual bench starts. */
+    url: brokerUrl,
+    usernameEnv: envName.optional(),
+    passwordEnv: envName.optional(),
+    /** Names a variable holding the path of the CA certificate(s) for mqtts. */
+    caFileEnv: envName.optional(),
+    clientId: nonEmpty('a client id').optional(),
+  }),
+});
+
+export const deviceSchema = z.strictObject({
+  id: slug('a device id'),
+  role: z.enum(DEVICE_ROLES),
+  ieee: ieeeAddress,
+  /** A firmware image id from the catalogue. */
+  firmware: slug('a firmware image id'),
+  /** A relay id on the same bench. */
+  relay: slug('a relay id'),
+});
+
+export const RELAY_VENDORS = ['tasmota', 'shelly-gen2'] as const;
+
+export const relaySchema = z.strictObject({
+  id: slug('a relay id'),
+  vendor: z.enum(RELAY_VENDORS),
+  /** Tasmota: the device's Topic; Shelly Gen2: its MQTT topic prefix. */
+  topic: patterned(/^[^\s+#]+$/, TOPIC),
+  /** Tasmota: relay 1…n (none: bare POWER); Shelly Gen2: switch id (default 0). */
+  channel: z.int().min(0).optional(),
+});
+
+export const snifferSchema = z.strictObject({
+  id: slug('a sniffer id'),
+  kind: z.literal('nrf802154'),
+  /** Exactly one of path and usbSerialNumber on a real bench; neither on a virtual one. */
+  path: nonEmpty('a serial device path').optional(),
+  usbSerialNumber: nonEmpty('a USB serial number').optional(),
+  channel,
+});
+
+export const radioSchema = z.strictObject({
+  path: nonEmpty('a serial device path').optional(),
+  usbSerialNumber: nonEmpty('a USB serial number').optional(),
+  channel,
+  /** The IEEE address the rig radio uses as the HHT. */
+  ieee: ieeeAddress,
+});
+
+export const tenancyTriggerSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('radio'),
+    /** A prepared Change of Tenancy command (ECS12/GCS09) the rig radio sends; relative to the rig file. */
+    commandFile: nonEmpty('a file path'),
+  }),
+  z.strictObject({
+    kind: z.literal('lab-hook'),
+    /** Exactly one of command and url. */
+    command: z.array(nonEmpty('a command-line argument')).min(1).optional(),
+    url: z
+      .httpUrl({ error: 'an http(s) URL without a password' })
+      .refine((s) => !urlHasPassword(s), { error: 'an http(s) URL without a password' })
+      .optional(),
+  }),
+]);
+
+export const benchSchema = z.strictObject({
+  id: slug('a bench id'),
+  /** Present: the bench is simulated below the wire (sim/); absent: real hardware. */
+  virtual: z.strictObject({ seed: z.int().min(0), transport: z.enum(['mock', 'pty']) }).optional(),
+  devices: z.array(deviceSchema).min(1),
+  relays: z.array(relaySchema).min(1),
+  sniffers: z.array(snifferSchema).min(1),
+  radio: radioSchema,
+  tenancyTrigger: tenancyTriggerSchema.optional(),
+});
+
+export const rigFileSchema = z.strictObject({
+  station: stationSchema,
+  /** Relative to the rig file; the built-in virtual manifest is always read too. */
+  firmwareManifests: z.array(nonEmpty('a manifest path')).default([]),
+  labSettings: labSettingsSchema.optional(),
+  keys: z
+    .strictObject({
+      /** The HAN network key, for decrypting captures. */
+      networkKeyEnv: envName.optional(),
+      /** The install code of the rig radio as the HHT (carried in CCS01). */
+      installCodeEnv: envName.optional(),
+    })
+    .optional(),
+  benches: z.array(benchSchema).min(1),
+});
+
+export type RigFile = z.output<typeof rigFileSchema>;
+export type RigFileBench = z.output<typeof benchSchema>;
+export type TenancyTrigger = z.output<typeof tenancyTriggerSchema>;
+
+const RIG_HINTS_TABLE = hintTable({
+  'station.mqtt.url': 'e.g. mqtt://broker.lab:1883 or mqtts://broker.lab:8883; put credentials in usernameEnv/passwordEnv, never in the URL.',
+  'benches.*.devices.*.role': 'Device types: CH, ESME, GSME, PPMID, IHD (the HHT is the rig radio, under radio).',
+  'benches.*.devices.*.ieee': 'Copy the address from the device label or a capture, 8 bytes most significant first, and quote it in YAML.',
+  'benches.*.radio.ieee': 'The IEEE address the rig radio presents as the HHT; quote it in YAML.',
+  'benches.*.relays.*.vendor': 'Supported relay vendors: tasmota, shelly-gen2 (adding one is a file in drivers/power/).',
+  'benches.*.relays.*.channel': 'Tasmota: relay number 1…n; Shelly Gen2: switch id 0…n.',
+  'benches.*.sniffers.*.kind': 'Supported sniffers: nrf802154 (nRF52840 dongle with the 802.15.4 sniffer firmware).',
+  'benches.*.sniffers.*.channel': 'Use the HAN channel the CH formed its network on.',
+  'benches.*.radio.channel': 'Use the HAN channel the CH formed its network on.',
+  'benches.*.virtual.transport': "'mock' runs the serial lines in-process; 'pty' puts them on real pseudo-terminals (needs socat).",
+  'benches.*.tenancyTrigger.kind': "'radio' sends a prepared command file; 'lab-hook' runs a command or calls a URL that makes the supplier send it.",
+  'benches.*.devices': 'A bench tests at least one device.',
+  'benches.*.relays': 'Every device is powered through a relay the rig can switch.',
+  'benches.*.sniffers': 'A bench needs at least one sniffer: verdicts come from sniffed evidence.',
+  benches: 'A station has at least one bench.',
+  '**.id': 'Ids are slugs: lowercase letters, digits, "-" and ".", e.g. bench-1.',
+  '**.usernameEnv': 'Name the variable, not its value: the rig reads the secret from the environment.',
+  '**.passwordEnv': 'Name the variable, not its value: the rig reads the secret from the environment.',
+  '**.caFileEnv': 'Name the variable that holds the CA file path.',
+  '**.networkKeyEnv': 'Name the variable, not its value: the rig reads the key from the environment.',
+  '**.installCodeEnv': 'Name the variable, not its value: the rig reads the install code from the environment.',
+});
+
+/** The fix for a schema problem at a path in a rig file. */
+export function rigHint(at: DataPath): string | undefined {
+  if (at[0] === 'labSettings' && typeof at[1] === 'string') return labSettingHint(at[1]);
+  return RIG_HINTS_TABLE(at);
+}
+
+/** Paths of keys that name a secret and hold a value: a rig file names environment variables instead. */
+export function literalSecrets(data: unknown, at: DataPath = []): DataPath[] {
+  if (data === null || typeof data !== 'object') return [];
+  const found: DataPath[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    const k = Array.isArray(data) ? Number(key) : key;
+    if (isSecretKey(k) && value !== null && value !== '' && typeof value !== 'object') found.push([...at, k]);
+    else found.push(...literalSecrets(value, [...at, k]));
+  }
+  return found;
+}

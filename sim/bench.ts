@@ -1,0 +1,173 @@
+// The virtual bench: everything below the wire for one bench of a rig file. Virtual relays
+// answer real MQTT topics on a real broker (in-process aedes, or a URL such as mosquitto);
+// virtual sniffer and rig-radio firmware speak their serial protocols on MockBinding ports or
+// socat ptys; virtual devices run their firmware profiles on a simulated air, on virtual time.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import { Air, attachRadio, attachSniffer } from './air.ts';
+import { startEmbeddedBroker } from './broker.ts';
+import { DiscreteEventClock } from './clock.ts';
+import { VirtualCommsHub, type CommsHubBehaviour } from './comms-hub.ts';
+import { createPtyPair, type PtyPair } from './pty.ts';
+import { VirtualNrfSnifferFirmware, VirtualRigRadioFirmware, VirtualUsbHub, openPtyDeviceLine, type DeviceLine } from './serial-devices.ts';
+import { VirtualShellyGen2, VirtualTasmotaRelay } from './tasmota-device.ts';
+
+export interface VirtualDeviceSpec {
+  id: string;
+  role: 'CH' | 'ESME' | 'GSME' | 'PPMID' | 'IHD';
+  ieee: string;
+  relay: { vendor: 'tasmota' | 'shelly-gen2'; topic: string; channel?: number };
+  /** The device's firmware behaviour profile. */
+  behaviour: unknown;
+}
+
+export interface VirtualBenchSpec {
+  id: string;
+  seed: number;
+  transport: 'mock' | 'pty';
+  /** `embedded` (or absent): an in-process aedes broker; otherwise the URL of a running broker. */
+  brokerUrl?: string;
+  devices: VirtualDeviceSpec[];
+  sniffers: { id: string; channel: number }[];
+  radio: { channel: number; ieee: string };
+  /** Entity ids the virtual CH accepts CCS01 from over inter-PAN (the rig radio's HHT identity). */
+  authorisedHhts: string[];
+  epochMs?: number;
+}
+
+/** Where the drivers above the wire find this bench's hardware. */
+export interface VirtualBenchWiring {
+  brokerUrl: string;
+  /** The MockBinding hub's binding, when transport is mock (real bindings on ptys). */
+  binding?: BindingInterface;
+  snifferPaths: Map<string, string>;
+  radioPath: string;
+}
+
+type VirtualRelay = VirtualTasmotaRelay | VirtualShellyGen2;
+
+export class VirtualBench {
+  readonly clock: DiscreteEventClock;
+  readonly air: Air;
+  readonly sniffers = new Map<string, VirtualNrfSnifferFirmware>();
+  readonly commsHubs = new Map<string, VirtualCommsHub>();
+  readonly relays = new Map<string, VirtualRelay>();
+  radio!: VirtualRigRadioFirmware;
+  wiring!: VirtualBenchWiring;
+  private readonly closers: (() => Promise<void> | void)[] = [];
+
+  private constructor(readonly spec: VirtualBenchSpec) {
+    this.clock = new DiscreteEventClock({ epochMs: spec.epochMs });
+    this.air = new Air(this.clock);
+  }
+
+  static async start(spec: VirtualBenchSpec): Promise<VirtualBench> {
+    const bench = new VirtualBench(spec);
+    try {
+      await bench.build();
+    } catch (e) {
+      await bench.close();
+      throw e;
+    }
+    return bench;
+  }
+
+  private async build(): Promise<void> {
+    const spec = this.spec;
+    let brokerUrl = spec.brokerUrl;
+    if (!brokerUrl || brokerUrl === 'embedded') {
+      const broker = await startEmbeddedBroker();
+      this.closers.push(() => broker.close());
+      brokerUrl = broker.url;
+    }
+    const lines = await this.serialLines();
+    for (const s of spec.sniffers) {
+      const firmware = new VirtualNrfSnifferFirmware(lines.sniffers.get(s.id)!);
+      this.sniffers.set(s.id, firmware);
+      this.closers.push(attachSniffer(this.air, firmware));
+    }
+    this.radio = new VirtualRigRadioFirmware(lines.radio);
+    this.closers.push(attachRadio(this.air, this.radio, spec.radio.ieee));
+    for (const d of spec.devices) {
+      const device = this.device(d);
+      const options = { url: brokerUrl, onPower: (channel: number, on: boolean) => device.power(channel, on) };
+      const relay = d.relay.vendor === 'tasmota'
+        ? await VirtualTasmotaRelay.start({ ...options, topic: d.relay.topic, relays: Math.max(1, d.relay.channel ?? 1) })
+        : await VirtualShellyGen2.start({ ...options, prefix: d.relay.topic, switches: (d.relay.channel ?? 0) + 1 });
+      this.relays.set(d.id, relay);
+      this.closers.push(() => relay.stop());
+    }
+    this.wiring = { brokerUrl, binding: lines.binding, snifferPaths: lines.snifferPaths, radioPath: lines.radioPath };
+  }
+
+  /** The device behind a relay channel: powered when its channel switches. */
+  private device(d: VirtualDeviceSpec): { power(channel: number, on: boolean): void } {
+    if (d.role !== 'CH') {
+      throw new Error(`bench ${this.spec.id}: device ${d.id} is a ${d.role}; the virtual bench simulates Communications Hubs so far`);
+    }
+    const hub = new VirtualCommsHub({
+      clock: this.clock,
+      air: this.air,
+      profile: d.behaviour as CommsHubBehaviour,
+      ieee: d.ieee,
+      channel: this.spec.radio.channel,
+      authorisedHhts: this.spec.authorisedHhts,
+    });
+    this.commsHubs.set(d.id, hub);
+    const channel = d.relay.vendor === 'tasmota' ? (d.relay.channel ?? 1) : (d.relay.channel ?? 0);
+    return { power: (ch, on) => (ch === channel || (d.relay.vendor === 'tasmota' && ch <= 1 && channel <= 1) ? hub.power(on) : undefined) };
+  }
+
+  private async serialLines(): Promise<{ sniffers: Map<string, DeviceLine>; radio: DeviceLine; binding?: BindingInterface; snifferPaths: Map<string, string>; radioPath: string }> {
+    const spec = this.spec;
+    const sniffers = new Map<string, DeviceLine>();
+    const snifferPaths = new Map<string, string>();
+    if (spec.transport === 'mock') {
+      const hub = new VirtualUsbHub();
+      // MockBinding keeps one table per process: paths carry the bench id and a per-start suffix.
+      const base = `/dev/gbcs-rig-virtual/${spec.id}-${process.pid}-${VirtualBench.starts++}`;
+      for (const s of spec.sniffers) {
+        const path = `${base}/sniffer-${s.id}`;
+        sniffers.set(s.id, hub.plug(path, { serialNumber: `virtual-${spec.id}-${s.id}`, vendorId: '1915', productId: '154b', manufacturer: 'gbcs-rig virtual' }));
+        snifferPaths.set(s.id, path);
+      }
+      const radioPath = `${base}/radio`;
+      const radio = hub.plug(radioPath, { serialNumber: `virtual-${spec.id}-radio`, manufacturer: 'gbcs-rig virtual' });
+      return { sniffers, radio, binding: hub.binding, snifferPaths, radioPath };
+    }
+    const dir = mkdtempSync(join(tmpdir(), `gbcs-rig-${spec.id}-`));
+    this.closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const pty = async (name: string): Promise<{ pair: PtyPair; line: DeviceLine }> => {
+      const pair = await createPtyPair(join(dir, name));
+      this.closers.push(() => pair.close());
+      const line = await openPtyDeviceLine(pair.devicePath, () => pair.close());
+      return { pair, line };
+    };
+    for (const s of spec.sniffers) {
+      const { pair, line } = await pty(`sniffer-${s.id}`);
+      sniffers.set(s.id, line);
+      snifferPaths.set(s.id, pair.hostPath);
+    }
+    const radio = await pty('radio');
+    return { sniffers, radio: radio.line, snifferPaths, radioPath: radio.pair.hostPath };
+  }
+
+  private static starts = 0;
+
+  /** Bytes the virtual firmware has written per serial line: what the drain barrier waits for. */
+  written(): { sniffers: Map<string, number>; radio: number } {
+    return { sniffers: new Map([...this.sniffers].map(([id, f]) => [id, f.bytesWritten])), radio: this.radio.bytesWritten };
+  }
+
+  async close(): Promise<void> {
+    for (const close of this.closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch {
+        // Closing is best effort: a part that already failed has nothing left to close.
+      }
+    }
+  }
+}

@@ -1,0 +1,242 @@
+// Bench time (ARCHITECTURE.md "Time is a dependency"): suites and virtual devices ask a clock,
+// never setTimeout or Date.now. On hardware it is wall time; on the virtual bench it is a
+// discrete-event clock that moves only when told to, and only as fast as the drivers read.
+
+/**
+ * Awaited before virtual time moves on: resolves once the drivers have read and parsed what the
+ * virtual hardware wrote up to the current instant (the drain barrier).
+ */
+export type DrainBarrier = () => Promise<void>;
+
+/** Something a virtual device does at an instant. Runs synchronously; what it returns is ignored. */
+export type ClockAction = () => void;
+
+/** Cancels a scheduled event; cancelling one that already ran (or was cancelled) does nothing. */
+export type CancelEvent = () => void;
+
+export interface DiscreteEventClockOptions {
+  /** Bench time at the start, ms since the Unix epoch. Default 2026-01-01T00:00:00Z. */
+  epochMs?: number;
+  /** Default drain barrier for advanceTo and sleep. Default: none (resolves at once). */
+  barrier?: DrainBarrier;
+}
+
+export const DEFAULT_BENCH_EPOCH_MS = Date.UTC(2026, 0, 1);
+
+interface ScheduledEvent {
+  at: number;
+  /** Insertion order: breaks ties between events at the same instant. */
+  seq: number;
+  action: ClockAction;
+  label: string;
+  cancelled: boolean;
+}
+
+/** Someone waiting for time to reach `at` (a sleep or an advanceTo). */
+interface TimeTarget {
+  at: number;
+  seq: number;
+  barrier: DrainBarrier;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+const noBarrier: DrainBarrier = () => Promise.resolve();
+
+/** Lets the continuations of a woken sleeper run (and schedule events) before time moves on. */
+const yieldToContinuations = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function earlier(a: { at: number; seq: number }, b: { at: number; seq: number }): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
+/** A binary min-heap on (at, seq): events come out in time order, same-instant ones in insertion order. */
+class EventQueue {
+  readonly #heap: ScheduledEvent[] = [];
+
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  peek(): ScheduledEvent | undefined {
+    return this.#heap[0];
+  }
+
+  push(e: ScheduledEvent): void {
+    const h = this.#heap;
+    h.push(e);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!earlier(h[i], h[parent])) break;
+      [h[i], h[parent]] = [h[parent], h[i]];
+      i = parent;
+    }
+  }
+
+  pop(): ScheduledEvent | undefined {
+    const h = this.#heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length === 0 || last === undefined) return top;
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let m = i;
+      if (l < h.length && earlier(h[l], h[m])) m = l;
+      if (r < h.length && earlier(h[r], h[m])) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m], h[i]];
+      i = m;
+    }
+    return top;
+  }
+}
+
+/**
+ * Virtual bench time. Events run in (time, insertion) order with now() set to their time;
+ * after each one the drain barrier is awaited, so virtual time never outruns delivery.
+ * Deterministic: nothing here reads wall time.
+ */
+export class DiscreteEventClock {
+  readonly virtual = true;
+  readonly epochMs: number;
+  /** The default drain barrier; the bench sets it once its drivers are up. */
+  barrier: DrainBarrier;
+
+  #now: number;
+  #seq = 0;
+  #pending = 0;
+  readonly #events = new EventQueue();
+  #targets: TimeTarget[] = [];
+  #running = false;
+  #inAction = false;
+
+  constructor(options: DiscreteEventClockOptions = {}) {
+    this.epochMs = options.epochMs ?? DEFAULT_BENCH_EPOCH_MS;
+    this.#now = this.epochMs;
+    this.barrier = options.barrier ?? noBarrier;
+  }
+
+  /** Bench time, ms since the Unix epoch (epochMs + elapsed). */
+  now(): number {
+    return this.#now;
+  }
+
+  /** The same instant in µs since the Unix epoch: what virtual radios stamp frames with. */
+  nowUs(): bigint {
+    return BigInt(Math.round(this.#now * 1000));
+  }
+
+  /** ms since epochMs. */
+  elapsed(): number {
+    return this.#now - this.epochMs;
+  }
+
+  /** Scheduled events not yet run nor cancelled. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** When the next event is due, if any. */
+  get nextEventAt(): number | undefined {
+    this.#dropCancelled();
+    return this.#events.peek()?.at;
+  }
+
+  /** Schedules `action` at bench time `timeMs` (ms since the Unix epoch, as now()). */
+  at(timeMs: number, action: ClockAction, label = 'event'): CancelEvent {
+    if (!Number.isFinite(timeMs)) throw new RangeError(`clock.at(${timeMs}) for "${label}": the time must be a finite number of ms`);
+    // An event in the past would break the promise that now() never goes backwards.
+    if (timeMs < this.#now) throw new RangeError(`clock.at for "${label}": ${new Date(timeMs).toISOString()} is before now (${new Date(this.#now).toISOString()})`);
+    const e: ScheduledEvent = { at: timeMs, seq: this.#seq++, action, label, cancelled: false };
+    this.#events.push(e);
+    this.#pending++;
+    return () => {
+      if (e.cancelled) return;
+      e.cancelled = true;
+      this.#pending--;
+    };
+  }
+
+  /** Schedules `action` `delayMs` from now. */
+  after(delayMs: number, action: ClockAction, label?: string): CancelEvent {
+    if (!(delayMs >= 0)) throw new RangeError(`clock.after(${delayMs}) for "${label ?? 'event'}": the delay must be ≥ 0 ms`);
+    return this.at(this.#now + delayMs, action, label);
+  }
+
+  /**
+   * Runs every event due up to `timeMs` and leaves now() at `timeMs`. The barrier is awaited
+   * before time first moves, after each event, and before returning. Concurrent calls are served
+   * earliest target first, each resolving when time reaches it. Must not be called from inside
+   * an event or a barrier (it would wait for itself).
+   */
+  advanceTo(timeMs: number, barrier: DrainBarrier = this.barrier): Promise<void> {
+    if (!Number.isFinite(timeMs)) return Promise.reject(new RangeError(`clock.advanceTo(${timeMs}): the time must be a finite number of ms`));
+    if (timeMs < this.#now) return Promise.reject(new RangeError(`clock.advanceTo: ${new Date(timeMs).toISOString()} is before now (${new Date(this.#now).toISOString()})`));
+    if (this.#inAction) return Promise.reject(new Error('clock.advanceTo from inside a clock event would wait for itself: schedule with at() or after() instead'));
+    return new Promise<void>((resolve, reject) => {
+      this.#targets.push({ at: timeMs, seq: this.#seq++, barrier, resolve, reject });
+      if (!this.#running) void this.#run();
+    });
+  }
+
+  /** Advances virtual time by `ms` (see advanceTo). */
+  sleep(ms: number, barrier?: DrainBarrier): Promise<void> {
+    if (!(ms >= 0)) return Promise.reject(new RangeError(`clock.sleep(${ms}): the duration must be ≥ 0 ms`));
+    return this.advanceTo(this.#now + ms, barrier);
+  }
+
+  #dropCancelled(): void {
+    while (this.#events.peek()?.cancelled) this.#events.pop();
+  }
+
+  #nextTarget(): TimeTarget | undefined {
+    let best: TimeTarget | undefined;
+    for (const t of this.#targets) if (!best || earlier(t, best)) best = t;
+    return best;
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true;
+    try {
+      await this.#nextTarget()!.barrier();
+      // The earliest target is re-read every step: a sleep that starts meanwhile may be earlier.
+      for (let target = this.#nextTarget(); target; target = this.#nextTarget()) {
+        this.#dropCancelled();
+        const e = this.#events.peek();
+        if (e && e.at <= target.at) {
+          this.#events.pop();
+          this.#pending--;
+          this.#now = e.at;
+          this.#inAction = true;
+          try {
+            e.action();
+          } finally {
+            this.#inAction = false;
+          }
+          await target.barrier();
+          continue;
+        }
+        this.#now = target.at;
+        await target.barrier();
+        const reached = this.#targets.filter((t) => t.at <= this.#now);
+        this.#targets = this.#targets.filter((t) => t.at > this.#now);
+        for (const t of reached) t.resolve();
+        const next = this.#nextTarget();
+        if (next) {
+          await yieldToContinuations();
+          await next.barrier();
+        }
+      }
+    } catch (e) {
+      // A throwing event is a rig defect: everyone waiting on time hears of it.
+      const waiting = this.#targets;
+      this.#targets = [];
+      for (const t of waiting) t.reject(e);
+    } finally {
+      this.#running = false;
+    }
+  }
+}

@@ -1,0 +1,301 @@
+// The virtual Communications Hub: the CHF side of the inter-PAN join (DOMAIN.md §A, IPAN-1…6) run
+// from a behaviour profile on the simulated air, every timer a discrete-event clock event.
+import { hex } from '../protocol/bytes.ts';
+import type { CommsHubProfile } from '../firmware-images/profiles.ts';
+import type { Air } from './air.ts';
+import type { CancelEvent, DiscreteEventClock } from './clock.ts';
+import {
+  DLMS_RESULT,
+  buildHanReadResponse,
+  buildInterPanCcs01Response,
+  ieeeText,
+  readHanRead,
+  readInterPanCcs01,
+  type HanRead,
+  type InterPanCcs01,
+} from '../protocol/hht-messages.ts';
+
+/** The parts of a comms-hub profile the virtual CH runs (ids and descriptions are the manifest's). */
+export type CommsHubBehaviour = Pick<CommsHubProfile, 'interPan' | 'hht'>;
+
+export interface DeviceLogEntry {
+  ieee: string;
+  kind: 'hht';
+  /** Bench time (ms since the Unix epoch). */
+  addedAt: number;
+  /** Null: no time limit (only a power-on can remove it, unless the profile keeps it then too). */
+  expiresAt: number | null;
+}
+
+export type CommsHubEventKind =
+  | 'power-on'
+  | 'power-off'
+  | 'window-opened'
+  | 'window-closed'
+  | 'ccs01-accepted'
+  | 'ccs01-refused'
+  | 'ccs01-ignored'
+  | 'hht-added'
+  | 'hht-removed'
+  | 'han-read-answered'
+  | 'han-read-ignored'
+  | 'frame-sent';
+
+/** What the virtual CH did and why: for the project's tests, never evidence (evidence is what the rig sees). */
+export interface CommsHubEvent {
+  at: number;
+  kind: CommsHubEventKind;
+  ieee?: string;
+  detail?: string;
+}
+
+export interface VirtualCommsHubOptions {
+  clock: DiscreteEventClock;
+  air: Air;
+  profile: CommsHubBehaviour;
+  /** The CH's HAN IEEE address. */
+  ieee: string;
+  /** The CHF entity id (GBCS recipient of CCS01); default the IEEE address. */
+  chfId?: string;
+  /** Default 0x1a62. */
+  pan?: number;
+  /** Default 0x0000 (the CH is the HAN's coordinator). */
+  short?: number;
+  /** Default 11. */
+  channel?: number;
+  /** Entity ids whose CCS01 over inter-PAN the CH accepts (IPAN-5 "authorised"). */
+  authorisedHhts?: readonly string[];
+}
+
+export const DEFAULT_CH_PAN = 0x1a62;
+const BROADCAST = '0xffff';
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+/** A HAN read is answered at once, give or take the stack's latency. */
+const HAN_READ_ANSWER_DELAY_MS = 20;
+
+type Refusal = 'malformed' | 'unauthorised';
+
+/** One inter-PAN join window (IPAN-1): from a power-on, for the profile's minutes. */
+interface InterPanWindow {
+  openedAt: number;
+  closesAt: number | null;
+  cancelClose?: CancelEvent;
+}
+
+/**
+ * How a CCS01 over inter-PAN is refused (IPAN-5), unless the profile accepts it. A malformed one is
+ * discarded unanswered: nothing in it can be trusted, not even the counter a response would echo.
+ * An unauthorised but well-formed one gets a CCS01 response with DLMS result 3 (read/write
+ * denied), so the refusal is visible on the sniffer. Neither changes the device log.
+ */
+const REFUSALS: Readonly<Record<Refusal, { acceptedBy: 'acceptsMalformed' | 'acceptsUnauthorised'; answer: number | null }>> = {
+  malformed: { acceptedBy: 'acceptsMalformed', answer: null },
+  unauthorised: { acceptedBy: 'acceptsUnauthorised', answer: DLMS_RESULT.readWriteDenied },
+};
+
+export class VirtualCommsHub {
+  readonly ieee: string;
+  readonly chfId: string;
+  readonly pan: number;
+  readonly short: number;
+  readonly channel: number;
+  readonly profile: CommsHubBehaviour;
+  readonly #clock: DiscreteEventClock;
+  readonly #air: Air;
+  readonly #authorised: ReadonlySet<string>;
+
+  #powered = false;
+  /** The current window; with reopensOnPowerOn false, the one from the first power-on, for ever. */
+  #window: InterPanWindow | undefined;
+  readonly #log = new Map<string, { entry: DeviceLogEntry; cancelExpiry?: CancelEvent }>();
+  readonly #events: CommsHubEvent[] = [];
+  #detach: (() => void) | undefined;
+  /** Answers still to be sent: a power-off loses them. */
+  readonly #pendingAnswers = new Set<CancelEvent>();
+  #macSeq = 0;
+
+  constructor(options: VirtualCommsHubOptions) {
+    this.#clock = options.clock;
+    this.#air = options.air;
+    this.profile = options.profile;
+    this.ieee = ieeeText(options.ieee);
+    this.chfId = ieeeText(options.chfId ?? options.ieee);
+    this.pan = options.pan ?? DEFAULT_CH_PAN;
+    this.short = options.short ?? 0x0000;
+    this.channel = options.channel ?? 11;
+    this.#authorised = new Set((options.authorisedHhts ?? []).map(ieeeText));
+  }
+
+  get powered(): boolean {
+    return this.#powered;
+  }
+
+  /** IPAN-1/2: powered, and within the window (half-open: closed from the closing instant on). */
+  get interPanOpen(): boolean {
+    const w = this.#window;
+    return this.#powered && w !== undefined && (w.closesAt === null || this.#clock.now() < w.closesAt);
+  }
+
+  /** When the current window closes (null: never; undefined: the CH was never powered). */
+  get windowClosesAt(): number | null | undefined {
+    return this.#window?.closesAt;
+  }
+
+  /** The CHF device log, in the order devices were added. */
+  get deviceLog(): readonly DeviceLogEntry[] {
+    return [...this.#log.values()].map((l) => ({ ...l.entry }));
+  }
+
+  get events(): readonly CommsHubEvent[] {
+    return this.#events;
+  }
+
+  /** On the HAN: in the device log and not yet expired (half-open, like the window). */
+  isOnHan(ieee: string): boolean {
+    const e = this.#log.get(ieeeText(ieee))?.entry;
+    return e !== undefined && (e.expiresAt === null || this.#clock.now() < e.expiresAt);
+  }
+
+  /** Mains on or off: the bench wires this to the virtual relay's onPower. */
+  power(on: boolean): void {
+    if (on === this.#powered) return;
+    if (on) this.#powerOn();
+    else this.#powerOff();
+  }
+
+  #powerOn(): void {
+    this.#powered = true;
+    this.#record('power-on');
+    // IPAN-4: an HHT stays for the lesser of its time and the next power-on.
+    if (!this.profile.hht.survivesPowerOn) {
+      for (const [ieee, l] of this.#log) if (l.entry.kind === 'hht') this.#remove(ieee, 'power-on');
+    }
+    // IPAN-3: each power-on opens a new window, unless the firmware only ever opens the first one.
+    if (this.#window === undefined || this.profile.interPan.reopensOnPowerOn) this.#openWindow();
+    this.#detach = this.#air.attach({ id: this.ieee, channel: this.channel, receive: (frame) => this.#receive(frame) });
+  }
+
+  #powerOff(): void {
+    const wasOpen = this.interPanOpen;
+    this.#powered = false;
+    this.#detach?.();
+    this.#detach = undefined;
+    for (const cancel of this.#pendingAnswers) cancel();
+    this.#pendingAnswers.clear();
+    if (wasOpen) this.#record('window-closed', undefined, 'power-off');
+    this.#record('power-off');
+  }
+
+  #openWindow(): void {
+    this.#window?.cancelClose?.();
+    const minutes = this.profile.interPan.windowMinutes;
+    const openedAt = this.#clock.now();
+    const w: InterPanWindow = { openedAt, closesAt: minutes === null ? null : openedAt + minutes * MINUTE_MS };
+    this.#window = w;
+    this.#record('window-opened', undefined, minutes === null ? 'never closes' : `for ${minutes} min`);
+    if (w.closesAt !== null) {
+      w.cancelClose = this.#clock.at(w.closesAt, () => {
+        if (this.#window === w && this.#powered) this.#record('window-closed', undefined, `${minutes} min after power-on`);
+      }, `CH ${this.ieee} inter-PAN window closes`);
+    }
+  }
+
+  #receive(frame: Uint8Array): void {
+    if (!this.#powered) return;
+    const ccs01 = readInterPanCcs01(frame);
+    if (ccs01) return this.#onCcs01(ccs01);
+    const read = readHanRead(frame);
+    if (read) return this.#onHanRead(read);
+  }
+
+  #onCcs01(m: InterPanCcs01): void {
+    // Responses (other CHs') and frames for another device are not this CH's to handle.
+    if (m.kind !== 'command' || (m.dst !== BROADCAST && m.dst !== this.ieee)) return;
+    if (!this.interPanOpen) return this.#record('ccs01-ignored', m.hht, 'inter-PAN window closed');
+    if (m.recipient !== this.chfId) return this.#record('ccs01-ignored', m.hht, `recipient ${m.recipient} is not this CHF`);
+    const refusal: Refusal | undefined = !m.wellFormed ? 'malformed' : !this.#authorised.has(m.originator) ? 'unauthorised' : undefined;
+    const rule = refusal && REFUSALS[refusal];
+    if (refusal && rule && !this.profile.interPan[rule.acceptedBy]) {
+      this.#record('ccs01-refused', m.hht, refusal === 'malformed' ? `malformed: ${m.problem}` : `unauthorised originator ${m.originator}`);
+      if (rule.answer !== null) this.#answerLater(this.profile.interPan.responseDelayMs, () => this.#ccs01Response(m, rule.answer!), 'CCS01 refusal');
+      return;
+    }
+    this.#record('ccs01-accepted', m.hht, refusal ? `${refusal}, accepted by this profile` : undefined);
+    const device = m.device?.ieee ?? m.hht;
+    this.#answerLater(this.profile.interPan.responseDelayMs, () => {
+      this.#addHht(device);
+      return this.#ccs01Response(m, DLMS_RESULT.success);
+    }, 'CCS01 response');
+  }
+
+  #ccs01Response(m: InterPanCcs01, result: number): Uint8Array {
+    return buildInterPanCcs01Response({
+      chIeee: this.ieee, chPan: this.pan, chf: this.chfId, hhtIeee: m.hht, hhtPan: m.hhtPan,
+      seq: this.#nextMacSeq(), transaction: m.transaction, counter: m.counter, recipient: m.originator, result,
+    });
+  }
+
+  #onHanRead(r: HanRead): void {
+    if (r.kind !== 'read' || r.dst !== this.short || r.pan !== this.pan) return;
+    // The device log is keyed by IEEE; a read without its sender's IEEE cannot be placed.
+    if (r.ieee === undefined || !this.isOnHan(r.ieee)) return this.#record('han-read-ignored', r.ieee, 'not in the CHF device log');
+    const ieee = r.ieee;
+    this.#answerLater(HAN_READ_ANSWER_DELAY_MS, () => {
+      this.#record('han-read-answered', ieee);
+      return buildHanReadResponse({ chShort: this.short, hhtShort: r.src, pan: this.pan, seq: this.#nextMacSeq(), transaction: r.transaction, ieee: this.ieee });
+    }, 'HAN read response');
+  }
+
+  #addHht(ieee: string): void {
+    const stayHours = this.profile.hht.stayHours;
+    const addedAt = this.#clock.now();
+    const entry: DeviceLogEntry = { ieee, kind: 'hht', addedAt, expiresAt: stayHours === null ? null : addedAt + stayHours * HOUR_MS };
+    this.#log.get(ieee)?.cancelExpiry?.();
+    const held: { entry: DeviceLogEntry; cancelExpiry?: CancelEvent } = { entry };
+    if (entry.expiresAt !== null) {
+      // The CHF's own clock keeps running whether or not it is powered.
+      held.cancelExpiry = this.#clock.at(entry.expiresAt, () => {
+        if (this.#log.get(ieee) === held) this.#remove(ieee, `${stayHours} h after joining`);
+      }, `CH ${this.ieee} HHT ${ieee} expires`);
+    }
+    this.#log.delete(ieee); // Re-adding moves it to the end, as a fresh entry.
+    this.#log.set(ieee, held);
+    this.#record('hht-added', ieee, entry.expiresAt === null ? 'no time limit' : `until ${new Date(entry.expiresAt).toISOString()}`);
+  }
+
+  #remove(ieee: string, why: string): void {
+    const l = this.#log.get(ieee);
+    if (!l) return;
+    l.cancelExpiry?.();
+    this.#log.delete(ieee);
+    this.#record('hht-removed', ieee, why);
+  }
+
+  /** Builds and sends a frame `delayMs` from now, unless the CH loses power first. */
+  #answerLater(delayMs: number, build: () => Uint8Array, label: string): void {
+    const cancel = this.#clock.after(delayMs, () => {
+      this.#pendingAnswers.delete(cancel);
+      this.#send(build());
+    }, `CH ${this.ieee} ${label}`);
+    this.#pendingAnswers.add(cancel);
+  }
+
+  #send(frame: Uint8Array): void {
+    this.#record('frame-sent', undefined, hex(frame));
+    this.#air.transmit(frame, { channel: this.channel, from: this.ieee });
+  }
+
+  #nextMacSeq(): number {
+    const seq = this.#macSeq;
+    this.#macSeq = (this.#macSeq + 1) & 0xff;
+    return seq;
+  }
+
+  #record(kind: CommsHubEventKind, ieee?: string, detail?: string): void {
+    const e: CommsHubEvent = { at: this.#clock.now(), kind };
+    if (ieee !== undefined) e.ieee = ieee;
+    if (detail !== undefined) e.detail = detail;
+    this.#events.push(e);
+  }
+}
