@@ -2,7 +2,7 @@
 import { DecodeError } from '../protocol/bytes.ts';
 import { CaptureError } from '../protocol/pcapng.ts';
 import { DECODE_USAGE, decodeCommand } from './decode.ts';
-import { conformanceCommand } from './conformance.ts';
+import { RUN_USAGE, runCommand } from './run.ts';
 import { UsageError } from './errors.ts';
 
 /** Exit codes: 0 the command did its work; 1 it could not (bad input file, I/O); 2 usage error. */
@@ -12,14 +12,15 @@ const USAGE = `gbcs-rig — conformance test rig for GB smart metering HAN devic
 
 commands:
   ${DECODE_USAGE.replace('usage: ', '')}
-  gbcs-rig conformance [--out DIR]   the conformance campaign on the virtual bench
+  ${RUN_USAGE.replace('usage: ', '')}
+      runs the conformance suites on the rig's benches (default: the embedded virtual rig)
   gbcs-rig help`;
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   decode: decodeCommand,
-  conformance: conformanceCommand,
+  run: runCommand,
 };
 
 export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {

@@ -1,0 +1,133 @@
+// Opens one bench of a rig for a worker: the same drivers whether the hardware is real or the
+// virtual bench below the wire. Only this file knows that a virtual bench has to be started.
+import { readFileSync } from 'node:fs';
+import type { MqttClient } from 'mqtt';
+import { connectStation } from '../drivers/power/mqtt.ts';
+import { ShellyGen2Switch } from '../drivers/power/shelly-gen2.ts';
+import { TasmotaRelay } from '../drivers/power/tasmota.ts';
+import type { PowerSwitch } from '../drivers/power/types.ts';
+import { RigRadio } from '../drivers/radio/rig-radio.ts';
+import type { SerialLocation } from '../drivers/serial.ts';
+import { Nrf802154Sniffer } from '../drivers/sniffer/nrf802154.ts';
+import type { LoadedRig, RigBench, RigDevice } from '../rigs/load.ts';
+import { VirtualBench } from '../sim/bench.ts';
+import { HardwareClock, VirtualBenchClock, type BenchClock } from './clock.ts';
+
+export interface OpenBench {
+  readonly id: string;
+  readonly rig: LoadedRig;
+  readonly spec: RigBench;
+  readonly clock: BenchClock;
+  /** Relay drivers by relay id. */
+  readonly relays: ReadonlyMap<string, PowerSwitch>;
+  readonly sniffers: readonly { id: string; channel: number; driver: Nrf802154Sniffer }[];
+  readonly radio: RigRadio;
+  /** Present on a virtual bench: for the project's own fault-injection tests, never for suites. */
+  readonly virtual?: VirtualBench;
+  device(role: RigDevice['role']): RigDevice | undefined;
+  close(): Promise<void>;
+}
+
+export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBench> {
+  const spec = rig.bench(benchId);
+  if (!spec) throw new Error(`rig ${rig.file} has no bench ${benchId}`);
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) {
+      try {
+        await c();
+      } catch {
+        // Best effort: a part that already failed has nothing left to close.
+      }
+    }
+  };
+  try {
+    let virtual: VirtualBench | undefined;
+    let brokerUrl = rig.station.mqtt.url;
+    let binding;
+    const snifferLocation = new Map<string, SerialLocation>();
+    let radioLocation: SerialLocation;
+    if (spec.virtual) {
+      virtual = await VirtualBench.start({
+        id: spec.id,
+        seed: spec.virtual.seed,
+        transport: spec.virtual.transport,
+        brokerUrl: rig.station.mqtt.url,
+        devices: spec.devices.map((d) => ({ id: d.id, role: d.role, ieee: d.ieee, relay: d.relay, behaviour: d.behaviour })),
+        sniffers: spec.sniffers.map((s) => ({ id: s.id, channel: s.channel })),
+        radio: { channel: spec.radio.channel, ieee: spec.radio.ieee },
+        authorisedHhts: [spec.radio.ieee],
+      });
+      closers.push(() => virtual!.close());
+      brokerUrl = virtual.wiring.brokerUrl;
+      binding = virtual.wiring.binding;
+      for (const [id, path] of virtual.wiring.snifferPaths) snifferLocation.set(id, { path });
+      radioLocation = { path: virtual.wiring.radioPath };
+    } else {
+      for (const s of spec.sniffers) snifferLocation.set(s.id, s.location!);
+      radioLocation = spec.radio.location!;
+    }
+
+    // The clock the drivers stamp with: virtual time is read, never waited on, by drivers.
+    let clock: BenchClock;
+    const now = () => clock.now();
+    const secrets = rig.secrets.mqtt;
+    const client: MqttClient = await connectStation({
+      url: brokerUrl,
+      username: secrets.username,
+      password: secrets.password,
+      ca: secrets.caFile ? readFileSync(secrets.caFile) : undefined,
+      clientId: `gbcs-rig-${spec.id}-${process.pid}`,
+    });
+    closers.push(() => new Promise<void>((done) => client.end(true, {}, () => done())));
+    const confirmWithinMs = rig.settings.relayConfirmSeconds * 1000;
+    const relays = new Map<string, PowerSwitch>();
+    for (const r of spec.relays) {
+      const relay = r.vendor === 'tasmota'
+        ? await TasmotaRelay.attach(client, { topic: r.topic, channel: r.channel, confirmWithinMs, now })
+        : await ShellyGen2Switch.attach(client, { prefix: r.topic, switchId: r.channel ?? 0, confirmWithinMs, now });
+      relays.set(r.id, relay);
+      closers.push(() => relay.close());
+    }
+    const sniffers: { id: string; channel: number; driver: Nrf802154Sniffer }[] = [];
+    for (const s of spec.sniffers) {
+      const driver = await Nrf802154Sniffer.open(snifferLocation.get(s.id)!, { binding, now, where: `sniffer ${s.id}` });
+      closers.push(() => driver.close());
+      sniffers.push({ id: s.id, channel: s.channel, driver });
+    }
+    const radio = await RigRadio.open(radioLocation, { binding, now, where: 'rig radio' });
+    closers.push(() => radio.close());
+
+    if (virtual) {
+      const v = virtual;
+      // The drain barrier: virtual time moves on only once the drivers have parsed every byte written so far.
+      const barrier = async () => {
+        const written = v.written();
+        await Promise.all(sniffers.map((s) => s.driver.drain({ receivedBytes: written.sniffers.get(s.id) })));
+        await radio.drain({ receivedBytes: written.radio });
+      };
+      clock = new VirtualBenchClock(v.clock, barrier);
+    } else {
+      clock = new HardwareClock();
+    }
+    for (const s of sniffers) await s.driver.start(s.channel);
+    await radio.setChannel(spec.radio.channel);
+    await radio.setIeee(spec.radio.ieee);
+
+    return {
+      id: spec.id,
+      rig,
+      spec,
+      clock: clock!,
+      relays,
+      sniffers,
+      radio,
+      virtual,
+      device: (role) => spec.devices.find((d) => d.role === role),
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

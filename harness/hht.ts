@@ -1,0 +1,107 @@
+// The hand held terminal, played by the rig radio: inter-PAN CCS01 to the Communications Hub
+// and HAN reads once joined. Every transmission is logged as evidence and must be heard by the
+// bench's sniffer — a transmission the sniffer missed proves nothing about the device.
+import { RigFault } from '../drivers/faults.ts';
+import type { RigRadio } from '../drivers/radio/rig-radio.ts';
+import { buildHanRead, buildInterPanCcs01, readHanRead, readInterPanCcs01, type Ccs01Malformation } from '../protocol/hht-messages.ts';
+import type { Capture, HeardFrame } from './capture.ts';
+import type { BenchClock } from './clock.ts';
+import type { EvidenceLog } from './evidence.ts';
+
+export interface HhtIdentity {
+  /** The rig radio's IEEE address. */
+  ieee: string;
+  /** The entity id its CCS01 carries as originator (the authorised HHT). */
+  entityId: string;
+  /** Its short address on the HAN once joined. */
+  short: number;
+}
+
+export interface CommsHubTarget {
+  ieee: string;
+  pan: number;
+  short: number;
+}
+
+/** What came back for one CCS01. */
+export interface JoinAttempt {
+  sentAtMs: number;
+  counter: bigint;
+  outcome: 'accepted' | 'refused' | 'no answer';
+  answeredAtMs?: number;
+  results?: number[];
+}
+
+/** How long a transmission may take to appear on the sniffer before the rig is at fault. */
+const HEARD_WITHIN_MS = 2_000;
+
+export class HandHeldTerminal {
+  private counter = 0x1000n;
+  private seq = 0;
+
+  constructor(
+    private readonly radio: RigRadio,
+    private readonly capture: Capture,
+    private readonly evidence: EvidenceLog,
+    private readonly clock: BenchClock,
+    readonly identity: HhtIdentity,
+    readonly ch: CommsHubTarget,
+    private readonly answerWithinMs: number,
+  ) {}
+
+  /** Sends a CCS01 over inter-PAN and waits for the CH's answer (or its absence). */
+  async join(options: { malformed?: Ccs01Malformation; unauthorised?: boolean } = {}): Promise<JoinAttempt> {
+    const counter = ++this.counter;
+    const psdu = buildInterPanCcs01({
+      hhtIeee: this.identity.ieee, chIeee: this.ch.ieee, seq: this.nextSeq(), counter,
+      originator: this.identity.entityId, malformed: options.malformed, unauthorised: options.unauthorised,
+    });
+    const what = `GBCS CCS01 Add Device to CHF Device Log over inter-PAN, counter ${counter}${options.malformed ? `, malformed (${options.malformed})` : ''}${options.unauthorised ? ', unauthorised originator' : ''}`;
+    const sent = await this.transmit(psdu, what, (h) => {
+      const m = readInterPanCcs01(h.psdu);
+      return m?.kind === 'command' && m.counter === counter && m.hht === this.identity.ieee;
+    });
+    const answer = await this.capture.waitFor((_d, h) => {
+      const m = readInterPanCcs01(h.psdu);
+      return m?.kind === 'response' && m.counter === counter && m.hht === this.identity.ieee;
+    }, this.answerWithinMs, sent.atMs);
+    if (!answer) {
+      this.evidence.event('hht-join', { counter, outcome: 'no answer' });
+      return { sentAtMs: sent.atMs, counter, outcome: 'no answer' };
+    }
+    const results = readInterPanCcs01(answer.psdu)!.results ?? [];
+    const outcome = results.length > 0 && results.every((r) => r === 0) ? 'accepted' : 'refused';
+    this.evidence.event('hht-join', { counter, outcome, results });
+    return { sentAtMs: sent.atMs, counter, outcome, answeredAtMs: answer.atMs, results };
+  }
+
+  /** Reads the CH's Basic cluster over the HAN: answered only while the CH keeps the HHT in its device log. */
+  async readOnHan(): Promise<{ sentAtMs: number; answered: boolean; answeredAtMs?: number }> {
+    const seq = this.nextSeq();
+    const psdu = buildHanRead({ hhtShort: this.identity.short, chShort: this.ch.short, pan: this.ch.pan, seq, ieee: this.identity.ieee });
+    const sent = await this.transmit(psdu, `ZCL Basic Read Attributes from the HHT over the HAN, transaction ${seq}`, (h) => readHanRead(h.psdu)?.kind === 'read' && readHanRead(h.psdu)?.transaction === seq);
+    const answer = await this.capture.waitFor((_d, h) => {
+      const r = readHanRead(h.psdu);
+      return r?.kind === 'response' && r.transaction === seq && r.dst === this.identity.short;
+    }, this.answerWithinMs, sent.atMs);
+    this.evidence.event('hht-han-read', { transaction: seq, answered: !!answer });
+    return { sentAtMs: sent.atMs, answered: !!answer, answeredAtMs: answer?.atMs };
+  }
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) & 0xff;
+    return this.seq;
+  }
+
+  private async transmit(psdu: Uint8Array, what: string, isIt: (h: HeardFrame) => boolean): Promise<HeardFrame> {
+    const from = this.clock.now();
+    this.evidence.event('radio-tx', { title: what, originator: 'rig radio (HHT)', bytes: psdu.length });
+    await this.radio.transmit(psdu);
+    const heard = await this.capture.waitFor((_d, h) => isIt(h), HEARD_WITHIN_MS, from);
+    if (!heard) {
+      throw new RigFault('radio-unavailable', 'rig radio', `the sniffer did not hear the HHT's transmission (${what}) within ${HEARD_WITHIN_MS} ms`,
+        'check that the rig radio and the sniffer are on the same channel, powered and within range');
+    }
+    return heard;
+  }
+}

@@ -1,0 +1,172 @@
+// The Communications Hub's inter-PAN join window: GBCS 10.5 and SECMP0037 (DOMAIN.md §A,
+// IPAN-1…6). An HHT (the rig radio) sends CCS01 over inter-PAN at chosen moments after the
+// CH's power-on, straddling each limit by the lab's boundary margin.
+import { conformanceCase, type CaseContext } from '../harness/conformance.ts';
+import { minutes } from '../harness/clock.ts';
+import { measure } from '../harness/measurements.ts';
+import type { PowerEdge } from '../harness/power.ts';
+
+const SECMP0037 = 'secmp0037';
+const GBCS = 'GBCS 10.5';
+
+const claims = (ctx: CaseContext) => ctx.device.firmware.claims;
+const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}`;
+const hhmm = (ms: number) => `${Math.floor(ms / 3_600_000)} h ${String(Math.round((ms % 3_600_000) / 60_000)).padStart(2, '0')} min`;
+
+/** Sleeps until `offsetMs` after a power-on edge. */
+async function at(ctx: CaseContext, edge: PowerEdge, offsetMs: number): Promise<void> {
+  const wait = edge.atMs + offsetMs - ctx.clock.now();
+  if (wait > 0) await ctx.clock.sleep(wait);
+}
+
+/** A probe's moment after power-on, checked to lie on the intended side of a limit despite the timing uncertainty. */
+function probeTime(ctx: CaseContext, name: string, edge: PowerEdge, sentAtMs: number, limit: { low?: number; high?: number; text: string }) {
+  const minutesAfter = (sentAtMs - edge.atMs) / 60_000;
+  // The power-on happened between the relay command and its confirmation; sniffer stamps add microseconds.
+  const uncertainty = (edge.uncertaintyMs + 0.001) / 60_000;
+  return ctx.rec.measured(measure(name, Number(minutesAfter.toFixed(4)), 'min', Number(uncertainty.toFixed(6)), limit), 'rig');
+}
+
+async function powerOn(ctx: CaseContext, why: string): Promise<PowerEdge> {
+  ctx.rec.step(`power-cycle the CH (${why})`);
+  return ctx.power.cycle(ctx.device);
+}
+
+conformanceCase({
+  id: 'CH-IPAN-001', role: 'CH', title: 'inter-PAN joining is available until 60 minutes after power-on',
+  requirements: ['IPAN-1'], references: [GBCS, 'SECMP0037'],
+  requirement: 'From CH power-on, an HHT can join over inter-PAN (CCS01 accepted) for 60 minutes.',
+}, async (ctx) => {
+  const window = minutes(ctx.settings.interPanWindowMinutes);
+  const margin = ctx.settings.interPanBoundaryMarginSeconds * 1000;
+  const t0 = await powerOn(ctx, 'opens the window');
+  await at(ctx, t0, window - margin);
+  ctx.rec.step(`HHT sends CCS01 over inter-PAN ${mmss(window - margin)} after power-on`);
+  const probe = await ctx.hht.join();
+  probeTime(ctx, 'CCS01 probe inside the window', t0, probe.sentAtMs, { high: ctx.settings.interPanWindowMinutes, text: `before the ${ctx.settings.interPanWindowMinutes}-minute limit (IPAN-1)` });
+  if (probe.outcome !== 'accepted') ctx.rec.fail('IPAN-1', `a CCS01 ${mmss(probe.sentAtMs - t0.atMs)} after power-on got ${probe.outcome === 'refused' ? `a refusal (DLMS results ${probe.results?.join(', ')})` : 'no answer'}; the window must stay open for ${ctx.settings.interPanWindowMinutes} minutes`);
+});
+
+conformanceCase({
+  id: 'CH-IPAN-002', role: 'CH', title: 'inter-PAN joining is refused after the 60-minute window',
+  requirements: ['IPAN-2'], references: [GBCS, 'SECMP0037'],
+  requirement: 'After the 60 minutes, the CH ignores or rejects CCS01 over inter-PAN until its next power-on (not applicable to SECMP0037 firmware).',
+}, async (ctx) => {
+  if (claims(ctx).includes(SECMP0037)) ctx.rec.notApplicable('the firmware claims SECMP0037: inter-PAN joining stays available beyond 60 minutes (CH-IPAN-007 checks that)');
+  const window = minutes(ctx.settings.interPanWindowMinutes);
+  const margin = ctx.settings.interPanBoundaryMarginSeconds * 1000;
+  const t0 = await powerOn(ctx, 'opens the window');
+  await at(ctx, t0, window - margin);
+  ctx.rec.step(`HHT sends CCS01 ${mmss(window - margin)} after power-on (the last moment inside the window)`);
+  const inside = await ctx.hht.join();
+  await at(ctx, t0, window + margin);
+  ctx.rec.step(`HHT sends CCS01 ${mmss(window + margin)} after power-on (after the window)`);
+  const after = await ctx.hht.join();
+  probeTime(ctx, 'CCS01 probe after the window', t0, after.sentAtMs, { low: ctx.settings.interPanWindowMinutes, text: `after the ${ctx.settings.interPanWindowMinutes}-minute limit (IPAN-2)` });
+  if (inside.outcome === 'accepted' && after.outcome !== 'accepted') {
+    const a = (inside.sentAtMs - t0.atMs) / 60_000, b = (after.sentAtMs - t0.atMs) / 60_000;
+    ctx.rec.measured(measure('inter-PAN window length (closed between the two probes)', Number(((a + b) / 2).toFixed(4)), 'min', Number(((b - a) / 2 + t0.uncertaintyMs / 60_000).toFixed(4))));
+  }
+  if (after.outcome === 'accepted') ctx.rec.fail('IPAN-2', `a CCS01 ${mmss(after.sentAtMs - t0.atMs)} after power-on was accepted; inter-PAN joining must end ${ctx.settings.interPanWindowMinutes} minutes after power-on`);
+});
+
+conformanceCase({
+  id: 'CH-IPAN-003', role: 'CH', title: 'a power cycle opens a new inter-PAN window',
+  requirements: ['IPAN-3'], references: [GBCS, 'SECMP0037'],
+  requirement: 'A power cycle of the CH opens a new 60-minute window counted from the new power-on.',
+}, async (ctx) => {
+  const window = minutes(ctx.settings.interPanWindowMinutes);
+  const margin = ctx.settings.interPanBoundaryMarginSeconds * 1000;
+  const t0 = await powerOn(ctx, 'first window');
+  await at(ctx, t0, window + margin);
+  const t1 = await powerOn(ctx, 'after the first window has ended');
+  await at(ctx, t1, minutes(1));
+  ctx.rec.step('HHT sends CCS01 1:00 after the new power-on');
+  const probe = await ctx.hht.join();
+  probeTime(ctx, 'CCS01 probe after the new power-on', t1, probe.sentAtMs, { high: ctx.settings.interPanWindowMinutes, text: `inside the new ${ctx.settings.interPanWindowMinutes}-minute window (IPAN-3)` });
+  if (probe.outcome !== 'accepted') ctx.rec.fail('IPAN-3', `after a power cycle, a CCS01 ${mmss(probe.sentAtMs - t1.atMs)} after the new power-on got ${probe.outcome}; the power-on must open a new window`);
+});
+
+/** Powers the CH and joins the HHT early in the window; the join's answer time is when the HHT's stay starts. */
+async function joinedHht(ctx: CaseContext): Promise<{ t0: PowerEdge; joinedAtMs: number }> {
+  const t0 = await powerOn(ctx, 'a fresh window for the HHT');
+  await at(ctx, t0, minutes(1));
+  ctx.rec.step('HHT joins with CCS01 over inter-PAN');
+  const join = await ctx.hht.join();
+  if (join.outcome !== 'accepted') ctx.rec.fail('IPAN-1', `a CCS01 1:00 after power-on got ${join.outcome}, so no HHT could join`);
+  const read = await ctx.hht.readOnHan();
+  if (!read.answered) ctx.rec.fail('IPAN-4', 'the CH accepted the HHT (CCS01 response) but did not answer its HAN read: the HHT is not on the HAN');
+  return { t0, joinedAtMs: join.answeredAtMs! };
+}
+
+conformanceCase({
+  id: 'CH-IPAN-004', role: 'CH', title: 'an HHT that joined over inter-PAN leaves the HAN after 18 hours',
+  requirements: ['IPAN-4'], references: [GBCS, 'SECMP0037'],
+  requirement: 'A device that joined over inter-PAN is treated as an HHT and stays on the HAN for the lesser of 18 hours and the next CH power-on: here, 18 hours.',
+}, async (ctx) => {
+  const stay = ctx.settings.hhtStayHours * 3_600_000;
+  const margin = ctx.settings.interPanBoundaryMarginSeconds * 1000;
+  const { joinedAtMs } = await joinedHht(ctx);
+  await ctx.clock.sleep(joinedAtMs + stay - margin - ctx.clock.now());
+  ctx.rec.step(`HHT reads over the HAN ${hhmm(stay - margin)} after joining`);
+  const before = await ctx.hht.readOnHan();
+  if (!before.answered) ctx.rec.fail('IPAN-4', `the HHT was off the HAN ${hhmm(before.sentAtMs - joinedAtMs)} after joining; it must stay ${ctx.settings.hhtStayHours} hours`);
+  await ctx.clock.sleep(joinedAtMs + stay + margin - ctx.clock.now());
+  ctx.rec.step(`HHT reads over the HAN ${hhmm(stay + margin)} after joining`);
+  const after = await ctx.hht.readOnHan();
+  ctx.rec.measured(measure('HAN read after the HHT stay', Number(((after.sentAtMs - joinedAtMs) / 3_600_000).toFixed(4)), 'h', 0.0001, { low: ctx.settings.hhtStayHours, text: `after the ${ctx.settings.hhtStayHours}-hour HHT stay (IPAN-4)` }), 'rig');
+  if (after.answered) ctx.rec.fail('IPAN-4', `the HHT was still on the HAN ${hhmm(after.sentAtMs - joinedAtMs)} after joining; an HHT may stay at most ${ctx.settings.hhtStayHours} hours`);
+});
+
+conformanceCase({
+  id: 'CH-IPAN-005', role: 'CH', title: 'an HHT that joined over inter-PAN leaves the HAN at the next CH power-on',
+  requirements: ['IPAN-4'], references: [GBCS, 'SECMP0037'],
+  requirement: 'A device that joined over inter-PAN stays on the HAN for the lesser of 18 hours and the next CH power-on: here, the power-on.',
+}, async (ctx) => {
+  await joinedHht(ctx);
+  await ctx.clock.sleep(minutes(10));
+  const t1 = await powerOn(ctx, 'the HHT must leave');
+  await at(ctx, t1, minutes(2));
+  ctx.rec.step('HHT reads over the HAN 2:00 after the CH power-on');
+  const read = await ctx.hht.readOnHan();
+  if (read.answered) ctx.rec.fail('IPAN-4', 'the HHT was still on the HAN after the CH power-on; an HHT entry must not survive a power-on');
+});
+
+conformanceCase({
+  id: 'CH-IPAN-006', role: 'CH', title: 'malformed or unauthorised CCS01 over inter-PAN is refused and changes nothing',
+  requirements: ['IPAN-5'], references: [GBCS, 'SECMP0037'],
+  requirement: 'Over inter-PAN the CH accepts only well-formed, GBCS-compliant, authorised commands; malformed or unauthorised ones are refused and leave the device log unchanged.',
+}, async (ctx) => {
+  const t0 = await powerOn(ctx, 'a fresh window');
+  await at(ctx, t0, minutes(1));
+  ctx.rec.step('HHT reads over the HAN: is it on the HAN before the attempts?');
+  const before = await ctx.hht.readOnHan();
+  for (const attempt of [{ malformed: 'truncated' as const }, { malformed: 'bad-length' as const }, { malformed: 'wrong-use-case' as const }, { unauthorised: true }]) {
+    ctx.rec.step(`HHT sends a ${attempt.unauthorised ? 'CCS01 from an unauthorised originator' : `malformed CCS01 (${attempt.malformed})`}`);
+    const r = await ctx.hht.join(attempt);
+    if (r.outcome === 'accepted') ctx.rec.fail('IPAN-5', `the CH accepted a ${attempt.unauthorised ? 'CCS01 from an unauthorised originator' : `malformed CCS01 (${attempt.malformed})`} over inter-PAN`);
+  }
+  ctx.rec.step('HHT reads over the HAN: the device log must be unchanged');
+  const after = await ctx.hht.readOnHan();
+  if (after.answered !== before.answered) ctx.rec.fail('IPAN-5', `refused CCS01 changed the device log: the HHT was ${before.answered ? 'on' : 'off'} the HAN before and ${after.answered ? 'on' : 'off'} after`);
+  ctx.rec.step('HHT sends a well-formed CCS01 (the window was open throughout)');
+  const control = await ctx.hht.join();
+  if (control.outcome !== 'accepted') ctx.rec.fail('IPAN-1', `a well-formed CCS01 ${mmss(control.sentAtMs - t0.atMs)} after power-on got ${control.outcome}: the window was not open, so the refusals above prove nothing`);
+});
+
+conformanceCase({
+  id: 'CH-IPAN-007', role: 'CH', title: 'SECMP0037 firmware keeps inter-PAN joining available beyond 60 minutes',
+  requirements: ['IPAN-6'], references: ['SECMP0037', GBCS],
+  requirement: 'Firmware that claims SECMP0037 keeps inter-PAN joining available beyond 60 minutes (so PPMIDs can pair without WAN).',
+}, async (ctx) => {
+  if (!claims(ctx).includes(SECMP0037)) ctx.rec.notApplicable('the firmware does not claim SECMP0037');
+  const window = minutes(ctx.settings.interPanWindowMinutes);
+  const margin = ctx.settings.interPanBoundaryMarginSeconds * 1000;
+  const t0 = await powerOn(ctx, 'opens the window');
+  for (const offset of [window + margin, 4 * window]) {
+    await at(ctx, t0, offset);
+    ctx.rec.step(`HHT sends CCS01 ${mmss(offset)} after power-on`);
+    const probe = await ctx.hht.join();
+    if (probe.outcome !== 'accepted') ctx.rec.fail('IPAN-6', `a CCS01 ${mmss(probe.sentAtMs - t0.atMs)} after power-on got ${probe.outcome}; SECMP0037 firmware must keep inter-PAN joining available beyond ${ctx.settings.interPanWindowMinutes} minutes`);
+  }
+});
