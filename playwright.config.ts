@@ -10,5 +10,6 @@ export default defineConfig({
   projects: [
     { name: 'unit', testDir: 'test/unit' },
     { name: 'oracle', testDir: 'test/oracle' },
+    { name: 'campaign', testDir: 'test/campaign' },
   ],
 });

@@ -57,6 +57,7 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
         sniffers: spec.sniffers.map((s) => ({ id: s.id, channel: s.channel })),
         radio: { channel: spec.radio.channel, ieee: spec.radio.ieee },
         authorisedHhts: [spec.radio.ieee],
+        faults: spec.virtual.faults,
       });
       closers.push(() => virtual!.close());
       brokerUrl = virtual.wiring.brokerUrl;

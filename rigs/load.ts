@@ -100,7 +100,11 @@ export type RigTenancyTrigger =
 
 export interface RigBench {
   readonly id: string;
-  readonly virtual?: { readonly seed: number; readonly transport: 'mock' | 'pty' };
+  readonly virtual?: {
+    readonly seed: number;
+    readonly transport: 'mock' | 'pty';
+    readonly faults?: readonly { readonly kind: 'relay-silent' | 'broker-down' | 'sniffer-unplugged'; readonly afterSeconds: number }[];
+  };
   readonly devices: readonly RigDevice[];
   readonly relays: readonly RigRelay[];
   readonly sniffers: readonly RigSniffer[];

@@ -116,7 +116,16 @@ export const tenancyTriggerSchema = z.discriminatedUnion('kind', [
 export const benchSchema = z.strictObject({
   id: slug('a bench id'),
   /** Present: the bench is simulated below the wire (sim/); absent: real hardware. */
-  virtual: z.strictObject({ seed: z.int().min(0), transport: z.enum(['mock', 'pty']) }).optional(),
+  virtual: z.strictObject({
+    seed: z.int().min(0),
+    transport: z.enum(['mock', 'pty']),
+    // Rig faults the virtual bench injects, to rehearse INCONCLUSIVE handling (never a device fault).
+    faults: z.array(z.strictObject({
+      kind: z.enum(['relay-silent', 'broker-down', 'sniffer-unplugged']),
+      /** Virtual time after the bench starts, in seconds; 0 = from the start. */
+      afterSeconds: z.number().min(0).default(0),
+    })).optional(),
+  }).optional(),
   devices: z.array(deviceSchema).min(1),
   relays: z.array(relaySchema).min(1),
   sniffers: z.array(snifferSchema).min(1),
@@ -155,6 +164,7 @@ const RIG_HINTS_TABLE = hintTable({
   'benches.*.sniffers.*.channel': 'Use the HAN channel the CH formed its network on.',
   'benches.*.radio.channel': 'Use the HAN channel the CH formed its network on.',
   'benches.*.virtual.transport': "'mock' runs the serial lines in-process; 'pty' puts them on real pseudo-terminals (needs socat).",
+  'benches.*.virtual.faults': "each fault is { kind: relay-silent | broker-down | sniffer-unplugged, afterSeconds }: a rig fault the virtual bench injects.",
   'benches.*.tenancyTrigger.kind': "'radio' sends a prepared command file; 'lab-hook' runs a command or calls a URL that makes the supplier send it.",
   'benches.*.devices': 'A bench tests at least one device.',
   'benches.*.relays': 'Every device is powered through a relay the rig can switch.',

@@ -35,6 +35,8 @@ export interface VirtualBenchSpec {
   /** Entity ids the virtual CH accepts CCS01 from over inter-PAN (the rig radio's HHT identity). */
   authorisedHhts: string[];
   epochMs?: number;
+  /** Rig faults to inject, at virtual seconds after the start (rehearsing INCONCLUSIVE, never a device fault). */
+  faults?: readonly { kind: 'relay-silent' | 'broker-down' | 'sniffer-unplugged'; afterSeconds: number }[];
 }
 
 /** Where the drivers above the wire find this bench's hardware. */
@@ -77,9 +79,12 @@ export class VirtualBench {
   private async build(): Promise<void> {
     const spec = this.spec;
     let brokerUrl = spec.brokerUrl;
+    let stopBroker: (() => Promise<void>) | undefined;
     if (!brokerUrl || brokerUrl === 'embedded') {
       const broker = await startEmbeddedBroker();
-      this.closers.push(() => broker.close());
+      let stopped: Promise<void> | undefined;
+      stopBroker = () => (stopped ??= broker.close());
+      this.closers.push(stopBroker);
       brokerUrl = broker.url;
     }
     const lines = await this.serialLines();
@@ -100,6 +105,15 @@ export class VirtualBench {
       this.closers.push(() => relay.stop());
     }
     this.wiring = { brokerUrl, binding: lines.binding, snifferPaths: lines.snifferPaths, radioPath: lines.radioPath };
+    for (const f of spec.faults ?? []) this.clock.at(this.clock.now() + f.afterSeconds * 1000, () => this.inject(f.kind, stopBroker), `fault ${f.kind}`);
+  }
+
+  /** A rig fault, as the bench hardware would produce it. */
+  private inject(kind: 'relay-silent' | 'broker-down' | 'sniffer-unplugged', stopBroker?: () => Promise<void>): void {
+    if (kind === 'relay-silent') for (const r of this.relays.values()) r.silent = true;
+    else if (kind === 'sniffer-unplugged') for (const s of this.sniffers.values()) void s.stop('unplug');
+    else if (!stopBroker) throw new Error(`bench ${this.spec.id}: broker-down needs the embedded broker; stop the external broker instead`);
+    else void stopBroker();
   }
 
   /** The device behind a relay channel: powered when its channel switches. */

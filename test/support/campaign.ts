@@ -1,0 +1,69 @@
+// Runs the conformance campaign as a user does (`gbcs-rig run --rig … --out …`) on a virtual
+// rig made for the test, and reads back its results.json.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import type { RunResults } from '../../reports/results-reporter.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.url));
+
+export interface CampaignOptions {
+  firmware?: string;
+  transport?: 'mock' | 'pty';
+  brokerUrl?: string;
+  seed?: number;
+  faults?: { kind: 'relay-silent' | 'broker-down' | 'sniffer-unplugged'; afterSeconds: number }[];
+  labSettings?: Record<string, unknown>;
+  grep?: string;
+}
+
+export interface Campaign {
+  dir: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  results?: RunResults;
+}
+
+export function virtualRig(o: CampaignOptions): Record<string, unknown> {
+  return {
+    station: { name: 'test station', lab: 'gbcs-rig tests', mqtt: { url: o.brokerUrl ?? 'embedded' } },
+    firmwareManifests: [],
+    ...(o.labSettings && { labSettings: o.labSettings }),
+    benches: [{
+      id: 'virtual-1',
+      virtual: { seed: o.seed ?? 1, transport: o.transport ?? 'mock', ...(o.faults && { faults: o.faults }) },
+      devices: [{ id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: o.firmware ?? 'ch-conformant', relay: 'ch-power' }],
+      relays: [{ id: 'ch-power', vendor: 'tasmota', topic: `test-ch-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, channel: 1 }],
+      sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
+      radio: { channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
+    }],
+  };
+}
+
+export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
+  const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-campaign-'));
+  const rigFile = join(dir, 'rig.yaml');
+  const rig = virtualRig(o);
+  // The relay topic must not change between two runs that are compared byte for byte.
+  if (o.seed !== undefined) (rig.benches as { relays: { topic: string }[] }[])[0].relays[0].topic = `test-ch-seed-${o.seed}`;
+  writeFileSync(rigFile, stringify(rig));
+  const out = join(dir, 'run');
+  const args = [BIN, 'run', '--rig', rigFile, '--out', out, ...(o.grep ? ['--grep', o.grep] : [])];
+  const child = spawn(process.execPath, args, { env: { ...process.env, CI: process.env.CI ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '', stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exitCode = await new Promise<number>((done) => child.on('exit', (c) => done(c ?? 1)));
+  const resultsFile = join(out, 'results.json');
+  const results = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults) : undefined;
+  return { dir: out, exitCode, stdout, stderr, results };
+}
+
+/** Verdicts by case id, for assertions and readable failure messages. */
+export function verdicts(c: Campaign): Record<string, string> {
+  return Object.fromEntries((c.results?.cases ?? []).map((r) => [r.id, r.verdict + (r.failedRequirement ? ` ${r.failedRequirement}` : '')]));
+}
