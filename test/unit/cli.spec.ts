@@ -1,7 +1,7 @@
 // The gbcs-rig command line, run as a user runs it (node bin/gbcs-rig.js …).
 import { test, expect } from '@playwright/test';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,13 +73,27 @@ test('bad input gets one clear line and the documented exit code', () => {
   expect(run('nonsense').status).toBe(2);
 });
 
-test('conformance writes a run folder whose capture tshark decodes as the inter-PAN CCS01 exchange', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-conformance-'));
-  const r = run('conformance', '--out', dir);
-  expect(r.status, r.stderr).toBe(0);
-  expect(r.stdout).toContain('GBCS CCS01 Add Device to CHF Device Log (command)');
-  expect(r.stdout).toContain('Publish Change of Tenancy');
-  const rows = execFileSync('tshark', ['-r', join(dir, 'demonstration.pcapng'), '-T', 'fields', '-e', 'zbee_nwk.frame_type', '-e', 'zbee_aps.cluster', '-e', 'gbcs_message.grouping_header.message_code'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-    .trim().split('\n').map((l) => l.split('\t'));
-  expect(rows[0]).toEqual(['0x0003', '0x0704', '0x0001']);
+test('run refuses an invalid rig file before anything moves, listing every problem', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-cli-'));
+  const rig = join(dir, 'bad.yaml');
+  writeFileSync(rig, [
+    'station: { name: s, lab: l, mqtt: { url: embedded } }',
+    'firmwareManifests: []',
+    'benches:',
+    '  - id: b1',
+    '    virtual: { seed: 1, transport: mock }',
+    '    devices: [{ id: ch, role: CH, ieee: "00:db:12", firmware: ch-conformant, relay: no-such-relay }]',
+    '    relays: [{ id: ch-power, vendor: tasmota, topic: t, channel: 1 }]',
+    '    sniffers: [{ id: han, kind: nrf802154, channel: 30 }]',
+    '    radio: { channel: 11, ieee: "00:db:12:34:56:78:90:f0" }',
+  ].join('\n'));
+  const out = join(dir, 'out');
+  const r = run('run', '--rig', rig, '--out', out);
+  expect(r.status).toBe(2);
+  expect(r.stderr).toContain('refused');
+  expect(r.stderr).toMatch(/ieee/);
+  expect(r.stderr).toMatch(/no-such-relay/);
+  expect(r.stderr).toMatch(/channel/);
+  // Nothing ran: no run folder was made.
+  expect(existsSync(out)).toBe(false);
 });
