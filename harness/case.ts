@@ -20,6 +20,8 @@ export interface CaseDefinition {
   requirement: string;
   /** The device role the case examines. */
   role: 'CH' | 'ESME' | 'GSME' | 'PPMID' | 'IHD';
+  /** The requirement area (DOMAIN.md section), e.g. 'CH inter-PAN join window'. */
+  area: string;
 }
 
 export interface CaseStep {

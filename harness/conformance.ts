@@ -53,9 +53,9 @@ const test = base.extend<object, { rig: LoadedRig; benchSlot: BenchSlot }>({
   }, { scope: 'worker', timeout: 60_000 }],
 });
 
-/** The epic an Allure reader groups by: the modification, else the specification area. */
+/** The epic an Allure reader groups by: the clauses and modifications, e.g. `GBCS 10.5 / SECMP0037`. */
 function epicOf(def: CaseDefinition): string {
-  return def.references.find((r) => /^SECMP\d+/.test(r)) ?? def.references[0] ?? 'gbcs-rig';
+  return [...def.references].sort().join(' / ');
 }
 
 export function conformanceCase(def: CaseDefinition, body: (ctx: CaseContext) => Promise<void>): void {
@@ -96,7 +96,7 @@ export function conformanceCase(def: CaseDefinition, body: (ctx: CaseContext) =>
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
     testInfo.annotations.push({ type: RESULT_ANNOTATION, description: file });
     await allure.epic(epicOf(def));
-    await allure.feature(def.references.join(', '));
+    await allure.feature(def.area);
     await allure.story(def.requirements.join(', '));
     await allure.severity('critical');
     await allure.parameter('bench', benchSlot.id);

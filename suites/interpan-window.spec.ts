@@ -8,6 +8,7 @@ import type { PowerEdge } from '../harness/power.ts';
 
 const SECMP0037 = 'secmp0037';
 const GBCS = 'GBCS 10.5';
+const AREA = 'CH inter-PAN join window (DOMAIN.md §A)';
 
 const claims = (ctx: CaseContext) => ctx.device.firmware.claims;
 const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}`;
@@ -33,7 +34,7 @@ async function powerOn(ctx: CaseContext, why: string): Promise<PowerEdge> {
 }
 
 conformanceCase({
-  id: 'CH-IPAN-001', role: 'CH', title: 'inter-PAN joining is available until 60 minutes after power-on',
+  id: 'CH-IPAN-001', role: 'CH', area: AREA, title: 'inter-PAN joining is available until 60 minutes after power-on',
   requirements: ['IPAN-1'], references: [GBCS, 'SECMP0037'],
   requirement: 'From CH power-on, an HHT can join over inter-PAN (CCS01 accepted) for 60 minutes.',
 }, async (ctx) => {
@@ -48,7 +49,7 @@ conformanceCase({
 });
 
 conformanceCase({
-  id: 'CH-IPAN-002', role: 'CH', title: 'inter-PAN joining is refused after the 60-minute window',
+  id: 'CH-IPAN-002', role: 'CH', area: AREA, title: 'inter-PAN joining is refused after the 60-minute window',
   requirements: ['IPAN-2'], references: [GBCS, 'SECMP0037'],
   requirement: 'After the 60 minutes, the CH ignores or rejects CCS01 over inter-PAN until its next power-on (not applicable to SECMP0037 firmware).',
 }, async (ctx) => {
@@ -71,7 +72,7 @@ conformanceCase({
 });
 
 conformanceCase({
-  id: 'CH-IPAN-003', role: 'CH', title: 'a power cycle opens a new inter-PAN window',
+  id: 'CH-IPAN-003', role: 'CH', area: AREA, title: 'a power cycle opens a new inter-PAN window',
   requirements: ['IPAN-3'], references: [GBCS, 'SECMP0037'],
   requirement: 'A power cycle of the CH opens a new 60-minute window counted from the new power-on.',
 }, async (ctx) => {
@@ -100,7 +101,7 @@ async function joinedHht(ctx: CaseContext): Promise<{ t0: PowerEdge; joinedAtMs:
 }
 
 conformanceCase({
-  id: 'CH-IPAN-004', role: 'CH', title: 'an HHT that joined over inter-PAN leaves the HAN after 18 hours',
+  id: 'CH-IPAN-004', role: 'CH', area: AREA, title: 'an HHT that joined over inter-PAN leaves the HAN after 18 hours',
   requirements: ['IPAN-4'], references: [GBCS, 'SECMP0037'],
   requirement: 'A device that joined over inter-PAN is treated as an HHT and stays on the HAN for the lesser of 18 hours and the next CH power-on: here, 18 hours.',
 }, async (ctx) => {
@@ -119,7 +120,7 @@ conformanceCase({
 });
 
 conformanceCase({
-  id: 'CH-IPAN-005', role: 'CH', title: 'an HHT that joined over inter-PAN leaves the HAN at the next CH power-on',
+  id: 'CH-IPAN-005', role: 'CH', area: AREA, title: 'an HHT that joined over inter-PAN leaves the HAN at the next CH power-on',
   requirements: ['IPAN-4'], references: [GBCS, 'SECMP0037'],
   requirement: 'A device that joined over inter-PAN stays on the HAN for the lesser of 18 hours and the next CH power-on: here, the power-on.',
 }, async (ctx) => {
@@ -133,7 +134,7 @@ conformanceCase({
 });
 
 conformanceCase({
-  id: 'CH-IPAN-006', role: 'CH', title: 'malformed or unauthorised CCS01 over inter-PAN is refused and changes nothing',
+  id: 'CH-IPAN-006', role: 'CH', area: AREA, title: 'malformed or unauthorised CCS01 over inter-PAN is refused and changes nothing',
   requirements: ['IPAN-5'], references: [GBCS, 'SECMP0037'],
   requirement: 'Over inter-PAN the CH accepts only well-formed, GBCS-compliant, authorised commands; malformed or unauthorised ones are refused and leave the device log unchanged.',
 }, async (ctx) => {
@@ -155,7 +156,7 @@ conformanceCase({
 });
 
 conformanceCase({
-  id: 'CH-IPAN-007', role: 'CH', title: 'SECMP0037 firmware keeps inter-PAN joining available beyond 60 minutes',
+  id: 'CH-IPAN-007', role: 'CH', area: AREA, title: 'SECMP0037 firmware keeps inter-PAN joining available beyond 60 minutes',
   requirements: ['IPAN-6'], references: ['SECMP0037', GBCS],
   requirement: 'Firmware that claims SECMP0037 keeps inter-PAN joining available beyond 60 minutes (so PPMIDs can pair without WAN).',
 }, async (ctx) => {
