@@ -106,13 +106,13 @@ export class HanDecoder {
     const m = decodeMac(p.frame, p.fcsIncluded, (mac) => (out.mac = mac));
     // Like Wireshark: a frame whose FCS is wrong is not dissected beyond the MAC header.
     if (m.mac.fcsOk === false || m.encrypted) return;
-    const frame = p.frame.subarray(0, m.payloadEnd);
-    const r = new Reader(frame, m.payloadStart);
+    const frame = p.frame;
+    const r = new Reader(frame, m.payloadStart, 0, m.payloadEnd);
     if (m.mac.type === 'beacon') {
       if (r.remaining > 0 && frame[r.offset] === 0 && m.mac.beacon) Object.assign(m.mac.beacon, decodeZigbeeBeacon(r));
       return;
     }
-    if (m.mac.type !== 'data' || !looksLikeNwk(frame, m.payloadStart, m.dstMode, m.srcMode)) return;
+    if (m.mac.type !== 'data' || !looksLikeNwk(frame, m.payloadStart, m.payloadEnd, m.dstMode, m.srcMode)) return;
 
     const n = decodeNwkHeader(r);
     const nwk = n.nwk;
@@ -125,7 +125,9 @@ export class HanDecoder {
       nwk.security = securityOf(aux);
       // The NWK aux source is the hop that secured the frame: the MAC source.
       if (aux.source && m.mac.src?.length === 6) this.remember(pan, parseInt(m.mac.src, 16), aux.source);
-      const opened = unsecure(frame, n.headerStart, aux, n.auxStart!, this.keys.candidates(aux, 'nwk'));
+      // The MIC ends where the MAC payload ends (before the FCS).
+      const secured = m.payloadEnd === frame.length ? frame : frame.subarray(0, m.payloadEnd);
+      const opened = unsecure(secured, n.headerStart, aux, n.auxStart!, this.keys.candidates(aux, 'nwk'));
       nwk.decrypted = opened !== null;
       if (!opened) {
         this.lackedKey = true;

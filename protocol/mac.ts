@@ -57,11 +57,6 @@ function panPresence(version: number, dstMode: number, srcMode: number, compress
   return [true, !compress];
 }
 
-function readAddress(r: Reader, mode: number, field: string): { text: string; bytes?: Uint8Array } {
-  if (mode === ADDR_SHORT) return { text: hex16(r.u16(field)) };
-  const bytes = r.bytesN(8, field);
-  return { text: eui64(bytes), bytes };
-}
 
 /**
  * Decodes the MAC header of a frame. `fcsIncluded` says whether the last two bytes are an FCS.
@@ -104,13 +99,11 @@ export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: (mac: 
   }
   const [dstPanPresent, srcPanPresent] = panPresence(version, dstMode, srcMode, compress);
   if (dstPanPresent) mac.dstPan = hex16(r.u16('MAC destination PAN'));
-  if (dstMode !== ADDR_NONE) mac.dst = readAddress(r, dstMode, 'MAC destination address').text;
+  if (dstMode === ADDR_SHORT) mac.dst = hex16(r.u16('MAC destination address'));
+  else if (dstMode === ADDR_EXT) mac.dst = eui64(r.bytesN(8, 'MAC destination address'));
   if (srcPanPresent) mac.srcPan = hex16(r.u16('MAC source PAN'));
-  if (srcMode !== ADDR_NONE) {
-    const a = readAddress(r, srcMode, 'MAC source address');
-    mac.src = a.text;
-    out.src64 = a.bytes;
-  }
+  if (srcMode === ADDR_SHORT) mac.src = hex16(r.u16('MAC source address'));
+  else if (srcMode === ADDR_EXT) mac.src = eui64((out.src64 = r.bytesN(8, 'MAC source address')));
   if (typeId >= 4) {
     out.payloadStart = r.offset;
     return out; // Reserved frame types: the header is all we can read.

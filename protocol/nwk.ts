@@ -41,8 +41,8 @@ export interface NwkParse {
  * protocol version 1 or 2, and either short MAC source and destination with a data or command
  * frame, or an extended MAC source with an inter-PAN frame (broadcast or unicast to an IEEE address).
  */
-export function looksLikeNwk(payload: Uint8Array, start: number, dstMode: number, srcMode: number): boolean {
-  if (payload.length - start < 2) return false;
+export function looksLikeNwk(payload: Uint8Array, start: number, end: number, dstMode: number, srcMode: number): boolean {
+  if (end - start < 2) return false;
   const fcf = payload[start] | (payload[start + 1] << 8);
   const version = (fcf >> 2) & 0xf;
   if (version < 1 || version > 2) return false;
