@@ -2,7 +2,9 @@
 import { DecodeError } from '../protocol/bytes.ts';
 import { CaptureError } from '../protocol/pcapng.ts';
 import { DECODE_USAGE, decodeCommand } from './decode.ts';
+import { REPORT_USAGE, reportCommand } from './report.ts';
 import { RUN_USAGE, runCommand } from './run.ts';
+import { VERIFY_USAGE, verifyCommand } from './verify.ts';
 import { UsageError } from './errors.ts';
 
 /** Exit codes: 0 the command did its work; 1 it could not (bad input file, I/O); 2 usage error. */
@@ -14,6 +16,10 @@ commands:
   ${DECODE_USAGE.replace('usage: ', '')}
   ${RUN_USAGE.replace('usage: ', '')}
       runs the conformance suites on the rig's benches (default: the embedded virtual rig)
+  ${REPORT_USAGE.replace('usage: ', '')}
+      rebuilds report.html, junit.xml and results.json from a run folder, and signs it
+  ${VERIFY_USAGE.replace('usage: ', '')}
+      checks a run folder's signature and hashes; names every changed, missing or added file
   gbcs-rig help`;
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<number>;
@@ -21,6 +27,8 @@ type Command = (argv: string[], out: (line: string) => void) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   decode: decodeCommand,
   run: runCommand,
+  report: reportCommand,
+  verify: verifyCommand,
 };
 
 export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {

@@ -1,21 +1,25 @@
 // `gbcs-rig run`: validates the rig file (refusing it before anything moves), then runs the
 // conformance suites through Playwright, one worker per bench, and summarises the verdicts.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { RUN_ENV } from '../harness/run-context.ts';
 import { VERDICTS } from '../harness/verdicts.ts';
-import type { RunResults } from '../reports/results-reporter.ts';
+import { fromHex } from '../protocol/bytes.ts';
+import { KeyTable } from '../protocol/security.ts';
+import { buildReport } from '../reports/build.ts';
+import { writeManifest } from '../reports/integrity.ts';
+import { RUN_INFO_FILE, type RunInfo, type RunResults } from '../reports/results.ts';
 import { loadRig, RigFileError } from '../rigs/load.ts';
 import { UsageError } from './errors.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SUITES_CONFIG = join(ROOT, 'suites', 'playwright.config.ts');
 
-export const RUN_USAGE = 'usage: gbcs-rig run [--rig FILE] [--out DIR] [--grep PATTERN] [--seed N]';
+export const RUN_USAGE = 'usage: gbcs-rig run [--rig FILE] [--out DIR] [--grep PATTERN] [--signing-key FILE]';
 
 /** Exit codes of `run`: the verdicts are data, the exit code says whether the rig could run. */
 export const RUN_EXIT = { ran: 0, couldNotRun: 1, usage: 2 } as const;
@@ -24,12 +28,20 @@ function version(): string {
   return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/** The git commit gbcs-rig runs from, when it runs from a checkout. */
+function commit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
 export async function runCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { rig: { type: 'string' }, out: { type: 'string' }, grep: { type: 'string' }, seed: { type: 'string' } },
+    options: { rig: { type: 'string' }, out: { type: 'string' }, grep: { type: 'string' }, 'signing-key': { type: 'string' } },
   });
-  if (values.seed !== undefined && !/^\d+$/.test(values.seed)) throw new UsageError(`--seed must be a whole number, got "${values.seed}"`);
   let rig;
   try {
     rig = await loadRig(values.rig ? resolve(values.rig) : undefined);
@@ -40,6 +52,12 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   const runId = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = resolve(values.out ?? join(ROOT, 'reports', 'out', runId));
   mkdirSync(dir, { recursive: true });
+  // What the run is about, written before anything moves: the report can be rebuilt from the folder alone.
+  const info: RunInfo = {
+    id: runId, rig: rig.file, station: rig.station.name, lab: rig.station.lab, operator: rig.station.operator,
+    startedAt: new Date().toISOString(), endedAt: '', gbcsRig: version(), commit: commit(), labSettings: rig.labSettings,
+  };
+  writeFileSync(join(dir, RUN_INFO_FILE), JSON.stringify(info, null, 2) + '\n');
   const playwright = join(createRequire(import.meta.url).resolve('@playwright/test/package.json'), '..', 'cli.js');
   const args = [playwright, 'test', '-c', SUITES_CONFIG, `--workers=${rig.benches.length}`];
   if (values.grep) args.push('--grep', values.grep);
@@ -54,7 +72,6 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
         [RUN_ENV.runId]: runId,
         [RUN_ENV.station]: rig.station.name,
         [RUN_ENV.version]: version(),
-        ...(values.seed ? { GBCS_RIG_SEED: values.seed } : {}),
       },
     });
     child.on('exit', (c) => done(c ?? 1));
@@ -69,6 +86,11 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   for (const c of results.cases) out(`${c.verdict.padEnd(15)} ${c.id.padEnd(12)} ${c.bench.padEnd(12)} ${c.title}${c.verdict === 'PASS' ? '' : ` — ${c.reason}`}`);
   out(`verdicts: ${VERDICTS.map((v) => `${results.totals[v]} ${v}`).join(', ')}`);
   if (results.missing.length > 0) out(`cases that ended without a verdict (rig crash): ${results.missing.join(', ')}`);
+  const keys = new KeyTable();
+  if (rig.secrets.networkKey) keys.addNetworkKey(fromHex(rig.secrets.networkKey));
+  await buildReport(dir, { keys, redact: (text) => rig.secrets.redact(text) });
+  const manifest = await writeManifest(dir, { file: values['signing-key'] });
+  out(`report: ${join(dir, 'report.html')} (junit.xml beside it); ${manifest.files.length} files signed (${manifest.keySource} key) in manifest.json`);
   out(`run folder: ${dir}`);
   return results.missing.length > 0 ? RUN_EXIT.couldNotRun : RUN_EXIT.ran;
 }

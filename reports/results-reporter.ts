@@ -5,16 +5,9 @@ import { join } from 'node:path';
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import type { CaseResult } from '../harness/case.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from '../harness/run-context.ts';
-import { VERDICTS, type Verdict } from '../harness/verdicts.ts';
+import { collectResults, readRunInfo } from './results.ts';
 
-export interface RunResults {
-  schema: 'gbcs-rig/results@1';
-  run: { id: string; rig: string; station: string; startedAt: string; endedAt: string; gbcsRig: string };
-  cases: CaseResult[];
-  totals: Record<Verdict, number>;
-  /** Tests that ended without a case result (the rig crashed inside them). */
-  missing: string[];
-}
+export type { RunResults } from './results.ts';
 
 export default class ResultsReporter implements Reporter {
   private readonly cases: CaseResult[] = [];
@@ -32,23 +25,16 @@ export default class ResultsReporter implements Reporter {
   onEnd(_result: FullResult): void {
     const out = process.env[RUN_ENV.out];
     if (!out) return;
-    const totals = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
-    for (const c of this.cases) totals[c.verdict]++;
-    this.cases.sort((a, b) => a.id.localeCompare(b.id) || a.bench.localeCompare(b.bench));
-    const results: RunResults = {
-      schema: 'gbcs-rig/results@1',
-      run: {
-        id: process.env[RUN_ENV.runId] ?? '',
-        rig: process.env[RUN_ENV.rig] ?? 'embedded virtual rig',
-        station: process.env[RUN_ENV.station] ?? '',
-        startedAt: this.startedAt,
-        endedAt: new Date().toISOString(),
-        gbcsRig: process.env[RUN_ENV.version] ?? '',
-      },
-      cases: this.cases,
-      totals,
-      missing: this.missing,
+    const recorded = readRunInfo(out);
+    const run = {
+      id: process.env[RUN_ENV.runId] ?? '',
+      rig: process.env[RUN_ENV.rig] ?? 'embedded virtual rig',
+      station: process.env[RUN_ENV.station] ?? '',
+      gbcsRig: process.env[RUN_ENV.version] ?? '',
+      ...recorded,
+      startedAt: recorded?.startedAt ?? this.startedAt,
+      endedAt: new Date().toISOString(),
     };
-    writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(join(out, 'results.json'), JSON.stringify(collectResults(this.cases, run, this.missing), null, 2) + '\n');
   }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import type { RunResults } from '../../reports/results-reporter.ts';
+import type { RunResults } from '../../reports/results.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.url));
 

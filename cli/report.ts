@@ -1,0 +1,53 @@
+// `gbcs-rig report <run-folder>`: rebuilds every report format from the run folder alone
+// (results.json when missing, report.html, junit.xml), then signs the folder (manifest.json + .sig).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildReport } from '../reports/build.ts';
+import { SigningKeyError, writeManifest } from '../reports/integrity.ts';
+import { RunFolderError } from '../reports/results.ts';
+import { VERDICTS } from '../harness/verdicts.ts';
+import { UsageError } from './errors.ts';
+import { keyTableFrom } from './keys.ts';
+
+export const REPORT_USAGE = 'usage: gbcs-rig report <run-folder> [--signing-key FILE] [--key-file FILE]';
+
+/** Exit codes: 0 report built and signed; 1 the folder could not be reported or signed; 2 usage. */
+export async function reportCommand(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { 'signing-key': { type: 'string' }, 'key-file': { type: 'string', multiple: true, default: [] } },
+  });
+  if (positionals.length !== 1) throw new UsageError(`report takes one run folder, got ${positionals.length}\n${REPORT_USAGE}`);
+  const dir = resolve(positionals[0]);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${positionals[0]}: no such run folder`);
+  if (values['signing-key'] && !existsSync(values['signing-key'])) throw new UsageError(`--signing-key ${values['signing-key']}: no such key file`);
+  // Keys decrypt HAN frames for the audit trail's titles; they are redacted from everything written.
+  const keyFiles = values['key-file'];
+  const keys = keyTableFrom([], keyFiles);
+  const secrets = keyFiles.flatMap(keyHexes);
+  const redact = (text: string) => secrets.reduce((t, k) => t.split(k).join('(redacted)').split(k.toUpperCase()).join('(redacted)'), text);
+  try {
+    const built = await buildReport(dir, { keys, redact });
+    if (built.resultsRebuilt) out(`results.json was missing: rebuilt from evidence/*/result.json (${built.results.cases.length} cases)`);
+    const manifest = await writeManifest(dir, { file: values['signing-key'] });
+    out(`verdicts: ${VERDICTS.map((v) => `${built.results.totals[v]} ${v}`).join(', ')}`);
+    out(`report: ${built.files.html}`);
+    out(`junit: ${built.files.junit}`);
+    out(`signed ${manifest.files.length} files: ${resolve(dir, 'manifest.json')} (key ${manifest.keySource}, ${manifest.publicKeyFingerprint})`);
+    if (manifest.keySource === 'ephemeral') out('note: no signing key given (--signing-key or GBCS_RIG_SIGNING_KEY): signed with a throw-away key, which proves integrity only to whoever trusts manifest.json\'s public key');
+    return 0;
+  } catch (e) {
+    if (e instanceof RunFolderError || e instanceof SigningKeyError) {
+      process.stderr.write(`gbcs-rig report: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+/** The keys of a key file as hex (the file was already checked by keyTableFrom), to redact them. */
+function keyHexes(file: string): string[] {
+  return readFileSync(file, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim().replace(/[\s:]/g, '').toLowerCase()).filter(Boolean);
+}

@@ -1,0 +1,212 @@
+// report.html: one self-contained, certification-style file (inline CSS and SVG, no scripts, no
+// fetches) — cover, devices under test, summary, a section per test, audit trail per device.
+import type { CaseResult } from '../harness/case.ts';
+import type { Measurement } from '../harness/measurements.ts';
+import { VERDICTS } from '../harness/verdicts.ts';
+import { LAB_SETTINGS, type LabSettingName } from '../rigs/lab-settings.ts';
+import type { AuditEntry, DeviceUnderTest } from './audit.ts';
+import { deviceKey } from './audit.ts';
+import { escapeText as e, token } from './escape.ts';
+import { elapsed, isoMs, num, utc } from './format.ts';
+import type { RunResults } from './results.ts';
+import type { CaseEvidence } from './run-folder.ts';
+import { FRAME_KINDS, decidingMoment, timelineSvg, verdictColour } from './timeline.ts';
+
+export interface ReportModel {
+  results: RunResults;
+  /** results.json was missing and was rebuilt from the cases' result.json files. */
+  rebuilt: boolean;
+  /** In the order of results.cases. */
+  cases: CaseEvidence[];
+  devices: DeviceUnderTest[];
+  audit: Map<string, AuditEntry[]>;
+  /** Captures the audit trail could read only in part. */
+  auditProblems: string[];
+  generatedAt: string;
+  /** The gbcs-rig that built the report (the run's own version is in results.run). */
+  builtBy: string;
+}
+
+/** Lab settings as results.json may carry them (`run.labSettings`: value and source per setting). */
+type RecordedLabSettings = Record<string, { value: unknown; source?: string }>;
+
+const verdictClass = (v: string) => `v-${token(v.toLowerCase().replace(/ /g, '-'))}`;
+export const caseAnchor = (c: Pick<CaseResult, 'id' | 'bench'>) => `case-${token(`${c.id}--${c.bench}`)}`;
+
+function verdictBadge(v: string): string {
+  return `<span class="verdict ${verdictClass(v)}" data-verdict="${e(v)}">${e(v)}</span>`;
+}
+
+const orNote = (value: string | undefined, note = 'not recorded') => (value ? e(value) : `<span class="note">${e(note)}</span>`);
+
+/** The measurement that says most about the verdict: the one that failed, was undecided, else the first with a limit. */
+export function keyMeasurement(c: CaseResult): Measurement | undefined {
+  return c.measurements.find((m) => m.outcome === 'fail') ?? c.measurements.find((m) => m.outcome === 'indeterminate')
+    ?? c.measurements.find((m) => m.limit) ?? c.measurements[0];
+}
+
+function measurementLine(m: Measurement | undefined): string {
+  if (!m) return '<span class="note">no measurement</span>';
+  const value = `${num(m.value)} ${m.unit}${m.uncertainty ? ` ±${num(m.uncertainty)}` : ''}`;
+  return `${e(m.name)}: <b>${e(value)}</b>${m.limit ? ` vs ${e(m.limit.text)}` : ''} <span class="outcome o-${token(m.outcome)}">${e(m.outcome)}</span>`;
+}
+
+const CSS = `
+@page { size: A4; margin: 16mm 14mm; }
+* { box-sizing: border-box; }
+body { font: 13px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #111; margin: 0 auto; max-width: 1100px; padding: 24px; }
+h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 19px; border-bottom: 2px solid #222; padding-bottom: 3px; margin-top: 36px; }
+h3 { font-size: 15px; margin: 22px 0 6px; } h4 { font-size: 13px; margin: 14px 0 4px; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; }
+th, td { border: 1px solid #c9c9c9; padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #f1f1f1; font-weight: 600; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 8px 0; }
+dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
+.verdict { display: inline-block; padding: 0 6px; border-radius: 3px; color: #fff; font-weight: 700; font-size: 12px; white-space: nowrap; }
+.v-pass { background: #1b7f3b; } .v-fail { background: #c62828; } .v-inconclusive { background: #b26a00; }
+.v-not-applicable { background: #6b7280; } .v-error { background: #6a1b9a; }
+.outcome { font-size: 11px; padding: 0 4px; border: 1px solid #aaa; border-radius: 3px; }
+.o-fail { color: #c62828; border-color: #c62828; } .o-indeterminate { color: #b26a00; border-color: #b26a00; } .o-pass { color: #1b7f3b; border-color: #1b7f3b; }
+.note { color: #666; font-style: italic; }
+.mono, td.hash, td.ieee { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11.5px; word-break: break-all; }
+.fault { border-left: 4px solid #b26a00; background: #fff6e5; padding: 6px 10px; margin: 8px 0; }
+.failure { border-left: 4px solid #c62828; background: #fdecea; padding: 6px 10px; margin: 8px 0; }
+.status-changed, .status-missing { color: #c62828; font-weight: 700; }
+section.case { page-break-inside: avoid; border-top: 1px solid #ddd; }
+svg.timeline { border: 1px solid #ddd; background: #fff; max-width: 100%; }
+svg.timeline .lane-label, svg.timeline .level, svg.timeline .tick { fill: #333; }
+.legend span { display: inline-block; margin-right: 12px; } .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; }
+@media print { body { padding: 0; } a { color: inherit; text-decoration: none; } h2 { page-break-before: always; } #cover h2 { page-break-before: avoid; } }
+`;
+
+function cover(m: ReportModel): string {
+  const { run } = m.results;
+  const benches = [...new Set(m.results.cases.map((c) => c.bench))].sort();
+  const settings: RecordedLabSettings | undefined = run.labSettings;
+  let lab: string;
+  if (settings && typeof settings === 'object') {
+    const rows = Object.entries(settings).map(([name, s]) => {
+      const def = LAB_SETTINGS[name as LabSettingName];
+      const value = s?.value === null ? 'none' : String(s?.value);
+      return `<tr data-setting="${e(name)}"><td class="mono">${e(name)}</td><td>${e(value)}${def?.unit ? ` ${e(def.unit)}` : ''}</td><td>${orNote(s?.source)}</td><td>${e(def?.serves ?? '')}</td></tr>`;
+    });
+    lab = `<table id="lab-settings"><thead><tr><th>Lab setting</th><th>Value</th><th>Source</th><th>Serves</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  } else {
+    lab = `<p id="lab-settings-missing" class="note">The lab settings in force are not recorded in results.json (no <code>run.labSettings</code>); they are those of the rig file${run.rig ? ` ${e(run.rig)}` : ''} at the time of the run, defaults where it gives none.</p>`;
+  }
+  const source = m.rebuilt
+    ? `<span class="note">results.json was missing: rebuilt from evidence/*/result.json when this report was built; run metadata not in the evidence is marked “not recorded”</span>`
+    : 'results.json';
+  return `<section id="cover">
+<h1>GB smart metering conformance test report</h1>
+<p class="note">Built by gbcs-rig ${e(m.builtBy)} at ${e(utc(m.generatedAt))} from the run folder alone.</p>
+<dl class="facts" id="run-facts">
+<dt>Station</dt><dd data-field="station">${orNote(run.station)}</dd>
+<dt>Bench${benches.length === 1 ? '' : 'es'}</dt><dd data-field="benches">${orNote(benches.join(', '), 'none')}</dd>
+<dt>Run id</dt><dd data-field="run-id" class="mono">${orNote(run.id)}</dd>
+<dt>Rig file</dt><dd data-field="rig" class="mono">${orNote(run.rig)}</dd>
+<dt>Started (UTC)</dt><dd data-field="started">${orNote(utc(run.startedAt))}</dd>
+<dt>Ended (UTC)</dt><dd data-field="ended">${orNote(utc(run.endedAt))}</dd>
+<dt>gbcs-rig version</dt><dd data-field="gbcs-rig">${orNote(run.gbcsRig)}</dd>
+<dt>Results from</dt><dd data-field="results-source">${source}</dd>
+</dl>
+<h3>Lab settings</h3>
+${lab}
+</section>`;
+}
+
+function devices(m: ReportModel): string {
+  const rows = m.devices.map((d) => `<tr data-device="${e(deviceKey(d))}"><td>${e(d.role)}</td><td>${e(d.id)}</td><td class="ieee">${e(d.ieee)}</td><td class="mono">${e(d.firmware)}</td><td>${e(d.claims.join(', ')) || '<span class="note">none</span>'}</td><td>${e(d.bench)}</td><td>${e(d.cases.join(', '))}</td></tr>`);
+  return `<section id="devices-under-test"><h2>Devices under test</h2>
+${rows.length ? '' : '<p class="note">No case recorded a device.</p>'}
+<table id="devices"><thead><tr><th>Role</th><th>Id</th><th>IEEE</th><th>Firmware</th><th>Claims</th><th>Bench</th><th>Cases</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+}
+
+function summary(m: ReportModel): string {
+  const rows = m.results.cases.map((c) => `<tr data-case="${e(c.id)}" data-bench="${e(c.bench)}" data-verdict="${e(c.verdict)}"><td><a href="#${caseAnchor(c)}">${e(c.id)}</a></td><td>${e(c.title)}</td><td>${e(c.requirements.join(', '))}</td><td>${e(c.references.join(', '))}</td><td>${e(c.bench)}</td><td>${verdictBadge(c.verdict)}</td><td class="key-measurement">${measurementLine(keyMeasurement(c))}</td></tr>`);
+  const missing = m.results.missing.map((title) => `<tr class="missing" data-missing="${e(title)}"><td colspan="5">${e(title)}</td><td colspan="2"><span class="note">ended without a verdict (the rig crashed inside it)</span></td></tr>`);
+  const totals = VERDICTS.map((v) => `<tr data-verdict="${e(v)}"><td>${verdictBadge(v)}</td><td class="count">${m.results.totals[v] ?? 0}</td></tr>`);
+  if (m.results.missing.length) totals.push(`<tr data-verdict="none"><td>ended without a verdict</td><td class="count">${m.results.missing.length}</td></tr>`);
+  return `<section id="summary-section"><h2>Summary</h2>
+<table id="summary"><thead><tr><th>Case</th><th>Title</th><th>Requirements</th><th>References</th><th>Bench</th><th>Verdict</th><th>Key measurement vs limit</th></tr></thead><tbody>${rows.join('')}${missing.join('')}</tbody></table>
+<table id="totals" style="width:auto"><thead><tr><th>Verdict</th><th>Cases</th></tr></thead><tbody>${totals.join('')}</tbody></table></section>`;
+}
+
+function measurementsTable(c: CaseResult): string {
+  if (!c.measurements.length) return '<p class="note">No measurements.</p>';
+  const rows = c.measurements.map((mm) => `<tr data-outcome="${e(mm.outcome)}"><td>${e(mm.name)}</td><td>${e(num(mm.value))}</td><td>${e(mm.unit)}</td><td>±${e(num(mm.uncertainty))}</td><td>${mm.limit ? e(mm.limit.text) : '<span class="note">none (information)</span>'}</td><td>${e(num(mm.margin))}</td><td><span class="outcome o-${token(mm.outcome)}">${e(mm.outcome)}</span></td></tr>`);
+  return `<table class="measurements"><thead><tr><th>Measurement</th><th>Value</th><th>Unit</th><th>Uncertainty</th><th>Limit</th><th>Margin</th><th>Outcome</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function caseSection(ce: CaseEvidence): string {
+  const c = ce.result;
+  const start = isoMs(c.startedAt);
+  const steps = c.steps.length
+    ? `<ol class="steps">${c.steps.map((s) => `<li><span class="mono">${e(utc(s.at))}</span> (${e(elapsed(isoMs(s.at) - start))}) — ${e(s.name)}</li>`).join('')}</ol>`
+    : '<p class="note">No steps recorded.</p>';
+  let outcome = '';
+  if (c.verdict === 'FAIL') outcome = `<div class="failure"><b>The device broke ${e(c.failedRequirement ?? 'the requirement')}.</b> ${e(c.reason)}</div>`;
+  else if (c.verdict === 'INCONCLUSIVE') outcome = `<div class="fault"><b>Rig fault:</b> <span class="fault-reason">${e(c.reason)}</span><br><b>Fix at the bench:</b> <span class="fix">${orNote(c.fix)}</span></div>`;
+  else if (c.verdict === 'ERROR') outcome = `<div class="fault"><b>Rig defect:</b> ${e(c.reason)}</div>`;
+  else outcome = `<p>${e(c.reason)}</p>`;
+  const decided = decidingMoment(ce.events, c);
+  const evidence = ce.files.map((f) => `<tr data-file="${e(f.path)}"><td class="mono"><a href="${e(f.path.split('/').map(encodeURIComponent).join('/'))}">${e(f.path.slice(ce.dir.length + 1))}</a></td><td class="hash">${e(f.recorded ?? f.actual ?? '')}</td><td class="status-${f.status.replace(/ /g, '-')}">${e(f.status === 'changed' ? `changed since the case ended (now ${f.actual})` : f.status)}</td></tr>`);
+  const legend = FRAME_KINDS.map((k) => `<span>${e(k.label)}</span>`).join(' · ');
+  return `<section class="case" id="${caseAnchor(c)}" data-case="${e(c.id)}" data-bench="${e(c.bench)}">
+<h3>${e(c.id)} — ${e(c.title)} ${verdictBadge(c.verdict)}</h3>
+<dl class="facts">
+<dt>Requirement</dt><dd class="requirement">${e(c.requirement)}</dd>
+<dt>Requirement ids</dt><dd>${e(c.requirements.join(', '))}</dd>
+<dt>References</dt><dd>${e(c.references.join(', '))}</dd>
+<dt>Bench / device</dt><dd>${e(c.bench)} / ${c.device ? `${e(c.device.id)} (${e(c.role)}, <span class="mono">${e(c.device.ieee)}</span>, firmware <span class="mono">${e(c.device.firmware)}</span>)` : `<span class="note">no ${e(c.role)} on the bench</span>`}</dd>
+<dt>Bench time</dt><dd><span class="mono">${e(utc(c.startedAt))}</span> → <span class="mono">${e(utc(c.endedAt))}</span> (${e(elapsed(isoMs(c.endedAt) - start))})</dd>
+<dt>Decided</dt><dd class="decided">${e(elapsed(isoMs(decided.t) - start))}: ${e(decided.what)}</dd>
+</dl>
+${outcome}
+<h4>Steps</h4>${steps}
+<h4>Measurements</h4>${measurementsTable(c)}
+<h4>Timeline</h4>
+${timelineSvg(ce.events, c)}
+<p class="legend note">Top: relay power (line: confirmed state; circles: commands). Lanes: ${legend}. Dashed lines: numbered steps. <span style="color:${verdictColour(c.verdict)}">Bold line</span>: the moment the verdict was decided. Hover a mark for its time and summary.${ce.unreadableEvents ? ` ${ce.unreadableEvents} line(s) of events.jsonl could not be read (cut by a crash?).` : ''}</p>
+<h4>Evidence</h4>
+<table class="evidence"><thead><tr><th>File</th><th>sha256 (recorded when the case ended)</th><th>Now</th></tr></thead><tbody>${evidence.join('')}</tbody></table>
+</section>`;
+}
+
+function auditSection(m: ReportModel): string {
+  const parts = m.devices.map((d) => {
+    const entries = m.audit.get(deviceKey(d)) ?? [];
+    const rows = entries.map((a) => `<tr data-source="${e(a.source)}"><td class="mono">${e(utc(a.t))}</td><td>${e(a.case)}</td><td>${e(a.source)}</td><td class="mono">${e(a.originator)}</td><td class="title">${e(a.title)}</td><td>${e(a.addressedAs)}</td><td class="mono">${e(a.where)}</td></tr>`);
+    return `<section class="audit" data-device="${e(deviceKey(d))}"><h3>${e(d.role)} ${e(d.id)} <span class="mono">${e(d.ieee)}</span> on ${e(d.bench)}</h3>
+<p class="note">${entries.filter((a) => a.source === 'sent by the rig').length} command(s) sent by the rig, ${entries.filter((a) => a.source === 'seen on air').length} frame(s) seen on air addressed to it.</p>
+<table class="audit-trail"><thead><tr><th>Time (bench, UTC)</th><th>Case</th><th>Source</th><th>Originator</th><th>Title</th><th>Addressed as</th><th>Where</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+  });
+  const problems = m.auditProblems.length ? `<ul class="audit-problems">${m.auditProblems.map((p) => `<li>${e(p)}</li>`).join('')}</ul>` : '';
+  return `<section id="audit"><h2>Audit trail per device</h2>
+<p class="note">DOMAIN.md §E: every command the rig sent to the device and every frame seen on air addressed to it (its IEEE address; short 0x0000 for a CH; broadcasts), with time, originator and title (GBCS use case or ZCL command, as decoded). Payloads are never shown.</p>
+${problems}${parts.join('\n')}</section>`;
+}
+
+export function renderHtml(m: ReportModel): string {
+  const { run } = m.results;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="gbcs-rig ${e(m.builtBy)}">
+<title>${e(`gbcs-rig conformance report ${run.id} — ${run.station}`)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+${cover(m)}
+${devices(m)}
+${summary(m)}
+<section id="tests"><h2>Tests</h2>
+${m.cases.map(caseSection).join('\n')}
+</section>
+${auditSection(m)}
+</body>
+</html>
+`;
+}

@@ -1,0 +1,115 @@
+// results.json from per-case results: shared by the Playwright reporter (at the end of a run)
+// and the report builder (when a crashed or copied run folder has only its evidence).
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaseResult } from '../harness/case.ts';
+import { VERDICTS, type Verdict } from '../harness/verdicts.ts';
+import type { LabSettingsReport } from '../rigs/lab-settings.ts';
+
+/** What a run folder's run.json records when the run starts (written by `gbcs-rig run`). */
+export interface RunInfo {
+  id: string;
+  /** The rig file's path. */
+  rig: string;
+  station: string;
+  lab?: string;
+  operator?: string;
+  startedAt: string;
+  endedAt: string;
+  /** gbcs-rig's version and, when known, the git commit it ran from. */
+  gbcsRig: string;
+  commit?: string;
+  /** Every lab setting in force, with its value and source (default or rig file). */
+  labSettings?: LabSettingsReport;
+}
+
+/** results.json (`schema: gbcs-rig/results@1`). */
+export interface RunResults {
+  schema: 'gbcs-rig/results@1';
+  run: RunInfo;
+  cases: CaseResult[];
+  totals: Record<Verdict, number>;
+  /** Tests that ended without a case result (the rig crashed inside them). */
+  missing: string[];
+}
+
+export const RUN_INFO_FILE = 'run.json';
+
+/** The run's run.json, when the run wrote one. */
+export function readRunInfo(runDir: string): RunInfo | undefined {
+  const file = join(runDir, RUN_INFO_FILE);
+  return existsSync(file) ? readJson<RunInfo>(file) : undefined;
+}
+
+/** results.json's content: cases sorted by id then bench, totals for every verdict, cases that never ended. */
+export function collectResults(cases: readonly CaseResult[], run: RunInfo, missing: readonly string[] = []): RunResults {
+  const totals = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
+  for (const c of cases) totals[c.verdict]++;
+  const sorted = [...cases].sort((a, b) => a.id.localeCompare(b.id) || a.bench.localeCompare(b.bench));
+  return { schema: 'gbcs-rig/results@1', run, cases: sorted, totals, missing: [...missing] };
+}
+
+/** A file in the run folder the report cannot use: says which file and why, in one line. */
+export class RunFolderError extends Error {
+  override name = 'RunFolderError';
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+  }
+}
+
+export function readJson<T>(file: string): T {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new RunFolderError(file, `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new RunFolderError(file, `not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Case evidence folders (`evidence/<case>--<bench>`), sorted by name. */
+export function evidenceFolders(runDir: string): string[] {
+  const root = join(runDir, 'evidence');
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+}
+
+/**
+ * results.json rebuilt from `evidence/*\/result.json` alone. A case folder with an event log
+ * but no result.json is a case that ended without a verdict: named as Playwright titles it.
+ */
+export function resultsFromEvidence(runDir: string, run: RunInfo): RunResults {
+  const cases: CaseResult[] = [];
+  const missing: string[] = [];
+  for (const name of evidenceFolders(runDir)) {
+    const dir = join(runDir, 'evidence', name);
+    const resultFile = join(dir, 'result.json');
+    if (existsSync(resultFile)) {
+      cases.push(readJson<CaseResult>(resultFile));
+      continue;
+    }
+    const start = firstCaseStart(join(dir, 'events.jsonl'));
+    missing.push(start ? `${start.id} ${start.title}` : name);
+  }
+  return collectResults(cases, run, missing);
+}
+
+function firstCaseStart(eventsFile: string): { id: string; title: string } | undefined {
+  if (!existsSync(eventsFile)) return undefined;
+  for (const line of readFileSync(eventsFile, 'utf8').split('\n')) {
+    try {
+      const e = JSON.parse(line) as { kind?: string; id?: unknown; title?: unknown };
+      if (e.kind === 'case-start' && typeof e.id === 'string') return { id: e.id, title: String(e.title ?? '') };
+    } catch {
+      // A line cut by a crash: the rest of the log still counts.
+    }
+  }
+  return undefined;
+}

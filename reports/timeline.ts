@@ -1,0 +1,198 @@
+// A case's timeline as inline SVG, from its event log alone: the relay's power state as a step
+// line, sniffed frames as ticks by kind, step markers and the moment the verdict was decided.
+import type { CaseResult } from '../harness/case.ts';
+import type { EvidenceEvent } from '../harness/evidence.ts';
+import { escapeText as e } from './escape.ts';
+import { elapsed, isoMs, utc } from './format.ts';
+
+export const FRAME_KINDS = [
+  { kind: 'ccs01', label: 'HHT CCS01 command' },
+  { kind: 'ch-response', label: 'CH response' },
+  { kind: 'han-read', label: 'HAN read' },
+  { kind: 'response', label: 'response' },
+  { kind: 'other', label: 'other' },
+] as const;
+
+export type FrameKind = (typeof FRAME_KINDS)[number]['kind'];
+
+/** The lane a sniffed frame goes in, from its decoded summary (the event log keeps no more). */
+export function frameKind(summary: string): FrameKind {
+  if (/^GBCS CCS01\b.*\(command\)/.test(summary)) return 'ccs01';
+  if (/^GBCS\b.*\((response|alert)\)/.test(summary)) return 'ch-response';
+  if (/\bRead Attributes\b(?! Response)/.test(summary)) return 'han-read';
+  if (/\bResponse\b/.test(summary)) return 'response';
+  return 'other';
+}
+
+export interface DecidingMoment {
+  t: string;
+  /** What decided it: the measurement outside (or too close to) its limit, or the verdict itself. */
+  what: string;
+}
+
+/** When the verdict was decided: the first measurement that decided a FAIL or INCONCLUSIVE, else the verdict event. */
+export function decidingMoment(events: readonly EvidenceEvent[], result: CaseResult): DecidingMoment {
+  const wanted = result.verdict === 'FAIL' ? 'fail' : result.verdict === 'INCONCLUSIVE' ? 'indeterminate' : undefined;
+  const m = wanted && events.find((ev) => ev.kind === 'measurement' && ev.outcome === wanted);
+  if (m) return { t: m.t, what: `measurement ${String(m.name)} (${wanted})` };
+  const v = events.find((ev) => ev.kind === 'verdict');
+  if (v) return { t: v.t, what: `verdict ${result.verdict}` };
+  return { t: result.endedAt, what: `case ended (${result.verdict})` };
+}
+
+const VERDICT_COLOUR: Record<string, string> = {
+  PASS: '#1b7f3b', FAIL: '#c62828', INCONCLUSIVE: '#b26a00', 'NOT APPLICABLE': '#6b7280', ERROR: '#6a1b9a',
+};
+const KIND_COLOUR: Record<FrameKind, string> = {
+  ccs01: '#1565c0', 'ch-response': '#2e7d32', 'han-read': '#6a1b9a', response: '#00838f', other: '#757575',
+};
+
+export function verdictColour(verdict: string): string {
+  return VERDICT_COLOUR[verdict] ?? '#333';
+}
+
+const W = 960;
+const LEFT = 180;
+const RIGHT = 24;
+const TOP = 22;
+const POWER_H = 40;
+const LANE_H = 18;
+const AXIS_H = 28;
+
+/** Gaps with nothing logged longer than this (and than 5% of the case) are drawn compressed. */
+const COMPRESS_GAP_MS = 60_000;
+
+interface TimeAxis {
+  x(ms: number): number;
+  /** The compressed gaps, in display coordinates and in time. */
+  breaks: { x0: number; x1: number; from: number; to: number }[];
+  /** Where a segment drawn to scale starts or ends: the axis labels go there. */
+  marks: number[];
+}
+
+/**
+ * A piecewise-linear time axis: hours of waiting for a window to close would squeeze the seconds
+ * that decide the verdict into one pixel, so idle gaps are drawn short and marked as such.
+ */
+function timeAxis(times: number[], start: number, end: number, x0: number, x1: number): TimeAxis {
+  const points = [...new Set([start, ...times, end])].sort((a, b) => a - b);
+  const gaps = points.slice(1).map((t, i) => ({ from: points[i], to: t, d: t - points[i] }));
+  const compressed = (d: number) => d > COMPRESS_GAP_MS && d > 0.05 * (end - start);
+  const active = gaps.filter((g) => !compressed(g.d)).reduce((s, g) => s + g.d, 0);
+  const shown = (d: number) => (compressed(d) ? Math.max(active * 0.15, 1) : d);
+  const total = gaps.reduce((s, g) => s + shown(g.d), 0) || 1;
+  const scale = (x1 - x0) / total;
+  const at: { t: number; x: number }[] = [{ t: points[0], x: x0 }];
+  const breaks: TimeAxis['breaks'] = [];
+  const marks = [points[0]];
+  for (const g of gaps) {
+    const xa = at[at.length - 1].x;
+    const xb = xa + shown(g.d) * scale;
+    at.push({ t: g.to, x: xb });
+    if (compressed(g.d)) {
+      breaks.push({ x0: xa, x1: xb, from: g.from, to: g.to });
+      marks.push(g.from, g.to);
+    }
+  }
+  marks.push(points[points.length - 1]);
+  const x = (ms: number) => {
+    if (!(ms > at[0].t)) return at[0].x;
+    for (let i = 1; i < at.length; i++) {
+      if (ms <= at[i].t) return at[i - 1].x + ((ms - at[i - 1].t) / (at[i].t - at[i - 1].t || 1)) * (at[i].x - at[i - 1].x);
+    }
+    return at[at.length - 1].x;
+  };
+  return { x, breaks, marks: [...new Set(marks)] };
+}
+
+export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult): string {
+  const times = events.map((ev) => isoMs(ev.t)).filter(Number.isFinite);
+  const start = Math.min(isoMs(result.startedAt), ...times);
+  let end = Math.max(isoMs(result.endedAt), ...times);
+  if (!Number.isFinite(start)) return `<p class="timeline-missing">No timeline: the event log has no timed events.</p>`;
+  if (!(end > start)) end = start + 1000;
+  const axis = timeAxis(times, start, end, LEFT, W - RIGHT);
+  const x = (t: string) => axis.x(isoMs(t));
+  const at = (t: string) => `${utc(t)} (${elapsed(isoMs(t) - start)})`;
+
+  // One power lane per device the relays switched (usually one).
+  const powerDevices = [...new Set(events.filter((ev) => ev.kind.startsWith('power-')).map((ev) => String(ev.device ?? 'relay')))];
+  const lanesTop = TOP + powerDevices.length * POWER_H;
+  const height = lanesTop + FRAME_KINDS.length * LANE_H + AXIS_H;
+  const parts: string[] = [];
+  const bottom = lanesTop + FRAME_KINDS.length * LANE_H;
+
+  for (const b of axis.breaks) {
+    const mid = (b.x0 + b.x1) / 2;
+    parts.push(`<g class="gap"><rect x="${b.x0.toFixed(1)}" y="${TOP - 4}" width="${(b.x1 - b.x0).toFixed(1)}" height="${bottom - TOP + 4}" fill="#f4f4f4"/><path d="M${(mid - 5).toFixed(1)},${bottom + 16} l4,-12 M${(mid + 1).toFixed(1)},${bottom + 16} l4,-12" stroke="#666"/><title>${e(`${elapsed(b.to - b.from).slice(1)} with nothing logged, drawn compressed (${utc(new Date(b.from).toISOString())} to ${utc(new Date(b.to).toISOString())})`)}</title></g>`);
+  }
+
+  powerDevices.forEach((device, i) => {
+    const y = TOP + i * POWER_H;
+    const on = y + 4;
+    const off = y + POWER_H - 12;
+    const mine = events.filter((ev) => String(ev.device ?? 'relay') === device);
+    const relay = String(mine.find((ev) => ev.relay)?.relay ?? '');
+    parts.push(`<text class="lane-label" x="6" y="${y + POWER_H / 2}">relay power ${e(device)}</text>`);
+    parts.push(`<text class="level" x="${LEFT - 8}" y="${on + 4}" text-anchor="end">ON</text><text class="level" x="${LEFT - 8}" y="${off + 4}" text-anchor="end">OFF</text>`);
+    let d = '';
+    let level: number | undefined;
+    for (const ev of mine) {
+      if (ev.kind !== 'power-confirmed') continue;
+      const yNew = ev.state === 'ON' ? on : off;
+      const xs = x(ev.t).toFixed(1);
+      d += level === undefined ? `M${xs},${yNew}` : `H${xs}V${yNew}`;
+      level = yNew;
+    }
+    if (level !== undefined) {
+      d += `H${(W - RIGHT).toFixed(1)}`;
+      parts.push(`<path class="power" data-device="${e(device)}" d="${d}" fill="none" stroke="#111" stroke-width="2"><title>${e(`relay ${relay}: confirmed states`)}</title></path>`);
+    }
+    // Commands are drawn too: one with no confirmation after it is what an INCONCLUSIVE looks like.
+    for (const ev of mine) {
+      if (ev.kind !== 'power-command') continue;
+      parts.push(`<circle class="power-command" cx="${x(ev.t).toFixed(1)}" cy="${(on + off) / 2}" r="3" fill="#fff" stroke="#111"><title>${e(`power ${ev.state} commanded at ${at(ev.t)} (${relay})`)}</title></circle>`);
+    }
+  });
+
+  FRAME_KINDS.forEach(({ kind, label }, i) => {
+    const y = lanesTop + i * LANE_H;
+    parts.push(`<text class="lane-label" x="${LEFT - 8}" y="${y + 13}" text-anchor="end">${e(label)}</text>`);
+    parts.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y + LANE_H / 2}" y2="${y + LANE_H / 2}" stroke="#eee"/>`);
+  });
+  for (const ev of events) {
+    if (ev.kind !== 'frame') continue;
+    const summary = String(ev.summary ?? '');
+    const kind = frameKind(summary);
+    const y = lanesTop + FRAME_KINDS.findIndex((k) => k.kind === kind) * LANE_H;
+    const xs = x(ev.t).toFixed(1);
+    parts.push(`<line class="frame" data-kind="${kind}" x1="${xs}" x2="${xs}" y1="${y + 2}" y2="${y + LANE_H - 2}" stroke="${KIND_COLOUR[kind]}" stroke-width="2"><title>${e(`#${ev.n ?? '?'} ${summary} — ${at(ev.t)}`)}</title></line>`);
+  }
+
+  events.filter((ev) => ev.kind === 'step').forEach((ev, i) => {
+    const xs = x(ev.t).toFixed(1);
+    parts.push(`<g class="step-marker" data-step="${i + 1}"><line x1="${xs}" x2="${xs}" y1="${TOP - 6}" y2="${bottom}" stroke="#999" stroke-dasharray="3,3"/><text x="${xs}" y="${TOP - 9}" text-anchor="middle">${i + 1}</text><title>${e(`step ${i + 1}: ${String(ev.name ?? '')} — ${at(ev.t)}`)}</title></g>`);
+  });
+
+  const decided = decidingMoment(events, result);
+  const colour = verdictColour(result.verdict);
+  const xd = x(decided.t).toFixed(1);
+  parts.push(`<g class="decision" data-verdict="${e(result.verdict)}"><line x1="${xd}" x2="${xd}" y1="${TOP - 4}" y2="${bottom}" stroke="${colour}" stroke-width="3" opacity="0.7"/><polygon points="${xd},${bottom + 1} ${Number(xd) - 5},${bottom + 8} ${Number(xd) + 5},${bottom + 8}" fill="${colour}"/><title>${e(`${result.verdict} decided at ${at(decided.t)}: ${decided.what}`)}</title></g>`);
+
+  // Axis: elapsed time from the start of the case at the ends of every stretch drawn to scale.
+  parts.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${bottom + 10}" y2="${bottom + 10}" stroke="#333"/>`);
+  const xEnd = axis.x(end);
+  let lastLabel = -Infinity;
+  for (const t of axis.marks) {
+    const xs = axis.x(t);
+    parts.push(`<line x1="${xs.toFixed(1)}" x2="${xs.toFixed(1)}" y1="${bottom + 10}" y2="${bottom + 14}" stroke="#333"/>`);
+    // First and last always labelled; others only where they do not collide.
+    if (t !== end && (xs - lastLabel < 70 || xEnd - xs < 70)) continue;
+    const anchor = xs < LEFT + 30 ? 'start' : xs > W - RIGHT - 30 ? 'end' : 'middle';
+    parts.push(`<text class="tick" x="${xs.toFixed(1)}" y="${bottom + 25}" text-anchor="${anchor}">${e(elapsed(t - start))}</text>`);
+    lastLabel = xs;
+  }
+
+  const label = `Timeline of ${result.id} on ${result.bench}: relay power, frames by kind, steps and the deciding moment`;
+  return `<svg class="timeline" data-case="${e(result.id)}" viewBox="0 0 ${W} ${height}" width="100%" role="img" aria-label="${e(label)}" font-family="system-ui, sans-serif" font-size="11"><title>${e(label)}</title>${parts.join('')}</svg>`;
+}

@@ -1,0 +1,396 @@
+// The certification report built from a run folder alone: report.html (summary, timelines, devices,
+// audit trail; self-contained), junit.xml, results.json rebuilt from evidence, and the signed
+// manifest that `verify` checks byte for byte.
+import { test, expect } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import type { CaseResult } from '../../harness/case.ts';
+import { reportCommand } from '../../cli/report.ts';
+import { verifyCommand } from '../../cli/verify.ts';
+import { fromHex } from '../../protocol/bytes.ts';
+import { KeyTable } from '../../protocol/security.ts';
+import { buildReport } from '../../reports/build.ts';
+import { MANIFEST, SIGNATURE, SIGNING_KEY_ENV, runFiles, verifyRun, writeManifest } from '../../reports/integrity.ts';
+import type { RunResults } from '../../reports/results.ts';
+import { RigSecrets } from '../../rigs/load.ts';
+import { runCampaign, virtualRig, type Campaign } from '../support/campaign.ts';
+
+// One campaign per profile per worker: each test works on its own copy of the run folder.
+const campaigns = new Map<string, Promise<Campaign>>();
+function campaign(firmware = 'ch-conformant'): Promise<Campaign> {
+  let c = campaigns.get(firmware);
+  if (!c) campaigns.set(firmware, (c = runCampaign({ firmware })));
+  return c;
+}
+
+async function runFolder(firmware?: string): Promise<string> {
+  const c = await campaign(firmware);
+  expect(c.exitCode, c.stderr).toBe(0);
+  const copy = join(mkdtempSync(join(tmpdir(), 'gbcs-rig-report-')), 'run');
+  cpSync(c.dir, copy, { recursive: true });
+  return copy;
+}
+
+const read = (dir: string, file: string) => readFileSync(join(dir, file), 'utf8');
+const results = (dir: string) => JSON.parse(read(dir, 'results.json')) as RunResults;
+const NO_ENV = { env: {} };
+
+/** Captures a command's output lines. */
+function lines(): { out: (l: string) => void; text: () => string } {
+  const all: string[] = [];
+  return { out: (l) => all.push(l), text: () => all.join('\n') };
+}
+
+interface XmlElement {
+  name: string;
+  attrs: Record<string, string>;
+  children: XmlElement[];
+  text: string;
+}
+
+/** A small strict XML reader: balanced tags, quoted attributes, only the five entities and numeric references. */
+function parseXml(xml: string): XmlElement {
+  const body = xml.replace(/^<\?xml[^?]*\?>\s*/, '');
+  const root: XmlElement = { name: '#document', attrs: {}, children: [], text: '' };
+  const stack = [root];
+  const checkText = (t: string) => {
+    if (/[<>]/.test(t)) throw new Error(`raw markup character in text: ${t.slice(0, 60)}`);
+    const bad = t.match(/&(?!(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/);
+    if (bad) throw new Error(`unescaped & in: ${t.slice(0, 60)}`);
+    return t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  };
+  const token = /<(\/?)([A-Za-z_][\w.-]*)((?:\s+[A-Za-z_][\w.-]*="[^"<]*")*)\s*(\/?)>|([^<]+)|(<)/g;
+  for (const m of body.matchAll(token)) {
+    const [, close, name, attrText, selfClose, text, stray] = m;
+    if (stray) throw new Error(`malformed tag at ${m.index}: ${body.slice(m.index!, m.index! + 60)}`);
+    if (text !== undefined) {
+      stack[stack.length - 1].text += checkText(text);
+      continue;
+    }
+    if (close) {
+      const top = stack.pop()!;
+      if (top.name !== name) throw new Error(`</${name}> closes <${top.name}>`);
+      continue;
+    }
+    const attrs: Record<string, string> = {};
+    for (const a of attrText.matchAll(/([A-Za-z_][\w.-]*)="([^"]*)"/g)) attrs[a[1]] = checkText(a[2]);
+    const el: XmlElement = { name, attrs, children: [], text: '' };
+    stack[stack.length - 1].children.push(el);
+    if (!selfClose) stack.push(el);
+  }
+  if (stack.length !== 1) throw new Error(`unclosed <${stack[stack.length - 1].name}>`);
+  if (root.children.length !== 1) throw new Error(`${root.children.length} root elements`);
+  return root.children[0];
+}
+
+test('report.html: a summary row per case with its verdict, a timeline per case, the devices, and nothing fetched', async () => {
+  const dir = await runFolder();
+  const built = await buildReport(dir);
+  expect(built.resultsRebuilt).toBe(false);
+  const html = read(dir, 'report.html');
+  const run = results(dir);
+  expect(run.cases.length).toBe(7);
+  for (const c of run.cases) {
+    expect(html, c.id).toContain(`<tr data-case="${c.id}" data-bench="${c.bench}" data-verdict="${c.verdict}">`);
+    expect(html).toMatch(new RegExp(`<svg class="timeline" data-case="${c.id}"[^>]*>`));
+    expect(html).toContain(`<section class="case" id="case-${c.id}--${c.bench}"`);
+  }
+  expect(html.match(/<svg class="timeline"/g)?.length).toBe(run.cases.length);
+  expect(html).toMatch(/<span class="verdict v-not-applicable" data-verdict="NOT APPLICABLE">/);
+  // Devices under test: role, id, IEEE, firmware, claims.
+  expect(html).toMatch(/<table id="devices">.*<tr data-device="virtual-1\/ch"><td>CH<\/td><td>ch<\/td><td class="ieee">00:db:12:34:56:78:90:a2<\/td><td class="mono">ch-conformant<\/td><td>gbcs-10.5-interpan-60min<\/td>/s);
+  // The cover: station, run id, version, and every lab setting in force with its source.
+  expect(html).toContain(`<dd data-field="run-id" class="mono">${run.run.id}</dd>`);
+  expect(html).toMatch(/<table id="lab-settings">.*interPanWindowMinutes.*60 min.*default/s);
+  // The audit trail of the CH: the rig's CCS01 and the frames to it on air, without payloads.
+  const audit = html.slice(html.indexOf('<section id="audit">'));
+  expect(audit).toContain('<section class="audit" data-device="virtual-1/ch">');
+  expect(audit).toMatch(/<td>sent by the rig<\/td><td class="mono">rig radio \(HHT\)<\/td><td class="title">GBCS CCS01 Add Device to CHF Device Log over inter-PAN/);
+  expect(audit).toMatch(/<td>seen on air<\/td><td class="mono">00:db:12:34:56:78:90:f0<\/td><td class="title">GBCS CCS01 Add Device to CHF Device Log \(command\)/);
+  expect(audit).toMatch(/<td>short 0x0000<\/td>/);
+  // No payloads: apart from the evidence hashes, no long hex string (a Transfer Data payload, a key) anywhere.
+  expect(html.replace(/<td class="hash">[0-9a-f]{64}<\/td>/g, '')).not.toMatch(/[0-9a-fA-F]{32,}/);
+  // Evidence listed with its hash, and still matching it.
+  const firstEvidence = run.cases[0].evidence[0];
+  expect(html).toContain(firstEvidence.sha256);
+  expect(html).not.toContain('class="status-changed"');
+  // Self-contained: no scripts, no stylesheets or images from anywhere, no network references at all.
+  expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\(/i);
+  expect(html).not.toMatch(/https?:\/\//i);
+  expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?\s*(\/\/|[a-z]+:)/i);
+});
+
+test('a failing profile: the FAIL is in the summary, its timeline marks the deciding moment, and junit.xml has a <failure>', async () => {
+  const dir = await runFolder('ch-window-45min');
+  await buildReport(dir);
+  const html = read(dir, 'report.html');
+  expect(html).toContain('<tr data-case="CH-IPAN-001" data-bench="virtual-1" data-verdict="FAIL">');
+  const section = html.slice(html.indexOf('<section class="case" id="case-CH-IPAN-001--virtual-1"'));
+  expect(section).toMatch(/<div class="failure"><b>The device broke IPAN-1\.<\/b>/);
+  expect(section).toMatch(/<g class="decision" data-verdict="FAIL">/);
+  expect(section).toMatch(/<path class="power" data-device="ch"/);
+  expect(section).toMatch(/<line class="frame" data-kind="ccs01"/);
+  expect(section).toMatch(/<g class="step-marker" data-step="2">/);
+
+  const suites = parseXml(read(dir, 'junit.xml'));
+  expect(suites.name).toBe('testsuites');
+  expect(suites.attrs.failures).toBe('1');
+  expect(suites.children.map((s) => s.name)).toEqual(['testsuite']);
+  const [bench] = suites.children;
+  expect(bench.attrs.name).toBe('virtual-1');
+  expect(bench.children.length).toBe(7);
+  const failed = bench.children.find((t) => t.attrs.name.startsWith('CH-IPAN-001 '))!;
+  expect(failed.attrs.classname).toBe('IPAN');
+  expect(failed.attrs.name).toBe('CH-IPAN-001 inter-PAN joining is available until 60 minutes after power-on');
+  const failure = failed.children.find((c) => c.name === 'failure')!;
+  expect(failure.attrs.type).toBe('FAIL IPAN-1');
+  expect(failure.text).toContain('failed requirement: IPAN-1');
+  const skipped = bench.children.find((t) => t.attrs.name.startsWith('CH-IPAN-007 '))!;
+  expect(skipped.children.map((c) => c.name)).toContain('skipped');
+  for (const t of bench.children.filter((c) => c !== failed && c !== skipped)) expect(t.children.map((c) => c.name)).toEqual(['properties']);
+});
+
+test('results.json rebuilt from the evidence alone has the same cases, totals and order as the reporter wrote', async () => {
+  const dir = await runFolder('ch-window-45min');
+  const original = results(dir);
+  rmSync(join(dir, 'results.json'));
+  const built = await buildReport(dir, { run: { station: 'copied station' } });
+  expect(built.resultsRebuilt).toBe(true);
+  const rebuilt = results(dir);
+  expect(rebuilt.schema).toBe('gbcs-rig/results@1');
+  expect(rebuilt.cases).toEqual(original.cases);
+  expect(rebuilt.totals).toEqual(original.totals);
+  expect(rebuilt.missing).toEqual([]);
+  expect(rebuilt.run.station).toBe('copied station');
+  expect(read(dir, 'report.html')).toContain('results.json was missing: rebuilt from evidence');
+
+  // A case that crashed before its result.json: reported as ended without a verdict.
+  rmSync(join(dir, 'results.json'));
+  rmSync(join(dir, 'evidence', 'CH-IPAN-003--virtual-1', 'result.json'));
+  await buildReport(dir);
+  const crashed = results(dir);
+  expect(crashed.cases.map((c) => c.id)).not.toContain('CH-IPAN-003');
+  expect(crashed.missing).toEqual(['CH-IPAN-003 a power cycle opens a new inter-PAN window']);
+  expect(read(dir, 'report.html')).toContain('data-missing="CH-IPAN-003 a power cycle opens a new inter-PAN window"');
+  const junit = parseXml(read(dir, 'junit.xml'));
+  expect(junit.children.map((s) => s.attrs.name)).toEqual(['virtual-1', 'ended without a verdict']);
+});
+
+test('text from the run folder is escaped in report.html and junit.xml', async () => {
+  const dir = await runFolder();
+  rmSync(join(dir, 'results.json'));
+  const file = join(dir, 'evidence', 'CH-IPAN-002--virtual-1', 'result.json');
+  const c = JSON.parse(readFileSync(file, 'utf8')) as CaseResult;
+  c.title = `<script>alert("x")</script> & <img src=x onerror=alert(1)> ]]> \u0001`;
+  c.reason = `"quoted" & 'apostrophe' </testcase>`;
+  c.verdict = 'INCONCLUSIVE';
+  c.fix = 'check the <relay>';
+  writeFileSync(file, JSON.stringify(c));
+  await buildReport(dir);
+  const html = read(dir, 'report.html');
+  expect(html).not.toContain('<script>');
+  expect(html).not.toContain('<img');
+  expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;');
+  expect(html).toMatch(/<b>Fix at the bench:<\/b> <span class="fix">check the &lt;relay&gt;<\/span>/);
+  const junit = parseXml(read(dir, 'junit.xml'));
+  const t = junit.children[0].children.find((x) => x.attrs.name.startsWith('CH-IPAN-002 '))!;
+  expect(t.attrs.name).toBe('CH-IPAN-002 <script>alert("x")</script> & <img src=x onerror=alert(1)> ]]> \ufffd');
+  const error = t.children.find((x) => x.name === 'error')!;
+  expect(error.attrs.type).toBe('INCONCLUSIVE');
+  expect(error.attrs.message).toBe(`"quoted" & 'apostrophe' </testcase>`);
+  expect(error.text).toContain('fix: check the <relay>');
+});
+
+test('verify: intact when fresh; names a changed byte of an evidence capture, a deleted file, an added file', async () => {
+  const dir = await runFolder();
+  await buildReport(dir);
+  const manifest = await writeManifest(dir, NO_ENV);
+  expect(manifest.keySource).toBe('ephemeral');
+  expect(manifest.keyNote).toMatch(/ephemeral|discarded/);
+  // Every file of the folder, the report formats included, and nothing else.
+  expect(manifest.files.map((f) => f.path)).toEqual(runFiles(dir));
+  for (const f of ['results.json', 'report.html', 'junit.xml', 'evidence/CH-IPAN-001--virtual-1/han.pcapng', 'evidence/CH-IPAN-001--virtual-1/events.jsonl']) {
+    expect(manifest.files.map((m) => m.path)).toContain(f);
+  }
+  expect(manifest.files.map((m) => m.path)).not.toContain(MANIFEST);
+  expect(await verifyRun(dir)).toMatchObject({ ok: true, problems: [] });
+  const ok = lines();
+  expect(await verifyCommand([dir], ok.out)).toBe(0);
+  expect(ok.text()).toMatch(/intact/);
+
+  // One byte of one capture.
+  const capture = join(dir, 'evidence', 'CH-IPAN-002--virtual-1', 'han.pcapng');
+  const bytes = readFileSync(capture);
+  bytes[bytes.length - 20] ^= 0x01;
+  writeFileSync(capture, bytes);
+  expect((await verifyRun(dir)).problems).toEqual([{ file: 'evidence/CH-IPAN-002--virtual-1/han.pcapng', problem: 'changed' }]);
+
+  rmSync(join(dir, 'evidence', 'CH-IPAN-005--virtual-1', 'events.jsonl'));
+  writeFileSync(join(dir, 'evidence', 'note.txt'), 'added later');
+  const r = await verifyRun(dir);
+  expect(r.ok).toBe(false);
+  expect(r.problems).toEqual(expect.arrayContaining([
+    { file: 'evidence/CH-IPAN-002--virtual-1/han.pcapng', problem: 'changed' },
+    { file: 'evidence/CH-IPAN-005--virtual-1/events.jsonl', problem: 'missing' },
+    { file: 'evidence/note.txt', problem: 'unexpected' },
+  ]));
+  expect(r.problems.length).toBe(3);
+  const bad = lines();
+  expect(await verifyCommand([dir], bad.out)).toBe(1);
+  expect(bad.text()).toContain('changed: evidence/CH-IPAN-002--virtual-1/han.pcapng');
+  expect(bad.text()).toContain('missing: evidence/CH-IPAN-005--virtual-1/events.jsonl');
+  expect(bad.text()).toContain('unexpected: evidence/note.txt');
+});
+
+test('verify: a bad signature is detected — an edited manifest, a replaced signature, a key other than the trusted one', async () => {
+  const dir = await runFolder();
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const trusted = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const manifest = await writeManifest(dir, { env: { [SIGNING_KEY_ENV]: pem } });
+  expect(manifest.keySource).toBe('env');
+  expect(manifest.publicKey).toBe(trusted);
+  expect((await verifyRun(dir, { trustedPublicKey: trusted })).ok).toBe(true);
+
+  // Someone "fixes" a hash in the manifest to hide a change: the signature no longer holds.
+  const text = read(dir, MANIFEST);
+  const edited = text.replace(/"sha256": "([0-9a-f])/, (_m, c: string) => `"sha256": "${c === '0' ? '1' : '0'}`);
+  writeFileSync(join(dir, MANIFEST), edited);
+  expect((await verifyRun(dir)).problems).toContainEqual({ file: SIGNATURE, problem: 'bad signature' });
+  writeFileSync(join(dir, MANIFEST), text);
+  expect((await verifyRun(dir)).ok).toBe(true);
+
+  // A signature of other bytes.
+  const sig = read(dir, SIGNATURE);
+  writeFileSync(join(dir, SIGNATURE), Buffer.from('x'.repeat(64)).toString('base64'));
+  expect((await verifyRun(dir)).problems).toEqual([{ file: SIGNATURE, problem: 'bad signature' }]);
+  writeFileSync(join(dir, SIGNATURE), sig);
+
+  // Re-signed with another key (a key file this time): good by itself, bad against the lab's published key.
+  const keyFile = join(dir, '..', 'other.pem');
+  writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  expect((await writeManifest(dir, { file: keyFile, ...NO_ENV })).keySource).toBe('file');
+  expect((await verifyRun(dir)).ok).toBe(true);
+  expect((await verifyRun(dir, { trustedPublicKey: trusted })).problems).toEqual([{ file: SIGNATURE, problem: 'bad signature' }]);
+  const publicKeyFile = join(dir, '..', 'trusted.pub.pem');
+  writeFileSync(publicKeyFile, trusted);
+  const out = lines();
+  expect(await verifyCommand([dir, '--public-key', publicKeyFile], out.out)).toBe(1);
+  expect(out.text()).toContain('bad signature: manifest.sig');
+
+  // A missing signature is named as missing.
+  rmSync(join(dir, SIGNATURE));
+  expect((await verifyRun(dir)).problems).toEqual([{ file: SIGNATURE, problem: 'missing' }]);
+});
+
+test('gbcs-rig report rebuilds every format and signs; errors are one line; usage errors exit 2', async () => {
+  const dir = await runFolder('ch-window-45min');
+  rmSync(join(dir, 'results.json'));
+  const keyFile = join(dir, '..', 'lab.pem');
+  writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const out = lines();
+  expect(await reportCommand([dir, '--signing-key', keyFile], out.out)).toBe(0);
+  expect(out.text()).toMatch(/results\.json was missing: rebuilt/);
+  expect(out.text()).toMatch(/verdicts: 5 PASS, 1 FAIL/);
+  for (const f of ['results.json', 'report.html', 'junit.xml', MANIFEST, SIGNATURE]) expect(existsSync(join(dir, f)), f).toBe(true);
+  expect(JSON.parse(read(dir, MANIFEST)).keySource).toBe('file');
+  expect(await verifyCommand([dir], lines().out)).toBe(0);
+
+  // Usage: no folder, a folder that does not exist, a key file that does not exist.
+  await expect(reportCommand([], lines().out)).rejects.toThrow(/one run folder/);
+  await expect(reportCommand([join(dir, 'nope')], lines().out)).rejects.toThrow(/no such run folder/);
+  await expect(reportCommand([dir, '--signing-key', join(dir, 'nope.pem')], lines().out)).rejects.toThrow(/no such key file/);
+  await expect(verifyCommand([], lines().out)).rejects.toThrow(/one run folder/);
+
+  // Not a run folder, a results.json that is not JSON, a key that is not Ed25519: exit 1, one line naming the file.
+  const stderr: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((s: string) => (stderr.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    const empty = mkdtempSync(join(tmpdir(), 'gbcs-rig-empty-'));
+    expect(await reportCommand([empty], lines().out)).toBe(1);
+    writeFileSync(join(dir, 'results.json'), '{ cut');
+    expect(await reportCommand([dir], lines().out)).toBe(1);
+    rmSync(join(dir, 'results.json'));
+    const rsa = join(dir, '..', 'rsa.pem');
+    writeFileSync(rsa, generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    expect(await reportCommand([dir, '--signing-key', rsa], lines().out)).toBe(1);
+  } finally {
+    process.stderr.write = write;
+  }
+  expect(stderr.length).toBe(3);
+  for (const line of stderr) expect(line).toMatch(/^gbcs-rig report: [^\n]+\n$/);
+  expect(stderr[0]).toMatch(/not a run folder/);
+  expect(stderr[1]).toMatch(/results\.json: not valid JSON/);
+  expect(stderr[2]).toMatch(/rsa\.pem: an rsa key; the run folder is signed with Ed25519/);
+});
+
+// A campaign whose rig names a HAN network key in the environment, as a real lab's does.
+async function campaignWithKey(key: string): Promise<string> {
+  const root = mkdtempSync(join(tmpdir(), 'gbcs-rig-keyed-'));
+  const rig = { ...virtualRig({}), keys: { networkKeyEnv: 'GBCS_RIG_TEST_NETWORK_KEY' } };
+  writeFileSync(join(root, 'rig.yaml'), stringify(rig));
+  const out = join(root, 'run');
+  const bin = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'run', '--rig', join(root, 'rig.yaml'), '--out', out], {
+    env: { ...process.env, GBCS_RIG_TEST_NETWORK_KEY: key },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.resume();
+  const code = await new Promise<number>((done) => child.on('exit', (c) => done(c ?? 1)));
+  expect(code, stderr).toBe(0);
+  return out;
+}
+
+test('secrets: a network key seeded through the environment appears in no file of the run folder or the report', async () => {
+  const key = '3f9a6c1e5d7b2a4c8e0f1a2b3c4d5e6f';
+  const dir = await campaignWithKey(key);
+  const keys = new KeyTable();
+  keys.addNetworkKey(fromHex(key));
+  // No redaction here: the report prints no payloads, so the key has no way in.
+  await buildReport(dir, { keys });
+  await writeManifest(dir, NO_ENV);
+  const raw = Buffer.from(key, 'hex');
+  for (const file of runFiles(dir).concat(MANIFEST, SIGNATURE)) {
+    const bytes = readFileSync(join(dir, file));
+    const text = bytes.toString('latin1');
+    expect(text.toLowerCase(), file).not.toContain(key);
+    expect(bytes.includes(raw), `${file} holds the key's bytes`).toBe(false);
+  }
+
+  // And the redact hook: a key that did reach a result (a careless reason text) is redacted from the report.
+  rmSync(join(dir, 'results.json'));
+  const file = join(dir, 'evidence', 'CH-IPAN-001--virtual-1', 'result.json');
+  const c = JSON.parse(readFileSync(file, 'utf8')) as CaseResult;
+  c.verdict = 'INCONCLUSIVE';
+  c.reason = `decrypted with ${key.toUpperCase()}`;
+  writeFileSync(file, JSON.stringify(c));
+  const secrets = new RigSecrets({}, key);
+  await buildReport(dir, { keys, redact: (t) => secrets.redact(t) });
+  for (const f of ['report.html', 'junit.xml']) {
+    expect(read(dir, f).toLowerCase(), f).not.toContain(key);
+    expect(read(dir, f), f).toContain('decrypted with (redacted)');
+  }
+});
+
+test('the audit trail and timelines survive a capture cut by a crash', async () => {
+  const dir = await runFolder();
+  const capture = join(dir, 'evidence', 'CH-IPAN-006--virtual-1', 'han.pcapng');
+  appendFileSync(capture, Buffer.from([0x06, 0x00, 0x00, 0x00, 0x40]));
+  // Half a line at the end of an event log, as a crash leaves it.
+  appendFileSync(join(dir, 'evidence', 'CH-IPAN-006--virtual-1', 'events.jsonl'), '{"t":"2026-01-01T');
+  await buildReport(dir);
+  const html = read(dir, 'report.html');
+  expect(html).toMatch(/<ul class="audit-problems"><li>evidence\/CH-IPAN-006--virtual-1\/han\.pcapng: [^<]*frames before it are in the trail<\/li>/);
+  expect(html).toMatch(/han\.pcapng #8<\/td>/);
+  expect(html).toContain('1 line(s) of events.jsonl could not be read');
+  expect(html).toMatch(/<tr data-file="evidence\/CH-IPAN-006--virtual-1\/han\.pcapng">.*?status-changed/);
+  expect(readdirSync(dir)).toContain('report.html');
+});
