@@ -1,10 +1,10 @@
 // `gbcs-rig report <run-folder>`: rebuilds every report format from the run folder alone
-// (results.json when missing, report.html, junit.xml), then signs the folder (manifest.json + .sig).
+// (results.json when missing, report.html, junit.xml, report.pdf, the Allure site), then signs it.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildReport } from '../reports/build.ts';
-import { SigningKeyError, writeManifest } from '../reports/integrity.ts';
+import { SigningKeyError } from '../reports/integrity.ts';
+import { publishedLines, publishRun } from '../reports/publish.ts';
 import { RunFolderError } from '../reports/results.ts';
 import { VERDICTS } from '../harness/verdicts.ts';
 import { UsageError } from './errors.ts';
@@ -29,13 +29,11 @@ export async function reportCommand(argv: string[], out: (line: string) => void)
   const secrets = keyFiles.flatMap(keyHexes);
   const redact = (text: string) => secrets.reduce((t, k) => t.split(k).join('(redacted)').split(k.toUpperCase()).join('(redacted)'), text);
   try {
-    const built = await buildReport(dir, { keys, redact });
+    const published = await publishRun(dir, { keys, redact, signingKey: values['signing-key'] });
+    const { built, manifest } = published;
     if (built.resultsRebuilt) out(`results.json was missing: rebuilt from evidence/*/result.json (${built.results.cases.length} cases)`);
-    const manifest = await writeManifest(dir, { file: values['signing-key'] });
     out(`verdicts: ${VERDICTS.map((v) => `${built.results.totals[v]} ${v}`).join(', ')}`);
-    out(`report: ${built.files.html}`);
-    out(`junit: ${built.files.junit}`);
-    out(`signed ${manifest.files.length} files: ${resolve(dir, 'manifest.json')} (key ${manifest.keySource}, ${manifest.publicKeyFingerprint})`);
+    for (const line of publishedLines(published)) out(line);
     if (manifest.keySource === 'ephemeral') out('note: no signing key given (--signing-key or GBCS_RIG_SIGNING_KEY): signed with a throw-away key, which proves integrity only to whoever trusts manifest.json\'s public key');
     return 0;
   } catch (e) {

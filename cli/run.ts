@@ -10,8 +10,7 @@ import { RUN_ENV } from '../harness/run-context.ts';
 import { VERDICTS } from '../harness/verdicts.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { KeyTable } from '../protocol/security.ts';
-import { buildReport } from '../reports/build.ts';
-import { writeManifest } from '../reports/integrity.ts';
+import { publishedLines, publishRun } from '../reports/publish.ts';
 import { RUN_INFO_FILE, type RunInfo, type RunResults } from '../reports/results.ts';
 import { loadRig, RigFileError } from '../rigs/load.ts';
 import { UsageError } from './errors.ts';
@@ -88,9 +87,8 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   if (results.missing.length > 0) out(`cases that ended without a verdict (rig crash): ${results.missing.join(', ')}`);
   const keys = new KeyTable();
   if (rig.secrets.networkKey) keys.addNetworkKey(fromHex(rig.secrets.networkKey));
-  await buildReport(dir, { keys, redact: (text) => rig.secrets.redact(text) });
-  const manifest = await writeManifest(dir, { file: values['signing-key'] });
-  out(`report: ${join(dir, 'report.html')} (junit.xml beside it); ${manifest.files.length} files signed (${manifest.keySource} key) in manifest.json`);
+  const published = await publishRun(dir, { keys, redact: (text) => rig.secrets.redact(text), signingKey: values['signing-key'] });
+  for (const line of publishedLines(published)) out(line);
   out(`run folder: ${dir}`);
   return results.missing.length > 0 ? RUN_EXIT.couldNotRun : RUN_EXIT.ran;
 }

@@ -53,7 +53,8 @@ export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
   writeFileSync(rigFile, stringify(rig));
   const out = join(dir, 'run');
   const args = [BIN, 'run', '--rig', rigFile, '--out', out, ...(o.grep ? ['--grep', o.grep] : [])];
-  const child = spawn(process.execPath, args, { env: { ...process.env, CI: process.env.CI ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Allure history stays with the test run, not in the checkout's reports/history/.
+  const child = spawn(process.execPath, args, { env: { ...process.env, GBCS_RIG_ALLURE_HISTORY: join(dir, 'allure-history') }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));

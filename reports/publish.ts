@@ -1,0 +1,34 @@
+// Everything a run folder publishes, in order: results.json, report.html and junit.xml (from
+// the evidence alone), report.pdf, the Allure site, and last the signed manifest over all of it.
+import { join } from 'node:path';
+import type { KeyTable } from '../protocol/security.ts';
+import { buildAllureSite, type AllureOutcome } from './allure-site.ts';
+import { buildReport, type BuiltReport } from './build.ts';
+import { writeManifest, type Manifest } from './integrity.ts';
+import { renderPdf, type PdfOutcome } from './pdf.ts';
+
+export interface Published {
+  built: BuiltReport;
+  pdf: PdfOutcome;
+  allure: AllureOutcome;
+  manifest: Manifest;
+}
+
+export async function publishRun(runDir: string, options: { keys?: KeyTable; redact?: (text: string) => string; signingKey?: string; historyDir?: string } = {}): Promise<Published> {
+  const built = await buildReport(runDir, { keys: options.keys, redact: options.redact });
+  const pdf = await renderPdf(built.files.html, join(runDir, 'report.pdf'));
+  const allure = await buildAllureSite(runDir, `gbcs-rig ${built.results.run.station} ${built.results.run.id}`.trim(), options.historyDir);
+  const manifest = await writeManifest(runDir, { file: options.signingKey });
+  return { built, pdf, allure, manifest };
+}
+
+/** The lines a person reads after publishing. */
+export function publishedLines(p: Published): string[] {
+  return [
+    `report: ${p.built.files.html}`,
+    `junit: ${p.built.files.junit}`,
+    p.pdf.written ? `pdf: ${p.pdf.file}` : `pdf: not written — ${p.pdf.reason}`,
+    p.allure.written ? `allure site: ${p.allure.dir} (history ${p.allure.history})` : `allure site: not written — ${p.allure.reason}`,
+    `signed ${p.manifest.files.length} files in manifest.json (key ${p.manifest.keySource}, ${p.manifest.publicKeyFingerprint})`,
+  ];
+}

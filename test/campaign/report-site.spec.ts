@@ -1,0 +1,65 @@
+// The certification report as a reviewer sees it: report.html and the first PDF page opened in
+// headless Chromium (Debian's), checked through the DOM, with screenshots kept as artefacts;
+// and the Allure site, built offline, grouped by modification, area and requirement.
+import { test, expect, chromium } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CHROMIUM_ARGS, findChromium } from '../../reports/pdf.ts';
+import { runCampaign } from '../support/campaign.ts';
+
+test('report.html and the first PDF page open in headless Chromium with the summary, verdicts, plots and devices', async ({}, testInfo) => {
+  const c = await runCampaign({ firmware: 'ch-window-45min' });
+  expect(c.exitCode, c.stderr).toBe(0);
+  const executablePath = findChromium();
+  expect(executablePath, 'Debian chromium is installed (.ci/run installs it)').toBeTruthy();
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const fetched: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) fetched.push(r.url());
+    });
+    await page.goto(pathToFileURL(join(c.dir, 'report.html')).href);
+    await expect(page.locator('table#summary tr[data-case]')).toHaveCount(7);
+    await expect(page.locator('table#summary tr[data-case="CH-IPAN-001"] .verdict')).toHaveText('FAIL');
+    await expect(page.locator('table#summary tr[data-case="CH-IPAN-002"] .verdict')).toHaveText('PASS');
+    await expect(page.locator('table#summary tr[data-case="CH-IPAN-007"] .verdict')).toHaveText('NOT APPLICABLE');
+    await expect(page.locator('svg.timeline')).toHaveCount(7);
+    expect(await page.locator('svg.timeline').first().boundingBox()).toMatchObject({ width: expect.any(Number) });
+    await expect(page.locator('table#devices tr[data-device="virtual-1/ch"]')).toContainText('ch-window-45min');
+    await expect(page.locator('table#lab-settings')).toContainText('interPanWindowMinutes');
+    expect(fetched, 'the report fetches nothing from the network').toEqual([]);
+    await testInfo.attach('report.png', { body: await page.screenshot({ fullPage: false }), contentType: 'image/png' });
+
+    // The first PDF page, rendered to PNG by pdftoppm and shown in Chromium.
+    const pdf = join(c.dir, 'report.pdf');
+    const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [pdf], { encoding: 'utf8' }))?.[1]);
+    expect(pages).toBeGreaterThan(1);
+    const png = join(testInfo.outputDir, 'report-page');
+    execFileSync('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', '-singlefile', pdf, png]);
+    await page.goto(pathToFileURL(`${png}.png`).href);
+    const size = await page.locator('img').evaluate((img: HTMLImageElement) => ({ w: img.naturalWidth, h: img.naturalHeight }));
+    expect(size.w).toBeGreaterThan(300);
+    expect(size.h).toBeGreaterThan(size.w); // A4 portrait
+    await testInfo.attach('report-pdf-page-1.png', { body: readFileSync(`${png}.png`), contentType: 'image/png' });
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the Allure site builds offline and groups the IPAN suite by modification, area and requirement', async () => {
+  const c = await runCampaign({});
+  const tree = JSON.parse(readFileSync(join(c.dir, 'allure-report', 'widgets', 'tree.json'), 'utf8')) as {
+    root: { groups?: string[] };
+    groupsById: Record<string, { name: string; groups?: string[]; leaves?: string[] }>;
+  };
+  const groups = (ids: string[] | undefined) => (ids ?? []).map((id) => tree.groupsById[id]);
+  const [epic] = groups(tree.root.groups);
+  expect(epic.name).toBe('GBCS 10.5 / SECMP0037');
+  const [area] = groups(epic.groups);
+  expect(area.name).toMatch(/CH inter-PAN join window/);
+  const stories = Object.fromEntries(groups(area.groups).map((g) => [g.name, g.leaves?.length ?? 0]));
+  expect(stories).toEqual({ 'IPAN-1': 1, 'IPAN-2': 1, 'IPAN-3': 1, 'IPAN-4': 2, 'IPAN-5': 1, 'IPAN-6': 1 });
+});
