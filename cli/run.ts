@@ -1,11 +1,12 @@
 // `gbcs-rig run`: validates the rig file (refusing it before anything moves), then runs the
 // conformance suites through Playwright, one worker per bench, and summarises the verdicts.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { sha256File } from '../harness/case.ts';
 import { RUN_ENV } from '../harness/run-context.ts';
 import { VERDICTS } from '../harness/verdicts.ts';
 import { fromHex } from '../protocol/bytes.ts';
@@ -55,6 +56,7 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   const info: RunInfo = {
     id: runId, rig: rig.file, station: rig.station.name, lab: rig.station.lab, operator: rig.station.operator,
     startedAt: new Date().toISOString(), endedAt: '', gbcsRig: version(), commit: commit(), labSettings: rig.labSettings,
+    testPlan: readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith('.spec.ts')).sort().map((f) => ({ suite: `suites/${f}`, sha256: sha256File(join(ROOT, 'suites', f)) })),
   };
   writeFileSync(join(dir, RUN_INFO_FILE), JSON.stringify(info, null, 2) + '\n');
   const playwright = join(createRequire(import.meta.url).resolve('@playwright/test/package.json'), '..', 'cli.js');

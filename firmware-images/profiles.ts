@@ -36,8 +36,68 @@ export const commsHubProfileSchema = z.strictObject({
 
 export type CommsHubProfile = z.output<typeof commsHubProfileSchema>;
 
-// One kind per device role; ESME, GSME, PPMID and IHD profiles join this union as they land.
-export const deviceProfileSchema = z.discriminatedUnion('kind', [commsHubProfileSchema]);
+const positiveOrNever = 'a number of hours greater than 0, or null for "no periodic poll"';
+
+/**
+ * A Device Management server of the HAN (DOMAIN.md §B): the ESME, or the GPF. The GPF is not a
+ * device role (it lives in the CH), so a GPF profile is run by a virtual CH beside its comms-hub profile.
+ */
+export const meterProfileSchema = z.strictObject({
+  id: slug('a profile id'),
+  kind: z.literal('meter'),
+  description: nonEmpty('a description'),
+  breaks: z.array(patterned(/^[A-Z]+-\d+$/, 'a requirement id such as COT-1')),
+  meterType: z.enum(['esme', 'gpf']),
+  /** COT-1: on ECS12/GCS09, sends Publish Change of Tenancy unsolicited to its HAN clients. */
+  publishesChangeOfTenancy: z.boolean(),
+  /** COT-2/COT-8: answers a client's Get Change of Tenancy with the current Publish Change of Tenancy. */
+  answersGetChangeOfTenancy: z.boolean(),
+  /** COT-6: at the implementation time, cancels the last supplier message (Messaging Cancel Message). */
+  cancelsLastMessageOnTenancyChange: z.boolean(),
+  /** How long the meter takes to answer a HAN request or to publish after ECS12/GCS09. */
+  responseDelayMs: z.number().min(0),
+});
+
+export type MeterProfile = z.output<typeof meterProfileSchema>;
+
+/** What a HAN client holds that a Change of Tenancy must clear (COT-4). */
+export const TENANCY_DATA_KINDS = ['consumptionHistory', 'topUpHistory', 'debtRecovery', 'supplierMessages'] as const;
+export type TenancyDataKind = (typeof TENANCY_DATA_KINDS)[number];
+
+/** A HAN client of the meters (DOMAIN.md §B): the IHD or the PPMID. */
+export const hanClientProfileSchema = z
+  .strictObject({
+    id: slug('a profile id'),
+    kind: z.literal('han-client'),
+    description: nonEmpty('a description'),
+    breaks: z.array(patterned(/^[A-Z]+-\d+$/, 'a requirement id such as COT-2')),
+    clientType: z.enum(['ihd', 'ppmid']),
+    /** COT-2: sends Get Change of Tenancy once on the HAN after a power-up. */
+    pollsAtPowerUp: z.boolean(),
+    /** COT-2/PWR-3: and after rejoining, or when a server it lost comes back. */
+    pollsAtRejoin: z.boolean(),
+    /** COT-3: the periodic poll (24 or less); null = no periodic poll (or pollIntervalSeconds). */
+    pollPeriodHours: z.number({ error: positiveOrNever }).positive({ error: positiveOrNever }).nullable(),
+    /** COT-3: periodic polls counted from power-up, or on the UTC-midnight grid. */
+    pollAlignment: z.enum(['power-up', 'midnight-utc']),
+    /** COT-9: a flooding poller's period in seconds, instead of pollPeriodHours (which must then be null). */
+    pollIntervalSeconds: z.number().positive().optional(),
+    /** COT-4: which data the device clears when the publication's control bits ask for it. */
+    clears: z.strictObject(Object.fromEntries(TENANCY_DATA_KINDS.map((k) => [k, z.boolean()])) as Record<TenancyDataKind, z.ZodBoolean>),
+    /** COT-5: clears at the Implementation Date/Time, at receipt, or never acts on the publication. */
+    implementationTime: z.enum(['honour', 'on-receipt', 'ignore']),
+    /** COT-7: a conformant client keeps what was recorded after the implementation time. */
+    clearsNewOccupierData: z.boolean(),
+  })
+  .refine((p) => p.pollIntervalSeconds === undefined || p.pollPeriodHours === null, {
+    path: ['pollPeriodHours'],
+    error: 'null when pollIntervalSeconds is given (one periodic poll)',
+  });
+
+export type HanClientProfile = z.output<typeof hanClientProfileSchema>;
+
+// One kind per device role; GSME profiles join this union as they land.
+export const deviceProfileSchema = z.discriminatedUnion('kind', [commsHubProfileSchema, meterProfileSchema, hanClientProfileSchema]);
 
 export type DeviceProfile = z.output<typeof deviceProfileSchema>;
 export type DeviceProfileKind = DeviceProfile['kind'];
@@ -45,10 +105,10 @@ export type DeviceProfileKind = DeviceProfile['kind'];
 /** The profile kind a virtual device of each role runs; undefined where none exists yet. */
 export const PROFILE_KIND_OF_ROLE: Readonly<Record<DeviceRole, DeviceProfileKind | undefined>> = {
   CH: 'comms-hub',
-  ESME: undefined,
+  ESME: 'meter',
   GSME: undefined,
-  PPMID: undefined,
-  IHD: undefined,
+  PPMID: 'han-client',
+  IHD: 'han-client',
 };
 
 export class ProfileError extends FileProblemsError {
@@ -56,11 +116,16 @@ export class ProfileError extends FileProblemsError {
 }
 
 const PROFILE_HINTS = hintTable({
-  kind: 'Profile kinds so far: comms-hub.',
+  kind: 'Profile kinds so far: comms-hub, meter (ESME, GPF), han-client (IHD, PPMID).',
+  pollPeriodHours: 'COT-3: at most 24 hours; null only for a device that never polls periodically, or with pollIntervalSeconds.',
+  implementationTime: "COT-5: 'honour' clears at the Implementation Date/Time, 'on-receipt' at once, 'ignore' never acts on it.",
   breaks: 'List the DOMAIN.md requirement ids this profile breaks, e.g. [IPAN-2]; [] for a conformant profile.',
   'interPan.windowMinutes': 'GBCS 10.5 says 60; SECMP0037 firmware keeps the window open (null).',
   'hht.stayHours': 'GBCS 10.5 says 18 hours.',
 });
+
+/** A conformant profile of each kind, to point at when one is refused. */
+const EXAMPLE_OF_KIND: Readonly<Record<DeviceProfileKind, string>> = { 'comms-hub': 'ch-conformant', meter: 'esme-conformant', 'han-client': 'ihd-conformant' };
 
 /** Reads and validates a behaviour profile; throws ProfileError listing every problem. */
 export async function loadProfile(file: string): Promise<DeviceProfile> {
@@ -68,7 +133,9 @@ export async function loadProfile(file: string): Promise<DeviceProfile> {
   if (Array.isArray(parsed)) throw new ProfileError(`Behaviour profile refused:`, parsed);
   const result = deviceProfileSchema.safeParse(parsed.data, { error: expectationOf });
   if (!result.success) {
-    const problems = parsed.problemsFromIssues(result.error.issues, PROFILE_HINTS, 'See firmware-images/profiles/ch-conformant.yaml.');
+    const kind = (parsed.data as { kind?: unknown } | null)?.kind;
+    const example = EXAMPLE_OF_KIND[kind as DeviceProfileKind] ?? EXAMPLE_OF_KIND['comms-hub'];
+    const problems = parsed.problemsFromIssues(result.error.issues, PROFILE_HINTS, `See firmware-images/profiles/${example}.yaml.`);
     throw new ProfileError(`Behaviour profile ${parsed.shown} refused (${problems.length} problem${problems.length === 1 ? '' : 's'}):`, problems);
   }
   return result.data;

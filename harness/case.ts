@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { DeviceFailure, NotApplicable, verdictOf, type VerdictRecord } from './verdicts.ts';
 import { benchIso, type EvidenceLog } from './evidence.ts';
 import type { Measurement } from './measurements.ts';
+import * as allure from 'allure-js-commons';
 
 export interface CaseDefinition {
   /** Stable id, e.g. CH-IPAN-002. */
@@ -24,6 +25,21 @@ export interface CaseDefinition {
   area: string;
 }
 
+/** The device a case examined, with its firmware image as the rig verified it. */
+export interface CaseDevice {
+  id: string;
+  ieee: string;
+  firmware: string;
+  claims: string[];
+  manufacturer?: string;
+  model?: string;
+  version?: string;
+  gbcsVersion?: string;
+  smetsVersion?: string;
+  /** The image's sha256, verified before the run. */
+  sha256?: string;
+}
+
 export interface CaseStep {
   name: string;
   at: string;
@@ -31,7 +47,7 @@ export interface CaseStep {
 
 export interface CaseResult extends CaseDefinition, VerdictRecord {
   bench: string;
-  device?: { id: string; ieee: string; firmware: string; claims: string[] };
+  device?: CaseDevice;
   startedAt: string;
   endedAt: string;
   steps: CaseStep[];
@@ -55,8 +71,11 @@ export class CaseRecorder {
   }
 
   step(name: string): void {
-    this.steps.push({ name, at: benchIso(this.now()) });
+    const at = benchIso(this.now());
+    this.steps.push({ name, at });
     this.evidence.event('step', { name });
+    // Allure's steps mirror the case's, with their bench time.
+    void allure.logStep(`${at} ${name}`);
   }
 
   /** Records a measurement; one outside its limit is the device's failure of `requirement`. */

@@ -88,7 +88,11 @@ export function conformanceCase(def: CaseDefinition, body: (ctx: CaseContext) =>
     capture?.stop();
     const result = rec.finish(outcome, {
       bench: benchSlot.id,
-      device: device && { id: device.id, ieee: device.ieee, firmware: device.firmware.id, claims: [...device.firmware.claims] },
+      device: device && {
+        id: device.id, ieee: device.ieee, firmware: device.firmware.id, claims: [...device.firmware.claims],
+        manufacturer: device.firmware.manufacturer, model: device.firmware.model, version: device.firmware.version,
+        gbcsVersion: device.firmware.gbcsVersion, smetsVersion: device.firmware.smetsVersion, sha256: device.firmware.image.sha256,
+      },
     });
     await evidence.close();
     result.evidence = hashEvidence(evidence.evidenceFiles);

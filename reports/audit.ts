@@ -15,6 +15,12 @@ export interface DeviceUnderTest {
   ieee: string;
   firmware: string;
   claims: string[];
+  manufacturer?: string;
+  model?: string;
+  version?: string;
+  gbcsVersion?: string;
+  smetsVersion?: string;
+  sha256?: string;
   /** Case ids that examined it. */
   cases: string[];
 }
@@ -44,7 +50,8 @@ export function devicesUnderTest(cases: readonly CaseResult[]): DeviceUnderTest[
   for (const c of cases) {
     if (!c.device) continue;
     const key = deviceKey({ bench: c.bench, id: c.device.id });
-    const d = byKey.get(key) ?? { bench: c.bench, id: c.device.id, role: c.role, ieee: c.device.ieee, firmware: c.device.firmware, claims: [...c.device.claims], cases: [] };
+    const { claims, ...firmware } = c.device;
+    const d = byKey.get(key) ?? { ...firmware, bench: c.bench, role: c.role, claims: [...claims], cases: [] };
     if (!d.cases.includes(c.id)) d.cases.push(c.id);
     byKey.set(key, d);
   }

@@ -107,7 +107,11 @@ function cover(m: ReportModel): string {
 <dt>Rig file</dt><dd data-field="rig" class="mono">${orNote(run.rig)}</dd>
 <dt>Started (UTC)</dt><dd data-field="started">${orNote(utc(run.startedAt))}</dd>
 <dt>Ended (UTC)</dt><dd data-field="ended">${orNote(utc(run.endedAt))}</dd>
-<dt>gbcs-rig version</dt><dd data-field="gbcs-rig">${orNote(run.gbcsRig)}</dd>
+<dt>Lab</dt><dd data-field="lab">${orNote(run.lab ?? '')}</dd>
+<dt>Operator</dt><dd data-field="operator">${orNote(run.operator ?? '')}</dd>
+<dt>gbcs-rig version</dt><dd data-field="gbcs-rig">${orNote(run.gbcsRig)}${run.commit ? ` <span class="mono commit">(commit ${e(run.commit)})</span>` : ''}</dd>
+<dt>Test plan</dt><dd data-field="test-plan">${run.testPlan?.length ? run.testPlan.map((t) => `<span class="mono">${e(t.suite)}</span> sha256 <span class="mono">${e(t.sha256.slice(0, 16))}…</span>`).join('<br>') : orNote('')}</dd>
+<dt>Specification baseline</dt><dd data-field="baseline">${orNote([...new Set(m.devices.map((d) => [d.gbcsVersion && `GBCS ${d.gbcsVersion}`, d.smetsVersion && `SMETS ${d.smetsVersion}`].filter(Boolean).join(' / ')).filter(Boolean))].join('; '), 'not recorded')}</dd>
 <dt>Results from</dt><dd data-field="results-source">${source}</dd>
 </dl>
 <h3>Lab settings</h3>
@@ -116,10 +120,11 @@ ${lab}
 }
 
 function devices(m: ReportModel): string {
-  const rows = m.devices.map((d) => `<tr data-device="${e(deviceKey(d))}"><td>${e(d.role)}</td><td>${e(d.id)}</td><td class="ieee">${e(d.ieee)}</td><td class="mono">${e(d.firmware)}</td><td>${e(d.claims.join(', ')) || '<span class="note">none</span>'}</td><td>${e(d.bench)}</td><td>${e(d.cases.join(', '))}</td></tr>`);
+  const na = '<span class="note">not recorded</span>';
+  const rows = m.devices.map((d) => `<tr data-device="${e(deviceKey(d))}"><td>${e(d.role)}</td><td>${e(d.id)}</td><td class="ieee">${e(d.ieee)}</td><td class="mono">${e(d.firmware)}</td><td>${d.manufacturer ? e(d.manufacturer) : na}</td><td>${d.model ? e(d.model) : na}</td><td>${d.version ? e(d.version) : na}</td><td>${d.gbcsVersion ? `GBCS ${e(d.gbcsVersion)}` : na}${d.smetsVersion ? `, SMETS ${e(d.smetsVersion)}` : ''}</td><td class="hash" data-field="sha256">${d.sha256 ? `${e(d.sha256)} <span class="outcome o-pass">verified</span>` : na}</td><td>${e(d.claims.join(', ')) || '<span class="note">none</span>'}</td><td>${e(d.bench)}</td><td>${e(d.cases.join(', '))}</td></tr>`);
   return `<section id="devices-under-test"><h2>Devices under test</h2>
 ${rows.length ? '' : '<p class="note">No case recorded a device.</p>'}
-<table id="devices"><thead><tr><th>Role</th><th>Id</th><th>IEEE</th><th>Firmware</th><th>Claims</th><th>Bench</th><th>Cases</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+<table id="devices"><thead><tr><th>Role</th><th>Id</th><th>IEEE</th><th>Firmware</th><th>Manufacturer</th><th>Model</th><th>Version</th><th>Baseline</th><th>Image sha256</th><th>Claims</th><th>Bench</th><th>Cases</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
 function summary(m: ReportModel): string {

@@ -19,6 +19,8 @@ export interface RunInfo {
   /** gbcs-rig's version and, when known, the git commit it ran from. */
   gbcsRig: string;
   commit?: string;
+  /** The test plan: each suite file that ran, by its content hash. */
+  testPlan?: { suite: string; sha256: string }[];
   /** Every lab setting in force, with its value and source (default or rig file). */
   labSettings?: LabSettingsReport;
 }

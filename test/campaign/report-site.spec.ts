@@ -28,7 +28,12 @@ test('report.html and the first PDF page open in headless Chromium with the summ
     await expect(page.locator('table#summary tr[data-case="CH-IPAN-007"] .verdict')).toHaveText('NOT APPLICABLE');
     await expect(page.locator('svg.timeline')).toHaveCount(7);
     expect(await page.locator('svg.timeline').first().boundingBox()).toMatchObject({ width: expect.any(Number) });
-    await expect(page.locator('table#devices tr[data-device="virtual-1/ch"]')).toContainText('ch-window-45min');
+    const device = page.locator('table#devices tr[data-device="virtual-1/ch"]');
+    await expect(device).toContainText('ch-window-45min');
+    await expect(device).toContainText('gbcs-rig virtual');
+    await expect(device.locator('[data-field="sha256"]')).toContainText('verified');
+    await expect(page.locator('[data-field="baseline"]')).toHaveText('GBCS 4.1');
+    await expect(page.locator('[data-field="test-plan"]')).toContainText('suites/interpan-window.spec.ts');
     await expect(page.locator('table#lab-settings')).toContainText('interPanWindowMinutes');
     expect(fetched, 'the report fetches nothing from the network').toEqual([]);
     await testInfo.attach('report.png', { body: await page.screenshot({ fullPage: false }), contentType: 'image/png' });

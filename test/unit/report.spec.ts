@@ -103,7 +103,7 @@ test('report.html: a summary row per case with its verdict, a timeline per case,
   expect(html.match(/<svg class="timeline"/g)?.length).toBe(run.cases.length);
   expect(html).toMatch(/<span class="verdict v-not-applicable" data-verdict="NOT APPLICABLE">/);
   // Devices under test: role, id, IEEE, firmware, claims.
-  expect(html).toMatch(/<table id="devices">.*<tr data-device="virtual-1\/ch"><td>CH<\/td><td>ch<\/td><td class="ieee">00:db:12:34:56:78:90:a2<\/td><td class="mono">ch-conformant<\/td><td>gbcs-10.5-interpan-60min<\/td>/s);
+  expect(html).toMatch(/<table id="devices">.*<tr data-device="virtual-1\/ch"><td>CH<\/td><td>ch<\/td><td class="ieee">00:db:12:34:56:78:90:a2<\/td><td class="mono">ch-conformant<\/td><td>gbcs-rig virtual<\/td><td>Virtual CH \(conformant\)<\/td><td>1\.0\.0<\/td><td>GBCS 4\.1<\/td><td class="hash" data-field="sha256">[0-9a-f]{64} <span class="outcome o-pass">verified<\/span><\/td><td>gbcs-10.5-interpan-60min<\/td>/s);
   // The cover: station, run id, version, and every lab setting in force with its source.
   expect(html).toContain(`<dd data-field="run-id" class="mono">${run.run.id}</dd>`);
   expect(html).toMatch(/<table id="lab-settings">.*interPanWindowMinutes.*60 min.*default/s);
@@ -113,8 +113,11 @@ test('report.html: a summary row per case with its verdict, a timeline per case,
   expect(audit).toMatch(/<td>sent by the rig<\/td><td class="mono">rig radio \(HHT\)<\/td><td class="title">GBCS CCS01 Add Device to CHF Device Log over inter-PAN/);
   expect(audit).toMatch(/<td>seen on air<\/td><td class="mono">00:db:12:34:56:78:90:f0<\/td><td class="title">GBCS CCS01 Add Device to CHF Device Log \(command\)/);
   expect(audit).toMatch(/<td>short 0x0000<\/td>/);
-  // No payloads: apart from the evidence hashes, no long hex string (a Transfer Data payload, a key) anywhere.
-  expect(html.replace(/<td class="hash">[0-9a-f]{64}<\/td>/g, '')).not.toMatch(/[0-9a-fA-F]{32,}/);
+  // No payloads: apart from the evidence and image hashes and the commit, no long hex string (a Transfer Data payload, a key) anywhere.
+  const withoutHashes = html
+    .replace(/<td class="hash"[^>]*>[0-9a-f]{64}/g, '')
+    .replace(/<span class="mono commit">\(commit [0-9a-f]{40}\)<\/span>/g, '');
+  expect(withoutHashes).not.toMatch(/[0-9a-fA-F]{32,}/);
   // Evidence listed with its hash, and still matching it.
   const firstEvidence = run.cases[0].evidence[0];
   expect(html).toContain(firstEvidence.sha256);

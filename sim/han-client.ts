@@ -1,0 +1,390 @@
+// The virtual IHD or PPMID as a HAN client of the meters (DOMAIN.md §B, COT-2…COT-9, PWR-3): it
+// records what the meters send, polls Get Change of Tenancy, and clears the previous occupier's
+// data as its profile says — every poll and every clearing a discrete-event clock event.
+import { hex } from '../protocol/bytes.ts';
+import type { DecodedZcl } from '../protocol/decoded.ts';
+import { TENANCY_DATA_KINDS, type HanClientProfile, type TenancyDataKind } from '../firmware-images/profiles.ts';
+import type { Air } from './air.ts';
+import type { CancelEvent, DiscreteEventClock } from './clock.ts';
+import { DEFAULT_CH_PAN } from './comms-hub.ts';
+import { GLOBAL, HanStack, SE_CLUSTER, fromZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
+import { HAN_JOIN_MS } from './meter.ts';
+import { changeOfTenancyOf, kindsClearedBy, type ChangeOfTenancy } from './tenancy.ts';
+
+/** The parts of a han-client profile the virtual client runs (ids and descriptions are the manifest's). */
+export type HanClientBehaviour = Omit<HanClientProfile, 'id' | 'kind' | 'description' | 'breaks'>;
+
+/** Every entry carries the bench time the client recorded it: what COT-5/COT-7 are judged on. */
+export interface Recorded {
+  /** Bench time (ms since the Unix epoch) the client stored it. */
+  recordedAt: number;
+  /** The short address of the meter it came from; undefined for data the device made itself. */
+  from?: number;
+}
+export interface ConsumptionEntry extends Recorded {
+  summationDelivered: number;
+}
+export interface TopUpEntry extends Recorded {
+  code: string;
+  amount: number;
+  /** When the top-up was made (bench time). */
+  topUpAt: number;
+}
+export interface DebtRecoveryEntry extends Recorded {
+  collectedAt: number;
+  amountCollected: number;
+  outstandingDebt: number;
+  debtType: number;
+}
+export interface SupplierMessageEntry extends Recorded {
+  messageId: number;
+  message: string;
+}
+
+export interface HeldData {
+  consumptionHistory: ConsumptionEntry[];
+  topUpHistory: TopUpEntry[];
+  debtRecovery: DebtRecoveryEntry[];
+  supplierMessages: SupplierMessageEntry[];
+}
+
+/** One kind of data as the observation port reports it. */
+export interface HeldSummary {
+  count: number;
+  /** Bench time of the oldest and newest entry held; null when none. */
+  earliestRecordedAt: number | null;
+  latestRecordedAt: number | null;
+}
+
+/** The device observation port's answer (DOMAIN.md §B "Observable"): what the device holds now. */
+export type Observation = Record<TenancyDataKind, HeldSummary> & {
+  at: number;
+  powered: boolean;
+  onHan: boolean;
+  /** The last Change of Tenancy the device took in, if any. */
+  tenancy: (ChangeOfTenancy & { receivedAt: number; from: number }) | null;
+  /** When a clearing is due, if one is pending. */
+  clearingDueAt: number | null;
+};
+
+export type PollReason = 'power-up' | 'rejoin' | 'server-returned' | 'periodic';
+
+export type HanClientEventKind =
+  | 'power-on'
+  | 'power-off'
+  | 'joined'
+  | 'disconnected'
+  | 'poll-sent'
+  | 'poll-skipped'
+  | 'tenancy-received'
+  | 'tenancy-ignored'
+  | 'clearing-scheduled'
+  | 'data-cleared'
+  | 'data-recorded'
+  | 'message-cancelled'
+  | 'frame-sent';
+
+/** What the virtual client did and why: for the project's tests, never evidence. */
+export interface HanClientEvent {
+  at: number;
+  kind: HanClientEventKind;
+  detail?: string;
+}
+
+export interface VirtualHanClientOptions {
+  clock: DiscreteEventClock;
+  air: Air;
+  profile: HanClientBehaviour;
+  self: HanAddress;
+  /** The meters it is bound to (ESME, GPF): it polls each of them. */
+  servers: readonly HanAddress[];
+  /** Default 0x1a62, the virtual CH's. */
+  pan?: number;
+  /** Default 11. */
+  channel?: number;
+}
+
+const SECOND_MS = 1000;
+const HOUR_MS = 3600 * SECOND_MS;
+
+/** A publication taken in, and whether its clearing has been done. */
+interface Received {
+  tenancy: ChangeOfTenancy;
+  from: number;
+  receivedAt: number;
+  /** When it clears: the implementation time (honour) or the receipt (on-receipt). */
+  clearAt: number;
+  done: boolean;
+  cancel?: CancelEvent;
+}
+
+/** Entries that are the same record seen twice (a log published, then read again): kept once. */
+const SAME: { [K in TenancyDataKind]: (a: HeldData[K][number], b: HeldData[K][number]) => boolean } = {
+  consumptionHistory: () => false,
+  topUpHistory: (a, b) => a.code === b.code && a.topUpAt === b.topUpAt && a.from === b.from,
+  debtRecovery: (a, b) => a.collectedAt === b.collectedAt && a.amountCollected === b.amountCollected && a.debtType === b.debtType && a.from === b.from,
+  supplierMessages: (a, b) => a.messageId === b.messageId && a.from === b.from,
+};
+
+export class VirtualHanClient {
+  readonly profile: HanClientBehaviour;
+  readonly channel: number;
+  readonly servers: readonly HanAddress[];
+  readonly #clock: DiscreteEventClock;
+  readonly #air: Air;
+  readonly #han: HanStack;
+  readonly #held: HeldData = { consumptionHistory: [], topUpHistory: [], debtRecovery: [], supplierMessages: [] };
+  /** The last publication from each server, by its short address: kept across power cycles (non-volatile). */
+  readonly #received = new Map<number, Received>();
+  readonly #events: HanClientEvent[] = [];
+
+  #powered = false;
+  #poweredAt = 0;
+  #onHan = false;
+  #disconnected = false;
+  #detach: (() => void) | undefined;
+  #cancelJoin: CancelEvent | undefined;
+  #cancelPoll: CancelEvent | undefined;
+  /** How the client reads each server→client command it understands: one row per command. */
+  readonly #readers: ReadonlyMap<string, (from: number, zcl: DecodedZcl) => void>;
+
+  constructor(options: VirtualHanClientOptions) {
+    this.#clock = options.clock;
+    this.#air = options.air;
+    this.profile = options.profile;
+    this.channel = options.channel ?? 11;
+    this.servers = options.servers.map((s) => ({ ...s }));
+    this.#han = new HanStack(options.self, options.pan ?? DEFAULT_CH_PAN);
+    this.#readers = new Map<string, (from: number, zcl: DecodedZcl) => void>([
+      [`${SE_CLUSTER.deviceManagement}/cluster/0`, (from, z) => this.#takeChangeOfTenancy(from, changeOfTenancyOf(z.fields ?? {}))],
+      [`${SE_CLUSTER.messaging}/cluster/0`, (from, z) => this.#store('supplierMessages', { from, messageId: Number(z.fields?.messageId), message: String(z.fields?.message) })],
+      [`${SE_CLUSTER.messaging}/cluster/1`, (_from, z) => this.#cancelMessage(Number(z.fields?.messageId))],
+      [`${SE_CLUSTER.prepayment}/cluster/5`, (from, z) => {
+        for (const t of (z.fields?.topUps ?? []) as Record<string, number | string>[]) {
+          this.#store('topUpHistory', { from, code: String(t.topUpCode), amount: Number(t.topUpAmount), topUpAt: fromZclUtc(Number(t.topUpTime)) });
+        }
+      }],
+      [`${SE_CLUSTER.prepayment}/cluster/6`, (from, z) => {
+        for (const d of (z.fields?.debts ?? []) as Record<string, number>[]) {
+          this.#store('debtRecovery', { from, collectedAt: fromZclUtc(d.collectionTime), amountCollected: d.amountCollected, outstandingDebt: d.outstandingDebt, debtType: d.debtType });
+        }
+      }],
+      [`${SE_CLUSTER.metering}/global/${GLOBAL.reportAttributes}`, (from, z) => {
+        for (const r of (z.fields?.records ?? []) as Record<string, number>[]) {
+          if (r.attributeId === 0x0000) this.#store('consumptionHistory', { from, summationDelivered: Number(r.value) });
+        }
+      }],
+    ]);
+  }
+
+  get self(): HanAddress {
+    return { ...this.#han.self };
+  }
+
+  get powered(): boolean {
+    return this.#powered;
+  }
+
+  get onHan(): boolean {
+    return this.#onHan;
+  }
+
+  get events(): readonly HanClientEvent[] {
+    return this.#events;
+  }
+
+  /** Copies of what the device holds of one kind, oldest first. */
+  held<K extends TenancyDataKind>(kind: K): HeldData[K] {
+    return this.#held[kind].map((e) => ({ ...e })) as HeldData[K];
+  }
+
+  /** The observation port's answer: counts and bench times of what the device holds now. */
+  observe(): Observation {
+    // Entries are appended as bench time moves on, so each list is in recording order.
+    const summary = (list: readonly Recorded[]): HeldSummary => ({
+      count: list.length,
+      earliestRecordedAt: list[0]?.recordedAt ?? null,
+      latestRecordedAt: list.at(-1)?.recordedAt ?? null,
+    });
+    const last = [...this.#received.values()].sort((a, b) => a.receivedAt - b.receivedAt).at(-1);
+    const due = [...this.#received.values()].filter((r) => !r.done).map((r) => r.clearAt);
+    return {
+      at: this.#clock.now(),
+      powered: this.#powered,
+      onHan: this.#onHan,
+      ...(Object.fromEntries(TENANCY_DATA_KINDS.map((k) => [k, summary(this.#held[k])])) as Record<TenancyDataKind, HeldSummary>),
+      tenancy: last ? { ...last.tenancy, receivedAt: last.receivedAt, from: last.from } : null,
+      clearingDueAt: due.length ? Math.min(...due) : null,
+    };
+  }
+
+  /** Mains on or off: the bench wires this to the virtual relay's onPower. */
+  power(on: boolean): void {
+    if (on === this.#powered) return;
+    if (on) {
+      this.#powered = true;
+      this.#poweredAt = this.#clock.now();
+      this.#disconnected = false;
+      this.#record('power-on');
+      this.#cancelJoin = this.#clock.after(HAN_JOIN_MS, () => this.#join('power-up'), `${this.#name} joins the HAN`);
+      this.#schedulePoll();
+      // A clearing whose time came while the device was off is done as soon as it runs again.
+      for (const r of this.#received.values()) if (!r.done) this.#scheduleClearing(r);
+    } else {
+      this.#powered = false;
+      this.#leave();
+      this.#cancelJoin?.();
+      this.#cancelPoll?.();
+      for (const r of this.#received.values()) r.cancel?.();
+      this.#record('power-off');
+    }
+  }
+
+  /** Taken off the HAN while powered (a HAN drop-out, COT-8): it hears nothing and its polls go nowhere. */
+  disconnect(): void {
+    if (!this.#powered || this.#disconnected) return;
+    this.#disconnected = true;
+    this.#cancelJoin?.();
+    this.#leave();
+    this.#record('disconnected');
+  }
+
+  /** Back on the HAN after a disconnect (COT-2): polls if its profile does. */
+  rejoin(): void {
+    if (!this.#powered || !this.#disconnected) return;
+    this.#disconnected = false;
+    this.#join('rejoin');
+  }
+
+  /** Data the device makes or takes in itself (a PPMID top-up by code, an IHD's own history). */
+  record<K extends TenancyDataKind>(kind: K, entry: Omit<HeldData[K][number], 'recordedAt'>): void {
+    this.#store(kind, entry);
+  }
+
+  /** Stores one entry now (from the air or from record()); nothing while unpowered. */
+  #store<K extends TenancyDataKind>(kind: K, entry: Omit<HeldData[K][number], 'recordedAt'>): void {
+    if (!this.#powered) return;
+    const e = { ...entry, recordedAt: this.#clock.now() } as HeldData[K][number];
+    const list = this.#held[kind] as HeldData[K][number][];
+    const same = SAME[kind] as (a: HeldData[K][number], b: HeldData[K][number]) => boolean;
+    if (list.some((x) => same(x, e))) return;
+    list.push(e);
+    this.#record('data-recorded', kind);
+  }
+
+  /** Messaging Cancel Message: the message goes, whatever the tenancy. */
+  #cancelMessage(messageId: number): void {
+    const before = this.#held.supplierMessages.length;
+    this.#held.supplierMessages = this.#held.supplierMessages.filter((m) => m.messageId !== messageId);
+    if (this.#held.supplierMessages.length !== before) this.#record('message-cancelled', `message ${messageId}`);
+  }
+
+  /** A Publish Change of Tenancy, solicited or not (COT-4, COT-5, COT-7). */
+  #takeChangeOfTenancy(from: number, tenancy: ChangeOfTenancy): void {
+    const now = this.#clock.now();
+    const detail = `from 0x${from.toString(16).padStart(4, '0')}, issuer event ${tenancy.issuerEventId}, implementation ${new Date(tenancy.implementationAt).toISOString()}`;
+    if (this.profile.implementationTime === 'ignore') return this.#record('tenancy-ignored', detail);
+    this.#record('tenancy-received', detail);
+    const earlier = this.#received.get(from);
+    const repeat = earlier?.done && earlier.tenancy.issuerEventId === tenancy.issuerEventId && earlier.tenancy.implementationAt === tenancy.implementationAt;
+    earlier?.cancel?.();
+    const clearAt = this.profile.implementationTime === 'honour' ? Math.max(tenancy.implementationAt, now) : now;
+    const r: Received = { tenancy, from, receivedAt: now, clearAt, done: false };
+    this.#received.set(from, r);
+    // A conformant device has nothing left to clear for a publication it already acted on; one that clears new data does it again.
+    if (repeat && !this.profile.clearsNewOccupierData) {
+      r.done = true;
+      return;
+    }
+    this.#scheduleClearing(r);
+  }
+
+  #scheduleClearing(r: Received): void {
+    const at = Math.max(r.clearAt, this.#clock.now());
+    if (at > this.#clock.now()) this.#record('clearing-scheduled', `at ${new Date(at).toISOString()}`);
+    r.cancel = this.#clock.at(at, () => {
+      if (this.#powered) this.#clear(r);
+    }, `${this.#name} clears for the change of tenancy`);
+  }
+
+  /** Clears what the publication asks for and the profile clears: data recorded before the implementation time (COT-7). */
+  #clear(r: Received): void {
+    r.done = true;
+    r.cancel = undefined;
+    const cutoff = this.profile.clearsNewOccupierData ? Infinity : r.tenancy.implementationAt;
+    const kinds = kindsClearedBy(r.tenancy.control).filter((k) => this.profile.clears[k]);
+    const removed: string[] = [];
+    for (const k of kinds) {
+      const list = this.#held[k] as Recorded[];
+      const kept = list.filter((e) => e.recordedAt >= cutoff);
+      if (kept.length !== list.length) removed.push(`${k} ${list.length - kept.length}`);
+      (this.#held as Record<TenancyDataKind, Recorded[]>)[k] = kept;
+    }
+    this.#record('data-cleared', removed.length ? removed.join(', ') : 'nothing held to clear');
+  }
+
+  #join(why: 'power-up' | 'rejoin'): void {
+    this.#onHan = true;
+    this.#detach = this.#air.attach({ id: this.#han.self.ieee, channel: this.channel, receive: (frame) => this.#receive(frame) });
+    this.#record('joined', why);
+    const polls = why === 'power-up' ? this.profile.pollsAtPowerUp : this.profile.pollsAtRejoin;
+    if (polls) this.#poll(why);
+  }
+
+  #leave(): void {
+    this.#onHan = false;
+    this.#detach?.();
+    this.#detach = undefined;
+  }
+
+  /** The periodic poll (COT-3, COT-9): from power-up, or on the UTC-midnight grid. */
+  #schedulePoll(): void {
+    const p = this.profile;
+    const period = p.pollIntervalSeconds !== undefined ? p.pollIntervalSeconds * SECOND_MS : p.pollPeriodHours !== null ? p.pollPeriodHours * HOUR_MS : null;
+    if (period === null) return;
+    const now = this.#clock.now();
+    // Bench time 0 is 1970-01-01T00:00Z, a UTC midnight: multiples of a period dividing 24 h fall on midnight.
+    const origin = p.pollAlignment === 'midnight-utc' ? 0 : this.#poweredAt;
+    const next = origin + (Math.floor((now - origin) / period) + 1) * period;
+    this.#cancelPoll = this.#clock.at(next, () => {
+      this.#poll('periodic');
+      this.#schedulePoll();
+    }, `${this.#name} periodic Get Change of Tenancy`);
+  }
+
+  #poll(reason: PollReason): void {
+    if (!this.#onHan) return this.#record('poll-skipped', `${reason}: not on the HAN`);
+    this.#record('poll-sent', reason);
+    for (const s of this.servers) {
+      this.#send(this.#han.zcl(s.short, SE_CLUSTER.deviceManagement, { name: 'Get Change of Tenancy', dir: 'client-to-server', seq: this.#han.nextZclSeq() }));
+    }
+  }
+
+  #receive(frame: Uint8Array): void {
+    if (!this.#onHan) return;
+    const m: HanMessage | undefined = this.#han.read(frame);
+    if (!m) return;
+    if (m.kind === 'announce') {
+      // PWR-3: a meter it is bound to is back after a power cycle: communication re-established, poll.
+      if (this.profile.pollsAtRejoin && this.servers.some((s) => s.short === m.from.short)) this.#poll('server-returned');
+      return;
+    }
+    if (m.zcl.dir !== 'server-to-client') return;
+    this.#readers.get(`${m.cluster}/${m.zcl.type}/${m.zcl.cmd}`)?.(m.src, m.zcl);
+  }
+
+  #send(frame: Uint8Array): void {
+    this.#record('frame-sent', hex(frame));
+    this.#air.transmit(frame, { channel: this.channel, from: this.#han.self.ieee });
+  }
+
+  get #name(): string {
+    return `${this.profile.clientType.toUpperCase()} ${this.#han.self.ieee}`;
+  }
+
+  #record(kind: HanClientEventKind, detail?: string): void {
+    const e: HanClientEvent = { at: this.#clock.now(), kind };
+    if (detail !== undefined) e.detail = detail;
+    this.#events.push(e);
+  }
+}

@@ -1,0 +1,113 @@
+// The SMHAN as the virtual meters and HAN clients speak it: unicast ZCL over NWK data frames
+// (profile 0x0109, endpoint 1), and the ZDP Device_annce a device broadcasts when it comes back.
+import { eui64ToBytes, hex16 } from '../protocol/bytes.ts';
+import type { DecodedZcl } from '../protocol/decoded.ts';
+import { HanDecoder } from '../protocol/decoder.ts';
+import { encodeFrame } from '../protocol/encoder.ts';
+import { ieeeText } from '../protocol/hht-messages.ts';
+import { PROFILE_SMART_ENERGY, PROFILE_ZDP } from '../protocol/aps.ts';
+import { encodeZcl, type ZclFrameSpec } from '../protocol/zcl/index.ts';
+
+/** A device on the HAN: its NWK short address and IEEE address. */
+export interface HanAddress {
+  short: number;
+  ieee: string;
+}
+
+/** The Smart Energy clusters of Change of Tenancy (PROTOCOL.md §7). */
+export const SE_CLUSTER = { metering: 0x0702, messaging: 0x0703, prepayment: 0x0705, deviceManagement: 0x0708 } as const;
+
+/** ZCL status codes the virtual servers answer with (PROTOCOL.md §6). */
+export const ZCL = { success: 0x00, unsupportedClusterCommand: 0x81, unsupportedAttribute: 0x86, notFound: 0x8b } as const;
+
+/** Global commands the virtual devices send or read. */
+export const GLOBAL = { readAttributes: 0x00, readAttributesResponse: 0x01, reportAttributes: 0x0a, defaultResponse: 0x0b } as const;
+
+const SE_ENDPOINT = 1;
+const ZDP_ENDPOINT = 0;
+const DEVICE_ANNCE = 0x0013;
+const BROADCAST_RX_ON = 0xfffd;
+const MAC_BROADCAST = 0xffff;
+/** Device_annce capability: mains powered, receiver on when idle, full function device. */
+const MAINS_ROUTER_CAPABILITY = 0x8e;
+
+/** ZCL seconds since 2000-01-01T00:00:00Z ⇄ bench time (ms since the Unix epoch). */
+const ZCL_EPOCH_MS = Date.UTC(2000, 0, 1);
+export const toZclUtc = (ms: number): number => Math.floor((ms - ZCL_EPOCH_MS) / 1000);
+export const fromZclUtc = (seconds: number): number => ZCL_EPOCH_MS + seconds * 1000;
+
+/** One device's end of the HAN: its own sequence numbers, frames out, frames in. */
+export class HanStack {
+  readonly self: HanAddress;
+  #seq = 0;
+  #zclSeq = 0;
+  readonly #decoder = new HanDecoder();
+
+  constructor(self: HanAddress, readonly pan: number) {
+    this.self = { short: self.short, ieee: ieeeText(self.ieee) };
+  }
+
+  /** A ZCL transaction sequence number for a request or an unsolicited command. */
+  nextZclSeq(): number {
+    const s = this.#zclSeq;
+    this.#zclSeq = (s + 1) & 0xff;
+    return s;
+  }
+
+  #nextSeq(): number {
+    const s = this.#seq;
+    this.#seq = (s + 1) & 0xff;
+    return s;
+  }
+
+  /**
+   * A unicast ZCL frame to `dst`. Unsecured: the virtual HAN carries no network key yet (as the
+   * HAN read of protocol/hht-messages.ts); the NWK extended source says who sent it.
+   */
+  zcl(dst: number, cluster: number, spec: ZclFrameSpec): Uint8Array {
+    const seq = this.#nextSeq();
+    const pan = hex16(this.pan);
+    return encodeFrame({
+      mac: { type: 'data', seq, dstPan: pan, dst: hex16(dst), srcPan: pan, src: hex16(this.self.short) },
+      nwk: { type: 'data', dst: hex16(dst), src: hex16(this.self.short), radius: 30, seq, src64: this.self.ieee },
+      aps: { type: 'data', delivery: 'unicast', dstEp: SE_ENDPOINT, srcEp: SE_ENDPOINT, cluster, profile: PROFILE_SMART_ENERGY, counter: seq },
+      payload: encodeZcl(cluster, spec),
+    }, false);
+  }
+
+  /** ZDP Device_annce, broadcast: what a device sends when it is back on the HAN (PWR-3). */
+  announce(): Uint8Array {
+    const seq = this.#nextSeq();
+    const pan = hex16(this.pan);
+    const payload = new Uint8Array(12);
+    payload[0] = seq;
+    payload[1] = this.self.short & 0xff;
+    payload[2] = this.self.short >> 8;
+    payload.set(eui64ToBytes(this.self.ieee), 3);
+    payload[11] = MAINS_ROUTER_CAPABILITY;
+    return encodeFrame({
+      mac: { type: 'data', seq, dstPan: pan, dst: hex16(MAC_BROADCAST), srcPan: pan, src: hex16(this.self.short) },
+      nwk: { type: 'data', dst: hex16(BROADCAST_RX_ON), src: hex16(this.self.short), radius: 30, seq, src64: this.self.ieee },
+      aps: { type: 'data', delivery: 'broadcast', dstEp: ZDP_ENDPOINT, srcEp: ZDP_ENDPOINT, cluster: DEVICE_ANNCE, profile: PROFILE_ZDP, counter: seq },
+      payload,
+    }, false);
+  }
+
+  /** What a frame on the air means to this device: a ZCL command addressed to it, a Device_annce, or nothing. */
+  read(psdu: Uint8Array): HanMessage | undefined {
+    const d = this.#decoder.decode({ n: 1, timestampUs: 0n, frame: psdu, fcsIncluded: false });
+    if (d.error || d.nwk?.type !== 'data' || d.aps?.type !== 'data' || d.nwk.src === undefined || d.nwk.dst === undefined) return undefined;
+    if (d.mac.dstPan !== undefined && Number(d.mac.dstPan) !== this.pan) return undefined;
+    const src = Number(d.nwk.src), dst = Number(d.nwk.dst);
+    const from: HanAddress | undefined = d.nwk.src64 ? { short: src, ieee: d.nwk.src64 } : undefined;
+    if (Number(d.aps.profile) === PROFILE_ZDP && Number(d.aps.cluster) === DEVICE_ANNCE) {
+      return from && from.short !== this.self.short ? { kind: 'announce', from } : undefined;
+    }
+    if (dst !== this.self.short || !d.zcl || d.aps.cluster === undefined) return undefined;
+    return { kind: 'zcl', src, ieee: from?.ieee, cluster: Number(d.aps.cluster), zcl: d.zcl };
+  }
+}
+
+export type HanMessage =
+  | { kind: 'zcl'; src: number; ieee?: string; cluster: number; zcl: DecodedZcl }
+  | { kind: 'announce'; from: HanAddress };
