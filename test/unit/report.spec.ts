@@ -333,15 +333,23 @@ test('gbcs-rig report rebuilds every format and signs; errors are one line; usag
   expect(stderr[2]).toMatch(/rsa\.pem: an rsa key; the run folder is signed with Ed25519/);
 });
 
-// A campaign whose rig names a HAN network key in the environment, as a real lab's does.
+const MQTT_USER = 'bench-operator-7c1f';
+const MQTT_PASSWORD = 'pw-9d2e4b7a61c3';
+
+// A campaign whose rig names a HAN network key and MQTT credentials in the environment, as a real lab's does.
 async function campaignWithKey(key: string): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'gbcs-rig-keyed-'));
-  const rig = { ...virtualRig({}), keys: { networkKeyEnv: 'GBCS_RIG_TEST_NETWORK_KEY' } };
+  const base = virtualRig({}) as { station: { mqtt: Record<string, string> } };
+  const rig = {
+    ...base,
+    station: { ...base.station, mqtt: { ...base.station.mqtt, usernameEnv: 'GBCS_RIG_TEST_MQTT_USER', passwordEnv: 'GBCS_RIG_TEST_MQTT_PASSWORD' } },
+    keys: { networkKeyEnv: 'GBCS_RIG_TEST_NETWORK_KEY' },
+  };
   writeFileSync(join(root, 'rig.yaml'), stringify(rig));
   const out = join(root, 'run');
   const bin = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.url));
   const child = spawn(process.execPath, [bin, 'run', '--rig', join(root, 'rig.yaml'), '--out', out], {
-    env: { ...process.env, GBCS_RIG_TEST_NETWORK_KEY: key },
+    env: { ...process.env, GBCS_RIG_TEST_NETWORK_KEY: key, GBCS_RIG_TEST_MQTT_USER: MQTT_USER, GBCS_RIG_TEST_MQTT_PASSWORD: MQTT_PASSWORD },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -352,7 +360,7 @@ async function campaignWithKey(key: string): Promise<string> {
   return out;
 }
 
-test('secrets: a network key seeded through the environment appears in no file of the run folder or the report', async () => {
+test('secrets: a network key and MQTT credentials seeded through the environment appear in no file of the run folder, the report or the Allure results', async () => {
   const key = '3f9a6c1e5d7b2a4c8e0f1a2b3c4d5e6f';
   const dir = await campaignWithKey(key);
   const keys = new KeyTable();
@@ -366,7 +374,10 @@ test('secrets: a network key seeded through the environment appears in no file o
     const text = bytes.toString('latin1');
     expect(text.toLowerCase(), file).not.toContain(key);
     expect(bytes.includes(raw), `${file} holds the key's bytes`).toBe(false);
+    expect(text, `${file} holds the MQTT user name`).not.toContain(MQTT_USER);
+    expect(text, `${file} holds the MQTT password`).not.toContain(MQTT_PASSWORD);
   }
+  expect(runFiles(dir).some((f) => f.startsWith('allure-results/')), 'the Allure results were searched too').toBe(true);
 
   // And the redact hook: a key that did reach a result (a careless reason text) is redacted from the report.
   rmSync(join(dir, 'results.json'));
