@@ -26,6 +26,13 @@ export interface HeardFrame {
 
 export type FrameMatch = (f: DecodedFrame, heard: HeardFrame) => boolean;
 
+/**
+ * How far a sniffer timestamp mapped to bench time may be off on hardware: the mapping is
+ * anchored when the first frame's line arrives, late by its USB CDC delivery (a few ms; 20 ms
+ * bounds it generously). Stamps between frames keep the sniffer's µs resolution.
+ */
+export const HARDWARE_SNIFFER_ANCHOR_UNCERTAINTY_MS = 20;
+
 export class Capture {
   readonly frames: HeardFrame[] = [];
   private readonly detach: (() => void)[] = [];
@@ -38,6 +45,11 @@ export class Capture {
     keys?: KeyTable,
   ) {
     this.decoder = new HanDecoder(keys);
+  }
+
+  /** The uncertainty of a heard frame's bench time (ms): 0 on the virtual bench, whose clock stamps both. */
+  get timeUncertaintyMs(): number {
+    return (this.clock.virtual ? 0 : HARDWARE_SNIFFER_ANCHOR_UNCERTAINTY_MS) + 0.001;
   }
 
   start(): void {

@@ -23,8 +23,8 @@ async function at(ctx: CaseContext, edge: PowerEdge, offsetMs: number): Promise<
 /** A probe's moment after power-on, checked to lie on the intended side of a limit despite the timing uncertainty. */
 function probeTime(ctx: CaseContext, name: string, edge: PowerEdge, sentAtMs: number, limit: { low?: number; high?: number; text: string }) {
   const minutesAfter = (sentAtMs - edge.atMs) / 60_000;
-  // The power-on happened between the relay command and its confirmation; sniffer stamps add microseconds.
-  const uncertainty = (edge.uncertaintyMs + 0.001) / 60_000;
+  // The power-on happened between the relay command and its confirmation; the sniffer's stamp adds its own.
+  const uncertainty = (edge.uncertaintyMs + ctx.capture.timeUncertaintyMs) / 60_000;
   return ctx.rec.measured(measure(name, Number(minutesAfter.toFixed(4)), 'min', Number(uncertainty.toFixed(6)), limit), 'rig');
 }
 
@@ -115,7 +115,9 @@ conformanceCase({
   await ctx.clock.sleep(joinedAtMs + stay + margin - ctx.clock.now());
   ctx.rec.step(`HHT reads over the HAN ${hhmm(stay + margin)} after joining`);
   const after = await ctx.hht.readOnHan();
-  ctx.rec.measured(measure('HAN read after the HHT stay', Number(((after.sentAtMs - joinedAtMs) / 3_600_000).toFixed(4)), 'h', 0.0001, { low: ctx.settings.hhtStayHours, text: `after the ${ctx.settings.hhtStayHours}-hour HHT stay (IPAN-4)` }), 'rig');
+  // Both ends are sniffer stamps; the value is rounded to 0.0001 h, so that is the least uncertainty.
+  const stayUncertainty = Math.max(0.0001, (2 * ctx.capture.timeUncertaintyMs) / 3_600_000);
+  ctx.rec.measured(measure('HAN read after the HHT stay', Number(((after.sentAtMs - joinedAtMs) / 3_600_000).toFixed(4)), 'h', Number(stayUncertainty.toFixed(6)), { low: ctx.settings.hhtStayHours, text: `after the ${ctx.settings.hhtStayHours}-hour HHT stay (IPAN-4)` }), 'rig');
   if (after.answered) ctx.rec.fail('IPAN-4', `the HHT was still on the HAN ${hhmm(after.sentAtMs - joinedAtMs)} after joining; an HHT may stay at most ${ctx.settings.hhtStayHours} hours`);
 });
 
