@@ -10,6 +10,9 @@ import { Air, attachRadio, attachSniffer } from './air.ts';
 import { startEmbeddedBroker } from './broker.ts';
 import { DiscreteEventClock } from './clock.ts';
 import { VirtualCommsHub, type CommsHubBehaviour } from './comms-hub.ts';
+import type { HanAddress } from './han-frames.ts';
+import { VirtualHanClient, type HanClientBehaviour } from './han-client.ts';
+import { VirtualMeter, type MeterBehaviour } from './meter.ts';
 import { createPtyPair, type PtyPair } from './pty.ts';
 import { VirtualNrfSnifferFirmware, VirtualRigRadioFirmware, VirtualUsbHub, openPtyDeviceLine, type DeviceLine } from './serial-devices.ts';
 import { VirtualShellyGen2, VirtualTasmotaRelay } from './tasmota-device.ts';
@@ -55,6 +58,12 @@ export class VirtualBench {
   readonly air: Air;
   readonly sniffers = new Map<string, VirtualNrfSnifferFirmware>();
   readonly commsHubs = new Map<string, VirtualCommsHub>();
+  /** ESMEs by device id: Device Management, Messaging, Prepayment and Metering servers. */
+  readonly meters = new Map<string, VirtualMeter>();
+  /** IHDs and PPMIDs by device id. */
+  readonly hanClients = new Map<string, VirtualHanClient>();
+  /** Each device's HAN address: the CH is the coordinator (0x0000), the others are numbered in rig order. */
+  readonly hanAddresses = new Map<string, HanAddress>();
   readonly relays = new Map<string, VirtualRelay>();
   radio!: VirtualRigRadioFirmware;
   wiring!: VirtualBenchWiring;
@@ -95,13 +104,21 @@ export class VirtualBench {
     }
     this.radio = new VirtualRigRadioFirmware(lines.radio);
     this.closers.push(attachRadio(this.air, this.radio, spec.radio.ieee));
+    // One virtual relay device per topic, with as many channels as the rig uses on it; each channel powers its device.
+    const byTopic = new Map<string, { vendor: VirtualDeviceSpec['relay']['vendor']; channels: number; devices: { power(channel: number, on: boolean): void }[]; ids: string[] }>();
     for (const d of spec.devices) {
-      const device = this.device(d);
-      const options = { url: brokerUrl, onPower: (channel: number, on: boolean) => device.power(channel, on) };
-      const relay = d.relay.vendor === 'tasmota'
-        ? await VirtualTasmotaRelay.start({ ...options, topic: d.relay.topic, relays: Math.max(1, d.relay.channel ?? 1) })
-        : await VirtualShellyGen2.start({ ...options, prefix: d.relay.topic, switches: (d.relay.channel ?? 0) + 1 });
-      this.relays.set(d.id, relay);
+      const t = byTopic.get(d.relay.topic) ?? { vendor: d.relay.vendor, channels: 0, devices: [], ids: [] };
+      t.channels = Math.max(t.channels, d.relay.vendor === 'tasmota' ? Math.max(1, d.relay.channel ?? 1) : (d.relay.channel ?? 0) + 1);
+      t.devices.push(this.device(d));
+      t.ids.push(d.id);
+      byTopic.set(d.relay.topic, t);
+    }
+    for (const [topic, t] of byTopic) {
+      const options = { url: brokerUrl, onPower: (channel: number, on: boolean) => t.devices.forEach((device) => device.power(channel, on)) };
+      const relay = t.vendor === 'tasmota'
+        ? await VirtualTasmotaRelay.start({ ...options, topic, relays: t.channels })
+        : await VirtualShellyGen2.start({ ...options, prefix: topic, switches: t.channels });
+      for (const id of t.ids) this.relays.set(id, relay);
       this.closers.push(() => relay.stop());
     }
     this.wiring = { brokerUrl, binding: lines.binding, snifferPaths: lines.snifferPaths, radioPath: lines.radioPath };
@@ -118,20 +135,41 @@ export class VirtualBench {
 
   /** The device behind a relay channel: powered when its channel switches. */
   private device(d: VirtualDeviceSpec): { power(channel: number, on: boolean): void } {
-    if (d.role !== 'CH') {
-      throw new Error(`bench ${this.spec.id}: device ${d.id} is a ${d.role}; the virtual bench simulates Communications Hubs so far`);
+    const self = this.hanAddress(d);
+    const common = { clock: this.clock, air: this.air, channel: this.spec.radio.channel };
+    let device: { power(on: boolean): void };
+    if (d.role === 'CH') {
+      const hub = new VirtualCommsHub({ ...common, profile: d.behaviour as CommsHubBehaviour, ieee: d.ieee, authorisedHhts: this.spec.authorisedHhts });
+      this.commsHubs.set(d.id, hub);
+      device = hub;
+    } else if (d.role === 'ESME') {
+      // An ESME serves every HAN client of the bench; a client binds to every meter (PROTOCOL.md §7).
+      const meter = new VirtualMeter({ ...common, profile: d.behaviour as MeterBehaviour, self, clients: this.addressesOf(['IHD', 'PPMID']) });
+      this.meters.set(d.id, meter);
+      device = meter;
+    } else if (d.role === 'IHD' || d.role === 'PPMID') {
+      const client = new VirtualHanClient({ ...common, profile: d.behaviour as HanClientBehaviour, self, servers: this.addressesOf(['ESME']) });
+      this.hanClients.set(d.id, client);
+      device = client;
+    } else {
+      throw new Error(`bench ${this.spec.id}: device ${d.id} is a ${d.role}; the virtual bench simulates CH, ESME, IHD and PPMID (a GSME is not simulated yet)`);
     }
-    const hub = new VirtualCommsHub({
-      clock: this.clock,
-      air: this.air,
-      profile: d.behaviour as CommsHubBehaviour,
-      ieee: d.ieee,
-      channel: this.spec.radio.channel,
-      authorisedHhts: this.spec.authorisedHhts,
-    });
-    this.commsHubs.set(d.id, hub);
     const channel = d.relay.vendor === 'tasmota' ? (d.relay.channel ?? 1) : (d.relay.channel ?? 0);
-    return { power: (ch, on) => (ch === channel || (d.relay.vendor === 'tasmota' && ch <= 1 && channel <= 1) ? hub.power(on) : undefined) };
+    return { power: (ch, on) => (ch === channel || (d.relay.vendor === 'tasmota' && ch <= 1 && channel <= 1) ? device.power(on) : undefined) };
+  }
+
+  private hanAddress(d: VirtualDeviceSpec): HanAddress {
+    let a = this.hanAddresses.get(d.id);
+    if (!a) {
+      const index = this.spec.devices.findIndex((x) => x.id === d.id);
+      a = { short: d.role === 'CH' ? 0x0000 : 0x0001 + index, ieee: d.ieee };
+      this.hanAddresses.set(d.id, a);
+    }
+    return a;
+  }
+
+  private addressesOf(roles: VirtualDeviceSpec['role'][]): HanAddress[] {
+    return this.spec.devices.filter((d) => roles.includes(d.role)).map((d) => this.hanAddress(d));
   }
 
   private async serialLines(): Promise<{ sniffers: Map<string, DeviceLine>; radio: DeviceLine; binding?: BindingInterface; snifferPaths: Map<string, string>; radioPath: string }> {

@@ -1,0 +1,67 @@
+// The virtual bench runs an ESME, an IHD and a PPMID beside the CH, behind the same drivers:
+// relays switched over MQTT power them, and their Change of Tenancy traffic reaches the sniffer.
+import { test, expect } from '@playwright/test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { openBench } from '../../harness/bench.ts';
+import { Capture } from '../../harness/capture.ts';
+import { hours } from '../../harness/clock.ts';
+import { EvidenceLog } from '../../harness/evidence.ts';
+import { loadRig } from '../../rigs/load.ts';
+
+test('ESME, IHD and PPMID on the virtual bench: powered through their relays, the clients poll Change of Tenancy and the meter publishes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-cot-bench-'));
+  const topic = `cot-${process.pid}`;
+  writeFileSync(join(dir, 'rig.yaml'), stringify({
+    station: { name: 'cot', lab: 'tests', mqtt: { url: 'embedded' } },
+    firmwareManifests: [],
+    benches: [{
+      id: 'cot-1',
+      virtual: { seed: 1, transport: 'mock' },
+      devices: [
+        { id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: 'ch-conformant', relay: 'ch-power' },
+        { id: 'esme', role: 'ESME', ieee: '00:db:12:34:56:78:90:a0', firmware: 'esme-conformant', relay: 'esme-power' },
+        { id: 'ihd', role: 'IHD', ieee: '00:db:12:34:56:78:90:b0', firmware: 'ihd-polls-3h', relay: 'ihd-power' },
+        { id: 'ppmid', role: 'PPMID', ieee: '00:db:12:34:56:78:90:b1', firmware: 'ppmid-conformant', relay: 'ppmid-power' },
+      ],
+      // Three devices on one four-channel relay board, the CH on its own relay.
+      relays: [
+        { id: 'ch-power', vendor: 'tasmota', topic: `${topic}-ch`, channel: 1 },
+        { id: 'esme-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 1 },
+        { id: 'ihd-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 2 },
+        { id: 'ppmid-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 3 },
+      ],
+      sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
+      radio: { channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
+    }],
+  }));
+  const rig = await loadRig(join(dir, 'rig.yaml'));
+  const bench = await openBench(rig, 'cot-1');
+  try {
+    const evidence = new EvidenceLog(join(dir, 'evidence'), () => bench.clock.now());
+    const capture = new Capture(bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })), evidence, bench.clock);
+    capture.start();
+    for (const id of ['esme-power', 'ihd-power', 'ppmid-power']) await bench.relays.get(id)!.switch(true);
+    await bench.clock.sleep(hours(7));
+    const polls = (src: string) => capture.all((f) => f.zcl?.name === 'Get Change of Tenancy' && f.nwk?.src === src);
+    const ihd = bench.virtual!.hanAddresses.get('ihd')!, ppmid = bench.virtual!.hanAddresses.get('ppmid')!;
+    const hex = (n: number) => '0x' + n.toString(16).padStart(4, '0');
+    // The 3-hour IHD polls at power-up and then every 3 hours; the PPMID at power-up.
+    expect(polls(hex(ihd.short)).length).toBeGreaterThanOrEqual(3);
+    expect(polls(hex(ppmid.short)).length).toBeGreaterThanOrEqual(1);
+    // What ECS12 does on a real bench; here the sim's supplier side asks the ESME directly.
+    bench.virtual!.meters.get('esme')!.changeOfTenancy({ implementationUtc: bench.clock.now() + hours(1) });
+    await bench.clock.sleep(hours(2));
+    const published = capture.all((f) => f.zcl?.name === 'Publish Change of Tenancy');
+    expect(published.map((f) => f.decoded.nwk?.dst).sort()).toEqual([hex(ihd.short), hex(ppmid.short)].sort());
+    expect(bench.virtual!.hanClients.get('ihd')!.observe()).toMatchObject({ tenancy: expect.anything() });
+    expect(bench.virtual!.hanClients.size).toBe(2);
+    expect(bench.virtual!.meters.size).toBe(1);
+    capture.stop();
+    await evidence.close();
+  } finally {
+    await bench.close();
+  }
+});
