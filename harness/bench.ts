@@ -12,6 +12,7 @@ import { Nrf802154Sniffer } from '../drivers/sniffer/nrf802154.ts';
 import type { LoadedRig, RigBench, RigDevice } from '../rigs/load.ts';
 import { VirtualBench } from '../sim/bench.ts';
 import { HardwareClock, VirtualBenchClock, type BenchClock } from './clock.ts';
+import { tenancyTriggerFor, type TenancyTrigger } from './tenancy.ts';
 
 export interface OpenBench {
   readonly id: string;
@@ -22,9 +23,12 @@ export interface OpenBench {
   readonly relays: ReadonlyMap<string, PowerSwitch>;
   readonly sniffers: readonly { id: string; channel: number; driver: Nrf802154Sniffer }[];
   readonly radio: RigRadio;
+  /** How this bench makes a meter receive a Change of Tenancy; absent when the rig file names no way. */
+  readonly tenancy?: TenancyTrigger;
   /** Present on a virtual bench: for the project's own fault-injection tests, never for suites. */
   readonly virtual?: VirtualBench;
   device(role: RigDevice['role']): RigDevice | undefined;
+  devices(role: RigDevice['role']): RigDevice[];
   close(): Promise<void>;
 }
 
@@ -124,7 +128,9 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
       sniffers,
       radio,
       virtual,
+      tenancy: tenancyTriggerFor(spec, radio, virtual),
       device: (role) => spec.devices.find((d) => d.role === role),
+      devices: (role) => spec.devices.filter((d) => d.role === role),
       close,
     };
   } catch (e) {

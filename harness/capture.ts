@@ -67,6 +67,20 @@ export class Capture {
     }
   }
 
+  /** True when the NWK layer says the frame comes from the device with this IEEE address (by header, or by the short address it was seen with). */
+  isFrom(f: DecodedFrame, ieee: string): boolean {
+    if (f.nwk?.src64) return f.nwk.src64 === ieee;
+    const short = this.decoder.shortOf(ieee);
+    return short !== undefined && f.nwk?.src === '0x' + short.toString(16).padStart(4, '0');
+  }
+
+  /** True when the frame is addressed (NWK) to the device with this IEEE address. */
+  isTo(f: DecodedFrame, ieee: string): boolean {
+    if (f.nwk?.dst64) return f.nwk.dst64 === ieee;
+    const short = this.decoder.shortOf(ieee);
+    return short !== undefined && f.nwk?.dst === '0x' + short.toString(16).padStart(4, '0');
+  }
+
   /** The first frame heard since `sinceMs` that matches. */
   find(match: FrameMatch, sinceMs = -Infinity): HeardFrame | undefined {
     return this.frames.find((h) => h.atMs >= sinceMs && match(h.decoded, h));

@@ -84,6 +84,13 @@ export class HanDecoder {
     this.ieeeByShort.set(((pan ? parseInt(pan, 16) : 0) << 16) | short, ieeeLE);
   }
 
+  /** The short address a device was last seen with (from NWK headers, aux headers, Device_annce), by its IEEE text. */
+  shortOf(ieee: string): number | undefined {
+    let found: number | undefined;
+    for (const [key, le] of this.ieeeByShort) if (eui64(le) === ieee) found = key & 0xffff;
+    return found;
+  }
+
   private lookup(pan: string | undefined, short: number): Uint8Array | undefined {
     return this.ieeeByShort.get(((pan ? parseInt(pan, 16) : 0) << 16) | short);
   }

@@ -63,16 +63,16 @@ export function encodeFrame(spec: FrameSpec, fcs = true): Uint8Array {
  * the number of blocks, the others their block number; every fragment asks for an APS ack.
  * `maxBlock` is the APS payload bytes per fragment (some CH implementations use 61 or less).
  */
-export function encodeFragmentedFrames(spec: FrameSpec, maxBlock: number, nextMacSeq: (i: number) => number = (i) => (spec.mac.seq + i) & 0xff): Uint8Array[] {
-  if (!spec.aps) return [encodeFrame(spec)];
+export function encodeFragmentedFrames(spec: FrameSpec, maxBlock: number, fcs = true): Uint8Array[] {
+  if (!spec.aps) return [encodeFrame(spec, fcs)];
   const blocks: Uint8Array[] = [];
   for (let o = 0; o < spec.payload.length; o += maxBlock) blocks.push(spec.payload.subarray(o, o + maxBlock));
-  if (blocks.length <= 1) return [encodeFrame(spec)];
+  if (blocks.length <= 1) return [encodeFrame(spec, fcs)];
   return blocks.map((payload, i) => encodeFrame({
     ...spec,
-    mac: { ...spec.mac, seq: nextMacSeq(i) },
+    mac: { ...spec.mac, seq: (spec.mac.seq + i) & 0xff },
     nwk: spec.nwk && { ...spec.nwk, seq: ((spec.nwk.seq ?? 0) + i) & 0xff },
     aps: { ...spec.aps!, ackRequest: true, fragment: { first: i === 0, block: i === 0 ? blocks.length : i } },
     payload,
-  }));
+  }, fcs));
 }

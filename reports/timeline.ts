@@ -107,8 +107,9 @@ function timeAxis(times: number[], start: number, end: number, x0: number, x1: n
 
 export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult): string {
   const times = events.map((ev) => isoMs(ev.t)).filter(Number.isFinite);
-  const start = Math.min(isoMs(result.startedAt), ...times);
-  let end = Math.max(isoMs(result.endedAt), ...times);
+  // Loops, not spreads: a flooding device can leave more events than the call stack takes arguments.
+  const start = times.reduce((m, t) => Math.min(m, t), isoMs(result.startedAt));
+  let end = times.reduce((m, t) => Math.max(m, t), isoMs(result.endedAt));
   if (!Number.isFinite(start)) return `<p class="timeline-missing">No timeline: the event log has no timed events.</p>`;
   if (!(end > start)) end = start + 1000;
   const axis = timeAxis(times, start, end, LEFT, W - RIGHT);

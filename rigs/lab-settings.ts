@@ -34,6 +34,8 @@ export const LAB_SETTINGS = {
     'The CHF device log survives a CH power cycle except HHT entries (not found stated in public text)'),
   cotPollPeriodHours: setting(positive(), 24, 'h', 'COT-3',
     'SECMP0056: IHD and PPMID ask for Change of Tenancy at least this often'),
+  cotPollToleranceMinutes: setting(positive(), 5, 'min', 'COT-3',
+    'Allowance for the device clock when judging the poll period: a device polling exactly every 24 hours passes'),
   cotImplementationTime: setting(z.enum(['honour', 'ignore']), 'honour', '', 'COT-5',
     "SECMP0056: 'honour' clears data when the Implementation Date/Time is reached, 'ignore' on receipt (disputed in consultation)"),
   cotPollRateLimitPerMinute: setting(positive(), 1, 'per min', 'COT-9',

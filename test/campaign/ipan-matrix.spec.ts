@@ -23,7 +23,7 @@ const CAUGHT_BY: Record<string, [caseId: string, requirement: string]> = {
 test('every IPAN case passes on the conformant CH; CH-IPAN-007 is not applicable without SECMP0037', async () => {
   const c = await runCampaign({ firmware: 'ch-conformant' });
   expect(c.exitCode, c.stderr).toBe(0);
-  expect(verdicts(c)).toEqual({
+  expect(verdicts(c, 'CH-IPAN')).toEqual({
     'CH-IPAN-001': 'PASS', 'CH-IPAN-002': 'PASS', 'CH-IPAN-003': 'PASS', 'CH-IPAN-004': 'PASS',
     'CH-IPAN-005': 'PASS', 'CH-IPAN-006': 'PASS', 'CH-IPAN-007': 'NOT APPLICABLE',
   });
@@ -31,7 +31,7 @@ test('every IPAN case passes on the conformant CH; CH-IPAN-007 is not applicable
 
 test('on SECMP0037 firmware IPAN-2 is not applicable and IPAN-6 is checked', async () => {
   const c = await runCampaign({ firmware: 'ch-secmp0037' });
-  expect(verdicts(c)).toEqual({
+  expect(verdicts(c, 'CH-IPAN')).toEqual({
     'CH-IPAN-001': 'PASS', 'CH-IPAN-002': 'NOT APPLICABLE', 'CH-IPAN-003': 'PASS', 'CH-IPAN-004': 'PASS',
     'CH-IPAN-005': 'PASS', 'CH-IPAN-006': 'PASS', 'CH-IPAN-007': 'PASS',
   });
@@ -49,7 +49,7 @@ for (const [profile, [caseId, requirement]] of Object.entries(CAUGHT_BY)) {
   test(`${caseId} FAILs ${requirement} on ${profile}, and no case is INCONCLUSIVE or ERROR`, async () => {
     const c = await runCampaign({ firmware: profile });
     expect(c.exitCode, c.stderr).toBe(0);
-    const v = verdicts(c);
+    const v = verdicts(c, 'CH-IPAN');
     expect(v[caseId], JSON.stringify(v)).toBe(`FAIL ${requirement}`);
     expect(Object.values(v).filter((x) => /INCONCLUSIVE|ERROR/.test(x)), JSON.stringify(v)).toEqual([]);
   });

@@ -18,6 +18,8 @@ export interface CampaignOptions {
   faults?: { kind: 'relay-silent' | 'broker-down' | 'sniffer-unplugged'; afterSeconds: number }[];
   labSettings?: Record<string, unknown>;
   grep?: string;
+  /** Firmware of an ESME, IHD and PPMID to add beside the CH (the Change of Tenancy suite's devices). */
+  tenancy?: { esme: string; ihd: string; ppmid: string };
 }
 
 export interface Campaign {
@@ -36,8 +38,18 @@ export function virtualRig(o: CampaignOptions): Record<string, unknown> {
     benches: [{
       id: 'virtual-1',
       virtual: { seed: o.seed ?? 1, transport: o.transport ?? 'mock', ...(o.faults && { faults: o.faults }) },
-      devices: [{ id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: o.firmware ?? 'ch-conformant', relay: 'ch-power' }],
-      relays: [{ id: 'ch-power', vendor: 'tasmota', topic: `test-ch-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, channel: 1 }],
+      devices: [
+        { id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: o.firmware ?? 'ch-conformant', relay: 'ch-power' },
+        ...(o.tenancy ? [
+          { id: 'esme', role: 'ESME', ieee: '00:db:12:34:56:78:90:a0', firmware: o.tenancy.esme, relay: 'esme-power' },
+          { id: 'ihd', role: 'IHD', ieee: '00:db:12:34:56:78:90:b0', firmware: o.tenancy.ihd, relay: 'ihd-power' },
+          { id: 'ppmid', role: 'PPMID', ieee: '00:db:12:34:56:78:90:b1', firmware: o.tenancy.ppmid, relay: 'ppmid-power' },
+        ] : []),
+      ],
+      relays: [
+        { id: 'ch-power', vendor: 'tasmota', topic: `test-ch-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, channel: 1 },
+        ...(o.tenancy ? ['esme', 'ihd', 'ppmid'].map((d, i) => ({ id: `${d}-power`, vendor: 'tasmota', topic: `test-board-${process.pid}`, channel: i + 1 })) : []),
+      ],
       sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
       radio: { channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
     }],
@@ -65,6 +77,6 @@ export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
 }
 
 /** Verdicts by case id, for assertions and readable failure messages. */
-export function verdicts(c: Campaign): Record<string, string> {
-  return Object.fromEntries((c.results?.cases ?? []).map((r) => [r.id, r.verdict + (r.failedRequirement ? ` ${r.failedRequirement}` : '')]));
+export function verdicts(c: Campaign, idPrefix = ''): Record<string, string> {
+  return Object.fromEntries((c.results?.cases ?? []).filter((r) => r.id.startsWith(idPrefix)).map((r) => [r.id, r.verdict + (r.failedRequirement ? ` ${r.failedRequirement}` : '')]));
 }

@@ -1,0 +1,149 @@
+// Change of Tenancy on the HAN: SECMP0056 (DOMAIN.md §B, COT-1…9, and PWR-3). First slice: the
+// requirements observable on air — the meter's unsolicited publication, the clients' polls at
+// power-up, after the meter's power cycle, at least every 24 hours, and not flooding the HAN.
+import { RigFault } from '../drivers/faults.ts';
+import type { RigDevice } from '../rigs/load.ts';
+import { conformanceCase, type CaseContext } from '../harness/conformance.ts';
+import { hours, minutes, seconds } from '../harness/clock.ts';
+import { measure } from '../harness/measurements.ts';
+import type { HeardFrame } from '../harness/capture.ts';
+import { DEFAULT_TENANCY_CONTROL } from '../harness/tenancy.ts';
+import { utcToIso } from '../protocol/zcl/index.ts';
+
+const AREA = 'Change of Tenancy on the HAN (DOMAIN.md §B)';
+const SECMP0056 = 'SECMP0056';
+const CLIENT_ROLES = ['IHD', 'PPMID'] as const;
+
+/** Powers the given devices on for the case and off again after it, so no device talks into the next case. */
+async function powered<T>(ctx: CaseContext, devices: RigDevice[], body: () => Promise<T>): Promise<T> {
+  for (const d of devices) await ctx.power.set(d, true);
+  try {
+    return await body();
+  } finally {
+    for (const d of devices) await ctx.power.set(d, false);
+  }
+}
+
+function meterOf(ctx: CaseContext): RigDevice {
+  const esme = ctx.bench.device('ESME');
+  if (!esme) ctx.rec.notApplicable(`bench ${ctx.bench.id} has no ESME to serve the ${ctx.device.role}`);
+  return esme;
+}
+
+const getCot = (ctx: CaseContext, client: RigDevice) => (_f: unknown, h: HeardFrame) => h.decoded.zcl?.name === 'Get Change of Tenancy' && ctx.capture.isFrom(h.decoded, client.ieee);
+
+conformanceCase({
+  id: 'ESME-COT-001', role: 'ESME', area: AREA, title: 'the ESME publishes a Change of Tenancy to its HAN clients, unsolicited',
+  requirements: ['COT-1'], references: [SECMP0056],
+  requirement: 'On receiving a Change of Tenancy (GBCS ECS12), the ESME publishes it on the HAN unsolicited (Device Management 0x0708 Publish Change of Tenancy) to its HAN clients.',
+}, async (ctx) => {
+  const clients = CLIENT_ROLES.flatMap((r) => ctx.bench.devices(r));
+  if (clients.length === 0) ctx.rec.notApplicable(`bench ${ctx.bench.id} has no IHD or PPMID for the ESME to publish to`);
+  const tenancy = ctx.bench.tenancy;
+  if (!tenancy) throw new RigFault('radio-unavailable', `bench ${ctx.bench.id}`, 'the bench names no way to trigger a Change of Tenancy', 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+  await powered(ctx, [ctx.device, ...clients], async () => {
+    ctx.rec.step('power the ESME and its HAN clients; let them join and settle');
+    await ctx.clock.sleep(minutes(10));
+    const implementation = ctx.clock.now() + hours(1);
+    ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 1 hour`);
+    const from = ctx.clock.now();
+    await tenancy.trigger(ctx.device, { implementationUtc: implementation }, ctx.evidence);
+    const publication = await ctx.capture.waitFor((f, h) => f.zcl?.name === 'Publish Change of Tenancy' && ctx.capture.isFrom(f, ctx.device.ieee) && !clientsAsked(h), seconds(60), from);
+    function clientsAsked(h: HeardFrame): boolean {
+      // Unsolicited: not an answer to a Get Change of Tenancy sent since the trigger.
+      return clients.some((c) => ctx.capture.all(getCot(ctx, c), from, h.atMs).length > 0);
+    }
+    if (!publication) return ctx.rec.fail('COT-1', `no unsolicited Publish Change of Tenancy from the ESME within 60 s of the Change of Tenancy (${tenancy.how})`);
+    const fields = publication.decoded.zcl?.fields as { implementationDateTime?: number; control?: number } | undefined;
+    ctx.rec.measured(measure('publication delay after the trigger', Number(((publication.atMs - from) / 1000).toFixed(3)), 's', ctx.capture.timeUncertaintyMs / 1000, { high: 60, text: 'within 60 s of the Change of Tenancy (COT-1)' }), 'COT-1');
+    if (fields?.implementationDateTime !== undefined && Math.abs(Date.parse(utcToIso(fields.implementationDateTime)) - Math.floor(implementation / 1000) * 1000) > 1000) {
+      ctx.rec.fail('COT-1', `the publication carries implementation ${utcToIso(fields.implementationDateTime)}, not the ${new Date(implementation).toISOString()} sent`);
+    }
+    ctx.evidence.event('observed', { what: 'Publish Change of Tenancy', control: fields?.control, expectedControl: DEFAULT_TENANCY_CONTROL });
+  });
+});
+
+for (const role of CLIENT_ROLES) {
+  conformanceCase({
+    id: `${role}-COT-002`, role, area: AREA, title: `the ${role} asks for Change of Tenancy information at power-up`,
+    requirements: ['COT-2'], references: [SECMP0056],
+    requirement: `The ${role} sends Get Change of Tenancy to its meter when it powers up.`,
+  }, async (ctx) => {
+    const esme = meterOf(ctx);
+    const limit = minutes(ctx.settings.rejoinLimitMinutes);
+    await powered(ctx, [esme], async () => {
+      await ctx.clock.sleep(minutes(5));
+      ctx.rec.step(`power the ${role} on`);
+      const on = await ctx.power.set(ctx.device, true);
+      try {
+        const poll = await ctx.capture.waitFor(getCot(ctx, ctx.device), limit, on.atMs);
+        if (!poll) return ctx.rec.fail('COT-2', `no Get Change of Tenancy from the ${role} within ${ctx.settings.rejoinLimitMinutes} minutes of its power-up`);
+        ctx.rec.measured(measure('first poll after power-up', Number(((poll.atMs - on.atMs) / 60_000).toFixed(4)), 'min', (on.uncertaintyMs + ctx.capture.timeUncertaintyMs) / 60_000, { high: ctx.settings.rejoinLimitMinutes, text: `within ${ctx.settings.rejoinLimitMinutes} min of power-up (rejoin limit, lab setting)` }), 'COT-2');
+      } finally {
+        await ctx.power.set(ctx.device, false);
+      }
+    });
+  });
+
+  conformanceCase({
+    id: `${role}-COT-003`, role, area: AREA, title: `the ${role} re-establishes communication and polls after an ESME power cycle`,
+    requirements: ['PWR-3', 'COT-2'], references: [SECMP0056],
+    requirement: `After an ESME power cycle, the ${role} re-establishes communication and asks for Change of Tenancy information (it rejoined its meter).`,
+  }, async (ctx) => {
+    const esme = meterOf(ctx);
+    const limit = minutes(ctx.settings.rejoinLimitMinutes);
+    await powered(ctx, [esme, ctx.device], async () => {
+      await ctx.clock.sleep(minutes(30));
+      ctx.rec.step('power-cycle the ESME');
+      const back = await ctx.power.cycle(esme);
+      const poll = await ctx.capture.waitFor(getCot(ctx, ctx.device), limit, back.atMs);
+      if (!poll) return ctx.rec.fail('PWR-3', `no Get Change of Tenancy from the ${role} within ${ctx.settings.rejoinLimitMinutes} minutes of the ESME's power-on`);
+      ctx.rec.measured(measure('poll after the ESME came back', Number(((poll.atMs - back.atMs) / 60_000).toFixed(4)), 'min', (back.uncertaintyMs + ctx.capture.timeUncertaintyMs) / 60_000, { high: ctx.settings.rejoinLimitMinutes, text: `within ${ctx.settings.rejoinLimitMinutes} min (rejoin limit, lab setting)` }), 'PWR-3');
+    });
+  });
+
+  conformanceCase({
+    id: `${role}-COT-004`, role, area: AREA, title: `the ${role} asks at least once every 24 hours`,
+    requirements: ['COT-3'], references: [SECMP0056],
+    requirement: `The ${role} sends Get Change of Tenancy at least once every 24 hours (not necessarily at midnight UTC; every 3 hours is fine). The period is a lab setting.`,
+  }, async (ctx) => {
+    const esme = meterOf(ctx);
+    const period = hours(ctx.settings.cotPollPeriodHours);
+    await powered(ctx, [esme, ctx.device], async () => {
+      const start = ctx.clock.now();
+      ctx.rec.step(`watch the ${role}'s polls for three periods`);
+      await ctx.clock.sleep(3 * period + hours(1));
+      ctx.capture.assertHealthy();
+      const polls = ctx.capture.all(getCot(ctx, ctx.device), start).map((h) => h.atMs);
+      const edges = [start, ...polls, ctx.clock.now()];
+      // The first gap counts from power-on, the last to the end of the watch: the longest silence of all.
+      const longest = Math.max(...edges.slice(1).map((t, i) => t - edges[i]));
+      const limit = ctx.settings.cotPollPeriodHours + ctx.settings.cotPollToleranceMinutes / 60;
+      ctx.rec.measured(measure('longest time without a Get Change of Tenancy', Number((longest / 3_600_000).toFixed(4)), 'h', 0.0001, { high: Number(limit.toFixed(4)), text: `at most ${ctx.settings.cotPollPeriodHours} h, with ${ctx.settings.cotPollToleranceMinutes} min for the device's clock (COT-3, lab settings)` }), 'COT-3');
+    });
+  });
+
+  conformanceCase({
+    id: `${role}-COT-009`, role, area: AREA, title: `the ${role}'s polls do not flood the HAN`,
+    requirements: ['COT-9'], references: [SECMP0056],
+    requirement: `Outside power-up and rejoin, the ${role} sends at most the lab's limit of Get Change of Tenancy per minute (default one).`,
+  }, async (ctx) => {
+    const esme = meterOf(ctx);
+    await powered(ctx, [esme, ctx.device], async () => {
+      // Power-up polls are allowed to come close together: count from 15 minutes after power-up.
+      await ctx.clock.sleep(minutes(15));
+      const start = ctx.clock.now();
+      ctx.rec.step(`watch the ${role}'s polls for six hours`);
+      await ctx.clock.sleep(hours(6));
+      ctx.capture.assertHealthy();
+      const polls = ctx.capture.all(getCot(ctx, ctx.device), start).map((h) => h.atMs);
+      let busiest = 0;
+      for (let i = 0; i < polls.length; i++) {
+        let j = i;
+        while (j < polls.length && polls[j] - polls[i] < 60_000) j++;
+        busiest = Math.max(busiest, j - i);
+      }
+      ctx.rec.measured(measure('most Get Change of Tenancy in any minute', busiest, 'per min', 0, { high: ctx.settings.cotPollRateLimitPerMinute, text: `at most ${ctx.settings.cotPollRateLimitPerMinute} per minute (COT-9, lab setting)` }), 'COT-9');
+    });
+  });
+}
