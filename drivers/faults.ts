@@ -9,7 +9,10 @@ export type RigFaultKind =
   | 'sniffer-unavailable'
   | 'radio-unavailable'
   | 'radio-refused'
-  | 'serial-port-lost';
+  | 'serial-port-lost'
+  | 'observation-unavailable'
+  | 'observation-refused'
+  | 'operator-no-answer';
 
 export class RigFault extends Error {
   override name = 'RigFault';
