@@ -78,6 +78,11 @@ export class CaseRecorder {
     void allure.logStep(`${at} ${name}`);
   }
 
+  /** A moment the requirement defines (a window's end, a deadline), for the timeline: recorded now, pointing at `atMs`. */
+  mark(label: string, atMs: number): void {
+    this.evidence.event('mark', { label, at: benchIso(atMs) });
+  }
+
   /** Records a measurement; one outside its limit is the device's failure of `requirement`. */
   measured(m: Measurement, requirement = this.definition.requirements[0]): Measurement {
     this.measurements.push(m);

@@ -106,7 +106,9 @@ function timeAxis(times: number[], start: number, end: number, x0: number, x1: n
 }
 
 export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult): string {
-  const times = events.map((ev) => isoMs(ev.t)).filter(Number.isFinite);
+  // Marks point at moments of the requirement (a window's end, a deadline), which may lie after the case ended.
+  const marks = events.filter((ev) => ev.kind === 'mark' && typeof ev.at === 'string');
+  const times = [...events.map((ev) => isoMs(ev.t)), ...marks.map((ev) => isoMs(String(ev.at)))].filter(Number.isFinite);
   // Loops, not spreads: a flooding device can leave more events than the call stack takes arguments.
   const start = times.reduce((m, t) => Math.min(m, t), isoMs(result.startedAt));
   let end = times.reduce((m, t) => Math.max(m, t), isoMs(result.endedAt));
@@ -119,7 +121,7 @@ export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult
   // One power lane per device the relays switched (usually one).
   const powerDevices = [...new Set(events.filter((ev) => ev.kind.startsWith('power-')).map((ev) => String(ev.device ?? 'relay')))];
   const lanesTop = TOP + powerDevices.length * POWER_H;
-  const height = lanesTop + FRAME_KINDS.length * LANE_H + AXIS_H;
+  const height = lanesTop + FRAME_KINDS.length * LANE_H + AXIS_H + (marks.length > 0 ? 14 : 0);
   const parts: string[] = [];
   const bottom = lanesTop + FRAME_KINDS.length * LANE_H;
 
@@ -174,6 +176,12 @@ export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult
     const xs = x(ev.t).toFixed(1);
     parts.push(`<g class="step-marker" data-step="${i + 1}"><line x1="${xs}" x2="${xs}" y1="${TOP - 6}" y2="${bottom}" stroke="#999" stroke-dasharray="3,3"/><text x="${xs}" y="${TOP - 9}" text-anchor="middle">${i + 1}</text><title>${e(`step ${i + 1}: ${String(ev.name ?? '')} — ${at(ev.t)}`)}</title></g>`);
   });
+
+  for (const ev of marks) {
+    const xs = x(String(ev.at)).toFixed(1);
+    const anchor = Number(xs) > W - RIGHT - 80 ? 'end' : Number(xs) < LEFT + 80 ? 'start' : 'middle';
+    parts.push(`<g class="requirement-mark"><line x1="${xs}" x2="${xs}" y1="${TOP - 4}" y2="${bottom}" stroke="#d97706" stroke-width="1.5" stroke-dasharray="6,3"/><text x="${xs}" y="${bottom + 36}" text-anchor="${anchor}" fill="#b45309">${e(String(ev.label ?? ''))}</text><title>${e(`${String(ev.label ?? '')}: ${at(String(ev.at))}`)}</title></g>`);
+  }
 
   const decided = decidingMoment(events, result);
   const colour = verdictColour(result.verdict);

@@ -45,6 +45,7 @@ conformanceCase({
     ctx.rec.step('power the ESME and its HAN clients; let them join and settle');
     await ctx.clock.sleep(minutes(10));
     const implementation = ctx.clock.now() + hours(1);
+    ctx.rec.mark('implementation time', implementation);
     ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 1 hour`);
     const from = ctx.clock.now();
     await tenancy.trigger(ctx.device, { implementationUtc: implementation }, ctx.evidence);
@@ -75,6 +76,7 @@ for (const role of CLIENT_ROLES) {
       await ctx.clock.sleep(minutes(5));
       ctx.rec.step(`power the ${role} on`);
       const on = await ctx.power.set(ctx.device, true);
+      ctx.rec.mark(`rejoin limit (${ctx.settings.rejoinLimitMinutes} min)`, on.atMs + limit);
       try {
         const poll = await ctx.capture.waitFor(getCot(ctx, ctx.device), limit, on.atMs);
         if (!poll) return ctx.rec.fail('COT-2', `no Get Change of Tenancy from the ${role} within ${ctx.settings.rejoinLimitMinutes} minutes of its power-up`);
@@ -96,6 +98,7 @@ for (const role of CLIENT_ROLES) {
       await ctx.clock.sleep(minutes(30));
       ctx.rec.step('power-cycle the ESME');
       const back = await ctx.power.cycle(esme);
+      ctx.rec.mark(`rejoin limit (${ctx.settings.rejoinLimitMinutes} min)`, back.atMs + limit);
       const poll = await ctx.capture.waitFor(getCot(ctx, ctx.device), limit, back.atMs);
       if (!poll) return ctx.rec.fail('PWR-3', `no Get Change of Tenancy from the ${role} within ${ctx.settings.rejoinLimitMinutes} minutes of the ESME's power-on`);
       ctx.rec.measured(measure('poll after the ESME came back', Number(((poll.atMs - back.atMs) / 60_000).toFixed(4)), 'min', (back.uncertaintyMs + ctx.capture.timeUncertaintyMs) / 60_000, { high: ctx.settings.rejoinLimitMinutes, text: `within ${ctx.settings.rejoinLimitMinutes} min (rejoin limit, lab setting)` }), 'PWR-3');

@@ -30,7 +30,9 @@ function probeTime(ctx: CaseContext, name: string, edge: PowerEdge, sentAtMs: nu
 
 async function powerOn(ctx: CaseContext, why: string): Promise<PowerEdge> {
   ctx.rec.step(`power-cycle the CH (${why})`);
-  return ctx.power.cycle(ctx.device);
+  const edge = await ctx.power.cycle(ctx.device);
+  ctx.rec.mark(`window ends (${ctx.settings.interPanWindowMinutes} min)`, edge.atMs + minutes(ctx.settings.interPanWindowMinutes));
+  return edge;
 }
 
 conformanceCase({
@@ -108,6 +110,7 @@ conformanceCase({
   const stay = ctx.settings.hhtStayHours * 3_600_000;
   const margin = ctx.settings.interPanBoundaryMarginSeconds * 1000;
   const { joinedAtMs } = await joinedHht(ctx);
+  ctx.rec.mark(`HHT stay ends (${ctx.settings.hhtStayHours} h)`, joinedAtMs + stay);
   await ctx.clock.sleep(joinedAtMs + stay - margin - ctx.clock.now());
   ctx.rec.step(`HHT reads over the HAN ${hhmm(stay - margin)} after joining`);
   const before = await ctx.hht.readOnHan();

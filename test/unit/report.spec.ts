@@ -24,7 +24,7 @@ import { runCampaign, virtualRig, type Campaign } from '../support/campaign.ts';
 const campaigns = new Map<string, Promise<Campaign>>();
 function campaign(firmware = 'ch-conformant'): Promise<Campaign> {
   let c = campaigns.get(firmware);
-  if (!c) campaigns.set(firmware, (c = runCampaign({ firmware })));
+  if (!c) campaigns.set(firmware, (c = runCampaign({ firmware, grep: 'CH-IPAN' })));
   return c;
 }
 
@@ -348,7 +348,7 @@ async function campaignWithKey(key: string): Promise<string> {
   writeFileSync(join(root, 'rig.yaml'), stringify(rig));
   const out = join(root, 'run');
   const bin = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, 'run', '--rig', join(root, 'rig.yaml'), '--out', out], {
+  const child = spawn(process.execPath, [bin, 'run', '--rig', join(root, 'rig.yaml'), '--out', out, '--grep', 'CH-IPAN'], {
     env: { ...process.env, GBCS_RIG_TEST_NETWORK_KEY: key, GBCS_RIG_TEST_MQTT_USER: MQTT_USER, GBCS_RIG_TEST_MQTT_PASSWORD: MQTT_PASSWORD },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
