@@ -1,26 +1,17 @@
 // The audit trail per device under test (DOMAIN.md §E): every command the rig sent to it and every
 // frame seen on air addressed to it — time, originator, title — never payloads.
 import { join } from 'node:path';
-import type { CaseResult } from '../harness/case.ts';
+import type { CaseDevice, CaseResult } from '../harness/case.ts';
 import type { DecodedFrame } from '../protocol/decoded.ts';
 import { HanDecoder, decodeFrames } from '../protocol/decoder.ts';
 import { CaptureError, readCapture } from '../protocol/pcapng.ts';
 import { KeyTable } from '../protocol/security.ts';
 import type { CaseEvidence } from './run-folder.ts';
 
-export interface DeviceUnderTest {
+/** A device as the report lists it: what its cases recorded of it, where, and which cases examined it. */
+export interface DeviceUnderTest extends CaseDevice {
   bench: string;
-  id: string;
   role: CaseResult['role'];
-  ieee: string;
-  firmware: string;
-  claims: string[];
-  manufacturer?: string;
-  model?: string;
-  version?: string;
-  gbcsVersion?: string;
-  smetsVersion?: string;
-  sha256?: string;
   /** Case ids that examined it. */
   cases: string[];
 }
