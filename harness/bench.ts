@@ -6,12 +6,14 @@ import { connectStation } from '../drivers/power/mqtt.ts';
 import { ShellyGen2Switch } from '../drivers/power/shelly-gen2.ts';
 import { TasmotaRelay } from '../drivers/power/tasmota.ts';
 import type { PowerSwitch } from '../drivers/power/types.ts';
+import { ObservationPort } from '../drivers/observe/serial-port.ts';
 import { RigRadio } from '../drivers/radio/rig-radio.ts';
 import type { SerialLocation } from '../drivers/serial.ts';
 import { Nrf802154Sniffer } from '../drivers/sniffer/nrf802154.ts';
 import type { LoadedRig, RigBench, RigDevice } from '../rigs/load.ts';
 import { VirtualBench } from '../sim/bench.ts';
 import { HardwareClock, VirtualBenchClock, type BenchClock } from './clock.ts';
+import { OperatorObserver, PortObserver, type DeviceObserver } from './observer.ts';
 import { tenancyTriggerFor, type TenancyTrigger } from './tenancy.ts';
 
 export interface OpenBench {
@@ -23,6 +25,8 @@ export interface OpenBench {
   readonly relays: ReadonlyMap<string, PowerSwitch>;
   readonly sniffers: readonly { id: string; channel: number; driver: Nrf802154Sniffer }[];
   readonly radio: RigRadio;
+  /** How the rig sees what each IHD and PPMID shows, by device id. */
+  readonly observers: ReadonlyMap<string, DeviceObserver>;
   /** How this bench makes a meter receive a Change of Tenancy; absent when the rig file names no way. */
   readonly tenancy?: TenancyTrigger;
   /** Present on a virtual bench: for the project's own fault-injection tests, never for suites. */
@@ -102,6 +106,19 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
     }
     const radio = await RigRadio.open(radioLocation, { binding, now, where: 'rig radio' });
     closers.push(() => radio.close());
+    // A device with an observation port is asked through it; any other IHD or PPMID, through the operator.
+    const observers = new Map<string, DeviceObserver>();
+
+    for (const d of spec.devices.filter((x) => x.role === 'IHD' || x.role === 'PPMID')) {
+      const path = virtual?.wiring.observePaths.get(d.id);
+      if (path) {
+        const port = await ObservationPort.open({ path }, { binding, where: `observation port of ${d.id}` });
+        closers.push(() => port.close());
+        observers.set(d.id, new PortObserver(port, d));
+      } else {
+        observers.set(d.id, new OperatorObserver(d, rig.settings.operatorAnswerMinutes * 60_000));
+      }
+    }
 
     if (virtual) {
       const v = virtual;
@@ -129,6 +146,7 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
       radio,
       virtual,
       tenancy: tenancyTriggerFor(spec, radio, virtual),
+      observers,
       device: (role) => spec.devices.find((d) => d.role === role),
       devices: (role) => spec.devices.filter((d) => d.role === role),
       close,

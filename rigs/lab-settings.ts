@@ -48,6 +48,8 @@ export const LAB_SETTINGS = {
     'A relay that does not confirm a command within this long is a rig fault (INCONCLUSIVE, never FAIL)'),
   captureWithinSeconds: setting(positive(), 5, 's', 'rig',
     'How long the rig waits for an expected frame on the sniffers unless a test case says otherwise'),
+  operatorAnswerMinutes: setting(positive(), 10, 'min', 'COT-4, COT-5, COT-7',
+    'How long an operator has to answer a question about a display before the case is INCONCLUSIVE'),
   auditPayloads: setting(z.boolean(), false, '', 'E (audit trail)',
     'The audit trail shows command titles only; payloads only where the lab turns them on'),
 } as const;

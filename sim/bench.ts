@@ -13,6 +13,7 @@ import { VirtualCommsHub, type CommsHubBehaviour } from './comms-hub.ts';
 import type { HanAddress } from './han-frames.ts';
 import { VirtualHanClient, type HanClientBehaviour } from './han-client.ts';
 import { VirtualMeter, type MeterBehaviour } from './meter.ts';
+import { VirtualObservationFirmware } from './observation-port.ts';
 import { createPtyPair, type PtyPair } from './pty.ts';
 import { VirtualNrfSnifferFirmware, VirtualRigRadioFirmware, VirtualUsbHub, openPtyDeviceLine, type DeviceLine } from './serial-devices.ts';
 import { VirtualShellyGen2, VirtualTasmotaRelay } from './tasmota-device.ts';
@@ -49,6 +50,8 @@ export interface VirtualBenchWiring {
   binding?: BindingInterface;
   snifferPaths: Map<string, string>;
   radioPath: string;
+  /** The observation (debug) port of each simulated IHD and PPMID, by device id. */
+  observePaths: Map<string, string>;
 }
 
 type VirtualRelay = VirtualTasmotaRelay | VirtualShellyGen2;
@@ -62,6 +65,8 @@ export class VirtualBench {
   readonly meters = new Map<string, VirtualMeter>();
   /** IHDs and PPMIDs by device id. */
   readonly hanClients = new Map<string, VirtualHanClient>();
+  readonly observationPorts = new Map<string, VirtualObservationFirmware>();
+  private observeLines = new Map<string, DeviceLine>();
   /** Each device's HAN address: the CH is the coordinator (0x0000), the others are numbered in rig order. */
   readonly hanAddresses = new Map<string, HanAddress>();
   readonly relays = new Map<string, VirtualRelay>();
@@ -97,6 +102,7 @@ export class VirtualBench {
       brokerUrl = broker.url;
     }
     const lines = await this.serialLines();
+    this.observeLines = lines.observeLines;
     for (const s of spec.sniffers) {
       const firmware = new VirtualNrfSnifferFirmware(lines.sniffers.get(s.id)!);
       this.sniffers.set(s.id, firmware);
@@ -121,7 +127,8 @@ export class VirtualBench {
       for (const id of t.ids) this.relays.set(id, relay);
       this.closers.push(() => relay.stop());
     }
-    this.wiring = { brokerUrl, binding: lines.binding, snifferPaths: lines.snifferPaths, radioPath: lines.radioPath };
+    this.wiring = { brokerUrl, binding: lines.binding, snifferPaths: lines.snifferPaths, radioPath: lines.radioPath, observePaths: lines.observePaths };
+    this.supplierActivity();
     for (const f of spec.faults ?? []) this.clock.at(this.clock.now() + f.afterSeconds * 1000, () => this.inject(f.kind, stopBroker), `fault ${f.kind}`);
   }
 
@@ -150,6 +157,8 @@ export class VirtualBench {
     } else if (d.role === 'IHD' || d.role === 'PPMID') {
       const client = new VirtualHanClient({ ...common, profile: d.behaviour as HanClientBehaviour, self, servers: this.addressesOf(['ESME']) });
       this.hanClients.set(d.id, client);
+      // Its debug port answers from what it holds: the device observation port of a vendor's firmware.
+      this.observationPorts.set(d.id, new VirtualObservationFirmware(this.observeLines.get(d.id)!, () => client.observe(), { description: `virtual ${d.role} ${d.id}` }));
       device = client;
     } else {
       throw new Error(`bench ${this.spec.id}: device ${d.id} is a ${d.role}; the virtual bench simulates CH, ESME, IHD and PPMID (a GSME is not simulated yet)`);
@@ -172,10 +181,13 @@ export class VirtualBench {
     return this.spec.devices.filter((d) => roles.includes(d.role)).map((d) => this.hanAddress(d));
   }
 
-  private async serialLines(): Promise<{ sniffers: Map<string, DeviceLine>; radio: DeviceLine; binding?: BindingInterface; snifferPaths: Map<string, string>; radioPath: string }> {
+  private async serialLines(): Promise<{ sniffers: Map<string, DeviceLine>; radio: DeviceLine; binding?: BindingInterface; snifferPaths: Map<string, string>; radioPath: string; observeLines: Map<string, DeviceLine>; observePaths: Map<string, string> }> {
     const spec = this.spec;
     const sniffers = new Map<string, DeviceLine>();
     const snifferPaths = new Map<string, string>();
+    const observeLines = new Map<string, DeviceLine>();
+    const observePaths = new Map<string, string>();
+    const observed = spec.devices.filter((d) => d.role === 'IHD' || d.role === 'PPMID');
     if (spec.transport === 'mock') {
       const hub = new VirtualUsbHub();
       // MockBinding keeps one table per process: paths carry the bench id and a per-start suffix.
@@ -187,7 +199,12 @@ export class VirtualBench {
       }
       const radioPath = `${base}/radio`;
       const radio = hub.plug(radioPath, { serialNumber: `virtual-${spec.id}-radio`, manufacturer: 'gbcs-rig virtual' });
-      return { sniffers, radio, binding: hub.binding, snifferPaths, radioPath };
+      for (const d of observed) {
+        const path = `${base}/observe-${d.id}`;
+        observeLines.set(d.id, hub.plug(path, { serialNumber: `virtual-${spec.id}-${d.id}-debug`, manufacturer: 'gbcs-rig virtual' }));
+        observePaths.set(d.id, path);
+      }
+      return { sniffers, radio, binding: hub.binding, snifferPaths, radioPath, observeLines, observePaths };
     }
     const dir = mkdtempSync(join(tmpdir(), `gbcs-rig-${spec.id}-`));
     this.closers.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -203,14 +220,47 @@ export class VirtualBench {
       snifferPaths.set(s.id, pair.hostPath);
     }
     const radio = await pty('radio');
-    return { sniffers, radio: radio.line, snifferPaths, radioPath: radio.pair.hostPath };
+    for (const d of observed) {
+      const { pair, line } = await pty(`observe-${d.id}`);
+      observeLines.set(d.id, line);
+      observePaths.set(d.id, pair.hostPath);
+    }
+    return { sniffers, radio: radio.line, snifferPaths, radioPath: radio.pair.hostPath, observeLines, observePaths };
   }
 
   private static starts = 0;
 
+  /**
+   * What the supplier and the household do on the virtual bench, so the HAN clients have data to
+   * show (and to clear): a supplier message and a top-up at the start, a debt collection, and a
+   * meter reading every 30 minutes. Meters pass it on to their clients while both are powered.
+   */
+  private supplierActivity(): void {
+    const start = this.clock.now();
+    const readingEvery = 30 * 60_000;
+    let reading = 0;
+    this.clock.at(start + 60_000, () => {
+      for (const m of this.meters.values()) {
+        m.displayMessage({ messageId: 1, message: 'Welcome to your smart meter' });
+        m.topUp({ code: '12345678901234567890', amount: 2000 });
+        m.collectDebt({ amountCollected: 150, outstandingDebt: 4850 });
+      }
+    }, 'supplier: message, top-up, debt');
+    const read = () => {
+      reading += 1000;
+      for (const m of this.meters.values()) m.recordConsumption(reading);
+      this.clock.after(readingEvery, read, 'meter reading');
+    };
+    this.clock.at(start + readingEvery, read, 'meter reading');
+  }
+
   /** Bytes the virtual firmware has written per serial line: what the drain barrier waits for. */
-  written(): { sniffers: Map<string, number>; radio: number } {
-    return { sniffers: new Map([...this.sniffers].map(([id, f]) => [id, f.bytesWritten])), radio: this.radio.bytesWritten };
+  written(): { sniffers: Map<string, number>; radio: number; observe: Map<string, number> } {
+    return {
+      sniffers: new Map([...this.sniffers].map(([id, f]) => [id, f.bytesWritten])),
+      radio: this.radio.bytesWritten,
+      observe: new Map([...this.observeLines].map(([id, l]) => [id, l.bytesWritten])),
+    };
   }
 
   async close(): Promise<void> {

@@ -150,3 +150,51 @@ for (const role of CLIENT_ROLES) {
     });
   });
 }
+
+/** The previous occupier's data COT-4 names: all the kinds an IHD or PPMID may hold. */
+const OCCUPIER_DATA = ['consumption-history', 'top-ups', 'debt', 'messages'] as const;
+
+for (const role of CLIENT_ROLES) {
+  conformanceCase({
+    id: `${role}-COT-005`, role, area: AREA, title: `the ${role} clears the previous occupier's data at the implementation time, and keeps the new occupier's`,
+    requirements: ['COT-4', 'COT-5', 'COT-7'], references: [SECMP0056],
+    requirement: `After a Change of Tenancy, the ${role} clears (where stored) consumption history, top-up history, debt recovery information and supplier messages recorded before the Implementation Date/Time — when that time is reached, not before (lab setting: the reading of COT-5) — and keeps what is recorded after it.`,
+  }, async (ctx) => {
+    const esme = meterOf(ctx);
+    const observer = ctx.bench.observers.get(ctx.device.id);
+    if (!observer) throw new RigFault('observation-unavailable', `${ctx.device.role} ${ctx.device.id}`, 'the rig has no way to see what the device holds', 'give the device an observation port, or run the operator prompt');
+    const tenancy = ctx.bench.tenancy;
+    if (!tenancy) throw new RigFault('radio-unavailable', `bench ${ctx.bench.id}`, 'the bench names no way to trigger a Change of Tenancy', 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+    await powered(ctx, [esme, ctx.device], async () => {
+      ctx.rec.step(`let the ${role} collect the occupier's data for two hours`);
+      await ctx.clock.sleep(hours(2));
+      const before = await observer.retained(OCCUPIER_DATA, ctx.clock.now(), ctx.evidence);
+      if (before.holding.length === 0) ctx.rec.notApplicable(`the ${role} holds none of the data COT-4 names, so there is nothing to clear (${observer.how})`);
+      const implementation = ctx.clock.now() + hours(2);
+      ctx.rec.mark('implementation time', implementation);
+      ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 2 hours`);
+      await tenancy.trigger(esme, { implementationUtc: implementation }, ctx.evidence);
+      await ctx.clock.sleep(hours(1));
+      if (ctx.settings.cotImplementationTime === 'honour') {
+        ctx.rec.step('an hour before the implementation time: the data must still be there (COT-5)');
+        const early = await observer.retained(before.holding, implementation, ctx.evidence);
+        if (early.holding.length < before.holding.length) {
+          ctx.rec.fail('COT-5', `the ${role} cleared ${before.holding.filter((k) => !early.holding.includes(k)).join(', ')} an hour before the implementation time (${observer.how})`);
+        }
+      }
+      await ctx.clock.sleep(implementation + minutes(10) - ctx.clock.now());
+      ctx.rec.step('ten minutes after the implementation time: nothing from before it may remain (COT-4)');
+      const after = await observer.retained(OCCUPIER_DATA, implementation, ctx.evidence);
+      if (!after.cleared) ctx.rec.fail('COT-4', `10 minutes after the implementation time the ${role} still holds ${after.kept.join(', ')} recorded before it (${observer.how})`);
+      // Through a whole poll period: a device that re-clears on every publication it takes in shows it at its next poll.
+      await ctx.clock.sleep(hours(ctx.settings.cotPollPeriodHours + 1));
+      ctx.rec.step(`${ctx.settings.cotPollPeriodHours + 1} hours later, past the next poll: the new occupier's data must be kept (COT-7)`);
+      const later = await observer.retained(OCCUPIER_DATA, implementation, ctx.evidence);
+      if (!later.cleared) ctx.rec.fail('COT-4', `the ${role} holds ${later.kept.join(', ')} recorded before the implementation time again (${observer.how})`);
+      // The new occupier's first hour of consumption, recorded just after the implementation time, must still be there.
+      if (before.holding.includes('consumption-history') && !(await observer.keeps('consumption-history', implementation, implementation + hours(1), ctx.evidence))) {
+        ctx.rec.fail('COT-7', `a poll period after the implementation time the ${role} no longer holds the consumption history recorded in the hour after it: the new occupier's data was cleared too (${observer.how})`);
+      }
+    });
+  });
+}

@@ -6,8 +6,8 @@ import { runCampaign, verdicts } from '../support/campaign.ts';
 
 const CONFORMANT = { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant' };
 const ALL_PASS = {
-  'ESME-COT-001': 'PASS', 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-009': 'PASS',
-  'PPMID-COT-002': 'PASS', 'PPMID-COT-003': 'PASS', 'PPMID-COT-004': 'PASS', 'PPMID-COT-009': 'PASS',
+  'ESME-COT-001': 'PASS', 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-009': 'PASS',
+  'PPMID-COT-002': 'PASS', 'PPMID-COT-003': 'PASS', 'PPMID-COT-004': 'PASS', 'PPMID-COT-005': 'PASS', 'PPMID-COT-009': 'PASS',
 };
 
 test('every on-air COT case passes on the conformant ESME, IHD and PPMID', async () => {
@@ -19,22 +19,29 @@ test('every on-air COT case passes on the conformant ESME, IHD and PPMID', async
 for (const ihd of ['ihd-polls-3h', 'ihd-polls-midnight']) {
   test(`an IHD that polls ${ihd === 'ihd-polls-3h' ? 'every 3 hours' : 'only at midnight UTC'} passes (at least every 24 h, not necessarily at midnight)`, async () => {
     const c = await runCampaign({ tenancy: { ...CONFORMANT, ihd }, grep: 'IHD-COT' });
-    expect(verdicts(c, 'IHD')).toEqual({ 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-009': 'PASS' });
+    expect(verdicts(c, 'IHD')).toEqual({ 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-009': 'PASS' });
   });
 }
 
-const CAUGHT_BY: [device: keyof typeof CONFORMANT, profile: string, caseId: string, requirement: string][] = [
+/** [device, profile, case, requirement, other devices]: the ESME that keeps its last message lets an IHD's own keeping of messages show. */
+const CAUGHT_BY: [device: keyof typeof CONFORMANT, profile: string, caseId: string, requirement: string, others?: Partial<typeof CONFORMANT>][] = [
   ['esme', 'esme-never-publishes', 'ESME-COT-001', 'COT-1'],
   ['ihd', 'ihd-no-poll-at-power-up', 'IHD-COT-002', 'COT-2'],
   ['ihd', 'ihd-no-poll-at-rejoin', 'IHD-COT-003', 'PWR-3'],
   ['ihd', 'ihd-polls-48h', 'IHD-COT-004', 'COT-3'],
   ['ihd', 'ihd-polls-every-second', 'IHD-COT-009', 'COT-9'],
+  ['ppmid', 'ppmid-keeps-top-up-history', 'PPMID-COT-005', 'COT-4'],
+  ['ppmid', 'ppmid-keeps-debt-recovery', 'PPMID-COT-005', 'COT-4'],
+  ['ihd', 'ihd-keeps-supplier-messages', 'IHD-COT-005', 'COT-4', { esme: 'esme-keeps-last-message' }],
+  ['ihd', 'ihd-clears-on-receipt', 'IHD-COT-005', 'COT-5'],
+  ['ihd', 'ihd-ignores-implementation-time', 'IHD-COT-005', 'COT-4'],
+  ['ihd', 'ihd-clears-new-occupier-data', 'IHD-COT-005', 'COT-7'],
 ];
 
-for (const [device, profile, caseId, requirement] of CAUGHT_BY) {
+for (const [device, profile, caseId, requirement, others] of CAUGHT_BY) {
   test(`${caseId} FAILs ${requirement} on ${profile}`, async () => {
     // Only the case that must catch it: a device that misbehaves (e.g. polls every second) would flood every other case's evidence too.
-    const c = await runCampaign({ tenancy: { ...CONFORMANT, [device]: profile }, grep: caseId });
+    const c = await runCampaign({ tenancy: { ...CONFORMANT, ...others, [device]: profile }, grep: caseId });
     expect(c.exitCode, c.stderr).toBe(0);
     const v = verdicts(c);
     expect(v[caseId], JSON.stringify(v)).toBe(`FAIL ${requirement}`);
