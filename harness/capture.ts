@@ -67,6 +67,11 @@ export class Capture {
     }
   }
 
+  /** The short address the device with this IEEE address was last seen with on the HAN. */
+  shortOf(ieee: string): number | undefined {
+    return this.decoder.shortOf(ieee);
+  }
+
   /** True when the NWK layer says the frame comes from the device with this IEEE address (by header, or by the short address it was seen with). */
   isFrom(f: DecodedFrame, ieee: string): boolean {
     if (f.nwk?.src64) return f.nwk.src64 === ieee;

@@ -3,7 +3,11 @@
 // bench's sniffer — a transmission the sniffer missed proves nothing about the device.
 import { RigFault } from '../drivers/faults.ts';
 import type { RigRadio } from '../drivers/radio/rig-radio.ts';
+import { hex16 } from '../protocol/bytes.ts';
+import type { DecodedFrame } from '../protocol/decoded.ts';
+import { encodeFrame } from '../protocol/encoder.ts';
 import { buildHanRead, buildInterPanCcs01, readHanRead, readInterPanCcs01, type Ccs01Malformation } from '../protocol/hht-messages.ts';
+import { encodeZcl, type ZclFrameSpec } from '../protocol/zcl/index.ts';
 import type { Capture, HeardFrame } from './capture.ts';
 import type { BenchClock } from './clock.ts';
 import type { EvidenceLog } from './evidence.ts';
@@ -86,6 +90,26 @@ export class HandHeldTerminal {
     }, this.answerWithinMs, sent.atMs);
     this.evidence.event('hht-han-read', { transaction: seq, answered: !!answer });
     return { sentAtMs: sent.atMs, answered: !!answer, answeredAtMs: answer?.atMs };
+  }
+
+  /**
+   * Asks a HAN device a ZCL question as an IHD would (Smart Energy profile, endpoint 1) and waits
+   * for its answer: the rig radio as an IHD-like client, e.g. Get Last Message to the ESME.
+   * Unsecured, like the HHT's HAN read (the virtual HAN carries no network key yet).
+   */
+  async askOverHan(target: { short: number; ieee: string }, cluster: number, question: Omit<ZclFrameSpec, 'seq'>, title: string): Promise<{ sentAtMs: number; answer?: DecodedFrame; answeredAtMs?: number }> {
+    const seq = this.nextSeq();
+    const pan = hex16(this.ch.pan);
+    const psdu = encodeFrame({
+      mac: { type: 'data', seq, dstPan: pan, srcPan: pan, dst: hex16(target.short), src: hex16(this.identity.short) },
+      nwk: { type: 'data', dst: hex16(target.short), src: hex16(this.identity.short), seq, radius: 30, src64: this.identity.ieee },
+      aps: { type: 'data', dstEp: 1, srcEp: 1, cluster, profile: 0x0109, counter: seq },
+      payload: encodeZcl(cluster, { ...question, seq }),
+    }, false);
+    const sent = await this.transmit(psdu, `${title} to ${target.ieee} over the HAN, transaction ${seq}`, (h) => h.decoded.zcl?.seq === seq && h.decoded.nwk?.src === hex16(this.identity.short));
+    const answer = await this.capture.waitFor((f) => f.zcl?.seq === seq && f.nwk?.dst === hex16(this.identity.short) && this.capture.isFrom(f, target.ieee), this.answerWithinMs, sent.atMs);
+    this.evidence.event('hht-han-question', { title, to: target.ieee, transaction: seq, answer: answer?.decoded.summary ?? 'no answer' });
+    return { sentAtMs: sent.atMs, answer: answer?.decoded, answeredAtMs: answer?.atMs };
   }
 
   private nextSeq(): number {

@@ -232,8 +232,8 @@ export class VirtualBench {
 
   /**
    * What the supplier and the household do on the virtual bench, so the HAN clients have data to
-   * show (and to clear): a supplier message and a top-up at the start, a debt collection, and a
-   * meter reading every 30 minutes. Meters pass it on to their clients while both are powered.
+   * show (and to clear): a top-up and a debt collection at the start, a supplier message every six
+   * hours, and a meter reading every 30 minutes. Meters pass it on to their clients while both are powered.
    */
   private supplierActivity(): void {
     const start = this.clock.now();
@@ -241,11 +241,18 @@ export class VirtualBench {
     let reading = 0;
     this.clock.at(start + 60_000, () => {
       for (const m of this.meters.values()) {
-        m.displayMessage({ messageId: 1, message: 'Welcome to your smart meter' });
         m.topUp({ code: '12345678901234567890', amount: 2000 });
         m.collectDebt({ amountCollected: 150, outstandingDebt: 4850 });
       }
-    }, 'supplier: message, top-up, debt');
+    }, 'supplier: top-up, debt');
+    // A new supplier message every six hours, so an ESME has an active one to clear whenever a case needs it.
+    let messageId = 0;
+    const message = () => {
+      messageId++;
+      for (const m of this.meters.values()) m.displayMessage({ messageId, message: `Supplier message ${messageId}` });
+      this.clock.after(6 * 3_600_000, message, 'supplier message');
+    };
+    this.clock.at(start + 60_000, message, 'supplier message');
     const read = () => {
       reading += 1000;
       for (const m of this.meters.values()) m.recordConsumption(reading);

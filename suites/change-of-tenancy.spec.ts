@@ -198,3 +198,81 @@ for (const role of CLIENT_ROLES) {
     });
   });
 }
+
+conformanceCase({
+  id: 'ESME-COT-006', role: 'ESME', area: AREA, title: "the ESME clears the last supplier message, so a new occupier never sees the previous one's",
+  requirements: ['COT-6'], references: [SECMP0056],
+  requirement: 'After a Change of Tenancy, the ESME clears its last active supplier message (e.g. Cancel Message on the Messaging cluster 0x0703): asked for its last message as an IHD would, it no longer returns the previous occupier\'s.',
+}, async (ctx) => {
+  const tenancy = ctx.bench.tenancy;
+  if (!tenancy) throw new RigFault('radio-unavailable', `bench ${ctx.bench.id}`, 'the bench names no way to trigger a Change of Tenancy', 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+  const clients = CLIENT_ROLES.flatMap((r) => ctx.bench.devices(r));
+  await powered(ctx, [ctx.device, ...clients], async () => {
+    await ctx.clock.sleep(minutes(10));
+    const short = ctx.capture.shortOf(ctx.device.ieee);
+    if (short === undefined) throw new RigFault('sniffer-stopped', `ESME ${ctx.device.id}`, 'the ESME was not heard on the HAN, so the rig does not know its short address', 'check the ESME joined the HAN and the sniffer is on its channel');
+    const esme = { short, ieee: ctx.device.ieee };
+    const ask = () => ctx.hht.askOverHan(esme, 0x0703, { name: 'Get Last Message', dir: 'client-to-server' }, 'ZCL Messaging Get Last Message');
+    ctx.rec.step('the rig radio, as an IHD, asks the ESME for its last message');
+    let before = await ask();
+    // A supplier message may be cleared by an earlier case's tenancy change: give the supplier time to send another.
+    for (let tries = 1; tries < 3 && before.answer?.zcl?.name !== 'Display Message'; tries++) {
+      await ctx.clock.sleep(hours(6));
+      before = await ask();
+    }
+    if (before.answer?.zcl?.name !== 'Display Message') ctx.rec.notApplicable(`the ESME had no active supplier message to clear in 12 hours (it answered ${before.answer?.summary ?? 'nothing'})`);
+    const messageId = (before.answer!.zcl!.fields as { messageId?: number }).messageId;
+    const implementation = ctx.clock.now() + hours(1);
+    ctx.rec.mark('implementation time', implementation);
+    ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 1 hour`);
+    await tenancy.trigger(ctx.device, { implementationUtc: implementation }, ctx.evidence);
+    await ctx.clock.sleep(implementation + minutes(10) - ctx.clock.now());
+    const cancelled = ctx.capture.all((f) => f.zcl?.name === 'Cancel Message' && ctx.capture.isFrom(f, ctx.device.ieee), implementation - hours(1));
+    ctx.evidence.event('observed', { what: 'Cancel Message from the ESME', count: cancelled.length });
+    ctx.rec.step('ten minutes after the implementation time, the rig radio asks again');
+    const after = await ask();
+    if (!after.answer) throw new RigFault('radio-unavailable', `ESME ${ctx.device.id}`, 'the ESME did not answer Get Last Message after the tenancy change, though it did before', 'check the ESME is powered and on the HAN');
+    const again = after.answer.zcl?.name === 'Display Message' && (after.answer.zcl.fields as { messageId?: number }).messageId === messageId;
+    if (again) ctx.rec.fail('COT-6', `after the implementation time the ESME still returns the previous occupier's message ${messageId} to Get Last Message (no Cancel Message seen: ${cancelled.length === 0})`);
+  });
+});
+
+for (const role of CLIENT_ROLES) {
+  conformanceCase({
+    id: `${role}-COT-008`, role, area: AREA, title: `${role === 'IHD' ? 'an' : 'a'} ${role} that was off when the Change of Tenancy went out catches up at power-up`,
+    requirements: ['COT-8', 'COT-2'], references: [SECMP0056],
+    requirement: `A ${role} that was off when the publication went out polls at its next power-up and clears what was recorded before the implementation time.`,
+  }, async (ctx) => {
+    const esme = meterOf(ctx);
+    const observer = ctx.bench.observers.get(ctx.device.id);
+    if (!observer) throw new RigFault('observation-unavailable', `${ctx.device.role} ${ctx.device.id}`, 'the rig has no way to see what the device holds', 'give the device an observation port, or run the operator prompt');
+    const tenancy = ctx.bench.tenancy;
+    if (!tenancy) throw new RigFault('radio-unavailable', `bench ${ctx.bench.id}`, 'the bench names no way to trigger a Change of Tenancy', 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+    await powered(ctx, [esme], async () => {
+      ctx.rec.step(`power the ${role} and let it collect the occupier's data for two hours`);
+      await ctx.power.set(ctx.device, true);
+      await ctx.clock.sleep(hours(2));
+      const before = await observer.retained(OCCUPIER_DATA, ctx.clock.now(), ctx.evidence);
+      if (before.holding.length === 0) ctx.rec.notApplicable(`the ${role} holds none of the data COT-4 names (${observer.how})`);
+      ctx.rec.step(`power the ${role} off; the Change of Tenancy goes out while it is off`);
+      await ctx.power.set(ctx.device, false);
+      const implementation = ctx.clock.now() + hours(1);
+      ctx.rec.mark('implementation time', implementation);
+      await tenancy.trigger(esme, { implementationUtc: implementation }, ctx.evidence);
+      await ctx.clock.sleep(hours(2));
+      ctx.rec.step(`power the ${role} on again, after the implementation time`);
+      const on = await ctx.power.set(ctx.device, true);
+      try {
+        const limit = minutes(ctx.settings.rejoinLimitMinutes);
+        ctx.rec.mark(`rejoin limit (${ctx.settings.rejoinLimitMinutes} min)`, on.atMs + limit);
+        const poll = await ctx.capture.waitFor(getCot(ctx, ctx.device), limit, on.atMs);
+        if (!poll) return ctx.rec.fail('COT-8', `no Get Change of Tenancy from the ${role} within ${ctx.settings.rejoinLimitMinutes} minutes of the power-up that followed the publication`);
+        await ctx.clock.sleep(minutes(10));
+        const after = await observer.retained(OCCUPIER_DATA, implementation, ctx.evidence);
+        if (!after.cleared) ctx.rec.fail('COT-8', `after catching up, the ${role} still holds ${after.kept.join(', ')} recorded before the implementation time (${observer.how})`);
+      } finally {
+        await ctx.power.set(ctx.device, false);
+      }
+    });
+  });
+}

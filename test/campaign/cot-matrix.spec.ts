@@ -6,7 +6,7 @@ import { runCampaign, verdicts } from '../support/campaign.ts';
 
 const CONFORMANT = { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant' };
 const ALL_PASS = {
-  'ESME-COT-001': 'PASS', 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-009': 'PASS',
+  'ESME-COT-001': 'PASS', 'ESME-COT-006': 'PASS', 'IHD-COT-008': 'PASS', 'PPMID-COT-008': 'PASS', 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-009': 'PASS',
   'PPMID-COT-002': 'PASS', 'PPMID-COT-003': 'PASS', 'PPMID-COT-004': 'PASS', 'PPMID-COT-005': 'PASS', 'PPMID-COT-009': 'PASS',
 };
 
@@ -19,7 +19,7 @@ test('every on-air COT case passes on the conformant ESME, IHD and PPMID', async
 for (const ihd of ['ihd-polls-3h', 'ihd-polls-midnight']) {
   test(`an IHD that polls ${ihd === 'ihd-polls-3h' ? 'every 3 hours' : 'only at midnight UTC'} passes (at least every 24 h, not necessarily at midnight)`, async () => {
     const c = await runCampaign({ tenancy: { ...CONFORMANT, ihd }, grep: 'IHD-COT' });
-    expect(verdicts(c, 'IHD')).toEqual({ 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-009': 'PASS' });
+    expect(verdicts(c, 'IHD')).toEqual({ 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-008': 'PASS', 'IHD-COT-009': 'PASS' });
   });
 }
 
@@ -36,6 +36,8 @@ const CAUGHT_BY: [device: keyof typeof CONFORMANT, profile: string, caseId: stri
   ['ihd', 'ihd-clears-on-receipt', 'IHD-COT-005', 'COT-5'],
   ['ihd', 'ihd-ignores-implementation-time', 'IHD-COT-005', 'COT-4'],
   ['ihd', 'ihd-clears-new-occupier-data', 'IHD-COT-005', 'COT-7'],
+  ['esme', 'esme-keeps-last-message', 'ESME-COT-006', 'COT-6'],
+  ['ihd', 'ihd-no-poll-at-power-up', 'IHD-COT-008', 'COT-8'],
 ];
 
 for (const [device, profile, caseId, requirement, others] of CAUGHT_BY) {
