@@ -36,6 +36,12 @@ export interface OpenBench {
   close(): Promise<void>;
 }
 
+/** Waits (wall time, briefly) until a sniffer driver reports the loss of its port; a driver that never does is a rig defect. */
+async function noticed(driver: Nrf802154Sniffer): Promise<void> {
+  for (let i = 0; i < 500 && !driver.fault; i++) await new Promise((r) => setTimeout(r, 10));
+  if (!driver.fault) throw new Error(`${driver.where}: its port was unplugged but the driver did not notice within 5 s`);
+}
+
 export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBench> {
   const spec = rig.bench(benchId);
   if (!spec) throw new Error(`rig ${rig.file} has no bench ${benchId}`);
@@ -124,6 +130,8 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
       const v = virtual;
       // The drain barrier: virtual time moves on only once the drivers have parsed every byte written so far.
       const barrier = async () => {
+        // An unplugged sniffer is noticed through real I/O: virtual time waits until its driver knows.
+        for (const s of sniffers) if (v.unpluggedSniffers.has(s.id)) await noticed(s.driver);
         const written = v.written();
         await Promise.all(sniffers.map((s) => s.driver.drain({ receivedBytes: written.sniffers.get(s.id) })));
         await radio.drain({ receivedBytes: written.radio });

@@ -66,6 +66,8 @@ export class VirtualBench {
   /** IHDs and PPMIDs by device id. */
   readonly hanClients = new Map<string, VirtualHanClient>();
   readonly observationPorts = new Map<string, VirtualObservationFirmware>();
+  /** Sniffers a fault unplugged: the drain barrier waits until their drivers have noticed. */
+  readonly unpluggedSniffers = new Set<string>();
   private observeLines = new Map<string, DeviceLine>();
   /** Each device's HAN address: the CH is the coordinator (0x0000), the others are numbered in rig order. */
   readonly hanAddresses = new Map<string, HanAddress>();
@@ -135,7 +137,12 @@ export class VirtualBench {
   /** A rig fault, as the bench hardware would produce it. */
   private inject(kind: 'relay-silent' | 'broker-down' | 'sniffer-unplugged', stopBroker?: () => Promise<void>): void {
     if (kind === 'relay-silent') for (const r of this.relays.values()) r.silent = true;
-    else if (kind === 'sniffer-unplugged') for (const s of this.sniffers.values()) void s.stop('unplug');
+    else if (kind === 'sniffer-unplugged') {
+      for (const [id, s] of this.sniffers) {
+        this.unpluggedSniffers.add(id);
+        void s.stop('unplug');
+      }
+    }
     else if (!stopBroker) throw new Error(`bench ${this.spec.id}: broker-down needs the embedded broker; stop the external broker instead`);
     else void stopBroker();
   }

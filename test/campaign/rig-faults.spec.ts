@@ -37,3 +37,22 @@ test('a sniffer unplugged mid-test makes the case INCONCLUSIVE, never FAIL', asy
   expect(Object.values(v).filter((x) => x.startsWith('FAIL')), JSON.stringify(v)).toEqual([]);
   expect(c.results!.cases.find((r) => r.id === 'CH-IPAN-001')!.reason).toMatch(/sniffer/i);
 });
+
+const TENANCY = { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant' };
+
+test('Change of Tenancy cases: a relay that never confirms makes them INCONCLUSIVE, never FAIL', async () => {
+  const c = await runCampaign({ tenancy: TENANCY, grep: 'COT', faults: [{ kind: 'relay-silent', afterSeconds: 0 }], labSettings: FAST });
+  expect(c.exitCode, c.stderr).toBe(0);
+  const v = verdicts(c);
+  expect(Object.keys(v).length).toBeGreaterThanOrEqual(13);
+  expect(Object.entries(v).filter(([, x]) => x !== 'INCONCLUSIVE'), JSON.stringify(v)).toEqual([]);
+});
+
+test('Change of Tenancy cases: a sniffer unplugged mid-campaign fails no device', async () => {
+  // Three hours in: during IHD-COT-004's watch of poll periods.
+  const c = await runCampaign({ tenancy: TENANCY, grep: 'COT', faults: [{ kind: 'sniffer-unplugged', afterSeconds: 3 * 3600 }], labSettings: FAST });
+  expect(c.exitCode, c.stderr).toBe(0);
+  const v = verdicts(c);
+  expect(Object.values(v).filter((x) => x.startsWith('FAIL')), JSON.stringify(v)).toEqual([]);
+  expect(Object.values(v).filter((x) => x === 'INCONCLUSIVE').length, JSON.stringify(v)).toBeGreaterThan(0);
+});
