@@ -1,6 +1,7 @@
 // The device observation port: asks an IHD or PPMID over its vendor debug port what it holds
 // (line-protocol.ts), because a cleared display is not on the air (DOMAIN.md §B, COT-4).
 import { DelimiterParser } from '@serialport/parser-delimiter';
+import { CommandQueue, type Outstanding } from '../command-queue.ts';
 import { RigFault } from '../faults.ts';
 import { openSerialLink, silentLog, type DriverLog, type SerialBinding, type SerialLink, type SerialLocation } from '../serial.ts';
 import {
@@ -29,25 +30,21 @@ export interface ObservationPortStats {
 
 type Expecting = 'hello' | HeldKind | 'all';
 
-type PendingCommand = {
-  line: string;
+type CommandState = {
   expecting: Expecting;
   /** `hold all` collects its `held` lines, and the reasons of any malformed ones, until `end`. */
   collected: Holding[];
   malformed: string[];
-  resolve: (answer: ObservationAnswer | Holding[]) => void;
-  reject: (error: unknown) => void;
-  timer: NodeJS.Timeout;
 };
+
+type PendingCommand = Outstanding<ObservationAnswer | Holding[], CommandState>;
 
 const MALFORMED_FIX = 'The device\'s debug port does not speak gbcs-observe 1 as documented (drivers/observe/line-protocol.ts): ask the vendor for firmware that does, or observe through the operator prompt.';
 
 export class ObservationPort {
   readonly where: string;
   readonly stats: ObservationPortStats = { lines: 0, answers: 0, strayLines: 0, malformedLines: 0, unsolicitedLines: 0 };
-  #pending: PendingCommand[] = [];
-  #fault: RigFault | undefined;
-  #closed = false;
+  readonly #commands: CommandQueue<ObservationAnswer | Holding[], CommandState>;
   readonly #log: DriverLog;
   readonly #answerTimeoutMs: number;
 
@@ -75,11 +72,20 @@ export class ObservationPort {
     const lines = link.port.pipe(new DelimiterParser({ delimiter: '\n' }));
     // latin1 keeps one char per byte, so garbage never throws and previews stay faithful.
     lines.on('data', (line: Buffer) => this.#onLine(line.toString('latin1').replace(/\r+$/, '')));
-    link.onLost((lost) => this.#fail(lost));
+    this.#commands = new CommandQueue({
+      where: this.where,
+      what: 'observation port',
+      timeoutMs: this.#answerTimeoutMs,
+      write: (line) => link.write(line),
+      noAnswer: (line) => new RigFault('observation-unavailable', this.where, `no answer to "${line}" within ${this.#answerTimeoutMs} ms`,
+        'Check the device is powered, its debug port is wired to the path in the rig file and speaks gbcs-observe 1; reopen the port (its answers are now out of step).'),
+      cannotWrite: (line, error) => new RigFault('observation-unavailable', this.where, `cannot write "${line}": ${error.message}`, 'Check the debug port connection.', { cause: error }),
+    });
+    link.onLost((lost) => this.#commands.fail(lost));
   }
 
   get fault(): RigFault | undefined {
-    return this.#fault;
+    return this.#commands.fault;
   }
 
   /** Asks the device who it is; refuses a port that speaks another protocol version. */
@@ -107,32 +113,13 @@ export class ObservationPort {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const p of this.#pending.splice(0)) {
-      clearTimeout(p.timer);
-      p.reject(new Error(`${this.where}: observation port closed before answering "${p.line}"`));
-    }
+    if (this.#commands.closed) return;
+    this.#commands.close();
     await this.link.close();
   }
 
   #send(command: ObservationCommand, expecting: Expecting): Promise<ObservationAnswer | Holding[]> {
-    if (this.#fault) return Promise.reject(this.#fault);
-    if (this.#closed) return Promise.reject(new Error(`${this.where}: observation port is closed`));
-    const line = formatObservationCommand(command);
-    return new Promise((resolve, reject) => {
-      const pending: PendingCommand = {
-        line, expecting, collected: [], malformed: [], resolve, reject,
-        timer: setTimeout(() => {
-          this.#fail(new RigFault('observation-unavailable', this.where, `no answer to "${line}" within ${this.#answerTimeoutMs} ms`,
-            'Check the device is powered, its debug port is wired to the path in the rig file and speaks gbcs-observe 1; reopen the port (its answers are now out of step).'));
-        }, this.#answerTimeoutMs),
-      };
-      // Queued before writing: a fast device can answer before the write callback runs.
-      this.#pending.push(pending);
-      this.link.write(`${line}\r\n`).catch((error) => this.#fail(error instanceof RigFault ? error : new RigFault('observation-unavailable', this.where,
-        `cannot write "${line}": ${(error as Error).message}`, 'Check the debug port connection.', { cause: error })));
-    });
+    return this.#commands.send(formatObservationCommand(command), { expecting, collected: [], malformed: [] });
   }
 
   #onLine(text: string): void {
@@ -147,7 +134,7 @@ export class ObservationPort {
       this.stats.malformedLines++;
       this.#log.warn('malformed answer', { where: this.where, line: lineNo, reason: answer.reason, preview: preview(text) });
     }
-    const pending = this.#pending[0];
+    const pending = this.#commands.head;
     if (!pending) {
       this.stats.unsolicitedLines++;
       this.#log.warn('device answered with no command outstanding', { where: this.where, line: lineNo, preview: preview(text) });
@@ -160,8 +147,7 @@ export class ObservationPort {
       else pending.malformed.push(`${answer.reason} (${preview(text)})`);
       return;
     }
-    this.#pending.shift();
-    clearTimeout(pending.timer);
+    this.#commands.shift();
     if (answer.kind === 'err') {
       pending.reject(new RigFault('observation-refused', this.where, `device refused "${pending.line}": ${answer.reason}`,
         'Read the reason: a device that locks its debug port (e.g. while busy) may answer on retry; otherwise observe through the operator prompt.'));
@@ -189,18 +175,8 @@ export class ObservationPort {
 
   #outOfStep(command: string, answer: ObservationAnswer): RigFault {
     const fault = new RigFault('observation-unavailable', this.where, `unexpected answer to "${command}": ${JSON.stringify(answer)}`, MALFORMED_FIX);
-    this.#fail(fault);
+    this.#commands.fail(fault);
     return fault;
-  }
-
-  /** A port out of step or gone fails every outstanding and later command with the same fault. */
-  #fail(fault: RigFault): void {
-    if (this.#fault) return;
-    this.#fault = fault;
-    for (const p of this.#pending.splice(0)) {
-      clearTimeout(p.timer);
-      p.reject(fault);
-    }
   }
 }
 

@@ -1,5 +1,6 @@
 // The rig radio: transmits as a hand held terminal and reports what it hears, over the
 // project's own line protocol (line-protocol.ts). Frame lines share the sniffer's reader.
+import { CommandQueue } from '../command-queue.ts';
 import { RigFault } from '../faults.ts';
 import { openSerialLink, silentLog, type DriverLog, type SerialBinding, type SerialLink, type SerialLocation } from '../serial.ts';
 import {
@@ -20,19 +21,10 @@ export interface RigRadioOptions {
   answerTimeoutMs?: number;
 }
 
-type PendingCommand = {
-  line: string;
-  resolve: (answer: RadioAnswer) => void;
-  reject: (error: unknown) => void;
-  timer: NodeJS.Timeout;
-};
-
 export class RigRadio {
   readonly where: string;
   #reader: ReceivedLineReader;
-  #pending: PendingCommand[] = [];
-  #fault: RigFault | undefined;
-  #closed = false;
+  readonly #commands: CommandQueue<RadioAnswer>;
   #channel: number | undefined;
   #receiving = false;
   readonly #log: DriverLog;
@@ -58,7 +50,20 @@ export class RigRadio {
       channel: () => this.#channel ?? 0,
       claimLine: (text, line) => this.#onAnswerLine(text, line),
     });
-    link.onLost((lost) => this.#fail(lost));
+    this.#commands = new CommandQueue<RadioAnswer>({
+      where: this.where,
+      what: 'radio',
+      timeoutMs: this.#answerTimeoutMs,
+      write: (line) => link.write(line),
+      noAnswer: (line) => new RigFault('radio-unavailable', this.where, `no answer to "${abbreviate(line)}" within ${this.#answerTimeoutMs} ms`,
+        'Check the rig radio is powered and runs the gbcs-rig radio firmware; reopen it (its answers are now out of step).'),
+      cannotWrite: (line, error) => new RigFault('radio-unavailable', this.where, `cannot write "${abbreviate(line)}": ${error.message}`, 'Check the rig radio connection.', { cause: error }),
+    });
+    // A lost port also ends the stream of received frames.
+    this.#commands.onFault((fault) => {
+      if (fault.kind === 'serial-port-lost') this.#reader.end(fault);
+    });
+    link.onLost((lost) => this.#commands.fail(lost));
   }
 
   get channel(): number | undefined {
@@ -78,7 +83,7 @@ export class RigRadio {
   }
 
   get fault(): RigFault | undefined {
-    return this.#fault;
+    return this.#commands.fault;
   }
 
   /** Asks the firmware who it is; refuses a radio that speaks another protocol version. */
@@ -145,14 +150,10 @@ export class RigRadio {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const p of this.#pending.splice(0)) {
-      clearTimeout(p.timer);
-      p.reject(new Error(`${this.where}: radio closed before answering "${p.line}"`));
-    }
+    if (this.#commands.closed) return;
+    this.#commands.close();
     await this.link.close();
-    this.#reader.end(this.#fault);
+    this.#reader.end(this.#commands.fault);
   }
 
   async #expectOk(command: RadioCommand): Promise<void> {
@@ -161,35 +162,17 @@ export class RigRadio {
   }
 
   #send(command: RadioCommand): Promise<RadioAnswer> {
-    if (this.#fault) return Promise.reject(this.#fault);
-    if (this.#closed) return Promise.reject(new Error(`${this.where}: radio is closed`));
-    const line = formatRadioCommand(command);
-    return new Promise<RadioAnswer>((resolve, reject) => {
-      const pending: PendingCommand = {
-        line,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#fail(new RigFault('radio-unavailable', this.where, `no answer to "${abbreviate(line)}" within ${this.#answerTimeoutMs} ms`,
-            'Check the rig radio is powered and runs the gbcs-rig radio firmware; reopen it (its answers are now out of step).'));
-        }, this.#answerTimeoutMs),
-      };
-      // Queued before writing: a fast radio can answer before the write callback runs.
-      this.#pending.push(pending);
-      this.link.write(`${line}\r\n`).catch((error) => this.#fail(error instanceof RigFault ? error : new RigFault('radio-unavailable', this.where,
-        `cannot write "${abbreviate(line)}": ${(error as Error).message}`, 'Check the rig radio connection.', { cause: error })));
-    });
+    return this.#commands.send(formatRadioCommand(command), {});
   }
 
   #onAnswerLine(text: string, line: number): boolean {
     const answer = parseRadioAnswer(text);
     if (!answer) return false;
-    const pending = this.#pending.shift();
+    const pending = this.#commands.shift();
     if (!pending) {
       this.#log.warn('radio answered with no command outstanding', { where: this.where, line, text });
       return false;
     }
-    clearTimeout(pending.timer);
     if (answer.kind === 'err') {
       pending.reject(new RigFault('radio-refused', this.where, `radio refused "${abbreviate(pending.line)}": ${answer.reason}`,
         'Read the reason: a busy channel or missing ACK may clear on retry; anything else is a rig setup problem.'));
@@ -202,19 +185,8 @@ export class RigRadio {
   #outOfStep(command: string, answer: RadioAnswer): RigFault {
     const fault = new RigFault('radio-unavailable', this.where, `unexpected answer to "${abbreviate(command)}": ${JSON.stringify(answer)}`,
       'The radio firmware does not speak the gbcs-rig radio protocol as documented: reflash it.');
-    this.#fail(fault);
+    this.#commands.fail(fault);
     return fault;
-  }
-
-  /** A radio out of step or gone fails every outstanding and later command with the same fault. */
-  #fail(fault: RigFault): void {
-    if (this.#fault) return;
-    this.#fault = fault;
-    for (const p of this.#pending.splice(0)) {
-      clearTimeout(p.timer);
-      p.reject(fault);
-    }
-    if (fault.kind === 'serial-port-lost') this.#reader.end(fault);
   }
 }
 
