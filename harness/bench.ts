@@ -11,7 +11,7 @@ import { RigRadio } from '../drivers/radio/rig-radio.ts';
 import type { SerialLocation } from '../drivers/serial.ts';
 import { Nrf802154Sniffer } from '../drivers/sniffer/nrf802154.ts';
 import type { LoadedRig, RigBench, RigDevice } from '../rigs/load.ts';
-import { VirtualBench } from '../sim/bench.ts';
+import { VirtualBench, gpfId } from '../sim/bench.ts';
 import { HardwareClock, VirtualBenchClock, type BenchClock } from './clock.ts';
 import { OperatorObserver, PortObserver, type DeviceObserver } from './observer.ts';
 import { tenancyTriggerFor, type TenancyTrigger } from './tenancy.ts';
@@ -33,6 +33,8 @@ export interface OpenBench {
   readonly virtual?: VirtualBench;
   device(role: RigDevice['role']): RigDevice | undefined;
   devices(role: RigDevice['role']): RigDevice[];
+  /** The GPF of the bench's CH, as a device the suites can address (its relay is the CH's). */
+  gpf(): RigDevice | undefined;
   close(): Promise<void>;
 }
 
@@ -67,7 +69,7 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
         seed: spec.virtual.seed,
         transport: spec.virtual.transport,
         brokerUrl: rig.station.mqtt.url,
-        devices: spec.devices.map((d) => ({ id: d.id, role: d.role, ieee: d.ieee, relay: d.relay, behaviour: d.behaviour })),
+        devices: spec.devices.map((d) => ({ id: d.id, role: d.role, ieee: d.ieee, relay: d.relay, behaviour: d.behaviour, ...(d.gpf && { gpf: { ieee: d.gpf.ieee, behaviour: d.gpf.behaviour } }) })),
         sniffers: spec.sniffers.map((s) => ({ id: s.id, channel: s.channel })),
         radio: { channel: spec.radio.channel, ieee: spec.radio.ieee },
         authorisedHhts: [spec.radio.ieee],
@@ -157,6 +159,10 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
       observers,
       device: (role) => spec.devices.find((d) => d.role === role),
       devices: (role) => spec.devices.filter((d) => d.role === role),
+      gpf: () => {
+        const ch = spec.devices.find((d) => d.role === 'CH' && d.gpf);
+        return ch && { ...ch, id: gpfId(ch.id), ieee: ch.gpf!.ieee, firmware: ch.gpf!.firmware, behaviour: ch.gpf!.behaviour };
+      },
       close,
     };
   } catch (e) {

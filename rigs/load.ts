@@ -77,6 +77,8 @@ export interface RigDevice {
   readonly relay: RigRelay;
   /** What the virtual device does, on a virtual bench (the image's behaviour profile). */
   readonly behaviour?: DeviceProfile;
+  /** A CH's gas proxy function (GPF): its IEEE address, firmware and, on a virtual bench, behaviour. */
+  readonly gpf?: { readonly ieee: string; readonly firmware: FirmwareImage; readonly behaviour?: DeviceProfile };
 }
 
 export interface RigSniffer {
@@ -366,6 +368,21 @@ function crossCheck(data: Raw, catalogue: FirmwareCatalogue, here: Here): Map<st
       const use = used.get(image.id) ?? { image, usedBy: [], virtual: isVirtual };
       use.usedBy.push(`bench ${benchId} device ${str(device.id) ?? `#${di}`}`);
       used.set(image.id, use);
+      const gpf = obj(device.gpf);
+      const gpfId = str(gpf?.firmware);
+      if (gpf && gpfId) {
+        const gpfImage = catalogue.get(gpfId);
+        const gpfIeee = normalIeee(gpf.ieee);
+        if (gpfIeee) once(ieees, gpfIeee, [...dat, 'gpf', 'ieee'], 'an IEEE address', 'The GPF has its own IEEE address, distinct from the CHF\'s and every other device\'s.');
+        if (role !== 'CH') here([...dat, 'gpf'], 'no gpf on a device that is not a CH', 'Only a Communications Hub holds a gas proxy function; remove gpf or correct the role.');
+        else if (!gpfImage) here([...dat, 'gpf', 'firmware'], 'the id of an image in the firmware manifests', `Known images: ${catalogue.ids.join(', ') || 'none'}.`);
+        else if (isVirtual !== !!gpfImage.profile) here([...dat, 'gpf', 'firmware'], isVirtual ? 'a GPF behaviour profile, since the bench is virtual' : 'real firmware, since the bench is real', 'Name a GPF image that fits the bench.');
+        else {
+          const gpfUse = used.get(gpfImage.id) ?? { image: gpfImage, usedBy: [], virtual: isVirtual };
+          gpfUse.usedBy.push(`bench ${benchId} device ${str(device.id) ?? `#${di}`} GPF`);
+          used.set(gpfImage.id, gpfUse);
+        }
+      }
     });
 
     const radio = obj(bench.radio);
@@ -523,7 +540,8 @@ async function behaviourOf(image: FirmwareImage, problems: FileProblem[]): Promi
     problems.push({ file: displayFile(image.declaredAt.manifest), line: image.declaredAt.line, path: displayPath(at), value: JSON.stringify(image.profile), expected, hint });
   if (profile.id !== image.profile) {
     problem(`the id of the profile in ${displayFile(image.image.file)}, "${profile.id}"`, 'The manifest and the profile file must name the same profile.');
-  } else if (PROFILE_KIND_OF_ROLE[image.role] !== profile.kind) {
+  } else if (PROFILE_KIND_OF_ROLE[image.role] !== profile.kind && !(image.role === 'CH' && profile.kind === 'meter' && profile.meterType === 'gpf')) {
+    // A CH image is a comms-hub profile, or the profile of the GPF inside the CH.
     problem(`a profile for ${A_ROLE[image.role]}, not a ${profile.kind} profile`, `Point image.file at a ${PROFILE_KIND_OF_ROLE[image.role] ?? image.role} profile.`);
   } else {
     return profile;
@@ -535,6 +553,11 @@ function build(rigPath: string, rig: RigFile, catalogue: FirmwareCatalogue, beha
   const rigDir = path.dirname(rigPath);
   const location = (l: { path?: string; usbSerialNumber?: string }): SerialLocation | undefined =>
     l.path ? { path: l.path } : l.usbSerialNumber ? { serialNumber: l.usbSerialNumber } : undefined;
+  const gpfOf = (gpf: { ieee: string; firmware: string }, isVirtual: boolean) => {
+    const firmware = catalogue.get(gpf.firmware)!;
+    const behaviour = behaviours.get(firmware.id);
+    return { ieee: gpf.ieee, firmware, ...(isVirtual && behaviour && { behaviour }) };
+  };
   const benches: RigBench[] = rig.benches.map((b) => {
     const relays: RigRelay[] = b.relays.map((r) => ({ ...r }));
     return {
@@ -551,6 +574,7 @@ function build(rigPath: string, rig: RigFile, catalogue: FirmwareCatalogue, beha
           firmware,
           relay: relays.find((r) => r.id === d.relay)!,
           ...(b.virtual && behaviour && { behaviour }),
+          ...(d.gpf && { gpf: gpfOf(d.gpf, b.virtual !== undefined) }),
         };
       }),
       sniffers: b.sniffers.map((s) => ({ id: s.id, kind: s.kind, channel: s.channel, ...withLocation(location(s)) })),

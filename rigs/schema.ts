@@ -66,6 +66,8 @@ export const deviceSchema = z.strictObject({
   firmware: slug('a firmware image id'),
   /** A relay id on the same bench. */
   relay: slug('a relay id'),
+  /** A CH's gas proxy function: its own IEEE address and firmware image (powered with the CH). */
+  gpf: z.strictObject({ ieee: ieeeAddress, firmware: slug('a firmware image id') }).optional(),
 });
 
 export const RELAY_VENDORS = ['tasmota', 'shelly-gen2'] as const;

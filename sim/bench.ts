@@ -25,7 +25,12 @@ export interface VirtualDeviceSpec {
   relay: { vendor: 'tasmota' | 'shelly-gen2'; topic: string; channel?: number };
   /** The device's firmware behaviour profile. */
   behaviour: unknown;
+  /** A CH's gas proxy function: a meter on the CH's power and radio, with its own IEEE address. */
+  gpf?: { ieee: string; behaviour: unknown };
 }
+
+/** The id the virtual bench gives a CH's GPF among its meters. */
+export const gpfId = (chId: string) => `${chId}-gpf`;
 
 export interface VirtualBenchSpec {
   id: string;
@@ -156,13 +161,19 @@ export class VirtualBench {
       const hub = new VirtualCommsHub({ ...common, profile: d.behaviour as CommsHubBehaviour, ieee: d.ieee, authorisedHhts: this.spec.authorisedHhts });
       this.commsHubs.set(d.id, hub);
       device = hub;
+      if (d.gpf) {
+        const gpf = new VirtualMeter({ ...common, profile: d.gpf.behaviour as MeterBehaviour, self: this.gpfAddress(d), clients: this.addressesOf(['IHD', 'PPMID']) });
+        this.meters.set(gpfId(d.id), gpf);
+        // The GPF lives in the CH: one relay powers both.
+        device = { power: (on) => (hub.power(on), gpf.power(on)) };
+      }
     } else if (d.role === 'ESME') {
       // An ESME serves every HAN client of the bench; a client binds to every meter (PROTOCOL.md §7).
       const meter = new VirtualMeter({ ...common, profile: d.behaviour as MeterBehaviour, self, clients: this.addressesOf(['IHD', 'PPMID']) });
       this.meters.set(d.id, meter);
       device = meter;
     } else if (d.role === 'IHD' || d.role === 'PPMID') {
-      const client = new VirtualHanClient({ ...common, profile: d.behaviour as HanClientBehaviour, self, servers: this.addressesOf(['ESME']) });
+      const client = new VirtualHanClient({ ...common, profile: d.behaviour as HanClientBehaviour, self, servers: [...this.addressesOf(['ESME']), ...this.spec.devices.filter((x) => x.gpf).map((x) => this.gpfAddress(x))] });
       this.hanClients.set(d.id, client);
       // Its debug port answers from what it holds: the device observation port of a vendor's firmware.
       this.observationPorts.set(d.id, new VirtualObservationFirmware(this.observeLines.get(d.id)!, () => client.observe(), { description: `virtual ${d.role} ${d.id}` }));
@@ -180,6 +191,17 @@ export class VirtualBench {
       const index = this.spec.devices.findIndex((x) => x.id === d.id);
       a = { short: d.role === 'CH' ? 0x0000 : 0x0001 + index, ieee: d.ieee };
       this.hanAddresses.set(d.id, a);
+    }
+    return a;
+  }
+
+  /** A GPF's short address: after every rig device's, so none collides. */
+  private gpfAddress(ch: VirtualDeviceSpec): HanAddress {
+    const key = gpfId(ch.id);
+    let a = this.hanAddresses.get(key);
+    if (!a) {
+      a = { short: 0x0001 + this.spec.devices.length + this.spec.devices.findIndex((x) => x.id === ch.id), ieee: ch.gpf!.ieee };
+      this.hanAddresses.set(key, a);
     }
     return a;
   }

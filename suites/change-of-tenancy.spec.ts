@@ -32,29 +32,24 @@ function meterOf(ctx: CaseContext): RigDevice {
 
 const getCot = (ctx: CaseContext, client: RigDevice) => (_f: unknown, h: HeardFrame) => h.decoded.zcl?.name === 'Get Change of Tenancy' && ctx.capture.isFrom(h.decoded, client.ieee);
 
-conformanceCase({
-  id: 'ESME-COT-001', role: 'ESME', area: AREA, title: 'the ESME publishes a Change of Tenancy to its HAN clients, unsolicited',
-  requirements: ['COT-1'], references: [SECMP0056],
-  requirement: 'On receiving a Change of Tenancy (GBCS ECS12), the ESME publishes it on the HAN unsolicited (Device Management 0x0708 Publish Change of Tenancy) to its HAN clients.',
-}, async (ctx) => {
+/** COT-1 for a meter (ESME or GPF): a Change of Tenancy at it is published, unsolicited, to its HAN clients. */
+async function publishesChangeOfTenancy(ctx: CaseContext, meter: RigDevice, powerDevice: RigDevice, useCase: string): Promise<void> {
   const clients = CLIENT_ROLES.flatMap((r) => ctx.bench.devices(r));
-  if (clients.length === 0) ctx.rec.notApplicable(`bench ${ctx.bench.id} has no IHD or PPMID for the ESME to publish to`);
+  if (clients.length === 0) ctx.rec.notApplicable(`bench ${ctx.bench.id} has no IHD or PPMID for the ${useCase} meter to publish to`);
   const tenancy = ctx.bench.tenancy;
   if (!tenancy) throw new RigFault('radio-unavailable', `bench ${ctx.bench.id}`, 'the bench names no way to trigger a Change of Tenancy', 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
-  await powered(ctx, [ctx.device, ...clients], async () => {
-    ctx.rec.step('power the ESME and its HAN clients; let them join and settle');
+  await powered(ctx, [powerDevice, ...clients], async () => {
+    ctx.rec.step('power the meter and its HAN clients; let them join and settle');
     await ctx.clock.sleep(minutes(10));
     const implementation = ctx.clock.now() + hours(1);
     ctx.rec.mark('implementation time', implementation);
-    ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 1 hour`);
+    ctx.rec.step(`trigger a Change of Tenancy (${useCase}) at ${meter.id} (${tenancy.how}), implementation in 1 hour`);
     const from = ctx.clock.now();
-    await tenancy.trigger(ctx.device, { implementationUtc: implementation }, ctx.evidence);
-    const publication = await ctx.capture.waitFor((f, h) => f.zcl?.name === 'Publish Change of Tenancy' && ctx.capture.isFrom(f, ctx.device.ieee) && !clientsAsked(h), seconds(60), from);
-    function clientsAsked(h: HeardFrame): boolean {
-      // Unsolicited: not an answer to a Get Change of Tenancy sent since the trigger.
-      return clients.some((c) => ctx.capture.all(getCot(ctx, c), from, h.atMs).length > 0);
-    }
-    if (!publication) return ctx.rec.fail('COT-1', `no unsolicited Publish Change of Tenancy from the ESME within 60 s of the Change of Tenancy (${tenancy.how})`);
+    await tenancy.trigger(meter, { implementationUtc: implementation }, ctx.evidence);
+    // Unsolicited: not an answer to a Get Change of Tenancy sent since the trigger.
+    const clientsAsked = (h: HeardFrame) => clients.some((c) => ctx.capture.all(getCot(ctx, c), from, h.atMs).length > 0);
+    const publication = await ctx.capture.waitFor((f, h) => f.zcl?.name === 'Publish Change of Tenancy' && ctx.capture.isFrom(f, meter.ieee) && !clientsAsked(h), seconds(60), from);
+    if (!publication) return ctx.rec.fail('COT-1', `no unsolicited Publish Change of Tenancy from ${meter.id} within 60 s of the Change of Tenancy (${tenancy.how})`);
     const fields = publication.decoded.zcl?.fields as { implementationDateTime?: number; control?: number } | undefined;
     ctx.rec.measured(measure('publication delay after the trigger', Number(((publication.atMs - from) / 1000).toFixed(3)), 's', ctx.capture.timeUncertaintyMs / 1000, { high: 60, text: 'within 60 s of the Change of Tenancy (COT-1)' }), 'COT-1');
     if (fields?.implementationDateTime !== undefined && Math.abs(Date.parse(utcToIso(fields.implementationDateTime)) - Math.floor(implementation / 1000) * 1000) > 1000) {
@@ -62,6 +57,22 @@ conformanceCase({
     }
     ctx.evidence.event('observed', { what: 'Publish Change of Tenancy', control: fields?.control, expectedControl: DEFAULT_TENANCY_CONTROL });
   });
+}
+
+conformanceCase({
+  id: 'ESME-COT-001', role: 'ESME', area: AREA, title: 'the ESME publishes a Change of Tenancy to its HAN clients, unsolicited',
+  requirements: ['COT-1'], references: [SECMP0056],
+  requirement: 'On receiving a Change of Tenancy (GBCS ECS12), the ESME publishes it on the HAN unsolicited (Device Management 0x0708 Publish Change of Tenancy) to its HAN clients.',
+}, (ctx) => publishesChangeOfTenancy(ctx, ctx.device, ctx.device, 'ECS12'));
+
+conformanceCase({
+  id: 'GPF-COT-001', role: 'CH', area: AREA, title: 'the GPF publishes a Change of Tenancy to its HAN clients, unsolicited',
+  requirements: ['COT-1'], references: [SECMP0056],
+  requirement: 'On receiving a Change of Tenancy (GBCS GCS09), the GPF in the CH publishes it on the HAN unsolicited (Device Management 0x0708 Publish Change of Tenancy) to its HAN clients.',
+}, async (ctx) => {
+  const gpf = ctx.bench.gpf();
+  if (!gpf) return ctx.rec.notApplicable(`the CH of bench ${ctx.bench.id} names no GPF`);
+  await publishesChangeOfTenancy(ctx, gpf, ctx.device, 'GCS09');
 });
 
 for (const role of CLIENT_ROLES) {
@@ -129,7 +140,7 @@ for (const role of CLIENT_ROLES) {
   conformanceCase({
     id: `${role}-COT-009`, role, area: AREA, title: `the ${role}'s polls do not flood the HAN`,
     requirements: ['COT-9'], references: [SECMP0056],
-    requirement: `Outside power-up and rejoin, the ${role} sends at most the lab's limit of Get Change of Tenancy per minute (default one).`,
+    requirement: `Outside power-up and rejoin, the ${role} sends each of its meters at most the lab's limit of Get Change of Tenancy per minute (default one).`,
   }, async (ctx) => {
     const esme = meterOf(ctx);
     await powered(ctx, [esme, ctx.device], async () => {
@@ -139,12 +150,19 @@ for (const role of CLIENT_ROLES) {
       ctx.rec.step(`watch the ${role}'s polls for six hours`);
       await ctx.clock.sleep(hours(6));
       ctx.capture.assertHealthy();
-      const polls = ctx.capture.all(getCot(ctx, ctx.device), start).map((h) => h.atMs);
+      // Counted per meter asked: a client bound to an ESME and a GPF polls each of them.
+      const byMeter = new Map<string, number[]>();
+      for (const h of ctx.capture.all(getCot(ctx, ctx.device), start)) {
+        const meter = h.decoded.nwk?.dst ?? '?';
+        byMeter.set(meter, [...(byMeter.get(meter) ?? []), h.atMs]);
+      }
       let busiest = 0;
-      for (let i = 0; i < polls.length; i++) {
-        let j = i;
-        while (j < polls.length && polls[j] - polls[i] < 60_000) j++;
-        busiest = Math.max(busiest, j - i);
+      for (const polls of byMeter.values()) {
+        for (let i = 0; i < polls.length; i++) {
+          let j = i;
+          while (j < polls.length && polls[j] - polls[i] < 60_000) j++;
+          busiest = Math.max(busiest, j - i);
+        }
       }
       ctx.rec.measured(measure('most Get Change of Tenancy in any minute', busiest, 'per min', 0, { high: ctx.settings.cotPollRateLimitPerMinute, text: `at most ${ctx.settings.cotPollRateLimitPerMinute} per minute (COT-9, lab setting)` }), 'COT-9');
     });

@@ -4,9 +4,9 @@
 import { test, expect } from '@playwright/test';
 import { runCampaign, verdicts } from '../support/campaign.ts';
 
-const CONFORMANT = { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant' };
+const CONFORMANT = { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant', gpf: 'gpf-conformant' };
 const ALL_PASS = {
-  'ESME-COT-001': 'PASS', 'ESME-COT-006': 'PASS', 'IHD-COT-008': 'PASS', 'PPMID-COT-008': 'PASS', 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-009': 'PASS',
+  'GPF-COT-001': 'PASS', 'ESME-COT-001': 'PASS', 'ESME-COT-006': 'PASS', 'IHD-COT-008': 'PASS', 'PPMID-COT-008': 'PASS', 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-009': 'PASS',
   'PPMID-COT-002': 'PASS', 'PPMID-COT-003': 'PASS', 'PPMID-COT-004': 'PASS', 'PPMID-COT-005': 'PASS', 'PPMID-COT-009': 'PASS',
 };
 
@@ -37,6 +37,7 @@ const CAUGHT_BY: [device: keyof typeof CONFORMANT, profile: string, caseId: stri
   ['ihd', 'ihd-ignores-implementation-time', 'IHD-COT-005', 'COT-4'],
   ['ihd', 'ihd-clears-new-occupier-data', 'IHD-COT-005', 'COT-7'],
   ['esme', 'esme-keeps-last-message', 'ESME-COT-006', 'COT-6'],
+  ['gpf', 'gpf-never-publishes', 'GPF-COT-001', 'COT-1'],
   ['ihd', 'ihd-no-poll-at-power-up', 'IHD-COT-008', 'COT-8'],
 ];
 

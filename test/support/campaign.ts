@@ -19,7 +19,7 @@ export interface CampaignOptions {
   labSettings?: Record<string, unknown>;
   grep?: string;
   /** Firmware of an ESME, IHD and PPMID to add beside the CH (the Change of Tenancy suite's devices). */
-  tenancy?: { esme: string; ihd: string; ppmid: string };
+  tenancy?: { esme: string; ihd: string; ppmid: string; gpf?: string };
 }
 
 export interface Campaign {
@@ -39,7 +39,7 @@ export function virtualRig(o: CampaignOptions): Record<string, unknown> {
       id: 'virtual-1',
       virtual: { seed: o.seed ?? 1, transport: o.transport ?? 'mock', ...(o.faults && { faults: o.faults }) },
       devices: [
-        { id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: o.firmware ?? 'ch-conformant', relay: 'ch-power' },
+        { id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: o.firmware ?? 'ch-conformant', relay: 'ch-power', ...(o.tenancy?.gpf && { gpf: { ieee: '00:db:12:34:56:78:90:a3', firmware: o.tenancy.gpf } }) },
         ...(o.tenancy ? [
           { id: 'esme', role: 'ESME', ieee: '00:db:12:34:56:78:90:a0', firmware: o.tenancy.esme, relay: 'esme-power' },
           { id: 'ihd', role: 'IHD', ieee: '00:db:12:34:56:78:90:b0', firmware: o.tenancy.ihd, relay: 'ihd-power' },
