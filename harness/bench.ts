@@ -118,9 +118,10 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
     const observers = new Map<string, DeviceObserver>();
 
     for (const d of spec.devices.filter((x) => x.role === 'IHD' || x.role === 'PPMID')) {
-      const path = virtual?.wiring.observePaths.get(d.id);
-      if (path) {
-        const port = await ObservationPort.open({ path }, { binding, where: `observation port of ${d.id}` });
+      const virtualPath = virtual?.wiring.observePaths.get(d.id);
+      const where = virtualPath ? { path: virtualPath } : d.observe;
+      if (where) {
+        const port = await ObservationPort.open(where, { binding, where: `observation port of ${d.id}` });
         closers.push(() => port.close());
         observers.set(d.id, new PortObserver(port, d));
       } else {

@@ -77,6 +77,8 @@ export interface RigDevice {
   readonly relay: RigRelay;
   /** What the virtual device does, on a virtual bench (the image's behaviour profile). */
   readonly behaviour?: DeviceProfile;
+  /** An IHD's or PPMID's observation port on a real bench; absent: the operator is asked (the virtual bench makes its own). */
+  readonly observe?: SerialLocation;
   /** A CH's gas proxy function (GPF): its IEEE address, firmware and, on a virtual bench, behaviour. */
   readonly gpf?: { readonly ieee: string; readonly firmware: FirmwareImage; readonly behaviour?: DeviceProfile };
 }
@@ -575,6 +577,7 @@ function build(rigPath: string, rig: RigFile, catalogue: FirmwareCatalogue, beha
           relay: relays.find((r) => r.id === d.relay)!,
           ...(b.virtual && behaviour && { behaviour }),
           ...(d.gpf && { gpf: gpfOf(d.gpf, b.virtual !== undefined) }),
+          ...(d.observe && !b.virtual && { observe: location(d.observe) }),
         };
       }),
       sniffers: b.sniffers.map((s) => ({ id: s.id, kind: s.kind, channel: s.channel, ...withLocation(location(s)) })),

@@ -68,6 +68,11 @@ export const deviceSchema = z.strictObject({
   relay: slug('a relay id'),
   /** A CH's gas proxy function: its own IEEE address and firmware image (powered with the CH). */
   gpf: z.strictObject({ ieee: ieeeAddress, firmware: slug('a firmware image id') }).optional(),
+  /** An IHD's or PPMID's observation (debug) port speaking gbcs-observe 1; without one the operator is asked. */
+  observe: z.strictObject({
+    path: nonEmpty('a serial device path').optional(),
+    usbSerialNumber: nonEmpty('a USB serial number').optional(),
+  }).refine((o) => !!o.path !== !!o.usbSerialNumber, { error: 'exactly one of path and usbSerialNumber' }).optional(),
 });
 
 export const RELAY_VENDORS = ['tasmota', 'shelly-gen2'] as const;

@@ -307,6 +307,9 @@ test('example-lab.yaml validates (schema and references; its images are not in t
   expect(locations.some((l) => l && 'serialNumber' in l)).toBe(true);
   expect(rig.benches[0].devices.map((d) => `${d.role}:${d.firmware.id}`)).toEqual(['CH:example-ch-4-2-1', 'ESME:example-esme-2-3', 'PPMID:example-ppmid-1-7']);
   expect(rig.benches[1].tenancyTrigger).toEqual({ kind: 'lab-hook', url: 'https://lab.example/hooks/change-of-tenancy?bench=bench-2' });
+  // The IHD of bench-2 has an observation port; the PPMID of bench-1 has none (its operator is asked).
+  expect(rig.benches[1].devices.find((d) => d.id === 'ihd')!.observe).toEqual({ path: '/dev/serial/by-id/usb-FTDI_TTL232R_IHD_DEBUG_FT0001-if00-port0' });
+  expect(rig.benches[0].devices.find((d) => d.role === 'PPMID')!.observe).toBeUndefined();
   expect(rig.secrets.mqtt.caFile).toBe(ca);
   // Image-verified, it is refused: the images are not here.
   const error = await refusal(loadRig(path.join(RIGS, 'example-lab.yaml'), { env }));
@@ -342,4 +345,12 @@ benches:
     'benches[1].sniffers[0].usbSerialNumber',
     'benches[1].radio.path',
   ]);
+});
+
+test('an observation port names exactly one of path and usbSerialNumber', async () => {
+  const file = await write('observe-both.yaml', (await readFile(path.join(RIGS, 'example-lab.yaml'), 'utf8'))
+    .replace('observe: { path: /dev/serial/by-id/usb-FTDI_TTL232R_IHD_DEBUG_FT0001-if00-port0 }', 'observe: { path: /dev/ttyUSB9, usbSerialNumber: FT0001 }'));
+  await copyFile(path.join(RIGS, 'example-lab-firmware.yaml'), path.join(dir, 'example-lab-firmware.yaml'));
+  const error = await refusal(loadRig(file, { verifyImages: false, requireSecrets: false }));
+  expect(error.message).toMatch(/observe.*exactly one of path and usbSerialNumber/);
 });
