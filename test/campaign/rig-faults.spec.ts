@@ -38,7 +38,7 @@ test('a sniffer unplugged mid-test makes the case INCONCLUSIVE, never FAIL', asy
   expect(c.results!.cases.find((r) => r.id === 'CH-IPAN-001')!.reason).toMatch(/sniffer/i);
 });
 
-const TENANCY = { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant' };
+const TENANCY = { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant', gpf: 'gpf-conformant' };
 
 test('Change of Tenancy cases: a relay that never confirms makes them INCONCLUSIVE, never FAIL', async () => {
   const c = await runCampaign({ tenancy: TENANCY, grep: 'COT', faults: [{ kind: 'relay-silent', afterSeconds: 0 }], labSettings: FAST });
