@@ -7,7 +7,8 @@ import { conformanceCase, type CaseContext } from '../harness/conformance.ts';
 import { hours, minutes, seconds } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
 import type { HeardFrame } from '../harness/capture.ts';
-import { DEFAULT_TENANCY_CONTROL } from '../harness/tenancy.ts';
+import type { DeviceObserver } from '../harness/observer.ts';
+import { DEFAULT_TENANCY_CONTROL, type TenancyTrigger } from '../harness/tenancy.ts';
 import { utcToIso } from '../protocol/zcl/index.ts';
 
 const AREA = 'Change of Tenancy on the HAN (DOMAIN.md §B)';
@@ -24,6 +25,20 @@ async function powered<T>(ctx: CaseContext, devices: RigDevice[], body: () => Pr
   }
 }
 
+/** How this bench triggers a Change of Tenancy; a bench that names none cannot run the case (a rig fault). */
+function tenancyOf(ctx: CaseContext): TenancyTrigger {
+  const tenancy = ctx.bench.tenancy;
+  if (!tenancy) throw new RigFault('radio-unavailable', `bench ${ctx.bench.id}`, 'the bench names no way to trigger a Change of Tenancy', 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+  return tenancy;
+}
+
+/** How the rig sees what the case's IHD or PPMID holds. */
+function observerOf(ctx: CaseContext): DeviceObserver {
+  const observer = ctx.bench.observers.get(ctx.device.id);
+  if (!observer) throw new RigFault('observation-unavailable', `${ctx.device.role} ${ctx.device.id}`, 'the rig has no way to see what the device holds', 'give the device an observation port, or run the operator prompt');
+  return observer;
+}
+
 function meterOf(ctx: CaseContext): RigDevice {
   const esme = ctx.bench.device('ESME');
   if (!esme) ctx.rec.notApplicable(`bench ${ctx.bench.id} has no ESME to serve the ${ctx.device.role}`);
@@ -36,8 +51,7 @@ const getCot = (ctx: CaseContext, client: RigDevice) => (_f: unknown, h: HeardFr
 async function publishesChangeOfTenancy(ctx: CaseContext, meter: RigDevice, powerDevice: RigDevice, useCase: string): Promise<void> {
   const clients = CLIENT_ROLES.flatMap((r) => ctx.bench.devices(r));
   if (clients.length === 0) ctx.rec.notApplicable(`bench ${ctx.bench.id} has no IHD or PPMID for the ${useCase} meter to publish to`);
-  const tenancy = ctx.bench.tenancy;
-  if (!tenancy) throw new RigFault('radio-unavailable', `bench ${ctx.bench.id}`, 'the bench names no way to trigger a Change of Tenancy', 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+  const tenancy = tenancyOf(ctx);
   await powered(ctx, [powerDevice, ...clients], async () => {
     ctx.rec.step('power the meter and its HAN clients; let them join and settle');
     await ctx.clock.sleep(minutes(10));
@@ -179,10 +193,8 @@ for (const role of CLIENT_ROLES) {
     requirement: `After a Change of Tenancy, the ${role} clears (where stored) consumption history, top-up history, debt recovery information and supplier messages recorded before the Implementation Date/Time — when that time is reached, not before (lab setting: the reading of COT-5) — and keeps what is recorded after it.`,
   }, async (ctx) => {
     const esme = meterOf(ctx);
-    const observer = ctx.bench.observers.get(ctx.device.id);
-    if (!observer) throw new RigFault('observation-unavailable', `${ctx.device.role} ${ctx.device.id}`, 'the rig has no way to see what the device holds', 'give the device an observation port, or run the operator prompt');
-    const tenancy = ctx.bench.tenancy;
-    if (!tenancy) throw new RigFault('radio-unavailable', `bench ${ctx.bench.id}`, 'the bench names no way to trigger a Change of Tenancy', 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+    const observer = observerOf(ctx);
+    const tenancy = tenancyOf(ctx);
     await powered(ctx, [esme, ctx.device], async () => {
       ctx.rec.step(`let the ${role} collect the occupier's data for two hours`);
       await ctx.clock.sleep(hours(2));
@@ -222,8 +234,7 @@ conformanceCase({
   requirements: ['COT-6'], references: [SECMP0056],
   requirement: 'After a Change of Tenancy, the ESME clears its last active supplier message (e.g. Cancel Message on the Messaging cluster 0x0703): asked for its last message as an IHD would, it no longer returns the previous occupier\'s.',
 }, async (ctx) => {
-  const tenancy = ctx.bench.tenancy;
-  if (!tenancy) throw new RigFault('radio-unavailable', `bench ${ctx.bench.id}`, 'the bench names no way to trigger a Change of Tenancy', 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+  const tenancy = tenancyOf(ctx);
   const clients = CLIENT_ROLES.flatMap((r) => ctx.bench.devices(r));
   await powered(ctx, [ctx.device, ...clients], async () => {
     await ctx.clock.sleep(minutes(10));
@@ -262,10 +273,8 @@ for (const role of CLIENT_ROLES) {
     requirement: `A ${role} that was off when the publication went out polls at its next power-up and clears what was recorded before the implementation time.`,
   }, async (ctx) => {
     const esme = meterOf(ctx);
-    const observer = ctx.bench.observers.get(ctx.device.id);
-    if (!observer) throw new RigFault('observation-unavailable', `${ctx.device.role} ${ctx.device.id}`, 'the rig has no way to see what the device holds', 'give the device an observation port, or run the operator prompt');
-    const tenancy = ctx.bench.tenancy;
-    if (!tenancy) throw new RigFault('radio-unavailable', `bench ${ctx.bench.id}`, 'the bench names no way to trigger a Change of Tenancy', 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+    const observer = observerOf(ctx);
+    const tenancy = tenancyOf(ctx);
     await powered(ctx, [esme], async () => {
       ctx.rec.step(`power the ${role} and let it collect the occupier's data for two hours`);
       await ctx.power.set(ctx.device, true);
