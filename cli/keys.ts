@@ -12,17 +12,9 @@ export function parseKey(text: string, where: string): Uint8Array {
   return new Uint8Array(Buffer.from(clean, 'hex'));
 }
 
-/**
- * A key table from `--key HEX` values and key files (one key a line, `#` comments). Like
- * Wireshark's key list, each key is tried as a network key and as a link key.
- */
-export function keyTableFrom(keys: string[], keyFiles: string[]): KeyTable {
-  const table = new KeyTable();
-  const add = (k: Uint8Array) => {
-    table.addNetworkKey(k);
-    table.addLinkKey(k);
-  };
-  keys.forEach((k, i) => add(parseKey(k, `--key #${i + 1}`)));
+/** The keys of `--key HEX` values and key files (one key a line, `#` comments), checked and in order. */
+export function readKeys(keys: string[], keyFiles: string[]): Uint8Array[] {
+  const out = keys.map((k, i) => parseKey(k, `--key #${i + 1}`));
   for (const file of keyFiles) {
     let text: string;
     try {
@@ -32,8 +24,22 @@ export function keyTableFrom(keys: string[], keyFiles: string[]): KeyTable {
     }
     text.split('\n').forEach((line, i) => {
       const content = line.replace(/#.*/, '').trim();
-      if (content) add(parseKey(content, `${file}:${i + 1}`));
+      if (content) out.push(parseKey(content, `${file}:${i + 1}`));
     });
   }
+  return out;
+}
+
+/** Like Wireshark's key list: each key is tried as a network key and as a link key. */
+export function keyTableOf(keys: readonly Uint8Array[]): KeyTable {
+  const table = new KeyTable();
+  for (const k of keys) {
+    table.addNetworkKey(k);
+    table.addLinkKey(k);
+  }
   return table;
+}
+
+export function keyTableFrom(keys: string[], keyFiles: string[]): KeyTable {
+  return keyTableOf(readKeys(keys, keyFiles));
 }

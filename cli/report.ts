@@ -1,6 +1,6 @@
 // `gbcs-rig report <run-folder>`: rebuilds every report format from the run folder alone
 // (results.json when missing, report.html, junit.xml, report.pdf, the Allure site), then signs it.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SigningKeyError } from '../reports/integrity.ts';
@@ -8,7 +8,7 @@ import { publishedLines, publishRun } from '../reports/publish.ts';
 import { RunFolderError } from '../reports/results.ts';
 import { VERDICTS } from '../harness/verdicts.ts';
 import { UsageError } from './errors.ts';
-import { keyTableFrom } from './keys.ts';
+import { keyTableOf, readKeys } from './keys.ts';
 
 export const REPORT_USAGE = 'usage: gbcs-rig report <run-folder> [--signing-key FILE] [--key-file FILE]';
 
@@ -24,9 +24,9 @@ export async function reportCommand(argv: string[], out: (line: string) => void)
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${positionals[0]}: no such run folder`);
   if (values['signing-key'] && !existsSync(values['signing-key'])) throw new UsageError(`--signing-key ${values['signing-key']}: no such key file`);
   // Keys decrypt HAN frames for the audit trail's titles; they are redacted from everything written.
-  const keyFiles = values['key-file'];
-  const keys = keyTableFrom([], keyFiles);
-  const secrets = keyFiles.flatMap(keyHexes);
+  const given = readKeys([], values['key-file']);
+  const keys = keyTableOf(given);
+  const secrets = given.map((k) => Buffer.from(k).toString('hex'));
   const redact = (text: string) => secrets.reduce((t, k) => t.split(k).join('(redacted)').split(k.toUpperCase()).join('(redacted)'), text);
   try {
     const published = await publishRun(dir, { keys, redact, signingKey: values['signing-key'] });
@@ -43,9 +43,4 @@ export async function reportCommand(argv: string[], out: (line: string) => void)
     }
     throw e;
   }
-}
-
-/** The keys of a key file as hex (the file was already checked by keyTableFrom), to redact them. */
-function keyHexes(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim().replace(/[\s:]/g, '').toLowerCase()).filter(Boolean);
 }
