@@ -18,6 +18,10 @@ export interface CampaignOptions {
   faults?: { kind: 'relay-silent' | 'broker-down' | 'sniffer-unplugged'; afterSeconds: number }[];
   labSettings?: Record<string, unknown>;
   grep?: string;
+  /** Names of environment variables with MQTT credentials and the network key, as a real lab's rig gives them. */
+  secretsEnv?: { mqttUser: string; mqttPassword: string; networkKey: string };
+  /** Extra environment for the run (the secrets' values). */
+  env?: Record<string, string>;
   /** Firmware of an ESME, IHD and PPMID to add beside the CH (the Change of Tenancy suite's devices). */
   tenancy?: { esme: string; ihd: string; ppmid: string; gpf?: string };
 }
@@ -32,7 +36,11 @@ export interface Campaign {
 
 export function virtualRig(o: CampaignOptions): Record<string, unknown> {
   return {
-    station: { name: 'test station', lab: 'gbcs-rig tests', mqtt: { url: o.brokerUrl ?? 'embedded' } },
+    station: {
+      name: 'test station', lab: 'gbcs-rig tests',
+      mqtt: { url: o.brokerUrl ?? 'embedded', ...(o.secretsEnv && { usernameEnv: o.secretsEnv.mqttUser, passwordEnv: o.secretsEnv.mqttPassword }) },
+    },
+    ...(o.secretsEnv && { keys: { networkKeyEnv: o.secretsEnv.networkKey } }),
     firmwareManifests: [],
     ...(o.labSettings && { labSettings: o.labSettings }),
     benches: [{
@@ -66,7 +74,7 @@ export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
   const out = join(dir, 'run');
   const args = [BIN, 'run', '--rig', rigFile, '--out', out, ...(o.grep ? ['--grep', o.grep] : [])];
   // Allure history stays with the test run, not in the checkout's reports/history/.
-  const child = spawn(process.execPath, args, { env: { ...process.env, GBCS_RIG_ALLURE_HISTORY: join(dir, 'allure-history') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, GBCS_RIG_ALLURE_HISTORY: join(dir, 'allure-history'), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));

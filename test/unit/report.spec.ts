@@ -2,12 +2,10 @@
 // audit trail; self-contained), junit.xml, results.json rebuilt from evidence, and the signed
 // manifest that `verify` checks byte for byte.
 import { test, expect } from '@playwright/test';
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { CaseResult } from '../../harness/case.ts';
 import { reportCommand } from '../../cli/report.ts';
@@ -18,7 +16,7 @@ import { buildReport } from '../../reports/build.ts';
 import { MANIFEST, SIGNATURE, SIGNING_KEY_ENV, runFiles, verifyRun, writeManifest } from '../../reports/integrity.ts';
 import type { RunResults } from '../../reports/results.ts';
 import { RigSecrets } from '../../rigs/load.ts';
-import { runCampaign, virtualRig, type Campaign } from '../support/campaign.ts';
+import { runCampaign, type Campaign } from '../support/campaign.ts';
 
 // One campaign per profile per worker: each test works on its own copy of the run folder.
 const campaigns = new Map<string, Promise<Campaign>>();
@@ -338,26 +336,13 @@ const MQTT_PASSWORD = 'pw-9d2e4b7a61c3';
 
 // A campaign whose rig names a HAN network key and MQTT credentials in the environment, as a real lab's does.
 async function campaignWithKey(key: string): Promise<string> {
-  const root = mkdtempSync(join(tmpdir(), 'gbcs-rig-keyed-'));
-  const base = virtualRig({}) as { station: { mqtt: Record<string, string> } };
-  const rig = {
-    ...base,
-    station: { ...base.station, mqtt: { ...base.station.mqtt, usernameEnv: 'GBCS_RIG_TEST_MQTT_USER', passwordEnv: 'GBCS_RIG_TEST_MQTT_PASSWORD' } },
-    keys: { networkKeyEnv: 'GBCS_RIG_TEST_NETWORK_KEY' },
-  };
-  writeFileSync(join(root, 'rig.yaml'), stringify(rig));
-  const out = join(root, 'run');
-  const bin = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, 'run', '--rig', join(root, 'rig.yaml'), '--out', out, '--grep', 'CH-IPAN'], {
-    env: { ...process.env, GBCS_RIG_TEST_NETWORK_KEY: key, GBCS_RIG_TEST_MQTT_USER: MQTT_USER, GBCS_RIG_TEST_MQTT_PASSWORD: MQTT_PASSWORD },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const c = await runCampaign({
+    grep: 'CH-IPAN',
+    secretsEnv: { mqttUser: 'GBCS_RIG_TEST_MQTT_USER', mqttPassword: 'GBCS_RIG_TEST_MQTT_PASSWORD', networkKey: 'GBCS_RIG_TEST_NETWORK_KEY' },
+    env: { GBCS_RIG_TEST_NETWORK_KEY: key, GBCS_RIG_TEST_MQTT_USER: MQTT_USER, GBCS_RIG_TEST_MQTT_PASSWORD: MQTT_PASSWORD },
   });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.resume();
-  const code = await new Promise<number>((done) => child.on('exit', (c) => done(c ?? 1)));
-  expect(code, stderr).toBe(0);
-  return out;
+  expect(c.exitCode, c.stderr).toBe(0);
+  return c.dir;
 }
 
 test('secrets: a network key and MQTT credentials seeded through the environment appear in no file of the run folder, the report or the Allure results', async () => {
