@@ -12,7 +12,8 @@ export type RigFaultKind =
   | 'serial-port-lost'
   | 'observation-unavailable'
   | 'observation-refused'
-  | 'operator-no-answer';
+  | 'operator-no-answer'
+  | 'tenancy-not-delivered';
 
 export class RigFault extends Error {
   override name = 'RigFault';

@@ -36,6 +36,13 @@ export const commsHubProfileSchema = z.strictObject({
 
 export type CommsHubProfile = z.output<typeof commsHubProfileSchema>;
 
+/** What a HAN client holds that a Change of Tenancy must clear (COT-4). */
+export const TENANCY_DATA_KINDS = ['consumptionHistory', 'topUpHistory', 'debtRecovery', 'supplierMessages'] as const;
+export type TenancyDataKind = (typeof TENANCY_DATA_KINDS)[number];
+/** The meter's own logs among them (its last supplier message is COT-6's, apart). */
+export const METER_DATA_KINDS = ['consumptionHistory', 'topUpHistory', 'debtRecovery'] as const;
+export type MeterDataKind = (typeof METER_DATA_KINDS)[number];
+
 const positiveOrNever = 'a number of hours greater than 0, or null for "no periodic poll"';
 
 /**
@@ -54,15 +61,14 @@ export const meterProfileSchema = z.strictObject({
   answersGetChangeOfTenancy: z.boolean(),
   /** COT-6: at the implementation time, cancels the last supplier message (Messaging Cancel Message). */
   cancelsLastMessageOnTenancyChange: z.boolean(),
+  /** COT-4 on the meter's side: which of its own logs it stops serving (clears) when the control bits ask for it. */
+  clears: z.strictObject(Object.fromEntries(METER_DATA_KINDS.map((k) => [k, z.boolean()])) as Record<MeterDataKind, z.ZodBoolean>),
   /** How long the meter takes to answer a HAN request or to publish after ECS12/GCS09. */
   responseDelayMs: z.number().min(0),
 });
 
 export type MeterProfile = z.output<typeof meterProfileSchema>;
 
-/** What a HAN client holds that a Change of Tenancy must clear (COT-4). */
-export const TENANCY_DATA_KINDS = ['consumptionHistory', 'topUpHistory', 'debtRecovery', 'supplierMessages'] as const;
-export type TenancyDataKind = (typeof TENANCY_DATA_KINDS)[number];
 
 /** A HAN client of the meters (DOMAIN.md §B): the IHD or the PPMID. */
 export const hanClientProfileSchema = z

@@ -95,9 +95,17 @@ export class HandHeldTerminal {
   /**
    * Asks a HAN device a ZCL question as an IHD would (Smart Energy profile, endpoint 1) and waits
    * for its answer: the rig radio as an IHD-like client, e.g. Get Last Message to the ESME.
-   * Unsecured, like the HHT's HAN read (the virtual HAN carries no network key yet).
+   * `answers` says how many frames the first answer announces (a log comes one record a frame);
+   * the rest are waited for as long as the first. Unsecured, like the HHT's HAN read (the virtual
+   * HAN carries no network key yet).
    */
-  async askOverHan(target: { short: number; ieee: string }, cluster: number, question: Omit<ZclFrameSpec, 'seq'>, title: string): Promise<{ sentAtMs: number; answer?: DecodedFrame; answeredAtMs?: number }> {
+  async askOverHan(
+    target: { short: number; ieee: string },
+    cluster: number,
+    question: Omit<ZclFrameSpec, 'seq'>,
+    title: string,
+    answers: (first: DecodedFrame) => number = () => 1,
+  ): Promise<{ sentAtMs: number; answer?: DecodedFrame; answers: DecodedFrame[]; answeredAtMs?: number }> {
     const seq = this.nextSeq();
     const pan = hex16(this.ch.pan);
     const psdu = encodeFrame({
@@ -107,9 +115,16 @@ export class HandHeldTerminal {
       payload: encodeZcl(cluster, { ...question, seq }),
     }, false);
     const sent = await this.transmit(psdu, `${title} to ${target.ieee} over the HAN, transaction ${seq}`, (h) => h.decoded.zcl?.seq === seq && h.decoded.nwk?.src === hex16(this.identity.short));
-    const answer = await this.capture.waitFor((f) => f.zcl?.seq === seq && f.nwk?.dst === hex16(this.identity.short) && this.capture.isFrom(f, target.ieee), this.answerWithinMs, sent.atMs);
-    this.evidence.event('hht-han-question', { title, to: target.ieee, transaction: seq, answer: answer?.decoded.summary ?? 'no answer' });
-    return { sentAtMs: sent.atMs, answer: answer?.decoded, answeredAtMs: answer?.atMs };
+    const isAnswer = (f: DecodedFrame) => f.zcl?.seq === seq && f.nwk?.dst === hex16(this.identity.short) && this.capture.isFrom(f, target.ieee);
+    const answer = await this.capture.waitFor(isAnswer, this.answerWithinMs, sent.atMs);
+    let all = answer ? [answer] : [];
+    const expected = answer ? answers(answer.decoded) : 0;
+    if (expected > 1) {
+      await this.clock.waitFor(() => (all = this.capture.all(isAnswer, sent.atMs)).length >= expected || this.capture.faulted() !== undefined, this.answerWithinMs);
+      this.capture.assertHealthy();
+    }
+    this.evidence.event('hht-han-question', { title, to: target.ieee, transaction: seq, answer: answer?.decoded.summary ?? 'no answer', ...(all.length > 1 && { frames: all.length }) });
+    return { sentAtMs: sent.atMs, answer: answer?.decoded, answers: all.map((h) => h.decoded), answeredAtMs: answer?.atMs };
   }
 
   private nextSeq(): number {

@@ -44,6 +44,8 @@ class SimulatedSupplier implements TenancyTrigger {
     const m = this.bench.meters.get(meter.id);
     if (!m) throw new Error(`virtual bench has no meter ${meter.id}`);
     evidence.event('tenancy-trigger', { device: meter.id, how: this.how, implementationUtc: new Date(change.implementationUtc).toISOString(), control: change.control ?? DEFAULT_TENANCY_CONTROL });
+    // As a lab's DCC test access can: the request goes out and nothing arrives.
+    if (this.bench.tenancyLost) return;
     m.changeOfTenancy({ implementationUtc: change.implementationUtc, control: change.control ?? DEFAULT_TENANCY_CONTROL });
   }
 }

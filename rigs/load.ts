@@ -26,7 +26,7 @@ import {
 } from '../firmware-images/manifest.ts';
 import { PROFILE_KIND_OF_ROLE, ProfileError, loadProfile, type DeviceProfile } from '../firmware-images/profiles.ts';
 import { resolveLabSettings, type LabSettings, type LabSettingsReport } from './lab-settings.ts';
-import { literalSecrets, rigFileSchema, rigHint, type RigFile } from './schema.ts';
+import { literalSecrets, rigFileSchema, rigHint, type RigFile, type VirtualFaultKind } from './schema.ts';
 
 /** The embedded default: one virtual bench with a conformant CH. */
 export const EMBEDDED_RIG = fileURLToPath(new URL('./virtual.yaml', import.meta.url));
@@ -107,7 +107,7 @@ export interface RigBench {
   readonly virtual?: {
     readonly seed: number;
     readonly transport: 'mock' | 'pty';
-    readonly faults?: readonly { readonly kind: 'relay-silent' | 'broker-down' | 'sniffer-unplugged'; readonly afterSeconds: number }[];
+    readonly faults?: readonly { readonly kind: VirtualFaultKind; readonly afterSeconds: number }[];
   };
   readonly devices: readonly RigDevice[];
   readonly relays: readonly RigRelay[];

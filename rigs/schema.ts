@@ -120,6 +120,10 @@ export const tenancyTriggerSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** Rig faults a virtual bench can inject; tenancy-lost: the Change of Tenancy the rig asks for never reaches the meter. */
+export const VIRTUAL_FAULT_KINDS = ['relay-silent', 'broker-down', 'sniffer-unplugged', 'tenancy-lost'] as const;
+export type VirtualFaultKind = (typeof VIRTUAL_FAULT_KINDS)[number];
+
 export const benchSchema = z.strictObject({
   id: slug('a bench id'),
   /** Present: the bench is simulated below the wire (sim/); absent: real hardware. */
@@ -128,7 +132,7 @@ export const benchSchema = z.strictObject({
     transport: z.enum(['mock', 'pty']),
     // Rig faults the virtual bench injects, to rehearse INCONCLUSIVE handling (never a device fault).
     faults: z.array(z.strictObject({
-      kind: z.enum(['relay-silent', 'broker-down', 'sniffer-unplugged']),
+      kind: z.enum(VIRTUAL_FAULT_KINDS),
       /** Virtual time after the bench starts, in seconds; 0 = from the start. */
       afterSeconds: z.number().min(0).default(0),
     })).optional(),
@@ -171,7 +175,7 @@ const RIG_HINTS_TABLE = hintTable({
   'benches.*.sniffers.*.channel': 'Use the HAN channel the CH formed its network on.',
   'benches.*.radio.channel': 'Use the HAN channel the CH formed its network on.',
   'benches.*.virtual.transport': "'mock' runs the serial lines in-process; 'pty' puts them on real pseudo-terminals (needs socat).",
-  'benches.*.virtual.faults': "each fault is { kind: relay-silent | broker-down | sniffer-unplugged, afterSeconds }: a rig fault the virtual bench injects.",
+  'benches.*.virtual.faults': "each fault is { kind: relay-silent | broker-down | sniffer-unplugged | tenancy-lost, afterSeconds }: a rig fault the virtual bench injects.",
   'benches.*.tenancyTrigger.kind': "'radio' sends a prepared command file; 'lab-hook' runs a command or calls a URL that makes the supplier send it.",
   'benches.*.devices': 'A bench tests at least one device.',
   'benches.*.relays': 'Every device is powered through a relay the rig can switch.',

@@ -10,6 +10,7 @@ import { Air, attachRadio, attachSniffer } from './air.ts';
 import { startEmbeddedBroker } from './broker.ts';
 import { DiscreteEventClock } from './clock.ts';
 import { VirtualCommsHub, type CommsHubBehaviour } from './comms-hub.ts';
+import type { VirtualFaultKind } from '../rigs/schema.ts';
 import type { HanAddress } from './han-frames.ts';
 import { VirtualHanClient, type HanClientBehaviour } from './han-client.ts';
 import { VirtualMeter, type MeterBehaviour } from './meter.ts';
@@ -45,7 +46,7 @@ export interface VirtualBenchSpec {
   authorisedHhts: string[];
   epochMs?: number;
   /** Rig faults to inject, at virtual seconds after the start (rehearsing INCONCLUSIVE, never a device fault). */
-  faults?: readonly { kind: 'relay-silent' | 'broker-down' | 'sniffer-unplugged'; afterSeconds: number }[];
+  faults?: readonly { kind: VirtualFaultKind; afterSeconds: number }[];
 }
 
 /** Where the drivers above the wire find this bench's hardware. */
@@ -73,6 +74,8 @@ export class VirtualBench {
   readonly observationPorts = new Map<string, VirtualObservationFirmware>();
   /** Sniffers a fault unplugged: the drain barrier waits until their drivers have noticed. */
   readonly unpluggedSniffers = new Set<string>();
+  /** Injected fault: the supplier's Change of Tenancy is lost on its way to the meters (the DCC test access failed). */
+  tenancyLost = false;
   private observeLines = new Map<string, DeviceLine>();
   /** Each device's HAN address: the CH is the coordinator (0x0000), the others are numbered in rig order. */
   readonly hanAddresses = new Map<string, HanAddress>();
@@ -140,8 +143,9 @@ export class VirtualBench {
   }
 
   /** A rig fault, as the bench hardware would produce it. */
-  private inject(kind: 'relay-silent' | 'broker-down' | 'sniffer-unplugged', stopBroker?: () => Promise<void>): void {
+  private inject(kind: VirtualFaultKind, stopBroker?: () => Promise<void>): void {
     if (kind === 'relay-silent') for (const r of this.relays.values()) r.silent = true;
+    else if (kind === 'tenancy-lost') this.tenancyLost = true;
     else if (kind === 'sniffer-unplugged') {
       for (const [id, s] of this.sniffers) {
         this.unpluggedSniffers.add(id);
@@ -261,19 +265,24 @@ export class VirtualBench {
 
   /**
    * What the supplier and the household do on the virtual bench, so the HAN clients have data to
-   * show (and to clear): a top-up and a debt collection at the start, a supplier message every six
+   * show (and to clear): a top-up and a debt collection every 12 hours, a supplier message every six
    * hours, and a meter reading every 30 minutes. Meters pass it on to their clients while both are powered.
    */
   private supplierActivity(): void {
     const start = this.clock.now();
     const readingEvery = 30 * 60_000;
     let reading = 0;
-    this.clock.at(start + 60_000, () => {
+    // A top-up and a debt collection every 12 hours, so a meter has a log to clear whenever a case needs one.
+    let topUps = 0;
+    const topUp = () => {
+      topUps++;
       for (const m of this.meters.values()) {
-        m.topUp({ code: '12345678901234567890', amount: 2000 });
-        m.collectDebt({ amountCollected: 150, outstandingDebt: 4850 });
+        m.topUp({ code: String(12345678901234567890n + BigInt(topUps)), amount: 2000 });
+        m.collectDebt({ amountCollected: 150, outstandingDebt: Math.max(0, 5000 - 150 * topUps) });
       }
-    }, 'supplier: top-up, debt');
+      this.clock.after(12 * 3_600_000, topUp, 'supplier: top-up, debt');
+    };
+    this.clock.at(start + 60_000, topUp, 'supplier: top-up, debt');
     // A new supplier message every six hours, so an ESME has an active one to clear whenever a case needs it.
     let messageId = 0;
     const message = () => {

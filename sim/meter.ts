@@ -2,7 +2,7 @@
 // it takes a Change of Tenancy (ECS12/GCS09), publishes it to its HAN clients, answers their polls,
 // and serves the supplier message, top-up log, debt log and consumption its clients show.
 import { hex } from '../protocol/bytes.ts';
-import type { MeterProfile, TenancyDataKind } from '../firmware-images/profiles.ts';
+import type { MeterDataKind, MeterProfile, TenancyDataKind } from '../firmware-images/profiles.ts';
 import type { Air } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
 import { DEFAULT_CH_PAN } from './comms-hub.ts';
@@ -12,7 +12,7 @@ import type { DecodedZcl } from '../protocol/decoded.ts';
 import type { ZclFrameSpec } from '../protocol/zcl/index.ts';
 
 /** The parts of a meter profile the virtual meter runs (ids and descriptions are the manifest's). */
-export type MeterBehaviour = Pick<MeterProfile, 'meterType' | 'publishesChangeOfTenancy' | 'answersGetChangeOfTenancy' | 'cancelsLastMessageOnTenancyChange' | 'responseDelayMs'>;
+export type MeterBehaviour = Pick<MeterProfile, 'meterType' | 'publishesChangeOfTenancy' | 'answersGetChangeOfTenancy' | 'cancelsLastMessageOnTenancyChange' | 'clears' | 'responseDelayMs'>;
 
 export interface SupplierMessage {
   messageId: number;
@@ -105,7 +105,7 @@ const TOP_UP_SETS = 5;
 
 /** The meter's own stores a Change of Tenancy clears, by the kind of client data they feed. */
 type OwnStore = 'consumption' | 'topUps' | 'debts';
-const OWN_STORE: Readonly<Partial<Record<TenancyDataKind, OwnStore>>> = {
+const OWN_STORE: Readonly<Record<MeterDataKind, OwnStore>> = {
   consumptionHistory: 'consumption',
   topUpHistory: 'topUps',
   debtRecovery: 'debts',
@@ -316,7 +316,8 @@ export class VirtualMeter {
   /** At the implementation time: the previous occupier's data goes from the meter itself. */
   #implement(tenancy: ChangeOfTenancy): void {
     this.#unimplemented = undefined;
-    const cleared = kindsClearedBy(tenancy.control).flatMap((k) => (OWN_STORE[k] ? [OWN_STORE[k]] : []));
+    const clears = this.profile.clears as Partial<Record<TenancyDataKind, boolean>>;
+    const cleared = kindsClearedBy(tenancy.control).flatMap((k) => (clears[k] ? [OWN_STORE[k as MeterDataKind]] : []));
     const stores: Record<OwnStore, { at: number }[]> = { consumption: this.#consumption, topUps: this.#topUps, debts: this.#debts };
     // What the new occupier brought after the implementation time stays (COT-7 holds for the meter too).
     for (const s of cleared) retain(stores[s], (e) => e.at >= tenancy.implementationAt);

@@ -1,6 +1,6 @@
-// Change of Tenancy on the HAN: SECMP0056 (DOMAIN.md §B, COT-1…9, and PWR-3). First slice: the
-// requirements observable on air — the meter's unsolicited publication, the clients' polls at
-// power-up, after the meter's power cycle, at least every 24 hours, and not flooding the HAN.
+// Change of Tenancy on the HAN: SECMP0056 (DOMAIN.md §B, COT-1…9, and PWR-3). On air: the meters'
+// unsolicited publication, the clients' polls (power-up, the meter's power cycle, every 24 hours, no
+// flood), what the meters serve afterwards as the rig radio asks; on the observation port: what the clients clear and keep.
 import { RigFault } from '../drivers/faults.ts';
 import type { RigDevice } from '../rigs/load.ts';
 import { conformanceCase, type CaseContext } from '../harness/conformance.ts';
@@ -9,7 +9,8 @@ import { measure } from '../harness/measurements.ts';
 import type { HeardFrame } from '../harness/capture.ts';
 import type { DeviceObserver } from '../harness/observer.ts';
 import { DEFAULT_TENANCY_CONTROL, type TenancyTrigger } from '../harness/tenancy.ts';
-import { utcToIso } from '../protocol/zcl/index.ts';
+import type { DecodedFrame } from '../protocol/decoded.ts';
+import { isoToUtc, utcToIso } from '../protocol/zcl/index.ts';
 
 const AREA = 'Change of Tenancy on the HAN (DOMAIN.md §B)';
 const SECMP0056 = 'SECMP0056';
@@ -47,8 +48,122 @@ function meterOf(ctx: CaseContext): RigDevice {
 
 const getCot = (ctx: CaseContext, client: RigDevice) => (_f: unknown, h: HeardFrame) => h.decoded.zcl?.name === 'Get Change of Tenancy' && ctx.capture.isFrom(h.decoded, client.ieee);
 
+const DEVICE_MANAGEMENT = 0x0708;
+const MESSAGING = 0x0703;
+const PREPAYMENT = 0x0705;
+const READ_ATTRIBUTES = 0x00;
+/** Device Management attributes of the Change of Tenancy (PROTOCOL.md §7). */
+const COT_IMPLEMENTATION_ATTRIBUTE = 0x0200, COT_CONTROL_ATTRIBUTE = 0x0201;
+/** Prepayment top-up sets #1…#5: date/time of each at 0x0100 + 0x10·n. */
+const TOP_UP_TIME_ATTRIBUTES = [0x0100, 0x0110, 0x0120, 0x0130, 0x0140];
+const ZCL_INVALID_TIME = 0xffffffff;
+
+type AttributeRecord = { attributeId: number; status: number; value?: unknown };
+const recordsOf = (f: DecodedFrame | undefined): AttributeRecord[] => (f?.zcl?.fields as { records?: AttributeRecord[] } | undefined)?.records ?? [];
+const readAttributes = (attributes: number[]) => ({ type: 'global' as const, cmd: READ_ATTRIBUTES, dir: 'client-to-server' as const, fields: { attributes } });
+const utcMs = (seconds: unknown) => (typeof seconds === 'number' && seconds !== ZCL_INVALID_TIME ? Date.parse(utcToIso(seconds)) : undefined);
+
+/** A meter as the rig radio addresses it on the HAN: by the short address the sniffer heard it use. */
+function onHan(ctx: CaseContext, meter: RigDevice, name: string): { short: number; ieee: string } {
+  const short = ctx.capture.shortOf(meter.ieee);
+  if (short === undefined) throw new RigFault('sniffer-stopped', `${name} ${meter.id}`, `the ${name} was not heard on the HAN, so the rig does not know its short address`, `check the ${name} joined the HAN and the sniffer is on its channel`);
+  return { short, ieee: meter.ieee };
+}
+
+/**
+ * Whether the Change of Tenancy reached the meter: its attribute 0x0200 holds the implementation
+ * time sent, or it published that time. Read every minute for ten minutes; a change that never
+ * shows was not delivered (a rig or DCC test access fault): what the meter keeps afterwards proves nothing.
+ */
+async function tenancyReached(ctx: CaseContext, meter: RigDevice, name: string, implementation: number, sinceMs: number): Promise<void> {
+  const target = onHan(ctx, meter, name);
+  const sent = Math.floor(implementation / 1000) * 1000;
+  const giveUpAt = ctx.clock.now() + minutes(10);
+  for (;;) {
+    const read = await ctx.hht.askOverHan(target, DEVICE_MANAGEMENT, readAttributes([COT_IMPLEMENTATION_ATTRIBUTE, COT_CONTROL_ATTRIBUTE]), 'ZCL Device Management Read Attributes (Change of Tenancy)');
+    const records = recordsOf(read.answer);
+    const held = utcMs(records.find((r) => r.attributeId === COT_IMPLEMENTATION_ATTRIBUTE && r.status === 0)?.value);
+    const published = ctx.capture.find((f) => f.zcl?.name === 'Publish Change of Tenancy' && ctx.capture.isFrom(f, meter.ieee)
+      && utcMs((f.zcl.fields as { implementationDateTime?: number }).implementationDateTime) === sent, sinceMs);
+    if (held === sent || published) {
+      const control = records.find((r) => r.attributeId === COT_CONTROL_ATTRIBUTE && r.status === 0)?.value;
+      ctx.evidence.event('observed', { what: `the ${name} holds the Change of Tenancy`, implementation: held !== undefined ? new Date(held).toISOString() : null, control: control ?? null, published: !!published });
+      return;
+    }
+    if (ctx.clock.now() >= giveUpAt) {
+      throw new RigFault('tenancy-not-delivered', `${name} ${meter.id}`, `10 minutes after the trigger the ${name} neither holds the implementation time sent in attribute 0x0200 (it reads ${held === undefined ? 'nothing' : new Date(held).toISOString()}) nor published it`,
+        'check the tenancy trigger (prepared command, lab hook, DCC test access) reaches this meter');
+    }
+    await ctx.clock.sleep(minutes(1));
+  }
+}
+
+/** Triggers a Change of Tenancy at the meter as the bench says, and confirms it reached the meter (else INCONCLUSIVE). */
+async function triggerTenancy(ctx: CaseContext, meter: RigDevice, name: string, implementation: number): Promise<void> {
+  const from = ctx.clock.now();
+  await tenancyOf(ctx).trigger(meter, { implementationUtc: implementation }, ctx.evidence);
+  ctx.rec.step(`confirm the change reached the ${name}: its Change of Tenancy attributes (0x0708 0x0200, 0x0201) or its publication`);
+  await tenancyReached(ctx, meter, name, implementation, from);
+}
+
+/** One entry of a meter's logs as it serves them to a HAN client, with when it was recorded. */
+interface ServedEntry {
+  what: string;
+  at: number;
+}
+
+/** What a meter serves an IHD of the occupier's prepayment logs: Get Top Up Log, Get Debt Repayment Log, the top-up attribute sets. */
+async function servedLogs(ctx: CaseContext, target: { short: number; ieee: string }): Promise<{ entries: ServedEntry[]; answered: boolean }> {
+  const now = isoToUtc(new Date(ctx.clock.now()));
+  const total = (f: DecodedFrame) => (f.zcl?.fields as { totalNumberOfCommands?: number } | undefined)?.totalNumberOfCommands ?? 1;
+  const topUps = await ctx.hht.askOverHan(target, PREPAYMENT, { name: 'Get Top Up Log', dir: 'client-to-server', fields: { latestEndTime: now, numberOfRecords: 0xff } }, 'ZCL Prepayment Get Top Up Log', total);
+  const debts = await ctx.hht.askOverHan(target, PREPAYMENT, { name: 'Get Debt Repayment Log', dir: 'client-to-server', fields: { latestEndTime: now, numberOfDebts: 0xff, debtType: 0xff } }, 'ZCL Prepayment Get Debt Repayment Log', total);
+  const sets = await ctx.hht.askOverHan(target, PREPAYMENT, readAttributes(TOP_UP_TIME_ATTRIBUTES), 'ZCL Prepayment Read Attributes (top-up sets)');
+  const entries: ServedEntry[] = [];
+  const add = (what: string, seconds: unknown) => {
+    const at = utcMs(seconds);
+    if (at !== undefined) entries.push({ what, at });
+  };
+  for (const f of topUps.answers) for (const t of (f.zcl?.fields as { topUps?: { topUpTime: number; topUpAmount: number }[] } | undefined)?.topUps ?? []) add(`top-up of ${t.topUpAmount} (Get Top Up Log)`, t.topUpTime);
+  for (const f of debts.answers) for (const d of (f.zcl?.fields as { debts?: { collectionTime: number; amountCollected: number }[] } | undefined)?.debts ?? []) add(`debt collection of ${d.amountCollected} (Get Debt Repayment Log)`, d.collectionTime);
+  for (const r of recordsOf(sets.answer)) if (r.status === 0) add(`top-up set #${((r.attributeId - 0x0100) >> 4) + 1} (attribute 0x${r.attributeId.toString(16).padStart(4, '0')})`, r.value);
+  ctx.evidence.event('observed', { what: 'prepayment logs the meter serves', entries: entries.map((e) => ({ what: e.what, at: new Date(e.at).toISOString() })) });
+  return { entries, answered: [topUps, debts, sets].some((a) => a.answer !== undefined) };
+}
+
+/** COT-4 on the meter's side: after the implementation time it no longer serves the previous occupier's logs (a client that cleared would fetch them again). */
+async function meterStopsServingPreviousOccupier(ctx: CaseContext, meter: RigDevice, powerDevice: RigDevice, name: string, useCase: string): Promise<void> {
+  const tenancy = tenancyOf(ctx);
+  await powered(ctx, [powerDevice], async () => {
+    await ctx.clock.sleep(minutes(10));
+    const target = onHan(ctx, meter, name);
+    ctx.rec.step(`the rig radio, as an IHD, asks the ${name} for its top-up log, its debt repayment log and its top-up attributes`);
+    let before = await servedLogs(ctx, target);
+    // An earlier case's tenancy change may have cleared the logs: give the household time to top up again.
+    for (let tries = 1; tries < 3 && before.entries.length === 0; tries++) {
+      await ctx.clock.sleep(hours(12));
+      before = await servedLogs(ctx, target);
+    }
+    if (before.entries.length === 0) ctx.rec.notApplicable(`the ${name} served no top-up or debt collection in 24 hours, so there is nothing to clear`);
+    const implementation = ctx.clock.now() + hours(1);
+    ctx.rec.mark('implementation time', implementation);
+    ctx.rec.step(`trigger a Change of Tenancy (${useCase}) at the ${name} (${tenancy.how}), implementation in 1 hour`);
+    await triggerTenancy(ctx, meter, name, implementation);
+    await ctx.clock.sleep(implementation + minutes(10) - ctx.clock.now());
+    ctx.rec.step('ten minutes after the implementation time, the rig radio asks again');
+    const after = await servedLogs(ctx, target);
+    if (!after.answered) throw new RigFault('radio-unavailable', `${name} ${meter.id}`, `the ${name} answered none of the questions after the tenancy change, though it did before`, `check the ${name} is powered and on the HAN`);
+    const previous = after.entries.filter((e) => e.at < implementation);
+    ctx.rec.measured(measure("previous occupier's log entries served after the implementation time", previous.length, 'entries', 0, { high: 0, text: 'none (COT-4, on the meter\'s side)' }), 'COT-4');
+    if (previous.length > 0) {
+      const shown = previous.slice(0, 3).map((e) => `${e.what} at ${new Date(e.at).toISOString()}`).join('; ');
+      ctx.rec.fail('COT-4', `10 minutes after the implementation time the ${name} still serves ${previous.length} entr${previous.length === 1 ? 'y' : 'ies'} recorded before it: ${shown}${previous.length > 3 ? '; …' : ''}`);
+    }
+  });
+}
+
 /** COT-1 for a meter (ESME or GPF): a Change of Tenancy at it is published, unsolicited, to its HAN clients. */
-async function publishesChangeOfTenancy(ctx: CaseContext, meter: RigDevice, powerDevice: RigDevice, useCase: string): Promise<void> {
+async function publishesChangeOfTenancy(ctx: CaseContext, meter: RigDevice, powerDevice: RigDevice, name: string, useCase: string): Promise<void> {
   const clients = CLIENT_ROLES.flatMap((r) => ctx.bench.devices(r));
   if (clients.length === 0) ctx.rec.notApplicable(`bench ${ctx.bench.id} has no IHD or PPMID for the ${useCase} meter to publish to`);
   const tenancy = tenancyOf(ctx);
@@ -63,7 +178,12 @@ async function publishesChangeOfTenancy(ctx: CaseContext, meter: RigDevice, powe
     // Unsolicited: not an answer to a Get Change of Tenancy sent since the trigger.
     const clientsAsked = (h: HeardFrame) => clients.some((c) => ctx.capture.all(getCot(ctx, c), from, h.atMs).length > 0);
     const publication = await ctx.capture.waitFor((f, h) => f.zcl?.name === 'Publish Change of Tenancy' && ctx.capture.isFrom(f, meter.ieee) && !clientsAsked(h), seconds(60), from);
-    if (!publication) return ctx.rec.fail('COT-1', `no unsolicited Publish Change of Tenancy from ${meter.id} within 60 s of the Change of Tenancy (${tenancy.how})`);
+    if (!publication) {
+      // Silence proves nothing unless the change reached the meter.
+      ctx.rec.step(`no publication heard: confirm the change reached the ${name} (its attributes 0x0708 0x0200, 0x0201)`);
+      await tenancyReached(ctx, meter, name, implementation, from);
+      return ctx.rec.fail('COT-1', `no unsolicited Publish Change of Tenancy from ${meter.id} within 60 s of the Change of Tenancy (${tenancy.how}), though the ${name} holds it`);
+    }
     const fields = publication.decoded.zcl?.fields as { implementationDateTime?: number; control?: number } | undefined;
     ctx.rec.measured(measure('publication delay after the trigger', Number(((publication.atMs - from) / 1000).toFixed(3)), 's', ctx.capture.timeUncertaintyMs / 1000, { high: 60, text: 'within 60 s of the Change of Tenancy (COT-1)' }), 'COT-1');
     if (fields?.implementationDateTime !== undefined && Math.abs(Date.parse(utcToIso(fields.implementationDateTime)) - Math.floor(implementation / 1000) * 1000) > 1000) {
@@ -77,7 +197,7 @@ conformanceCase({
   id: 'ESME-COT-001', role: 'ESME', area: AREA, title: 'the ESME publishes a Change of Tenancy to its HAN clients, unsolicited',
   requirements: ['COT-1'], references: [SECMP0056],
   requirement: 'On receiving a Change of Tenancy (GBCS ECS12), the ESME publishes it on the HAN unsolicited (Device Management 0x0708 Publish Change of Tenancy) to its HAN clients.',
-}, (ctx) => publishesChangeOfTenancy(ctx, ctx.device, ctx.device, 'ECS12'));
+}, (ctx) => publishesChangeOfTenancy(ctx, ctx.device, ctx.device, 'ESME', 'ECS12'));
 
 conformanceCase({
   id: 'GPF-COT-001', role: 'CH', area: AREA, title: 'the GPF publishes a Change of Tenancy to its HAN clients, unsolicited',
@@ -86,7 +206,7 @@ conformanceCase({
 }, async (ctx) => {
   const gpf = ctx.bench.gpf();
   if (!gpf) return ctx.rec.notApplicable(`the CH of bench ${ctx.bench.id} names no GPF`);
-  await publishesChangeOfTenancy(ctx, gpf, ctx.device, 'GCS09');
+  await publishesChangeOfTenancy(ctx, gpf, ctx.device, 'GPF', 'GCS09');
 });
 
 for (const role of CLIENT_ROLES) {
@@ -203,8 +323,8 @@ for (const role of CLIENT_ROLES) {
       const implementation = ctx.clock.now() + hours(2);
       ctx.rec.mark('implementation time', implementation);
       ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 2 hours`);
-      await tenancy.trigger(esme, { implementationUtc: implementation }, ctx.evidence);
-      await ctx.clock.sleep(hours(1));
+      await triggerTenancy(ctx, esme, 'ESME', implementation);
+      await ctx.clock.sleep(implementation - hours(1) - ctx.clock.now());
       if (ctx.settings.cotImplementationTime === 'honour') {
         ctx.rec.step('an hour before the implementation time: the data must still be there (COT-5)');
         const early = await observer.retained(before.holding, implementation, ctx.evidence);
@@ -238,10 +358,8 @@ conformanceCase({
   const clients = CLIENT_ROLES.flatMap((r) => ctx.bench.devices(r));
   await powered(ctx, [ctx.device, ...clients], async () => {
     await ctx.clock.sleep(minutes(10));
-    const short = ctx.capture.shortOf(ctx.device.ieee);
-    if (short === undefined) throw new RigFault('sniffer-stopped', `ESME ${ctx.device.id}`, 'the ESME was not heard on the HAN, so the rig does not know its short address', 'check the ESME joined the HAN and the sniffer is on its channel');
-    const esme = { short, ieee: ctx.device.ieee };
-    const ask = () => ctx.hht.askOverHan(esme, 0x0703, { name: 'Get Last Message', dir: 'client-to-server' }, 'ZCL Messaging Get Last Message');
+    const esme = onHan(ctx, ctx.device, 'ESME');
+    const ask = () => ctx.hht.askOverHan(esme, MESSAGING, { name: 'Get Last Message', dir: 'client-to-server' }, 'ZCL Messaging Get Last Message');
     ctx.rec.step('the rig radio, as an IHD, asks the ESME for its last message');
     let before = await ask();
     // A supplier message may be cleared by an earlier case's tenancy change: give the supplier time to send another.
@@ -254,7 +372,7 @@ conformanceCase({
     const implementation = ctx.clock.now() + hours(1);
     ctx.rec.mark('implementation time', implementation);
     ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 1 hour`);
-    await tenancy.trigger(ctx.device, { implementationUtc: implementation }, ctx.evidence);
+    await triggerTenancy(ctx, ctx.device, 'ESME', implementation);
     await ctx.clock.sleep(implementation + minutes(10) - ctx.clock.now());
     const cancelled = ctx.capture.all((f) => f.zcl?.name === 'Cancel Message' && ctx.capture.isFrom(f, ctx.device.ieee), implementation - hours(1));
     ctx.evidence.event('observed', { what: 'Cancel Message from the ESME', count: cancelled.length });
@@ -264,6 +382,22 @@ conformanceCase({
     const again = after.answer.zcl?.name === 'Display Message' && (after.answer.zcl.fields as { messageId?: number }).messageId === messageId;
     if (again) ctx.rec.fail('COT-6', `after the implementation time the ESME still returns the previous occupier's message ${messageId} to Get Last Message (no Cancel Message seen: ${cancelled.length === 0})`);
   });
+});
+
+conformanceCase({
+  id: 'ESME-COT-010', role: 'ESME', area: AREA, title: "the ESME no longer serves the previous occupier's top-ups and debt collections",
+  requirements: ['COT-4'], references: [SECMP0056],
+  requirement: "After a Change of Tenancy, the ESME no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment 0x0705: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side, or a client that cleared would fetch them again.",
+}, (ctx) => meterStopsServingPreviousOccupier(ctx, ctx.device, ctx.device, 'ESME', 'ECS12'));
+
+conformanceCase({
+  id: 'GPF-COT-010', role: 'CH', area: AREA, title: "the GPF no longer serves the previous occupier's top-ups and debt collections",
+  requirements: ['COT-4'], references: [SECMP0056],
+  requirement: "After a Change of Tenancy, the GPF in the CH no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment 0x0705: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side.",
+}, async (ctx) => {
+  const gpf = ctx.bench.gpf();
+  if (!gpf) return ctx.rec.notApplicable(`the CH of bench ${ctx.bench.id} names no GPF`);
+  await meterStopsServingPreviousOccupier(ctx, gpf, ctx.device, 'GPF', 'GCS09');
 });
 
 for (const role of CLIENT_ROLES) {
@@ -285,8 +419,8 @@ for (const role of CLIENT_ROLES) {
       await ctx.power.set(ctx.device, false);
       const implementation = ctx.clock.now() + hours(1);
       ctx.rec.mark('implementation time', implementation);
-      await tenancy.trigger(esme, { implementationUtc: implementation }, ctx.evidence);
-      await ctx.clock.sleep(hours(2));
+      await triggerTenancy(ctx, esme, 'ESME', implementation);
+      await ctx.clock.sleep(implementation + hours(1) - ctx.clock.now());
       ctx.rec.step(`power the ${role} on again, after the implementation time`);
       const on = await ctx.power.set(ctx.device, true);
       try {

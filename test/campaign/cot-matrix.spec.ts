@@ -6,7 +6,7 @@ import { runCampaign, verdicts } from '../support/campaign.ts';
 
 const CONFORMANT = { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant', gpf: 'gpf-conformant' };
 const ALL_PASS = {
-  'GPF-COT-001': 'PASS', 'ESME-COT-001': 'PASS', 'ESME-COT-006': 'PASS', 'IHD-COT-008': 'PASS', 'PPMID-COT-008': 'PASS', 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-009': 'PASS',
+  'GPF-COT-001': 'PASS', 'GPF-COT-010': 'PASS', 'ESME-COT-001': 'PASS', 'ESME-COT-006': 'PASS', 'ESME-COT-010': 'PASS', 'IHD-COT-008': 'PASS', 'PPMID-COT-008': 'PASS', 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-009': 'PASS',
   'PPMID-COT-002': 'PASS', 'PPMID-COT-003': 'PASS', 'PPMID-COT-004': 'PASS', 'PPMID-COT-005': 'PASS', 'PPMID-COT-009': 'PASS',
 };
 
@@ -38,6 +38,8 @@ const CAUGHT_BY: [device: keyof typeof CONFORMANT, profile: string, caseId: stri
   ['ihd', 'ihd-clears-new-occupier-data', 'IHD-COT-005', 'COT-7'],
   ['esme', 'esme-keeps-last-message', 'ESME-COT-006', 'COT-6'],
   ['gpf', 'gpf-never-publishes', 'GPF-COT-001', 'COT-1'],
+  ['esme', 'esme-keeps-top-up-log', 'ESME-COT-010', 'COT-4'],
+  ['gpf', 'gpf-keeps-debt-log', 'GPF-COT-010', 'COT-4'],
   ['ihd', 'ihd-no-poll-at-power-up', 'IHD-COT-008', 'COT-8'],
 ];
 

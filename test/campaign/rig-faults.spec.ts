@@ -48,6 +48,16 @@ test('Change of Tenancy cases: a relay that never confirms makes them INCONCLUSI
   expect(Object.entries(v).filter(([, x]) => x !== 'INCONCLUSIVE'), JSON.stringify(v)).toEqual([]);
 });
 
+test('Change of Tenancy cases: a change that never reaches the meter makes every case that triggers one INCONCLUSIVE, never FAIL', async () => {
+  // Even on meters that never publish and keep their logs: without the change arriving, nothing they do proves a fault.
+  const c = await runCampaign({ tenancy: { ...TENANCY, esme: 'esme-never-publishes' }, grep: 'COT-0(01|05|06|08)|COT-010', faults: [{ kind: 'tenancy-lost', afterSeconds: 0 }], labSettings: FAST });
+  expect(c.exitCode, c.stderr).toBe(0);
+  const v = verdicts(c);
+  expect(Object.keys(v).sort()).toEqual(['ESME-COT-001', 'ESME-COT-006', 'ESME-COT-010', 'GPF-COT-001', 'GPF-COT-010', 'IHD-COT-005', 'IHD-COT-008', 'PPMID-COT-005', 'PPMID-COT-008']);
+  expect(Object.entries(v).filter(([, x]) => x !== 'INCONCLUSIVE'), JSON.stringify(v)).toEqual([]);
+  for (const r of c.results!.cases) expect(r.reason, r.id).toMatch(/neither holds the implementation time sent/);
+});
+
 test('Change of Tenancy cases: a sniffer unplugged mid-campaign fails no device', async () => {
   // Three hours in: during IHD-COT-004's watch of poll periods.
   const c = await runCampaign({ tenancy: TENANCY, grep: 'COT', faults: [{ kind: 'sniffer-unplugged', afterSeconds: 3 * 3600 }], labSettings: FAST });

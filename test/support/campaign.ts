@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { RunResults } from '../../reports/results.ts';
+import type { VirtualFaultKind } from '../../rigs/schema.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.url));
 
@@ -15,7 +16,7 @@ export interface CampaignOptions {
   transport?: 'mock' | 'pty';
   brokerUrl?: string;
   seed?: number;
-  faults?: { kind: 'relay-silent' | 'broker-down' | 'sniffer-unplugged'; afterSeconds: number }[];
+  faults?: { kind: VirtualFaultKind; afterSeconds: number }[];
   labSettings?: Record<string, unknown>;
   grep?: string;
   /** Names of environment variables with MQTT credentials and the network key, as a real lab's rig gives them. */

@@ -348,6 +348,29 @@ test.describe('non-conformant clients and meters, each visibly so', () => {
     }
   });
 
+  test('esme-keeps-top-up-log and gpf-keeps-debt-log keep exactly that log; the conformant meters keep only the new occupier\'s entries (COT-4, meter side)', async () => {
+    const cases: [id: string, address: typeof ESME | typeof GPF, kept: 'topUpLog' | 'debtLog' | undefined][] = [
+      ['esme-conformant', ESME, undefined], ['gpf-conformant', GPF, undefined], ['esme-keeps-top-up-log', ESME, 'topUpLog'], ['gpf-keeps-debt-log', GPF, 'debtLog'],
+    ];
+    for (const [id, address, kept] of cases) {
+      const h = await Han.of(id, { ihd: 'ihd-conformant' }, address);
+      h.powerAll();
+      await h.to(HOUR);
+      h.meter.topUp({ code: '11', amount: 500 });
+      h.meter.collectDebt({ amountCollected: 10, outstandingDebt: 90 });
+      h.meter.changeOfTenancy({ implementationUtc: h.abs(3 * HOUR) });
+      await h.to(2 * HOUR);
+      assert.deepEqual([h.meter.topUpLog.length, h.meter.debtLog.length], [1, 1], `${id}: nothing goes before the implementation time`);
+      await h.to(3 * HOUR + MIN);
+      h.meter.topUp({ code: '22', amount: 700 });
+      for (const log of ['topUpLog', 'debtLog'] as const) {
+        const previous = h.meter[log].filter((e) => e.at < h.abs(3 * HOUR));
+        assert.equal(previous.length, log === kept ? 1 : 0, `${id}: ${log}`);
+      }
+      assert.deepEqual(h.meter.topUpLog.map((t) => t.code), kept === 'topUpLog' ? ['11', '22'] : ['22'], `${id}: the new occupier's top-up stays`);
+    }
+  });
+
   test('the PPMID and IHD that keep one kind of data keep exactly that kind (COT-4)', async () => {
     const cases: [client: 'ihd' | 'ppmid', id: string, kept: string][] = [
       ['ppmid', 'ppmid-keeps-top-up-history', 'topUpHistory'],
@@ -481,6 +504,7 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
   const BREAKS: Record<string, string[]> = {
     'esme-conformant': [], 'gpf-conformant': [], 'ihd-conformant': [], 'ihd-polls-3h': [], 'ihd-polls-midnight': [], 'ppmid-conformant': [],
     'esme-never-publishes': ['COT-1'], 'gpf-never-publishes': ['COT-1'], 'esme-keeps-last-message': ['COT-6'],
+    'esme-keeps-top-up-log': ['COT-4'], 'gpf-keeps-debt-log': ['COT-4'],
     'ihd-no-poll-at-power-up': ['COT-2'], 'ihd-no-poll-at-rejoin': ['COT-2', 'PWR-3'], 'ihd-polls-48h': ['COT-3'],
     'ppmid-keeps-top-up-history': ['COT-4'], 'ppmid-keeps-debt-recovery': ['COT-4'], 'ihd-keeps-supplier-messages': ['COT-4'],
     'ihd-clears-on-receipt': ['COT-5'], 'ihd-ignores-implementation-time': ['COT-5', 'COT-4'],
@@ -512,11 +536,11 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
       expect((e1 as ProfileError).problems.map((p) => [p.path, p.expected])).toEqual([['pollPeriodHours', 'null when pollIntervalSeconds is given (one periodic poll)']]);
 
       const meter = path.join(dir, 'meter.yaml');
-      await writeFile(meter, 'id: m\nkind: meter\ndescription: x\nbreaks: []\nmeterType: gsme\npublishesChangeOfTenancy: yes\nansweresGetChangeOfTenancy: true\ncancelsLastMessageOnTenancyChange: true\nresponseDelayMs: 0\n');
+      await writeFile(meter, 'id: m\nkind: meter\ndescription: x\nbreaks: []\nmeterType: gsme\npublishesChangeOfTenancy: yes\nansweresGetChangeOfTenancy: true\ncancelsLastMessageOnTenancyChange: true\nclears: { consumptionHistory: true, topUpHistory: true }\nresponseDelayMs: 0\n');
       const e2 = await loadProfile(meter).then(() => undefined, (e: unknown) => e);
       expect(e2).toBeInstanceOf(ProfileError);
       const problems = (e2 as ProfileError).problems;
-      expect(problems.map((p) => p.path).sort()).toEqual(['answeresGetChangeOfTenancy', 'answersGetChangeOfTenancy', 'meterType', 'publishesChangeOfTenancy']);
+      expect(problems.map((p) => p.path).sort()).toEqual(['answeresGetChangeOfTenancy', 'answersGetChangeOfTenancy', 'clears.debtRecovery', 'meterType', 'publishesChangeOfTenancy']);
       expect(problems.find((p) => p.path === 'meterType')).toMatchObject({ line: 5, value: '"gsme"', hint: expect.stringContaining('esme-conformant.yaml') });
       expect(problems.find((p) => p.path === 'answeresGetChangeOfTenancy')!.expected).toContain('did you mean "answersGetChangeOfTenancy"');
     } finally {
