@@ -38,6 +38,8 @@ export interface DecodedNwk {
   security?: DecodedSecurity;
   command?: string;
   commandId?: number;
+  /** Rejoin Request: `capability`; Rejoin Response: `address` (the device's short) and `status` (0 = success). */
+  commandFields?: Record<string, number | string>;
 }
 
 export interface DecodedSecurity {

@@ -83,11 +83,21 @@ export function decodeNwkHeader(r: Reader): NwkParse {
   return out;
 }
 
-/** Names an NWK command from its (plaintext) payload; checks that the id byte is there. */
+export const NWK_REJOIN_REQUEST = 0x06, NWK_REJOIN_RESPONSE = 0x07;
+
+/** The bodies of the commands a device joins by (ZigBee 3.0 §3.4.6, §3.4.7): one row a command. */
+const NWK_COMMAND_FIELDS: Readonly<Record<number, (r: Reader) => Record<string, number | string>>> = {
+  [NWK_REJOIN_REQUEST]: (r) => ({ capability: r.u8('NWK Rejoin Request capability information') }),
+  [NWK_REJOIN_RESPONSE]: (r) => ({ address: hex16(r.u16('NWK Rejoin Response network address')), status: r.u8('NWK Rejoin Response status') }),
+};
+
+/** Names an NWK command from its (plaintext) payload, and decodes the body of those in NWK_COMMAND_FIELDS. */
 export function decodeNwkCommand(nwk: DecodedNwk, r: Reader): void {
   const id = r.u8('NWK command id');
   nwk.commandId = id;
   nwk.command = NWK_COMMANDS[id] ?? `Unknown NWK command 0x${id.toString(16).padStart(2, '0')}`;
+  const body = NWK_COMMAND_FIELDS[id];
+  if (body) nwk.commandFields = body(r);
 }
 
 /** The ZigBee beacon payload (protocol id 0) carried in a MAC beacon. */

@@ -26,7 +26,8 @@ export function summarise(f: DecodedFrame): string {
   if (nwk) {
     const route = arrow(nwk.src ?? mac.src, nwk.dst ?? mac.dst);
     if (nwk.secured && nwk.decrypted === false) return `NWK ${nwk.type} ${route} (encrypted, no key)${tail}`;
-    if (nwk.command) return `NWK ${nwk.command} ${route}${tail}`;
+    const fields = nwk.commandFields ? ` (${Object.entries(nwk.commandFields).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
+    if (nwk.command) return `NWK ${nwk.command} ${route}${fields}${tail}`;
     return `NWK ${nwk.type} ${route}${tail}`;
   }
   if (mac.type === 'ack') return `MAC Ack seq ${mac.seq}${tail}`;

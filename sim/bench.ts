@@ -162,7 +162,9 @@ export class VirtualBench {
     const common = { clock: this.clock, air: this.air, channel: this.spec.radio.channel };
     let device: { power(on: boolean): void };
     if (d.role === 'CH') {
-      const hub = new VirtualCommsHub({ ...common, profile: d.behaviour as CommsHubBehaviour, ieee: d.ieee, authorisedHhts: this.spec.authorisedHhts });
+      // The DCC commissioned every other device of the bench (and the CH's own GPF) into the CHF device log.
+      const hanDevices = [...this.spec.devices.filter((x) => x.role !== 'CH').map((x) => x.ieee), ...(d.gpf ? [d.gpf.ieee] : [])];
+      const hub = new VirtualCommsHub({ ...common, profile: d.behaviour as CommsHubBehaviour, ieee: d.ieee, authorisedHhts: this.spec.authorisedHhts, hanDevices });
       this.commsHubs.set(d.id, hub);
       device = hub;
       if (d.gpf) {

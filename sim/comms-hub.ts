@@ -14,13 +14,15 @@ import {
   type HanRead,
   type InterPanCcs01,
 } from '../protocol/hht-messages.ts';
+import { HanStack, type HanAddress } from './han-frames.ts';
 
 /** The parts of a comms-hub profile the virtual CH runs (ids and descriptions are the manifest's). */
 export type CommsHubBehaviour = Pick<CommsHubProfile, 'interPan' | 'hht'>;
 
 export interface DeviceLogEntry {
   ieee: string;
-  kind: 'hht';
+  /** An HHT joined over inter-PAN, or a HAN device (meter, IHD, PPMID) the DCC commissioned. */
+  kind: 'hht' | 'han-device';
   /** Bench time (ms since the Unix epoch). */
   addedAt: number;
   /** Null: no time limit (only a power-on can remove it, unless the profile keeps it then too). */
@@ -39,6 +41,8 @@ export type CommsHubEventKind =
   | 'hht-removed'
   | 'han-read-answered'
   | 'han-read-ignored'
+  | 'device-admitted'
+  | 'rejoin-ignored'
   | 'frame-sent';
 
 /** What the virtual CH did and why: for the project's tests, never evidence (evidence is what the rig sees). */
@@ -65,14 +69,17 @@ export interface VirtualCommsHubOptions {
   channel?: number;
   /** Entity ids whose CCS01 over inter-PAN the CH accepts (IPAN-5 "authorised"). */
   authorisedHhts?: readonly string[];
+  /** HAN devices in the CHF device log (as the DCC commissioned them): the CH admits these to its HAN. */
+  hanDevices?: readonly string[];
 }
 
 export const DEFAULT_CH_PAN = 0x1a62;
 const BROADCAST = '0xffff';
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
-/** A HAN read is answered at once, give or take the stack's latency. */
-const HAN_READ_ANSWER_DELAY_MS = 20;
+/** A HAN read or a rejoin is answered at once, give or take the stack's latency. */
+export const HAN_READ_ANSWER_DELAY_MS = 20;
+const REJOIN_SUCCESS = 0x00;
 
 type Refusal = 'malformed' | 'unauthorised';
 
@@ -114,6 +121,7 @@ export class VirtualCommsHub {
   /** Answers still to be sent: a power-off loses them. */
   readonly #pendingAnswers = new Set<CancelEvent>();
   #macSeq = 0;
+  readonly #han: HanStack;
 
   constructor(options: VirtualCommsHubOptions) {
     this.#clock = options.clock;
@@ -125,6 +133,8 @@ export class VirtualCommsHub {
     this.short = options.short ?? 0x0000;
     this.channel = options.channel ?? 11;
     this.#authorised = new Set((options.authorisedHhts ?? []).map(ieeeText));
+    this.#han = new HanStack({ short: this.short, ieee: this.ieee }, this.pan);
+    for (const ieee of options.hanDevices ?? []) this.#log.set(ieeeText(ieee), { entry: { ieee: ieeeText(ieee), kind: 'han-device', addedAt: this.#clock.now(), expiresAt: null } });
   }
 
   get powered(): boolean {
@@ -207,6 +217,17 @@ export class VirtualCommsHub {
     if (ccs01) return this.#onCcs01(ccs01);
     const read = readHanRead(frame);
     if (read) return this.#onHanRead(read);
+    const m = this.#han.read(frame);
+    if (m?.kind === 'rejoin-request') this.#onRejoinRequest(m.from);
+  }
+
+  /** A HAN device asking to (re)join: admitted when the CHF device log holds it, ignored otherwise (it keeps asking). */
+  #onRejoinRequest(from: HanAddress): void {
+    if (this.#log.get(from.ieee)?.entry.kind !== 'han-device') return this.#record('rejoin-ignored', from.ieee, 'not a HAN device in the CHF device log');
+    this.#answerLater(HAN_READ_ANSWER_DELAY_MS, () => {
+      this.#record('device-admitted', from.ieee);
+      return this.#han.rejoinResponse(from, REJOIN_SUCCESS);
+    }, 'Rejoin Response');
   }
 
   #onCcs01(m: InterPanCcs01): void {

@@ -8,7 +8,7 @@ import type { Air } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
 import { DEFAULT_CH_PAN } from './comms-hub.ts';
 import { GLOBAL, HanStack, SE_CLUSTER, fromZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
-import { HAN_JOIN_MS } from './meter.ts';
+import { HanJoin, HAN_BOOT_MS, type JoinEventKind } from './han-join.ts';
 import { changeOfTenancyOf, kindsClearedBy, type ChangeOfTenancy } from './tenancy.ts';
 
 /** The parts of a han-client profile the virtual client runs (ids and descriptions are the manifest's). */
@@ -82,7 +82,8 @@ export type HanClientEventKind =
   | 'data-cleared'
   | 'data-recorded'
   | 'message-cancelled'
-  | 'frame-sent';
+  | 'frame-sent'
+  | JoinEventKind;
 
 /** What the virtual client did and why: for the project's tests, never evidence. */
 export interface HanClientEvent {
@@ -143,7 +144,9 @@ export class VirtualHanClient {
   #onHan = false;
   #disconnected = false;
   #detach: (() => void) | undefined;
-  #cancelJoin: CancelEvent | undefined;
+  readonly #join: HanJoin;
+  /** Why it is asking the CH: its own power-up, or coming back after a drop-out. */
+  #joinReason: 'power-up' | 'rejoin' = 'power-up';
   #cancelPoll: CancelEvent | undefined;
   /** How the client reads each server→client command it understands: one row per command. */
   readonly #readers: ReadonlyMap<string, (from: number, zcl: DecodedZcl) => void>;
@@ -155,6 +158,7 @@ export class VirtualHanClient {
     this.channel = options.channel ?? 11;
     this.servers = options.servers.map((s) => ({ ...s }));
     this.#han = new HanStack(options.self, options.pan ?? DEFAULT_CH_PAN);
+    this.#join = new HanJoin(this.#clock, this.#han, this.#name, (f) => this.#send(f), () => this.#joined(this.#joinReason), (k, d) => this.#record(k, d));
     this.#readers = new Map<string, (from: number, zcl: DecodedZcl) => void>([
       [`${SE_CLUSTER.deviceManagement}/cluster/0`, (from, z) => this.#takeChangeOfTenancy(from, changeOfTenancyOf(z.fields ?? {}))],
       [`${SE_CLUSTER.messaging}/cluster/0`, (from, z) => this.#store('supplierMessages', { from, messageId: Number(z.fields?.messageId), message: String(z.fields?.message) })],
@@ -226,14 +230,13 @@ export class VirtualHanClient {
       this.#poweredAt = this.#clock.now();
       this.#disconnected = false;
       this.#record('power-on');
-      this.#cancelJoin = this.#clock.after(HAN_JOIN_MS, () => this.#join('power-up'), `${this.#name} joins the HAN`);
+      this.#radioOn('power-up', HAN_BOOT_MS);
       this.#schedulePoll();
       // A clearing whose time came while the device was off is done as soon as it runs again.
       for (const r of this.#received.values()) if (!r.done) this.#scheduleClearing(r);
     } else {
       this.#powered = false;
       this.#leave();
-      this.#cancelJoin?.();
       this.#cancelPoll?.();
       for (const r of this.#received.values()) r.cancel?.();
       this.#record('power-off');
@@ -244,16 +247,22 @@ export class VirtualHanClient {
   disconnect(): void {
     if (!this.#powered || this.#disconnected) return;
     this.#disconnected = true;
-    this.#cancelJoin?.();
     this.#leave();
     this.#record('disconnected');
   }
 
-  /** Back on the HAN after a disconnect (COT-2): polls if its profile does. */
+  /** Back in reach after a disconnect: it asks the CH to readmit it, then polls if its profile does (COT-2). */
   rejoin(): void {
     if (!this.#powered || !this.#disconnected) return;
     this.#disconnected = false;
-    this.#join('rejoin');
+    this.#radioOn('rejoin', 0);
+  }
+
+  /** The radio listens (the CH's answer must reach it) and asks the CH to admit it; ZCL waits until it is admitted. */
+  #radioOn(why: 'power-up' | 'rejoin', afterMs: number): void {
+    this.#detach = this.#air.attach({ id: this.#han.self.ieee, channel: this.channel, receive: (frame) => this.#receive(frame) });
+    this.#joinReason = why;
+    this.#join.start(afterMs);
   }
 
   /** Data the device makes or takes in itself (a PPMID top-up by code, an IHD's own history). */
@@ -323,9 +332,9 @@ export class VirtualHanClient {
     this.#record('data-cleared', removed.length ? removed.join(', ') : 'nothing held to clear');
   }
 
-  #join(why: 'power-up' | 'rejoin'): void {
+  /** Admitted by the CH. */
+  #joined(why: 'power-up' | 'rejoin'): void {
     this.#onHan = true;
-    this.#detach = this.#air.attach({ id: this.#han.self.ieee, channel: this.channel, receive: (frame) => this.#receive(frame) });
     this.#record('joined', why);
     const polls = why === 'power-up' ? this.profile.pollsAtPowerUp : this.profile.pollsAtRejoin;
     if (polls) this.#poll(why);
@@ -333,6 +342,7 @@ export class VirtualHanClient {
 
   #leave(): void {
     this.#onHan = false;
+    this.#join.stop();
     this.#detach?.();
     this.#detach = undefined;
   }
@@ -361,9 +371,9 @@ export class VirtualHanClient {
   }
 
   #receive(frame: Uint8Array): void {
-    if (!this.#onHan) return;
     const m: HanMessage | undefined = this.#han.read(frame);
-    if (!m) return;
+    if (m?.kind === 'rejoin-response') return this.#join.answered(m.status);
+    if (!this.#onHan || !m || m.kind === 'rejoin-request') return;
     if (m.kind === 'announce') {
       // PWR-3: a meter it is bound to is back after a power cycle: communication re-established, poll.
       if (this.profile.pollsAtRejoin && this.servers.some((s) => s.short === m.from.short)) this.#poll('server-returned');

@@ -1,11 +1,13 @@
 // The SMHAN as the virtual meters and HAN clients speak it: unicast ZCL over NWK data frames
-// (profile 0x0109, endpoint 1), and the ZDP Device_annce a device broadcasts when it comes back.
+// (profile 0x0109, endpoint 1), the NWK rejoin handshake with the CH, and the ZDP Device_annce a
+// device broadcasts when it comes back.
 import { eui64ToBytes, hex16 } from '../protocol/bytes.ts';
 import type { DecodedZcl } from '../protocol/decoded.ts';
 import { HanDecoder } from '../protocol/decoder.ts';
 import { encodeFrame } from '../protocol/encoder.ts';
 import { ieeeText } from '../protocol/hht-messages.ts';
 import { PROFILE_SMART_ENERGY, PROFILE_ZDP } from '../protocol/aps.ts';
+import { NWK_REJOIN_REQUEST, NWK_REJOIN_RESPONSE } from '../protocol/nwk.ts';
 import { encodeZcl, type ZclFrameSpec } from '../protocol/zcl/index.ts';
 
 /** A device on the HAN: its NWK short address and IEEE address. */
@@ -28,8 +30,10 @@ const ZDP_ENDPOINT = 0;
 const DEVICE_ANNCE = 0x0013;
 const BROADCAST_RX_ON = 0xfffd;
 const MAC_BROADCAST = 0xffff;
-/** Device_annce capability: mains powered, receiver on when idle, full function device. */
+/** Device_annce / Rejoin Request capability: mains powered, receiver on when idle, full function device. */
 const MAINS_ROUTER_CAPABILITY = 0x8e;
+/** The HAN's coordinator and trust centre: the CH. */
+export const COORDINATOR_SHORT = 0x0000;
 
 /** ZCL seconds since 2000-01-01T00:00:00Z ⇄ bench time (ms since the Unix epoch). */
 const ZCL_EPOCH_MS = Date.UTC(2000, 0, 1);
@@ -93,13 +97,41 @@ export class HanStack {
     }, false);
   }
 
-  /** What a frame on the air means to this device: a ZCL command addressed to it, a Device_annce, or nothing. */
+  /** An NWK command to one device: the rejoin handshake (unsecured, like the rest of the virtual HAN). */
+  #nwkCommand(dst: number, dst64: string | undefined, body: number[]): Uint8Array {
+    const seq = this.#nextSeq();
+    const pan = hex16(this.pan);
+    return encodeFrame({
+      mac: { type: 'data', seq, dstPan: pan, dst: hex16(dst), srcPan: pan, src: hex16(this.self.short) },
+      nwk: { type: 'command', dst: hex16(dst), src: hex16(this.self.short), radius: 1, seq, dst64, src64: this.self.ieee },
+      payload: new Uint8Array(body),
+    }, false);
+  }
+
+  /** NWK Rejoin Request to the coordinator: how a device that lost or never had the HAN asks the CH to (re)admit it. */
+  rejoinRequest(): Uint8Array {
+    return this.#nwkCommand(COORDINATOR_SHORT, undefined, [NWK_REJOIN_REQUEST, MAINS_ROUTER_CAPABILITY]);
+  }
+
+  /** NWK Rejoin Response from the coordinator: the device keeps its short address; status 0 admits it. */
+  rejoinResponse(to: HanAddress, status: number): Uint8Array {
+    return this.#nwkCommand(to.short, to.ieee, [NWK_REJOIN_RESPONSE, to.short & 0xff, to.short >> 8, status]);
+  }
+
+  /** What a frame on the air means to this device: a ZCL command or a rejoin command addressed to it, a Device_annce, or nothing. */
   read(psdu: Uint8Array): HanMessage | undefined {
     const d = this.#decoder.decode({ n: 1, timestampUs: 0n, frame: psdu, fcsIncluded: false });
-    if (d.error || d.nwk?.type !== 'data' || d.aps?.type !== 'data' || d.nwk.src === undefined || d.nwk.dst === undefined) return undefined;
+    if (d.error || d.nwk?.src === undefined || d.nwk.dst === undefined) return undefined;
     if (d.mac.dstPan !== undefined && Number(d.mac.dstPan) !== this.pan) return undefined;
     const src = Number(d.nwk.src), dst = Number(d.nwk.dst);
     const from: HanAddress | undefined = d.nwk.src64 ? { short: src, ieee: d.nwk.src64 } : undefined;
+    if (d.nwk.type === 'command') {
+      if (dst !== this.self.short || (d.nwk.dst64 !== undefined && d.nwk.dst64 !== this.self.ieee)) return undefined;
+      if (d.nwk.commandId === NWK_REJOIN_REQUEST && from) return { kind: 'rejoin-request', from };
+      if (d.nwk.commandId === NWK_REJOIN_RESPONSE) return { kind: 'rejoin-response', from: src, status: Number(d.nwk.commandFields?.status) };
+      return undefined;
+    }
+    if (d.nwk.type !== 'data' || d.aps?.type !== 'data') return undefined;
     if (Number(d.aps.profile) === PROFILE_ZDP && Number(d.aps.cluster) === DEVICE_ANNCE) {
       return from && from.short !== this.self.short ? { kind: 'announce', from } : undefined;
     }
@@ -110,4 +142,6 @@ export class HanStack {
 
 export type HanMessage =
   | { kind: 'zcl'; src: number; ieee?: string; cluster: number; zcl: DecodedZcl }
-  | { kind: 'announce'; from: HanAddress };
+  | { kind: 'announce'; from: HanAddress }
+  | { kind: 'rejoin-request'; from: HanAddress }
+  | { kind: 'rejoin-response'; from: number; status: number };

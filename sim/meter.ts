@@ -6,6 +6,7 @@ import type { MeterDataKind, MeterProfile, TenancyDataKind } from '../firmware-i
 import type { Air } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
 import { DEFAULT_CH_PAN } from './comms-hub.ts';
+import { HanJoin, HAN_BOOT_MS, type JoinEventKind } from './han-join.ts';
 import { GLOBAL, HanStack, SE_CLUSTER, ZCL, fromZclUtc, toZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
 import { CLEAR_ALL_TENANCY_DATA, kindsClearedBy, publishChangeOfTenancyFields, type ChangeOfTenancy } from './tenancy.ts';
 import type { DecodedZcl } from '../protocol/decoded.ts';
@@ -57,7 +58,8 @@ export type MeterEventKind =
   | 'message-kept'
   | 'request-answered'
   | 'request-refused'
-  | 'frame-sent';
+  | 'frame-sent'
+  | JoinEventKind;
 
 /** What the virtual meter did and why: for the project's tests, never evidence. */
 export interface MeterEvent {
@@ -96,8 +98,6 @@ export interface ChangeOfTenancyCommand {
 }
 
 const SECOND_MS = 1000;
-/** How long a mains-powered device takes to be back on its HAN after power-up. */
-export const HAN_JOIN_MS = 5 * SECOND_MS;
 const UNTIL_CHANGED = 0xffff;
 const ZCL_INVALID_TIME = 0xffffffff;
 /** Prepayment top-up attribute sets #1…#5 (0x0100 + 0x10·n): +0 date/time, +1 amount (PROTOCOL.md §7). */
@@ -128,7 +128,7 @@ export class VirtualMeter {
   #powered = false;
   #onHan = false;
   #detach: (() => void) | undefined;
-  #cancelJoin: CancelEvent | undefined;
+  readonly #join: HanJoin;
   #providerId: number;
   #tenancy: ChangeOfTenancy | undefined;
   /** The tenancy change whose implementation time has not yet been acted on by the meter itself. */
@@ -146,6 +146,7 @@ export class VirtualMeter {
     this.profile = options.profile;
     this.channel = options.channel ?? 11;
     this.#han = new HanStack(options.self, options.pan ?? DEFAULT_CH_PAN);
+    this.#join = new HanJoin(this.#clock, this.#han, this.#name, (f) => this.#transmit(f), () => this.#joined(), (k, d) => this.#record(k, undefined, d));
     this.#providerId = options.providerId ?? 1;
     for (const c of options.clients ?? []) this.addClient(c);
     // What the meter serves, by cluster and command: one row per request it understands.
@@ -214,11 +215,13 @@ export class VirtualMeter {
     if (on) {
       this.#powered = true;
       this.#record('power-on');
-      this.#cancelJoin = this.#clock.after(HAN_JOIN_MS, () => this.#join(), `${this.#name} joins the HAN`);
+      // The radio listens from power-on (the CH's answer must reach it); ZCL waits until the CH admits it.
+      this.#detach = this.#air.attach({ id: this.#han.self.ieee, channel: this.channel, receive: (frame) => this.#receive(frame) });
+      this.#join.start(HAN_BOOT_MS);
     } else {
       this.#powered = false;
       this.#onHan = false;
-      this.#cancelJoin?.();
+      this.#join.stop();
       this.#detach?.();
       this.#detach = undefined;
       for (const cancel of this.#pending) cancel();
@@ -228,9 +231,9 @@ export class VirtualMeter {
     }
   }
 
-  #join(): void {
+  /** Admitted by the CH. */
+  #joined(): void {
     this.#onHan = true;
-    this.#detach = this.#air.attach({ id: this.#han.self.ieee, channel: this.channel, receive: (frame) => this.#receive(frame) });
     this.#record('joined');
     // PWR-3: its clients learn it is back and re-establish communication.
     this.#send(this.#han.announce());
@@ -336,9 +339,9 @@ export class VirtualMeter {
   }
 
   #receive(frame: Uint8Array): void {
-    if (!this.#onHan) return;
     const m = this.#han.read(frame);
-    if (m?.kind !== 'zcl' || m.zcl.dir !== 'client-to-server') return;
+    if (m?.kind === 'rejoin-response') return this.#join.answered(m.status);
+    if (!this.#onHan || m?.kind !== 'zcl' || m.zcl.dir !== 'client-to-server') return;
     if (m.ieee) this.addClient({ short: m.src, ieee: m.ieee });
     const handler = this.#handlers.get(key(m.cluster, m.zcl.type, m.zcl.cmd));
     if (handler) return handler(m);
@@ -414,7 +417,12 @@ export class VirtualMeter {
   }
 
   #send(frame: Uint8Array): void {
-    if (!this.#onHan) return;
+    if (this.#onHan) this.#transmit(frame);
+  }
+
+  /** On the air whether joined or not: the rejoin handshake goes out before the device is on the HAN. */
+  #transmit(frame: Uint8Array): void {
+    if (!this.#powered) return;
     this.#record('frame-sent', undefined, hex(frame));
     this.#air.transmit(frame, { channel: this.channel, from: this.#han.self.ieee });
   }

@@ -16,13 +16,17 @@ const AREA = 'Change of Tenancy on the HAN (DOMAIN.md §B)';
 const SECMP0056 = 'SECMP0056';
 const CLIENT_ROLES = ['IHD', 'PPMID'] as const;
 
-/** Powers the given devices on for the case and off again after it, so no device talks into the next case. */
+/**
+ * Powers the given devices on for the case, with the bench's CH first (the HAN's coordinator: no
+ * device joins without it), and off again after it, so no device talks into the next case.
+ */
 async function powered<T>(ctx: CaseContext, devices: RigDevice[], body: () => Promise<T>): Promise<T> {
-  for (const d of devices) await ctx.power.set(d, true);
+  const all = [...ctx.bench.devices('CH').filter((ch) => !devices.some((d) => d.id === ch.id)), ...devices];
+  for (const d of all) await ctx.power.set(d, true);
   try {
     return await body();
   } finally {
-    for (const d of devices) await ctx.power.set(d, false);
+    for (const d of all.reverse()) await ctx.power.set(d, false);
   }
 }
 

@@ -16,7 +16,9 @@ import { Air, type AirMeta } from '../../sim/air.ts';
 import { DiscreteEventClock } from '../../sim/clock.ts';
 import { VirtualHanClient } from '../../sim/han-client.ts';
 import { HanStack, SE_CLUSTER, toZclUtc, type HanAddress } from '../../sim/han-frames.ts';
-import { HAN_JOIN_MS, VirtualMeter } from '../../sim/meter.ts';
+import { VirtualMeter } from '../../sim/meter.ts';
+import { HAN_READ_ANSWER_DELAY_MS, VirtualCommsHub } from '../../sim/comms-hub.ts';
+import { HAN_BOOT_MS } from '../../sim/han-join.ts';
 import { CLEAR_ALL_TENANCY_DATA, TENANCY_CONTROL, kindsClearedBy } from '../../sim/tenancy.ts';
 
 const PROFILES = path.join(path.dirname(BUILT_IN_MANIFEST), 'profiles');
@@ -27,7 +29,10 @@ const DAY = 24 * HOUR;
 const CHANNEL = 11;
 
 const ESME: HanAddress = { short: 0x0001, ieee: '00:db:12:34:56:78:00:01' };
-const GPF: HanAddress = { short: 0x0000, ieee: '00:db:12:34:56:78:90:a2' };
+const GPF: HanAddress = { short: 0x0002, ieee: '00:db:12:34:56:78:90:a3' };
+const CH_IEEE = '00:db:12:34:56:78:90:a2';
+/** From power-on to on the HAN: the device's boot, its Rejoin Request, the CH's Rejoin Response. */
+const HAN_JOIN_MS = HAN_BOOT_MS + HAN_READ_ANSWER_DELAY_MS;
 const IHD: HanAddress = { short: 0x4a01, ieee: '00:0d:6f:00:00:00:4a:01' };
 const PPMID: HanAddress = { short: 0x4a02, ieee: '00:0d:6f:00:00:00:4a:02' };
 const RIG: HanAddress = { short: 0x7777, ieee: '00:db:12:34:56:78:90:f0' };
@@ -52,7 +57,7 @@ interface Heard {
   d: DecodedFrame;
 }
 
-/** One meter and its clients on the air, a listener that hears everything, and the rig radio as a HAN client. */
+/** One meter and its clients on the air with the CH that admits them (powered throughout), a listener that hears everything, and the rig radio as a HAN client. */
 class Han {
   readonly clock = new DiscreteEventClock();
   readonly air = new Air(this.clock);
@@ -60,6 +65,7 @@ class Han {
   readonly heard: Heard[] = [];
   readonly rig = new HanStack(RIG, 0x1a62);
   meter!: VirtualMeter;
+  ch!: VirtualCommsHub;
   readonly clients = new Map<string, VirtualHanClient>();
 
   constructor() {
@@ -74,6 +80,10 @@ class Han {
   static async of(meterId: string, clients: Record<string, string>, meterAddress = ESME): Promise<Han> {
     const h = new Han();
     const addresses: Record<string, HanAddress> = { ihd: IHD, ppmid: PPMID };
+    const chProfile = await loadProfile(path.join(PROFILES, 'ch-conformant.yaml'));
+    assert.equal(chProfile.kind, 'comms-hub');
+    h.ch = new VirtualCommsHub({ clock: h.clock, air: h.air, profile: chProfile, ieee: CH_IEEE, channel: CHANNEL, hanDevices: [meterAddress.ieee, IHD.ieee, PPMID.ieee] });
+    h.ch.power(true);
     h.meter = new VirtualMeter({ clock: h.clock, air: h.air, profile: await meterProfile(meterId), self: meterAddress, clients: Object.keys(clients).map((k) => addresses[k]) });
     for (const [name, id] of Object.entries(clients)) {
       h.clients.set(name, new VirtualHanClient({ clock: h.clock, air: h.air, profile: await clientProfile(id), self: addresses[name], servers: [meterAddress] }));
@@ -306,6 +316,74 @@ test.describe('polling (COT-2, COT-3)', () => {
       assert.equal(h.heard.filter((x) => x.t === 3 * HOUR + HAN_JOIN_MS && x.d.aps?.zdp === 'Device_annce').length, 1);
       assert.equal(h.zcl('Get Change of Tenancy', { from: IHD, since: 3 * HOUR }).length, polls ? 1 : 0, `${id} after the ESME's power cycle`);
     }
+  });
+});
+
+test.describe('joining the HAN through the CH (NWK Rejoin Request / Response)', () => {
+  const rejoins = (h: Han, kind: 'Rejoin Request' | 'Rejoin Response', who: HanAddress) =>
+    h.heard.filter((x) => x.d.nwk?.command === kind && (kind === 'Rejoin Request' ? x.d.nwk.src64 === who.ieee : x.d.nwk.dst64 === who.ieee));
+
+  test('powered with the CH on: boot, Rejoin Request to 0x0000, admitted with its own address; then the ESME announces and the IHD polls', async () => {
+    const h = await Han.of('esme-conformant', { ihd: 'ihd-conformant' });
+    h.powerAll();
+    await h.to(MIN);
+    for (const who of [ESME, IHD]) {
+      const [request] = rejoins(h, 'Rejoin Request', who);
+      const [response] = rejoins(h, 'Rejoin Response', who);
+      expect([request.t, request.d.nwk?.dst, request.d.nwk?.commandFields]).toEqual([HAN_BOOT_MS, '0x0000', { capability: 0x8e }]);
+      expect([response.t, response.d.nwk?.src, response.d.nwk?.commandFields]).toEqual([HAN_JOIN_MS, '0x0000', { address: short(who), status: 0 }]);
+    }
+    expect(h.heard.filter((x) => x.d.aps?.zdp === 'Device_annce').map((x) => x.t)).toEqual([HAN_JOIN_MS]);
+    expect(h.zcl('Get Change of Tenancy', { from: IHD }).map((x) => x.t)).toEqual([HAN_JOIN_MS]);
+  });
+
+  test('with the CH off there is no HAN: the devices ask again with back-off (15 s doubling, at most 5 min) and join at the first request after the CH is back', async () => {
+    const h = await Han.of('esme-conformant', { ihd: 'ihd-conformant' });
+    h.ch.power(false);
+    h.powerAll();
+    await h.to(30 * MIN);
+    expect([h.meter.onHan, h.client('ihd').onHan]).toEqual([false, false]);
+    expect(h.zcl('Get Change of Tenancy')).toEqual([]);
+    const asked = rejoins(h, 'Rejoin Request', IHD).map((x) => x.t / SEC);
+    // 5, +15, +30, +60, +120, +240, then every 300 s.
+    expect(asked.slice(0, 8)).toEqual([5, 20, 50, 110, 230, 470, 770, 1070]);
+    expect(rejoins(h, 'Rejoin Response', IHD)).toEqual([]);
+    h.ch.power(true);
+    const next = asked.at(-1)! * SEC + 5 * MIN;
+    await h.to(next + MIN);
+    expect(rejoins(h, 'Rejoin Response', IHD).map((x) => x.t)).toEqual([next + HAN_READ_ANSWER_DELAY_MS]);
+    expect(h.client('ihd').onHan).toBe(true);
+    expect(h.client('ihd').events.filter((e) => e.kind === 'joined').map((e) => e.detail)).toEqual(['power-up']);
+    expect(h.zcl('Get Change of Tenancy', { from: IHD }).map((x) => x.t)).toEqual([next + HAN_READ_ANSWER_DELAY_MS]);
+  });
+
+  test('a device the CHF device log does not hold is never admitted', async () => {
+    const h = await Han.of('esme-conformant', {});
+    const stranger = new VirtualHanClient({ clock: h.clock, air: h.air, profile: await clientProfile('ihd-conformant'), self: { short: 0x4a09, ieee: '00:0d:6f:00:00:00:4a:09' }, servers: [ESME] });
+    stranger.power(true);
+    await h.to(HOUR);
+    expect(stranger.onHan).toBe(false);
+    expect(h.ch.events.filter((e) => e.kind === 'rejoin-ignored').length).toBeGreaterThan(5);
+    expect(h.heard.filter((x) => x.d.nwk?.command === 'Rejoin Response')).toEqual([]);
+  });
+
+  test('a device on the HAN stays on it through a CH power cycle (its traffic needs no coordinator); a dropped-out IHD rejoins through the CH', async () => {
+    const h = await Han.of('esme-conformant', { ihd: 'ihd-conformant' });
+    h.powerAll();
+    await h.to(HOUR);
+    h.ch.power(false);
+    await h.to(HOUR + 10 * MIN);
+    h.ch.power(true);
+    await h.to(2 * HOUR);
+    expect([h.meter.onHan, h.client('ihd').onHan]).toEqual([true, true]);
+    expect(rejoins(h, 'Rejoin Request', IHD).length).toBe(1);
+    h.client('ihd').disconnect();
+    await h.to(3 * HOUR);
+    h.client('ihd').rejoin();
+    await h.to(3 * HOUR + SEC);
+    expect(rejoins(h, 'Rejoin Request', IHD).map((x) => x.t)).toEqual([HAN_BOOT_MS, 3 * HOUR]);
+    expect(h.client('ihd').events.filter((e) => e.kind === 'joined').map((e) => e.detail)).toEqual(['power-up', 'rejoin']);
+    expect(h.zcl('Get Change of Tenancy', { from: IHD, since: 3 * HOUR }).map((x) => x.t)).toEqual([3 * HOUR + HAN_READ_ANSWER_DELAY_MS]);
   });
 });
 

@@ -1,5 +1,6 @@
 // The virtual bench runs an ESME, an IHD and a PPMID beside the CH, behind the same drivers:
-// relays switched over MQTT power them, and their Change of Tenancy traffic reaches the sniffer.
+// relays switched over MQTT power them, they join the HAN through the CH, and their Change of
+// Tenancy traffic reaches the sniffer.
 import { test, expect } from '@playwright/test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +44,8 @@ test('ESME, IHD and PPMID on the virtual bench: powered through their relays, th
     const evidence = new EvidenceLog(join(dir, 'evidence'), () => bench.clock.now());
     const capture = new Capture(bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })), evidence, bench.clock);
     capture.start();
-    for (const id of ['esme-power', 'ihd-power', 'ppmid-power']) await bench.relays.get(id)!.switch(true);
+    // The CH first: the others join the HAN through it.
+    for (const id of ['ch-power', 'esme-power', 'ihd-power', 'ppmid-power']) await bench.relays.get(id)!.switch(true);
     await bench.clock.sleep(hours(7));
     const polls = (src: string) => capture.all((f) => f.zcl?.name === 'Get Change of Tenancy' && f.nwk?.src === src);
     const ihd = bench.virtual!.hanAddresses.get('ihd')!, ppmid = bench.virtual!.hanAddresses.get('ppmid')!;
@@ -51,6 +53,11 @@ test('ESME, IHD and PPMID on the virtual bench: powered through their relays, th
     // The 3-hour IHD polls at power-up and then every 3 hours; the PPMID at power-up.
     expect(polls(hex(ihd.short)).length).toBeGreaterThanOrEqual(3);
     expect(polls(hex(ppmid.short)).length).toBeGreaterThanOrEqual(1);
+    // Each was admitted by the CH (Rejoin Response, status 0) before its first poll.
+    for (const a of [ihd, ppmid]) {
+      const admitted = capture.find((f) => f.nwk?.command === 'Rejoin Response' && f.nwk.dst === hex(a.short) && f.nwk.commandFields?.status === 0);
+      expect(admitted!.atMs).toBeLessThanOrEqual(polls(hex(a.short))[0].atMs);
+    }
     // What ECS12 does on a real bench; here the sim's supplier side asks the ESME directly.
     bench.virtual!.meters.get('esme')!.changeOfTenancy({ implementationUtc: bench.clock.now() + hours(1) });
     await bench.clock.sleep(hours(2));

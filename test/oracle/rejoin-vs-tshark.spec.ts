@@ -1,0 +1,33 @@
+// The rejoin handshake the virtual devices join the HAN by (sim/han-join.ts): tshark reads our
+// NWK Rejoin Request and Rejoin Response with the same command, capability, address and status.
+import { test, expect } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HanDecoder } from '../../protocol/decoder.ts';
+import { openPcapngFile } from '../../protocol/pcapng.ts';
+import { HanStack } from '../../sim/han-frames.ts';
+import { tsharkFields } from '../support/tshark.ts';
+
+test('tshark reads Rejoin Request (capability) and Rejoin Response (address, status) as our decoder does', async () => {
+  const device = new HanStack({ short: 0x4a01, ieee: '00:0d:6f:00:00:00:4a:01' }, 0x1a62);
+  const ch = new HanStack({ short: 0x0000, ieee: '00:db:12:34:56:78:90:a2' }, 0x1a62);
+  const frames = [device.rejoinRequest(), ch.rejoinResponse(device.self, 0x00), ch.rejoinResponse({ short: 0x1234, ieee: '00:0d:6f:00:00:00:12:34' }, 0x02)];
+  const file = join(mkdtempSync(join(tmpdir(), 'gbcs-rig-rejoin-')), 'rejoin.pcapng');
+  const writer = openPcapngFile(file);
+  const iface = writer.addInterface({ name: 'rejoin' });
+  frames.forEach((frame, i) => writer.writePacket({ interfaceId: iface, timestampUs: 1_700_000_000_000_000n + BigInt(i), frame, fcsIncluded: false }));
+  await writer.close();
+
+  const decoder = new HanDecoder();
+  const ours = frames.map((frame, i) => decoder.decode({ n: i + 1, timestampUs: 0n, frame, fcsIncluded: false }).nwk);
+  const rows = tsharkFields(file, ['zbee_nwk.cmd.id', 'zbee_nwk.src', 'zbee_nwk.dst', 'zbee_nwk.cmd.cinfo', 'zbee_nwk.cmd.addr', 'zbee_nwk.cmd.rejoin_status']);
+  const theirs = rows.map((r) => ({
+    commandId: Number(r['zbee_nwk.cmd.id'][0]), src: r['zbee_nwk.src'][0], dst: r['zbee_nwk.dst'][0],
+    ...(r['zbee_nwk.cmd.cinfo'][0] !== undefined && { capability: Number(r['zbee_nwk.cmd.cinfo'][0]) }),
+    ...(r['zbee_nwk.cmd.addr'][0] !== undefined && { address: r['zbee_nwk.cmd.addr'][0], status: Number(r['zbee_nwk.cmd.rejoin_status'][0]) }),
+  }));
+  expect(ours.map((n) => ({ commandId: n?.commandId, src: n?.src, dst: n?.dst, ...n?.commandFields }))).toEqual(theirs);
+  expect(theirs.map((t) => t.commandId)).toEqual([0x06, 0x07, 0x07]);
+  expect(theirs[2]).toMatchObject({ address: '0x1234', status: 2 });
+});
