@@ -3,7 +3,7 @@
 
 import { hex16, hexN } from '../bytes.ts';
 import type { CommandDef, FieldDef, Fields } from './schema.ts';
-import { zclTypeById } from './types.ts';
+import { utcToIso, zclTypeById } from './types.ts';
 
 export const ZCL_STATUS: Readonly<Record<number, string>> = {
   0x00: 'Success',
@@ -62,7 +62,9 @@ function attributeList(records: unknown): string {
   const items = (records as Fields[]).map((r) => {
     const id = hex16(r.attributeId as number);
     if (r.status !== undefined && r.status !== 0) return `${id} ${zclStatusName(r.status as number)}`;
-    return r.value === undefined ? id : `${id}=${show(r.value)}`;
+    if (r.value === undefined) return id;
+    // A UTC attribute reads as a time, not as seconds since 2000.
+    return `${id}=${zclTypeById(r.dataType as number)?.name === 'utc' && typeof r.value === 'number' ? utcToIso(r.value) : show(r.value)}`;
   });
   return ` [${items.join(', ')}]`;
 }

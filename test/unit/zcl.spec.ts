@@ -402,6 +402,10 @@ test.describe('global commands', () => {
       { attributeId: 0x0401, attributeName: 'Current Day Consumption Delivered', dataType: 0x22, dataTypeName: 'uint24', value: 10000 },
       { attributeId: 0x0400, attributeName: 'Instantaneous Demand', dataType: 0x2a, dataTypeName: 'int24', value: -10 },
     ]);
+
+    // A UTC attribute (type 0xe2) reads as a time in the summary; 0xffffffff as ZCL's invalid time.
+    const topUps = decodeZcl(fromHex('180301' + '0001' + '00' + 'e2' + '7c1ee930' + '1001' + '00' + 'e2' + 'ffffffff' + '0101' + '00' + '2b' + 'd0070000'), 0x0705);
+    expect(summariseZcl(0x0705, topUps)).toBe('ZCL 0x0705 Read Attributes Response [0x0100=2026-01-01T12:01:00Z, 0x0110=invalid, 0x0101=2000]');
   });
 
   test('Write Attributes Response and Configure Reporting Response: the lone Success octet', () => {
