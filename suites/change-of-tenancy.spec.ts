@@ -60,12 +60,15 @@ const READ_ATTRIBUTES = 0x00;
 const COT_IMPLEMENTATION_ATTRIBUTE = 0x0200, COT_CONTROL_ATTRIBUTE = 0x0201;
 /** Prepayment top-up sets #1…#5: date/time of each at 0x0100 + 0x10·n. */
 const TOP_UP_TIME_ATTRIBUTES = [0x0100, 0x0110, 0x0120, 0x0130, 0x0140];
-const ZCL_INVALID_TIME = 0xffffffff;
 
 type AttributeRecord = { attributeId: number; status: number; value?: unknown };
 const recordsOf = (f: DecodedFrame | undefined): AttributeRecord[] => (f?.zcl?.fields as { records?: AttributeRecord[] } | undefined)?.records ?? [];
 const readAttributes = (attributes: number[]) => ({ type: 'global' as const, cmd: READ_ATTRIBUTES, dir: 'client-to-server' as const, fields: { attributes } });
-const utcMs = (seconds: unknown) => (typeof seconds === 'number' && seconds !== ZCL_INVALID_TIME ? Date.parse(utcToIso(seconds)) : undefined);
+/** ZCL UTC seconds → bench ms; undefined for a missing value or ZCL's invalid time (which utcToIso names). */
+function utcMs(seconds: unknown): number | undefined {
+  const iso = typeof seconds === 'number' ? utcToIso(seconds) : 'invalid';
+  return iso === 'invalid' ? undefined : Date.parse(iso);
+}
 
 /** A meter as the rig radio addresses it on the HAN: by the short address the sniffer heard it use. */
 function onHan(ctx: CaseContext, meter: RigDevice, name: string): { short: number; ieee: string } {
@@ -190,8 +193,9 @@ async function publishesChangeOfTenancy(ctx: CaseContext, meter: RigDevice, powe
     }
     const fields = publication.decoded.zcl?.fields as { implementationDateTime?: number; control?: number } | undefined;
     ctx.rec.measured(measure('publication delay after the trigger', Number(((publication.atMs - from) / 1000).toFixed(3)), 's', ctx.capture.timeUncertaintyMs / 1000, { high: 60, text: 'within 60 s of the Change of Tenancy (COT-1)' }), 'COT-1');
-    if (fields?.implementationDateTime !== undefined && Math.abs(Date.parse(utcToIso(fields.implementationDateTime)) - Math.floor(implementation / 1000) * 1000) > 1000) {
-      ctx.rec.fail('COT-1', `the publication carries implementation ${utcToIso(fields.implementationDateTime)}, not the ${new Date(implementation).toISOString()} sent`);
+    const published = utcMs(fields?.implementationDateTime);
+    if (published !== undefined && Math.abs(published - Math.floor(implementation / 1000) * 1000) > 1000) {
+      ctx.rec.fail('COT-1', `the publication carries implementation ${new Date(published).toISOString()}, not the ${new Date(implementation).toISOString()} sent`);
     }
     ctx.evidence.event('observed', { what: 'Publish Change of Tenancy', control: fields?.control, expectedControl: DEFAULT_TENANCY_CONTROL });
   });
