@@ -3,10 +3,10 @@
 // keys from decrypted APS Transport Key commands.
 import { DecodeError, Reader, eui64, fromHex } from './bytes.ts';
 import type { DecodedAps, DecodedFrame, DecodedNwk, DecodedSecurity } from './decoded.ts';
-import { decodeMac } from './mac.ts';
-import { decodeNwkCommand, decodeNwkHeader, decodeZigbeeBeacon, looksLikeNwk } from './nwk.ts';
+import { decodeMac, type MacParse } from './mac.ts';
+import { decodeNwkCommand, decodeNwkHeader, decodeZigbeeBeacon, looksLikeNwk, type NwkParse } from './nwk.ts';
 import { PROFILE_ZDP, decodeApsCommand, decodeApsHeader, zdpServiceName } from './aps.ts';
-import { KeyTable, decodeAuxHeader, unsecure, type AuxHeader } from './security.ts';
+import { KeyTable, decodeAuxHeader, unsecure, unsecureMany, type AuxHeader, type SecuredFrame } from './security.ts';
 import { decodeZcl } from './zcl/frame.ts';
 import { recogniseGbcs } from './gbcs.ts';
 import { summarise } from './summary.ts';
@@ -23,6 +23,18 @@ export interface CapturedFrame {
 }
 
 const ZCL_TUNNELING = 0x0704;
+
+/** A frame decoded up to its NWK payload (decodeToNwkPayload), waiting for the rest. */
+interface NwkStage {
+  m: MacParse;
+  n: NwkParse;
+  /** At the NWK payload (the ciphertext, when secured). */
+  payload: Reader;
+  /** The destination PAN, shifted to key the short → IEEE table. */
+  panKey: number;
+  /** What unsecure needs, when the NWK frame is secured. */
+  sealed: { frame: Uint8Array; headerStart: number; auxStart: number; aux: AuxHeader } | undefined;
+}
 
 function securityOf(aux: AuxHeader): DecodedSecurity {
   const s: DecodedSecurity = { level: aux.level, keyId: aux.keyId, frameCounter: aux.frameCounter };
@@ -80,8 +92,8 @@ export class HanDecoder {
     return new Reader(whole, 0, 0);
   }
 
-  private remember(pan: string | undefined, short: number, ieeeLE: Uint8Array): void {
-    this.ieeeByShort.set(((pan ? parseInt(pan, 16) : 0) << 16) | short, ieeeLE);
+  private remember(panKey: number, short: number, ieeeLE: Uint8Array): void {
+    this.ieeeByShort.set(panKey | short, ieeeLE);
   }
 
   /** The short address a device was last seen with (from NWK headers, aux headers, Device_annce), by its IEEE text. */
@@ -91,66 +103,134 @@ export class HanDecoder {
     return found;
   }
 
-  private lookup(pan: string | undefined, short: number): Uint8Array | undefined {
-    return this.ieeeByShort.get(((pan ? parseInt(pan, 16) : 0) << 16) | short);
+  decode(p: CapturedFrame): DecodedFrame {
+    const out = { n: p.n, time: p.time ?? isoMicros(p.timestampUs) } as DecodedFrame;
+    const stage = this.decodeToNwkPayload(p, out);
+    return this.finish(out, stage, stage?.sealed ? this.openNwk(stage) : undefined);
   }
 
-  decode(p: CapturedFrame): DecodedFrame {
-    this.lackedKey = false;
-    this.learnedKey = false;
-    const out = { n: p.n, time: p.time ?? isoMicros(p.timestampUs) } as DecodedFrame;
+  /**
+   * decode() for a batch, frame after frame with the same results, but with every NWK
+   * decryption under the likeliest key done up front in a few AES calls (unsecureMany).
+   * `each` sees every frame as soon as it is decoded, with lackedKey / learnedKey set for
+   * it, before the next frame is touched — so a caller can act on a learned key in order.
+   */
+  decodeBatch(frames: readonly CapturedFrame[], each: (p: CapturedFrame, d: DecodedFrame) => void): void {
+    // Stage 1 is pure (no address or key learning), so running it ahead changes nothing.
+    const outs: DecodedFrame[] = new Array(frames.length);
+    const stages: (NwkStage | undefined)[] = new Array(frames.length);
+    const jobs: SecuredFrame[] = [];
+    const jobOf: number[] = [];
+    for (let i = 0; i < frames.length; i++) {
+      const p = frames[i];
+      const out = (outs[i] = { n: p.n, time: p.time ?? isoMicros(p.timestampUs) } as DecodedFrame);
+      const stage = (stages[i] = this.decodeToNwkPayload(p, out));
+      const sealed = stage?.sealed;
+      // Frames without the sender's IEEE in the aux header need addresses learned from earlier frames: decoded in turn.
+      if (!sealed || !sealed.aux.source) continue;
+      const key = this.keys.candidates(sealed.aux, 'nwk')[0];
+      if (key === undefined) continue;
+      jobOf[jobs.length] = i;
+      jobs.push({ frame: sealed.frame, headerStart: sealed.headerStart, auxStart: sealed.auxStart, aux: sealed.aux, key });
+    }
+    const opened: (Uint8Array | null | undefined)[] = new Array(frames.length);
+    if (jobs.length > 0) {
+      const plain = unsecureMany(jobs);
+      for (let j = 0; j < jobs.length; j++) opened[jobOf[j]] = plain[j];
+    }
+    for (let i = 0; i < frames.length; i++) {
+      const stage = stages[i];
+      // A key that failed up front may have been learned since (or another candidate fits): try them all in turn.
+      const plain = stage?.sealed ? (opened[i] ?? this.openNwk(stage)) : undefined;
+      each(frames[i], this.finish(outs[i], stage, plain));
+    }
+  }
+
+  /**
+   * Stage 1: MAC, NWK header and NWK aux header. Returns what stage 2 needs, or undefined when
+   * the frame is done (not NWK, or an error, recorded in `out`).
+   */
+  private decodeToNwkPayload(p: CapturedFrame, out: DecodedFrame): NwkStage | undefined {
     try {
-      this.decodeLayers(p, out);
+      const m = decodeMac(p.frame, p.fcsIncluded, (mac) => (out.mac = mac));
+      // Like Wireshark: a frame whose FCS is wrong is not dissected beyond the MAC header.
+      if (m.mac.fcsOk === false || m.encrypted) return undefined;
+      const frame = p.frame;
+      const r = new Reader(frame, m.payloadStart, 0, m.payloadEnd);
+      if (m.mac.type === 'beacon') {
+        if (r.remaining > 0 && frame[r.offset] === 0 && m.mac.beacon) Object.assign(m.mac.beacon, decodeZigbeeBeacon(r));
+        return undefined;
+      }
+      if (m.mac.type !== 'data' || !looksLikeNwk(frame, m.payloadStart, m.payloadEnd, m.dstMode, m.srcMode)) return undefined;
+      const n = decodeNwkHeader(r);
+      out.nwk = n.nwk;
+      const stage: NwkStage = { m, n, payload: r, panKey: (m.dstPanId ?? 0) << 16, sealed: undefined };
+      if (n.nwk.secured) {
+        const aux = decodeAuxHeader(r);
+        n.nwk.security = securityOf(aux);
+        // The MIC ends where the MAC payload ends (before the FCS).
+        const sealed = m.payloadEnd === frame.length ? frame : frame.subarray(0, m.payloadEnd);
+        stage.sealed = { frame: sealed, headerStart: n.headerStart, auxStart: n.auxStart!, aux };
+      }
+      return stage;
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       out.error = { offset: e.offset, message: e.message };
+      return undefined;
+    }
+  }
+
+  /** Decrypts a stage's NWK payload with every candidate key, in turn; null when none opens it. */
+  private openNwk(stage: NwkStage): Uint8Array | null {
+    const s = stage.sealed!;
+    // Without an extended nonce the sender is the MAC source: its IEEE must have been learned.
+    const sender = s.aux.source ?? (stage.m.srcShort !== undefined ? this.ieeeByShort.get(stage.panKey | stage.m.srcShort) : undefined);
+    if (!sender) return null;
+    return unsecure(s.frame, s.headerStart, s.aux, s.auxStart, this.keys.candidates(s.aux, 'nwk'), sender)?.plaintext ?? null;
+  }
+
+  /** Stage 2: learns addresses, decodes the NWK payload (`plain` when it was secured) and up, and summarises. */
+  private finish(out: DecodedFrame, stage: NwkStage | undefined, plain: Uint8Array | null | undefined): DecodedFrame {
+    this.lackedKey = false;
+    this.learnedKey = false;
+    if (stage) {
+      try {
+        this.decodeNwkPayload(stage, out, plain);
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+        out.error = { offset: e.offset, message: e.message };
+      }
     }
     out.summary = summarise(out);
     return out;
   }
 
-  private decodeLayers(p: CapturedFrame, out: DecodedFrame): void {
-    const m = decodeMac(p.frame, p.fcsIncluded, (mac) => (out.mac = mac));
-    // Like Wireshark: a frame whose FCS is wrong is not dissected beyond the MAC header.
-    if (m.mac.fcsOk === false || m.encrypted) return;
-    const frame = p.frame;
-    const r = new Reader(frame, m.payloadStart, 0, m.payloadEnd);
-    if (m.mac.type === 'beacon') {
-      if (r.remaining > 0 && frame[r.offset] === 0 && m.mac.beacon) Object.assign(m.mac.beacon, decodeZigbeeBeacon(r));
-      return;
-    }
-    if (m.mac.type !== 'data' || !looksLikeNwk(frame, m.payloadStart, m.payloadEnd, m.dstMode, m.srcMode)) return;
-
-    const n = decodeNwkHeader(r);
+  private decodeNwkPayload(stage: NwkStage, out: DecodedFrame, plain: Uint8Array | null | undefined): void {
+    const { m, n, panKey } = stage;
     const nwk = n.nwk;
-    out.nwk = nwk;
-    const pan = m.mac.dstPan;
-    if (n.src64Bytes && nwk.src) this.remember(pan, parseInt(nwk.src, 16), n.src64Bytes);
-    let payload: Reader = r;
-    if (nwk.secured) {
-      const aux = decodeAuxHeader(r);
-      nwk.security = securityOf(aux);
+    if (n.src64Bytes && n.src !== undefined) this.remember(panKey, n.src, n.src64Bytes);
+    let payload = stage.payload;
+    if (stage.sealed) {
+      const aux = stage.sealed.aux;
       // The NWK aux source is the hop that secured the frame: the MAC source.
-      if (aux.source && m.mac.src?.length === 6) this.remember(pan, parseInt(m.mac.src, 16), aux.source);
-      // The MIC ends where the MAC payload ends (before the FCS).
-      const secured = m.payloadEnd === frame.length ? frame : frame.subarray(0, m.payloadEnd);
-      const opened = unsecure(secured, n.headerStart, aux, n.auxStart!, this.keys.candidates(aux, 'nwk'));
-      nwk.decrypted = opened !== null;
-      if (!opened) {
+      if (aux.source && m.srcShort !== undefined) this.remember(panKey, m.srcShort, aux.source);
+      nwk.decrypted = !!plain;
+      if (!plain) {
         this.lackedKey = true;
         return;
       }
-      payload = new Reader(opened.plaintext, 0, r.offset);
+      payload = new Reader(plain, 0, payload.offset);
     }
     if (nwk.type === 'command') {
       decodeNwkCommand(nwk, payload);
       return;
     }
     if (nwk.type !== 'data' && nwk.type !== 'inter-pan') return;
-    this.decodeAps(payload, out, pan, m.src64);
+    this.decodeAps(payload, out, stage);
   }
 
-  private decodeAps(r: Reader, out: DecodedFrame, pan: string | undefined, macSrc64?: Uint8Array): void {
+  private decodeAps(r: Reader, out: DecodedFrame, stage: NwkStage): void {
+    const { panKey, n } = stage;
     const nwk = out.nwk!;
     const a = decodeApsHeader(r);
     const aps = a.aps;
@@ -159,8 +239,7 @@ export class HanDecoder {
     if (aps.secured) {
       const aux = decodeAuxHeader(r);
       aps.security = securityOf(aux);
-      const nwkSrc = nwk.src ? parseInt(nwk.src, 16) : undefined;
-      const sender = aux.source ?? (nwkSrc !== undefined ? this.lookup(pan, nwkSrc) : macSrc64);
+      const sender = aux.source ?? (n.src !== undefined ? this.ieeeByShort.get(panKey | n.src) : stage.m.src64);
       const sealed = r.bytes.subarray(0, r.end);
       const opened = sender
         ? unsecure(sealed, a.headerStart, aux, a.auxStart!, this.keys.candidates(aux, 'aps', sender), sender)
@@ -189,7 +268,7 @@ export class HanDecoder {
       // Device_annce: sequence, NWK address, IEEE address — a short→long mapping for APS nonces.
       if (a.cluster === 0x0013 && payload.remaining >= 11) {
         const b = payload.bytes, o = payload.offset;
-        this.remember(pan, b[o + 1] | (b[o + 2] << 8), b.slice(o + 3, o + 11));
+        this.remember(panKey, b[o + 1] | (b[o + 2] << 8), b.slice(o + 3, o + 11));
       }
       return;
     }
@@ -225,8 +304,18 @@ export class KeyLearningWindow {
 
   /** Decodes one frame; returns the frames (in capture order) that are ready to go out. */
   push(p: CapturedFrame, ready: DecodedFrame[] = []): DecodedFrame[] {
+    return this.accept(p, this.decoder.decode(p), ready);
+  }
+
+  /** push() for each frame of a batch (decoded with HanDecoder.decodeBatch); appends to `ready`. */
+  pushBatch(frames: readonly CapturedFrame[], ready: DecodedFrame[] = []): DecodedFrame[] {
+    this.decoder.decodeBatch(frames, (p, d) => this.accept(p, d, ready));
+    return ready;
+  }
+
+  /** Takes a frame the decoder has just decoded (its lackedKey / learnedKey still about it). */
+  private accept(p: CapturedFrame, d: DecodedFrame, ready: DecodedFrame[]): DecodedFrame[] {
     const decoder = this.decoder;
-    const d = decoder.decode(p);
     const lacked = decoder.lackedKey;
     if (decoder.learnedKey) {
       for (let i = this.head; i < this.held.length; i++) {
@@ -273,8 +362,7 @@ export async function* decodeBatches(
 ): AsyncGenerator<DecodedFrame[]> {
   const window = new KeyLearningWindow(decoder, holdLimit);
   for await (const batch of source) {
-    const ready: DecodedFrame[] = [];
-    for (const p of batch) window.push(p, ready);
+    const ready = window.pushBatch(batch);
     if (ready.length > 0) yield ready;
   }
   const rest = window.flush();

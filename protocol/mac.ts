@@ -34,6 +34,9 @@ export interface MacParse {
   srcMode: number;
   /** Source IEEE address bytes (LE) when the MAC source is extended. */
   src64?: Uint8Array;
+  /** The destination PAN and short source as numbers, when present (for address tables). */
+  dstPanId?: number;
+  srcShort?: number;
   payloadStart: number;
   /** End of the MAC payload (before the FCS when there is one). */
   payloadEnd: number;
@@ -98,11 +101,11 @@ export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: (mac: 
     throw new DecodeError('MAC frame control', 0, 'PAN ID compression needs both addresses before 802.15.4-2015');
   }
   const [dstPanPresent, srcPanPresent] = panPresence(version, dstMode, srcMode, compress);
-  if (dstPanPresent) mac.dstPan = hex16(r.u16('MAC destination PAN'));
+  if (dstPanPresent) mac.dstPan = hex16((out.dstPanId = r.u16('MAC destination PAN')));
   if (dstMode === ADDR_SHORT) mac.dst = hex16(r.u16('MAC destination address'));
   else if (dstMode === ADDR_EXT) mac.dst = eui64(r.bytesN(8, 'MAC destination address'));
   if (srcPanPresent) mac.srcPan = hex16(r.u16('MAC source PAN'));
-  if (srcMode === ADDR_SHORT) mac.src = hex16(r.u16('MAC source address'));
+  if (srcMode === ADDR_SHORT) mac.src = hex16((out.srcShort = r.u16('MAC source address')));
   else if (srcMode === ADDR_EXT) mac.src = eui64((out.src64 = r.bytesN(8, 'MAC source address')));
   if (typeId >= 4) {
     out.payloadStart = r.offset;

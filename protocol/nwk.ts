@@ -34,6 +34,8 @@ export interface NwkParse {
   payloadStart: number;
   /** IEEE source from the header, bytes LE. */
   src64Bytes?: Uint8Array;
+  /** The NWK source as a number (absent for inter-PAN). */
+  src?: number;
 }
 
 /**
@@ -64,7 +66,7 @@ export function decodeNwkHeader(r: Reader): NwkParse {
   const out: NwkParse = { nwk, headerStart, payloadStart: r.offset };
   if (typeId === 3) return out; // Inter-PAN: the stub header is the frame control alone.
   nwk.dst = hex16(r.u16('NWK destination'));
-  nwk.src = hex16(r.u16('NWK source'));
+  nwk.src = hex16((out.src = r.u16('NWK source')));
   nwk.radius = r.u8('NWK radius');
   nwk.seq = r.u8('NWK sequence number');
   if (fcf & 0x0800) nwk.dst64 = r.eui64('NWK extended destination');

@@ -18,8 +18,9 @@ import {
   secure,
   securityNonce,
   unsecure,
+  unsecureMany,
 } from '../../protocol/security.ts';
-import type { AuxHeader } from '../../protocol/security.ts';
+import type { AuxHeader, SecuredFrame } from '../../protocol/security.ts';
 
 const rep = (byte: string, n = 16) => byte.repeat(n);
 const counting = (n: number) => Uint8Array.from({ length: n }, (_, i) => i & 0xff);
@@ -512,6 +513,70 @@ test.describe('frames without extended nonce', () => {
     expect(unsecure(frame, 0, aux, 2, [key], source)?.plaintext).toEqual(fromHex('1000040500000000777777'));
     expect(unsecure(frame, 0, aux, 2, [key], fromHex('0200000000777777'))).toBeNull();
     expect(() => unsecure(frame, 0, aux, 2, [key])).toThrow(/sender IEEE address/);
+  });
+});
+
+test.describe('unsecureMany: many frames in a few AES calls', () => {
+  const keys = [fromHex(rep('01')), fromHex('5a6967426565416c6c69616e63653039'), fromHex(rep('a5'))];
+  // A secured frame: random header bytes, an aux header with or without extended nonce, a payload.
+  const securedFrame = fc.record({
+    header: fc.uint8Array({ minLength: 0, maxLength: 24 }),
+    extended: fc.boolean(),
+    keyId: fc.constantFrom<AuxHeader['keyId']>('network', 'link', 'key-transport'),
+    frameCounter: fc.nat(),
+    source: fc.uint8Array({ minLength: 8, maxLength: 8 }),
+    plain: fc.uint8Array({ maxLength: 110 }),
+    sealKey: fc.constantFrom(...keys),
+    tryKey: fc.constantFrom(...keys),
+    damage: fc.constantFrom('none', 'flip', 'cut'),
+    at: fc.nat(),
+  });
+
+  test('answers exactly as unsecure does frame by frame, across keys, lengths and damage', () => {
+    fc.assert(
+      fc.property(fc.array(securedFrame, { maxLength: 40 }), (specs) => {
+        const jobs: SecuredFrame[] = specs.map((f) => {
+          const w = new Writer().bytes(f.header);
+          encodeAuxHeader(w, { level: 0, keyId: f.keyId, extendedNonce: f.extended, frameCounter: f.frameCounter, source: f.source, keySeq: 0 });
+          const head = w.finish();
+          let frame = secure(head, 0, f.header.length, f.plain, f.sealKey, f.source);
+          if (f.damage === 'flip') frame[f.at % frame.length] ^= 1 << (f.at % 8);
+          if (f.damage === 'cut') frame = frame.subarray(0, head.length + (f.at % (frame.length - head.length + 1)));
+          const aux = decodeAuxHeader(new Reader(head, f.header.length));
+          return { frame, headerStart: 0, auxStart: f.header.length, aux, key: f.tryKey, ...(f.extended ? {} : { sourceLE: f.source }) };
+        });
+        const many = unsecureMany(jobs);
+        assert.equal(many.length, jobs.length);
+        jobs.forEach((j, i) => {
+          const one = unsecure(j.frame, j.headerStart, j.aux, j.auxStart, [j.key], j.sourceLE)?.plaintext ?? null;
+          assert.deepEqual(many[i], one, `frame ${i} of ${jobs.length}`);
+          const spec = specs[i];
+          if (spec.damage === 'none' && spec.sealKey === spec.tryKey) assert.deepEqual(many[i], spec.plain);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('the real whsniff frames open as they do one by one; a frame that cannot hold a MIC is null', () => {
+    const keys = captureKeys();
+    const jobs: SecuredFrame[] = vectors.map((v) => {
+      const onAir = fromHex(v.frame);
+      const frame = onAir.subarray(0, onAir.length - 2);
+      const aux = decodeAuxHeader(new Reader(frame, v.outer.auxStart));
+      const key = unsecure(frame, v.outer.headerStart, aux, v.outer.auxStart, keys.candidates(aux, v.outer.layer))!.key;
+      return { frame, headerStart: v.outer.headerStart, auxStart: v.outer.auxStart, aux, key };
+    });
+    const short = { ...jobs[0], frame: jobs[0].frame.subarray(0, jobs[0].auxStart + jobs[0].aux.length + 3) };
+    const many = unsecureMany([...jobs, short]);
+    jobs.forEach((j, i) => expect(hex(many[i]!), vectors[i].name).toBe(vectors[i].outer.plaintext));
+    expect(many[jobs.length]).toBeNull();
+  });
+
+  test('a header that does not fit the frame is a DecodeError, and a missing sender is named', () => {
+    const aux = decodeAuxHeader(new Reader(fromHex('080000000000'), 0));
+    expect(() => unsecureMany([{ frame: new Uint8Array(4), headerStart: 0, auxStart: 0, aux, key: keys[0] }])).toThrow(DecodeError);
+    expect(() => unsecureMany([{ frame: new Uint8Array(12), headerStart: 0, auxStart: 0, aux, key: keys[0] }])).toThrow(/sender IEEE address/);
   });
 });
 
