@@ -3,13 +3,20 @@
 
 /** A decode failure: what was being read and at which byte offset of the frame. */
 export class DecodeError extends Error {
-  constructor(
-    readonly field: string,
-    readonly offset: number,
-    readonly reason: string,
-  ) {
+  readonly field: string;
+  readonly offset: number;
+  readonly reason: string;
+
+  constructor(field: string, offset: number, reason: string) {
+    // A malformed frame is data, not a bug: its stack would cost more than decoding the frame.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${field} at offset ${offset}: ${reason}`);
+    Error.stackTraceLimit = limit;
     this.name = 'DecodeError';
+    this.field = field;
+    this.offset = offset;
+    this.reason = reason;
   }
 }
 

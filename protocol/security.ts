@@ -627,7 +627,8 @@ export interface SecuredFrame {
 /** Per-frame layout for unsecureMany, in the scratch buffers. */
 interface Opening {
   index: number;
-  nonce: Uint8Array;
+  /** The nonce's parts (fillNonce), so no nonce array is made per frame. */
+  source: Uint8Array;
   payloadStart: number;
   /** Message bytes (ciphertext without MIC). */
   m: number;
@@ -664,11 +665,10 @@ export function unsecureMany(frames: readonly SecuredFrame[]): (Uint8Array | nul
     const src = nonceSource(f.aux, f.sourceLE);
     if (src.length !== 8) throw new Error(`the nonce needs an 8-byte source IEEE address, got ${src.length} bytes`);
     checkKey(f.key);
-    const nonce = fillNonce(new Uint8Array(13), src, f.aux.frameCounter, f.aux.control);
     const blocks = macLength(payloadStart - f.headerStart, m) / BLOCK;
     let group = byKey.get(f.key);
     if (group === undefined) byKey.set(f.key, (group = []));
-    group.push({ index: i, nonce, payloadStart, m, ksAt: 0, macAt: 0, blocks });
+    group.push({ index: i, source: src, payloadStart, m, ksAt: 0, macAt: 0, blocks });
   }
   for (const [key, group] of byKey) openGroup(aesState(key), frames, group, micLength, out);
   return out;
@@ -687,7 +687,8 @@ function openGroup(s: AesState, frames: readonly SecuredFrame[], group: Opening[
   // Counter blocks A_0 … A_k of every frame, one ECB call.
   const ctr = (ctrScratch = grow(ctrScratch, ctrBlocks * BLOCK));
   for (const o of group) {
-    const nonce = o.nonce;
+    const aux = frames[o.index].aux;
+    const nonce = fillNonce(nonceScratch, o.source, aux.frameCounter, aux.control);
     for (let i = 0, at = o.ksAt, last = (o.m + 15) >> 4; i <= last; i++, at += BLOCK) {
       ctr[at] = 1; // L - 1 for 13-byte nonces (L = 2)
       for (let j = 0; j < 13; j++) ctr[at + 1 + j] = nonce[j];
@@ -702,7 +703,8 @@ function openGroup(s: AesState, frames: readonly SecuredFrame[], group: Opening[
     const f = frames[o.index];
     const frame = f.frame;
     const aad = frame.subarray(f.headerStart, o.payloadStart);
-    let at = macHeader(mac, o.macAt, o.nonce, aad, f.auxStart - f.headerStart, patchLevel(frame[f.auxStart]), o.m, micLength);
+    const nonce = fillNonce(nonceScratch, o.source, f.aux.frameCounter, f.aux.control);
+    let at = macHeader(mac, o.macAt, nonce, aad, f.auxStart - f.headerStart, patchLevel(frame[f.auxStart]), o.m, micLength);
     const plain = new Uint8Array(o.m);
     for (let j = 0, c = o.payloadStart, k = o.ksAt + BLOCK; j < o.m; j++) mac[at + j] = plain[j] = frame[c + j] ^ ks[k + j];
     const end = o.macAt + o.blocks * BLOCK;
@@ -713,16 +715,22 @@ function openGroup(s: AesState, frames: readonly SecuredFrame[], group: Opening[
   const n = group.length;
   const state = (stateScratch = grow(stateScratch, n * BLOCK));
   const input = (roundScratch = grow(roundScratch, n * BLOCK));
-  state.fill(0, 0, n * BLOCK);
+  // 32-bit views (the scratch buffers start their own ArrayBuffers): a block is 4 XORs, not 16.
+  const mac32 = new Int32Array(mac.buffer, 0, macBlocks * 4);
+  const state32 = new Int32Array(state.buffer, 0, n * 4);
+  const input32 = new Int32Array(input.buffer, 0, n * 4);
+  state32.fill(0);
   for (let r = 0, active = n; active > 0; r++) {
     while (active > 0 && group[active - 1].blocks <= r) active--;
     if (active === 0) break;
-    for (let g = 0; g < active; g++) {
-      const b = group[g].macAt + r * BLOCK;
-      for (let j = 0, x = g * BLOCK; j < BLOCK; j++, x++) input[x] = state[x] ^ mac[b + j];
+    for (let g = 0, x = 0; g < active; g++, x += 4) {
+      const b = (group[g].macAt >> 2) + r * 4;
+      input32[x] = state32[x] ^ mac32[b];
+      input32[x + 1] = state32[x + 1] ^ mac32[b + 1];
+      input32[x + 2] = state32[x + 2] ^ mac32[b + 2];
+      input32[x + 3] = state32[x + 3] ^ mac32[b + 3];
     }
-    const x = s.ecb.update(input.subarray(0, active * BLOCK));
-    state.set(x, 0);
+    state.set(s.ecb.update(input.subarray(0, active * BLOCK)), 0);
   }
   // The MIC is the CBC-MAC's first bytes masked with S_0; every byte is compared (no early exit).
   for (let g = 0; g < n; g++) {

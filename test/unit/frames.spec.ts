@@ -21,6 +21,24 @@ test('CRC-16/KERMIT check value and FCS validation', () => {
   expect(fcsValid(f)).toBe(false);
 });
 
+test('CRC-16/KERMIT eight bytes a step equals the bit-by-bit definition on any slice', () => {
+  const bitwise = (b: Uint8Array, start: number, end: number) => {
+    let crc = 0;
+    for (let i = start; i < end; i++) {
+      crc ^= b[i];
+      for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x8408 : crc >>> 1;
+    }
+    return crc;
+  };
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 140 }), fc.nat(), fc.nat(), (b, x, y) => {
+      const start = x % (b.length + 1), end = start + (y % (b.length - start + 1));
+      assert.equal(crc16kermit(b, start, end), bitwise(b, start, end));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
 test('PROTOCOL.md §3 test frame decodes to the listed fields', () => {
   const d = new HanDecoder().decode(frameOf(fromHex(SECTION3)));
   expect(d.error).toBeUndefined();
