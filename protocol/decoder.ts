@@ -152,11 +152,11 @@ export class HanDecoder {
    */
   private decodeToNwkPayload(p: CapturedFrame, out: DecodedFrame): NwkStage | undefined {
     try {
-      const m = decodeMac(p.frame, p.fcsIncluded, (mac) => (out.mac = mac));
+      const m = decodeMac(p.frame, p.fcsIncluded, out);
       // Like Wireshark: a frame whose FCS is wrong is not dissected beyond the MAC header.
       if (m.mac.fcsOk === false || m.encrypted) return undefined;
       const frame = p.frame;
-      const r = new Reader(frame, m.payloadStart, 0, m.payloadEnd);
+      const r = m.reader;
       if (m.mac.type === 'beacon') {
         if (r.remaining > 0 && frame[r.offset] === 0 && m.mac.beacon) Object.assign(m.mac.beacon, decodeZigbeeBeacon(r));
         return undefined;

@@ -42,6 +42,8 @@ export interface MacParse {
   payloadEnd: number;
   /** The payload is MAC-secured and was not decrypted. */
   encrypted: boolean;
+  /** At the MAC payload, ending where it ends: the next layer reads on from here. */
+  reader: Reader;
   commandId?: number;
 }
 
@@ -65,7 +67,7 @@ function panPresence(version: number, dstMode: number, srcMode: number, compress
  * Decodes the MAC header of a frame. `fcsIncluded` says whether the last two bytes are an FCS.
  * Throws DecodeError (with the offset) when the header itself is cut short.
  */
-export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: (mac: DecodedMac) => void): MacParse {
+export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: { mac?: DecodedMac }): MacParse {
   const end = fcsIncluded ? frame.length - 2 : frame.length;
   if (end < 2) throw new DecodeError('MAC frame control', 0, `frame of ${frame.length} bytes is too short`);
   const r = new Reader(frame, 0, 0, end);
@@ -87,13 +89,13 @@ export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: (mac: 
     version,
   };
   // The caller sees whatever was decoded, even when a later field is cut short.
-  sink?.(mac);
+  if (sink) sink.mac = mac;
   if (fcsIncluded) {
     const fcs = frame[end] | (frame[end + 1] << 8);
     mac.fcs = hex16(fcs);
     mac.fcsOk = crc16kermit(frame, 0, end) === fcs;
   }
-  const out: MacParse = { mac, dstMode, srcMode, payloadStart: end, payloadEnd: end, encrypted: false };
+  const out: MacParse = { mac, dstMode, srcMode, payloadStart: end, payloadEnd: end, encrypted: false, reader: r };
   if (!seqSuppressed) mac.seq = r.u8('MAC sequence number');
   if (version === 3) throw new DecodeError('MAC frame control', 0, 'frame version 3 is reserved');
   if (dstMode === 1 || srcMode === 1) throw new DecodeError('MAC frame control', 0, 'reserved address mode 1');

@@ -3,6 +3,9 @@ import type { DecodedFrame } from './decoded.ts';
 import { gbcsTitle } from './gbcs.ts';
 import { summariseZcl } from './zcl/frame.ts';
 
+/** Every plain ack's line, made once: acks are about half the frames of a busy HAN. */
+const ACK_SUMMARIES: readonly string[] = Array.from({ length: 256 }, (_, seq) => `MAC Ack seq ${seq}`);
+
 const arrow = (src?: string, dst?: string) => `${src ?? '?'} → ${dst ?? '?'}`;
 
 export function summarise(f: DecodedFrame): string {
@@ -30,7 +33,7 @@ export function summarise(f: DecodedFrame): string {
     if (nwk.command) return `NWK ${nwk.command} ${route}${fields}${tail}`;
     return `NWK ${nwk.type} ${route}${tail}`;
   }
-  if (mac.type === 'ack') return `MAC Ack seq ${mac.seq}${tail}`;
+  if (mac.type === 'ack') return (tail === '' && mac.seq !== undefined ? ACK_SUMMARIES[mac.seq] : undefined) ?? `MAC Ack seq ${mac.seq}${tail}`;
   if (mac.type === 'beacon') {
     const epid = mac.beacon?.extendedPanId;
     return `MAC Beacon ${mac.src ?? '?'} PAN ${mac.srcPan ?? '?'}${epid ? ` EPID ${epid}` : ''}${tail}`;

@@ -44,7 +44,11 @@ const FC_SERVER_TO_CLIENT = 0x08;
 const FC_DISABLE_DEFAULT_RESPONSE = 0x10;
 
 export function decodeZclHeader(payload: Uint8Array, base = 0): ZclHeader {
-  const r = new Reader(payload, 0, base);
+  return readZclHeader(new Reader(payload, 0, base), base);
+}
+
+/** Reads the header from `r` (at the frame's start), leaving it at the payload. */
+function readZclHeader(r: Reader, base: number): ZclHeader {
   const fc = r.u8('ZCL frame control');
   const frameType = fc & 0x03;
   if (frameType > 1) throw new DecodeError('ZCL frame control', base, `reserved frame type ${frameType}`);
@@ -74,21 +78,36 @@ export function encodeZclHeader(w: Writer, h: Omit<ZclHeader, 'length'>): void {
   w.u8(h.cmd, 'ZCL command id');
 }
 
+/** findCommand's answers by (cluster, type, direction, id): table rows are fixed once loaded. */
+const commandCache = new Map<number, CommandDef | null>();
+
 /**
  * The table row for a command: global commands are the same in every cluster and direction;
  * a manufacturer-specific cluster command is the manufacturer's, so no row matches it.
  */
 export function findCommand(cluster: number, type: ZclFrameType, dir: Direction, cmd: number, mfr?: number): CommandDef | undefined {
-  if (type === 'global') return GLOBAL_COMMANDS.find((c) => c.id === cmd);
-  if (mfr !== undefined) return undefined;
-  return getCluster(cluster)?.commands.find((c) => c.id === cmd && c.dir === dir);
+  if (type === 'cluster' && mfr !== undefined) return undefined;
+  // Every frame asks (decode and summary): a packed key instead of scanning the tables each time.
+  const key = type === 'global' ? cmd & 0xff : 0x2000000 + (cluster & 0xffff) * 512 + (dir === 'server-to-client' ? 256 : 0) + (cmd & 0xff);
+  let def = commandCache.get(key);
+  if (def === undefined) {
+    def = (type === 'global'
+      ? GLOBAL_COMMANDS.find((c) => c.id === cmd)
+      : getCluster(cluster)?.commands.find((c) => c.id === cmd && c.dir === dir)) ?? null;
+    commandCache.set(key, def);
+  }
+  return def ?? undefined;
+}
+
+/** The name of a command: its row's, or what Wireshark calls one without a row. */
+function commandName(def: CommandDef | undefined, type: ZclFrameType, cmd: number, mfr?: number): string {
+  if (def) return def.name;
+  if (type === 'cluster' && mfr !== undefined) return `Manufacturer Specific Command ${hexN(cmd, 2)}`;
+  return `Unknown Command ${hexN(cmd, 2)}`;
 }
 
 export function zclCommandName(cluster: number, type: ZclFrameType, dir: Direction, cmd: number, mfr?: number): string {
-  const c = findCommand(cluster, type, dir, cmd, mfr);
-  if (c) return c.name;
-  if (type === 'cluster' && mfr !== undefined) return `Manufacturer Specific Command ${hexN(cmd, 2)}`;
-  return `Unknown Command ${hexN(cmd, 2)}`;
+  return commandName(findCommand(cluster, type, dir, cmd, mfr), type, cmd, mfr);
 }
 
 /**
@@ -96,19 +115,16 @@ export function zclCommandName(cluster: number, type: ZclFrameType, dir: Directi
  * DecodeError only for the header; payload problems come back in `error`.
  */
 export function decodeZcl(payload: Uint8Array, cluster: number, base = 0): ZclDecoded {
-  const h = decodeZclHeader(payload, base);
-  const out: ZclDecoded = {
-    type: h.type,
-    cmd: h.cmd,
-    dir: h.dir,
-    ...(h.mfr !== undefined && { mfr: h.mfr }),
-    seq: h.seq,
-    name: zclCommandName(cluster, h.type, h.dir, h.cmd, h.mfr),
-    ...(h.disableDefaultResponse && { disableDefaultResponse: true as const }),
-  };
+  const r = new Reader(payload, 0, base);
+  const h = readZclHeader(r, base);
+  // Built in the shape's key order: type, cmd, dir, [mfr], seq, name, [disableDefaultResponse], [fields].
+  const out = { type: h.type, cmd: h.cmd, dir: h.dir } as ZclDecoded;
+  if (h.mfr !== undefined) out.mfr = h.mfr;
+  out.seq = h.seq;
   const def = findCommand(cluster, h.type, h.dir, h.cmd, h.mfr);
+  out.name = commandName(def, h.type, h.cmd, h.mfr);
+  if (h.disableDefaultResponse) out.disableDefaultResponse = true;
   if (!def) return out;
-  const r = new Reader(payload, h.length, base);
   const fields: Fields = {};
   out.fields = fields;
   try {

@@ -101,8 +101,18 @@ export interface FieldContext {
 
 /** The key under which a derived name goes: `attributeId` → `attributeName`, `status` → `statusName`. */
 export function derivedKey(name: string, suffix: 'Name' | 'Flags'): string {
-  return (name.endsWith('Id') && suffix === 'Name' ? name.slice(0, -2) : name) + suffix;
+  const cache = suffix === 'Name' ? NAME_KEYS : FLAGS_KEYS;
+  let key = cache.get(name);
+  if (key === undefined) {
+    key = (name.endsWith('Id') && suffix === 'Name' ? name.slice(0, -2) : name) + suffix;
+    // Field names come from the tables, so the cache stays as small as they are.
+    cache.set(name, key);
+  }
+  return key;
 }
+
+const NAME_KEYS = new Map<string, string>();
+const FLAGS_KEYS = new Map<string, string>();
 
 /** Names of the set bits of `value`, in table order; multi-bit sub-fields as `name: value`. */
 export function flagNames(value: number, flags: readonly FlagDef[]): string[] {
@@ -122,8 +132,19 @@ export function flagNames(value: number, flags: readonly FlagDef[]): string[] {
 }
 
 export function attributeName(ctx: FieldContext, id: number): string | undefined {
-  return ctx.cluster?.attributes.find((a) => a.id === id)?.name;
+  const cluster = ctx.cluster;
+  if (!cluster) return undefined;
+  let names = ATTRIBUTE_NAMES.get(cluster);
+  if (!names) {
+    names = new Map();
+    for (const a of cluster.attributes) if (!names.has(a.id)) names.set(a.id, a.name); // the first row wins, as before
+    ATTRIBUTE_NAMES.set(cluster, names);
+  }
+  return names.get(id);
 }
+
+/** Attribute names by id, per cluster table (a read of many attributes names each one). */
+const ATTRIBUTE_NAMES = new WeakMap<ClusterDef, Map<number, string>>();
 
 function isRecordList(of: ListField['of']): of is readonly FieldDef[] {
   return typeof of !== 'string';
@@ -136,14 +157,14 @@ function isRecordList(of: ListField['of']): of is readonly FieldDef[] {
 export function decodeFields(defs: readonly FieldDef[], r: Reader, ctx: FieldContext, path = '', rec: Fields = {}): Fields {
   // `rec` may be the caller's, so the fields read before an error survive it.
   // Where each dataType octet sat, so an unknown type id is reported at its own offset.
-  const typeOffsets: Record<string, number> = {};
+  let typeOffsets: Record<string, number> | undefined;
   for (const d of defs) {
     if (d.when && !d.when(rec)) continue;
     if (d.optional && r.remaining === 0) break;
     const label = path + d.name;
     switch (d.type) {
       case 'dataType': {
-        typeOffsets[d.name] = r.position;
+        (typeOffsets ??= {})[d.name] = r.position;
         const id = r.u8(label);
         rec[d.name] = id;
         rec[derivedKey(d.name, 'Name')] = zclTypeName(id);
@@ -152,7 +173,7 @@ export function decodeFields(defs: readonly FieldDef[], r: Reader, ctx: FieldCon
       case 'typed': {
         const id = rec[d.typeFrom] as number;
         if (!zclTypeById(id)) {
-          throw new DecodeError(path + d.typeFrom, typeOffsets[d.typeFrom] ?? r.position, `unknown ZCL data type ${hexN(id, 2)}`);
+          throw new DecodeError(path + d.typeFrom, typeOffsets?.[d.typeFrom] ?? r.position, `unknown ZCL data type ${hexN(id, 2)}`);
         }
         rec[d.name] = decodeValue(r, id, label);
         break;
