@@ -2,8 +2,8 @@
 // optionally the same frames written to a pcapng (TAP link type) with the summaries as comments.
 import { parseArgs } from 'node:util';
 import { access } from 'node:fs/promises';
-import { decodeFrames, HanDecoder } from '../protocol/decoder.ts';
-import { openPcapngFile, readCapture, type CapturedPacket } from '../protocol/pcapng.ts';
+import { decodeBatches, HanDecoder } from '../protocol/decoder.ts';
+import { openPcapngFile, readCaptureBatches, type CapturedPacket } from '../protocol/pcapng.ts';
 import { UsageError } from './errors.ts';
 import { keyTableFrom } from './keys.ts';
 
@@ -32,24 +32,27 @@ export async function decodeCommand(argv: string[], out: (line: string) => void)
   const decoder = new HanDecoder(keyTableFrom(values.key, values['key-file']));
   const writer = values.pcapng ? openPcapngFile(values.pcapng) : undefined;
   const packets = new Map<number, CapturedPacket>();
-  // Keeps each packet until its decoded frame comes out (decodeFrames may hold some back for a key).
-  async function* remembered(): AsyncGenerator<CapturedPacket> {
-    for await (const p of readCapture(file)) {
-      if (writer) packets.set(p.n, p);
-      yield p;
+  // Keeps each packet until its decoded frame comes out (decodeBatches may hold some back for a key).
+  async function* remembered(): AsyncGenerator<CapturedPacket[]> {
+    for await (const batch of readCaptureBatches(file)) {
+      if (writer) for (const p of batch) packets.set(p.n, p);
+      yield batch;
     }
   }
   let iface: number | undefined;
   try {
-    for await (const f of decodeFrames(remembered(), decoder)) {
-      out(format === 'jsonl' ? JSON.stringify(f) : `${f.n}\t${f.time}\t${f.summary}`);
-      if (writer) {
-        const p = packets.get(f.n)!;
-        packets.delete(f.n);
-        iface ??= writer.addInterface({ name: p.interfaceName ?? 'capture', description: `decoded from ${file}` });
-        writer.writePacket({ interfaceId: iface, timestampUs: p.timestampUs, frame: p.frame, fcsIncluded: p.fcsIncluded, rssi: p.rssi, lqi: p.lqi, channel: p.channel, comment: f.summary });
-        await writer.drain();
+    // Batches: the decoder opens a batch's NWK frames in a few AES calls (HanDecoder.decodeBatch).
+    for await (const frames of decodeBatches(remembered(), decoder)) {
+      for (const f of frames) {
+        out(format === 'jsonl' ? JSON.stringify(f) : `${f.n}\t${f.time}\t${f.summary}`);
+        if (writer) {
+          const p = packets.get(f.n)!;
+          packets.delete(f.n);
+          iface ??= writer.addInterface({ name: p.interfaceName ?? 'capture', description: `decoded from ${file}` });
+          writer.writePacket({ interfaceId: iface, timestampUs: p.timestampUs, frame: p.frame, fcsIncluded: p.fcsIncluded, rssi: p.rssi, lqi: p.lqi, channel: p.channel, comment: f.summary });
+        }
       }
+      await writer?.drain();
     }
   } finally {
     await writer?.close();
