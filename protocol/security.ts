@@ -575,6 +575,29 @@ function nonceSource(aux: AuxHeader, sourceLE: Uint8Array | undefined): Uint8Arr
 }
 
 /**
+ * Where a secured frame's payload starts and how long its message is (without the MIC), and the
+ * nonce's source address; null when the frame is too short to hold a MIC. Throws when the
+ * header does not fit the frame (DecodeError) or no source address is known (Error).
+ */
+function sealedLayout(
+  frame: Uint8Array,
+  headerStart: number,
+  aux: AuxHeader,
+  auxStart: number,
+  sourceLE: Uint8Array | undefined,
+): { payloadStart: number; m: number; src: Uint8Array } | null {
+  const payloadStart = auxStart + aux.length;
+  if (headerStart < 0 || headerStart > auxStart || payloadStart > frame.length) {
+    throw new DecodeError('secured payload', payloadStart, `header ${headerStart}..${payloadStart} does not fit a ${frame.length}-byte frame`);
+  }
+  const m = frame.length - payloadStart - MIC_LENGTH[ZIGBEE_SECURITY_LEVEL];
+  if (m < 0) return null;
+  const src = nonceSource(aux, sourceLE);
+  if (src.length !== 8) throw new Error(`the nonce needs an 8-byte source IEEE address, got ${src.length} bytes`);
+  return { payloadStart, m, src };
+}
+
+/**
  * Decrypts a secured NWK or APS frame with the first candidate whose MIC verifies. `frame` ends
  * where the MIC ends (no MAC FCS); the header starts at `headerStart`, the aux header at `auxStart`.
  */
@@ -586,15 +609,10 @@ export function unsecure(
   candidates: readonly Uint8Array[],
   sourceLE?: Uint8Array,
 ): { plaintext: Uint8Array; key: Uint8Array } | null {
-  const payloadStart = auxStart + aux.length;
-  if (headerStart < 0 || headerStart > auxStart || payloadStart > frame.length) {
-    throw new DecodeError('secured payload', payloadStart, `header ${headerStart}..${payloadStart} does not fit a ${frame.length}-byte frame`);
-  }
+  const layout = sealedLayout(frame, headerStart, aux, auxStart, sourceLE);
+  if (!layout || candidates.length === 0) return null;
+  const { payloadStart, src } = layout;
   const micLength = MIC_LENGTH[ZIGBEE_SECURITY_LEVEL];
-  if (frame.length - payloadStart < micLength) return null;
-  const src = nonceSource(aux, sourceLE);
-  if (src.length !== 8) throw new Error(`the nonce needs an 8-byte source IEEE address, got ${src.length} bytes`);
-  if (candidates.length === 0) return null;
   // The header is authenticated in place, its level bits patched to 5 as it goes into the MAC.
   const aad = frame.subarray(headerStart, payloadStart);
   const levelAt = auxStart - headerStart;
@@ -656,14 +674,9 @@ export function unsecureMany(frames: readonly SecuredFrame[]): (Uint8Array | nul
   const byKey = new Map<Uint8Array, Opening[]>();
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i];
-    const payloadStart = f.auxStart + f.aux.length;
-    if (f.headerStart < 0 || f.headerStart > f.auxStart || payloadStart > f.frame.length) {
-      throw new DecodeError('secured payload', payloadStart, `header ${f.headerStart}..${payloadStart} does not fit a ${f.frame.length}-byte frame`);
-    }
-    const m = f.frame.length - payloadStart - micLength;
-    if (m < 0) continue;
-    const src = nonceSource(f.aux, f.sourceLE);
-    if (src.length !== 8) throw new Error(`the nonce needs an 8-byte source IEEE address, got ${src.length} bytes`);
+    const layout = sealedLayout(f.frame, f.headerStart, f.aux, f.auxStart, f.sourceLE);
+    if (!layout) continue;
+    const { payloadStart, m, src } = layout;
     checkKey(f.key);
     const blocks = macLength(payloadStart - f.headerStart, m) / BLOCK;
     let group = byKey.get(f.key);
