@@ -32,8 +32,8 @@ interface NwkStage {
   payload: Reader;
   /** The destination PAN, shifted to key the short → IEEE table. */
   panKey: number;
-  /** What unsecure needs, when the NWK frame is secured. */
-  sealed: { frame: Uint8Array; headerStart: number; auxStart: number; aux: AuxHeader } | undefined;
+  /** What unsecure needs besides keys and sender, when the NWK frame is secured. */
+  sealed: Omit<SecuredFrame, 'key' | 'sourceLE'> | undefined;
 }
 
 function securityOf(aux: AuxHeader): DecodedSecurity {
