@@ -138,6 +138,13 @@ async function servedLogs(ctx: CaseContext, target: { short: number; ieee: strin
   return { entries, answered: [topUps, debts, sets].some((a) => a.answer !== undefined) };
 }
 
+/** Runs a GPF case on the bench's GPF; NOT APPLICABLE when the CH names none. */
+async function onGpf(ctx: CaseContext, run: (gpf: RigDevice) => Promise<void>): Promise<void> {
+  const gpf = ctx.bench.gpf();
+  if (!gpf) return ctx.rec.notApplicable(`the CH of bench ${ctx.bench.id} names no GPF`);
+  await run(gpf);
+}
+
 /** COT-4 on the meter's side: after the implementation time it no longer serves the previous occupier's logs (a client that cleared would fetch them again). */
 async function meterStopsServingPreviousOccupier(ctx: CaseContext, meter: RigDevice, powerDevice: RigDevice, name: string, useCase: string): Promise<void> {
   const tenancy = tenancyOf(ctx);
@@ -211,11 +218,7 @@ conformanceCase({
   id: 'GPF-COT-001', role: 'CH', area: AREA, title: 'the GPF publishes a Change of Tenancy to its HAN clients, unsolicited',
   requirements: ['COT-1'], references: [SECMP0056],
   requirement: 'On receiving a Change of Tenancy (GBCS GCS09), the GPF in the CH publishes it on the HAN unsolicited (Device Management 0x0708 Publish Change of Tenancy) to its HAN clients.',
-}, async (ctx) => {
-  const gpf = ctx.bench.gpf();
-  if (!gpf) return ctx.rec.notApplicable(`the CH of bench ${ctx.bench.id} names no GPF`);
-  await publishesChangeOfTenancy(ctx, gpf, ctx.device, 'GPF', 'GCS09');
-});
+}, (ctx) => onGpf(ctx, (gpf) => publishesChangeOfTenancy(ctx, gpf, ctx.device, 'GPF', 'GCS09')));
 
 for (const role of CLIENT_ROLES) {
   conformanceCase({
@@ -402,11 +405,7 @@ conformanceCase({
   id: 'GPF-COT-010', role: 'CH', area: AREA, title: "the GPF no longer serves the previous occupier's top-ups and debt collections",
   requirements: ['COT-4'], references: [SECMP0056],
   requirement: "After a Change of Tenancy, the GPF in the CH no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment 0x0705: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side.",
-}, async (ctx) => {
-  const gpf = ctx.bench.gpf();
-  if (!gpf) return ctx.rec.notApplicable(`the CH of bench ${ctx.bench.id} names no GPF`);
-  await meterStopsServingPreviousOccupier(ctx, gpf, ctx.device, 'GPF', 'GCS09');
-});
+}, (ctx) => onGpf(ctx, (gpf) => meterStopsServingPreviousOccupier(ctx, gpf, ctx.device, 'GPF', 'GCS09')));
 
 for (const role of CLIENT_ROLES) {
   conformanceCase({
