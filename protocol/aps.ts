@@ -73,12 +73,25 @@ export function decodeApsHeader(r: Reader): ApsParse {
   const fcf = r.u8('APS frame control');
   const typeId = fcf & 3;
   const deliveryId = (fcf >> 2) & 3;
+  // Every key in the shape's order, absent ones undefined: one hidden class for every frame.
   const aps: DecodedAps = {
     type: APS_FRAME_TYPES[typeId],
     delivery: APS_DELIVERY[deliveryId],
     secured: (fcf & 0x20) !== 0,
+    group: undefined,
+    dstEp: undefined,
+    cluster: undefined,
+    profile: undefined,
+    srcEp: undefined,
+    counter: undefined,
+    fragment: undefined,
+    security: undefined,
+    decrypted: undefined,
+    commandId: undefined,
+    command: undefined,
+    zdp: undefined,
   };
-  const out: ApsParse = { aps, headerStart, payloadStart: 0, fragmentation: 0 };
+  const out: ApsParse = { aps, headerStart, auxStart: undefined, payloadStart: 0, fragmentation: 0, cluster: undefined, profile: undefined };
   const ackFormat = (fcf & 0x10) !== 0;
   if (typeId === 3) {
     // Inter-PAN: [group], cluster, profile, then the ZCL frame; no endpoints, no counter.

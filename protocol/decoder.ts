@@ -7,7 +7,7 @@ import { decodeMac, type MacParse } from './mac.ts';
 import { decodeNwkCommand, decodeNwkHeader, decodeZigbeeBeacon, looksLikeNwk, type NwkParse } from './nwk.ts';
 import { PROFILE_ZDP, decodeApsCommand, decodeApsHeader, zdpServiceName } from './aps.ts';
 import { KeyTable, decodeAuxHeader, unsecure, unsecureMany, type AuxHeader, type SecuredFrame } from './security.ts';
-import { decodeZcl } from './zcl/frame.ts';
+import { decodeZclAt } from './zcl/frame.ts';
 import { recogniseGbcs } from './gbcs.ts';
 import { summarise } from './summary.ts';
 import { isoMicros } from './pcapng.ts';
@@ -23,6 +23,15 @@ export interface CapturedFrame {
 }
 
 const ZCL_TUNNELING = 0x0704;
+
+/**
+ * A frame with every key of the shape in its order, absent ones undefined (JSON.stringify
+ * leaves them out): one hidden class for every frame keeps the layers' and the summary's
+ * property reads monomorphic.
+ */
+function newFrame(n: number, time: string): DecodedFrame {
+  return { n, time, mac: undefined!, nwk: undefined, aps: undefined, zcl: undefined, gbcs: undefined, error: undefined, summary: '' };
+}
 
 /** A frame decoded up to its NWK payload (decodeToNwkPayload), waiting for the rest. */
 interface NwkStage {
@@ -104,7 +113,7 @@ export class HanDecoder {
   }
 
   decode(p: CapturedFrame): DecodedFrame {
-    const out = { n: p.n, time: p.time ?? isoMicros(p.timestampUs) } as DecodedFrame;
+    const out = newFrame(p.n, p.time ?? isoMicros(p.timestampUs));
     const stage = this.decodeToNwkPayload(p, out);
     return this.finish(out, stage, stage?.sealed ? this.openNwk(stage) : undefined);
   }
@@ -123,7 +132,7 @@ export class HanDecoder {
     const jobOf: number[] = [];
     for (let i = 0; i < frames.length; i++) {
       const p = frames[i];
-      const out = (outs[i] = { n: p.n, time: p.time ?? isoMicros(p.timestampUs) } as DecodedFrame);
+      const out = (outs[i] = newFrame(p.n, p.time ?? isoMicros(p.timestampUs)));
       const stage = (stages[i] = this.decodeToNwkPayload(p, out));
       const sealed = stage?.sealed;
       // Frames without the sender's IEEE in the aux header need addresses learned from earlier frames: decoded in turn.
@@ -272,10 +281,10 @@ export class HanDecoder {
       }
       return;
     }
-    const zcl = decodeZcl(payload.bytes.subarray(payload.offset, payload.end), a.cluster, payload.position);
+    const zcl = decodeZclAt(payload, a.cluster);
     if (zcl.error) {
       out.error = zcl.error;
-      delete zcl.error;
+      zcl.error = undefined;
     }
     out.zcl = zcl;
     // GBCS messages ride in Tunneling Transfer Data, on the HAN and over inter-PAN (PROTOCOL.md §8).

@@ -80,6 +80,7 @@ export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: { mac?
   const seqSuppressed = (fcf & 0x100) !== 0;
   const dstMode = (fcf >> 10) & 0x3;
   const srcMode = (fcf >> 14) & 0x3;
+  // Every key in the shape's order, absent ones undefined: one hidden class for every frame.
   const mac: DecodedMac = {
     type: typeId < 4 ? MAC_FRAME_TYPES[typeId] : 'reserved',
     security,
@@ -87,6 +88,15 @@ export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: { mac?
     ackRequest: (fcf & 0x20) !== 0,
     panIdCompression: compress,
     version,
+    fcs: undefined,
+    fcsOk: undefined,
+    seq: undefined,
+    dstPan: undefined,
+    dst: undefined,
+    srcPan: undefined,
+    src: undefined,
+    command: undefined,
+    beacon: undefined,
   };
   // The caller sees whatever was decoded, even when a later field is cut short.
   if (sink) sink.mac = mac;
@@ -95,7 +105,10 @@ export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: { mac?
     mac.fcs = hex16(fcs);
     mac.fcsOk = crc16kermit(frame, 0, end) === fcs;
   }
-  const out: MacParse = { mac, dstMode, srcMode, payloadStart: end, payloadEnd: end, encrypted: false, reader: r };
+  const out: MacParse = {
+    mac, dstMode, srcMode, src64: undefined, dstPanId: undefined, srcShort: undefined,
+    payloadStart: end, payloadEnd: end, encrypted: false, reader: r, commandId: undefined,
+  };
   if (!seqSuppressed) mac.seq = r.u8('MAC sequence number');
   if (version === 3) throw new DecodeError('MAC frame control', 0, 'frame version 3 is reserved');
   if (dstMode === 1 || srcMode === 1) throw new DecodeError('MAC frame control', 0, 'reserved address mode 1');

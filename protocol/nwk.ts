@@ -58,12 +58,24 @@ export function decodeNwkHeader(r: Reader): NwkParse {
   const headerStart = r.offset;
   const fcf = r.u16('NWK frame control');
   const typeId = fcf & 3;
+  // Every key in the shape's order, absent ones undefined: one hidden class for every frame.
   const nwk: DecodedNwk = {
     type: NWK_FRAME_TYPES[typeId] ?? 'reserved',
     version: (fcf >> 2) & 0xf,
     secured: (fcf & 0x0200) !== 0,
+    dst: undefined,
+    src: undefined,
+    radius: undefined,
+    seq: undefined,
+    dst64: undefined,
+    src64: undefined,
+    security: undefined,
+    decrypted: undefined,
+    commandId: undefined,
+    command: undefined,
+    commandFields: undefined,
   };
-  const out: NwkParse = { nwk, headerStart, payloadStart: r.offset };
+  const out: NwkParse = { nwk, headerStart, auxStart: undefined, payloadStart: r.offset, src64Bytes: undefined, src: undefined };
   if (typeId === 3) return out; // Inter-PAN: the stub header is the frame control alone.
   nwk.dst = hex16(r.u16('NWK destination'));
   nwk.src = hex16((out.src = r.u16('NWK source')));

@@ -326,18 +326,22 @@ let isoPrefix = '';
 
 /** isoMicros for a safe, non-negative integer µs count: the last second's prefix is reused. */
 function isoMicrosNumber(n: number): string {
-  const frac = n % 1e6;
-  const secs = (n - frac) / 1e6;
+  // Division and floor, not %: a double modulo is a C call, and n is far above 2^31.
+  let secs = Math.floor(n / 1e6);
+  let frac = n - secs * 1e6;
+  if (frac < 0) (secs -= 1), (frac += 1e6);
+  else if (frac >= 1e6) (secs += 1), (frac -= 1e6);
   if (secs !== isoSecond) {
     isoSecond = secs;
     isoPrefix = new Date(secs * 1000).toISOString().slice(0, 20);
   }
   const ms = (frac / 1000) | 0;
-  return isoPrefix + DIGITS3[ms] + DIGITS3[frac - ms * 1000] + 'Z';
+  return isoPrefix + DIGITS3[ms] + DIGITS3Z[frac - ms * 1000];
 }
 
-/** '000' … '999', for the fraction without number formatting per packet. */
+/** '000' … '999' (and with the closing Z), for the fraction without number formatting per packet. */
 const DIGITS3: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const DIGITS3Z: readonly string[] = DIGITS3.map((d) => d + 'Z');
 
 /** Formats µs since the epoch as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, beyond Date's range too. */
 export function isoMicros(us: bigint): string {

@@ -49,6 +49,7 @@ export function decodeZclHeader(payload: Uint8Array, base = 0): ZclHeader {
 
 /** Reads the header from `r` (at the frame's start), leaving it at the payload. */
 function readZclHeader(r: Reader, base: number): ZclHeader {
+  const start = r.offset;
   const fc = r.u8('ZCL frame control');
   const frameType = fc & 0x03;
   if (frameType > 1) throw new DecodeError('ZCL frame control', base, `reserved frame type ${frameType}`);
@@ -61,7 +62,7 @@ function readZclHeader(r: Reader, base: number): ZclHeader {
     disableDefaultResponse: (fc & FC_DISABLE_DEFAULT_RESPONSE) !== 0,
     seq,
     cmd,
-    length: r.offset,
+    length: r.offset - start,
   };
   if (mfr !== undefined) h.mfr = mfr;
   return h;
@@ -115,15 +116,25 @@ export function zclCommandName(cluster: number, type: ZclFrameType, dir: Directi
  * DecodeError only for the header; payload problems come back in `error`.
  */
 export function decodeZcl(payload: Uint8Array, cluster: number, base = 0): ZclDecoded {
-  const r = new Reader(payload, 0, base);
-  const h = readZclHeader(r, base);
-  // Built in the shape's key order: type, cmd, dir, [mfr], seq, name, [disableDefaultResponse], [fields].
-  const out = { type: h.type, cmd: h.cmd, dir: h.dir } as ZclDecoded;
-  if (h.mfr !== undefined) out.mfr = h.mfr;
-  out.seq = h.seq;
+  return decodeZclAt(new Reader(payload, 0, base), cluster);
+}
+
+/** decodeZcl() of the ZCL frame that `r` is at (to its end), read in place. */
+export function decodeZclAt(r: Reader, cluster: number): ZclDecoded {
+  const h = readZclHeader(r, r.position);
   const def = findCommand(cluster, h.type, h.dir, h.cmd, h.mfr);
-  out.name = commandName(def, h.type, h.cmd, h.mfr);
-  if (h.disableDefaultResponse) out.disableDefaultResponse = true;
+  // Every key in the shape's order, absent ones undefined: one hidden class for every frame.
+  const out: ZclDecoded = {
+    type: h.type,
+    cmd: h.cmd,
+    dir: h.dir,
+    mfr: h.mfr,
+    seq: h.seq,
+    name: commandName(def, h.type, h.cmd, h.mfr),
+    disableDefaultResponse: h.disableDefaultResponse ? true : undefined,
+    fields: undefined,
+    error: undefined,
+  };
   if (!def) return out;
   const fields: Fields = {};
   out.fields = fields;

@@ -382,6 +382,23 @@ test.describe('other capture layouts', () => {
     expect(isoMicros(253_402_300_799_999_999n - 2n)).toBe('9999-12-31T23:59:59.999997Z');
   });
 
+  test('isoMicros below 2^53 µs (the Number path, second prefix reused) agrees with Date to the µs, at second boundaries too', () => {
+    const safe = fc.oneof(
+      fc.bigInt({ min: 0n, max: 9_007_199_254_740_991n }),
+      // Either side of a second boundary, where a division-based split could be off by one.
+      fc.bigInt({ min: 0n, max: 9_007_199_254n }).chain((s) => fc.constantFrom(s * 1_000_000n, s * 1_000_000n + 999_999n, s * 1_000_000n + 1n)),
+    );
+    fc.assert(
+      fc.property(fc.array(safe, { minLength: 1, maxLength: 4 }), (values) => {
+        for (const us of values.filter((v) => v <= 9_007_199_254_740_991n)) {
+          const want = new Date(Number(us / 1000n)).toISOString().slice(0, 23) + String(us % 1000n).padStart(3, '0') + 'Z';
+          assert.equal(isoMicros(us), want);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   test('timestamps: the Number fast path agrees with bigint arithmetic for any resolution and offset', () => {
     const resol = fc.oneof(fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 70 }).map((k) => 0x80 | k));
     const ticks = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 53n) + 1000n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }));
