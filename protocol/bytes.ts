@@ -58,23 +58,32 @@ export function hexN(n: number, digits: number): string {
 }
 
 const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const EUI64_TEXT = new Map<number, Map<number, string>>();
+/** One IEEE address: its bytes (LE, as on air) and its text. */
+interface Eui64Entry {
+  le: Uint8Array;
+  text: string;
+}
+/** Interned by value (a HAN has few devices): by high then low 32 bits. */
+const EUI64_KNOWN = new Map<number, Map<number, Eui64Entry>>();
+
+/** The interned entry for the 8 bytes at b[o]; a fresh one once a high word holds 4096 addresses. */
+function eui64At(b: Uint8Array, o: number): Eui64Entry {
+  const lo = (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+  const hi = (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0;
+  let byLo = EUI64_KNOWN.get(hi);
+  if (!byLo) EUI64_KNOWN.set(hi, (byLo = new Map()));
+  const known = byLo.get(lo);
+  if (known !== undefined) return known;
+  const le = b.slice(o, o + 8);
+  const entry = { le, text: eui64Text(le) };
+  if (byLo.size < 4096) byLo.set(lo, entry);
+  return entry;
+}
 
 /** An EUI-64 as the decoded shape writes it: most significant byte first, colon separated. */
 export function eui64(le: Uint8Array): string {
-  if (le.length === 8) {
-    // Interned by value (a HAN has few devices), so decoding allocates no new string per frame.
-    const lo = (le[0] | (le[1] << 8) | (le[2] << 16) | (le[3] << 24)) >>> 0;
-    const hi = (le[4] | (le[5] << 8) | (le[6] << 16) | (le[7] << 24)) >>> 0;
-    let byLo = EUI64_TEXT.get(hi);
-    if (!byLo) EUI64_TEXT.set(hi, (byLo = new Map()));
-    const known = byLo.get(lo);
-    if (known !== undefined) return known;
-    const text = eui64Text(le);
-    if (byLo.size < 4096) byLo.set(lo, text);
-    return text;
-  }
-  return eui64Text(le);
+  // Interned, so decoding allocates no new string per frame.
+  return le.length === 8 ? eui64At(le, 0).text : eui64Text(le);
 }
 
 function eui64Text(le: Uint8Array): string {
@@ -179,7 +188,18 @@ export class Reader {
   }
 
   eui64(field: string): string {
-    return eui64(this.bytesN(8, field));
+    return this.eui64Bytes(field).text;
+  }
+
+  /**
+   * An IEEE address field: its bytes (LE) and text, interned — the same address gives the same
+   * Uint8Array, shared by every frame that carries it: read it, never write to it.
+   */
+  eui64Bytes(field: string): { readonly le: Uint8Array; readonly text: string } {
+    this.need(8, field);
+    const entry = eui64At(this.bytes, this.offset);
+    this.offset += 8;
+    return entry;
   }
 }
 

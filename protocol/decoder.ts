@@ -140,7 +140,7 @@ export class HanDecoder {
       const key = this.keys.candidates(sealed.aux, 'nwk')[0];
       if (key === undefined) continue;
       jobOf[jobs.length] = i;
-      jobs.push({ frame: sealed.frame, headerStart: sealed.headerStart, auxStart: sealed.auxStart, aux: sealed.aux, key });
+      jobs.push({ frame: sealed.frame, end: sealed.end, headerStart: sealed.headerStart, auxStart: sealed.auxStart, aux: sealed.aux, key });
     }
     const opened: (Uint8Array | null | undefined)[] = new Array(frames.length);
     if (jobs.length > 0) {
@@ -178,8 +178,7 @@ export class HanDecoder {
         const aux = decodeAuxHeader(r);
         n.nwk.security = securityOf(aux);
         // The MIC ends where the MAC payload ends (before the FCS).
-        const sealed = m.payloadEnd === frame.length ? frame : frame.subarray(0, m.payloadEnd);
-        stage.sealed = { frame: sealed, headerStart: n.headerStart, auxStart: n.auxStart!, aux };
+        stage.sealed = { frame, end: m.payloadEnd, headerStart: n.headerStart, auxStart: n.auxStart!, aux };
       }
       return stage;
     } catch (e) {
@@ -195,7 +194,8 @@ export class HanDecoder {
     // Without an extended nonce the sender is the MAC source: its IEEE must have been learned.
     const sender = s.aux.source ?? (stage.m.srcShort !== undefined ? this.ieeeByShort.get(stage.panKey | stage.m.srcShort) : undefined);
     if (!sender) return null;
-    return unsecure(s.frame, s.headerStart, s.aux, s.auxStart, this.keys.candidates(s.aux, 'nwk'), sender)?.plaintext ?? null;
+    const frame = s.end === undefined || s.end === s.frame.length ? s.frame : s.frame.subarray(0, s.end);
+    return unsecure(frame, s.headerStart, s.aux, s.auxStart, this.keys.candidates(s.aux, 'nwk'), sender)?.plaintext ?? null;
   }
 
   /** Stage 2: learns addresses, decodes the NWK payload (`plain` when it was secured) and up, and summarises. */

@@ -1,6 +1,6 @@
 // IEEE 802.15.4 MAC (2003/2006, with the 2015 addressing table for frame version 2):
 // decode and encode, FCS, every address mode, PAN ID compression, beacons, commands, acks.
-import { DecodeError, EncodeError, Reader, Writer, eui64, hex16 } from './bytes.ts';
+import { DecodeError, EncodeError, Reader, Writer, hex16 } from './bytes.ts';
 import { crc16kermit, withFcs } from './crc.ts';
 import type { DecodedMac } from './decoded.ts';
 
@@ -118,10 +118,14 @@ export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: { mac?
   const [dstPanPresent, srcPanPresent] = panPresence(version, dstMode, srcMode, compress);
   if (dstPanPresent) mac.dstPan = hex16((out.dstPanId = r.u16('MAC destination PAN')));
   if (dstMode === ADDR_SHORT) mac.dst = hex16(r.u16('MAC destination address'));
-  else if (dstMode === ADDR_EXT) mac.dst = eui64(r.bytesN(8, 'MAC destination address'));
+  else if (dstMode === ADDR_EXT) mac.dst = r.eui64('MAC destination address');
   if (srcPanPresent) mac.srcPan = hex16(r.u16('MAC source PAN'));
   if (srcMode === ADDR_SHORT) mac.src = hex16((out.srcShort = r.u16('MAC source address')));
-  else if (srcMode === ADDR_EXT) mac.src = eui64((out.src64 = r.bytesN(8, 'MAC source address')));
+  else if (srcMode === ADDR_EXT) {
+    const src = r.eui64Bytes('MAC source address');
+    out.src64 = src.le;
+    mac.src = src.text;
+  }
   if (typeId >= 4) {
     out.payloadStart = r.offset;
     return out; // Reserved frame types: the header is all we can read.

@@ -1,6 +1,6 @@
 // ZigBee NWK layer (ZigBee PRO): header decode/encode, NWK commands, the ZigBee beacon
 // payload, and the 2-byte inter-PAN stub header.
-import { DecodeError, EncodeError, Reader, Writer, eui64, hex16 } from './bytes.ts';
+import { DecodeError, EncodeError, Reader, Writer, hex16 } from './bytes.ts';
 import type { DecodedNwk } from './decoded.ts';
 
 export const NWK_FRAME_TYPES: Record<number, DecodedNwk['type']> = { 0: 'data', 1: 'command', 3: 'inter-pan' };
@@ -83,8 +83,9 @@ export function decodeNwkHeader(r: Reader): NwkParse {
   nwk.seq = r.u8('NWK sequence number');
   if (fcf & 0x0800) nwk.dst64 = r.eui64('NWK extended destination');
   if (fcf & 0x1000) {
-    out.src64Bytes = r.bytesN(8, 'NWK extended source');
-    nwk.src64 = eui64(out.src64Bytes);
+    const src = r.eui64Bytes('NWK extended source');
+    out.src64Bytes = src.le;
+    nwk.src64 = src.text;
   }
   if (fcf & 0x0100) r.u8('NWK multicast control');
   if (fcf & 0x0400) {

@@ -42,8 +42,8 @@ export function decodeAuxHeader(r: Reader): AuxHeader {
   const keyId = KEY_IDS[(control >> KEY_ID_SHIFT) & 0x03];
   const extendedNonce = (control & EXTENDED_NONCE) !== 0;
   const frameCounter = r.u32('security frame counter');
-  // Copy, so the header stays valid if the caller reuses the frame buffer.
-  const source = extendedNonce ? r.bytesN(8, 'security source address').slice() : undefined;
+  // An interned copy (shared, never written): the header stays valid if the caller reuses the frame buffer.
+  const source = extendedNonce ? r.eui64Bytes('security source address').le : undefined;
   const keySeq = keyId === 'network' ? r.u8('security key sequence number') : undefined;
   const h: AuxHeader = { control, level: control & LEVEL_MASK, keyId, extendedNonce, frameCounter, length: r.offset - start };
   if (source) h.source = source;
@@ -177,21 +177,23 @@ function macLength(aadLength: number, msgLength: number): number {
 
 /**
  * Lays out the CBC-MAC input in `b` up to the message: B_0 (flags, nonce, message length) and
- * the AAD with its length prefix, zero-padded, from b[at]. `patchAt`, when ≥ 0, is an index into `aad`
- * whose byte is replaced by `patchValue` (the ZigBee security level), so the caller need not
- * copy the header to patch it. Returns where the message goes.
+ * the AAD (src[aadStart, aadStart + a), read in place) with its length prefix, zero-padded, from
+ * b[at]. `patchAt`, when ≥ 0, is an index into the AAD whose byte is replaced by `patchValue` (the
+ * ZigBee security level), so the caller need not copy the header to patch it. Returns where the
+ * message goes.
  */
 function macHeader(
   b: Uint8Array,
   at: number,
   nonce: Uint8Array,
-  aad: Uint8Array,
+  src: Uint8Array,
+  aadStart: number,
+  a: number,
   patchAt: number,
   patchValue: number,
   msgLength: number,
   micLength: number,
 ): number {
-  const a = aad.length;
   const n = nonce.length;
   const L = 15 - n;
   b[at] = (a > 0 ? 0x40 : 0) | (((micLength - 2) >> 1) << 3) | (L - 1);
@@ -210,8 +212,8 @@ function macHeader(
     b[o++] = (a >>> 8) & 0xff;
     b[o++] = a & 0xff;
   }
-  if (a > 64) b.set(aad, o);
-  else for (let j = 0; j < a; j++) b[o + j] = aad[j];
+  if (a > 64) b.set(src.subarray(aadStart, aadStart + a), o);
+  else for (let j = 0; j < a; j++) b[o + j] = src[aadStart + j];
   if (patchAt >= 0) b[o + patchAt] = patchValue;
   o += a;
   const end = ((o + 15) >> 4) << 4;
@@ -258,7 +260,7 @@ function ccmOpen(
   const ks = keystream(s, nonce, (m + 15) >> 4);
   const len = macLength(aad.length, m);
   const b = (macScratch = grow(macScratch, len));
-  let o = macHeader(b, 0, nonce, aad, patchAt, patchValue, m, micLength);
+  let o = macHeader(b, 0, nonce, aad, 0, aad.length, patchAt, patchValue, m, micLength);
   // Decrypt straight into the MAC input as well as the result.
   const plain = new Uint8Array(m);
   for (let j = 0; j < m; j++) b[o + j] = plain[j] = data[j] ^ ks[BLOCK + j];
@@ -278,7 +280,7 @@ function ccmSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext:
   const s = aesState(key);
   const len = macLength(aad.length, m);
   const b = (macScratch = grow(macScratch, len));
-  let o = macHeader(b, 0, nonce, aad, -1, 0, m, micLength);
+  let o = macHeader(b, 0, nonce, aad, 0, aad.length, -1, 0, m, micLength);
   b.set(plaintext, o);
   for (o += m; o < len; o++) b[o] = 0;
   const mac = macRun(s, b, len);
@@ -581,16 +583,17 @@ function nonceSource(aux: AuxHeader, sourceLE: Uint8Array | undefined): Uint8Arr
  */
 function sealedLayout(
   frame: Uint8Array,
+  end: number,
   headerStart: number,
   aux: AuxHeader,
   auxStart: number,
   sourceLE: Uint8Array | undefined,
 ): { payloadStart: number; m: number; src: Uint8Array } | null {
   const payloadStart = auxStart + aux.length;
-  if (headerStart < 0 || headerStart > auxStart || payloadStart > frame.length) {
-    throw new DecodeError('secured payload', payloadStart, `header ${headerStart}..${payloadStart} does not fit a ${frame.length}-byte frame`);
+  if (headerStart < 0 || headerStart > auxStart || payloadStart > end) {
+    throw new DecodeError('secured payload', payloadStart, `header ${headerStart}..${payloadStart} does not fit a ${end}-byte frame`);
   }
-  const m = frame.length - payloadStart - MIC_LENGTH[ZIGBEE_SECURITY_LEVEL];
+  const m = end - payloadStart - MIC_LENGTH[ZIGBEE_SECURITY_LEVEL];
   if (m < 0) return null;
   const src = nonceSource(aux, sourceLE);
   if (src.length !== 8) throw new Error(`the nonce needs an 8-byte source IEEE address, got ${src.length} bytes`);
@@ -609,7 +612,7 @@ export function unsecure(
   candidates: readonly Uint8Array[],
   sourceLE?: Uint8Array,
 ): { plaintext: Uint8Array; key: Uint8Array } | null {
-  const layout = sealedLayout(frame, headerStart, aux, auxStart, sourceLE);
+  const layout = sealedLayout(frame, frame.length, headerStart, aux, auxStart, sourceLE);
   if (!layout || candidates.length === 0) return null;
   const { payloadStart, src } = layout;
   const micLength = MIC_LENGTH[ZIGBEE_SECURITY_LEVEL];
@@ -632,8 +635,9 @@ const nonceScratch = new Uint8Array(13);
 
 /** One secured frame for unsecureMany: unsecure's arguments, with the one key to try. */
 export interface SecuredFrame {
-  /** Ends where the MIC ends (no MAC FCS). */
   frame: Uint8Array;
+  /** Where the MIC ends in `frame` (before a MAC FCS): frame.length when absent. */
+  end?: number;
   headerStart: number;
   auxStart: number;
   aux: AuxHeader;
@@ -674,7 +678,7 @@ export function unsecureMany(frames: readonly SecuredFrame[]): (Uint8Array | nul
   const byKey = new Map<Uint8Array, Opening[]>();
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i];
-    const layout = sealedLayout(f.frame, f.headerStart, f.aux, f.auxStart, f.sourceLE);
+    const layout = sealedLayout(f.frame, f.end ?? f.frame.length, f.headerStart, f.aux, f.auxStart, f.sourceLE);
     if (!layout) continue;
     const { payloadStart, m, src } = layout;
     checkKey(f.key);
@@ -715,9 +719,9 @@ function openGroup(s: AesState, frames: readonly SecuredFrame[], group: Opening[
   for (const o of group) {
     const f = frames[o.index];
     const frame = f.frame;
-    const aad = frame.subarray(f.headerStart, o.payloadStart);
     const nonce = fillNonce(nonceScratch, o.source, f.aux.frameCounter, f.aux.control);
-    let at = macHeader(mac, o.macAt, nonce, aad, f.auxStart - f.headerStart, patchLevel(frame[f.auxStart]), o.m, micLength);
+    const aadLength = o.payloadStart - f.headerStart;
+    let at = macHeader(mac, o.macAt, nonce, frame, f.headerStart, aadLength, f.auxStart - f.headerStart, patchLevel(frame[f.auxStart]), o.m, micLength);
     const plain = new Uint8Array(o.m);
     for (let j = 0, c = o.payloadStart, k = o.ksAt + BLOCK; j < o.m; j++) mac[at + j] = plain[j] = frame[c + j] ^ ks[k + j];
     const end = o.macAt + o.blocks * BLOCK;

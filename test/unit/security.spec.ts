@@ -530,6 +530,8 @@ test.describe('unsecureMany: many frames in a few AES calls', () => {
     tryKey: fc.constantFrom(...keys),
     damage: fc.constantFrom('none', 'flip', 'cut'),
     at: fc.nat(),
+    /** Bytes after the MIC (a MAC FCS, say), which `end` leaves out. */
+    trailer: fc.uint8Array({ maxLength: 3 }),
   });
 
   test('answers exactly as unsecure does frame by frame, across keys, lengths and damage', () => {
@@ -543,12 +545,16 @@ test.describe('unsecureMany: many frames in a few AES calls', () => {
           if (f.damage === 'flip') frame[f.at % frame.length] ^= 1 << (f.at % 8);
           if (f.damage === 'cut') frame = frame.subarray(0, head.length + (f.at % (frame.length - head.length + 1)));
           const aux = decodeAuxHeader(new Reader(head, f.header.length));
-          return { frame, headerStart: 0, auxStart: f.header.length, aux, key: f.tryKey, ...(f.extended ? {} : { sourceLE: f.source }) };
+          const sender = f.extended ? {} : { sourceLE: f.source };
+          if (f.trailer.length === 0) return { frame, headerStart: 0, auxStart: f.header.length, aux, key: f.tryKey, ...sender };
+          const withTrailer = new Uint8Array([...frame, ...f.trailer]);
+          return { frame: withTrailer, end: frame.length, headerStart: 0, auxStart: f.header.length, aux, key: f.tryKey, ...sender };
         });
         const many = unsecureMany(jobs);
         assert.equal(many.length, jobs.length);
         jobs.forEach((j, i) => {
-          const one = unsecure(j.frame, j.headerStart, j.aux, j.auxStart, [j.key], j.sourceLE)?.plaintext ?? null;
+          const sealed = j.frame.subarray(0, j.end ?? j.frame.length);
+          const one = unsecure(sealed, j.headerStart, j.aux, j.auxStart, [j.key], j.sourceLE)?.plaintext ?? null;
           assert.deepEqual(many[i], one, `frame ${i} of ${jobs.length}`);
           const spec = specs[i];
           if (spec.damage === 'none' && spec.sealKey === spec.tryKey) assert.deepEqual(many[i], spec.plain);
@@ -568,9 +574,12 @@ test.describe('unsecureMany: many frames in a few AES calls', () => {
       return { frame, headerStart: v.outer.headerStart, auxStart: v.outer.auxStart, aux, key };
     });
     const short = { ...jobs[0], frame: jobs[0].frame.subarray(0, jobs[0].auxStart + jobs[0].aux.length + 3) };
-    const many = unsecureMany([...jobs, short]);
+    // As the decoder hands them over: the frame as captured, FCS and all, with `end` before the FCS.
+    const withFcs = vectors.map((v, i) => ({ ...jobs[i], frame: fromHex(v.frame), end: jobs[i].frame.length }));
+    const many = unsecureMany([...jobs, short, ...withFcs]);
     jobs.forEach((j, i) => expect(hex(many[i]!), vectors[i].name).toBe(vectors[i].outer.plaintext));
     expect(many[jobs.length]).toBeNull();
+    withFcs.forEach((j, i) => expect(hex(many[jobs.length + 1 + i]!), `${vectors[i].name} with its FCS`).toBe(vectors[i].outer.plaintext));
   });
 
   test('a header that does not fit the frame is a DecodeError, and a missing sender is named', () => {
