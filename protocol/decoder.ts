@@ -46,10 +46,14 @@ interface NwkStage {
 }
 
 function securityOf(aux: AuxHeader): DecodedSecurity {
-  const s: DecodedSecurity = { level: aux.level, keyId: aux.keyId, frameCounter: aux.frameCounter };
-  if (aux.source) s.source = eui64(aux.source);
-  if (aux.keySeq !== undefined) s.keySeq = aux.keySeq;
-  return s;
+  // In the shape's key order, absent ones undefined: one hidden class for every frame.
+  return {
+    level: aux.level,
+    keyId: aux.keyId,
+    frameCounter: aux.frameCounter,
+    source: aux.source ? eui64(aux.source) : undefined,
+    keySeq: aux.keySeq,
+  };
 }
 
 /**

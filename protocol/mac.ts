@@ -47,21 +47,22 @@ export interface MacParse {
   commandId?: number;
 }
 
-/** Which PAN ids are present, by frame version, address modes and PAN ID compression. */
-function panPresence(version: number, dstMode: number, srcMode: number, compress: boolean): [boolean, boolean] {
+const DST_PAN = 1, SRC_PAN = 2;
+
+/** Which PAN ids are present (DST_PAN | SRC_PAN bits), by frame version, address modes and PAN ID compression. */
+function panPresence(version: number, dstMode: number, srcMode: number, compress: boolean): number {
   if (version < 2) {
     const dstPan = dstMode !== ADDR_NONE;
     const srcPan = srcMode !== ADDR_NONE && !(compress && dstMode !== ADDR_NONE);
-    return [dstPan, srcPan];
+    return (dstPan ? DST_PAN : 0) | (srcPan ? SRC_PAN : 0);
   }
   // IEEE 802.15.4-2015 table 7-2.
-  if (dstMode === ADDR_NONE && srcMode === ADDR_NONE) return [compress, false];
-  if (srcMode === ADDR_NONE) return [!compress, false];
-  if (dstMode === ADDR_NONE) return [false, !compress];
-  if (dstMode === ADDR_EXT && srcMode === ADDR_EXT) return [!compress, false];
-  return [true, !compress];
+  if (dstMode === ADDR_NONE && srcMode === ADDR_NONE) return compress ? DST_PAN : 0;
+  if (srcMode === ADDR_NONE) return compress ? 0 : DST_PAN;
+  if (dstMode === ADDR_NONE) return compress ? 0 : SRC_PAN;
+  if (dstMode === ADDR_EXT && srcMode === ADDR_EXT) return compress ? 0 : DST_PAN;
+  return DST_PAN | (compress ? 0 : SRC_PAN);
 }
-
 
 /**
  * Decodes the MAC header of a frame. `fcsIncluded` says whether the last two bytes are an FCS.
@@ -115,7 +116,8 @@ export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: { mac?
   if (version < 2 && compress && (dstMode === ADDR_NONE || srcMode === ADDR_NONE)) {
     throw new DecodeError('MAC frame control', 0, 'PAN ID compression needs both addresses before 802.15.4-2015');
   }
-  const [dstPanPresent, srcPanPresent] = panPresence(version, dstMode, srcMode, compress);
+  const pans = panPresence(version, dstMode, srcMode, compress);
+  const dstPanPresent = (pans & DST_PAN) !== 0, srcPanPresent = (pans & SRC_PAN) !== 0;
   if (dstPanPresent) mac.dstPan = hex16((out.dstPanId = r.u16('MAC destination PAN')));
   if (dstMode === ADDR_SHORT) mac.dst = hex16(r.u16('MAC destination address'));
   else if (dstMode === ADDR_EXT) mac.dst = r.eui64('MAC destination address');
@@ -213,7 +215,8 @@ export function encodeMac(spec: MacFrameSpec, fcs = true): Uint8Array {
     | (compress ? 0x40 : 0) | (dstMode << 10) | (version << 12) | (srcMode << 14);
   const w = new Writer(128);
   w.u16(fcf, 'MAC frame control').u8(spec.seq, 'MAC sequence number');
-  const [dstPanPresent, srcPanPresent] = panPresence(version, dstMode, srcMode, compress);
+  const pans = panPresence(version, dstMode, srcMode, compress);
+  const dstPanPresent = (pans & DST_PAN) !== 0, srcPanPresent = (pans & SRC_PAN) !== 0;
   if (dstPanPresent) {
     if (spec.dstPan === undefined) throw new EncodeError('MAC destination PAN', 'required with a destination address');
     w.u16(parseInt(spec.dstPan, 16), 'MAC destination PAN');

@@ -45,10 +45,8 @@ export function decodeAuxHeader(r: Reader): AuxHeader {
   // An interned copy (shared, never written): the header stays valid if the caller reuses the frame buffer.
   const source = extendedNonce ? r.eui64Bytes('security source address').le : undefined;
   const keySeq = keyId === 'network' ? r.u8('security key sequence number') : undefined;
-  const h: AuxHeader = { control, level: control & LEVEL_MASK, keyId, extendedNonce, frameCounter, length: r.offset - start };
-  if (source) h.source = source;
-  if (keySeq !== undefined) h.keySeq = keySeq;
-  return h;
+  // Every key present (absent ones undefined): one hidden class for every header.
+  return { control, level: control & LEVEL_MASK, keyId, extendedNonce, frameCounter, source, keySeq, length: r.offset - start };
 }
 
 export function encodeAuxHeader(w: Writer, h: Omit<AuxHeader, 'length' | 'control'> & { control?: number }): void {
