@@ -103,13 +103,22 @@ export class Reader {
   offset: number;
 
   constructor(
-    readonly bytes: Uint8Array,
+    public bytes: Uint8Array,
     offset = 0,
     /** Where this reader's byte 0 sits in the whole frame, so errors name frame offsets. */
-    readonly base = 0,
-    readonly end = bytes.length,
+    public base = 0,
+    public end = bytes.length,
   ) {
     this.offset = offset;
+  }
+
+  /** Points this reader at other bytes (a scratch reader reused frame after frame). */
+  reset(bytes: Uint8Array, offset: number, base: number, end: number): this {
+    this.bytes = bytes;
+    this.offset = offset;
+    this.base = base;
+    this.end = end;
+    return this;
   }
 
   get remaining(): number {

@@ -3,7 +3,7 @@
 // keys from decrypted APS Transport Key commands.
 import { DecodeError, Reader, eui64, fromHex } from './bytes.ts';
 import type { DecodedAps, DecodedFrame, DecodedNwk, DecodedSecurity } from './decoded.ts';
-import { decodeMac, type MacParse } from './mac.ts';
+import { decodeMac, scratchMacParse } from './mac.ts';
 import { decodeNwkCommand, decodeNwkHeader, decodeZigbeeBeacon, looksLikeNwk, type NwkParse } from './nwk.ts';
 import { PROFILE_ZDP, decodeApsCommand, decodeApsHeader, zdpServiceName } from './aps.ts';
 import { KeyTable, decodeAuxHeader, unsecure, unsecureMany, type AuxHeader, type SecuredFrame } from './security.ts';
@@ -35,7 +35,9 @@ function newFrame(n: number, time: string): DecodedFrame {
 
 /** A frame decoded up to its NWK payload (decodeToNwkPayload), waiting for the rest. */
 interface NwkStage {
-  m: MacParse;
+  /** The MAC source, short or IEEE (LE), when the MAC header has one. */
+  macSrcShort: number | undefined;
+  macSrc64: Uint8Array | undefined;
   n: NwkParse;
   /** At the NWK payload (the ciphertext, when secured). */
   payload: Reader;
@@ -68,6 +70,8 @@ function gbcsInTunnel(data: Uint8Array) {
 export class HanDecoder {
   /** NWK short address (with PAN) → IEEE address bytes LE, learned from headers, aux headers and Device_annce. */
   private readonly ieeeByShort = new Map<number, Uint8Array>();
+  /** decodeMac's answer for the frame in hand (refilled per frame; stages keep what they need). */
+  private readonly macScratch = scratchMacParse();
   /** Set by decode(): the frame stayed encrypted because no known key opened it. */
   lackedKey = false;
   /** Set by decode(): the frame taught the key table a new network key. */
@@ -165,19 +169,21 @@ export class HanDecoder {
    */
   private decodeToNwkPayload(p: CapturedFrame, out: DecodedFrame): NwkStage | undefined {
     try {
-      const m = decodeMac(p.frame, p.fcsIncluded, out);
+      const m = decodeMac(p.frame, p.fcsIncluded, out, this.macScratch);
       // Like Wireshark: a frame whose FCS is wrong is not dissected beyond the MAC header.
       if (m.mac.fcsOk === false || m.encrypted) return undefined;
       const frame = p.frame;
-      const r = m.reader;
       if (m.mac.type === 'beacon') {
+        const r = m.reader;
         if (r.remaining > 0 && frame[r.offset] === 0 && m.mac.beacon) Object.assign(m.mac.beacon, decodeZigbeeBeacon(r));
         return undefined;
       }
       if (m.mac.type !== 'data' || !looksLikeNwk(frame, m.payloadStart, m.payloadEnd, m.dstMode, m.srcMode)) return undefined;
+      // The scratch MacParse is reused by the next frame: the stage keeps a reader and the MAC source of its own.
+      const r = new Reader(frame, m.payloadStart, 0, m.payloadEnd);
       const n = decodeNwkHeader(r);
       out.nwk = n.nwk;
-      const stage: NwkStage = { m, n, payload: r, panKey: (m.dstPanId ?? 0) << 16, sealed: undefined };
+      const stage: NwkStage = { macSrcShort: m.srcShort, macSrc64: m.src64, n, payload: r, panKey: (m.dstPanId ?? 0) << 16, sealed: undefined };
       if (n.nwk.secured) {
         const aux = decodeAuxHeader(r);
         n.nwk.security = securityOf(aux);
@@ -196,7 +202,7 @@ export class HanDecoder {
   private openNwk(stage: NwkStage): Uint8Array | null {
     const s = stage.sealed!;
     // Without an extended nonce the sender is the MAC source: its IEEE must have been learned.
-    const sender = s.aux.source ?? (stage.m.srcShort !== undefined ? this.ieeeByShort.get(stage.panKey | stage.m.srcShort) : undefined);
+    const sender = s.aux.source ?? (stage.macSrcShort !== undefined ? this.ieeeByShort.get(stage.panKey | stage.macSrcShort) : undefined);
     if (!sender) return null;
     const frame = s.end === undefined || s.end === s.frame.length ? s.frame : s.frame.subarray(0, s.end);
     return unsecure(frame, s.headerStart, s.aux, s.auxStart, this.keys.candidates(s.aux, 'nwk'), sender)?.plaintext ?? null;
@@ -219,14 +225,14 @@ export class HanDecoder {
   }
 
   private decodeNwkPayload(stage: NwkStage, out: DecodedFrame, plain: Uint8Array | null | undefined): void {
-    const { m, n, panKey } = stage;
+    const { n, panKey } = stage;
     const nwk = n.nwk;
     if (n.src64Bytes && n.src !== undefined) this.remember(panKey, n.src, n.src64Bytes);
     let payload = stage.payload;
     if (stage.sealed) {
       const aux = stage.sealed.aux;
       // The NWK aux source is the hop that secured the frame: the MAC source.
-      if (aux.source && m.srcShort !== undefined) this.remember(panKey, m.srcShort, aux.source);
+      if (aux.source && stage.macSrcShort !== undefined) this.remember(panKey, stage.macSrcShort, aux.source);
       nwk.decrypted = !!plain;
       if (!plain) {
         this.lackedKey = true;
@@ -252,7 +258,7 @@ export class HanDecoder {
     if (aps.secured) {
       const aux = decodeAuxHeader(r);
       aps.security = securityOf(aux);
-      const sender = aux.source ?? (n.src !== undefined ? this.ieeeByShort.get(panKey | n.src) : stage.m.src64);
+      const sender = aux.source ?? (n.src !== undefined ? this.ieeeByShort.get(panKey | n.src) : stage.macSrc64);
       const sealed = r.bytes.subarray(0, r.end);
       const opened = sender
         ? unsecure(sealed, a.headerStart, aux, a.auxStart!, this.keys.candidates(aux, 'aps', sender), sender)

@@ -65,13 +65,26 @@ function panPresence(version: number, dstMode: number, srcMode: number, compress
 }
 
 /**
- * Decodes the MAC header of a frame. `fcsIncluded` says whether the last two bytes are an FCS.
- * Throws DecodeError (with the offset) when the header itself is cut short.
+ * A MacParse for decodeMac to fill frame after frame (its `into`), reader included: a hot loop
+ * then allocates neither per frame. Nothing of it may be kept past the next call but `mac`.
  */
-export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: { mac?: DecodedMac }): MacParse {
+export function scratchMacParse(): MacParse {
+  const reader = new Reader(new Uint8Array(0));
+  return {
+    mac: undefined!, dstMode: 0, srcMode: 0, src64: undefined, dstPanId: undefined, srcShort: undefined,
+    payloadStart: 0, payloadEnd: 0, encrypted: false, reader, commandId: undefined,
+  };
+}
+
+/**
+ * Decodes the MAC header of a frame. `fcsIncluded` says whether the last two bytes are an FCS.
+ * Throws DecodeError (with the offset) when the header itself is cut short. With `into` (from
+ * scratchMacParse) the answer is written there instead of into a new MacParse.
+ */
+export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: { mac?: DecodedMac }, into?: MacParse): MacParse {
   const end = fcsIncluded ? frame.length - 2 : frame.length;
   if (end < 2) throw new DecodeError('MAC frame control', 0, `frame of ${frame.length} bytes is too short`);
-  const r = new Reader(frame, 0, 0, end);
+  const r = into ? into.reader.reset(frame, 0, 0, end) : new Reader(frame, 0, 0, end);
   const fcf = r.u16('MAC frame control');
   const typeId = fcf & 0x7;
   const version = (fcf >> 12) & 0x3;
@@ -106,10 +119,21 @@ export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: { mac?
     mac.fcs = hex16(fcs);
     mac.fcsOk = crc16kermit(frame, 0, end) === fcs;
   }
-  const out: MacParse = {
-    mac, dstMode, srcMode, src64: undefined, dstPanId: undefined, srcShort: undefined,
-    payloadStart: end, payloadEnd: end, encrypted: false, reader: r, commandId: undefined,
-  };
+  let out: MacParse;
+  if (into) {
+    out = into;
+    out.mac = mac;
+    out.dstMode = dstMode;
+    out.srcMode = srcMode;
+    out.src64 = out.dstPanId = out.srcShort = out.commandId = undefined;
+    out.payloadStart = out.payloadEnd = end;
+    out.encrypted = false;
+  } else {
+    out = {
+      mac, dstMode, srcMode, src64: undefined, dstPanId: undefined, srcShort: undefined,
+      payloadStart: end, payloadEnd: end, encrypted: false, reader: r, commandId: undefined,
+    };
+  }
   if (!seqSuppressed) mac.seq = r.u8('MAC sequence number');
   if (version === 3) throw new DecodeError('MAC frame control', 0, 'frame version 3 is reserved');
   if (dstMode === 1 || srcMode === 1) throw new DecodeError('MAC frame control', 0, 'reserved address mode 1');

@@ -1,12 +1,40 @@
 // The one-line human summary of a decoded frame, from its outermost meaningful layer inwards.
 import type { DecodedFrame } from './decoded.ts';
 import { gbcsTitle } from './gbcs.ts';
+import { MAC_COMMANDS, MAC_FRAME_TYPES } from './mac.ts';
 import { summariseZcl } from './zcl/frame.ts';
+
+/** `MAC <command or frame type>`, the head of a MAC-only line, made once. */
+const MAC_HEADS = new Map<string, string>(
+  [...Object.values(MAC_COMMANDS), ...MAC_FRAME_TYPES, 'reserved'].map((name) => [name, `MAC ${name}`]),
+);
 
 /** Every plain ack's line, made once: acks are about half the frames of a busy HAN. */
 const ACK_SUMMARIES: readonly string[] = Array.from({ length: 256 }, (_, seq) => `MAC Ack seq ${seq}`);
 
 const arrow = (src?: string, dst?: string) => `${src ?? '?'} → ${dst ?? '?'}`;
+
+type LinesByRoute = Map<string | undefined, Map<string | undefined, string>>;
+/** MAC-only lines (a quarter to half of a HAN's frames) by head, source, destination: made once each. */
+const MAC_LINES = new Map<string, LinesByRoute>();
+const MAC_LINES_LIMIT = 4096;
+
+/** `${head} ${src} → ${dst}`, from the cache when this route was seen before (strings are interned, so lookups are cheap). */
+function macLine(head: string, src: string | undefined, dst: string | undefined): string {
+  let bySrc = MAC_LINES.get(head);
+  if (bySrc === undefined) MAC_LINES.set(head, (bySrc = new Map()));
+  let byDst = bySrc.get(src);
+  if (byDst === undefined) {
+    byDst = new Map();
+    if (bySrc.size < MAC_LINES_LIMIT) bySrc.set(src, byDst);
+  }
+  let line = byDst.get(dst);
+  if (line === undefined) {
+    line = `${head} ${arrow(src, dst)}`;
+    if (byDst.size < MAC_LINES_LIMIT) byDst.set(dst, line);
+  }
+  return line;
+}
 
 export function summarise(f: DecodedFrame): string {
   const { mac, nwk, aps, zcl, gbcs } = f;
@@ -38,6 +66,11 @@ export function summarise(f: DecodedFrame): string {
     const epid = mac.beacon?.extendedPanId;
     return `MAC Beacon ${mac.src ?? '?'} PAN ${mac.srcPan ?? '?'}${epid ? ` EPID ${epid}` : ''}${tail}`;
   }
-  if (mac.command) return `MAC ${mac.command} ${arrow(mac.src, mac.dst)}${tail}`;
-  return `MAC ${mac.type} ${arrow(mac.src, mac.dst)}${mac.security ? ' (MAC-secured)' : ''}${tail}`;
+  if (tail !== '') {
+    if (mac.command) return `MAC ${mac.command} ${arrow(mac.src, mac.dst)}${tail}`;
+    return `MAC ${mac.type} ${arrow(mac.src, mac.dst)}${mac.security ? ' (MAC-secured)' : ''}${tail}`;
+  }
+  if (mac.command) return macLine(MAC_HEADS.get(mac.command) ?? `MAC ${mac.command}`, mac.src, mac.dst);
+  const line = macLine(MAC_HEADS.get(mac.type)!, mac.src, mac.dst);
+  return mac.security ? `${line} (MAC-secured)` : line;
 }

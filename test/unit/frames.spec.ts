@@ -50,6 +50,24 @@ test('PROTOCOL.md §3 test frame decodes to the listed fields', () => {
   expect(d.summary).toContain('encrypted');
 });
 
+test('MAC-only summaries: command and data lines per route (made once, the same every time), MAC security and errors noted', () => {
+  const d = new HanDecoder();
+  const line = (spec: Parameters<typeof encodeMac>[0]) => d.decode(frameOf(encodeMac(spec))).summary;
+  const dataRequest = { type: 'command' as const, seq: 1, dstPan: '0x1a62', dst: '0x0000', srcPan: '0x1a62', src: '0x4a1b', payload: Uint8Array.of(0x04) };
+  expect(line(dataRequest)).toBe('MAC Data Request 0x4a1b → 0x0000');
+  expect(line({ ...dataRequest, seq: 2 })).toBe('MAC Data Request 0x4a1b → 0x0000');
+  expect(line({ ...dataRequest, src: '0x4a1c' })).toBe('MAC Data Request 0x4a1c → 0x0000');
+  expect(line({ type: 'command', seq: 3, dstPan: '0xffff', dst: '0xffff', payload: Uint8Array.of(0x07) })).toBe('MAC Beacon Request ? → 0xffff');
+  expect(line({ type: 'command', seq: 4, dstPan: '0x1a62', dst: '0x0000', srcPan: '0x1a62', src: '0x4a1b', payload: Uint8Array.of(0x42) })).toBe('MAC Unknown Command 0x42 0x4a1b → 0x0000');
+  // A data frame that is not NWK stays a MAC line; with the security bit set it says so.
+  const data = { type: 'data' as const, seq: 5, dstPan: '0x1a62', dst: '0x0001', srcPan: '0x1a62', src: '0x0002', payload: Uint8Array.of(0xff, 0xff) };
+  expect(line(data)).toBe('MAC data 0x0002 → 0x0001');
+  expect(line({ ...data, security: true })).toBe('MAC data 0x0002 → 0x0001 (MAC-secured)');
+  expect(line(data)).toBe('MAC data 0x0002 → 0x0001');
+  // Association Response needs three payload bytes: cut short, the line names the error.
+  expect(line({ ...dataRequest, payload: Uint8Array.of(0x02, 0x00) })).toMatch(/^MAC Association Response 0x4a1b → 0x0000 \[MAC Association Response payload at offset \d+: needs 3 bytes, 1 left\]$/);
+});
+
 test('every MAC address mode and PAN ID compression round-trips', () => {
   const short = fc.integer({ min: 0, max: 0xffff }).map((n) => '0x' + n.toString(16).padStart(4, '0'));
   const ext = fc.uint8Array({ minLength: 8, maxLength: 8 }).map((b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':'));
