@@ -52,6 +52,16 @@ export function hex16(n: number): string {
   return (HEX16[n & 0xffff] ??= '0x' + (n & 0xffff).toString(16).padStart(4, '0'));
 }
 
+const HEX16_HIGH = Array.from({ length: 256 }, (_, i) => '0x' + i.toString(16).padStart(2, '0'));
+
+/**
+ * hex16 for values that seldom repeat (an FCS): made from two small tables, not interned, so
+ * they do not fill (and miss in) the 64 Ki-entry cache.
+ */
+export function hex16Fresh(n: number): string {
+  return HEX16_HIGH[(n >>> 8) & 0xff] + BYTE_HEX[n & 0xff];
+}
+
 /** Any small id with a chosen width in hex digits: `hexN(0x8f12, 4)` → `0x8f12`. */
 export function hexN(n: number, digits: number): string {
   return '0x' + n.toString(16).padStart(digits, '0');

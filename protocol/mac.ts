@@ -1,6 +1,6 @@
 // IEEE 802.15.4 MAC (2003/2006, with the 2015 addressing table for frame version 2):
 // decode and encode, FCS, every address mode, PAN ID compression, beacons, commands, acks.
-import { DecodeError, EncodeError, Reader, Writer, hex16 } from './bytes.ts';
+import { DecodeError, EncodeError, Reader, Writer, hex16, hex16Fresh } from './bytes.ts';
 import { crc16kermit, withFcs } from './crc.ts';
 import type { DecodedMac } from './decoded.ts';
 
@@ -116,7 +116,7 @@ export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: { mac?
   if (sink) sink.mac = mac;
   if (fcsIncluded) {
     const fcs = frame[end] | (frame[end + 1] << 8);
-    mac.fcs = hex16(fcs);
+    mac.fcs = hex16Fresh(fcs);
     mac.fcsOk = crc16kermit(frame, 0, end) === fcs;
   }
   let out: MacParse;

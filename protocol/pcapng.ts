@@ -493,7 +493,8 @@ export class CaptureParser {
     if (this.pos === this.buf.length) {
       this.base += this.buf.length;
       // One copy of the whole chunk (not one per packet) unless the caller handed it over.
-      this.buf = this.adopt ? chunk : chunk.slice();
+      // new Uint8Array(chunk) copies whatever chunk is (a Buffer's slice() would be a view, not a copy).
+      this.buf = this.adopt ? chunk : new Uint8Array(chunk);
       this.pos = 0;
       return;
     }
@@ -789,7 +790,8 @@ export class CaptureParser {
       interfaceName: iface.name,
     };
     if (linkType === LINKTYPE_IEEE802_15_4_TAP) this.tap(at, start, end, orig, p);
-    else p.frame = this.buf.subarray(start, end);
+    // The constructor, not subarray(): no species lookup, and this runs once per packet.
+    else p.frame = new Uint8Array(this.buf.buffer, this.buf.byteOffset + start, end - start);
     this.count++;
     return p;
   }
@@ -825,7 +827,7 @@ export class CaptureParser {
     }
     if (fcsType !== 0 && fcsType !== 1) throw this.badTap(at, `FCS type ${fcsType}: only none (0) and 16-bit (1) are supported`);
     p.fcsIncluded = fcsType === 1;
-    p.frame = b.subarray(start + len, end);
+    p.frame = new Uint8Array(b.buffer, b.byteOffset + start + len, end - start - len);
     p.originalLength = orig - len;
   }
 }

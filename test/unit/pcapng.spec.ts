@@ -198,20 +198,25 @@ test.describe('incremental parsing', () => {
     }
   });
 
-  test('the parser copies what it keeps: reusing a chunk buffer does not change packets', () => {
-    const bytes = sampleFile();
-    const parser = new CaptureParser('reuse');
-    const scratch = new Uint8Array(7);
-    const got: CapturedPacket[] = [];
-    for (let o = 0; o < bytes.length; o += scratch.length) {
-      const n = Math.min(scratch.length, bytes.length - o);
-      scratch.set(bytes.subarray(o, o + n));
-      got.push(...parser.push(scratch.subarray(0, n)));
-      scratch.fill(0xee);
-    }
-    parser.end();
-    expect(got.map(plain)).toEqual(readCaptureSync(bytes).map(plain));
-  });
+  for (const [kind, scratchOf] of [['Uint8Array', (n: number) => new Uint8Array(n)], ['Buffer', (n: number) => Buffer.alloc(n)]] as const) {
+    test(`the parser copies what it keeps: reusing a chunk buffer (${kind}) does not change packets`, () => {
+      const bytes = sampleFile();
+      // Chunks of 7 bytes straddle blocks; chunks of a whole file's length hand the parser a chunk it keeps whole.
+      for (const size of [7, bytes.length]) {
+        const scratch = scratchOf(size);
+        const got: CapturedPacket[] = [];
+        const parser = new CaptureParser('reuse');
+        for (let o = 0; o < bytes.length; o += scratch.length) {
+          const n = Math.min(scratch.length, bytes.length - o);
+          scratch.set(bytes.subarray(o, o + n));
+          got.push(...parser.push(scratch.subarray(0, n)));
+          scratch.fill(0xee);
+        }
+        parser.end();
+        expect(got.map(plain), `chunks of ${size}`).toEqual(readCaptureSync(bytes).map(plain));
+      }
+    });
+  }
 });
 
 // Builders for files our writer never produces: classic pcap, big-endian and unusual pcapng.
