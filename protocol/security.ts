@@ -689,9 +689,25 @@ export function unsecureMany(frames: readonly SecuredFrame[]): (Uint8Array | nul
   return out;
 }
 
-function openGroup(s: AesState, frames: readonly SecuredFrame[], group: Opening[], micLength: number, out: (Uint8Array | null)[]): void {
+/** The openings, most CBC-MAC blocks first: a counting sort (block counts are few and small). */
+function longestFirst(group: readonly Opening[]): Opening[] {
+  let most = 0;
+  for (const o of group) if (o.blocks > most) most = o.blocks;
+  const start = new Int32Array(most + 1);
+  for (const o of group) start[most - o.blocks]++;
+  for (let i = 0, sum = 0; i <= most; i++) {
+    const count = start[i];
+    start[i] = sum;
+    sum += count;
+  }
+  const sorted: Opening[] = new Array(group.length);
+  for (const o of group) sorted[start[most - o.blocks]++] = o;
+  return sorted;
+}
+
+function openGroup(s: AesState, frames: readonly SecuredFrame[], openings: Opening[], micLength: number, out: (Uint8Array | null)[]): void {
   // Longest CBC-MAC first, so the frames still running in round r are always a prefix.
-  group.sort((a, b) => b.blocks - a.blocks);
+  const group = longestFirst(openings);
   let ctrBlocks = 0, macBlocks = 0;
   for (const o of group) {
     o.ksAt = ctrBlocks * BLOCK;
@@ -701,12 +717,22 @@ function openGroup(s: AesState, frames: readonly SecuredFrame[], group: Opening[
   }
   // Counter blocks A_0 … A_k of every frame, one ECB call.
   const ctr = (ctrScratch = grow(ctrScratch, ctrBlocks * BLOCK));
+  const ctr32 = new Int32Array(ctr.buffer, 0, ctrBlocks * 4);
   for (const o of group) {
     const aux = frames[o.index].aux;
     const nonce = fillNonce(nonceScratch, o.source, aux.frameCounter, aux.control);
-    for (let i = 0, at = o.ksAt, last = (o.m + 15) >> 4; i <= last; i++, at += BLOCK) {
-      ctr[at] = 1; // L - 1 for 13-byte nonces (L = 2)
-      for (let j = 0; j < 13; j++) ctr[at + 1 + j] = nonce[j];
+    const a0 = o.ksAt;
+    ctr[a0] = 1; // L - 1 for 13-byte nonces (L = 2)
+    for (let j = 0; j < 13; j++) ctr[a0 + 1 + j] = nonce[j];
+    ctr[a0 + 14] = ctr[a0 + 15] = 0;
+    // A_i is A_0 (four word copies) with the counter i in its last two bytes.
+    const w0 = a0 >> 2;
+    for (let i = 1, at = a0 + BLOCK, last = (o.m + 15) >> 4; i <= last; i++, at += BLOCK) {
+      const w = at >> 2;
+      ctr32[w] = ctr32[w0];
+      ctr32[w + 1] = ctr32[w0 + 1];
+      ctr32[w + 2] = ctr32[w0 + 2];
+      ctr32[w + 3] = ctr32[w0 + 3];
       ctr[at + 14] = (i >>> 8) & 0xff;
       ctr[at + 15] = i & 0xff;
     }
