@@ -68,24 +68,36 @@ export function hexN(n: number, digits: number): string {
 }
 
 const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-/** One IEEE address: its bytes (LE, as on air) and its text. */
+/** One IEEE address: its bytes (LE, as on air), its text, and its two 32-bit halves. */
 interface Eui64Entry {
   le: Uint8Array;
   text: string;
+  lo: number;
+  hi: number;
 }
 /** Interned by value (a HAN has few devices): by high then low 32 bits. */
 const EUI64_KNOWN = new Map<number, Map<number, Eui64Entry>>();
+
+/** The last entries seen, by a hash of the address: most frames' IEEE is found here, without the maps. */
+const EUI64_RECENT: (Eui64Entry | undefined)[] = new Array(256).fill(undefined);
 
 /** The interned entry for the 8 bytes at b[o]; a fresh one once a high word holds 4096 addresses. */
 function eui64At(b: Uint8Array, o: number): Eui64Entry {
   const lo = (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
   const hi = (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0;
+  const slot = (lo ^ hi ^ (lo >>> 8)) & 0xff;
+  const recent = EUI64_RECENT[slot];
+  if (recent !== undefined && recent.lo === lo && recent.hi === hi) return recent;
+  return (EUI64_RECENT[slot] = eui64Interned(b, o, lo, hi));
+}
+
+function eui64Interned(b: Uint8Array, o: number, lo: number, hi: number): Eui64Entry {
   let byLo = EUI64_KNOWN.get(hi);
   if (!byLo) EUI64_KNOWN.set(hi, (byLo = new Map()));
   const known = byLo.get(lo);
   if (known !== undefined) return known;
-  const le = b.slice(o, o + 8);
-  const entry = { le, text: eui64Text(le) };
+  const le = new Uint8Array(b.subarray(o, o + 8)); // A copy even of a Buffer (whose slice is a view).
+  const entry = { le, text: eui64Text(le), lo, hi };
   if (byLo.size < 4096) byLo.set(lo, entry);
   return entry;
 }

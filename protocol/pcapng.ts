@@ -323,8 +323,13 @@ const ISO_FAST_LIMIT = 253402300800000000n;
 
 let isoSecond = NaN;
 let isoPrefix = '';
+let isoMinute = NaN;
+let isoMinutePrefix = '';
 
-/** isoMicros for a safe, non-negative integer µs count: the last second's prefix is reused. */
+/**
+ * isoMicros for a safe, non-negative integer µs count: the last second's prefix is reused, and a
+ * new second's is the last minute's prefix and two digits (a sparse capture changes second often).
+ */
 function isoMicrosNumber(n: number): string {
   // Division and floor, not %: a double modulo is a C call, and n is far above 2^31.
   let secs = Math.floor(n / 1e6);
@@ -333,11 +338,19 @@ function isoMicrosNumber(n: number): string {
   else if (frac >= 1e6) (secs += 1), (frac -= 1e6);
   if (secs !== isoSecond) {
     isoSecond = secs;
-    isoPrefix = new Date(secs * 1000).toISOString().slice(0, 20);
+    const minute = Math.floor(secs / 60);
+    if (minute !== isoMinute) {
+      isoMinute = minute;
+      isoMinutePrefix = new Date(minute * 60_000).toISOString().slice(0, 17);
+    }
+    isoPrefix = isoMinutePrefix + SECONDS_DOT[secs - minute * 60];
   }
   const ms = (frac / 1000) | 0;
   return isoPrefix + DIGITS3[ms] + DIGITS3Z[frac - ms * 1000];
 }
+
+/** '00.' … '59.', the seconds of a time and the decimal point. */
+const SECONDS_DOT: readonly string[] = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0') + '.');
 
 /** '000' … '999' (and with the closing Z), for the fraction without number formatting per packet. */
 const DIGITS3: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));

@@ -393,8 +393,11 @@ test.describe('other capture layouts', () => {
       // Either side of a second boundary, where a division-based split could be off by one.
       fc.bigInt({ min: 0n, max: 9_007_199_254n }).chain((s) => fc.constantFrom(s * 1_000_000n, s * 1_000_000n + 999_999n, s * 1_000_000n + 1n)),
     );
+    // And runs of close timestamps, as in a capture: the same second, the next, across minute and day ends.
+    const run = fc.tuple(fc.bigInt({ min: 0n, max: 9_000_000_000_000_000n }), fc.array(fc.bigInt({ min: 0n, max: 3_000_000n }), { maxLength: 30 }))
+      .map(([start, steps]) => steps.reduce((acc, step) => [...acc, acc[acc.length - 1] + step], [start]));
     fc.assert(
-      fc.property(fc.array(safe, { minLength: 1, maxLength: 4 }), (values) => {
+      fc.property(fc.oneof(fc.array(safe, { minLength: 1, maxLength: 4 }), run), (values) => {
         for (const us of values.filter((v) => v <= 9_007_199_254_740_991n)) {
           const want = new Date(Number(us / 1000n)).toISOString().slice(0, 23) + String(us % 1000n).padStart(3, '0') + 'Z';
           assert.equal(isoMicros(us), want);
