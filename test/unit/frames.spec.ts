@@ -2,13 +2,16 @@
 // and property tests (no input makes the decoder throw; encode∘decode is identity).
 import { test, expect } from '@playwright/test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import fc from '../support/fast-check.ts';
 import { fromHex } from '../../protocol/bytes.ts';
 import { crc16kermit, fcsValid } from '../../protocol/crc.ts';
 import { HanDecoder } from '../../protocol/decoder.ts';
 import { encodeFrame, type FrameSpec } from '../../protocol/encoder.ts';
 import { decodeMac, encodeMac } from '../../protocol/mac.ts';
+import { readCaptureSync } from '../../protocol/pcapng.ts';
 import { KeyTable } from '../../protocol/security.ts';
+import { CAPTURES, capturePath } from '../support/captures.ts';
 
 const SECTION3 = '4188a31e48ffff00000912fcff000001cc0885dafeffd76b0828f6ea32000885dafeffd76b0800295e19cad6ebd84ca2aee2';
 const frameOf = (bytes: Uint8Array, fcsIncluded = true) => ({ n: 1, timestampUs: 1_700_000_000_000_000n, frame: bytes, fcsIncluded });
@@ -48,6 +51,33 @@ test('PROTOCOL.md §3 test frame decodes to the listed fields', () => {
   // MAC 9 + NWK 16 + aux 14 header bytes, then 5 encrypted bytes, the 4-byte MIC and the FCS.
   expect(fromHex(SECTION3).length - (9 + 16 + 14)).toBe(5 + 4 + 2);
   expect(d.summary).toContain('encrypted');
+});
+
+test('every decoded layer has one shape (the same keys, in the same order) in every frame of every shared capture', () => {
+  // The decoder's speed rests on it (monomorphic property reads): a key added only sometimes breaks it.
+  const shapes = new Map<string, Set<string>>();
+  const note = (layer: string, o: object | undefined) => {
+    if (!o) return;
+    if (!shapes.has(layer)) shapes.set(layer, new Set());
+    shapes.get(layer)!.add(Object.keys(o).join(','));
+  };
+  for (const c of CAPTURES.filter((c) => !c.refused)) {
+    const keys = new KeyTable();
+    for (const k of c.networkKeys) keys.addNetworkKey(fromHex(k));
+    for (const k of c.linkKeys) keys.addLinkKey(fromHex(k));
+    const d = new HanDecoder(keys);
+    d.decodeBatch(readCaptureSync(new Uint8Array(readFileSync(capturePath(c.file)))), (_, f) => {
+      note('frame', f);
+      note('mac', f.mac);
+      note('nwk', f.nwk);
+      note('nwk.security', f.nwk?.security);
+      note('aps', f.aps);
+      note('aps.security', f.aps?.security);
+      note('zcl', f.zcl);
+    });
+  }
+  expect([...shapes.keys()].sort()).toEqual(['aps', 'aps.security', 'frame', 'mac', 'nwk', 'nwk.security', 'zcl']);
+  for (const [layer, seen] of shapes) expect([...seen], layer).toHaveLength(1);
 });
 
 test('MAC-only summaries: command and data lines per route (made once, the same every time), MAC security and errors noted', () => {
