@@ -136,6 +136,11 @@ function aesState(key: Uint8Array): AesState {
   return s;
 }
 
+/** A private copy, whatever the caller passed (a Buffer's slice() would be a view of the caller's bytes). */
+function ownCopy(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
 function sameKey(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < BLOCK; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -444,7 +449,7 @@ export class KeyTable {
       }
       return false;
     }
-    this.#network.push(seq === undefined ? { key: key.slice() } : { key: key.slice(), seq });
+    this.#network.push(seq === undefined ? { key: ownCopy(key) } : { key: ownCopy(key), seq });
     this.#networkCache.clear();
     return true;
   }
@@ -453,9 +458,9 @@ export class KeyTable {
   addLinkKey(key: Uint8Array, partnerLE?: Uint8Array): void {
     checkKey(key);
     if (partnerLE && partnerLE.length !== 8) throw new Error(`a partner IEEE address has 8 bytes, got ${partnerLE.length}`);
-    const partner = partnerLE?.slice();
+    const partner = partnerLE && ownCopy(partnerLE);
     const dup = this.#link.some((e) => sameBytes(e.key, key) && (e.partner && partner ? sameBytes(e.partner, partner) : e.partner === partner));
-    if (!dup) this.#link.push(partner ? { key: key.slice(), partner } : { key: key.slice() });
+    if (!dup) this.#link.push(partner ? { key: ownCopy(key), partner } : { key: ownCopy(key) });
     this.#linksChanged();
   }
 
@@ -466,7 +471,7 @@ export class KeyTable {
 
   setTrustCentreLinkKey(key: Uint8Array): void {
     checkKey(key);
-    this.#trustCentre = key.slice();
+    this.#trustCentre = ownCopy(key);
     this.#linksChanged();
   }
 

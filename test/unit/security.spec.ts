@@ -652,6 +652,19 @@ test.describe('KeyTable', () => {
     expect(Object.isFrozen(t.candidates(aux('network', { keySeq: 2 }), 'nwk'))).toBe(true);
   });
 
+  test('keys and partners are copied, even from a Buffer the caller later reuses', () => {
+    const t = new KeyTable();
+    const scratch = Buffer.from(rep('01'), 'hex');
+    const partner = Buffer.from('0100000000777777', 'hex');
+    t.addNetworkKey(scratch, 1);
+    t.addLinkKey(scratch, partner);
+    t.setTrustCentreLinkKey(scratch);
+    scratch.fill(0xee);
+    partner.fill(0xee);
+    expect(t.candidates(aux('network', { keySeq: 1 }), 'nwk').map(hex)).toEqual([rep('01')]);
+    expect(t.candidates(aux('link'), 'aps', fromHex('0100000000777777')).map(hex)).toEqual([rep('01')]);
+  });
+
   test('learnNetworkKey says whether the key was new', () => {
     const t = new KeyTable();
     expect(t.learnNetworkKey(fromHex(rep('22')), 0)).toBe(true);
