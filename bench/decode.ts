@@ -2,8 +2,8 @@
 // shared/captures/whsniff_zigbee.pcapng repeated 20× (a multi-section pcapng), with its keys.
 // Prints frames/s of both — ours on a first pass and in steady state, tshark as run and without
 // its start-up — the ratios (target ≥ 10× tshark), and heap samples while streaming.
-// Every figure is the best of three, ours and tshark's alike (the machine is shared and noisy);
-// ours run in child processes, six passes each after the first.
+// Every figure is the best of several runs, ours and tshark's alike (the machine is shared and
+// noisy): three tshark runs; three child processes of ours, each with six passes after the first.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -52,7 +52,13 @@ export function hex16(n: number): string {
   return (HEX16[n & 0xffff] ??= '0x' + (n & 0xffff).toString(16).padStart(4, '0'));
 }
 
-const HEX16_HIGH = Array.from({ length: 256 }, (_, i) => '0x' + i.toString(16).padStart(2, '0'));
+/** Any small id with a chosen width in hex digits: `hexN(0x8f12, 4)` → `0x8f12`. */
+export function hexN(n: number, digits: number): string {
+  return '0x' + n.toString(16).padStart(digits, '0');
+}
+
+const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX16_HIGH = BYTE_HEX.map((b) => '0x' + b);
 
 /**
  * hex16 for values that seldom repeat (an FCS): made from two small tables, not interned, so
@@ -62,12 +68,11 @@ export function hex16Fresh(n: number): string {
   return HEX16_HIGH[(n >>> 8) & 0xff] + BYTE_HEX[n & 0xff];
 }
 
-/** Any small id with a chosen width in hex digits: `hexN(0x8f12, 4)` → `0x8f12`. */
-export function hexN(n: number, digits: number): string {
-  return '0x' + n.toString(16).padStart(digits, '0');
+/** bytes[start, end) in memory of its own, whatever `bytes` is (a Buffer's slice() is a view, not a copy). */
+export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array {
+  return new Uint8Array(bytes.subarray(start, end));
 }
 
-const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 /** One IEEE address: its bytes (LE, as on air), its text, and its two 32-bit halves. */
 interface Eui64Entry {
   le: Uint8Array;
@@ -96,7 +101,7 @@ function eui64Interned(b: Uint8Array, o: number, lo: number, hi: number): Eui64E
   if (!byLo) EUI64_KNOWN.set(hi, (byLo = new Map()));
   const known = byLo.get(lo);
   if (known !== undefined) return known;
-  const le = new Uint8Array(b.subarray(o, o + 8)); // A copy even of a Buffer (whose slice is a view).
+  const le = copyBytes(b, o, o + 8);
   const entry = { le, text: eui64Text(le), lo, hi };
   if (byLo.size < 4096) byLo.set(lo, entry);
   return entry;

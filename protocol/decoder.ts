@@ -1,7 +1,7 @@
 // The HAN decoder: one captured 802.15.4 frame → the DecodedFrame shape, layer by layer
 // (MAC → NWK → APS → ZDP / ZCL → GBCS), decrypting with the key table and learning network
 // keys from decrypted APS Transport Key commands.
-import { DecodeError, Reader, eui64, fromHex } from './bytes.ts';
+import { DecodeError, Reader, copyBytes, eui64, fromHex } from './bytes.ts';
 import type { DecodedAps, DecodedFrame, DecodedNwk, DecodedSecurity } from './decoded.ts';
 import { decodeMac, scratchMacParse } from './mac.ts';
 import { decodeNwkCommand, decodeNwkHeader, decodeZigbeeBeacon, looksLikeNwk, type NwkParse } from './nwk.ts';
@@ -94,7 +94,7 @@ export class HanDecoder {
     }
     const index = fragment.first ? 0 : fragment.block;
     if (!m || index >= m.total || m.blocks[index]) return undefined;
-    m.blocks[index] = payload.bytes.slice(payload.offset, payload.end);
+    m.blocks[index] = copyBytes(payload.bytes, payload.offset, payload.end);
     m.frames.push(n);
     if (++m.seen < m.total) return undefined;
     this.partial.delete(key);
@@ -204,8 +204,7 @@ export class HanDecoder {
     // Without an extended nonce the sender is the MAC source: its IEEE must have been learned.
     const sender = s.aux.source ?? (stage.macSrcShort !== undefined ? this.ieeeByShort.get(stage.panKey | stage.macSrcShort) : undefined);
     if (!sender) return null;
-    const frame = s.end === undefined || s.end === s.frame.length ? s.frame : s.frame.subarray(0, s.end);
-    return unsecure(frame, s.headerStart, s.aux, s.auxStart, this.keys.candidates(s.aux, 'nwk'), sender)?.plaintext ?? null;
+    return unsecure(s.frame.subarray(0, s.end), s.headerStart, s.aux, s.auxStart, this.keys.candidates(s.aux, 'nwk'), sender)?.plaintext ?? null;
   }
 
   /** Stage 2: learns addresses, decodes the NWK payload (`plain` when it was secured) and up, and summarises. */
@@ -287,7 +286,7 @@ export class HanDecoder {
       // Device_annce: sequence, NWK address, IEEE address — a short→long mapping for APS nonces.
       if (a.cluster === 0x0013 && payload.remaining >= 11) {
         const b = payload.bytes, o = payload.offset;
-        this.remember(panKey, b[o + 1] | (b[o + 2] << 8), b.slice(o + 3, o + 11));
+        this.remember(panKey, b[o + 1] | (b[o + 2] << 8), copyBytes(b, o + 3, o + 11));
       }
       return;
     }

@@ -69,7 +69,11 @@ function panPresence(version: number, dstMode: number, srcMode: number, compress
  * then allocates neither per frame. Nothing of it may be kept past the next call but `mac`.
  */
 export function scratchMacParse(): MacParse {
-  const reader = new Reader(new Uint8Array(0));
+  return emptyMacParse(new Reader(new Uint8Array(0)));
+}
+
+/** A MacParse over `reader` with every key present (decodeMac fills them). */
+function emptyMacParse(reader: Reader): MacParse {
   return {
     mac: undefined!, dstMode: 0, srcMode: 0, src64: undefined, dstPanId: undefined, srcShort: undefined,
     payloadStart: 0, payloadEnd: 0, encrypted: false, reader, commandId: undefined,
@@ -119,21 +123,13 @@ export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: { mac?
     mac.fcs = hex16Fresh(fcs);
     mac.fcsOk = crc16kermit(frame, 0, end) === fcs;
   }
-  let out: MacParse;
-  if (into) {
-    out = into;
-    out.mac = mac;
-    out.dstMode = dstMode;
-    out.srcMode = srcMode;
-    out.src64 = out.dstPanId = out.srcShort = out.commandId = undefined;
-    out.payloadStart = out.payloadEnd = end;
-    out.encrypted = false;
-  } else {
-    out = {
-      mac, dstMode, srcMode, src64: undefined, dstPanId: undefined, srcShort: undefined,
-      payloadStart: end, payloadEnd: end, encrypted: false, reader: r, commandId: undefined,
-    };
-  }
+  const out = into ?? emptyMacParse(r);
+  out.mac = mac;
+  out.dstMode = dstMode;
+  out.srcMode = srcMode;
+  out.src64 = out.dstPanId = out.srcShort = out.commandId = undefined;
+  out.payloadStart = out.payloadEnd = end;
+  out.encrypted = false;
   if (!seqSuppressed) mac.seq = r.u8('MAC sequence number');
   if (version === 3) throw new DecodeError('MAC frame control', 0, 'frame version 3 is reserved');
   if (dstMode === 1 || srcMode === 1) throw new DecodeError('MAC frame control', 0, 'reserved address mode 1');

@@ -4,7 +4,7 @@
 
 import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { EncodeError, Writer } from './bytes.ts';
+import { EncodeError, Writer, copyBytes } from './bytes.ts';
 
 // ───────────────────────────── shared definitions ─────────────────────────────
 
@@ -331,11 +331,11 @@ let isoMinutePrefix = '';
  * new second's is the last minute's prefix and two digits (a sparse capture changes second often).
  */
 function isoMicrosNumber(n: number): string {
-  // Division and floor, not %: a double modulo is a C call, and n is far above 2^31.
+  // Division and floor, not %: a double modulo is a C call, and n is far above 2^31. The quotient
+  // can only round up to the next whole second (never below the true one): then frac is negative.
   let secs = Math.floor(n / 1e6);
   let frac = n - secs * 1e6;
   if (frac < 0) (secs -= 1), (frac += 1e6);
-  else if (frac >= 1e6) (secs += 1), (frac -= 1e6);
   if (secs !== isoSecond) {
     isoSecond = secs;
     const minute = Math.floor(secs / 60);
@@ -395,6 +395,11 @@ function isoMicrosAnyYear(us: bigint): string {
   const p2 = (v: number) => String(v).padStart(2, '0');
   const year = y >= 0 && y <= 9999 ? String(y).padStart(4, '0') : (y < 0 ? '-' : '+') + String(Math.abs(y)).padStart(6, '0');
   return `${year}-${p2(m)}-${p2(d)}T${p2(Math.floor(s / 3600))}:${p2(Math.floor(s / 60) % 60)}:${p2(s % 60)}.${String(frac).padStart(6, '0')}Z`;
+}
+
+/** A packet's frame, bytes[start, end) viewed in place: the constructor, not subarray() (no species lookup, once per packet). */
+function frameView(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
 }
 
 // Integer reads straight from the bytes: no DataView per field.
@@ -506,8 +511,7 @@ export class CaptureParser {
     if (this.pos === this.buf.length) {
       this.base += this.buf.length;
       // One copy of the whole chunk (not one per packet) unless the caller handed it over.
-      // new Uint8Array(chunk) copies whatever chunk is (a Buffer's slice() would be a view, not a copy).
-      this.buf = this.adopt ? chunk : new Uint8Array(chunk);
+      this.buf = this.adopt ? chunk : copyBytes(chunk);
       this.pos = 0;
       return;
     }
@@ -803,8 +807,7 @@ export class CaptureParser {
       interfaceName: iface.name,
     };
     if (linkType === LINKTYPE_IEEE802_15_4_TAP) this.tap(at, start, end, orig, p);
-    // The constructor, not subarray(): no species lookup, and this runs once per packet.
-    else p.frame = new Uint8Array(this.buf.buffer, this.buf.byteOffset + start, end - start);
+    else p.frame = frameView(this.buf, start, end);
     this.count++;
     return p;
   }
@@ -840,7 +843,7 @@ export class CaptureParser {
     }
     if (fcsType !== 0 && fcsType !== 1) throw this.badTap(at, `FCS type ${fcsType}: only none (0) and 16-bit (1) are supported`);
     p.fcsIncluded = fcsType === 1;
-    p.frame = new Uint8Array(b.buffer, b.byteOffset + start + len, end - start - len);
+    p.frame = frameView(b, start + len, end);
     p.originalLength = orig - len;
   }
 }

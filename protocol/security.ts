@@ -3,7 +3,7 @@
 // Behaviour follows Wireshark's packet-zbee-security.c, which is the oracle the tests use.
 
 import { createCipheriv, type Cipher } from 'node:crypto';
-import { DecodeError, EncodeError, Reader } from './bytes.ts';
+import { DecodeError, EncodeError, Reader, copyBytes } from './bytes.ts';
 import type { Writer } from './bytes.ts';
 
 export type KeyId = 'link' | 'network' | 'key-transport' | 'key-load';
@@ -134,11 +134,6 @@ function aesState(key: Uint8Array): AesState {
     aesStates.set(key, s);
   }
   return s;
-}
-
-/** A private copy, whatever the caller passed (a Buffer's slice() would be a view of the caller's bytes). */
-function ownCopy(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes);
 }
 
 function sameKey(a: Uint8Array, b: Uint8Array): boolean {
@@ -449,7 +444,7 @@ export class KeyTable {
       }
       return false;
     }
-    this.#network.push(seq === undefined ? { key: ownCopy(key) } : { key: ownCopy(key), seq });
+    this.#network.push(seq === undefined ? { key: copyBytes(key) } : { key: copyBytes(key), seq });
     this.#networkCache.clear();
     return true;
   }
@@ -458,9 +453,9 @@ export class KeyTable {
   addLinkKey(key: Uint8Array, partnerLE?: Uint8Array): void {
     checkKey(key);
     if (partnerLE && partnerLE.length !== 8) throw new Error(`a partner IEEE address has 8 bytes, got ${partnerLE.length}`);
-    const partner = partnerLE && ownCopy(partnerLE);
+    const partner = partnerLE && copyBytes(partnerLE);
     const dup = this.#link.some((e) => sameBytes(e.key, key) && (e.partner && partner ? sameBytes(e.partner, partner) : e.partner === partner));
-    if (!dup) this.#link.push(partner ? { key: ownCopy(key), partner } : { key: ownCopy(key) });
+    if (!dup) this.#link.push(partner ? { key: copyBytes(key), partner } : { key: copyBytes(key) });
     this.#linksChanged();
   }
 
@@ -471,7 +466,7 @@ export class KeyTable {
 
   setTrustCentreLinkKey(key: Uint8Array): void {
     checkKey(key);
-    this.#trustCentre = ownCopy(key);
+    this.#trustCentre = copyBytes(key);
     this.#linksChanged();
   }
 

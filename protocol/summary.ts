@@ -66,11 +66,8 @@ export function summarise(f: DecodedFrame): string {
     const epid = mac.beacon?.extendedPanId;
     return `MAC Beacon ${mac.src ?? '?'} PAN ${mac.srcPan ?? '?'}${epid ? ` EPID ${epid}` : ''}${tail}`;
   }
-  if (tail !== '') {
-    if (mac.command) return `MAC ${mac.command} ${arrow(mac.src, mac.dst)}${tail}`;
-    return `MAC ${mac.type} ${arrow(mac.src, mac.dst)}${mac.security ? ' (MAC-secured)' : ''}${tail}`;
-  }
-  if (mac.command) return macLine(MAC_HEADS.get(mac.command) ?? `MAC ${mac.command}`, mac.src, mac.dst);
-  const line = macLine(MAC_HEADS.get(mac.type)!, mac.src, mac.dst);
-  return mac.security ? `${line} (MAC-secured)` : line;
+  const name = mac.command ?? mac.type;
+  const line = macLine(MAC_HEADS.get(name) ?? `MAC ${name}`, mac.src, mac.dst);
+  // Adding '' gives back the cached line itself: no new string for a plain frame.
+  return `${line}${!mac.command && mac.security ? ' (MAC-secured)' : ''}${tail}`;
 }

@@ -44,12 +44,13 @@ const FC_SERVER_TO_CLIENT = 0x08;
 const FC_DISABLE_DEFAULT_RESPONSE = 0x10;
 
 export function decodeZclHeader(payload: Uint8Array, base = 0): ZclHeader {
-  return readZclHeader(new Reader(payload, 0, base), base);
+  return readZclHeader(new Reader(payload, 0, base));
 }
 
 /** Reads the header from `r` (at the frame's start), leaving it at the payload. */
-function readZclHeader(r: Reader, base: number): ZclHeader {
+function readZclHeader(r: Reader): ZclHeader {
   const start = r.offset;
+  const base = r.position;
   const fc = r.u8('ZCL frame control');
   const frameType = fc & 0x03;
   if (frameType > 1) throw new DecodeError('ZCL frame control', base, `reserved frame type ${frameType}`);
@@ -121,7 +122,7 @@ export function decodeZcl(payload: Uint8Array, cluster: number, base = 0): ZclDe
 
 /** decodeZcl() of the ZCL frame that `r` is at (to its end), read in place. */
 export function decodeZclAt(r: Reader, cluster: number): ZclDecoded {
-  const h = readZclHeader(r, r.position);
+  const h = readZclHeader(r);
   const def = findCommand(cluster, h.type, h.dir, h.cmd, h.mfr);
   // Every key in the shape's order, absent ones undefined: one hidden class for every frame.
   const out: ZclDecoded = {
