@@ -14,6 +14,8 @@ export const commsHubProfileSchema = z.strictObject({
   description: nonEmpty('a description'),
   /** The DOMAIN.md requirements this profile deliberately breaks (empty for a conformant one): its suite must FAIL it. */
   breaks: z.array(patterned(/^[A-Z]+-\d+$/, 'a requirement id such as IPAN-2')),
+  /** False: the device's radio never transmits (dead, or on another channel); the suites must end INCONCLUSIVE on it, never FAIL. */
+  transmits: z.boolean().default(true),
   interPan: z.strictObject({
     /** From CH power-on (GBCS 10.5: 60); null = the window never closes (SECMP0037). */
     windowMinutes: z.number({ error: minutesOrNever }).positive({ error: minutesOrNever }).nullable(),
@@ -54,6 +56,8 @@ export const meterProfileSchema = z.strictObject({
   kind: z.literal('meter'),
   description: nonEmpty('a description'),
   breaks: z.array(patterned(/^[A-Z]+-\d+$/, 'a requirement id such as COT-1')),
+  /** False: the device's radio never transmits (dead, or on another channel); the suites must end INCONCLUSIVE on it, never FAIL. */
+  transmits: z.boolean().default(true),
   meterType: z.enum(['esme', 'gpf']),
   /** COT-1: on ECS12/GCS09, sends Publish Change of Tenancy unsolicited to its HAN clients. */
   publishesChangeOfTenancy: z.boolean(),
@@ -77,6 +81,8 @@ export const hanClientProfileSchema = z
     kind: z.literal('han-client'),
     description: nonEmpty('a description'),
     breaks: z.array(patterned(/^[A-Z]+-\d+$/, 'a requirement id such as COT-2')),
+    /** False: the device's radio never transmits (dead, or on another channel); the suites must end INCONCLUSIVE on it, never FAIL. */
+    transmits: z.boolean().default(true),
     clientType: z.enum(['ihd', 'ppmid']),
     /** COT-2: sends Get Change of Tenancy once on the HAN after a power-up. */
     pollsAtPowerUp: z.boolean(),

@@ -165,3 +165,23 @@ export function encodeNwkHeader(spec: NwkHeaderSpec, w = new Writer(32)): Writer
   if (spec.src64) w.eui64(spec.src64, 'NWK extended source');
   return w;
 }
+
+/** What a ZigBee router or coordinator advertises in its beacon payload (protocol id 0). */
+export interface ZigbeeBeaconSpec {
+  extendedPanId: string;
+  /** 2: ZigBee PRO. */
+  stackProfile?: number;
+  depth?: number;
+  routerCapacity?: boolean;
+  endDeviceCapacity?: boolean;
+  updateId?: number;
+}
+
+/** Encodes the ZigBee beacon payload that follows the MAC beacon fields (the inverse of decodeZigbeeBeacon). */
+export function encodeZigbeeBeacon(spec: ZigbeeBeaconSpec, w = new Writer(15)): Writer {
+  const info = ((spec.stackProfile ?? 2) & 0xf) | (2 << 4) | (spec.routerCapacity ? 0x0400 : 0)
+    | (((spec.depth ?? 0) & 0xf) << 11) | (spec.endDeviceCapacity ? 0x8000 : 0);
+  w.u8(0, 'ZigBee beacon protocol id').u16(info, 'ZigBee beacon stack profile').eui64(spec.extendedPanId, 'ZigBee beacon extended PAN id');
+  // Tx offset 0xffffff (no beacon-enabled network), then the NWK update id.
+  return w.u8(0xff).u8(0xff).u8(0xff).u8(spec.updateId ?? 0, 'ZigBee beacon update id');
+}

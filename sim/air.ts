@@ -81,6 +81,14 @@ export class Air {
   }
 }
 
+/** What a virtual device needs of the air: to hear it and to transmit on it. */
+export type AirAccess = Pick<Air, 'attach' | 'transmit'>;
+
+/** The air as a device whose radio never transmits hears it: a dead device (firmware profile `transmits: false`). */
+export function silenced(air: Air): AirAccess {
+  return { attach: (listener) => air.attach(listener), transmit: () => undefined };
+}
+
 /** A virtual nRF sniffer hears the air on whatever channel its host tuned it to. */
 export function attachSniffer(air: Air, firmware: VirtualNrfSnifferFirmware): () => void {
   return air.attach({

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
-import { Air, attachRadio, attachSniffer } from './air.ts';
+import { Air, attachRadio, attachSniffer, silenced } from './air.ts';
 import { startEmbeddedBroker } from './broker.ts';
 import { DiscreteEventClock } from './clock.ts';
 import { VirtualCommsHub, type CommsHubBehaviour } from './comms-hub.ts';
@@ -159,7 +159,7 @@ export class VirtualBench {
   /** The device behind a relay channel: powered when its channel switches. */
   private device(d: VirtualDeviceSpec): { power(channel: number, on: boolean): void } {
     const self = this.hanAddress(d);
-    const common = { clock: this.clock, air: this.air, channel: this.spec.radio.channel };
+    const common = { clock: this.clock, air: this.airOf(d.behaviour), channel: this.spec.radio.channel };
     let device: { power(on: boolean): void };
     if (d.role === 'CH') {
       // The DCC commissioned every other device of the bench (and the CH's own GPF) into the CHF device log.
@@ -168,7 +168,7 @@ export class VirtualBench {
       this.commsHubs.set(d.id, hub);
       device = hub;
       if (d.gpf) {
-        const gpf = new VirtualMeter({ ...common, profile: d.gpf.behaviour as MeterBehaviour, self: this.gpfAddress(d), clients: this.addressesOf(['IHD', 'PPMID']) });
+        const gpf = new VirtualMeter({ ...common, air: this.airOf(d.gpf.behaviour), profile: d.gpf.behaviour as MeterBehaviour, self: this.gpfAddress(d), clients: this.addressesOf(['IHD', 'PPMID']) });
         this.meters.set(gpfId(d.id), gpf);
         // The GPF lives in the CH: one relay powers both.
         device = { power: (on) => (hub.power(on), gpf.power(on)) };
@@ -189,6 +189,11 @@ export class VirtualBench {
     }
     const channel = d.relay.vendor === 'tasmota' ? (d.relay.channel ?? 1) : (d.relay.channel ?? 0);
     return { power: (ch, on) => (ch === channel || (d.relay.vendor === 'tasmota' && ch <= 1 && channel <= 1) ? device.power(on) : undefined) };
+  }
+
+  /** The air as a device's profile has it: silenced when its radio never transmits (a dead device). */
+  private airOf(behaviour: unknown) {
+    return (behaviour as { transmits?: boolean }).transmits === false ? silenced(this.air) : this.air;
   }
 
   private hanAddress(d: VirtualDeviceSpec): HanAddress {

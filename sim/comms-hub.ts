@@ -2,7 +2,7 @@
 // from a behaviour profile on the simulated air, every timer a discrete-event clock event.
 import { hex } from '../protocol/bytes.ts';
 import type { CommsHubProfile } from '../firmware-images/profiles.ts';
-import type { Air } from './air.ts';
+import type { AirAccess } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
 import {
   DLMS_RESULT,
@@ -55,7 +55,7 @@ export interface CommsHubEvent {
 
 export interface VirtualCommsHubOptions {
   clock: DiscreteEventClock;
-  air: Air;
+  air: AirAccess;
   profile: CommsHubBehaviour;
   /** The CH's HAN IEEE address. */
   ieee: string;
@@ -80,6 +80,8 @@ const HOUR_MS = 60 * MINUTE_MS;
 /** A HAN read or a rejoin is answered at once, give or take the stack's latency. */
 export const HAN_READ_ANSWER_DELAY_MS = 20;
 const REJOIN_SUCCESS = 0x00;
+/** A beacon goes out within a few ms of the request (no beacon-enabled PAN, no random back-off modelled). */
+const BEACON_ANSWER_DELAY_MS = 5;
 
 type Refusal = 'malformed' | 'unauthorised';
 
@@ -109,7 +111,7 @@ export class VirtualCommsHub {
   readonly channel: number;
   readonly profile: CommsHubBehaviour;
   readonly #clock: DiscreteEventClock;
-  readonly #air: Air;
+  readonly #air: AirAccess;
   readonly #authorised: ReadonlySet<string>;
 
   #powered = false;
@@ -219,6 +221,8 @@ export class VirtualCommsHub {
     if (read) return this.#onHanRead(read);
     const m = this.#han.read(frame);
     if (m?.kind === 'rejoin-request') this.#onRejoinRequest(m.from);
+    // The coordinator answers every beacon request: how a joining device, or the rig, finds the HAN.
+    else if (m?.kind === 'beacon-request') this.#answerLater(BEACON_ANSWER_DELAY_MS, () => this.#han.beacon(this.ieee), 'beacon');
   }
 
   /** A HAN device asking to (re)join: admitted when the CHF device log holds it, ignored otherwise (it keeps asking). */

@@ -4,7 +4,7 @@
 import { hex } from '../protocol/bytes.ts';
 import type { DecodedZcl } from '../protocol/decoded.ts';
 import { TENANCY_DATA_KINDS, type HanClientProfile, type TenancyDataKind } from '../firmware-images/profiles.ts';
-import type { Air } from './air.ts';
+import type { AirAccess } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
 import { DEFAULT_CH_PAN } from './comms-hub.ts';
 import { GLOBAL, HanStack, SE_CLUSTER, fromZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
@@ -94,7 +94,7 @@ export interface HanClientEvent {
 
 export interface VirtualHanClientOptions {
   clock: DiscreteEventClock;
-  air: Air;
+  air: AirAccess;
   profile: HanClientBehaviour;
   self: HanAddress;
   /** The meters it is bound to (ESME, GPF): it polls each of them. */
@@ -132,7 +132,7 @@ export class VirtualHanClient {
   readonly channel: number;
   readonly servers: readonly HanAddress[];
   readonly #clock: DiscreteEventClock;
-  readonly #air: Air;
+  readonly #air: AirAccess;
   readonly #han: HanStack;
   readonly #held: HeldData = { consumptionHistory: [], topUpHistory: [], debtRecovery: [], supplierMessages: [] };
   /** The last publication from each server, by its short address: kept across power cycles (non-volatile). */
@@ -379,7 +379,7 @@ export class VirtualHanClient {
       if (this.profile.pollsAtRejoin && this.servers.some((s) => s.short === m.from.short)) this.#poll('server-returned');
       return;
     }
-    if (m.zcl.dir !== 'server-to-client') return;
+    if (m.kind !== 'zcl' || m.zcl.dir !== 'server-to-client') return;
     this.#readers.get(`${m.cluster}/${m.zcl.type}/${m.zcl.cmd}`)?.(m.src, m.zcl);
   }
 

@@ -7,6 +7,7 @@ import { HanDecoder } from '../protocol/decoder.ts';
 import { encodeFrame } from '../protocol/encoder.ts';
 import { ieeeText } from '../protocol/hht-messages.ts';
 import { PROFILE_SMART_ENERGY, PROFILE_ZDP } from '../protocol/aps.ts';
+import { buildBeacon } from '../protocol/beacons.ts';
 import { NWK_REJOIN_REQUEST, NWK_REJOIN_RESPONSE } from '../protocol/nwk.ts';
 import { encodeZcl, type ZclFrameSpec } from '../protocol/zcl/index.ts';
 
@@ -118,9 +119,16 @@ export class HanStack {
     return this.#nwkCommand(to.short, to.ieee, [NWK_REJOIN_RESPONSE, to.short & 0xff, to.short >> 8, status]);
   }
 
-  /** What a frame on the air means to this device: a ZCL command or a rejoin command addressed to it, a Device_annce, or nothing. */
+  /** Its beacon, in answer to a beacon request: the coordinator's advertises the HAN (PAN, extended PAN id = the CH's IEEE). */
+  beacon(coordinatorIeee: string): Uint8Array {
+    const coordinator = this.self.short === COORDINATOR_SHORT;
+    return buildBeacon({ seq: this.#nextSeq(), pan: this.pan, short: this.self.short, panCoordinator: coordinator, extendedPanId: coordinatorIeee, routerCapacity: true, endDeviceCapacity: true, depth: coordinator ? 0 : 1 });
+  }
+
+  /** What a frame on the air means to this device: a ZCL command or a rejoin command addressed to it, a Device_annce, a beacon request, or nothing. */
   read(psdu: Uint8Array): HanMessage | undefined {
     const d = this.#decoder.decode({ n: 1, timestampUs: 0n, frame: psdu, fcsIncluded: false });
+    if (d.mac.command === 'Beacon Request') return { kind: 'beacon-request' };
     if (d.error || d.nwk?.src === undefined || d.nwk.dst === undefined) return undefined;
     if (d.mac.dstPan !== undefined && Number(d.mac.dstPan) !== this.pan) return undefined;
     const src = Number(d.nwk.src), dst = Number(d.nwk.dst);
@@ -144,4 +152,5 @@ export type HanMessage =
   | { kind: 'zcl'; src: number; ieee?: string; cluster: number; zcl: DecodedZcl }
   | { kind: 'announce'; from: HanAddress }
   | { kind: 'rejoin-request'; from: HanAddress }
-  | { kind: 'rejoin-response'; from: number; status: number };
+  | { kind: 'rejoin-response'; from: number; status: number }
+  | { kind: 'beacon-request' };

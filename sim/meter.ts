@@ -3,7 +3,7 @@
 // and serves the supplier message, top-up log, debt log and consumption its clients show.
 import { hex } from '../protocol/bytes.ts';
 import type { MeterDataKind, MeterProfile, TenancyDataKind } from '../firmware-images/profiles.ts';
-import type { Air } from './air.ts';
+import type { AirAccess } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
 import { DEFAULT_CH_PAN } from './comms-hub.ts';
 import { HanJoin, HAN_BOOT_MS, type JoinEventKind } from './han-join.ts';
@@ -72,7 +72,7 @@ export interface MeterEvent {
 
 export interface VirtualMeterOptions {
   clock: DiscreteEventClock;
-  air: Air;
+  air: AirAccess;
   profile: MeterBehaviour;
   /** The meter's HAN address. */
   self: HanAddress;
@@ -117,7 +117,7 @@ export class VirtualMeter {
   readonly profile: MeterBehaviour;
   readonly channel: number;
   readonly #clock: DiscreteEventClock;
-  readonly #air: Air;
+  readonly #air: AirAccess;
   readonly #han: HanStack;
   readonly #clients = new Map<number, HanAddress>();
   readonly #events: MeterEvent[] = [];

@@ -587,6 +587,8 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
     'ppmid-keeps-top-up-history': ['COT-4'], 'ppmid-keeps-debt-recovery': ['COT-4'], 'ihd-keeps-supplier-messages': ['COT-4'],
     'ihd-clears-on-receipt': ['COT-5'], 'ihd-ignores-implementation-time': ['COT-5', 'COT-4'],
     'ihd-clears-new-occupier-data': ['COT-7'], 'ihd-polls-every-second': ['COT-9'],
+    // Dead (never transmit): they break no requirement; the rig must not judge them at all.
+    'esme-dead': [], 'ihd-dead': [], 'ppmid-dead': [],
   };
 
   test('each claims SECMP0056, has the role its device runs (the GPF: the CH) and breaks what its name says', async () => {
