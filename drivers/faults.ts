@@ -13,7 +13,13 @@ export type RigFaultKind =
   | 'observation-unavailable'
   | 'observation-refused'
   | 'operator-no-answer'
-  | 'tenancy-not-delivered';
+  | 'tenancy-not-delivered'
+  /** A device whose silence or refusal a verdict would rest on was not heard alive in the same power period. */
+  | 'dut-not-heard'
+  /** A case ran past its planned duration and margin: stopped, its evidence kept. */
+  | 'case-overran'
+  /** What a case needs before it can judge (data held, a window open) could not be established on the bench. */
+  | 'precondition-unmet';
 
 export class RigFault extends Error {
   override name = 'RigFault';

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { RigFault } from '../drivers/faults.ts';
 import { DeviceFailure, NotApplicable, verdictOf, type VerdictRecord } from './verdicts.ts';
 import { benchIso, type EvidenceLog } from './evidence.ts';
 import type { Measurement } from './measurements.ts';
@@ -47,6 +48,8 @@ export interface CaseStep {
 
 export interface CaseResult extends CaseDefinition, VerdictRecord {
   bench: string;
+  /** The bench time the case planned for under the lab settings (ms); its deadline adds a margin. */
+  plannedMs?: number;
   device?: CaseDevice;
   startedAt: string;
   endedAt: string;
@@ -98,12 +101,17 @@ export class CaseRecorder {
     throw new DeviceFailure(requirement, message);
   }
 
+  /** What the case needs before it can judge (data held, a window open) is not there: INCONCLUSIVE, never a verdict on the device. */
+  unmet(what: string, fix: string): never {
+    throw new RigFault('precondition-unmet', `case ${this.definition.id}`, what, fix);
+  }
+
   notApplicable(reason: string): never {
     throw new NotApplicable(reason);
   }
 
   /** Ends the case: the verdict from the outcome, written with the evidence hashes. */
-  finish(outcome: unknown, context: { bench: string; device?: CaseResult['device'] }): CaseResult {
+  finish(outcome: unknown, context: { bench: string; plannedMs?: number; device?: CaseResult['device'] }): CaseResult {
     let v = verdictOf(outcome);
     // A measurement too close to its limit to judge cannot support a PASS.
     const undecided = this.measurements.find((m) => m.outcome === 'indeterminate');

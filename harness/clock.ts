@@ -70,3 +70,40 @@ export class VirtualBenchClock implements BenchClock {
     return true;
   }
 }
+
+/**
+ * A case's view of the bench clock: no wait goes past the case's deadline (its planned duration
+ * and margin). A wait that would is cut at the deadline and the case ends INCONCLUSIVE
+ * (`case-overran`), its evidence kept — never "without a verdict" because a runner timed it out.
+ */
+export class CaseClock implements BenchClock {
+  constructor(
+    private readonly bench: BenchClock,
+    /** Bench time (ms) past which the case may not wait. */
+    readonly deadlineMs: number,
+    private readonly overran: () => Error,
+  ) {}
+
+  get virtual(): boolean {
+    return this.bench.virtual;
+  }
+
+  now(): number {
+    return this.bench.now();
+  }
+
+  async sleep(ms: number): Promise<void> {
+    const left = this.deadlineMs - this.now();
+    if (ms <= left) return this.bench.sleep(ms);
+    if (left > 0) await this.bench.sleep(left);
+    throw this.overran();
+  }
+
+  async waitFor(condition: () => boolean, withinMs: number): Promise<boolean> {
+    const left = this.deadlineMs - this.now();
+    if (withinMs <= left) return this.bench.waitFor(condition, withinMs);
+    // The wait would outlast the case: what it waits for may still come before the deadline.
+    if (await this.bench.waitFor(condition, Math.max(0, left))) return true;
+    throw this.overran();
+  }
+}

@@ -10,14 +10,18 @@ import { KeyTable } from '../protocol/security.ts';
 import type { LabSettings } from '../rigs/lab-settings.ts';
 import { loadRig, type LoadedRig, type RigDevice } from '../rigs/load.ts';
 import { openBench, type OpenBench } from './bench.ts';
+import { RigFault } from '../drivers/faults.ts';
 import { CaseRecorder, hashEvidence, type CaseDefinition } from './case.ts';
 import { Capture } from './capture.ts';
-import type { BenchClock } from './clock.ts';
+import { CaseClock, minutes, type BenchClock } from './clock.ts';
+import { Liveness } from './liveness.ts';
 import { EvidenceLog } from './evidence.ts';
 import { HandHeldTerminal } from './hht.ts';
 import { BenchPower } from './power.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from './run-context.ts';
-import { NotApplicable } from './verdicts.ts';
+import { DeviceFailure, NotApplicable } from './verdicts.ts';
+
+const hoursText = (ms: number) => (ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${Math.round(ms / 60_000)} min`);
 
 /** A bench as a worker holds it: open, or the reason it could not be opened (a rig fault, not a device failure). */
 interface BenchSlot {
@@ -36,7 +40,20 @@ export interface CaseContext {
   power: BenchPower;
   hht: HandHeldTerminal;
   evidence: EvidenceLog;
+  /** Heard before judged: confirms a device was heard alive before a verdict rests on its silence. */
+  live: Liveness;
 }
+
+/** A case as a suite declares it: its definition, and how long it needs the bench under the lab's settings. */
+export interface CaseSpec extends CaseDefinition {
+  /** Planned bench time (ms) under these settings: every wait the case makes, at its longest. */
+  duration(settings: LabSettings): number;
+}
+
+/** How far past its plan a case may run before it is stopped: a quarter of the plan, at least 10 minutes. */
+export const overrunAllowance = (plannedMs: number): number => Math.max(plannedMs / 4, minutes(10));
+/** Wall time a hardware case may take beyond its deadline before the runner stops it (closing the evidence). */
+const HARDWARE_RUNNER_MARGIN_MS = minutes(15);
 
 const test = base.extend<object, { rig: LoadedRig; benchSlot: BenchSlot }>({
   rig: [async ({}, use) => use(await loadRig(process.env[RUN_ENV.rig] || undefined)), { scope: 'worker' }],
@@ -58,7 +75,8 @@ function epicOf(def: CaseDefinition): string {
   return [...def.references].sort().join(' / ');
 }
 
-export function conformanceCase(def: CaseDefinition, body: (ctx: CaseContext) => Promise<void>): void {
+export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Promise<void>): void {
+  const { duration, ...def } = spec;
   test(`${def.id} ${def.title}`, { tag: [`@${def.id}`, ...def.requirements.map((r) => `@${r}`)] }, async ({ rig, benchSlot }, testInfo) => {
     const out = process.env[RUN_ENV.out] ?? testInfo.outputDir;
     const dir = join(out, 'evidence', `${def.id}--${benchSlot.id}`);
@@ -66,28 +84,46 @@ export function conformanceCase(def: CaseDefinition, body: (ctx: CaseContext) =>
     const evidence = new EvidenceLog(dir, () => bench?.clock.now() ?? Date.now());
     const rec = new CaseRecorder(def, evidence, () => bench?.clock.now() ?? Date.now());
     const device = bench?.device(def.role);
+    const plannedMs = duration(rig.settings);
     let outcome: unknown;
     let capture: Capture | undefined;
+    let live: Liveness | undefined;
+    const startedAt = bench?.clock.now() ?? Date.now();
     try {
       if (!bench) throw benchSlot.failure;
       if (!device) throw new NotApplicable(`bench ${bench.id} has no ${def.role}`);
+      const deadline = startedAt + plannedMs + overrunAllowance(plannedMs);
+      // A hardware case lasts hours: the runner's own timeout must outlast the case's deadline.
+      if (!bench.clock.virtual) test.setTimeout(deadline - startedAt + HARDWARE_RUNNER_MARGIN_MS);
+      const clock = new CaseClock(bench.clock, deadline, () => new RigFault('case-overran', `case ${def.id}`,
+        `the case ran past its planned ${hoursText(plannedMs)} and its margin of ${hoursText(overrunAllowance(plannedMs))} (deadline ${new Date(deadline).toISOString()})`,
+        'check that the lab settings match the devices, and that nothing on the bench held the case up (operator prompts, relays, radio); the evidence so far is kept'));
+      evidence.event('case-plan', { plannedMinutes: Math.round(plannedMs / 60_000), deadline: new Date(deadline).toISOString() });
       const keys = new KeyTable();
       if (rig.secrets.networkKey) keys.addNetworkKey(fromHex(rig.secrets.networkKey));
-      capture = new Capture(bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })), evidence, bench.clock, keys);
+      capture = new Capture(bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })), evidence, clock, keys);
       capture.start();
       const ch = bench.device('CH');
-      const hht = new HandHeldTerminal(bench.radio, capture, evidence, bench.clock,
+      const hht = new HandHeldTerminal(bench.radio, capture, evidence, clock,
         { ieee: bench.spec.radio.ieee, entityId: bench.spec.radio.ieee, short: 0x7ff0 },
         { ieee: ch?.ieee ?? device.ieee, pan: 0x1a62, short: 0x0000 },
         rig.settings.captureWithinSeconds * 1000);
-      const power = new BenchPower(bench.relays, evidence, bench.clock);
-      await body({ rec, bench, device, settings: rig.settings, clock: bench.clock, capture, power, hht, evidence });
+      const power = new BenchPower(bench.relays, evidence, clock);
+      live = new Liveness(capture, hht, power, evidence, startedAt, bench.spec.radio.channel);
+      await body({ rec, bench, device, settings: rig.settings, clock, capture, power, hht, evidence, live });
     } catch (e) {
       outcome = e ?? new Error('a step threw nothing');
+    }
+    // Heard before judged: a device the case never heard can be neither passed nor failed.
+    if (live && device && (outcome === undefined || outcome instanceof DeviceFailure) && !live.heard(device, startedAt)) {
+      outcome = new RigFault('dut-not-heard', `${device.role} ${device.id}`,
+        `nothing was heard from the ${device.role} (${device.ieee}) during the case, so it cannot be judged${outcome ? ` (the check that failed: ${(outcome as Error).message})` : ''}`,
+        `is the ${device.role} powered, within range and on channel ${bench!.spec.radio.channel}?`);
     }
     capture?.stop();
     const result = rec.finish(outcome, {
       bench: benchSlot.id,
+      plannedMs,
       device: device && {
         id: device.id, ieee: device.ieee, firmware: device.firmware.id, claims: [...device.firmware.claims],
         manufacturer: device.firmware.manufacturer, model: device.firmware.model, version: device.firmware.version,

@@ -3,6 +3,7 @@
 // bench's sniffer — a transmission the sniffer missed proves nothing about the device.
 import { RigFault } from '../drivers/faults.ts';
 import type { RigRadio } from '../drivers/radio/rig-radio.ts';
+import { buildBeaconRequest } from '../protocol/beacons.ts';
 import { hex16 } from '../protocol/bytes.ts';
 import type { DecodedFrame } from '../protocol/decoded.ts';
 import { encodeFrame } from '../protocol/encoder.ts';
@@ -125,6 +126,16 @@ export class HandHeldTerminal {
     }
     this.evidence.event('hht-han-question', { title, to: target.ieee, transaction: seq, answer: answer?.decoded.summary ?? 'no answer', ...(all.length > 1 && { frames: all.length }) });
     return { sentAtMs: sent.atMs, answer: answer?.decoded, answers: all.map((h) => h.decoded), answeredAtMs: answer?.atMs };
+  }
+
+  /** A MAC Beacon Request: every coordinator and router in range answers with its beacon (liveness, the HAN's PAN). */
+  async requestBeacons(): Promise<HeardFrame[]> {
+    const seq = this.nextSeq();
+    const sent = await this.transmit(buildBeaconRequest(seq), `MAC Beacon Request, sequence ${seq}`, (h) => h.decoded.mac.command === 'Beacon Request' && h.decoded.mac.seq === seq);
+    await this.clock.sleep(this.answerWithinMs);
+    const beacons = this.capture.all((f) => f.mac.type === 'beacon', sent.atMs);
+    this.evidence.event('beacons', { count: beacons.length, from: beacons.map((b) => b.decoded.summary) });
+    return beacons;
   }
 
   private nextSeq(): number {

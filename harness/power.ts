@@ -14,6 +14,9 @@ export interface PowerEdge {
 }
 
 export class BenchPower {
+  /** The last confirmed power-on per relay: a device's power period (the GPF shares the CH's relay, and so its period). */
+  readonly #lastOn = new Map<string, PowerEdge>();
+
   constructor(
     private readonly relays: ReadonlyMap<string, PowerSwitch>,
     private readonly evidence: EvidenceLog,
@@ -26,7 +29,15 @@ export class BenchPower {
     this.evidence.event('power-command', { device: device.id, relay: relay.where, state: on ? 'ON' : 'OFF' });
     const c: PowerConfirmation = await relay.switch(on);
     this.evidence.event('power-confirmed', { device: device.id, relay: relay.where, state: c.on ? 'ON' : 'OFF', publishedAt: c.publishedAt, confirmedBy: c.confirmedBy }, c.confirmedAt);
-    return { on: c.on, atMs: c.confirmedAt, uncertaintyMs: c.confirmedAt - c.publishedAt };
+    const edge = { on: c.on, atMs: c.confirmedAt, uncertaintyMs: c.confirmedAt - c.publishedAt };
+    if (edge.on) this.#lastOn.set(device.relay.id, edge);
+    else this.#lastOn.delete(device.relay.id);
+    return edge;
+  }
+
+  /** The device's last power-on confirmed in this case; undefined when the case has not powered it (or switched it off since). */
+  lastOn(device: RigDevice): PowerEdge | undefined {
+    return this.#lastOn.get(device.relay.id);
   }
 
   /** Off, a pause, on: returns the power-on edge (t0 of everything the device counts from power-on). */

@@ -1,6 +1,6 @@
 // Verdicts: each test case ends in exactly one. A device broke a requirement (FAIL) only when
 // the rig established the facts; a rig fault is INCONCLUSIVE, a rig defect ERROR.
-import { RigFault } from '../drivers/faults.ts';
+import { RigFault, type RigFaultKind } from '../drivers/faults.ts';
 
 export const VERDICTS = ['PASS', 'FAIL', 'INCONCLUSIVE', 'NOT APPLICABLE', 'ERROR'] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -28,6 +28,8 @@ export interface VerdictRecord {
   fix?: string;
   /** For FAIL: the requirement id that was broken. */
   failedRequirement?: string;
+  /** For INCONCLUSIVE: the kind of rig fault (e.g. dut-not-heard, case-overran), for CI and filters. */
+  fault?: RigFaultKind;
 }
 
 /** The verdict a test body's outcome stands for. */
@@ -35,7 +37,7 @@ export function verdictOf(error: unknown): VerdictRecord {
   if (error === undefined) return { verdict: 'PASS', reason: 'every check held' };
   if (error instanceof DeviceFailure) return { verdict: 'FAIL', reason: error.message, failedRequirement: error.requirement };
   if (error instanceof NotApplicable) return { verdict: 'NOT APPLICABLE', reason: error.message };
-  if (error instanceof RigFault) return { verdict: 'INCONCLUSIVE', reason: error.message, fix: error.fix };
+  if (error instanceof RigFault) return { verdict: 'INCONCLUSIVE', reason: error.message, fix: error.fix, fault: error.kind };
   const e = error as Error;
   return { verdict: 'ERROR', reason: `rig defect: ${e?.name ?? 'Error'}: ${e?.message ?? String(error)}` };
 }

@@ -3,6 +3,7 @@
 // flood), what the meters serve afterwards as the rig radio asks; on the observation port: what the clients clear and keep.
 import { RigFault } from '../drivers/faults.ts';
 import type { RigDevice } from '../rigs/load.ts';
+import type { LabSettings } from '../rigs/lab-settings.ts';
 import { conformanceCase, type CaseContext } from '../harness/conformance.ts';
 import { hours, minutes, seconds } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
@@ -13,6 +14,11 @@ import type { DecodedFrame } from '../protocol/decoded.ts';
 import { isoToUtc, utcToIso } from '../protocol/zcl/index.ts';
 
 const AREA = 'Change of Tenancy on the HAN (DOMAIN.md §B)';
+/** Room in a plan for relay confirmations, answers and liveness checks. */
+const STEPS = minutes(5);
+/** Confirming a Change of Tenancy reached the meter: read every minute for up to ten minutes. */
+const CONFIRM_TENANCY = minutes(10);
+const pollPeriod = (s: LabSettings) => hours(s.cotPollPeriodHours) + minutes(s.cotPollToleranceMinutes);
 const SECMP0056 = 'SECMP0056';
 const CLIENT_ROLES = ['IHD', 'PPMID'] as const;
 
@@ -33,7 +39,7 @@ async function powered<T>(ctx: CaseContext, devices: RigDevice[], body: () => Pr
 /** How this bench triggers a Change of Tenancy; a bench that names none cannot run the case (a rig fault). */
 function tenancyOf(ctx: CaseContext): TenancyTrigger {
   const tenancy = ctx.bench.tenancy;
-  if (!tenancy) throw new RigFault('radio-unavailable', `bench ${ctx.bench.id}`, 'the bench names no way to trigger a Change of Tenancy', 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+  if (!tenancy) ctx.rec.unmet(`bench ${ctx.bench.id} names no way to trigger a Change of Tenancy`, 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
   return tenancy;
 }
 
@@ -70,12 +76,16 @@ function utcMs(seconds: unknown): number | undefined {
   return iso === 'invalid' ? undefined : Date.parse(iso);
 }
 
-/** A meter as the rig radio addresses it on the HAN: by the short address the sniffer heard it use. */
-function onHan(ctx: CaseContext, meter: RigDevice, name: string): { short: number; ieee: string } {
+/** A meter as the rig radio addresses it on the HAN: by the short address the sniffer heard it use (heard alive first). */
+async function onHan(ctx: CaseContext, meter: RigDevice, name: string): Promise<{ short: number; ieee: string }> {
+  await ctx.live.confirm(meter, `the rig radio is to ask the ${name}`);
   const short = ctx.capture.shortOf(meter.ieee);
-  if (short === undefined) throw new RigFault('sniffer-stopped', `${name} ${meter.id}`, `the ${name} was not heard on the HAN, so the rig does not know its short address`, `check the ${name} joined the HAN and the sniffer is on its channel`);
+  if (short === undefined) ctx.rec.unmet(`the ${name} was heard, but never with its short address, so the rig radio cannot address it`, `check the ${name} joined the HAN (a rejoin or Device_annce carries its address)`);
   return { short, ieee: meter.ieee };
 }
+
+/** The HAN's coordinator, without which no client reaches its meter: a client's silence is judged only with it heard alive. */
+const hanOf = (ctx: CaseContext): RigDevice[] => ctx.bench.devices('CH');
 
 /**
  * Whether the Change of Tenancy reached the meter: its attribute 0x0200 holds the implementation
@@ -83,7 +93,7 @@ function onHan(ctx: CaseContext, meter: RigDevice, name: string): { short: numbe
  * shows was not delivered (a rig or DCC test access fault): what the meter keeps afterwards proves nothing.
  */
 async function tenancyReached(ctx: CaseContext, meter: RigDevice, name: string, implementation: number, sinceMs: number): Promise<void> {
-  const target = onHan(ctx, meter, name);
+  const target = await onHan(ctx, meter, name);
   const sent = Math.floor(implementation / 1000) * 1000;
   const giveUpAt = ctx.clock.now() + minutes(10);
   for (;;) {
@@ -150,7 +160,7 @@ async function meterStopsServingPreviousOccupier(ctx: CaseContext, meter: RigDev
   const tenancy = tenancyOf(ctx);
   await powered(ctx, [powerDevice], async () => {
     await ctx.clock.sleep(minutes(10));
-    const target = onHan(ctx, meter, name);
+    const target = await onHan(ctx, meter, name);
     ctx.rec.step(`the rig radio, as an IHD, asks the ${name} for its top-up log, its debt repayment log and its top-up attributes`);
     let before = await servedLogs(ctx, target);
     // An earlier case's tenancy change may have cleared the logs: give the household time to top up again.
@@ -158,7 +168,8 @@ async function meterStopsServingPreviousOccupier(ctx: CaseContext, meter: RigDev
       await ctx.clock.sleep(hours(12));
       before = await servedLogs(ctx, target);
     }
-    if (before.entries.length === 0) ctx.rec.notApplicable(`the ${name} served no top-up or debt collection in 24 hours, so there is nothing to clear`);
+    if (!before.answered) throw new RigFault('dut-not-heard', `${name} ${meter.id}`, `the ${name} answered none of the rig radio's questions about its logs`, `check the ${name} is on the HAN and serves the Prepayment cluster`);
+    if (before.entries.length === 0) ctx.rec.unmet(`the ${name} served no top-up or debt collection in 24 hours, so there is nothing whose clearing could be seen`, `top up at the ${name} (or have the supplier collect debt) before the case`);
     const implementation = ctx.clock.now() + hours(1);
     ctx.rec.mark('implementation time', implementation);
     ctx.rec.step(`trigger a Change of Tenancy (${useCase}) at the ${name} (${tenancy.how}), implementation in 1 hour`);
@@ -166,7 +177,7 @@ async function meterStopsServingPreviousOccupier(ctx: CaseContext, meter: RigDev
     await ctx.clock.sleep(implementation + minutes(10) - ctx.clock.now());
     ctx.rec.step('ten minutes after the implementation time, the rig radio asks again');
     const after = await servedLogs(ctx, target);
-    if (!after.answered) throw new RigFault('radio-unavailable', `${name} ${meter.id}`, `the ${name} answered none of the questions after the tenancy change, though it did before`, `check the ${name} is powered and on the HAN`);
+    if (!after.answered) throw new RigFault('dut-not-heard', `${name} ${meter.id}`, `the ${name} answered none of the questions after the tenancy change, though it did before`, `check the ${name} is powered and on the HAN`);
     const previous = after.entries.filter((e) => e.at < implementation);
     ctx.rec.measured(measure("previous occupier's log entries served after the implementation time", previous.length, 'entries', 0, { high: 0, text: 'none (COT-4, on the meter\'s side)' }), 'COT-4');
     if (previous.length > 0) {
@@ -189,15 +200,19 @@ async function publishesChangeOfTenancy(ctx: CaseContext, meter: RigDevice, powe
     ctx.rec.step(`trigger a Change of Tenancy (${useCase}) at ${meter.id} (${tenancy.how}), implementation in 1 hour`);
     const from = ctx.clock.now();
     await tenancy.trigger(meter, { implementationUtc: implementation }, ctx.evidence);
-    // Unsolicited: not an answer to a Get Change of Tenancy sent since the trigger.
-    const clientsAsked = (h: HeardFrame) => clients.some((c) => ctx.capture.all(getCot(ctx, c), from, h.atMs).length > 0);
-    const publication = await ctx.capture.waitFor((f, h) => f.zcl?.name === 'Publish Change of Tenancy' && ctx.capture.isFrom(f, meter.ieee) && !clientsAsked(h), seconds(60), from);
+    // Unsolicited for a client unless that client asked since the trigger: one client's poll never excuses or condemns the meter's traffic to another.
+    const asked = (c: RigDevice, untilMs: number) => ctx.capture.all(getCot(ctx, c), from, untilMs).length > 0;
+    const unsolicitedTo = (f: DecodedFrame, h: HeardFrame) => clients.find((c) => ctx.capture.isTo(f, c.ieee) && !asked(c, h.atMs));
+    const publication = await ctx.capture.waitFor((f, h) => f.zcl?.name === 'Publish Change of Tenancy' && ctx.capture.isFrom(f, meter.ieee) && unsolicitedTo(f, h) !== undefined, seconds(60), from);
     if (!publication) {
       // Silence proves nothing unless the change reached the meter.
-      ctx.rec.step(`no publication heard: confirm the change reached the ${name} (its attributes 0x0708 0x0200, 0x0201)`);
+      ctx.rec.step(`no unsolicited publication heard: confirm the change reached the ${name} (its attributes 0x0708 0x0200, 0x0201)`);
       await tenancyReached(ctx, meter, name, implementation, from);
-      return ctx.rec.fail('COT-1', `no unsolicited Publish Change of Tenancy from ${meter.id} within 60 s of the Change of Tenancy (${tenancy.how}), though the ${name} holds it`);
+      const unasked = clients.filter((c) => !asked(c, from + seconds(60)));
+      if (unasked.length === 0) ctx.rec.unmet(`every HAN client asked for the Change of Tenancy within 60 s of the trigger, so no publication could be told unsolicited`, 'repeat the case: the clients polled just as the change arrived');
+      return ctx.rec.fail('COT-1', `no unsolicited Publish Change of Tenancy from ${meter.id} within 60 s of the Change of Tenancy (${tenancy.how}) to ${unasked.map((c) => c.id).join(', ')}, which did not ask, though the ${name} holds it`);
     }
+    ctx.evidence.event('observed', { what: 'unsolicited Publish Change of Tenancy', to: unsolicitedTo(publication.decoded, publication)!.id });
     const fields = publication.decoded.zcl?.fields as { implementationDateTime?: number; control?: number } | undefined;
     ctx.rec.measured(measure('publication delay after the trigger', Number(((publication.atMs - from) / 1000).toFixed(3)), 's', ctx.capture.timeUncertaintyMs / 1000, { high: 60, text: 'within 60 s of the Change of Tenancy (COT-1)' }), 'COT-1');
     const published = utcMs(fields?.implementationDateTime);
@@ -212,12 +227,14 @@ conformanceCase({
   id: 'ESME-COT-001', role: 'ESME', area: AREA, title: 'the ESME publishes a Change of Tenancy to its HAN clients, unsolicited',
   requirements: ['COT-1'], references: [SECMP0056],
   requirement: 'On receiving a Change of Tenancy (GBCS ECS12), the ESME publishes it on the HAN unsolicited (Device Management 0x0708 Publish Change of Tenancy) to its HAN clients.',
+  duration: () => minutes(10) + seconds(60) + CONFIRM_TENANCY + STEPS,
 }, (ctx) => publishesChangeOfTenancy(ctx, ctx.device, ctx.device, 'ESME', 'ECS12'));
 
 conformanceCase({
   id: 'GPF-COT-001', role: 'CH', area: AREA, title: 'the GPF publishes a Change of Tenancy to its HAN clients, unsolicited',
   requirements: ['COT-1'], references: [SECMP0056],
   requirement: 'On receiving a Change of Tenancy (GBCS GCS09), the GPF in the CH publishes it on the HAN unsolicited (Device Management 0x0708 Publish Change of Tenancy) to its HAN clients.',
+  duration: () => minutes(10) + seconds(60) + CONFIRM_TENANCY + STEPS,
 }, (ctx) => onGpf(ctx, (gpf) => publishesChangeOfTenancy(ctx, gpf, ctx.device, 'GPF', 'GCS09')));
 
 for (const role of CLIENT_ROLES) {
@@ -225,6 +242,7 @@ for (const role of CLIENT_ROLES) {
     id: `${role}-COT-002`, role, area: AREA, title: `the ${role} asks for Change of Tenancy information at power-up`,
     requirements: ['COT-2'], references: [SECMP0056],
     requirement: `The ${role} sends Get Change of Tenancy to its meter when it powers up.`,
+    duration: (s) => minutes(5) + minutes(s.rejoinLimitMinutes) + STEPS,
   }, async (ctx) => {
     const esme = meterOf(ctx);
     const limit = minutes(ctx.settings.rejoinLimitMinutes);
@@ -235,6 +253,7 @@ for (const role of CLIENT_ROLES) {
       ctx.rec.mark(`rejoin limit (${ctx.settings.rejoinLimitMinutes} min)`, on.atMs + limit);
       try {
         const poll = await ctx.capture.waitFor(getCot(ctx, ctx.device), limit, on.atMs);
+        if (!poll) await ctx.live.confirm([...hanOf(ctx), esme, ctx.device], `the ${role} did not poll after its power-up`);
         if (!poll) return ctx.rec.fail('COT-2', `no Get Change of Tenancy from the ${role} within ${ctx.settings.rejoinLimitMinutes} minutes of its power-up`);
         ctx.rec.measured(measure('first poll after power-up', Number(((poll.atMs - on.atMs) / 60_000).toFixed(4)), 'min', (on.uncertaintyMs + ctx.capture.timeUncertaintyMs) / 60_000, { high: ctx.settings.rejoinLimitMinutes, text: `within ${ctx.settings.rejoinLimitMinutes} min of power-up (rejoin limit, lab setting)` }), 'COT-2');
       } finally {
@@ -247,6 +266,7 @@ for (const role of CLIENT_ROLES) {
     id: `${role}-COT-003`, role, area: AREA, title: `the ${role} re-establishes communication and polls after an ESME power cycle`,
     requirements: ['PWR-3', 'COT-2'], references: [SECMP0056],
     requirement: `After an ESME power cycle, the ${role} re-establishes communication and asks for Change of Tenancy information (it rejoined its meter).`,
+    duration: (s) => minutes(30) + minutes(s.rejoinLimitMinutes) + STEPS,
   }, async (ctx) => {
     const esme = meterOf(ctx);
     const limit = minutes(ctx.settings.rejoinLimitMinutes);
@@ -256,6 +276,7 @@ for (const role of CLIENT_ROLES) {
       const back = await ctx.power.cycle(esme);
       ctx.rec.mark(`rejoin limit (${ctx.settings.rejoinLimitMinutes} min)`, back.atMs + limit);
       const poll = await ctx.capture.waitFor(getCot(ctx, ctx.device), limit, back.atMs);
+      if (!poll) await ctx.live.confirm([...hanOf(ctx), esme, ctx.device], `the ${role} did not poll after the ESME came back`);
       if (!poll) return ctx.rec.fail('PWR-3', `no Get Change of Tenancy from the ${role} within ${ctx.settings.rejoinLimitMinutes} minutes of the ESME's power-on`);
       ctx.rec.measured(measure('poll after the ESME came back', Number(((poll.atMs - back.atMs) / 60_000).toFixed(4)), 'min', (back.uncertaintyMs + ctx.capture.timeUncertaintyMs) / 60_000, { high: ctx.settings.rejoinLimitMinutes, text: `within ${ctx.settings.rejoinLimitMinutes} min (rejoin limit, lab setting)` }), 'PWR-3');
     });
@@ -265,6 +286,7 @@ for (const role of CLIENT_ROLES) {
     id: `${role}-COT-004`, role, area: AREA, title: `the ${role} asks at least once every 24 hours`,
     requirements: ['COT-3'], references: [SECMP0056],
     requirement: `The ${role} sends Get Change of Tenancy at least once every 24 hours (not necessarily at midnight UTC; every 3 hours is fine). The period is a lab setting.`,
+    duration: (s) => 3 * hours(s.cotPollPeriodHours) + hours(1) + STEPS,
   }, async (ctx) => {
     const esme = meterOf(ctx);
     const period = hours(ctx.settings.cotPollPeriodHours);
@@ -274,6 +296,8 @@ for (const role of CLIENT_ROLES) {
       await ctx.clock.sleep(3 * period + hours(1));
       ctx.capture.assertHealthy();
       const polls = ctx.capture.all(getCot(ctx, ctx.device), start).map((h) => h.atMs);
+      // A silence is the client's only if it, its meter and the HAN's coordinator were there to be heard.
+      await ctx.live.confirm([...hanOf(ctx), esme, ctx.device], `the ${role}'s polls are judged over three periods`);
       const edges = [start, ...polls, ctx.clock.now()];
       // The first gap counts from power-on, the last to the end of the watch: the longest silence of all.
       const longest = Math.max(...edges.slice(1).map((t, i) => t - edges[i]));
@@ -286,32 +310,46 @@ for (const role of CLIENT_ROLES) {
     id: `${role}-COT-009`, role, area: AREA, title: `the ${role}'s polls do not flood the HAN`,
     requirements: ['COT-9'], references: [SECMP0056],
     requirement: `Outside power-up and rejoin, the ${role} sends each of its meters at most the lab's limit of Get Change of Tenancy per minute (default one).`,
+    duration: (s) => minutes(15) + pollPeriod(s) + minutes(15) + STEPS,
   }, async (ctx) => {
     const esme = meterOf(ctx);
     await powered(ctx, [esme, ctx.device], async () => {
       // Power-up polls are allowed to come close together: count from 15 minutes after power-up.
       await ctx.clock.sleep(minutes(15));
       const start = ctx.clock.now();
-      ctx.rec.step(`watch the ${role}'s polls for six hours`);
-      await ctx.clock.sleep(hours(6));
+      // A whole poll period (and the device clock's tolerance), so the window holds the polls of even a 24-hour poller.
+      ctx.rec.step(`watch the ${role}'s polls for a poll period (${ctx.settings.cotPollPeriodHours} h + ${ctx.settings.cotPollToleranceMinutes} min)`);
+      // Watched continuously: the first minute over the limit ends the watch, a flooder need not be watched for a day.
+      await ctx.clock.waitFor(() => busiestMinute(ctx, start) > ctx.settings.cotPollRateLimitPerMinute, pollPeriod(ctx.settings) + minutes(15));
       ctx.capture.assertHealthy();
-      // Counted per meter asked: a client bound to an ESME and a GPF polls each of them.
-      const byMeter = new Map<string, number[]>();
-      for (const h of ctx.capture.all(getCot(ctx, ctx.device), start)) {
-        const meter = h.decoded.nwk?.dst ?? '?';
-        byMeter.set(meter, [...(byMeter.get(meter) ?? []), h.atMs]);
+      if (ctx.capture.all(getCot(ctx, ctx.device), start).length === 0) {
+        await ctx.live.confirm([...hanOf(ctx), esme, ctx.device], `the ${role} did not poll in a poll period`);
+        ctx.rec.unmet(`the ${role} sent no Get Change of Tenancy in a whole poll period after power-up, so its rate cannot be measured (${role}-COT-004 judges the period)`, `run ${role}-COT-004`);
       }
-      let busiest = 0;
-      for (const polls of byMeter.values()) {
-        for (let i = 0; i < polls.length; i++) {
-          let j = i;
-          while (j < polls.length && polls[j] - polls[i] < 60_000) j++;
-          busiest = Math.max(busiest, j - i);
-        }
-      }
+      const busiest = busiestMinute(ctx, start);
       ctx.rec.measured(measure('most Get Change of Tenancy in any minute', busiest, 'per min', 0, { high: ctx.settings.cotPollRateLimitPerMinute, text: `at most ${ctx.settings.cotPollRateLimitPerMinute} per minute (COT-9, lab setting)` }), 'COT-9');
     });
   });
+}
+
+/**
+ * The most Get Change of Tenancy the case's client sent one meter in any minute since `sinceMs`: counted
+ * per meter asked (a client bound to an ESME and a GPF polls each of them).
+ */
+function busiestMinute(ctx: CaseContext, sinceMs: number): number {
+  const byMeter = new Map<string, number[]>();
+  for (const h of ctx.capture.all(getCot(ctx, ctx.device), sinceMs)) {
+    const meter = h.decoded.nwk?.dst ?? '?';
+    byMeter.set(meter, [...(byMeter.get(meter) ?? []), h.atMs]);
+  }
+  let busiest = 0;
+  for (const polls of byMeter.values()) {
+    for (let i = 0, j = 0; i < polls.length; i++) {
+      while (j < polls.length && polls[j] - polls[i] < 60_000) j++;
+      busiest = Math.max(busiest, j - i);
+    }
+  }
+  return busiest;
 }
 
 /** The previous occupier's data COT-4 names: all the kinds an IHD or PPMID may hold. */
@@ -322,6 +360,7 @@ for (const role of CLIENT_ROLES) {
     id: `${role}-COT-005`, role, area: AREA, title: `the ${role} clears the previous occupier's data at the implementation time, and keeps the new occupier's`,
     requirements: ['COT-4', 'COT-5', 'COT-7'], references: [SECMP0056],
     requirement: `After a Change of Tenancy, the ${role} clears (where stored) consumption history, top-up history, debt recovery information and supplier messages recorded before the Implementation Date/Time — when that time is reached, not before (lab setting: the reading of COT-5) — and keeps what is recorded after it.`,
+    duration: (s) => hours(5) + minutes(10) + hours(s.cotPollPeriodHours) + STEPS,
   }, async (ctx) => {
     const esme = meterOf(ctx);
     const observer = observerOf(ctx);
@@ -330,7 +369,8 @@ for (const role of CLIENT_ROLES) {
       ctx.rec.step(`let the ${role} collect the occupier's data for two hours`);
       await ctx.clock.sleep(hours(2));
       const before = await observer.retained(OCCUPIER_DATA, ctx.clock.now(), ctx.evidence);
-      if (before.holding.length === 0) ctx.rec.notApplicable(`the ${role} holds none of the data COT-4 names, so there is nothing to clear (${observer.how})`);
+      if (before.holding.length === 0) await ctx.live.confirm([...hanOf(ctx), esme, ctx.device], `the ${role} holds nothing to clear`);
+      if (before.holding.length === 0) ctx.rec.unmet(`the ${role} holds none of the data COT-4 names after two hours on the HAN, so its clearing cannot be seen (${observer.how})`, `check the ${role} receives the meter's data (readings, top-ups, messages)`);
       const implementation = ctx.clock.now() + hours(2);
       ctx.rec.mark('implementation time', implementation);
       ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 2 hours`);
@@ -364,12 +404,13 @@ conformanceCase({
   id: 'ESME-COT-006', role: 'ESME', area: AREA, title: "the ESME clears the last supplier message, so a new occupier never sees the previous one's",
   requirements: ['COT-6'], references: [SECMP0056],
   requirement: 'After a Change of Tenancy, the ESME clears its last active supplier message (e.g. Cancel Message on the Messaging cluster 0x0703): asked for its last message as an IHD would, it no longer returns the previous occupier\'s.',
+  duration: () => minutes(10) + hours(12) + hours(1) + minutes(10) + STEPS,
 }, async (ctx) => {
   const tenancy = tenancyOf(ctx);
   const clients = CLIENT_ROLES.flatMap((r) => ctx.bench.devices(r));
   await powered(ctx, [ctx.device, ...clients], async () => {
     await ctx.clock.sleep(minutes(10));
-    const esme = onHan(ctx, ctx.device, 'ESME');
+    const esme = await onHan(ctx, ctx.device, 'ESME');
     const ask = () => ctx.hht.askOverHan(esme, MESSAGING, { name: 'Get Last Message', dir: 'client-to-server' }, 'ZCL Messaging Get Last Message');
     ctx.rec.step('the rig radio, as an IHD, asks the ESME for its last message');
     let before = await ask();
@@ -378,7 +419,8 @@ conformanceCase({
       await ctx.clock.sleep(hours(6));
       before = await ask();
     }
-    if (before.answer?.zcl?.name !== 'Display Message') ctx.rec.notApplicable(`the ESME had no active supplier message to clear in 12 hours (it answered ${before.answer?.summary ?? 'nothing'})`);
+    if (!before.answer) throw new RigFault('dut-not-heard', `ESME ${ctx.device.id}`, 'the ESME did not answer Get Last Message', 'check the ESME is on the HAN and serves the Messaging cluster');
+    if (before.answer.zcl?.name !== 'Display Message') ctx.rec.unmet(`the ESME had no active supplier message in 12 hours (it answered ${before.answer.summary}), so its clearing cannot be seen`, 'have the supplier send the ESME a message before the case');
     const messageId = (before.answer!.zcl!.fields as { messageId?: number }).messageId;
     const implementation = ctx.clock.now() + hours(1);
     ctx.rec.mark('implementation time', implementation);
@@ -389,7 +431,7 @@ conformanceCase({
     ctx.evidence.event('observed', { what: 'Cancel Message from the ESME', count: cancelled.length });
     ctx.rec.step('ten minutes after the implementation time, the rig radio asks again');
     const after = await ask();
-    if (!after.answer) throw new RigFault('radio-unavailable', `ESME ${ctx.device.id}`, 'the ESME did not answer Get Last Message after the tenancy change, though it did before', 'check the ESME is powered and on the HAN');
+    if (!after.answer) throw new RigFault('dut-not-heard', `ESME ${ctx.device.id}`, 'the ESME did not answer Get Last Message after the tenancy change, though it did before', 'check the ESME is powered and on the HAN');
     const again = after.answer.zcl?.name === 'Display Message' && (after.answer.zcl.fields as { messageId?: number }).messageId === messageId;
     if (again) ctx.rec.fail('COT-6', `after the implementation time the ESME still returns the previous occupier's message ${messageId} to Get Last Message (no Cancel Message seen: ${cancelled.length === 0})`);
   });
@@ -399,12 +441,14 @@ conformanceCase({
   id: 'ESME-COT-010', role: 'ESME', area: AREA, title: "the ESME no longer serves the previous occupier's top-ups and debt collections",
   requirements: ['COT-4'], references: [SECMP0056],
   requirement: "After a Change of Tenancy, the ESME no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment 0x0705: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side, or a client that cleared would fetch them again.",
+  duration: () => minutes(10) + hours(24) + hours(1) + minutes(10) + STEPS,
 }, (ctx) => meterStopsServingPreviousOccupier(ctx, ctx.device, ctx.device, 'ESME', 'ECS12'));
 
 conformanceCase({
   id: 'GPF-COT-010', role: 'CH', area: AREA, title: "the GPF no longer serves the previous occupier's top-ups and debt collections",
   requirements: ['COT-4'], references: [SECMP0056],
   requirement: "After a Change of Tenancy, the GPF in the CH no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment 0x0705: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side.",
+  duration: () => minutes(10) + hours(24) + hours(1) + minutes(10) + STEPS,
 }, (ctx) => onGpf(ctx, (gpf) => meterStopsServingPreviousOccupier(ctx, gpf, ctx.device, 'GPF', 'GCS09')));
 
 for (const role of CLIENT_ROLES) {
@@ -412,6 +456,7 @@ for (const role of CLIENT_ROLES) {
     id: `${role}-COT-008`, role, area: AREA, title: `${role === 'IHD' ? 'an' : 'a'} ${role} that was off when the Change of Tenancy went out catches up at power-up`,
     requirements: ['COT-8', 'COT-2'], references: [SECMP0056],
     requirement: `A ${role} that was off when the publication went out polls at its next power-up and clears what was recorded before the implementation time.`,
+    duration: (s) => hours(4) + minutes(s.rejoinLimitMinutes) + minutes(10) + STEPS,
   }, async (ctx) => {
     const esme = meterOf(ctx);
     const observer = observerOf(ctx);
@@ -421,7 +466,8 @@ for (const role of CLIENT_ROLES) {
       await ctx.power.set(ctx.device, true);
       await ctx.clock.sleep(hours(2));
       const before = await observer.retained(OCCUPIER_DATA, ctx.clock.now(), ctx.evidence);
-      if (before.holding.length === 0) ctx.rec.notApplicable(`the ${role} holds none of the data COT-4 names (${observer.how})`);
+      if (before.holding.length === 0) await ctx.live.confirm([...hanOf(ctx), esme, ctx.device], `the ${role} holds nothing to clear`);
+      if (before.holding.length === 0) ctx.rec.unmet(`the ${role} holds none of the data COT-4 names after two hours on the HAN, so its clearing cannot be seen (${observer.how})`, `check the ${role} receives the meter's data (readings, top-ups, messages)`);
       ctx.rec.step(`power the ${role} off; the Change of Tenancy goes out while it is off`);
       await ctx.power.set(ctx.device, false);
       const implementation = ctx.clock.now() + hours(1);
@@ -434,6 +480,7 @@ for (const role of CLIENT_ROLES) {
         const limit = minutes(ctx.settings.rejoinLimitMinutes);
         ctx.rec.mark(`rejoin limit (${ctx.settings.rejoinLimitMinutes} min)`, on.atMs + limit);
         const poll = await ctx.capture.waitFor(getCot(ctx, ctx.device), limit, on.atMs);
+        if (!poll) await ctx.live.confirm([...hanOf(ctx), esme, ctx.device], `the ${role} did not poll after its power-up`);
         if (!poll) return ctx.rec.fail('COT-8', `no Get Change of Tenancy from the ${role} within ${ctx.settings.rejoinLimitMinutes} minutes of the power-up that followed the publication`);
         await ctx.clock.sleep(minutes(10));
         const after = await observer.retained(OCCUPIER_DATA, implementation, ctx.evidence);

@@ -2,6 +2,8 @@
 // IPAN-1…6). An HHT (the rig radio) sends CCS01 over inter-PAN at chosen moments after the
 // CH's power-on, straddling each limit by the lab's boundary margin.
 import { conformanceCase, type CaseContext } from '../harness/conformance.ts';
+import type { JoinAttempt } from '../harness/hht.ts';
+import type { LabSettings } from '../rigs/lab-settings.ts';
 import { minutes } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
 import type { PowerEdge } from '../harness/power.ts';
@@ -28,6 +30,25 @@ function probeTime(ctx: CaseContext, name: string, edge: PowerEdge, sentAtMs: nu
   return ctx.rec.measured(measure(name, Number(minutesAfter.toFixed(4)), 'min', Number(uncertainty.toFixed(6)), limit), 'rig');
 }
 
+/** Room in a plan for relay confirmations, the CH's answers and a liveness beacon exchange. */
+const STEPS = minutes(5);
+const windowMs = (s: LabSettings) => minutes(s.interPanWindowMinutes);
+const marginMs = (s: LabSettings) => s.interPanBoundaryMarginSeconds * 1000;
+
+/** What a probe got, in words. */
+const got = (p: JoinAttempt) => (p.outcome === 'refused' ? `a refusal (DLMS results ${p.results?.join(', ')})` : p.outcome);
+
+/** Heard before judged: a refusal or no answer counts only if the CH was heard alive since the probe went out. */
+const aliveSince = (ctx: CaseContext, atMs: number, why: string) => ctx.live.confirm(ctx.device, why, atMs);
+
+/** A premise of the case: a CCS01 inside the window was accepted (after the CH was confirmed alive), else INCONCLUSIVE. */
+async function openProbe(ctx: CaseContext, probe: JoinAttempt, edge: PowerEdge, what: string): Promise<void> {
+  if (probe.outcome === 'accepted') return;
+  await aliveSince(ctx, probe.sentAtMs, `the CCS01 ${mmss(probe.sentAtMs - edge.atMs)} after power-on got ${probe.outcome}`);
+  ctx.rec.unmet(`the CCS01 ${mmss(probe.sentAtMs - edge.atMs)} after power-on got ${got(probe)}, so ${what} cannot be judged (CH-IPAN-001 judges IPAN-1)`,
+    'run CH-IPAN-001 on this CH: its inter-PAN window did not open at this power-on');
+}
+
 async function powerOn(ctx: CaseContext, why: string): Promise<PowerEdge> {
   ctx.rec.step(`power-cycle the CH (${why})`);
   const edge = await ctx.power.cycle(ctx.device);
@@ -39,6 +60,7 @@ conformanceCase({
   id: 'CH-IPAN-001', role: 'CH', area: AREA, title: 'inter-PAN joining is available until 60 minutes after power-on',
   requirements: ['IPAN-1'], references: [GBCS, 'SECMP0037'],
   requirement: 'From CH power-on, an HHT can join over inter-PAN (CCS01 accepted) for 60 minutes.',
+  duration: (s) => windowMs(s) + STEPS,
 }, async (ctx) => {
   const window = minutes(ctx.settings.interPanWindowMinutes);
   const margin = ctx.settings.interPanBoundaryMarginSeconds * 1000;
@@ -47,13 +69,16 @@ conformanceCase({
   ctx.rec.step(`HHT sends CCS01 over inter-PAN ${mmss(window - margin)} after power-on`);
   const probe = await ctx.hht.join();
   probeTime(ctx, 'CCS01 probe inside the window', t0, probe.sentAtMs, { high: ctx.settings.interPanWindowMinutes, text: `before the ${ctx.settings.interPanWindowMinutes}-minute limit (IPAN-1)` });
-  if (probe.outcome !== 'accepted') ctx.rec.fail('IPAN-1', `a CCS01 ${mmss(probe.sentAtMs - t0.atMs)} after power-on got ${probe.outcome === 'refused' ? `a refusal (DLMS results ${probe.results?.join(', ')})` : 'no answer'}; the window must stay open for ${ctx.settings.interPanWindowMinutes} minutes`);
+  if (probe.outcome === 'accepted') return;
+  await aliveSince(ctx, probe.sentAtMs, 'the CCS01 inside the window was not accepted');
+  ctx.rec.fail('IPAN-1', `a CCS01 ${mmss(probe.sentAtMs - t0.atMs)} after power-on got ${got(probe)}; the window must stay open for ${ctx.settings.interPanWindowMinutes} minutes`);
 });
 
 conformanceCase({
   id: 'CH-IPAN-002', role: 'CH', area: AREA, title: 'inter-PAN joining is refused after the 60-minute window',
   requirements: ['IPAN-2'], references: [GBCS, 'SECMP0037'],
   requirement: 'After the 60 minutes, the CH ignores or rejects CCS01 over inter-PAN until its next power-on (not applicable to SECMP0037 firmware).',
+  duration: (s) => windowMs(s) + marginMs(s) + STEPS,
 }, async (ctx) => {
   if (claims(ctx).includes(SECMP0037)) ctx.rec.notApplicable('the firmware claims SECMP0037: inter-PAN joining stays available beyond 60 minutes (CH-IPAN-007 checks that)');
   const window = minutes(ctx.settings.interPanWindowMinutes);
@@ -62,11 +87,14 @@ conformanceCase({
   await at(ctx, t0, window - margin);
   ctx.rec.step(`HHT sends CCS01 ${mmss(window - margin)} after power-on (the last moment inside the window)`);
   const inside = await ctx.hht.join();
+  // A "closed" probe counts only after an "open" one in the same power period.
+  await openProbe(ctx, inside, t0, 'the end of the window');
   await at(ctx, t0, window + margin);
   ctx.rec.step(`HHT sends CCS01 ${mmss(window + margin)} after power-on (after the window)`);
   const after = await ctx.hht.join();
   probeTime(ctx, 'CCS01 probe after the window', t0, after.sentAtMs, { low: ctx.settings.interPanWindowMinutes, text: `after the ${ctx.settings.interPanWindowMinutes}-minute limit (IPAN-2)` });
-  if (inside.outcome === 'accepted' && after.outcome !== 'accepted') {
+  if (after.outcome !== 'accepted') {
+    await aliveSince(ctx, after.sentAtMs, 'the CCS01 after the window was not accepted');
     const a = (inside.sentAtMs - t0.atMs) / 60_000, b = (after.sentAtMs - t0.atMs) / 60_000;
     ctx.rec.measured(measure('inter-PAN window length (closed between the two probes)', Number(((a + b) / 2).toFixed(4)), 'min', Number(((b - a) / 2 + t0.uncertaintyMs / 60_000).toFixed(4))));
   }
@@ -77,17 +105,23 @@ conformanceCase({
   id: 'CH-IPAN-003', role: 'CH', area: AREA, title: 'a power cycle opens a new inter-PAN window',
   requirements: ['IPAN-3'], references: [GBCS, 'SECMP0037'],
   requirement: 'A power cycle of the CH opens a new 60-minute window counted from the new power-on.',
+  duration: (s) => windowMs(s) + marginMs(s) + minutes(1) + 2 * STEPS,
 }, async (ctx) => {
   const window = minutes(ctx.settings.interPanWindowMinutes);
   const margin = ctx.settings.interPanBoundaryMarginSeconds * 1000;
   const t0 = await powerOn(ctx, 'first window');
+  await at(ctx, t0, minutes(1));
+  ctx.rec.step('HHT sends CCS01 1:00 after the first power-on: the first window must be open');
+  await openProbe(ctx, await ctx.hht.join(), t0, 'a new window');
   await at(ctx, t0, window + margin);
   const t1 = await powerOn(ctx, 'after the first window has ended');
   await at(ctx, t1, minutes(1));
   ctx.rec.step('HHT sends CCS01 1:00 after the new power-on');
   const probe = await ctx.hht.join();
   probeTime(ctx, 'CCS01 probe after the new power-on', t1, probe.sentAtMs, { high: ctx.settings.interPanWindowMinutes, text: `inside the new ${ctx.settings.interPanWindowMinutes}-minute window (IPAN-3)` });
-  if (probe.outcome !== 'accepted') ctx.rec.fail('IPAN-3', `after a power cycle, a CCS01 ${mmss(probe.sentAtMs - t1.atMs)} after the new power-on got ${probe.outcome}; the power-on must open a new window`);
+  if (probe.outcome === 'accepted') return;
+  await aliveSince(ctx, probe.sentAtMs, 'the CCS01 after the new power-on was not accepted');
+  ctx.rec.fail('IPAN-3', `after a power cycle, a CCS01 ${mmss(probe.sentAtMs - t1.atMs)} after the new power-on got ${got(probe)}; the power-on must open a new window`);
 });
 
 /** Powers the CH and joins the HHT early in the window; the join's answer time is when the HHT's stay starts. */
@@ -96,9 +130,12 @@ async function joinedHht(ctx: CaseContext): Promise<{ t0: PowerEdge; joinedAtMs:
   await at(ctx, t0, minutes(1));
   ctx.rec.step('HHT joins with CCS01 over inter-PAN');
   const join = await ctx.hht.join();
-  if (join.outcome !== 'accepted') ctx.rec.fail('IPAN-1', `a CCS01 1:00 after power-on got ${join.outcome}, so no HHT could join`);
+  await openProbe(ctx, join, t0, "the HHT's stay on the HAN");
   const read = await ctx.hht.readOnHan();
-  if (!read.answered) ctx.rec.fail('IPAN-4', 'the CH accepted the HHT (CCS01 response) but did not answer its HAN read: the HHT is not on the HAN');
+  if (!read.answered) {
+    await aliveSince(ctx, read.sentAtMs, "the HHT's first HAN read went unanswered");
+    ctx.rec.fail('IPAN-4', 'the CH accepted the HHT (CCS01 response) but did not answer its HAN read: the HHT is not on the HAN');
+  }
   return { t0, joinedAtMs: join.answeredAtMs! };
 }
 
@@ -106,6 +143,7 @@ conformanceCase({
   id: 'CH-IPAN-004', role: 'CH', area: AREA, title: 'an HHT that joined over inter-PAN leaves the HAN after 18 hours',
   requirements: ['IPAN-4'], references: [GBCS, 'SECMP0037'],
   requirement: 'A device that joined over inter-PAN is treated as an HHT and stays on the HAN for the lesser of 18 hours and the next CH power-on: here, 18 hours.',
+  duration: (s) => minutes(1) + s.hhtStayHours * 3_600_000 + marginMs(s) + 2 * STEPS,
 }, async (ctx) => {
   const stay = ctx.settings.hhtStayHours * 3_600_000;
   const margin = ctx.settings.interPanBoundaryMarginSeconds * 1000;
@@ -114,10 +152,12 @@ conformanceCase({
   await ctx.clock.sleep(joinedAtMs + stay - margin - ctx.clock.now());
   ctx.rec.step(`HHT reads over the HAN ${hhmm(stay - margin)} after joining`);
   const before = await ctx.hht.readOnHan();
+  if (!before.answered) await aliveSince(ctx, before.sentAtMs, 'the HAN read before the end of the stay went unanswered');
   if (!before.answered) ctx.rec.fail('IPAN-4', `the HHT was off the HAN ${hhmm(before.sentAtMs - joinedAtMs)} after joining; it must stay ${ctx.settings.hhtStayHours} hours`);
   await ctx.clock.sleep(joinedAtMs + stay + margin - ctx.clock.now());
   ctx.rec.step(`HHT reads over the HAN ${hhmm(stay + margin)} after joining`);
   const after = await ctx.hht.readOnHan();
+  if (!after.answered) await aliveSince(ctx, after.sentAtMs, 'the HAN read after the stay went unanswered');
   // Both ends are sniffer stamps; the value is rounded to 0.0001 h, so that is the least uncertainty.
   const stayUncertainty = Math.max(0.0001, (2 * ctx.capture.timeUncertaintyMs) / 3_600_000);
   ctx.rec.measured(measure('HAN read after the HHT stay', Number(((after.sentAtMs - joinedAtMs) / 3_600_000).toFixed(4)), 'h', Number(stayUncertainty.toFixed(6)), { low: ctx.settings.hhtStayHours, text: `after the ${ctx.settings.hhtStayHours}-hour HHT stay (IPAN-4)` }), 'rig');
@@ -128,6 +168,7 @@ conformanceCase({
   id: 'CH-IPAN-005', role: 'CH', area: AREA, title: 'an HHT that joined over inter-PAN leaves the HAN at the next CH power-on',
   requirements: ['IPAN-4'], references: [GBCS, 'SECMP0037'],
   requirement: 'A device that joined over inter-PAN stays on the HAN for the lesser of 18 hours and the next CH power-on: here, the power-on.',
+  duration: () => minutes(13) + 3 * STEPS,
 }, async (ctx) => {
   await joinedHht(ctx);
   await ctx.clock.sleep(minutes(10));
@@ -136,34 +177,46 @@ conformanceCase({
   ctx.rec.step('HHT reads over the HAN 2:00 after the CH power-on');
   const read = await ctx.hht.readOnHan();
   if (read.answered) ctx.rec.fail('IPAN-4', 'the HHT was still on the HAN after the CH power-on; an HHT entry must not survive a power-on');
+  await aliveSince(ctx, read.sentAtMs, 'the HAN read after the power-on went unanswered');
 });
 
 conformanceCase({
   id: 'CH-IPAN-006', role: 'CH', area: AREA, title: 'malformed or unauthorised CCS01 over inter-PAN is refused and changes nothing',
   requirements: ['IPAN-5'], references: [GBCS, 'SECMP0037'],
   requirement: 'Over inter-PAN the CH accepts only well-formed, GBCS-compliant, authorised commands; malformed or unauthorised ones are refused and leave the device log unchanged.',
+  duration: () => minutes(1) + 3 * STEPS,
 }, async (ctx) => {
   const t0 = await powerOn(ctx, 'a fresh window');
   await at(ctx, t0, minutes(1));
-  ctx.rec.step('HHT reads over the HAN: is it on the HAN before the attempts?');
+  // The device log's observable part: the HHT on the HAN. Put it there first, so a removal shows as well as an addition.
+  ctx.rec.step('HHT joins with a well-formed CCS01 and reads over the HAN: the device log holds it before the attempts');
+  await openProbe(ctx, await ctx.hht.join(), t0, 'a refusal');
   const before = await ctx.hht.readOnHan();
-  for (const attempt of [{ malformed: 'truncated' as const }, { malformed: 'bad-length' as const }, { malformed: 'wrong-use-case' as const }, { unauthorised: true }]) {
-    ctx.rec.step(`HHT sends a ${attempt.unauthorised ? 'CCS01 from an unauthorised originator' : `malformed CCS01 (${attempt.malformed})`}`);
-    const r = await ctx.hht.join(attempt);
-    if (r.outcome === 'accepted') ctx.rec.fail('IPAN-5', `the CH accepted a ${attempt.unauthorised ? 'CCS01 from an unauthorised originator' : `malformed CCS01 (${attempt.malformed})`} over inter-PAN`);
+  if (!before.answered) {
+    await aliveSince(ctx, before.sentAtMs, "the HHT's HAN read after joining went unanswered");
+    ctx.rec.unmet('the CH accepted the HHT but did not answer its HAN read, so a change to the device log cannot be seen (CH-IPAN-004 judges that)', 'run CH-IPAN-004 on this CH');
   }
-  ctx.rec.step('HHT reads over the HAN: the device log must be unchanged');
+  for (const attempt of [{ malformed: 'truncated' as const }, { malformed: 'bad-length' as const }, { malformed: 'wrong-use-case' as const }, { unauthorised: true }]) {
+    const what = attempt.unauthorised ? 'CCS01 from an unauthorised originator' : `malformed CCS01 (${attempt.malformed})`;
+    ctx.rec.step(`HHT sends a ${what}`);
+    const r = await ctx.hht.join(attempt);
+    if (r.outcome === 'accepted') ctx.rec.fail('IPAN-5', `the CH accepted a ${what} over inter-PAN`);
+  }
+  ctx.rec.step('HHT reads over the HAN: the device log must be unchanged (the HHT still on it)');
   const after = await ctx.hht.readOnHan();
-  if (after.answered !== before.answered) ctx.rec.fail('IPAN-5', `refused CCS01 changed the device log: the HHT was ${before.answered ? 'on' : 'off'} the HAN before and ${after.answered ? 'on' : 'off'} after`);
-  ctx.rec.step('HHT sends a well-formed CCS01 (the window was open throughout)');
-  const control = await ctx.hht.join();
-  if (control.outcome !== 'accepted') ctx.rec.fail('IPAN-1', `a well-formed CCS01 ${mmss(control.sentAtMs - t0.atMs)} after power-on got ${control.outcome}: the window was not open, so the refusals above prove nothing`);
+  if (!after.answered) {
+    await aliveSince(ctx, after.sentAtMs, 'the HAN read after the refused CCS01 went unanswered');
+    ctx.rec.fail('IPAN-5', 'after the refused CCS01 the HHT is no longer on the HAN: a refused command removed it from the device log');
+  }
+  ctx.rec.step('HHT sends a well-formed CCS01: the window was open throughout, so the refusals were refusals');
+  await openProbe(ctx, await ctx.hht.join(), t0, 'the refusals');
 });
 
 conformanceCase({
   id: 'CH-IPAN-007', role: 'CH', area: AREA, title: 'SECMP0037 firmware keeps inter-PAN joining available beyond 60 minutes',
   requirements: ['IPAN-6'], references: ['SECMP0037', GBCS],
   requirement: 'Firmware that claims SECMP0037 keeps inter-PAN joining available beyond 60 minutes (so PPMIDs can pair without WAN).',
+  duration: (s) => 4 * windowMs(s) + STEPS,
 }, async (ctx) => {
   if (!claims(ctx).includes(SECMP0037)) ctx.rec.notApplicable('the firmware does not claim SECMP0037');
   const window = minutes(ctx.settings.interPanWindowMinutes);
@@ -173,6 +226,7 @@ conformanceCase({
     await at(ctx, t0, offset);
     ctx.rec.step(`HHT sends CCS01 ${mmss(offset)} after power-on`);
     const probe = await ctx.hht.join();
+    if (probe.outcome !== 'accepted') await aliveSince(ctx, probe.sentAtMs, 'a CCS01 after 60 minutes was not accepted');
     if (probe.outcome !== 'accepted') ctx.rec.fail('IPAN-6', `a CCS01 ${mmss(probe.sentAtMs - t0.atMs)} after power-on got ${probe.outcome}; SECMP0037 firmware must keep inter-PAN joining available beyond ${ctx.settings.interPanWindowMinutes} minutes`);
   }
 });

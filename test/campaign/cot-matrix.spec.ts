@@ -23,6 +23,13 @@ for (const ihd of ['ihd-polls-3h', 'ihd-polls-midnight']) {
   });
 }
 
+test('an IHD that polls once a minute (inside COT-3 and COT-9) fails no meter: every case passes', async () => {
+  // Its polls land close to every publication: the meters' are still judged unsolicited towards the PPMID, which did not ask.
+  const c = await runCampaign({ tenancy: { ...CONFORMANT, ihd: 'ihd-polls-every-minute' }, grep: 'COT' });
+  expect(c.exitCode, c.stderr).toBe(0);
+  expect(verdicts(c)).toEqual(ALL_PASS);
+});
+
 /** [device, profile, case, requirement, other devices]: the ESME that keeps its last message lets an IHD's own keeping of messages show. */
 const CAUGHT_BY: [device: keyof typeof CONFORMANT, profile: string, caseId: string, requirement: string, others?: Partial<typeof CONFORMANT>][] = [
   ['esme', 'esme-never-publishes', 'ESME-COT-001', 'COT-1'],
