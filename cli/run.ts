@@ -137,6 +137,6 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   if (results.missing.length > 0) return RUN_EXIT.couldNotRun;
   const named = failedOn(results, failOn);
   if (named.length === 0) return RUN_EXIT.ran;
-  out(`--fail-on ${[...failOn].join(',')}: ${named.join(', ')} (exit ${RUN_EXIT.failedOn})`);
+  out(`--fail-on ${[...failOn].map((v) => v.toLowerCase()).join(',')}: ${named.join(', ')} (exit ${RUN_EXIT.failedOn})`);
   return RUN_EXIT.failedOn;
 }
