@@ -20,7 +20,8 @@ import { UsageError } from './errors.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SUITES_CONFIG = join(ROOT, 'suites', 'playwright.config.ts');
 
-export const RUN_USAGE = 'usage: gbcs-rig run [--rig FILE] [--out DIR] [--bench ID[,ID…]]… [--grep PATTERN] [--fail-on fail,inconclusive,error,not-run] [--signing-key FILE]';
+export const RUN_USAGE = 'usage: gbcs-rig run [--rig FILE] [--out DIR] [--bench ID[,ID…]]… [--grep PATTERN]'
+  + ' [--fail-on fail,inconclusive,error,not-run] [--signing-key FILE]';
 
 /**
  * Exit codes of `run`: the verdicts are data, the exit code says whether the rig could run —

@@ -51,7 +51,8 @@ export async function lockBench(run: string, benchId: string, waitMs: number): P
       continue;
     }
     if (Date.now() > deadline) {
-      throw new Error(`bench ${benchId} is still held by worker process ${holder || '(starting)'} after ${waitMs / 1000} s (lock ${file}); two workers must never drive one bench`);
+      const by = holder || '(starting)';
+      throw new Error(`bench ${benchId} is still held by worker process ${by} after ${waitMs / 1000} s (lock ${file}); two workers must never drive one bench`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -44,12 +44,20 @@ export interface Campaign {
 /** A bench's address: bench n (from 0) differs in the sixth byte, so every device on the station has its own. */
 const address = (n: number, last: string) => `00:db:12:34:56:78:${(0x90 + n).toString(16)}:${last}`;
 
+/** The CH relay's topic: fixed by the seed, as two runs compared byte for byte need; else unique. */
+function chTopic(o: CampaignOptions, n: number): string {
+  return o.seed !== undefined ? `test-ch-seed-${o.seed + n}` : `test-ch-${process.pid}-${n + 1}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
 function virtualBench(o: CampaignOptions, n: number): Record<string, unknown> {
   return {
     id: `virtual-${n + 1}`,
     virtual: { seed: (o.seed ?? 1) + n, transport: o.transport ?? 'mock', ...(o.faults && { faults: o.faults }) },
     devices: [
-      { id: 'ch', role: 'CH', ieee: address(n, 'a2'), firmware: o.firmware ?? 'ch-conformant', relay: 'ch-power', ...(o.tenancy?.gpf && { gpf: { ieee: address(n, 'a3'), firmware: o.tenancy.gpf } }) },
+      {
+        id: 'ch', role: 'CH', ieee: address(n, 'a2'), firmware: o.firmware ?? 'ch-conformant', relay: 'ch-power',
+        ...(o.tenancy?.gpf && { gpf: { ieee: address(n, 'a3'), firmware: o.tenancy.gpf } }),
+      },
       ...(o.tenancy ? [
         { id: 'esme', role: 'ESME', ieee: address(n, 'a0'), firmware: o.tenancy.esme, relay: 'esme-power' },
         { id: 'ihd', role: 'IHD', ieee: address(n, 'b0'), firmware: o.tenancy.ihd, relay: 'ihd-power' },
@@ -57,8 +65,7 @@ function virtualBench(o: CampaignOptions, n: number): Record<string, unknown> {
       ] : []),
     ],
     relays: [
-      // The relay topic must not change between two runs that are compared byte for byte.
-      { id: 'ch-power', vendor: 'tasmota', topic: o.seed !== undefined ? `test-ch-seed-${o.seed + n}` : `test-ch-${process.pid}-${n + 1}-${Math.random().toString(36).slice(2, 8)}`, channel: 1 },
+      { id: 'ch-power', vendor: 'tasmota', topic: chTopic(o, n), channel: 1 },
       ...(o.tenancy ? ['esme', 'ihd', 'ppmid'].map((d, i) => ({ id: `${d}-power`, vendor: 'tasmota', topic: `test-board-${process.pid}-${n + 1}`, channel: i + 1 })) : []),
     ],
     sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
