@@ -1,5 +1,6 @@
-// `gbcs-rig run`: validates the rig file (refusing it before anything moves), then runs the
-// conformance suites through Playwright, one worker per bench, and summarises the verdicts.
+// `gbcs-rig run`: validates the rig file and the options (refusing them before anything moves),
+// then runs the conformance suites through Playwright — every case on every picked bench, one
+// worker per bench — and summarises the verdicts.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sha256File } from '../harness/case.ts';
 import { RUN_ENV } from '../harness/run-context.ts';
-import { VERDICTS } from '../harness/verdicts.ts';
+import { VERDICTS, type Verdict } from '../harness/verdicts.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { KeyTable } from '../protocol/security.ts';
 import { publishedLines, publishRun } from '../reports/publish.ts';
@@ -19,10 +20,39 @@ import { UsageError } from './errors.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SUITES_CONFIG = join(ROOT, 'suites', 'playwright.config.ts');
 
-export const RUN_USAGE = 'usage: gbcs-rig run [--rig FILE] [--out DIR] [--grep PATTERN] [--signing-key FILE]';
+export const RUN_USAGE = 'usage: gbcs-rig run [--rig FILE] [--out DIR] [--bench ID[,ID…]]… [--grep PATTERN]'
+  + ' [--fail-on fail,inconclusive,error,not-run] [--signing-key FILE]';
 
-/** Exit codes of `run`: the verdicts are data, the exit code says whether the rig could run. */
-export const RUN_EXIT = { ran: 0, couldNotRun: 1, usage: 2 } as const;
+/**
+ * Exit codes of `run`: the verdicts are data, the exit code says whether the rig could run —
+ * and, with `--fail-on`, whether a verdict the caller named came out (for CI).
+ */
+export const RUN_EXIT = { ran: 0, couldNotRun: 1, usage: 2, failedOn: 3 } as const;
+
+/** `--fail-on` values: the verdict each stands for; `not-run` is a case that ended without a verdict. */
+const FAIL_ON: Record<string, Verdict | 'not-run'> = { fail: 'FAIL', inconclusive: 'INCONCLUSIVE', error: 'ERROR', 'not-run': 'not-run' };
+
+/** Comma lists of an option, given once or repeated, as one list without blanks or repeats. */
+function commaList(values: string[] | undefined): string[] {
+  return [...new Set((values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean))];
+}
+
+function parseFailOn(values: string[] | undefined): Set<Verdict | 'not-run'> {
+  const picked = new Set<Verdict | 'not-run'>();
+  for (const v of commaList(values)) {
+    const meant = FAIL_ON[v.toLowerCase()];
+    if (!meant) throw new UsageError(`--fail-on ${v}: not a value; use a comma list of ${Object.keys(FAIL_ON).join(', ')}`);
+    picked.add(meant);
+  }
+  if (values?.length && picked.size === 0) throw new UsageError(`--fail-on needs a value: a comma list of ${Object.keys(FAIL_ON).join(', ')}`);
+  return picked;
+}
+
+/** What in the results `--fail-on` names, e.g. `2 FAIL`, `1 not-run`; empty when nothing. */
+function failedOn(results: RunResults, failOn: ReadonlySet<Verdict | 'not-run'>): string[] {
+  const found = [...failOn].map((v) => [v, v === 'not-run' ? results.missing.length : results.totals[v]] as const);
+  return found.filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`);
+}
 
 function version(): string {
   return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -40,14 +70,25 @@ function commit(): string | undefined {
 export async function runCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { rig: { type: 'string' }, out: { type: 'string' }, grep: { type: 'string' }, 'signing-key': { type: 'string' } },
+    options: {
+      rig: { type: 'string' }, out: { type: 'string' }, grep: { type: 'string' }, 'signing-key': { type: 'string' },
+      bench: { type: 'string', multiple: true }, 'fail-on': { type: 'string', multiple: true },
+    },
   });
+  const failOn = parseFailOn(values['fail-on']);
   let rig;
   try {
     rig = await loadRig(values.rig ? resolve(values.rig) : undefined);
   } catch (e) {
     if (e instanceof RigFileError) throw new UsageError(`the rig file is refused; nothing was switched:\n${e.message}`);
     throw e;
+  }
+  const known = rig.benches.map((b) => b.id);
+  const benches = values.bench ? commaList(values.bench) : known;
+  if (benches.length === 0) throw new UsageError(`--bench needs a bench id; the rig's benches: ${known.join(', ')}`);
+  const unknown = benches.filter((id) => !known.includes(id));
+  if (unknown.length > 0) {
+    throw new UsageError(`--bench ${unknown.join(', ')}: no such bench in ${rig.file ?? 'the embedded virtual rig'}; its benches: ${known.join(', ')}`);
   }
   const runId = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = resolve(values.out ?? join(ROOT, 'reports', 'out', runId));
@@ -60,15 +101,17 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   };
   writeFileSync(join(dir, RUN_INFO_FILE), JSON.stringify(info, null, 2) + '\n');
   const playwright = join(createRequire(import.meta.url).resolve('@playwright/test/package.json'), '..', 'cli.js');
-  const args = [playwright, 'test', '-c', SUITES_CONFIG, `--workers=${rig.benches.length}`];
+  // One Playwright project per bench (suites/playwright.config.ts), one worker each.
+  const args = [playwright, 'test', '-c', SUITES_CONFIG];
   if (values.grep) args.push('--grep', values.grep);
-  out(`gbcs-rig run ${runId}: station ${rig.station.name}, ${rig.benches.length} bench(es), output ${dir}`);
+  out(`gbcs-rig run ${runId}: station ${rig.station.name}, bench${benches.length === 1 ? '' : 'es'} ${benches.join(', ')}, output ${dir}`);
   const code = await new Promise<number>((done) => {
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'inherit', 'inherit'],
       env: {
         ...process.env,
         [RUN_ENV.rig]: rig.file ?? '',
+        [RUN_ENV.benches]: benches.join(','),
         [RUN_ENV.out]: dir,
         [RUN_ENV.runId]: runId,
         [RUN_ENV.station]: rig.station.name,
@@ -92,5 +135,9 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   const published = await publishRun(dir, { keys, redact: (text) => rig.secrets.redact(text), signingKey: values['signing-key'] });
   for (const line of publishedLines(published)) out(line);
   out(`run folder: ${dir}`);
-  return results.missing.length > 0 ? RUN_EXIT.couldNotRun : RUN_EXIT.ran;
+  if (results.missing.length > 0) return RUN_EXIT.couldNotRun;
+  const named = failedOn(results, failOn);
+  if (named.length === 0) return RUN_EXIT.ran;
+  out(`--fail-on ${[...failOn].map((v) => v.toLowerCase()).join(',')}: ${named.join(', ')} (exit ${RUN_EXIT.failedOn})`);
+  return RUN_EXIT.failedOn;
 }

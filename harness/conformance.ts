@@ -1,5 +1,6 @@
 // How a suite declares a conformance test case: `conformanceCase(definition, body)`. One
-// Playwright worker drives one bench (worker fixture); each case gets its evidence folder,
+// Playwright worker drives one bench (worker fixture; the bench is its project's `benchId`,
+// see suites/playwright.config.ts), so every case runs on every bench; each case gets its evidence folder,
 // capture, power, HHT and recorder, and ends in exactly one verdict, written as result.json.
 import { test as base } from '@playwright/test';
 import * as allure from 'allure-js-commons';
@@ -11,6 +12,7 @@ import type { LabSettings } from '../rigs/lab-settings.ts';
 import { loadRig, type LoadedRig, type RigDevice } from '../rigs/load.ts';
 import { openBench, type OpenBench } from './bench.ts';
 import { RigFault } from '../drivers/faults.ts';
+import { lockBench } from './bench-lock.ts';
 import { CaseRecorder, hashEvidence, type CaseDefinition } from './case.ts';
 import { Capture } from './capture.ts';
 import { CaseClock, minutes, type BenchClock } from './clock.ts';
@@ -55,18 +57,31 @@ export const overrunAllowance = (plannedMs: number): number => Math.max(plannedM
 /** Wall time a hardware case may take beyond its deadline before the runner stops it (closing the evidence). */
 const HARDWARE_RUNNER_MARGIN_MS = minutes(15);
 
-const test = base.extend<object, { rig: LoadedRig; benchSlot: BenchSlot }>({
+/** The bench a Playwright project drives: its `use: { benchId }`. */
+export interface BenchOption {
+  benchId: string;
+}
+
+const test = base.extend<object, BenchOption & { rig: LoadedRig; benchSlot: BenchSlot }>({
+  benchId: ['', { scope: 'worker', option: true }],
   rig: [async ({}, use) => use(await loadRig(process.env[RUN_ENV.rig] || undefined)), { scope: 'worker' }],
-  benchSlot: [async ({ rig }, use, workerInfo) => {
-    const spec = rig.benches[workerInfo.parallelIndex % rig.benches.length];
-    const slot: BenchSlot = { id: spec.id };
+  benchSlot: [async ({ rig, benchId }, use) => {
+    const id = benchId || rig.benches[0].id;
+    const slot: BenchSlot = { id };
+    let release: (() => void) | undefined;
     try {
-      slot.open = await openBench(rig, spec.id);
+      // The worker that ran this bench before may still be closing it.
+      release = await lockBench(process.env[RUN_ENV.out] ?? process.cwd(), id, 40_000);
+      slot.open = await openBench(rig, id);
     } catch (e) {
       slot.failure = e;
     }
-    await use(slot);
-    await slot.open?.close();
+    try {
+      await use(slot);
+      await slot.open?.close();
+    } finally {
+      release?.();
+    }
   }, { scope: 'worker', timeout: 60_000 }],
 });
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import type { CaseResult } from '../harness/case.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from '../harness/run-context.ts';
-import { collectResults, readRunInfo } from './results.ts';
+import type { BenchOption } from '../harness/conformance.ts';
+import { collectResults, missingCase, readRunInfo } from './results.ts';
 
 export type { RunResults } from './results.ts';
 
@@ -19,7 +20,7 @@ export default class ResultsReporter implements Reporter {
     const file = test.annotations.find((a) => a.type === RESULT_ANNOTATION)?.description
       ?? result.annotations?.find((a) => a.type === RESULT_ANNOTATION)?.description;
     if (file && existsSync(file)) this.cases.push(JSON.parse(readFileSync(file, 'utf8')) as CaseResult);
-    else this.missing.push(test.title);
+    else this.missing.push(missingCase(test.title, (test.parent.project()?.use as Partial<BenchOption> | undefined)?.benchId));
   }
 
   onEnd(_result: FullResult): void {

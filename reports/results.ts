@@ -31,8 +31,13 @@ export interface RunResults {
   run: RunInfo;
   cases: CaseResult[];
   totals: Record<Verdict, number>;
-  /** Tests that ended without a case result (the rig crashed inside them). */
+  /** Tests that ended without a case result (the rig crashed inside them), each as `missingCase` names it. */
   missing: string[];
+}
+
+/** How results.json names a case that ended without a verdict: the test's title and, when known, its bench. */
+export function missingCase(title: string, bench: string | undefined): string {
+  return bench ? `${title} on bench ${bench}` : title;
 }
 
 export const RUN_INFO_FILE = 'run.json';
@@ -85,7 +90,7 @@ export function evidenceFolders(runDir: string): string[] {
 
 /**
  * results.json rebuilt from `evidence/*\/result.json` alone. A case folder with an event log
- * but no result.json is a case that ended without a verdict: named as Playwright titles it.
+ * but no result.json is a case that ended without a verdict: named as Playwright titles it, with its bench.
  */
 export function resultsFromEvidence(runDir: string, run: RunInfo): RunResults {
   const cases: CaseResult[] = [];
@@ -98,7 +103,8 @@ export function resultsFromEvidence(runDir: string, run: RunInfo): RunResults {
       continue;
     }
     const start = firstCaseStart(join(dir, 'events.jsonl'));
-    missing.push(start ? `${start.id} ${start.title}` : name);
+    const bench = name.includes('--') ? name.slice(name.indexOf('--') + 2) : undefined;
+    missing.push(start ? missingCase(`${start.id} ${start.title}`, bench) : name);
   }
   return collectResults(cases, run, missing);
 }

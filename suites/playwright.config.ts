@@ -1,15 +1,23 @@
 import { defineConfig } from '@playwright/test';
 import { join } from 'node:path';
-import { RUN_ENV } from '../harness/run-context.ts';
+import type { BenchOption } from '../harness/conformance.ts';
+import { benchProject, RUN_ENV } from '../harness/run-context.ts';
+import { loadRig } from '../rigs/load.ts';
 
-// The conformance suites, run by `gbcs-rig run`: one worker per bench (set by the run command),
-// cases in file order on each bench, results gathered into the run folder.
+// The conformance suites, run by `gbcs-rig run`: one project per bench, so every case runs on
+// every bench; one worker per project (a bench is never driven by two workers at once), the
+// benches in parallel, cases in file order on each bench, results gathered into the run folder.
 const out = process.env[RUN_ENV.out] ?? join(import.meta.dirname ?? '.', '..', 'reports', 'out', 'adhoc');
+// `gbcs-rig run` names the benches it picked (checked against the rig); run directly, every bench of the rig.
+const picked = process.env[RUN_ENV.benches];
+const benches = picked ? picked.split(',') : (await loadRig(process.env[RUN_ENV.rig] || undefined)).benches.map((b) => b.id);
 
-export default defineConfig({
+export default defineConfig<object, BenchOption>({
   testDir: '.',
   testMatch: '*.spec.ts',
   fullyParallel: false,
+  workers: benches.length,
+  projects: benches.map((id) => ({ name: benchProject(id), use: { benchId: id }, workers: 1 })),
   // A 24-hour scenario takes well under a second of virtual time; a real bench needs hours.
   timeout: Number(process.env.GBCS_RIG_CASE_TIMEOUT_MS ?? 30 * 60_000),
   retries: 0,

@@ -25,6 +25,12 @@ export interface CampaignOptions {
   env?: Record<string, string>;
   /** Firmware of an ESME, IHD and PPMID to add beside the CH (the Change of Tenancy suite's devices). */
   tenancy?: { esme: string; ihd: string; ppmid: string; gpf?: string };
+  /** How many virtual benches the rig has (default 1): `virtual-1`, `virtual-2`, …, each its own seed (seed + n − 1), addresses and relay topics. */
+  benches?: number;
+  /** `--bench` values, as given on the command line. */
+  bench?: string[];
+  /** The `--fail-on` value. */
+  failOn?: string;
 }
 
 export interface Campaign {
@@ -33,6 +39,38 @@ export interface Campaign {
   stdout: string;
   stderr: string;
   results?: RunResults;
+}
+
+/** A bench's address: bench n (from 0) differs in the sixth byte, so every device on the station has its own. */
+const address = (n: number, last: string) => `00:db:12:34:56:78:${(0x90 + n).toString(16)}:${last}`;
+
+/** The CH relay's topic: fixed by the seed, as two runs compared byte for byte need; else unique. */
+function chTopic(o: CampaignOptions, n: number): string {
+  return o.seed !== undefined ? `test-ch-seed-${o.seed + n}` : `test-ch-${process.pid}-${n + 1}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+function virtualBench(o: CampaignOptions, n: number): Record<string, unknown> {
+  return {
+    id: `virtual-${n + 1}`,
+    virtual: { seed: (o.seed ?? 1) + n, transport: o.transport ?? 'mock', ...(o.faults && { faults: o.faults }) },
+    devices: [
+      {
+        id: 'ch', role: 'CH', ieee: address(n, 'a2'), firmware: o.firmware ?? 'ch-conformant', relay: 'ch-power',
+        ...(o.tenancy?.gpf && { gpf: { ieee: address(n, 'a3'), firmware: o.tenancy.gpf } }),
+      },
+      ...(o.tenancy ? [
+        { id: 'esme', role: 'ESME', ieee: address(n, 'a0'), firmware: o.tenancy.esme, relay: 'esme-power' },
+        { id: 'ihd', role: 'IHD', ieee: address(n, 'b0'), firmware: o.tenancy.ihd, relay: 'ihd-power' },
+        { id: 'ppmid', role: 'PPMID', ieee: address(n, 'b1'), firmware: o.tenancy.ppmid, relay: 'ppmid-power' },
+      ] : []),
+    ],
+    relays: [
+      { id: 'ch-power', vendor: 'tasmota', topic: chTopic(o, n), channel: 1 },
+      ...(o.tenancy ? ['esme', 'ihd', 'ppmid'].map((d, i) => ({ id: `${d}-power`, vendor: 'tasmota', topic: `test-board-${process.pid}-${n + 1}`, channel: i + 1 })) : []),
+    ],
+    sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
+    radio: { channel: 11, ieee: address(n, 'f0') },
+  };
 }
 
 export function virtualRig(o: CampaignOptions): Record<string, unknown> {
@@ -44,36 +82,17 @@ export function virtualRig(o: CampaignOptions): Record<string, unknown> {
     ...(o.secretsEnv && { keys: { networkKeyEnv: o.secretsEnv.networkKey } }),
     firmwareManifests: [],
     ...(o.labSettings && { labSettings: o.labSettings }),
-    benches: [{
-      id: 'virtual-1',
-      virtual: { seed: o.seed ?? 1, transport: o.transport ?? 'mock', ...(o.faults && { faults: o.faults }) },
-      devices: [
-        { id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: o.firmware ?? 'ch-conformant', relay: 'ch-power', ...(o.tenancy?.gpf && { gpf: { ieee: '00:db:12:34:56:78:90:a3', firmware: o.tenancy.gpf } }) },
-        ...(o.tenancy ? [
-          { id: 'esme', role: 'ESME', ieee: '00:db:12:34:56:78:90:a0', firmware: o.tenancy.esme, relay: 'esme-power' },
-          { id: 'ihd', role: 'IHD', ieee: '00:db:12:34:56:78:90:b0', firmware: o.tenancy.ihd, relay: 'ihd-power' },
-          { id: 'ppmid', role: 'PPMID', ieee: '00:db:12:34:56:78:90:b1', firmware: o.tenancy.ppmid, relay: 'ppmid-power' },
-        ] : []),
-      ],
-      relays: [
-        { id: 'ch-power', vendor: 'tasmota', topic: `test-ch-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, channel: 1 },
-        ...(o.tenancy ? ['esme', 'ihd', 'ppmid'].map((d, i) => ({ id: `${d}-power`, vendor: 'tasmota', topic: `test-board-${process.pid}`, channel: i + 1 })) : []),
-      ],
-      sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
-      radio: { channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
-    }],
+    benches: Array.from({ length: o.benches ?? 1 }, (_, n) => virtualBench(o, n)),
   };
 }
 
 export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
   const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-campaign-'));
   const rigFile = join(dir, 'rig.yaml');
-  const rig = virtualRig(o);
-  // The relay topic must not change between two runs that are compared byte for byte.
-  if (o.seed !== undefined) (rig.benches as { relays: { topic: string }[] }[])[0].relays[0].topic = `test-ch-seed-${o.seed}`;
-  writeFileSync(rigFile, stringify(rig));
+  writeFileSync(rigFile, stringify(virtualRig(o)));
   const out = join(dir, 'run');
-  const args = [BIN, 'run', '--rig', rigFile, '--out', out, ...(o.grep ? ['--grep', o.grep] : [])];
+  const args = [BIN, 'run', '--rig', rigFile, '--out', out, ...(o.grep ? ['--grep', o.grep] : []),
+    ...(o.bench ?? []).flatMap((b) => ['--bench', b]), ...(o.failOn !== undefined ? ['--fail-on', o.failOn] : [])];
   // Allure history stays with the test run, not in the checkout's reports/history/.
   const child = spawn(process.execPath, args, { env: { ...process.env, GBCS_RIG_ALLURE_HISTORY: join(dir, 'allure-history'), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
@@ -85,7 +104,14 @@ export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
   return { dir: out, exitCode, stdout, stderr, results };
 }
 
-/** Verdicts by case id, for assertions and readable failure messages. */
-export function verdicts(c: Campaign, idPrefix = ''): Record<string, string> {
-  return Object.fromEntries((c.results?.cases ?? []).filter((r) => r.id.startsWith(idPrefix)).map((r) => [r.id, r.verdict + (r.failedRequirement ? ` ${r.failedRequirement}` : '')]));
+/** Verdicts by case id on one bench (default: the first), for assertions and readable failure messages. */
+export function verdicts(c: Campaign, idPrefix = '', bench = 'virtual-1'): Record<string, string> {
+  const cases = (c.results?.cases ?? []).filter((r) => r.bench === bench && r.id.startsWith(idPrefix));
+  return Object.fromEntries(cases.map((r) => [r.id, r.verdict + (r.failedRequirement ? ` ${r.failedRequirement}` : '')]));
+}
+
+/** Verdicts by bench, then by case id: every (case, bench) pair of the run. */
+export function verdictsByBench(c: Campaign): Record<string, Record<string, string>> {
+  const benches = [...new Set((c.results?.cases ?? []).map((r) => r.bench))].sort();
+  return Object.fromEntries(benches.map((b) => [b, verdicts(c, '', b)]));
 }

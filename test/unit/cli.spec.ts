@@ -97,3 +97,16 @@ test('run refuses an invalid rig file before anything moves, listing every probl
   // Nothing ran: no run folder was made.
   expect(existsSync(out)).toBe(false);
 });
+
+test('run refuses an unknown --fail-on value or an empty --bench before anything moves', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-cli-'));
+  const out = join(dir, 'out');
+  const bad = run('run', '--out', out, '--fail-on', 'fail,red');
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toContain('--fail-on red: not a value; use a comma list of fail, inconclusive, error, not-run');
+  const empty = run('run', '--out', out, '--bench', ',');
+  expect(empty.status).toBe(2);
+  expect(empty.stderr).toContain("--bench needs a bench id; the rig's benches: virtual-1");
+  expect(existsSync(out)).toBe(false);
+  expect(run('help').stdout).toContain('[--bench ID[,ID…]]… [--grep PATTERN] [--fail-on fail,inconclusive,error,not-run]');
+});

@@ -176,8 +176,8 @@ test('results.json rebuilt from the evidence alone has the same cases, totals an
   await buildReport(dir);
   const crashed = results(dir);
   expect(crashed.cases.map((c) => c.id)).not.toContain('CH-IPAN-003');
-  expect(crashed.missing).toEqual(['CH-IPAN-003 a power cycle opens a new inter-PAN window']);
-  expect(read(dir, 'report.html')).toContain('data-missing="CH-IPAN-003 a power cycle opens a new inter-PAN window"');
+  expect(crashed.missing).toEqual(['CH-IPAN-003 a power cycle opens a new inter-PAN window on bench virtual-1']);
+  expect(read(dir, 'report.html')).toContain('data-missing="CH-IPAN-003 a power cycle opens a new inter-PAN window on bench virtual-1"');
   const junit = parseXml(read(dir, 'junit.xml'));
   expect(junit.children.map((s) => s.attrs.name)).toEqual(['virtual-1', 'ended without a verdict']);
 });
