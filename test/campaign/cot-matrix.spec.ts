@@ -2,7 +2,7 @@
 // conformant ESME, IHD and PPMID (and on the 3-hour and midnight pollers), and FAILs its
 // requirement on the device built to break it.
 import { test, expect } from '@playwright/test';
-import { runCampaign, verdicts } from '../support/campaign.ts';
+import { expectWithinPlan, runCampaign, verdicts } from '../support/campaign.ts';
 
 const CONFORMANT = { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant', gpf: 'gpf-conformant' };
 const ALL_PASS = {
@@ -14,6 +14,7 @@ test('every on-air COT case passes on the conformant ESME, IHD and PPMID', async
   const c = await runCampaign({ tenancy: CONFORMANT, grep: 'COT' });
   expect(c.exitCode, c.stderr).toBe(0);
   expect(verdicts(c)).toEqual(ALL_PASS);
+  expectWithinPlan(c);
 });
 
 for (const ihd of ['ihd-polls-3h', 'ihd-polls-midnight']) {

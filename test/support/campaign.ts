@@ -1,5 +1,6 @@
 // Runs the conformance campaign as a user does (`gbcs-rig run --rig … --out …`) on a virtual
 // rig made for the test, and reads back its results.json.
+import { expect } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,4 +115,14 @@ export function verdicts(c: Campaign, idPrefix = '', bench = 'virtual-1'): Recor
 export function verdictsByBench(c: Campaign): Record<string, Record<string, string>> {
   const benches = [...new Set((c.results?.cases ?? []).map((r) => r.bench))].sort();
   return Object.fromEntries(benches.map((b) => [b, verdicts(c, '', b)]));
+}
+
+/** Every case that ran took no longer (in bench time) than it planned: the plans the report shows and the deadlines rest on are honest. */
+export function expectWithinPlan(c: Campaign): void {
+  const ran = (c.results?.cases ?? []).filter((r) => r.verdict !== 'NOT APPLICABLE');
+  expect(ran.length).toBeGreaterThan(0);
+  for (const r of ran) {
+    expect(r.plannedMs, r.id).toBeGreaterThan(0);
+    expect(Date.parse(r.endedAt) - Date.parse(r.startedAt), `${r.id} took longer than its plan`).toBeLessThanOrEqual(r.plannedMs!);
+  }
 }
