@@ -11,17 +11,20 @@ const DEAD: [string, Parameters<typeof runCampaign>[0], RegExp][] = [
   // Without its coordinator there is no HAN: every case needs the CH.
   ['ch-dead', { firmware: 'ch-dead', tenancy: CONFORMANT }, /./],
   // The clients' cases need the ESME they poll and the meter's own cases examine it.
-  ['esme-dead', { tenancy: { ...CONFORMANT, esme: 'esme-dead' } }, /^ESME-|^(IHD|PPMID)-COT-00[3458]$/],
-  ['ihd-dead', { tenancy: { ...CONFORMANT, ihd: 'ihd-dead' } }, /^IHD-/],
-  ['ppmid-dead', { tenancy: { ...CONFORMANT, ppmid: 'ppmid-dead' } }, /^PPMID-/],
+  // The inter-PAN cases need only the CH: the Change of Tenancy suite is where these devices are judged.
+  ['esme-dead', { tenancy: { ...CONFORMANT, esme: 'esme-dead' }, grep: 'COT' }, /^ESME-|^(IHD|PPMID)-COT-00[3458]$/],
+  ['ihd-dead', { tenancy: { ...CONFORMANT, ihd: 'ihd-dead' }, grep: 'COT' }, /^IHD-/],
+  ['ppmid-dead', { tenancy: { ...CONFORMANT, ppmid: 'ppmid-dead' }, grep: 'COT' }, /^PPMID-/],
 ];
 
 for (const [profile, campaign, needsIt] of DEAD) {
   test(`${profile}: no case FAILs; every case that needs the device ends INCONCLUSIVE, saying it was not heard`, async () => {
+    // A whole Change of Tenancy campaign (≈ 260 bench hours) on a shared 2-core machine.
+    test.setTimeout(300_000);
     const c = await runCampaign(campaign);
     expect(c.exitCode, c.stderr).toBe(0);
     const cases = c.results!.cases;
-    expect(cases.length).toBe(24);
+    expect(cases.length).toBe(campaign?.grep ? 17 : 24);
     const wrong = cases.filter((r) => (needsIt.test(r.id) ? r.verdict !== 'INCONCLUSIVE' && !(r.verdict === 'NOT APPLICABLE' && /does not claim/.test(r.reason)) : r.verdict !== 'PASS' && r.verdict !== 'NOT APPLICABLE'));
     expect(wrong.map((r) => `${r.id} ${r.verdict}: ${r.reason}`)).toEqual([]);
     const inconclusive = cases.filter((r) => r.verdict === 'INCONCLUSIVE');
