@@ -10,6 +10,16 @@ import { collectResults, missingCase, readRunInfo } from './results.ts';
 
 export type { RunResults } from './results.ts';
 
+/** The case's result.json as the harness wrote it, found through the test's annotation; undefined when the case ended without one. */
+export function caseResultOf(test: TestCase, result: TestResult): CaseResult | undefined {
+  const file = test.annotations.find((a) => a.type === RESULT_ANNOTATION)?.description
+    ?? result.annotations?.find((a) => a.type === RESULT_ANNOTATION)?.description;
+  return file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as CaseResult) : undefined;
+}
+
+/** The bench a test ran on: its project's `use: { benchId }`. */
+export const benchOf = (test: TestCase): string | undefined => (test.parent.project()?.use as Partial<BenchOption> | undefined)?.benchId;
+
 export default class ResultsReporter implements Reporter {
   private readonly cases: CaseResult[] = [];
   private readonly missing: string[] = [];
@@ -17,10 +27,9 @@ export default class ResultsReporter implements Reporter {
 
   onTestEnd(test: TestCase, result: TestResult): void {
     if (result.retry < test.retries && result.status !== 'passed' && result.status !== 'skipped') return;
-    const file = test.annotations.find((a) => a.type === RESULT_ANNOTATION)?.description
-      ?? result.annotations?.find((a) => a.type === RESULT_ANNOTATION)?.description;
-    if (file && existsSync(file)) this.cases.push(JSON.parse(readFileSync(file, 'utf8')) as CaseResult);
-    else this.missing.push(missingCase(test.title, (test.parent.project()?.use as Partial<BenchOption> | undefined)?.benchId));
+    const c = caseResultOf(test, result);
+    if (c) this.cases.push(c);
+    else this.missing.push(missingCase(test.title, benchOf(test)));
   }
 
   onEnd(_result: FullResult): void {

@@ -24,7 +24,7 @@ export default defineConfig<object, BenchOption>({
   retries: 0,
   outputDir: join(out, 'playwright'),
   reporter: [
-    ['list'],
+    ['../reports/verdict-list-reporter.ts'],
     ['../reports/results-reporter.ts'],
     ['allure-playwright', { resultsDir: join(out, 'allure-results'), detail: false, suiteTitle: false }],
   ],
