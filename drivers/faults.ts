@@ -7,13 +7,15 @@ export type RigFaultKind =
   | 'broker-unreachable'
   | 'sniffer-stopped'
   | 'sniffer-unavailable'
+  | 'sniffer-garbled'
   | 'radio-unavailable'
   | 'radio-refused'
   | 'serial-port-lost'
   | 'observation-unavailable'
   | 'observation-refused'
   | 'operator-no-answer'
-  | 'tenancy-not-delivered';
+  | 'tenancy-not-delivered'
+  | 'evidence-unwritable';
 
 export class RigFault extends Error {
   override name = 'RigFault';

@@ -68,9 +68,13 @@ export function conformanceCase(def: CaseDefinition, body: (ctx: CaseContext) =>
     const device = bench?.device(def.role);
     let outcome: unknown;
     let capture: Capture | undefined;
+    // A full evidence disk ends every wait of the case, as a lost sniffer does.
+    const unwatch = bench?.watchCase(() => evidence.fault);
     try {
       if (!bench) throw benchSlot.failure;
       if (!device) throw new NotApplicable(`bench ${bench.id} has no ${def.role}`);
+      // A sniffer or radio lost in an earlier case and found again (by USB serial number) serves this one.
+      for (const part of await bench.reopenLost()) evidence.event('part-reopened', { part });
       const keys = new KeyTable();
       if (rig.secrets.networkKey) keys.addNetworkKey(fromHex(rig.secrets.networkKey));
       capture = new Capture(bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })), evidence, bench.clock, keys);
@@ -86,6 +90,10 @@ export function conformanceCase(def: CaseDefinition, body: (ctx: CaseContext) =>
       outcome = e ?? new Error('a step threw nothing');
     }
     capture?.stop();
+    unwatch?.();
+    await evidence.close();
+    // Evidence that could not be written voids any verdict: what was kept stays, the case is INCONCLUSIVE.
+    if (evidence.fault && !(outcome instanceof NotApplicable)) outcome = evidence.fault;
     const result = rec.finish(outcome, {
       bench: benchSlot.id,
       device: device && {
@@ -94,7 +102,6 @@ export function conformanceCase(def: CaseDefinition, body: (ctx: CaseContext) =>
         gbcsVersion: device.firmware.gbcsVersion, smetsVersion: device.firmware.smetsVersion, sha256: device.firmware.image.sha256,
       },
     });
-    await evidence.close();
     result.evidence = hashEvidence(evidence.evidenceFiles);
     const file = join(dir, 'result.json');
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');

@@ -16,7 +16,7 @@ export interface CampaignOptions {
   transport?: 'mock' | 'pty';
   brokerUrl?: string;
   seed?: number;
-  faults?: { kind: VirtualFaultKind; afterSeconds: number }[];
+  faults?: { kind: VirtualFaultKind; afterSeconds: number; device?: string }[];
   labSettings?: Record<string, unknown>;
   grep?: string;
   /** Names of environment variables with MQTT credentials and the network key, as a real lab's rig gives them. */
