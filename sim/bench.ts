@@ -190,7 +190,7 @@ export class VirtualBench {
   replugSniffers(): string[] {
     const hub = this.hub;
     if (!hub) throw new Error(`bench ${this.spec.id}: replugging needs the mock transport's USB hub`);
-    const back = [...this.unpluggedSniffers];
+    const back = [...this.snifferLines].filter(([, line]) => (line as MockDeviceLine).unplugged).map(([id]) => id);
     for (const id of back) {
       this.detachSniffer.get(id)?.();
       this.connectSniffer(id, hub.replug(this.snifferLines.get(id) as MockDeviceLine));
