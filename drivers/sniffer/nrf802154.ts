@@ -133,6 +133,8 @@ export interface ReceivedLineReaderOptions {
 /** A line from the device that was neither a frame nor an answer: counted, logged, never a crash. */
 export interface UnreadLine {
   line: number;
+  /** The line as received (latin1), without its line end. */
+  text: string;
   /** Why it is not a frame (a malformed frame line) or `not a frame line`. */
   reason: string;
   preview: string;
@@ -288,8 +290,8 @@ export class ReceivedLineReader {
     if (parsed.kind === 'other' && this.options.claimLine?.(text, lineNo)) return;
     this.stats.nonFrameLines++;
     const unread: UnreadLine = parsed.kind === 'malformed'
-      ? { line: lineNo, reason: parsed.reason, preview: preview(text), malformed: true }
-      : { line: lineNo, reason: 'not a frame line', preview: preview(text), malformed: false };
+      ? { line: lineNo, text, reason: parsed.reason, preview: preview(text), malformed: true }
+      : { line: lineNo, text, reason: 'not a frame line', preview: preview(text), malformed: false };
     if (unread.malformed) {
       this.stats.malformedLines++;
       log.warn('malformed frame line: frame lost', { where, line: lineNo, reason: unread.reason, preview: unread.preview });
@@ -482,8 +484,12 @@ export class Nrf802154Sniffer {
   }
 
   #command(text: string): Promise<void> {
+    if (this.#state !== 'receiving') this.#echoes.add(text.trim());
     return this.link.write(`${text}\r\n`);
   }
+
+  /** Commands sent outside receiving (the start and stop sequences): their echoes are expected lines. */
+  readonly #echoes = new Set<string>();
 
   /** The probe's answer: the bare channel number (after a prompt, if the shell prints one). */
   #onProbeAnswer(text: string): boolean {
@@ -501,6 +507,8 @@ export class Nrf802154Sniffer {
   }
 
   #onUnreadLine(line: UnreadLine): void {
+    // The shell echoing our own start commands (echo is on until `shell echo off` lands) loses no frame.
+    if (this.#echoes.has(line.text.replace(/^.*?[$>#]\s*/, '').trim())) return;
     for (const listener of this.#unreadListeners) listener(line);
     if (this.#state !== 'receiving' || this.#fault) return;
     if (++this.#garbageRun >= GARBAGE_LINE_LIMIT) {
