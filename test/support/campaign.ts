@@ -1,6 +1,6 @@
 // Runs the conformance campaign as a user does (`gbcs-rig run --rig … --out …`) on a virtual
 // rig made for the test, and reads back its results.json.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ export interface CampaignOptions {
   secretsEnv?: { mqttUser: string; mqttPassword: string; networkKey: string };
   /** Extra environment for the run (the secrets' values). */
   env?: Record<string, string>;
+  /** Runs on the run folder before the campaign starts (e.g. to make evidence files unwritable). */
+  beforeRun?: (outDir: string) => void;
   /** Firmware of an ESME, IHD and PPMID to add beside the CH (the Change of Tenancy suite's devices). */
   tenancy?: { esme: string; ihd: string; ppmid: string; gpf?: string };
 }
@@ -73,6 +75,7 @@ export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
   if (o.seed !== undefined) (rig.benches as { relays: { topic: string }[] }[])[0].relays[0].topic = `test-ch-seed-${o.seed}`;
   writeFileSync(rigFile, stringify(rig));
   const out = join(dir, 'run');
+  o.beforeRun?.(out);
   const args = [BIN, 'run', '--rig', rigFile, '--out', out, ...(o.grep ? ['--grep', o.grep] : [])];
   // Allure history stays with the test run, not in the checkout's reports/history/.
   const child = spawn(process.execPath, args, { env: { ...process.env, GBCS_RIG_ALLURE_HISTORY: join(dir, 'allure-history'), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -88,4 +91,19 @@ export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
 /** Verdicts by case id, for assertions and readable failure messages. */
 export function verdicts(c: Campaign, idPrefix = ''): Record<string, string> {
   return Object.fromEntries((c.results?.cases ?? []).filter((r) => r.id.startsWith(idPrefix)).map((r) => [r.id, r.verdict + (r.failedRequirement ? ` ${r.failedRequirement}` : '')]));
+}
+
+/** Every case id the suites define, as Playwright lists them (no bench needed). */
+export function caseIds(): string[] {
+  const playwright = fileURLToPath(new URL('../../node_modules/@playwright/test/cli.js', import.meta.url));
+  const config = fileURLToPath(new URL('../../suites/playwright.config.ts', import.meta.url));
+  const listed = spawnSync(process.execPath, [playwright, 'test', '-c', config, '--list', '--reporter=json'], { encoding: 'utf8' });
+  type Suite = { specs?: { title: string }[]; suites?: Suite[] };
+  const ids: string[] = [];
+  const walk = (s: Suite) => {
+    for (const spec of s.specs ?? []) ids.push(spec.title.split(' ')[0]);
+    for (const child of s.suites ?? []) walk(child);
+  };
+  for (const s of (JSON.parse(listed.stdout) as { suites: Suite[] }).suites) walk(s);
+  return ids;
 }
