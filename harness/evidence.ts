@@ -62,7 +62,7 @@ export class EvidenceLog {
     if (this.lost.has(file)) return;
     const cause = error as NodeJS.ErrnoException;
     const full = cause?.code === 'ENOSPC';
-    this.lost.set(file, new RigFault('evidence-unwritable', file,
+    this.lost.set(file, new RigFault('evidence-unwritable', `evidence ${basename(this.dir)}/${basename(file)}`,
       `cannot write ${basename(file)}: ${cause?.message ?? String(error)}; what was written before is kept, but a verdict cannot rest on incomplete evidence`,
       full ? 'The evidence disk is full: free space on it (or run with --out on a disk with room), then re-run the case.'
         : 'Check the evidence folder is writable (permissions, disk health), then re-run the case.', { cause: error }));
