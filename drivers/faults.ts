@@ -7,6 +7,7 @@ export type RigFaultKind =
   | 'broker-unreachable'
   | 'sniffer-stopped'
   | 'sniffer-unavailable'
+  | 'sniffer-garbled'
   | 'radio-unavailable'
   | 'radio-refused'
   | 'serial-port-lost'
@@ -19,7 +20,8 @@ export type RigFaultKind =
   /** A case ran past its planned duration and margin: stopped, its evidence kept. */
   | 'case-overran'
   /** What a case needs before it can judge (data held, a window open) could not be established on the bench. */
-  | 'precondition-unmet';
+  | 'precondition-unmet'
+  | 'evidence-unwritable';
 
 export class RigFault extends Error {
   override name = 'RigFault';

@@ -8,11 +8,12 @@ import { TasmotaRelay } from '../drivers/power/tasmota.ts';
 import type { PowerSwitch } from '../drivers/power/types.ts';
 import { ObservationPort } from '../drivers/observe/serial-port.ts';
 import { RigRadio } from '../drivers/radio/rig-radio.ts';
-import type { SerialLocation } from '../drivers/serial.ts';
+import type { SerialBinding, SerialLocation } from '../drivers/serial.ts';
 import { Nrf802154Sniffer } from '../drivers/sniffer/nrf802154.ts';
 import type { LoadedRig, RigBench, RigDevice } from '../rigs/load.ts';
 import { VirtualBench, gpfId } from '../sim/bench.ts';
-import { HardwareClock, VirtualBenchClock, type BenchClock } from './clock.ts';
+import type { RigFault } from '../drivers/faults.ts';
+import { HardwareClock, VirtualBenchClock, type BenchClock, type BenchHealth } from './clock.ts';
 import { OperatorObserver, PortObserver, type DeviceObserver } from './observer.ts';
 import { tenancyTriggerFor, type TenancyTrigger } from './tenancy.ts';
 
@@ -23,8 +24,20 @@ export interface OpenBench {
   readonly clock: BenchClock;
   /** Relay drivers by relay id. */
   readonly relays: ReadonlyMap<string, PowerSwitch>;
+  /** A sniffer's driver is replaced when reopenLost() finds its device again. */
   readonly sniffers: readonly { id: string; channel: number; driver: Nrf802154Sniffer }[];
+  /** The rig radio's driver (replaced when reopenLost() reopens it). */
   readonly radio: RigRadio;
+  /** The bench watchdog every wait asks: the first fault of a sniffer, the radio, the broker connection, a relay, or the case's own. */
+  health(): RigFault | undefined;
+  /** Adds a source the watchdog asks for as long as one case runs (its evidence disk); returns its removal. */
+  watchCase(health: BenchHealth): () => void;
+  /**
+   * Reopens each sniffer and the rig radio that faulted, if its device can be opened again (found
+   * again by USB serial number after re-enumeration, or at its path): called before every case.
+   * Returns what was reopened; a part that is still gone stays faulted, and the watchdog says so.
+   */
+  reopenLost(): Promise<string[]>;
   /** How the rig sees what each IHD and PPMID shows, by device id. */
   readonly observers: ReadonlyMap<string, DeviceObserver>;
   /** How this bench makes a meter receive a Change of Tenancy; absent when the rig file names no way. */
@@ -38,11 +51,14 @@ export interface OpenBench {
   close(): Promise<void>;
 }
 
-/** Waits (wall time, briefly) until a sniffer driver reports the loss of its port; a driver that never does is a rig defect. */
-async function noticed(driver: Nrf802154Sniffer): Promise<void> {
-  for (let i = 0; i < 500 && !driver.fault; i++) await new Promise((r) => setTimeout(r, 10));
-  if (!driver.fault) throw new Error(`${driver.where}: its port was unplugged but the driver did not notice within 5 s`);
+/** Waits (wall time, briefly) until a driver reports a fault injected below the wire; a driver that never does is a rig defect. */
+async function noticed(faulted: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !faulted(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!faulted()) throw new Error(`${what}, but no driver noticed within 5 s`);
 }
+
+/** How long a part has to answer the hardware liveness probe. */
+const PROBE_ANSWER_MS = 2_000;
 
 export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBench> {
   const spec = rig.bench(benchId);
@@ -60,7 +76,7 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
   try {
     let virtual: VirtualBench | undefined;
     let brokerUrl = rig.station.mqtt.url;
-    let binding;
+    let binding: SerialBinding | undefined;
     const snifferLocation = new Map<string, SerialLocation>();
     let radioLocation: SerialLocation;
     if (spec.virtual) {
@@ -78,8 +94,8 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
       closers.push(() => virtual!.close());
       brokerUrl = virtual.wiring.brokerUrl;
       binding = virtual.wiring.binding;
-      for (const [id, path] of virtual.wiring.snifferPaths) snifferLocation.set(id, { path });
-      radioLocation = { path: virtual.wiring.radioPath };
+      for (const [id, location] of virtual.wiring.snifferLocations) snifferLocation.set(id, location);
+      radioLocation = virtual.wiring.radioLocation;
     } else {
       for (const s of spec.sniffers) snifferLocation.set(s.id, s.location!);
       radioLocation = spec.radio.location!;
@@ -106,14 +122,30 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
       relays.set(r.id, relay);
       closers.push(() => relay.close());
     }
+    // On hardware the parts are asked whether they live; on the virtual bench faults are injected below the wire instead.
+    const probeMs = spec.virtual ? 0 : rig.settings.partProbeSeconds * 1000;
     const sniffers: { id: string; channel: number; driver: Nrf802154Sniffer }[] = [];
-    for (const s of spec.sniffers) {
-      const driver = await Nrf802154Sniffer.open(snifferLocation.get(s.id)!, { binding, now, where: `sniffer ${s.id}` });
-      closers.push(() => driver.close());
-      sniffers.push({ id: s.id, channel: s.channel, driver });
-    }
-    const radio = await RigRadio.open(radioLocation, { binding, now, where: 'rig radio' });
+    closers.push(() => Promise.all(sniffers.map((s) => s.driver.close())).then(() => undefined));
+    const openSniffer = async (id: string, channel: number) => {
+      const driver = await Nrf802154Sniffer.open(snifferLocation.get(id)!, { binding, now, where: `sniffer ${id}` });
+      return { driver, start: async () => {
+        await driver.start(channel);
+        if (probeMs > 0) driver.startProbe({ everyMs: probeMs, answerWithinMs: PROBE_ANSWER_MS });
+      } };
+    };
+    for (const s of spec.sniffers) sniffers.push({ id: s.id, channel: s.channel, driver: (await openSniffer(s.id, s.channel)).driver });
+    const openRadio = () => RigRadio.open(radioLocation, { binding, now, where: 'rig radio' });
+    const setUpRadio = async (r: RigRadio) => {
+      await r.setChannel(spec.radio.channel);
+      await r.setIeee(spec.radio.ieee);
+      if (probeMs > 0) r.startProbe(probeMs);
+    };
+    let radio = await openRadio();
     closers.push(() => radio.close());
+    const relayFault = () => [...relays.values()].map((r) => r.fault).find((f) => f !== undefined);
+    const caseHealth = new Set<BenchHealth>();
+    const health = (): RigFault | undefined => sniffers.map((s) => s.driver.fault).find((f) => f !== undefined)
+      ?? radio.fault ?? relayFault() ?? [...caseHealth].map((h) => h()).find((f) => f !== undefined);
     // A device with an observation port is asked through it; any other IHD or PPMID, through the operator.
     const observers = new Map<string, DeviceObserver>();
 
@@ -133,19 +165,49 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
       const v = virtual;
       // The drain barrier: virtual time moves on only once the drivers have parsed every byte written so far.
       const barrier = async () => {
-        // An unplugged sniffer is noticed through real I/O: virtual time waits until its driver knows.
-        for (const s of sniffers) if (v.unpluggedSniffers.has(s.id)) await noticed(s.driver);
+        // An unplugged sniffer or a stopped broker is noticed through real I/O: virtual time waits until its driver knows.
+        for (const s of sniffers) if (v.unpluggedSniffers.has(s.id)) await noticed(() => !!s.driver.fault, `${s.driver.where} was unplugged`);
+        if (v.awaitingNotice.delete('broker-down')) await noticed(() => relayFault() !== undefined, 'the station broker stopped');
         const written = v.written();
         await Promise.all(sniffers.map((s) => s.driver.drain({ receivedBytes: written.sniffers.get(s.id) })));
         await radio.drain({ receivedBytes: written.radio });
       };
-      clock = new VirtualBenchClock(v.clock, barrier);
+      clock = new VirtualBenchClock(v.clock, barrier, health);
     } else {
-      clock = new HardwareClock();
+      clock = new HardwareClock(health);
     }
-    for (const s of sniffers) await s.driver.start(s.channel);
-    await radio.setChannel(spec.radio.channel);
-    await radio.setIeee(spec.radio.ieee);
+    for (const s of sniffers) {
+      await s.driver.start(s.channel);
+      if (probeMs > 0) s.driver.startProbe({ everyMs: probeMs, answerWithinMs: PROBE_ANSWER_MS });
+    }
+    await setUpRadio(radio);
+
+    const reopenLost = async (): Promise<string[]> => {
+      const reopened: string[] = [];
+      for (const s of sniffers) {
+        if (!s.driver.fault) continue;
+        await s.driver.close().catch(() => {});
+        try {
+          const fresh = await openSniffer(s.id, s.channel);
+          s.driver = fresh.driver;
+          await fresh.start();
+          reopened.push(`${s.driver.where} at ${s.driver.link.path}`);
+        } catch {
+          // Still gone: the old driver's fault (or the new one's) is what the watchdog reports.
+        }
+      }
+      if (radio.fault) {
+        await radio.close().catch(() => {});
+        try {
+          radio = await openRadio();
+          await setUpRadio(radio);
+          reopened.push(`${radio.where} at ${radio.link.path}`);
+        } catch {
+          // The radio opened but does not answer, or is gone: its fault is what the watchdog reports.
+        }
+      }
+      return reopened;
+    };
 
     return {
       id: spec.id,
@@ -154,9 +216,17 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
       clock: clock!,
       relays,
       sniffers,
-      radio,
+      get radio() {
+        return radio;
+      },
+      health,
+      watchCase: (h) => {
+        caseHealth.add(h);
+        return () => caseHealth.delete(h);
+      },
+      reopenLost,
       virtual,
-      tenancy: tenancyTriggerFor(spec, radio, virtual),
+      tenancy: tenancyTriggerFor(spec, () => radio, virtual),
       observers,
       device: (role) => spec.devices.find((d) => d.role === role),
       devices: (role) => spec.devices.filter((d) => d.role === role),

@@ -1,7 +1,7 @@
 // Capture: every frame the bench's sniffers hear, decoded, timed in bench time, written to the
 // test's pcapng and event log, and queried by suites ("a frame matching … within …").
-import type { RigFault } from '../drivers/faults.ts';
-import type { SniffedFrame } from '../drivers/sniffer/nrf802154.ts';
+import { RigFault } from '../drivers/faults.ts';
+import type { SniffedFrame, UnreadLine } from '../drivers/sniffer/nrf802154.ts';
 import type { DecodedFrame } from '../protocol/decoded.ts';
 import { HanDecoder } from '../protocol/decoder.ts';
 import type { KeyTable } from '../protocol/security.ts';
@@ -14,6 +14,8 @@ export interface FrameSource {
   onFrame(listener: (frame: SniffedFrame) => void): () => void;
   toBenchTime(snifferUs: bigint): number;
   readonly fault: RigFault | undefined;
+  /** Lines that were neither frames nor answers: each may be a lost frame. */
+  onUnreadLine?(listener: (line: UnreadLine) => void): () => void;
 }
 
 export interface HeardFrame {
@@ -35,6 +37,8 @@ export const HARDWARE_SNIFFER_ANCHOR_UNCERTAINTY_MS = 20;
 
 export class Capture {
   readonly frames: HeardFrame[] = [];
+  /** Lines a sniffer sent that could not be read as frames, in bench time: any may have been a frame. */
+  readonly unread: { atMs: number; sniffer: string; where: string; line: UnreadLine }[] = [];
   private readonly detach: (() => void)[] = [];
   private readonly decoder: HanDecoder;
 
@@ -61,9 +65,20 @@ export class Capture {
         const decoded = this.decoder.decode({ n: this.frames.length + 1, timestampUs, frame: f.frame, fcsIncluded: false });
         const heard = { atMs, sniffer: id, psdu: f.frame, decoded };
         this.frames.push(heard);
-        pcap.writePacket({ interfaceId: 0, timestampUs, frame: f.frame, fcsIncluded: false, rssi: f.rssi, lqi: f.lqi, channel: f.channel, comment: decoded.summary });
+        try {
+          pcap.writePacket({ interfaceId: 0, timestampUs, frame: f.frame, fcsIncluded: false, rssi: f.rssi, lqi: f.lqi, channel: f.channel, comment: decoded.summary });
+        } catch (error) {
+          // A full disk: the frame is still heard, the evidence says it was lost, the case ends INCONCLUSIVE.
+          this.evidence.writeFailed(this.evidence.captureFile(id), error);
+        }
         this.evidence.event('frame', { sniffer: id, n: decoded.n, summary: decoded.summary, rssi: f.rssi, lqi: f.lqi }, atMs);
       }));
+      const unread = source.onUnreadLine?.((line) => {
+        const atMs = this.clock.now();
+        this.unread.push({ atMs, sniffer: id, where: source.where, line });
+        this.evidence.event('sniffer-line-unread', { sniffer: id, line: line.line, reason: line.reason, preview: line.preview }, atMs);
+      });
+      if (unread) this.detach.push(unread);
     }
   }
 
@@ -104,7 +119,7 @@ export class Capture {
     let found: HeardFrame | undefined;
     await this.clock.waitFor(() => (found = this.find(match, sinceMs)) !== undefined || this.faulted() !== undefined, withinMs);
     if (found) return found;
-    this.assertHealthy();
+    this.assertHealthy(sinceMs);
     return undefined;
   }
 
@@ -112,10 +127,19 @@ export class Capture {
     return this.sources.map((s) => s.source.fault).find((f) => f !== undefined);
   }
 
-  /** Throws the first sniffer fault: a capture with a dead sniffer cannot prove an absence. */
-  assertHealthy(): void {
+  /**
+   * Throws the first sniffer fault: a capture with a dead sniffer cannot prove an absence; nor
+   * can one with a line since `sinceMs` (default: the whole case) that might have been the frame.
+   */
+  assertHealthy(sinceMs = -Infinity): void {
     const fault = this.faulted();
     if (fault) throw fault;
+    const lost = this.unread.filter((u) => u.atMs >= sinceMs);
+    if (lost.length > 0) {
+      const first = lost[0];
+      throw new RigFault('sniffer-garbled', first.where, `${lost.length} line(s) from the sniffer could not be read as frames (first: line ${first.line.line}, ${first.line.reason}, ${first.line.preview}): a frame may have been lost, so its absence proves nothing`,
+        'Check the sniffer firmware and its USB link (re-plug, another cable or port), then re-run the test.');
+    }
   }
 
   stop(): void {

@@ -1,13 +1,26 @@
 // The bench clock suites use: wall time on hardware, the discrete-event clock on the virtual
 // bench (advanced only through the drain barrier, so time never outruns what drivers parsed).
+import type { RigFault } from '../drivers/faults.ts';
 import type { DiscreteEventClock } from '../sim/clock.ts';
+
+/**
+ * The bench's watchdog: the first fault of a part the bench cannot judge without (a sniffer, the
+ * rig radio, the MQTT connection, a relay's availability), or undefined while all are well.
+ */
+export type BenchHealth = () => RigFault | undefined;
+
+const healthy: BenchHealth = () => undefined;
+
+/** How often a hardware wait wakes to ask the watchdog: a part lost mid-wait is noticed within this. */
+export const HARDWARE_HEALTH_CHECK_MS = 1_000;
 
 export interface BenchClock {
   readonly virtual: boolean;
   /** Bench time, ms since the Unix epoch. */
   now(): number;
+  /** Sleeps `ms`; ends early by throwing the part's RigFault when the bench's health fails meanwhile. */
   sleep(ms: number): Promise<void>;
-  /** Waits until `condition()` holds or `withinMs` have passed; true when it held. */
+  /** Waits until `condition()` holds or `withinMs` have passed; true when it held. Throws as sleep does. */
   waitFor(condition: () => boolean, withinMs: number): Promise<boolean>;
 }
 
@@ -19,32 +32,64 @@ export const hours = (n: number) => n * 3_600_000;
 export class HardwareClock implements BenchClock {
   readonly virtual = false;
 
+  constructor(
+    private readonly health: BenchHealth = healthy,
+    private readonly checkEveryMs = HARDWARE_HEALTH_CHECK_MS,
+  ) {}
+
   now(): number {
     return performance.timeOrigin + performance.now();
   }
 
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+  async sleep(ms: number): Promise<void> {
+    const deadline = this.now() + ms;
+    // Never blind for longer than checkEveryMs: a sniffer unplugged in a 59-minute wait ends the wait.
+    for (;;) {
+      this.assertHealthy();
+      const left = deadline - this.now();
+      if (left <= 0) return;
+      await pause(Math.min(left, this.checkEveryMs));
+    }
   }
 
   async waitFor(condition: () => boolean, withinMs: number): Promise<boolean> {
     const deadline = this.now() + withinMs;
     while (!condition()) {
+      this.assertHealthy();
       if (this.now() >= deadline) return false;
-      await this.sleep(Math.min(20, deadline - this.now()));
+      await pause(Math.min(20, deadline - this.now()));
     }
     return true;
   }
+
+  private assertHealthy(): void {
+    const fault = this.health();
+    if (fault) throw fault;
+  }
 }
 
-/** Virtual time: runs the simulation's events in order, draining the drivers after each. */
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Virtual time: runs the simulation's events in order, draining the drivers after each. The
+ * watchdog is asked after every drain, so a wait ends at the very event whose fault the drivers
+ * noticed (the sim clock hands a throwing barrier's fault to whoever waits on time).
+ */
 export class VirtualBenchClock implements BenchClock {
   readonly virtual = true;
+  private readonly barrier: () => Promise<void>;
 
   constructor(
     private readonly sim: DiscreteEventClock,
-    private readonly barrier: () => Promise<void>,
-  ) {}
+    drain: () => Promise<void>,
+    health: BenchHealth = healthy,
+  ) {
+    this.barrier = async () => {
+      await drain();
+      const fault = health();
+      if (fault) throw fault;
+    };
+  }
 
   now(): number {
     return this.sim.now();

@@ -104,9 +104,13 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
     let capture: Capture | undefined;
     let live: Liveness | undefined;
     const startedAt = bench?.clock.now() ?? Date.now();
+    // A full evidence disk ends every wait of the case, as a lost sniffer does.
+    const unwatch = bench?.watchCase(() => evidence.fault);
     try {
       if (!bench) throw benchSlot.failure;
       if (!device) throw new NotApplicable(`bench ${bench.id} has no ${def.role}`);
+      // A sniffer or radio lost in an earlier case and found again (by USB serial number) serves this one.
+      for (const part of await bench.reopenLost()) evidence.event('part-reopened', { part });
       const deadline = startedAt + plannedMs + overrunAllowance(plannedMs);
       // A hardware case lasts hours: the runner's own timeout must outlast the case's deadline.
       if (!bench.clock.virtual) test.setTimeout(deadline - startedAt + HARDWARE_RUNNER_MARGIN_MS);
@@ -136,6 +140,10 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
         `is the ${device.role} powered, within range and on channel ${bench!.spec.radio.channel}?`);
     }
     capture?.stop();
+    unwatch?.();
+    await evidence.close();
+    // Evidence that could not be written voids any verdict: what was kept stays, the case is INCONCLUSIVE.
+    if (evidence.fault && !(outcome instanceof NotApplicable)) outcome = evidence.fault;
     const result = rec.finish(outcome, {
       bench: benchSlot.id,
       plannedMs,
@@ -145,7 +153,6 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
         gbcsVersion: device.firmware.gbcsVersion, smetsVersion: device.firmware.smetsVersion, sha256: device.firmware.image.sha256,
       },
     });
-    await evidence.close();
     result.evidence = hashEvidence(evidence.evidenceFiles);
     const file = join(dir, 'result.json');
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');

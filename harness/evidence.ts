@@ -1,7 +1,10 @@
 // Evidence written as it happens: a JSON-lines event log (appended synchronously, so a crash
 // loses nothing already seen) and one pcapng per sniffer per test. Verdicts are computed from it.
+// A write that fails (a full disk) never crashes the case: what was written stays, the failure
+// is kept as a RigFault, and the case ends INCONCLUSIVE — a verdict cannot rest on lost evidence.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { RigFault } from '../drivers/faults.ts';
 import { isoMicros, openPcapngFile, type PcapngFileWriter } from '../protocol/pcapng.ts';
 
 export interface EvidenceEvent {
@@ -21,6 +24,8 @@ export class EvidenceLog {
   readonly eventsFile: string;
   private readonly captures = new Map<string, PcapngFileWriter>();
   private readonly files = new Set<string>();
+  /** Files a write to failed: kept as far as they were written, but no longer evidence to hash. */
+  private readonly lost = new Map<string, RigFault>();
 
   constructor(
     readonly dir: string,
@@ -34,15 +39,45 @@ export class EvidenceLog {
 
   event(kind: string, fields: Record<string, unknown> = {}, atMs = this.now()): EvidenceEvent {
     const e: EvidenceEvent = { t: benchIso(atMs), kind, ...fields };
-    appendFileSync(this.eventsFile, JSON.stringify(e, jsonSafe) + '\n');
+    if (this.lost.has(this.eventsFile)) return e;
+    try {
+      appendFileSync(this.eventsFile, JSON.stringify(e, jsonSafe) + '\n');
+    } catch (error) {
+      this.writeFailed(this.eventsFile, error);
+    }
     return e;
+  }
+
+  /**
+   * The first evidence write that failed, as a RigFault (INCONCLUSIVE): the case's watchdog asks
+   * for it during every wait, and the case's verdict gives way to it.
+   */
+  get fault(): RigFault | undefined {
+    for (const [sniffer, w] of this.captures) if (w.error) this.writeFailed(this.captureFile(sniffer), w.error);
+    return this.lost.values().next().value;
+  }
+
+  /** Records a failed write to one evidence file (the first failure per file counts). */
+  writeFailed(file: string, error: unknown): void {
+    if (this.lost.has(file)) return;
+    const cause = error as NodeJS.ErrnoException;
+    const full = cause?.code === 'ENOSPC';
+    this.lost.set(file, new RigFault('evidence-unwritable', `evidence ${basename(this.dir)}/${basename(file)}`,
+      `cannot write ${basename(file)}: ${cause?.message ?? String(error)}; what was written before is kept, but a verdict cannot rest on incomplete evidence`,
+      full ? 'The evidence disk is full: free space on it (or run with --out on a disk with room), then re-run the case.'
+        : 'Check the evidence folder is writable (permissions, disk health), then re-run the case.', { cause: error }));
+  }
+
+  /** The pcapng file of one sniffer in this case. */
+  captureFile(sniffer: string): string {
+    return join(this.dir, `${sniffer}.pcapng`);
   }
 
   /** The pcapng for one sniffer in this test (created on first use). */
   capture(sniffer: string, description: string): PcapngFileWriter {
     let w = this.captures.get(sniffer);
     if (!w) {
-      const file = join(this.dir, `${sniffer}.pcapng`);
+      const file = this.captureFile(sniffer);
       // No application name with a version: evidence bytes must not change between identical runs.
       w = openPcapngFile(file, { userAppl: 'gbcs-rig' });
       w.addInterface({ name: sniffer, description });
@@ -60,12 +95,20 @@ export class EvidenceLog {
     return file;
   }
 
+  /** Evidence files intact as far as the rig knows: a file a write to failed is not among them. */
   get evidenceFiles(): string[] {
-    return [...this.files];
+    return [...this.files].filter((f) => !this.lost.has(f));
   }
 
+  /** Closes every capture; a capture that cannot be finished (a full disk) is recorded, never thrown. */
   async close(): Promise<void> {
-    for (const w of this.captures.values()) await w.close();
+    for (const [sniffer, w] of this.captures) {
+      try {
+        await w.close();
+      } catch (error) {
+        this.writeFailed(this.captureFile(sniffer), error);
+      }
+    }
     this.captures.clear();
   }
 }

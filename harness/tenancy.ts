@@ -29,7 +29,7 @@ export interface TenancyTrigger {
 }
 
 /** The trigger a bench has: the sim's supplier on a virtual bench, else the rig file's choice. */
-export function tenancyTriggerFor(spec: RigBench, radio: RigRadio, virtual?: VirtualBench): TenancyTrigger | undefined {
+export function tenancyTriggerFor(spec: RigBench, radio: () => RigRadio, virtual?: VirtualBench): TenancyTrigger | undefined {
   if (virtual) return new SimulatedSupplier(virtual);
   const t = spec.tenancyTrigger;
   if (!t) return undefined;
@@ -58,7 +58,8 @@ class SimulatedSupplier implements TenancyTrigger {
 class RadioDelivery implements TenancyTrigger {
   readonly how: string;
   private seq = 0;
-  constructor(private readonly radio: RigRadio, private readonly file: string) {
+  /** The radio is asked for each time: the bench reopens it after a fault. */
+  constructor(private readonly radio: () => RigRadio, private readonly file: string) {
     this.how = `rig radio delivers the prepared command ${file}`;
   }
 
@@ -77,7 +78,7 @@ class RadioDelivery implements TenancyTrigger {
       payload: zcl,
     }, 61, false);
     this.seq = (this.seq + frames.length) & 0xff;
-    for (const f of frames) await this.radio.transmit(f);
+    for (const f of frames) await this.radio().transmit(f);
   }
 }
 

@@ -902,6 +902,11 @@ export class PcapngFileWriter extends PcapngWriter {
     return new PcapngFileWriter(stream, state, options);
   }
 
+  /** The stream's first write error (ENOSPC on a full disk), once the file system reported it. */
+  get error(): Error | undefined {
+    return this.state.error;
+  }
+
   /** Resolves once the stream's buffer has drained: await it in a tight loop so memory stays flat against a slow disk. */
   drain(): Promise<void> {
     if (this.state.error) return Promise.reject(this.state.error);

@@ -75,14 +75,15 @@ function resolveKey(o: SigningKeyOptions): { key: KeyObject; source: Manifest['k
   return { key: generateKeyPairSync('ed25519').privateKey, source: 'ephemeral' };
 }
 
-/** Every file under the run folder except the manifest and its signature, sorted by path. */
+/** Every regular file under the run folder except the manifest and its signature, sorted by path. */
 export function runFiles(runDir: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
     for (const d of readdirSync(join(runDir, rel), { withFileTypes: true })) {
       const path = rel ? `${rel}/${d.name}` : d.name;
       if (d.isDirectory()) walk(path);
-      else if (!(rel === '' && (d.name === MANIFEST || d.name === SIGNATURE))) out.push(path);
+      // Only regular files are the run's: a link (e.g. to a device such as /dev/full) has no content of its own to hash.
+      else if (d.isFile() && !(rel === '' && (d.name === MANIFEST || d.name === SIGNATURE))) out.push(path);
     }
   };
   walk('');

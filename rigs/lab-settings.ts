@@ -46,6 +46,8 @@ export const LAB_SETTINGS = {
     'A client recovers within this long after its server returns; the seeds give no default, so null measures and reports without a limit'),
   relayConfirmSeconds: setting(positive(), 5, 's', 'rig',
     'A relay that does not confirm a command within this long is a rig fault (INCONCLUSIVE, never FAIL)'),
+  partProbeSeconds: setting(z.number().min(0), 10, 's', 'rig',
+    'On hardware, each sniffer (bare `channel`) and the rig radio (`version`) is asked this often whether it is alive; one that does not answer within 2 s makes the case INCONCLUSIVE; 0 turns the probe off'),
   captureWithinSeconds: setting(positive(), 5, 's', 'rig',
     'How long the rig waits for an expected frame on the sniffers unless a test case says otherwise'),
   operatorAnswerMinutes: setting(positive(), 10, 'min', 'COT-4, COT-5, COT-7',

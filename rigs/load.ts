@@ -107,7 +107,7 @@ export interface RigBench {
   readonly virtual?: {
     readonly seed: number;
     readonly transport: 'mock' | 'pty';
-    readonly faults?: readonly { readonly kind: VirtualFaultKind; readonly afterSeconds: number }[];
+    readonly faults?: readonly { readonly kind: VirtualFaultKind; readonly afterSeconds: number; readonly device?: string }[];
   };
   readonly devices: readonly RigDevice[];
   readonly relays: readonly RigRelay[];

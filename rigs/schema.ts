@@ -120,8 +120,15 @@ export const tenancyTriggerSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-/** Rig faults a virtual bench can inject; tenancy-lost: the Change of Tenancy the rig asks for never reaches the meter. */
-export const VIRTUAL_FAULT_KINDS = ['relay-silent', 'broker-down', 'sniffer-unplugged', 'tenancy-lost'] as const;
+/**
+ * Rig faults a virtual bench can inject, below the wire (README "Rig files"): relays that never
+ * confirm or report the wrong state, the broker stopping, the sniffers unplugged or sending garbage,
+ * the rig radio no longer answering, devices that stop transmitting, and tenancy-lost (the Change of
+ * Tenancy the rig asks for never reaches the meter).
+ */
+export const VIRTUAL_FAULT_KINDS = [
+  'relay-silent', 'relay-wrong-state', 'broker-down', 'sniffer-unplugged', 'sniffer-garbage', 'radio-silent', 'device-dead', 'tenancy-lost',
+] as const;
 export type VirtualFaultKind = (typeof VIRTUAL_FAULT_KINDS)[number];
 
 export const benchSchema = z.strictObject({
@@ -135,6 +142,8 @@ export const benchSchema = z.strictObject({
       kind: z.enum(VIRTUAL_FAULT_KINDS),
       /** Virtual time after the bench starts, in seconds; 0 = from the start. */
       afterSeconds: z.number().min(0).default(0),
+      /** device-dead only: the id of the device that dies; absent, every device of the bench does. */
+      device: slug('a device id').optional(),
     })).optional(),
   }).optional(),
   devices: z.array(deviceSchema).min(1),
@@ -175,7 +184,7 @@ const RIG_HINTS_TABLE = hintTable({
   'benches.*.sniffers.*.channel': 'Use the HAN channel the CH formed its network on.',
   'benches.*.radio.channel': 'Use the HAN channel the CH formed its network on.',
   'benches.*.virtual.transport': "'mock' runs the serial lines in-process; 'pty' puts them on real pseudo-terminals (needs socat).",
-  'benches.*.virtual.faults': "each fault is { kind: relay-silent | broker-down | sniffer-unplugged | tenancy-lost, afterSeconds }: a rig fault the virtual bench injects.",
+  'benches.*.virtual.faults': `each fault is { kind: ${VIRTUAL_FAULT_KINDS.join(' | ')}, afterSeconds, device? }: a rig fault the virtual bench injects.`,
   'benches.*.tenancyTrigger.kind': "'radio' sends a prepared command file; 'lab-hook' runs a command or calls a URL that makes the supplier send it.",
   'benches.*.devices': 'A bench tests at least one device.',
   'benches.*.relays': 'Every device is powered through a relay the rig can switch.',

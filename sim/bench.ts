@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
-import { Air, attachRadio, attachSniffer, silenced } from './air.ts';
+import { Air, attachRadio, attachSniffer, silenced, type AirAccess } from './air.ts';
 import { startEmbeddedBroker } from './broker.ts';
 import { DiscreteEventClock } from './clock.ts';
 import { VirtualCommsHub, type CommsHubBehaviour } from './comms-hub.ts';
@@ -16,7 +16,7 @@ import { VirtualHanClient, type HanClientBehaviour } from './han-client.ts';
 import { VirtualMeter, type MeterBehaviour } from './meter.ts';
 import { VirtualObservationFirmware } from './observation-port.ts';
 import { createPtyPair, type PtyPair } from './pty.ts';
-import { VirtualNrfSnifferFirmware, VirtualRigRadioFirmware, VirtualUsbHub, openPtyDeviceLine, type DeviceLine } from './serial-devices.ts';
+import { VirtualNrfSnifferFirmware, VirtualRigRadioFirmware, VirtualUsbHub, openPtyDeviceLine, type DeviceLine, type MockDeviceLine } from './serial-devices.ts';
 import { VirtualShellyGen2, VirtualTasmotaRelay } from './tasmota-device.ts';
 
 export interface VirtualDeviceSpec {
@@ -46,8 +46,18 @@ export interface VirtualBenchSpec {
   authorisedHhts: string[];
   epochMs?: number;
   /** Rig faults to inject, at virtual seconds after the start (rehearsing INCONCLUSIVE, never a device fault). */
-  faults?: readonly { kind: VirtualFaultKind; afterSeconds: number }[];
+  faults?: readonly VirtualFault[];
 }
+
+/** A fault the virtual bench injects; `device` (device-dead only) names the one that dies, else every device does. */
+export interface VirtualFault {
+  kind: VirtualFaultKind;
+  afterSeconds: number;
+  device?: string;
+}
+
+/** A serial device as the host names it: by path (ptys) or, as a lab would, by USB serial number (the mock hub). */
+export type VirtualSerialLocation = { path: string } | { serialNumber: string };
 
 /** Where the drivers above the wire find this bench's hardware. */
 export interface VirtualBenchWiring {
@@ -56,6 +66,9 @@ export interface VirtualBenchWiring {
   binding?: BindingInterface;
   snifferPaths: Map<string, string>;
   radioPath: string;
+  /** Where the host should open each sniffer and the radio: by USB serial number on the mock hub, so a replugged device is found again. */
+  snifferLocations: Map<string, VirtualSerialLocation>;
+  radioLocation: VirtualSerialLocation;
   /** The observation (debug) port of each simulated IHD and PPMID, by device id. */
   observePaths: Map<string, string>;
 }
@@ -74,6 +87,12 @@ export class VirtualBench {
   readonly observationPorts = new Map<string, VirtualObservationFirmware>();
   /** Sniffers a fault unplugged: the drain barrier waits until their drivers have noticed. */
   readonly unpluggedSniffers = new Set<string>();
+  /** Faults injected so far whose drivers must notice them before virtual time moves on. */
+  readonly awaitingNotice = new Set<VirtualFaultKind>();
+  /** Devices a fault killed: their radios no longer transmit (a GPF dies with its CH). */
+  private readonly dead = new Set<string>();
+  private hub: VirtualUsbHub | undefined;
+  private readonly snifferLines = new Map<string, DeviceLine>();
   /** Injected fault: the supplier's Change of Tenancy is lost on its way to the meters (the DCC test access failed). */
   tenancyLost = false;
   private observeLines = new Map<string, DeviceLine>();
@@ -113,11 +132,7 @@ export class VirtualBench {
     }
     const lines = await this.serialLines();
     this.observeLines = lines.observeLines;
-    for (const s of spec.sniffers) {
-      const firmware = new VirtualNrfSnifferFirmware(lines.sniffers.get(s.id)!);
-      this.sniffers.set(s.id, firmware);
-      this.closers.push(attachSniffer(this.air, firmware));
-    }
+    for (const s of spec.sniffers) this.connectSniffer(s.id, lines.sniffers.get(s.id)!);
     this.radio = new VirtualRigRadioFirmware(lines.radio);
     this.closers.push(attachRadio(this.air, this.radio, spec.radio.ieee));
     // One virtual relay device per topic, with as many channels as the rig uses on it; each channel powers its device.
@@ -137,29 +152,79 @@ export class VirtualBench {
       for (const id of t.ids) this.relays.set(id, relay);
       this.closers.push(() => relay.stop());
     }
-    this.wiring = { brokerUrl, binding: lines.binding, snifferPaths: lines.snifferPaths, radioPath: lines.radioPath, observePaths: lines.observePaths };
+    const byUsb = (serialNumber: string, path: string): VirtualSerialLocation => (lines.binding ? { serialNumber } : { path });
+    this.wiring = {
+      brokerUrl, binding: lines.binding, snifferPaths: lines.snifferPaths, radioPath: lines.radioPath, observePaths: lines.observePaths,
+      snifferLocations: new Map(spec.sniffers.map((s) => [s.id, byUsb(this.usbSerial(s.id), lines.snifferPaths.get(s.id)!)])),
+      radioLocation: byUsb(this.usbSerial('radio'), lines.radioPath),
+    };
     this.supplierActivity();
-    for (const f of spec.faults ?? []) this.clock.at(this.clock.now() + f.afterSeconds * 1000, () => this.inject(f.kind, stopBroker), `fault ${f.kind}`);
+    for (const f of spec.faults ?? []) {
+      if (f.device !== undefined && f.kind !== 'device-dead') throw new Error(`bench ${spec.id}: fault ${f.kind} takes no device (only device-dead names one)`);
+      if (f.device !== undefined && !spec.devices.some((d) => d.id === f.device)) {
+        throw new Error(`bench ${spec.id}: fault device-dead names device "${f.device}", which is not on the bench (devices: ${spec.devices.map((d) => d.id).join(', ')})`);
+      }
+      this.clock.at(this.clock.now() + f.afterSeconds * 1000, () => this.inject(f, stopBroker), `fault ${f.kind}`);
+    }
+  }
+
+  private usbSerial(part: string): string {
+    return `virtual-${this.spec.id}-${part}`;
+  }
+
+  private connectSniffer(id: string, line: DeviceLine): void {
+    const firmware = new VirtualNrfSnifferFirmware(line);
+    this.sniffers.set(id, firmware);
+    this.snifferLines.set(id, line);
+    const detach = attachSniffer(this.air, firmware);
+    this.closers.push(detach);
+    this.detachSniffer.set(id, detach);
+  }
+
+  private readonly detachSniffer = new Map<string, () => void>();
+
+  /**
+   * Every unplugged sniffer comes back, as after USB re-enumeration: at a new path with the same
+   * USB serial number, its firmware freshly booted (mock transport only). Returns their ids.
+   */
+  replugSniffers(): string[] {
+    const hub = this.hub;
+    if (!hub) throw new Error(`bench ${this.spec.id}: replugging needs the mock transport's USB hub`);
+    const back = [...this.snifferLines].filter(([, line]) => (line as MockDeviceLine).unplugged).map(([id]) => id);
+    for (const id of back) {
+      this.detachSniffer.get(id)?.();
+      this.connectSniffer(id, hub.replug(this.snifferLines.get(id) as MockDeviceLine));
+      this.unpluggedSniffers.delete(id);
+    }
+    return back;
   }
 
   /** A rig fault, as the bench hardware would produce it. */
-  private inject(kind: VirtualFaultKind, stopBroker?: () => Promise<void>): void {
+  private inject(fault: VirtualFault, stopBroker?: () => Promise<void>): void {
+    const { kind } = fault;
     if (kind === 'relay-silent') for (const r of this.relays.values()) r.silent = true;
+    else if (kind === 'relay-wrong-state') for (const r of this.relays.values()) r.reportsWrongState = true;
     else if (kind === 'tenancy-lost') this.tenancyLost = true;
     else if (kind === 'sniffer-unplugged') {
       for (const [id, s] of this.sniffers) {
         this.unpluggedSniffers.add(id);
         void s.stop('unplug');
       }
+    } else if (kind === 'sniffer-garbage') for (const s of this.sniffers.values()) s.garble();
+    else if (kind === 'radio-silent') this.radio.mute();
+    else if (kind === 'device-dead') {
+      for (const d of this.spec.devices) if (fault.device === undefined || fault.device === d.id) this.dead.add(d.id);
+    } else if (!stopBroker) throw new Error(`bench ${this.spec.id}: broker-down needs the embedded broker; stop the external broker instead`);
+    else {
+      this.awaitingNotice.add('broker-down');
+      void stopBroker();
     }
-    else if (!stopBroker) throw new Error(`bench ${this.spec.id}: broker-down needs the embedded broker; stop the external broker instead`);
-    else void stopBroker();
   }
 
   /** The device behind a relay channel: powered when its channel switches. */
   private device(d: VirtualDeviceSpec): { power(channel: number, on: boolean): void } {
     const self = this.hanAddress(d);
-    const common = { clock: this.clock, air: this.airOf(d.behaviour), channel: this.spec.radio.channel };
+    const common = { clock: this.clock, air: this.airOf(d.id, d.behaviour), channel: this.spec.radio.channel };
     let device: { power(on: boolean): void };
     if (d.role === 'CH') {
       // The DCC commissioned every other device of the bench (and the CH's own GPF) into the CHF device log.
@@ -168,7 +233,7 @@ export class VirtualBench {
       this.commsHubs.set(d.id, hub);
       device = hub;
       if (d.gpf) {
-        const gpf = new VirtualMeter({ ...common, air: this.airOf(d.gpf.behaviour), profile: d.gpf.behaviour as MeterBehaviour, self: this.gpfAddress(d), clients: this.addressesOf(['IHD', 'PPMID']) });
+        const gpf = new VirtualMeter({ ...common, air: this.airOf(d.id, d.gpf.behaviour), profile: d.gpf.behaviour as MeterBehaviour, self: this.gpfAddress(d), clients: this.addressesOf(['IHD', 'PPMID']) });
         this.meters.set(gpfId(d.id), gpf);
         // The GPF lives in the CH: one relay powers both.
         device = { power: (on) => (hub.power(on), gpf.power(on)) };
@@ -191,9 +256,11 @@ export class VirtualBench {
     return { power: (ch, on) => (ch === channel || (d.relay.vendor === 'tasmota' && ch <= 1 && channel <= 1) ? device.power(on) : undefined) };
   }
 
-  /** The air as a device's profile has it: silenced when its radio never transmits (a dead device). */
-  private airOf(behaviour: unknown) {
-    return (behaviour as { transmits?: boolean }).transmits === false ? silenced(this.air) : this.air;
+  /** The air as a device's profile has it: silenced when its radio never transmits, or from when a fault kills the device. */
+  private airOf(deviceId: string, behaviour: unknown): AirAccess {
+    if ((behaviour as { transmits?: boolean }).transmits === false) return silenced(this.air);
+    const air = this.air;
+    return { attach: (listener) => air.attach(listener), transmit: (frame, tx) => (this.dead.has(deviceId) ? undefined : air.transmit(frame, tx)) };
   }
 
   private hanAddress(d: VirtualDeviceSpec): HanAddress {
@@ -229,16 +296,16 @@ export class VirtualBench {
     const observePaths = new Map<string, string>();
     const observed = spec.devices.filter((d) => d.role === 'IHD' || d.role === 'PPMID');
     if (spec.transport === 'mock') {
-      const hub = new VirtualUsbHub();
+      const hub = (this.hub = new VirtualUsbHub());
       // MockBinding keeps one table per process: paths carry the bench id and a per-start suffix.
       const base = `/dev/gbcs-rig-virtual/${spec.id}-${process.pid}-${VirtualBench.starts++}`;
       for (const s of spec.sniffers) {
         const path = `${base}/sniffer-${s.id}`;
-        sniffers.set(s.id, hub.plug(path, { serialNumber: `virtual-${spec.id}-${s.id}`, vendorId: '1915', productId: '154b', manufacturer: 'gbcs-rig virtual' }));
+        sniffers.set(s.id, hub.plug(path, { serialNumber: this.usbSerial(s.id), vendorId: '1915', productId: '154b', manufacturer: 'gbcs-rig virtual' }));
         snifferPaths.set(s.id, path);
       }
       const radioPath = `${base}/radio`;
-      const radio = hub.plug(radioPath, { serialNumber: `virtual-${spec.id}-radio`, manufacturer: 'gbcs-rig virtual' });
+      const radio = hub.plug(radioPath, { serialNumber: this.usbSerial('radio'), manufacturer: 'gbcs-rig virtual' });
       for (const d of observed) {
         const path = `${base}/observe-${d.id}`;
         observeLines.set(d.id, hub.plug(path, { serialNumber: `virtual-${spec.id}-${d.id}-debug`, manufacturer: 'gbcs-rig virtual' }));

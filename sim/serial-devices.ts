@@ -47,6 +47,18 @@ export class VirtualUsbHub {
     },
   };
 
+  /**
+   * The device comes back after an unplug, as USB re-enumeration brings it: at a new path, with the
+   * same USB identity (so a host finds it again by serial number). Returns the new device side.
+   */
+  replug(device: MockDeviceLine): MockDeviceLine {
+    if (!device.unplugged) throw new Error(`${device.info.path} is still plugged in: unplug it before replugging`);
+    const { path, ...identity } = device.info;
+    return this.plug(`${path}-re${++this.#replugs}`, identity);
+  }
+
+  #replugs = 0;
+
   /** Plugs a device in at `path` (unique per process: MockBinding keeps one global table). */
   plug(path: string, identity: UsbIdentity = {}): MockDeviceLine {
     MockBinding.createPort(path, { echo: false, record: false });
@@ -292,6 +304,7 @@ export class VirtualNrfSnifferFirmware {
   #receiving = false;
   #channel = 11;
   #silent = false;
+  #garbled = 0;
 
   constructor(readonly line: DeviceLine, private readonly options: VirtualNrfSnifferOptions = {}) {
     const lines = new CommandLines((command) => this.#execute(command));
@@ -336,6 +349,14 @@ export class VirtualNrfSnifferFirmware {
     this.#write(text);
   }
 
+  /**
+   * Fault injector: from now on every line the sniffer prints arrives mangled, as from a corrupted
+   * USB link or the wrong firmware: by turns line noise and a frame line cut short.
+   */
+  garble(): void {
+    this.#garbled = 1;
+  }
+
   /** Fault injector: 'unplug' makes the host's port vanish; 'silent' hangs the firmware (no more output). */
   async stop(mode: 'unplug' | 'silent' = 'unplug'): Promise<void> {
     this.#silent = true;
@@ -346,8 +367,17 @@ export class VirtualNrfSnifferFirmware {
   #write(data: string | Uint8Array): boolean {
     // The real firmware does not talk until the host asserts DTR (where the line carries DTR).
     if (this.#silent || this.line.dtr === false) return false;
-    this.line.write(data);
+    this.line.write(this.#garbled ? this.#mangle(data) : data);
     return true;
+  }
+
+  /** One mangled line per line: high-bit noise (never a line break) or a frame line cut mid-hex. */
+  #mangle(data: string | Uint8Array): string {
+    const text = typeof data === 'string' ? data : Buffer.from(data).toString('latin1');
+    const body = text.replace(/\r?\n$/, '');
+    const n = this.#garbled++;
+    if (n % 2 === 1 && body.startsWith('received:')) return `${body.slice(0, 17)}\r\n`;
+    return `${[...body].map((c, i) => String.fromCharCode(0x80 | ((c.charCodeAt(0) * 31 + i + n) & 0x7f))).join('')}\r\n`;
   }
 
   #execute(command: string): void {

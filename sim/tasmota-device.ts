@@ -20,6 +20,8 @@ export interface VirtualRelayOptions {
 abstract class VirtualMqttRelay {
   /** Fault injection, changeable mid-test. */
   silent: boolean;
+  /** Fault injection: the device reports the opposite of its contact's state (a failed sense input, a welded contact). */
+  reportsWrongState = false;
   confirmDelayMs: number;
   protected client!: MqttClient;
   protected readonly onPower: PowerListener;
@@ -128,7 +130,7 @@ export class VirtualTasmotaRelay extends VirtualMqttRelay {
     }
     // Tasmota names a lone relay `POWER` even when asked as `POWER1`.
     const key = this.states.length === 1 ? 'POWER' : `POWER${channel}`;
-    const state = now ? 'ON' : 'OFF';
+    const state = now !== this.reportsWrongState ? 'ON' : 'OFF';
     this.report([
       [`stat/${this.topic}/RESULT`, JSON.stringify({ [key]: state })],
       [`stat/${this.topic}/${key}`, state],
@@ -181,7 +183,7 @@ export class VirtualShellyGen2 extends VirtualMqttRelay {
     if (id < 0 || id >= this.outputs.length) {
       return this.report([[replyTopic, answer({ error: { code: -105, message: `Argument 'id', value ${id} not found!` } })]]);
     }
-    const status = () => JSON.stringify({ id, source: 'MQTT', output: this.outputs[id] });
+    const status = () => JSON.stringify({ id, source: 'MQTT', output: this.outputs[id] !== this.reportsWrongState });
     if (call.method === 'Switch.GetStatus') return this.report([[replyTopic, answer({ result: JSON.parse(status()) })]]);
     if (call.method !== 'Switch.Set' || typeof call.params?.on !== 'boolean') {
       return this.report([[replyTopic, answer({ error: { code: -103, message: `Invalid call ${String(call.method)}` } })]]);

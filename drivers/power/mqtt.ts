@@ -214,7 +214,7 @@ export abstract class MqttRelay implements PowerSwitch {
   private availability: boolean | undefined;
   private readonly availabilityListeners = new Set<AvailabilityListener>();
   /** What the command in flight waits for: a state, or `undefined` for any state (a query). */
-  private inFlight: { want: boolean | undefined; command: CommandInFlight<{ on: boolean; at: number; topic: string }> } | undefined;
+  private inFlight: { want: boolean | undefined; command: CommandInFlight<{ on: boolean; at: number; topic: string }>; contrary?: boolean } | undefined;
   private lastReported: boolean | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private unlisten: (() => Promise<void>) | undefined;
@@ -246,6 +246,11 @@ export abstract class MqttRelay implements PowerSwitch {
 
   get online(): boolean | undefined {
     return this.availability;
+  }
+
+  get fault(): RigFault | undefined {
+    if (!this.client.connected) return this.brokerLost('watching the relay');
+    return this.availability === false ? this.offline() : undefined;
   }
 
   onAvailability(cb: AvailabilityListener): () => void {
@@ -281,6 +286,7 @@ export abstract class MqttRelay implements PowerSwitch {
     this.lastReported = on;
     const f = this.inFlight;
     if (f && (f.want === undefined || f.want === on)) f.command.settle({ on, at, topic });
+    else if (f) f.contrary = on;
   }
 
   /** A vendor parsed an availability report (LWT / online topic). */
@@ -301,6 +307,11 @@ export abstract class MqttRelay implements PowerSwitch {
       this.client,
       this.confirmWithinMs,
       () => {
+        const contrary = this.inFlight?.contrary;
+        if (contrary !== undefined) {
+          return new RigFault('relay-unconfirmed', this.where, `commanded ${what}, the relay reported ${contrary ? 'ON' : 'OFF'} and never ${what} within ${this.confirmWithinMs} ms: its reported state contradicts the command, so the device's power is unknown`,
+            'Check the relay: a welded or failed contact, a wrong relay channel in the rig file, or a PowerOnState/interlock rule that overrides commands.');
+        }
         const last = this.lastReported === undefined ? '' : ` (last reported ${this.lastReported ? 'ON' : 'OFF'})`;
         return new RigFault('relay-unconfirmed', this.where, `no confirmation of ${what} within ${this.confirmWithinMs} ms${last}`, this.unconfirmedFix);
       },

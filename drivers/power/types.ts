@@ -1,4 +1,5 @@
 // What every mains relay driver offers, whatever the vendor: adding a vendor is one file in drivers/power/.
+import type { RigFault } from '../faults.ts';
 
 /** Milliseconds on the bench clock; the harness injects its clock, drivers never read wall time themselves. */
 export type Now = () => number;
@@ -30,6 +31,8 @@ export interface PowerSwitch {
   query(): Promise<boolean>;
   /** The relay's last reported availability; undefined until it has said anything. */
   readonly online: boolean | undefined;
+  /** Why the relay cannot be trusted right now (broker connection down, relay offline), else undefined: the bench watchdog asks. */
+  readonly fault: RigFault | undefined;
   /** Called on every availability report; returns the unsubscribe function. */
   onAvailability(cb: AvailabilityListener): () => void;
   /** Drops this channel's subscriptions (and its MQTT client, if the driver made it). */

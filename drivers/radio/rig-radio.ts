@@ -29,6 +29,7 @@ export class RigRadio {
   #receiving = false;
   readonly #log: DriverLog;
   readonly #answerTimeoutMs: number;
+  #probe: NodeJS.Timeout | undefined;
 
   /** Opens the radio by path or USB serial number (binding: MockBinding or a pty on the virtual bench). */
   static async open(
@@ -97,6 +98,26 @@ export class RigRadio {
     return { protocol: answer.protocol, description: answer.description };
   }
 
+  /**
+   * Asks the radio `version` every `everyMs` (wall time, so on hardware only): a radio that stops
+   * answering is then a fault within seconds, not at the next transmission hours later.
+   */
+  startProbe(everyMs: number): void {
+    this.stopProbe();
+    this.#probe = setInterval(() => {
+      if (this.fault || this.#commands.closed) return this.stopProbe();
+      // A refusal or silence is recorded as the queue's fault; the bench watchdog reads it.
+      this.version().catch(() => {});
+    }, everyMs);
+    // A watchdog must not keep the process alive on its own.
+    this.#probe.unref();
+  }
+
+  stopProbe(): void {
+    clearInterval(this.#probe);
+    this.#probe = undefined;
+  }
+
   async setChannel(channel: number): Promise<void> {
     if (!Number.isInteger(channel) || channel < 11 || channel > 26) {
       throw new Error(`${this.where}: channel ${channel} is not a 2.4 GHz 802.15.4 channel (11–26)`);
@@ -150,6 +171,7 @@ export class RigRadio {
   }
 
   async close(): Promise<void> {
+    this.stopProbe();
     if (this.#commands.closed) return;
     this.#commands.close();
     await this.link.close();

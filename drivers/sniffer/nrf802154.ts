@@ -126,6 +126,20 @@ export interface ReceivedLineReaderOptions {
   channel: () => number;
   /** Offered every non-frame line first; true when the owner took it (a radio's command response). */
   claimLine?: (text: string, line: number) => boolean;
+  /** Told of every line that was neither a frame nor claimed: a frame line may have been lost in it. */
+  unreadLine?: (line: UnreadLine) => void;
+}
+
+/** A line from the device that was neither a frame nor an answer: counted, logged, never a crash. */
+export interface UnreadLine {
+  line: number;
+  /** The line as received (latin1), without its line end. */
+  text: string;
+  /** Why it is not a frame (a malformed frame line) or `not a frame line`. */
+  reason: string;
+  preview: string;
+  /** True when it looked like a frame line: a frame was certainly lost. */
+  malformed: boolean;
 }
 
 const preview = (text: string): string => JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
@@ -275,12 +289,16 @@ export class ReceivedLineReader {
     }
     if (parsed.kind === 'other' && this.options.claimLine?.(text, lineNo)) return;
     this.stats.nonFrameLines++;
-    if (parsed.kind === 'malformed') {
+    const unread: UnreadLine = parsed.kind === 'malformed'
+      ? { line: lineNo, text, reason: parsed.reason, preview: preview(text), malformed: true }
+      : { line: lineNo, text, reason: 'not a frame line', preview: preview(text), malformed: false };
+    if (unread.malformed) {
       this.stats.malformedLines++;
-      log.warn('malformed frame line: frame lost', { where, line: lineNo, reason: parsed.reason, preview: preview(text) });
+      log.warn('malformed frame line: frame lost', { where, line: lineNo, reason: unread.reason, preview: unread.preview });
     } else {
-      log.info('line is not a frame', { where, line: lineNo, preview: preview(text) });
+      log.info('line is not a frame', { where, line: lineNo, preview: unread.preview });
     }
+    this.options.unreadLine?.(unread);
   }
 }
 
@@ -296,6 +314,21 @@ export type SnifferState = 'idle' | 'receiving' | 'stopped' | 'closed';
 
 const CHANNELS = { min: 11, max: 26 };
 
+/**
+ * Consecutive lines, while receiving, that are neither frames nor answers before the sniffer counts
+ * as sending garbage (wrong firmware, a corrupted USB link): a live sniffer on a quiet channel
+ * prints nothing at all, and even its boot banner and prompts are a handful of lines.
+ */
+export const GARBAGE_LINE_LIMIT = 16;
+
+/** The liveness probe (PROTOCOL.md §1): a bare `channel` makes the shell print the channel it is tuned to. */
+export interface SnifferProbe {
+  /** How often to ask, wall time. */
+  everyMs: number;
+  /** How long the answer may take before the sniffer counts as hung. */
+  answerWithinMs: number;
+}
+
 /** The nRF Sniffer for 802.15.4 on one serial line. */
 export class Nrf802154Sniffer {
   readonly where: string;
@@ -304,6 +337,10 @@ export class Nrf802154Sniffer {
   #channel: number | undefined;
   #fault: RigFault | undefined;
   #faultListeners = new Set<(fault: RigFault) => void>();
+  #unreadListeners = new Set<(line: UnreadLine) => void>();
+  /** Lines in a row, while receiving, that were neither frames nor answers. */
+  #garbageRun = 0;
+  #probe: { timer: NodeJS.Timeout; sentAt?: number } | undefined;
 
   /** Opens the sniffer by path or USB serial number (binding: MockBinding or a pty on the virtual bench). */
   static async open(
@@ -321,7 +358,10 @@ export class Nrf802154Sniffer {
       log: options.log ?? silentLog,
       now: options.now ?? Date.now,
       channel: () => this.#channel ?? 0,
+      claimLine: (text) => this.#onProbeAnswer(text),
+      unreadLine: (line) => this.#onUnreadLine(line),
     });
+    this.#reader.onFrame(() => (this.#garbageRun = 0));
     link.onLost((lost) => this.#onLinkLost(lost));
   }
 
@@ -359,6 +399,42 @@ export class Nrf802154Sniffer {
     await this.#command(`channel ${channel}`);
     await this.#command('receive');
     this.#state = 'receiving';
+    this.#garbageRun = 0;
+  }
+
+  /**
+   * Asks the sniffer every `everyMs` (wall time, so on hardware only) whether its shell is alive:
+   * a bare `channel` must be answered with the tuned channel within `answerWithinMs`. No answer is
+   * a hung firmware, another channel a sniffer that restarted and lost its settings: a RigFault.
+   */
+  startProbe(probe: SnifferProbe): void {
+    this.stopProbe();
+    const timer = setInterval(() => {
+      if (this.#state !== 'receiving' || this.#fault) return;
+      const p = this.#probe!;
+      if (p.sentAt !== undefined && performance.now() - p.sentAt > probe.answerWithinMs) {
+        return this.#failWith(new RigFault('sniffer-stopped', this.where, `did not answer a "channel" probe within ${probe.answerWithinMs} ms: its firmware hangs`,
+          'Re-plug the sniffer (its firmware stopped answering); frames may have been missed, so re-run the test.'));
+      }
+      if (p.sentAt === undefined) {
+        p.sentAt = performance.now();
+        this.#command('channel').catch(() => {});
+      }
+    }, Math.max(probe.everyMs, probe.answerWithinMs / 2));
+    // A watchdog must not keep the process alive on its own.
+    timer.unref();
+    this.#probe = { timer };
+  }
+
+  stopProbe(): void {
+    if (this.#probe) clearInterval(this.#probe.timer);
+    this.#probe = undefined;
+  }
+
+  /** Called with every line that was neither a frame nor an answer (the capture logs them as evidence). */
+  onUnreadLine(listener: (line: UnreadLine) => void): () => void {
+    this.#unreadListeners.add(listener);
+    return () => this.#unreadListeners.delete(listener);
   }
 
   /** The vendor stop: an empty line (ends any half-typed command), then sleep. */
@@ -371,6 +447,7 @@ export class Nrf802154Sniffer {
 
   /** Stops the radio if it can and closes the line; iterators finish without a fault. */
   async close(): Promise<void> {
+    this.stopProbe();
     if (this.#state === 'closed') return;
     if (this.#state === 'receiving') await this.stop().catch(() => {});
     this.#state = this.#fault ? 'stopped' : 'closed';
@@ -407,15 +484,52 @@ export class Nrf802154Sniffer {
   }
 
   #command(text: string): Promise<void> {
+    if (this.#state !== 'receiving') this.#echoes.add(text.trim());
     return this.link.write(`${text}\r\n`);
+  }
+
+  /** Commands sent outside receiving (the start and stop sequences): their echoes are expected lines. */
+  readonly #echoes = new Set<string>();
+
+  /** The probe's answer: the bare channel number (after a prompt, if the shell prints one). */
+  #onProbeAnswer(text: string): boolean {
+    const p = this.#probe;
+    const m = /^(?:.*[$>#]\s*)?(\d{1,2})\s*$/.exec(text);
+    if (!p || p.sentAt === undefined || !m) return false;
+    p.sentAt = undefined;
+    this.#garbageRun = 0;
+    const heard = Number(m[1]);
+    if (this.#state === 'receiving' && heard !== this.#channel) {
+      this.#failWith(new RigFault('sniffer-stopped', this.where, `answered the "channel" probe with channel ${heard} while tuned to ${this.#channel}: it restarted and lost its settings`,
+        'Check the sniffer\'s USB power and cable (it rebooted); frames may have been missed, so re-run the test.'));
+    }
+    return true;
+  }
+
+  #onUnreadLine(line: UnreadLine): void {
+    // The shell echoing our own start commands (echo is on until `shell echo off` lands) loses no frame.
+    if (this.#echoes.has(line.text.replace(/^.*?[$>#]\s*/, '').trim())) return;
+    for (const listener of this.#unreadListeners) listener(line);
+    if (this.#state !== 'receiving' || this.#fault) return;
+    if (++this.#garbageRun >= GARBAGE_LINE_LIMIT) {
+      this.#failWith(new RigFault('sniffer-garbled', this.where, `sent ${this.#garbageRun} lines in a row that are neither frames nor answers (last: ${line.preview})`,
+        'Check the sniffer runs the nRF Sniffer for 802.15.4 firmware and its USB link is sound (re-plug, another cable or port); frames were lost, so re-run the test.'));
+    }
   }
 
   #onLinkLost(lost: RigFault): void {
     const wasReceiving = this.#state === 'receiving';
-    this.#fault = wasReceiving
+    this.#failWith(wasReceiving
       ? new RigFault('sniffer-stopped', this.where, `stopped while receiving on channel ${this.#channel}: ${lost.message}`,
         'Frames after this point were not captured: re-plug or replace the sniffer and re-run the test.', { cause: lost })
-      : lost;
+      : lost);
+  }
+
+  /** The first fault stops the sniffer for good: a reopened driver is a new one. */
+  #failWith(fault: RigFault): void {
+    if (this.#fault) return;
+    this.#fault = fault;
+    this.stopProbe();
     this.#state = 'stopped';
     this.#reader.end(this.#fault);
     for (const listener of this.#faultListeners) listener(this.#fault);

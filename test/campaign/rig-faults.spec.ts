@@ -1,7 +1,10 @@
-// A rig fault is never a device failure: with the relay silent, the broker gone or the sniffer
-// unplugged mid-test, the cases it touches end INCONCLUSIVE with what to fix, and none FAILs.
+// A rig fault is never a device failure: with the relay silent or reporting the wrong state, the
+// broker gone, the sniffer unplugged or sending garbage, the radio mute, the devices dead or the
+// evidence disk full, the cases it touches end INCONCLUSIVE with what to fix, and none FAILs.
 import { test, expect } from '@playwright/test';
-import { runCampaign, verdicts } from '../support/campaign.ts';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { caseIds, runCampaign, verdicts, type Campaign } from '../support/campaign.ts';
 
 const FAST = { relayConfirmSeconds: 0.5 };
 
@@ -26,6 +29,8 @@ test('the broker going away mid-campaign makes the cases after it INCONCLUSIVE, 
   const inconclusive = c.results!.cases.filter((r) => r.verdict === 'INCONCLUSIVE');
   expect(inconclusive.length).toBeGreaterThan(0);
   expect(inconclusive.map((r) => r.reason).join('\n')).toMatch(/broker|MQTT|offline|unreachable/i);
+  // Noticed by the watchdog during a wait, not at the next switch of a relay.
+  expect(inconclusive.map((r) => r.reason).join('\n')).toMatch(/broker is down \(watching the relay\)/);
 });
 
 test('a sniffer unplugged mid-test makes the case INCONCLUSIVE, never FAIL', async () => {
@@ -65,4 +70,80 @@ test('Change of Tenancy cases: a sniffer unplugged mid-campaign fails no device'
   const v = verdicts(c);
   expect(Object.values(v).filter((x) => x.startsWith('FAIL')), JSON.stringify(v)).toEqual([]);
   expect(Object.values(v).filter((x) => x === 'INCONCLUSIVE').length, JSON.stringify(v)).toBeGreaterThan(0);
+});
+
+/** Every case has a verdict, none FAILs, and each one that is not PASS says why and what to fix. */
+function noFailEachExplained(c: Campaign, reason: RegExp): void {
+  expect(c.exitCode, c.stderr).toBe(0);
+  expect(c.results?.missing, 'cases without a verdict').toEqual([]);
+  const v = verdicts(c);
+  expect(Object.entries(v).filter(([, x]) => x.startsWith('FAIL') || x === 'ERROR'), JSON.stringify(v, null, 1)).toEqual([]);
+  const inconclusive = c.results!.cases.filter((r) => r.verdict === 'INCONCLUSIVE');
+  expect(inconclusive.length, JSON.stringify(v, null, 1)).toBeGreaterThan(0);
+  for (const r of inconclusive) {
+    expect(r.reason, r.id).toMatch(reason);
+    expect(r.fix, r.id).toBeTruthy();
+  }
+}
+
+// The whole campaign (inter-PAN and Change of Tenancy cases together) on a bench with every device.
+test.describe.configure({ timeout: 5 * 60_000 });
+// Relays get 2 s to confirm: long enough under a loaded test machine, so every INCONCLUSIVE is the fault's.
+const EVERY_CASE = { tenancy: TENANCY, labSettings: { relayConfirmSeconds: 2 } };
+// Half an hour in: the cases that finish by then PASS, the ones running or starting later meet the fault.
+const MID_RUN = 30 * 60;
+
+test('a relay reporting the wrong state makes the cases that switch it INCONCLUSIVE, never FAIL', async () => {
+  const c = await runCampaign({ ...EVERY_CASE, faults: [{ kind: 'relay-wrong-state', afterSeconds: MID_RUN }] });
+  noFailEachExplained(c, /reported (ON|OFF) and never (ON|OFF).*contradicts the command|no confirmation of (ON|OFF)/);
+  expect(verdicts(c)['CH-IPAN-001'], 'switched before the fault').toBe('PASS');
+});
+
+test('a sniffer sending garbage: unreadable lines are counted and logged, void every absence, and a sniffer sending only garbage is a rig fault', async () => {
+  const c = await runCampaign({ ...EVERY_CASE, faults: [{ kind: 'sniffer-garbage', afterSeconds: MID_RUN }] });
+  noFailEachExplained(c, /could not be read as frames.*absence proves nothing|lines in a row that are neither frames nor answers/);
+  const reasons = c.results!.cases.map((r) => r.reason).join('\n');
+  expect(reasons, 'a sniffer that sends only garbage').toMatch(/sent 16 lines in a row/);
+  const garbled = c.results!.cases.find((r) => /could not be read as frames/.test(r.reason))!;
+  const events = readFileSync(join(c.dir, 'evidence', `${garbled.id}--${garbled.bench}`, 'events.jsonl'), 'utf8');
+  expect(events, 'each unread line is logged as evidence').toMatch(/"kind":"sniffer-line-unread".*"reason":"a \\"received:\\" line that does not match/);
+});
+
+test('a rig radio that stops answering makes the cases that transmit INCONCLUSIVE, never FAIL', async () => {
+  const c = await runCampaign({ ...EVERY_CASE, faults: [{ kind: 'radio-silent', afterSeconds: MID_RUN }] });
+  noFailEachExplained(c, /^rig radio: no answer to "/);
+});
+
+test('devices that stop transmitting are never failed: every case that rests on their silence is INCONCLUSIVE', async () => {
+  // They die a second after the bench starts: before each case has powered them on.
+  const c = await runCampaign({ ...EVERY_CASE, faults: [{ kind: 'device-dead', afterSeconds: 1 }] });
+  noFailEachExplained(c, /not heard|no answer|not answer|answered none/i);
+});
+
+test('a full evidence disk (ENOSPC): each case ends INCONCLUSIVE, what was written is kept, and the run says so', async () => {
+  const ids = caseIds();
+  expect(ids.length).toBeGreaterThan(20);
+  // Every case's capture file is /dev/full: its writes fail with ENOSPC, as on a full disk.
+  const c = await runCampaign({
+    ...EVERY_CASE,
+    beforeRun: (out) => {
+      for (const id of ids) {
+        const dir = join(out, 'evidence', `${id}--virtual-1`);
+        mkdirSync(dir, { recursive: true });
+        symlinkSync('/dev/full', join(dir, 'han.pcapng'));
+      }
+    },
+  });
+  noFailEachExplained(c, /cannot write han\.pcapng: ENOSPC: no space left on device.*what was written before is kept/);
+  const ran = c.results!.cases.filter((r) => r.verdict !== 'NOT APPLICABLE');
+  expect(ran.map((r) => r.verdict).filter((x) => x !== 'INCONCLUSIVE')).toEqual([]);
+  for (const r of ran) {
+    expect(r.fix, r.id).toMatch(/evidence disk is full/);
+    const dir = join(c.dir, 'evidence', `${r.id}--${r.bench}`);
+    expect(existsSync(join(dir, 'result.json')), r.id).toBe(true);
+    // The event log was written to the end, and is still evidence; the capture that failed is not.
+    expect(readFileSync(join(dir, 'events.jsonl'), 'utf8'), r.id).toMatch(/"kind":"case-start"[^]*"kind":"verdict"/);
+    expect(r.evidence.map((e) => e.file), r.id).toEqual(['events.jsonl']);
+  }
+  expect(c.stdout, 'the run prints each case with its reason').toMatch(/INCONCLUSIVE\s+CH-IPAN-001 .*ENOSPC/);
 });

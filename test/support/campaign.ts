@@ -1,7 +1,7 @@
 // Runs the conformance campaign as a user does (`gbcs-rig run --rig … --out …`) on a virtual
 // rig made for the test, and reads back its results.json.
 import { expect } from '@playwright/test';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,13 +17,15 @@ export interface CampaignOptions {
   transport?: 'mock' | 'pty';
   brokerUrl?: string;
   seed?: number;
-  faults?: { kind: VirtualFaultKind; afterSeconds: number }[];
+  faults?: { kind: VirtualFaultKind; afterSeconds: number; device?: string }[];
   labSettings?: Record<string, unknown>;
   grep?: string;
   /** Names of environment variables with MQTT credentials and the network key, as a real lab's rig gives them. */
   secretsEnv?: { mqttUser: string; mqttPassword: string; networkKey: string };
   /** Extra environment for the run (the secrets' values). */
   env?: Record<string, string>;
+  /** Runs on the run folder before the campaign starts (e.g. to make evidence files unwritable). */
+  beforeRun?: (outDir: string) => void;
   /** Firmware of an ESME, IHD and PPMID to add beside the CH (the Change of Tenancy suite's devices). */
   tenancy?: { esme: string; ihd: string; ppmid: string; gpf?: string };
   /** How many virtual benches the rig has (default 1): `virtual-1`, `virtual-2`, …, each its own seed (seed + n − 1), addresses and relay topics. */
@@ -92,6 +94,7 @@ export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
   const rigFile = join(dir, 'rig.yaml');
   writeFileSync(rigFile, stringify(virtualRig(o)));
   const out = join(dir, 'run');
+  o.beforeRun?.(out);
   const args = [BIN, 'run', '--rig', rigFile, '--out', out, ...(o.grep ? ['--grep', o.grep] : []),
     ...(o.bench ?? []).flatMap((b) => ['--bench', b]), ...(o.failOn !== undefined ? ['--fail-on', o.failOn] : [])];
   // Allure history stays with the test run, not in the checkout's reports/history/.
@@ -125,4 +128,19 @@ export function expectWithinPlan(c: Campaign): void {
     expect(r.plannedMs, r.id).toBeGreaterThan(0);
     expect(Date.parse(r.endedAt) - Date.parse(r.startedAt), `${r.id} took longer than its plan`).toBeLessThanOrEqual(r.plannedMs!);
   }
+}
+
+/** Every case id the suites define, as Playwright lists them (no bench needed). */
+export function caseIds(): string[] {
+  const playwright = fileURLToPath(new URL('../../node_modules/@playwright/test/cli.js', import.meta.url));
+  const config = fileURLToPath(new URL('../../suites/playwright.config.ts', import.meta.url));
+  const listed = spawnSync(process.execPath, [playwright, 'test', '-c', config, '--list', '--reporter=json'], { encoding: 'utf8' });
+  type Suite = { specs?: { title: string }[]; suites?: Suite[] };
+  const ids: string[] = [];
+  const walk = (s: Suite) => {
+    for (const spec of s.specs ?? []) ids.push(spec.title.split(' ')[0]);
+    for (const child of s.suites ?? []) walk(child);
+  };
+  for (const s of (JSON.parse(listed.stdout) as { suites: Suite[] }).suites) walk(s);
+  return ids;
 }

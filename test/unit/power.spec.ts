@@ -225,6 +225,18 @@ for (const kind of ['aedes', 'mosquitto'] as const) {
       await rigFault(shelly.switch(true), 'relay-unconfirmed');
     });
 
+    test('a relay reporting the opposite of the command is a rig fault that says its state contradicts the command', async ({ bench }) => {
+      const topic = bench.name('tasmota-wrong');
+      const device = await bench.tasmota({ topic });
+      const relay = await bench.relay(TasmotaRelay.attach(await bench.station(), { topic, confirmWithinMs: 300 }));
+      await relay.switch(true);
+      expect(relay.fault).toBeUndefined();
+      device.reportsWrongState = true;
+      const fault = await rigFault(relay.switch(false), 'relay-unconfirmed');
+      expect(fault.message).toMatch(/commanded OFF, the relay reported ON and never OFF within 300 ms: its reported state contradicts the command/);
+      expect(fault.fix).toMatch(/welded or failed contact/);
+    });
+
     test('a slow confirmation inside the limit is accepted, outside it is a rig fault', async ({ bench }) => {
       const topic = bench.name('tasmota-slow');
       const device = await bench.tasmota({ topic, confirmDelayMs: 100 });
@@ -249,6 +261,8 @@ for (const kind of ['aedes', 'mosquitto'] as const) {
       await availability(relay, false);
       expect(heard).toEqual([false]);
       expect(relay.online).toBe(false);
+      // The bench watchdog reads the same fault, without a command.
+      expect(relay.fault?.kind).toBe('relay-offline');
       const fault = await rigFault(relay.switch(true), 'relay-offline');
       expect(fault.where).toBe(`tasmota ${topic} POWER`);
 
@@ -334,6 +348,8 @@ test.describe('broker loss (real mosquitto)', () => {
       const fault = await rigFault(pending, 'broker-unreachable');
       expect(fault.where).toBe('tasmota kill-me POWER');
       expect(Object.keys(station.outgoing)).toEqual([]);
+      // The bench watchdog reads the lost broker from the relay, without a command.
+      expect(relay.fault?.kind).toBe('broker-unreachable');
       await rigFault(relay.switch(false), 'broker-unreachable');
     } finally {
       for (const undo of teardown.reverse()) await undo().catch(() => {});

@@ -3,7 +3,7 @@
 import { expect } from '@playwright/test';
 import { fromHex, hex } from '../../protocol/bytes.ts';
 import { RigFault } from '../../drivers/faults.ts';
-import { Nrf802154Sniffer, SnifferClock, parseReceivedLine, type SniffedFrame } from '../../drivers/sniffer/nrf802154.ts';
+import { GARBAGE_LINE_LIMIT, Nrf802154Sniffer, SnifferClock, parseReceivedLine, type SniffedFrame, type UnreadLine } from '../../drivers/sniffer/nrf802154.ts';
 import { VirtualNrfSnifferFirmware, VirtualUsbHub, type VirtualNrfSnifferOptions } from '../../sim/serial-devices.ts';
 import { RecordingLog, TRANSPORTS, openBenchLine, test, type Defer, type Transport } from '../support/serial-bench.ts';
 import type { TestInfo } from '@playwright/test';
@@ -129,6 +129,52 @@ for (const transport of TRANSPORTS) {
       expect(typeof malformed[0].detail!.line).toBe('number');
       expect(log.entries.some((e) => e.detail?.preview === '"foo: command not found"')).toBe(true);
       expect(sniffer.state).toBe('receiving');
+    });
+
+    test('a sniffer that sends only garbage is a sniffer-garbled rig fault; a frame in between resets the count', async ({ defer }, testInfo) => {
+      const { fw, sniffer, settle } = await benchSniffer(transport, testInfo, defer);
+      const unread: UnreadLine[] = [];
+      sniffer.onUnreadLine((l) => unread.push(l));
+      await sniffer.start(11);
+      await fw.whenCommand('receive');
+      // A frame first: the start's echoes are not part of the run.
+      fw.deliver(Uint8Array.of(0x03, 0x08, 0x00), { rssi: -50, lqi: 100, channel: 11, atUs: 0n });
+      await settle();
+      unread.length = 0;
+      for (let i = 0; i < GARBAGE_LINE_LIMIT - 1; i++) fw.emitGarbage(`\x9b\xe1 noise ${i}\r\n`);
+      fw.deliver(Uint8Array.of(0x03, 0x08, 0x01), { rssi: -50, lqi: 100, channel: 11, atUs: 1n });
+      for (let i = 0; i < GARBAGE_LINE_LIMIT - 1; i++) fw.emitGarbage(`received: 41${i} power\r\n`);
+      await settle();
+      expect(sniffer.fault).toBeUndefined();
+      expect(unread).toHaveLength(2 * (GARBAGE_LINE_LIMIT - 1));
+      expect(unread.filter((l) => l.malformed)).toHaveLength(GARBAGE_LINE_LIMIT - 1);
+
+      fw.garble();
+      fw.deliver(Uint8Array.of(0x03, 0x08, 0x02), { rssi: -50, lqi: 100, channel: 11, atUs: 2n });
+      await settle().catch(() => {});
+      expect(sniffer.fault?.kind).toBe('sniffer-garbled');
+      expect(sniffer.fault?.message).toMatch(/sent 16 lines in a row that are neither frames nor answers/);
+      expect(sniffer.state).toBe('stopped');
+    });
+
+    test('the liveness probe: a live sniffer answers a bare "channel" with its channel; a hung one is a sniffer-stopped fault', async ({ defer }, testInfo) => {
+      const { fw, sniffer, settle } = await benchSniffer(transport, testInfo, defer);
+      await sniffer.start(15);
+      await fw.whenCommand('receive');
+      await settle();
+      const before = sniffer.stats.nonFrameLines;
+      sniffer.startProbe({ everyMs: 10, answerWithinMs: 300 });
+      await fw.whenCommand('channel', 3);
+      await settle();
+      // The answers are the probe's, not stray lines.
+      expect(sniffer.stats.nonFrameLines).toBe(before);
+      expect(sniffer.fault).toBeUndefined();
+
+      const faulted = new Promise<RigFault>((resolve) => sniffer.onFault(resolve));
+      await fw.stop('silent');
+      const fault = await faulted;
+      expect(fault.kind).toBe('sniffer-stopped');
+      expect(fault.message).toMatch(/did not answer a "channel" probe within 300 ms/);
     });
 
     test('a port lost while receiving ends capture with a sniffer-stopped rig fault', async ({ defer }, testInfo) => {

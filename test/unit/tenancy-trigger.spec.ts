@@ -30,7 +30,7 @@ test('the rig radio delivers a prepared ECS12 to the ESME as Tunneling Transfer 
   await radio.setChannel(11);
   const evidence = new EvidenceLog(mkdtempSync(join(tmpdir(), 'gbcs-rig-trigger-')), () => 0);
   const file = `${SHARED}gbcs-vectors/3.2_ECS12__ECS12_3.2_SUCCESS_COMMAND_GBCS.HEX`;
-  await tenancyTriggerFor(bench({ kind: 'radio', commandFile: file }), radio)!.trigger(ESME, change, evidence);
+  await tenancyTriggerFor(bench({ kind: 'radio', commandFile: file }), () => radio)!.trigger(ESME, change, evidence);
   expect(sent.length).toBeGreaterThan(1);
   const decoder = new HanDecoder();
   const decoded = sent.map((psdu, i) => decoder.decode({ n: i + 1, timestampUs: 0n, frame: psdu, fcsIncluded: false }));
@@ -47,7 +47,7 @@ test('a prepared command that is not ECS12 or GCS09 is refused as a rig fault', 
   defer(() => radio.close());
   const evidence = new EvidenceLog(mkdtempSync(join(tmpdir(), 'gbcs-rig-trigger-')), () => 0);
   const file = `${SHARED}gbcs-vectors/8.11_CCS01__CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX`;
-  await expect(tenancyTriggerFor(bench({ kind: 'radio', commandFile: file }), radio)!.trigger(ESME, change, evidence)).rejects.toBeInstanceOf(RigFault);
+  await expect(tenancyTriggerFor(bench({ kind: 'radio', commandFile: file }), () => radio)!.trigger(ESME, change, evidence)).rejects.toBeInstanceOf(RigFault);
 });
 
 test('a lab hook command gets the request as JSON; a failing one is a rig fault', async () => {
