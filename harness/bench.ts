@@ -60,7 +60,11 @@ async function noticed(faulted: () => boolean, what: string): Promise<void> {
 /** How long a part has to answer the hardware liveness probe. */
 const PROBE_ANSWER_MS = 2_000;
 
-export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBench> {
+/**
+ * Opens a bench. `virtualFromMs`: a virtual bench's clock starts there (where its previous case
+ * ended), with devices fresh from their profiles — so a case's verdict never depends on the cases before it.
+ */
+export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?: number): Promise<OpenBench> {
   const spec = rig.bench(benchId);
   if (!spec) throw new Error(`rig ${rig.file} has no bench ${benchId}`);
   const closers: (() => Promise<void> | void)[] = [];
@@ -90,6 +94,7 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
         radio: { channel: spec.radio.channel, ieee: spec.radio.ieee },
         authorisedHhts: [spec.radio.ieee],
         faults: spec.virtual.faults,
+        epochMs: virtualFromMs,
       });
       closers.push(() => virtual!.close());
       brokerUrl = virtual.wiring.brokerUrl;

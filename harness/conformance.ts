@@ -4,7 +4,7 @@
 // capture, power, HHT and recorder, and ends in exactly one verdict, written as result.json.
 import { test as base } from '@playwright/test';
 import * as allure from 'allure-js-commons';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromHex } from '../protocol/bytes.ts';
 import { KeyTable } from '../protocol/security.ts';
@@ -30,6 +30,33 @@ interface BenchSlot {
   id: string;
   open?: OpenBench;
   failure?: unknown;
+  /** Bench time at which the bench's last case ended (the virtual bench's clock runs on from there). */
+  lastEndMs?: number;
+}
+
+/** Where a bench's cases of this run reached in bench time, from their result.json files (for a worker that took over a bench). */
+function benchTimeReached(out: string, benchId: string): number | undefined {
+  const evidence = join(out, 'evidence');
+  if (!existsSync(evidence)) return undefined;
+  const ends = readdirSync(evidence).filter((d) => d.endsWith(`--${benchId}`) && existsSync(join(evidence, d, 'result.json')))
+    .map((d) => Date.parse((JSON.parse(readFileSync(join(evidence, d, 'result.json'), 'utf8')) as { endedAt: string }).endedAt));
+  return ends.length > 0 ? Math.max(...ends) : undefined;
+}
+
+/**
+ * A virtual bench gives each case fresh devices, its clock running on from where the bench's last
+ * case ended, as a real bench's would: a case's verdict never depends on what the cases before it left behind.
+ */
+async function freshVirtualBench(rig: LoadedRig, slot: BenchSlot, out: string): Promise<void> {
+  const from = slot.lastEndMs ?? benchTimeReached(out, slot.id);
+  if (!slot.open?.virtual || from === undefined) return;
+  await slot.open.close();
+  slot.open = undefined;
+  try {
+    slot.open = await openBench(rig, slot.id, from);
+  } catch (e) {
+    slot.failure = e;
+  }
 }
 
 export interface CaseContext {
@@ -95,6 +122,7 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
   test(`${def.id} ${def.title}`, { tag: [`@${def.id}`, ...def.requirements.map((r) => `@${r}`)] }, async ({ rig, benchSlot }, testInfo) => {
     const out = process.env[RUN_ENV.out] ?? testInfo.outputDir;
     const dir = join(out, 'evidence', `${def.id}--${benchSlot.id}`);
+    await freshVirtualBench(rig, benchSlot, out);
     const bench = benchSlot.open;
     const evidence = new EvidenceLog(dir, () => bench?.clock.now() ?? Date.now());
     const rec = new CaseRecorder(def, evidence, () => bench?.clock.now() ?? Date.now());
@@ -153,6 +181,7 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
         gbcsVersion: device.firmware.gbcsVersion, smetsVersion: device.firmware.smetsVersion, sha256: device.firmware.image.sha256,
       },
     });
+    if (bench) benchSlot.lastEndMs = bench.clock.now();
     result.evidence = hashEvidence(evidence.evidenceFiles);
     const file = join(dir, 'result.json');
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { Air, attachRadio, attachSniffer, silenced, type AirAccess } from './air.ts';
 import { startEmbeddedBroker } from './broker.ts';
-import { DiscreteEventClock } from './clock.ts';
+import { DEFAULT_BENCH_EPOCH_MS, DiscreteEventClock } from './clock.ts';
 import { VirtualCommsHub, type CommsHubBehaviour } from './comms-hub.ts';
 import type { VirtualFaultKind } from '../rigs/schema.ts';
 import type { HanAddress } from './han-frames.ts';
@@ -44,7 +44,10 @@ export interface VirtualBenchSpec {
   radio: { channel: number; ieee: string };
   /** Entity ids the virtual CH accepts CCS01 from over inter-PAN (the rig radio's HHT identity). */
   authorisedHhts: string[];
+  /** Bench time the clock starts at: where the bench's previous case ended (default DEFAULT_BENCH_EPOCH_MS). */
   epochMs?: number;
+  /** When the campaign started on this bench: faults count their afterSeconds from it (default DEFAULT_BENCH_EPOCH_MS). */
+  campaignStartMs?: number;
   /** Rig faults to inject, at virtual seconds after the start (rehearsing INCONCLUSIVE, never a device fault). */
   faults?: readonly VirtualFault[];
 }
@@ -164,7 +167,9 @@ export class VirtualBench {
       if (f.device !== undefined && !spec.devices.some((d) => d.id === f.device)) {
         throw new Error(`bench ${spec.id}: fault device-dead names device "${f.device}", which is not on the bench (devices: ${spec.devices.map((d) => d.id).join(', ')})`);
       }
-      this.clock.at(this.clock.now() + f.afterSeconds * 1000, () => this.inject(f, stopBroker), `fault ${f.kind}`);
+      // Counted from the campaign's start, not this bench's: a part unplugged stays unplugged for every later case.
+      const at = Math.max(this.clock.now(), (spec.campaignStartMs ?? DEFAULT_BENCH_EPOCH_MS) + f.afterSeconds * 1000);
+      this.clock.at(at, () => this.inject(f, stopBroker), `fault ${f.kind}`);
     }
   }
 
