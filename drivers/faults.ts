@@ -13,7 +13,12 @@ export type RigFaultKind =
   | 'observation-unavailable'
   | 'observation-refused'
   | 'operator-no-answer'
-  | 'tenancy-not-delivered';
+  | 'tenancy-not-delivered'
+  // The HAN heard is not the one the rig file pins, or the rig could not learn it at all.
+  | 'han-mismatch'
+  | 'han-unknown'
+  // The rig lacks the HAN's network key, or has another one: it cannot read (nor speak on) the secured HAN.
+  | 'cannot-decrypt';
 
 export class RigFault extends Error {
   override name = 'RigFault';

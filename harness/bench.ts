@@ -11,7 +11,8 @@ import { RigRadio } from '../drivers/radio/rig-radio.ts';
 import type { SerialLocation } from '../drivers/serial.ts';
 import { Nrf802154Sniffer } from '../drivers/sniffer/nrf802154.ts';
 import type { LoadedRig, RigBench, RigDevice } from '../rigs/load.ts';
-import { VirtualBench, gpfId } from '../sim/bench.ts';
+import { VIRTUAL_INSTALL_CODE, VIRTUAL_NETWORK_KEY, VirtualBench, gpfId } from '../sim/bench.ts';
+import { fromHex } from '../protocol/bytes.ts';
 import { HardwareClock, VirtualBenchClock, type BenchClock } from './clock.ts';
 import { OperatorObserver, PortObserver, type DeviceObserver } from './observer.ts';
 import { tenancyTriggerFor, type TenancyTrigger } from './tenancy.ts';
@@ -27,6 +28,11 @@ export interface OpenBench {
   readonly radio: RigRadio;
   /** How the rig sees what each IHD and PPMID shows, by device id. */
   readonly observers: ReadonlyMap<string, DeviceObserver>;
+  /**
+   * The rig's HAN keys: from the environment the rig file names, or, on a virtual bench that names
+   * none, the published test ones its devices use. Never written to any output.
+   */
+  readonly keys: { readonly networkKey?: Uint8Array; readonly installCode?: string };
   /** How this bench makes a meter receive a Change of Tenancy; absent when the rig file names no way. */
   readonly tenancy?: TenancyTrigger;
   /** Present on a virtual bench: for the project's own fault-injection tests, never for suites. */
@@ -73,6 +79,7 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
         sniffers: spec.sniffers.map((s) => ({ id: s.id, channel: s.channel })),
         radio: { channel: spec.radio.channel, ieee: spec.radio.ieee },
         authorisedHhts: [spec.radio.ieee],
+        networkKey: fromHex(VIRTUAL_NETWORK_KEY),
         faults: spec.virtual.faults,
       });
       closers.push(() => virtual!.close());
@@ -147,16 +154,18 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
     await radio.setChannel(spec.radio.channel);
     await radio.setIeee(spec.radio.ieee);
 
+    const networkKey = rig.secrets.networkKey ?? (virtual ? VIRTUAL_NETWORK_KEY : undefined);
     return {
       id: spec.id,
       rig,
       spec,
+      keys: { networkKey: networkKey === undefined ? undefined : fromHex(networkKey), installCode: rig.secrets.installCode ?? (virtual ? VIRTUAL_INSTALL_CODE : undefined) },
       clock: clock!,
       relays,
       sniffers,
       radio,
       virtual,
-      tenancy: tenancyTriggerFor(spec, radio, virtual),
+      tenancy: tenancyTriggerFor(spec, virtual),
       observers,
       device: (role) => spec.devices.find((d) => d.role === role),
       devices: (role) => spec.devices.filter((d) => d.role === role),

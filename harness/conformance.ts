@@ -5,7 +5,6 @@ import { test as base } from '@playwright/test';
 import * as allure from 'allure-js-commons';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromHex } from '../protocol/bytes.ts';
 import { KeyTable } from '../protocol/security.ts';
 import type { LabSettings } from '../rigs/lab-settings.ts';
 import { loadRig, type LoadedRig, type RigDevice } from '../rigs/load.ts';
@@ -17,7 +16,8 @@ import { EvidenceLog } from './evidence.ts';
 import { HandHeldTerminal } from './hht.ts';
 import { BenchPower } from './power.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from './run-context.ts';
-import { NotApplicable } from './verdicts.ts';
+import { DeviceFailure, NotApplicable } from './verdicts.ts';
+import { RigFault } from '../drivers/faults.ts';
 
 /** A bench as a worker holds it: open, or the reason it could not be opened (a rig fault, not a device failure). */
 interface BenchSlot {
@@ -72,13 +72,13 @@ export function conformanceCase(def: CaseDefinition, body: (ctx: CaseContext) =>
       if (!bench) throw benchSlot.failure;
       if (!device) throw new NotApplicable(`bench ${bench.id} has no ${def.role}`);
       const keys = new KeyTable();
-      if (rig.secrets.networkKey) keys.addNetworkKey(fromHex(rig.secrets.networkKey));
+      if (bench.keys.networkKey) keys.addNetworkKey(bench.keys.networkKey);
       capture = new Capture(bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })), evidence, bench.clock, keys);
       capture.start();
       const ch = bench.device('CH');
       const hht = new HandHeldTerminal(bench.radio, capture, evidence, bench.clock,
-        { ieee: bench.spec.radio.ieee, entityId: bench.spec.radio.ieee, short: 0x7ff0 },
-        { ieee: ch?.ieee ?? device.ieee, pan: 0x1a62, short: 0x0000 },
+        { ieee: bench.spec.radio.ieee, entityId: bench.spec.radio.ieee, networkKey: bench.keys.networkKey, installCode: bench.keys.installCode },
+        { ieee: ch?.ieee ?? device.ieee, pin: bench.spec.han },
         rig.settings.captureWithinSeconds * 1000);
       const power = new BenchPower(bench.relays, evidence, bench.clock);
       await body({ rec, bench, device, settings: rig.settings, clock: bench.clock, capture, power, hht, evidence });
@@ -86,6 +86,9 @@ export function conformanceCase(def: CaseDefinition, body: (ctx: CaseContext) =>
       outcome = e ?? new Error('a step threw nothing');
     }
     capture?.stop();
+    // No verdict rests on a HAN the rig could not read: a wrong or missing network key is a rig fault, never a device's.
+    const sealed = capture?.cannotDecrypt();
+    if (sealed && (outcome === undefined || outcome instanceof DeviceFailure || outcome instanceof RigFault)) outcome = sealed;
     const result = rec.finish(outcome, {
       bench: benchSlot.id,
       device: device && {

@@ -18,12 +18,14 @@ const CLIENT_ROLES = ['IHD', 'PPMID'] as const;
 
 /**
  * Powers the given devices on for the case, with the bench's CH first (the HAN's coordinator: no
- * device joins without it), and off again after it, so no device talks into the next case.
+ * device joins without it), and off again after it, so no device talks into the next case. The rig
+ * radio joins the HAN as an HHT while the CH's inter-PAN window is open, so it can ask the meters.
  */
 async function powered<T>(ctx: CaseContext, devices: RigDevice[], body: () => Promise<T>): Promise<T> {
   const all = [...ctx.bench.devices('CH').filter((ch) => !devices.some((d) => d.id === ch.id)), ...devices];
   for (const d of all) await ctx.power.set(d, true);
   try {
+    if (ctx.bench.device('CH')) await ctx.hht.becomeMember('ask the meters over the HAN');
     return await body();
   } finally {
     for (const d of all.reverse()) await ctx.power.set(d, false);
@@ -108,7 +110,7 @@ async function tenancyReached(ctx: CaseContext, meter: RigDevice, name: string, 
 /** Triggers a Change of Tenancy at the meter as the bench says, and confirms it reached the meter (else INCONCLUSIVE). */
 async function triggerTenancy(ctx: CaseContext, meter: RigDevice, name: string, implementation: number): Promise<void> {
   const from = ctx.clock.now();
-  await tenancyOf(ctx).trigger(meter, { implementationUtc: implementation }, ctx.evidence);
+  await tenancyOf(ctx).trigger(meter, { implementationUtc: implementation }, ctx.evidence, ctx.hht);
   ctx.rec.step(`confirm the change reached the ${name}: its Change of Tenancy attributes (0x0708 0x0200, 0x0201) or its publication`);
   await tenancyReached(ctx, meter, name, implementation, from);
 }
@@ -188,7 +190,7 @@ async function publishesChangeOfTenancy(ctx: CaseContext, meter: RigDevice, powe
     ctx.rec.mark('implementation time', implementation);
     ctx.rec.step(`trigger a Change of Tenancy (${useCase}) at ${meter.id} (${tenancy.how}), implementation in 1 hour`);
     const from = ctx.clock.now();
-    await tenancy.trigger(meter, { implementationUtc: implementation }, ctx.evidence);
+    await tenancy.trigger(meter, { implementationUtc: implementation }, ctx.evidence, ctx.hht);
     // Unsolicited: not an answer to a Get Change of Tenancy sent since the trigger.
     const clientsAsked = (h: HeardFrame) => clients.some((c) => ctx.capture.all(getCot(ctx, c), from, h.atMs).length > 0);
     const publication = await ctx.capture.waitFor((f, h) => f.zcl?.name === 'Publish Change of Tenancy' && ctx.capture.isFrom(f, meter.ieee) && !clientsAsked(h), seconds(60), from);

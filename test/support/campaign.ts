@@ -23,6 +23,10 @@ export interface CampaignOptions {
   secretsEnv?: { mqttUser: string; mqttPassword: string; networkKey: string };
   /** Extra environment for the run (the secrets' values). */
   env?: Record<string, string>;
+  /** The HHT's install code the rig's environment gives; default TEST_INSTALL_CODE (never the virtual bench's built-in one). */
+  installCode?: string;
+  /** What the rig file pins of the bench's HAN. */
+  han?: { pan?: number; channel?: number };
   /** Firmware of an ESME, IHD and PPMID to add beside the CH (the Change of Tenancy suite's devices). */
   tenancy?: { esme: string; ihd: string; ppmid: string; gpf?: string };
 }
@@ -35,13 +39,17 @@ export interface Campaign {
   results?: RunResults;
 }
 
+/** The install code a test campaign's rig gives the HHT through its environment: not the virtual bench's default, so a built-in code shows. */
+export const TEST_INSTALL_CODE = '0102030405060708090a0b0c0d0e0f10';
+export const INSTALL_CODE_ENV = 'GBCS_RIG_TEST_INSTALL_CODE';
+
 export function virtualRig(o: CampaignOptions): Record<string, unknown> {
   return {
     station: {
       name: 'test station', lab: 'gbcs-rig tests',
       mqtt: { url: o.brokerUrl ?? 'embedded', ...(o.secretsEnv && { usernameEnv: o.secretsEnv.mqttUser, passwordEnv: o.secretsEnv.mqttPassword }) },
     },
-    ...(o.secretsEnv && { keys: { networkKeyEnv: o.secretsEnv.networkKey } }),
+    keys: { installCodeEnv: INSTALL_CODE_ENV, ...(o.secretsEnv && { networkKeyEnv: o.secretsEnv.networkKey }) },
     firmwareManifests: [],
     ...(o.labSettings && { labSettings: o.labSettings }),
     benches: [{
@@ -61,6 +69,7 @@ export function virtualRig(o: CampaignOptions): Record<string, unknown> {
       ],
       sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
       radio: { channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
+      ...(o.han && { han: o.han }),
     }],
   };
 }
@@ -75,7 +84,7 @@ export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
   const out = join(dir, 'run');
   const args = [BIN, 'run', '--rig', rigFile, '--out', out, ...(o.grep ? ['--grep', o.grep] : [])];
   // Allure history stays with the test run, not in the checkout's reports/history/.
-  const child = spawn(process.execPath, args, { env: { ...process.env, GBCS_RIG_ALLURE_HISTORY: join(dir, 'allure-history'), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, GBCS_RIG_ALLURE_HISTORY: join(dir, 'allure-history'), [INSTALL_CODE_ENV]: o.installCode ?? TEST_INSTALL_CODE, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
