@@ -32,6 +32,12 @@ async function powered<T>(ctx: CaseContext, devices: RigDevice[], body: () => Pr
   }
 }
 
+/**
+ * An Implementation Date/Time `ms` from now, in whole seconds as ZCL carries it: the case judges
+ * against the time the meter holds (the rig radio's join before it makes "now" fall between seconds).
+ */
+const implementationIn = (ctx: CaseContext, ms: number) => Math.floor((ctx.clock.now() + ms) / 1000) * 1000;
+
 /** How this bench triggers a Change of Tenancy; a bench that names none cannot run the case (a rig fault). */
 function tenancyOf(ctx: CaseContext): TenancyTrigger {
   const tenancy = ctx.bench.tenancy;
@@ -161,7 +167,7 @@ async function meterStopsServingPreviousOccupier(ctx: CaseContext, meter: RigDev
       before = await servedLogs(ctx, target);
     }
     if (before.entries.length === 0) ctx.rec.notApplicable(`the ${name} served no top-up or debt collection in 24 hours, so there is nothing to clear`);
-    const implementation = ctx.clock.now() + hours(1);
+    const implementation = implementationIn(ctx, hours(1));
     ctx.rec.mark('implementation time', implementation);
     ctx.rec.step(`trigger a Change of Tenancy (${useCase}) at the ${name} (${tenancy.how}), implementation in 1 hour`);
     await triggerTenancy(ctx, meter, name, implementation);
@@ -186,7 +192,7 @@ async function publishesChangeOfTenancy(ctx: CaseContext, meter: RigDevice, powe
   await powered(ctx, [powerDevice, ...clients], async () => {
     ctx.rec.step('power the meter and its HAN clients; let them join and settle');
     await ctx.clock.sleep(minutes(10));
-    const implementation = ctx.clock.now() + hours(1);
+    const implementation = implementationIn(ctx, hours(1));
     ctx.rec.mark('implementation time', implementation);
     ctx.rec.step(`trigger a Change of Tenancy (${useCase}) at ${meter.id} (${tenancy.how}), implementation in 1 hour`);
     const from = ctx.clock.now();
@@ -333,7 +339,7 @@ for (const role of CLIENT_ROLES) {
       await ctx.clock.sleep(hours(2));
       const before = await observer.retained(OCCUPIER_DATA, ctx.clock.now(), ctx.evidence);
       if (before.holding.length === 0) ctx.rec.notApplicable(`the ${role} holds none of the data COT-4 names, so there is nothing to clear (${observer.how})`);
-      const implementation = ctx.clock.now() + hours(2);
+      const implementation = implementationIn(ctx, hours(2));
       ctx.rec.mark('implementation time', implementation);
       ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 2 hours`);
       await triggerTenancy(ctx, esme, 'ESME', implementation);
@@ -382,7 +388,7 @@ conformanceCase({
     }
     if (before.answer?.zcl?.name !== 'Display Message') ctx.rec.notApplicable(`the ESME had no active supplier message to clear in 12 hours (it answered ${before.answer?.summary ?? 'nothing'})`);
     const messageId = (before.answer!.zcl!.fields as { messageId?: number }).messageId;
-    const implementation = ctx.clock.now() + hours(1);
+    const implementation = implementationIn(ctx, hours(1));
     ctx.rec.mark('implementation time', implementation);
     ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 1 hour`);
     await triggerTenancy(ctx, ctx.device, 'ESME', implementation);
@@ -426,7 +432,7 @@ for (const role of CLIENT_ROLES) {
       if (before.holding.length === 0) ctx.rec.notApplicable(`the ${role} holds none of the data COT-4 names (${observer.how})`);
       ctx.rec.step(`power the ${role} off; the Change of Tenancy goes out while it is off`);
       await ctx.power.set(ctx.device, false);
-      const implementation = ctx.clock.now() + hours(1);
+      const implementation = implementationIn(ctx, hours(1));
       ctx.rec.mark('implementation time', implementation);
       await triggerTenancy(ctx, esme, 'ESME', implementation);
       await ctx.clock.sleep(implementation + hours(1) - ctx.clock.now());
