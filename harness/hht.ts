@@ -7,6 +7,7 @@ import { hex16 } from '../protocol/bytes.ts';
 import type { DecodedFrame } from '../protocol/decoded.ts';
 import { encodeFragmentedFrames, encodeFrame } from '../protocol/encoder.ts';
 import { buildBeaconRequest } from '../protocol/beacons.ts';
+import { NWK_REJOIN_REQUEST } from '../protocol/nwk.ts';
 import {
   buildHanRead,
   buildHhtRejoinRequest,
@@ -150,7 +151,7 @@ export class HandHeldTerminal {
     const join = await this.join();
     if (this.#short !== undefined) return;
     throw new RigFault('radio-refused', 'rig radio', join.outcome !== 'accepted'
-      ? `the CH did not accept the rig radio's CCS01 (${join.outcome}), so the rig radio cannot join the HAN ${why}`
+      ? `the CH did not accept the rig radio's CCS01 (${join.outcome}), so the rig radio cannot join the HAN to ${why}`
       : `the CH accepted the rig radio's CCS01 but did not admit it to the HAN (no Rejoin Response), so it cannot ${why}`,
     'check that the rig radio\'s IEEE address is an HHT the CH accepts (authorised), that the CH was powered just before (its inter-PAN window is open) and on the HAN\'s channel');
   }
@@ -172,7 +173,7 @@ export class HandHeldTerminal {
     const han = await this.learnHan(chPan);
     const seq = this.nextSeq();
     const psdu = buildHhtRejoinRequest({ pan: han.pan, ieee: this.identity.ieee, seq, security: this.security() });
-    const sent = await this.transmit(psdu, `NWK Rejoin Request to the CH on PAN ${hex16(han.pan)}`, (h) => h.decoded.nwk?.commandId === 0x06 && h.decoded.nwk.src64 === this.identity.ieee && h.decoded.nwk.seq === seq);
+    const sent = await this.transmit(psdu, `NWK Rejoin Request to the CH on PAN ${hex16(han.pan)}`, (h) => h.decoded.nwk?.commandId === NWK_REJOIN_REQUEST && h.decoded.nwk.src64 === this.identity.ieee && h.decoded.nwk.seq === seq);
     const answer = await this.capture.waitFor((d) => rejoinResponseTo(d, this.identity.ieee) !== undefined, this.answerWithinMs, sent.atMs);
     const response = answer && rejoinResponseTo(answer.decoded, this.identity.ieee);
     if (response?.status === 0) this.#short = response.short;

@@ -5,6 +5,7 @@ import { DecodeError, EncodeError, Reader, Writer, fromHex, hex, hex16, hexN } f
 import type { DecodedFrame } from './decoded.ts';
 import { HanDecoder } from './decoder.ts';
 import { encodeFrame } from './encoder.ts';
+import { NWK_REJOIN_REQUEST, NWK_REJOIN_RESPONSE } from './nwk.ts';
 import type { KeyTable } from './security.ts';
 import { buildGbcs, parseGbcs, readDerLength, type GbcsCra, type GbcsMessage } from './gbcs.ts';
 import { encodeZcl, findCommandByName } from './zcl/index.ts';
@@ -474,8 +475,6 @@ export function readInterPanCcs01(psdu: Uint8Array): InterPanCcs01 | undefined {
 // ---------------------------------------------------------------------------------------
 // The HHT's join to the HAN after its CCS01: an NWK Rejoin Request, answered with its short address.
 
-/** NWK command ids (ZigBee PRO §3.4.6, §3.4.7). */
-const NWK_REJOIN_REQUEST = 0x06, NWK_REJOIN_RESPONSE = 0x07;
 /** Rejoin Request capability: receiver on when idle, allocate an address (an HHT has none yet). */
 const HHT_CAPABILITY = 0x88;
 /** The NWK source of a device without a short address. */
