@@ -147,6 +147,7 @@ export class HandHeldTerminal {
    * be open: just after the case powered the CH), then the rejoin. A rig precondition: failing it is a rig fault.
    */
   async becomeMember(why: string): Promise<void> {
+    this.networkKey();
     if (this.#short !== undefined) return;
     const join = await this.join();
     if (this.#short !== undefined) return;
@@ -170,6 +171,11 @@ export class HandHeldTerminal {
 
   /** NWK Rejoin Request to the CH; its Rejoin Response gives the HHT its short address. Unanswered, the HHT keeps the one it had (if any). */
   private async rejoin(chPan: number): Promise<void> {
+    // Without the network key the join stays inter-PAN: what rests on the CCS01 alone can still be judged.
+    if (!this.identity.networkKey) {
+      this.evidence.event('hht-rejoin', { outcome: 'not attempted: the rig has no HAN network key', short: null });
+      return;
+    }
     const han = await this.learnHan(chPan);
     const seq = this.nextSeq();
     const psdu = buildHhtRejoinRequest({ pan: han.pan, ieee: this.identity.ieee, seq, security: this.security() });
@@ -189,6 +195,7 @@ export class HandHeldTerminal {
   async readOnHan(): Promise<{ sentAtMs: number; answered: boolean; answeredAtMs?: number }> {
     const m = this.member();
     if (!m) {
+      this.networkKey();
       // Never admitted to the HAN: it has no address to read from, and is not on the HAN.
       this.evidence.event('hht-han-read', { answered: false, why: 'the HHT was never admitted to the HAN (no short address from a Rejoin Response)' });
       return { sentAtMs: this.clock.now(), answered: false };
@@ -253,12 +260,17 @@ export class HandHeldTerminal {
 
   /** How its next HAN frame is NWK-secured; without the network key it cannot talk on a secured HAN (a rig fault). */
   private security(): HanSecurity {
+    return { networkKey: this.networkKey(), frameCounter: this.#frameCounter++ >>> 0 };
+  }
+
+  /** The HAN's network key; without it the rig radio can neither join nor talk on the secured HAN (a rig fault). */
+  private networkKey(): Uint8Array {
     const networkKey = this.identity.networkKey;
     if (!networkKey) {
       throw new RigFault('cannot-decrypt', 'rig radio', 'the rig has no HAN network key, so the rig radio cannot send on the NWK-secured HAN nor the rig read it',
         'export the HAN network key in the environment variable the rig file names under keys.networkKeyEnv');
     }
-    return { networkKey, frameCounter: this.#frameCounter++ >>> 0 };
+    return networkKey;
   }
 
   private nwkSecurity(): { key: Uint8Array; frameCounter: number; source: string } {
@@ -267,6 +279,7 @@ export class HandHeldTerminal {
   }
 
   private memberOrFault(what: string): { han: LearnedHan; short: number } {
+    this.networkKey();
     const m = this.member();
     if (!m) throw new RigFault('radio-refused', 'rig radio', `the rig radio is not on the HAN (it has no short address from a join), so it cannot ${what}`, 'join the rig radio to the HAN as an HHT first (becomeMember) while the CH\'s inter-PAN window is open');
     return m;
