@@ -159,7 +159,10 @@ export async function openBench(rig: LoadedRig, benchId: string): Promise<OpenBe
       id: spec.id,
       rig,
       spec,
-      keys: { networkKey: networkKey === undefined ? undefined : fromHex(networkKey), installCode: rig.secrets.installCode ?? (virtual ? VIRTUAL_INSTALL_CODE : undefined) },
+      keys: {
+        networkKey: networkKey === undefined ? undefined : fromHex(networkKey),
+        installCode: rig.secrets.installCode ?? (virtual ? VIRTUAL_INSTALL_CODE : undefined),
+      },
       clock: clock!,
       relays,
       sniffers,

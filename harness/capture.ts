@@ -123,7 +123,8 @@ export class Capture {
     if (!sealed.length) return undefined;
     const first = sealed[0];
     return new RigFault('cannot-decrypt', `sniffer ${first.sniffer}`,
-      `${sealed.length} NWK-secured HAN frame${sealed.length === 1 ? '' : 's'} could not be decrypted with the rig's network key (the first: frame ${first.decoded.n}, ${first.decoded.summary})`,
+      `${sealed.length} NWK-secured HAN frame${sealed.length === 1 ? '' : 's'} could not be decrypted with the rig's network key`
+        + ` (the first: frame ${first.decoded.n}, ${first.decoded.summary})`,
       'export the network key of the bench\'s HAN in the environment variable the rig file names under keys.networkKeyEnv');
   }
 

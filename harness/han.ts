@@ -51,7 +51,8 @@ export function hanFromBeacons(
     throw new RigFault('han-unknown', where, heard.length
       ? `the rig cannot tell the CH's HAN among the coordinators that answered its beacon request (PANs ${heard.join(', ')})`
       : 'no coordinator answered the rig radio\'s beacon request: the rig does not know the HAN (PAN id, channel)',
-    heard.length ? 'pin the bench\'s HAN in the rig file: han: { pan, channel }' : 'check the CH is powered and the rig radio and the sniffer are on the HAN\'s channel');
+    heard.length ? 'pin the bench\'s HAN in the rig file: han: { pan, channel }'
+      : 'check the CH is powered and the rig radio and the sniffer are on the HAN\'s channel');
   }
   const learned: LearnedHan = {
     pan: panOf(chosen),
@@ -61,7 +62,8 @@ export function hanFromBeacons(
   };
   const wrong = [
     pin?.pan !== undefined && pin.pan !== learned.pan && `PAN ${hex16(pin.pan)} is pinned but the CH's beacon says ${hex16(learned.pan)}`,
-    pin?.channel !== undefined && pin.channel !== learned.channel && `channel ${pin.channel} is pinned but the CH's beacon was heard on channel ${learned.channel}`,
+    pin?.channel !== undefined && pin.channel !== learned.channel
+      && `channel ${pin.channel} is pinned but the CH's beacon was heard on channel ${learned.channel}`,
   ].filter((w): w is string => typeof w === 'string');
   if (wrong.length) {
     throw new RigFault('han-mismatch', where, `the HAN heard is not the one the rig file pins: ${wrong.join('; ')}`,

@@ -154,17 +154,22 @@ export class HandHeldTerminal {
     throw new RigFault('radio-refused', 'rig radio', join.outcome !== 'accepted'
       ? `the CH did not accept the rig radio's CCS01 (${join.outcome}), so the rig radio cannot join the HAN to ${why}`
       : `the CH accepted the rig radio's CCS01 but did not admit it to the HAN (no Rejoin Response), so it cannot ${why}`,
-    'check that the rig radio\'s IEEE address is an HHT the CH accepts (authorised), that the CH was powered just before (its inter-PAN window is open) and on the HAN\'s channel');
+    'check that the rig radio\'s IEEE address is an HHT the CH accepts (authorised), that the CH was powered just before'
+      + ' (its inter-PAN window is open) and on the HAN\'s channel');
   }
 
   /** Learns the HAN once: a Beacon Request, and the coordinators' beacons that answer it. */
   private async learnHan(chPan: number): Promise<LearnedHan> {
     if (this.#han) return this.#han;
-    const sent = await this.transmit(buildBeaconRequest(this.nextSeq()), 'MAC Beacon Request (which HAN is on this channel?)', (h) => h.decoded.mac.command === 'Beacon Request');
+    const sent = await this.transmit(buildBeaconRequest(this.nextSeq()), 'MAC Beacon Request (which HAN is on this channel?)',
+      (h) => h.decoded.mac.command === 'Beacon Request');
     await this.capture.waitFor((_d, h) => isCoordinatorBeacon(h), this.answerWithinMs, sent.atMs);
     const beacons = this.capture.all((_d, h) => isCoordinatorBeacon(h), sent.atMs).map((heard) => ({ heard, channel: this.capture.channelOf(heard) }));
     const han = hanFromBeacons(beacons, { ieee: this.ch.ieee, heardOnPan: chPan }, this.ch.pin, 'HAN of the bench');
-    this.evidence.event('han-learned', { pan: hex16(han.pan), channel: han.channel, coordinator: hex16(han.coordinator.short), coordinatorIeee: han.coordinator.ieee ?? null, extendedPanId: han.extendedPanId });
+    this.evidence.event('han-learned', {
+      pan: hex16(han.pan), channel: han.channel, coordinator: hex16(han.coordinator.short),
+      coordinatorIeee: han.coordinator.ieee ?? null, extendedPanId: han.extendedPanId,
+    });
     this.#han = han;
     return han;
   }
@@ -179,11 +184,16 @@ export class HandHeldTerminal {
     const han = await this.learnHan(chPan);
     const seq = this.nextSeq();
     const psdu = buildHhtRejoinRequest({ pan: han.pan, ieee: this.identity.ieee, seq, security: this.security() });
-    const sent = await this.transmit(psdu, `NWK Rejoin Request to the CH on PAN ${hex16(han.pan)}`, (h) => h.decoded.nwk?.commandId === NWK_REJOIN_REQUEST && h.decoded.nwk.src64 === this.identity.ieee && h.decoded.nwk.seq === seq);
+    const sent = await this.transmit(psdu, `NWK Rejoin Request to the CH on PAN ${hex16(han.pan)}`,
+      (h) => h.decoded.nwk?.commandId === NWK_REJOIN_REQUEST && h.decoded.nwk.src64 === this.identity.ieee && h.decoded.nwk.seq === seq);
     const answer = await this.capture.waitFor((d) => rejoinResponseTo(d, this.identity.ieee) !== undefined, this.answerWithinMs, sent.atMs);
     const response = answer && rejoinResponseTo(answer.decoded, this.identity.ieee);
     if (response?.status === 0) this.#short = response.short;
-    this.evidence.event('hht-rejoin', { outcome: !response ? 'no answer' : response.status === 0 ? 'admitted' : 'refused', ...(response && { status: response.status }), short: this.#short === undefined ? null : hex16(this.#short) });
+    this.evidence.event('hht-rejoin', {
+      outcome: !response ? 'no answer' : response.status === 0 ? 'admitted' : 'refused',
+      ...(response && { status: response.status }),
+      short: this.#short === undefined ? null : hex16(this.#short),
+    });
   }
 
   /** The HAN and its short address, for a frame it sends on the HAN; undefined while it is not on the HAN. */
@@ -202,7 +212,8 @@ export class HandHeldTerminal {
     }
     const seq = this.nextSeq();
     const psdu = buildHanRead({ hhtShort: m.short, chShort: m.han.coordinator.short, pan: m.han.pan, seq, ieee: this.identity.ieee, security: this.security() });
-    const sent = await this.transmit(psdu, `ZCL Basic Read Attributes from the HHT over the HAN, transaction ${seq}`, (h) => hanReadOf(h.decoded)?.kind === 'read' && hanReadOf(h.decoded)?.transaction === seq);
+    const sent = await this.transmit(psdu, `ZCL Basic Read Attributes from the HHT over the HAN, transaction ${seq}`,
+      (h) => hanReadOf(h.decoded)?.kind === 'read' && hanReadOf(h.decoded)?.transaction === seq);
     const answer = await this.capture.waitFor((d) => {
       const r = hanReadOf(d);
       return r?.kind === 'response' && r.transaction === seq && r.dst === m.short;
@@ -233,7 +244,8 @@ export class HandHeldTerminal {
       aps: { type: 'data', dstEp: 1, srcEp: 1, cluster, profile: 0x0109, counter: seq },
       payload: encodeZcl(cluster, { ...question, seq }),
     }, false);
-    const sent = await this.transmit(psdu, `${title} to ${target.ieee} over the HAN, transaction ${seq}`, (h) => h.decoded.zcl?.seq === seq && h.decoded.nwk?.src === hex16(short));
+    const sent = await this.transmit(psdu, `${title} to ${target.ieee} over the HAN, transaction ${seq}`,
+      (h) => h.decoded.zcl?.seq === seq && h.decoded.nwk?.src === hex16(short));
     const isAnswer = (f: DecodedFrame) => f.zcl?.seq === seq && f.nwk?.dst === hex16(short) && this.capture.isFrom(f, target.ieee);
     const answer = await this.capture.waitFor(isAnswer, this.answerWithinMs, sent.atMs);
     let all = answer ? [answer] : [];
@@ -267,7 +279,8 @@ export class HandHeldTerminal {
   private networkKey(): Uint8Array {
     const networkKey = this.identity.networkKey;
     if (!networkKey) {
-      throw new RigFault('cannot-decrypt', 'rig radio', 'the rig has no HAN network key, so the rig radio cannot send on the NWK-secured HAN nor the rig read it',
+      throw new RigFault('cannot-decrypt', 'rig radio',
+        'the rig has no HAN network key, so the rig radio cannot send on the NWK-secured HAN nor the rig read it',
         'export the HAN network key in the environment variable the rig file names under keys.networkKeyEnv');
     }
     return networkKey;
@@ -281,7 +294,10 @@ export class HandHeldTerminal {
   private memberOrFault(what: string): { han: LearnedHan; short: number } {
     this.networkKey();
     const m = this.member();
-    if (!m) throw new RigFault('radio-refused', 'rig radio', `the rig radio is not on the HAN (it has no short address from a join), so it cannot ${what}`, 'join the rig radio to the HAN as an HHT first (becomeMember) while the CH\'s inter-PAN window is open');
+    if (!m) {
+      throw new RigFault('radio-refused', 'rig radio', `the rig radio is not on the HAN (it has no short address from a join), so it cannot ${what}`,
+        'join the rig radio to the HAN as an HHT first (becomeMember) while the CH\'s inter-PAN window is open');
+    }
     return m;
   }
 

@@ -77,7 +77,8 @@ class RadioDelivery implements TenancyTrigger {
     const zcl = encodeZcl(0x0704, { name: 'Transfer Data', dir: 'client-to-server', seq: this.seq, fields: { tunnelId: 0, data: '03' + Buffer.from(message).toString('hex') } });
     this.seq = (this.seq + 1) & 0xff;
     if (!via) throw new RigFault('radio-unavailable', this.file, 'no rig radio on the HAN to deliver the prepared command', 'run the case with the rig radio joined to the HAN');
-    await via.deliverOnHan(meter.ieee, { cluster: 0x0704, profile: 0x0109 }, zcl, 61, `the prepared ${g.useCase ?? 'Change of Tenancy'} (Tunneling Transfer Data)`);
+    const title = `the prepared ${g.useCase ?? 'Change of Tenancy'} (Tunneling Transfer Data)`;
+    await via.deliverOnHan(meter.ieee, { cluster: 0x0704, profile: 0x0109 }, zcl, 61, title);
   }
 }
 

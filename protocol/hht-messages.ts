@@ -499,7 +499,10 @@ export function buildHhtRejoinRequest(input: HhtRejoinInput): Uint8Array {
   const pan = hex16(input.pan);
   return tooLong(encodeFrame({
     mac: { type: 'data', seq: input.seq & 0xff, dstPan: pan, dst: hex16(COORDINATOR), srcPan: pan, src: hex16(NO_SHORT) },
-    nwk: { type: 'command', dst: hex16(COORDINATOR), src: hex16(NO_SHORT), radius: 1, seq: input.seq & 0xff, src64: ieeeText(input.ieee), security: nwkSecurity(input.security, input.ieee) },
+    nwk: {
+      type: 'command', dst: hex16(COORDINATOR), src: hex16(NO_SHORT), radius: 1, seq: input.seq & 0xff,
+      src64: ieeeText(input.ieee), security: nwkSecurity(input.security, input.ieee),
+    },
     payload: Uint8Array.of(NWK_REJOIN_REQUEST, HHT_CAPABILITY),
   }, false), 'HHT Rejoin Request');
 }

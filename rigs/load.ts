@@ -396,9 +396,14 @@ function crossCheck(data: Raw, catalogue: FirmwareCatalogue, here: Here): Map<st
     // A pinned HAN channel is where the sniffers and the rig radio must listen.
     const hanChannel = obj(bench.han)?.channel;
     if (typeof hanChannel === 'number') {
-      const off = [...sniffers.map((s, si) => ({ c: obj(s)?.channel, at: [...at, 'sniffers', si, 'channel'] })), { c: radio?.channel, at: [...at, 'radio', 'channel'] }];
-      for (const o of off) {
-        if (typeof o.c === 'number' && o.c !== hanChannel) here(o.at, `channel ${hanChannel}, the HAN channel pinned at ${displayPath([...at, 'han', 'channel'])}`, 'The sniffers and the rig radio listen on the HAN\'s channel; correct one of the two.');
+      const listeners = [
+        ...sniffers.map((s, si) => ({ c: obj(s)?.channel, at: [...at, 'sniffers', si, 'channel'] })),
+        { c: radio?.channel, at: [...at, 'radio', 'channel'] },
+      ];
+      for (const o of listeners) {
+        if (typeof o.c !== 'number' || o.c === hanChannel) continue;
+        here(o.at, `channel ${hanChannel}, the HAN channel pinned at ${displayPath([...at, 'han', 'channel'])}`,
+          'The sniffers and the rig radio listen on the HAN\'s channel; correct one of the two.');
       }
     }
 

@@ -203,7 +203,9 @@ export class VirtualBench {
     if (d.role === 'CH') {
       // The DCC commissioned every other device of the bench (and the CH's own GPF) into the CHF device log.
       const hanDevices = [...this.spec.devices.filter((x) => x.role !== 'CH').map((x) => x.ieee), ...(d.gpf ? [d.gpf.ieee] : [])];
-      const hub = new VirtualCommsHub({ ...common, profile: d.behaviour as CommsHubBehaviour, ieee: d.ieee, authorisedHhts: this.spec.authorisedHhts, hanDevices, hhtShort: this.hhtShort });
+      const hub = new VirtualCommsHub({
+        ...common, profile: d.behaviour as CommsHubBehaviour, ieee: d.ieee, authorisedHhts: this.spec.authorisedHhts, hanDevices, hhtShort: this.hhtShort,
+      });
       this.commsHubs.set(d.id, hub);
       device = hub;
       if (d.gpf) {

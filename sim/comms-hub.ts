@@ -279,7 +279,10 @@ export class VirtualCommsHub {
     const ieee = r.ieee;
     this.#answerLater(HAN_READ_ANSWER_DELAY_MS, () => {
       this.#record('han-read-answered', ieee);
-      return buildHanReadResponse({ chShort: this.short, hhtShort: r.src, pan: this.pan, seq: this.#nextMacSeq(), transaction: r.transaction, ieee: this.ieee, security: this.#han.security() });
+      return buildHanReadResponse({
+        chShort: this.short, hhtShort: r.src, pan: this.pan, seq: this.#nextMacSeq(), transaction: r.transaction,
+        ieee: this.ieee, security: this.#han.security(),
+      });
     }, 'HAN read response');
   }
 

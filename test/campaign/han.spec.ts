@@ -39,7 +39,9 @@ test('seeded PAN, secured HAN, the rig\'s install code: the conformant CH passes
   const dir = join(c.dir, 'evidence', 'CH-IPAN-004--virtual-1');
   const e = events(dir);
   // Learned from the CH's beacon after its power-on, and the short address from the CH's Rejoin Response.
-  expect(e.find((x) => x.kind === 'han-learned')).toMatchObject({ pan: hex16(seededPan(SEED)), channel: 11, coordinator: '0x0000', coordinatorIeee: '00:db:12:34:56:78:90:a2' });
+  expect(e.find((x) => x.kind === 'han-learned')).toMatchObject({
+    pan: hex16(seededPan(SEED)), channel: 11, coordinator: '0x0000', coordinatorIeee: '00:db:12:34:56:78:90:a2',
+  });
   expect(e.find((x) => x.kind === 'hht-rejoin')).toMatchObject({ outcome: 'admitted', short: hex16(seededHhtShort(SEED)) });
 
   const frames = decodedCapture(dir, VIRTUAL_NETWORK_KEY);
@@ -69,10 +71,13 @@ test('a wrong network key on the rig side: no FAIL; the cases that rest on the H
   expect(c.exitCode, c.stderr).toBe(0);
   const v = verdicts(c);
   expect(Object.values(v).filter((x) => x.startsWith('FAIL') || x === 'ERROR'), JSON.stringify(v)).toEqual([]);
-  expect(Object.keys(v).sort()).toEqual(['CH-IPAN-001', 'CH-IPAN-004', 'CH-IPAN-005', 'ESME-COT-001', 'ESME-COT-006', 'GPF-COT-010', 'IHD-COT-002', 'PPMID-COT-003']);
+  expect(Object.keys(v).sort()).toEqual([
+    'CH-IPAN-001', 'CH-IPAN-004', 'CH-IPAN-005', 'ESME-COT-001', 'ESME-COT-006', 'GPF-COT-010', 'IHD-COT-002', 'PPMID-COT-003',
+  ]);
   const hanDependent = c.results!.cases.filter((r) => r.id !== 'CH-IPAN-001');
   for (const r of hanDependent) {
-    expect([r.id, r.verdict, r.reason], JSON.stringify(r.reason)).toEqual([r.id, 'INCONCLUSIVE', expect.stringMatching(/could not be decrypted with the rig's network key/)]);
+    expect([r.id, r.verdict, r.reason], JSON.stringify(r.reason))
+      .toEqual([r.id, 'INCONCLUSIVE', expect.stringMatching(/could not be decrypted with the rig's network key/)]);
     expect(r.fix).toMatch(/keys\.networkKeyEnv/);
   }
 });
@@ -80,7 +85,9 @@ test('a wrong network key on the rig side: no FAIL; the cases that rest on the H
 test('a pinned HAN that is not the one heard is a rig fault; the right pin passes', async () => {
   const wrong = await runCampaign({ grep: 'CH-IPAN-004', han: { pan: 0x1a62 } });
   const r = wrong.results!.cases.find((x) => x.id === 'CH-IPAN-004')!;
-  expect([r.verdict, r.reason]).toEqual(['INCONCLUSIVE', `HAN of the bench: the HAN heard is not the one the rig file pins: PAN 0x1a62 is pinned but the CH's beacon says ${hex16(seededPan(1))}`]);
+  expect([r.verdict, r.reason]).toEqual([
+    'INCONCLUSIVE', `HAN of the bench: the HAN heard is not the one the rig file pins: PAN 0x1a62 is pinned but the CH's beacon says ${hex16(seededPan(1))}`,
+  ]);
   const right = await runCampaign({ grep: 'CH-IPAN-004', han: { pan: seededPan(1), channel: 11 } });
   expect(verdicts(right, 'CH-IPAN')).toEqual({ 'CH-IPAN-004': 'PASS' });
 });

@@ -9,6 +9,7 @@ import { HanDecoder } from '../../protocol/decoder.ts';
 
 const CH_IEEE = '00:db:12:34:56:78:90:a2';
 const NEIGHBOUR = '00:0d:6f:00:00:00:99:01';
+const PINS = 'the HAN heard is not the one the rig file pins: ';
 
 function beacon(pan: number, epid: string, channel = 11, short = 0x0000): { heard: HeardFrame; channel: number } {
   const psdu = buildBeacon({ seq: 1, pan, short, panCoordinator: short === 0, extendedPanId: epid, routerCapacity: true, endDeviceCapacity: true });
@@ -39,7 +40,11 @@ test('among several coordinators: the CH\'s extended PAN id, else the PAN the CH
   expect(hanFromBeacons(two, { ieee: CH_IEEE, heardOnPan: 0x2222 }, undefined, 'here').pan).toBe(0x2222);
   expect(hanFromBeacons(two, { ieee: CH_IEEE }, { pan: 0x1111 }, 'here').pan).toBe(0x1111);
   const ambiguous = fault(() => hanFromBeacons(two, { ieee: CH_IEEE }, undefined, 'bench b1'));
-  expect([ambiguous.kind, ambiguous.message, ambiguous.fix]).toEqual(['han-unknown', 'bench b1: the rig cannot tell the CH\'s HAN among the coordinators that answered its beacon request (PANs 0x1111, 0x2222)', 'pin the bench\'s HAN in the rig file: han: { pan, channel }']);
+  expect([ambiguous.kind, ambiguous.message, ambiguous.fix]).toEqual([
+    'han-unknown',
+    'bench b1: the rig cannot tell the CH\'s HAN among the coordinators that answered its beacon request (PANs 0x1111, 0x2222)',
+    'pin the bench\'s HAN in the rig file: han: { pan, channel }',
+  ]);
   expect(fault(() => hanFromBeacons([], { ieee: CH_IEEE }, undefined, 'b')).kind).toBe('han-unknown');
   // A router's beacon is not the coordinator's.
   expect(fault(() => hanFromBeacons([beacon(0x4b1d, CH_IEEE, 11, 0x0001)], { ieee: CH_IEEE }, undefined, 'b')).kind).toBe('han-unknown');
@@ -49,7 +54,7 @@ test('a pinned PAN or channel that differs from what is heard is a han-mismatch 
   const b = [beacon(0x4b1d, CH_IEEE, 15)];
   expect(hanFromBeacons(b, { ieee: CH_IEEE }, { pan: 0x4b1d, channel: 15 }, 'b').pan).toBe(0x4b1d);
   const pan = fault(() => hanFromBeacons(b, { ieee: CH_IEEE }, { pan: 0x1a62 }, 'bench b1'));
-  expect([pan.kind, pan.message]).toEqual(['han-mismatch', 'bench b1: the HAN heard is not the one the rig file pins: PAN 0x1a62 is pinned but the CH\'s beacon says 0x4b1d']);
+  expect([pan.kind, pan.message]).toEqual(['han-mismatch', `bench b1: ${PINS}PAN 0x1a62 is pinned but the CH's beacon says 0x4b1d`]);
   const channel = fault(() => hanFromBeacons(b, { ieee: CH_IEEE }, { channel: 20 }, 'b'));
-  expect([channel.kind, channel.message]).toEqual(['han-mismatch', 'b: the HAN heard is not the one the rig file pins: channel 20 is pinned but the CH\'s beacon was heard on channel 15']);
+  expect([channel.kind, channel.message]).toEqual(['han-mismatch', `b: ${PINS}channel 20 is pinned but the CH's beacon was heard on channel 15`]);
 });
