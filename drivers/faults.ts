@@ -21,7 +21,12 @@ export type RigFaultKind =
   | 'case-overran'
   /** What a case needs before it can judge (data held, a window open) could not be established on the bench. */
   | 'precondition-unmet'
-  | 'evidence-unwritable';
+  | 'evidence-unwritable'
+  // The HAN heard is not the one the rig file pins, or the rig could not learn it at all.
+  | 'han-mismatch'
+  | 'han-unknown'
+  // The rig lacks the HAN's network key, or has another one: it cannot read (nor speak on) the secured HAN.
+  | 'cannot-decrypt';
 
 export class RigFault extends Error {
   override name = 'RigFault';

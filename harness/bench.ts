@@ -11,7 +11,8 @@ import { RigRadio } from '../drivers/radio/rig-radio.ts';
 import type { SerialBinding, SerialLocation } from '../drivers/serial.ts';
 import { Nrf802154Sniffer } from '../drivers/sniffer/nrf802154.ts';
 import type { LoadedRig, RigBench, RigDevice } from '../rigs/load.ts';
-import { VirtualBench, gpfId } from '../sim/bench.ts';
+import { VIRTUAL_INSTALL_CODE, VIRTUAL_NETWORK_KEY, VirtualBench, gpfId } from '../sim/bench.ts';
+import { fromHex } from '../protocol/bytes.ts';
 import type { RigFault } from '../drivers/faults.ts';
 import { HardwareClock, VirtualBenchClock, type BenchClock, type BenchHealth } from './clock.ts';
 import { OperatorObserver, PortObserver, type DeviceObserver } from './observer.ts';
@@ -40,6 +41,11 @@ export interface OpenBench {
   reopenLost(): Promise<string[]>;
   /** How the rig sees what each IHD and PPMID shows, by device id. */
   readonly observers: ReadonlyMap<string, DeviceObserver>;
+  /**
+   * The rig's HAN keys: from the environment the rig file names, or, on a virtual bench that names
+   * none, the published test ones its devices use. Never written to any output.
+   */
+  readonly keys: { readonly networkKey?: Uint8Array; readonly installCode?: string };
   /** How this bench makes a meter receive a Change of Tenancy; absent when the rig file names no way. */
   readonly tenancy?: TenancyTrigger;
   /** Present on a virtual bench: for the project's own fault-injection tests, never for suites. */
@@ -93,6 +99,7 @@ export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?:
         sniffers: spec.sniffers.map((s) => ({ id: s.id, channel: s.channel })),
         radio: { channel: spec.radio.channel, ieee: spec.radio.ieee },
         authorisedHhts: [spec.radio.ieee],
+        networkKey: fromHex(VIRTUAL_NETWORK_KEY),
         faults: spec.virtual.faults,
         epochMs: virtualFromMs,
       });
@@ -214,10 +221,15 @@ export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?:
       return reopened;
     };
 
+    const networkKey = rig.secrets.networkKey ?? (virtual ? VIRTUAL_NETWORK_KEY : undefined);
     return {
       id: spec.id,
       rig,
       spec,
+      keys: {
+        networkKey: networkKey === undefined ? undefined : fromHex(networkKey),
+        installCode: rig.secrets.installCode ?? (virtual ? VIRTUAL_INSTALL_CODE : undefined),
+      },
       clock: clock!,
       relays,
       sniffers,
@@ -231,7 +243,7 @@ export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?:
       },
       reopenLost,
       virtual,
-      tenancy: tenancyTriggerFor(spec, () => radio, virtual),
+      tenancy: tenancyTriggerFor(spec, virtual),
       observers,
       device: (role) => spec.devices.find((d) => d.role === role),
       devices: (role) => spec.devices.filter((d) => d.role === role),

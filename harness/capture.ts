@@ -82,6 +82,11 @@ export class Capture {
     }
   }
 
+  /** The channel the sniffer that heard a frame listens on. */
+  channelOf(heard: HeardFrame): number {
+    return this.sources.find((s) => s.id === heard.sniffer)!.channel;
+  }
+
   /** The short address the device with this IEEE address was last seen with on the HAN. */
   shortOf(ieee: string): number | undefined {
     return this.decoder.shortOf(ieee);
@@ -121,6 +126,21 @@ export class Capture {
     if (found) return found;
     this.assertHealthy(sinceMs);
     return undefined;
+  }
+
+  /**
+   * The NWK-secured frames this capture could not decrypt, as a rig fault: with a wrong or missing
+   * network key the rig can neither read the HAN nor be understood on it (the devices drop the rig
+   * radio's frames), so no verdict may rest on the HAN's frames or on their absence.
+   */
+  cannotDecrypt(): RigFault | undefined {
+    const sealed = this.frames.filter((h) => h.decoded.nwk?.secured && h.decoded.nwk.decrypted === false);
+    if (!sealed.length) return undefined;
+    const first = sealed[0];
+    return new RigFault('cannot-decrypt', `sniffer ${first.sniffer}`,
+      `${sealed.length} NWK-secured HAN frame${sealed.length === 1 ? '' : 's'} could not be decrypted with the rig's network key`
+        + ` (the first: frame ${first.decoded.n}, ${first.decoded.summary})`,
+      'export the network key of the bench\'s HAN in the environment variable the rig file names under keys.networkKeyEnv');
   }
 
   faulted(): RigFault | undefined {

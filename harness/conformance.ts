@@ -6,7 +6,6 @@ import { test as base } from '@playwright/test';
 import * as allure from 'allure-js-commons';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromHex } from '../protocol/bytes.ts';
 import { KeyTable } from '../protocol/security.ts';
 import type { LabSettings } from '../rigs/lab-settings.ts';
 import { loadRig, type LoadedRig, type RigDevice } from '../rigs/load.ts';
@@ -147,13 +146,13 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
         'check that the lab settings match the devices, and that nothing on the bench held the case up (operator prompts, relays, radio); the evidence so far is kept'));
       evidence.event('case-plan', { plannedMinutes: Math.round(plannedMs / 60_000), deadline: new Date(deadline).toISOString() });
       const keys = new KeyTable();
-      if (rig.secrets.networkKey) keys.addNetworkKey(fromHex(rig.secrets.networkKey));
+      if (bench.keys.networkKey) keys.addNetworkKey(bench.keys.networkKey);
       capture = new Capture(bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })), evidence, clock, keys);
       capture.start();
       const ch = bench.device('CH');
       const hht = new HandHeldTerminal(bench.radio, capture, evidence, clock,
-        { ieee: bench.spec.radio.ieee, entityId: bench.spec.radio.ieee, short: 0x7ff0 },
-        { ieee: ch?.ieee ?? device.ieee, pan: 0x1a62, short: 0x0000 },
+        { ieee: bench.spec.radio.ieee, entityId: bench.spec.radio.ieee, networkKey: bench.keys.networkKey, installCode: bench.keys.installCode },
+        { ieee: ch?.ieee ?? device.ieee, pin: bench.spec.han },
         rig.settings.captureWithinSeconds * 1000);
       const power = new BenchPower(bench.relays, evidence, clock);
       live = new Liveness(capture, hht, power, evidence, startedAt, bench.spec.radio.channel);
@@ -168,6 +167,9 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
         `is the ${device.role} powered, within range and on channel ${bench!.spec.radio.channel}?`);
     }
     capture?.stop();
+    // No verdict rests on a HAN the rig could not read: a wrong or missing network key is a rig fault, never a device's.
+    const sealed = capture?.cannotDecrypt();
+    if (sealed && (outcome === undefined || outcome instanceof DeviceFailure || outcome instanceof RigFault)) outcome = sealed;
     unwatch?.();
     await evidence.close();
     // Evidence that could not be written voids any verdict: what was kept stays, the case is INCONCLUSIVE.

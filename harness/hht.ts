@@ -3,29 +3,42 @@
 // bench's sniffer — a transmission the sniffer missed proves nothing about the device.
 import { RigFault } from '../drivers/faults.ts';
 import type { RigRadio } from '../drivers/radio/rig-radio.ts';
-import { buildBeaconRequest } from '../protocol/beacons.ts';
 import { hex16 } from '../protocol/bytes.ts';
 import type { DecodedFrame } from '../protocol/decoded.ts';
-import { encodeFrame } from '../protocol/encoder.ts';
-import { buildHanRead, buildInterPanCcs01, readHanRead, readInterPanCcs01, type Ccs01Malformation } from '../protocol/hht-messages.ts';
+import { encodeFragmentedFrames, encodeFrame } from '../protocol/encoder.ts';
+import { buildBeaconRequest } from '../protocol/beacons.ts';
+import { NWK_REJOIN_REQUEST } from '../protocol/nwk.ts';
+import {
+  buildHanRead,
+  buildHhtRejoinRequest,
+  buildInterPanCcs01,
+  hanReadOf,
+  readInterPanCcs01,
+  rejoinResponseTo,
+  type Ccs01Malformation,
+  type HanSecurity,
+} from '../protocol/hht-messages.ts';
 import { encodeZcl, type ZclFrameSpec } from '../protocol/zcl/index.ts';
 import type { Capture, HeardFrame } from './capture.ts';
 import type { BenchClock } from './clock.ts';
 import type { EvidenceLog } from './evidence.ts';
+import { hanFromBeacons, isCoordinatorBeacon, type HanPin, type LearnedHan } from './han.ts';
 
 export interface HhtIdentity {
   /** The rig radio's IEEE address. */
   ieee: string;
   /** The entity id its CCS01 carries as originator (the authorised HHT). */
   entityId: string;
-  /** Its short address on the HAN once joined. */
-  short: number;
+  /** The HAN's network key: what it secures its HAN frames with (the rig's keys.networkKeyEnv). */
+  networkKey?: Uint8Array;
+  /** The install code its CCS01 carries, hex (the rig's keys.installCodeEnv). */
+  installCode?: string;
 }
 
 export interface CommsHubTarget {
   ieee: string;
-  pan: number;
-  short: number;
+  /** What the rig file pins of the HAN; the rest is learned on air. */
+  pin?: HanPin;
 }
 
 /** What came back for one CCS01. */
@@ -37,12 +50,42 @@ export interface JoinAttempt {
   results?: number[];
 }
 
+/**
+ * A payload for one device, as NWK data to its IEEE address (broadcast short, extended
+ * destination) in APS fragments of `maxBlock` bytes, from the rig radio's short address.
+ */
+export function hanDeliveryFrames(f: {
+  pan: number; short: number; seq: number; ieee: string; cluster: number; profile: number; payload: Uint8Array; maxBlock: number;
+  /** The sender's IEEE (NWK extended source) and the first fragment's security (the next take the next counters); absent: unsecured. */
+  source?: string; security?: HanSecurity;
+}): Uint8Array[] {
+  const pan = hex16(f.pan);
+  const security = f.security && f.source && { key: f.security.networkKey, frameCounter: f.security.frameCounter, source: f.source };
+  return encodeFragmentedFrames({
+    mac: { type: 'data', seq: f.seq, dstPan: pan, srcPan: pan, dst: '0xffff', src: hex16(f.short) },
+    nwk: { type: 'data', dst: '0xfffd', src: hex16(f.short), seq: f.seq, dst64: f.ieee, ...(f.source && { src64: f.source }), ...(security && { security }) },
+    aps: { type: 'data', dstEp: 1, srcEp: 1, cluster: f.cluster, profile: f.profile, counter: f.seq },
+    payload: f.payload,
+  }, f.maxBlock, false);
+}
+
+const COUNTER_EPOCH_MS = Date.UTC(2020, 0, 1);
+
 /** How long a transmission may take to appear on the sniffer before the rig is at fault. */
 const HEARD_WITHIN_MS = 2_000;
 
 export class HandHeldTerminal {
   private counter = 0x1000n;
   private seq = 0;
+  /** The HAN, once learned from the CH's beacon. */
+  #han: LearnedHan | undefined;
+  /** The short address the CH gave it in its Rejoin Response: none until it has joined the HAN. */
+  #short: number | undefined;
+  /**
+   * Its NWK frame counter: devices drop a frame whose counter is not above the last they saw from
+   * the sender, so it starts at the bench's seconds since 2020 and only rises, case after case.
+   */
+  #frameCounter: number;
 
   constructor(
     private readonly radio: RigRadio,
@@ -52,13 +95,20 @@ export class HandHeldTerminal {
     readonly identity: HhtIdentity,
     readonly ch: CommsHubTarget,
     private readonly answerWithinMs: number,
-  ) {}
+  ) {
+    this.#frameCounter = Math.max(0, Math.floor((clock.now() - COUNTER_EPOCH_MS) / 1000)) >>> 0;
+  }
 
   /** Sends a CCS01 over inter-PAN and waits for the CH's answer (or its absence). */
   async join(options: { malformed?: Ccs01Malformation; unauthorised?: boolean } = {}): Promise<JoinAttempt> {
+    const installCode = this.identity.installCode;
+    if (!installCode) {
+      throw new RigFault('radio-refused', 'rig radio', 'the rig has no install code for the HHT, so its CCS01 cannot be built',
+        'export the rig radio\'s install code in the environment variable the rig file names under keys.installCodeEnv');
+    }
     const counter = ++this.counter;
     const psdu = buildInterPanCcs01({
-      hhtIeee: this.identity.ieee, chIeee: this.ch.ieee, seq: this.nextSeq(), counter,
+      hhtIeee: this.identity.ieee, chIeee: this.ch.ieee, seq: this.nextSeq(), counter, installCode,
       originator: this.identity.entityId, malformed: options.malformed, unauthorised: options.unauthorised,
     });
     const what = `GBCS CCS01 Add Device to CHF Device Log over inter-PAN, counter ${counter}${options.malformed ? `, malformed (${options.malformed})` : ''}${options.unauthorised ? ', unauthorised originator' : ''}`;
@@ -77,17 +127,96 @@ export class HandHeldTerminal {
     const results = readInterPanCcs01(answer.psdu)!.results ?? [];
     const outcome = results.length > 0 && results.every((r) => r === 0) ? 'accepted' : 'refused';
     this.evidence.event('hht-join', { counter, outcome, results });
+    // Accepted into the CHF device log, the HHT joins the HAN as a ZigBee device does.
+    if (outcome === 'accepted') await this.rejoin(Number(answer.decoded.mac.srcPan));
     return { sentAtMs: sent.atMs, counter, outcome, answeredAtMs: answer.atMs, results };
+  }
+
+  /** The HAN as learned on air (after the first accepted join). */
+  get han(): LearnedHan | undefined {
+    return this.#han;
+  }
+
+  /** Its short address on the HAN, from the CH's Rejoin Response; undefined until it joined. */
+  get short(): number | undefined {
+    return this.#short;
+  }
+
+  /**
+   * Makes the rig radio a member of the HAN, as an HHT: CCS01 over inter-PAN (the CH's window must
+   * be open: just after the case powered the CH), then the rejoin. A rig precondition: failing it is a rig fault.
+   */
+  async becomeMember(why: string): Promise<void> {
+    this.networkKey();
+    if (this.#short !== undefined) return;
+    const join = await this.join();
+    if (this.#short !== undefined) return;
+    throw new RigFault('radio-refused', 'rig radio', join.outcome !== 'accepted'
+      ? `the CH did not accept the rig radio's CCS01 (${join.outcome}), so the rig radio cannot join the HAN to ${why}`
+      : `the CH accepted the rig radio's CCS01 but did not admit it to the HAN (no Rejoin Response), so it cannot ${why}`,
+    'check that the rig radio\'s IEEE address is an HHT the CH accepts (authorised), that the CH was powered just before'
+      + ' (its inter-PAN window is open) and on the HAN\'s channel');
+  }
+
+  /** Learns the HAN once: a Beacon Request, and the coordinators' beacons that answer it. */
+  private async learnHan(chPan: number): Promise<LearnedHan> {
+    if (this.#han) return this.#han;
+    const sent = await this.transmit(buildBeaconRequest(this.nextSeq()), 'MAC Beacon Request (which HAN is on this channel?)',
+      (h) => h.decoded.mac.command === 'Beacon Request');
+    await this.capture.waitFor((_d, h) => isCoordinatorBeacon(h), this.answerWithinMs, sent.atMs);
+    const beacons = this.capture.all((_d, h) => isCoordinatorBeacon(h), sent.atMs).map((heard) => ({ heard, channel: this.capture.channelOf(heard) }));
+    const han = hanFromBeacons(beacons, { ieee: this.ch.ieee, heardOnPan: chPan }, this.ch.pin, 'HAN of the bench');
+    this.evidence.event('han-learned', {
+      pan: hex16(han.pan), channel: han.channel, coordinator: hex16(han.coordinator.short),
+      coordinatorIeee: han.coordinator.ieee ?? null, extendedPanId: han.extendedPanId,
+    });
+    this.#han = han;
+    return han;
+  }
+
+  /** NWK Rejoin Request to the CH; its Rejoin Response gives the HHT its short address. Unanswered, the HHT keeps the one it had (if any). */
+  private async rejoin(chPan: number): Promise<void> {
+    // Without the network key the join stays inter-PAN: what rests on the CCS01 alone can still be judged.
+    if (!this.identity.networkKey) {
+      this.evidence.event('hht-rejoin', { outcome: 'not attempted: the rig has no HAN network key', short: null });
+      return;
+    }
+    const han = await this.learnHan(chPan);
+    const seq = this.nextSeq();
+    const psdu = buildHhtRejoinRequest({ pan: han.pan, ieee: this.identity.ieee, seq, security: this.security() });
+    const sent = await this.transmit(psdu, `NWK Rejoin Request to the CH on PAN ${hex16(han.pan)}`,
+      (h) => h.decoded.nwk?.commandId === NWK_REJOIN_REQUEST && h.decoded.nwk.src64 === this.identity.ieee && h.decoded.nwk.seq === seq);
+    const answer = await this.capture.waitFor((d) => rejoinResponseTo(d, this.identity.ieee) !== undefined, this.answerWithinMs, sent.atMs);
+    const response = answer && rejoinResponseTo(answer.decoded, this.identity.ieee);
+    if (response?.status === 0) this.#short = response.short;
+    this.evidence.event('hht-rejoin', {
+      outcome: !response ? 'no answer' : response.status === 0 ? 'admitted' : 'refused',
+      ...(response && { status: response.status }),
+      short: this.#short === undefined ? null : hex16(this.#short),
+    });
+  }
+
+  /** The HAN and its short address, for a frame it sends on the HAN; undefined while it is not on the HAN. */
+  private member(): { han: LearnedHan; short: number } | undefined {
+    return this.#han && this.#short !== undefined ? { han: this.#han, short: this.#short } : undefined;
   }
 
   /** Reads the CH's Basic cluster over the HAN: answered only while the CH keeps the HHT in its device log. */
   async readOnHan(): Promise<{ sentAtMs: number; answered: boolean; answeredAtMs?: number }> {
+    const m = this.member();
+    if (!m) {
+      this.networkKey();
+      // Never admitted to the HAN: it has no address to read from, and is not on the HAN.
+      this.evidence.event('hht-han-read', { answered: false, why: 'the HHT was never admitted to the HAN (no short address from a Rejoin Response)' });
+      return { sentAtMs: this.clock.now(), answered: false };
+    }
     const seq = this.nextSeq();
-    const psdu = buildHanRead({ hhtShort: this.identity.short, chShort: this.ch.short, pan: this.ch.pan, seq, ieee: this.identity.ieee });
-    const sent = await this.transmit(psdu, `ZCL Basic Read Attributes from the HHT over the HAN, transaction ${seq}`, (h) => readHanRead(h.psdu)?.kind === 'read' && readHanRead(h.psdu)?.transaction === seq);
-    const answer = await this.capture.waitFor((_d, h) => {
-      const r = readHanRead(h.psdu);
-      return r?.kind === 'response' && r.transaction === seq && r.dst === this.identity.short;
+    const psdu = buildHanRead({ hhtShort: m.short, chShort: m.han.coordinator.short, pan: m.han.pan, seq, ieee: this.identity.ieee, security: this.security() });
+    const sent = await this.transmit(psdu, `ZCL Basic Read Attributes from the HHT over the HAN, transaction ${seq}`,
+      (h) => hanReadOf(h.decoded)?.kind === 'read' && hanReadOf(h.decoded)?.transaction === seq);
+    const answer = await this.capture.waitFor((d) => {
+      const r = hanReadOf(d);
+      return r?.kind === 'response' && r.transaction === seq && r.dst === m.short;
     }, this.answerWithinMs, sent.atMs);
     this.evidence.event('hht-han-read', { transaction: seq, answered: !!answer });
     return { sentAtMs: sent.atMs, answered: !!answer, answeredAtMs: answer?.atMs };
@@ -97,8 +226,7 @@ export class HandHeldTerminal {
    * Asks a HAN device a ZCL question as an IHD would (Smart Energy profile, endpoint 1) and waits
    * for its answer: the rig radio as an IHD-like client, e.g. Get Last Message to the ESME.
    * `answers` says how many frames the first answer announces (a log comes one record a frame);
-   * the rest are waited for as long as the first. Unsecured, like the HHT's HAN read (the virtual
-   * HAN carries no network key yet).
+   * the rest are waited for as long as the first. The rig radio must be on the HAN (becomeMember).
    */
   async askOverHan(
     target: { short: number; ieee: string },
@@ -107,16 +235,18 @@ export class HandHeldTerminal {
     title: string,
     answers: (first: DecodedFrame) => number = () => 1,
   ): Promise<{ sentAtMs: number; answer?: DecodedFrame; answers: DecodedFrame[]; answeredAtMs?: number }> {
+    const { han, short } = this.memberOrFault(`ask the ${target.ieee} (${title})`);
     const seq = this.nextSeq();
-    const pan = hex16(this.ch.pan);
+    const pan = hex16(han.pan);
     const psdu = encodeFrame({
-      mac: { type: 'data', seq, dstPan: pan, srcPan: pan, dst: hex16(target.short), src: hex16(this.identity.short) },
-      nwk: { type: 'data', dst: hex16(target.short), src: hex16(this.identity.short), seq, radius: 30, src64: this.identity.ieee },
+      mac: { type: 'data', seq, dstPan: pan, srcPan: pan, dst: hex16(target.short), src: hex16(short) },
+      nwk: { type: 'data', dst: hex16(target.short), src: hex16(short), seq, radius: 30, src64: this.identity.ieee, security: this.nwkSecurity() },
       aps: { type: 'data', dstEp: 1, srcEp: 1, cluster, profile: 0x0109, counter: seq },
       payload: encodeZcl(cluster, { ...question, seq }),
     }, false);
-    const sent = await this.transmit(psdu, `${title} to ${target.ieee} over the HAN, transaction ${seq}`, (h) => h.decoded.zcl?.seq === seq && h.decoded.nwk?.src === hex16(this.identity.short));
-    const isAnswer = (f: DecodedFrame) => f.zcl?.seq === seq && f.nwk?.dst === hex16(this.identity.short) && this.capture.isFrom(f, target.ieee);
+    const sent = await this.transmit(psdu, `${title} to ${target.ieee} over the HAN, transaction ${seq}`,
+      (h) => h.decoded.zcl?.seq === seq && h.decoded.nwk?.src === hex16(short));
+    const isAnswer = (f: DecodedFrame) => f.zcl?.seq === seq && f.nwk?.dst === hex16(short) && this.capture.isFrom(f, target.ieee);
     const answer = await this.capture.waitFor(isAnswer, this.answerWithinMs, sent.atMs);
     let all = answer ? [answer] : [];
     const expected = answer ? answers(answer.decoded) : 0;
@@ -136,6 +266,49 @@ export class HandHeldTerminal {
     const beacons = this.capture.all((f) => f.mac.type === 'beacon', sent.atMs);
     this.evidence.event('beacons', { count: beacons.length, from: beacons.map((b) => b.decoded.summary) });
     return beacons;
+  }
+
+  /** A prepared payload for a meter, sent on the HAN from the rig radio's short address: the tenancy trigger's radio delivery. */
+  async deliverOnHan(ieee: string, aps: { cluster: number; profile: number }, payload: Uint8Array, maxBlock: number, title: string): Promise<void> {
+    const { han, short } = this.memberOrFault(`deliver ${title}`);
+    const seq = this.nextSeq();
+    const frames = hanDeliveryFrames({ pan: han.pan, short, seq, ieee, ...aps, payload, maxBlock, source: this.identity.ieee, security: this.security() });
+    // One sequence number and one frame counter per fragment.
+    for (let i = 1; i < frames.length; i++) this.nextSeq();
+    this.#frameCounter = (this.#frameCounter + frames.length - 1) >>> 0;
+    this.evidence.event('radio-tx', { title: `${title} to ${ieee} over the HAN`, originator: 'rig radio (HHT)', frames: frames.length });
+    for (const f of frames) await this.radio.transmit(f);
+  }
+
+  /** How its next HAN frame is NWK-secured; without the network key it cannot talk on a secured HAN (a rig fault). */
+  private security(): HanSecurity {
+    return { networkKey: this.networkKey(), frameCounter: this.#frameCounter++ >>> 0 };
+  }
+
+  /** The HAN's network key; without it the rig radio can neither join nor talk on the secured HAN (a rig fault). */
+  private networkKey(): Uint8Array {
+    const networkKey = this.identity.networkKey;
+    if (!networkKey) {
+      throw new RigFault('cannot-decrypt', 'rig radio',
+        'the rig has no HAN network key, so the rig radio cannot send on the NWK-secured HAN nor the rig read it',
+        'export the HAN network key in the environment variable the rig file names under keys.networkKeyEnv');
+    }
+    return networkKey;
+  }
+
+  private nwkSecurity(): { key: Uint8Array; frameCounter: number; source: string } {
+    const s = this.security();
+    return { key: s.networkKey, frameCounter: s.frameCounter, source: this.identity.ieee };
+  }
+
+  private memberOrFault(what: string): { han: LearnedHan; short: number } {
+    this.networkKey();
+    const m = this.member();
+    if (!m) {
+      throw new RigFault('radio-refused', 'rig radio', `the rig radio is not on the HAN (it has no short address from a join), so it cannot ${what}`,
+        'join the rig radio to the HAN as an HHT first (becomeMember) while the CH\'s inter-PAN window is open');
+    }
+    return m;
   }
 
   private nextSeq(): number {

@@ -5,9 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { RigFault } from '../drivers/faults.ts';
-import type { RigRadio } from '../drivers/radio/rig-radio.ts';
 import { fromHex } from '../protocol/bytes.ts';
-import { encodeFragmentedFrames } from '../protocol/encoder.ts';
 import { recogniseGbcs } from '../protocol/gbcs.ts';
 import { encodeZcl } from '../protocol/zcl/index.ts';
 import type { RigBench, RigDevice } from '../rigs/load.ts';
@@ -23,17 +21,23 @@ export interface TenancyChange {
 
 export const DEFAULT_TENANCY_CONTROL = 0x4700;
 
+/** The rig radio as a member of the HAN (harness/hht.ts): what a radio delivery sends through. */
+export interface HanSender {
+  deliverOnHan(ieee: string, aps: { cluster: number; profile: number }, payload: Uint8Array, maxBlock: number, title: string): Promise<void>;
+}
+
 export interface TenancyTrigger {
   readonly how: string;
-  trigger(meter: RigDevice, change: TenancyChange, evidence: EvidenceLog): Promise<void>;
+  /** `via`: the rig radio on the HAN, for a radio delivery. */
+  trigger(meter: RigDevice, change: TenancyChange, evidence: EvidenceLog, via?: HanSender): Promise<void>;
 }
 
 /** The trigger a bench has: the sim's supplier on a virtual bench, else the rig file's choice. */
-export function tenancyTriggerFor(spec: RigBench, radio: () => RigRadio, virtual?: VirtualBench): TenancyTrigger | undefined {
+export function tenancyTriggerFor(spec: RigBench, virtual?: VirtualBench): TenancyTrigger | undefined {
   if (virtual) return new SimulatedSupplier(virtual);
   const t = spec.tenancyTrigger;
   if (!t) return undefined;
-  return t.kind === 'radio' ? new RadioDelivery(radio, t.commandFile) : new LabHook(t.command, t.url);
+  return t.kind === 'radio' ? new RadioDelivery(t.commandFile) : new LabHook(t.command, t.url);
 }
 
 class SimulatedSupplier implements TenancyTrigger {
@@ -54,16 +58,16 @@ class SimulatedSupplier implements TenancyTrigger {
  * The rig radio sends a prepared ECS12/GCS09 (as a DUIS local-delivery command variant returns
  * it) to the meter as Tunneling Transfer Data, PUT header, in APS fragments — modelled, like the
  * HHT's CCS01 (PROTOCOL.md §8); the implementation time is the one inside the prepared command.
+ * It goes out on the HAN the rig learned, from the short address the rig radio joined with.
  */
 class RadioDelivery implements TenancyTrigger {
   readonly how: string;
   private seq = 0;
-  /** The radio is asked for each time: the bench reopens it after a fault. */
-  constructor(private readonly radio: () => RigRadio, private readonly file: string) {
+  constructor(private readonly file: string) {
     this.how = `rig radio delivers the prepared command ${file}`;
   }
 
-  async trigger(meter: RigDevice, _change: TenancyChange, evidence: EvidenceLog): Promise<void> {
+  async trigger(meter: RigDevice, _change: TenancyChange, evidence: EvidenceLog, via?: HanSender): Promise<void> {
     const message = fromHex(readFileSync(this.file, 'utf8').trim());
     const g = recogniseGbcs(message);
     if (!g || (g.messageCode !== 0x0022 && g.messageCode !== 0x0072)) {
@@ -71,14 +75,10 @@ class RadioDelivery implements TenancyTrigger {
     }
     evidence.event('tenancy-trigger', { device: meter.id, how: this.how, useCase: g.useCase, counter: g.originatorCounter });
     const zcl = encodeZcl(0x0704, { name: 'Transfer Data', dir: 'client-to-server', seq: this.seq, fields: { tunnelId: 0, data: '03' + Buffer.from(message).toString('hex') } });
-    const frames = encodeFragmentedFrames({
-      mac: { type: 'data', seq: this.seq, dstPan: '0x1a62', srcPan: '0x1a62', dst: '0xffff', src: '0x7ff0' },
-      nwk: { type: 'data', dst: '0xfffd', src: '0x7ff0', seq: this.seq, dst64: meter.ieee },
-      aps: { type: 'data', dstEp: 1, srcEp: 1, cluster: 0x0704, profile: 0x0109, counter: this.seq },
-      payload: zcl,
-    }, 61, false);
-    this.seq = (this.seq + frames.length) & 0xff;
-    for (const f of frames) await this.radio().transmit(f);
+    this.seq = (this.seq + 1) & 0xff;
+    if (!via) throw new RigFault('radio-unavailable', this.file, 'no rig radio on the HAN to deliver the prepared command', 'run the case with the rig radio joined to the HAN');
+    const title = `the prepared ${g.useCase ?? 'Change of Tenancy'} (Tunneling Transfer Data)`;
+    await via.deliverOnHan(meter.ieee, { cluster: 0x0704, profile: 0x0109 }, zcl, 61, title);
   }
 }
 

@@ -62,6 +62,7 @@ export function encodeFrame(spec: FrameSpec, fcs = true): Uint8Array {
  * A payload too long for one frame, as APS fragments (ZigBee 3.0 §2.2.8.4.5): the first carries
  * the number of blocks, the others their block number; every fragment asks for an APS ack.
  * `maxBlock` is the APS payload bytes per fragment (some CH implementations use 61 or less).
+ * NWK-secured fragments take consecutive frame counters from the spec's: a counter is never reused.
  */
 export function encodeFragmentedFrames(spec: FrameSpec, maxBlock: number, fcs = true): Uint8Array[] {
   if (!spec.aps) return [encodeFrame(spec, fcs)];
@@ -71,7 +72,11 @@ export function encodeFragmentedFrames(spec: FrameSpec, maxBlock: number, fcs = 
   return blocks.map((payload, i) => encodeFrame({
     ...spec,
     mac: { ...spec.mac, seq: (spec.mac.seq + i) & 0xff },
-    nwk: spec.nwk && { ...spec.nwk, seq: ((spec.nwk.seq ?? 0) + i) & 0xff },
+    nwk: spec.nwk && {
+      ...spec.nwk,
+      seq: ((spec.nwk.seq ?? 0) + i) & 0xff,
+      ...(spec.nwk.security && { security: { ...spec.nwk.security, frameCounter: (spec.nwk.security.frameCounter + i) >>> 0 } }),
+    },
     aps: { ...spec.aps!, ackRequest: true, fragment: { first: i === 0, block: i === 0 ? blocks.length : i } },
     payload,
   }, fcs));

@@ -5,6 +5,8 @@ import { DecodeError, EncodeError, Reader, Writer, fromHex, hex, hex16, hexN } f
 import type { DecodedFrame } from './decoded.ts';
 import { HanDecoder } from './decoder.ts';
 import { encodeFrame } from './encoder.ts';
+import { NWK_REJOIN_REQUEST, NWK_REJOIN_RESPONSE } from './nwk.ts';
+import type { KeyTable } from './security.ts';
 import { buildGbcs, parseGbcs, readDerLength, type GbcsCra, type GbcsMessage } from './gbcs.ts';
 import { encodeZcl, findCommandByName } from './zcl/index.ts';
 import type { Direction } from './zcl/index.ts';
@@ -65,8 +67,6 @@ const ZIGBEE_NETWORK_CONTROL = { classId: 0x0068, obis: Uint8Array.of(0x00, 0x00
 /** UNCONFIRMED: CCS01's device-type enum for an HHT; 6 (Type 2) borrowed from CS03's enum (PROTOCOL.md §8). */
 export const CCS01_HHT_DEVICE_TYPE = 6;
 
-/** The ZigBee test-vector install code (16 bytes, CRC not included, as the RTDS key field). */
-export const DEFAULT_INSTALL_CODE = '83fed3407a939723a5c639b26916d505';
 
 /** An HHT that has not joined any PAN sends from PAN 0xffff. */
 const NO_PAN = 0xffff;
@@ -110,10 +110,21 @@ const commandId = (dir: Direction) => {
   return found;
 };
 
-function decodePsdu(psdu: Uint8Array): DecodedFrame {
-  // A fresh decoder: these frames are unsecured, and a reader must not learn from earlier ones.
-  return new HanDecoder().decode({ n: 1, timestampUs: 0n, frame: psdu, fcsIncluded: false });
+function decodePsdu(psdu: Uint8Array, keys?: KeyTable): DecodedFrame {
+  // A fresh decoder: a reader must not learn from earlier frames. NWK-secured HAN frames carry their sender's IEEE (extended nonce).
+  return new HanDecoder(keys).decode({ n: 1, timestampUs: 0n, frame: psdu, fcsIncluded: false });
 }
+
+/**
+ * How a device NWK-secures a HAN frame (the field's SMHAN): the network key, and its own frame
+ * counter, one up for every secured frame it sends; the source is the frame's NWK extended source.
+ */
+export interface HanSecurity {
+  networkKey: Uint8Array;
+  frameCounter: number;
+}
+
+const nwkSecurity = (s: HanSecurity | undefined, ieee: string) => s && { key: s.networkKey, frameCounter: s.frameCounter, source: ieeeText(ieee) };
 
 // ---------------------------------------------------------------------------------------
 // DLMS, as little of it as CCS01 needs (A-XDR data, ACCESS request and response).
@@ -271,8 +282,8 @@ export interface InterPanCcs01Input {
   counter: bigint;
   /** The HHT's (authorised entity's) id, EUI-64 text. */
   originator: string;
-  /** Hex; default DEFAULT_INSTALL_CODE. */
-  installCode?: string;
+  /** The HHT's install code, hex, as the RTDS key field carries it: the rig's (keys.installCodeEnv), never a built-in one. */
+  installCode: string;
   malformed?: Ccs01Malformation;
   /** Replaces the originator with UNAUTHORISED_ORIGINATOR. */
   unauthorised?: boolean;
@@ -304,7 +315,7 @@ function interPanFrame(
 /** The HHT's CCS01 "Add Device to CHF Device Log" over inter-PAN, as a PSDU without FCS. */
 export function buildInterPanCcs01(input: InterPanCcs01Input): Uint8Array {
   const broken = input.malformed ? MALFORMATIONS[input.malformed] : {};
-  const payload = registerDevicePayload(input.counter, input.hhtIeee, fromHex(input.installCode ?? DEFAULT_INSTALL_CODE));
+  const payload = registerDevicePayload(input.counter, input.hhtIeee, fromHex(input.installCode));
   let gbcs = buildGbcs({
     envelope: 'general-signing',
     cra: 'command',
@@ -462,6 +473,48 @@ export function readInterPanCcs01(psdu: Uint8Array): InterPanCcs01 | undefined {
 }
 
 // ---------------------------------------------------------------------------------------
+// The HHT's join to the HAN after its CCS01: an NWK Rejoin Request, answered with its short address.
+
+/** Rejoin Request capability: receiver on when idle, allocate an address (an HHT has none yet). */
+const HHT_CAPABILITY = 0x88;
+/** The NWK source of a device without a short address. */
+export const NO_SHORT = 0xfffe;
+const COORDINATOR = 0x0000;
+
+export interface HhtRejoinInput {
+  pan: number;
+  /** The HHT's IEEE: the NWK extended source, by which the CH knows it (it has no short address yet). */
+  ieee: string;
+  seq: number;
+  /** Absent: unsecured (a HAN without a network key). */
+  security?: HanSecurity;
+}
+
+/**
+ * The HHT's NWK Rejoin Request to the CH (the coordinator), from no short address (0xfffe at MAC
+ * and NWK: NWK frames carry short MAC addresses) with its IEEE as NWK extended source; the
+ * Rejoin Response comes back to 0xfffe with the HHT's IEEE as NWK extended destination.
+ */
+export function buildHhtRejoinRequest(input: HhtRejoinInput): Uint8Array {
+  const pan = hex16(input.pan);
+  return tooLong(encodeFrame({
+    mac: { type: 'data', seq: input.seq & 0xff, dstPan: pan, dst: hex16(COORDINATOR), srcPan: pan, src: hex16(NO_SHORT) },
+    nwk: {
+      type: 'command', dst: hex16(COORDINATOR), src: hex16(NO_SHORT), radius: 1, seq: input.seq & 0xff,
+      src64: ieeeText(input.ieee), security: nwkSecurity(input.security, input.ieee),
+    },
+    payload: Uint8Array.of(NWK_REJOIN_REQUEST, HHT_CAPABILITY),
+  }, false), 'HHT Rejoin Request');
+}
+
+/** A Rejoin Response to the device with this IEEE address: the short address it gives and its status (0 admitted). */
+export function rejoinResponseTo(d: DecodedFrame, ieee: string): { short: number; status: number } | undefined {
+  const n = d.nwk;
+  if (n?.type !== 'command' || n.commandId !== NWK_REJOIN_RESPONSE || n.dst64 !== ieeeText(ieee) || !n.commandFields) return undefined;
+  return { short: Number(n.commandFields.address), status: Number(n.commandFields.status) };
+}
+
+// ---------------------------------------------------------------------------------------
 // The HAN read (IPAN-4): is the HHT still on the HAN?
 
 export interface HanReadInput {
@@ -472,6 +525,8 @@ export interface HanReadInput {
   seq: number;
   /** The HHT's IEEE, sent as the NWK extended source: the CH's device log is keyed by IEEE. */
   ieee: string;
+  /** Absent: unsecured (a HAN without a network key). */
+  security?: HanSecurity;
 }
 
 export interface HanReadResponseInput {
@@ -483,16 +538,14 @@ export interface HanReadResponseInput {
   transaction?: number;
   /** The CH's IEEE (NWK extended source). */
   ieee: string;
+  security?: HanSecurity;
 }
 
-/**
- * NWK data, unsecured: the virtual bench's HAN carries no network key yet. On a real HAN this
- * frame is NWK-secured, and the rig radio needs the network key to send it.
- */
-function hanFrame(src: number, dst: number, pan: number, seq: number, ieee: string, zcl: Uint8Array): Uint8Array {
+/** NWK data on the HAN: NWK-secured with the network key when `security` is given, as on a field HAN. */
+function hanFrame(src: number, dst: number, pan: number, seq: number, ieee: string, zcl: Uint8Array, security?: HanSecurity): Uint8Array {
   return tooLong(encodeFrame({
     mac: { type: 'data', seq: seq & 0xff, dstPan: hex16(pan), dst: hex16(dst), srcPan: hex16(pan), src: hex16(src) },
-    nwk: { type: 'data', dst: hex16(dst), src: hex16(src), radius: 30, seq: seq & 0xff, src64: ieeeText(ieee) },
+    nwk: { type: 'data', dst: hex16(dst), src: hex16(src), radius: 30, seq: seq & 0xff, src64: ieeeText(ieee), security: nwkSecurity(security, ieee) },
     aps: { type: 'data', delivery: 'unicast', dstEp: SE_ENDPOINT, srcEp: SE_ENDPOINT, cluster: BASIC_CLUSTER, profile: CCS01_INTER_PAN_CARRIER.profile, counter: seq & 0xff },
     payload: zcl,
   }, false), 'HAN read');
@@ -501,7 +554,7 @@ function hanFrame(src: number, dst: number, pan: number, seq: number, ieee: stri
 /** ZCL Basic Read Attributes (ZCL Version) from the HHT to the CH over the HAN. */
 export function buildHanRead(input: HanReadInput): Uint8Array {
   const zcl = encodeZcl(BASIC_CLUSTER, { type: 'global', cmd: READ_ATTRIBUTES, dir: 'client-to-server', seq: input.seq & 0xff, fields: { attributes: [HAN_READ_ATTRIBUTE.id] } });
-  return hanFrame(input.hhtShort, input.chShort, input.pan, input.seq, input.ieee, zcl);
+  return hanFrame(input.hhtShort, input.chShort, input.pan, input.seq, input.ieee, zcl, input.security);
 }
 
 /** The CH's Read Attributes Response to buildHanRead. */
@@ -511,7 +564,7 @@ export function buildHanReadResponse(input: HanReadResponseInput): Uint8Array {
     type: 'global', cmd: READ_ATTRIBUTES_RESPONSE, dir: 'server-to-client', seq: (input.transaction ?? input.seq) & 0xff,
     fields: { records: [{ attributeId: a.id, status: 0, dataType: a.dataType, value: a.value }] },
   });
-  return hanFrame(input.chShort, input.hhtShort, input.pan, input.seq, input.ieee, zcl);
+  return hanFrame(input.chShort, input.hhtShort, input.pan, input.seq, input.ieee, zcl, input.security);
 }
 
 export interface HanRead {
@@ -524,9 +577,13 @@ export interface HanRead {
   transaction: number;
 }
 
-/** Reads a HAN Basic Read Attributes or its response; undefined for anything else. */
-export function readHanRead(psdu: Uint8Array): HanRead | undefined {
-  const d = decodePsdu(psdu);
+/** Reads a HAN Basic Read Attributes or its response (NWK-secured ones with `keys`); undefined for anything else. */
+export function readHanRead(psdu: Uint8Array, keys?: KeyTable): HanRead | undefined {
+  return hanReadOf(decodePsdu(psdu, keys));
+}
+
+/** A decoded HAN Basic Read Attributes or its response; undefined for anything else. */
+export function hanReadOf(d: DecodedFrame): HanRead | undefined {
   const z = d.zcl;
   if (d.error || d.nwk?.type !== 'data' || d.aps?.type !== 'data' || Number(d.aps.cluster) !== BASIC_CLUSTER || !z || z.type !== 'global') return undefined;
   const kind = z.cmd === READ_ATTRIBUTES && z.dir === 'client-to-server' ? 'read' : z.cmd === READ_ATTRIBUTES_RESPONSE && z.dir === 'server-to-client' ? 'response' : undefined;

@@ -113,6 +113,8 @@ export interface RigBench {
   readonly relays: readonly RigRelay[];
   readonly sniffers: readonly RigSniffer[];
   readonly radio: RigRadio;
+  /** What the rig file pins of the HAN (harness/han.ts checks it against what is heard). */
+  readonly han?: { readonly pan?: number; readonly channel?: number };
   readonly tenancyTrigger?: RigTenancyTrigger;
 }
 
@@ -391,6 +393,20 @@ function crossCheck(data: Raw, catalogue: FirmwareCatalogue, here: Here): Map<st
     const radioIeee = normalIeee(radio?.ieee);
     if (radioIeee) once(ieees, radioIeee, [...at, 'radio', 'ieee'], 'an IEEE address', 'The rig radio (the HHT) needs an address no device on the station uses.');
 
+    // A pinned HAN channel is where the sniffers and the rig radio must listen.
+    const hanChannel = obj(bench.han)?.channel;
+    if (typeof hanChannel === 'number') {
+      const listeners = [
+        ...sniffers.map((s, si) => ({ c: obj(s)?.channel, at: [...at, 'sniffers', si, 'channel'] })),
+        { c: radio?.channel, at: [...at, 'radio', 'channel'] },
+      ];
+      for (const o of listeners) {
+        if (typeof o.c !== 'number' || o.c === hanChannel) continue;
+        here(o.at, `channel ${hanChannel}, the HAN channel pinned at ${displayPath([...at, 'han', 'channel'])}`,
+          'The sniffers and the rig radio listen on the HAN\'s channel; correct one of the two.');
+      }
+    }
+
     sniffers.forEach((s, si) => checkLocation(obj(s), [...at, 'sniffers', si], 'sniffer', isVirtual, serials, once, here));
     if (radio) checkLocation(radio, [...at, 'radio'], 'rig radio', isVirtual, serials, once, here);
   });
@@ -582,6 +598,7 @@ function build(rigPath: string, rig: RigFile, catalogue: FirmwareCatalogue, beha
       }),
       sniffers: b.sniffers.map((s) => ({ id: s.id, kind: s.kind, channel: s.channel, ...withLocation(location(s)) })),
       radio: { channel: b.radio.channel, ieee: b.radio.ieee, ...withLocation(location(b.radio)) },
+      ...(b.han && { han: { ...b.han } }),
       ...(b.tenancyTrigger && {
         tenancyTrigger: b.tenancyTrigger.kind === 'radio'
           ? { kind: 'radio' as const, commandFile: path.resolve(rigDir, b.tenancyTrigger.commandFile) }

@@ -16,6 +16,12 @@ export const ieeeAddress = patterned(/^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){7}$/,
 const CHANNEL = 'a 2.4 GHz 802.15.4 channel from 11 to 26';
 export const channel = z.int({ error: CHANNEL }).min(11, { error: CHANNEL }).max(26, { error: CHANNEL });
 
+const PAN_ID = 'a PAN id from 0x0000 to 0xfffd (0xfffe and 0xffff are not PANs), as a number or "0x…"';
+/** A HAN's PAN id: a number, or hex text as captures show it. */
+export const panId = z
+  .union([z.int(), patterned(/^0x[0-9a-fA-F]{1,4}$/, PAN_ID).transform((s) => parseInt(s, 16))], { error: PAN_ID })
+  .refine((n) => n >= 0 && n <= 0xfffd, { error: PAN_ID });
+
 const ENV_NAME = 'the name of an environment variable, e.g. GBCS_MQTT_PASSWORD';
 export const envName = patterned(/^[A-Za-z_][A-Za-z0-9_]*$/, ENV_NAME);
 
@@ -150,6 +156,8 @@ export const benchSchema = z.strictObject({
   relays: z.array(relaySchema).min(1),
   sniffers: z.array(snifferSchema).min(1),
   radio: radioSchema,
+  /** Pins the bench's HAN: the rig still learns it on air after the CH's power-on, and a HAN heard otherwise is a rig fault. */
+  han: z.strictObject({ pan: panId.optional(), channel: channel.optional() }).optional(),
   tenancyTrigger: tenancyTriggerSchema.optional(),
 });
 
@@ -183,6 +191,8 @@ const RIG_HINTS_TABLE = hintTable({
   'benches.*.sniffers.*.kind': 'Supported sniffers: nrf802154 (nRF52840 dongle with the 802.15.4 sniffer firmware).',
   'benches.*.sniffers.*.channel': 'Use the HAN channel the CH formed its network on.',
   'benches.*.radio.channel': 'Use the HAN channel the CH formed its network on.',
+  'benches.*.han.pan': 'The PAN id the CH formed its HAN with, as a capture shows it, e.g. 0x4b1d; leave it out to take whatever the CH\'s beacon says.',
+  'benches.*.han.channel': 'The channel the CH formed its HAN on; the sniffers and the rig radio listen there.',
   'benches.*.virtual.transport': "'mock' runs the serial lines in-process; 'pty' puts them on real pseudo-terminals (needs socat).",
   'benches.*.virtual.faults': `each fault is { kind: ${VIRTUAL_FAULT_KINDS.join(' | ')}, afterSeconds, device? }: a rig fault the virtual bench injects.`,
   'benches.*.tenancyTrigger.kind': "'radio' sends a prepared command file; 'lab-hook' runs a command or calls a URL that makes the supplier send it.",

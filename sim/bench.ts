@@ -48,6 +48,8 @@ export interface VirtualBenchSpec {
   epochMs?: number;
   /** When the campaign started on this bench: faults count their afterSeconds from it (default DEFAULT_BENCH_EPOCH_MS). */
   campaignStartMs?: number;
+  /** The network key every virtual device secures the HAN with (absent: an unsecured HAN). */
+  networkKey?: Uint8Array;
   /** Rig faults to inject, at virtual seconds after the start (rehearsing INCONCLUSIVE, never a device fault). */
   faults?: readonly VirtualFault[];
 }
@@ -78,6 +80,37 @@ export interface VirtualBenchWiring {
 
 type VirtualRelay = VirtualTasmotaRelay | VirtualShellyGen2;
 
+/** A 32-bit number from the bench seed and a purpose (a murmur3 finaliser): the same seed gives the same bench. */
+function seeded(seed: number, purpose: number): number {
+  let h = (seed ^ Math.imul(purpose + 1, 0x9e3779b9)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * The network key of every virtual bench's HAN, published with gbcs-rig for virtual benches only
+ * (a real lab's key is never in a repository): the key of the ZigBee specification's CCM* test
+ * vectors (C0…CF). A rig that names another key on a virtual bench rehearses a wrong key.
+ */
+export const VIRTUAL_NETWORK_KEY = 'c0c1c2c3c4c5c6c7c8c9cacbcccdcecf';
+/** The install code the rig radio carries as the HHT on a virtual bench when the rig names none: the ZigBee test-vector code (16 bytes, no CRC). */
+export const VIRTUAL_INSTALL_CODE = '83fed3407a939723a5c639b26916d505';
+
+/** The PAN the former constant named: no seed gives it, so a leftover constant in the rig fails a test. */
+const FORMER_CONSTANT_PAN = 0x1a62;
+
+/** The virtual HAN's PAN id from the bench seed: never 0xffff (broadcast), 0xfffe (none) or the former constant 0x1a62. */
+export function seededPan(seed: number): number {
+  const pan = seeded(seed, 1) % 0xfffe;
+  return pan === FORMER_CONSTANT_PAN ? pan + 1 : pan;
+}
+
+/** The short address the virtual CH assigns an HHT it admits, from the bench seed: above every device's (0x0001 + rig order), below 0xfff8 (reserved). */
+export function seededHhtShort(seed: number): number {
+  return 0x0100 + (seeded(seed, 2) % (0xfff8 - 0x0100));
+}
+
 export class VirtualBench {
   readonly clock: DiscreteEventClock;
   readonly air: Air;
@@ -104,11 +137,17 @@ export class VirtualBench {
   readonly relays = new Map<string, VirtualRelay>();
   radio!: VirtualRigRadioFirmware;
   wiring!: VirtualBenchWiring;
+  /** The HAN's PAN id, from the seed. */
+  readonly pan: number;
+  /** The short address the CH assigns the rig radio as an HHT, from the seed. */
+  readonly hhtShort: number;
   private readonly closers: (() => Promise<void> | void)[] = [];
 
   private constructor(readonly spec: VirtualBenchSpec) {
     this.clock = new DiscreteEventClock({ epochMs: spec.epochMs });
     this.air = new Air(this.clock);
+    this.pan = seededPan(spec.seed);
+    this.hhtShort = seededHhtShort(spec.seed);
   }
 
   static async start(spec: VirtualBenchSpec): Promise<VirtualBench> {
@@ -229,12 +268,14 @@ export class VirtualBench {
   /** The device behind a relay channel: powered when its channel switches. */
   private device(d: VirtualDeviceSpec): { power(channel: number, on: boolean): void } {
     const self = this.hanAddress(d);
-    const common = { clock: this.clock, air: this.airOf(d.id, d.behaviour), channel: this.spec.radio.channel };
+    const common = { clock: this.clock, air: this.airOf(d.id, d.behaviour), channel: this.spec.radio.channel, pan: this.pan, networkKey: this.spec.networkKey };
     let device: { power(on: boolean): void };
     if (d.role === 'CH') {
       // The DCC commissioned every other device of the bench (and the CH's own GPF) into the CHF device log.
       const hanDevices = [...this.spec.devices.filter((x) => x.role !== 'CH').map((x) => x.ieee), ...(d.gpf ? [d.gpf.ieee] : [])];
-      const hub = new VirtualCommsHub({ ...common, profile: d.behaviour as CommsHubBehaviour, ieee: d.ieee, authorisedHhts: this.spec.authorisedHhts, hanDevices });
+      const hub = new VirtualCommsHub({
+        ...common, profile: d.behaviour as CommsHubBehaviour, ieee: d.ieee, authorisedHhts: this.spec.authorisedHhts, hanDevices, hhtShort: this.hhtShort,
+      });
       this.commsHubs.set(d.id, hub);
       device = hub;
       if (d.gpf) {

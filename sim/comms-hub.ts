@@ -14,7 +14,7 @@ import {
   type HanRead,
   type InterPanCcs01,
 } from '../protocol/hht-messages.ts';
-import { HanStack, type HanAddress } from './han-frames.ts';
+import { HanStack, isForDevice, type HanAddress } from './han-frames.ts';
 
 /** The parts of a comms-hub profile the virtual CH runs (ids and descriptions are the manifest's). */
 export type CommsHubBehaviour = Pick<CommsHubProfile, 'interPan' | 'hht'>;
@@ -61,8 +61,12 @@ export interface VirtualCommsHubOptions {
   ieee: string;
   /** The CHF entity id (GBCS recipient of CCS01); default the IEEE address. */
   chfId?: string;
-  /** Default 0x1a62. */
-  pan?: number;
+  /** The HAN's PAN id (the virtual bench takes it from its seed). */
+  pan: number;
+  /** The HAN's network key: every HAN frame NWK-secured with it (absent: an unsecured HAN). */
+  networkKey?: Uint8Array;
+  /** The short address the CH assigns an HHT it admits to the HAN (the virtual bench takes it from its seed). */
+  hhtShort: number;
   /** Default 0x0000 (the CH is the HAN's coordinator). */
   short?: number;
   /** Default 11. */
@@ -73,7 +77,6 @@ export interface VirtualCommsHubOptions {
   hanDevices?: readonly string[];
 }
 
-export const DEFAULT_CH_PAN = 0x1a62;
 const BROADCAST = '0xffff';
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -109,6 +112,7 @@ export class VirtualCommsHub {
   readonly pan: number;
   readonly short: number;
   readonly channel: number;
+  readonly hhtShort: number;
   readonly profile: CommsHubBehaviour;
   readonly #clock: DiscreteEventClock;
   readonly #air: AirAccess;
@@ -131,11 +135,12 @@ export class VirtualCommsHub {
     this.profile = options.profile;
     this.ieee = ieeeText(options.ieee);
     this.chfId = ieeeText(options.chfId ?? options.ieee);
-    this.pan = options.pan ?? DEFAULT_CH_PAN;
+    this.pan = options.pan;
+    this.hhtShort = options.hhtShort;
     this.short = options.short ?? 0x0000;
     this.channel = options.channel ?? 11;
     this.#authorised = new Set((options.authorisedHhts ?? []).map(ieeeText));
-    this.#han = new HanStack({ short: this.short, ieee: this.ieee }, this.pan);
+    this.#han = new HanStack({ short: this.short, ieee: this.ieee }, this.pan, options.networkKey);
     for (const ieee of options.hanDevices ?? []) this.#log.set(ieeeText(ieee), { entry: { ieee: ieeeText(ieee), kind: 'han-device', addedAt: this.#clock.now(), expiresAt: null } });
   }
 
@@ -214,10 +219,10 @@ export class VirtualCommsHub {
   }
 
   #receive(frame: Uint8Array): void {
-    if (!this.#powered) return;
+    if (!this.#powered || !isForDevice(frame, this.#han.self)) return;
     const ccs01 = readInterPanCcs01(frame);
     if (ccs01) return this.#onCcs01(ccs01);
-    const read = readHanRead(frame);
+    const read = readHanRead(frame, this.#han.keys);
     if (read) return this.#onHanRead(read);
     const m = this.#han.read(frame);
     if (m?.kind === 'rejoin-request') this.#onRejoinRequest(m.from);
@@ -225,12 +230,18 @@ export class VirtualCommsHub {
     else if (m?.kind === 'beacon-request') this.#answerLater(BEACON_ANSWER_DELAY_MS, () => this.#han.beacon(this.ieee), 'beacon');
   }
 
-  /** A HAN device asking to (re)join: admitted when the CHF device log holds it, ignored otherwise (it keeps asking). */
+  /**
+   * A device asking to (re)join: admitted when the CHF device log holds it (an HHT while its entry
+   * lasts), ignored otherwise (it keeps asking). A HAN device keeps its short address; an HHT gets
+   * the one the CH assigns it.
+   */
   #onRejoinRequest(from: HanAddress): void {
-    if (this.#log.get(from.ieee)?.entry.kind !== 'han-device') return this.#record('rejoin-ignored', from.ieee, 'not a HAN device in the CHF device log');
+    const kind = this.isOnHan(from.ieee) ? this.#log.get(from.ieee)?.entry.kind : undefined;
+    if (!kind) return this.#record('rejoin-ignored', from.ieee, 'not in the CHF device log');
+    const assigned = kind === 'hht' ? this.hhtShort : from.short;
     this.#answerLater(HAN_READ_ANSWER_DELAY_MS, () => {
-      this.#record('device-admitted', from.ieee);
-      return this.#han.rejoinResponse(from, REJOIN_SUCCESS);
+      this.#record('device-admitted', from.ieee, kind === 'hht' ? `HHT, short 0x${assigned.toString(16).padStart(4, '0')}` : undefined);
+      return this.#han.rejoinResponse(from, REJOIN_SUCCESS, assigned);
     }, 'Rejoin Response');
   }
 
@@ -268,7 +279,10 @@ export class VirtualCommsHub {
     const ieee = r.ieee;
     this.#answerLater(HAN_READ_ANSWER_DELAY_MS, () => {
       this.#record('han-read-answered', ieee);
-      return buildHanReadResponse({ chShort: this.short, hhtShort: r.src, pan: this.pan, seq: this.#nextMacSeq(), transaction: r.transaction, ieee: this.ieee });
+      return buildHanReadResponse({
+        chShort: this.short, hhtShort: r.src, pan: this.pan, seq: this.#nextMacSeq(), transaction: r.transaction,
+        ieee: this.ieee, security: this.#han.security(),
+      });
     }, 'HAN read response');
   }
 

@@ -6,7 +6,6 @@ import type { DecodedZcl } from '../protocol/decoded.ts';
 import { TENANCY_DATA_KINDS, type HanClientProfile, type TenancyDataKind } from '../firmware-images/profiles.ts';
 import type { AirAccess } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
-import { DEFAULT_CH_PAN } from './comms-hub.ts';
 import { GLOBAL, HanStack, SE_CLUSTER, fromZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
 import { HanJoin, HAN_BOOT_MS, type JoinEventKind } from './han-join.ts';
 import { changeOfTenancyOf, kindsClearedBy, type ChangeOfTenancy } from './tenancy.ts';
@@ -99,8 +98,10 @@ export interface VirtualHanClientOptions {
   self: HanAddress;
   /** The meters it is bound to (ESME, GPF): it polls each of them. */
   servers: readonly HanAddress[];
-  /** Default 0x1a62, the virtual CH's. */
-  pan?: number;
+  /** The HAN's PAN id: the virtual CH's. */
+  pan: number;
+  /** The HAN's network key: every frame NWK-secured with it (absent: an unsecured HAN). */
+  networkKey?: Uint8Array;
   /** Default 11. */
   channel?: number;
 }
@@ -157,7 +158,7 @@ export class VirtualHanClient {
     this.profile = options.profile;
     this.channel = options.channel ?? 11;
     this.servers = options.servers.map((s) => ({ ...s }));
-    this.#han = new HanStack(options.self, options.pan ?? DEFAULT_CH_PAN);
+    this.#han = new HanStack(options.self, options.pan, options.networkKey);
     this.#join = new HanJoin(this.#clock, this.#han, this.#name, (f) => this.#send(f), () => this.#joined(this.#joinReason), (k, d) => this.#record(k, d));
     this.#readers = new Map<string, (from: number, zcl: DecodedZcl) => void>([
       [`${SE_CLUSTER.deviceManagement}/cluster/0`, (from, z) => this.#takeChangeOfTenancy(from, changeOfTenancyOf(z.fields ?? {}))],

@@ -5,7 +5,8 @@ import { eui64ToBytes, hex16 } from '../protocol/bytes.ts';
 import type { DecodedZcl } from '../protocol/decoded.ts';
 import { HanDecoder } from '../protocol/decoder.ts';
 import { encodeFrame } from '../protocol/encoder.ts';
-import { ieeeText } from '../protocol/hht-messages.ts';
+import { ieeeText, type HanSecurity } from '../protocol/hht-messages.ts';
+import { KeyTable } from '../protocol/security.ts';
 import { PROFILE_SMART_ENERGY, PROFILE_ZDP } from '../protocol/aps.ts';
 import { buildBeacon } from '../protocol/beacons.ts';
 import { NWK_REJOIN_REQUEST, NWK_REJOIN_RESPONSE } from '../protocol/nwk.ts';
@@ -41,15 +42,56 @@ const ZCL_EPOCH_MS = Date.UTC(2000, 0, 1);
 export const toZclUtc = (ms: number): number => Math.floor((ms - ZCL_EPOCH_MS) / 1000);
 export const fromZclUtc = (seconds: number): number => ZCL_EPOCH_MS + seconds * 1000;
 
-/** One device's end of the HAN: its own sequence numbers, frames out, frames in. */
+const MAC_DST_MODE_SHORT = 2, MAC_DST_MODE_EXTENDED = 3;
+
+/**
+ * Whether a frame's MAC destination is this device (or everyone), read from the header alone: a
+ * device skips frames for others without decoding or decrypting them, as its radio's filter does.
+ */
+export function isForDevice(psdu: Uint8Array, self: HanAddress): boolean {
+  if (psdu.length < 5) return false;
+  const mode = (psdu[1] >> 2) & 0x3;
+  if (mode === MAC_DST_MODE_SHORT) {
+    const dst = psdu[5] | (psdu[6] << 8);
+    return dst === MAC_BROADCAST || dst === self.short;
+  }
+  if (mode === MAC_DST_MODE_EXTENDED) {
+    const ieee = eui64ToBytes(self.ieee);
+    return ieee.every((b, i) => psdu[5 + i] === b);
+  }
+  return true;
+}
+
+/**
+ * One device's end of the HAN: its own sequence numbers, frames out, frames in. With a network
+ * key (the field's SMHAN) it NWK-secures every frame it sends, with its own frame counter and its
+ * IEEE in the extended nonce, and reads only what that key opens: a frame secured with another key is noise.
+ */
 export class HanStack {
   readonly self: HanAddress;
   #seq = 0;
   #zclSeq = 0;
-  readonly #decoder = new HanDecoder();
+  #frameCounter = 0;
+  readonly #decoder: HanDecoder;
+  /** The keys this device reads the HAN with. */
+  readonly keys: KeyTable;
 
-  constructor(self: HanAddress, readonly pan: number) {
+  constructor(self: HanAddress, readonly pan: number, readonly networkKey?: Uint8Array) {
     this.self = { short: self.short, ieee: ieeeText(self.ieee) };
+    const keys = new KeyTable();
+    if (networkKey) keys.addNetworkKey(networkKey);
+    this.#decoder = new HanDecoder(keys);
+    this.keys = keys;
+  }
+
+  /** How its next frame is secured (a fresh frame counter), or undefined on an unsecured HAN. */
+  security(): HanSecurity | undefined {
+    return this.networkKey && { networkKey: this.networkKey, frameCounter: this.#frameCounter++ };
+  }
+
+  #nwkSecurity() {
+    const s = this.security();
+    return s && { key: s.networkKey, frameCounter: s.frameCounter, source: this.self.ieee };
   }
 
   /** A ZCL transaction sequence number for a request or an unsolicited command. */
@@ -65,16 +107,13 @@ export class HanStack {
     return s;
   }
 
-  /**
-   * A unicast ZCL frame to `dst`. Unsecured: the virtual HAN carries no network key yet (as the
-   * HAN read of protocol/hht-messages.ts); the NWK extended source says who sent it.
-   */
+  /** A unicast ZCL frame to `dst`; the NWK extended source says who sent it. */
   zcl(dst: number, cluster: number, spec: ZclFrameSpec): Uint8Array {
     const seq = this.#nextSeq();
     const pan = hex16(this.pan);
     return encodeFrame({
       mac: { type: 'data', seq, dstPan: pan, dst: hex16(dst), srcPan: pan, src: hex16(this.self.short) },
-      nwk: { type: 'data', dst: hex16(dst), src: hex16(this.self.short), radius: 30, seq, src64: this.self.ieee },
+      nwk: { type: 'data', dst: hex16(dst), src: hex16(this.self.short), radius: 30, seq, src64: this.self.ieee, security: this.#nwkSecurity() },
       aps: { type: 'data', delivery: 'unicast', dstEp: SE_ENDPOINT, srcEp: SE_ENDPOINT, cluster, profile: PROFILE_SMART_ENERGY, counter: seq },
       payload: encodeZcl(cluster, spec),
     }, false);
@@ -92,19 +131,19 @@ export class HanStack {
     payload[11] = MAINS_ROUTER_CAPABILITY;
     return encodeFrame({
       mac: { type: 'data', seq, dstPan: pan, dst: hex16(MAC_BROADCAST), srcPan: pan, src: hex16(this.self.short) },
-      nwk: { type: 'data', dst: hex16(BROADCAST_RX_ON), src: hex16(this.self.short), radius: 30, seq, src64: this.self.ieee },
+      nwk: { type: 'data', dst: hex16(BROADCAST_RX_ON), src: hex16(this.self.short), radius: 30, seq, src64: this.self.ieee, security: this.#nwkSecurity() },
       aps: { type: 'data', delivery: 'broadcast', dstEp: ZDP_ENDPOINT, srcEp: ZDP_ENDPOINT, cluster: DEVICE_ANNCE, profile: PROFILE_ZDP, counter: seq },
       payload,
     }, false);
   }
 
-  /** An NWK command to one device: the rejoin handshake (unsecured, like the rest of the virtual HAN). */
+  /** An NWK command to one device: the rejoin handshake (a secured rejoin on a secured HAN). */
   #nwkCommand(dst: number, dst64: string | undefined, body: number[]): Uint8Array {
     const seq = this.#nextSeq();
     const pan = hex16(this.pan);
     return encodeFrame({
       mac: { type: 'data', seq, dstPan: pan, dst: hex16(dst), srcPan: pan, src: hex16(this.self.short) },
-      nwk: { type: 'command', dst: hex16(dst), src: hex16(this.self.short), radius: 1, seq, dst64, src64: this.self.ieee },
+      nwk: { type: 'command', dst: hex16(dst), src: hex16(this.self.short), radius: 1, seq, dst64, src64: this.self.ieee, security: this.#nwkSecurity() },
       payload: new Uint8Array(body),
     }, false);
   }
@@ -114,9 +153,9 @@ export class HanStack {
     return this.#nwkCommand(COORDINATOR_SHORT, undefined, [NWK_REJOIN_REQUEST, MAINS_ROUTER_CAPABILITY]);
   }
 
-  /** NWK Rejoin Response from the coordinator: the device keeps its short address; status 0 admits it. */
-  rejoinResponse(to: HanAddress, status: number): Uint8Array {
-    return this.#nwkCommand(to.short, to.ieee, [NWK_REJOIN_RESPONSE, to.short & 0xff, to.short >> 8, status]);
+  /** NWK Rejoin Response from the coordinator: status 0 admits the device, with its short address (by default the one it asked from). */
+  rejoinResponse(to: HanAddress, status: number, assigned = to.short): Uint8Array {
+    return this.#nwkCommand(to.short, to.ieee, [NWK_REJOIN_RESPONSE, assigned & 0xff, assigned >> 8, status]);
   }
 
   /** Its beacon, in answer to a beacon request: the coordinator's advertises the HAN (PAN, extended PAN id = the CH's IEEE). */
@@ -127,6 +166,7 @@ export class HanStack {
 
   /** What a frame on the air means to this device: a ZCL command or a rejoin command addressed to it, a Device_annce, a beacon request, or nothing. */
   read(psdu: Uint8Array): HanMessage | undefined {
+    if (!isForDevice(psdu, this.self)) return undefined;
     const d = this.#decoder.decode({ n: 1, timestampUs: 0n, frame: psdu, fcsIncluded: false });
     if (d.mac.command === 'Beacon Request') return { kind: 'beacon-request' };
     if (d.error || d.nwk?.src === undefined || d.nwk.dst === undefined) return undefined;

@@ -5,7 +5,6 @@ import { hex } from '../protocol/bytes.ts';
 import type { MeterDataKind, MeterProfile, TenancyDataKind } from '../firmware-images/profiles.ts';
 import type { AirAccess } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
-import { DEFAULT_CH_PAN } from './comms-hub.ts';
 import { HanJoin, HAN_BOOT_MS, type JoinEventKind } from './han-join.ts';
 import { GLOBAL, HanStack, SE_CLUSTER, ZCL, fromZclUtc, toZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
 import { CLEAR_ALL_TENANCY_DATA, kindsClearedBy, publishChangeOfTenancyFields, type ChangeOfTenancy } from './tenancy.ts';
@@ -78,8 +77,10 @@ export interface VirtualMeterOptions {
   self: HanAddress;
   /** HAN clients bound to it (IHD, PPMID); clients that ask it anything are added as they do. */
   clients?: readonly HanAddress[];
-  /** Default 0x1a62, the virtual CH's. */
-  pan?: number;
+  /** The HAN's PAN id: the virtual CH's. */
+  pan: number;
+  /** The HAN's network key: every frame NWK-secured with it (absent: an unsecured HAN). */
+  networkKey?: Uint8Array;
   /** Default 11. */
   channel?: number;
   /** Provider ID (attribute 0x0100); default 1. */
@@ -145,7 +146,7 @@ export class VirtualMeter {
     this.#air = options.air;
     this.profile = options.profile;
     this.channel = options.channel ?? 11;
-    this.#han = new HanStack(options.self, options.pan ?? DEFAULT_CH_PAN);
+    this.#han = new HanStack(options.self, options.pan, options.networkKey);
     this.#join = new HanJoin(this.#clock, this.#han, this.#name, (f) => this.#transmit(f), () => this.#joined(), (k, d) => this.#record(k, undefined, d));
     this.#providerId = options.providerId ?? 1;
     for (const c of options.clients ?? []) this.addClient(c);

@@ -24,17 +24,25 @@ const CLIENT_ROLES = ['IHD', 'PPMID'] as const;
 
 /**
  * Powers the given devices on for the case, with the bench's CH first (the HAN's coordinator: no
- * device joins without it), and off again after it, so no device talks into the next case.
+ * device joins without it), and off again after it, so no device talks into the next case. The rig
+ * radio joins the HAN as an HHT while the CH's inter-PAN window is open, so it can ask the meters.
  */
 async function powered<T>(ctx: CaseContext, devices: RigDevice[], body: () => Promise<T>): Promise<T> {
   const all = [...ctx.bench.devices('CH').filter((ch) => !devices.some((d) => d.id === ch.id)), ...devices];
   for (const d of all) await ctx.power.set(d, true);
   try {
+    if (ctx.bench.device('CH')) await ctx.hht.becomeMember('ask the meters over the HAN');
     return await body();
   } finally {
     for (const d of all.reverse()) await ctx.power.set(d, false);
   }
 }
+
+/**
+ * An Implementation Date/Time `ms` from now, in whole seconds as ZCL carries it: the case judges
+ * against the time the meter holds (the rig radio's join before it makes "now" fall between seconds).
+ */
+const implementationIn = (ctx: CaseContext, ms: number) => Math.floor((ctx.clock.now() + ms) / 1000) * 1000;
 
 /** How this bench triggers a Change of Tenancy; a bench that names none cannot run the case (a rig fault). */
 function tenancyOf(ctx: CaseContext): TenancyTrigger {
@@ -118,7 +126,7 @@ async function tenancyReached(ctx: CaseContext, meter: RigDevice, name: string, 
 /** Triggers a Change of Tenancy at the meter as the bench says, and confirms it reached the meter (else INCONCLUSIVE). */
 async function triggerTenancy(ctx: CaseContext, meter: RigDevice, name: string, implementation: number): Promise<void> {
   const from = ctx.clock.now();
-  await tenancyOf(ctx).trigger(meter, { implementationUtc: implementation }, ctx.evidence);
+  await tenancyOf(ctx).trigger(meter, { implementationUtc: implementation }, ctx.evidence, ctx.hht);
   ctx.rec.step(`confirm the change reached the ${name}: its Change of Tenancy attributes (0x0708 0x0200, 0x0201) or its publication`);
   await tenancyReached(ctx, meter, name, implementation, from);
 }
@@ -170,7 +178,7 @@ async function meterStopsServingPreviousOccupier(ctx: CaseContext, meter: RigDev
     }
     if (!before.answered) throw new RigFault('dut-not-heard', `${name} ${meter.id}`, `the ${name} answered none of the rig radio's questions about its logs`, `check the ${name} is on the HAN and serves the Prepayment cluster`);
     if (before.entries.length === 0) ctx.rec.unmet(`the ${name} served no top-up or debt collection in 24 hours, so there is nothing whose clearing could be seen`, `top up at the ${name} (or have the supplier collect debt) before the case`);
-    const implementation = ctx.clock.now() + hours(1);
+    const implementation = implementationIn(ctx, hours(1));
     ctx.rec.mark('implementation time', implementation);
     ctx.rec.step(`trigger a Change of Tenancy (${useCase}) at the ${name} (${tenancy.how}), implementation in 1 hour`);
     await triggerTenancy(ctx, meter, name, implementation);
@@ -195,11 +203,11 @@ async function publishesChangeOfTenancy(ctx: CaseContext, meter: RigDevice, powe
   await powered(ctx, [powerDevice, ...clients], async () => {
     ctx.rec.step('power the meter and its HAN clients; let them join and settle');
     await ctx.clock.sleep(minutes(10));
-    const implementation = ctx.clock.now() + hours(1);
+    const implementation = implementationIn(ctx, hours(1));
     ctx.rec.mark('implementation time', implementation);
     ctx.rec.step(`trigger a Change of Tenancy (${useCase}) at ${meter.id} (${tenancy.how}), implementation in 1 hour`);
     const from = ctx.clock.now();
-    await tenancy.trigger(meter, { implementationUtc: implementation }, ctx.evidence);
+    await tenancy.trigger(meter, { implementationUtc: implementation }, ctx.evidence, ctx.hht);
     // Unsolicited for a client unless that client asked since the trigger: one client's poll never excuses or condemns the meter's traffic to another.
     const asked = (c: RigDevice, untilMs: number) => ctx.capture.all(getCot(ctx, c), from, untilMs).length > 0;
     const unsolicitedTo = (f: DecodedFrame, h: HeardFrame) => clients.find((c) => ctx.capture.isTo(f, c.ieee) && !asked(c, h.atMs));
@@ -371,7 +379,7 @@ for (const role of CLIENT_ROLES) {
       const before = await observer.retained(OCCUPIER_DATA, ctx.clock.now(), ctx.evidence);
       if (before.holding.length === 0) await ctx.live.confirm([...hanOf(ctx), esme, ctx.device], `the ${role} holds nothing to clear`);
       if (before.holding.length === 0) ctx.rec.unmet(`the ${role} holds none of the data COT-4 names after two hours on the HAN, so its clearing cannot be seen (${observer.how})`, `check the ${role} receives the meter's data (readings, top-ups, messages)`);
-      const implementation = ctx.clock.now() + hours(2);
+      const implementation = implementationIn(ctx, hours(2));
       ctx.rec.mark('implementation time', implementation);
       ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 2 hours`);
       await triggerTenancy(ctx, esme, 'ESME', implementation);
@@ -422,7 +430,7 @@ conformanceCase({
     if (!before.answer) throw new RigFault('dut-not-heard', `ESME ${ctx.device.id}`, 'the ESME did not answer Get Last Message', 'check the ESME is on the HAN and serves the Messaging cluster');
     if (before.answer.zcl?.name !== 'Display Message') ctx.rec.unmet(`the ESME had no active supplier message in 12 hours (it answered ${before.answer.summary}), so its clearing cannot be seen`, 'have the supplier send the ESME a message before the case');
     const messageId = (before.answer!.zcl!.fields as { messageId?: number }).messageId;
-    const implementation = ctx.clock.now() + hours(1);
+    const implementation = implementationIn(ctx, hours(1));
     ctx.rec.mark('implementation time', implementation);
     ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 1 hour`);
     await triggerTenancy(ctx, ctx.device, 'ESME', implementation);
@@ -470,7 +478,7 @@ for (const role of CLIENT_ROLES) {
       if (before.holding.length === 0) ctx.rec.unmet(`the ${role} holds none of the data COT-4 names after two hours on the HAN, so its clearing cannot be seen (${observer.how})`, `check the ${role} receives the meter's data (readings, top-ups, messages)`);
       ctx.rec.step(`power the ${role} off; the Change of Tenancy goes out while it is off`);
       await ctx.power.set(ctx.device, false);
-      const implementation = ctx.clock.now() + hours(1);
+      const implementation = implementationIn(ctx, hours(1));
       ctx.rec.mark('implementation time', implementation);
       await triggerTenancy(ctx, esme, 'ESME', implementation);
       await ctx.clock.sleep(implementation + hours(1) - ctx.clock.now());

@@ -32,8 +32,11 @@ test("tshark shows an IPAN case's inter-PAN CCS01 exchange at the project's time
   const rows = execFileSync('tshark', ['-r', join(dir, 'han.pcapng'), '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'zbee_nwk.frame_type', '-e', 'zbee_aps.cluster',
     '-e', 'gbcs_message.grouping_header.message_code', '-e', 'gbcs_message.grouping_header.cra_flag'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
     .trim().split('\n').map((l) => l.split('\t'));
-  // The HHT's CCS01 (CRA 1) and the CH's response (CRA 2), both inter-PAN Tunneling.
-  expect(rows.map((r) => r.slice(1))).toEqual([['0x0003', '0x0704', '0x0001', '0x01'], ['0x0003', '0x0704', '0x0001', '0x02']]);
+  // The HHT's CCS01 (CRA 1) and the CH's response (CRA 2), both inter-PAN Tunneling; then the HHT
+  // joins the HAN: Beacon Request and the CH's beacon (MAC only), NWK-secured Rejoin Request and Response (NWK commands).
+  expect(rows.map((r) => r.slice(1).join(' ').trim())).toEqual([
+    '0x0003 0x0704 0x0001 0x01', '0x0003 0x0704 0x0001 0x02', '', '', '0x0001', '0x0001',
+  ]);
   const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; kind: string });
   const frameTimes = events.filter((e) => e.kind === 'frame').map((e) => Date.parse(e.t) / 1000);
   expect(rows.map((r) => Number(r[0]))).toEqual(frameTimes);

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HanDecoder } from '../../protocol/decoder.ts';
+import { buildHhtRejoinRequest } from '../../protocol/hht-messages.ts';
 import { openPcapngFile } from '../../protocol/pcapng.ts';
 import { HanStack } from '../../sim/han-frames.ts';
 import { tsharkFields } from '../support/tshark.ts';
@@ -12,7 +13,10 @@ import { tsharkFields } from '../support/tshark.ts';
 test('tshark reads Rejoin Request (capability) and Rejoin Response (address, status) as our decoder does', async () => {
   const device = new HanStack({ short: 0x4a01, ieee: '00:0d:6f:00:00:00:4a:01' }, 0x1a62);
   const ch = new HanStack({ short: 0x0000, ieee: '00:db:12:34:56:78:90:a2' }, 0x1a62);
-  const frames = [device.rejoinRequest(), ch.rejoinResponse(device.self, 0x00), ch.rejoinResponse({ short: 0x1234, ieee: '00:0d:6f:00:00:00:12:34' }, 0x02)];
+  // And the HHT's join after its CCS01: from no short address (0xfffe), given one by the CH.
+  const hht = '00:db:12:34:56:78:90:f0';
+  const frames = [device.rejoinRequest(), ch.rejoinResponse(device.self, 0x00), ch.rejoinResponse({ short: 0x1234, ieee: '00:0d:6f:00:00:00:12:34' }, 0x02),
+    buildHhtRejoinRequest({ pan: 0x1a62, ieee: hht, seq: 7 }), ch.rejoinResponse({ short: 0xfffe, ieee: hht }, 0x00, 0x2345)];
   const file = join(mkdtempSync(join(tmpdir(), 'gbcs-rig-rejoin-')), 'rejoin.pcapng');
   const writer = openPcapngFile(file);
   const iface = writer.addInterface({ name: 'rejoin' });
@@ -28,6 +32,8 @@ test('tshark reads Rejoin Request (capability) and Rejoin Response (address, sta
     ...(r['zbee_nwk.cmd.addr'][0] !== undefined && { address: r['zbee_nwk.cmd.addr'][0], status: Number(r['zbee_nwk.cmd.rejoin_status'][0]) }),
   }));
   expect(ours.map((n) => ({ commandId: n?.commandId, src: n?.src, dst: n?.dst, ...n?.commandFields }))).toEqual(theirs);
-  expect(theirs.map((t) => t.commandId)).toEqual([0x06, 0x07, 0x07]);
+  expect(theirs.map((t) => t.commandId)).toEqual([0x06, 0x07, 0x07, 0x06, 0x07]);
   expect(theirs[2]).toMatchObject({ address: '0x1234', status: 2 });
+  expect(theirs[3]).toMatchObject({ src: '0xfffe', dst: '0x0000' });
+  expect(theirs[4]).toMatchObject({ dst: '0xfffe', address: '0x2345', status: 0 });
 });

@@ -26,6 +26,10 @@ export interface CampaignOptions {
   env?: Record<string, string>;
   /** Runs on the run folder before the campaign starts (e.g. to make evidence files unwritable). */
   beforeRun?: (outDir: string) => void;
+  /** The HHT's install code the rig's environment gives; default TEST_INSTALL_CODE (never the virtual bench's built-in one). */
+  installCode?: string;
+  /** What the rig file pins of the bench's HAN. */
+  han?: { pan?: number; channel?: number };
   /** Firmware of an ESME, IHD and PPMID to add beside the CH (the Change of Tenancy suite's devices). */
   tenancy?: { esme: string; ihd: string; ppmid: string; gpf?: string };
   /** How many virtual benches the rig has (default 1): `virtual-1`, `virtual-2`, …, each its own seed (seed + n − 1), addresses and relay topics. */
@@ -43,6 +47,10 @@ export interface Campaign {
   stderr: string;
   results?: RunResults;
 }
+
+/** The install code a test campaign's rig gives the HHT through its environment: not the virtual bench's default, so a built-in code shows. */
+export const TEST_INSTALL_CODE = '0102030405060708090a0b0c0d0e0f10';
+export const INSTALL_CODE_ENV = 'GBCS_RIG_TEST_INSTALL_CODE';
 
 /** A bench's address: bench n (from 0) differs in the sixth byte, so every device on the station has its own. */
 const address = (n: number, last: string) => `00:db:12:34:56:78:${(0x90 + n).toString(16)}:${last}`;
@@ -73,6 +81,7 @@ function virtualBench(o: CampaignOptions, n: number): Record<string, unknown> {
     ],
     sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
     radio: { channel: 11, ieee: address(n, 'f0') },
+    ...(o.han && { han: o.han }),
   };
 }
 
@@ -82,7 +91,7 @@ export function virtualRig(o: CampaignOptions): Record<string, unknown> {
       name: 'test station', lab: 'gbcs-rig tests',
       mqtt: { url: o.brokerUrl ?? 'embedded', ...(o.secretsEnv && { usernameEnv: o.secretsEnv.mqttUser, passwordEnv: o.secretsEnv.mqttPassword }) },
     },
-    ...(o.secretsEnv && { keys: { networkKeyEnv: o.secretsEnv.networkKey } }),
+    keys: { installCodeEnv: INSTALL_CODE_ENV, ...(o.secretsEnv && { networkKeyEnv: o.secretsEnv.networkKey }) },
     firmwareManifests: [],
     ...(o.labSettings && { labSettings: o.labSettings }),
     benches: Array.from({ length: o.benches ?? 1 }, (_, n) => virtualBench(o, n)),
@@ -98,7 +107,7 @@ export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
   const args = [BIN, 'run', '--rig', rigFile, '--out', out, ...(o.grep ? ['--grep', o.grep] : []),
     ...(o.bench ?? []).flatMap((b) => ['--bench', b]), ...(o.failOn !== undefined ? ['--fail-on', o.failOn] : [])];
   // Allure history stays with the test run, not in the checkout's reports/history/.
-  const child = spawn(process.execPath, args, { env: { ...process.env, GBCS_RIG_ALLURE_HISTORY: join(dir, 'allure-history'), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, GBCS_RIG_ALLURE_HISTORY: join(dir, 'allure-history'), [INSTALL_CODE_ENV]: o.installCode ?? TEST_INSTALL_CODE, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));

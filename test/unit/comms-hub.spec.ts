@@ -3,15 +3,17 @@
 // behaviour is shown on the conformant profile and on the profile that breaks (or varies) it.
 import { test, expect } from '@playwright/test';
 import assert from 'node:assert/strict';
-import { hex } from '../../protocol/bytes.ts';
+import { hex, hex16 } from '../../protocol/bytes.ts';
 import { HanDecoder } from '../../protocol/decoder.ts';
 import { Air, attachRadio, attachSniffer, type AirMeta } from '../../sim/air.ts';
 import { DiscreteEventClock } from '../../sim/clock.ts';
 import { VirtualCommsHub, type CommsHubBehaviour } from '../../sim/comms-hub.ts';
 import {
   buildHanRead,
+  buildHhtRejoinRequest,
   buildInterPanCcs01,
   readHanRead,
+  rejoinResponseTo,
   readInterPanCcs01,
   type Ccs01Malformation,
   type InterPanCcs01Input,
@@ -23,7 +25,11 @@ const HHT_IEEE = '00:0d:6f:00:0a:1b:2c:3d';
 /** The HHT's entity id, authorised on the CH. */
 const HHT_ID = '90:b3:d5:1f:30:00:00:77';
 const HHT_SHORT = 0x4a21;
+/** The ZigBee test-vector install code (16 bytes, no CRC). */
+const INSTALL_CODE = '83fed3407a939723a5c639b26916d505';
 const CHANNEL = 11;
+/** Any PAN but the virtual bench's former constant. */
+const CH_PAN = 0x4b1d;
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
@@ -57,8 +63,8 @@ class Bench {
   #seq = 0;
   #counter = 0x1000n;
 
-  constructor(profile: CommsHubBehaviour) {
-    this.ch = new VirtualCommsHub({ clock: this.clock, air: this.air, profile, ieee: CH_IEEE, channel: CHANNEL, authorisedHhts: [HHT_ID] });
+  constructor(profile: CommsHubBehaviour, hhtShort = HHT_SHORT) {
+    this.ch = new VirtualCommsHub({ clock: this.clock, air: this.air, profile, ieee: CH_IEEE, channel: CHANNEL, authorisedHhts: [HHT_ID], pan: CH_PAN, hhtShort });
     this.air.attach({ channel: CHANNEL, receive: (frame, meta) => this.heard.push({ frame, meta }) });
   }
 
@@ -70,7 +76,7 @@ class Bench {
   /** The HHT sends a CCS01 over inter-PAN now; returns its counter. */
   sendCcs01(options: Partial<InterPanCcs01Input> = {}): bigint {
     const counter = this.#counter++;
-    const frame = buildInterPanCcs01({ hhtIeee: HHT_IEEE, chIeee: CH_IEEE, seq: this.#seq++, counter, originator: HHT_ID, ...options });
+    const frame = buildInterPanCcs01({ hhtIeee: HHT_IEEE, chIeee: CH_IEEE, seq: this.#seq++, counter, originator: HHT_ID, installCode: INSTALL_CODE, ...options });
     this.air.transmit(frame, { channel: CHANNEL, from: HHT_IEEE });
     return counter;
   }
@@ -248,6 +254,37 @@ test.describe('the joined HHT on the HAN (IPAN-4)', () => {
   });
 });
 
+test.describe('the HHT joins the HAN after its CCS01 (Rejoin Request → Rejoin Response)', () => {
+  /** The HHT's Rejoin Request at `atMs`; the CH's Rejoin Response to it, read back, if any. */
+  async function rejoinAt(b: Bench, atMs: number) {
+    await b.to(atMs);
+    const since = b.heard.length;
+    b.air.transmit(buildHhtRejoinRequest({ pan: CH_PAN, ieee: HHT_IEEE, seq: 9 }), { channel: CHANNEL, from: HHT_IEEE });
+    await b.clock.sleep(1000);
+    const decoder = new HanDecoder();
+    return b.fromCh(since).map((h) => rejoinResponseTo(decoder.decode({ n: 1, timestampUs: 0n, frame: h.frame, fcsIncluded: false }), HHT_IEEE)).find((r) => r);
+  }
+
+  test('admitted with the short address the CH assigns once the CCS01 was accepted; ignored before and after the HHT left', async () => {
+    const b = new Bench(CONFORMANT);
+    b.ch.power(true);
+    expect(await rejoinAt(b, 30_000)).toBeUndefined();
+    expect(b.ch.events.at(-1)).toMatchObject({ kind: 'rejoin-ignored', ieee: HHT_IEEE });
+    b.sendCcs01();
+    expect(await rejoinAt(b, 2 * MIN)).toEqual({ short: HHT_SHORT, status: 0 });
+    b.ch.power(false);
+    b.ch.power(true);
+    expect(await rejoinAt(b, 4 * MIN)).toBeUndefined();
+  });
+
+  test('the assigned short address is the CH\'s, not the one the HHT asked from (it has none: 0xfffe)', async () => {
+    const other = new Bench(CONFORMANT, 0x2345);
+    other.ch.power(true);
+    other.sendCcs01();
+    expect(await rejoinAt(other, 2 * MIN)).toEqual({ short: 0x2345, status: 0 });
+  });
+});
+
 test.describe('malformed and unauthorised CCS01 (IPAN-5)', () => {
   const MALFORMED: Ccs01Malformation[] = ['truncated', 'bad-length', 'wrong-use-case'];
 
@@ -285,8 +322,16 @@ test.describe('malformed and unauthorised CCS01 (IPAN-5)', () => {
   });
 });
 
+test('the CCS01 carries the install code it is given: another code, another frame, read back as sent', () => {
+  const build = (installCode: string) => buildInterPanCcs01({ hhtIeee: HHT_IEEE, chIeee: CH_IEEE, seq: 1, counter: 77n, originator: HHT_ID, installCode });
+  const lab = '0102030405060708090a0b0c0d0e0f10c3b5';
+  expect(hex(build(INSTALL_CODE))).not.toBe(hex(build(lab)));
+  expect(readInterPanCcs01(build(INSTALL_CODE))?.device).toEqual({ ieee: HHT_IEEE, installCode: INSTALL_CODE });
+  expect(readInterPanCcs01(build(lab))?.device).toEqual({ ieee: HHT_IEEE, installCode: lab });
+});
+
 test('what the CH sends decodes with HanDecoder as inter-PAN Tunneling Transfer Data carrying a GBCS CCS01 response', async () => {
-  for (const chPan of [undefined, 0x1a62]) {
+  for (const chPan of [undefined, CH_PAN]) {
     const b = new Bench(CONFORMANT);
     b.ch.power(true);
     await b.to(MIN);
@@ -295,7 +340,7 @@ test('what the CH sends decodes with HanDecoder as inter-PAN Tunneling Transfer 
     const [sent] = b.fromCh();
     const d = new HanDecoder().decode({ n: 1, timestampUs: sent.meta.atUs, frame: sent.frame, fcsIncluded: false });
     expect(d.error).toBeUndefined();
-    expect(d.mac).toMatchObject({ type: 'data', src: CH_IEEE, srcPan: '0x1a62', dst: HHT_IEEE, dstPan: '0xffff' });
+    expect(d.mac).toMatchObject({ type: 'data', src: CH_IEEE, srcPan: hex16(CH_PAN), dst: HHT_IEEE, dstPan: '0xffff' });
     expect(d.nwk?.type).toBe('inter-pan');
     expect(d.aps).toMatchObject({ type: 'inter-pan', cluster: '0x0704', profile: '0x0109' });
     expect(d.zcl).toMatchObject({ name: 'Transfer Data', dir: 'server-to-client', type: 'cluster' });
@@ -315,7 +360,7 @@ test('deterministic: two runs of a scenario give identical frame bytes, times an
     await b.to(2 * HOUR + MIN);
     b.ch.power(true);
     await b.to(2 * HOUR + 30 * MIN);
-    b.sendCcs01({ chPan: 0x1a62 });
+    b.sendCcs01({ chPan: CH_PAN });
     await hanReadAnsweredAt(b, 20 * HOUR);
     await hanReadAnsweredAt(b, 21 * HOUR);
     return {
@@ -403,13 +448,13 @@ test.describe('the air', () => {
     const radioLine = new TestLine();
     const radio = new VirtualRigRadioFirmware(radioLine);
     attachRadio(air, radio, HHT_IEEE);
-    const ch = new VirtualCommsHub({ clock, air, profile: CONFORMANT, ieee: CH_IEEE, channel: 15, authorisedHhts: [HHT_ID] });
+    const ch = new VirtualCommsHub({ clock, air, profile: CONFORMANT, ieee: CH_IEEE, channel: 15, authorisedHhts: [HHT_ID], pan: CH_PAN, hhtShort: HHT_SHORT });
 
     for (const c of ['shell echo off', 'channel 15', 'receive']) snifferLine.host(c);
     for (const c of ['channel 15', 'receive on']) radioLine.host(c);
     ch.power(true);
     await clock.sleep(MIN);
-    const ccs01 = buildInterPanCcs01({ hhtIeee: HHT_IEEE, chIeee: CH_IEEE, seq: 1, counter: 77n, originator: HHT_ID });
+    const ccs01 = buildInterPanCcs01({ hhtIeee: HHT_IEEE, chIeee: CH_IEEE, seq: 1, counter: 77n, originator: HHT_ID, installCode: INSTALL_CODE });
     radioLine.host(`tx ${hex(ccs01)}`);
     await clock.sleep(1000);
 

@@ -27,6 +27,7 @@ const MIN = 60 * SEC;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const CHANNEL = 11;
+const PAN = 0x4b1d;
 
 const ESME: HanAddress = { short: 0x0001, ieee: '00:db:12:34:56:78:00:01' };
 const GPF: HanAddress = { short: 0x0002, ieee: '00:db:12:34:56:78:90:a3' };
@@ -63,7 +64,7 @@ class Han {
   readonly air = new Air(this.clock);
   readonly decoder = new HanDecoder();
   readonly heard: Heard[] = [];
-  readonly rig = new HanStack(RIG, 0x1a62);
+  readonly rig = new HanStack(RIG, PAN);
   meter!: VirtualMeter;
   ch!: VirtualCommsHub;
   readonly clients = new Map<string, VirtualHanClient>();
@@ -82,11 +83,11 @@ class Han {
     const addresses: Record<string, HanAddress> = { ihd: IHD, ppmid: PPMID };
     const chProfile = await loadProfile(path.join(PROFILES, 'ch-conformant.yaml'));
     assert.equal(chProfile.kind, 'comms-hub');
-    h.ch = new VirtualCommsHub({ clock: h.clock, air: h.air, profile: chProfile, ieee: CH_IEEE, channel: CHANNEL, hanDevices: [meterAddress.ieee, IHD.ieee, PPMID.ieee] });
+    h.ch = new VirtualCommsHub({ clock: h.clock, air: h.air, profile: chProfile, ieee: CH_IEEE, channel: CHANNEL, pan: PAN, hhtShort: 0x0bcd, hanDevices: [meterAddress.ieee, IHD.ieee, PPMID.ieee] });
     h.ch.power(true);
-    h.meter = new VirtualMeter({ clock: h.clock, air: h.air, profile: await meterProfile(meterId), self: meterAddress, clients: Object.keys(clients).map((k) => addresses[k]) });
+    h.meter = new VirtualMeter({ clock: h.clock, air: h.air, profile: await meterProfile(meterId), pan: PAN, self: meterAddress, clients: Object.keys(clients).map((k) => addresses[k]) });
     for (const [name, id] of Object.entries(clients)) {
-      h.clients.set(name, new VirtualHanClient({ clock: h.clock, air: h.air, profile: await clientProfile(id), self: addresses[name], servers: [meterAddress] }));
+      h.clients.set(name, new VirtualHanClient({ clock: h.clock, air: h.air, profile: await clientProfile(id), pan: PAN, self: addresses[name], servers: [meterAddress] }));
     }
     return h;
   }
@@ -359,7 +360,7 @@ test.describe('joining the HAN through the CH (NWK Rejoin Request / Response)', 
 
   test('a device the CHF device log does not hold is never admitted', async () => {
     const h = await Han.of('esme-conformant', {});
-    const stranger = new VirtualHanClient({ clock: h.clock, air: h.air, profile: await clientProfile('ihd-conformant'), self: { short: 0x4a09, ieee: '00:0d:6f:00:00:00:4a:09' }, servers: [ESME] });
+    const stranger = new VirtualHanClient({ clock: h.clock, air: h.air, profile: await clientProfile('ihd-conformant'), pan: PAN, self: { short: 0x4a09, ieee: '00:0d:6f:00:00:00:4a:09' }, servers: [ESME] });
     stranger.power(true);
     await h.to(HOUR);
     expect(stranger.onHan).toBe(false);

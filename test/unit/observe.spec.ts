@@ -120,7 +120,7 @@ test.describe('observation port setup', () => {
   test('answers from a VirtualHanClient: observe() is the holdings source', async ({ defer }, testInfo) => {
     const clock = new DiscreteEventClock();
     const profile = await loadProfile(path.join(path.dirname(BUILT_IN_MANIFEST), 'profiles', 'ppmid-conformant.yaml')) as HanClientProfile;
-    const ppmid = new VirtualHanClient({ clock, air: new Air(clock), profile, self: { short: 0x4a02, ieee: '00:0d:6f:00:00:00:4a:02' }, servers: [{ short: 0x0001, ieee: '00:db:12:34:56:78:00:01' }] });
+    const ppmid = new VirtualHanClient({ clock, air: new Air(clock), profile, pan: 0x4b1d, self: { short: 0x4a02, ieee: '00:0d:6f:00:00:00:4a:02' }, servers: [{ short: 0x0001, ieee: '00:db:12:34:56:78:00:01' }] });
     ppmid.power(true);
     ppmid.record('topUpHistory', { code: '12345678901234567890', amount: 1000, topUpAt: clock.now() });
     await clock.advanceTo(clock.now() + 90_000);

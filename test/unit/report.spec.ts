@@ -16,7 +16,7 @@ import { buildReport } from '../../reports/build.ts';
 import { MANIFEST, SIGNATURE, SIGNING_KEY_ENV, runFiles, verifyRun, writeManifest } from '../../reports/integrity.ts';
 import type { RunResults } from '../../reports/results.ts';
 import { RigSecrets } from '../../rigs/load.ts';
-import { runCampaign, type Campaign } from '../support/campaign.ts';
+import { TEST_INSTALL_CODE, runCampaign, type Campaign } from '../support/campaign.ts';
 
 // One campaign per profile per worker: each test works on its own copy of the run folder.
 const campaigns = new Map<string, Promise<Campaign>>();
@@ -348,9 +348,11 @@ async function campaignWithKey(key: string): Promise<string> {
   return c.dir;
 }
 
-test('secrets: a network key and MQTT credentials seeded through the environment appear in no file of the run folder, the report or the Allure results', async () => {
+test('secrets: a network key, an install code and MQTT credentials seeded through the environment appear in no file of the run folder, the report or the Allure results', async () => {
   const key = '3f9a6c1e5d7b2a4c8e0f1a2b3c4d5e6f';
   const dir = await campaignWithKey(key);
+  // The install code travels in the HHT's CCS01, in clear as on air: its bytes are in the captures (the frames heard), nowhere else, and its text nowhere.
+  const installCode = Buffer.from(TEST_INSTALL_CODE, 'hex');
   const keys = new KeyTable();
   keys.addNetworkKey(fromHex(key));
   // No redaction here: the report prints no payloads, so the key has no way in.
@@ -362,6 +364,8 @@ test('secrets: a network key and MQTT credentials seeded through the environment
     const text = bytes.toString('latin1');
     expect(text.toLowerCase(), file).not.toContain(key);
     expect(bytes.includes(raw), `${file} holds the key's bytes`).toBe(false);
+    expect(text.toLowerCase(), `${file} holds the install code`).not.toContain(TEST_INSTALL_CODE);
+    if (!file.endsWith('.pcapng')) expect(bytes.includes(installCode), `${file} holds the install code's bytes`).toBe(false);
     expect(text, `${file} holds the MQTT user name`).not.toContain(MQTT_USER);
     expect(text, `${file} holds the MQTT password`).not.toContain(MQTT_PASSWORD);
   }

@@ -354,3 +354,26 @@ test('an observation port names exactly one of path and usbSerialNumber', async 
   const error = await refusal(loadRig(file, { verifyImages: false, requireSecrets: false }));
   expect(error.message).toMatch(/observe.*exactly one of path and usbSerialNumber/);
 });
+
+test('a bench may pin its HAN: a PAN as a number or "0x…" text, a channel the sniffers and radio share; anything else is refused', async () => {
+  const rig = (han: string, sniffer = 11) => write(`han-${Math.random().toString(36).slice(2)}.yaml`, `
+station: { name: s, lab: l, mqtt: { url: embedded } }
+benches:
+  - id: b1
+    virtual: { seed: 1, transport: mock }
+    devices: [{ id: ch, role: CH, ieee: "00:db:12:34:56:78:90:a2", firmware: ch-conformant, relay: r }]
+    relays: [{ id: r, vendor: tasmota, topic: mains }]
+    sniffers: [{ id: s, kind: nrf802154, channel: ${sniffer} }]
+    radio: { channel: 11, ieee: "00:db:12:34:56:78:90:f0" }
+    han: ${han}
+`);
+  expect((await loadRig(await rig('{ pan: 0x4b1d, channel: 11 }'))).benches[0].han).toEqual({ pan: 0x4b1d, channel: 11 });
+  expect((await loadRig(await rig('{ pan: "0x4B1D" }'))).benches[0].han).toEqual({ pan: 0x4b1d });
+  const bad = await refusal(loadRig(await rig('{ pan: 0xffff, channel: 11 }', 15)));
+  expect(bad.problems.map((p) => [p.path, p.expected])).toEqual([
+    ['benches[0].sniffers[0].channel', 'channel 11, the HAN channel pinned at benches[0].han.channel'],
+    ['benches[0].han.pan', 'a PAN id from 0x0000 to 0xfffd (0xfffe and 0xffff are not PANs), as a number or "0x…"'],
+  ]);
+  const text = await refusal(loadRig(await rig('{ pan: "PAN-1" }')));
+  expect(text.problems.map((p) => p.path)).toEqual(['benches[0].han.pan']);
+});

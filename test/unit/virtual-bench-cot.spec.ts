@@ -10,6 +10,7 @@ import { openBench } from '../../harness/bench.ts';
 import { Capture } from '../../harness/capture.ts';
 import { hours } from '../../harness/clock.ts';
 import { EvidenceLog } from '../../harness/evidence.ts';
+import { KeyTable } from '../../protocol/security.ts';
 import { loadRig } from '../../rigs/load.ts';
 
 test('ESME, IHD and PPMID on the virtual bench: powered through their relays, the clients poll Change of Tenancy and the meter publishes', async () => {
@@ -42,7 +43,10 @@ test('ESME, IHD and PPMID on the virtual bench: powered through their relays, th
   const bench = await openBench(rig, 'cot-1');
   try {
     const evidence = new EvidenceLog(join(dir, 'evidence'), () => bench.clock.now());
-    const capture = new Capture(bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })), evidence, bench.clock);
+    // The virtual HAN is NWK-secured: the capture reads it with the bench's network key.
+    const keys = new KeyTable();
+    keys.addNetworkKey(bench.keys.networkKey!);
+    const capture = new Capture(bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })), evidence, bench.clock, keys);
     capture.start();
     // The CH first: the others join the HAN through it.
     for (const id of ['ch-power', 'esme-power', 'ihd-power', 'ppmid-power']) await bench.relays.get(id)!.switch(true);
@@ -66,6 +70,11 @@ test('ESME, IHD and PPMID on the virtual bench: powered through their relays, th
     expect(bench.virtual!.hanClients.get('ihd')!.observe()).toMatchObject({ tenancy: expect.anything() });
     expect(bench.virtual!.hanClients.size).toBe(2);
     expect(bench.virtual!.meters.size).toBe(1);
+    // Every HAN frame on air was NWK-secured, and the key opened each one.
+    const han = capture.frames.filter((h) => h.decoded.nwk && h.decoded.nwk.type !== 'inter-pan');
+    expect(han.length).toBeGreaterThan(10);
+    expect(han.filter((h) => !h.decoded.nwk!.secured || !h.decoded.nwk!.decrypted)).toEqual([]);
+    expect(capture.cannotDecrypt()).toBeUndefined();
     capture.stop();
     await evidence.close();
   } finally {
