@@ -932,11 +932,16 @@ export class PcapngFileWriter extends PcapngWriter {
         reject(this.state.error);
         return;
       }
-      // end()'s callback gets the stream's error, if any, before the 'error' event fires.
+      // end()'s callback may run before the 'error' event that destroyed the stream (ENOSPC): report that
+      // first error, not end()'s own "destroyed" complaint, once the stream has closed.
       this.stream.end((err?: Error | null) => {
-        const e = err ?? this.state.error;
-        if (e) reject(e);
-        else resolve();
+        const settle = () => {
+          const e = this.state.error ?? err;
+          if (e) reject(e);
+          else resolve();
+        };
+        if (err && !this.state.error && !this.stream.closed) this.stream.once('close', settle);
+        else settle();
       });
     });
   }

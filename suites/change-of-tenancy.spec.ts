@@ -31,10 +31,20 @@ async function powered<T>(ctx: CaseContext, devices: RigDevice[], body: () => Pr
   const all = [...ctx.bench.devices('CH').filter((ch) => !devices.some((d) => d.id === ch.id)), ...devices];
   for (const d of all) await ctx.power.set(d, true);
   try {
-    if (ctx.bench.device('CH')) await ctx.hht.becomeMember('ask the meters over the HAN');
+    if (ctx.bench.device('CH')) await joinRigRadio(ctx);
     return await body();
   } finally {
     for (const d of all.reverse()) await ctx.power.set(d, false);
+  }
+}
+
+/** The rig radio joins the HAN as an HHT while the CH's window is open; a CH that did not answer must first be heard alive. */
+async function joinRigRadio(ctx: CaseContext): Promise<void> {
+  try {
+    await ctx.hht.becomeMember('ask the meters over the HAN');
+  } catch (e) {
+    if (e instanceof RigFault && e.kind === 'radio-refused') await ctx.live.confirm(hanOf(ctx), 'the rig radio could not join the HAN');
+    throw e;
   }
 }
 

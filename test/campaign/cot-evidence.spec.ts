@@ -7,17 +7,23 @@ import { HanDecoder } from '../../protocol/decoder.ts';
 import { readCaptureSync } from '../../protocol/pcapng.ts';
 import { utcToIso } from '../../protocol/zcl/index.ts';
 import { runCampaign } from '../support/campaign.ts';
-import { tsharkFields } from '../support/tshark.ts';
+import { keyArgs, tsharkFields } from '../support/tshark.ts';
+import { fromHex } from '../../protocol/bytes.ts';
+import { KeyTable } from '../../protocol/security.ts';
+import { VIRTUAL_NETWORK_KEY } from '../../sim/bench.ts';
 
 const P = 'zbee_zcl_se.device_management.publish_change_of_tenancy.';
 
 test('tshark decodes the Publish / Get Change of Tenancy of ESME-COT-001 with the same fields as our decoder', async () => {
   const c = await runCampaign({ tenancy: { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant' }, grep: 'ESME-COT-001' });
   const pcap = join(c.dir, 'evidence', 'ESME-COT-001--virtual-1', 'han.pcapng');
-  const decoder = new HanDecoder();
+  // The virtual HAN is NWK-secured: both readers are given its key, as a reviewer gives Wireshark the lab's.
+  const keys = new KeyTable();
+  keys.addNetworkKey(fromHex(VIRTUAL_NETWORK_KEY));
+  const decoder = new HanDecoder(keys);
   const ours = readCaptureSync(readFileSync(pcap)).map((p) => decoder.decode(p));
   const rows = tsharkFields(pcap, ['zbee_zcl_se.device_management.cmd.srv_tx.id', 'zbee_zcl_se.device_management.cmd.srv_rx.id',
-    `${P}provider_id`, `${P}issuer_event_id`, `${P}tariff_type`, `${P}implementation_date`, `${P}proposed_tenancy_change_control`, 'frame.time_epoch']);
+    `${P}provider_id`, `${P}issuer_event_id`, `${P}tariff_type`, `${P}implementation_date`, `${P}proposed_tenancy_change_control`, 'frame.time_epoch'], keyArgs([{ hex: VIRTUAL_NETWORK_KEY, label: 'virtual bench' }]));
   expect(rows.length).toBe(ours.length);
   const publications = ours.map((f, i) => ({ f, r: rows[i] })).filter(({ f }) => f.zcl?.name === 'Publish Change of Tenancy');
   const polls = ours.map((f, i) => ({ f, r: rows[i] })).filter(({ f }) => f.zcl?.name === 'Get Change of Tenancy');

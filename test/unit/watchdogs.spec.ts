@@ -11,7 +11,7 @@ import { openBench, type OpenBench } from '../../harness/bench.ts';
 import { HardwareClock, VirtualBenchClock, hours, minutes } from '../../harness/clock.ts';
 import { loadRig } from '../../rigs/load.ts';
 import { DiscreteEventClock } from '../../sim/clock.ts';
-import { virtualRig } from '../support/campaign.ts';
+import { INSTALL_CODE_ENV, TEST_INSTALL_CODE, virtualRig } from '../support/campaign.ts';
 
 const unplugged = () => new RigFault('sniffer-stopped', 'sniffer han', 'stopped while receiving', 'replug it');
 
@@ -52,7 +52,7 @@ async function virtualBench(): Promise<OpenBench> {
   const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-watchdog-'));
   const file = join(dir, 'rig.yaml');
   writeFileSync(file, stringify(virtualRig({})));
-  return openBench(await loadRig(file), 'virtual-1');
+  return openBench(await loadRig(file, { env: { ...process.env, [INSTALL_CODE_ENV]: TEST_INSTALL_CODE } }), 'virtual-1');
 }
 
 /** Until the bench's watchdog reports a fault (the drivers notice an unplug through real I/O). */
