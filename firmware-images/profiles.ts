@@ -98,6 +98,8 @@ export const hanClientProfileSchema = z
     clears: z.strictObject(Object.fromEntries(TENANCY_DATA_KINDS.map((k) => [k, z.boolean()])) as Record<TenancyDataKind, z.ZodBoolean>),
     /** COT-5: clears at the Implementation Date/Time, at receipt, or never acts on the publication. */
     implementationTime: z.enum(['honour', 'on-receipt', 'ignore']),
+    /** COT-5 broken by a margin: with `honour`, clears this many minutes before the implementation time (default 0). */
+    clearsMinutesEarly: z.number().min(0).default(0),
     /** COT-7: a conformant client keeps what was recorded after the implementation time. */
     clearsNewOccupierData: z.boolean(),
   })

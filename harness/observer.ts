@@ -18,6 +18,8 @@ export interface Retained {
 
 export interface DeviceObserver {
   readonly how: string;
+  /** How often a span can be watched through it (a debug port can be asked every few minutes; an operator cannot). */
+  readonly watchEveryMs?: number;
   /** Which of `kinds` still hold data recorded before `beforeMs`, and which hold anything. */
   retained(kinds: readonly HeldKind[], beforeMs: number, evidence: EvidenceLog): Promise<Retained>;
   /** True when the device still holds data of `kind` recorded no later than `untilMs` (and, once older data is cleared, after `fromMs`). */
@@ -27,6 +29,8 @@ export interface DeviceObserver {
 /** The device's debug port answers counts and the earliest/latest recording times per kind. */
 export class PortObserver implements DeviceObserver {
   readonly how: string;
+  /** A debug port answers in milliseconds: a span is watched every ten minutes. */
+  readonly watchEveryMs = 10 * 60_000;
   constructor(private readonly port: ObservationPort, device: RigDevice) {
     this.how = `observation port of ${device.role} ${device.id}`;
   }

@@ -298,7 +298,7 @@ export class VirtualHanClient {
     const earlier = this.#received.get(from);
     const repeat = earlier?.done && earlier.tenancy.issuerEventId === tenancy.issuerEventId && earlier.tenancy.implementationAt === tenancy.implementationAt;
     earlier?.cancel?.();
-    const clearAt = this.profile.implementationTime === 'honour' ? Math.max(tenancy.implementationAt, now) : now;
+    const clearAt = this.profile.implementationTime === 'honour' ? Math.max(tenancy.implementationAt - (this.profile.clearsMinutesEarly ?? 0) * 60_000, now) : now;
     const r: Received = { tenancy, from, receivedAt: now, clearAt, done: false };
     this.#received.set(from, r);
     // A conformant device has nothing left to clear for a publication it already acted on; one that clears new data does it again.

@@ -393,12 +393,21 @@ for (const role of CLIENT_ROLES) {
       ctx.rec.mark('implementation time', implementation);
       ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 2 hours`);
       await triggerTenancy(ctx, esme, 'ESME', implementation);
-      await ctx.clock.sleep(implementation - hours(1) - ctx.clock.now());
       if (ctx.settings.cotImplementationTime === 'honour') {
-        ctx.rec.step('an hour before the implementation time: the data must still be there (COT-5)');
-        const early = await observer.retained(before.holding, implementation, ctx.evidence);
-        if (early.holding.length < before.holding.length) {
-          ctx.rec.fail('COT-5', `the ${role} cleared ${before.holding.filter((k) => !early.holding.includes(k)).join(', ')} an hour before the implementation time (${observer.how})`);
+        // COT-5 is about a span: the data must be there all the way to the implementation time, so it is watched, not sampled once.
+        const every = observer.watchEveryMs;
+        ctx.rec.step(every
+          ? `until the implementation time, every ${every / 60_000} minutes: the data must still be there (COT-5)`
+          : 'an hour before the implementation time: the data must still be there (COT-5; an operator is asked once)');
+        const samples = every ? [] : [implementation - hours(1)];
+        for (let t = ctx.clock.now() + (every ?? 0); every && t < implementation - minutes(1); t += every) samples.push(t);
+        if (every) samples.push(implementation - minutes(1));
+        for (const t of samples) {
+          await ctx.clock.sleep(Math.max(0, t - ctx.clock.now()));
+          const early = await observer.retained(before.holding, implementation, ctx.evidence);
+          if (early.holding.length < before.holding.length) {
+            ctx.rec.fail('COT-5', `the ${role} cleared ${before.holding.filter((k) => !early.holding.includes(k)).join(', ')} ${Math.round((implementation - ctx.clock.now()) / 60_000)} minutes before the implementation time (${observer.how})`);
+          }
         }
       }
       await ctx.clock.sleep(implementation + minutes(10) - ctx.clock.now());

@@ -42,6 +42,7 @@ const CAUGHT_BY: [device: keyof typeof CONFORMANT, profile: string, caseId: stri
   ['ppmid', 'ppmid-keeps-debt-recovery', 'PPMID-COT-005', 'COT-4'],
   ['ihd', 'ihd-keeps-supplier-messages', 'IHD-COT-005', 'COT-4', { esme: 'esme-keeps-last-message' }],
   ['ihd', 'ihd-clears-on-receipt', 'IHD-COT-005', 'COT-5'],
+  ['ihd', 'ihd-clears-30min-early', 'IHD-COT-005', 'COT-5'],
   ['ihd', 'ihd-ignores-implementation-time', 'IHD-COT-005', 'COT-4'],
   ['ihd', 'ihd-clears-new-occupier-data', 'IHD-COT-005', 'COT-7'],
   ['esme', 'esme-keeps-last-message', 'ESME-COT-006', 'COT-6'],
@@ -59,5 +60,19 @@ for (const [device, profile, caseId, requirement, others] of CAUGHT_BY) {
     const v = verdicts(c);
     expect(v[caseId], JSON.stringify(v)).toBe(`FAIL ${requirement}`);
     expect(Object.keys(v), JSON.stringify(v)).toEqual([caseId]);
+  });
+}
+
+// A case's verdict depends only on the device: the mutants whose catch could lean on what earlier cases left
+// behind (a poll period's phase, data held since before) give the same verdicts in the whole suite as alone.
+for (const [device, profile, caseId, requirement] of CAUGHT_BY.filter(([, p]) => p === 'ihd-polls-48h' || p === 'ppmid-keeps-top-up-history')) {
+  test(`${caseId} FAILs ${requirement} on ${profile} in the whole Change of Tenancy suite too, and the other cases keep their verdicts`, async () => {
+    const c = await runCampaign({ tenancy: { ...CONFORMANT, [device]: profile }, grep: 'COT' });
+    expect(c.exitCode, c.stderr).toBe(0);
+    const v = verdicts(c);
+    expect(v[caseId], JSON.stringify(v)).toBe(`FAIL ${requirement}`);
+    const role = caseId.split('-')[0];
+    // The mutant's other cases may catch it too; every case of the other devices judges as on the conformant bench.
+    expect(Object.fromEntries(Object.entries(v).filter(([id]) => !id.startsWith(role)))).toEqual(Object.fromEntries(Object.entries(ALL_PASS).filter(([id]) => !id.startsWith(role))));
   });
 }

@@ -47,11 +47,13 @@ test('every non-conformant profile is in the matrix, and every IPAN case catches
 });
 
 for (const [profile, [caseId, requirement]] of Object.entries(CAUGHT_BY)) {
-  test(`${caseId} FAILs ${requirement} on ${profile}; a case whose premise the CH breaks is INCONCLUSIVE, none ERROR`, async () => {
-    const c = await runCampaign({ firmware: profile });
+  test(`${caseId} FAILs ${requirement} on ${profile}, alone and in the campaign; a case whose premise the CH breaks is INCONCLUSIVE, none ERROR`, async () => {
+    // The case alone, on a bench no other case touched, must judge as it did in the campaign.
+    const [c, alone] = await Promise.all([runCampaign({ firmware: profile }), runCampaign({ firmware: profile, grep: caseId })]);
     expect(c.exitCode, c.stderr).toBe(0);
     const v = verdicts(c, 'CH-IPAN');
     expect(v[caseId], JSON.stringify(v)).toBe(`FAIL ${requirement}`);
+    expect(verdicts(alone), 'alone as in the campaign').toEqual({ [caseId]: v[caseId] });
     // E.g. a window that closes at 45 min leaves IPAN-2 nothing to see close: "refused after the window" proves nothing then.
     const others = c.results!.cases.filter((r) => r.id.startsWith('CH-IPAN') && /INCONCLUSIVE|ERROR/.test(r.verdict));
     expect(others.filter((r) => r.fault !== 'precondition-unmet').map((r) => `${r.id} ${r.verdict} ${r.reason}`)).toEqual([]);
