@@ -143,6 +143,11 @@ export class Capture {
       'export the network key of the bench\'s HAN in the environment variable the rig file names under keys.networkKeyEnv');
   }
 
+  /** True once a device other than `rigIeee` (the rig radio, which secures with the rig's own key) sent an NWK-secured frame the rig's key opened. */
+  keyConfirmed(rigIeee: string): boolean {
+    return this.frames.some((h) => h.decoded.nwk?.secured && h.decoded.nwk.decrypted === true && h.decoded.nwk.security?.source !== rigIeee);
+  }
+
   faulted(): RigFault | undefined {
     return this.sources.map((s) => s.source.fault).find((f) => f !== undefined);
   }

@@ -202,13 +202,13 @@ export class HandHeldTerminal {
   }
 
   /** Reads the CH's Basic cluster over the HAN: answered only while the CH keeps the HHT in its device log. */
-  async readOnHan(): Promise<{ sentAtMs: number; answered: boolean; answeredAtMs?: number }> {
+  async readOnHan(): Promise<{ sentAtMs: number; answered: boolean; answeredAtMs?: number; admitted: boolean }> {
     const m = this.member();
     if (!m) {
       this.networkKey();
       // Never admitted to the HAN: it has no address to read from, and is not on the HAN.
       this.evidence.event('hht-han-read', { answered: false, why: 'the HHT was never admitted to the HAN (no short address from a Rejoin Response)' });
-      return { sentAtMs: this.clock.now(), answered: false };
+      return { sentAtMs: this.clock.now(), answered: false, admitted: false };
     }
     const seq = this.nextSeq();
     const psdu = buildHanRead({ hhtShort: m.short, chShort: m.han.coordinator.short, pan: m.han.pan, seq, ieee: this.identity.ieee, security: this.security() });
@@ -219,7 +219,7 @@ export class HandHeldTerminal {
       return r?.kind === 'response' && r.transaction === seq && r.dst === m.short;
     }, this.answerWithinMs, sent.atMs);
     this.evidence.event('hht-han-read', { transaction: seq, answered: !!answer });
-    return { sentAtMs: sent.atMs, answered: !!answer, answeredAtMs: answer?.atMs };
+    return { sentAtMs: sent.atMs, answered: !!answer, answeredAtMs: answer?.atMs, admitted: true };
   }
 
   /**

@@ -3,6 +3,7 @@
 // CH's power-on, straddling each limit by the lab's boundary margin.
 import { conformanceCase, type CaseContext } from '../harness/conformance.ts';
 import type { JoinAttempt } from '../harness/hht.ts';
+import { RigFault } from '../drivers/faults.ts';
 import type { LabSettings } from '../rigs/lab-settings.ts';
 import { minutes } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
@@ -40,6 +41,17 @@ const got = (p: JoinAttempt) => (p.outcome === 'refused' ? `a refusal (DLMS resu
 
 /** Heard before judged: a refusal or no answer counts only if the CH was heard alive since the probe went out. */
 const aliveSince = (ctx: CaseContext, atMs: number, why: string) => ctx.live.confirm(ctx.device, why, atMs);
+
+/**
+ * The HAN is NWK-secured: a CH that never answers the HHT's secured rejoin or read proves nothing until a
+ * device's secured frame has shown the rig holds the HAN's key (else it may be the rig's key that is wrong).
+ */
+function keyConfirmed(ctx: CaseContext, what: string): void {
+  if (ctx.capture.keyConfirmed(ctx.bench.spec.radio.ieee)) return;
+  throw ctx.capture.cannotDecrypt() ?? new RigFault('cannot-decrypt', 'rig radio',
+    `no device's NWK-secured frame has confirmed the rig's network key yet, so the CH's silence cannot show ${what}: the key may be wrong`,
+    'check that keys.networkKeyEnv names the network key of this CH\'s HAN, then run the case again');
+}
 
 /** A premise of the case: a CCS01 inside the window was accepted (after the CH was confirmed alive), else INCONCLUSIVE. */
 async function openProbe(ctx: CaseContext, probe: JoinAttempt, edge: PowerEdge, what: string): Promise<void> {
@@ -134,6 +146,7 @@ async function joinedHht(ctx: CaseContext): Promise<{ t0: PowerEdge; joinedAtMs:
   const read = await ctx.hht.readOnHan();
   if (!read.answered) {
     await aliveSince(ctx, read.sentAtMs, "the HHT's first HAN read went unanswered");
+    keyConfirmed(ctx, 'whether the CH admitted the HHT to the HAN');
     ctx.rec.fail('IPAN-4', 'the CH accepted the HHT (CCS01 response) but did not answer its HAN read: the HHT is not on the HAN');
   }
   return { t0, joinedAtMs: join.answeredAtMs! };
@@ -194,6 +207,7 @@ conformanceCase({
   const before = await ctx.hht.readOnHan();
   if (!before.answered) {
     await aliveSince(ctx, before.sentAtMs, "the HHT's HAN read after joining went unanswered");
+    keyConfirmed(ctx, 'whether the CH admitted the HHT to the HAN');
     ctx.rec.unmet('the CH accepted the HHT but did not answer its HAN read, so a change to the device log cannot be seen (CH-IPAN-004 judges that)', 'run CH-IPAN-004 on this CH');
   }
   for (const attempt of [{ malformed: 'truncated' as const }, { malformed: 'bad-length' as const }, { malformed: 'wrong-use-case' as const }, { unauthorised: true }]) {

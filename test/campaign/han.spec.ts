@@ -82,6 +82,19 @@ test('a wrong network key on the rig side: no FAIL; the cases that rest on the H
   }
 });
 
+test('a wrong network key on a bench with only a CH: the HHT\'s unanswered rejoin is no FAIL of IPAN-4, the key being unconfirmed', async () => {
+  // No other device sends secured frames here, so nothing shows the rig's key is wrong but the CH's silence towards the HHT.
+  const c = await runCampaign({
+    grep: 'CH-IPAN-00[456]',
+    secretsEnv: { mqttUser: 'GBCS_RIG_TEST_MQTT_USER', mqttPassword: 'GBCS_RIG_TEST_MQTT_PASSWORD', networkKey: 'GBCS_RIG_TEST_NETWORK_KEY' },
+    env: { GBCS_RIG_TEST_NETWORK_KEY: '00112233445566778899aabbccddeeff', GBCS_RIG_TEST_MQTT_USER: 'u', GBCS_RIG_TEST_MQTT_PASSWORD: 'p' },
+  });
+  expect(c.exitCode, c.stderr).toBe(0);
+  expect(c.results!.cases.map((r) => [r.id, r.verdict, r.fault])).toEqual([
+    ['CH-IPAN-004', 'INCONCLUSIVE', 'cannot-decrypt'], ['CH-IPAN-005', 'INCONCLUSIVE', 'cannot-decrypt'], ['CH-IPAN-006', 'INCONCLUSIVE', 'cannot-decrypt'],
+  ]);
+});
+
 test('a pinned HAN that is not the one heard is a rig fault; the right pin passes', async () => {
   const wrong = await runCampaign({ grep: 'CH-IPAN-004', han: { pan: 0x1a62 } });
   const r = wrong.results!.cases.find((x) => x.id === 'CH-IPAN-004')!;
