@@ -37,6 +37,7 @@ const CAUGHT_BY: [device: keyof typeof CONFORMANT, profile: string, caseId: stri
   ['ihd', 'ihd-no-poll-at-power-up', 'IHD-COT-002', 'COT-2'],
   ['ihd', 'ihd-no-poll-at-rejoin', 'IHD-COT-003', 'PWR-3'],
   ['ihd', 'ihd-polls-48h', 'IHD-COT-004', 'COT-3'],
+  ['ihd', 'ihd-polls-24h10m', 'IHD-COT-004', 'COT-3'],
   ['ihd', 'ihd-polls-every-second', 'IHD-COT-009', 'COT-9'],
   ['ppmid', 'ppmid-keeps-top-up-history', 'PPMID-COT-005', 'COT-4'],
   ['ppmid', 'ppmid-keeps-debt-recovery', 'PPMID-COT-005', 'COT-4'],

@@ -18,6 +18,10 @@ const CAUGHT_BY: Record<string, [caseId: string, requirement: string]> = {
   'ch-hht-survives-power-on': ['CH-IPAN-005', 'IPAN-4'],
   'ch-accepts-malformed-ccs01': ['CH-IPAN-006', 'IPAN-5'],
   'ch-secmp0037-window-closes': ['CH-IPAN-007', 'IPAN-6'],
+  // Just outside each limit (the boundary margin is the lab's 60 s).
+  'ch-window-58min': ['CH-IPAN-001', 'IPAN-1'],
+  'ch-window-62min': ['CH-IPAN-002', 'IPAN-2'],
+  'ch-hht-stays-18h05m': ['CH-IPAN-004', 'IPAN-4'],
 };
 
 test('every IPAN case passes on the conformant CH; CH-IPAN-007 is not applicable without SECMP0037', async () => {
