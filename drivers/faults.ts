@@ -21,6 +21,8 @@ export type RigFaultKind =
   | 'case-overran'
   /** What a case needs before it can judge (data held, a window open) could not be established on the bench. */
   | 'precondition-unmet'
+  /** A device answered, but after the lab's captureWithinSeconds: too late to judge by, too early to call silence. */
+  | 'answer-late'
   | 'evidence-unwritable'
   // The HAN heard is not the one the rig file pins, or the rig could not learn it at all.
   | 'han-mismatch'

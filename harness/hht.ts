@@ -71,6 +71,9 @@ export function hanDeliveryFrames(f: {
 
 const COUNTER_EPOCH_MS = Date.UTC(2020, 0, 1);
 
+/** How long the rig still listens for an answer that missed captureWithinSeconds, to tell a slow device from a silent one. */
+const LATE_ANSWER_WITHIN_MS = 60_000;
+
 /** How long a transmission may take to appear on the sniffer before the rig is at fault. */
 const HEARD_WITHIN_MS = 2_000;
 
@@ -248,6 +251,7 @@ export class HandHeldTerminal {
       (h) => h.decoded.zcl?.seq === seq && h.decoded.nwk?.src === hex16(short));
     const isAnswer = (f: DecodedFrame) => f.zcl?.seq === seq && f.nwk?.dst === hex16(short) && this.capture.isFrom(f, target.ieee);
     const answer = await this.capture.waitFor(isAnswer, this.answerWithinMs, sent.atMs);
+    if (!answer) await this.lateAnswer(isAnswer, sent.atMs, title, target.ieee);
     let all = answer ? [answer] : [];
     const expected = answer ? answers(answer.decoded) : 0;
     if (expected > 1) {
@@ -256,6 +260,20 @@ export class HandHeldTerminal {
     }
     this.evidence.event('hht-han-question', { title, to: target.ieee, transaction: seq, answer: answer?.decoded.summary ?? 'no answer', ...(all.length > 1 && { frames: all.length }) });
     return { sentAtMs: sent.atMs, answer: answer?.decoded, answers: all.map((h) => h.decoded), answeredAtMs: answer?.atMs };
+  }
+
+  /**
+   * A question unanswered within the lab's captureWithinSeconds: an answer that still comes within a
+   * minute means the setting is too tight for this device — the case can judge neither way (INCONCLUSIVE),
+   * and it must never pass for "nothing to clear".
+   */
+  private async lateAnswer(isAnswer: (f: DecodedFrame) => boolean, sentAtMs: number, title: string, to: string): Promise<void> {
+    const late = await this.capture.waitFor(isAnswer, LATE_ANSWER_WITHIN_MS, sentAtMs);
+    if (!late) return;
+    const after = ((late.atMs - sentAtMs) / 1000).toFixed(1);
+    this.evidence.event('hht-han-question', { title, to, answer: late.decoded.summary, late: true, afterSeconds: Number(after) });
+    throw new RigFault('answer-late', `device ${to}`, `answered ${title} after ${after} s, later than the lab's captureWithinSeconds (${this.answerWithinMs / 1000} s)`,
+      `raise captureWithinSeconds in the rig file's labSettings above ${Math.ceil(Number(after))} s, or check why the device answers slowly`);
   }
 
   /** A MAC Beacon Request: every coordinator and router in range answers with its beacon (liveness, the HAN's PAN). */

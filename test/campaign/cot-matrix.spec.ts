@@ -77,3 +77,16 @@ for (const [device, profile, caseId, requirement] of CAUGHT_BY.filter(([, p]) =>
     expect(Object.fromEntries(Object.entries(v).filter(([id]) => !id.startsWith(role)))).toEqual(Object.fromEntries(Object.entries(ALL_PASS).filter(([id]) => !id.startsWith(role))));
   });
 }
+
+test('a meter that answers after the capture window is INCONCLUSIVE (answer-late), never NOT APPLICABLE; given the time, it FAILs', async () => {
+  // It keeps the previous occupier's top-ups and answers 8 s late: its silence within 5 s must not read as "nothing to clear".
+  const tenancy = { ...CONFORMANT, esme: 'esme-slow-keeps-top-up-log' };
+  const [tight, roomy] = await Promise.all([
+    runCampaign({ tenancy, grep: 'ESME-COT-010' }),
+    runCampaign({ tenancy, grep: 'ESME-COT-010', labSettings: { captureWithinSeconds: 10 } }),
+  ]);
+  const late = tight.results!.cases.find((r) => r.id === 'ESME-COT-010')!;
+  expect([late.verdict, late.fault]).toEqual(['INCONCLUSIVE', 'answer-late']);
+  expect(late.fix).toMatch(/captureWithinSeconds/);
+  expect(verdicts(roomy)).toEqual({ 'ESME-COT-010': 'FAIL COT-4' });
+});

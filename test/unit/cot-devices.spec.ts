@@ -589,7 +589,7 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
     'ihd-clears-on-receipt': ['COT-5'], 'ihd-ignores-implementation-time': ['COT-5', 'COT-4'],
     'ihd-clears-new-occupier-data': ['COT-7'], 'ihd-polls-every-second': ['COT-9'],
     // Dead (never transmit): they break no requirement; the rig must not judge them at all.
-    'esme-dead': [], 'ihd-dead': [], 'ppmid-dead': [], 'ihd-polls-every-minute': [], 'ihd-clears-30min-early': ['COT-5'], 'ihd-polls-24h10m': ['COT-3'],
+    'esme-dead': [], 'ihd-dead': [], 'ppmid-dead': [], 'ihd-polls-every-minute': [], 'ihd-clears-30min-early': ['COT-5'], 'ihd-polls-24h10m': ['COT-3'], 'esme-slow-keeps-top-up-log': ['COT-4'],
   };
 
   test('each claims SECMP0056, has the role its device runs (the GPF: the CH) and breaks what its name says', async () => {
