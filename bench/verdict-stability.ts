@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { runCampaign, verdicts, type CampaignOptions } from '../test/support/campaign.ts';
 import {
-  COT_ALL_PASS, COT_CAUGHT_BY, COT_CONFORMANT, COT_CONFORMANT_POLLERS, COT_MINUTE_POLLER, IPAN_CAUGHT_BY, IPAN_CONFORMANT_VERDICTS, IPAN_SECMP0037_VERDICTS, casesOf,
+  COT_ALL_PASS, COT_CAUGHT_BY, COT_CONFORMANT, COT_CONFORMANT_POLLERS, COT_MINUTE_POLLER,
+  IPAN_CAUGHT_BY, IPAN_CONFORMANT_VERDICTS, IPAN_SECMP0037_VERDICTS, casesOf,
 } from '../test/support/matrix.ts';
 
 /** One campaign of the matrix, run on every seed: its options (but the seed) and the verdict each case must give. */
@@ -24,7 +25,9 @@ export function stabilityRows(): StabilityRow[] {
     { name: 'conformant CH', options: { firmware: 'ch-conformant', grep: 'CH-IPAN' }, expected: IPAN_CONFORMANT_VERDICTS },
     { name: 'conformant CH, SECMP0037', options: { firmware: 'ch-secmp0037', grep: 'CH-IPAN' }, expected: IPAN_SECMP0037_VERDICTS },
     { name: 'conformant ESME, GPF, IHD, PPMID', options: { tenancy: COT_CONFORMANT, grep: 'COT' }, expected: COT_ALL_PASS },
-    ...COT_CONFORMANT_POLLERS.map((ihd) => ({ name: `conformant ${ihd}`, options: { tenancy: { ...COT_CONFORMANT, ihd }, grep: 'IHD-COT' }, expected: casesOf(COT_ALL_PASS, 'IHD') })),
+    ...COT_CONFORMANT_POLLERS.map((ihd) => ({
+      name: `conformant ${ihd}`, options: { tenancy: { ...COT_CONFORMANT, ihd }, grep: 'IHD-COT' }, expected: casesOf(COT_ALL_PASS, 'IHD'),
+    })),
     { name: `conformant ${COT_MINUTE_POLLER}`, options: { tenancy: { ...COT_CONFORMANT, ihd: COT_MINUTE_POLLER }, grep: 'COT' }, expected: COT_ALL_PASS },
     ...Object.entries(IPAN_CAUGHT_BY).map(([profile, [caseId, requirement]]) => ({
       name: `mutant ${profile}`, options: { firmware: profile, grep: caseId }, expected: { [caseId]: `FAIL ${requirement}` },
@@ -59,7 +62,9 @@ async function pool<T>(count: number, jobs: number, run: (i: number) => Promise<
 }
 
 /** Runs every row on seeds 1..seeds, `jobs` campaigns (child processes) at a time. */
-export async function measureStability(rows: readonly StabilityRow[], seeds: number, jobs: number, progress?: (line: string) => void): Promise<CaseStability[]> {
+export async function measureStability(
+  rows: readonly StabilityRow[], seeds: number, jobs: number, progress?: (line: string) => void,
+): Promise<CaseStability[]> {
   const runs = rows.flatMap((row) => Array.from({ length: seeds }, (_, i) => ({ row, seed: i + 1 })));
   let done = 0;
   const results = await pool(runs.length, jobs, async (i) => {
@@ -86,7 +91,8 @@ export function stabilityTable(cases: readonly CaseStability[]): string[] {
   const rowWidth = Math.max(...cases.map((c) => c.row.length));
   return cases.map((c) => {
     const counts = Object.entries(c.counts).map(([v, n]) => `${n} ${v}`).join(', ');
-    const flips = c.flippedSeeds.length === 0 ? '0 flips' : `${c.flippedSeeds.length} flip${c.flippedSeeds.length === 1 ? '' : 's'} (seeds ${c.flippedSeeds.slice(0, 10).join(', ')}${c.flippedSeeds.length > 10 ? ', …' : ''})`;
+    const n = c.flippedSeeds.length;
+    const flips = n === 0 ? '0 flips' : `${n} flip${n === 1 ? '' : 's'} (seeds ${c.flippedSeeds.slice(0, 10).join(', ')}${n > 10 ? ', …' : ''})`;
     return `${c.row.padEnd(rowWidth)}  ${c.caseId.padEnd(13)} expected ${c.expected.padEnd(15)} ${counts} — ${flips}`;
   });
 }
@@ -123,7 +129,8 @@ async function main(): Promise<number> {
   const flips = cases.reduce((n, c) => n + c.flippedSeeds.length, 0);
   const flipped = cases.filter((c) => c.flippedSeeds.length > 0).length;
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`total: ${flips} flip${flips === 1 ? '' : 's'} in ${flipped} of ${cases.length} cases over ${seeds} seed${seeds === 1 ? '' : 's'} (goal 0); wall time ${wall.toFixed(0)} s`);
+  const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : 's'}`;
+  console.log(`total: ${plural(flips, 'flip')} in ${flipped} of ${cases.length} cases over ${plural(seeds, 'seed')} (goal 0); wall time ${wall.toFixed(0)} s`);
   return flips === 0 ? 0 : 1;
 }
 

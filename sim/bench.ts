@@ -283,7 +283,10 @@ export class VirtualBench {
       this.commsHubs.set(d.id, hub);
       device = hub;
       if (d.gpf) {
-        const gpf = new VirtualMeter({ ...common, air: this.airOf(d.id, d.gpf.behaviour), jitter: this.jitterOf(gpfId(d.id)), profile: d.gpf.behaviour as MeterBehaviour, self: this.gpfAddress(d), clients: this.addressesOf(['IHD', 'PPMID']) });
+        const gpf = new VirtualMeter({
+          ...common, air: this.airOf(d.id, d.gpf.behaviour), jitter: this.jitterOf(gpfId(d.id)), profile: d.gpf.behaviour as MeterBehaviour,
+          self: this.gpfAddress(d), clients: this.addressesOf(['IHD', 'PPMID']),
+        });
         this.meters.set(gpfId(d.id), gpf);
         // The GPF lives in the CH: one relay powers both.
         device = { power: (on) => (hub.power(on), gpf.power(on)) };

@@ -30,7 +30,8 @@ export type CotDevice = keyof typeof COT_CONFORMANT;
 
 /** Every on-air COT case passes on the conformant devices. */
 export const COT_ALL_PASS: Record<string, string> = {
-  'GPF-COT-001': 'PASS', 'GPF-COT-010': 'PASS', 'ESME-COT-001': 'PASS', 'ESME-COT-006': 'PASS', 'ESME-COT-010': 'PASS', 'IHD-COT-008': 'PASS', 'PPMID-COT-008': 'PASS',
+  'GPF-COT-001': 'PASS', 'GPF-COT-010': 'PASS', 'ESME-COT-001': 'PASS', 'ESME-COT-006': 'PASS', 'ESME-COT-010': 'PASS',
+  'IHD-COT-008': 'PASS', 'PPMID-COT-008': 'PASS',
   'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-009': 'PASS',
   'PPMID-COT-002': 'PASS', 'PPMID-COT-003': 'PASS', 'PPMID-COT-004': 'PASS', 'PPMID-COT-005': 'PASS', 'PPMID-COT-009': 'PASS',
 };

@@ -32,7 +32,9 @@ const short = (a: HanAddress) => `0x${a.short.toString(16).padStart(4, '0')}`;
 function everyDraw<T>(draw: (j: DeviceJitter) => T): T[] {
   const out: T[] = [];
   for (let seed = 1; seed <= 20; seed++) {
-    for (let day = 0; day < 10; day++) for (const id of ['ch', 'esme', 'ihd']) out.push(draw(DeviceJitter.of(seed, DEFAULT_BENCH_EPOCH_MS + day * DAY + seed * 7, id)));
+    for (let day = 0; day < 10; day++) {
+      for (const id of ['ch', 'esme', 'ihd']) out.push(draw(DeviceJitter.of(seed, DEFAULT_BENCH_EPOCH_MS + day * DAY + seed * 7, id)));
+    }
   }
   return out;
 }
@@ -117,11 +119,14 @@ async function han(seed: number, epochMs: number) {
     heard.push({ t: Number(meta.atUs / 1000n) - epochMs, d: decoder.decode({ n: heard.length + 1, timestampUs: meta.atUs, frame, fcsIncluded: false }) });
   } });
   const jitter = (id: string) => DeviceJitter.of(seed, epochMs, id);
-  const ch = new VirtualCommsHub({ clock, air, profile: await load<CommsHubProfile>('ch-conformant'), ieee: CH_IEEE, pan: PAN, hhtShort: 0x0bcd, hanDevices: [ESME.ieee, IHD.ieee], jitter: jitter('ch') });
+  const ch = new VirtualCommsHub({
+    clock, air, profile: await load<CommsHubProfile>('ch-conformant'), ieee: CH_IEEE, pan: PAN, hhtShort: 0x0bcd, hanDevices: [ESME.ieee, IHD.ieee], jitter: jitter('ch'),
+  });
   const meterProfile = await load<MeterProfile>('esme-conformant');
   const meter = new VirtualMeter({ clock, air, profile: meterProfile, pan: PAN, self: ESME, clients: [IHD], jitter: jitter('esme') });
   const ihdJitter = jitter('ihd');
-  const ihd = new VirtualHanClient({ clock, air, profile: await load<HanClientProfile>('ihd-conformant'), pan: PAN, self: IHD, servers: [ESME], jitter: ihdJitter });
+  const ihdProfile = await load<HanClientProfile>('ihd-conformant');
+  const ihd = new VirtualHanClient({ clock, air, profile: ihdProfile, pan: PAN, self: IHD, servers: [ESME], jitter: ihdJitter });
   ch.power(true);
   meter.power(true);
   ihd.power(true);
@@ -129,7 +134,8 @@ async function han(seed: number, epochMs: number) {
   const rejoinRequest = (who: HanAddress) => heard.find((h) => h.d.nwk?.command === 'Rejoin Request' && h.d.nwk.src64 === who.ieee)!.t;
   const polls = heard.filter((h) => h.d.zcl?.name === 'Get Change of Tenancy' && h.d.nwk?.src === short(IHD)).map((h) => h.t);
   // No tenancy set yet: the meter answers each poll with a Default Response (NOT_FOUND).
-  const answers = heard.filter((h) => h.d.nwk?.src === short(ESME) && h.d.nwk?.dst === short(IHD) && h.d.zcl?.type === 'global' && h.d.zcl.cmd === 0x0b).map((h) => h.t);
+  const answers = heard.filter((h) => h.d.nwk?.src === short(ESME) && h.d.nwk?.dst === short(IHD) && h.d.zcl?.type === 'global' && h.d.zcl.cmd === 0x0b)
+    .map((h) => h.t);
   return { heard, meterProfile, ihdJitter, boots: [rejoinRequest(ESME), rejoinRequest(IHD)], polls, answers };
 }
 
@@ -159,7 +165,9 @@ test.describe('on the air', () => {
       const periodic = h.polls.filter((t) => t > HOUR);
       expect(periodic.length).toBe(4);
       for (const [i, t] of periodic.entries()) expect(Math.abs(t - (i + 1) * DAY * (1 + h.ihdJitter.drift))).toBeLessThanOrEqual(1);
-      for (let i = 1; i < periodic.length; i++) expect(Math.abs(periodic[i] - periodic[i - 1] - DAY)).toBeLessThanOrEqual(JITTER_LIMITS.driftFraction * DAY + 1);
+      for (let i = 1; i < periodic.length; i++) {
+        expect(Math.abs(periodic[i] - periodic[i - 1] - DAY)).toBeLessThanOrEqual(JITTER_LIMITS.driftFraction * DAY + 1);
+      }
       seen.push(JSON.stringify([h.boots, periodic[0]]));
     }
     expect(new Set(seen).size).toBe(seen.length);
