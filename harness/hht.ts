@@ -154,6 +154,12 @@ export class HandHeldTerminal {
     if (this.#short !== undefined) return;
     const join = await this.join();
     if (this.#short !== undefined) return;
+    if (join.outcome === 'accepted') {
+      // A wrong network key also goes unanswered: the HAN's devices (booting up to seconds after the CH) show it once they speak.
+      await this.capture.waitFor((d) => d.nwk?.secured === true && d.nwk.decrypted === false, 2 * this.answerWithinMs);
+      const sealed = this.capture.cannotDecrypt();
+      if (sealed) throw sealed;
+    }
     throw new RigFault('radio-refused', 'rig radio', join.outcome !== 'accepted'
       ? `the CH did not accept the rig radio's CCS01 (${join.outcome}), so the rig radio cannot join the HAN to ${why}`
       : `the CH accepted the rig radio's CCS01 but did not admit it to the HAN (no Rejoin Response), so it cannot ${why}`,

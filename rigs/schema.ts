@@ -141,6 +141,7 @@ export const benchSchema = z.strictObject({
   id: slug('a bench id'),
   /** Present: the bench is simulated below the wire (sim/); absent: real hardware. */
   virtual: z.strictObject({
+    /** The HAN's PAN, the HHT's short address and the devices' timer jitter come from it (sim/jitter.ts); 0 = no jitter. */
     seed: z.int().min(0),
     transport: z.enum(['mock', 'pty']),
     // Rig faults the virtual bench injects, to rehearse INCONCLUSIVE handling (never a device fault).

@@ -13,6 +13,7 @@ import { VirtualCommsHub, type CommsHubBehaviour } from './comms-hub.ts';
 import type { VirtualFaultKind } from '../rigs/schema.ts';
 import type { HanAddress } from './han-frames.ts';
 import { VirtualHanClient, type HanClientBehaviour } from './han-client.ts';
+import { DeviceJitter } from './jitter.ts';
 import { VirtualMeter, type MeterBehaviour } from './meter.ts';
 import { VirtualObservationFirmware } from './observation-port.ts';
 import { createPtyPair, type PtyPair } from './pty.ts';
@@ -35,6 +36,7 @@ export const gpfId = (chId: string) => `${chId}-gpf`;
 
 export interface VirtualBenchSpec {
   id: string;
+  /** Gives the HAN's PAN, the HHT's short address and, with the start time, every device's timer jitter (sim/jitter.ts; 0: no jitter). */
   seed: number;
   transport: 'mock' | 'pty';
   /** `embedded` (or absent): an in-process aedes broker; otherwise the URL of a running broker. */
@@ -268,7 +270,9 @@ export class VirtualBench {
   /** The device behind a relay channel: powered when its channel switches. */
   private device(d: VirtualDeviceSpec): { power(channel: number, on: boolean): void } {
     const self = this.hanAddress(d);
-    const common = { clock: this.clock, air: this.airOf(d.id, d.behaviour), channel: this.spec.radio.channel, pan: this.pan, networkKey: this.spec.networkKey };
+    const common = {
+      clock: this.clock, air: this.airOf(d.id, d.behaviour), channel: this.spec.radio.channel, pan: this.pan, networkKey: this.spec.networkKey, jitter: this.jitterOf(d.id),
+    };
     let device: { power(on: boolean): void };
     if (d.role === 'CH') {
       // The DCC commissioned every other device of the bench (and the CH's own GPF) into the CHF device log.
@@ -279,7 +283,10 @@ export class VirtualBench {
       this.commsHubs.set(d.id, hub);
       device = hub;
       if (d.gpf) {
-        const gpf = new VirtualMeter({ ...common, air: this.airOf(d.id, d.gpf.behaviour), profile: d.gpf.behaviour as MeterBehaviour, self: this.gpfAddress(d), clients: this.addressesOf(['IHD', 'PPMID']) });
+        const gpf = new VirtualMeter({
+          ...common, air: this.airOf(d.id, d.gpf.behaviour), jitter: this.jitterOf(gpfId(d.id)), profile: d.gpf.behaviour as MeterBehaviour,
+          self: this.gpfAddress(d), clients: this.addressesOf(['IHD', 'PPMID']),
+        });
         this.meters.set(gpfId(d.id), gpf);
         // The GPF lives in the CH: one relay powers both.
         device = { power: (on) => (hub.power(on), gpf.power(on)) };
@@ -300,6 +307,11 @@ export class VirtualBench {
     }
     const channel = d.relay.vendor === 'tasmota' ? (d.relay.channel ?? 1) : (d.relay.channel ?? 0);
     return { power: (ch, on) => (ch === channel || (d.relay.vendor === 'tasmota' && ch <= 1 && channel <= 1) ? device.power(on) : undefined) };
+  }
+
+  /** A device's timer jitter: from the bench seed and this bench's start, so each case's fresh bench lines timers up anew. */
+  private jitterOf(deviceId: string): DeviceJitter {
+    return DeviceJitter.of(this.spec.seed, this.clock.epochMs, deviceId);
   }
 
   /** The air as a device's profile has it: silenced when its radio never transmits, or from when a fault kills the device. */

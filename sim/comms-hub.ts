@@ -3,6 +3,7 @@
 import { hex } from '../protocol/bytes.ts';
 import type { CommsHubProfile } from '../firmware-images/profiles.ts';
 import type { AirAccess } from './air.ts';
+import { DeviceJitter } from './jitter.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
 import {
   DLMS_RESULT,
@@ -75,6 +76,8 @@ export interface VirtualCommsHubOptions {
   authorisedHhts?: readonly string[];
   /** HAN devices in the CHF device log (as the DCC commissioned them): the CH admits these to its HAN. */
   hanDevices?: readonly string[];
+  /** Its answers' latency jitter, from the bench seed (default none: every answer at its nominal delay). */
+  jitter?: DeviceJitter;
 }
 
 const BROADCAST = '0xffff';
@@ -117,6 +120,7 @@ export class VirtualCommsHub {
   readonly #clock: DiscreteEventClock;
   readonly #air: AirAccess;
   readonly #authorised: ReadonlySet<string>;
+  readonly #jitter: DeviceJitter;
 
   #powered = false;
   /** The current window; with reopensOnPowerOn false, the one from the first power-on, for ever. */
@@ -139,6 +143,7 @@ export class VirtualCommsHub {
     this.hhtShort = options.hhtShort;
     this.short = options.short ?? 0x0000;
     this.channel = options.channel ?? 11;
+    this.#jitter = options.jitter ?? DeviceJitter.none();
     this.#authorised = new Set((options.authorisedHhts ?? []).map(ieeeText));
     this.#han = new HanStack({ short: this.short, ieee: this.ieee }, this.pan, options.networkKey);
     for (const ieee of options.hanDevices ?? []) this.#log.set(ieeeText(ieee), { entry: { ieee: ieeeText(ieee), kind: 'han-device', addedAt: this.#clock.now(), expiresAt: null } });
@@ -311,9 +316,9 @@ export class VirtualCommsHub {
     this.#record('hht-removed', ieee, why);
   }
 
-  /** Builds and sends a frame `delayMs` from now, unless the CH loses power first. */
+  /** Builds and sends a frame about `delayMs` from now (within its jitter), unless the CH loses power first. */
   #answerLater(delayMs: number, build: () => Uint8Array, label: string): void {
-    const cancel = this.#clock.after(delayMs, () => {
+    const cancel = this.#clock.after(this.#jitter.latencyMs(delayMs), () => {
       this.#pendingAnswers.delete(cancel);
       this.#send(build());
     }, `CH ${this.ieee} ${label}`);

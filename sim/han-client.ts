@@ -7,7 +7,8 @@ import { TENANCY_DATA_KINDS, type HanClientProfile, type TenancyDataKind } from 
 import type { AirAccess } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
 import { GLOBAL, HanStack, SE_CLUSTER, fromZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
-import { HanJoin, HAN_BOOT_MS, type JoinEventKind } from './han-join.ts';
+import { HanJoin, type JoinEventKind } from './han-join.ts';
+import { DeviceJitter } from './jitter.ts';
 import { changeOfTenancyOf, kindsClearedBy, type ChangeOfTenancy } from './tenancy.ts';
 
 /** The parts of a han-client profile the virtual client runs (ids and descriptions are the manifest's). */
@@ -104,6 +105,8 @@ export interface VirtualHanClientOptions {
   networkKey?: Uint8Array;
   /** Default 11. */
   channel?: number;
+  /** Its boot time and poll-clock drift, from the bench seed (default none: nominal timers). */
+  jitter?: DeviceJitter;
 }
 
 const SECOND_MS = 1000;
@@ -139,6 +142,7 @@ export class VirtualHanClient {
   /** The last publication from each server, by its short address: kept across power cycles (non-volatile). */
   readonly #received = new Map<number, Received>();
   readonly #events: HanClientEvent[] = [];
+  readonly #jitter: DeviceJitter;
 
   #powered = false;
   #poweredAt = 0;
@@ -157,6 +161,7 @@ export class VirtualHanClient {
     this.#air = options.air;
     this.profile = options.profile;
     this.channel = options.channel ?? 11;
+    this.#jitter = options.jitter ?? DeviceJitter.none();
     this.servers = options.servers.map((s) => ({ ...s }));
     this.#han = new HanStack(options.self, options.pan, options.networkKey);
     this.#join = new HanJoin(this.#clock, this.#han, this.#name, (f) => this.#send(f), () => this.#joined(this.#joinReason), (k, d) => this.#record(k, d));
@@ -231,7 +236,7 @@ export class VirtualHanClient {
       this.#poweredAt = this.#clock.now();
       this.#disconnected = false;
       this.#record('power-on');
-      this.#radioOn('power-up', HAN_BOOT_MS);
+      this.#radioOn('power-up', this.#jitter.bootMs());
       this.#schedulePoll();
       // A clearing whose time came while the device was off is done as soon as it runs again.
       for (const r of this.#received.values()) if (!r.done) this.#scheduleClearing(r);
@@ -348,18 +353,22 @@ export class VirtualHanClient {
     this.#detach = undefined;
   }
 
-  /** The periodic poll (COT-3, COT-9): from power-up, or on the UTC-midnight grid. */
-  #schedulePoll(): void {
+  /**
+   * The periodic poll (COT-3, COT-9): from power-up, or on the UTC-midnight grid, by the device's
+   * own timer (set at power-up, drifting within its jitter). `after`: the device time of the poll just made.
+   */
+  #schedulePoll(after?: number): void {
     const p = this.profile;
     const period = p.pollIntervalSeconds !== undefined ? p.pollIntervalSeconds * SECOND_MS : p.pollPeriodHours !== null ? p.pollPeriodHours * HOUR_MS : null;
     if (period === null) return;
     const now = this.#clock.now();
+    const deviceNow = after ?? this.#jitter.deviceTimeAt(now, this.#poweredAt);
     // Bench time 0 is 1970-01-01T00:00Z, a UTC midnight: multiples of a period dividing 24 h fall on midnight.
     const origin = p.pollAlignment === 'midnight-utc' ? 0 : this.#poweredAt;
-    const next = origin + (Math.floor((now - origin) / period) + 1) * period;
-    this.#cancelPoll = this.#clock.at(next, () => {
+    const next = origin + (Math.floor((deviceNow - origin) / period) + 1) * period;
+    this.#cancelPoll = this.#clock.at(Math.max(now, this.#jitter.benchTimeOf(next, this.#poweredAt)), () => {
       this.#poll('periodic');
-      this.#schedulePoll();
+      this.#schedulePoll(next);
     }, `${this.#name} periodic Get Change of Tenancy`);
   }
 

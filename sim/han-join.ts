@@ -7,7 +7,7 @@ import type { CancelEvent, DiscreteEventClock } from './clock.ts';
 import type { HanStack } from './han-frames.ts';
 
 const SECOND_MS = 1000;
-/** From power-on to the device's first Rejoin Request: its boot. */
+/** From power-on to the device's first Rejoin Request: its boot (nominal; a seeded bench draws 3–8 s, sim/jitter.ts). */
 export const HAN_BOOT_MS = 5 * SECOND_MS;
 /** An unanswered request is asked again after this, doubled each time up to the cap: a device keeps trying without flooding. */
 export const REJOIN_RETRY_FIRST_MS = 15 * SECOND_MS;

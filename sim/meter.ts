@@ -5,7 +5,8 @@ import { hex } from '../protocol/bytes.ts';
 import type { MeterDataKind, MeterProfile, TenancyDataKind } from '../firmware-images/profiles.ts';
 import type { AirAccess } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
-import { HanJoin, HAN_BOOT_MS, type JoinEventKind } from './han-join.ts';
+import { HanJoin, type JoinEventKind } from './han-join.ts';
+import { DeviceJitter } from './jitter.ts';
 import { GLOBAL, HanStack, SE_CLUSTER, ZCL, fromZclUtc, toZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
 import { CLEAR_ALL_TENANCY_DATA, kindsClearedBy, publishChangeOfTenancyFields, type ChangeOfTenancy } from './tenancy.ts';
 import type { DecodedZcl } from '../protocol/decoded.ts';
@@ -85,6 +86,8 @@ export interface VirtualMeterOptions {
   channel?: number;
   /** Provider ID (attribute 0x0100); default 1. */
   providerId?: number;
+  /** Its boot time and answers' latency jitter, from the bench seed (default none: nominal timers). */
+  jitter?: DeviceJitter;
 }
 
 /** What ECS12 (ESME) or GCS09 (GPF) tells the meter. */
@@ -125,6 +128,7 @@ export class VirtualMeter {
   /** Sends still to come: a power-off loses them. */
   readonly #pending = new Set<CancelEvent>();
   readonly #handlers: ReadonlyMap<string, Handler>;
+  readonly #jitter: DeviceJitter;
 
   #powered = false;
   #onHan = false;
@@ -146,6 +150,7 @@ export class VirtualMeter {
     this.#air = options.air;
     this.profile = options.profile;
     this.channel = options.channel ?? 11;
+    this.#jitter = options.jitter ?? DeviceJitter.none();
     this.#han = new HanStack(options.self, options.pan, options.networkKey);
     this.#join = new HanJoin(this.#clock, this.#han, this.#name, (f) => this.#transmit(f), () => this.#joined(), (k, d) => this.#record(k, undefined, d));
     this.#providerId = options.providerId ?? 1;
@@ -218,7 +223,7 @@ export class VirtualMeter {
       this.#record('power-on');
       // The radio listens from power-on (the CH's answer must reach it); ZCL waits until the CH admits it.
       this.#detach = this.#air.attach({ id: this.#han.self.ieee, channel: this.channel, receive: (frame) => this.#receive(frame) });
-      this.#join.start(HAN_BOOT_MS);
+      this.#join.start(this.#jitter.bootMs());
     } else {
       this.#powered = false;
       this.#onHan = false;
@@ -410,7 +415,7 @@ export class VirtualMeter {
   }
 
   #later(action: () => void, label: string): void {
-    const cancel = this.#clock.after(this.profile.responseDelayMs, () => {
+    const cancel = this.#clock.after(this.#jitter.latencyMs(this.profile.responseDelayMs), () => {
       this.#pending.delete(cancel);
       if (this.#onHan) action();
     }, `${this.#name} ${label}`);

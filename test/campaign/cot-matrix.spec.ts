@@ -3,12 +3,7 @@
 // requirement on the device built to break it.
 import { test, expect } from '@playwright/test';
 import { expectWithinPlan, runCampaign, verdicts } from '../support/campaign.ts';
-
-const CONFORMANT = { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant', gpf: 'gpf-conformant' };
-const ALL_PASS = {
-  'GPF-COT-001': 'PASS', 'GPF-COT-010': 'PASS', 'ESME-COT-001': 'PASS', 'ESME-COT-006': 'PASS', 'ESME-COT-010': 'PASS', 'IHD-COT-008': 'PASS', 'PPMID-COT-008': 'PASS', 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-009': 'PASS',
-  'PPMID-COT-002': 'PASS', 'PPMID-COT-003': 'PASS', 'PPMID-COT-004': 'PASS', 'PPMID-COT-005': 'PASS', 'PPMID-COT-009': 'PASS',
-};
+import { COT_ALL_PASS as ALL_PASS, COT_CAUGHT_BY as CAUGHT_BY, COT_CONFORMANT as CONFORMANT, COT_CONFORMANT_POLLERS, COT_MINUTE_POLLER, casesOf } from '../support/matrix.ts';
 
 test('every on-air COT case passes on the conformant ESME, IHD and PPMID', async () => {
   const c = await runCampaign({ tenancy: CONFORMANT, grep: 'COT' });
@@ -17,41 +12,19 @@ test('every on-air COT case passes on the conformant ESME, IHD and PPMID', async
   expectWithinPlan(c);
 });
 
-for (const ihd of ['ihd-polls-3h', 'ihd-polls-midnight']) {
+for (const ihd of COT_CONFORMANT_POLLERS) {
   test(`an IHD that polls ${ihd === 'ihd-polls-3h' ? 'every 3 hours' : 'only at midnight UTC'} passes (at least every 24 h, not necessarily at midnight)`, async () => {
     const c = await runCampaign({ tenancy: { ...CONFORMANT, ihd }, grep: 'IHD-COT' });
-    expect(verdicts(c, 'IHD')).toEqual({ 'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-008': 'PASS', 'IHD-COT-009': 'PASS' });
+    expect(verdicts(c, 'IHD')).toEqual(casesOf(ALL_PASS, 'IHD'));
   });
 }
 
 test('an IHD that polls once a minute (inside COT-3 and COT-9) fails no meter: every case passes', async () => {
   // Its polls land close to every publication: the meters' are still judged unsolicited towards the PPMID, which did not ask.
-  const c = await runCampaign({ tenancy: { ...CONFORMANT, ihd: 'ihd-polls-every-minute' }, grep: 'COT' });
+  const c = await runCampaign({ tenancy: { ...CONFORMANT, ihd: COT_MINUTE_POLLER }, grep: 'COT' });
   expect(c.exitCode, c.stderr).toBe(0);
   expect(verdicts(c)).toEqual(ALL_PASS);
 });
-
-/** [device, profile, case, requirement, other devices]: the ESME that keeps its last message lets an IHD's own keeping of messages show. */
-const CAUGHT_BY: [device: keyof typeof CONFORMANT, profile: string, caseId: string, requirement: string, others?: Partial<typeof CONFORMANT>][] = [
-  ['esme', 'esme-never-publishes', 'ESME-COT-001', 'COT-1'],
-  ['ihd', 'ihd-no-poll-at-power-up', 'IHD-COT-002', 'COT-2'],
-  ['ihd', 'ihd-no-poll-at-rejoin', 'IHD-COT-003', 'PWR-3'],
-  ['ihd', 'ihd-polls-48h', 'IHD-COT-004', 'COT-3'],
-  ['ihd', 'ihd-polls-24h10m', 'IHD-COT-004', 'COT-3'],
-  ['ihd', 'ihd-polls-every-second', 'IHD-COT-009', 'COT-9'],
-  ['ppmid', 'ppmid-keeps-top-up-history', 'PPMID-COT-005', 'COT-4'],
-  ['ppmid', 'ppmid-keeps-debt-recovery', 'PPMID-COT-005', 'COT-4'],
-  ['ihd', 'ihd-keeps-supplier-messages', 'IHD-COT-005', 'COT-4', { esme: 'esme-keeps-last-message' }],
-  ['ihd', 'ihd-clears-on-receipt', 'IHD-COT-005', 'COT-5'],
-  ['ihd', 'ihd-clears-30min-early', 'IHD-COT-005', 'COT-5'],
-  ['ihd', 'ihd-ignores-implementation-time', 'IHD-COT-005', 'COT-4'],
-  ['ihd', 'ihd-clears-new-occupier-data', 'IHD-COT-005', 'COT-7'],
-  ['esme', 'esme-keeps-last-message', 'ESME-COT-006', 'COT-6'],
-  ['gpf', 'gpf-never-publishes', 'GPF-COT-001', 'COT-1'],
-  ['esme', 'esme-keeps-top-up-log', 'ESME-COT-010', 'COT-4'],
-  ['gpf', 'gpf-keeps-debt-log', 'GPF-COT-010', 'COT-4'],
-  ['ihd', 'ihd-no-poll-at-power-up', 'IHD-COT-008', 'COT-8'],
-];
 
 for (const [device, profile, caseId, requirement, others] of CAUGHT_BY) {
   test(`${caseId} FAILs ${requirement} on ${profile}`, async () => {

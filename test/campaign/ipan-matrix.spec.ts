@@ -5,41 +5,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { expectWithinPlan, runCampaign, verdicts } from '../support/campaign.ts';
+import { IPAN_CASES, IPAN_CAUGHT_BY as CAUGHT_BY, IPAN_CONFORMANT_VERDICTS, IPAN_SECMP0037_VERDICTS } from '../support/matrix.ts';
 
 const PROFILES = fileURLToPath(new URL('../../firmware-images/profiles/', import.meta.url));
-const IPAN_CASES = ['CH-IPAN-001', 'CH-IPAN-002', 'CH-IPAN-003', 'CH-IPAN-004', 'CH-IPAN-005', 'CH-IPAN-006', 'CH-IPAN-007'];
-
-/** Which case must catch each non-conformant CH, and with which requirement id. */
-const CAUGHT_BY: Record<string, [caseId: string, requirement: string]> = {
-  'ch-window-45min': ['CH-IPAN-001', 'IPAN-1'],
-  'ch-window-never-closes': ['CH-IPAN-002', 'IPAN-2'],
-  'ch-no-reopen-on-power-cycle': ['CH-IPAN-003', 'IPAN-3'],
-  'ch-hht-stays-24h': ['CH-IPAN-004', 'IPAN-4'],
-  'ch-hht-survives-power-on': ['CH-IPAN-005', 'IPAN-4'],
-  'ch-accepts-malformed-ccs01': ['CH-IPAN-006', 'IPAN-5'],
-  'ch-secmp0037-window-closes': ['CH-IPAN-007', 'IPAN-6'],
-  // Just outside each limit (the boundary margin is the lab's 60 s).
-  'ch-window-58min': ['CH-IPAN-001', 'IPAN-1'],
-  'ch-window-62min': ['CH-IPAN-002', 'IPAN-2'],
-  'ch-hht-stays-18h05m': ['CH-IPAN-004', 'IPAN-4'],
-};
-
 test('every IPAN case passes on the conformant CH; CH-IPAN-007 is not applicable without SECMP0037', async () => {
   const c = await runCampaign({ firmware: 'ch-conformant' });
   expect(c.exitCode, c.stderr).toBe(0);
-  expect(verdicts(c, 'CH-IPAN')).toEqual({
-    'CH-IPAN-001': 'PASS', 'CH-IPAN-002': 'PASS', 'CH-IPAN-003': 'PASS', 'CH-IPAN-004': 'PASS',
-    'CH-IPAN-005': 'PASS', 'CH-IPAN-006': 'PASS', 'CH-IPAN-007': 'NOT APPLICABLE',
-  });
+  expect(verdicts(c, 'CH-IPAN')).toEqual(IPAN_CONFORMANT_VERDICTS);
   expectWithinPlan(c);
 });
 
 test('on SECMP0037 firmware IPAN-2 is not applicable and IPAN-6 is checked', async () => {
   const c = await runCampaign({ firmware: 'ch-secmp0037' });
-  expect(verdicts(c, 'CH-IPAN')).toEqual({
-    'CH-IPAN-001': 'PASS', 'CH-IPAN-002': 'NOT APPLICABLE', 'CH-IPAN-003': 'PASS', 'CH-IPAN-004': 'PASS',
-    'CH-IPAN-005': 'PASS', 'CH-IPAN-006': 'PASS', 'CH-IPAN-007': 'PASS',
-  });
+  expect(verdicts(c, 'CH-IPAN')).toEqual(IPAN_SECMP0037_VERDICTS);
 });
 
 test('every non-conformant profile is in the matrix, and every IPAN case catches one', () => {

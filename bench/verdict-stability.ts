@@ -1,0 +1,137 @@
+// Verdict stability over bench seeds (goal: 0 flips): runs the conformant campaigns and each
+// mutant's catching case of the mutation matrix (test/support/matrix.ts) on virtual benches of
+// seeds 1..N — each seed lines the devices' timers up differently (sim/jitter.ts) — and prints,
+// per case, how often each verdict came and the seeds whose verdict was not the expected one.
+//   npm run bench:verdict-stability -- [--seeds N] [--jobs J] [--only REGEX]
+// Exits 1 if any case flipped, 2 on a usage error.
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { runCampaign, verdicts, type CampaignOptions } from '../test/support/campaign.ts';
+import {
+  COT_ALL_PASS, COT_CAUGHT_BY, COT_CONFORMANT, COT_CONFORMANT_POLLERS, COT_MINUTE_POLLER,
+  IPAN_CAUGHT_BY, IPAN_CONFORMANT_VERDICTS, IPAN_SECMP0037_VERDICTS, casesOf,
+} from '../test/support/matrix.ts';
+
+/** One campaign of the matrix, run on every seed: its options (but the seed) and the verdict each case must give. */
+export interface StabilityRow {
+  name: string;
+  options: Omit<CampaignOptions, 'seed'>;
+  expected: Record<string, string>;
+}
+
+/** Every row: the conformant campaigns first, then each mutant on the case that must catch it (alone, as the matrix tests run it). */
+export function stabilityRows(): StabilityRow[] {
+  return [
+    { name: 'conformant CH', options: { firmware: 'ch-conformant', grep: 'CH-IPAN' }, expected: IPAN_CONFORMANT_VERDICTS },
+    { name: 'conformant CH, SECMP0037', options: { firmware: 'ch-secmp0037', grep: 'CH-IPAN' }, expected: IPAN_SECMP0037_VERDICTS },
+    { name: 'conformant ESME, GPF, IHD, PPMID', options: { tenancy: COT_CONFORMANT, grep: 'COT' }, expected: COT_ALL_PASS },
+    ...COT_CONFORMANT_POLLERS.map((ihd) => ({
+      name: `conformant ${ihd}`, options: { tenancy: { ...COT_CONFORMANT, ihd }, grep: 'IHD-COT' }, expected: casesOf(COT_ALL_PASS, 'IHD'),
+    })),
+    { name: `conformant ${COT_MINUTE_POLLER}`, options: { tenancy: { ...COT_CONFORMANT, ihd: COT_MINUTE_POLLER }, grep: 'COT' }, expected: COT_ALL_PASS },
+    ...Object.entries(IPAN_CAUGHT_BY).map(([profile, [caseId, requirement]]) => ({
+      name: `mutant ${profile}`, options: { firmware: profile, grep: caseId }, expected: { [caseId]: `FAIL ${requirement}` },
+    })),
+    ...COT_CAUGHT_BY.map(([device, profile, caseId, requirement, others]) => ({
+      name: `mutant ${profile}${others ? ` (with ${Object.values(others).join(', ')})` : ''}`,
+      options: { tenancy: { ...COT_CONFORMANT, ...others, [device]: profile }, grep: caseId }, expected: { [caseId]: `FAIL ${requirement}` },
+    })),
+  ];
+}
+
+/** What one case gave over the seeds. */
+export interface CaseStability {
+  row: string;
+  caseId: string;
+  expected: string;
+  /** How many seeds gave each verdict ('no verdict' when the campaign gave none for the case). */
+  counts: Record<string, number>;
+  /** The seeds whose verdict was not the expected one. */
+  flippedSeeds: number[];
+}
+
+/** Runs `count` jobs, at most `jobs` at once, in order of index. */
+async function pool<T>(count: number, jobs: number, run: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) out[i] = await run(i);
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, count) }, worker));
+  return out;
+}
+
+/** Runs every row on seeds 1..seeds, `jobs` campaigns (child processes) at a time. */
+export async function measureStability(
+  rows: readonly StabilityRow[], seeds: number, jobs: number, progress?: (line: string) => void,
+): Promise<CaseStability[]> {
+  const runs = rows.flatMap((row) => Array.from({ length: seeds }, (_, i) => ({ row, seed: i + 1 })));
+  let done = 0;
+  const results = await pool(runs.length, jobs, async (i) => {
+    const { row, seed } = runs[i];
+    const c = await runCampaign({ ...row.options, seed });
+    const got = verdicts(c);
+    progress?.(`[${++done}/${runs.length}] ${row.name}, seed ${seed}: ${c.exitCode === 0 ? 'ran' : `exit ${c.exitCode}`}`);
+    return { row, seed, got };
+  });
+  return rows.flatMap((row) => Object.entries(row.expected).map(([caseId, expected]) => {
+    const counts: Record<string, number> = {};
+    const flippedSeeds: number[] = [];
+    for (const r of results.filter((x) => x.row === row)) {
+      const verdict = r.got[caseId] ?? 'no verdict';
+      counts[verdict] = (counts[verdict] ?? 0) + 1;
+      if (verdict !== expected) flippedSeeds.push(r.seed);
+    }
+    return { row: row.name, caseId, expected, counts, flippedSeeds };
+  }));
+}
+
+/** One line per case: its row, case, expected verdict, the counts, and the flipped seeds (the first ten). */
+export function stabilityTable(cases: readonly CaseStability[]): string[] {
+  const rowWidth = Math.max(...cases.map((c) => c.row.length));
+  return cases.map((c) => {
+    const counts = Object.entries(c.counts).map(([v, n]) => `${n} ${v}`).join(', ');
+    const n = c.flippedSeeds.length;
+    const flips = n === 0 ? '0 flips' : `${n} flip${n === 1 ? '' : 's'} (seeds ${c.flippedSeeds.slice(0, 10).join(', ')}${n > 10 ? ', …' : ''})`;
+    return `${c.row.padEnd(rowWidth)}  ${c.caseId.padEnd(13)} expected ${c.expected.padEnd(15)} ${counts} — ${flips}`;
+  });
+}
+
+const USAGE = 'usage: verdict-stability [--seeds N] [--jobs J] [--only REGEX]  (N ≥ 1, default 100; J ≥ 1, default 2; REGEX picks rows by name)';
+
+function whole(value: string | undefined, fallback: number, option: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${option} ${value}: needs a whole number ≥ 1\n${USAGE}`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  let seeds: number, jobs: number, rows: StabilityRow[];
+  try {
+    const { values } = parseArgs({ options: { seeds: { type: 'string' }, jobs: { type: 'string' }, only: { type: 'string' } } });
+    seeds = whole(values.seeds, 100, 'seeds');
+    jobs = whole(values.jobs, 2, 'jobs');
+    rows = stabilityRows();
+    if (values.only !== undefined) {
+      const only = new RegExp(values.only);
+      rows = rows.filter((r) => only.test(r.name));
+      if (rows.length === 0) throw new Error(`--only ${values.only}: no row's name matches; the rows: ${stabilityRows().map((r) => r.name).join('; ')}`);
+    }
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  const t0 = process.hrtime.bigint();
+  console.log(`verdict stability: ${rows.length} campaign${rows.length === 1 ? '' : 's'} × seeds 1..${seeds}, ${jobs} at a time`);
+  const cases = await measureStability(rows, seeds, jobs, (line) => console.error(line));
+  for (const line of stabilityTable(cases)) console.log(line);
+  const flips = cases.reduce((n, c) => n + c.flippedSeeds.length, 0);
+  const flipped = cases.filter((c) => c.flippedSeeds.length > 0).length;
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : 's'}`;
+  console.log(`total: ${plural(flips, 'flip')} in ${flipped} of ${cases.length} cases over ${plural(seeds, 'seed')} (goal 0); wall time ${wall.toFixed(0)} s`);
+  return flips === 0 ? 0 : 1;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = await main();

@@ -1,0 +1,73 @@
+// The mutation matrix, in one place for the matrix tests (test/campaign/*-matrix.spec.ts) and the
+// verdict-stability benchmark (bench/verdict-stability.ts): what every case gives on the
+// conformant devices, and which case must catch each non-conformant profile, with which requirement.
+
+export const IPAN_CASES = ['CH-IPAN-001', 'CH-IPAN-002', 'CH-IPAN-003', 'CH-IPAN-004', 'CH-IPAN-005', 'CH-IPAN-006', 'CH-IPAN-007'];
+
+/** The IPAN verdicts on the conformant CH: CH-IPAN-007 is not applicable without SECMP0037. */
+export const IPAN_CONFORMANT_VERDICTS: Record<string, string> = {
+  'CH-IPAN-001': 'PASS', 'CH-IPAN-002': 'PASS', 'CH-IPAN-003': 'PASS', 'CH-IPAN-004': 'PASS',
+  'CH-IPAN-005': 'PASS', 'CH-IPAN-006': 'PASS', 'CH-IPAN-007': 'NOT APPLICABLE',
+};
+
+/** On SECMP0037 firmware IPAN-2 is not applicable and IPAN-6 is checked. */
+export const IPAN_SECMP0037_VERDICTS: Record<string, string> = { ...IPAN_CONFORMANT_VERDICTS, 'CH-IPAN-002': 'NOT APPLICABLE', 'CH-IPAN-007': 'PASS' };
+
+/** Which case must catch each non-conformant CH, and with which requirement id. */
+export const IPAN_CAUGHT_BY: Record<string, [caseId: string, requirement: string]> = {
+  'ch-window-45min': ['CH-IPAN-001', 'IPAN-1'],
+  'ch-window-never-closes': ['CH-IPAN-002', 'IPAN-2'],
+  'ch-no-reopen-on-power-cycle': ['CH-IPAN-003', 'IPAN-3'],
+  'ch-hht-stays-24h': ['CH-IPAN-004', 'IPAN-4'],
+  'ch-hht-survives-power-on': ['CH-IPAN-005', 'IPAN-4'],
+  'ch-accepts-malformed-ccs01': ['CH-IPAN-006', 'IPAN-5'],
+  'ch-secmp0037-window-closes': ['CH-IPAN-007', 'IPAN-6'],
+  // Just outside each limit (the boundary margin is the lab's 60 s).
+  'ch-window-58min': ['CH-IPAN-001', 'IPAN-1'],
+  'ch-window-62min': ['CH-IPAN-002', 'IPAN-2'],
+  'ch-hht-stays-18h05m': ['CH-IPAN-004', 'IPAN-4'],
+};
+
+/** The Change of Tenancy suite's conformant devices. */
+export const COT_CONFORMANT = { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant', gpf: 'gpf-conformant' };
+export type CotDevice = keyof typeof COT_CONFORMANT;
+
+/** Every on-air COT case passes on the conformant devices. */
+export const COT_ALL_PASS: Record<string, string> = {
+  'GPF-COT-001': 'PASS', 'GPF-COT-010': 'PASS', 'ESME-COT-001': 'PASS', 'ESME-COT-006': 'PASS', 'ESME-COT-010': 'PASS',
+  'IHD-COT-008': 'PASS', 'PPMID-COT-008': 'PASS',
+  'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-009': 'PASS',
+  'PPMID-COT-002': 'PASS', 'PPMID-COT-003': 'PASS', 'PPMID-COT-004': 'PASS', 'PPMID-COT-005': 'PASS', 'PPMID-COT-009': 'PASS',
+};
+
+/** Conformant IHDs that poll otherwise than every 24 h from power-up: every IHD case passes on them. */
+export const COT_CONFORMANT_POLLERS = ['ihd-polls-3h', 'ihd-polls-midnight'];
+
+/** The IHD that polls once a minute (inside COT-3 and COT-9): with conformant meters every COT case passes. */
+export const COT_MINUTE_POLLER = 'ihd-polls-every-minute';
+
+/** [device, profile, case, requirement, other devices]: the ESME that keeps its last message lets an IHD's own keeping of messages show. */
+export const COT_CAUGHT_BY: [device: CotDevice, profile: string, caseId: string, requirement: string, others?: Partial<typeof COT_CONFORMANT>][] = [
+  ['esme', 'esme-never-publishes', 'ESME-COT-001', 'COT-1'],
+  ['ihd', 'ihd-no-poll-at-power-up', 'IHD-COT-002', 'COT-2'],
+  ['ihd', 'ihd-no-poll-at-rejoin', 'IHD-COT-003', 'PWR-3'],
+  ['ihd', 'ihd-polls-48h', 'IHD-COT-004', 'COT-3'],
+  ['ihd', 'ihd-polls-24h10m', 'IHD-COT-004', 'COT-3'],
+  ['ihd', 'ihd-polls-every-second', 'IHD-COT-009', 'COT-9'],
+  ['ppmid', 'ppmid-keeps-top-up-history', 'PPMID-COT-005', 'COT-4'],
+  ['ppmid', 'ppmid-keeps-debt-recovery', 'PPMID-COT-005', 'COT-4'],
+  ['ihd', 'ihd-keeps-supplier-messages', 'IHD-COT-005', 'COT-4', { esme: 'esme-keeps-last-message' }],
+  ['ihd', 'ihd-clears-on-receipt', 'IHD-COT-005', 'COT-5'],
+  ['ihd', 'ihd-clears-30min-early', 'IHD-COT-005', 'COT-5'],
+  ['ihd', 'ihd-ignores-implementation-time', 'IHD-COT-005', 'COT-4'],
+  ['ihd', 'ihd-clears-new-occupier-data', 'IHD-COT-005', 'COT-7'],
+  ['esme', 'esme-keeps-last-message', 'ESME-COT-006', 'COT-6'],
+  ['gpf', 'gpf-never-publishes', 'GPF-COT-001', 'COT-1'],
+  ['esme', 'esme-keeps-top-up-log', 'ESME-COT-010', 'COT-4'],
+  ['gpf', 'gpf-keeps-debt-log', 'GPF-COT-010', 'COT-4'],
+  ['ihd', 'ihd-no-poll-at-power-up', 'IHD-COT-008', 'COT-8'],
+];
+
+/** Only the cases of one device role among `verdicts` (e.g. `IHD`). */
+export const casesOf = (verdicts: Record<string, string>, prefix: string): Record<string, string> =>
+  Object.fromEntries(Object.entries(verdicts).filter(([id]) => id.startsWith(prefix)));
