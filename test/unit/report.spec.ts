@@ -133,6 +133,8 @@ test('a failing profile: the FAIL is in the summary, its timeline marks the deci
   expect(html).toContain('<tr data-case="CH-IPAN-001" data-bench="virtual-1" data-verdict="FAIL">');
   const section = html.slice(html.indexOf('<section class="case" id="case-CH-IPAN-001--virtual-1"'));
   expect(section).toMatch(/<div class="failure"><b>The device broke IPAN-1\.<\/b>/);
+  // The plan at the default settings: the 60-minute window and 5 minutes for the steps.
+  expect(section).toMatch(/; planned 1:05:00\)<\/dd>/);
   expect(section).toMatch(/<g class="decision" data-verdict="FAIL">/);
   expect(section).toMatch(/<path class="power" data-device="ch"/);
   expect(section).toMatch(/<line class="frame" data-kind="ccs01"/);
