@@ -51,7 +51,7 @@ export interface CaseStability {
 }
 
 /** Runs `count` jobs, at most `jobs` at once, in order of index. */
-async function pool<T>(count: number, jobs: number, run: (i: number) => Promise<T>): Promise<T[]> {
+export async function pool<T>(count: number, jobs: number, run: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(count);
   let next = 0;
   const worker = async () => {

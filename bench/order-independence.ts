@@ -1,0 +1,78 @@
+// Order independence (goal: 0 differences): every case of every profile of the mutation matrix
+// (test/support/matrix.ts) run alone (`--grep <case>`) must give the verdict it gives in its whole
+// suite's campaign — a case's verdict depends on the device, never on the cases before it.
+//   npm run bench:order-independence -- [--jobs J] [--only REGEX]
+// Exits 1 if any case differs, 2 on a usage error.
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { runCampaign, verdicts, type CampaignOptions } from '../test/support/campaign.ts';
+import { COT_CAUGHT_BY, COT_CONFORMANT, COT_MINUTE_POLLER, IPAN_CAUGHT_BY } from '../test/support/matrix.ts';
+import { pool } from './verdict-stability.ts';
+
+/** One profile set and the suite whose whole campaign it is compared against. */
+export interface OrderRow {
+  name: string;
+  options: CampaignOptions;
+}
+
+export function orderRows(): OrderRow[] {
+  const ipan = (firmware: string) => ({ name: `${firmware} (IPAN suite)`, options: { firmware, grep: 'CH-IPAN' } });
+  const cot = (name: string, tenancy: CampaignOptions['tenancy']) => ({ name: `${name} (COT suite)`, options: { tenancy, grep: 'COT' } });
+  return [
+    ipan('ch-conformant'), ipan('ch-secmp0037'), ...Object.keys(IPAN_CAUGHT_BY).map(ipan),
+    cot('conformant', COT_CONFORMANT), cot(COT_MINUTE_POLLER, { ...COT_CONFORMANT, ihd: COT_MINUTE_POLLER }),
+    ...COT_CAUGHT_BY.filter(([, profile], i, all) => all.findIndex(([, p]) => p === profile) === i)
+      .map(([device, profile, , , others]) => cot(profile, { ...COT_CONFORMANT, ...others, [device]: profile })),
+  ];
+}
+
+export interface OrderDifference {
+  row: string;
+  caseId: string;
+  inCampaign: string;
+  alone: string;
+}
+
+/** Runs each row's whole campaign, then each of its cases alone; returns the cases whose verdicts differ, and how many were compared. */
+export async function measureOrder(rows: readonly OrderRow[], jobs: number, progress?: (line: string) => void): Promise<{ compared: number; differences: OrderDifference[] }> {
+  const whole = await pool(rows.length, jobs, async (i) => verdicts(await runCampaign(rows[i].options)));
+  const singles = rows.flatMap((row, i) => Object.keys(whole[i]).map((caseId) => ({ row, i, caseId })));
+  let done = 0;
+  const alone = await pool(singles.length, jobs, async (k) => {
+    const { row, caseId } = singles[k];
+    const v = verdicts(await runCampaign({ ...row.options, grep: caseId }))[caseId] ?? 'no verdict';
+    progress?.(`[${++done}/${singles.length}] ${row.name} ${caseId}: ${v}`);
+    return v;
+  });
+  const differences = singles.flatMap(({ row, i, caseId }, k) => (alone[k] === whole[i][caseId] ? [] : [{ row: row.name, caseId, inCampaign: whole[i][caseId], alone: alone[k] }]));
+  return { compared: singles.length, differences };
+}
+
+const USAGE = 'usage: order-independence [--jobs J] [--only REGEX]  (J ≥ 1, default 2; REGEX picks rows by name)';
+
+async function main(): Promise<number> {
+  let jobs: number, rows: OrderRow[];
+  try {
+    const { values } = parseArgs({ options: { jobs: { type: 'string' }, only: { type: 'string' } } });
+    jobs = values.jobs === undefined ? 2 : Number(values.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs ${values.jobs}: needs a whole number ≥ 1\n${USAGE}`);
+    rows = orderRows();
+    if (values.only !== undefined) {
+      const only = new RegExp(values.only);
+      rows = rows.filter((r) => only.test(r.name));
+      if (rows.length === 0) throw new Error(`--only ${values.only}: no row's name matches; the rows: ${orderRows().map((r) => r.name).join('; ')}`);
+    }
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  const t0 = process.hrtime.bigint();
+  console.log(`order independence: ${rows.length} profile sets, each case alone against its whole suite, ${jobs} at a time`);
+  const { compared, differences } = await measureOrder(rows, jobs, (line) => console.error(line));
+  for (const d of differences) console.log(`${d.row}  ${d.caseId}: ${d.inCampaign} in the campaign, ${d.alone} alone`);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(`total: ${differences.length} of ${compared} cases differ alone and in the campaign (goal 0); wall time ${wall.toFixed(0)} s`);
+  return differences.length === 0 ? 0 : 1;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = await main();
