@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { runCampaign, verdicts, type CampaignOptions } from '../test/support/campaign.ts';
 import { COT_CAUGHT_BY, COT_CONFORMANT, COT_MINUTE_POLLER, IPAN_CAUGHT_BY } from '../test/support/matrix.ts';
-import { pool } from './verdict-stability.ts';
+import { onlyRows, pool, whole } from './verdict-stability.ts';
 
 /** One profile set and the suite whose whole campaign it is compared against. */
 export interface OrderRow {
@@ -54,14 +54,8 @@ async function main(): Promise<number> {
   let jobs: number, rows: OrderRow[];
   try {
     const { values } = parseArgs({ options: { jobs: { type: 'string' }, only: { type: 'string' } } });
-    jobs = values.jobs === undefined ? 2 : Number(values.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs ${values.jobs}: needs a whole number ≥ 1\n${USAGE}`);
-    rows = orderRows();
-    if (values.only !== undefined) {
-      const only = new RegExp(values.only);
-      rows = rows.filter((r) => only.test(r.name));
-      if (rows.length === 0) throw new Error(`--only ${values.only}: no row's name matches; the rows: ${orderRows().map((r) => r.name).join('; ')}`);
-    }
+    jobs = whole(values.jobs, 2, 'jobs', USAGE);
+    rows = onlyRows(orderRows(), values.only);
   } catch (e) {
     console.error((e as Error).message);
     return 2;

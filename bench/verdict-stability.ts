@@ -99,11 +99,20 @@ export function stabilityTable(cases: readonly CaseStability[]): string[] {
 
 const USAGE = 'usage: verdict-stability [--seeds N] [--jobs J] [--only REGEX]  (N ≥ 1, default 100; J ≥ 1, default 2; REGEX picks rows by name)';
 
-function whole(value: string | undefined, fallback: number, option: string): number {
+/** A whole-number option ≥ 1, or its default; anything else is a usage error naming the option. */
+export function whole(value: string | undefined, fallback: number, option: string, usage = USAGE): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${option} ${value}: needs a whole number ≥ 1\n${USAGE}`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${option} ${value}: needs a whole number ≥ 1\n${usage}`);
   return n;
+}
+
+/** The rows whose name `--only` matches (all without it); none matching is a usage error that lists them. */
+export function onlyRows<T extends { name: string }>(rows: T[], only: string | undefined): T[] {
+  if (only === undefined) return rows;
+  const picked = rows.filter((r) => new RegExp(only).test(r.name));
+  if (picked.length === 0) throw new Error(`--only ${only}: no row's name matches; the rows: ${rows.map((r) => r.name).join('; ')}`);
+  return picked;
 }
 
 async function main(): Promise<number> {
@@ -112,12 +121,7 @@ async function main(): Promise<number> {
     const { values } = parseArgs({ options: { seeds: { type: 'string' }, jobs: { type: 'string' }, only: { type: 'string' } } });
     seeds = whole(values.seeds, 100, 'seeds');
     jobs = whole(values.jobs, 2, 'jobs');
-    rows = stabilityRows();
-    if (values.only !== undefined) {
-      const only = new RegExp(values.only);
-      rows = rows.filter((r) => only.test(r.name));
-      if (rows.length === 0) throw new Error(`--only ${values.only}: no row's name matches; the rows: ${stabilityRows().map((r) => r.name).join('; ')}`);
-    }
+    rows = onlyRows(stabilityRows(), values.only);
   } catch (e) {
     console.error((e as Error).message);
     return 2;
