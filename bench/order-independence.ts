@@ -35,13 +35,18 @@ export interface OrderDifference {
 
 /** Runs each row's whole campaign, then each of its cases alone; returns the cases whose verdicts differ, and how many were compared. */
 export async function measureOrder(rows: readonly OrderRow[], jobs: number, progress?: (line: string) => void): Promise<{ compared: number; differences: OrderDifference[] }> {
-  const whole = await pool(rows.length, jobs, async (i) => verdicts(await runCampaign(rows[i].options)));
+  let campaigns = 0;
+  const whole = await pool(rows.length, jobs, async (i) => {
+    const v = verdicts(await runCampaign(rows[i].options));
+    progress?.(`[campaign ${++campaigns}/${rows.length}] ${rows[i].name}: ${Object.keys(v).length} cases`);
+    return v;
+  });
   const singles = rows.flatMap((row, i) => Object.keys(whole[i]).map((caseId) => ({ row, i, caseId })));
   let done = 0;
   const alone = await pool(singles.length, jobs, async (k) => {
-    const { row, caseId } = singles[k];
+    const { row, i, caseId } = singles[k];
     const v = verdicts(await runCampaign({ ...row.options, grep: caseId }))[caseId] ?? 'no verdict';
-    progress?.(`[${++done}/${singles.length}] ${row.name} ${caseId}: ${v}`);
+    progress?.(`[${++done}/${singles.length}] ${row.name} ${caseId}: ${v} alone, ${whole[i][caseId]} in the campaign${v === whole[i][caseId] ? '' : ' — DIFFERS'}`);
     return v;
   });
   const differences = singles.flatMap(({ row, i, caseId }, k) => (alone[k] === whole[i][caseId] ? [] : [{ row: row.name, caseId, inCampaign: whole[i][caseId], alone: alone[k] }]));
