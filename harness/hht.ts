@@ -170,10 +170,7 @@ export class HandHeldTerminal {
   /** Learns the HAN once: a Beacon Request, and the coordinators' beacons that answer it. */
   private async learnHan(chPan: number): Promise<LearnedHan> {
     if (this.#han) return this.#han;
-    const sent = await this.transmit(buildBeaconRequest(this.nextSeq()), 'MAC Beacon Request (which HAN is on this channel?)',
-      (h) => h.decoded.mac.command === 'Beacon Request');
-    await this.capture.waitFor((_d, h) => isCoordinatorBeacon(h), this.answerWithinMs, sent.atMs);
-    const beacons = this.capture.all((_d, h) => isCoordinatorBeacon(h), sent.atMs).map((heard) => ({ heard, channel: this.capture.channelOf(heard) }));
+    const beacons = (await this.requestBeacons()).filter(isCoordinatorBeacon).map((heard) => ({ heard, channel: this.capture.channelOf(heard) }));
     const han = hanFromBeacons(beacons, { ieee: this.ch.ieee, heardOnPan: chPan }, this.ch.pin, 'HAN of the bench');
     this.evidence.event('han-learned', {
       pan: hex16(han.pan), channel: han.channel, coordinator: hex16(han.coordinator.short),
@@ -282,11 +279,14 @@ export class HandHeldTerminal {
       `raise captureWithinSeconds in the rig file's labSettings above ${Math.ceil(Number(after))} s, or check why the device answers slowly`);
   }
 
-  /** A MAC Beacon Request: every coordinator and router in range answers with its beacon (liveness, the HAN's PAN). */
+  /**
+   * A MAC Beacon Request: every coordinator and router in range answers with its beacon. Waits for the
+   * coordinator's (the CH's liveness, the HAN it runs), then returns every beacon heard since the request.
+   */
   async requestBeacons(): Promise<HeardFrame[]> {
     const seq = this.nextSeq();
     const sent = await this.transmit(buildBeaconRequest(seq), `MAC Beacon Request, sequence ${seq}`, (h) => h.decoded.mac.command === 'Beacon Request' && h.decoded.mac.seq === seq);
-    await this.clock.sleep(this.answerWithinMs);
+    await this.capture.waitFor((_d, h) => isCoordinatorBeacon(h), this.answerWithinMs, sent.atMs);
     const beacons = this.capture.all((f) => f.mac.type === 'beacon', sent.atMs);
     this.evidence.event('beacons', { count: beacons.length, from: beacons.map((b) => b.decoded.summary) });
     return beacons;
