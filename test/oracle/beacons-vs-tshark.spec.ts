@@ -1,13 +1,9 @@
 // The rig's liveness probe and the HAN it learns rest on beacons: tshark reads our Beacon Request
 // and ZigBee beacon (PAN, source, coordinator bit, stack profile, extended PAN id) as our decoder does.
 import { test, expect } from '@playwright/test';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { buildBeacon, buildBeaconRequest } from '../../protocol/beacons.ts';
 import { HanDecoder } from '../../protocol/decoder.ts';
-import { openPcapngFile } from '../../protocol/pcapng.ts';
-import { tsharkFields } from '../support/tshark.ts';
+import { framesToPcapng, tsharkFields } from '../support/tshark.ts';
 
 test('tshark reads our Beacon Request and ZigBee beacons with the same PAN, source, coordinator bit and extended PAN id', async () => {
   const epid = '00:db:12:34:56:78:90:a2';
@@ -16,11 +12,7 @@ test('tshark reads our Beacon Request and ZigBee beacons with the same PAN, sour
     buildBeacon({ seq: 10, pan: 0xa908, short: 0x0000, panCoordinator: true, extendedPanId: epid, routerCapacity: true, endDeviceCapacity: true }),
     buildBeacon({ seq: 11, pan: 0xa908, short: 0x4b1d, panCoordinator: false, associationPermit: true, extendedPanId: epid, depth: 1, routerCapacity: false }),
   ];
-  const file = join(mkdtempSync(join(tmpdir(), 'gbcs-rig-beacons-')), 'beacons.pcapng');
-  const writer = openPcapngFile(file);
-  const iface = writer.addInterface({ name: 'beacons' });
-  frames.forEach((frame, i) => writer.writePacket({ interfaceId: iface, timestampUs: 1_700_000_000_000_000n + BigInt(i), frame, fcsIncluded: false }));
-  await writer.close();
+  const file = await framesToPcapng(frames, 'beacons');
 
   const decoder = new HanDecoder();
   const ours = frames.map((frame, i) => decoder.decode({ n: i + 1, timestampUs: 0n, frame, fcsIncluded: false }).mac);

@@ -1,14 +1,10 @@
 // The rejoin handshake the virtual devices join the HAN by (sim/han-join.ts): tshark reads our
 // NWK Rejoin Request and Rejoin Response with the same command, capability, address and status.
 import { test, expect } from '@playwright/test';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { HanDecoder } from '../../protocol/decoder.ts';
 import { buildHhtRejoinRequest } from '../../protocol/hht-messages.ts';
-import { openPcapngFile } from '../../protocol/pcapng.ts';
 import { HanStack } from '../../sim/han-frames.ts';
-import { tsharkFields } from '../support/tshark.ts';
+import { framesToPcapng, tsharkFields } from '../support/tshark.ts';
 
 test('tshark reads Rejoin Request (capability) and Rejoin Response (address, status) as our decoder does', async () => {
   const device = new HanStack({ short: 0x4a01, ieee: '00:0d:6f:00:00:00:4a:01' }, 0x1a62);
@@ -17,11 +13,7 @@ test('tshark reads Rejoin Request (capability) and Rejoin Response (address, sta
   const hht = '00:db:12:34:56:78:90:f0';
   const frames = [device.rejoinRequest(), ch.rejoinResponse(device.self, 0x00), ch.rejoinResponse({ short: 0x1234, ieee: '00:0d:6f:00:00:00:12:34' }, 0x02),
     buildHhtRejoinRequest({ pan: 0x1a62, ieee: hht, seq: 7 }), ch.rejoinResponse({ short: 0xfffe, ieee: hht }, 0x00, 0x2345)];
-  const file = join(mkdtempSync(join(tmpdir(), 'gbcs-rig-rejoin-')), 'rejoin.pcapng');
-  const writer = openPcapngFile(file);
-  const iface = writer.addInterface({ name: 'rejoin' });
-  frames.forEach((frame, i) => writer.writePacket({ interfaceId: iface, timestampUs: 1_700_000_000_000_000n + BigInt(i), frame, fcsIncluded: false }));
-  await writer.close();
+  const file = await framesToPcapng(frames, 'rejoin');
 
   const decoder = new HanDecoder();
   const ours = frames.map((frame, i) => decoder.decode({ n: i + 1, timestampUs: 0n, frame, fcsIncluded: false }).nwk);

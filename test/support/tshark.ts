@@ -1,5 +1,9 @@
 // tshark as the oracle: runs Debian's tshark on a capture and returns chosen fields per frame.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPcapngFile } from '../../protocol/pcapng.ts';
 
 export interface OracleKey {
   hex: string;
@@ -38,4 +42,14 @@ export function tsharkFields(file: string, fields: string[], extra: string[] = [
     });
     return row;
   });
+}
+
+/** Frames (PSDUs without FCS) written to a fresh pcapng, one microsecond apart, for tshark to read: its path. */
+export async function framesToPcapng(frames: readonly Uint8Array[], name: string): Promise<string> {
+  const file = join(mkdtempSync(join(tmpdir(), `gbcs-rig-${name}-`)), `${name}.pcapng`);
+  const writer = openPcapngFile(file);
+  const iface = writer.addInterface({ name });
+  frames.forEach((frame, i) => writer.writePacket({ interfaceId: iface, timestampUs: 1_700_000_000_000_000n + BigInt(i), frame, fcsIncluded: false }));
+  await writer.close();
+  return file;
 }
