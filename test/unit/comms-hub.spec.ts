@@ -34,7 +34,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 const CONFORMANT: CommsHubBehaviour = {
-  interPan: { windowMinutes: 60, reopensOnPowerOn: true, acceptsMalformed: false, acceptsUnauthorised: false, responseDelayMs: 120 },
+  interPan: { windowMinutes: 60, reopensOnPowerOn: true, acceptsMalformed: false, acceptsUnauthorised: false, responseDelayMs: 120, refusalSideEffect: 'none' },
   hht: { stayHours: 18, survivesPowerOn: false },
 };
 const variant = (interPan: Partial<CommsHubBehaviour['interPan']>, hht: Partial<CommsHubBehaviour['hht']> = {}): CommsHubBehaviour => ({
