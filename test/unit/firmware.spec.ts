@@ -62,6 +62,8 @@ test('the virtual CH profiles: conformant, SECMP0037, and one non-conformant per
     'ch-hht-stays-24h': 'IPAN-4',
     'ch-hht-survives-power-on': 'IPAN-4',
     'ch-accepts-malformed-ccs01': 'IPAN-5',
+    'ch-refusal-adds-sender': 'IPAN-5',
+    'ch-refusal-removes-sender': 'IPAN-5',
     'ch-window-58min': 'IPAN-1',
     'ch-window-62min': 'IPAN-2',
     'ch-hht-stays-18h05m': 'IPAN-4',
