@@ -107,9 +107,9 @@ export const radioSchema = z.strictObject({
   channel,
   /** The IEEE address the rig radio uses as the HHT. */
   ieee: ieeeAddress,
-  /** The second HHT identity the rig radio transmits as (CH-IPAN-006: refused CCS01 must not add it); default derivedSecondHhtIeee(ieee). */
+  /** The second HHT identity the rig radio transmits as (CH-IPAN-006); default derivedSecondHhtIeee(ieee). Unique like every address (load.ts). */
   secondHhtIeee: ieeeAddress.optional(),
-}).refine((r) => r.secondHhtIeee !== r.ieee, { path: ['secondHhtIeee'], error: 'an IEEE address other than the radio\'s own ieee' });
+});
 
 /**
  * The rig radio's second HHT identity when the rig file pins none: its IEEE with the universal/local bit

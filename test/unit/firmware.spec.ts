@@ -134,7 +134,7 @@ test('a profile with a wrong shape is refused with every problem', async () => {
 kind: comms-hub
 description: x
 breaks: [ipan-2]
-interPan: { windowMinutes: -5, reopensOnPowerOn: yes, acceptsMalformed: false, acceptsUnauthorised: false, responseDelayMs: 0 }
+interPan: { windowMinutes: -5, reopensOnPowerOn: yes, acceptsMalformed: false, acceptsUnauthorised: false, responseDelayMs: 0, refusalSideEffect: sometimes }
 hht: { stayHours: 18 }
 `);
   const error = await loadProfile(file).then(() => undefined, (e: unknown) => e);
@@ -143,6 +143,9 @@ hht: { stayHours: 18 }
     'breaks[0]',
     'interPan.windowMinutes',
     'interPan.reopensOnPowerOn',
+    'interPan.refusalSideEffect',
     'hht.survivesPowerOn',
   ]);
+  const sideEffect = (error as ProfileError).problems.find((p) => p.path === 'interPan.refusalSideEffect');
+  expect(sideEffect?.hint).toMatch(/none, adds-sender, removes-sender/);
 });
