@@ -397,8 +397,10 @@ function crossCheck(data: Raw, catalogue: FirmwareCatalogue, here: Here): Map<st
     // Its second HHT identity (CH-IPAN-006) is an address on the air too, pinned or derived.
     const secondIeee = normalIeee(radio?.secondHhtIeee) ?? (radioIeee && normalIeee(derivedSecondHhtIeee(radioIeee)));
     if (secondIeee) {
-      once(ieees, secondIeee, [...at, 'radio', radio?.secondHhtIeee === undefined ? 'ieee' : 'secondHhtIeee'], 'an IEEE address (as the rig radio\'s second HHT identity)',
-        'The rig radio\'s second HHT identity (radio.secondHhtIeee, else radio.ieee with its first byte XOR 0x02) needs an address no device uses; pin another in radio.secondHhtIeee.');
+      const field = radio?.secondHhtIeee === undefined ? 'ieee' : 'secondHhtIeee';
+      once(ieees, secondIeee, [...at, 'radio', field], 'an IEEE address (as the rig radio\'s second HHT identity)',
+        'The rig radio\'s second HHT identity (radio.secondHhtIeee, else radio.ieee with its first byte XOR 0x02) needs an address'
+        + ' no device uses; pin another in radio.secondHhtIeee.');
     }
 
     // A pinned HAN channel is where the sniffers and the rig radio must listen.
@@ -605,7 +607,10 @@ function build(rigPath: string, rig: RigFile, catalogue: FirmwareCatalogue, beha
         };
       }),
       sniffers: b.sniffers.map((s) => ({ id: s.id, kind: s.kind, channel: s.channel, ...withLocation(location(s)) })),
-      radio: { channel: b.radio.channel, ieee: b.radio.ieee, ...(b.radio.secondHhtIeee && { secondHhtIeee: b.radio.secondHhtIeee }), ...withLocation(location(b.radio)) },
+      radio: {
+        channel: b.radio.channel, ieee: b.radio.ieee,
+        ...(b.radio.secondHhtIeee && { secondHhtIeee: b.radio.secondHhtIeee }), ...withLocation(location(b.radio)),
+      },
       ...(b.han && { han: { ...b.han } }),
       ...(b.tenancyTrigger && {
         tenancyTrigger: b.tenancyTrigger.kind === 'radio'

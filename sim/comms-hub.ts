@@ -283,7 +283,7 @@ export class VirtualCommsHub {
     else if (effect === 'removes-sender') this.#remove(device, 'a refused CCS01 named it');
   }
 
-  /** The short address for an HHT: the one it had, else hhtShort for the first and the n-th one after it (before it, near the reserved range) for each further HHT. */
+  /** An HHT's short address: the one it had, else hhtShort for the first and for each further one the n-th after it (before it near the reserved range). */
   #shortOfHht(ieee: string): number {
     let short = this.#hhtShorts.get(ieee);
     if (short === undefined) {

@@ -209,7 +209,9 @@ function secondHht(ctx: CaseContext): HandHeldTerminal {
     pinned ? 'pinned by the rig file (radio.secondHhtIeee)' : 'derived from the rig radio\'s IEEE (first byte XOR 0x02)');
 }
 
-const REFUSED_CCS01 = [{ malformed: 'truncated' as const }, { malformed: 'bad-length' as const }, { malformed: 'wrong-use-case' as const }, { unauthorised: true }];
+const REFUSED_CCS01: NonNullable<Parameters<HandHeldTerminal['join']>[0]>[] = [
+  { malformed: 'truncated' }, { malformed: 'bad-length' }, { malformed: 'wrong-use-case' }, { unauthorised: true },
+];
 
 conformanceCase({
   id: 'CH-IPAN-006', role: 'CH', area: AREA, title: 'malformed or unauthorised CCS01 over inter-PAN is refused and changes nothing',
