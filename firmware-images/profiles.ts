@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { DataFile, FileProblemsError, expectationOf, hintTable, nonEmpty, patterned, slug } from './data-file.ts';
 import type { DeviceRole } from './manifest.ts';
 
+/** What a refused CCS01 does to the CHF device log: a conformant CH, nothing (IPAN-5 "change nothing"). */
+export const REFUSAL_SIDE_EFFECTS = ['none', 'adds-sender', 'removes-sender'] as const;
+
 const minutesOrNever = 'a number of minutes greater than 0, or null for "never closes"';
 const hoursOrNever = 'a number of hours greater than 0, or null for "stays until power-on"';
 
@@ -27,6 +30,8 @@ export const commsHubProfileSchema = z.strictObject({
     acceptsUnauthorised: z.boolean(),
     /** How long the CH takes to answer an inter-PAN CCS01. */
     responseDelayMs: z.number().min(0),
+    /** IPAN-5: what a refusal does to the device log besides refusing: nothing (conformant), or adds or removes the device the CCS01 names. */
+    refusalSideEffect: z.enum(REFUSAL_SIDE_EFFECTS).default('none'),
   }),
   hht: z.strictObject({
     /** IPAN-4: how long a joined HHT stays on the HAN (18); null = until the next power-on. */
@@ -136,6 +141,7 @@ const PROFILE_HINTS = hintTable({
   breaks: 'List the DOMAIN.md requirement ids this profile breaks, e.g. [IPAN-2]; [] for a conformant profile.',
   'interPan.windowMinutes': 'GBCS 10.5 says 60; SECMP0037 firmware keeps the window open (null).',
   'hht.stayHours': 'GBCS 10.5 says 18 hours.',
+  'interPan.refusalSideEffect': `One of ${REFUSAL_SIDE_EFFECTS.join(', ')}: 'none' (the default) for a CH that refuses and changes nothing (IPAN-5).`,
 });
 
 /** A conformant profile of each kind, to point at when one is refused. */

@@ -77,11 +77,28 @@ const LATE_ANSWER_WITHIN_MS = 60_000;
 /** How long a transmission may take to appear on the sniffer before the rig is at fault. */
 const HEARD_WITHIN_MS = 2_000;
 
+/**
+ * What every HHT identity of one rig radio shares: the originator counter (one authorised originator
+ * signs every CCS01, and a CH refuses a counter that does not rise), the radio's sequence numbers
+ * (answers are matched by them) and the HAN once learned.
+ */
+interface RadioShared {
+  counter: bigint;
+  seq: number;
+  han?: LearnedHan;
+}
+
+/** What came back for a Rejoin Request: admitted with a short address, refused with a status, or no answer. */
+export interface RejoinAttempt {
+  sentAtMs: number;
+  outcome: 'admitted' | 'refused' | 'no answer';
+  status?: number;
+  short?: number;
+  answeredAtMs?: number;
+}
+
 export class HandHeldTerminal {
-  private counter = 0x1000n;
-  private seq = 0;
-  /** The HAN, once learned from the CH's beacon. */
-  #han: LearnedHan | undefined;
+  readonly #shared: RadioShared;
   /** The short address the CH gave it in its Rejoin Response: none until it has joined the HAN. */
   #short: number | undefined;
   /**
@@ -98,8 +115,21 @@ export class HandHeldTerminal {
     readonly identity: HhtIdentity,
     readonly ch: CommsHubTarget,
     private readonly answerWithinMs: number,
+    shared: RadioShared = { counter: 0x1000n, seq: 0 },
   ) {
+    this.#shared = shared;
     this.#frameCounter = Math.max(0, Math.floor((clock.now() - COUNTER_EPOCH_MS) / 1000)) >>> 0;
+  }
+
+  /**
+   * The same rig radio as another HHT (CH-IPAN-006): its own IEEE address (MAC and NWK source, the
+   * device its CCS01 asks to add) and NWK frame counter; the same authorised originator, install
+   * code and network key, and the shared counters. Recorded in the evidence.
+   */
+  asAnotherHht(ieee: string, source: string): HandHeldTerminal {
+    const identity = { ...this.identity, ieee };
+    this.evidence.event('hht-identity', { ieee, entityId: identity.entityId, source, first: this.identity.ieee });
+    return new HandHeldTerminal(this.radio, this.capture, this.evidence, this.clock, identity, this.ch, this.answerWithinMs, this.#shared);
   }
 
   /** Sends a CCS01 over inter-PAN and waits for the CH's answer (or its absence). */
@@ -109,7 +139,7 @@ export class HandHeldTerminal {
       throw new RigFault('radio-refused', 'rig radio', 'the rig has no install code for the HHT, so its CCS01 cannot be built',
         'export the rig radio\'s install code in the environment variable the rig file names under keys.installCodeEnv');
     }
-    const counter = ++this.counter;
+    const counter = ++this.#shared.counter;
     const psdu = buildInterPanCcs01({
       hhtIeee: this.identity.ieee, chIeee: this.ch.ieee, seq: this.nextSeq(), counter, installCode,
       originator: this.identity.entityId, malformed: options.malformed, unauthorised: options.unauthorised,
@@ -137,7 +167,7 @@ export class HandHeldTerminal {
 
   /** The HAN as learned on air (after the first accepted join). */
   get han(): LearnedHan | undefined {
-    return this.#han;
+    return this.#shared.han;
   }
 
   /** Its short address on the HAN, from the CH's Rejoin Response; undefined until it joined. */
@@ -169,14 +199,14 @@ export class HandHeldTerminal {
 
   /** Learns the HAN once: a Beacon Request, and the coordinators' beacons that answer it. */
   private async learnHan(chPan: number): Promise<LearnedHan> {
-    if (this.#han) return this.#han;
+    if (this.#shared.han) return this.#shared.han;
     const beacons = (await this.requestBeacons()).filter(isCoordinatorBeacon).map((heard) => ({ heard, channel: this.capture.channelOf(heard) }));
     const han = hanFromBeacons(beacons, { ieee: this.ch.ieee, heardOnPan: chPan }, this.ch.pin, 'HAN of the bench');
     this.evidence.event('han-learned', {
       pan: hex16(han.pan), channel: han.channel, coordinator: hex16(han.coordinator.short),
       coordinatorIeee: han.coordinator.ieee ?? null, extendedPanId: han.extendedPanId,
     });
-    this.#han = han;
+    this.#shared.han = han;
     return han;
   }
 
@@ -187,7 +217,24 @@ export class HandHeldTerminal {
       this.evidence.event('hht-rejoin', { outcome: 'not attempted: the rig has no HAN network key', short: null });
       return;
     }
-    const han = await this.learnHan(chPan);
+    await this.rejoinHan(await this.learnHan(chPan));
+  }
+
+  /**
+   * Asks the CH to (re)join its HAN without a CCS01 first: admitted only while the CHF device log holds
+   * this HHT. Needs the HAN learned by an earlier accepted join (of any identity of the rig radio).
+   */
+  async askToJoinHan(): Promise<RejoinAttempt> {
+    this.networkKey();
+    const han = this.#shared.han;
+    if (!han) {
+      throw new RigFault('radio-refused', 'rig radio', `the rig radio has not learned the HAN yet, so ${this.identity.ieee} cannot ask to join it`,
+        'let the rig radio join the HAN with an accepted CCS01 first, while the CH\'s inter-PAN window is open');
+    }
+    return this.rejoinHan(han);
+  }
+
+  private async rejoinHan(han: LearnedHan): Promise<RejoinAttempt> {
     const seq = this.nextSeq();
     const psdu = buildHhtRejoinRequest({ pan: han.pan, ieee: this.identity.ieee, seq, security: this.security() });
     const sent = await this.transmit(psdu, `NWK Rejoin Request to the CH on PAN ${hex16(han.pan)}`,
@@ -195,16 +242,21 @@ export class HandHeldTerminal {
     const answer = await this.capture.waitFor((d) => rejoinResponseTo(d, this.identity.ieee) !== undefined, this.answerWithinMs, sent.atMs);
     const response = answer && rejoinResponseTo(answer.decoded, this.identity.ieee);
     if (response?.status === 0) this.#short = response.short;
+    const outcome = !response ? 'no answer' : response.status === 0 ? 'admitted' : 'refused';
     this.evidence.event('hht-rejoin', {
-      outcome: !response ? 'no answer' : response.status === 0 ? 'admitted' : 'refused',
-      ...(response && { status: response.status }),
+      ieee: this.identity.ieee, outcome, ...(response && { status: response.status }),
       short: this.#short === undefined ? null : hex16(this.#short),
     });
+    return {
+      sentAtMs: sent.atMs, outcome,
+      ...(response && { status: response.status, answeredAtMs: answer.atMs, ...(response.status === 0 && { short: response.short }) }),
+    };
   }
 
   /** The HAN and its short address, for a frame it sends on the HAN; undefined while it is not on the HAN. */
   private member(): { han: LearnedHan; short: number } | undefined {
-    return this.#han && this.#short !== undefined ? { han: this.#han, short: this.#short } : undefined;
+    const han = this.#shared.han;
+    return han && this.#short !== undefined ? { han, short: this.#short } : undefined;
   }
 
   /** Reads the CH's Basic cluster over the HAN: answered only while the CH keeps the HHT in its device log. */
@@ -336,8 +388,8 @@ export class HandHeldTerminal {
   }
 
   private nextSeq(): number {
-    this.seq = (this.seq + 1) & 0xff;
-    return this.seq;
+    this.#shared.seq = (this.#shared.seq + 1) & 0xff;
+    return this.#shared.seq;
   }
 
   private async transmit(psdu: Uint8Array, what: string, isIt: (h: HeardFrame) => boolean): Promise<HeardFrame> {

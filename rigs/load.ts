@@ -26,7 +26,7 @@ import {
 } from '../firmware-images/manifest.ts';
 import { PROFILE_KIND_OF_ROLE, ProfileError, loadProfile, type DeviceProfile } from '../firmware-images/profiles.ts';
 import { resolveLabSettings, type LabSettings, type LabSettingsReport } from './lab-settings.ts';
-import { literalSecrets, rigFileSchema, rigHint, type RigFile, type VirtualFaultKind } from './schema.ts';
+import { derivedSecondHhtIeee, literalSecrets, rigFileSchema, rigHint, type RigFile, type VirtualFaultKind } from './schema.ts';
 
 /** The embedded default: one virtual bench with a conformant CH. */
 export const EMBEDDED_RIG = fileURLToPath(new URL('./virtual.yaml', import.meta.url));
@@ -95,6 +95,8 @@ export interface RigRadio {
   readonly channel: number;
   /** The HHT's IEEE address. */
   readonly ieee: string;
+  /** The second HHT identity the rig file pins; absent: derivedSecondHhtIeee(ieee). */
+  readonly secondHhtIeee?: string;
   readonly location?: SerialLocation;
 }
 
@@ -392,6 +394,14 @@ function crossCheck(data: Raw, catalogue: FirmwareCatalogue, here: Here): Map<st
     const radio = obj(bench.radio);
     const radioIeee = normalIeee(radio?.ieee);
     if (radioIeee) once(ieees, radioIeee, [...at, 'radio', 'ieee'], 'an IEEE address', 'The rig radio (the HHT) needs an address no device on the station uses.');
+    // Its second HHT identity (CH-IPAN-006) is an address on the air too, pinned or derived.
+    const secondIeee = normalIeee(radio?.secondHhtIeee) ?? (radioIeee && normalIeee(derivedSecondHhtIeee(radioIeee)));
+    if (secondIeee) {
+      const field = radio?.secondHhtIeee === undefined ? 'ieee' : 'secondHhtIeee';
+      once(ieees, secondIeee, [...at, 'radio', field], 'an IEEE address (as the rig radio\'s second HHT identity)',
+        'The rig radio\'s second HHT identity (radio.secondHhtIeee, else radio.ieee with its first byte XOR 0x02) needs an address'
+        + ' no device uses; pin another in radio.secondHhtIeee.');
+    }
 
     // A pinned HAN channel is where the sniffers and the rig radio must listen.
     const hanChannel = obj(bench.han)?.channel;
@@ -597,7 +607,10 @@ function build(rigPath: string, rig: RigFile, catalogue: FirmwareCatalogue, beha
         };
       }),
       sniffers: b.sniffers.map((s) => ({ id: s.id, kind: s.kind, channel: s.channel, ...withLocation(location(s)) })),
-      radio: { channel: b.radio.channel, ieee: b.radio.ieee, ...withLocation(location(b.radio)) },
+      radio: {
+        channel: b.radio.channel, ieee: b.radio.ieee,
+        ...(b.radio.secondHhtIeee && { secondHhtIeee: b.radio.secondHhtIeee }), ...withLocation(location(b.radio)),
+      },
       ...(b.han && { han: { ...b.han } }),
       ...(b.tenancyTrigger && {
         tenancyTrigger: b.tenancyTrigger.kind === 'radio'

@@ -107,7 +107,19 @@ export const radioSchema = z.strictObject({
   channel,
   /** The IEEE address the rig radio uses as the HHT. */
   ieee: ieeeAddress,
+  /** The second HHT identity the rig radio transmits as (CH-IPAN-006); default derivedSecondHhtIeee(ieee). Unique like every address (load.ts). */
+  secondHhtIeee: ieeeAddress.optional(),
 });
+
+/**
+ * The rig radio's second HHT identity when the rig file pins none: its IEEE with the universal/local bit
+ * flipped (a locally administered address, which no manufactured device carries, when the radio's is universal).
+ */
+export function derivedSecondHhtIeee(ieee: string): string {
+  const bytes = ieee.replace(/[:-]/g, '').toLowerCase().match(/../g)!;
+  bytes[0] = (parseInt(bytes[0], 16) ^ 0x02).toString(16).padStart(2, '0');
+  return bytes.join(':');
+}
 
 export const tenancyTriggerSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -187,6 +199,8 @@ const RIG_HINTS_TABLE = hintTable({
   'benches.*.devices.*.role': 'Device types: CH, ESME, GSME, PPMID, IHD (the HHT is the rig radio, under radio).',
   'benches.*.devices.*.ieee': 'Copy the address from the device label or a capture, 8 bytes most significant first, and quote it in YAML.',
   'benches.*.radio.ieee': 'The IEEE address the rig radio presents as the HHT; quote it in YAML.',
+  'benches.*.radio.secondHhtIeee':
+    'The IEEE address the rig radio presents as a second HHT (CH-IPAN-006); leave it out to derive it from radio.ieee (first byte XOR 0x02); quote it in YAML.',
   'benches.*.relays.*.vendor': 'Supported relay vendors: tasmota, shelly-gen2 (adding one is a file in drivers/power/).',
   'benches.*.relays.*.channel': 'Tasmota: relay number 1…n; Shelly Gen2: switch id 0…n.',
   'benches.*.sniffers.*.kind': 'Supported sniffers: nrf802154 (nRF52840 dongle with the 802.15.4 sniffer firmware).',

@@ -66,7 +66,7 @@ export interface VirtualCommsHubOptions {
   pan: number;
   /** The HAN's network key: every HAN frame NWK-secured with it (absent: an unsecured HAN). */
   networkKey?: Uint8Array;
-  /** The short address the CH assigns an HHT it admits to the HAN (the virtual bench takes it from its seed). */
+  /** The short address the CH assigns the first HHT it admits to the HAN (the virtual bench takes it from its seed); each further HHT gets the next one. */
   hhtShort: number;
   /** Default 0x0000 (the CH is the HAN's coordinator). */
   short?: number;
@@ -86,6 +86,8 @@ const HOUR_MS = 60 * MINUTE_MS;
 /** A HAN read or a rejoin is answered at once, give or take the stack's latency. */
 export const HAN_READ_ANSWER_DELAY_MS = 20;
 const REJOIN_SUCCESS = 0x00;
+/** ZigBee reserves short addresses from 0xfff8 up. */
+const RESERVED_SHORTS = 0xfff8;
 /** A beacon goes out within a few ms of the request (no beacon-enabled PAN, no random back-off modelled). */
 const BEACON_ANSWER_DELAY_MS = 5;
 
@@ -102,7 +104,8 @@ interface InterPanWindow {
  * How a CCS01 over inter-PAN is refused (IPAN-5), unless the profile accepts it. A malformed one is
  * discarded unanswered: nothing in it can be trusted, not even the counter a response would echo.
  * An unauthorised but well-formed one gets a CCS01 response with DLMS result 3 (read/write
- * denied), so the refusal is visible on the sniffer. Neither changes the device log.
+ * denied), so the refusal is visible on the sniffer. Neither changes the device log, unless the
+ * profile's refusalSideEffect makes it (a non-conformant CH).
  */
 const REFUSALS: Readonly<Record<Refusal, { acceptedBy: 'acceptsMalformed' | 'acceptsUnauthorised'; answer: number | null }>> = {
   malformed: { acceptedBy: 'acceptsMalformed', answer: null },
@@ -126,6 +129,8 @@ export class VirtualCommsHub {
   /** The current window; with reopensOnPowerOn false, the one from the first power-on, for ever. */
   #window: InterPanWindow | undefined;
   readonly #log = new Map<string, { entry: DeviceLogEntry; cancelExpiry?: CancelEvent }>();
+  /** The short address each HHT was given, kept for its next admission: two HHTs on the HAN never share one. */
+  readonly #hhtShorts = new Map<string, number>();
   readonly #events: CommsHubEvent[] = [];
   #detach: (() => void) | undefined;
   /** Answers still to be sent: a power-off loses them. */
@@ -243,7 +248,7 @@ export class VirtualCommsHub {
   #onRejoinRequest(from: HanAddress): void {
     const kind = this.isOnHan(from.ieee) ? this.#log.get(from.ieee)?.entry.kind : undefined;
     if (!kind) return this.#record('rejoin-ignored', from.ieee, 'not in the CHF device log');
-    const assigned = kind === 'hht' ? this.hhtShort : from.short;
+    const assigned = kind === 'hht' ? this.#shortOfHht(from.ieee) : from.short;
     this.#answerLater(HAN_READ_ANSWER_DELAY_MS, () => {
       this.#record('device-admitted', from.ieee, kind === 'hht' ? `HHT, short 0x${assigned.toString(16).padStart(4, '0')}` : undefined);
       return this.#han.rejoinResponse(from, REJOIN_SUCCESS, assigned);
@@ -260,7 +265,7 @@ export class VirtualCommsHub {
     if (refusal && rule && !this.profile.interPan[rule.acceptedBy]) {
       this.#record('ccs01-refused', m.hht, refusal === 'malformed' ? `malformed: ${m.problem}` : `unauthorised originator ${m.originator}`);
       if (rule.answer !== null) this.#answerLater(this.profile.interPan.responseDelayMs, () => this.#ccs01Response(m, rule.answer!), 'CCS01 refusal');
-      return;
+      return this.#refusalSideEffect(m);
     }
     this.#record('ccs01-accepted', m.hht, refusal ? `${refusal}, accepted by this profile` : undefined);
     const device = m.device?.ieee ?? m.hht;
@@ -268,6 +273,25 @@ export class VirtualCommsHub {
       this.#addHht(device);
       return this.#ccs01Response(m, DLMS_RESULT.success);
     }, 'CCS01 response');
+  }
+
+  /** A non-conformant CH's refusal that still changes the device log: the device the CCS01 names (else its sender) added or removed. */
+  #refusalSideEffect(m: InterPanCcs01): void {
+    const device = m.device?.ieee ?? m.hht;
+    const effect = this.profile.interPan.refusalSideEffect;
+    if (effect === 'adds-sender') this.#addHht(device);
+    else if (effect === 'removes-sender') this.#remove(device, 'a refused CCS01 named it');
+  }
+
+  /** An HHT's short address: the one it had, else hhtShort for the first and for each further one the n-th after it (before it near the reserved range). */
+  #shortOfHht(ieee: string): number {
+    let short = this.#hhtShorts.get(ieee);
+    if (short === undefined) {
+      const n = this.#hhtShorts.size;
+      short = this.hhtShort + n < RESERVED_SHORTS ? this.hhtShort + n : this.hhtShort - n;
+      this.#hhtShorts.set(ieee, short);
+    }
+    return short;
   }
 
   #ccs01Response(m: InterPanCcs01, result: number): Uint8Array {

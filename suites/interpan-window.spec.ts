@@ -2,9 +2,11 @@
 // IPAN-1…6). An HHT (the rig radio) sends CCS01 over inter-PAN at chosen moments after the
 // CH's power-on, straddling each limit by the lab's boundary margin.
 import { conformanceCase, type CaseContext } from '../harness/conformance.ts';
-import type { JoinAttempt } from '../harness/hht.ts';
+import type { HandHeldTerminal, JoinAttempt } from '../harness/hht.ts';
+import { hex16 } from '../protocol/bytes.ts';
 import { RigFault } from '../drivers/faults.ts';
 import type { LabSettings } from '../rigs/lab-settings.ts';
+import { derivedSecondHhtIeee } from '../rigs/schema.ts';
 import { minutes } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
 import type { PowerEdge } from '../harness/power.ts';
@@ -39,8 +41,11 @@ const marginMs = (s: LabSettings) => s.interPanBoundaryMarginSeconds * 1000;
 /** What a probe got, in words. */
 const got = (p: JoinAttempt) => (p.outcome === 'refused' ? `a refusal (DLMS results ${p.results?.join(', ')})` : p.outcome);
 
-/** Heard before judged: a refusal or no answer counts only if the CH was heard alive since the probe went out. */
-const aliveSince = (ctx: CaseContext, atMs: number, why: string) => ctx.live.confirm(ctx.device, why, atMs);
+/**
+ * Heard before judged: a refusal or no answer counts only if the CH was heard alive since the probe went out,
+ * strictly after it (a frame stamped in the probe's own millisecond may have come before it; no answer comes that fast).
+ */
+const aliveSince = (ctx: CaseContext, atMs: number, why: string) => ctx.live.confirm(ctx.device, why, atMs + 1);
 
 /**
  * The HAN is NWK-secured: a CH that never answers the HHT's secured rejoin or read proves nothing until a
@@ -193,6 +198,21 @@ conformanceCase({
   await aliveSince(ctx, read.sentAtMs, 'the HAN read after the power-on went unanswered');
 });
 
+/**
+ * The rig radio's second HHT identity (rigs/schema.ts): pinned by the rig file, else derived from the
+ * radio's IEEE. The refused CCS01s name it, so an addition to the device log shows as its admission.
+ */
+function secondHht(ctx: CaseContext): HandHeldTerminal {
+  const radio = ctx.bench.spec.radio;
+  const pinned = radio.secondHhtIeee;
+  return ctx.hht.asAnotherHht(pinned ?? derivedSecondHhtIeee(radio.ieee),
+    pinned ? 'pinned by the rig file (radio.secondHhtIeee)' : 'derived from the rig radio\'s IEEE (first byte XOR 0x02)');
+}
+
+const REFUSED_CCS01: NonNullable<Parameters<HandHeldTerminal['join']>[0]>[] = [
+  { malformed: 'truncated' }, { malformed: 'bad-length' }, { malformed: 'wrong-use-case' }, { unauthorised: true },
+];
+
 conformanceCase({
   id: 'CH-IPAN-006', role: 'CH', area: AREA, title: 'malformed or unauthorised CCS01 over inter-PAN is refused and changes nothing',
   requirements: ['IPAN-5'], references: [GBCS, 'SECMP0037'],
@@ -201,29 +221,47 @@ conformanceCase({
 }, async (ctx) => {
   const t0 = await powerOn(ctx, 'a fresh window');
   await at(ctx, t0, minutes(1));
-  // The device log's observable part: the HHT on the HAN. Put it there first, so a removal shows as well as an addition.
-  ctx.rec.step('HHT joins with a well-formed CCS01 and reads over the HAN: the device log holds it before the attempts');
-  await openProbe(ctx, await ctx.hht.join(), t0, 'a refusal');
-  const before = await ctx.hht.readOnHan();
+  const first = ctx.hht, second = secondHht(ctx);
+  // The device log's observable part: which HHTs the CH admits to the HAN. The rig's HHT is put on it first, so a
+  // removal shows; the second identity is not on it, so an addition shows.
+  ctx.rec.step(`HHT ${first.identity.ieee} joins with a well-formed CCS01 and reads over the HAN: the device log holds it before the attempts`
+    + ` (the second HHT identity ${second.identity.ieee} is not in it)`);
+  await openProbe(ctx, await first.join(), t0, 'a refusal');
+  const before = await first.readOnHan();
   if (!before.answered) {
     await aliveSince(ctx, before.sentAtMs, "the HHT's HAN read after joining went unanswered");
     keyConfirmed(ctx, 'whether the CH admitted the HHT to the HAN');
     ctx.rec.unmet('the CH accepted the HHT but did not answer its HAN read, so a change to the device log cannot be seen (CH-IPAN-004 judges that)', 'run CH-IPAN-004 on this CH');
   }
-  for (const attempt of [{ malformed: 'truncated' as const }, { malformed: 'bad-length' as const }, { malformed: 'wrong-use-case' as const }, { unauthorised: true }]) {
-    const what = attempt.unauthorised ? 'CCS01 from an unauthorised originator' : `malformed CCS01 (${attempt.malformed})`;
-    ctx.rec.step(`HHT sends a ${what}`);
-    const r = await ctx.hht.join(attempt);
-    if (r.outcome === 'accepted') ctx.rec.fail('IPAN-5', `the CH accepted a ${what} over inter-PAN`);
+  // Named by the second identity (must not be added) and by the HHT in the log (must not be removed).
+  for (const hht of [second, first]) {
+    for (const attempt of REFUSED_CCS01) {
+      const what = attempt.unauthorised ? 'CCS01 from an unauthorised originator' : `malformed CCS01 (${attempt.malformed})`;
+      ctx.rec.step(`HHT ${hht.identity.ieee} sends a ${what}`);
+      const r = await hht.join(attempt);
+      if (r.outcome === 'accepted') ctx.rec.fail('IPAN-5', `the CH accepted a ${what} from ${hht.identity.ieee} over inter-PAN`);
+    }
   }
-  ctx.rec.step('HHT reads over the HAN: the device log must be unchanged (the HHT still on it)');
-  const after = await ctx.hht.readOnHan();
+  ctx.rec.step(`HHT ${first.identity.ieee} reads over the HAN: still on it (no removal)`);
+  const after = await first.readOnHan();
   if (!after.answered) {
     await aliveSince(ctx, after.sentAtMs, 'the HAN read after the refused CCS01 went unanswered');
-    ctx.rec.fail('IPAN-5', 'after the refused CCS01 the HHT is no longer on the HAN: a refused command removed it from the device log');
+    ctx.rec.fail('IPAN-5', `after the refused CCS01s the HHT ${first.identity.ieee} is no longer on the HAN: a refused command removed it from the device log`);
+  }
+  ctx.rec.step(`the second HHT identity ${second.identity.ieee} asks to join the HAN (NWK Rejoin Request): it must not be admitted (no addition)`);
+  const rejoin = await second.askToJoinHan();
+  if (rejoin.outcome === 'admitted') {
+    const read = await second.readOnHan();
+    ctx.rec.fail('IPAN-5', `after the refused CCS01s naming ${second.identity.ieee}, the CH admitted it to the HAN (short ${hex16(rejoin.short!)}`
+      + `, its HAN read ${read.answered ? 'answered' : 'unanswered'}): a refused command added it to the device log`);
+  }
+  // Not admitted by silence is a judgement on silence: the CH must have been heard since, with the rig's key confirmed.
+  if (rejoin.outcome === 'no answer') {
+    await aliveSince(ctx, rejoin.sentAtMs, `the second HHT identity's Rejoin Request went unanswered`);
+    keyConfirmed(ctx, `that the CH did not admit ${second.identity.ieee}`);
   }
   ctx.rec.step('HHT sends a well-formed CCS01: the window was open throughout, so the refusals were refusals');
-  await openProbe(ctx, await ctx.hht.join(), t0, 'the refusals');
+  await openProbe(ctx, await first.join(), t0, 'the refusals');
 });
 
 conformanceCase({

@@ -21,6 +21,9 @@ export const IPAN_CAUGHT_BY: Record<string, [caseId: string, requirement: string
   'ch-hht-stays-24h': ['CH-IPAN-004', 'IPAN-4'],
   'ch-hht-survives-power-on': ['CH-IPAN-005', 'IPAN-4'],
   'ch-accepts-malformed-ccs01': ['CH-IPAN-006', 'IPAN-5'],
+  // Side effects: a refusal that still adds the device it names, or removes the HHT it names from the log.
+  'ch-refusal-adds-sender': ['CH-IPAN-006', 'IPAN-5'],
+  'ch-refusal-removes-sender': ['CH-IPAN-006', 'IPAN-5'],
   'ch-secmp0037-window-closes': ['CH-IPAN-007', 'IPAN-6'],
   // Just outside each limit (the boundary margin is the lab's 60 s).
   'ch-window-58min': ['CH-IPAN-001', 'IPAN-1'],

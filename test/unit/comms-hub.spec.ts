@@ -22,6 +22,8 @@ import { VirtualNrfSnifferFirmware, VirtualRigRadioFirmware, type DeviceLine } f
 
 const CH_IEEE = '00:db:12:34:56:78:90:a2';
 const HHT_IEEE = '00:0d:6f:00:0a:1b:2c:3d';
+/** A second HHT identity (the rig radio's, in CH-IPAN-006). */
+const OTHER_HHT_IEEE = '02:0d:6f:00:0a:1b:2c:3d';
 /** The HHT's entity id, authorised on the CH. */
 const HHT_ID = '90:b3:d5:1f:30:00:00:77';
 const HHT_SHORT = 0x4a21;
@@ -34,7 +36,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 const CONFORMANT: CommsHubBehaviour = {
-  interPan: { windowMinutes: 60, reopensOnPowerOn: true, acceptsMalformed: false, acceptsUnauthorised: false, responseDelayMs: 120 },
+  interPan: { windowMinutes: 60, reopensOnPowerOn: true, acceptsMalformed: false, acceptsUnauthorised: false, responseDelayMs: 120, refusalSideEffect: 'none' },
   hht: { stayHours: 18, survivesPowerOn: false },
 };
 const variant = (interPan: Partial<CommsHubBehaviour['interPan']>, hht: Partial<CommsHubBehaviour['hht']> = {}): CommsHubBehaviour => ({
@@ -48,6 +50,8 @@ const NO_REOPEN = variant({ reopensOnPowerOn: false });
 const STAYS_24H = variant({}, { stayHours: 24 });
 const SURVIVES_POWER_ON = variant({}, { survivesPowerOn: true });
 const ACCEPTS_MALFORMED = variant({ acceptsMalformed: true });
+const REFUSAL_ADDS = variant({ refusalSideEffect: 'adds-sender' });
+const REFUSAL_REMOVES = variant({ refusalSideEffect: 'removes-sender' });
 
 interface Heard {
   frame: Uint8Array;
@@ -256,14 +260,24 @@ test.describe('the joined HHT on the HAN (IPAN-4)', () => {
 
 test.describe('the HHT joins the HAN after its CCS01 (Rejoin Request → Rejoin Response)', () => {
   /** The HHT's Rejoin Request at `atMs`; the CH's Rejoin Response to it, read back, if any. */
-  async function rejoinAt(b: Bench, atMs: number) {
+  async function rejoinAt(b: Bench, atMs: number, ieee = HHT_IEEE) {
     await b.to(atMs);
     const since = b.heard.length;
-    b.air.transmit(buildHhtRejoinRequest({ pan: CH_PAN, ieee: HHT_IEEE, seq: 9 }), { channel: CHANNEL, from: HHT_IEEE });
+    b.air.transmit(buildHhtRejoinRequest({ pan: CH_PAN, ieee, seq: 9 }), { channel: CHANNEL, from: ieee });
     await b.clock.sleep(1000);
     const decoder = new HanDecoder();
-    return b.fromCh(since).map((h) => rejoinResponseTo(decoder.decode({ n: 1, timestampUs: 0n, frame: h.frame, fcsIncluded: false }), HHT_IEEE)).find((r) => r);
+    return b.fromCh(since).map((h) => rejoinResponseTo(decoder.decode({ n: 1, timestampUs: 0n, frame: h.frame, fcsIncluded: false }), ieee)).find((r) => r);
   }
+
+  test('each HHT gets its own short address: the first the assigned one, a second HHT the next, each the same again at its next rejoin', async () => {
+    const b = new Bench(CONFORMANT);
+    b.ch.power(true);
+    b.sendCcs01();
+    b.sendCcs01({ hhtIeee: OTHER_HHT_IEEE });
+    expect(await rejoinAt(b, 2 * MIN)).toEqual({ short: HHT_SHORT, status: 0 });
+    expect(await rejoinAt(b, 3 * MIN, OTHER_HHT_IEEE)).toEqual({ short: HHT_SHORT + 1, status: 0 });
+    expect(await rejoinAt(b, 4 * MIN)).toEqual({ short: HHT_SHORT, status: 0 });
+  });
 
   test('admitted with the short address the CH assigns once the CCS01 was accepted; ignored before and after the HHT left', async () => {
     const b = new Bench(CONFORMANT);
@@ -313,6 +327,38 @@ test.describe('malformed and unauthorised CCS01 (IPAN-5)', () => {
       assert.deepEqual(response?.results, [0], malformed);
       assert.deepEqual(b.ch.deviceLog.map((e) => e.ieee), [HHT_IEEE], malformed);
     }
+  });
+
+  test('conformant: refusals naming a second HHT or the joined one leave the log as it was (no addition, no removal)', async () => {
+    const { b } = await joined(CONFORMANT);
+    for (const hhtIeee of [OTHER_HHT_IEEE, HHT_IEEE]) {
+      for (const malformed of MALFORMED) b.sendCcs01({ hhtIeee, malformed });
+      b.sendCcs01({ hhtIeee, unauthorised: true });
+    }
+    await b.clock.sleep(1000);
+    expect(b.ch.deviceLog.map((e) => e.ieee)).toEqual([HHT_IEEE]);
+    expect(b.ch.events.filter((e) => e.kind === 'ccs01-refused')).toHaveLength(8);
+  });
+
+  test('a refusal-adds-sender profile refuses as the conformant one does, yet logs the device the CCS01 names', async () => {
+    for (const options of [...MALFORMED.map((malformed): Partial<InterPanCcs01Input> => ({ malformed })), { unauthorised: true }]) {
+      const { b, response } = await ccs01At(REFUSAL_ADDS, MIN, { hhtIeee: OTHER_HHT_IEEE, ...options });
+      // The refusal is the conformant one: none for a malformed CCS01, DLMS result 3 for an unauthorised one.
+      expect(response?.results, JSON.stringify(options)).toEqual(options.unauthorised ? [3] : undefined);
+      expect(b.ch.deviceLog.map((e) => e.ieee), JSON.stringify(options)).toEqual([OTHER_HHT_IEEE]);
+    }
+  });
+
+  test('a refusal-removes-sender profile refuses, and removes the joined HHT a refused CCS01 names (not one it does not name)', async () => {
+    const { b } = await joined(REFUSAL_REMOVES);
+    b.sendCcs01({ hhtIeee: OTHER_HHT_IEEE, malformed: 'truncated' });
+    await b.clock.sleep(1000);
+    expect(b.ch.deviceLog.map((e) => e.ieee)).toEqual([HHT_IEEE]);
+    const counter = b.sendCcs01({ malformed: 'wrong-use-case' });
+    await b.clock.sleep(1000);
+    expect(b.responseTo(counter)).toBeUndefined();
+    expect(b.ch.deviceLog).toEqual([]);
+    expect(b.ch.events.at(-1)).toMatchObject({ kind: 'hht-removed', ieee: HHT_IEEE, detail: 'a refused CCS01 named it' });
   });
 
   test('a CCS01 for another CHF is ignored', async () => {

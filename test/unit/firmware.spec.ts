@@ -62,6 +62,8 @@ test('the virtual CH profiles: conformant, SECMP0037, and one non-conformant per
     'ch-hht-stays-24h': 'IPAN-4',
     'ch-hht-survives-power-on': 'IPAN-4',
     'ch-accepts-malformed-ccs01': 'IPAN-5',
+    'ch-refusal-adds-sender': 'IPAN-5',
+    'ch-refusal-removes-sender': 'IPAN-5',
     'ch-window-58min': 'IPAN-1',
     'ch-window-62min': 'IPAN-2',
     'ch-hht-stays-18h05m': 'IPAN-4',
@@ -132,7 +134,7 @@ test('a profile with a wrong shape is refused with every problem', async () => {
 kind: comms-hub
 description: x
 breaks: [ipan-2]
-interPan: { windowMinutes: -5, reopensOnPowerOn: yes, acceptsMalformed: false, acceptsUnauthorised: false, responseDelayMs: 0 }
+interPan: { windowMinutes: -5, reopensOnPowerOn: yes, acceptsMalformed: false, acceptsUnauthorised: false, responseDelayMs: 0, refusalSideEffect: sometimes }
 hht: { stayHours: 18 }
 `);
   const error = await loadProfile(file).then(() => undefined, (e: unknown) => e);
@@ -141,6 +143,9 @@ hht: { stayHours: 18 }
     'breaks[0]',
     'interPan.windowMinutes',
     'interPan.reopensOnPowerOn',
+    'interPan.refusalSideEffect',
     'hht.survivesPowerOn',
   ]);
+  const sideEffect = (error as ProfileError).problems.find((p) => p.path === 'interPan.refusalSideEffect');
+  expect(sideEffect?.hint).toMatch(/none, adds-sender, removes-sender/);
 });

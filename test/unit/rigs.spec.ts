@@ -9,6 +9,7 @@ import { displayFile, formatProblem } from '../../firmware-images/data-file.ts';
 import { BUILT_IN_MANIFEST } from '../../firmware-images/manifest.ts';
 import { LAB_SETTINGS, LAB_SETTING_NAMES } from '../../rigs/lab-settings.ts';
 import { EMBEDDED_RIG, LoadedRig, RigFileError, loadRig } from '../../rigs/load.ts';
+import { derivedSecondHhtIeee } from '../../rigs/schema.ts';
 
 const RIGS = path.dirname(EMBEDDED_RIG);
 const PROFILES = path.join(path.dirname(BUILT_IN_MANIFEST), 'profiles');
@@ -344,6 +345,31 @@ benches:
     'benches[1].relays[0].topic',
     'benches[1].sniffers[0].usbSerialNumber',
     'benches[1].radio.path',
+  ]);
+});
+
+test('the rig radio\'s second HHT identity: derived from radio.ieee unless pinned; never the radio\'s own address nor a device\'s', async () => {
+  const rig = (radio: string, name = Math.random().toString(36).slice(2)) =>
+    write(`second-${name}.yaml`,
+      `station: { name: s, lab: l, mqtt: { url: embedded } }\n${VIRTUAL_BENCH.replace('radio: { channel: 11, ieee: "00db1234567890f0" }', radio)}`);
+  const derived = await loadRig(await rig('radio: { channel: 11, ieee: "00db1234567890f0" }'));
+  expect(derived.benches[0].radio.secondHhtIeee).toBeUndefined();
+  expect(derivedSecondHhtIeee(derived.benches[0].radio.ieee)).toBe('02:db:12:34:56:78:90:f0');
+  const pinned = await loadRig(await rig('radio: { channel: 11, ieee: "00db1234567890f0", secondHhtIeee: "00DB1234567890F7" }'));
+  expect(pinned.benches[0].radio.secondHhtIeee).toBe('00:db:12:34:56:78:90:f7');
+
+  const own = await refusal(loadRig(await rig('radio: { channel: 11, ieee: "00db1234567890f0", secondHhtIeee: "00:db:12:34:56:78:90:f0" }')));
+  expect(own.problems).toEqual([
+    expect.objectContaining({ path: 'benches[0].radio.secondHhtIeee', expected: expect.stringContaining('not already used at benches[0].radio.ieee') }),
+  ]);
+  const device = await refusal(loadRig(await rig('radio: { channel: 11, ieee: "00db1234567890f0", secondHhtIeee: "00:db:12:34:56:78:90:a2" }')));
+  expect(device.problems).toEqual([
+    expect.objectContaining({ path: 'benches[0].radio.secondHhtIeee', expected: expect.stringContaining('not already used at benches[0].devices[0].ieee') }),
+  ]);
+  // A derived identity that a device already uses: pin another.
+  const clash = await refusal(loadRig(await rig('radio: { channel: 11, ieee: "02db1234567890a2" }')));
+  expect(clash.problems).toEqual([
+    expect.objectContaining({ path: 'benches[0].radio.ieee', hint: expect.stringContaining('pin another in radio.secondHhtIeee') }),
   ]);
 });
 
