@@ -1,0 +1,157 @@
+// The link layers a remote sniffer's capture arrives in — Ethernet (with 802.1Q tags), Linux
+// "cooked" SLL and SLL2, raw IPv4/IPv6 — down to a UDP datagram, so ZEP (port 17754) can be read
+// from what tcpdump or Wireshark recorded. Writers for the same layers make test captures.
+// Pure: bytes in, values out.
+import { Reader, Writer } from './bytes.ts';
+import { ZEP_PORT, decodeZep, isZep, type ZepAck, type ZepFrame } from './zep.ts';
+
+/** tcpdump.org LINKTYPE_* values of the layers read here. */
+export const LINKTYPE_ETHERNET = 1;
+export const LINKTYPE_RAW = 101;
+export const LINKTYPE_LINUX_SLL = 113;
+export const LINKTYPE_IPV4 = 228;
+export const LINKTYPE_IPV6 = 229;
+export const LINKTYPE_LINUX_SLL2 = 276;
+export const IP_LINK_TYPES: readonly number[] = [LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL2];
+
+const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_IPV6 = 0x86dd;
+const ETHERTYPE_VLAN = [0x8100, 0x88a8];
+const IP_PROTO_UDP = 17;
+/** IPv6 extension headers skipped on the way to UDP: hop-by-hop, routing, destination options. */
+const IPV6_SKIPPED = new Set([0, 43, 60]);
+
+export interface UdpDatagram {
+  srcPort: number;
+  dstPort: number;
+  payload: Uint8Array;
+}
+
+/** The network-layer packet inside a link-layer frame, with its ethertype; undefined for other link types. */
+function network(linkType: number, frame: Uint8Array): { ethertype: number; packet: Uint8Array } | undefined {
+  const r = new Reader(frame);
+  switch (linkType) {
+    case LINKTYPE_ETHERNET: {
+      r.bytesN(12, 'ethernet.addresses');
+      let ethertype = r.u16be('ethernet.type');
+      while (ETHERTYPE_VLAN.includes(ethertype)) {
+        r.u16be('vlan.tci');
+        ethertype = r.u16be('vlan.type');
+      }
+      return { ethertype, packet: r.rest() };
+    }
+    case LINKTYPE_LINUX_SLL:
+      r.bytesN(14, 'sll.header');
+      return { ethertype: r.u16be('sll.protocol'), packet: r.rest() };
+    case LINKTYPE_LINUX_SLL2: {
+      const ethertype = r.u16be('sll2.protocol');
+      r.bytesN(18, 'sll2.header');
+      return { ethertype, packet: r.rest() };
+    }
+    case LINKTYPE_RAW:
+      return { ethertype: (frame[0] ?? 0) >> 4 === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4, packet: frame };
+    case LINKTYPE_IPV4:
+      return { ethertype: ETHERTYPE_IPV4, packet: frame };
+    case LINKTYPE_IPV6:
+      return { ethertype: ETHERTYPE_IPV6, packet: frame };
+    default:
+      return undefined;
+  }
+}
+
+/** The UDP datagram a captured frame carries; undefined when it carries something else (or a fragment). */
+export function udpOf(linkType: number, frame: Uint8Array): UdpDatagram | undefined {
+  const net = network(linkType, frame);
+  if (!net) return undefined;
+  const r = new Reader(net.packet);
+  let end: number;
+  if (net.ethertype === ETHERTYPE_IPV4) {
+    const first = r.u8('ipv4.version');
+    if (first >> 4 !== 4) return undefined;
+    r.u8('ipv4.tos');
+    end = r.u16be('ipv4.length');
+    r.u16be('ipv4.id');
+    // A fragment (more-fragments set or a non-zero offset) is not a whole datagram.
+    if ((r.u16be('ipv4.fragment') & 0x3fff) !== 0) return undefined;
+    r.u8('ipv4.ttl');
+    if (r.u8('ipv4.protocol') !== IP_PROTO_UDP) return undefined;
+    r.bytesN((first & 0x0f) * 4 - 10, 'ipv4.rest_of_header');
+  } else if (net.ethertype === ETHERTYPE_IPV6) {
+    if (r.u8('ipv6.version') >> 4 !== 6) return undefined;
+    r.bytesN(3, 'ipv6.flow');
+    end = 40 + r.u16be('ipv6.payload_length');
+    let next = r.u8('ipv6.next_header');
+    r.bytesN(33, 'ipv6.rest_of_header');
+    while (IPV6_SKIPPED.has(next)) {
+      next = r.u8('ipv6.ext.next_header');
+      r.bytesN(r.u8('ipv6.ext.length') * 8 + 6, 'ipv6.ext');
+    }
+    if (next !== IP_PROTO_UDP) return undefined;
+  } else {
+    return undefined;
+  }
+  const srcPort = r.u16be('udp.src_port');
+  const dstPort = r.u16be('udp.dst_port');
+  const length = r.u16be('udp.length');
+  r.u16be('udp.checksum');
+  // The UDP length bounds the payload: Ethernet pads short frames, and the padding is not ZEP.
+  const payloadEnd = Math.min(r.offset + length - 8, end, net.packet.length);
+  return { srcPort, dstPort, payload: net.packet.subarray(r.offset, payloadEnd) };
+}
+
+/** The ZEP datagram a captured frame carries (UDP port 17754 either way, "EX" preamble), if any. */
+export function zepOf(linkType: number, frame: Uint8Array): ZepFrame | ZepAck | undefined {
+  const udp = udpOf(linkType, frame);
+  if (!udp || (udp.dstPort !== ZEP_PORT && udp.srcPort !== ZEP_PORT) || !isZep(udp.payload)) return undefined;
+  return decodeZep(udp.payload);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writers: a UDP datagram in each link layer (for test captures and a virtual remote sniffer).
+
+export interface UdpAddressing {
+  srcPort?: number;
+  dstPort?: number;
+  /** IPv6 instead of IPv4. */
+  ipv6?: boolean;
+}
+
+function ipUdp(payload: Uint8Array, a: UdpAddressing): Uint8Array {
+  const udpLength = payload.length + 8;
+  const udp = new Writer(udpLength).u16be(a.srcPort ?? ZEP_PORT).u16be(a.dstPort ?? ZEP_PORT).u16be(udpLength).u16be(0).bytes(payload).finish();
+  if (a.ipv6) {
+    const src = Uint8Array.from([0xfe, 0x80, ...new Uint8Array(13), 1]);
+    const dst = Uint8Array.from([0xfe, 0x80, ...new Uint8Array(13), 2]);
+    return new Writer(40 + udpLength).u32be(0x60000000).u16be(udpLength).u8(IP_PROTO_UDP).u8(64).bytes(src).bytes(dst).bytes(udp).finish();
+  }
+  const header = new Writer(20).u8(0x45).u8(0).u16be(20 + udpLength).u16be(0).u16be(0x4000).u8(64).u8(IP_PROTO_UDP).u16be(0)
+    .bytes(Uint8Array.from([192, 0, 2, 1])).bytes(Uint8Array.from([192, 0, 2, 2])).finish();
+  let sum = 0;
+  for (let i = 0; i < 20; i += 2) sum += (header[i] << 8) | header[i + 1];
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  const checksum = ~sum & 0xffff;
+  header[10] = checksum >> 8;
+  header[11] = checksum & 0xff;
+  return new Writer(20 + udpLength).bytes(header).bytes(udp).finish();
+}
+
+/** A UDP datagram as a frame of `linkType` (one of IP_LINK_TYPES). */
+export function udpFrame(linkType: number, payload: Uint8Array, a: UdpAddressing = {}): Uint8Array {
+  const ip = ipUdp(payload, a);
+  const ethertype = a.ipv6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
+  switch (linkType) {
+    case LINKTYPE_ETHERNET:
+      return new Writer(14 + ip.length).bytes(Uint8Array.from([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1])).u16be(ethertype).bytes(ip).finish();
+    case LINKTYPE_LINUX_SLL:
+      return new Writer(16 + ip.length).u16be(0).u16be(1).u16be(6).bytes(Uint8Array.from([2, 0, 0, 0, 0, 1, 0, 0])).u16be(ethertype).bytes(ip).finish();
+    case LINKTYPE_LINUX_SLL2:
+      return new Writer(20 + ip.length).u16be(ethertype).u16be(0).u32be(1).u16be(1).u8(0).u8(6)
+        .bytes(Uint8Array.from([2, 0, 0, 0, 0, 1, 0, 0])).bytes(ip).finish();
+    case LINKTYPE_RAW:
+    case LINKTYPE_IPV4:
+    case LINKTYPE_IPV6:
+      return ip;
+    default:
+      throw new Error(`link type ${linkType} does not carry IP here (one of ${IP_LINK_TYPES.join(', ')})`);
+  }
+}
