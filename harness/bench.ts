@@ -7,9 +7,11 @@ import { ShellyGen2Switch } from '../drivers/power/shelly-gen2.ts';
 import { TasmotaRelay } from '../drivers/power/tasmota.ts';
 import type { PowerSwitch } from '../drivers/power/types.ts';
 import { ObservationPort } from '../drivers/observe/serial-port.ts';
+import type { Radio } from '../drivers/radio/radio.ts';
 import { RigRadio } from '../drivers/radio/rig-radio.ts';
 import type { SerialBinding, SerialLocation } from '../drivers/serial.ts';
 import { Nrf802154Sniffer } from '../drivers/sniffer/nrf802154.ts';
+import type { Sniffer } from '../drivers/sniffer/sniffer.ts';
 import type { LoadedRig, RigBench, RigDevice } from '../rigs/load.ts';
 import { VIRTUAL_INSTALL_CODE, VIRTUAL_NETWORK_KEY, VirtualBench, gpfId } from '../sim/bench.ts';
 import { fromHex } from '../protocol/bytes.ts';
@@ -26,9 +28,9 @@ export interface OpenBench {
   /** Relay drivers by relay id. */
   readonly relays: ReadonlyMap<string, PowerSwitch>;
   /** A sniffer's driver is replaced when reopenLost() finds its device again. */
-  readonly sniffers: readonly { id: string; channel: number; driver: Nrf802154Sniffer }[];
+  readonly sniffers: readonly { id: string; channel: number; driver: Sniffer }[];
   /** The rig radio's driver (replaced when reopenLost() reopens it). */
-  readonly radio: RigRadio;
+  readonly radio: Radio;
   /** The bench watchdog every wait asks: the first fault of a sniffer, the radio, the broker connection, a relay, or the case's own. */
   health(): RigFault | undefined;
   /** Adds a source the watchdog asks for as long as one case runs (its evidence disk); returns its removal. */
@@ -136,7 +138,7 @@ export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?:
     }
     // On hardware the parts are asked whether they live; on the virtual bench faults are injected below the wire instead.
     const probeMs = spec.virtual ? 0 : rig.settings.partProbeSeconds * 1000;
-    const sniffers: { id: string; channel: number; driver: Nrf802154Sniffer }[] = [];
+    const sniffers: { id: string; channel: number; driver: Sniffer }[] = [];
     closers.push(() => Promise.all(sniffers.map((s) => s.driver.close())).then(() => undefined));
     const openSniffer = async (id: string, channel: number) => {
       const driver = await Nrf802154Sniffer.open(snifferLocation.get(id)!, { binding, now, where: `sniffer ${id}` });
@@ -147,12 +149,12 @@ export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?:
     };
     for (const s of spec.sniffers) sniffers.push({ id: s.id, channel: s.channel, driver: (await openSniffer(s.id, s.channel)).driver });
     const openRadio = () => RigRadio.open(radioLocation, { binding, now, where: 'rig radio' });
-    const setUpRadio = async (r: RigRadio) => {
+    const setUpRadio = async (r: Radio) => {
       await r.setChannel(spec.radio.channel);
       await r.setIeee(spec.radio.ieee);
       if (probeMs > 0) r.startProbe(probeMs);
     };
-    let radio = await openRadio();
+    let radio: Radio = await openRadio();
     closers.push(() => radio.close());
     const relayFault = () => [...relays.values()].map((r) => r.fault).find((f) => f !== undefined);
     const caseHealth = new Set<BenchHealth>();
@@ -203,7 +205,7 @@ export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?:
           const fresh = await openSniffer(s.id, s.channel);
           s.driver = fresh.driver;
           await fresh.start();
-          reopened.push(`${s.driver.where} at ${s.driver.link.path}`);
+          reopened.push(`${s.driver.where} at ${s.driver.location}`);
         } catch {
           // Still gone: the old driver's fault (or the new one's) is what the watchdog reports.
         }
@@ -213,7 +215,7 @@ export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?:
         try {
           radio = await openRadio();
           await setUpRadio(radio);
-          reopened.push(`${radio.where} at ${radio.link.path}`);
+          reopened.push(`${radio.where} at ${radio.location}`);
         } catch {
           // The radio opened but does not answer, or is gone: its fault is what the watchdog reports.
         }

@@ -80,7 +80,7 @@ test('a sniffer unplugged and found again by its USB serial number at a new path
     expect(reopened[0]).toMatch(/^sniffer han at \/dev\/gbcs-rig-virtual\/.*\/sniffer-han-re1$/);
     const after = bench.sniffers[0].driver;
     expect(after).not.toBe(before);
-    expect(after.link.path).not.toBe(before.link.path);
+    expect(after.location).not.toBe(before.location);
     expect(bench.health()).toBeUndefined();
     // The fresh firmware was started by the fresh driver: it receives on the bench's channel.
     const firmware = bench.virtual!.sniffers.get('han')!;
