@@ -1,7 +1,9 @@
 // What the harness needs of the rig radio, whatever its kind (drivers/radio/registry.ts): it
 // transmits as the HHT and reports what it hears, like a sniffer.
+import type { z } from 'zod';
 import type { RigFault } from '../faults.ts';
-import type { Drainable, SniffedFrame } from '../sniffer/sniffer.ts';
+import type { SerialLocation } from '../serial.ts';
+import type { Drainable, PartOpening, SniffedFrame } from '../sniffer/sniffer.ts';
 
 export interface Radio extends Drainable {
   /** Names the radio in faults and logs. */
@@ -26,4 +28,22 @@ export interface Radio extends Drainable {
   frames(): AsyncIterableIterator<SniffedFrame>;
   toBenchTime(snifferUs: bigint): number;
   close(): Promise<void>;
+}
+
+/** One rig radio kind (drivers/radio/registry.ts); `Fields` is its own zod shape beside `kind`, `channel`, `ieee`, `path` and `usbSerialNumber`. */
+export interface RadioKind<Fields extends z.ZodRawShape = z.ZodRawShape> {
+  /** The rig file's `kind` value. */
+  readonly kind: string;
+  /** What it is, for the rig-file hint. */
+  readonly title: string;
+  readonly fields: Fields;
+  /** Opens the radio at its serial location; `radio` holds its own fields. */
+  open(location: SerialLocation, radio: z.output<z.ZodObject<Fields>>, how: PartOpening): Promise<Radio>;
+  /** The name of its virtual twin in sim/radio-registry.ts. */
+  readonly virtualTwin: string;
+}
+
+/** Declares a radio kind with its field types inferred from its zod shape. */
+export function radioKind<Fields extends z.ZodRawShape>(kind: RadioKind<Fields>): RadioKind<Fields> {
+  return kind;
 }

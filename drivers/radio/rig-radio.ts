@@ -10,7 +10,7 @@ import {
   MAX_TX_PSDU, RADIO_PROTOCOL_NAME, RADIO_PROTOCOL_VERSION, formatRadioCommand, ieeeForRadio, parseRadioAnswer,
   type RadioAnswer, type RadioCommand,
 } from './line-protocol.ts';
-import type { Radio } from './radio.ts';
+import { radioKind, type Radio } from './radio.ts';
 
 export interface RigRadioOptions {
   /** Names the radio in faults and logs; defaults to `radio <path>`. */
@@ -218,3 +218,12 @@ export class RigRadio implements Radio {
 }
 
 const abbreviate = (line: string): string => (line.length > 40 ? `${line.slice(0, 40)}…` : line);
+
+/** Its row in drivers/radio/registry.ts; its virtual twin is sim/serial-devices.ts's VirtualRigRadioFirmware. */
+export const gbcsRigRadio = radioKind({
+  kind: 'gbcs-rig-radio',
+  title: 'an 802.15.4 dongle running firmware that speaks the gbcs-rig radio line protocol',
+  fields: {},
+  open: (location, _radio, how) => RigRadio.open(location, how),
+  virtualTwin: 'gbcs-rig-radio',
+});

@@ -3,7 +3,7 @@
 import { RigFault } from '../faults.ts';
 import { ReceivedLineReader, type ReceivedLineStats } from '../received-lines.ts';
 import { openSerialLink, silentLog, type DriverLog, type SerialBinding, type SerialLink, type SerialLocation } from '../serial.ts';
-import type { SniffedFrame, Sniffer, SnifferProbe, SnifferTimeAnchor, UnreadInput } from './sniffer.ts';
+import { snifferKind, type SniffedFrame, type Sniffer, type SnifferProbe, type SnifferTimeAnchor, type UnreadInput } from './sniffer.ts';
 
 export interface Nrf802154SnifferOptions {
   /** Names the sniffer in faults and logs; defaults to `sniffer <path>`. */
@@ -236,3 +236,12 @@ export class Nrf802154Sniffer implements Sniffer {
     this.#faultListeners.clear();
   }
 }
+
+/** Its row in drivers/sniffer/registry.ts; its virtual twin is sim/serial-devices.ts's VirtualNrfSnifferFirmware. */
+export const nrf802154 = snifferKind({
+  kind: 'nrf802154',
+  title: 'nRF52840 dongle with the 802.15.4 sniffer firmware',
+  fields: {},
+  open: (location, _sniffer, how) => Nrf802154Sniffer.open(location, how),
+  virtualTwin: 'nrf802154',
+});

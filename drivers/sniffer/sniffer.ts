@@ -1,6 +1,8 @@
 // What the harness needs of any sniffer, whatever its kind and wire format (text lines or binary
 // frames): frames stamped with the sniffer's clock, its fault, and the drain barrier.
+import type { z } from 'zod';
 import type { RigFault } from '../faults.ts';
+import type { SerialBinding, SerialLocation } from '../serial.ts';
 
 /** One frame as heard on air, FCS removed, stamped with the sniffer's own clock. */
 export interface SniffedFrame {
@@ -81,4 +83,32 @@ export interface Sniffer extends FrameSource, Drainable {
   frames(): AsyncIterableIterator<SniffedFrame>;
   /** Stops receiving and closes the device; iterators finish, with the fault if it failed. */
   close(): Promise<void>;
+}
+
+/** What the bench gives a sniffer or radio it opens. */
+export interface PartOpening {
+  /** Names the part in faults and logs, e.g. `sniffer han`. */
+  readonly where: string;
+  /** Bench time in ms: the time anchor reads it on the first frame. */
+  readonly now: () => number;
+  /** The serial binding (MockBinding on the virtual bench's mock transport); absent: real ports. */
+  readonly binding?: SerialBinding;
+}
+
+/** One sniffer kind (drivers/sniffer/registry.ts); `Fields` is its own zod shape beside `id`, `kind`, `channel`, `path` and `usbSerialNumber`. */
+export interface SnifferKind<Fields extends z.ZodRawShape = z.ZodRawShape> {
+  /** The rig file's `kind` value. */
+  readonly kind: string;
+  /** What it is, for the rig-file hint, e.g. `nRF52840 dongle with the 802.15.4 sniffer firmware`. */
+  readonly title: string;
+  readonly fields: Fields;
+  /** Opens the sniffer at its serial location; `sniffer` holds its own fields. */
+  open(location: SerialLocation, sniffer: z.output<z.ZodObject<Fields>>, how: PartOpening): Promise<Sniffer>;
+  /** The name of its virtual twin in sim/sniffer-registry.ts: the firmware the virtual bench boots for it. */
+  readonly virtualTwin: string;
+}
+
+/** Declares a sniffer kind with its field types inferred from its zod shape. */
+export function snifferKind<Fields extends z.ZodRawShape>(kind: SnifferKind<Fields>): SnifferKind<Fields> {
+  return kind;
 }
