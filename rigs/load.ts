@@ -26,6 +26,7 @@ import {
 } from '../firmware-images/manifest.ts';
 import { PROFILE_KIND_OF_ROLE, ProfileError, loadProfile, type DeviceProfile } from '../firmware-images/profiles.ts';
 import { resolveLabSettings, type LabSettings, type LabSettingsReport } from './lab-settings.ts';
+import { importRegistrations } from './register.ts';
 import { z } from 'zod';
 import { relayVendorNamed } from '../drivers/power/registry.ts';
 import { literalSecrets, rigFileSchema, rigHint, type RigFile, type RigFileRelay, type VirtualFaultKind } from './schema.ts';
@@ -222,6 +223,8 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export async function loadRig(file?: string, options: LoadRigOptions = {}): Promise<LoadedRig> {
   const rigPath = path.resolve(file ?? EMBEDDED_RIG);
   const env = options.env ?? process.env;
+  // Rows a lab or a test adds to the registries must exist before the schema is built from them.
+  await importRegistrations();
   const parsed = await DataFile.read(rigPath, 'a rig file');
   if (Array.isArray(parsed)) throw refusal(rigPath, parsed);
   const problems: FileProblem[] = [];
