@@ -259,7 +259,9 @@ class SerialParts {
 }
 
 /** How the rig sees what each IHD and PPMID shows: through its observation port if it has one, else through the operator. */
-async function openObservers(rig: LoadedRig, spec: RigBench, virtual: VirtualBench | undefined, binding: SerialBinding | undefined, closers: Closers): Promise<Map<string, DeviceObserver>> {
+async function openObservers(
+  rig: LoadedRig, spec: RigBench, virtual: VirtualBench | undefined, binding: SerialBinding | undefined, closers: Closers,
+): Promise<Map<string, DeviceObserver>> {
   const observers = new Map<string, DeviceObserver>();
   for (const d of spec.devices.filter((x) => x.role === 'IHD' || x.role === 'PPMID')) {
     const virtualPath = virtual?.wiring.observePaths.get(d.id);

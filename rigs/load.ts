@@ -614,7 +614,9 @@ function build(rigPath: string, rig: RigFile, catalogue: FirmwareCatalogue, beha
 }
 
 /** A sniffer or radio entry with its path or USB serial number as one location (absent on a virtual bench). */
-function located(part: { readonly path?: string; readonly usbSerialNumber?: string; readonly [field: string]: unknown }): { [field: string]: unknown; location?: SerialLocation } {
+type LocatedPart = { readonly path?: string; readonly usbSerialNumber?: string; readonly [field: string]: unknown };
+
+function located(part: LocatedPart): { [field: string]: unknown; location?: SerialLocation } {
   const { path: devicePath, usbSerialNumber, ...rest } = part;
   const location: SerialLocation | undefined = devicePath ? { path: devicePath } : usbSerialNumber ? { serialNumber: usbSerialNumber } : undefined;
   return { ...rest, ...(location && { location }) };

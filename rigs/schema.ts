@@ -249,7 +249,8 @@ const RIG_HINTS: Readonly<Record<string, string>> = {
 function registryHints(): Record<string, string> {
   const vendors = relayVendors();
   const hints: Record<string, string> = {
-    'benches.*.relays.*.vendor': `Supported relay vendors: ${vendors.map((v) => v.vendor).join(', ')} (adding one: README "Layout", drivers/power/registry.ts).`,
+    'benches.*.relays.*.vendor':
+      `Supported relay vendors: ${vendors.map((v) => v.vendor).join(', ')} (adding one: README "Layout", drivers/power/registry.ts).`,
     'benches.*.sniffers.*.kind': `Supported sniffers: ${snifferKinds().map((k) => `${k.kind} (${k.title})`).join(', ')}.`,
     'benches.*.radio.kind': `Supported rig radios: ${radioKinds().map((k) => `${k.kind} (${k.title})`).join(', ')}; without a kind, ${DEFAULT_RADIO_KIND}.`,
   };

@@ -204,7 +204,8 @@ export class VirtualBench {
 
   /** One virtual relay device per relay device the rig uses, with the contacts it uses; each contact powers its devices. */
   private async startRelays(url: string): Promise<void> {
-    const byDevice = new Map<string, { twin: string; device: string; channels: number[]; powered: { power(channel: number, on: boolean): void }[]; ids: string[] }>();
+    type RelayDevice = { twin: string; device: string; channels: number[]; powered: { power(channel: number, on: boolean): void }[]; ids: string[] };
+    const byDevice = new Map<string, RelayDevice>();
     for (const d of this.spec.devices) {
       const key = `${d.relay.twin} ${d.relay.device}`;
       const r = byDevice.get(key) ?? { twin: d.relay.twin, device: d.relay.device, channels: [], powered: [], ids: [] };

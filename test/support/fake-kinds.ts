@@ -172,7 +172,8 @@ class FakeBinarySniffer implements Sniffer {
       const psdu = new Uint8Array(buffer.subarray(2, 2 + length));
       const trailer = buffer.subarray(2 + length, 2 + length + TRAILER);
       buffer = buffer.subarray(2 + length + TRAILER);
-      this.#feed.publish({ frame: psdu, rssi: trailer.readInt8(0), lqi: trailer[1], channel: this.#channel ?? 0, snifferUs: trailer.readBigUInt64BE(2), line: ++this.#frames });
+      const snifferUs = trailer.readBigUInt64BE(2);
+      this.#feed.publish({ frame: psdu, rssi: trailer.readInt8(0), lqi: trailer[1], channel: this.#channel ?? 0, snifferUs, line: ++this.#frames });
     }
     this.#buffer = buffer;
     this.#feed.settleDrains();
