@@ -102,9 +102,9 @@ export class Nrf802154Sniffer implements Sniffer {
   }
 
   /**
-   * The liveness probe (PROTOCOL.md §1): a bare `channel` makes the shell print the channel it is tuned to.
-   * Asks the sniffer every `everyMs` (wall time, so on hardware only) whether its shell is alive:
-   * a bare `channel` must be answered with the tuned channel within `answerWithinMs`. No answer is
+   * The liveness probe (PROTOCOL.md §1): asks the sniffer every `everyMs` (wall time, so on hardware
+   * only) whether its shell is alive: a bare `channel` makes the shell print the channel it is tuned
+   * to, which must come within `answerWithinMs`. No answer is
    * a hung firmware, another channel a sniffer that restarted and lost its settings: a RigFault.
    */
   startProbe(probe: SnifferProbe): void {
