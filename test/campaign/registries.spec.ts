@@ -17,6 +17,8 @@ const events = (dir: string, caseId: string) => readFileSync(join(dir, 'evidence
   .trim().split('\n').map((l) => JSON.parse(l) as { kind: string; [field: string]: unknown });
 
 test('a fake relay vendor and a fake byte-framed sniffer kind, registered alone, run a campaign with the built-in kinds\' verdicts', async () => {
+  // Two campaigns side by side, on a shared machine.
+  test.setTimeout(300_000);
   const [builtIn, added] = await Promise.all([
     runCampaign({ grep: CASES }),
     runCampaign({ grep: CASES, ...FAKE, env: { [REGISTER_ENV]: FAKE_KINDS } }),
