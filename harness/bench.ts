@@ -1,22 +1,32 @@
 // Opens one bench of a rig for a worker: the same drivers whether the hardware is real or the
-// virtual bench below the wire. Only this file knows that a virtual bench has to be started.
+// virtual bench below the wire. Only this file knows that a virtual bench has to be started, and
+// only here are the driver registries (drivers/) joined to their virtual twins (sim/).
 import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
-import { connectStation } from '../drivers/power/mqtt.ts';
-import { ShellyGen2Switch } from '../drivers/power/shelly-gen2.ts';
-import { TasmotaRelay } from '../drivers/power/tasmota.ts';
-import type { PowerSwitch } from '../drivers/power/types.ts';
-import { ObservationPort } from '../drivers/observe/serial-port.ts';
-import { RigRadio } from '../drivers/radio/rig-radio.ts';
-import type { SerialBinding, SerialLocation } from '../drivers/serial.ts';
-import { Nrf802154Sniffer } from '../drivers/sniffer/nrf802154.ts';
-import type { LoadedRig, RigBench, RigDevice } from '../rigs/load.ts';
-import { VIRTUAL_INSTALL_CODE, VIRTUAL_NETWORK_KEY, VirtualBench, gpfId } from '../sim/bench.ts';
-import { fromHex } from '../protocol/bytes.ts';
 import type { RigFault } from '../drivers/faults.ts';
+import { ObservationPort } from '../drivers/observe/serial-port.ts';
+import { connectStation } from '../drivers/power/mqtt.ts';
+import { relayVendorNamed } from '../drivers/power/registry.ts';
+import type { PowerSwitch } from '../drivers/power/types.ts';
+import type { RelayVendor } from '../drivers/power/vendor.ts';
+import type { Radio, RadioKind } from '../drivers/radio/radio.ts';
+import { radioKindNamed } from '../drivers/radio/registry.ts';
+import type { SerialBinding, SerialLocation } from '../drivers/serial.ts';
+import { snifferKindNamed } from '../drivers/sniffer/registry.ts';
+import type { Sniffer, SnifferKind } from '../drivers/sniffer/sniffer.ts';
+import { fromHex } from '../protocol/bytes.ts';
+import type { LoadedRig, RigBench, RigDevice, RigRelay } from '../rigs/load.ts';
+import { VIRTUAL_INSTALL_CODE, VIRTUAL_NETWORK_KEY, VirtualBench, gpfId, type VirtualBenchSpec } from '../sim/bench.ts';
 import { HardwareClock, VirtualBenchClock, type BenchClock, type BenchHealth } from './clock.ts';
 import { OperatorObserver, PortObserver, type DeviceObserver } from './observer.ts';
 import { tenancyTriggerFor, type TenancyTrigger } from './tenancy.ts';
+
+/** A sniffer of the bench; its driver is replaced when reopenLost() finds its device again. */
+export interface BenchSniffer {
+  readonly id: string;
+  readonly channel: number;
+  driver: Sniffer;
+}
 
 export interface OpenBench {
   readonly id: string;
@@ -26,9 +36,9 @@ export interface OpenBench {
   /** Relay drivers by relay id. */
   readonly relays: ReadonlyMap<string, PowerSwitch>;
   /** A sniffer's driver is replaced when reopenLost() finds its device again. */
-  readonly sniffers: readonly { id: string; channel: number; driver: Nrf802154Sniffer }[];
+  readonly sniffers: readonly BenchSniffer[];
   /** The rig radio's driver (replaced when reopenLost() reopens it). */
-  readonly radio: RigRadio;
+  readonly radio: Radio;
   /** The bench watchdog every wait asks: the first fault of a sniffer, the radio, the broker connection, a relay, or the case's own. */
   health(): RigFault | undefined;
   /** Adds a source the watchdog asks for as long as one case runs (its evidence disk); returns its removal. */
@@ -66,6 +76,217 @@ async function noticed(faulted: () => boolean, what: string): Promise<void> {
 /** How long a part has to answer the hardware liveness probe. */
 const PROBE_ANSWER_MS = 2_000;
 
+/** A registry row the rig loader has already checked exists; missing here, a registration was lost in between. */
+function registered<T>(row: T | undefined, what: string): T {
+  if (!row) throw new Error(`${what} is not registered (drivers/*/registry.ts, or a module named in GBCS_RIG_REGISTER)`);
+  return row;
+}
+
+const vendorOf = (relay: RigRelay): RelayVendor => registered(relayVendorNamed(relay.vendor), `relay vendor "${relay.vendor}"`);
+const snifferKindOf = (kind: string): SnifferKind => registered(snifferKindNamed(kind), `sniffer kind "${kind}"`);
+const radioKindOf = (kind: string): RadioKind => registered(radioKindNamed(kind), `radio kind "${kind}"`);
+
+/** Closes what was opened, last first, best effort: a part that already failed has nothing left to close. */
+class Closers {
+  readonly #closers: (() => Promise<unknown> | unknown)[] = [];
+
+  push(close: () => Promise<unknown> | unknown): void {
+    this.#closers.push(close);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.#closers.splice(0).reverse()) {
+      try {
+        await c();
+      } catch {
+        // Best effort.
+      }
+    }
+  }
+}
+
+/** The virtual bench for a rig bench: each relay, sniffer and radio joined to its vendor's or kind's virtual twin. */
+function virtualSpec(rig: LoadedRig, spec: RigBench, fromMs: number | undefined): VirtualBenchSpec {
+  const twinContact = (relay: RigRelay) => {
+    const vendor = vendorOf(relay);
+    return { twin: vendor.virtualTwin, ...vendor.contact(relay) };
+  };
+  return {
+    id: spec.id,
+    seed: spec.virtual!.seed,
+    transport: spec.virtual!.transport,
+    brokerUrl: rig.station.mqtt.url,
+    devices: spec.devices.map((d) => ({
+      id: d.id, role: d.role, ieee: d.ieee, relay: twinContact(d.relay), behaviour: d.behaviour,
+      ...(d.gpf && { gpf: { ieee: d.gpf.ieee, behaviour: d.gpf.behaviour } }),
+    })),
+    sniffers: spec.sniffers.map((s) => ({ id: s.id, channel: s.channel, twin: snifferKindOf(s.kind).virtualTwin })),
+    radio: { channel: spec.radio.channel, ieee: spec.radio.ieee, twin: radioKindOf(spec.radio.kind).virtualTwin },
+    authorisedHhts: [spec.radio.ieee],
+    networkKey: fromHex(VIRTUAL_NETWORK_KEY),
+    faults: spec.virtual!.faults,
+    epochMs: fromMs,
+  };
+}
+
+/** Where the drivers find the bench's broker and serial devices: the rig file's, or the virtual bench's. */
+interface Wiring {
+  brokerUrl: string;
+  binding?: SerialBinding;
+  sniffers: ReadonlyMap<string, SerialLocation>;
+  radio: SerialLocation;
+}
+
+function wiringOf(rig: LoadedRig, spec: RigBench, virtual: VirtualBench | undefined): Wiring {
+  if (virtual) {
+    const w = virtual.wiring;
+    return { brokerUrl: w.brokerUrl, binding: w.binding, sniffers: w.snifferLocations, radio: w.radioLocation };
+  }
+  return { brokerUrl: rig.station.mqtt.url, sniffers: new Map(spec.sniffers.map((s) => [s.id, s.location!])), radio: spec.radio.location! };
+}
+
+/** Connects the station's MQTT client and attaches every relay of the bench through its vendor's row. */
+async function attachRelays(rig: LoadedRig, spec: RigBench, brokerUrl: string, now: () => number, closers: Closers): Promise<Map<string, PowerSwitch>> {
+  const secrets = rig.secrets.mqtt;
+  const station: MqttClient = await connectStation({
+    url: brokerUrl,
+    username: secrets.username,
+    password: secrets.password,
+    ca: secrets.caFile ? readFileSync(secrets.caFile) : undefined,
+    clientId: `gbcs-rig-${spec.id}-${process.pid}`,
+  });
+  closers.push(() => new Promise<void>((done) => station.end(true, {}, () => done())));
+  const confirmWithinMs = rig.settings.relayConfirmSeconds * 1000;
+  const relays = new Map<string, PowerSwitch>();
+  for (const r of spec.relays) {
+    const relay = await vendorOf(r).attach(r, { station, confirmWithinMs, now });
+    relays.set(r.id, relay);
+    closers.push(() => relay.close());
+  }
+  return relays;
+}
+
+/**
+ * The bench's sniffers and rig radio, each opened through its kind's row: opened, then started
+ * once the bench clock exists (a frame is stamped with it), and reopened when found again after a fault.
+ */
+class SerialParts {
+  readonly sniffers: BenchSniffer[] = [];
+  radio!: Radio;
+
+  constructor(
+    private readonly spec: RigBench,
+    private readonly wiring: Wiring,
+    private readonly now: () => number,
+    /** Hardware liveness probe period; 0 on the virtual bench, whose faults are injected below the wire. */
+    private readonly probeMs: number,
+  ) {}
+
+  async open(): Promise<void> {
+    for (const s of this.spec.sniffers) this.sniffers.push({ id: s.id, channel: s.channel, driver: await this.openSniffer(s.id) });
+    this.radio = await this.openRadio();
+  }
+
+  async start(): Promise<void> {
+    for (const s of this.sniffers) await this.startSniffer(s);
+    await this.startRadio();
+  }
+
+  /** The first fault of a sniffer or the radio. */
+  fault(): RigFault | undefined {
+    return this.sniffers.map((s) => s.driver.fault).find((f) => f !== undefined) ?? this.radio.fault;
+  }
+
+  /** The drain barrier: every driver has parsed what the virtual firmware wrote so far. */
+  async drain(written: { sniffers: ReadonlyMap<string, number>; radio: number }): Promise<void> {
+    await Promise.all(this.sniffers.map((s) => s.driver.drain({ receivedBytes: written.sniffers.get(s.id) })));
+    await this.radio.drain({ receivedBytes: written.radio });
+  }
+
+  /** Reopens each faulted part whose device can be opened again; returns what was reopened. */
+  async reopenLost(): Promise<string[]> {
+    const reopened: string[] = [];
+    for (const s of this.sniffers) {
+      if (!s.driver.fault) continue;
+      await s.driver.close().catch(() => {});
+      try {
+        s.driver = await this.openSniffer(s.id);
+        await this.startSniffer(s);
+        reopened.push(`${s.driver.where} at ${s.driver.location}`);
+      } catch {
+        // Still gone: the old driver's fault (or the new one's) is what the watchdog reports.
+      }
+    }
+    if (this.radio.fault) {
+      await this.radio.close().catch(() => {});
+      try {
+        this.radio = await this.openRadio();
+        await this.startRadio();
+        reopened.push(`${this.radio.where} at ${this.radio.location}`);
+      } catch {
+        // The radio opened but does not answer, or is gone: its fault is what the watchdog reports.
+      }
+    }
+    return reopened;
+  }
+
+  /** Best effort, the radio first: a part that already failed has nothing left to close. */
+  async close(): Promise<void> {
+    await this.radio?.close().catch(() => {});
+    await Promise.all(this.sniffers.map((s) => s.driver.close().catch(() => {})));
+  }
+
+  private openSniffer(id: string): Promise<Sniffer> {
+    const s = this.spec.sniffers.find((x) => x.id === id)!;
+    return snifferKindOf(s.kind).open(this.wiring.sniffers.get(id)!, s, { binding: this.wiring.binding, now: this.now, where: `sniffer ${id}` });
+  }
+
+  private async startSniffer(s: BenchSniffer): Promise<void> {
+    await s.driver.start(s.channel);
+    if (this.probeMs > 0) s.driver.startProbe({ everyMs: this.probeMs, answerWithinMs: PROBE_ANSWER_MS });
+  }
+
+  private openRadio(): Promise<Radio> {
+    const r = this.spec.radio;
+    return radioKindOf(r.kind).open(this.wiring.radio, r, { binding: this.wiring.binding, now: this.now, where: 'rig radio' });
+  }
+
+  private async startRadio(): Promise<void> {
+    await this.radio.setChannel(this.spec.radio.channel);
+    await this.radio.setIeee(this.spec.radio.ieee);
+    if (this.probeMs > 0) this.radio.startProbe(this.probeMs);
+  }
+}
+
+/** How the rig sees what each IHD and PPMID shows: through its observation port if it has one, else through the operator. */
+async function openObservers(
+  rig: LoadedRig, spec: RigBench, virtual: VirtualBench | undefined, binding: SerialBinding | undefined, closers: Closers,
+): Promise<Map<string, DeviceObserver>> {
+  const observers = new Map<string, DeviceObserver>();
+  for (const d of spec.devices.filter((x) => x.role === 'IHD' || x.role === 'PPMID')) {
+    const virtualPath = virtual?.wiring.observePaths.get(d.id);
+    const where = virtualPath ? { path: virtualPath } : d.observe;
+    if (where) {
+      const port = await ObservationPort.open(where, { binding, where: `observation port of ${d.id}` });
+      closers.push(() => port.close());
+      observers.set(d.id, new PortObserver(port, d));
+    } else {
+      observers.set(d.id, new OperatorObserver(d, rig.settings.operatorAnswerMinutes * 60_000));
+    }
+  }
+  return observers;
+}
+
+/** The virtual bench's drain barrier: virtual time moves on only once the drivers have parsed every byte written so far. */
+function drainBarrier(v: VirtualBench, parts: SerialParts, relayFault: () => RigFault | undefined): () => Promise<void> {
+  return async () => {
+    // An unplugged sniffer or a stopped broker is noticed through real I/O: virtual time waits until its driver knows.
+    for (const s of parts.sniffers) if (v.unpluggedSniffers.has(s.id)) await noticed(() => !!s.driver.fault, `${s.driver.where} was unplugged`);
+    if (v.awaitingNotice.delete('broker-down')) await noticed(() => relayFault() !== undefined, 'the station broker stopped');
+    await parts.drain(v.written());
+  };
+}
+
 /**
  * Opens a bench. `virtualFromMs`: a virtual bench's clock starts there (where its previous case
  * ended), with devices fresh from their profiles — so a case's verdict never depends on the cases before it.
@@ -73,153 +294,26 @@ const PROBE_ANSWER_MS = 2_000;
 export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?: number): Promise<OpenBench> {
   const spec = rig.bench(benchId);
   if (!spec) throw new Error(`rig ${rig.file} has no bench ${benchId}`);
-  const closers: (() => Promise<void> | void)[] = [];
-  const close = async () => {
-    for (const c of closers.splice(0).reverse()) {
-      try {
-        await c();
-      } catch {
-        // Best effort: a part that already failed has nothing left to close.
-      }
-    }
-  };
+  const closers = new Closers();
   try {
-    let virtual: VirtualBench | undefined;
-    let brokerUrl = rig.station.mqtt.url;
-    let binding: SerialBinding | undefined;
-    const snifferLocation = new Map<string, SerialLocation>();
-    let radioLocation: SerialLocation;
-    if (spec.virtual) {
-      virtual = await VirtualBench.start({
-        id: spec.id,
-        seed: spec.virtual.seed,
-        transport: spec.virtual.transport,
-        brokerUrl: rig.station.mqtt.url,
-        devices: spec.devices.map((d) => ({ id: d.id, role: d.role, ieee: d.ieee, relay: d.relay, behaviour: d.behaviour, ...(d.gpf && { gpf: { ieee: d.gpf.ieee, behaviour: d.gpf.behaviour } }) })),
-        sniffers: spec.sniffers.map((s) => ({ id: s.id, channel: s.channel })),
-        radio: { channel: spec.radio.channel, ieee: spec.radio.ieee },
-        authorisedHhts: [spec.radio.ieee],
-        networkKey: fromHex(VIRTUAL_NETWORK_KEY),
-        faults: spec.virtual.faults,
-        epochMs: virtualFromMs,
-      });
-      closers.push(() => virtual!.close());
-      brokerUrl = virtual.wiring.brokerUrl;
-      binding = virtual.wiring.binding;
-      for (const [id, location] of virtual.wiring.snifferLocations) snifferLocation.set(id, location);
-      radioLocation = virtual.wiring.radioLocation;
-    } else {
-      for (const s of spec.sniffers) snifferLocation.set(s.id, s.location!);
-      radioLocation = spec.radio.location!;
-    }
-
+    const virtual = spec.virtual ? await VirtualBench.start(virtualSpec(rig, spec, virtualFromMs)) : undefined;
+    if (virtual) closers.push(() => virtual.close());
+    const wiring = wiringOf(rig, spec, virtual);
     // The clock the drivers stamp with: virtual time is read, never waited on, by drivers.
-    let clock: BenchClock;
-    const now = () => clock.now();
-    const secrets = rig.secrets.mqtt;
-    const client: MqttClient = await connectStation({
-      url: brokerUrl,
-      username: secrets.username,
-      password: secrets.password,
-      ca: secrets.caFile ? readFileSync(secrets.caFile) : undefined,
-      clientId: `gbcs-rig-${spec.id}-${process.pid}`,
-    });
-    closers.push(() => new Promise<void>((done) => client.end(true, {}, () => done())));
-    const confirmWithinMs = rig.settings.relayConfirmSeconds * 1000;
-    const relays = new Map<string, PowerSwitch>();
-    for (const r of spec.relays) {
-      const relay = r.vendor === 'tasmota'
-        ? await TasmotaRelay.attach(client, { topic: r.topic, channel: r.channel, confirmWithinMs, now })
-        : await ShellyGen2Switch.attach(client, { prefix: r.topic, switchId: r.channel ?? 0, confirmWithinMs, now });
-      relays.set(r.id, relay);
-      closers.push(() => relay.close());
-    }
+    let clock: BenchClock | undefined;
+    const now = () => clock!.now();
+    const relays = await attachRelays(rig, spec, wiring.brokerUrl, now, closers);
     // On hardware the parts are asked whether they live; on the virtual bench faults are injected below the wire instead.
-    const probeMs = spec.virtual ? 0 : rig.settings.partProbeSeconds * 1000;
-    const sniffers: { id: string; channel: number; driver: Nrf802154Sniffer }[] = [];
-    closers.push(() => Promise.all(sniffers.map((s) => s.driver.close())).then(() => undefined));
-    const openSniffer = async (id: string, channel: number) => {
-      const driver = await Nrf802154Sniffer.open(snifferLocation.get(id)!, { binding, now, where: `sniffer ${id}` });
-      return { driver, start: async () => {
-        await driver.start(channel);
-        if (probeMs > 0) driver.startProbe({ everyMs: probeMs, answerWithinMs: PROBE_ANSWER_MS });
-      } };
-    };
-    for (const s of spec.sniffers) sniffers.push({ id: s.id, channel: s.channel, driver: (await openSniffer(s.id, s.channel)).driver });
-    const openRadio = () => RigRadio.open(radioLocation, { binding, now, where: 'rig radio' });
-    const setUpRadio = async (r: RigRadio) => {
-      await r.setChannel(spec.radio.channel);
-      await r.setIeee(spec.radio.ieee);
-      if (probeMs > 0) r.startProbe(probeMs);
-    };
-    let radio = await openRadio();
-    closers.push(() => radio.close());
+    const parts = new SerialParts(spec, wiring, now, spec.virtual ? 0 : rig.settings.partProbeSeconds * 1000);
+    closers.push(() => parts.close());
+    await parts.open();
+    const observers = await openObservers(rig, spec, virtual, wiring.binding, closers);
+
     const relayFault = () => [...relays.values()].map((r) => r.fault).find((f) => f !== undefined);
     const caseHealth = new Set<BenchHealth>();
-    const health = (): RigFault | undefined => sniffers.map((s) => s.driver.fault).find((f) => f !== undefined)
-      ?? radio.fault ?? relayFault() ?? [...caseHealth].map((h) => h()).find((f) => f !== undefined);
-    // A device with an observation port is asked through it; any other IHD or PPMID, through the operator.
-    const observers = new Map<string, DeviceObserver>();
-
-    for (const d of spec.devices.filter((x) => x.role === 'IHD' || x.role === 'PPMID')) {
-      const virtualPath = virtual?.wiring.observePaths.get(d.id);
-      const where = virtualPath ? { path: virtualPath } : d.observe;
-      if (where) {
-        const port = await ObservationPort.open(where, { binding, where: `observation port of ${d.id}` });
-        closers.push(() => port.close());
-        observers.set(d.id, new PortObserver(port, d));
-      } else {
-        observers.set(d.id, new OperatorObserver(d, rig.settings.operatorAnswerMinutes * 60_000));
-      }
-    }
-
-    if (virtual) {
-      const v = virtual;
-      // The drain barrier: virtual time moves on only once the drivers have parsed every byte written so far.
-      const barrier = async () => {
-        // An unplugged sniffer or a stopped broker is noticed through real I/O: virtual time waits until its driver knows.
-        for (const s of sniffers) if (v.unpluggedSniffers.has(s.id)) await noticed(() => !!s.driver.fault, `${s.driver.where} was unplugged`);
-        if (v.awaitingNotice.delete('broker-down')) await noticed(() => relayFault() !== undefined, 'the station broker stopped');
-        const written = v.written();
-        await Promise.all(sniffers.map((s) => s.driver.drain({ receivedBytes: written.sniffers.get(s.id) })));
-        await radio.drain({ receivedBytes: written.radio });
-      };
-      clock = new VirtualBenchClock(v.clock, barrier, health);
-    } else {
-      clock = new HardwareClock(health);
-    }
-    for (const s of sniffers) {
-      await s.driver.start(s.channel);
-      if (probeMs > 0) s.driver.startProbe({ everyMs: probeMs, answerWithinMs: PROBE_ANSWER_MS });
-    }
-    await setUpRadio(radio);
-
-    const reopenLost = async (): Promise<string[]> => {
-      const reopened: string[] = [];
-      for (const s of sniffers) {
-        if (!s.driver.fault) continue;
-        await s.driver.close().catch(() => {});
-        try {
-          const fresh = await openSniffer(s.id, s.channel);
-          s.driver = fresh.driver;
-          await fresh.start();
-          reopened.push(`${s.driver.where} at ${s.driver.link.path}`);
-        } catch {
-          // Still gone: the old driver's fault (or the new one's) is what the watchdog reports.
-        }
-      }
-      if (radio.fault) {
-        await radio.close().catch(() => {});
-        try {
-          radio = await openRadio();
-          await setUpRadio(radio);
-          reopened.push(`${radio.where} at ${radio.link.path}`);
-        } catch {
-          // The radio opened but does not answer, or is gone: its fault is what the watchdog reports.
-        }
-      }
-      return reopened;
-    };
+    const health = (): RigFault | undefined => parts.fault() ?? relayFault() ?? [...caseHealth].map((h) => h()).find((f) => f !== undefined);
+    clock = virtual ? new VirtualBenchClock(virtual.clock, drainBarrier(virtual, parts, relayFault), health) : new HardwareClock(health);
+    await parts.start();
 
     const networkKey = rig.secrets.networkKey ?? (virtual ? VIRTUAL_NETWORK_KEY : undefined);
     return {
@@ -230,18 +324,18 @@ export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?:
         networkKey: networkKey === undefined ? undefined : fromHex(networkKey),
         installCode: rig.secrets.installCode ?? (virtual ? VIRTUAL_INSTALL_CODE : undefined),
       },
-      clock: clock!,
+      clock,
       relays,
-      sniffers,
+      sniffers: parts.sniffers,
       get radio() {
-        return radio;
+        return parts.radio;
       },
       health,
       watchCase: (h) => {
         caseHealth.add(h);
         return () => caseHealth.delete(h);
       },
-      reopenLost,
+      reopenLost: () => parts.reopenLost(),
       virtual,
       tenancy: tenancyTriggerFor(spec, virtual),
       observers,
@@ -251,10 +345,10 @@ export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?:
         const ch = spec.devices.find((d) => d.role === 'CH' && d.gpf);
         return ch && { ...ch, id: gpfId(ch.id), ieee: ch.gpf!.ieee, firmware: ch.gpf!.firmware, behaviour: ch.gpf!.behaviour };
       },
-      close,
+      close: () => closers.close(),
     };
   } catch (e) {
-    await close();
+    await closers.close();
     throw e;
   }
 }

@@ -1,22 +1,12 @@
 // Capture: every frame the bench's sniffers hear, decoded, timed in bench time, written to the
 // test's pcapng and event log, and queried by suites ("a frame matching … within …").
 import { RigFault } from '../drivers/faults.ts';
-import type { SniffedFrame, UnreadLine } from '../drivers/sniffer/nrf802154.ts';
+import type { FrameSource, UnreadInput } from '../drivers/sniffer/sniffer.ts';
 import type { DecodedFrame } from '../protocol/decoded.ts';
 import { HanDecoder } from '../protocol/decoder.ts';
 import type { KeyTable } from '../protocol/security.ts';
 import type { BenchClock } from './clock.ts';
 import type { EvidenceLog } from './evidence.ts';
-
-/** What Capture needs of a sniffer driver. */
-export interface FrameSource {
-  readonly where: string;
-  onFrame(listener: (frame: SniffedFrame) => void): () => void;
-  toBenchTime(snifferUs: bigint): number;
-  readonly fault: RigFault | undefined;
-  /** Lines that were neither frames nor answers: each may be a lost frame. */
-  onUnreadLine?(listener: (line: UnreadLine) => void): () => void;
-}
 
 export interface HeardFrame {
   /** Bench time of the frame's sniffer timestamp, ms since the epoch. */
@@ -38,7 +28,7 @@ export const HARDWARE_SNIFFER_ANCHOR_UNCERTAINTY_MS = 20;
 export class Capture {
   readonly frames: HeardFrame[] = [];
   /** Lines a sniffer sent that could not be read as frames, in bench time: any may have been a frame. */
-  readonly unread: { atMs: number; sniffer: string; where: string; line: UnreadLine }[] = [];
+  readonly unread: { atMs: number; sniffer: string; where: string; line: UnreadInput }[] = [];
   private readonly detach: (() => void)[] = [];
   private readonly decoder: HanDecoder;
 
@@ -73,7 +63,7 @@ export class Capture {
         }
         this.evidence.event('frame', { sniffer: id, n: decoded.n, summary: decoded.summary, rssi: f.rssi, lqi: f.lqi }, atMs);
       }));
-      const unread = source.onUnreadLine?.((line) => {
+      const unread = source.onUnread?.((line) => {
         const atMs = this.clock.now();
         this.unread.push({ atMs, sniffer: id, where: source.where, line });
         this.evidence.event('sniffer-line-unread', { sniffer: id, line: line.line, reason: line.reason, preview: line.preview }, atMs);

@@ -2,7 +2,7 @@
 // and HAN reads once joined. Every transmission is logged as evidence and must be heard by the
 // bench's sniffer — a transmission the sniffer missed proves nothing about the device.
 import { RigFault } from '../drivers/faults.ts';
-import type { RigRadio } from '../drivers/radio/rig-radio.ts';
+import type { Radio } from '../drivers/radio/radio.ts';
 import { hex16 } from '../protocol/bytes.ts';
 import type { DecodedFrame } from '../protocol/decoded.ts';
 import { encodeFragmentedFrames, encodeFrame } from '../protocol/encoder.ts';
@@ -108,7 +108,7 @@ export class HandHeldTerminal {
   #frameCounter: number;
 
   constructor(
-    private readonly radio: RigRadio,
+    private readonly radio: Radio,
     private readonly capture: Capture,
     private readonly evidence: EvidenceLog,
     private readonly clock: BenchClock,

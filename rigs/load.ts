@@ -26,7 +26,10 @@ import {
 } from '../firmware-images/manifest.ts';
 import { PROFILE_KIND_OF_ROLE, ProfileError, loadProfile, type DeviceProfile } from '../firmware-images/profiles.ts';
 import { resolveLabSettings, type LabSettings, type LabSettingsReport } from './lab-settings.ts';
-import { derivedSecondHhtIeee, literalSecrets, rigFileSchema, rigHint, type RigFile, type VirtualFaultKind } from './schema.ts';
+import { importRegistrations } from './register.ts';
+import { z } from 'zod';
+import { relayVendorNamed } from '../drivers/power/registry.ts';
+import { derivedSecondHhtIeee, literalSecrets, rigFileSchema, rigHint, type RigFile, type RigFileRelay, type VirtualFaultKind } from './schema.ts';
 
 /** The embedded default: one virtual bench with a conformant CH. */
 export const EMBEDDED_RIG = fileURLToPath(new URL('./virtual.yaml', import.meta.url));
@@ -61,12 +64,8 @@ export interface RigStation {
   };
 }
 
-export interface RigRelay {
-  readonly id: string;
-  readonly vendor: 'tasmota' | 'shelly-gen2';
-  readonly topic: string;
-  readonly channel?: number;
-}
+/** A relay: its id, its vendor (drivers/power/registry.ts) and that vendor's fields. */
+export type RigRelay = RigFileRelay;
 
 export interface RigDevice {
   readonly id: string;
@@ -83,21 +82,26 @@ export interface RigDevice {
   readonly gpf?: { readonly ieee: string; readonly firmware: FirmwareImage; readonly behaviour?: DeviceProfile };
 }
 
+/** A sniffer: its id, its kind (drivers/sniffer/registry.ts), channel, location and that kind's own fields. */
 export interface RigSniffer {
   readonly id: string;
-  readonly kind: 'nrf802154';
+  readonly kind: string;
   readonly channel: number;
+  readonly [field: string]: unknown;
   /** Absent on a virtual bench, which makes its own serial devices. */
   readonly location?: SerialLocation;
 }
 
+/** The rig radio: its kind (drivers/radio/registry.ts), channel, HHT address, location and that kind's own fields. */
 export interface RigRadio {
+  readonly kind: string;
   readonly channel: number;
   /** The HHT's IEEE address. */
   readonly ieee: string;
   /** The second HHT identity the rig file pins; absent: derivedSecondHhtIeee(ieee). */
   readonly secondHhtIeee?: string;
   readonly location?: SerialLocation;
+  readonly [field: string]: unknown;
 }
 
 export type RigTenancyTrigger =
@@ -221,6 +225,8 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export async function loadRig(file?: string, options: LoadRigOptions = {}): Promise<LoadedRig> {
   const rigPath = path.resolve(file ?? EMBEDDED_RIG);
   const env = options.env ?? process.env;
+  // Rows a lab or a test adds to the registries must exist before the schema is built from them.
+  await importRegistrations();
   const parsed = await DataFile.read(rigPath, 'a rig file');
   if (Array.isArray(parsed)) throw refusal(rigPath, parsed);
   const problems: FileProblem[] = [];
@@ -233,7 +239,7 @@ export async function loadRig(file?: string, options: LoadRigOptions = {}): Prom
   }
   const secretShown = new Set(secretPaths.map(displayPath));
 
-  const result = rigFileSchema.safeParse(parsed.data, { error: expectationOf });
+  const result = rigFileSchema().safeParse(parsed.data, { error: expectationOf });
   if (!result.success) {
     const schemaProblems = parsed.problemsFromIssues(result.error.issues, rigHint, 'See rigs/example-lab.yaml for a complete rig file.');
     problems.push(...schemaProblems.filter((p) => !secretShown.has(p.path)));
@@ -323,14 +329,12 @@ function crossCheck(data: Raw, catalogue: FirmwareCatalogue, here: Here): Map<st
 
     const relayIds = relays.map((r) => str(obj(r)?.id)).filter((id): id is string => id !== undefined);
     relays.forEach((r, ri) => {
-      const relay = obj(r);
-      const vendor = str(relay?.vendor);
-      const topic = str(relay?.topic);
-      if (!relay || !vendor || !topic) return;
-      const channel = typeof relay.channel === 'number' ? relay.channel : undefined;
-      // Tasmota's bare POWER and POWER1 are the same relay; Shelly's switch id defaults to 0.
-      const n = vendor === 'tasmota' ? channel || 1 : channel ?? 0;
-      once(relayChannels, `${vendor} ${topic} ${n}`, [...at, 'relays', ri, 'topic'], 'a relay channel',
+      // The vendor's channel rule says which contact an entry switches (e.g. Tasmota's bare POWER is POWER1).
+      const vendor = relayVendorNamed(str(obj(r)?.vendor) ?? '');
+      const fields = vendor && z.object(vendor.fields).safeParse(r);
+      if (!vendor || !fields?.success) return;
+      const contact = vendor.contact(fields.data);
+      once(relayChannels, `${vendor.vendor} ${contact.device} ${contact.channel}`, [...at, 'relays', ri, vendor.deviceField], 'a relay channel',
         'Two relay entries switch the same channel: a power cycle of one device would cut the other.');
     });
 
@@ -606,10 +610,10 @@ function build(rigPath: string, rig: RigFile, catalogue: FirmwareCatalogue, beha
           ...(d.observe && !b.virtual && { observe: location(d.observe) }),
         };
       }),
-      sniffers: b.sniffers.map((s) => ({ id: s.id, kind: s.kind, channel: s.channel, ...withLocation(location(s)) })),
+      sniffers: b.sniffers.map((s) => ({ ...located(s), id: s.id, kind: s.kind, channel: s.channel })),
       radio: {
-        channel: b.radio.channel, ieee: b.radio.ieee,
-        ...(b.radio.secondHhtIeee && { secondHhtIeee: b.radio.secondHhtIeee }), ...withLocation(location(b.radio)),
+        ...located(b.radio), kind: b.radio.kind, channel: b.radio.channel, ieee: b.radio.ieee,
+        ...(b.radio.secondHhtIeee && { secondHhtIeee: b.radio.secondHhtIeee }),
       },
       ...(b.han && { han: { ...b.han } }),
       ...(b.tenancyTrigger && {
@@ -622,6 +626,11 @@ function build(rigPath: string, rig: RigFile, catalogue: FirmwareCatalogue, beha
   return new LoadedRig(rigPath, rig.station, resolveLabSettings(rig.labSettings), { ...rig.keys }, benches, catalogue, secrets);
 }
 
-function withLocation(location: SerialLocation | undefined): { location?: SerialLocation } {
-  return location ? { location } : {};
+/** A sniffer or radio entry with its path or USB serial number as one location (absent on a virtual bench). */
+type LocatedPart = { readonly path?: string; readonly usbSerialNumber?: string; readonly [field: string]: unknown };
+
+function located(part: LocatedPart): { [field: string]: unknown; location?: SerialLocation } {
+  const { path: devicePath, usbSerialNumber, ...rest } = part;
+  const location: SerialLocation | undefined = devicePath ? { path: devicePath } : usbSerialNumber ? { serialNumber: usbSerialNumber } : undefined;
+  return { ...rest, ...(location && { location }) };
 }

@@ -1,6 +1,11 @@
 // The rig file: one lab station, its MQTT broker and its benches (devices under test, relays,
-// sniffers, rig radio). Shape only; cross-references and secrets are checked in load.ts.
+// sniffers, rig radio). Shape only; cross-references and secrets are checked in load.ts. A relay's
+// `vendor` and a sniffer's or the radio's `kind` pick one row of the registries in drivers/, whose
+// fields the entry then has: the schema is built from the registries when a rig is read.
 import { z } from 'zod';
+import { relayVendors } from '../drivers/power/registry.ts';
+import { DEFAULT_RADIO_KIND, radioKinds } from '../drivers/radio/registry.ts';
+import { snifferKinds } from '../drivers/sniffer/registry.ts';
 import { hintTable, isSecretKey, nonEmpty, patterned, slug, type DataPath } from '../firmware-images/data-file.ts';
 import { DEVICE_ROLES } from '../firmware-images/manifest.ts';
 import { labSettingHint, labSettingsSchema } from './lab-settings.ts';
@@ -47,8 +52,6 @@ export const brokerUrl = z
     }
   }, { error: BROKER_URL });
 
-const TOPIC = 'an MQTT topic without spaces, "+" or "#"';
-
 export const stationSchema = z.strictObject({
   name: nonEmpty('the station name'),
   lab: nonEmpty('the lab name'),
@@ -81,35 +84,71 @@ export const deviceSchema = z.strictObject({
   }).refine((o) => !!o.path !== !!o.usbSerialNumber, { error: 'exactly one of path and usbSerialNumber' }).optional(),
 });
 
-export const RELAY_VENDORS = ['tasmota', 'shelly-gen2'] as const;
+/** The first row and the rest, as z.discriminatedUnion wants them (every registry has its built-in rows). */
+function rows<T>(list: readonly T[]): [T, ...T[]] {
+  return list as [T, ...T[]];
+}
 
-export const relaySchema = z.strictObject({
-  id: slug('a relay id'),
-  vendor: z.enum(RELAY_VENDORS),
-  /** Tasmota: the device's Topic; Shelly Gen2: its MQTT topic prefix. */
-  topic: patterned(/^[^\s+#]+$/, TOPIC),
-  /** Tasmota: relay 1…n (none: bare POWER); Shelly Gen2: switch id (default 0). */
-  channel: z.int().min(0).optional(),
-});
+/** A relay's own fields, beside `id` and `vendor`: as its vendor in drivers/power/registry.ts declares them. */
+export interface RigFileRelay {
+  readonly id: string;
+  readonly vendor: string;
+  readonly [field: string]: unknown;
+}
 
-export const snifferSchema = z.strictObject({
-  id: slug('a sniffer id'),
-  kind: z.literal('nrf802154'),
+/** A relay entry: `id`, `vendor`, and that vendor's fields. */
+export function relaySchema(): z.ZodType<RigFileRelay> {
+  const byVendor = relayVendors().map((v) => z.strictObject({ id: slug('a relay id'), vendor: z.literal(v.vendor), ...v.fields }));
+  return z.discriminatedUnion('vendor', rows(byVendor)) as unknown as z.ZodType<RigFileRelay>;
+}
+
+const serialLocation = {
   /** Exactly one of path and usbSerialNumber on a real bench; neither on a virtual one. */
   path: nonEmpty('a serial device path').optional(),
   usbSerialNumber: nonEmpty('a USB serial number').optional(),
-  channel,
-});
+};
 
-export const radioSchema = z.strictObject({
-  path: nonEmpty('a serial device path').optional(),
-  usbSerialNumber: nonEmpty('a USB serial number').optional(),
-  channel,
-  /** The IEEE address the rig radio uses as the HHT. */
-  ieee: ieeeAddress,
-  /** The second HHT identity the rig radio transmits as (CH-IPAN-006); default derivedSecondHhtIeee(ieee). Unique like every address (load.ts). */
-  secondHhtIeee: ieeeAddress.optional(),
-});
+export interface RigFileSniffer {
+  readonly id: string;
+  readonly kind: string;
+  readonly channel: number;
+  readonly path?: string;
+  readonly usbSerialNumber?: string;
+  readonly [field: string]: unknown;
+}
+
+/** A sniffer entry: `id`, `kind`, its serial location and channel, and that kind's fields (drivers/sniffer/registry.ts). */
+export function snifferSchema(): z.ZodType<RigFileSniffer> {
+  const byKind = snifferKinds().map((k) => z.strictObject({ id: slug('a sniffer id'), kind: z.literal(k.kind), ...serialLocation, channel, ...k.fields }));
+  return z.discriminatedUnion('kind', rows(byKind)) as unknown as z.ZodType<RigFileSniffer>;
+}
+
+export interface RigFileRadio {
+  readonly kind: string;
+  readonly channel: number;
+  readonly ieee: string;
+  readonly secondHhtIeee?: string;
+  readonly path?: string;
+  readonly usbSerialNumber?: string;
+  readonly [field: string]: unknown;
+}
+
+/** The rig radio: its kind (default gbcs-rig-radio), serial location, channel, HHT address, and that kind's fields (drivers/radio/registry.ts). */
+export function radioSchema(): z.ZodType<RigFileRadio> {
+  const byKind = radioKinds().map((k) => z.strictObject({
+    kind: z.literal(k.kind),
+    ...serialLocation,
+    channel,
+    /** The IEEE address the rig radio uses as the HHT. */
+    ieee: ieeeAddress,
+    /** The second HHT identity the rig radio transmits as (CH-IPAN-006); default derivedSecondHhtIeee(ieee). Unique like every address (load.ts). */
+    secondHhtIeee: ieeeAddress.optional(),
+    ...k.fields,
+  }));
+  // A radio that names no kind is the gbcs-rig radio, as before there were kinds.
+  const kindless = (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { ...v, kind: DEFAULT_RADIO_KIND } : v);
+  return z.preprocess(kindless, z.discriminatedUnion('kind', rows(byKind))) as unknown as z.ZodType<RigFileRadio>;
+}
 
 /**
  * The rig radio's second HHT identity when the rig file pins none: its IEEE with the universal/local bit
@@ -149,7 +188,8 @@ export const VIRTUAL_FAULT_KINDS = [
 ] as const;
 export type VirtualFaultKind = (typeof VIRTUAL_FAULT_KINDS)[number];
 
-export const benchSchema = z.strictObject({
+/** A bench; built from the registries as they are when a rig is read. */
+export const benchSchema = () => z.strictObject({
   id: slug('a bench id'),
   /** Present: the bench is simulated below the wire (sim/); absent: real hardware. */
   virtual: z.strictObject({
@@ -166,15 +206,15 @@ export const benchSchema = z.strictObject({
     })).optional(),
   }).optional(),
   devices: z.array(deviceSchema).min(1),
-  relays: z.array(relaySchema).min(1),
-  sniffers: z.array(snifferSchema).min(1),
-  radio: radioSchema,
+  relays: z.array(relaySchema()).min(1),
+  sniffers: z.array(snifferSchema()).min(1),
+  radio: radioSchema(),
   /** Pins the bench's HAN: the rig still learns it on air after the CH's power-on, and a HAN heard otherwise is a rig fault. */
   han: z.strictObject({ pan: panId.optional(), channel: channel.optional() }).optional(),
   tenancyTrigger: tenancyTriggerSchema.optional(),
 });
 
-export const rigFileSchema = z.strictObject({
+export const rigFileSchema = () => z.strictObject({
   station: stationSchema,
   /** Relative to the rig file; the built-in virtual manifest is always read too. */
   firmwareManifests: z.array(nonEmpty('a manifest path')).default([]),
@@ -187,23 +227,20 @@ export const rigFileSchema = z.strictObject({
       installCodeEnv: envName.optional(),
     })
     .optional(),
-  benches: z.array(benchSchema).min(1),
+  benches: z.array(benchSchema()).min(1),
 });
 
-export type RigFile = z.output<typeof rigFileSchema>;
-export type RigFileBench = z.output<typeof benchSchema>;
+export type RigFile = z.output<ReturnType<typeof rigFileSchema>>;
+export type RigFileBench = z.output<ReturnType<typeof benchSchema>>;
 export type TenancyTrigger = z.output<typeof tenancyTriggerSchema>;
 
-const RIG_HINTS_TABLE = hintTable({
+const RIG_HINTS: Readonly<Record<string, string>> = {
   'station.mqtt.url': 'e.g. mqtt://broker.lab:1883 or mqtts://broker.lab:8883; put credentials in usernameEnv/passwordEnv, never in the URL.',
   'benches.*.devices.*.role': 'Device types: CH, ESME, GSME, PPMID, IHD (the HHT is the rig radio, under radio).',
   'benches.*.devices.*.ieee': 'Copy the address from the device label or a capture, 8 bytes most significant first, and quote it in YAML.',
   'benches.*.radio.ieee': 'The IEEE address the rig radio presents as the HHT; quote it in YAML.',
   'benches.*.radio.secondHhtIeee':
     'The IEEE address the rig radio presents as a second HHT (CH-IPAN-006); leave it out to derive it from radio.ieee (first byte XOR 0x02); quote it in YAML.',
-  'benches.*.relays.*.vendor': 'Supported relay vendors: tasmota, shelly-gen2 (adding one is a file in drivers/power/).',
-  'benches.*.relays.*.channel': 'Tasmota: relay number 1…n; Shelly Gen2: switch id 0…n.',
-  'benches.*.sniffers.*.kind': 'Supported sniffers: nrf802154 (nRF52840 dongle with the 802.15.4 sniffer firmware).',
   'benches.*.sniffers.*.channel': 'Use the HAN channel the CH formed its network on.',
   'benches.*.radio.channel': 'Use the HAN channel the CH formed its network on.',
   'benches.*.han.pan': 'The PAN id the CH formed its HAN with, as a capture shows it, e.g. 0x4b1d; leave it out to take whatever the CH\'s beacon says.',
@@ -221,12 +258,29 @@ const RIG_HINTS_TABLE = hintTable({
   '**.caFileEnv': 'Name the variable that holds the CA file path.',
   '**.networkKeyEnv': 'Name the variable, not its value: the rig reads the key from the environment.',
   '**.installCodeEnv': 'Name the variable, not its value: the rig reads the install code from the environment.',
-});
+};
+
+/** Hints on the fields the registries give: which vendors and kinds there are, and what each vendor's fields mean. */
+function registryHints(): Record<string, string> {
+  const vendors = relayVendors();
+  const hints: Record<string, string> = {
+    'benches.*.relays.*.vendor':
+      `Supported relay vendors: ${vendors.map((v) => v.vendor).join(', ')} (adding one: README "Layout", drivers/power/registry.ts).`,
+    'benches.*.sniffers.*.kind': `Supported sniffers: ${snifferKinds().map((k) => `${k.kind} (${k.title})`).join(', ')}.`,
+    'benches.*.radio.kind': `Supported rig radios: ${radioKinds().map((k) => `${k.kind} (${k.title})`).join(', ')}; without a kind, ${DEFAULT_RADIO_KIND}.`,
+  };
+  const fields = new Set(vendors.flatMap((v) => Object.keys(v.hints ?? {})));
+  for (const field of fields) {
+    const meanings = vendors.flatMap((v) => (v.hints?.[field] ? [`${v.title}: ${v.hints[field]}`] : []));
+    hints[`benches.*.relays.*.${field}`] = `${meanings.join('; ')}.`;
+  }
+  return hints;
+}
 
 /** The fix for a schema problem at a path in a rig file. */
 export function rigHint(at: DataPath): string | undefined {
   if (at[0] === 'labSettings' && typeof at[1] === 'string') return labSettingHint(at[1]);
-  return RIG_HINTS_TABLE(at);
+  return hintTable({ ...RIG_HINTS, ...registryHints() })(at);
 }
 
 /** Paths of keys that name a secret and hold a value: a rig file names environment variables instead. */

@@ -1,7 +1,8 @@
 // The simulated 2.4 GHz air of the virtual bench: PSDUs (no FCS) go from one transmitter to every
 // receiver tuned to the same channel, stamped with the discrete-event clock's time. No airtime,
 // no loss, no collisions: the virtual bench tests the rig and the device logic, not the radio.
-import type { VirtualNrfSnifferFirmware, VirtualRigRadioFirmware } from './serial-devices.ts';
+import type { VirtualRadioFirmware } from './radio-registry.ts';
+import type { VirtualSnifferFirmware } from './sniffer-registry.ts';
 
 /** What a receiver learns about a frame besides its bytes. */
 export interface AirMeta {
@@ -89,11 +90,12 @@ export function silenced(air: Air): AirAccess {
   return { attach: (listener) => air.attach(listener), transmit: () => undefined };
 }
 
-/** A virtual nRF sniffer hears the air on whatever channel its host tuned it to. */
-export function attachSniffer(air: Air, firmware: VirtualNrfSnifferFirmware): () => void {
+/** A virtual sniffer hears the air on whatever channel its host tuned it to. */
+export function attachSniffer(air: Air, firmware: VirtualSnifferFirmware): () => void {
   return air.attach({
     get channel() {
-      return firmware.channel;
+      // Untuned (no channel yet): hears nothing.
+      return firmware.channel ?? -1;
     },
     receive(frame, meta) {
       firmware.deliver(frame, { rssi: meta.rssi, lqi: meta.lqi, channel: meta.channel, atUs: meta.atUs });
@@ -102,7 +104,7 @@ export function attachSniffer(air: Air, firmware: VirtualNrfSnifferFirmware): ()
 }
 
 /** The rig radio: what its host transmits goes on the air as `ieee`; what others send reaches it. */
-export function attachRadio(air: Air, firmware: VirtualRigRadioFirmware, ieee: string): () => void {
+export function attachRadio(air: Air, firmware: VirtualRadioFirmware, ieee: string): () => void {
   const detach = air.attach({
     id: ieee,
     get channel() {

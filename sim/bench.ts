@@ -14,17 +14,20 @@ import type { VirtualFaultKind } from '../rigs/schema.ts';
 import type { HanAddress } from './han-frames.ts';
 import { VirtualHanClient, type HanClientBehaviour } from './han-client.ts';
 import { DeviceJitter } from './jitter.ts';
+import { relayTwinNamed, type VirtualRelayDevice } from './power-registry.ts';
 import { VirtualMeter, type MeterBehaviour } from './meter.ts';
 import { VirtualObservationFirmware } from './observation-port.ts';
 import { createPtyPair, type PtyPair } from './pty.ts';
-import { VirtualNrfSnifferFirmware, VirtualRigRadioFirmware, VirtualUsbHub, openPtyDeviceLine, type DeviceLine, type MockDeviceLine } from './serial-devices.ts';
-import { VirtualShellyGen2, VirtualTasmotaRelay } from './tasmota-device.ts';
+import { radioTwinNamed, type VirtualRadioFirmware, type VirtualRadioTwin } from './radio-registry.ts';
+import { VirtualUsbHub, openPtyDeviceLine, type DeviceLine, type MockDeviceLine } from './serial-devices.ts';
+import { snifferTwinNamed, type VirtualSnifferFirmware, type VirtualSnifferTwin } from './sniffer-registry.ts';
 
 export interface VirtualDeviceSpec {
   id: string;
   role: 'CH' | 'ESME' | 'GSME' | 'PPMID' | 'IHD';
   ieee: string;
-  relay: { vendor: 'tasmota' | 'shelly-gen2'; topic: string; channel?: number };
+  /** The relay contact that powers it: its vendor's virtual twin (sim/power-registry.ts), relay device and contact. */
+  relay: { twin: string; device: string; channel: number };
   /** The device's firmware behaviour profile. */
   behaviour: unknown;
   /** A CH's gas proxy function: a meter on the CH's power and radio, with its own IEEE address. */
@@ -42,8 +45,10 @@ export interface VirtualBenchSpec {
   /** `embedded` (or absent): an in-process aedes broker; otherwise the URL of a running broker. */
   brokerUrl?: string;
   devices: VirtualDeviceSpec[];
-  sniffers: { id: string; channel: number }[];
-  radio: { channel: number; ieee: string };
+  /** Each sniffer with its kind's virtual twin (sim/sniffer-registry.ts). */
+  sniffers: { id: string; channel: number; twin: string }[];
+  /** The rig radio with its kind's virtual twin (sim/radio-registry.ts). */
+  radio: { channel: number; ieee: string; twin: string };
   /** Entity ids the virtual CH accepts CCS01 from over inter-PAN (the rig radio's HHT identity). */
   authorisedHhts: string[];
   /** Bench time the clock starts at: where the bench's previous case ended (default DEFAULT_BENCH_EPOCH_MS). */
@@ -80,8 +85,6 @@ export interface VirtualBenchWiring {
   observePaths: Map<string, string>;
 }
 
-type VirtualRelay = VirtualTasmotaRelay | VirtualShellyGen2;
-
 /** A 32-bit number from the bench seed and a purpose (a murmur3 finaliser): the same seed gives the same bench. */
 function seeded(seed: number, purpose: number): number {
   let h = (seed ^ Math.imul(purpose + 1, 0x9e3779b9)) >>> 0;
@@ -116,7 +119,7 @@ export function seededHhtShort(seed: number): number {
 export class VirtualBench {
   readonly clock: DiscreteEventClock;
   readonly air: Air;
-  readonly sniffers = new Map<string, VirtualNrfSnifferFirmware>();
+  readonly sniffers = new Map<string, VirtualSnifferFirmware>();
   readonly commsHubs = new Map<string, VirtualCommsHub>();
   /** ESMEs by device id: Device Management, Messaging, Prepayment and Metering servers. */
   readonly meters = new Map<string, VirtualMeter>();
@@ -136,8 +139,9 @@ export class VirtualBench {
   private observeLines = new Map<string, DeviceLine>();
   /** Each device's HAN address: the CH is the coordinator (0x0000), the others are numbered in rig order. */
   readonly hanAddresses = new Map<string, HanAddress>();
-  readonly relays = new Map<string, VirtualRelay>();
-  radio!: VirtualRigRadioFirmware;
+  /** The virtual relay device powering each device, by device id. */
+  readonly relays = new Map<string, VirtualRelayDevice>();
+  radio!: VirtualRadioFirmware;
   wiring!: VirtualBenchWiring;
   /** The HAN's PAN id, from the seed. */
   readonly pan: number;
@@ -177,25 +181,9 @@ export class VirtualBench {
     const lines = await this.serialLines();
     this.observeLines = lines.observeLines;
     for (const s of spec.sniffers) this.connectSniffer(s.id, lines.sniffers.get(s.id)!);
-    this.radio = new VirtualRigRadioFirmware(lines.radio);
+    this.radio = this.radioTwin().boot(lines.radio);
     this.closers.push(attachRadio(this.air, this.radio, spec.radio.ieee));
-    // One virtual relay device per topic, with as many channels as the rig uses on it; each channel powers its device.
-    const byTopic = new Map<string, { vendor: VirtualDeviceSpec['relay']['vendor']; channels: number; devices: { power(channel: number, on: boolean): void }[]; ids: string[] }>();
-    for (const d of spec.devices) {
-      const t = byTopic.get(d.relay.topic) ?? { vendor: d.relay.vendor, channels: 0, devices: [], ids: [] };
-      t.channels = Math.max(t.channels, d.relay.vendor === 'tasmota' ? Math.max(1, d.relay.channel ?? 1) : (d.relay.channel ?? 0) + 1);
-      t.devices.push(this.device(d));
-      t.ids.push(d.id);
-      byTopic.set(d.relay.topic, t);
-    }
-    for (const [topic, t] of byTopic) {
-      const options = { url: brokerUrl, onPower: (channel: number, on: boolean) => t.devices.forEach((device) => device.power(channel, on)) };
-      const relay = t.vendor === 'tasmota'
-        ? await VirtualTasmotaRelay.start({ ...options, topic, relays: t.channels })
-        : await VirtualShellyGen2.start({ ...options, prefix: topic, switches: t.channels });
-      for (const id of t.ids) this.relays.set(id, relay);
-      this.closers.push(() => relay.stop());
-    }
+    await this.startRelays(brokerUrl);
     const byUsb = (serialNumber: string, path: string): VirtualSerialLocation => (lines.binding ? { serialNumber } : { path });
     this.wiring = {
       brokerUrl, binding: lines.binding, snifferPaths: lines.snifferPaths, radioPath: lines.radioPath, observePaths: lines.observePaths,
@@ -214,12 +202,46 @@ export class VirtualBench {
     }
   }
 
+  /** One virtual relay device per relay device the rig uses, with the contacts it uses; each contact powers its devices. */
+  private async startRelays(url: string): Promise<void> {
+    type RelayDevice = { twin: string; device: string; channels: number[]; powered: { power(channel: number, on: boolean): void }[]; ids: string[] };
+    const byDevice = new Map<string, RelayDevice>();
+    for (const d of this.spec.devices) {
+      const key = `${d.relay.twin} ${d.relay.device}`;
+      const r = byDevice.get(key) ?? { twin: d.relay.twin, device: d.relay.device, channels: [], powered: [], ids: [] };
+      r.channels.push(d.relay.channel);
+      r.powered.push(this.device(d));
+      r.ids.push(d.id);
+      byDevice.set(key, r);
+    }
+    for (const r of byDevice.values()) {
+      const twin = relayTwinNamed(r.twin);
+      if (!twin) throw new Error(`bench ${this.spec.id}: no virtual relay twin "${r.twin}" in sim/power-registry.ts (devices ${r.ids.join(', ')})`);
+      const relay = await twin.start({ url, device: r.device, channels: r.channels, onPower: (channel, on) => r.powered.forEach((p) => p.power(channel, on)) });
+      for (const id of r.ids) this.relays.set(id, relay);
+      this.closers.push(() => relay.stop());
+    }
+  }
+
   private usbSerial(part: string): string {
     return `virtual-${this.spec.id}-${part}`;
   }
 
+  private snifferTwin(id: string): VirtualSnifferTwin {
+    const name = this.spec.sniffers.find((s) => s.id === id)!.twin;
+    const twin = snifferTwinNamed(name);
+    if (!twin) throw new Error(`bench ${this.spec.id}: no virtual sniffer twin "${name}" in sim/sniffer-registry.ts (sniffer ${id})`);
+    return twin;
+  }
+
+  private radioTwin(): VirtualRadioTwin {
+    const twin = radioTwinNamed(this.spec.radio.twin);
+    if (!twin) throw new Error(`bench ${this.spec.id}: no virtual radio twin "${this.spec.radio.twin}" in sim/radio-registry.ts`);
+    return twin;
+  }
+
   private connectSniffer(id: string, line: DeviceLine): void {
-    const firmware = new VirtualNrfSnifferFirmware(line);
+    const firmware = this.snifferTwin(id).boot(line);
     this.sniffers.set(id, firmware);
     this.snifferLines.set(id, line);
     const detach = attachSniffer(this.air, firmware);
@@ -305,8 +327,7 @@ export class VirtualBench {
     } else {
       throw new Error(`bench ${this.spec.id}: device ${d.id} is a ${d.role}; the virtual bench simulates CH, ESME, IHD and PPMID (a GSME is not simulated yet)`);
     }
-    const channel = d.relay.vendor === 'tasmota' ? (d.relay.channel ?? 1) : (d.relay.channel ?? 0);
-    return { power: (ch, on) => (ch === channel || (d.relay.vendor === 'tasmota' && ch <= 1 && channel <= 1) ? device.power(on) : undefined) };
+    return { power: (channel, on) => (channel === d.relay.channel ? device.power(on) : undefined) };
   }
 
   /** A device's timer jitter: from the bench seed and this bench's start, so each case's fresh bench lines timers up anew. */
@@ -359,11 +380,11 @@ export class VirtualBench {
       const base = `/dev/gbcs-rig-virtual/${spec.id}-${process.pid}-${VirtualBench.starts++}`;
       for (const s of spec.sniffers) {
         const path = `${base}/sniffer-${s.id}`;
-        sniffers.set(s.id, hub.plug(path, { serialNumber: this.usbSerial(s.id), vendorId: '1915', productId: '154b', manufacturer: 'gbcs-rig virtual' }));
+        sniffers.set(s.id, hub.plug(path, { ...this.snifferTwin(s.id).usb, serialNumber: this.usbSerial(s.id), manufacturer: 'gbcs-rig virtual' }));
         snifferPaths.set(s.id, path);
       }
       const radioPath = `${base}/radio`;
-      const radio = hub.plug(radioPath, { serialNumber: this.usbSerial('radio'), manufacturer: 'gbcs-rig virtual' });
+      const radio = hub.plug(radioPath, { ...this.radioTwin().usb, serialNumber: this.usbSerial('radio'), manufacturer: 'gbcs-rig virtual' });
       for (const d of observed) {
         const path = `${base}/observe-${d.id}`;
         observeLines.set(d.id, hub.plug(path, { serialNumber: `virtual-${spec.id}-${d.id}-debug`, manufacturer: 'gbcs-rig virtual' }));

@@ -16,8 +16,8 @@ export interface VirtualRelayOptions {
   readonly confirmDelayMs?: number;
 }
 
-/** What both vendors' virtual devices share: their own client, a last will, and the fault knobs. */
-abstract class VirtualMqttRelay {
+/** What every vendor's virtual MQTT relay device shares: its own client, a last will, and the fault knobs. */
+export abstract class VirtualMqttRelay {
   /** Fault injection, changeable mid-test. */
   silent: boolean;
   /** Fault injection: the device reports the opposite of its contact's state (a failed sense input, a welded contact). */

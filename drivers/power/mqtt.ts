@@ -2,6 +2,7 @@
 // one command in flight with its timeout, availability, and the rig faults they raise.
 import mqtt from 'mqtt';
 import type { IPublishPacket, MqttClient } from 'mqtt';
+import { z } from 'zod';
 import { RigFault } from '../faults.ts';
 import {
   DEFAULT_CONFIRM_WITHIN_MS,
@@ -26,6 +27,10 @@ export interface StationBroker {
   /** Pause between reconnect attempts once connected. Default 1000 ms. */
   readonly reconnectPeriodMs?: number;
 }
+
+const TOPIC = 'an MQTT topic without spaces, "+" or "#"';
+/** A rig-file field naming an MQTT topic (or topic prefix) to publish under. */
+export const topicField = z.string({ error: TOPIC }).regex(/^[^\s+#]+$/, { error: TOPIC });
 
 /** The broker URL as it may appear in evidence and reports: no user, no password. */
 export function redactedBrokerUrl(url: string): string {

@@ -3,8 +3,10 @@
 // `<prefix>/online`) are from Shelly's documentation; check them against a real unit before trusting a bench.
 import { randomBytes } from 'node:crypto';
 import type { IPublishPacket, MqttClient } from 'mqtt';
-import { MqttRelay, resolveStationClient, type RelayCommand, type StationClient } from './mqtt.ts';
+import { z } from 'zod';
+import { MqttRelay, resolveStationClient, topicField, type RelayCommand, type StationClient } from './mqtt.ts';
 import type { PowerSwitchOptions } from './types.ts';
+import { relayVendor } from './vendor.ts';
 
 export interface ShellyGen2SwitchOptions extends PowerSwitchOptions {
   /** The device's MQTT topic prefix (MQTT.Config `topic_prefix`, by default its device id). */
@@ -94,3 +96,15 @@ function parseObject(text: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/** Its row in drivers/power/registry.ts; its virtual twin is sim/tasmota-device.ts's VirtualShellyGen2. */
+export const shellyGen2 = relayVendor({
+  vendor: 'shelly-gen2',
+  title: 'Shelly Gen2',
+  fields: { topic: topicField, channel: z.int().min(0).optional() },
+  deviceField: 'topic',
+  hints: { topic: 'its MQTT topic prefix', channel: 'switch id 0…n (default 0)' },
+  contact: (r) => ({ device: r.topic, channel: r.channel ?? 0 }),
+  attach: (r, on) => ShellyGen2Switch.attach(on.station, { prefix: r.topic, switchId: r.channel ?? 0, confirmWithinMs: on.confirmWithinMs, now: on.now }),
+  virtualTwin: 'shelly-gen2',
+});

@@ -1,8 +1,10 @@
 // A Tasmota relay channel over the station's MQTT broker (PROTOCOL.md §9), assuming the default
 // FullTopic `%prefix%/%topic%/` and the default StateText ON/OFF.
 import type { IPublishPacket, MqttClient } from 'mqtt';
-import { MqttRelay, resolveStationClient, type RelayCommand, type StationClient } from './mqtt.ts';
+import { z } from 'zod';
+import { MqttRelay, resolveStationClient, topicField, type RelayCommand, type StationClient } from './mqtt.ts';
 import type { PowerSwitchOptions } from './types.ts';
+import { relayVendor } from './vendor.ts';
 
 export interface TasmotaRelayOptions extends PowerSwitchOptions {
   /** The device's MQTT Topic (Tasmota `Topic` command), e.g. `bench1-mains`. */
@@ -73,3 +75,16 @@ export class TasmotaRelay extends MqttRelay {
 function parseOnOff(text: string): boolean | undefined {
   return text === 'ON' ? true : text === 'OFF' ? false : undefined;
 }
+
+/** Its row in drivers/power/registry.ts; its virtual twin is sim/tasmota-device.ts's VirtualTasmotaRelay. */
+export const tasmota = relayVendor({
+  vendor: 'tasmota',
+  title: 'Tasmota',
+  fields: { topic: topicField, channel: z.int().min(0).optional() },
+  deviceField: 'topic',
+  hints: { topic: "the device's MQTT Topic", channel: 'relay number 1…n (none: a single-relay device\'s bare POWER)' },
+  // The bare POWER and POWER1 are the same relay.
+  contact: (r) => ({ device: r.topic, channel: r.channel || 1 }),
+  attach: (r, on) => TasmotaRelay.attach(on.station, { topic: r.topic, channel: r.channel, confirmWithinMs: on.confirmWithinMs, now: on.now }),
+  virtualTwin: 'tasmota',
+});

@@ -1,4 +1,5 @@
-// What every mains relay driver offers, whatever the vendor: adding a vendor is one file in drivers/power/.
+// What every mains relay driver offers, whatever the vendor. Adding a vendor: its driver file here with
+// its descriptor (vendor.ts), its virtual twin in sim/ (sim/power-registry.ts), and a row in registry.ts.
 import type { RigFault } from '../faults.ts';
 
 /** Milliseconds on the bench clock; the harness injects its clock, drivers never read wall time themselves. */

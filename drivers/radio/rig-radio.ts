@@ -1,15 +1,16 @@
-// The rig radio: transmits as a hand held terminal and reports what it hears, over the
-// project's own line protocol (line-protocol.ts). Frame lines share the sniffer's reader.
+// The gbcs-rig radio: transmits as a hand held terminal and reports what it hears, over the
+// project's own line protocol (line-protocol.ts), whose frame lines are the `received:` lines
+// (drivers/received-lines.ts). One kind in drivers/radio/registry.ts.
 import { CommandQueue } from '../command-queue.ts';
 import { RigFault } from '../faults.ts';
+import { ReceivedLineReader, type ReceivedLineStats } from '../received-lines.ts';
 import { openSerialLink, silentLog, type DriverLog, type SerialBinding, type SerialLink, type SerialLocation } from '../serial.ts';
-import {
-  ReceivedLineReader, type ReceivedLineStats, type SniffedFrame, type SnifferTimeAnchor,
-} from '../sniffer/nrf802154.ts';
+import type { SniffedFrame, SnifferTimeAnchor } from '../sniffer/sniffer.ts';
 import {
   MAX_TX_PSDU, RADIO_PROTOCOL_NAME, RADIO_PROTOCOL_VERSION, formatRadioCommand, ieeeForRadio, parseRadioAnswer,
   type RadioAnswer, type RadioCommand,
 } from './line-protocol.ts';
+import { radioKind, type Radio } from './radio.ts';
 
 export interface RigRadioOptions {
   /** Names the radio in faults and logs; defaults to `radio <path>`. */
@@ -21,7 +22,7 @@ export interface RigRadioOptions {
   answerTimeoutMs?: number;
 }
 
-export class RigRadio {
+export class RigRadio implements Radio {
   readonly where: string;
   #reader: ReceivedLineReader;
   readonly #commands: CommandQueue<RadioAnswer>;
@@ -65,6 +66,10 @@ export class RigRadio {
       if (fault.kind === 'serial-port-lost') this.#reader.end(fault);
     });
     link.onLost((lost) => this.#commands.fail(lost));
+  }
+
+  get location(): string {
+    return this.link.path;
   }
 
   get channel(): number | undefined {
@@ -165,7 +170,7 @@ export class RigRadio {
     return this.#reader.toBenchTime(snifferUs);
   }
 
-  /** Resolves when every received line has been parsed; see ReceivedLineReader.drain. */
+  /** The virtual clock's drain barrier (Drainable). */
   drain(options?: { receivedBytes?: number }): Promise<void> {
     return this.#reader.drain(options);
   }
@@ -213,3 +218,12 @@ export class RigRadio {
 }
 
 const abbreviate = (line: string): string => (line.length > 40 ? `${line.slice(0, 40)}…` : line);
+
+/** Its row in drivers/radio/registry.ts; its virtual twin is sim/serial-devices.ts's VirtualRigRadioFirmware. */
+export const gbcsRigRadio = radioKind({
+  kind: 'gbcs-rig-radio',
+  title: 'an 802.15.4 dongle running firmware that speaks the gbcs-rig radio line protocol',
+  fields: {},
+  open: (location, _radio, how) => RigRadio.open(location, how),
+  virtualTwin: 'gbcs-rig-radio',
+});

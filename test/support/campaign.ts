@@ -38,6 +38,10 @@ export interface CampaignOptions {
   bench?: string[];
   /** The `--fail-on` value. */
   failOn?: string;
+  /** The CH relay entry's fields beside its id (default: Tasmota, a topic of its own, channel 1): another vendor's. */
+  chRelay?: Record<string, unknown>;
+  /** The sniffer entry's fields beside its id and channel (default: kind nrf802154): another kind's. */
+  sniffer?: Record<string, unknown>;
 }
 
 export interface Campaign {
@@ -76,10 +80,10 @@ function virtualBench(o: CampaignOptions, n: number): Record<string, unknown> {
       ] : []),
     ],
     relays: [
-      { id: 'ch-power', vendor: 'tasmota', topic: chTopic(o, n), channel: 1 },
+      { id: 'ch-power', ...(o.chRelay ?? { vendor: 'tasmota', topic: chTopic(o, n), channel: 1 }) },
       ...(o.tenancy ? ['esme', 'ihd', 'ppmid'].map((d, i) => ({ id: `${d}-power`, vendor: 'tasmota', topic: `test-board-${process.pid}-${n + 1}`, channel: i + 1 })) : []),
     ],
-    sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
+    sniffers: [{ id: 'han', ...(o.sniffer ?? { kind: 'nrf802154' }), channel: 11 }],
     radio: { channel: 11, ieee: address(n, 'f0') },
     ...(o.han && { han: o.han }),
   };

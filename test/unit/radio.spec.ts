@@ -5,7 +5,7 @@ import { fromHex, hex } from '../../protocol/bytes.ts';
 import type { RigFault } from '../../drivers/faults.ts';
 import { RigRadio, type RigRadioOptions } from '../../drivers/radio/rig-radio.ts';
 import { parseRadioAnswer } from '../../drivers/radio/line-protocol.ts';
-import type { SniffedFrame } from '../../drivers/sniffer/nrf802154.ts';
+import type { SniffedFrame } from '../../drivers/sniffer/sniffer.ts';
 import { VirtualRigRadioFirmware, VirtualUsbHub } from '../../sim/serial-devices.ts';
 import { RecordingLog, TRANSPORTS, openBenchLine, test, type Defer, type Transport } from '../support/serial-bench.ts';
 

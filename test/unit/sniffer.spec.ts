@@ -3,7 +3,9 @@
 import { expect } from '@playwright/test';
 import { fromHex, hex } from '../../protocol/bytes.ts';
 import { RigFault } from '../../drivers/faults.ts';
-import { GARBAGE_LINE_LIMIT, Nrf802154Sniffer, SnifferClock, parseReceivedLine, type SniffedFrame, type UnreadLine } from '../../drivers/sniffer/nrf802154.ts';
+import { SnifferClock, parseReceivedLine } from '../../drivers/received-lines.ts';
+import { GARBAGE_LINE_LIMIT, Nrf802154Sniffer } from '../../drivers/sniffer/nrf802154.ts';
+import type { SniffedFrame, UnreadInput } from '../../drivers/sniffer/sniffer.ts';
 import { VirtualNrfSnifferFirmware, VirtualUsbHub, type VirtualNrfSnifferOptions } from '../../sim/serial-devices.ts';
 import { RecordingLog, TRANSPORTS, openBenchLine, test, type Defer, type Transport } from '../support/serial-bench.ts';
 import type { TestInfo } from '@playwright/test';
@@ -133,8 +135,8 @@ for (const transport of TRANSPORTS) {
 
     test('a sniffer that sends only garbage is a sniffer-garbled rig fault; a frame in between resets the count', async ({ defer }, testInfo) => {
       const { fw, sniffer, settle } = await benchSniffer(transport, testInfo, defer);
-      const unread: UnreadLine[] = [];
-      sniffer.onUnreadLine((l) => unread.push(l));
+      const unread: UnreadInput[] = [];
+      sniffer.onUnread((l) => unread.push(l));
       await sniffer.start(11);
       await fw.whenCommand('receive');
       // A frame first: the start's echoes are not part of the run.

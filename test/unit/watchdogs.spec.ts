@@ -11,6 +11,7 @@ import { openBench, type OpenBench } from '../../harness/bench.ts';
 import { HardwareClock, VirtualBenchClock, hours, minutes } from '../../harness/clock.ts';
 import { loadRig } from '../../rigs/load.ts';
 import { DiscreteEventClock } from '../../sim/clock.ts';
+import type { VirtualNrfSnifferFirmware } from '../../sim/serial-devices.ts';
 import { INSTALL_CODE_ENV, TEST_INSTALL_CODE, virtualRig } from '../support/campaign.ts';
 
 const unplugged = () => new RigFault('sniffer-stopped', 'sniffer han', 'stopped while receiving', 'replug it');
@@ -80,10 +81,10 @@ test('a sniffer unplugged and found again by its USB serial number at a new path
     expect(reopened[0]).toMatch(/^sniffer han at \/dev\/gbcs-rig-virtual\/.*\/sniffer-han-re1$/);
     const after = bench.sniffers[0].driver;
     expect(after).not.toBe(before);
-    expect(after.link.path).not.toBe(before.link.path);
+    expect(after.location).not.toBe(before.location);
     expect(bench.health()).toBeUndefined();
     // The fresh firmware was started by the fresh driver: it receives on the bench's channel.
-    const firmware = bench.virtual!.sniffers.get('han')!;
+    const firmware = bench.virtual!.sniffers.get('han') as VirtualNrfSnifferFirmware;
     await firmware.whenCommand('receive');
     expect({ receiving: firmware.receiving, channel: firmware.channel }).toEqual({ receiving: true, channel: 11 });
     await bench.clock.sleep(minutes(1));
