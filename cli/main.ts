@@ -3,6 +3,7 @@ import { DecodeError } from '../protocol/bytes.ts';
 import { CaptureError } from '../protocol/pcapng.ts';
 import { DECODE_USAGE, decodeCommand } from './decode.ts';
 import { REPORT_USAGE, reportCommand } from './report.ts';
+import { POWER_USAGE, powerCommand } from './power.ts';
 import { RUN_USAGE, runCommand } from './run.ts';
 import { VERIFY_USAGE, verifyCommand } from './verify.ts';
 import { UsageError } from './errors.ts';
@@ -20,6 +21,8 @@ commands:
       rebuilds report.html, junit.xml and results.json from a run folder, and signs it
   ${VERIFY_USAGE.replace('usage: ', '')}
       checks a run folder's signature and hashes; names every changed, missing or added file
+  ${POWER_USAGE.replace('usage: ', '')}
+      switches or queries one relay of a real bench; exit 0 confirmed by the relay, 3 a rig fault (with the fix)
   gbcs-rig help`;
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<number>;
@@ -29,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   run: runCommand,
   report: reportCommand,
   verify: verifyCommand,
+  power: powerCommand,
 };
 
 export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {

@@ -7,7 +7,7 @@ import type { RigFault } from '../drivers/faults.ts';
 import { ObservationPort } from '../drivers/observe/serial-port.ts';
 import { connectStation } from '../drivers/power/mqtt.ts';
 import { relayVendorNamed } from '../drivers/power/registry.ts';
-import type { PowerSwitch } from '../drivers/power/types.ts';
+import { wallClock, type PowerSwitch } from '../drivers/power/types.ts';
 import type { RelayVendor } from '../drivers/power/vendor.ts';
 import type { Radio, RadioKind } from '../drivers/radio/radio.ts';
 import { radioKindNamed } from '../drivers/radio/registry.ts';
@@ -164,6 +164,19 @@ async function attachRelays(rig: LoadedRig, spec: RigBench, brokerUrl: string, n
     closers.push(() => relay.close());
   }
   return relays;
+}
+
+/** One relay of a real bench, attached on its own (`gbcs-rig power`): the switch, and how to let it go. */
+export async function attachRelay(rig: LoadedRig, spec: RigBench, relayId: string): Promise<{ relay: PowerSwitch; close(): Promise<void> }> {
+  const closers = new Closers();
+  try {
+    const only = { ...spec, relays: spec.relays.filter((r) => r.id === relayId) };
+    const relays = await attachRelays(rig, only, rig.station.mqtt.url, wallClock, closers);
+    return { relay: registered(relays.get(relayId), `relay "${relayId}" of bench ${spec.id}`), close: () => closers.close() };
+  } catch (e) {
+    await closers.close();
+    throw e;
+  }
 }
 
 /**
