@@ -39,8 +39,9 @@ export class TasmotaRelay extends MqttRelay {
 
   protected topics(): readonly string[] {
     const stats = [`stat/${this.device}/RESULT`, `stat/${this.device}/${this.power}`];
-    // A single-relay Tasmota answers `POWER1` with bare `POWER`.
+    // A single-relay Tasmota answers `POWER1` with bare `POWER`; a multi-relay board answers bare `POWER` (relay 1) with `POWER1`.
     if (this.power === 'POWER1') stats.push(`stat/${this.device}/POWER`);
+    if (this.power === 'POWER') stats.push(`stat/${this.device}/POWER1`);
     return [...stats, `tele/${this.device}/LWT`];
   }
 
@@ -67,7 +68,7 @@ export class TasmotaRelay extends MqttRelay {
     }
     if (typeof result !== 'object' || result === null) return undefined;
     const r = result as Record<string, unknown>;
-    const value = r[this.power] ?? (this.power === 'POWER1' ? r.POWER : undefined);
+    const value = r[this.power] ?? (this.power === 'POWER1' ? r.POWER : this.power === 'POWER' ? r.POWER1 : undefined);
     return typeof value === 'string' ? parseOnOff(value) : undefined;
   }
 }

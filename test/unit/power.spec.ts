@@ -154,6 +154,19 @@ for (const kind of ['aedes', 'mosquitto'] as const) {
       expect(powered).toEqual([[2, true], [2, false]]);
     });
 
+    test('tasmota: bare POWER on a multi-relay board switches relay 1, which the board reports as POWER1', async ({ bench }) => {
+      const topic = bench.name('tasmota-bare-on-board');
+      const device = await bench.tasmota({ topic, relays: 4 });
+      const relay = await bench.relay(TasmotaRelay.attach(await bench.station(), { topic }));
+      const on = await relay.switch(true);
+      expect(on.on).toBe(true);
+      expect(on.confirmedBy).toMatch(/\/(RESULT|POWER1)$/);
+      expect(device.isOn(1)).toBe(true);
+      expect(await relay.query()).toBe(true);
+      expect((await relay.switch(false)).on).toBe(false);
+      expect(device.isOn(1)).toBe(false);
+    });
+
     test('tasmota: a single-relay device is driven with bare POWER', async ({ bench }) => {
       const topic = bench.name('tasmota-single');
       const device = await bench.tasmota({ topic });
