@@ -153,7 +153,8 @@ async function attachRelays(rig: LoadedRig, spec: RigBench, brokerUrl: string, n
     username: secrets.username,
     password: secrets.password,
     ca: secrets.caFile ? readFileSync(secrets.caFile) : undefined,
-    clientId: `gbcs-rig-${spec.id}-${process.pid}`,
+    // The lab's client id (brokers often key ACLs on it), made unique per bench and process: a second client with the same id would push the first off.
+    clientId: `${rig.station.mqtt.clientId ?? 'gbcs-rig'}-${spec.id}-${process.pid}`,
   });
   closers.push(() => new Promise<void>((done) => station.end(true, {}, () => done())));
   const confirmWithinMs = rig.settings.relayConfirmSeconds * 1000;

@@ -6,6 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Aedes } from 'aedes';
+import { createServer, type AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 import { VirtualTasmotaRelay } from '../../sim/tasmota-device.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
@@ -25,7 +27,7 @@ function rigFile(url: string, topic: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-power-'));
   const file = join(dir, 'rig.yaml');
   writeFileSync(file, stringify({
-    station: { name: 'power test', lab: 'gbcs-rig tests', mqtt: { url } },
+    station: { name: 'power test', lab: 'gbcs-rig tests', mqtt: { url, clientId: 'lab-acl-prefix' } },
     firmwareManifests: [fileURLToPath(new URL('../../rigs/example-lab-firmware.yaml', import.meta.url))],
     benches: [{
       id: 'bench-1',
@@ -97,4 +99,25 @@ test('usage errors say what and where, before anything is switched', async () =>
   expect(noRig.stderr).toMatch(/--rig is needed/);
   expect(badOff.stderr).toMatch(/--off-seconds soon: needs a number of seconds ≥ 0/);
   expect(switched.length).toBe(before);
+});
+
+test('the station connects with the rig file\'s client id, made unique per bench and process', async () => {
+  // A broker of our own (aedes, as the virtual bench uses) that lists every client id that connects.
+  const aedes = await Aedes.createBroker();
+  const ids: string[] = [];
+  aedes.on('client', (c) => ids.push(c.id));
+  const server = createServer((socket) => aedes.handle(socket));
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const topic = `power-id-${process.pid}`;
+  const own = await VirtualTasmotaRelay.start({ url, topic, relays: 2 });
+  try {
+    const child = spawn(process.execPath, [BIN, 'power', '--rig', rigFile(url, topic), '--relay', 'mains-ch', 'query'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(await new Promise<number>((done) => child.on('exit', (code) => done(code ?? 1)))).toBe(0);
+    expect(ids).toContain(`lab-acl-prefix-bench-1-${child.pid}`);
+  } finally {
+    await own.stop();
+    await new Promise<void>((done) => aedes.close(() => done()));
+    server.close();
+  }
 });
