@@ -1,6 +1,7 @@
 // A real Debian mosquitto on a free loopback port, for tests that must hold against a lab's broker, not only aedes.
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +17,37 @@ export interface Mosquitto {
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
 
-export async function startMosquitto(): Promise<Mosquitto> {
+/** A second listener as a lab's broker has it: TLS with the given certificate, and a user name and password. */
+export interface SecureListener {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface SecureMosquitto extends Mosquitto {
+  /** `mqtts://127.0.0.1:<port>` of the TLS + password listener (the plain listener stays anonymous, for virtual devices). */
+  readonly secureUrl: string;
+}
+
+export async function startMosquitto(): Promise<Mosquitto>;
+export async function startMosquitto(secure: SecureListener): Promise<SecureMosquitto>;
+export async function startMosquitto(secure?: SecureListener): Promise<Mosquitto | SecureMosquitto> {
   const port = await freeLoopbackPort();
   const dir = await mkdtemp(join(tmpdir(), 'gbcs-rig-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  await writeFile(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n`);
+  let config = `per_listener_settings true\npersistence false\nlog_dest stderr\nlistener ${port} 127.0.0.1\nallow_anonymous true\n`;
+  const securePort = secure ? await freeLoopbackPort() : undefined;
+  if (secure) {
+    const passwords = join(dir, 'passwords');
+    await writeFile(passwords, '');
+    execFileSync('mosquitto_passwd', ['-b', passwords, secure.username, secure.password]);
+    // Started as root, mosquitto drops to its own user: it must be able to read the files it is given.
+    await chmod(dir, 0o755);
+    for (const f of [passwords, secure.certFile, secure.keyFile]) await chmod(f, 0o644);
+    config += `listener ${securePort} 127.0.0.1\nallow_anonymous false\npassword_file ${passwords}\ncertfile ${secure.certFile}\nkeyfile ${secure.keyFile}\n`;
+  }
+  await writeFile(conf, config);
 
   const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -48,7 +75,9 @@ export async function startMosquitto(): Promise<Mosquitto> {
     await end('SIGKILL');
     throw err;
   }
-  return { url: `mqtt://127.0.0.1:${port}`, port, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
+  if (securePort !== undefined) await acceptsConnections(securePort, 5_000);
+  const broker = { url: `mqtt://127.0.0.1:${port}`, port, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
+  return securePort === undefined ? broker : { ...broker, secureUrl: `mqtts://127.0.0.1:${securePort}` };
 }
 
 async function freeLoopbackPort(): Promise<number> {
@@ -75,4 +104,16 @@ async function acceptsConnections(port: number, withinMs: number): Promise<void>
     if (Date.now() > deadline) throw new Error(`mosquitto did not accept connections on 127.0.0.1:${port} within ${withinMs} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** A throw-away CA and a server certificate for 127.0.0.1 signed by it (openssl), in `dir`: their paths. */
+export function makeCertificates(dir: string, name = 'ca'): { caFile: string; certFile: string; keyFile: string } {
+  const at = (f: string) => join(dir, `${name}-${f}`);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=gbcs-rig test ${name}`, '-keyout', at('ca.key'), '-out', at('ca.pem'));
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', at('server.key'), '-out', at('server.csr'));
+  writeFileSync(at('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  ssl('x509', '-req', '-in', at('server.csr'), '-CA', at('ca.pem'), '-CAkey', at('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', at('san.ext'), '-out', at('server.pem'));
+  chmodSync(dir, 0o755);
+  return { caFile: at('ca.pem'), certFile: at('server.pem'), keyFile: at('server.key') };
 }

@@ -1,44 +1,13 @@
 // `gbcs-rig power` as a person at a bench runs it: a real bench of a rig file, a real mosquitto,
 // and a virtual Tasmota board on it that answers as the firmware does.
 import { test, expect } from '@playwright/test';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
+import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { stringify } from 'yaml';
+import { fileURLToPath } from 'node:url';
 import { VirtualTasmotaRelay } from '../../sim/tasmota-device.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.url));
-
-function power(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, 'power', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((done) => child.on('exit', (code) => done({ code: code ?? 1, stdout, stderr })));
-}
-
-/** A rig file with one real bench whose CH is powered by channel 2 of the Tasmota board `topic`. */
-function rigFile(url: string, topic: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-power-'));
-  const file = join(dir, 'rig.yaml');
-  writeFileSync(file, stringify({
-    station: { name: 'power test', lab: 'gbcs-rig tests', mqtt: { url, clientId: 'lab-acl-prefix' } },
-    firmwareManifests: [fileURLToPath(new URL('../../rigs/example-lab-firmware.yaml', import.meta.url))],
-    benches: [{
-      id: 'bench-1',
-      devices: [{ id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: 'example-ch-4-2-1', relay: 'mains-ch' }],
-      relays: [{ id: 'mains-ch', vendor: 'tasmota', topic, channel: 2 }, { id: 'mains-spare', vendor: 'tasmota', topic: `${topic}-gone`, channel: 1 }],
-      sniffers: [{ id: 'han', kind: 'nrf802154', path: '/dev/null', channel: 11 }],
-      radio: { path: '/dev/zero', channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
-    }],
-  }));
-  return file;
-}
+import { BIN, power, rigFile } from '../support/power-rig.ts';
 
 let broker: Mosquitto;
 let board: VirtualTasmotaRelay;
@@ -58,22 +27,22 @@ test.afterAll(async () => {
 
 test('on, query, cycle and off are confirmed by the relay itself, on the contact the rig file names', async () => {
   test.setTimeout(60_000);
-  const on = await power('--rig', rig, '--relay', 'mains-ch', 'on');
+  const on = await power(['--rig', rig, '--relay', 'mains-ch', 'on']);
   expect(on.code, on.stderr).toBe(0);
   expect(on.stdout).toMatch(/^mains-ch \(powers ch\): ON confirmed by tasmota power-test-\d+ POWER2 in \d+ ms \(stat\/power-test-\d+\/RESULT\)/);
-  const q = await power('--rig', rig, '--bench', 'bench-1', '--relay', 'mains-ch', 'query');
+  const q = await power(['--rig', rig, '--bench', 'bench-1', '--relay', 'mains-ch', 'query']);
   expect(q.stdout).toMatch(/^mains-ch \(powers ch\): ON/);
-  const cycle = await power('--rig', rig, '--relay', 'mains-ch', 'cycle', '--off-seconds', '0.2');
+  const cycle = await power(['--rig', rig, '--relay', 'mains-ch', 'cycle', '--off-seconds', '0.2']);
   expect(cycle.code, cycle.stderr).toBe(0);
   expect(cycle.stdout.trim().split('\n').map((l) => l.match(/: (ON|OFF) confirmed/)?.[1])).toEqual(['OFF', 'ON']);
-  const off = await power('--rig', rig, '--relay', 'mains-ch', 'off');
+  const off = await power(['--rig', rig, '--relay', 'mains-ch', 'off']);
   expect(off.code).toBe(0);
   expect(switched).toEqual([[2, true], [2, false], [2, true], [2, false]]);
 });
 
 test('a relay that does not answer is a rig fault (exit 3) with the fix, never a silent success', async () => {
   test.setTimeout(60_000);
-  const r = await power('--rig', rig, '--relay', 'mains-spare', 'on');
+  const r = await power(['--rig', rig, '--relay', 'mains-spare', 'on']);
   expect(r.code).toBe(3);
   expect(r.stderr).toMatch(/rig fault relay-(unconfirmed|offline): .*power-test-\d+-gone/);
   expect(r.stderr).toMatch(/\n {2}fix: /);
@@ -84,12 +53,12 @@ test('usage errors say what and where, before anything is switched', async () =>
   const virtualRig = fileURLToPath(new URL('../../rigs/virtual.yaml', import.meta.url));
   // Each is a child process: run side by side.
   const [noAction, badRelay, badBench, virtual, noRig, badOff] = await Promise.all([
-    power('--rig', rig, '--relay', 'mains-ch'),
-    power('--rig', rig, '--relay', 'nope', 'on'),
-    power('--rig', rig, '--bench', 'bench-9', '--relay', 'mains-ch', 'on'),
-    power('--rig', virtualRig, '--relay', 'ch-power', 'on'),
-    power('--relay', 'mains-ch', 'on'),
-    power('--rig', rig, '--relay', 'mains-ch', 'cycle', '--off-seconds', 'soon'),
+    power(['--rig', rig, '--relay', 'mains-ch']),
+    power(['--rig', rig, '--relay', 'nope', 'on']),
+    power(['--rig', rig, '--bench', 'bench-9', '--relay', 'mains-ch', 'on']),
+    power(['--rig', virtualRig, '--relay', 'ch-power', 'on']),
+    power(['--relay', 'mains-ch', 'on']),
+    power(['--rig', rig, '--relay', 'mains-ch', 'cycle', '--off-seconds', 'soon']),
   ]);
   for (const r of [noAction, badRelay, badBench, virtual, noRig, badOff]) expect(r.code, r.stderr).toBe(2);
   expect(noAction.stderr).toMatch(/say one of on, off, cycle, query/);
@@ -112,7 +81,7 @@ test('the station connects with the rig file\'s client id, made unique per bench
   const topic = `power-id-${process.pid}`;
   const own = await VirtualTasmotaRelay.start({ url, topic, relays: 2 });
   try {
-    const child = spawn(process.execPath, [BIN, 'power', '--rig', rigFile(url, topic), '--relay', 'mains-ch', 'query'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'power', '--rig', rigFile(url, topic), '--relay', 'mains-ch', 'query'], { stdio: 'ignore' });
     expect(await new Promise<number>((done) => child.on('exit', (code) => done(code ?? 1)))).toBe(0);
     expect(ids).toContain(`lab-acl-prefix-bench-1-${child.pid}`);
   } finally {
