@@ -16,6 +16,8 @@ export interface VirtualTiSnifferOptions {
   phy802154?: number;
   /** How it lays the frame out in a data packet. */
   layout?: TiFrameLayout;
+  /** How many PHYs its table has (default 22, as sniffer_fw 1.10 on a CC1352P): a higher CFG_PHY index is refused. */
+  phyCount?: number;
   /** STOP while not started: answered OK (default) or refused as invalid state. */
   stopWhenStopped?: 'ok' | 'invalid-state';
 }
@@ -140,8 +142,9 @@ export class VirtualTiSnifferFirmware implements VirtualSnifferFirmware {
           break;
         case TI_COMMAND.CFG_PHY:
           logged = `${name} ${decodePhy(payload)}`;
-          if (configurable) this.#phy = decodePhy(payload);
-          else status = TI_STATUS.INVALID_STATE;
+          if (!configurable) status = TI_STATUS.INVALID_STATE;
+          else if (decodePhy(payload) >= (this.options.phyCount ?? 22)) status = TI_STATUS.INVALID_COMMAND;
+          else this.#phy = decodePhy(payload);
           break;
         case TI_COMMAND.CFG_FREQUENCY:
           logged = `${name} ${decodeFrequency(payload)}`;

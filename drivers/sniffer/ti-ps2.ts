@@ -202,7 +202,11 @@ export class TiPs2Sniffer implements Sniffer {
     if (this.#state === 'closed') return;
     if (this.#state === 'receiving' && !this.#fault) await this.#stop().catch(() => {});
     this.#state = this.#fault ? 'stopped' : 'closed';
-    this.#pending?.reject(new Error(`${this.where}: closed`));
+    if (this.#pending) {
+      clearTimeout(this.#pending.timer);
+      this.#pending.reject(new Error(`${this.where}: closed`));
+      this.#pending = undefined;
+    }
     await this.link.close();
     this.#feed.end(this.#fault);
   }
@@ -251,6 +255,8 @@ export class TiPs2Sniffer implements Sniffer {
         }, withinMs);
         this.#pending = { name, resolve, reject, timer };
       });
+      // Settled by the timer even while the write is still pending: handled below, not an unhandled rejection.
+      answered.catch(() => {});
       await this.link.write(encodeTiCommand(command, payload));
       const response = await answered;
       if (response.status !== TI_STATUS.OK && !how.accept?.includes(response.status)) {
