@@ -1,0 +1,31 @@
+// The IPAN suite on a virtual bench whose sniffer is a TI Packet Sniffer 2 LaunchPad (`kind:
+// ti-ps2`): every frame the verdicts rest on crosses the TI firmware's binary packets, driver and
+// twin, and the verdicts are those the nRF sniffer gives (test/campaign/ipan-matrix.spec.ts holds
+// the nRF campaign to the same table, so it is not run again here).
+import { test, expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCampaign, verdicts } from '../support/campaign.ts';
+import { IPAN_CAUGHT_BY, IPAN_CONFORMANT_VERDICTS } from '../support/matrix.ts';
+
+const TI = { sniffer: { kind: 'ti-ps2' } };
+const BROKEN = 'ch-window-45min';
+
+const events = (dir: string, caseId: string) => readFileSync(join(dir, 'evidence', `${caseId}--virtual-1`, 'events.jsonl'), 'utf8')
+  .trim().split('\n').map((l) => JSON.parse(l) as { kind: string; [field: string]: unknown });
+
+test('the IPAN suite with a ti-ps2 sniffer gives the nRF sniffer\'s verdicts, on the conformant CH and on one that breaks IPAN-1', async () => {
+  // Two campaigns side by side, on a shared machine.
+  test.setTimeout(300_000);
+  const [conformant, broken] = await Promise.all([
+    runCampaign({ ...TI, grep: 'CH-IPAN' }),
+    runCampaign({ ...TI, firmware: BROKEN, grep: IPAN_CAUGHT_BY[BROKEN][0] }),
+  ]);
+  expect(conformant.exitCode, conformant.stderr).toBe(0);
+  expect(verdicts(conformant)).toEqual(IPAN_CONFORMANT_VERDICTS);
+  expect(verdicts(broken)).toEqual({ [IPAN_CAUGHT_BY[BROKEN][0]]: `FAIL ${IPAN_CAUGHT_BY[BROKEN][1]}` });
+  // The verdicts rest on frames the TI sniffer heard, and nothing it sent was unreadable.
+  const log = events(conformant.dir, 'CH-IPAN-001');
+  expect(log.filter((e) => e.kind === 'frame' && e.sniffer === 'han').length).toBeGreaterThan(0);
+  expect(log.filter((e) => e.kind === 'sniffer-line-unread')).toEqual([]);
+});
