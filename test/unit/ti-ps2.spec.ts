@@ -1,6 +1,10 @@
 // The `ti-ps2` sniffer driver against the virtual Packet Sniffer 2 firmware (sim/ti-sniffer.ts),
 // over MockBinding and over a socat pty with the real serialport bindings.
 import { expect, type TestInfo } from '@playwright/test';
+import { writeFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import { RigFileError, loadRig } from '../../rigs/load.ts';
+import { INSTALL_CODE_ENV, TEST_INSTALL_CODE, virtualRig } from '../support/campaign.ts';
 import { fromHex, hex } from '../../protocol/bytes.ts';
 import { encodeTiData, encodeTiResponse, tiBody } from '../../protocol/ti-sniffer.ts';
 import { RigFault } from '../../drivers/faults.ts';
@@ -206,4 +210,20 @@ test.describe('TI Packet Sniffer 2 driver rules (MockBinding)', () => {
     expect(unread.map((u) => u.reason)).toEqual(['a command response nobody asked for']);
     expect(fw.state).toBe('started');
   });
+});
+
+test('the rig file: `kind: ti-ps2` takes baudRate, phy and frameLayout, and names what is wrong with each', async ({ defer }, testInfo) => {
+  // The rig names the install code's variable; a lab's environment sets it.
+  process.env[INSTALL_CODE_ENV] = TEST_INSTALL_CODE;
+  defer(() => delete process.env[INSTALL_CODE_ENV]);
+  const load = async (sniffer: Record<string, unknown>) => {
+    const file = testInfo.outputPath(`rig-${Object.keys(sniffer).join('-')}.yaml`);
+    await writeFile(file, stringify(virtualRig({ sniffer: { kind: 'ti-ps2', ...sniffer } })));
+    return loadRig(file, { verifyImages: false }).then(() => undefined, (e: unknown) => e);
+  };
+  expect(await load({ baudRate: 921600, phy: 13, frameLayout: 'phr+psdu+fcs' })).toBeUndefined();
+  const error = await load({ baudRate: 115200, phy: 300, frameLayout: 'fcs' });
+  expect(error).toBeInstanceOf(RigFileError);
+  const paths = (error as RigFileError).problems.map((p) => p.path).sort();
+  expect(paths).toEqual(['benches[0].sniffers[0].baudRate', 'benches[0].sniffers[0].frameLayout', 'benches[0].sniffers[0].phy']);
 });
