@@ -29,3 +29,18 @@ test('the IPAN suite with a ti-ps2 sniffer gives the nRF sniffer\'s verdicts, on
   expect(log.filter((e) => e.kind === 'frame' && e.sniffer === 'han').length).toBeGreaterThan(0);
   expect(log.filter((e) => e.kind === 'sniffer-line-unread')).toEqual([]);
 });
+
+test('a ti-ps2 sniffer that sends garbage mid-case, or is unplugged, makes the case INCONCLUSIVE, never FAIL', async () => {
+  test.setTimeout(300_000);
+  // 30 minutes in: CH-IPAN-001 is waiting for its 59:00 probe.
+  const [garbled, unplugged] = await Promise.all((['sniffer-garbage', 'sniffer-unplugged'] as const).map((kind) =>
+    runCampaign({ ...TI, grep: 'CH-IPAN-001', faults: [{ kind, afterSeconds: 30 * 60 }], labSettings: { relayConfirmSeconds: 0.5 } })));
+  for (const c of [garbled, unplugged]) {
+    expect(c.exitCode, c.stderr).toBe(0);
+    expect(verdicts(c)).toEqual({ 'CH-IPAN-001': 'INCONCLUSIVE' });
+  }
+  expect(garbled.results!.cases[0].reason).toMatch(/could not be read as frames|defective packets in a row/);
+  expect(unplugged.results!.cases[0].reason).toMatch(/sniffer han/);
+  // Each defective packet is evidence, with its bytes.
+  expect(events(garbled.dir, 'CH-IPAN-001').filter((e) => e.kind === 'sniffer-line-unread').length).toBeGreaterThan(0);
+});
