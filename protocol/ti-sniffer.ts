@@ -276,7 +276,9 @@ export function encodePingData(p: TiPingInfo): Uint8Array {
 }
 
 export function decodePingData(data: Uint8Array): TiPingInfo {
-  if (data.length < 6) throw new DecodeError('PING response data', 0, `${data.length} bytes, expected 6 (chip id, chip revision, firmware id, firmware revision)`);
+  if (data.length < 6) {
+    throw new DecodeError('PING response data', 0, `${data.length} bytes, expected 6 (chip id, chip revision, firmware id, firmware revision)`);
+  }
   return { chipId: data[0] | (data[1] << 8), chipRevision: data[2], firmwareId: data[3], firmwareRevision: data[4] | (data[5] << 8) };
 }
 
@@ -353,7 +355,8 @@ export function tiBody(psdu: Uint8Array, layout: TiFrameLayout): Uint8Array {
  * 1-in-65536 coincidence on the one frame it is learned from.
  */
 export function detectTiFrameLayout(body: Uint8Array): TiFrameLayout {
-  const fcsAt = (start: number) => body.length >= start + 2 && crc16kermit(body, start, body.length - 2) === (body[body.length - 2] | (body[body.length - 1] << 8));
+  const trailer = body[body.length - 2] | (body[body.length - 1] << 8);
+  const fcsAt = (start: number) => body.length >= start + 2 && crc16kermit(body, start, body.length - 2) === trailer;
   if (fcsAt(0)) return 'psdu+fcs';
   if (body.length >= 3 && body[0] === body.length - 1 && fcsAt(1)) return 'phr+psdu+fcs';
   return 'psdu';

@@ -6,7 +6,8 @@ import { hex } from '../../protocol/bytes.ts';
 import {
   TI_BAUD, TI_COMMAND, TI_COMMAND_NAME, TI_DATA_INFO, TI_DEFAULT_PHY_802154, TI_ERROR_INFO, TI_FRAME_LAYOUTS, TI_RESPONSE_INFO, TI_STATUS,
   TiPacketDecoder, channelMhz, decodePingData, decodeTiData, decodeTiResponse, detectTiFrameLayout, encodeFrequency, encodeTiCommand,
-  tiCorrelation, tiFcsOk, tiPsdu, tiStatusName, type TiDecoderStats, type TiDefect, type TiFrameLayout, type TiPacket, type TiPingInfo, type TiResponse,
+  tiCorrelation, tiFcsOk, tiPsdu, tiStatusName,
+  type TiDataPacket, type TiDecoderStats, type TiDefect, type TiFrameLayout, type TiPacket, type TiPingInfo, type TiResponse,
 } from '../../protocol/ti-sniffer.ts';
 import { RigFault } from '../faults.ts';
 import { openSerialLink, silentLog, type DriverLog, type SerialBinding, type SerialLink, type SerialLocation } from '../serial.ts';
@@ -86,7 +87,8 @@ export class TiPs2Sniffer implements Sniffer {
     this.#log = options.log ?? silentLog;
     this.#layout = options.frameLayout === 'auto' ? undefined : options.frameLayout;
     // Packets are cut out of each chunk as it arrives: only a trailing partial packet is left unparsed.
-    this.#feed = new FrameFeed({ where: this.where, log: this.#log, now: options.now ?? Date.now, position: () => ({ received: this.#stats.bytesReceived, caughtUp: true }) });
+    const position = () => ({ received: this.#stats.bytesReceived, caughtUp: true });
+    this.#feed = new FrameFeed({ where: this.where, log: this.#log, now: options.now ?? Date.now, position });
     this.#decoder = new TiPacketDecoder((p, raw) => this.#onPacket(p, raw), (d, raw, reason) => this.#onDefect(d, raw, reason));
     link.port.on('data', (chunk: Buffer) => {
       this.#stats.bytesReceived += chunk.length;
@@ -139,7 +141,8 @@ export class TiPs2Sniffer implements Sniffer {
     this.#channel = channel;
     const phy = this.options.phy ?? TI_DEFAULT_PHY_802154;
     await this.#command(TI_COMMAND.CFG_PHY, Uint8Array.of(phy), {
-      fix: `Set \`phy\` on this sniffer in the rig file to the CFG_PHY index of "IEEE 802.15.4 2.4 GHz O-QPSK" in the PHY table of TI's Packet Sniffer 2 guide for this chip and firmware (tried ${phy}).`,
+      fix: `Set \`phy\` on this sniffer in the rig file to the CFG_PHY index of "IEEE 802.15.4 2.4 GHz O-QPSK" in the PHY table `
+        + `of TI's Packet Sniffer 2 guide for this chip and firmware (tried ${phy}).`,
     });
     await this.#command(TI_COMMAND.CFG_FREQUENCY, encodeFrequency(mhz));
     await this.#command(TI_COMMAND.START);
@@ -213,7 +216,8 @@ export class TiPs2Sniffer implements Sniffer {
 
   async #initialise(baudRate: number): Promise<void> {
     const notAnswering = `Check the LaunchPad runs TI's Packet Sniffer 2 firmware (sniffer_fw) and its UART rate is ${baudRate} baud `
-      + `(set \`baudRate\` on this sniffer in the rig file: 3000000 for sniffer_fw 1.9 and later, 921600 before); use the XDS110's UART port, not its debug port.`;
+      + '(set `baudRate` on this sniffer in the rig file: 3000000 for sniffer_fw 1.9 and later, 921600 before); '
+      + 'use the XDS110\'s UART port, not its debug port.';
     await this.#stop(notAnswering);
     const ping = await this.#command(TI_COMMAND.PING, undefined, { fix: notAnswering });
     try {
@@ -223,7 +227,8 @@ export class TiPs2Sniffer implements Sniffer {
     }
     const id = this.#identity;
     this.#log.info('TI Packet Sniffer 2 firmware', {
-      where: this.where, chipId: `0x${id.chipId.toString(16)}`, chipRevision: id.chipRevision, firmwareId: id.firmwareId, firmwareRevision: `0x${id.firmwareRevision.toString(16)}`,
+      where: this.where, chipId: `0x${id.chipId.toString(16)}`, chipRevision: id.chipRevision,
+      firmwareId: id.firmwareId, firmwareRevision: `0x${id.firmwareRevision.toString(16)}`,
     });
   }
 
@@ -280,7 +285,9 @@ export class TiPs2Sniffer implements Sniffer {
     if (packet.info === TI_RESPONSE_INFO) return this.#onResponse(packet, raw, unit);
     if (packet.info === TI_DATA_INFO) return this.#onData(packet, raw, unit);
     if (packet.info === TI_ERROR_INFO) this.#stats.errorPackets++;
-    const reason = packet.info === TI_ERROR_INFO ? `an error packet from the firmware (${hex(packet.payload)})` : `a packet of unknown type 0x${packet.info.toString(16)}`;
+    const reason = packet.info === TI_ERROR_INFO
+      ? `an error packet from the firmware (${hex(packet.payload)})`
+      : `a packet of unknown type 0x${packet.info.toString(16)}`;
     this.#unread(unit, raw, reason, true);
   }
 
@@ -303,7 +310,7 @@ export class TiPs2Sniffer implements Sniffer {
       return;
     }
     let frame: Uint8Array;
-    let data;
+    let data: TiDataPacket;
     try {
       data = decodeTiData(packet);
       if (!tiFcsOk(data.status)) {
@@ -341,7 +348,8 @@ export class TiPs2Sniffer implements Sniffer {
     if (this.#state !== 'receiving' || this.#fault) return;
     if (++this.#garbageRun >= TI_GARBAGE_LIMIT) {
       this.#failWith(new RigFault('sniffer-garbled', this.where, `sent ${this.#garbageRun} defective packets in a row (last: ${reason})`,
-        'Check the LaunchPad runs TI\'s Packet Sniffer 2 firmware, `baudRate` matches it, and its USB link is sound (re-plug, another cable or port); frames were lost, so re-run the test.'));
+        'Check the LaunchPad runs TI\'s Packet Sniffer 2 firmware, `baudRate` matches it, and its USB link is sound '
+        + '(re-plug, another cable or port); frames were lost, so re-run the test.'));
     }
   }
 

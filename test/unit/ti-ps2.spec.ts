@@ -17,7 +17,9 @@ import { RecordingLog, TRANSPORTS, openBenchLine, test, type Defer, type Transpo
 const PSDU = fromHex('4188a31e48ffff00000912fcff000001cc0885dafeffd76b0828f6ea32000885dafeffd76b0800295e19cad6ebd84ca2');
 const START_SEQUENCE = ['STOP', 'PING', 'STOP', 'CFG_PHY 18', 'CFG_FREQUENCY 2425', 'START'];
 
-async function benchSniffer(transport: Transport, testInfo: TestInfo, defer: Defer, firmware: VirtualTiSnifferOptions = {}, options: TiPs2Options = {}) {
+async function benchSniffer(
+  transport: Transport, testInfo: TestInfo, defer: Defer, firmware: VirtualTiSnifferOptions = {}, options: TiPs2Options = {},
+) {
   const line = await openBenchLine(transport, testInfo, defer);
   const fw = new VirtualTiSnifferFirmware(line.device, firmware);
   const log = new RecordingLog();
