@@ -3,6 +3,7 @@
 // only harness/bench.ts joins a kind to its twin.
 import type { AirReception, DeviceLine, UsbIdentity } from './serial-devices.ts';
 import { VirtualNrfSnifferFirmware } from './serial-devices.ts';
+import { VirtualTiSnifferFirmware } from './ti-sniffer.ts';
 
 /** A virtual sniffer's firmware as the virtual bench drives it: air in, bytes out, faults injected. */
 export interface VirtualSnifferFirmware {
@@ -33,8 +34,11 @@ const nrf802154: VirtualSnifferTwin = {
   boot: (line) => new VirtualNrfSnifferFirmware(line),
 };
 
+// TI's XDS110 debug probe carries the LaunchPad's UART.
+const tiPs2: VirtualSnifferTwin = { twin: 'ti-ps2', usb: { vendorId: '0451', productId: 'bef3' }, boot: (line) => new VirtualTiSnifferFirmware(line) };
+
 /** One row per twin. */
-const TWINS = new Map<string, VirtualSnifferTwin>([nrf802154].map((t) => [t.twin, t]));
+const TWINS = new Map<string, VirtualSnifferTwin>([nrf802154, tiPs2].map((t) => [t.twin, t]));
 
 export function snifferTwinNamed(twin: string): VirtualSnifferTwin | undefined {
   return TWINS.get(twin);
