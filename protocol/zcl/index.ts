@@ -5,7 +5,9 @@ export type { ZclDecoded, ZclFrameSpec, ZclFrameType, ZclHeader } from './frame.
 export { isOpaque, sampleFields, sampleValue, tableCommands } from './samples.ts';
 export type { TableCommand } from './samples.ts';
 export { GLOBAL_COMMANDS, ZCL_STATUS, zclStatusName } from './global.ts';
-export { CLUSTERS, getCluster } from './clusters/index.ts';
+export { CLUSTERS, DEVICE_MANAGEMENT, MESSAGING, METERING, PREPAYMENT, TUNNELING, getCluster } from './clusters/index.ts';
 export { ZCL_TYPES, decodeValue, encodeValue, isoToUtc, utcToIso, zclType, zclTypeById, zclTypeName } from './types.ts';
 export type { ZclTypeDef, ZclTypeName, ZclValue } from './types.ts';
 export type { AttributeDef, ClusterDef, CommandDef, Direction, FieldDef, Fields, FlagDef } from './schema.ts';
+export { fieldsOf, globalFieldsOf } from './payloads.ts';
+export type { CommandName, CommandPayload, FieldValue, Payload, ZclValueOf } from './payloads.ts';

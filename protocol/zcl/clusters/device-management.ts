@@ -25,7 +25,7 @@ export const TENANCY_CHANGE_CONTROL: readonly FlagDef[] = [
 
 const CONFIGURATION_CONTROL = { 0: 'Apply by List', 1: 'Apply by Event Group', 2: 'Apply by Log Type', 3: 'Apply by Configuration Match' };
 
-export const DEVICE_MANAGEMENT: ClusterDef = {
+export const DEVICE_MANAGEMENT = {
   id: 0x0708,
   name: 'Device Management',
   attributes: attrs([
@@ -149,4 +149,4 @@ export const DEVICE_MANAGEMENT: ClusterDef = {
       fields: [f('issuerEventId', 'uint32'), f('implementationDateTime', 'utc'), f('providerId', 'uint32'), f('customerIdNumber', 'charString')],
     },
   ],
-};
+} as const satisfies ClusterDef;

@@ -35,7 +35,7 @@ const SCHEME_A = 1;
 const SCHEME_B = 2;
 const NOTIFICATION_SCHEMES = { 1: 'Predefined Notification Scheme A', 2: 'Predefined Notification Scheme B' };
 
-export const METERING: ClusterDef = {
+export const METERING = {
   id: 0x0702,
   name: 'Metering',
   attributes: [
@@ -353,4 +353,4 @@ export const METERING: ClusterDef = {
     },
     { id: 0x0d, dir: 'server-to-client', name: 'Start Sampling Response', fields: [f('sampleId', 'uint16')] },
   ],
-};
+} as const satisfies ClusterDef;

@@ -32,7 +32,7 @@ const debtSet: AttributeDef[] = [1, 2, 3].flatMap((n) => {
 
 export const ORIGINATING_DEVICE: Readonly<Record<number, string>> = { 0: 'Energy Service Interface', 1: 'Meter', 2: 'In-Home Display Device' };
 
-export const PREPAYMENT: ClusterDef = {
+export const PREPAYMENT = {
   id: 0x0705,
   name: 'Prepayment',
   attributes: [
@@ -221,4 +221,4 @@ export const PREPAYMENT: ClusterDef = {
       summary: (x) => `, ${(x.debts as unknown[]).length} debt records`,
     },
   ],
-};
+} as const satisfies ClusterDef;
