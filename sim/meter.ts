@@ -10,7 +10,7 @@ import { DeviceJitter } from './jitter.ts';
 import { GLOBAL, HanStack, SE_CLUSTER, ZCL, fromZclUtc, toZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
 import { CLEAR_ALL_TENANCY_DATA, kindsClearedBy, publishChangeOfTenancyFields, type ChangeOfTenancy } from './tenancy.ts';
 import type { DecodedZcl } from '../protocol/decoded.ts';
-import type { ZclFrameSpec } from '../protocol/zcl/index.ts';
+import { DEVICE_MANAGEMENT_ATTRIBUTE, METERING_ATTRIBUTE, TOP_UP_SETS, attributeTypeId, globalFieldsOf, type ZclFrameSpec } from '../protocol/zcl/index.ts';
 
 /** The parts of a meter profile the virtual meter runs (ids and descriptions are the manifest's). */
 export type MeterBehaviour = Pick<MeterProfile, 'meterType' | 'publishesChangeOfTenancy' | 'answersGetChangeOfTenancy' | 'cancelsLastMessageOnTenancyChange' | 'clears' | 'responseDelayMs'>;
@@ -104,8 +104,7 @@ export interface ChangeOfTenancyCommand {
 const SECOND_MS = 1000;
 const UNTIL_CHANGED = 0xffff;
 const ZCL_INVALID_TIME = 0xffffffff;
-/** Prepayment top-up attribute sets #1…#5 (0x0100 + 0x10·n): +0 date/time, +1 amount (PROTOCOL.md §7). */
-const TOP_UP_SETS = 5;
+const SUMMATION = METERING_ATTRIBUTE.currentSummationDelivered;
 
 /** The meter's own stores a Change of Tenancy clears, by the kind of client data they feed. */
 type OwnStore = 'consumption' | 'topUps' | 'debts';
@@ -310,7 +309,7 @@ export class VirtualMeter {
     this.#consumption.push({ at: this.#clock.now(), summationDelivered });
     const spec: ZclFrameSpec = {
       type: 'global', cmd: GLOBAL.reportAttributes, dir: 'server-to-client', seq: this.#han.nextZclSeq(), disableDefaultResponse: true,
-      fields: { records: [{ attributeId: 0x0000, dataType: 0x25, value: summationDelivered }] },
+      fields: { records: [{ attributeId: SUMMATION, dataType: attributeTypeId(SE_CLUSTER.metering, SUMMATION), value: summationDelivered }] },
     };
     for (const c of this.#clients.values()) this.#send(this.#han.zcl(c.short, SE_CLUSTER.metering, { ...spec }));
   }
@@ -377,7 +376,7 @@ export class VirtualMeter {
   }
 
   #onReadAttributes(m: Extract<HanMessage, { kind: 'zcl' }>): void {
-    const ids = (m.zcl.fields?.attributes as number[] | undefined) ?? [];
+    const ids = globalFieldsOf(m.zcl, 'Read Attributes')?.attributes ?? [];
     this.#answer(m, 'Read Attributes', () => [{
       type: 'global', cmd: GLOBAL.readAttributesResponse, dir: 'server-to-client', seq: m.zcl.seq,
       fields: { records: ids.map((id) => {
@@ -387,20 +386,27 @@ export class VirtualMeter {
     }]);
   }
 
-  /** The server attributes a client (or the rig radio as one) may read: Device Management, Prepayment top-ups, Metering. */
+  /** The server attributes a client (or the rig radio as one) may read, with their ZCL type as the cluster table gives it. */
   #attribute(cluster: number, id: number): { dataType: number; value: unknown } | undefined {
+    const value = this.#attributeValue(cluster, id);
+    return value === undefined ? undefined : { dataType: attributeTypeId(cluster, id), value };
+  }
+
+  /** Device Management's provider and Change of Tenancy, Prepayment's top-up sets, Metering's summation. */
+  #attributeValue(cluster: number, id: number): unknown {
     const t = this.#tenancy;
     if (cluster === SE_CLUSTER.deviceManagement) {
-      if (id === 0x0100) return { dataType: 0x23, value: this.#providerId };
-      if (id === 0x0200) return { dataType: 0xe2, value: t ? toZclUtc(t.implementationAt) : ZCL_INVALID_TIME };
-      if (id === 0x0201) return { dataType: 0x1b, value: t?.control ?? 0 };
+      if (id === DEVICE_MANAGEMENT_ATTRIBUTE.providerId) return this.#providerId;
+      if (id === DEVICE_MANAGEMENT_ATTRIBUTE.tenancyImplementation) return t ? toZclUtc(t.implementationAt) : ZCL_INVALID_TIME;
+      if (id === DEVICE_MANAGEMENT_ATTRIBUTE.tenancyControl) return t?.control ?? 0;
     }
-    if (cluster === SE_CLUSTER.prepayment && id >= 0x0100 && id < 0x0100 + 0x10 * TOP_UP_SETS && (id & 0x0f) <= 1) {
+    const set = cluster === SE_CLUSTER.prepayment ? TOP_UP_SETS.find((s) => s.time === id || s.amount === id) : undefined;
+    if (set) {
       // Set #1 is the most recent top-up; an empty set reads as invalid time and zero amount.
-      const topUp = this.#topUps[this.#topUps.length - 1 - ((id - 0x0100) >> 4)];
-      return (id & 0x0f) === 0 ? { dataType: 0xe2, value: topUp ? toZclUtc(topUp.at) : ZCL_INVALID_TIME } : { dataType: 0x2b, value: topUp?.amount ?? 0 };
+      const topUp = this.#topUps[this.#topUps.length - set.n];
+      return id === set.time ? (topUp ? toZclUtc(topUp.at) : ZCL_INVALID_TIME) : topUp?.amount ?? 0;
     }
-    if (cluster === SE_CLUSTER.metering && id === 0x0000) return { dataType: 0x25, value: this.#consumption.at(-1)?.summationDelivered ?? 0 };
+    if (cluster === SE_CLUSTER.metering && id === SUMMATION) return this.#consumption.at(-1)?.summationDelivered ?? 0;
     return undefined;
   }
 
