@@ -58,6 +58,11 @@ async function freshVirtualBench(rig: LoadedRig, slot: BenchSlot, out: string): 
   }
 }
 
+// What a suite needs from outside harness/, so suites import only harness/ and protocol/.
+export type { LabSettings } from '../rigs/lab-settings.ts';
+export type { RigDevice } from '../rigs/load.ts';
+export { isRigFault, type InconclusiveKind } from './verdicts.ts';
+
 export interface CaseContext {
   rec: CaseRecorder;
   bench: OpenBench;
