@@ -27,6 +27,7 @@ import {
 import { PROFILE_KIND_OF_ROLE, ProfileError, loadProfile, type DeviceProfile } from '../firmware-images/profiles.ts';
 import { resolveLabSettings, type LabSettings, type LabSettingsReport } from './lab-settings.ts';
 import { literalSecrets, rigFileSchema, rigHint, type RigFile, type VirtualFaultKind } from './schema.ts';
+import type { SerialLocation } from '../drivers/serial.ts';
 
 /** The embedded default: one virtual bench with a conformant CH. */
 export const EMBEDDED_RIG = fileURLToPath(new URL('./virtual.yaml', import.meta.url));
@@ -43,9 +44,6 @@ export interface LoadRigOptions {
 export class RigFileError extends FileProblemsError {
   override name = 'RigFileError';
 }
-
-/** A serial device named by path or, among identical dongles, by USB serial number (drivers/serial.ts). */
-export type SerialLocation = { readonly path: string } | { readonly serialNumber: string };
 
 export interface RigStation {
   readonly name: string;

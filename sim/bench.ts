@@ -11,6 +11,7 @@ import { startEmbeddedBroker } from './broker.ts';
 import { DEFAULT_BENCH_EPOCH_MS, DiscreteEventClock } from './clock.ts';
 import { VirtualCommsHub, type CommsHubBehaviour } from './comms-hub.ts';
 import type { VirtualFaultKind } from '../rigs/schema.ts';
+import type { DeviceRole } from '../firmware-images/manifest.ts';
 import type { HanAddress } from './han-frames.ts';
 import { VirtualHanClient, type HanClientBehaviour } from './han-client.ts';
 import { DeviceJitter } from './jitter.ts';
@@ -22,7 +23,7 @@ import { VirtualShellyGen2, VirtualTasmotaRelay } from './tasmota-device.ts';
 
 export interface VirtualDeviceSpec {
   id: string;
-  role: 'CH' | 'ESME' | 'GSME' | 'PPMID' | 'IHD';
+  role: DeviceRole;
   ieee: string;
   relay: { vendor: 'tasmota' | 'shelly-gen2'; topic: string; channel?: number };
   /** The device's firmware behaviour profile. */
