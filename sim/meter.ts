@@ -10,7 +10,9 @@ import { DeviceJitter } from './jitter.ts';
 import { GLOBAL, HanStack, SE_CLUSTER, ZCL, fromZclUtc, toZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
 import { CLEAR_ALL_TENANCY_DATA, kindsClearedBy, publishChangeOfTenancyFields, type ChangeOfTenancy } from './tenancy.ts';
 import type { DecodedZcl } from '../protocol/decoded.ts';
-import { DEVICE_MANAGEMENT_ATTRIBUTE, METERING_ATTRIBUTE, TOP_UP_SETS, attributeTypeId, globalFieldsOf, type ZclFrameSpec } from '../protocol/zcl/index.ts';
+import {
+  DEVICE_MANAGEMENT_ATTRIBUTE, METERING_ATTRIBUTE, PREPAYMENT, TOP_UP_SETS, attributeTypeId, globalFieldsOf, payloadOf, type ZclFrameSpec,
+} from '../protocol/zcl/index.ts';
 
 /** The parts of a meter profile the virtual meter runs (ids and descriptions are the manifest's). */
 export type MeterBehaviour = Pick<MeterProfile, 'meterType' | 'publishesChangeOfTenancy' | 'answersGetChangeOfTenancy' | 'cancelsLastMessageOnTenancyChange' | 'clears' | 'responseDelayMs'>;
@@ -156,11 +158,11 @@ export class VirtualMeter {
     for (const c of options.clients ?? []) this.addClient(c);
     // What the meter serves, by cluster and command: one row per request it understands.
     this.#handlers = new Map<string, Handler>([
-      [key(SE_CLUSTER.deviceManagement, 'cluster', 0x00), (m) => this.#onGetChangeOfTenancy(m)],
-      [key(SE_CLUSTER.messaging, 'cluster', 0x00), (m) => this.#onGetLastMessage(m)],
-      [key(SE_CLUSTER.prepayment, 'cluster', 0x08), (m) => this.#onGetTopUpLog(m)],
-      [key(SE_CLUSTER.prepayment, 'cluster', 0x0a), (m) => this.#onGetDebtRepaymentLog(m)],
-      ...[SE_CLUSTER.deviceManagement, SE_CLUSTER.prepayment, SE_CLUSTER.metering].map((c) => [key(c, 'global', GLOBAL.readAttributes), (m: Extract<HanMessage, { kind: 'zcl' }>) => this.#onReadAttributes(m)] as const),
+      [key(SE_CLUSTER.deviceManagement, 'Get Change of Tenancy'), (m) => this.#onGetChangeOfTenancy(m)],
+      [key(SE_CLUSTER.messaging, 'Get Last Message'), (m) => this.#onGetLastMessage(m)],
+      [key(SE_CLUSTER.prepayment, 'Get Top Up Log'), (m) => this.#onGetTopUpLog(m)],
+      [key(SE_CLUSTER.prepayment, 'Get Debt Repayment Log'), (m) => this.#onGetDebtRepaymentLog(m)],
+      ...[SE_CLUSTER.deviceManagement, SE_CLUSTER.prepayment, SE_CLUSTER.metering].map((c) => [key(c, 'Read Attributes'), (m: Extract<HanMessage, { kind: 'zcl' }>) => this.#onReadAttributes(m)] as const),
     ]);
   }
 
@@ -348,7 +350,7 @@ export class VirtualMeter {
     if (m?.kind === 'rejoin-response') return this.#join.answered(m.status);
     if (!this.#onHan || m?.kind !== 'zcl' || m.zcl.dir !== 'client-to-server') return;
     if (m.ieee) this.addClient({ short: m.src, ieee: m.ieee });
-    const handler = this.#handlers.get(key(m.cluster, m.zcl.type, m.zcl.cmd));
+    const handler = this.#handlers.get(key(m.cluster, m.zcl.name));
     if (handler) return handler(m);
     if (m.zcl.type === 'cluster') this.#answer(m, 'unsupported command', () => [defaultResponse(m.zcl, ZCL.unsupportedClusterCommand)]);
   }
@@ -366,12 +368,14 @@ export class VirtualMeter {
   }
 
   #onGetTopUpLog(m: Extract<HanMessage, { kind: 'zcl' }>): void {
-    const found = latest(this.#topUps, m.zcl.fields?.latestEndTime, m.zcl.fields?.numberOfRecords);
+    const ask = payloadOf(m.zcl, PREPAYMENT, 'Get Top Up Log');
+    const found = latest(this.#topUps, ask?.latestEndTime, ask?.numberOfRecords);
     this.#answer(m, 'Get Top Up Log', () => (found.length ? found.map((t, i) => topUpLogSpec(t, i, found.length, m.zcl.seq)) : [defaultResponse(m.zcl, ZCL.notFound)]));
   }
 
   #onGetDebtRepaymentLog(m: Extract<HanMessage, { kind: 'zcl' }>): void {
-    const found = latest(this.#debts, m.zcl.fields?.latestEndTime, m.zcl.fields?.numberOfDebts);
+    const ask = payloadOf(m.zcl, PREPAYMENT, 'Get Debt Repayment Log');
+    const found = latest(this.#debts, ask?.latestEndTime, ask?.numberOfDebts);
     this.#answer(m, 'Get Debt Repayment Log', () => (found.length ? found.map((d, i) => debtLogSpec(d, i, found.length, m.zcl.seq)) : [defaultResponse(m.zcl, ZCL.notFound)]));
   }
 
@@ -458,7 +462,8 @@ function retain<T>(list: T[], keep: (e: T) => boolean): void {
   list.length = w;
 }
 
-const key = (cluster: number, type: DecodedZcl['type'], cmd: number) => `${cluster}/${type}/${cmd}`;
+/** Handlers are found by cluster and command name (client→server only: the meter serves nothing else). */
+const key = (cluster: number, name: string) => `${cluster}/${name}`;
 const hexShort = (short: number) => `0x${short.toString(16).padStart(4, '0')}`;
 const iso = (ms: number) => new Date(ms).toISOString();
 const wholeSeconds = (ms: number) => Math.floor(ms / SECOND_MS) * SECOND_MS;

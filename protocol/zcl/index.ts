@@ -13,5 +13,5 @@ export { attributeTypeId, flagMask, globalCommandId, zclStatusCode } from './ids
 export { ZCL_TYPES, decodeValue, encodeValue, isoToUtc, utcToIso, zclType, zclTypeById, zclTypeName } from './types.ts';
 export type { ZclTypeDef, ZclTypeName, ZclValue } from './types.ts';
 export type { AttributeDef, ClusterDef, CommandDef, Direction, FieldDef, Fields, FlagDef } from './schema.ts';
-export { fieldsOf, globalFieldsOf } from './payloads.ts';
+export { fieldsOf, globalFieldsOf, payloadOf } from './payloads.ts';
 export type { CommandName, CommandPayload, FieldValue, Payload, ZclValueOf } from './payloads.ts';

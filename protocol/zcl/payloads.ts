@@ -59,15 +59,23 @@ type Globals = typeof GLOBAL_COMMANDS;
 
 /**
  * The fields of `frame` when it carries the command `name` of `cluster`, typed by that table row;
- * undefined for any other frame (another cluster, command or direction, or no payload decoded).
+ * undefined for any other frame (another cluster, command or frame type, or no payload decoded).
  */
 export function fieldsOf<C extends ClusterDef, N extends CommandName<C['commands']>>(
   frame: DecodedFrame | undefined,
   cluster: C,
   name: N,
 ): CommandPayload<C['commands'], N> | undefined {
-  const zcl = frame?.zcl;
-  if (!frame || !zcl?.fields || zcl.type !== 'cluster' || zcl.name !== name || Number(frame.aps?.cluster) !== cluster.id) return undefined;
+  return frame && Number(frame.aps?.cluster) === cluster.id ? payloadOf(frame.zcl, cluster, name) : undefined;
+}
+
+/** As fieldsOf, for a ZCL payload already known to be of `cluster` (a device's reader per cluster). */
+export function payloadOf<C extends ClusterDef, N extends CommandName<C['commands']>>(
+  zcl: DecodedZcl | undefined,
+  _cluster: C,
+  name: N,
+): CommandPayload<C['commands'], N> | undefined {
+  if (!zcl?.fields || zcl.type !== 'cluster' || zcl.name !== name) return undefined;
   // The decoder read these fields by this very row (frame.ts), so they have its shape.
   return zcl.fields as CommandPayload<C['commands'], N>;
 }
