@@ -1,7 +1,7 @@
 // Change of Tenancy as data (DOMAIN.md §B, PROTOCOL.md §7): the Publish Change of Tenancy fields in
 // bench time, and which proposed-tenancy-change-control bits clear which kind of HAN client data.
 import { TENANCY_DATA_KINDS, type TenancyDataKind } from '../firmware-images/profiles.ts';
-import { TENANCY_CHANGE_CONTROL, flagMask } from '../protocol/zcl/index.ts';
+import { DEVICE_MANAGEMENT, TENANCY_CHANGE_CONTROL, flagMask, type CommandPayload } from '../protocol/zcl/index.ts';
 import { fromZclUtc, toZclUtc } from './han-frames.ts';
 
 /** The control bits (SE 1.4 Table D-184) that bear on what a HAN client holds. */
@@ -44,18 +44,21 @@ export interface ChangeOfTenancy {
   control: number;
 }
 
-/** The fields of a Publish Change of Tenancy (Device Management, server→client). */
-export function publishChangeOfTenancyFields(c: ChangeOfTenancy): Record<string, number> {
+/** The fields of a Publish Change of Tenancy (Device Management, server→client), as its table row has them. */
+type PublishChangeOfTenancy = CommandPayload<typeof DEVICE_MANAGEMENT.commands, 'Publish Change of Tenancy'>;
+
+/** A Change of Tenancy as the meter publishes it. */
+export function publishChangeOfTenancyFields(c: ChangeOfTenancy): PublishChangeOfTenancy {
   return { providerId: c.providerId, issuerEventId: c.issuerEventId, tariffType: c.tariffType, implementationDateTime: toZclUtc(c.implementationAt), control: c.control };
 }
 
 /** A decoded Publish Change of Tenancy back in bench time. */
-export function changeOfTenancyOf(fields: Record<string, unknown>): ChangeOfTenancy {
+export function changeOfTenancyOf(fields: PublishChangeOfTenancy): ChangeOfTenancy {
   return {
-    providerId: Number(fields.providerId),
-    issuerEventId: Number(fields.issuerEventId),
-    tariffType: Number(fields.tariffType),
-    implementationAt: fromZclUtc(Number(fields.implementationDateTime)),
-    control: Number(fields.control),
+    providerId: fields.providerId,
+    issuerEventId: fields.issuerEventId,
+    tariffType: fields.tariffType,
+    implementationAt: fromZclUtc(fields.implementationDateTime),
+    control: fields.control,
   };
 }
