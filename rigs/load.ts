@@ -357,7 +357,9 @@ function checkBench(bench: Raw, at: DataPath, benchId: string, c: CrossCheck): v
 
   const radio = obj(bench.radio);
   const radioIeee = normalIeee(radio?.ieee);
-  if (radioIeee) station.once(station.ieees, radioIeee, [...at, 'radio', 'ieee'], 'an IEEE address', 'The rig radio (the HHT) needs an address no device on the station uses.');
+  if (radioIeee) {
+    station.once(station.ieees, radioIeee, [...at, 'radio', 'ieee'], 'an IEEE address', 'The rig radio (the HHT) needs an address no device on the station uses.');
+  }
   checkHanChannel(bench, at, sniffers, radio, here);
   sniffers.forEach((s, si) => checkLocation(obj(s), [...at, 'sniffers', si], 'sniffer', isVirtual, station.serials, station.once, here));
   if (radio) checkLocation(radio, [...at, 'radio'], 'rig radio', isVirtual, station.serials, station.once, here);
@@ -388,7 +390,9 @@ function checkDevice(device: Raw, di: number, on: DeviceBench, c: CrossCheck): v
         : `Add a relay "${relayId}" under ${displayPath([...on.at, 'relays'])}.`);
   }
   const ieee = normalIeee(device.ieee);
-  if (ieee) station.once(station.ieees, ieee, [...dat, 'ieee'], 'an IEEE address', 'Every device and rig radio has its own IEEE address; check for a copy-paste slip.');
+  if (ieee) {
+    station.once(station.ieees, ieee, [...dat, 'ieee'], 'an IEEE address', 'Every device and rig radio has its own IEEE address; check for a copy-paste slip.');
+  }
   const image = deviceImage(device, dat, on.isVirtual, c);
   if (!image) return;
   const usedBy = `bench ${on.id} device ${str(device.id) ?? `#${di}`}`;
@@ -439,7 +443,9 @@ function checkGpf(device: Raw, dat: DataPath, isVirtual: boolean, usedBy: string
   if (!gpf || !gpfId) return;
   const gpfImage = catalogue.get(gpfId);
   const gpfIeee = normalIeee(gpf.ieee);
-  if (gpfIeee) station.once(station.ieees, gpfIeee, [...dat, 'gpf', 'ieee'], 'an IEEE address', 'The GPF has its own IEEE address, distinct from the CHF\'s and every other device\'s.');
+  if (gpfIeee) {
+    station.once(station.ieees, gpfIeee, [...dat, 'gpf', 'ieee'], 'an IEEE address', 'The GPF has its own IEEE address, distinct from the CHF\'s and every other device\'s.');
+  }
   if (str(device.role) !== 'CH') here([...dat, 'gpf'], 'no gpf on a device that is not a CH', 'Only a Communications Hub holds a gas proxy function; remove gpf or correct the role.');
   else if (!gpfImage) here([...dat, 'gpf', 'firmware'], 'the id of an image in the firmware manifests', `Known images: ${catalogue.ids.join(', ') || 'none'}.`);
   else if (isVirtual !== !!gpfImage.profile) here([...dat, 'gpf', 'firmware'], isVirtual ? 'a GPF behaviour profile, since the bench is virtual' : 'real firmware, since the bench is real', 'Name a GPF image that fits the bench.');

@@ -57,14 +57,20 @@ const implementationIn = (ctx: CaseContext, ms: number) => Math.floor((ctx.clock
 /** How this bench triggers a Change of Tenancy; a bench that names none cannot run the case (a rig fault). */
 function tenancyOf(ctx: CaseContext): TenancyTrigger {
   const tenancy = ctx.bench.tenancy;
-  if (!tenancy) ctx.rec.inconclusive('rig-misconfigured', `bench ${ctx.bench.id} names no way to trigger a Change of Tenancy`, 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+  if (!tenancy) {
+    ctx.rec.inconclusive('rig-misconfigured', `bench ${ctx.bench.id} names no way to trigger a Change of Tenancy`,
+      'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+  }
   return tenancy;
 }
 
 /** How the rig sees what the case's IHD or PPMID holds. */
 function observerOf(ctx: CaseContext): DeviceObserver {
   const observer = ctx.bench.observers.get(ctx.device.id);
-  if (!observer) ctx.rec.inconclusive('observation-unavailable', 'the rig has no way to see what the device holds', 'give the device an observation port, or run the operator prompt', `${ctx.device.role} ${ctx.device.id}`);
+  if (!observer) {
+    ctx.rec.inconclusive('observation-unavailable', 'the rig has no way to see what the device holds',
+      'give the device an observation port, or run the operator prompt', `${ctx.device.role} ${ctx.device.id}`);
+  }
   return observer;
 }
 
@@ -84,7 +90,8 @@ const COT_ATTRIBUTES_TEXT = `${hex16(DEVICE_MANAGEMENT.id)} ${hex16(COT_IMPLEMEN
 const TOP_UP_TIME_ATTRIBUTES = TOP_UP_SETS.map((set) => set.time);
 
 const recordsOf = (f: DecodedFrame | undefined) => globalFieldsOf(f?.zcl, 'Read Attributes Response')?.records ?? [];
-const readAttributes = (attributes: number[]) => ({ type: 'global' as const, cmd: globalCommandId('Read Attributes'), dir: 'client-to-server' as const, fields: { attributes } });
+const readAttributes = (attributes: number[]) =>
+  ({ type: 'global' as const, cmd: globalCommandId('Read Attributes'), dir: 'client-to-server' as const, fields: { attributes } });
 /** ZCL UTC seconds → bench ms; undefined for a missing value or ZCL's invalid time (which utcToIso names). */
 function utcMs(seconds: unknown): number | undefined {
   const iso = typeof seconds === 'number' ? utcToIso(seconds) : 'invalid';
@@ -188,7 +195,10 @@ async function meterStopsServingPreviousOccupier(ctx: CaseContext, meter: RigDev
       await ctx.clock.sleep(hours(12));
       before = await servedLogs(ctx, target);
     }
-    if (!before.answered) ctx.rec.inconclusive('dut-not-heard', `the ${name} answered none of the rig radio's questions about its logs`, `check the ${name} is on the HAN and serves the Prepayment cluster`, `${name} ${meter.id}`);
+    if (!before.answered) {
+      ctx.rec.inconclusive('dut-not-heard', `the ${name} answered none of the rig radio's questions about its logs`,
+        `check the ${name} is on the HAN and serves the Prepayment cluster`, `${name} ${meter.id}`);
+    }
     if (before.entries.length === 0) ctx.rec.unmet(`the ${name} served no top-up or debt collection in 24 hours, so there is nothing whose clearing could be seen`, `top up at the ${name} (or have the supplier collect debt) before the case`);
     const implementation = implementationIn(ctx, hours(1));
     ctx.rec.mark('implementation time', implementation);
@@ -197,7 +207,10 @@ async function meterStopsServingPreviousOccupier(ctx: CaseContext, meter: RigDev
     await ctx.clock.sleep(implementation + minutes(10) - ctx.clock.now());
     ctx.rec.step('ten minutes after the implementation time, the rig radio asks again');
     const after = await servedLogs(ctx, target);
-    if (!after.answered) ctx.rec.inconclusive('dut-not-heard', `the ${name} answered none of the questions after the tenancy change, though it did before`, `check the ${name} is powered and on the HAN`, `${name} ${meter.id}`);
+    if (!after.answered) {
+      ctx.rec.inconclusive('dut-not-heard', `the ${name} answered none of the questions after the tenancy change, though it did before`,
+        `check the ${name} is powered and on the HAN`, `${name} ${meter.id}`);
+    }
     const previous = after.entries.filter((e) => e.at < implementation);
     ctx.rec.measured(measure("previous occupier's log entries served after the implementation time", previous.length, 'entries', 0, { high: 0, text: 'none (COT-4, on the meter\'s side)' }), 'COT-4');
     if (previous.length > 0) {
@@ -442,22 +455,32 @@ async function activeSupplierMessage(ctx: CaseContext, esme: HanTarget): Promise
     await ctx.clock.sleep(hours(6));
     before = await askLastMessage(ctx, esme);
   }
-  if (!before.answer) ctx.rec.inconclusive('dut-not-heard', 'the ESME did not answer Get Last Message', 'check the ESME is on the HAN and serves the Messaging cluster', `ESME ${ctx.device.id}`);
+  if (!before.answer) {
+    ctx.rec.inconclusive('dut-not-heard', 'the ESME did not answer Get Last Message', 'check the ESME is on the HAN and serves the Messaging cluster', `ESME ${ctx.device.id}`);
+  }
   const shown = fieldsOf(before.answer, MESSAGING, 'Display Message');
-  if (!shown) ctx.rec.unmet(`the ESME had no active supplier message in 12 hours (it answered ${before.answer.summary}), so its clearing cannot be seen`, 'have the supplier send the ESME a message before the case');
+  if (!shown) {
+    ctx.rec.unmet(`the ESME had no active supplier message in 12 hours (it answered ${before.answer.summary}), so its clearing cannot be seen`,
+      'have the supplier send the ESME a message before the case');
+  }
   return shown.messageId;
 }
 
 /** Ten minutes after the implementation time: the ESME must no longer return the previous occupier's message (COT-6). */
 async function previousMessageGone(ctx: CaseContext, esme: HanTarget, messageId: number, implementation: number): Promise<void> {
   await ctx.clock.sleep(implementation + minutes(10) - ctx.clock.now());
-  const cancelled = ctx.capture.all((f) => fieldsOf(f, MESSAGING, 'Cancel Message') !== undefined && ctx.capture.isFrom(f, ctx.device.ieee), implementation - hours(1));
+  const cancelMessage = (f: DecodedFrame) => fieldsOf(f, MESSAGING, 'Cancel Message') !== undefined && ctx.capture.isFrom(f, ctx.device.ieee);
+  const cancelled = ctx.capture.all(cancelMessage, implementation - hours(1));
   ctx.evidence.event('observed', { what: 'Cancel Message from the ESME', count: cancelled.length });
   ctx.rec.step('ten minutes after the implementation time, the rig radio asks again');
   const after = await askLastMessage(ctx, esme);
-  if (!after.answer) ctx.rec.inconclusive('dut-not-heard', 'the ESME did not answer Get Last Message after the tenancy change, though it did before', 'check the ESME is powered and on the HAN', `ESME ${ctx.device.id}`);
+  if (!after.answer) {
+    ctx.rec.inconclusive('dut-not-heard', 'the ESME did not answer Get Last Message after the tenancy change, though it did before',
+      'check the ESME is powered and on the HAN', `ESME ${ctx.device.id}`);
+  }
   if (fieldsOf(after.answer, MESSAGING, 'Display Message')?.messageId === messageId) {
-    ctx.rec.fail('COT-6', `after the implementation time the ESME still returns the previous occupier's message ${messageId} to Get Last Message (no Cancel Message seen: ${cancelled.length === 0})`);
+    ctx.rec.fail('COT-6', `after the implementation time the ESME still returns the previous occupier's message ${messageId} to Get Last Message`
+      + ` (no Cancel Message seen: ${cancelled.length === 0})`);
   }
 }
 
