@@ -133,7 +133,9 @@ async function tenancyReached(ctx: CaseContext, meter: RigDevice, name: string, 
       return;
     }
     if (ctx.clock.now() >= giveUpAt) {
-      ctx.rec.inconclusive('tenancy-not-delivered', `10 minutes after the trigger the ${name} neither holds the implementation time sent in attribute ${hex16(COT_IMPLEMENTATION_ATTRIBUTE)} (it reads ${held === undefined ? 'nothing' : new Date(held).toISOString()}) nor published it`,
+      const reads = held === undefined ? 'nothing' : new Date(held).toISOString();
+      ctx.rec.inconclusive('tenancy-not-delivered',
+        `10 minutes after the trigger the ${name} neither holds the implementation time sent in attribute ${hex16(COT_IMPLEMENTATION_ATTRIBUTE)} (it reads ${reads}) nor published it`,
         'check the tenancy trigger (prepared command, lab hook, DCC test access) reaches this meter', `${name} ${meter.id}`);
     }
     await ctx.clock.sleep(minutes(1));
