@@ -21,6 +21,8 @@ export type RigFaultKind =
   | 'case-overran'
   /** What a case needs before it can judge (data held, a window open) could not be established on the bench. */
   | 'precondition-unmet'
+  /** The rig file does not give the bench what a case needs (e.g. no tenancy trigger): fixed in the rig file, not at the device. */
+  | 'rig-misconfigured'
   /** A device answered, but after the lab's captureWithinSeconds: too late to judge by, too early to call silence. */
   | 'answer-late'
   | 'evidence-unwritable'

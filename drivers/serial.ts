@@ -23,7 +23,7 @@ export const silentLog: DriverLog = { info() {}, warn() {} };
 export type SerialDeviceRole = 'sniffer' | 'radio';
 
 /** A device is named by its path or, when several identical dongles are plugged in, by USB serial number. */
-export type SerialLocation = { path: string } | { serialNumber: string };
+export type SerialLocation = { readonly path: string } | { readonly serialNumber: string };
 
 export interface OpenSerialOptions {
   role: SerialDeviceRole;

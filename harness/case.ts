@@ -4,10 +4,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { RigFault } from '../drivers/faults.ts';
+import { RigFault, type RigFaultKind } from '../drivers/faults.ts';
 import { DeviceFailure, NotApplicable, verdictOf, type VerdictRecord } from './verdicts.ts';
 import { benchIso, type EvidenceLog } from './evidence.ts';
 import type { Measurement } from './measurements.ts';
+import type { DeviceRole } from '../firmware-images/manifest.ts';
 import * as allure from 'allure-js-commons';
 
 export interface CaseDefinition {
@@ -21,7 +22,7 @@ export interface CaseDefinition {
   /** The requirement in the rig's own words. */
   requirement: string;
   /** The device role the case examines. */
-  role: 'CH' | 'ESME' | 'GSME' | 'PPMID' | 'IHD';
+  role: DeviceRole;
   /** The requirement area (DOMAIN.md section), e.g. 'CH inter-PAN join window'. */
   area: string;
 }
@@ -103,7 +104,16 @@ export class CaseRecorder {
 
   /** What the case needs before it can judge (data held, a window open) is not there: INCONCLUSIVE, never a verdict on the device. */
   unmet(what: string, fix: string): never {
-    throw new RigFault('precondition-unmet', `case ${this.definition.id}`, what, fix);
+    this.inconclusive('precondition-unmet', what, fix);
+  }
+
+  /**
+   * The rig could not establish the facts (the bench lacks what the case needs, a device was not heard,
+   * a change never reached the meter): INCONCLUSIVE with `kind`, never a verdict on the device.
+   * `where` names the part of the bench (default: the case).
+   */
+  inconclusive(kind: RigFaultKind, why: string, fix: string, where = `case ${this.definition.id}`): never {
+    throw new RigFault(kind, where, why, fix);
   }
 
   notApplicable(reason: string): never {

@@ -58,6 +58,12 @@ async function freshVirtualBench(rig: LoadedRig, slot: BenchSlot, out: string): 
   }
 }
 
+// What a suite needs from outside harness/, so suites import only harness/ and protocol/.
+export type { LabSettings } from '../rigs/lab-settings.ts';
+export type { RigDevice } from '../rigs/load.ts';
+export { derivedSecondHhtIeee } from '../rigs/schema.ts';
+export { isRigFault, type InconclusiveKind } from './verdicts.ts';
+
 export interface CaseContext {
   rec: CaseRecorder;
   bench: OpenBench;

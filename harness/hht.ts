@@ -8,6 +8,7 @@ import type { DecodedFrame } from '../protocol/decoded.ts';
 import { encodeFragmentedFrames, encodeFrame } from '../protocol/encoder.ts';
 import { buildBeaconRequest } from '../protocol/beacons.ts';
 import { NWK_REJOIN_REQUEST } from '../protocol/nwk.ts';
+import { PROFILE_SMART_ENERGY } from '../protocol/aps.ts';
 import {
   buildHanRead,
   buildHhtRejoinRequest,
@@ -299,7 +300,7 @@ export class HandHeldTerminal {
     const psdu = encodeFrame({
       mac: { type: 'data', seq, dstPan: pan, srcPan: pan, dst: hex16(target.short), src: hex16(short) },
       nwk: { type: 'data', dst: hex16(target.short), src: hex16(short), seq, radius: 30, src64: this.identity.ieee, security: this.nwkSecurity() },
-      aps: { type: 'data', dstEp: 1, srcEp: 1, cluster, profile: 0x0109, counter: seq },
+      aps: { type: 'data', dstEp: 1, srcEp: 1, cluster, profile: PROFILE_SMART_ENERGY, counter: seq },
       payload: encodeZcl(cluster, { ...question, seq }),
     }, false);
     const sent = await this.transmit(psdu, `${title} to ${target.ieee} over the HAN, transaction ${seq}`,

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { RigFault } from '../drivers/faults.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { recogniseGbcs } from '../protocol/gbcs.ts';
-import { encodeZcl } from '../protocol/zcl/index.ts';
+import { PROFILE_SMART_ENERGY } from '../protocol/aps.ts';
+import { TUNNELING, encodeZcl } from '../protocol/zcl/index.ts';
 import type { RigBench, RigDevice } from '../rigs/load.ts';
 import type { VirtualBench } from '../sim/bench.ts';
 import type { EvidenceLog } from './evidence.ts';
@@ -20,6 +21,9 @@ export interface TenancyChange {
 }
 
 export const DEFAULT_TENANCY_CONTROL = 0x4700;
+
+/** The GBCS use cases that set a Change of Tenancy date: ECS12 on the ESME, GCS09 on the GPF. */
+const TENANCY_USE_CASES = ['ECS12', 'GCS09'];
 
 /** The rig radio as a member of the HAN (harness/hht.ts): what a radio delivery sends through. */
 export interface HanSender {
@@ -70,15 +74,15 @@ class RadioDelivery implements TenancyTrigger {
   async trigger(meter: RigDevice, _change: TenancyChange, evidence: EvidenceLog, via?: HanSender): Promise<void> {
     const message = fromHex(readFileSync(this.file, 'utf8').trim());
     const g = recogniseGbcs(message);
-    if (!g || (g.messageCode !== 0x0022 && g.messageCode !== 0x0072)) {
+    if (!g || !TENANCY_USE_CASES.includes(g.useCase)) {
       throw new RigFault('radio-refused', this.file, 'the prepared command is not a GBCS ECS12 or GCS09', 'prepare the Change of Tenancy command for this meter again (DUIS local delivery)');
     }
     evidence.event('tenancy-trigger', { device: meter.id, how: this.how, useCase: g.useCase, counter: g.originatorCounter });
-    const zcl = encodeZcl(0x0704, { name: 'Transfer Data', dir: 'client-to-server', seq: this.seq, fields: { tunnelId: 0, data: '03' + Buffer.from(message).toString('hex') } });
+    const zcl = encodeZcl(TUNNELING.id, { name: 'Transfer Data', dir: 'client-to-server', seq: this.seq, fields: { tunnelId: 0, data: '03' + Buffer.from(message).toString('hex') } });
     this.seq = (this.seq + 1) & 0xff;
     if (!via) throw new RigFault('radio-unavailable', this.file, 'no rig radio on the HAN to deliver the prepared command', 'run the case with the rig radio joined to the HAN');
     const title = `the prepared ${g.useCase ?? 'Change of Tenancy'} (Tunneling Transfer Data)`;
-    await via.deliverOnHan(meter.ieee, { cluster: 0x0704, profile: 0x0109 }, zcl, 61, title);
+    await via.deliverOnHan(meter.ieee, { cluster: TUNNELING.id, profile: PROFILE_SMART_ENERGY }, zcl, 61, title);
   }
 }
 

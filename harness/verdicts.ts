@@ -32,6 +32,14 @@ export interface VerdictRecord {
   fault?: RigFaultKind;
 }
 
+/** The kinds of INCONCLUSIVE a suite names (ctx.rec.inconclusive): the rig-fault kinds of drivers/faults.ts. */
+export type InconclusiveKind = RigFaultKind;
+
+/** Whether `error` is a rig fault of `kind`: for a suite that answers one fault (e.g. a refused join) before passing it on. */
+export function isRigFault(error: unknown, kind: RigFaultKind): boolean {
+  return error instanceof RigFault && error.kind === kind;
+}
+
 /** The verdict a test body's outcome stands for. */
 export function verdictOf(error: unknown): VerdictRecord {
   if (error === undefined) return { verdict: 'PASS', reason: 'every check held' };

@@ -9,6 +9,8 @@ export const APS_DELIVERY: DecodedAps['delivery'][] = ['unicast', 'indirect', 'b
 export const PROFILE_ZDP = 0x0000;
 export const PROFILE_HOME_AUTOMATION = 0x0104;
 export const PROFILE_SMART_ENERGY = 0x0109;
+/** ZDP Device_annce: a device announcing its short address after it (re)joins. */
+export const ZDP_DEVICE_ANNCE = 0x0013;
 
 /** APS command ids → names (ZigBee 3.0 table 4-27, Wireshark's wording). */
 export const APS_COMMANDS: Record<number, string> = {
@@ -36,7 +38,7 @@ export const TRANSPORT_KEY_TYPES: Record<number, string> = {
 export const ZDP_SERVICES: Record<number, string> = {
   0x0000: 'NWK_addr_req', 0x0001: 'IEEE_addr_req', 0x0002: 'Node_Desc_req', 0x0003: 'Power_Desc_req',
   0x0004: 'Simple_Desc_req', 0x0005: 'Active_EP_req', 0x0006: 'Match_Desc_req', 0x0010: 'Complex_Desc_req',
-  0x0011: 'User_Desc_req', 0x0012: 'Discovery_Cache_req', 0x0013: 'Device_annce', 0x0014: 'User_Desc_set',
+  0x0011: 'User_Desc_req', 0x0012: 'Discovery_Cache_req', [ZDP_DEVICE_ANNCE]: 'Device_annce', 0x0014: 'User_Desc_set',
   0x0015: 'System_Server_Discovery_req', 0x001f: 'Parent_annce', 0x0020: 'End_Device_Bind_req', 0x0021: 'Bind_req',
   0x0022: 'Unbind_req', 0x0030: 'Mgmt_NWK_Disc_req', 0x0031: 'Mgmt_Lqi_req', 0x0032: 'Mgmt_Rtg_req',
   0x0033: 'Mgmt_Bind_req', 0x0034: 'Mgmt_Leave_req', 0x0035: 'Mgmt_Direct_Join_req', 0x0036: 'Mgmt_Permit_Joining_req',

@@ -5,9 +5,10 @@ import { DecodeError, Reader, copyBytes, eui64, fromHex } from './bytes.ts';
 import type { DecodedAps, DecodedFrame, DecodedNwk, DecodedSecurity } from './decoded.ts';
 import { decodeMac, scratchMacParse } from './mac.ts';
 import { decodeNwkCommand, decodeNwkHeader, decodeZigbeeBeacon, looksLikeNwk, type NwkParse } from './nwk.ts';
-import { PROFILE_ZDP, decodeApsCommand, decodeApsHeader, zdpServiceName } from './aps.ts';
+import { PROFILE_ZDP, ZDP_DEVICE_ANNCE, decodeApsCommand, decodeApsHeader, zdpServiceName } from './aps.ts';
 import { KeyTable, decodeAuxHeader, unsecure, unsecureMany, type AuxHeader, type SecuredFrame } from './security.ts';
 import { decodeZclAt } from './zcl/frame.ts';
+import { TUNNELING } from './zcl/clusters/tunneling.ts';
 import { recogniseGbcs } from './gbcs.ts';
 import { summarise } from './summary.ts';
 import { isoMicros } from './pcapng.ts';
@@ -22,7 +23,7 @@ export interface CapturedFrame {
   fcsIncluded: boolean;
 }
 
-const ZCL_TUNNELING = 0x0704;
+const ZCL_TUNNELING = TUNNELING.id;
 
 /**
  * A frame with every key of the shape in its order, absent ones undefined (JSON.stringify
@@ -284,7 +285,7 @@ export class HanDecoder {
     if (a.profile === PROFILE_ZDP && aps.type !== 'inter-pan') {
       aps.zdp = zdpServiceName(a.cluster);
       // Device_annce: sequence, NWK address, IEEE address — a short→long mapping for APS nonces.
-      if (a.cluster === 0x0013 && payload.remaining >= 11) {
+      if (a.cluster === ZDP_DEVICE_ANNCE && payload.remaining >= 11) {
         const b = payload.bytes, o = payload.offset;
         this.remember(panKey, b[o + 1] | (b[o + 2] << 8), copyBytes(b, o + 3, o + 11));
       }

@@ -5,6 +5,7 @@
 
 import { DecodeError, EncodeError, Reader, Writer, fromHex, hexN } from './bytes.ts';
 import type { DecodedGbcs } from './decoded.ts';
+import { PROFILE_SMART_ENERGY } from './aps.ts';
 
 // ---------------------------------------------------------------------------------------
 // Tables. Adding a use case, an alert code or a payload kind is one row.
@@ -70,14 +71,14 @@ export type GbcsPayloadKind =
   | 'asn1'
   | 'unknown';
 
-/** Payload kind by its first byte; GBZ is told by two bytes (its profile id 0x0109). */
+/** Payload kind by its first byte; GBZ is told by two bytes (its profile id, Smart Energy's). */
 const PAYLOAD_KIND_BY_TAG: Readonly<Record<number, GbcsPayloadKind>> = {
   0xd9: 'dlms-access-request',
   0xda: 'dlms-access-response',
   0x0f: 'dlms-data-notification',
   0x30: 'asn1',
 };
-const GBZ_PROFILE = 0x0109;
+const GBZ_PROFILE = PROFILE_SMART_ENERGY;
 
 // Fixed bytes of the two headers: GBCS leaves every DLMS field they duplicate empty.
 const GENERAL_CIPHERING = 0xdd;

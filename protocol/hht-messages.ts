@@ -8,7 +8,8 @@ import { encodeFrame } from './encoder.ts';
 import { NWK_REJOIN_REQUEST, NWK_REJOIN_RESPONSE } from './nwk.ts';
 import type { KeyTable } from './security.ts';
 import { buildGbcs, parseGbcs, readDerLength, type GbcsCra, type GbcsMessage } from './gbcs.ts';
-import { encodeZcl, findCommandByName } from './zcl/index.ts';
+import { TUNNELING, encodeZcl, findCommandByName } from './zcl/index.ts';
+import { PROFILE_SMART_ENERGY } from './aps.ts';
 import type { Direction } from './zcl/index.ts';
 
 // ---------------------------------------------------------------------------------------
@@ -31,8 +32,8 @@ export interface InterPanCarrier {
  * inter-PAN). A lab that learns otherwise changes this one entry.
  */
 export const CCS01_INTER_PAN_CARRIER: InterPanCarrier = {
-  cluster: 0x0704,
-  profile: 0x0109,
+  cluster: TUNNELING.id,
+  profile: PROFILE_SMART_ENERGY,
   commands: { 'client-to-server': 'Transfer Data', 'server-to-client': 'Transfer Data' },
   tunnelId: 0x0000,
   tunnelHeader: 0x03,

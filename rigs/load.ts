@@ -30,6 +30,7 @@ import { importRegistrations } from './register.ts';
 import { z } from 'zod';
 import { relayVendorNamed } from '../drivers/power/registry.ts';
 import { derivedSecondHhtIeee, literalSecrets, rigFileSchema, rigHint, type RigFile, type RigFileRelay, type VirtualFaultKind } from './schema.ts';
+import type { SerialLocation } from '../drivers/serial.ts';
 
 /** The embedded default: one virtual bench with a conformant CH. */
 export const EMBEDDED_RIG = fileURLToPath(new URL('./virtual.yaml', import.meta.url));
@@ -46,9 +47,6 @@ export interface LoadRigOptions {
 export class RigFileError extends FileProblemsError {
   override name = 'RigFileError';
 }
-
-/** A serial device named by path or, among identical dongles, by USB serial number (drivers/serial.ts). */
-export type SerialLocation = { readonly path: string } | { readonly serialNumber: string };
 
 export interface RigStation {
   readonly name: string;
@@ -301,130 +299,186 @@ interface ImageUse {
 
 /** References, uniqueness and serial locations; returns the firmware images devices use. */
 function crossCheck(data: Raw, catalogue: FirmwareCatalogue, here: Here): Map<string, ImageUse> {
-  const used = new Map<string, ImageUse>();
   const benches = list(data.benches);
   unique(benches, ['benches'], 'bench', here);
-  // Station-wide: one device, one dongle, one relay channel can only be on one bench.
-  const ieees = new Map<string, DataPath>();
-  const serials = new Map<string, DataPath>();
-  const relayChannels = new Map<string, DataPath>();
-  const once = (seen: Map<string, DataPath>, key: string, at: DataPath, what: string, hint: string) => {
+  const c: CrossCheck = { catalogue, here, station: stationOnce(here), used: new Map() };
+  benches.forEach((b, bi) => {
+    const bench = obj(b);
+    if (bench) checkBench(bench, ['benches', bi], str(bench.id) ?? `#${bi}`, c);
+  });
+  return c.used;
+}
+
+type Once = (seen: Map<string, DataPath>, key: string, at: DataPath, what: string, hint: string) => void;
+
+/** Station-wide: one device, one dongle, one relay channel can only be on one bench. */
+interface StationOnce {
+  ieees: Map<string, DataPath>;
+  serials: Map<string, DataPath>;
+  relayChannels: Map<string, DataPath>;
+  /** Records `key` at `at`, or, when it was seen before, a problem there naming the first place. */
+  once: Once;
+}
+
+function stationOnce(here: Here): StationOnce {
+  const once: Once = (seen, key, at, what, hint) => {
     const first = seen.get(key);
     if (first) here(at, `${what} not already used at ${displayPath(first)}`, hint);
     else seen.set(key, at);
   };
+  return { ieees: new Map(), serials: new Map(), relayChannels: new Map(), once };
+}
 
-  benches.forEach((b, bi) => {
-    const bench = obj(b);
-    if (!bench) return;
-    const at: DataPath = ['benches', bi];
-    const benchId = str(bench.id) ?? `#${bi}`;
-    const isVirtual = bench.virtual !== undefined;
-    const relays = list(bench.relays);
-    const devices = list(bench.devices);
-    const sniffers = list(bench.sniffers);
-    unique(relays, [...at, 'relays'], 'relay', here);
-    unique(devices, [...at, 'devices'], 'device', here);
-    unique(sniffers, [...at, 'sniffers'], 'sniffer', here);
+/** What the cross-check carries from bench to bench: the catalogue, the problems, the station-wide uses, the images used. */
+interface CrossCheck {
+  catalogue: FirmwareCatalogue;
+  here: Here;
+  station: StationOnce;
+  used: Map<string, ImageUse>;
+}
 
-    const relayIds = relays.map((r) => str(obj(r)?.id)).filter((id): id is string => id !== undefined);
-    relays.forEach((r, ri) => {
-      // The vendor's channel rule says which contact an entry switches (e.g. Tasmota's bare POWER is POWER1).
-      const vendor = relayVendorNamed(str(obj(r)?.vendor) ?? '');
-      const fields = vendor && z.object(vendor.fields).safeParse(r);
-      if (!vendor || !fields?.success) return;
-      const contact = vendor.contact(fields.data);
-      once(relayChannels, `${vendor.vendor} ${contact.device} ${contact.channel}`, [...at, 'relays', ri, vendor.deviceField], 'a relay channel',
-        'Two relay entries switch the same channel: a power cycle of one device would cut the other.');
-    });
+/** The bench a device is checked on. */
+interface DeviceBench {
+  id: string;
+  at: DataPath;
+  isVirtual: boolean;
+  relayIds: string[];
+}
 
-    devices.forEach((d, di) => {
-      const device = obj(d);
-      if (!device) return;
-      const dat: DataPath = [...at, 'devices', di];
-      const relayId = str(device.relay);
-      if (relayId && !relayIds.includes(relayId)) {
-        here([...dat, 'relay'], `the id of a relay on bench "${benchId}"`,
-          relayIds.length ? `Its relays are ${relayIds.join(', ')}; add a relay "${relayId}" under ${displayPath([...at, 'relays'])} or use one of them.`
-            : `Add a relay "${relayId}" under ${displayPath([...at, 'relays'])}.`);
-      }
-      const ieee = normalIeee(device.ieee);
-      if (ieee) once(ieees, ieee, [...dat, 'ieee'], 'an IEEE address', 'Every device and rig radio has its own IEEE address; check for a copy-paste slip.');
-      const firmwareId = str(device.firmware);
-      if (!firmwareId) return;
-      const image = catalogue.get(firmwareId);
-      if (!image) {
-        here([...dat, 'firmware'], 'the id of an image in the firmware manifests',
-          `Known images: ${catalogue.ids.join(', ') || 'none'}. Add it to a manifest listed under firmwareManifests, or correct the id.`);
-        return;
-      }
-      const role = str(device.role);
-      if (role && image.role !== role) {
-        const aRole = A_ROLE[role as DeviceRole] ?? role;
-        here([...dat, 'firmware'], `an image for ${aRole}, not "${image.id}", which its manifest declares for ${A_ROLE[image.role]}`,
-          `Use ${aRole} image (${[...catalogue].filter((i) => i.role === role).map((i) => i.id).join(', ') || 'none declared'}), or correct the device's role.`);
-        return;
-      }
-      if (isVirtual && !image.profile) {
-        here([...dat, 'firmware'], 'an image with a behaviour profile, since the bench is virtual',
-          `"${image.id}" is real firmware, which the virtual bench cannot run; use a virtual image (${[...catalogue].filter((i) => i.profile && i.role === image.role).map((i) => i.id).join(', ')}) or remove "virtual" from the bench.`);
-        return;
-      }
-      if (!isVirtual && image.profile) {
-        here([...dat, 'firmware'], 'real firmware, since the bench is real',
-          `"${image.id}" is a virtual behaviour profile; a real device cannot run it. Name the image the device actually runs, or add "virtual:" to the bench.`);
-        return;
-      }
-      const use = used.get(image.id) ?? { image, usedBy: [], virtual: isVirtual };
-      use.usedBy.push(`bench ${benchId} device ${str(device.id) ?? `#${di}`}`);
-      used.set(image.id, use);
-      const gpf = obj(device.gpf);
-      const gpfId = str(gpf?.firmware);
-      if (gpf && gpfId) {
-        const gpfImage = catalogue.get(gpfId);
-        const gpfIeee = normalIeee(gpf.ieee);
-        if (gpfIeee) once(ieees, gpfIeee, [...dat, 'gpf', 'ieee'], 'an IEEE address', 'The GPF has its own IEEE address, distinct from the CHF\'s and every other device\'s.');
-        if (role !== 'CH') here([...dat, 'gpf'], 'no gpf on a device that is not a CH', 'Only a Communications Hub holds a gas proxy function; remove gpf or correct the role.');
-        else if (!gpfImage) here([...dat, 'gpf', 'firmware'], 'the id of an image in the firmware manifests', `Known images: ${catalogue.ids.join(', ') || 'none'}.`);
-        else if (isVirtual !== !!gpfImage.profile) here([...dat, 'gpf', 'firmware'], isVirtual ? 'a GPF behaviour profile, since the bench is virtual' : 'real firmware, since the bench is real', 'Name a GPF image that fits the bench.');
-        else {
-          const gpfUse = used.get(gpfImage.id) ?? { image: gpfImage, usedBy: [], virtual: isVirtual };
-          gpfUse.usedBy.push(`bench ${benchId} device ${str(device.id) ?? `#${di}`} GPF`);
-          used.set(gpfImage.id, gpfUse);
-        }
-      }
-    });
+function checkBench(bench: Raw, at: DataPath, benchId: string, c: CrossCheck): void {
+  const { here, station } = c;
+  const isVirtual = bench.virtual !== undefined;
+  const relays = list(bench.relays);
+  const devices = list(bench.devices);
+  const sniffers = list(bench.sniffers);
+  unique(relays, [...at, 'relays'], 'relay', here);
+  unique(devices, [...at, 'devices'], 'device', here);
+  unique(sniffers, [...at, 'sniffers'], 'sniffer', here);
+  checkRelayChannels(relays, at, station);
 
-    const radio = obj(bench.radio);
-    const radioIeee = normalIeee(radio?.ieee);
-    if (radioIeee) once(ieees, radioIeee, [...at, 'radio', 'ieee'], 'an IEEE address', 'The rig radio (the HHT) needs an address no device on the station uses.');
-    // Its second HHT identity (CH-IPAN-006) is an address on the air too, pinned or derived.
-    const secondIeee = normalIeee(radio?.secondHhtIeee) ?? (radioIeee && normalIeee(derivedSecondHhtIeee(radioIeee)));
-    if (secondIeee) {
-      const field = radio?.secondHhtIeee === undefined ? 'ieee' : 'secondHhtIeee';
-      once(ieees, secondIeee, [...at, 'radio', field], 'an IEEE address (as the rig radio\'s second HHT identity)',
-        'The rig radio\'s second HHT identity (radio.secondHhtIeee, else radio.ieee with its first byte XOR 0x02) needs an address'
-        + ' no device uses; pin another in radio.secondHhtIeee.');
-    }
-
-    // A pinned HAN channel is where the sniffers and the rig radio must listen.
-    const hanChannel = obj(bench.han)?.channel;
-    if (typeof hanChannel === 'number') {
-      const listeners = [
-        ...sniffers.map((s, si) => ({ c: obj(s)?.channel, at: [...at, 'sniffers', si, 'channel'] })),
-        { c: radio?.channel, at: [...at, 'radio', 'channel'] },
-      ];
-      for (const o of listeners) {
-        if (typeof o.c !== 'number' || o.c === hanChannel) continue;
-        here(o.at, `channel ${hanChannel}, the HAN channel pinned at ${displayPath([...at, 'han', 'channel'])}`,
-          'The sniffers and the rig radio listen on the HAN\'s channel; correct one of the two.');
-      }
-    }
-
-    sniffers.forEach((s, si) => checkLocation(obj(s), [...at, 'sniffers', si], 'sniffer', isVirtual, serials, once, here));
-    if (radio) checkLocation(radio, [...at, 'radio'], 'rig radio', isVirtual, serials, once, here);
+  const relayIds = relays.map((r) => str(obj(r)?.id)).filter((id): id is string => id !== undefined);
+  const on: DeviceBench = { id: benchId, at, isVirtual, relayIds };
+  devices.forEach((d, di) => {
+    const device = obj(d);
+    if (device) checkDevice(device, di, on, c);
   });
-  return used;
+
+  const radio = obj(bench.radio);
+  const radioIeee = normalIeee(radio?.ieee);
+  if (radioIeee) {
+    station.once(station.ieees, radioIeee, [...at, 'radio', 'ieee'], 'an IEEE address', 'The rig radio (the HHT) needs an address no device on the station uses.');
+  }
+  // Its second HHT identity (CH-IPAN-006) is an address on the air too, pinned or derived.
+  const secondIeee = normalIeee(radio?.secondHhtIeee) ?? (radioIeee && normalIeee(derivedSecondHhtIeee(radioIeee)));
+  if (secondIeee) {
+    const field = radio?.secondHhtIeee === undefined ? 'ieee' : 'secondHhtIeee';
+    station.once(station.ieees, secondIeee, [...at, 'radio', field], 'an IEEE address (as the rig radio\'s second HHT identity)',
+      'The rig radio\'s second HHT identity (radio.secondHhtIeee, else radio.ieee with its first byte XOR 0x02) needs an address'
+      + ' no device uses; pin another in radio.secondHhtIeee.');
+  }
+  checkHanChannel(bench, at, sniffers, radio, here);
+  sniffers.forEach((s, si) => checkLocation(obj(s), [...at, 'sniffers', si], 'sniffer', isVirtual, station.serials, station.once, here));
+  if (radio) checkLocation(radio, [...at, 'radio'], 'rig radio', isVirtual, station.serials, station.once, here);
+}
+
+function checkRelayChannels(relays: unknown[], at: DataPath, station: StationOnce): void {
+  relays.forEach((r, ri) => {
+    // The vendor's channel rule says which contact an entry switches (e.g. Tasmota's bare POWER is POWER1).
+    const vendor = relayVendorNamed(str(obj(r)?.vendor) ?? '');
+    const fields = vendor && z.object(vendor.fields).safeParse(r);
+    if (!vendor || !fields?.success) return;
+    const contact = vendor.contact(fields.data);
+    station.once(station.relayChannels, `${vendor.vendor} ${contact.device} ${contact.channel}`, [...at, 'relays', ri, vendor.deviceField], 'a relay channel',
+      'Two relay entries switch the same channel: a power cycle of one device would cut the other.');
+  });
+}
+
+/** A device's relay, IEEE address, firmware image and GPF. */
+function checkDevice(device: Raw, di: number, on: DeviceBench, c: CrossCheck): void {
+  const { here, station } = c;
+  const dat: DataPath = [...on.at, 'devices', di];
+  const relayId = str(device.relay);
+  if (relayId && !on.relayIds.includes(relayId)) {
+    here([...dat, 'relay'], `the id of a relay on bench "${on.id}"`,
+      on.relayIds.length ? `Its relays are ${on.relayIds.join(', ')}; add a relay "${relayId}" under ${displayPath([...on.at, 'relays'])} or use one of them.`
+        : `Add a relay "${relayId}" under ${displayPath([...on.at, 'relays'])}.`);
+  }
+  const ieee = normalIeee(device.ieee);
+  if (ieee) {
+    station.once(station.ieees, ieee, [...dat, 'ieee'], 'an IEEE address', 'Every device and rig radio has its own IEEE address; check for a copy-paste slip.');
+  }
+  const image = deviceImage(device, dat, on.isVirtual, c);
+  if (!image) return;
+  const usedBy = `bench ${on.id} device ${str(device.id) ?? `#${di}`}`;
+  useImage(c.used, image, on.isVirtual, usedBy);
+  checkGpf(device, dat, on.isVirtual, usedBy, c);
+}
+
+/** The device's firmware image, when it names one the manifests hold, for its role and for the kind of bench. */
+function deviceImage(device: Raw, dat: DataPath, isVirtual: boolean, { catalogue, here }: CrossCheck): FirmwareImage | undefined {
+  const firmwareId = str(device.firmware);
+  if (!firmwareId) return undefined;
+  const image = catalogue.get(firmwareId);
+  if (!image) {
+    here([...dat, 'firmware'], 'the id of an image in the firmware manifests',
+      `Known images: ${catalogue.ids.join(', ') || 'none'}. Add it to a manifest listed under firmwareManifests, or correct the id.`);
+    return undefined;
+  }
+  const role = str(device.role);
+  if (role && image.role !== role) {
+    const aRole = A_ROLE[role as DeviceRole] ?? role;
+    here([...dat, 'firmware'], `an image for ${aRole}, not "${image.id}", which its manifest declares for ${A_ROLE[image.role]}`,
+      `Use ${aRole} image (${[...catalogue].filter((i) => i.role === role).map((i) => i.id).join(', ') || 'none declared'}), or correct the device's role.`);
+    return undefined;
+  }
+  if (isVirtual && !image.profile) {
+    here([...dat, 'firmware'], 'an image with a behaviour profile, since the bench is virtual',
+      `"${image.id}" is real firmware, which the virtual bench cannot run; use a virtual image (${[...catalogue].filter((i) => i.profile && i.role === image.role).map((i) => i.id).join(', ')}) or remove "virtual" from the bench.`);
+    return undefined;
+  }
+  if (!isVirtual && image.profile) {
+    here([...dat, 'firmware'], 'real firmware, since the bench is real',
+      `"${image.id}" is a virtual behaviour profile; a real device cannot run it. Name the image the device actually runs, or add "virtual:" to the bench.`);
+    return undefined;
+  }
+  return image;
+}
+
+function useImage(used: Map<string, ImageUse>, image: FirmwareImage, virtual: boolean, usedBy: string): void {
+  const use = used.get(image.id) ?? { image, usedBy: [], virtual };
+  use.usedBy.push(usedBy);
+  used.set(image.id, use);
+}
+
+/** A CH's gas proxy function: its own IEEE address, and an image that fits the bench. */
+function checkGpf(device: Raw, dat: DataPath, isVirtual: boolean, usedBy: string, { catalogue, here, station, used }: CrossCheck): void {
+  const gpf = obj(device.gpf);
+  const gpfId = str(gpf?.firmware);
+  if (!gpf || !gpfId) return;
+  const gpfImage = catalogue.get(gpfId);
+  const gpfIeee = normalIeee(gpf.ieee);
+  if (gpfIeee) {
+    station.once(station.ieees, gpfIeee, [...dat, 'gpf', 'ieee'], 'an IEEE address', 'The GPF has its own IEEE address, distinct from the CHF\'s and every other device\'s.');
+  }
+  if (str(device.role) !== 'CH') here([...dat, 'gpf'], 'no gpf on a device that is not a CH', 'Only a Communications Hub holds a gas proxy function; remove gpf or correct the role.');
+  else if (!gpfImage) here([...dat, 'gpf', 'firmware'], 'the id of an image in the firmware manifests', `Known images: ${catalogue.ids.join(', ') || 'none'}.`);
+  else if (isVirtual !== !!gpfImage.profile) here([...dat, 'gpf', 'firmware'], isVirtual ? 'a GPF behaviour profile, since the bench is virtual' : 'real firmware, since the bench is real', 'Name a GPF image that fits the bench.');
+  else useImage(used, gpfImage, isVirtual, `${usedBy} GPF`);
+}
+
+/** A pinned HAN channel is where the sniffers and the rig radio must listen. */
+function checkHanChannel(bench: Raw, at: DataPath, sniffers: unknown[], radio: Raw | undefined, here: Here): void {
+  const hanChannel = obj(bench.han)?.channel;
+  if (typeof hanChannel !== 'number') return;
+  const listeners = [
+    ...sniffers.map((s, si) => ({ c: obj(s)?.channel, at: [...at, 'sniffers', si, 'channel'] })),
+    { c: radio?.channel, at: [...at, 'radio', 'channel'] },
+  ];
+  for (const o of listeners) {
+    if (typeof o.c !== 'number' || o.c === hanChannel) continue;
+    here(o.at, `channel ${hanChannel}, the HAN channel pinned at ${displayPath([...at, 'han', 'channel'])}`,
+      'The sniffers and the rig radio listen on the HAN\'s channel; correct one of the two.');
+  }
 }
 
 function unique(items: unknown[], at: DataPath, what: string, here: Here): void {
@@ -444,7 +498,7 @@ function checkLocation(
   what: string,
   isVirtual: boolean,
   serials: Map<string, DataPath>,
-  once: (seen: Map<string, DataPath>, key: string, at: DataPath, what: string, hint: string) => void,
+  once: Once,
   here: Here,
 ): void {
   if (!item) return;

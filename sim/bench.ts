@@ -11,6 +11,7 @@ import { startEmbeddedBroker } from './broker.ts';
 import { DEFAULT_BENCH_EPOCH_MS, DiscreteEventClock } from './clock.ts';
 import { VirtualCommsHub, type CommsHubBehaviour } from './comms-hub.ts';
 import type { VirtualFaultKind } from '../rigs/schema.ts';
+import type { DeviceRole } from '../firmware-images/manifest.ts';
 import type { HanAddress } from './han-frames.ts';
 import { VirtualHanClient, type HanClientBehaviour } from './han-client.ts';
 import { DeviceJitter } from './jitter.ts';
@@ -24,7 +25,7 @@ import { snifferTwinNamed, type VirtualSnifferFirmware, type VirtualSnifferTwin 
 
 export interface VirtualDeviceSpec {
   id: string;
-  role: 'CH' | 'ESME' | 'GSME' | 'PPMID' | 'IHD';
+  role: DeviceRole;
   ieee: string;
   /** The relay contact that powers it: its vendor's virtual twin (sim/power-registry.ts), relay device and contact. */
   relay: { twin: string; device: string; channel: number };

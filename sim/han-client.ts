@@ -6,7 +6,10 @@ import type { DecodedZcl } from '../protocol/decoded.ts';
 import { TENANCY_DATA_KINDS, type HanClientProfile, type TenancyDataKind } from '../firmware-images/profiles.ts';
 import type { AirAccess } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
-import { GLOBAL, HanStack, SE_CLUSTER, fromZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
+import {
+  DEVICE_MANAGEMENT, MESSAGING, METERING, METERING_ATTRIBUTE, PREPAYMENT, globalFieldsOf, payloadOf, type ClusterDef, type CommandName, type CommandPayload,
+} from '../protocol/zcl/index.ts';
+import { HanStack, fromZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
 import { HanJoin, type JoinEventKind } from './han-join.ts';
 import { DeviceJitter } from './jitter.ts';
 import { changeOfTenancyOf, kindsClearedBy, type ChangeOfTenancy } from './tenancy.ts';
@@ -131,6 +134,24 @@ const SAME: { [K in TenancyDataKind]: (a: HeldData[K][number], b: HeldData[K][nu
   supplierMessages: (a, b) => a.messageId === b.messageId && a.from === b.from,
 };
 
+/** How a client reads one server→client command it understands. */
+type ZclReader = (from: number, zcl: DecodedZcl) => void;
+
+/** Readers are found by cluster and command name (server→client only: the client reads nothing else). */
+const readerKey = (cluster: number, name: string) => `${cluster}/${name}`;
+
+/** A reader of the command `name` of `cluster`, given its fields typed by the cluster table's row. */
+function reader<C extends ClusterDef, N extends CommandName<C['commands']>>(
+  cluster: C,
+  name: N,
+  read: (from: number, fields: CommandPayload<C['commands'], N>) => void,
+): [string, ZclReader] {
+  return [readerKey(cluster.id, name), (from, zcl) => {
+    const fields = payloadOf(zcl, cluster, name);
+    if (fields) read(from, fields);
+  }];
+}
+
 export class VirtualHanClient {
   readonly profile: HanClientBehaviour;
   readonly channel: number;
@@ -154,7 +175,7 @@ export class VirtualHanClient {
   #joinReason: 'power-up' | 'rejoin' = 'power-up';
   #cancelPoll: CancelEvent | undefined;
   /** How the client reads each server→client command it understands: one row per command. */
-  readonly #readers: ReadonlyMap<string, (from: number, zcl: DecodedZcl) => void>;
+  readonly #readers: ReadonlyMap<string, ZclReader>;
 
   constructor(options: VirtualHanClientOptions) {
     this.#clock = options.clock;
@@ -165,23 +186,21 @@ export class VirtualHanClient {
     this.servers = options.servers.map((s) => ({ ...s }));
     this.#han = new HanStack(options.self, options.pan, options.networkKey);
     this.#join = new HanJoin(this.#clock, this.#han, this.#name, (f) => this.#send(f), () => this.#joined(this.#joinReason), (k, d) => this.#record(k, d));
-    this.#readers = new Map<string, (from: number, zcl: DecodedZcl) => void>([
-      [`${SE_CLUSTER.deviceManagement}/cluster/0`, (from, z) => this.#takeChangeOfTenancy(from, changeOfTenancyOf(z.fields ?? {}))],
-      [`${SE_CLUSTER.messaging}/cluster/0`, (from, z) => this.#store('supplierMessages', { from, messageId: Number(z.fields?.messageId), message: String(z.fields?.message) })],
-      [`${SE_CLUSTER.messaging}/cluster/1`, (_from, z) => this.#cancelMessage(Number(z.fields?.messageId))],
-      [`${SE_CLUSTER.prepayment}/cluster/5`, (from, z) => {
-        for (const t of (z.fields?.topUps ?? []) as Record<string, number | string>[]) {
-          this.#store('topUpHistory', { from, code: String(t.topUpCode), amount: Number(t.topUpAmount), topUpAt: fromZclUtc(Number(t.topUpTime)) });
-        }
-      }],
-      [`${SE_CLUSTER.prepayment}/cluster/6`, (from, z) => {
-        for (const d of (z.fields?.debts ?? []) as Record<string, number>[]) {
+    this.#readers = new Map<string, ZclReader>([
+      reader(DEVICE_MANAGEMENT, 'Publish Change of Tenancy', (from, f) => this.#takeChangeOfTenancy(from, changeOfTenancyOf(f))),
+      reader(MESSAGING, 'Display Message', (from, f) => this.#store('supplierMessages', { from, messageId: f.messageId, message: String(f.message) })),
+      reader(MESSAGING, 'Cancel Message', (_from, f) => this.#cancelMessage(f.messageId)),
+      reader(PREPAYMENT, 'Publish Top Up Log', (from, f) => {
+        for (const t of f.topUps) this.#store('topUpHistory', { from, code: String(t.topUpCode), amount: t.topUpAmount, topUpAt: fromZclUtc(t.topUpTime) });
+      }),
+      reader(PREPAYMENT, 'Publish Debt Log', (from, f) => {
+        for (const d of f.debts) {
           this.#store('debtRecovery', { from, collectedAt: fromZclUtc(d.collectionTime), amountCollected: d.amountCollected, outstandingDebt: d.outstandingDebt, debtType: d.debtType });
         }
-      }],
-      [`${SE_CLUSTER.metering}/global/${GLOBAL.reportAttributes}`, (from, z) => {
-        for (const r of (z.fields?.records ?? []) as Record<string, number>[]) {
-          if (r.attributeId === 0x0000) this.#store('consumptionHistory', { from, summationDelivered: Number(r.value) });
+      }),
+      [readerKey(METERING.id, 'Report Attributes'), (from, z) => {
+        for (const r of globalFieldsOf(z, 'Report Attributes')?.records ?? []) {
+          if (r.attributeId === METERING_ATTRIBUTE.currentSummationDelivered) this.#store('consumptionHistory', { from, summationDelivered: Number(r.value) });
         }
       }],
     ]);
@@ -376,7 +395,7 @@ export class VirtualHanClient {
     if (!this.#onHan) return this.#record('poll-skipped', `${reason}: not on the HAN`);
     this.#record('poll-sent', reason);
     for (const s of this.servers) {
-      this.#send(this.#han.zcl(s.short, SE_CLUSTER.deviceManagement, { name: 'Get Change of Tenancy', dir: 'client-to-server', seq: this.#han.nextZclSeq() }));
+      this.#send(this.#han.zcl(s.short, DEVICE_MANAGEMENT.id, { name: 'Get Change of Tenancy', dir: 'client-to-server', seq: this.#han.nextZclSeq() }));
     }
   }
 
@@ -390,7 +409,7 @@ export class VirtualHanClient {
       return;
     }
     if (m.kind !== 'zcl' || m.zcl.dir !== 'server-to-client') return;
-    this.#readers.get(`${m.cluster}/${m.zcl.type}/${m.zcl.cmd}`)?.(m.src, m.zcl);
+    this.#readers.get(readerKey(m.cluster, m.zcl.name))?.(m.src, m.zcl);
   }
 
   #send(frame: Uint8Array): void {

@@ -1,5 +1,5 @@
 // The SMHAN as the virtual meters and HAN clients speak it: unicast ZCL over NWK data frames
-// (profile 0x0109, endpoint 1), the NWK rejoin handshake with the CH, and the ZDP Device_annce a
+// (the Smart Energy profile, endpoint 1), the NWK rejoin handshake with the CH, and the ZDP Device_annce a
 // device broadcasts when it comes back.
 import { eui64ToBytes, hex16 } from '../protocol/bytes.ts';
 import type { DecodedZcl } from '../protocol/decoded.ts';
@@ -7,10 +7,10 @@ import { HanDecoder } from '../protocol/decoder.ts';
 import { encodeFrame } from '../protocol/encoder.ts';
 import { ieeeText, type HanSecurity } from '../protocol/hht-messages.ts';
 import { KeyTable } from '../protocol/security.ts';
-import { PROFILE_SMART_ENERGY, PROFILE_ZDP } from '../protocol/aps.ts';
+import { PROFILE_SMART_ENERGY, PROFILE_ZDP, ZDP_DEVICE_ANNCE } from '../protocol/aps.ts';
 import { buildBeacon } from '../protocol/beacons.ts';
 import { NWK_REJOIN_REQUEST, NWK_REJOIN_RESPONSE } from '../protocol/nwk.ts';
-import { encodeZcl, type ZclFrameSpec } from '../protocol/zcl/index.ts';
+import { DEVICE_MANAGEMENT, MESSAGING, METERING, PREPAYMENT, encodeZcl, globalCommandId, zclStatusCode, type ZclFrameSpec } from '../protocol/zcl/index.ts';
 
 /** A device on the HAN: its NWK short address and IEEE address. */
 export interface HanAddress {
@@ -19,17 +19,26 @@ export interface HanAddress {
 }
 
 /** The Smart Energy clusters of Change of Tenancy (PROTOCOL.md §7). */
-export const SE_CLUSTER = { metering: 0x0702, messaging: 0x0703, prepayment: 0x0705, deviceManagement: 0x0708 } as const;
+export const SE_CLUSTER = { metering: METERING.id, messaging: MESSAGING.id, prepayment: PREPAYMENT.id, deviceManagement: DEVICE_MANAGEMENT.id } as const;
 
 /** ZCL status codes the virtual servers answer with (PROTOCOL.md §6). */
-export const ZCL = { success: 0x00, unsupportedClusterCommand: 0x81, unsupportedAttribute: 0x86, notFound: 0x8b } as const;
+export const ZCL = {
+  success: zclStatusCode('Success'),
+  unsupportedClusterCommand: zclStatusCode('Unsupported Cluster Command'),
+  unsupportedAttribute: zclStatusCode('Unsupported Attribute'),
+  notFound: zclStatusCode('Not Found'),
+} as const;
 
 /** Global commands the virtual devices send or read. */
-export const GLOBAL = { readAttributes: 0x00, readAttributesResponse: 0x01, reportAttributes: 0x0a, defaultResponse: 0x0b } as const;
+export const GLOBAL = {
+  readAttributes: globalCommandId('Read Attributes'),
+  readAttributesResponse: globalCommandId('Read Attributes Response'),
+  reportAttributes: globalCommandId('Report Attributes'),
+  defaultResponse: globalCommandId('Default Response'),
+} as const;
 
 const SE_ENDPOINT = 1;
 const ZDP_ENDPOINT = 0;
-const DEVICE_ANNCE = 0x0013;
 const BROADCAST_RX_ON = 0xfffd;
 const MAC_BROADCAST = 0xffff;
 /** Device_annce / Rejoin Request capability: mains powered, receiver on when idle, full function device. */
@@ -132,7 +141,7 @@ export class HanStack {
     return encodeFrame({
       mac: { type: 'data', seq, dstPan: pan, dst: hex16(MAC_BROADCAST), srcPan: pan, src: hex16(this.self.short) },
       nwk: { type: 'data', dst: hex16(BROADCAST_RX_ON), src: hex16(this.self.short), radius: 30, seq, src64: this.self.ieee, security: this.#nwkSecurity() },
-      aps: { type: 'data', delivery: 'broadcast', dstEp: ZDP_ENDPOINT, srcEp: ZDP_ENDPOINT, cluster: DEVICE_ANNCE, profile: PROFILE_ZDP, counter: seq },
+      aps: { type: 'data', delivery: 'broadcast', dstEp: ZDP_ENDPOINT, srcEp: ZDP_ENDPOINT, cluster: ZDP_DEVICE_ANNCE, profile: PROFILE_ZDP, counter: seq },
       payload,
     }, false);
   }
@@ -180,7 +189,7 @@ export class HanStack {
       return undefined;
     }
     if (d.nwk.type !== 'data' || d.aps?.type !== 'data') return undefined;
-    if (Number(d.aps.profile) === PROFILE_ZDP && Number(d.aps.cluster) === DEVICE_ANNCE) {
+    if (Number(d.aps.profile) === PROFILE_ZDP && Number(d.aps.cluster) === ZDP_DEVICE_ANNCE) {
       return from && from.short !== this.self.short ? { kind: 'announce', from } : undefined;
     }
     if (dst !== this.self.short || !d.zcl || d.aps.cluster === undefined) return undefined;

@@ -10,7 +10,9 @@ import { DeviceJitter } from './jitter.ts';
 import { GLOBAL, HanStack, SE_CLUSTER, ZCL, fromZclUtc, toZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
 import { CLEAR_ALL_TENANCY_DATA, kindsClearedBy, publishChangeOfTenancyFields, type ChangeOfTenancy } from './tenancy.ts';
 import type { DecodedZcl } from '../protocol/decoded.ts';
-import type { ZclFrameSpec } from '../protocol/zcl/index.ts';
+import {
+  DEVICE_MANAGEMENT_ATTRIBUTE, METERING_ATTRIBUTE, PREPAYMENT, TOP_UP_SETS, attributeTypeId, globalFieldsOf, payloadOf, type ZclFrameSpec,
+} from '../protocol/zcl/index.ts';
 
 /** The parts of a meter profile the virtual meter runs (ids and descriptions are the manifest's). */
 export type MeterBehaviour = Pick<MeterProfile, 'meterType' | 'publishesChangeOfTenancy' | 'answersGetChangeOfTenancy' | 'cancelsLastMessageOnTenancyChange' | 'clears' | 'responseDelayMs'>;
@@ -104,8 +106,7 @@ export interface ChangeOfTenancyCommand {
 const SECOND_MS = 1000;
 const UNTIL_CHANGED = 0xffff;
 const ZCL_INVALID_TIME = 0xffffffff;
-/** Prepayment top-up attribute sets #1…#5 (0x0100 + 0x10·n): +0 date/time, +1 amount (PROTOCOL.md §7). */
-const TOP_UP_SETS = 5;
+const SUMMATION = METERING_ATTRIBUTE.currentSummationDelivered;
 
 /** The meter's own stores a Change of Tenancy clears, by the kind of client data they feed. */
 type OwnStore = 'consumption' | 'topUps' | 'debts';
@@ -157,11 +158,11 @@ export class VirtualMeter {
     for (const c of options.clients ?? []) this.addClient(c);
     // What the meter serves, by cluster and command: one row per request it understands.
     this.#handlers = new Map<string, Handler>([
-      [key(SE_CLUSTER.deviceManagement, 'cluster', 0x00), (m) => this.#onGetChangeOfTenancy(m)],
-      [key(SE_CLUSTER.messaging, 'cluster', 0x00), (m) => this.#onGetLastMessage(m)],
-      [key(SE_CLUSTER.prepayment, 'cluster', 0x08), (m) => this.#onGetTopUpLog(m)],
-      [key(SE_CLUSTER.prepayment, 'cluster', 0x0a), (m) => this.#onGetDebtRepaymentLog(m)],
-      ...[SE_CLUSTER.deviceManagement, SE_CLUSTER.prepayment, SE_CLUSTER.metering].map((c) => [key(c, 'global', GLOBAL.readAttributes), (m: Extract<HanMessage, { kind: 'zcl' }>) => this.#onReadAttributes(m)] as const),
+      [key(SE_CLUSTER.deviceManagement, 'Get Change of Tenancy'), (m) => this.#onGetChangeOfTenancy(m)],
+      [key(SE_CLUSTER.messaging, 'Get Last Message'), (m) => this.#onGetLastMessage(m)],
+      [key(SE_CLUSTER.prepayment, 'Get Top Up Log'), (m) => this.#onGetTopUpLog(m)],
+      [key(SE_CLUSTER.prepayment, 'Get Debt Repayment Log'), (m) => this.#onGetDebtRepaymentLog(m)],
+      ...[SE_CLUSTER.deviceManagement, SE_CLUSTER.prepayment, SE_CLUSTER.metering].map((c) => [key(c, 'Read Attributes'), (m: Extract<HanMessage, { kind: 'zcl' }>) => this.#onReadAttributes(m)] as const),
     ]);
   }
 
@@ -310,7 +311,7 @@ export class VirtualMeter {
     this.#consumption.push({ at: this.#clock.now(), summationDelivered });
     const spec: ZclFrameSpec = {
       type: 'global', cmd: GLOBAL.reportAttributes, dir: 'server-to-client', seq: this.#han.nextZclSeq(), disableDefaultResponse: true,
-      fields: { records: [{ attributeId: 0x0000, dataType: 0x25, value: summationDelivered }] },
+      fields: { records: [{ attributeId: SUMMATION, dataType: attributeTypeId(SE_CLUSTER.metering, SUMMATION), value: summationDelivered }] },
     };
     for (const c of this.#clients.values()) this.#send(this.#han.zcl(c.short, SE_CLUSTER.metering, { ...spec }));
   }
@@ -349,7 +350,7 @@ export class VirtualMeter {
     if (m?.kind === 'rejoin-response') return this.#join.answered(m.status);
     if (!this.#onHan || m?.kind !== 'zcl' || m.zcl.dir !== 'client-to-server') return;
     if (m.ieee) this.addClient({ short: m.src, ieee: m.ieee });
-    const handler = this.#handlers.get(key(m.cluster, m.zcl.type, m.zcl.cmd));
+    const handler = this.#handlers.get(key(m.cluster, m.zcl.name));
     if (handler) return handler(m);
     if (m.zcl.type === 'cluster') this.#answer(m, 'unsupported command', () => [defaultResponse(m.zcl, ZCL.unsupportedClusterCommand)]);
   }
@@ -367,17 +368,19 @@ export class VirtualMeter {
   }
 
   #onGetTopUpLog(m: Extract<HanMessage, { kind: 'zcl' }>): void {
-    const found = latest(this.#topUps, m.zcl.fields?.latestEndTime, m.zcl.fields?.numberOfRecords);
+    const ask = payloadOf(m.zcl, PREPAYMENT, 'Get Top Up Log');
+    const found = latest(this.#topUps, ask?.latestEndTime, ask?.numberOfRecords);
     this.#answer(m, 'Get Top Up Log', () => (found.length ? found.map((t, i) => topUpLogSpec(t, i, found.length, m.zcl.seq)) : [defaultResponse(m.zcl, ZCL.notFound)]));
   }
 
   #onGetDebtRepaymentLog(m: Extract<HanMessage, { kind: 'zcl' }>): void {
-    const found = latest(this.#debts, m.zcl.fields?.latestEndTime, m.zcl.fields?.numberOfDebts);
+    const ask = payloadOf(m.zcl, PREPAYMENT, 'Get Debt Repayment Log');
+    const found = latest(this.#debts, ask?.latestEndTime, ask?.numberOfDebts);
     this.#answer(m, 'Get Debt Repayment Log', () => (found.length ? found.map((d, i) => debtLogSpec(d, i, found.length, m.zcl.seq)) : [defaultResponse(m.zcl, ZCL.notFound)]));
   }
 
   #onReadAttributes(m: Extract<HanMessage, { kind: 'zcl' }>): void {
-    const ids = (m.zcl.fields?.attributes as number[] | undefined) ?? [];
+    const ids = globalFieldsOf(m.zcl, 'Read Attributes')?.attributes ?? [];
     this.#answer(m, 'Read Attributes', () => [{
       type: 'global', cmd: GLOBAL.readAttributesResponse, dir: 'server-to-client', seq: m.zcl.seq,
       fields: { records: ids.map((id) => {
@@ -387,20 +390,27 @@ export class VirtualMeter {
     }]);
   }
 
-  /** The server attributes a client (or the rig radio as one) may read: Device Management, Prepayment top-ups, Metering. */
+  /** The server attributes a client (or the rig radio as one) may read, with their ZCL type as the cluster table gives it. */
   #attribute(cluster: number, id: number): { dataType: number; value: unknown } | undefined {
+    const value = this.#attributeValue(cluster, id);
+    return value === undefined ? undefined : { dataType: attributeTypeId(cluster, id), value };
+  }
+
+  /** Device Management's provider and Change of Tenancy, Prepayment's top-up sets, Metering's summation. */
+  #attributeValue(cluster: number, id: number): unknown {
     const t = this.#tenancy;
     if (cluster === SE_CLUSTER.deviceManagement) {
-      if (id === 0x0100) return { dataType: 0x23, value: this.#providerId };
-      if (id === 0x0200) return { dataType: 0xe2, value: t ? toZclUtc(t.implementationAt) : ZCL_INVALID_TIME };
-      if (id === 0x0201) return { dataType: 0x1b, value: t?.control ?? 0 };
+      if (id === DEVICE_MANAGEMENT_ATTRIBUTE.providerId) return this.#providerId;
+      if (id === DEVICE_MANAGEMENT_ATTRIBUTE.tenancyImplementation) return t ? toZclUtc(t.implementationAt) : ZCL_INVALID_TIME;
+      if (id === DEVICE_MANAGEMENT_ATTRIBUTE.tenancyControl) return t?.control ?? 0;
     }
-    if (cluster === SE_CLUSTER.prepayment && id >= 0x0100 && id < 0x0100 + 0x10 * TOP_UP_SETS && (id & 0x0f) <= 1) {
+    const set = cluster === SE_CLUSTER.prepayment ? TOP_UP_SETS.find((s) => s.time === id || s.amount === id) : undefined;
+    if (set) {
       // Set #1 is the most recent top-up; an empty set reads as invalid time and zero amount.
-      const topUp = this.#topUps[this.#topUps.length - 1 - ((id - 0x0100) >> 4)];
-      return (id & 0x0f) === 0 ? { dataType: 0xe2, value: topUp ? toZclUtc(topUp.at) : ZCL_INVALID_TIME } : { dataType: 0x2b, value: topUp?.amount ?? 0 };
+      const topUp = this.#topUps[this.#topUps.length - set.n];
+      return id === set.time ? (topUp ? toZclUtc(topUp.at) : ZCL_INVALID_TIME) : topUp?.amount ?? 0;
     }
-    if (cluster === SE_CLUSTER.metering && id === 0x0000) return { dataType: 0x25, value: this.#consumption.at(-1)?.summationDelivered ?? 0 };
+    if (cluster === SE_CLUSTER.metering && id === SUMMATION) return this.#consumption.at(-1)?.summationDelivered ?? 0;
     return undefined;
   }
 
@@ -452,7 +462,8 @@ function retain<T>(list: T[], keep: (e: T) => boolean): void {
   list.length = w;
 }
 
-const key = (cluster: number, type: DecodedZcl['type'], cmd: number) => `${cluster}/${type}/${cmd}`;
+/** Handlers are found by cluster and command name (client→server only: the meter serves nothing else). */
+const key = (cluster: number, name: string) => `${cluster}/${name}`;
 const hexShort = (short: number) => `0x${short.toString(16).padStart(4, '0')}`;
 const iso = (ms: number) => new Date(ms).toISOString();
 const wholeSeconds = (ms: number) => Math.floor(ms / SECOND_MS) * SECOND_MS;

@@ -1,14 +1,15 @@
 // Change of Tenancy as data (DOMAIN.md §B, PROTOCOL.md §7): the Publish Change of Tenancy fields in
 // bench time, and which proposed-tenancy-change-control bits clear which kind of HAN client data.
 import { TENANCY_DATA_KINDS, type TenancyDataKind } from '../firmware-images/profiles.ts';
+import { DEVICE_MANAGEMENT, TENANCY_CHANGE_CONTROL, flagMask, type CommandPayload } from '../protocol/zcl/index.ts';
 import { fromZclUtc, toZclUtc } from './han-frames.ts';
 
 /** The control bits (SE 1.4 Table D-184) that bear on what a HAN client holds. */
 export const TENANCY_CONTROL = {
-  clearHistoricalLoadProfile: 0x0100,
-  clearIhdDataConsumer: 0x0200,
-  clearIhdDataSupplier: 0x0400,
-  clearPrepaymentData: 0x4000,
+  clearHistoricalLoadProfile: flagMask(TENANCY_CHANGE_CONTROL, 'clear historical load profile'),
+  clearIhdDataConsumer: flagMask(TENANCY_CHANGE_CONTROL, 'clear IHD data (consumer)'),
+  clearIhdDataSupplier: flagMask(TENANCY_CHANGE_CONTROL, 'clear IHD data (supplier)'),
+  clearPrepaymentData: flagMask(TENANCY_CHANGE_CONTROL, 'clear prepayment data'),
 } as const;
 
 /**
@@ -32,7 +33,7 @@ export function kindsClearedBy(control: number): TenancyDataKind[] {
   return TENANCY_DATA_KINDS.filter((k) => (control & CLEARED_BY[k]) !== 0);
 }
 
-/** A Change of Tenancy as the meter holds it (attributes 0x0100, 0x0200, 0x0201) and publishes it. */
+/** A Change of Tenancy as the meter holds it (Device Management's provider and tenancy attributes) and publishes it. */
 export interface ChangeOfTenancy {
   providerId: number;
   issuerEventId: number;
@@ -43,18 +44,21 @@ export interface ChangeOfTenancy {
   control: number;
 }
 
-/** The fields of a Publish Change of Tenancy (cluster 0x0708, server→client 0x00). */
-export function publishChangeOfTenancyFields(c: ChangeOfTenancy): Record<string, number> {
+/** The fields of a Publish Change of Tenancy (Device Management, server→client), as its table row has them. */
+type PublishChangeOfTenancy = CommandPayload<typeof DEVICE_MANAGEMENT.commands, 'Publish Change of Tenancy'>;
+
+/** A Change of Tenancy as the meter publishes it. */
+export function publishChangeOfTenancyFields(c: ChangeOfTenancy): PublishChangeOfTenancy {
   return { providerId: c.providerId, issuerEventId: c.issuerEventId, tariffType: c.tariffType, implementationDateTime: toZclUtc(c.implementationAt), control: c.control };
 }
 
 /** A decoded Publish Change of Tenancy back in bench time. */
-export function changeOfTenancyOf(fields: Record<string, unknown>): ChangeOfTenancy {
+export function changeOfTenancyOf(fields: PublishChangeOfTenancy): ChangeOfTenancy {
   return {
-    providerId: Number(fields.providerId),
-    issuerEventId: Number(fields.issuerEventId),
-    tariffType: Number(fields.tariffType),
-    implementationAt: fromZclUtc(Number(fields.implementationDateTime)),
-    control: Number(fields.control),
+    providerId: fields.providerId,
+    issuerEventId: fields.issuerEventId,
+    tariffType: fields.tariffType,
+    implementationAt: fromZclUtc(fields.implementationDateTime),
+    control: fields.control,
   };
 }

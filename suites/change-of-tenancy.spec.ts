@@ -1,17 +1,17 @@
 // Change of Tenancy on the HAN: SECMP0056 (DOMAIN.md §B, COT-1…9, and PWR-3). On air: the meters'
 // unsolicited publication, the clients' polls (power-up, the meter's power cycle, every 24 hours, no
 // flood), what the meters serve afterwards as the rig radio asks; on the observation port: what the clients clear and keep.
-import { RigFault } from '../drivers/faults.ts';
-import type { RigDevice } from '../rigs/load.ts';
-import type { LabSettings } from '../rigs/lab-settings.ts';
-import { conformanceCase, type CaseContext } from '../harness/conformance.ts';
+import { conformanceCase, isRigFault, type CaseContext, type LabSettings, type RigDevice } from '../harness/conformance.ts';
 import { hours, minutes, seconds } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
 import type { HeardFrame } from '../harness/capture.ts';
 import type { DeviceObserver } from '../harness/observer.ts';
 import { DEFAULT_TENANCY_CONTROL, type TenancyTrigger } from '../harness/tenancy.ts';
+import { hex16 } from '../protocol/bytes.ts';
 import type { DecodedFrame } from '../protocol/decoded.ts';
-import { isoToUtc, utcToIso } from '../protocol/zcl/index.ts';
+import {
+  DEVICE_MANAGEMENT, DEVICE_MANAGEMENT_ATTRIBUTE, MESSAGING, PREPAYMENT, TOP_UP_SETS, fieldsOf, globalCommandId, globalFieldsOf, isoToUtc, utcToIso,
+} from '../protocol/zcl/index.ts';
 
 const AREA = 'Change of Tenancy on the HAN (DOMAIN.md §B)';
 /** Room in a plan for relay confirmations, answers and liveness checks. */
@@ -43,7 +43,7 @@ async function joinRigRadio(ctx: CaseContext): Promise<void> {
   try {
     await ctx.hht.becomeMember('ask the meters over the HAN');
   } catch (e) {
-    if (e instanceof RigFault && e.kind === 'radio-refused') await ctx.live.confirm(hanOf(ctx), 'the rig radio could not join the HAN');
+    if (isRigFault(e, 'radio-refused')) await ctx.live.confirm(hanOf(ctx), 'the rig radio could not join the HAN');
     throw e;
   }
 }
@@ -57,14 +57,20 @@ const implementationIn = (ctx: CaseContext, ms: number) => Math.floor((ctx.clock
 /** How this bench triggers a Change of Tenancy; a bench that names none cannot run the case (a rig fault). */
 function tenancyOf(ctx: CaseContext): TenancyTrigger {
   const tenancy = ctx.bench.tenancy;
-  if (!tenancy) ctx.rec.unmet(`bench ${ctx.bench.id} names no way to trigger a Change of Tenancy`, 'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+  if (!tenancy) {
+    ctx.rec.inconclusive('rig-misconfigured', `bench ${ctx.bench.id} names no way to trigger a Change of Tenancy`,
+      'add tenancyTrigger (radio command file or lab hook) to the bench in the rig file');
+  }
   return tenancy;
 }
 
 /** How the rig sees what the case's IHD or PPMID holds. */
 function observerOf(ctx: CaseContext): DeviceObserver {
   const observer = ctx.bench.observers.get(ctx.device.id);
-  if (!observer) throw new RigFault('observation-unavailable', `${ctx.device.role} ${ctx.device.id}`, 'the rig has no way to see what the device holds', 'give the device an observation port, or run the operator prompt');
+  if (!observer) {
+    ctx.rec.inconclusive('observation-unavailable', 'the rig has no way to see what the device holds',
+      'give the device an observation port, or run the operator prompt', `${ctx.device.role} ${ctx.device.id}`);
+  }
   return observer;
 }
 
@@ -76,26 +82,27 @@ function meterOf(ctx: CaseContext): RigDevice {
 
 const getCot = (ctx: CaseContext, client: RigDevice) => (_f: unknown, h: HeardFrame) => h.decoded.zcl?.name === 'Get Change of Tenancy' && ctx.capture.isFrom(h.decoded, client.ieee);
 
-const DEVICE_MANAGEMENT = 0x0708;
-const MESSAGING = 0x0703;
-const PREPAYMENT = 0x0705;
-const READ_ATTRIBUTES = 0x00;
 /** Device Management attributes of the Change of Tenancy (PROTOCOL.md §7). */
-const COT_IMPLEMENTATION_ATTRIBUTE = 0x0200, COT_CONTROL_ATTRIBUTE = 0x0201;
-/** Prepayment top-up sets #1…#5: date/time of each at 0x0100 + 0x10·n. */
-const TOP_UP_TIME_ATTRIBUTES = [0x0100, 0x0110, 0x0120, 0x0130, 0x0140];
+const COT_IMPLEMENTATION_ATTRIBUTE = DEVICE_MANAGEMENT_ATTRIBUTE.tenancyImplementation, COT_CONTROL_ATTRIBUTE = DEVICE_MANAGEMENT_ATTRIBUTE.tenancyControl;
+/** The cluster and attributes that show a Change of Tenancy reached a meter, as the steps name them. */
+const COT_ATTRIBUTES_TEXT = `${hex16(DEVICE_MANAGEMENT.id)} ${hex16(COT_IMPLEMENTATION_ATTRIBUTE)}, ${hex16(COT_CONTROL_ATTRIBUTE)}`;
+/** Prepayment top-up sets #1…#5: the date/time attribute of each. */
+const TOP_UP_TIME_ATTRIBUTES = TOP_UP_SETS.map((set) => set.time);
 
-type AttributeRecord = { attributeId: number; status: number; value?: unknown };
-const recordsOf = (f: DecodedFrame | undefined): AttributeRecord[] => (f?.zcl?.fields as { records?: AttributeRecord[] } | undefined)?.records ?? [];
-const readAttributes = (attributes: number[]) => ({ type: 'global' as const, cmd: READ_ATTRIBUTES, dir: 'client-to-server' as const, fields: { attributes } });
+const recordsOf = (f: DecodedFrame | undefined) => globalFieldsOf(f?.zcl, 'Read Attributes Response')?.records ?? [];
+const readAttributes = (attributes: number[]) =>
+  ({ type: 'global' as const, cmd: globalCommandId('Read Attributes'), dir: 'client-to-server' as const, fields: { attributes } });
 /** ZCL UTC seconds → bench ms; undefined for a missing value or ZCL's invalid time (which utcToIso names). */
 function utcMs(seconds: unknown): number | undefined {
   const iso = typeof seconds === 'number' ? utcToIso(seconds) : 'invalid';
   return iso === 'invalid' ? undefined : Date.parse(iso);
 }
 
+/** A meter as the rig radio addresses it on the HAN. */
+type HanTarget = { short: number; ieee: string };
+
 /** A meter as the rig radio addresses it on the HAN: by the short address the sniffer heard it use (heard alive first). */
-async function onHan(ctx: CaseContext, meter: RigDevice, name: string): Promise<{ short: number; ieee: string }> {
+async function onHan(ctx: CaseContext, meter: RigDevice, name: string): Promise<HanTarget> {
   await ctx.live.confirm(meter, `the rig radio is to ask the ${name}`);
   const short = ctx.capture.shortOf(meter.ieee);
   if (short === undefined) ctx.rec.unmet(`the ${name} was heard, but never with its short address, so the rig radio cannot address it`, `check the ${name} joined the HAN (a rejoin or Device_annce carries its address)`);
@@ -115,19 +122,21 @@ async function tenancyReached(ctx: CaseContext, meter: RigDevice, name: string, 
   const sent = Math.floor(implementation / 1000) * 1000;
   const giveUpAt = ctx.clock.now() + minutes(10);
   for (;;) {
-    const read = await ctx.hht.askOverHan(target, DEVICE_MANAGEMENT, readAttributes([COT_IMPLEMENTATION_ATTRIBUTE, COT_CONTROL_ATTRIBUTE]), 'ZCL Device Management Read Attributes (Change of Tenancy)');
+    const read = await ctx.hht.askOverHan(target, DEVICE_MANAGEMENT.id, readAttributes([COT_IMPLEMENTATION_ATTRIBUTE, COT_CONTROL_ATTRIBUTE]), 'ZCL Device Management Read Attributes (Change of Tenancy)');
     const records = recordsOf(read.answer);
     const held = utcMs(records.find((r) => r.attributeId === COT_IMPLEMENTATION_ATTRIBUTE && r.status === 0)?.value);
-    const published = ctx.capture.find((f) => f.zcl?.name === 'Publish Change of Tenancy' && ctx.capture.isFrom(f, meter.ieee)
-      && utcMs((f.zcl.fields as { implementationDateTime?: number }).implementationDateTime) === sent, sinceMs);
+    const published = ctx.capture.find((f) => ctx.capture.isFrom(f, meter.ieee)
+      && utcMs(fieldsOf(f, DEVICE_MANAGEMENT, 'Publish Change of Tenancy')?.implementationDateTime) === sent, sinceMs);
     if (held === sent || published) {
       const control = records.find((r) => r.attributeId === COT_CONTROL_ATTRIBUTE && r.status === 0)?.value;
       ctx.evidence.event('observed', { what: `the ${name} holds the Change of Tenancy`, implementation: held !== undefined ? new Date(held).toISOString() : null, control: control ?? null, published: !!published });
       return;
     }
     if (ctx.clock.now() >= giveUpAt) {
-      throw new RigFault('tenancy-not-delivered', `${name} ${meter.id}`, `10 minutes after the trigger the ${name} neither holds the implementation time sent in attribute 0x0200 (it reads ${held === undefined ? 'nothing' : new Date(held).toISOString()}) nor published it`,
-        'check the tenancy trigger (prepared command, lab hook, DCC test access) reaches this meter');
+      const reads = held === undefined ? 'nothing' : new Date(held).toISOString();
+      ctx.rec.inconclusive('tenancy-not-delivered',
+        `10 minutes after the trigger the ${name} neither holds the implementation time sent in attribute ${hex16(COT_IMPLEMENTATION_ATTRIBUTE)} (it reads ${reads}) nor published it`,
+        'check the tenancy trigger (prepared command, lab hook, DCC test access) reaches this meter', `${name} ${meter.id}`);
     }
     await ctx.clock.sleep(minutes(1));
   }
@@ -137,7 +146,7 @@ async function tenancyReached(ctx: CaseContext, meter: RigDevice, name: string, 
 async function triggerTenancy(ctx: CaseContext, meter: RigDevice, name: string, implementation: number): Promise<void> {
   const from = ctx.clock.now();
   await tenancyOf(ctx).trigger(meter, { implementationUtc: implementation }, ctx.evidence, ctx.hht);
-  ctx.rec.step(`confirm the change reached the ${name}: its Change of Tenancy attributes (0x0708 0x0200, 0x0201) or its publication`);
+  ctx.rec.step(`confirm the change reached the ${name}: its Change of Tenancy attributes (${COT_ATTRIBUTES_TEXT}) or its publication`);
   await tenancyReached(ctx, meter, name, implementation, from);
 }
 
@@ -148,20 +157,22 @@ interface ServedEntry {
 }
 
 /** What a meter serves an IHD of the occupier's prepayment logs: Get Top Up Log, Get Debt Repayment Log, the top-up attribute sets. */
-async function servedLogs(ctx: CaseContext, target: { short: number; ieee: string }): Promise<{ entries: ServedEntry[]; answered: boolean }> {
+async function servedLogs(ctx: CaseContext, target: HanTarget): Promise<{ entries: ServedEntry[]; answered: boolean }> {
   const now = isoToUtc(new Date(ctx.clock.now()));
-  const total = (f: DecodedFrame) => (f.zcl?.fields as { totalNumberOfCommands?: number } | undefined)?.totalNumberOfCommands ?? 1;
-  const topUps = await ctx.hht.askOverHan(target, PREPAYMENT, { name: 'Get Top Up Log', dir: 'client-to-server', fields: { latestEndTime: now, numberOfRecords: 0xff } }, 'ZCL Prepayment Get Top Up Log', total);
-  const debts = await ctx.hht.askOverHan(target, PREPAYMENT, { name: 'Get Debt Repayment Log', dir: 'client-to-server', fields: { latestEndTime: now, numberOfDebts: 0xff, debtType: 0xff } }, 'ZCL Prepayment Get Debt Repayment Log', total);
-  const sets = await ctx.hht.askOverHan(target, PREPAYMENT, readAttributes(TOP_UP_TIME_ATTRIBUTES), 'ZCL Prepayment Read Attributes (top-up sets)');
+  // A log may come in several commands: the first says how many.
+  const topUpCommands = (f: DecodedFrame) => fieldsOf(f, PREPAYMENT, 'Publish Top Up Log')?.totalNumberOfCommands ?? 1;
+  const debtCommands = (f: DecodedFrame) => fieldsOf(f, PREPAYMENT, 'Publish Debt Log')?.totalNumberOfCommands ?? 1;
+  const topUps = await ctx.hht.askOverHan(target, PREPAYMENT.id, { name: 'Get Top Up Log', dir: 'client-to-server', fields: { latestEndTime: now, numberOfRecords: 0xff } }, 'ZCL Prepayment Get Top Up Log', topUpCommands);
+  const debts = await ctx.hht.askOverHan(target, PREPAYMENT.id, { name: 'Get Debt Repayment Log', dir: 'client-to-server', fields: { latestEndTime: now, numberOfDebts: 0xff, debtType: 0xff } }, 'ZCL Prepayment Get Debt Repayment Log', debtCommands);
+  const sets = await ctx.hht.askOverHan(target, PREPAYMENT.id, readAttributes(TOP_UP_TIME_ATTRIBUTES), 'ZCL Prepayment Read Attributes (top-up sets)');
   const entries: ServedEntry[] = [];
   const add = (what: string, seconds: unknown) => {
     const at = utcMs(seconds);
     if (at !== undefined) entries.push({ what, at });
   };
-  for (const f of topUps.answers) for (const t of (f.zcl?.fields as { topUps?: { topUpTime: number; topUpAmount: number }[] } | undefined)?.topUps ?? []) add(`top-up of ${t.topUpAmount} (Get Top Up Log)`, t.topUpTime);
-  for (const f of debts.answers) for (const d of (f.zcl?.fields as { debts?: { collectionTime: number; amountCollected: number }[] } | undefined)?.debts ?? []) add(`debt collection of ${d.amountCollected} (Get Debt Repayment Log)`, d.collectionTime);
-  for (const r of recordsOf(sets.answer)) if (r.status === 0) add(`top-up set #${((r.attributeId - 0x0100) >> 4) + 1} (attribute 0x${r.attributeId.toString(16).padStart(4, '0')})`, r.value);
+  for (const f of topUps.answers) for (const t of fieldsOf(f, PREPAYMENT, 'Publish Top Up Log')?.topUps ?? []) add(`top-up of ${t.topUpAmount} (Get Top Up Log)`, t.topUpTime);
+  for (const f of debts.answers) for (const d of fieldsOf(f, PREPAYMENT, 'Publish Debt Log')?.debts ?? []) add(`debt collection of ${d.amountCollected} (Get Debt Repayment Log)`, d.collectionTime);
+  for (const r of recordsOf(sets.answer)) if (r.status === 0) add(`top-up set #${TOP_UP_TIME_ATTRIBUTES.indexOf(r.attributeId) + 1} (attribute ${hex16(r.attributeId)})`, r.value);
   ctx.evidence.event('observed', { what: 'prepayment logs the meter serves', entries: entries.map((e) => ({ what: e.what, at: new Date(e.at).toISOString() })) });
   return { entries, answered: [topUps, debts, sets].some((a) => a.answer !== undefined) };
 }
@@ -186,7 +197,10 @@ async function meterStopsServingPreviousOccupier(ctx: CaseContext, meter: RigDev
       await ctx.clock.sleep(hours(12));
       before = await servedLogs(ctx, target);
     }
-    if (!before.answered) throw new RigFault('dut-not-heard', `${name} ${meter.id}`, `the ${name} answered none of the rig radio's questions about its logs`, `check the ${name} is on the HAN and serves the Prepayment cluster`);
+    if (!before.answered) {
+      ctx.rec.inconclusive('dut-not-heard', `the ${name} answered none of the rig radio's questions about its logs`,
+        `check the ${name} is on the HAN and serves the Prepayment cluster`, `${name} ${meter.id}`);
+    }
     if (before.entries.length === 0) ctx.rec.unmet(`the ${name} served no top-up or debt collection in 24 hours, so there is nothing whose clearing could be seen`, `top up at the ${name} (or have the supplier collect debt) before the case`);
     const implementation = implementationIn(ctx, hours(1));
     ctx.rec.mark('implementation time', implementation);
@@ -195,7 +209,10 @@ async function meterStopsServingPreviousOccupier(ctx: CaseContext, meter: RigDev
     await ctx.clock.sleep(implementation + minutes(10) - ctx.clock.now());
     ctx.rec.step('ten minutes after the implementation time, the rig radio asks again');
     const after = await servedLogs(ctx, target);
-    if (!after.answered) throw new RigFault('dut-not-heard', `${name} ${meter.id}`, `the ${name} answered none of the questions after the tenancy change, though it did before`, `check the ${name} is powered and on the HAN`);
+    if (!after.answered) {
+      ctx.rec.inconclusive('dut-not-heard', `the ${name} answered none of the questions after the tenancy change, though it did before`,
+        `check the ${name} is powered and on the HAN`, `${name} ${meter.id}`);
+    }
     const previous = after.entries.filter((e) => e.at < implementation);
     ctx.rec.measured(measure("previous occupier's log entries served after the implementation time", previous.length, 'entries', 0, { high: 0, text: 'none (COT-4, on the meter\'s side)' }), 'COT-4');
     if (previous.length > 0) {
@@ -221,17 +238,17 @@ async function publishesChangeOfTenancy(ctx: CaseContext, meter: RigDevice, powe
     // Unsolicited for a client unless that client asked since the trigger: one client's poll never excuses or condemns the meter's traffic to another.
     const asked = (c: RigDevice, untilMs: number) => ctx.capture.all(getCot(ctx, c), from, untilMs).length > 0;
     const unsolicitedTo = (f: DecodedFrame, h: HeardFrame) => clients.find((c) => ctx.capture.isTo(f, c.ieee) && !asked(c, h.atMs));
-    const publication = await ctx.capture.waitFor((f, h) => f.zcl?.name === 'Publish Change of Tenancy' && ctx.capture.isFrom(f, meter.ieee) && unsolicitedTo(f, h) !== undefined, seconds(60), from);
+    const publication = await ctx.capture.waitFor((f, h) => fieldsOf(f, DEVICE_MANAGEMENT, 'Publish Change of Tenancy') !== undefined && ctx.capture.isFrom(f, meter.ieee) && unsolicitedTo(f, h) !== undefined, seconds(60), from);
     if (!publication) {
       // Silence proves nothing unless the change reached the meter.
-      ctx.rec.step(`no unsolicited publication heard: confirm the change reached the ${name} (its attributes 0x0708 0x0200, 0x0201)`);
+      ctx.rec.step(`no unsolicited publication heard: confirm the change reached the ${name} (its attributes ${COT_ATTRIBUTES_TEXT})`);
       await tenancyReached(ctx, meter, name, implementation, from);
       const unasked = clients.filter((c) => !asked(c, from + seconds(60)));
       if (unasked.length === 0) ctx.rec.unmet(`every HAN client asked for the Change of Tenancy within 60 s of the trigger, so no publication could be told unsolicited`, 'repeat the case: the clients polled just as the change arrived');
       return ctx.rec.fail('COT-1', `no unsolicited Publish Change of Tenancy from ${meter.id} within 60 s of the Change of Tenancy (${tenancy.how}) to ${unasked.map((c) => c.id).join(', ')}, which did not ask, though the ${name} holds it`);
     }
     ctx.evidence.event('observed', { what: 'unsolicited Publish Change of Tenancy', to: unsolicitedTo(publication.decoded, publication)!.id });
-    const fields = publication.decoded.zcl?.fields as { implementationDateTime?: number; control?: number } | undefined;
+    const fields = fieldsOf(publication.decoded, DEVICE_MANAGEMENT, 'Publish Change of Tenancy');
     ctx.rec.measured(measure('publication delay after the trigger', Number(((publication.atMs - from) / 1000).toFixed(3)), 's', ctx.capture.timeUncertaintyMs / 1000, { high: 60, text: 'within 60 s of the Change of Tenancy (COT-1)' }), 'COT-1');
     const published = utcMs(fields?.implementationDateTime);
     if (published !== undefined && Math.abs(published - Math.floor(implementation / 1000) * 1000) > 1000) {
@@ -244,14 +261,14 @@ async function publishesChangeOfTenancy(ctx: CaseContext, meter: RigDevice, powe
 conformanceCase({
   id: 'ESME-COT-001', role: 'ESME', area: AREA, title: 'the ESME publishes a Change of Tenancy to its HAN clients, unsolicited',
   requirements: ['COT-1'], references: [SECMP0056],
-  requirement: 'On receiving a Change of Tenancy (GBCS ECS12), the ESME publishes it on the HAN unsolicited (Device Management 0x0708 Publish Change of Tenancy) to its HAN clients.',
+  requirement: `On receiving a Change of Tenancy (GBCS ECS12), the ESME publishes it on the HAN unsolicited (Device Management ${hex16(DEVICE_MANAGEMENT.id)} Publish Change of Tenancy) to its HAN clients.`,
   duration: () => minutes(10) + seconds(60) + CONFIRM_TENANCY + STEPS,
 }, (ctx) => publishesChangeOfTenancy(ctx, ctx.device, ctx.device, 'ESME', 'ECS12'));
 
 conformanceCase({
   id: 'GPF-COT-001', role: 'CH', area: AREA, title: 'the GPF publishes a Change of Tenancy to its HAN clients, unsolicited',
   requirements: ['COT-1'], references: [SECMP0056],
-  requirement: 'On receiving a Change of Tenancy (GBCS GCS09), the GPF in the CH publishes it on the HAN unsolicited (Device Management 0x0708 Publish Change of Tenancy) to its HAN clients.',
+  requirement: `On receiving a Change of Tenancy (GBCS GCS09), the GPF in the CH publishes it on the HAN unsolicited (Device Management ${hex16(DEVICE_MANAGEMENT.id)} Publish Change of Tenancy) to its HAN clients.`,
   duration: () => minutes(10) + seconds(60) + CONFIRM_TENANCY + STEPS,
 }, (ctx) => onGpf(ctx, (gpf) => publishesChangeOfTenancy(ctx, gpf, ctx.device, 'GPF', 'GCS09')));
 
@@ -427,10 +444,52 @@ for (const role of CLIENT_ROLES) {
   });
 }
 
+/** The rig radio, as an IHD, asks the ESME for its last supplier message (Messaging Get Last Message). */
+const askLastMessage = (ctx: CaseContext, esme: HanTarget) =>
+  ctx.hht.askOverHan(esme, MESSAGING.id, { name: 'Get Last Message', dir: 'client-to-server' }, 'ZCL Messaging Get Last Message');
+
+/** The id of the supplier message the ESME shows before the change; INCONCLUSIVE when it shows none in 12 hours. */
+async function activeSupplierMessage(ctx: CaseContext, esme: HanTarget): Promise<number> {
+  ctx.rec.step('the rig radio, as an IHD, asks the ESME for its last message');
+  let before = await askLastMessage(ctx, esme);
+  // A supplier message may be cleared by an earlier case's tenancy change: give the supplier time to send another.
+  for (let tries = 1; tries < 3 && !fieldsOf(before.answer, MESSAGING, 'Display Message'); tries++) {
+    await ctx.clock.sleep(hours(6));
+    before = await askLastMessage(ctx, esme);
+  }
+  if (!before.answer) {
+    ctx.rec.inconclusive('dut-not-heard', 'the ESME did not answer Get Last Message', 'check the ESME is on the HAN and serves the Messaging cluster', `ESME ${ctx.device.id}`);
+  }
+  const shown = fieldsOf(before.answer, MESSAGING, 'Display Message');
+  if (!shown) {
+    ctx.rec.unmet(`the ESME had no active supplier message in 12 hours (it answered ${before.answer.summary}), so its clearing cannot be seen`,
+      'have the supplier send the ESME a message before the case');
+  }
+  return shown.messageId;
+}
+
+/** Ten minutes after the implementation time: the ESME must no longer return the previous occupier's message (COT-6). */
+async function previousMessageGone(ctx: CaseContext, esme: HanTarget, messageId: number, implementation: number): Promise<void> {
+  await ctx.clock.sleep(implementation + minutes(10) - ctx.clock.now());
+  const cancelMessage = (f: DecodedFrame) => fieldsOf(f, MESSAGING, 'Cancel Message') !== undefined && ctx.capture.isFrom(f, ctx.device.ieee);
+  const cancelled = ctx.capture.all(cancelMessage, implementation - hours(1));
+  ctx.evidence.event('observed', { what: 'Cancel Message from the ESME', count: cancelled.length });
+  ctx.rec.step('ten minutes after the implementation time, the rig radio asks again');
+  const after = await askLastMessage(ctx, esme);
+  if (!after.answer) {
+    ctx.rec.inconclusive('dut-not-heard', 'the ESME did not answer Get Last Message after the tenancy change, though it did before',
+      'check the ESME is powered and on the HAN', `ESME ${ctx.device.id}`);
+  }
+  if (fieldsOf(after.answer, MESSAGING, 'Display Message')?.messageId === messageId) {
+    ctx.rec.fail('COT-6', `after the implementation time the ESME still returns the previous occupier's message ${messageId} to Get Last Message`
+      + ` (no Cancel Message seen: ${cancelled.length === 0})`);
+  }
+}
+
 conformanceCase({
   id: 'ESME-COT-006', role: 'ESME', area: AREA, title: "the ESME clears the last supplier message, so a new occupier never sees the previous one's",
   requirements: ['COT-6'], references: [SECMP0056],
-  requirement: 'After a Change of Tenancy, the ESME clears its last active supplier message (e.g. Cancel Message on the Messaging cluster 0x0703): asked for its last message as an IHD would, it no longer returns the previous occupier\'s.',
+  requirement: `After a Change of Tenancy, the ESME clears its last active supplier message (e.g. Cancel Message on the Messaging cluster ${hex16(MESSAGING.id)}): asked for its last message as an IHD would, it no longer returns the previous occupier's.`,
   duration: () => minutes(10) + hours(12) + hours(1) + minutes(10) + STEPS,
 }, async (ctx) => {
   const tenancy = tenancyOf(ctx);
@@ -438,43 +497,26 @@ conformanceCase({
   await powered(ctx, [ctx.device, ...clients], async () => {
     await ctx.clock.sleep(minutes(10));
     const esme = await onHan(ctx, ctx.device, 'ESME');
-    const ask = () => ctx.hht.askOverHan(esme, MESSAGING, { name: 'Get Last Message', dir: 'client-to-server' }, 'ZCL Messaging Get Last Message');
-    ctx.rec.step('the rig radio, as an IHD, asks the ESME for its last message');
-    let before = await ask();
-    // A supplier message may be cleared by an earlier case's tenancy change: give the supplier time to send another.
-    for (let tries = 1; tries < 3 && before.answer?.zcl?.name !== 'Display Message'; tries++) {
-      await ctx.clock.sleep(hours(6));
-      before = await ask();
-    }
-    if (!before.answer) throw new RigFault('dut-not-heard', `ESME ${ctx.device.id}`, 'the ESME did not answer Get Last Message', 'check the ESME is on the HAN and serves the Messaging cluster');
-    if (before.answer.zcl?.name !== 'Display Message') ctx.rec.unmet(`the ESME had no active supplier message in 12 hours (it answered ${before.answer.summary}), so its clearing cannot be seen`, 'have the supplier send the ESME a message before the case');
-    const messageId = (before.answer!.zcl!.fields as { messageId?: number }).messageId;
+    const messageId = await activeSupplierMessage(ctx, esme);
     const implementation = implementationIn(ctx, hours(1));
     ctx.rec.mark('implementation time', implementation);
     ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 1 hour`);
     await triggerTenancy(ctx, ctx.device, 'ESME', implementation);
-    await ctx.clock.sleep(implementation + minutes(10) - ctx.clock.now());
-    const cancelled = ctx.capture.all((f) => f.zcl?.name === 'Cancel Message' && ctx.capture.isFrom(f, ctx.device.ieee), implementation - hours(1));
-    ctx.evidence.event('observed', { what: 'Cancel Message from the ESME', count: cancelled.length });
-    ctx.rec.step('ten minutes after the implementation time, the rig radio asks again');
-    const after = await ask();
-    if (!after.answer) throw new RigFault('dut-not-heard', `ESME ${ctx.device.id}`, 'the ESME did not answer Get Last Message after the tenancy change, though it did before', 'check the ESME is powered and on the HAN');
-    const again = after.answer.zcl?.name === 'Display Message' && (after.answer.zcl.fields as { messageId?: number }).messageId === messageId;
-    if (again) ctx.rec.fail('COT-6', `after the implementation time the ESME still returns the previous occupier's message ${messageId} to Get Last Message (no Cancel Message seen: ${cancelled.length === 0})`);
+    await previousMessageGone(ctx, esme, messageId, implementation);
   });
 });
 
 conformanceCase({
   id: 'ESME-COT-010', role: 'ESME', area: AREA, title: "the ESME no longer serves the previous occupier's top-ups and debt collections",
   requirements: ['COT-4'], references: [SECMP0056],
-  requirement: "After a Change of Tenancy, the ESME no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment 0x0705: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side, or a client that cleared would fetch them again.",
+  requirement: `After a Change of Tenancy, the ESME no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment ${hex16(PREPAYMENT.id)}: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side, or a client that cleared would fetch them again.`,
   duration: () => minutes(10) + hours(24) + hours(1) + minutes(10) + STEPS,
 }, (ctx) => meterStopsServingPreviousOccupier(ctx, ctx.device, ctx.device, 'ESME', 'ECS12'));
 
 conformanceCase({
   id: 'GPF-COT-010', role: 'CH', area: AREA, title: "the GPF no longer serves the previous occupier's top-ups and debt collections",
   requirements: ['COT-4'], references: [SECMP0056],
-  requirement: "After a Change of Tenancy, the GPF in the CH no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment 0x0705: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side.",
+  requirement: `After a Change of Tenancy, the GPF in the CH no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment ${hex16(PREPAYMENT.id)}: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side.`,
   duration: () => minutes(10) + hours(24) + hours(1) + minutes(10) + STEPS,
 }, (ctx) => onGpf(ctx, (gpf) => meterStopsServingPreviousOccupier(ctx, gpf, ctx.device, 'GPF', 'GCS09')));
 

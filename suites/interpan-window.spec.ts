@@ -1,12 +1,9 @@
 // The Communications Hub's inter-PAN join window: GBCS 10.5 and SECMP0037 (DOMAIN.md §A,
 // IPAN-1…6). An HHT (the rig radio) sends CCS01 over inter-PAN at chosen moments after the
 // CH's power-on, straddling each limit by the lab's boundary margin.
-import { conformanceCase, type CaseContext } from '../harness/conformance.ts';
+import { conformanceCase, derivedSecondHhtIeee, type CaseContext, type LabSettings } from '../harness/conformance.ts';
 import type { HandHeldTerminal, JoinAttempt } from '../harness/hht.ts';
 import { hex16 } from '../protocol/bytes.ts';
-import { RigFault } from '../drivers/faults.ts';
-import type { LabSettings } from '../rigs/lab-settings.ts';
-import { derivedSecondHhtIeee } from '../rigs/schema.ts';
 import { minutes } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
 import type { PowerEdge } from '../harness/power.ts';
@@ -53,9 +50,10 @@ const aliveSince = (ctx: CaseContext, atMs: number, why: string) => ctx.live.con
  */
 function keyConfirmed(ctx: CaseContext, what: string): void {
   if (ctx.capture.keyConfirmed(ctx.bench.spec.radio.ieee)) return;
-  throw ctx.capture.cannotDecrypt() ?? new RigFault('cannot-decrypt', 'rig radio',
-    `no device's NWK-secured frame has confirmed the rig's network key yet, so the CH's silence cannot show ${what}: the key may be wrong`,
-    'check that keys.networkKeyEnv names the network key of this CH\'s HAN, then run the case again');
+  const known = ctx.capture.cannotDecrypt();
+  if (known) throw known;
+  ctx.rec.inconclusive('cannot-decrypt', `no device's NWK-secured frame has confirmed the rig's network key yet, so the CH's silence cannot show ${what}: the key may be wrong`,
+    'check that keys.networkKeyEnv names the network key of this CH\'s HAN, then run the case again', 'rig radio');
 }
 
 /** A premise of the case: a CCS01 inside the window was accepted (after the CH was confirmed alive), else INCONCLUSIVE. */

@@ -1,16 +1,14 @@
 import { defineConfig } from '@playwright/test';
 import { join } from 'node:path';
 import type { BenchOption } from '../harness/conformance.ts';
-import { benchProject, RUN_ENV } from '../harness/run-context.ts';
-import { loadRig } from '../rigs/load.ts';
+import { benchesToRun, benchProject, RUN_ENV } from '../harness/run-context.ts';
 
 // The conformance suites, run by `gbcs-rig run`: one project per bench, so every case runs on
 // every bench; one worker per project (a bench is never driven by two workers at once), the
 // benches in parallel, cases in file order on each bench, results gathered into the run folder.
 const out = process.env[RUN_ENV.out] ?? join(import.meta.dirname ?? '.', '..', 'reports', 'out', 'adhoc');
 // `gbcs-rig run` names the benches it picked (checked against the rig); run directly, every bench of the rig.
-const picked = process.env[RUN_ENV.benches];
-const benches = picked ? picked.split(',') : (await loadRig(process.env[RUN_ENV.rig] || undefined)).benches.map((b) => b.id);
+const benches = await benchesToRun();
 
 export default defineConfig<object, BenchOption>({
   testDir: '.',

@@ -54,8 +54,8 @@ const isSuccess = (r: Fields) => r.status === 0;
 const isFailure = (r: Fields) => r.status !== 0;
 const isAnalog = (r: Fields) => zclTypeById(r.dataType as number)?.analog === true;
 
-const attributeId: FieldDef = { name: 'attributeId', type: 'uint16', attributeId: true };
-const status: FieldDef = { name: 'status', type: 'uint8', values: ZCL_STATUS };
+const attributeId = { name: 'attributeId', type: 'uint16', attributeId: true } as const satisfies FieldDef;
+const status = { name: 'status', type: 'uint8', values: ZCL_STATUS } as const satisfies FieldDef;
 
 /** `[0x0000=1234, 0x0005 Unsupported Attribute]` from attribute records. */
 function attributeList(records: unknown): string {
@@ -76,11 +76,11 @@ function show(v: unknown): string {
   return String(v);
 }
 
-const writeRecords: FieldDef = {
+const writeRecords = {
   name: 'records',
   type: 'list',
   of: [attributeId, { name: 'dataType', type: 'dataType' }, { name: 'value', type: 'typed', typeFrom: 'dataType' }],
-};
+} as const satisfies FieldDef;
 
 // Configure Reporting record (§2.5.7.1): reported attributes carry the intervals and, for analog
 // types only, the reportable change; received attributes carry a timeout.
@@ -93,9 +93,9 @@ const reportingConfig: FieldDef[] = [
   { name: 'timeout', type: 'uint16', when: (r) => r.direction !== 0 },
 ];
 
-const direction: FieldDef = { name: 'direction', type: 'uint8', values: REPORTING_DIRECTION };
+const direction = { name: 'direction', type: 'uint8', values: REPORTING_DIRECTION } as const satisfies FieldDef;
 
-export const GLOBAL_COMMANDS: readonly CommandDef[] = [
+export const GLOBAL_COMMANDS = [
   {
     id: 0x00,
     name: 'Read Attributes',
@@ -235,7 +235,7 @@ export const GLOBAL_COMMANDS: readonly CommandDef[] = [
       { name: 'commandIds', type: 'list', of: 'uint8' },
     ],
   },
-];
+] as const satisfies readonly CommandDef[];
 
 function statusList(records: unknown): string {
   const rs = records as Fields[];

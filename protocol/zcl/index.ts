@@ -5,7 +5,13 @@ export type { ZclDecoded, ZclFrameSpec, ZclFrameType, ZclHeader } from './frame.
 export { isOpaque, sampleFields, sampleValue, tableCommands } from './samples.ts';
 export type { TableCommand } from './samples.ts';
 export { GLOBAL_COMMANDS, ZCL_STATUS, zclStatusName } from './global.ts';
-export { CLUSTERS, getCluster } from './clusters/index.ts';
+export { CLUSTERS, DEVICE_MANAGEMENT, MESSAGING, METERING, PREPAYMENT, TUNNELING, getCluster } from './clusters/index.ts';
+export { DEVICE_MANAGEMENT_ATTRIBUTE, TENANCY_CHANGE_CONTROL } from './clusters/device-management.ts';
+export { METERING_ATTRIBUTE } from './clusters/metering.ts';
+export { TOP_UP_SETS } from './clusters/prepayment.ts';
+export { attributeTypeId, flagMask, globalCommandId, zclStatusCode } from './ids.ts';
 export { ZCL_TYPES, decodeValue, encodeValue, isoToUtc, utcToIso, zclType, zclTypeById, zclTypeName } from './types.ts';
 export type { ZclTypeDef, ZclTypeName, ZclValue } from './types.ts';
 export type { AttributeDef, ClusterDef, CommandDef, Direction, FieldDef, Fields, FlagDef } from './schema.ts';
+export { fieldsOf, globalFieldsOf, payloadOf } from './payloads.ts';
+export type { CommandName, CommandPayload, FieldValue, Payload, ZclValueOf } from './payloads.ts';

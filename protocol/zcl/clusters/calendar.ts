@@ -5,7 +5,7 @@ import { ATTRIBUTE_REPORTING_STATUS, OPAQUE, f } from './fields.ts';
 
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
-export const CALENDAR: ClusterDef = {
+export const CALENDAR = {
   id: 0x0707,
   name: 'Calendar',
   attributes: [ATTRIBUTE_REPORTING_STATUS],
@@ -70,4 +70,4 @@ export const CALENDAR: ClusterDef = {
     { id: 0x04, dir: 'server-to-client', name: 'Publish Special Days', fields: OPAQUE },
     { id: 0x05, dir: 'server-to-client', name: 'Cancel Calendar', fields: [f('providerId', 'uint32'), f('issuerCalendarId', 'uint32'), f('calendarType', 'enum8')] },
   ],
-};
+} as const satisfies ClusterDef;

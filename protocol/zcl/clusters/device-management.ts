@@ -23,13 +23,16 @@ export const TENANCY_CHANGE_CONTROL: readonly FlagDef[] = [
   { mask: 0x4000, name: 'clear prepayment data' },
 ];
 
+/** The attributes outside protocol/ reads or serves: Provider ID and the Change of Tenancy pair (PROTOCOL.md §7). */
+export const DEVICE_MANAGEMENT_ATTRIBUTE = { providerId: 0x0100, tenancyImplementation: 0x0200, tenancyControl: 0x0201 } as const;
+
 const CONFIGURATION_CONTROL = { 0: 'Apply by List', 1: 'Apply by Event Group', 2: 'Apply by Log Type', 3: 'Apply by Configuration Match' };
 
-export const DEVICE_MANAGEMENT: ClusterDef = {
+export const DEVICE_MANAGEMENT = {
   id: 0x0708,
   name: 'Device Management',
   attributes: attrs([
-    [0x0100, 'Provider ID', 'uint32'],
+    [DEVICE_MANAGEMENT_ATTRIBUTE.providerId, 'Provider ID', 'uint32'],
     [0x0101, 'Provider Name', 'octetString'],
     [0x0102, 'Provider Contact Details', 'octetString'],
     [0x0110, 'Proposed Provider ID', 'uint32'],
@@ -45,8 +48,8 @@ export const DEVICE_MANAGEMENT: ClusterDef = {
     [0x0132, 'Received Proposed Provider Change Date/Time', 'utc'],
     [0x0133, 'Received Proposed Provider Change Control', 'bitmap32'],
     [0x0134, 'Received Proposed Provider Contact Details', 'octetString'],
-    [0x0200, 'Change of Tenancy Update Date/Time', 'utc'],
-    [0x0201, 'Proposed Tenancy Change control', 'bitmap32'],
+    [DEVICE_MANAGEMENT_ATTRIBUTE.tenancyImplementation, 'Change of Tenancy Update Date/Time', 'utc'],
+    [DEVICE_MANAGEMENT_ATTRIBUTE.tenancyControl, 'Proposed Tenancy Change control', 'bitmap32'],
     [0x0300, 'WAN Status', 'enum8'],
     [0x0400, 'Low Medium Threshold', 'uint32'],
     [0x0401, 'Medium High Threshold', 'uint32'],
@@ -149,4 +152,4 @@ export const DEVICE_MANAGEMENT: ClusterDef = {
       fields: [f('issuerEventId', 'uint32'), f('implementationDateTime', 'utc'), f('providerId', 'uint32'), f('customerIdNumber', 'charString')],
     },
   ],
-};
+} as const satisfies ClusterDef;

@@ -3,7 +3,7 @@
 import type { ClusterDef } from '../schema.ts';
 import { OPAQUE } from './fields.ts';
 
-export const DRLC: ClusterDef = {
+export const DRLC = {
   id: 0x0701,
   name: 'Demand Response and Load Control',
   attributes: [],
@@ -14,4 +14,4 @@ export const DRLC: ClusterDef = {
     { id: 0x00, dir: 'client-to-server', name: 'Report Event Status', fields: OPAQUE },
     { id: 0x01, dir: 'client-to-server', name: 'Get Scheduled Events', fields: OPAQUE },
   ],
-};
+} as const satisfies ClusterDef;

@@ -3,7 +3,7 @@
 import type { ClusterDef } from '../schema.ts';
 import { OPAQUE, f } from './fields.ts';
 
-export const EVENTS: ClusterDef = {
+export const EVENTS = {
   id: 0x0709,
   name: 'Events',
   attributes: [],
@@ -31,4 +31,4 @@ export const EVENTS: ClusterDef = {
     { id: 0x01, dir: 'server-to-client', name: 'Publish Event Log', fields: OPAQUE },
     { id: 0x02, dir: 'server-to-client', name: 'Clear Event Log Response', fields: [f('clearedEventsLogs', 'bitmap8')] },
   ],
-};
+} as const satisfies ClusterDef;

@@ -4,9 +4,13 @@ import type { AttributeDef, FieldDef, ScalarField } from '../schema.ts';
 import type { ZclTypeName } from '../types.ts';
 import { utcToIso } from '../types.ts';
 
-/** A typed field: `f('providerId', 'uint32')`. */
-export function f(name: string, type: ZclTypeName, more: Omit<Partial<ScalarField>, 'name' | 'type'> = {}): ScalarField {
-  return { name, type, ...more };
+/** A typed field: `f('providerId', 'uint32')`; its name and type stay literal, for the typed payloads (payloads.ts). */
+export function f<const N extends string, const T extends ZclTypeName, const M extends object = {}>(
+  name: N,
+  type: T,
+  more?: M & Omit<Partial<ScalarField>, 'name' | 'type'>,
+): { name: N; type: T } & NoInfer<M> {
+  return { name, type, ...more } as { name: N; type: T } & M;
 }
 
 /** The rest of the payload as hex: for commands known by name whose layout is not tabled yet. */

@@ -6,7 +6,7 @@ import { ZCL_STATUS } from '../global.ts';
 import type { ClusterDef, FieldDef, Fields } from '../schema.ts';
 import { attrs, f } from './fields.ts';
 
-export const BASIC: ClusterDef = {
+export const BASIC = {
   id: 0x0000,
   name: 'Basic',
   attributes: attrs([
@@ -26,9 +26,9 @@ export const BASIC: ClusterDef = {
     [0x4000, 'Software Build Id', 'charString'],
   ]),
   commands: [{ id: 0x00, dir: 'client-to-server', name: 'Reset to Factory Defaults', fields: [] }],
-};
+} as const satisfies ClusterDef;
 
-export const TIME: ClusterDef = {
+export const TIME = {
   id: 0x000a,
   name: 'Time',
   attributes: attrs([
@@ -44,16 +44,16 @@ export const TIME: ClusterDef = {
     [0x0009, 'Valid Until Time', 'utc'],
   ]),
   commands: [],
-};
+} as const satisfies ClusterDef;
 
 const SUCCESS = 0x00;
 const WAIT_FOR_DATA = 0x97;
 const otaStatus = f('status', 'uint8', { values: ZCL_STATUS });
-const image: FieldDef[] = [f('manufacturerCode', 'uint16'), f('imageType', 'uint16'), f('fileVersion', 'uint32')];
+const image = [f('manufacturerCode', 'uint16'), f('imageType', 'uint16'), f('fileVersion', 'uint32')] as const satisfies readonly FieldDef[];
 const onSuccess = (d: FieldDef): FieldDef => ({ ...d, when: (r: Fields) => r.status === SUCCESS });
 const imageSummary = (x: Fields) => (x.fileVersion === undefined ? '' : `, image ${hexN(x.manufacturerCode as number, 4)}/${hexN(x.imageType as number, 4)} v${hexN(x.fileVersion as number, 8)}`);
 
-export const OTA_UPGRADE: ClusterDef = {
+export const OTA_UPGRADE = {
   id: 0x0019,
   name: 'OTA Upgrade',
   attributes: attrs([
@@ -179,4 +179,4 @@ export const OTA_UPGRADE: ClusterDef = {
       fields: [otaStatus, ...image.map(onSuccess), onSuccess(f('imageSize', 'uint32'))],
     },
   ],
-};
+} as const satisfies ClusterDef;

@@ -11,16 +11,16 @@ export const MESSAGE_CONTROL: readonly FlagDef[] = [
   { mask: 0x80, name: 'message confirmation required' },
 ];
 
-const displayMessage: FieldDef[] = [
+const displayMessage = [
   f('messageId', 'uint32'),
   f('messageControl', 'bitmap8', { flags: MESSAGE_CONTROL }),
   f('startTime', 'utc'), // 0 = now
   f('durationInMinutes', 'uint16'), // 0xFFFF = until changed
   f('message', 'charString'),
   f('extendedMessageControl', 'bitmap8', { optional: true }),
-];
+] as const satisfies readonly FieldDef[];
 
-export const MESSAGING: ClusterDef = {
+export const MESSAGING = {
   id: 0x0703,
   name: 'Messaging',
   attributes: [],
@@ -57,4 +57,4 @@ export const MESSAGING: ClusterDef = {
     },
     { id: 0x02, dir: 'client-to-server', name: 'Get Message Cancellation', fields: [f('earliestImplementationTime', 'utc')] },
   ],
-};
+} as const satisfies ClusterDef;

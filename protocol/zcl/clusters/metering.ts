@@ -35,12 +35,15 @@ const SCHEME_A = 1;
 const SCHEME_B = 2;
 const NOTIFICATION_SCHEMES = { 1: 'Predefined Notification Scheme A', 2: 'Predefined Notification Scheme B' };
 
-export const METERING: ClusterDef = {
+/** The attribute outside protocol/ reports or reads: Current Summation Delivered (Wh). */
+export const METERING_ATTRIBUTE = { currentSummationDelivered: 0x0000 } as const;
+
+export const METERING = {
   id: 0x0702,
   name: 'Metering',
   attributes: [
     ...attrs([
-      [0x0000, 'Current Summation Delivered', 'uint48'],
+      [METERING_ATTRIBUTE.currentSummationDelivered, 'Current Summation Delivered', 'uint48'],
       [0x0001, 'Current Summation Received', 'uint48'],
       [0x0002, 'Current Max Demand Delivered', 'uint48'],
       [0x0003, 'Current Max Demand Received', 'uint48'],
@@ -353,4 +356,4 @@ export const METERING: ClusterDef = {
     },
     { id: 0x0d, dir: 'server-to-client', name: 'Start Sampling Response', fields: [f('sampleId', 'uint16')] },
   ],
-};
+} as const satisfies ClusterDef;

@@ -5,15 +5,18 @@ import type { ZclTypeName } from '../types.ts';
 import { ATTRIBUTE_REPORTING_STATUS, attrs, f } from './fields.ts';
 
 // Five top-up entries at 0x0100 + 0x10·n and three debt entries at 0x0210 + 0x10·n (PROTOCOL.md §7).
-const topUpSet: AttributeDef[] = [1, 2, 3, 4, 5].flatMap((n) => {
+/** Top-up sets #1 (the latest) … #5: where each set's date/time and amount attributes are. */
+export const TOP_UP_SETS: readonly { readonly n: number; readonly time: number; readonly amount: number }[] = [1, 2, 3, 4, 5].map((n) => {
   const base = 0x0100 + 0x10 * (n - 1);
-  return attrs([
-    [base, `Top-up Date/time #${n}`, 'utc'],
-    [base + 1, `Top-up Amount #${n}`, 'int32'],
-    [base + 2, `Originating Device #${n}`, 'enum8'],
-    [base + 3, `Top-up Code #${n}`, 'octetString'],
-  ]);
+  return { n, time: base, amount: base + 1 };
 });
+
+const topUpSet: AttributeDef[] = TOP_UP_SETS.flatMap(({ n, time, amount }) => attrs([
+  [time, `Top-up Date/time #${n}`, 'utc'],
+  [amount, `Top-up Amount #${n}`, 'int32'],
+  [time + 2, `Originating Device #${n}`, 'enum8'],
+  [time + 3, `Top-up Code #${n}`, 'octetString'],
+]));
 
 const debtSet: AttributeDef[] = [1, 2, 3].flatMap((n) => {
   const base = 0x0210 + 0x10 * (n - 1);
@@ -32,7 +35,7 @@ const debtSet: AttributeDef[] = [1, 2, 3].flatMap((n) => {
 
 export const ORIGINATING_DEVICE: Readonly<Record<number, string>> = { 0: 'Energy Service Interface', 1: 'Meter', 2: 'In-Home Display Device' };
 
-export const PREPAYMENT: ClusterDef = {
+export const PREPAYMENT = {
   id: 0x0705,
   name: 'Prepayment',
   attributes: [
@@ -221,4 +224,4 @@ export const PREPAYMENT: ClusterDef = {
       summary: (x) => `, ${(x.debts as unknown[]).length} debt records`,
     },
   ],
-};
+} as const satisfies ClusterDef;

@@ -4,9 +4,9 @@
 import type { ClusterDef, FieldDef } from '../schema.ts';
 import { ATTRIBUTE_REPORTING_STATUS, OPAQUE, f } from './fields.ts';
 
-const sinceEvent: FieldDef[] = [f('earliestStartTime', 'utc'), f('minIssuerEventId', 'uint32'), f('numberOfCommands', 'uint8')];
+const sinceEvent = [f('earliestStartTime', 'utc'), f('minIssuerEventId', 'uint32'), f('numberOfCommands', 'uint8')] as const satisfies readonly FieldDef[];
 
-export const PRICE: ClusterDef = {
+export const PRICE = {
   id: 0x0700,
   name: 'Price',
   attributes: [ATTRIBUTE_REPORTING_STATUS],
@@ -67,4 +67,4 @@ export const PRICE: ClusterDef = {
     { id: 0x0d, dir: 'server-to-client', name: 'Publish Currency Conversion', fields: OPAQUE },
     { id: 0x0e, dir: 'server-to-client', name: 'Cancel Tariff', fields: [f('providerId', 'uint32'), f('issuerTariffId', 'uint32'), f('tariffType', 'bitmap8')] },
   ],
-};
+} as const satisfies ClusterDef;

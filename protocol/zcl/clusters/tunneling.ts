@@ -43,7 +43,7 @@ const transferData = [
 ];
 const dataSummary = (x: Record<string, unknown>) => `, tunnel ${x.tunnelId}, ${(x.data as string).length / 2} bytes`;
 
-export const TUNNELING: ClusterDef = {
+export const TUNNELING = {
   id: 0x0704,
   name: 'Tunneling',
   attributes: [{ id: 0x0000, name: 'Close Tunnel Timeout', type: 'uint16' }, ATTRIBUTE_REPORTING_STATUS],
@@ -107,4 +107,4 @@ export const TUNNELING: ClusterDef = {
     },
     { id: 0x06, dir: 'server-to-client', name: 'Tunnel Closure Notification', fields: [f('tunnelId', 'uint16')], summary: (x) => `, tunnel ${x.tunnelId}` },
   ],
-};
+} as const satisfies ClusterDef;
