@@ -44,6 +44,8 @@ test('mqtts:// with the lab\'s CA, user name and password: the relay switches an
 });
 
 test('a CA that did not sign the broker\'s certificate, or a wrong password, is a rig fault naming the broker — the password never shown', async () => {
+  // Each test may run in its own worker with its own board: switch ON first, so an OFF that got through would show.
+  expect((await power(['--rig', rig, '--relay', 'mains-ch', 'on'], env())).code).toBe(0);
   const [wrongCa, wrongPassword] = await Promise.all([
     power(['--rig', rig, '--relay', 'mains-ch', 'off'], env({ ca: otherCa })),
     power(['--rig', rig, '--relay', 'mains-ch', 'off'], env({ password: 'wrong horse' })),
