@@ -5,7 +5,8 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RigFault } from '../drivers/faults.ts';
-import { isoMicros, openPcapngFile, type PcapngFileWriter } from '../protocol/pcapng.ts';
+import { openPcapngFile, type PcapngFileWriter } from '../io/capture-files.ts';
+import { isoMicros } from '../protocol/pcapng.ts';
 
 export interface EvidenceEvent {
   /** Bench time, ISO 8601 UTC with µs. */

@@ -6,7 +6,8 @@ import { fromHex } from '../../protocol/bytes.ts';
 import { HanDecoder, KeyLearningWindow, decodeFrames } from '../../protocol/decoder.ts';
 import type { DecodedFrame } from '../../protocol/decoded.ts';
 import { encodeFrame } from '../../protocol/encoder.ts';
-import { readCapture, readCaptureSync } from '../../protocol/pcapng.ts';
+import { readCapture } from '../../io/capture-files.ts';
+import { readCaptureSync } from '../../protocol/pcapng.ts';
 import { KeyTable } from '../../protocol/security.ts';
 import { CAPTURES, capturePath } from '../support/captures.ts';
 

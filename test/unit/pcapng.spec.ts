@@ -9,11 +9,9 @@ import {
   CaptureParser,
   PcapngWriter,
   isoMicros,
-  openPcapngFile,
-  readCapture,
-  readCaptureBatches,
   readCaptureSync,
 } from '../../protocol/pcapng.ts';
+import { openPcapngFile, readCapture, readCaptureBatches } from '../../io/capture-files.ts';
 import type { CapturedPacket, PacketToWrite } from '../../protocol/pcapng.ts';
 
 const CAPTURES = '/work/shared/captures';
