@@ -10,7 +10,7 @@ import { KeyTable, decodeAuxHeader, unsecure, unsecureMany, type AuxHeader, type
 import { decodeZclAt } from './zcl/frame.ts';
 import { recogniseGbcs } from './gbcs.ts';
 import { summarise } from './summary.ts';
-import { isoMicros } from './pcapng.ts';
+import { IsoTimeFormatter } from './iso-time.ts';
 
 /** One frame as a capture source hands it over. */
 export interface CapturedFrame {
@@ -72,6 +72,8 @@ export class HanDecoder {
   private readonly ieeeByShort = new Map<number, Uint8Array>();
   /** decodeMac's answer for the frame in hand (refilled per frame; stages keep what they need). */
   private readonly macScratch = scratchMacParse();
+  /** Formats the times of frames whose source gave none. */
+  private readonly iso = new IsoTimeFormatter();
   /** Set by decode(): the frame stayed encrypted because no known key opened it. */
   lackedKey = false;
   /** Set by decode(): the frame taught the key table a new network key. */
@@ -121,7 +123,7 @@ export class HanDecoder {
   }
 
   decode(p: CapturedFrame): DecodedFrame {
-    const out = newFrame(p.n, p.time ?? isoMicros(p.timestampUs));
+    const out = newFrame(p.n, p.time ?? this.iso.format(p.timestampUs));
     const stage = this.decodeToNwkPayload(p, out);
     return this.finish(out, stage, stage?.sealed ? this.openNwk(stage) : undefined);
   }
@@ -140,7 +142,7 @@ export class HanDecoder {
     const jobOf: number[] = [];
     for (let i = 0; i < frames.length; i++) {
       const p = frames[i];
-      const out = (outs[i] = newFrame(p.n, p.time ?? isoMicros(p.timestampUs)));
+      const out = (outs[i] = newFrame(p.n, p.time ?? this.iso.format(p.timestampUs)));
       const stage = (stages[i] = this.decodeToNwkPayload(p, out));
       const sealed = stage?.sealed;
       // Frames without the sender's IEEE in the aux header need addresses learned from earlier frames: decoded in turn.
