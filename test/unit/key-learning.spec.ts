@@ -76,6 +76,30 @@ test('decoding in batches (decryption up front in a few AES calls) gives exactly
   }
 });
 
+test('one core: HanDecoder.decode frame by frame and decodeBatch give the same frames and the same lackedKey / learnedKey for each', () => {
+  for (const c of CAPTURES.filter((c) => !c.refused)) {
+    const packets = readCaptureSync(readFileSync(capturePath(c.file)), c.file);
+    for (const learn of [false, true]) {
+      const keys = () => {
+        const t = new KeyTable();
+        if (!learn) for (const k of c.networkKeys) t.addNetworkKey(fromHex(k));
+        for (const k of c.linkKeys) t.addLinkKey(fromHex(k));
+        return t;
+      };
+      // Each frame with the decoder's flags about it, as KeyLearningWindow reads them.
+      const seen = (d: HanDecoder, f: DecodedFrame) => JSON.stringify([f, d.lackedKey, d.learnedKey]);
+      const single = new HanDecoder(keys());
+      const byFrame = packets.map((p) => seen(single, single.decode(p)));
+      const batched = new HanDecoder(keys());
+      const byBatch: string[] = [];
+      for (let i = 0; i < packets.length; i += 333) batched.decodeBatch(packets.slice(i, i + 333), (_, f) => byBatch.push(seen(batched, f)));
+      expect(byBatch.length, c.file).toBe(packets.length);
+      const differs = byFrame.findIndex((f, i) => f !== byBatch[i]);
+      expect(differs < 0 ? 'none' : { byFrame: byFrame[differs], byBatch: byBatch[differs] }, `${c.file}, ${learn ? 'network key learned' : 'keys given'}`).toBe('none');
+    }
+  }
+});
+
 test('an NWK frame without extended nonce is opened with the IEEE address learned for its MAC source, else left encrypted', () => {
   const key = fromHex(whsniff.networkKeys[0]);
   const ieee = '00:12:4b:00:01:02:03:04';
