@@ -95,7 +95,8 @@ test('one core: HanDecoder.decode frame by frame and decodeBatch give the same f
       for (let i = 0; i < packets.length; i += 333) batched.decodeBatch(packets.slice(i, i + 333), (_, f) => byBatch.push(seen(batched, f)));
       expect(byBatch.length, c.file).toBe(packets.length);
       const differs = byFrame.findIndex((f, i) => f !== byBatch[i]);
-      expect(differs < 0 ? 'none' : { byFrame: byFrame[differs], byBatch: byBatch[differs] }, `${c.file}, ${learn ? 'network key learned' : 'keys given'}`).toBe('none');
+      const first = differs < 0 ? 'none' : { byFrame: byFrame[differs], byBatch: byBatch[differs] };
+      expect(first, `${c.file}, ${learn ? 'network key learned' : 'keys given'}`).toBe('none');
     }
   }
 });
