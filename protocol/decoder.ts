@@ -125,7 +125,7 @@ export class HanDecoder {
   }
 
   decode(p: CapturedFrame): DecodedFrame {
-    const out = this.newFrame(p);
+    const out = this.frameFor(p);
     return this.complete(out, this.decodeToNwkPayload(p, out), undefined);
   }
 
@@ -143,7 +143,7 @@ export class HanDecoder {
     const jobOf: number[] = [];
     for (let i = 0; i < frames.length; i++) {
       const p = frames[i];
-      const out = (outs[i] = this.newFrame(p));
+      const out = (outs[i] = this.frameFor(p));
       const stage = (stages[i] = this.decodeToNwkPayload(p, out));
       const sealed = stage?.sealed;
       // Frames without the sender's IEEE in the aux header need addresses learned from earlier frames: decoded in turn.
@@ -161,7 +161,8 @@ export class HanDecoder {
     for (let i = 0; i < frames.length; i++) each(frames[i], this.complete(outs[i], stages[i], opened[i]));
   }
 
-  private newFrame(p: CapturedFrame): DecodedFrame {
+  /** The frame's DecodedFrame, empty, with its time (as the source gave it, or formatted here). */
+  private frameFor(p: CapturedFrame): DecodedFrame {
     return newFrame(p.n, p.time ?? this.iso.format(p.timestampUs));
   }
 
@@ -216,7 +217,8 @@ export class HanDecoder {
     // Without an extended nonce the sender is the MAC source: its IEEE must have been learned.
     const sender = s.aux.source ?? (stage.macSrcShort !== undefined ? this.ieeeByShort.get(stage.panKey | stage.macSrcShort) : undefined);
     if (!sender) return null;
-    return unsecure(s.frame.subarray(0, s.end), s.headerStart, s.aux, s.auxStart, this.keys.candidates(s.aux, 'nwk'), sender, this.ccm)?.plaintext ?? null;
+    const candidates = this.keys.candidates(s.aux, 'nwk');
+    return unsecure(s.frame.subarray(0, s.end), s.headerStart, s.aux, s.auxStart, candidates, sender, this.ccm)?.plaintext ?? null;
   }
 
   /** Stage 2: learns addresses, decodes the NWK payload (`plain` when it was secured) and up, and summarises. */
