@@ -93,7 +93,11 @@ export class CaptureParser {
     const out: CapturedPacket[] = [];
     try {
       for (;;) {
-        const p = this.next();
+        if (this.format === 'pcapng') {
+          this.pcapngBlocks(out);
+          break;
+        }
+        const p = this.format === 'unknown' ? this.header() : this.pcapRecord();
         if (p === null) break;
         if (p !== undefined) out.push(p);
       }
@@ -157,12 +161,6 @@ export class CaptureParser {
     return this.buf.length - this.pos;
   }
 
-  /** A packet, `undefined` for a block that carried none, or `null` when more input is needed. */
-  private next(): CapturedPacket | undefined | null {
-    if (this.format === 'unknown') return this.header();
-    return this.format === 'pcapng' ? this.pcapngBlock() : this.pcapRecord();
-  }
-
   private header(): undefined | null {
     if (this.avail() < 4) return null;
     const magicLE = u32le(this.buf, this.pos);
@@ -224,51 +222,54 @@ export class CaptureParser {
     return p;
   }
 
-  /** The one block reader, for every block type: consecutive EPBs take the same path as the first. */
-  private pcapngBlock(): CapturedPacket | undefined | null {
-    if (this.avail() < 12) return null;
-    const at = this.base + this.pos;
-    const b = this.buf;
-    const s = this.pos;
-    const typeLE = u32le(b, s);
-    if (typeLE === BT_SHB) {
-      // Each section states its own byte order in the magic after the length.
-      const bom = u32le(b, s + 8);
-      if (bom === BOM) this.little = true;
-      else if (bom === BOM_SWAPPED) this.little = false;
-      else throw this.fail(at, `section header byte-order magic is 0x${bom.toString(16)}, not 0x1a2b3c4d (corrupt block)`);
+  /**
+   * The one block reader, for every block type and byte order: reads the complete blocks from
+   * `pos` into `out` and stops where more input is needed (a block cut by the chunk's end).
+   */
+  private pcapngBlocks(out: CapturedPacket[]): void {
+    for (;;) {
+      const b = this.buf;
+      const s = this.pos;
+      if (b.length - s < 12) return;
+      const at = this.base + s;
+      if (u32le(b, s) === BT_SHB) {
+        // Each section states its own byte order in the magic after the length.
+        const bom = u32le(b, s + 8);
+        if (bom === BOM) this.little = true;
+        else if (bom === BOM_SWAPPED) this.little = false;
+        else throw this.fail(at, `section header byte-order magic is 0x${bom.toString(16)}, not 0x1a2b3c4d (corrupt block)`);
+      }
+      const little = this.little;
+      const type = u32(b, s, little);
+      const total = u32(b, s + 4, little);
+      if (total < 12 || total % 4 !== 0 || total > MAX_BLOCK) {
+        throw this.fail(at, `block type 0x${type.toString(16)} has total length ${total} (corrupt block)`);
+      }
+      if (b.length - s < total) return;
+      const trailer = u32(b, s + total - 4, little);
+      if (trailer !== total) {
+        throw this.fail(at, `block type 0x${type.toString(16)} length ${total} does not match its trailing length ${trailer} (corrupt block)`);
+      }
+      switch (type) {
+        case BT_EPB:
+        case BT_PB:
+          out.push(this.enhancedPacket(at, s + 8, s + total - 4, type === BT_PB));
+          break;
+        case BT_SHB:
+          this.sectionHeader(at, b.subarray(s + 8, s + total - 4));
+          break;
+        case BT_IDB:
+          this.interfaceDescription(at, b.subarray(s + 8, s + total - 4));
+          break;
+        case BT_SPB:
+          out.push(this.simplePacket(at, s + 8, s + total - 4));
+          break;
+        default:
+          // Name resolution, statistics, secrets, custom blocks: nothing for us.
+          break;
+      }
+      this.pos = s + total;
     }
-    const type = u32(b, s, this.little);
-    const total = u32(b, s + 4, this.little);
-    if (total < 12 || total % 4 !== 0 || total > MAX_BLOCK) {
-      throw this.fail(at, `block type 0x${type.toString(16)} has total length ${total} (corrupt block)`);
-    }
-    if (this.avail() < total) return null;
-    const trailer = u32(b, s + total - 4, this.little);
-    if (trailer !== total) {
-      throw this.fail(at, `block type 0x${type.toString(16)} length ${total} does not match its trailing length ${trailer} (corrupt block)`);
-    }
-    let p: CapturedPacket | undefined;
-    switch (type) {
-      case BT_SHB:
-        this.sectionHeader(at, b.subarray(s + 8, s + total - 4));
-        break;
-      case BT_IDB:
-        this.interfaceDescription(at, b.subarray(s + 8, s + total - 4));
-        break;
-      case BT_EPB:
-      case BT_PB:
-        p = this.enhancedPacket(at, s + 8, s + total - 4, type === BT_PB);
-        break;
-      case BT_SPB:
-        p = this.simplePacket(at, s + 8, s + total - 4);
-        break;
-      default:
-        // Name resolution, statistics, secrets, custom blocks: nothing for us.
-        break;
-    }
-    this.pos += total;
-    return p;
   }
 
   private sectionHeader(at: number, body: Uint8Array): void {
