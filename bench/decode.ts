@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fromHex } from '../protocol/bytes.ts';
 import { HanDecoder, decodeBatches } from '../protocol/decoder.ts';
-import { readCaptureBatches } from '../protocol/pcapng.ts';
+import { readCaptureBatches } from '../io/capture-files.ts';
 import { KeyTable } from '../protocol/security.ts';
 
 const REPEAT = 20;

@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { access } from 'node:fs/promises';
 import { decodeBatches, HanDecoder } from '../protocol/decoder.ts';
-import { openPcapngFile, readCaptureBatches, type CapturedPacket } from '../protocol/pcapng.ts';
+import { openPcapngFile, readCaptureBatches } from '../io/capture-files.ts';
+import type { CapturedPacket } from '../protocol/pcapng.ts';
 import { UsageError } from './errors.ts';
 import { keyTableFrom } from './keys.ts';
 

@@ -5,7 +5,8 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { RigFault } from '../drivers/faults.ts';
-import { isoMicros, openPcapngFile, type PcapngFileWriter } from '../protocol/pcapng.ts';
+import { openPcapngFile, type PcapngFileWriter } from '../io/capture-files.ts';
+import { isoFromMs } from '../protocol/iso-time.ts';
 
 export interface EvidenceEvent {
   /** Bench time, ISO 8601 UTC with µs. */
@@ -15,7 +16,7 @@ export interface EvidenceEvent {
 }
 
 export function benchIso(ms: number): string {
-  return isoMicros(BigInt(Math.round(ms * 1000)));
+  return isoFromMs(ms);
 }
 
 const jsonSafe = (_key: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v);

@@ -6,12 +6,12 @@ import type { DecodedAps, DecodedFrame, DecodedNwk, DecodedSecurity } from './de
 import { decodeMac, scratchMacParse } from './mac.ts';
 import { decodeNwkCommand, decodeNwkHeader, decodeZigbeeBeacon, looksLikeNwk, type NwkParse } from './nwk.ts';
 import { PROFILE_ZDP, ZDP_DEVICE_ANNCE, decodeApsCommand, decodeApsHeader, zdpServiceName } from './aps.ts';
-import { KeyTable, decodeAuxHeader, unsecure, unsecureMany, type AuxHeader, type SecuredFrame } from './security.ts';
+import { Ccm, KeyTable, decodeAuxHeader, unsecure, unsecureMany, type AuxHeader, type SecuredFrame } from './security.ts';
 import { decodeZclAt } from './zcl/frame.ts';
 import { TUNNELING } from './zcl/clusters/tunneling.ts';
 import { recogniseGbcs } from './gbcs.ts';
 import { summarise } from './summary.ts';
-import { isoMicros } from './pcapng.ts';
+import { IsoTimeFormatter } from './iso-time.ts';
 
 /** One frame as a capture source hands it over. */
 export interface CapturedFrame {
@@ -73,6 +73,10 @@ export class HanDecoder {
   private readonly ieeeByShort = new Map<number, Uint8Array>();
   /** decodeMac's answer for the frame in hand (refilled per frame; stages keep what they need). */
   private readonly macScratch = scratchMacParse();
+  /** Formats the times of frames whose source gave none. */
+  private readonly iso = new IsoTimeFormatter();
+  /** This decoder's CCM* engine: its per-key ciphers and scratch buffers outlive a frame. */
+  private readonly ccm = new Ccm();
   /** Set by decode(): the frame stayed encrypted because no known key opened it. */
   lackedKey = false;
   /** Set by decode(): the frame taught the key table a new network key. */
@@ -122,9 +126,8 @@ export class HanDecoder {
   }
 
   decode(p: CapturedFrame): DecodedFrame {
-    const out = newFrame(p.n, p.time ?? isoMicros(p.timestampUs));
-    const stage = this.decodeToNwkPayload(p, out);
-    return this.finish(out, stage, stage?.sealed ? this.openNwk(stage) : undefined);
+    const out = this.frameFor(p);
+    return this.complete(out, this.decodeToNwkPayload(p, out), undefined);
   }
 
   /**
@@ -141,7 +144,7 @@ export class HanDecoder {
     const jobOf: number[] = [];
     for (let i = 0; i < frames.length; i++) {
       const p = frames[i];
-      const out = (outs[i] = newFrame(p.n, p.time ?? isoMicros(p.timestampUs)));
+      const out = (outs[i] = this.frameFor(p));
       const stage = (stages[i] = this.decodeToNwkPayload(p, out));
       const sealed = stage?.sealed;
       // Frames without the sender's IEEE in the aux header need addresses learned from earlier frames: decoded in turn.
@@ -153,15 +156,25 @@ export class HanDecoder {
     }
     const opened: (Uint8Array | null | undefined)[] = new Array(frames.length);
     if (jobs.length > 0) {
-      const plain = unsecureMany(jobs);
+      const plain = unsecureMany(jobs, this.ccm);
       for (let j = 0; j < jobs.length; j++) opened[jobOf[j]] = plain[j];
     }
-    for (let i = 0; i < frames.length; i++) {
-      const stage = stages[i];
-      // A key that failed up front may have been learned since (or another candidate fits): try them all in turn.
-      const plain = stage?.sealed ? (opened[i] ?? this.openNwk(stage)) : undefined;
-      each(frames[i], this.finish(outs[i], stage, plain));
-    }
+    for (let i = 0; i < frames.length; i++) each(frames[i], this.complete(outs[i], stages[i], opened[i]));
+  }
+
+  /** The frame's DecodedFrame, empty, with its time (as the source gave it, or formatted here). */
+  private frameFor(p: CapturedFrame): DecodedFrame {
+    return newFrame(p.n, p.time ?? this.iso.format(p.timestampUs));
+  }
+
+  /**
+   * The rest of decode() and decodeBatch() alike, after stage 1: `opened` is the NWK plaintext
+   * decrypted up front, if any; otherwise (or when that key failed) every candidate is tried.
+   */
+  private complete(out: DecodedFrame, stage: NwkStage | undefined, opened: Uint8Array | null | undefined): DecodedFrame {
+    // A key that failed up front may have been learned since (or another candidate fits): try them all in turn.
+    const plain = stage?.sealed ? (opened ?? this.openNwk(stage)) : undefined;
+    return this.finish(out, stage, plain);
   }
 
   /**
@@ -205,7 +218,8 @@ export class HanDecoder {
     // Without an extended nonce the sender is the MAC source: its IEEE must have been learned.
     const sender = s.aux.source ?? (stage.macSrcShort !== undefined ? this.ieeeByShort.get(stage.panKey | stage.macSrcShort) : undefined);
     if (!sender) return null;
-    return unsecure(s.frame.subarray(0, s.end), s.headerStart, s.aux, s.auxStart, this.keys.candidates(s.aux, 'nwk'), sender)?.plaintext ?? null;
+    const candidates = this.keys.candidates(s.aux, 'nwk');
+    return unsecure(s.frame.subarray(0, s.end), s.headerStart, s.aux, s.auxStart, candidates, sender, this.ccm)?.plaintext ?? null;
   }
 
   /** Stage 2: learns addresses, decodes the NWK payload (`plain` when it was secured) and up, and summarises. */
@@ -261,7 +275,7 @@ export class HanDecoder {
       const sender = aux.source ?? (n.src !== undefined ? this.ieeeByShort.get(panKey | n.src) : stage.macSrc64);
       const sealed = r.bytes.subarray(0, r.end);
       const opened = sender
-        ? unsecure(sealed, a.headerStart, aux, a.auxStart!, this.keys.candidates(aux, 'aps', sender), sender)
+        ? unsecure(sealed, a.headerStart, aux, a.auxStart!, this.keys.candidates(aux, 'aps', sender), sender, this.ccm)
         : null;
       aps.decrypted = opened !== null;
       if (!opened) {

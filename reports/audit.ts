@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { CaseDevice, CaseResult } from '../harness/case.ts';
 import type { DecodedFrame } from '../protocol/decoded.ts';
 import { HanDecoder, decodeFrames } from '../protocol/decoder.ts';
-import { CaptureError, readCapture } from '../protocol/pcapng.ts';
+import { readCapture } from '../io/capture-files.ts';
+import { CaptureError } from '../protocol/pcapng.ts';
 import { KeyTable } from '../protocol/security.ts';
 import type { CaseEvidence } from './run-folder.ts';
 

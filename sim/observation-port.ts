@@ -2,6 +2,7 @@
 // drivers/observe/line-protocol.ts) from what the virtual device holds. Written apart from
 // drivers/ on purpose (sim never imports drivers): two implementations that must agree.
 import type { TenancyDataKind } from '../firmware-images/profiles.ts';
+import { isoFromMsShort } from '../protocol/iso-time.ts';
 import type { HeldSummary } from './han-client.ts';
 import type { DeviceLine } from './serial-devices.ts';
 
@@ -21,18 +22,9 @@ export interface VirtualObservationOptions {
   description?: string;
 }
 
-/** Bench ms → ISO 8601 UTC; µs digits only when there is a fraction of a ms. */
-function isoTime(ms: number): string {
-  const totalMicros = Math.round(ms * 1000);
-  const whole = Math.floor(totalMicros / 1000);
-  const micros = totalMicros - whole * 1000;
-  const iso = new Date(whole).toISOString();
-  return micros === 0 ? iso : `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
-}
-
 function heldLine(kind: string, s: HeldSummary): string {
-  const earliest = s.count > 0 && s.earliestRecordedAt !== null ? ` earliest=${isoTime(s.earliestRecordedAt)}` : '';
-  const latest = s.count > 0 && s.latestRecordedAt !== null ? ` latest=${isoTime(s.latestRecordedAt)}` : '';
+  const earliest = s.count > 0 && s.earliestRecordedAt !== null ? ` earliest=${isoFromMsShort(s.earliestRecordedAt)}` : '';
+  const latest = s.count > 0 && s.latestRecordedAt !== null ? ` latest=${isoFromMsShort(s.latestRecordedAt)}` : '';
   return `held ${kind} count=${s.count}${earliest}${latest}`;
 }
 

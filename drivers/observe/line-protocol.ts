@@ -40,6 +40,8 @@
  * device out of step: the host then treats the port as unavailable until it is reopened.
  */
 
+import { isoFromMsShort } from '../../protocol/iso-time.ts';
+
 export const OBSERVE_PROTOCOL_NAME = 'gbcs-observe';
 export const OBSERVE_PROTOCOL_VERSION = 1;
 
@@ -149,11 +151,7 @@ export function parseHeldTime(text: string): number | undefined {
 
 /** ms since the epoch → the protocol's time (ms digits; µs digits only when there is a fraction of a ms). */
 export function formatHeldTime(ms: number): string {
-  const totalMicros = Math.round(ms * 1000);
-  const whole = Math.floor(totalMicros / 1000);
-  const micros = totalMicros - whole * 1000;
-  if (micros === 0) return new Date(whole).toISOString();
-  return `${new Date(whole).toISOString().slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
+  return isoFromMsShort(ms);
 }
 
 /** The `held` answer line for one kind (without its terminator): what a device sends. */

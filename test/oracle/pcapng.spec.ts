@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromHex } from '../../protocol/bytes.ts';
-import { CaptureError, openPcapngFile, readCapture } from '../../protocol/pcapng.ts';
+import { openPcapngFile, readCapture } from '../../io/capture-files.ts';
+import { CaptureError } from '../../protocol/pcapng.ts';
 import type { CapturedPacket, PacketToWrite } from '../../protocol/pcapng.ts';
 
 // tshark 4.0 is the oracle: what we write it must read back exactly, and what it reads we must read the same.

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFrame } from '../../protocol/encoder.ts';
-import { openPcapngFile } from '../../protocol/pcapng.ts';
+import { openPcapngFile } from '../../io/capture-files.ts';
 import { decodeZcl, encodeZcl, getCluster, sampleFields, tableCommands, type TableCommand } from '../../protocol/zcl/index.ts';
 import { tsharkFieldNames, tsharkFields } from '../support/tshark.ts';
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPcapngFile } from '../../protocol/pcapng.ts';
+import { openPcapngFile } from '../../io/capture-files.ts';
 
 export interface OracleKey {
   hex: string;

@@ -6,7 +6,8 @@ import { fromHex } from '../../protocol/bytes.ts';
 import { HanDecoder, KeyLearningWindow, decodeFrames } from '../../protocol/decoder.ts';
 import type { DecodedFrame } from '../../protocol/decoded.ts';
 import { encodeFrame } from '../../protocol/encoder.ts';
-import { readCapture, readCaptureSync } from '../../protocol/pcapng.ts';
+import { readCapture } from '../../io/capture-files.ts';
+import { readCaptureSync } from '../../protocol/pcapng.ts';
 import { KeyTable } from '../../protocol/security.ts';
 import { CAPTURES, capturePath } from '../support/captures.ts';
 
@@ -71,6 +72,31 @@ test('decoding in batches (decryption up front in a few AES calls) gives exactly
       const differs = byFrame.findIndex((f, i) => JSON.stringify(f) !== JSON.stringify(byBatch[i]));
       expect(differs < 0 ? 'none' : { byFrame: byFrame[differs], byBatch: byBatch[differs] }, `${c.file}, ${learn ? 'network key learned' : 'keys given'}`).toBe('none');
       if (c.file === whsniff.file) expect(byBatch.filter((f) => f.nwk?.decrypted).length).toBe(3135);
+    }
+  }
+});
+
+test('one core: HanDecoder.decode frame by frame and decodeBatch give the same frames and the same lackedKey / learnedKey for each', () => {
+  for (const c of CAPTURES.filter((c) => !c.refused)) {
+    const packets = readCaptureSync(readFileSync(capturePath(c.file)), c.file);
+    for (const learn of [false, true]) {
+      const keys = () => {
+        const t = new KeyTable();
+        if (!learn) for (const k of c.networkKeys) t.addNetworkKey(fromHex(k));
+        for (const k of c.linkKeys) t.addLinkKey(fromHex(k));
+        return t;
+      };
+      // Each frame with the decoder's flags about it, as KeyLearningWindow reads them.
+      const seen = (d: HanDecoder, f: DecodedFrame) => JSON.stringify([f, d.lackedKey, d.learnedKey]);
+      const single = new HanDecoder(keys());
+      const byFrame = packets.map((p) => seen(single, single.decode(p)));
+      const batched = new HanDecoder(keys());
+      const byBatch: string[] = [];
+      for (let i = 0; i < packets.length; i += 333) batched.decodeBatch(packets.slice(i, i + 333), (_, f) => byBatch.push(seen(batched, f)));
+      expect(byBatch.length, c.file).toBe(packets.length);
+      const differs = byFrame.findIndex((f, i) => f !== byBatch[i]);
+      const first = differs < 0 ? 'none' : { byFrame: byFrame[differs], byBatch: byBatch[differs] };
+      expect(first, `${c.file}, ${learn ? 'network key learned' : 'keys given'}`).toBe('none');
     }
   }
 });

@@ -8,12 +8,10 @@ import {
   CaptureError,
   CaptureParser,
   PcapngWriter,
-  isoMicros,
-  openPcapngFile,
-  readCapture,
-  readCaptureBatches,
   readCaptureSync,
 } from '../../protocol/pcapng.ts';
+import { openPcapngFile, readCapture, readCaptureBatches } from '../../io/capture-files.ts';
+import { IsoTimeFormatter, isoFromMs, isoFromMsShort, isoMicros } from '../../protocol/iso-time.ts';
 import type { CapturedPacket, PacketToWrite } from '../../protocol/pcapng.ts';
 
 const CAPTURES = '/work/shared/captures';
@@ -179,6 +177,26 @@ test.describe('incremental parsing', () => {
   test('every split point of a small file gives the same packets', () => {
     const bytes = sampleFile();
     const whole = readCaptureSync(bytes).map(plain);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const parser = new CaptureParser('split');
+      const got = [...parser.push(bytes.subarray(0, cut)), ...parser.push(bytes.subarray(cut))];
+      parser.end();
+      expect(got.map(plain), `split at ${cut}`).toEqual(whole);
+    }
+  });
+
+  test('one block reader: every split point of a file with every block kind and both byte orders gives the packets of the whole', () => {
+    // Runs of EPBs, the blocks between them and blocks cut by a chunk end all go through the same reader.
+    const le = new BlockBuilder(true);
+    const be = new BlockBuilder(false);
+    const bytes = Uint8Array.from([
+      ...le.shb(), ...le.idb(195, [[2, text('le0')]]), ...le.epb(0, 1n, FRAME_WITH_FCS), ...le.epb(0, 2n, FRAME_WITH_FCS, [[1, text('c')]]),
+      ...be.shb(), ...be.nrb(), ...be.idb(230, [[9, [9]]]), ...be.epb(0, 3_000n, FRAME_NO_FCS), ...be.pb(0, 4_000n, ACK),
+      ...be.spb(FRAME_NO_FCS), ...be.epb(0, 5_000n, ACK),
+      ...le.shb(), ...le.idb(283), ...le.epb(0, 6n, Uint8Array.from([0, 0, 4, 0, ...ACK])), ...le.epb(0, 7n, Uint8Array.from([0, 0, 4, 0, ...ACK])),
+    ]);
+    const whole = readCaptureSync(bytes).map(plain);
+    expect(whole.map((p) => p.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     for (let cut = 0; cut <= bytes.length; cut++) {
       const parser = new CaptureParser('split');
       const got = [...parser.push(bytes.subarray(0, cut)), ...parser.push(bytes.subarray(cut))];
@@ -387,7 +405,25 @@ test.describe('other capture layouts', () => {
     expect(isoMicros(253_402_300_799_999_999n - 2n)).toBe('9999-12-31T23:59:59.999997Z');
   });
 
-  test('isoMicros below 2^53 µs (the Number path, second prefix reused) agrees with Date to the µs, at second boundaries too', () => {
+  test('isoFromMs and isoFromMsShort: ms with a µs fraction, rounded to the µs; the short form as Date prints whole ms', () => {
+    expect(isoFromMs(1_700_000_000_123.4564)).toBe('2023-11-14T22:13:20.123456Z');
+    expect(isoFromMsShort(1_700_000_000_123)).toBe('2023-11-14T22:13:20.123Z');
+    expect(isoFromMsShort(1_700_000_000_123.25)).toBe('2023-11-14T22:13:20.123250Z');
+    expect(isoFromMsShort(-0.5)).toBe('1969-12-31T23:59:59.999500Z');
+    expect(() => isoFromMs(Number.NaN)).toThrow(RangeError);
+    // Within ±2^41 ms (1900 to 2039) a double holds every µs of a time in ms, so the expected digits are exact.
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 41), max: 2 ** 41 }), fc.integer({ min: 0, max: 999 }), (whole, micros) => {
+        const ms = whole + micros / 1000;
+        const date = new Date(whole).toISOString();
+        assert.equal(isoFromMs(ms), `${date.slice(0, -1)}${String(micros).padStart(3, '0')}Z`);
+        assert.equal(isoFromMsShort(ms), micros === 0 ? date : `${date.slice(0, -1)}${String(micros).padStart(3, '0')}Z`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('IsoTimeFormatter below 2^53 µs (the Number path, second prefix reused) agrees with Date to the µs, at second boundaries too', () => {
     const safe = fc.oneof(
       fc.bigInt({ min: 0n, max: 9_007_199_254_740_991n }),
       // Either side of a second boundary, where a division-based split could be off by one.
@@ -398,8 +434,10 @@ test.describe('other capture layouts', () => {
       .map(([start, steps]) => steps.reduce((acc, step) => [...acc, acc[acc.length - 1] + step], [start]));
     fc.assert(
       fc.property(fc.oneof(fc.array(safe, { minLength: 1, maxLength: 4 }), run), (values) => {
+        const formatter = new IsoTimeFormatter();
         for (const us of values.filter((v) => v <= 9_007_199_254_740_991n)) {
           const want = new Date(Number(us / 1000n)).toISOString().slice(0, 23) + String(us % 1000n).padStart(3, '0') + 'Z';
+          assert.equal(formatter.format(us), want);
           assert.equal(isoMicros(us), want);
         }
       }),

@@ -5,6 +5,7 @@ import { test, expect } from '@playwright/test';
 import fc from '../support/fast-check.ts';
 import { DecodeError, Reader, Writer, fromHex, hex } from '../../protocol/bytes.ts';
 import {
+  Ccm,
   KeyTable,
   ZIGBEE_ALLIANCE_09,
   ccmStarDecrypt,
@@ -20,7 +21,7 @@ import {
   unsecure,
   unsecureMany,
 } from '../../protocol/security.ts';
-import type { AuxHeader, SecuredFrame } from '../../protocol/security.ts';
+import type { AuxHeader, CcmOpening, SecuredFrame } from '../../protocol/security.ts';
 
 const rep = (byte: string, n = 16) => byte.repeat(n);
 const counting = (n: number) => Uint8Array.from({ length: n }, (_, i) => i & 0xff);
@@ -186,6 +187,62 @@ test.describe('CCM* fast path against Node aes-128-ccm', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  test('one core: Ccm.openAll over many messages (any nonce and MIC length, keys interleaved) answers as Ccm.open one by one and as Node', () => {
+    /** A message as the core reads it: AAD and sealed bytes side by side in one array. */
+    const opening = (index: number, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array, micLength: number): CcmOpening => {
+      const bytes = new Uint8Array([...aad, ...sealed]);
+      return {
+        index, nonce, nonceAt: 0, nonceLength: nonce.length, bytes, aadStart: 0, aadLength: aad.length, patchAt: -1, patchValue: 0,
+        messageStart: aad.length, m: sealed.length - micLength, micLength, ksAt: 0, macAt: 0, blocks: 0,
+      };
+    };
+    const message = fc.record({
+      key: fc.constantFrom(...keys),
+      nonce: fc.integer({ min: 7, max: 13 }).chain(bytes),
+      aad: fc.uint8Array({ maxLength: 70 }),
+      plain: fc.uint8Array({ maxLength: 120 }),
+      mic,
+      flip: fc.option(fc.nat(), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.array(message, { maxLength: 30 }), (specs) => {
+        const sealed = specs.map((s) => {
+          const out = nodeCcmEncrypt(s.key, s.nonce, s.aad, s.plain, s.mic);
+          if (s.flip !== undefined) out[s.flip % out.length] ^= 1 << (s.flip % 8);
+          return out;
+        });
+        const ccm = new Ccm();
+        const many: (Uint8Array | null)[] = new Array(specs.length).fill(null);
+        for (const key of keys) {
+          const group = specs.flatMap((s, i) => (s.key === key ? [opening(i, s.nonce, s.aad, sealed[i], s.mic)] : []));
+          ccm.openAll(key, group, many);
+        }
+        specs.forEach((s, i) => {
+          const one = new Ccm().open(s.key, opening(0, s.nonce, s.aad, sealed[i], s.mic));
+          assert.deepEqual(many[i], one, `message ${i} of ${specs.length}`);
+          assert.deepEqual(one, nodeCcmDecrypt(s.key, s.nonce, s.aad, sealed[i], s.mic));
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('one Ccm instance: a key array changed in place is not served from its cipher cache', () => {
+    const ccm = new Ccm();
+    const key = fromHex(rep('42'));
+    const nonce = new Uint8Array(13).fill(9);
+    const sealed = ccm.seal(key, nonce, new Uint8Array(0), fromHex('0102'), 4);
+    const open = () => ccm.open(key, {
+      index: 0, nonce, nonceAt: 0, nonceLength: 13, bytes: sealed, aadStart: 0, aadLength: 0, patchAt: -1, patchValue: 0,
+      messageStart: 0, m: 2, micLength: 4, ksAt: 0, macAt: 0, blocks: 0,
+    });
+    expect(open()).toEqual(fromHex('0102'));
+    key[0] ^= 1;
+    expect(open()).toBeNull();
+    key[0] ^= 1;
+    expect(open()).toEqual(fromHex('0102'));
   });
 
   test('a key array changed in place is not served from the cipher cache', () => {
