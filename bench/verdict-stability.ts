@@ -6,10 +6,10 @@
 // Exits 1 if any case flipped, 2 on a usage error.
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { runCampaign, verdicts, type CampaignOptions } from '../test/support/campaign.ts';
+import { runCampaign, type CampaignOptions } from '../test/support/campaign.ts';
 import {
-  COT_ALL_PASS, COT_CAUGHT_BY, COT_CONFORMANT, COT_CONFORMANT_POLLERS, COT_MINUTE_POLLER,
-  IPAN_CAUGHT_BY, IPAN_CONFORMANT_VERDICTS, IPAN_SECMP0037_VERDICTS, casesOf,
+  COT_ALL_PASS, COT_CAUGHT_BY, COT_CONFORMANT, COT_CONFORMANT_POLLERS, COT_MINUTE_POLLER, COT_SLOW,
+  IPAN_CAUGHT_BY, IPAN_CONFORMANT_VERDICTS, IPAN_SECMP0037_VERDICTS, IPAN_SLOW, casesOf, judgements,
 } from '../test/support/matrix.ts';
 
 /** One campaign of the matrix, run on every seed: its options (but the seed) and the verdict each case must give. */
@@ -19,7 +19,7 @@ export interface StabilityRow {
   expected: Record<string, string>;
 }
 
-/** Every row: the conformant campaigns first, then each mutant on the case that must catch it (alone, as the matrix tests run it). */
+/** Every row: the conformant campaigns first, then each mutant on the case that must catch it (alone, as the matrix tests run it), then each slow device. */
 export function stabilityRows(): StabilityRow[] {
   return [
     { name: 'conformant CH', options: { firmware: 'ch-conformant', grep: 'CH-IPAN' }, expected: IPAN_CONFORMANT_VERDICTS },
@@ -35,6 +35,12 @@ export function stabilityRows(): StabilityRow[] {
     ...COT_CAUGHT_BY.map(([device, profile, caseId, requirement, others]) => ({
       name: `mutant ${profile}${others ? ` (with ${Object.values(others).join(', ')})` : ''}`,
       options: { tenancy: { ...COT_CONFORMANT, ...others, [device]: profile }, grep: caseId }, expected: { [caseId]: `FAIL ${requirement}` },
+    })),
+    ...Object.entries(IPAN_SLOW).map(([profile, [caseId, fault]]) => ({
+      name: `slow ${profile}`, options: { firmware: profile, grep: caseId }, expected: { [caseId]: `INCONCLUSIVE ${fault}` },
+    })),
+    ...COT_SLOW.map(([device, profile, caseId, fault]) => ({
+      name: `slow ${profile}`, options: { tenancy: { ...COT_CONFORMANT, [device]: profile }, grep: caseId }, expected: { [caseId]: `INCONCLUSIVE ${fault}` },
     })),
   ];
 }
@@ -70,7 +76,7 @@ export async function measureStability(
   const results = await pool(runs.length, jobs, async (i) => {
     const { row, seed } = runs[i];
     const c = await runCampaign({ ...row.options, seed });
-    const got = verdicts(c);
+    const got = judgements(c);
     progress?.(`[${++done}/${runs.length}] ${row.name}, seed ${seed}: ${c.exitCode === 0 ? 'ran' : `exit ${c.exitCode}`}`);
     return { row, seed, got };
   });
