@@ -95,11 +95,12 @@ export async function measureStability(
 /** One line per case: its row, case, expected verdict, the counts, and the flipped seeds (the first ten). */
 export function stabilityTable(cases: readonly CaseStability[]): string[] {
   const rowWidth = Math.max(...cases.map((c) => c.row.length));
+  const expectedWidth = Math.max(15, ...cases.map((c) => c.expected.length));
   return cases.map((c) => {
     const counts = Object.entries(c.counts).map(([v, n]) => `${n} ${v}`).join(', ');
     const n = c.flippedSeeds.length;
     const flips = n === 0 ? '0 flips' : `${n} flip${n === 1 ? '' : 's'} (seeds ${c.flippedSeeds.slice(0, 10).join(', ')}${n > 10 ? ', …' : ''})`;
-    return `${c.row.padEnd(rowWidth)}  ${c.caseId.padEnd(13)} expected ${c.expected.padEnd(15)} ${counts} — ${flips}`;
+    return `${c.row.padEnd(rowWidth)}  ${c.caseId.padEnd(13)} expected ${c.expected.padEnd(expectedWidth)} ${counts} — ${flips}`;
   });
 }
 
