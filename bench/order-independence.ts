@@ -5,8 +5,8 @@
 // Exits 1 if any case differs, 2 on a usage error.
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { runCampaign, verdicts, type CampaignOptions } from '../test/support/campaign.ts';
-import { COT_CAUGHT_BY, COT_CONFORMANT, COT_MINUTE_POLLER, IPAN_CAUGHT_BY } from '../test/support/matrix.ts';
+import { runCampaign, type CampaignOptions } from '../test/support/campaign.ts';
+import { COT_CAUGHT_BY, COT_CONFORMANT, COT_MINUTE_POLLER, COT_SLOW, IPAN_CAUGHT_BY, IPAN_SLOW, judgements } from '../test/support/matrix.ts';
 import { onlyRows, pool, whole } from './verdict-stability.ts';
 
 /** One profile set and the suite whose whole campaign it is compared against. */
@@ -19,11 +19,12 @@ export function orderRows(): OrderRow[] {
   const ipan = (firmware: string) => ({ name: `${firmware} (IPAN suite)`, options: { firmware, grep: 'CH-IPAN' } });
   const cot = (name: string, tenancy: CampaignOptions['tenancy']) => ({ name: `${name} (COT suite)`, options: { tenancy, grep: 'COT' } });
   return [
-    ipan('ch-conformant'), ipan('ch-secmp0037'), ...Object.keys(IPAN_CAUGHT_BY).map(ipan),
+    ipan('ch-conformant'), ipan('ch-secmp0037'), ...[...Object.keys(IPAN_CAUGHT_BY), ...Object.keys(IPAN_SLOW)].map(ipan),
     cot('conformant', COT_CONFORMANT), cot(COT_MINUTE_POLLER, { ...COT_CONFORMANT, ihd: COT_MINUTE_POLLER }),
     // The every-second poller's whole suite is ≈ 260 bench hours of a poll a second: it is only ever run on its own case.
     ...COT_CAUGHT_BY.filter(([, profile], i, all) => all.findIndex(([, p]) => p === profile) === i && profile !== 'ihd-polls-every-second')
       .map(([device, profile, , , others]) => cot(profile, { ...COT_CONFORMANT, ...others, [device]: profile })),
+    ...COT_SLOW.map(([device, profile]) => cot(profile, { ...COT_CONFORMANT, [device]: profile })),
   ];
 }
 
@@ -38,7 +39,7 @@ export interface OrderDifference {
 export async function measureOrder(rows: readonly OrderRow[], jobs: number, progress?: (line: string) => void): Promise<{ compared: number; differences: OrderDifference[] }> {
   let campaigns = 0;
   const whole = await pool(rows.length, jobs, async (i) => {
-    const v = verdicts(await runCampaign(rows[i].options));
+    const v = judgements(await runCampaign(rows[i].options));
     progress?.(`[campaign ${++campaigns}/${rows.length}] ${rows[i].name}: ${Object.keys(v).length} cases`);
     return v;
   });
@@ -46,7 +47,7 @@ export async function measureOrder(rows: readonly OrderRow[], jobs: number, prog
   let done = 0;
   const alone = await pool(singles.length, jobs, async (k) => {
     const { row, i, caseId } = singles[k];
-    const v = verdicts(await runCampaign({ ...row.options, grep: caseId }))[caseId] ?? 'no verdict';
+    const v = judgements(await runCampaign({ ...row.options, grep: caseId }))[caseId] ?? 'no verdict';
     progress?.(`[${++done}/${singles.length}] ${row.name} ${caseId}: ${v} alone, ${whole[i][caseId]} in the campaign${v === whole[i][caseId] ? '' : ' — DIFFERS'}`);
     return v;
   });

@@ -8,10 +8,10 @@
 // Exits 1 if any case flipped, 2 on a usage error.
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { runCampaign, verdicts, type Campaign, type CampaignOptions } from '../test/support/campaign.ts';
+import { runCampaign, type Campaign, type CampaignOptions } from '../test/support/campaign.ts';
 import {
-  COT_ALL_PASS, COT_CAUGHT_BY, COT_CONFORMANT, COT_CONFORMANT_POLLERS, COT_MINUTE_POLLER,
-  IPAN_CAUGHT_BY, IPAN_CONFORMANT_VERDICTS, IPAN_SECMP0037_VERDICTS, casesOf,
+  COT_ALL_PASS, COT_CAUGHT_BY, COT_CONFORMANT, COT_CONFORMANT_POLLERS, COT_MINUTE_POLLER, COT_SLOW,
+  IPAN_CAUGHT_BY, IPAN_CONFORMANT_VERDICTS, IPAN_SECMP0037_VERDICTS, IPAN_SLOW, casesOf, judgements,
 } from '../test/support/matrix.ts';
 
 /** One campaign of the matrix, run on every seed: its options (but the seed) and the verdict each case must give. */
@@ -21,7 +21,7 @@ export interface StabilityRow {
   expected: Record<string, string>;
 }
 
-/** Every row: the conformant campaigns first, then each mutant on the case that must catch it (alone, as the matrix tests run it). */
+/** Every row: the conformant campaigns first, then each mutant on the case that must catch it (alone, as the matrix tests run it), then each slow device. */
 export function stabilityRows(): StabilityRow[] {
   return [
     { name: 'conformant CH', options: { firmware: 'ch-conformant', grep: 'CH-IPAN' }, expected: IPAN_CONFORMANT_VERDICTS },
@@ -37,6 +37,12 @@ export function stabilityRows(): StabilityRow[] {
     ...COT_CAUGHT_BY.map(([device, profile, caseId, requirement, others]) => ({
       name: `mutant ${profile}${others ? ` (with ${Object.values(others).join(', ')})` : ''}`,
       options: { tenancy: { ...COT_CONFORMANT, ...others, [device]: profile }, grep: caseId }, expected: { [caseId]: `FAIL ${requirement}` },
+    })),
+    ...Object.entries(IPAN_SLOW).map(([profile, [caseId, fault]]) => ({
+      name: `slow ${profile}`, options: { firmware: profile, grep: caseId }, expected: { [caseId]: `INCONCLUSIVE ${fault}` },
+    })),
+    ...COT_SLOW.map(([device, profile, caseId, fault]) => ({
+      name: `slow ${profile}`, options: { tenancy: { ...COT_CONFORMANT, [device]: profile }, grep: caseId }, expected: { [caseId]: `INCONCLUSIVE ${fault}` },
     })),
   ];
 }
@@ -88,7 +94,7 @@ interface SeedOutcome {
 
 function outcome(c: Campaign, bench: string, row: StabilityRow): SeedOutcome {
   const cases = (c.results?.cases ?? []).filter((r) => r.bench === bench && r.id in row.expected);
-  return { got: verdicts(c, '', bench), stationFault: cases.some((r) => r.fault !== undefined && STATION_FAULTS.has(r.fault)) };
+  return { got: judgements(c, '', bench), stationFault: cases.some((r) => r.fault !== undefined && STATION_FAULTS.has(r.fault)) };
 }
 
 /** Runs every row on seeds 1..seeds — many seeds to a campaign, `jobs` campaigns (child processes) at a time. */
@@ -132,12 +138,13 @@ export async function measureStability(
 /** One line per case: its row, case, expected verdict, the counts, and the flipped seeds (the first ten). */
 export function stabilityTable(cases: readonly CaseStability[]): string[] {
   const rowWidth = Math.max(...cases.map((c) => c.row.length));
+  const expectedWidth = Math.max(15, ...cases.map((c) => c.expected.length));
   return cases.map((c) => {
     const counts = Object.entries(c.counts).map(([v, n]) => `${n} ${v}`).join(', ');
     const n = c.flippedSeeds.length;
     const flips = n === 0 ? '0 flips' : `${n} flip${n === 1 ? '' : 's'} (seeds ${c.flippedSeeds.slice(0, 10).join(', ')}${n > 10 ? ', …' : ''})`;
     const reruns = c.rerunSeeds.length === 0 ? '' : `; seeds run again after a station fault: ${c.rerunSeeds.slice(0, 10).join(', ')}${c.rerunSeeds.length > 10 ? ', …' : ''}`;
-    return `${c.row.padEnd(rowWidth)}  ${c.caseId.padEnd(13)} expected ${c.expected.padEnd(15)} ${counts} — ${flips}${reruns}`;
+    return `${c.row.padEnd(rowWidth)}  ${c.caseId.padEnd(13)} expected ${c.expected.padEnd(expectedWidth)} ${counts} — ${flips}${reruns}`;
   });
 }
 

@@ -8,6 +8,28 @@ import type { DeviceRole } from './manifest.ts';
 export const REFUSAL_SIDE_EFFECTS = ['none', 'adds-sender', 'removes-sender'] as const;
 
 const minutesOrNever = 'a number of minutes greater than 0, or null for "never closes"';
+const EVERY = 'a whole number of at least 2 (1 would be every time: use the plain setting instead)';
+const FIRST = 'a whole number of at least 1 (the first event that misbehaves, counted from 1)';
+
+/**
+ * Misbehaving only sometimes, deterministically: the events of one kind (power cycles, polls) are
+ * counted from 1 and the `first`-th, then every `every`-th after it, misbehave. Never random, so a
+ * verdict is reproducible; the count restarts with the device (a virtual bench's devices are fresh each case).
+ */
+export const occasionalSchema = z.strictObject({
+  every: z.int({ error: EVERY }).min(2, { error: EVERY }),
+  /** Default `every`: events every, 2·every, 3·every… */
+  first: z.int({ error: FIRST }).min(1, { error: FIRST }).optional(),
+});
+export type Occasional = z.output<typeof occasionalSchema>;
+
+/** Whether the `n`-th event (counted from 1) is one the occasional misbehaviour hits. */
+export function misbehavesOn(o: Occasional | undefined, n: number): boolean {
+  if (!o) return false;
+  const first = o.first ?? o.every;
+  return n >= first && (n - first) % o.every === 0;
+}
+
 const hoursOrNever = 'a number of hours greater than 0, or null for "stays until power-on"';
 
 export const commsHubProfileSchema = z.strictObject({
@@ -24,6 +46,8 @@ export const commsHubProfileSchema = z.strictObject({
     windowMinutes: z.number({ error: minutesOrNever }).positive({ error: minutesOrNever }).nullable(),
     /** IPAN-3: a power-on opens a new window. */
     reopensOnPowerOn: z.boolean(),
+    /** IPAN-3 broken only sometimes: the power cycles (power-ons after the first, counted from 1) that open no new window. */
+    missesReopen: occasionalSchema.optional(),
     /** IPAN-5: a conformant CH refuses malformed CCS01 over inter-PAN. */
     acceptsMalformed: z.boolean(),
     /** IPAN-5: and unauthorised ones. */
@@ -32,6 +56,9 @@ export const commsHubProfileSchema = z.strictObject({
     responseDelayMs: z.number().min(0),
     /** IPAN-5: what a refusal does to the device log besides refusing: nothing (conformant), or adds or removes the device the CCS01 names. */
     refusalSideEffect: z.enum(REFUSAL_SIDE_EFFECTS).default('none'),
+  }).refine((w) => w.missesReopen === undefined || w.reopensOnPowerOn, {
+    path: ['missesReopen'],
+    error: 'absent when reopensOnPowerOn is false (then no power cycle opens a window)',
   }),
   hht: z.strictObject({
     /** IPAN-4: how long a joined HHT stays on the HAN (18); null = until the next power-on. */
@@ -99,6 +126,10 @@ export const hanClientProfileSchema = z
     pollAlignment: z.enum(['power-up', 'midnight-utc']),
     /** COT-9: a flooding poller's period in seconds, instead of pollPeriodHours (which must then be null). */
     pollIntervalSeconds: z.number().positive().optional(),
+    /** COT-3 broken only sometimes: the periodic polls (counted from 1 since power-up) it does not send. */
+    skipsPolls: occasionalSchema.optional(),
+    /** COT-2 broken only sometimes: the power-ups (counted from 1) after which it does not poll. */
+    skipsPowerUpPolls: occasionalSchema.optional(),
     /** COT-4: which data the device clears when the publication's control bits ask for it. */
     clears: z.strictObject(Object.fromEntries(TENANCY_DATA_KINDS.map((k) => [k, z.boolean()])) as Record<TenancyDataKind, z.ZodBoolean>),
     /** COT-5: clears at the Implementation Date/Time, at receipt, or never acts on the publication. */
@@ -107,10 +138,20 @@ export const hanClientProfileSchema = z
     clearsMinutesEarly: z.number().min(0).default(0),
     /** COT-7: a conformant client keeps what was recorded after the implementation time. */
     clearsNewOccupierData: z.boolean(),
+    /** Side effects of a Change of Tenancy once it has cleared for it: it stops its periodic polls (COT-3), or stops recording (COT-7). */
+    afterClearing: z.array(z.enum(['stops-polling', 'stops-recording'])).default([]),
   })
   .refine((p) => p.pollIntervalSeconds === undefined || p.pollPeriodHours === null, {
     path: ['pollPeriodHours'],
     error: 'null when pollIntervalSeconds is given (one periodic poll)',
+  })
+  .refine((p) => p.skipsPolls === undefined || p.pollPeriodHours !== null || p.pollIntervalSeconds !== undefined, {
+    path: ['skipsPolls'],
+    error: 'absent when the device has no periodic poll (pollPeriodHours null, no pollIntervalSeconds)',
+  })
+  .refine((p) => p.skipsPowerUpPolls === undefined || p.pollsAtPowerUp, {
+    path: ['skipsPowerUpPolls'],
+    error: 'absent when pollsAtPowerUp is false (then it never polls at power-up)',
   });
 
 export type HanClientProfile = z.output<typeof hanClientProfileSchema>;
@@ -142,6 +183,12 @@ const PROFILE_HINTS = hintTable({
   'interPan.windowMinutes': 'GBCS 10.5 says 60; SECMP0037 firmware keeps the window open (null).',
   'hht.stayHours': 'GBCS 10.5 says 18 hours.',
   'interPan.refusalSideEffect': `One of ${REFUSAL_SIDE_EFFECTS.join(', ')}: 'none' (the default) for a CH that refuses and changes nothing (IPAN-5).`,
+  'interPan.missesReopen': 'E.g. { every: 2 }: the 2nd, 4th… power cycle opens no window; { every: 3, first: 1 }: the 1st, 4th, 7th….',
+  skipsPolls: 'E.g. { every: 2 }: the 2nd, 4th… periodic poll since power-up is not sent.',
+  skipsPowerUpPolls: 'E.g. { every: 2 }: no poll after the 2nd, 4th… power-up.',
+  '**.every': 'Misbehaving sometimes: { every: N } hits the Nth, 2Nth… event; add first: k to start at the kth.',
+  '**.first': 'Misbehaving sometimes: first is the first event hit, counted from 1 (default every).',
+  afterClearing: "A list of 'stops-polling' (no periodic poll any more) and 'stops-recording' (nothing new is kept).",
 });
 
 /** A conformant profile of each kind, to point at when one is refused. */

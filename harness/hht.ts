@@ -150,11 +150,14 @@ export class HandHeldTerminal {
       const m = readInterPanCcs01(h.psdu);
       return m?.kind === 'command' && m.counter === counter && m.hht === this.identity.ieee;
     });
-    const answer = await this.capture.waitFor((_d, h) => {
+    const isResponse = (_d: DecodedFrame, h: HeardFrame) => {
       const m = readInterPanCcs01(h.psdu);
       return m?.kind === 'response' && m.counter === counter && m.hht === this.identity.ieee;
-    }, this.answerWithinMs, sent.atMs);
+    };
+    const answer = await this.capture.waitFor(isResponse, this.answerWithinMs, sent.atMs);
     if (!answer) {
+      // A CH that answers after captureWithinSeconds is slow, not silent: neither accepted nor refused can be judged.
+      await this.lateAnswer(isResponse, sent.atMs, 'CCS01 over inter-PAN', this.ch.ieee);
       this.evidence.event('hht-join', { counter, outcome: 'no answer' });
       return { sentAtMs: sent.atMs, counter, outcome: 'no answer' };
     }
@@ -323,7 +326,7 @@ export class HandHeldTerminal {
    * minute means the setting is too tight for this device — the case can judge neither way (INCONCLUSIVE),
    * and it must never pass for "nothing to clear".
    */
-  private async lateAnswer(isAnswer: (f: DecodedFrame) => boolean, sentAtMs: number, title: string, to: string): Promise<void> {
+  private async lateAnswer(isAnswer: (f: DecodedFrame, h: HeardFrame) => boolean, sentAtMs: number, title: string, to: string): Promise<void> {
     const late = await this.capture.waitFor(isAnswer, LATE_ANSWER_WITHIN_MS, sentAtMs);
     if (!late) return;
     const after = ((late.atMs - sentAtMs) / 1000).toFixed(1);

@@ -1,7 +1,7 @@
 // The virtual Communications Hub: the CHF side of the inter-PAN join (DOMAIN.md §A, IPAN-1…6) run
 // from a behaviour profile on the simulated air, every timer a discrete-event clock event.
 import { hex } from '../protocol/bytes.ts';
-import type { CommsHubProfile } from '../firmware-images/profiles.ts';
+import { misbehavesOn, type CommsHubProfile } from '../firmware-images/profiles.ts';
 import type { AirAccess } from './air.ts';
 import { DeviceJitter } from './jitter.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
@@ -126,6 +126,8 @@ export class VirtualCommsHub {
   readonly #jitter: DeviceJitter;
 
   #powered = false;
+  /** Power-ons since the device was made: the first opens the first window, each later one is a power cycle (IPAN-3). */
+  #powerOns = 0;
   /** The current window; with reopensOnPowerOn false, the one from the first power-on, for ever. */
   #window: InterPanWindow | undefined;
   readonly #log = new Map<string, { entry: DeviceLogEntry; cancelExpiry?: CancelEvent }>();
@@ -193,13 +195,16 @@ export class VirtualCommsHub {
 
   #powerOn(): void {
     this.#powered = true;
-    this.#record('power-on');
+    const cycle = this.#powerOns++;
+    // IPAN-3 broken only sometimes: the profile's power cycles open no new window.
+    const missed = cycle > 0 && misbehavesOn(this.profile.interPan.missesReopen, cycle);
+    this.#record('power-on', undefined, missed ? `power cycle ${cycle}: no new window (profile)` : undefined);
     // IPAN-4: an HHT stays for the lesser of its time and the next power-on.
     if (!this.profile.hht.survivesPowerOn) {
       for (const [ieee, l] of this.#log) if (l.entry.kind === 'hht') this.#remove(ieee, 'power-on');
     }
     // IPAN-3: each power-on opens a new window, unless the firmware only ever opens the first one.
-    if (this.#window === undefined || this.profile.interPan.reopensOnPowerOn) this.#openWindow();
+    if (this.#window === undefined || (this.profile.interPan.reopensOnPowerOn && !missed)) this.#openWindow();
     this.#detach = this.#air.attach({ id: this.ieee, channel: this.channel, receive: (frame) => this.#receive(frame) });
   }
 

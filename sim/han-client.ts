@@ -3,7 +3,7 @@
 // data as its profile says — every poll and every clearing a discrete-event clock event.
 import { hex } from '../protocol/bytes.ts';
 import type { DecodedZcl } from '../protocol/decoded.ts';
-import { TENANCY_DATA_KINDS, type HanClientProfile, type TenancyDataKind } from '../firmware-images/profiles.ts';
+import { TENANCY_DATA_KINDS, misbehavesOn, type HanClientProfile, type TenancyDataKind } from '../firmware-images/profiles.ts';
 import type { AirAccess } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
 import {
@@ -167,6 +167,11 @@ export class VirtualHanClient {
 
   #powered = false;
   #poweredAt = 0;
+  /** Power-ups since the device was made, and periodic polls due since the last one: what an occasional misbehaviour counts. */
+  #powerUps = 0;
+  #periodicPolls = 0;
+  /** It has cleared for a Change of Tenancy: what its profile's side effects (afterClearing) wait for. */
+  #hasCleared = false;
   #onHan = false;
   #disconnected = false;
   #detach: (() => void) | undefined;
@@ -253,6 +258,8 @@ export class VirtualHanClient {
     if (on) {
       this.#powered = true;
       this.#poweredAt = this.#clock.now();
+      this.#powerUps++;
+      this.#periodicPolls = 0;
       this.#disconnected = false;
       this.#record('power-on');
       this.#radioOn('power-up', this.#jitter.bootMs());
@@ -297,7 +304,7 @@ export class VirtualHanClient {
 
   /** Stores one entry now (from the air or from record()); nothing while unpowered. */
   #store<K extends TenancyDataKind>(kind: K, entry: Omit<HeldData[K][number], 'recordedAt'>): void {
-    if (!this.#powered) return;
+    if (!this.#powered || this.#sideEffect('stops-recording')) return;
     const e = { ...entry, recordedAt: this.#clock.now() } as HeldData[K][number];
     const list = this.#held[kind] as HeldData[K][number][];
     const same = SAME[kind] as (a: HeldData[K][number], b: HeldData[K][number]) => boolean;
@@ -344,6 +351,7 @@ export class VirtualHanClient {
   /** Clears what the publication asks for and the profile clears: data recorded before the implementation time (COT-7). */
   #clear(r: Received): void {
     r.done = true;
+    this.#hasCleared = true;
     r.cancel = undefined;
     const cutoff = this.profile.clearsNewOccupierData ? Infinity : r.tenancy.implementationAt;
     const kinds = kindsClearedBy(r.tenancy.control).filter((k) => this.profile.clears[k]);
@@ -362,6 +370,7 @@ export class VirtualHanClient {
     this.#onHan = true;
     this.#record('joined', why);
     const polls = why === 'power-up' ? this.profile.pollsAtPowerUp : this.profile.pollsAtRejoin;
+    if (polls && why === 'power-up' && misbehavesOn(this.profile.skipsPowerUpPolls, this.#powerUps)) return this.#record('poll-skipped', `power-up ${this.#powerUps}: skipped (profile)`);
     if (polls) this.#poll(why);
   }
 
@@ -386,7 +395,10 @@ export class VirtualHanClient {
     const origin = p.pollAlignment === 'midnight-utc' ? 0 : this.#poweredAt;
     const next = origin + (Math.floor((deviceNow - origin) / period) + 1) * period;
     this.#cancelPoll = this.#clock.at(Math.max(now, this.#jitter.benchTimeOf(next, this.#poweredAt)), () => {
-      this.#poll('periodic');
+      const n = ++this.#periodicPolls;
+      if (misbehavesOn(p.skipsPolls, n)) this.#record('poll-skipped', `periodic poll ${n}: skipped (profile)`);
+      else if (this.#sideEffect('stops-polling')) this.#record('poll-skipped', 'periodic: stopped since clearing for a Change of Tenancy (profile)');
+      else this.#poll('periodic');
       this.#schedulePoll(next);
     }, `${this.#name} periodic Get Change of Tenancy`);
   }
@@ -415,6 +427,11 @@ export class VirtualHanClient {
   #send(frame: Uint8Array): void {
     this.#record('frame-sent', hex(frame));
     this.#air.transmit(frame, { channel: this.channel, from: this.#han.self.ieee });
+  }
+
+  /** A side effect of clearing for a Change of Tenancy the profile has, once it has cleared. */
+  #sideEffect(effect: HanClientProfile['afterClearing'][number]): boolean {
+    return this.#hasCleared && (this.profile.afterClearing ?? []).includes(effect);
   }
 
   get #name(): string {

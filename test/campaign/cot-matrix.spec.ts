@@ -3,7 +3,9 @@
 // requirement on the device built to break it.
 import { test, expect } from '@playwright/test';
 import { expectWithinPlan, runCampaign, verdicts } from '../support/campaign.ts';
-import { COT_ALL_PASS as ALL_PASS, COT_CAUGHT_BY as CAUGHT_BY, COT_CONFORMANT as CONFORMANT, COT_CONFORMANT_POLLERS, COT_MINUTE_POLLER, casesOf } from '../support/matrix.ts';
+import {
+  COT_ALL_PASS as ALL_PASS, COT_CAUGHT_BY as CAUGHT_BY, COT_CONFORMANT as CONFORMANT, COT_CONFORMANT_POLLERS, COT_MINUTE_POLLER, COT_SLOW, casesOf, judgements,
+} from '../support/matrix.ts';
 
 test('every on-air COT case passes on the conformant ESME, IHD and PPMID', async () => {
   const c = await runCampaign({ tenancy: CONFORMANT, grep: 'COT' });
@@ -51,15 +53,18 @@ for (const [device, profile, caseId, requirement] of CAUGHT_BY.filter(([, p]) =>
   });
 }
 
-test('a meter that answers after the capture window is INCONCLUSIVE (answer-late), never NOT APPLICABLE; given the time, it FAILs', async () => {
-  // It keeps the previous occupier's top-ups and answers 8 s late: its silence within 5 s must not read as "nothing to clear".
-  const tenancy = { ...CONFORMANT, esme: 'esme-slow-keeps-top-up-log' };
-  const [tight, roomy] = await Promise.all([
-    runCampaign({ tenancy, grep: 'ESME-COT-010' }),
-    runCampaign({ tenancy, grep: 'ESME-COT-010', labSettings: { captureWithinSeconds: 10 } }),
-  ]);
-  const late = tight.results!.cases.find((r) => r.id === 'ESME-COT-010')!;
-  expect([late.verdict, late.fault]).toEqual(['INCONCLUSIVE', 'answer-late']);
-  expect(late.fix).toMatch(/captureWithinSeconds/);
-  expect(verdicts(roomy)).toEqual({ 'ESME-COT-010': 'FAIL COT-4' });
-});
+for (const [device, profile, caseId, fault, requirement] of COT_SLOW) {
+  test(`${caseId} on ${profile}, which answers after the capture window, is INCONCLUSIVE (${fault}), never NOT APPLICABLE; given the time, it FAILs ${requirement}`, async () => {
+    // It keeps the previous occupier's log and answers 8 s late: its silence within 5 s must not read as "nothing to clear".
+    const tenancy = { ...CONFORMANT, [device]: profile };
+    const [tight, roomy] = await Promise.all([
+      runCampaign({ tenancy, grep: caseId }),
+      runCampaign({ tenancy, grep: caseId, labSettings: { captureWithinSeconds: 10 } }),
+    ]);
+    const late = tight.results!.cases.find((r) => r.id === caseId)!;
+    expect([late.verdict, late.fault]).toEqual(['INCONCLUSIVE', fault]);
+    expect(judgements(tight)).toEqual({ [caseId]: `INCONCLUSIVE ${fault}` });
+    expect(late.fix).toMatch(/captureWithinSeconds/);
+    expect(verdicts(roomy)).toEqual({ [caseId]: `FAIL ${requirement}` });
+  });
+}

@@ -1,6 +1,7 @@
 // The mutation matrix, in one place for the matrix tests (test/campaign/*-matrix.spec.ts) and the
 // verdict-stability benchmark (bench/verdict-stability.ts): what every case gives on the
 // conformant devices, and which case must catch each non-conformant profile, with which requirement.
+import type { Campaign } from './campaign.ts';
 
 export const IPAN_CASES = ['CH-IPAN-001', 'CH-IPAN-002', 'CH-IPAN-003', 'CH-IPAN-004', 'CH-IPAN-005', 'CH-IPAN-006', 'CH-IPAN-007'];
 
@@ -29,6 +30,16 @@ export const IPAN_CAUGHT_BY: Record<string, [caseId: string, requirement: string
   'ch-window-58min': ['CH-IPAN-001', 'IPAN-1'],
   'ch-window-62min': ['CH-IPAN-002', 'IPAN-2'],
   'ch-hht-stays-18h05m': ['CH-IPAN-004', 'IPAN-4'],
+  // Misbehaving only sometimes: CH-IPAN-003 watches three power cycles.
+  'ch-misses-every-second-reopen': ['CH-IPAN-003', 'IPAN-3'],
+};
+
+/**
+ * Slow CHs, which answer a CCS01 after the lab's captureWithinSeconds: [case that must catch the fault, fault kind, requirement].
+ * Every case that asks it is INCONCLUSIVE with the fault kind — never a FAIL or PASS on a refusal it did not make; given the time, the case FAILs the requirement.
+ */
+export const IPAN_SLOW: Record<string, [caseId: string, fault: string, requirement: string]> = {
+  'ch-slow-window-never-closes': ['CH-IPAN-002', 'answer-late', 'IPAN-2'],
 };
 
 /** The Change of Tenancy suite's conformant devices. */
@@ -69,7 +80,30 @@ export const COT_CAUGHT_BY: [device: CotDevice, profile: string, caseId: string,
   ['esme', 'esme-keeps-top-up-log', 'ESME-COT-010', 'COT-4'],
   ['gpf', 'gpf-keeps-debt-log', 'GPF-COT-010', 'COT-4'],
   ['ihd', 'ihd-no-poll-at-power-up', 'IHD-COT-008', 'COT-8'],
+  // Misbehaving only sometimes: COT-004 watches three poll periods, COT-002 two power-ups.
+  ['ihd', 'ihd-skips-every-second-poll', 'IHD-COT-004', 'COT-3'],
+  ['ppmid', 'ppmid-skips-every-third-poll', 'PPMID-COT-004', 'COT-3'],
+  ['ihd', 'ihd-skips-every-second-power-up-poll', 'IHD-COT-002', 'COT-2'],
+  // Side effects of clearing for a Change of Tenancy.
+  ['ppmid', 'ppmid-stops-polling-after-tenancy', 'PPMID-COT-005', 'COT-3'],
+  ['ihd', 'ihd-stops-recording-after-tenancy', 'IHD-COT-005', 'COT-7'],
 ];
+
+/**
+ * [device, profile, case, fault kind, requirement]: slow devices, which answer after the lab's
+ * captureWithinSeconds. Their case is INCONCLUSIVE with the fault kind — never NOT APPLICABLE or PASS;
+ * given the time (captureWithinSeconds 10), it FAILs the requirement they break.
+ */
+export const COT_SLOW: [device: CotDevice, profile: string, caseId: string, fault: string, requirement: string][] = [
+  ['esme', 'esme-slow-keeps-top-up-log', 'ESME-COT-010', 'answer-late', 'COT-4'],
+  ['gpf', 'gpf-slow-keeps-debt-log', 'GPF-COT-010', 'answer-late', 'COT-4'],
+];
+
+/** The case verdicts of a campaign as the matrix states them: `FAIL <requirement>`, `INCONCLUSIVE <fault kind>`, or the verdict alone. */
+export function judgements(c: Campaign, idPrefix = '', bench = 'virtual-1'): Record<string, string> {
+  const cases = (c.results?.cases ?? []).filter((r) => r.bench === bench && r.id.startsWith(idPrefix));
+  return Object.fromEntries(cases.map((r) => [r.id, r.verdict + (r.failedRequirement ? ` ${r.failedRequirement}` : r.verdict === 'INCONCLUSIVE' && r.fault ? ` ${r.fault}` : '')]));
+}
 
 /** Only the cases of one device role among `verdicts` (e.g. `IHD`). */
 export const casesOf = (verdicts: Record<string, string>, prefix: string): Record<string, string> =>

@@ -209,6 +209,23 @@ test.describe('power cycles (IPAN-3)', () => {
     expect(b.ch.interPanOpen).toBe(false);
   });
 
+  test('a profile that misses every second reopen: power cycles 1 and 3 open a window, 2 and 4 do not (counted, never random)', async () => {
+    const b = new Bench(variant({ missesReopen: { every: 2 } }));
+    const open: boolean[] = [];
+    for (let cycle = 0; cycle <= 4; cycle++) {
+      // Each power-on 70 minutes after the last: the previous window has ended.
+      b.ch.power(false);
+      b.ch.power(true);
+      await b.to(cycle * 70 * MIN + MIN);
+      const counter = b.sendCcs01();
+      await b.clock.sleep(1000);
+      open.push(b.responseTo(counter)?.results?.[0] === 0);
+      await b.to((cycle + 1) * 70 * MIN);
+    }
+    expect(open).toEqual([true, true, false, true, false]);
+    expect(b.ch.events.filter((e) => e.kind === 'power-on' && e.detail).map((e) => e.detail)).toEqual(['power cycle 2: no new window (profile)', 'power cycle 4: no new window (profile)']);
+  });
+
   test('a power-off loses an answer the CH had not sent yet', async () => {
     const b = new Bench(CONFORMANT);
     b.ch.power(true);

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BUILT_IN_MANIFEST, loadFirmwareManifests } from '../../firmware-images/manifest.ts';
-import { PROFILE_KIND_OF_ROLE, ProfileError, loadProfile, type HanClientProfile, type MeterProfile } from '../../firmware-images/profiles.ts';
+import { PROFILE_KIND_OF_ROLE, ProfileError, loadProfile, misbehavesOn, type HanClientProfile, type MeterProfile } from '../../firmware-images/profiles.ts';
 import { HanDecoder } from '../../protocol/decoder.ts';
 import type { DecodedFrame } from '../../protocol/decoded.ts';
 import type { ZclFrameSpec } from '../../protocol/zcl/index.ts';
@@ -293,6 +293,31 @@ test.describe('polling (COT-2, COT-3)', () => {
     expect(Math.max(...gaps)).toBe(2 * DAY);
   });
 
+  test('ihd-skips-every-second-poll and ppmid-skips-every-third-poll leave one 48 h gap in two, or in three (COT-3 broken sometimes)', async () => {
+    const on = 7 * HOUR + 13 * MIN;
+    expect(await pollTimes('ihd-skips-every-second-poll')).toEqual([on + HAN_JOIN_MS, on + DAY, on + 3 * DAY]);
+    const h = await Han.of('esme-conformant', { ppmid: 'ppmid-skips-every-third-poll' });
+    await h.to(on);
+    h.powerAll();
+    await h.to(on + 7 * DAY + MIN);
+    expect(h.zcl('Get Change of Tenancy', { from: PPMID }).map((x) => x.t)).toEqual([on + HAN_JOIN_MS, ...[1, 2, 4, 5, 7].map((d) => on + d * DAY)]);
+  });
+
+  test('ihd-skips-every-second-power-up-poll polls after its 1st and 3rd power-up, not after the 2nd', async () => {
+    const h = await Han.of('esme-conformant', { ihd: 'ihd-skips-every-second-power-up-poll' });
+    h.meter.power(true);
+    const polled: boolean[] = [];
+    for (let i = 0; i < 3; i++) {
+      const since = i * HOUR;
+      await h.to(since);
+      h.client('ihd').power(true);
+      await h.to(since + 10 * MIN);
+      polled.push(h.zcl('Get Change of Tenancy', { from: IHD, since }).length > 0);
+      h.client('ihd').power(false);
+    }
+    expect(polled).toEqual([true, false, true]);
+  });
+
   test('ihd-no-poll-at-power-up is silent after power-up until its 24 h poll (COT-2)', async () => {
     const polls = await pollTimes('ihd-no-poll-at-power-up');
     expect(polls[0]).toBe(7 * HOUR + 13 * MIN + DAY);
@@ -510,6 +535,18 @@ test.describe('non-conformant clients and meters, each visibly so', () => {
     }
   });
 
+  test('side effects of clearing: ppmid-stops-polling-after-tenancy never polls again, ihd-stops-recording-after-tenancy keeps nothing new (COT-3, COT-7)', async () => {
+    const { h, T } = await tenancyScenario('esme-conformant', 'ihd-stops-recording-after-tenancy', 'ppmid-stops-polling-after-tenancy');
+    await h.to(T + 3 * DAY);
+    // Both cleared as they should.
+    for (const name of ['ihd', 'ppmid']) expect(h.client(name).observe().topUpHistory.count, name).toBe(0);
+    expect(h.zcl('Get Change of Tenancy', { from: PPMID, since: T + SEC })).toEqual([]);
+    expect(h.zcl('Get Change of Tenancy', { from: IHD, since: T + SEC }).length).toBe(3);
+    // Readings every 30 minutes went on for two days after T: the PPMID kept the new occupier's, the IHD none.
+    expect(h.client('ppmid').observe().consumptionHistory.count).toBeGreaterThanOrEqual(2 * 48);
+    expect(h.client('ihd').observe().consumptionHistory.count).toBe(0);
+  });
+
   test('ihd-polls-every-second floods the HAN outside power-up; the conformant IHD sends none (COT-9)', async () => {
     for (const [id, perMinute] of [['ihd-conformant', 0], ['ihd-polls-every-second', 60]] as const) {
       const h = await Han.of('esme-conformant', { ihd: id });
@@ -590,6 +627,8 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
     'ihd-clears-new-occupier-data': ['COT-7'], 'ihd-polls-every-second': ['COT-9'],
     // Dead (never transmit): they break no requirement; the rig must not judge them at all.
     'esme-dead': [], 'ihd-dead': [], 'ppmid-dead': [], 'ihd-polls-every-minute': [], 'ihd-clears-30min-early': ['COT-5'], 'ihd-polls-24h10m': ['COT-3'], 'esme-slow-keeps-top-up-log': ['COT-4'],
+    'ihd-skips-every-second-poll': ['COT-3'], 'ppmid-skips-every-third-poll': ['COT-3'], 'ihd-skips-every-second-power-up-poll': ['COT-2'],
+    'ppmid-stops-polling-after-tenancy': ['COT-3'], 'ihd-stops-recording-after-tenancy': ['COT-7'], 'gpf-slow-keeps-debt-log': ['COT-4'],
   };
 
   test('each claims SECMP0056, has the role its device runs (the GPF: the CH) and breaks what its name says', async () => {
@@ -604,6 +643,38 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
       else assert.equal(PROFILE_KIND_OF_ROLE[image.role], p.kind, image.id);
       if (p.kind === 'han-client') assert.equal(image.role, p.clientType.toUpperCase(), image.id);
       if (p.kind === 'meter' && p.meterType === 'esme') assert.equal(image.role, 'ESME', image.id);
+    }
+  });
+
+  test('an occasional misbehaviour is counted: every N-th event from `first` (default N), never the ones between', () => {
+    const hits = (o: Parameters<typeof misbehavesOn>[0]) => [1, 2, 3, 4, 5, 6, 7].filter((n) => misbehavesOn(o, n));
+    expect(hits({ every: 2 })).toEqual([2, 4, 6]);
+    expect(hits({ every: 3, first: 1 })).toEqual([1, 4, 7]);
+    expect(hits({ every: 2, first: 5 })).toEqual([5, 7]);
+    expect(hits(undefined)).toEqual([]);
+  });
+
+  test('an occasional misbehaviour that cannot happen, or is not a count, is refused saying where and why', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gbcs-rig-cot-'));
+    try {
+      const ihd = path.join(dir, 'ihd.yaml');
+      await writeFile(ihd, (await readFile(path.join(PROFILES, 'ihd-conformant.yaml'), 'utf8'))
+        .replace('pollPeriodHours: 24', 'pollPeriodHours: null\nskipsPolls: { every: 2 }\nskipsPowerUpPolls: { every: 1, first: 0.5 }'));
+      const e = await loadProfile(ihd).then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(ProfileError);
+      const problems = (e as ProfileError).problems;
+      expect(problems.map((p) => p.path).sort()).toEqual(['skipsPowerUpPolls.every', 'skipsPowerUpPolls.first']);
+      expect(problems.find((p) => p.path === 'skipsPowerUpPolls.every')).toMatchObject({ expected: expect.stringContaining('at least 2'), hint: expect.stringContaining('{ every: N }') });
+      // The shape right, the combination impossible: a device with no periodic poll cannot skip one.
+      await writeFile(ihd, (await readFile(ihd, 'utf8')).replace('{ every: 1, first: 0.5 }', '{ every: 2 }'));
+      const e2 = await loadProfile(ihd).then(() => undefined, (x: unknown) => x);
+      expect((e2 as ProfileError).problems.map((p) => [p.path, p.expected])).toEqual([['skipsPolls', 'absent when the device has no periodic poll (pollPeriodHours null, no pollIntervalSeconds)']]);
+      const ch = path.join(dir, 'ch.yaml');
+      await writeFile(ch, (await readFile(path.join(PROFILES, 'ch-no-reopen-on-power-cycle.yaml'), 'utf8')).replace('reopensOnPowerOn: false', 'reopensOnPowerOn: false\n  missesReopen: { every: 2 }'));
+      const e3 = await loadProfile(ch).then(() => undefined, (x: unknown) => x);
+      expect((e3 as ProfileError).problems.map((p) => [p.path, p.expected])).toEqual([['interPan.missesReopen', 'absent when reopensOnPowerOn is false (then no power cycle opens a window)']]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
