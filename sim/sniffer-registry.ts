@@ -3,6 +3,7 @@
 // only harness/bench.ts joins a kind to its twin.
 import type { AirReception, DeviceLine, UsbIdentity } from './serial-devices.ts';
 import { VirtualNrfSnifferFirmware } from './serial-devices.ts';
+import { otRcpTwin } from './ot-rcp-firmware.ts';
 
 /** A virtual sniffer's firmware as the virtual bench drives it: air in, bytes out, faults injected. */
 export interface VirtualSnifferFirmware {
@@ -34,7 +35,7 @@ const nrf802154: VirtualSnifferTwin = {
 };
 
 /** One row per twin. */
-const TWINS = new Map<string, VirtualSnifferTwin>([nrf802154].map((t) => [t.twin, t]));
+const TWINS = new Map<string, VirtualSnifferTwin>([nrf802154, otRcpTwin].map((t) => [t.twin, t]));
 
 export function snifferTwinNamed(twin: string): VirtualSnifferTwin | undefined {
   return TWINS.get(twin);

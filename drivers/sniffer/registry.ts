@@ -2,10 +2,11 @@
 // bench find a kind's fields and driver here, and nowhere else.
 import type { z } from 'zod';
 import { nrf802154 } from './nrf802154.ts';
+import { otRcpSniffer } from './ot-rcp.ts';
 import type { SnifferKind } from './sniffer.ts';
 
 /** One row per kind. */
-const KINDS = new Map<string, SnifferKind>([nrf802154].map((k) => [k.kind, k as SnifferKind]));
+const KINDS = new Map<string, SnifferKind>([nrf802154, otRcpSniffer].map((k) => [k.kind, k as SnifferKind]));
 
 export function snifferKinds(): readonly SnifferKind[] {
   return [...KINDS.values()];
