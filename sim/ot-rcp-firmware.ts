@@ -150,11 +150,12 @@ export class VirtualOtRcpFirmware {
     this.#transmitRefusals.push(status(statusName));
   }
 
-  /** Fault injector: the firmware resets on its own (a watchdog, a brown-out) and announces it. */
-  resetSpontaneously(reason = 'RESET_WATCHDOG'): void {
+  /** Fault injector: the firmware resets on its own (a watchdog, a brown-out) and announces it, unless the announcement is lost. */
+  resetSpontaneously(reason = 'RESET_WATCHDOG', { announced = true } = {}): void {
     this.#link = fresh();
     this.#tuned = false;
-    this.#announceReset(status(reason));
+    if (announced) this.#announceReset(status(reason));
+    else this.#lastStatus = status(reason);
   }
 
   /** Fault injector: stop answering commands (received frames still flow). */

@@ -232,6 +232,27 @@ test.describe('ot-rcp setup', () => {
     expect(Math.max(...tids)).toBe(15);
   });
 
+  test('the liveness probe reads PHY_CHAN: an RCP that stops answering becomes a fault without any transmission', async ({ defer }, testInfo) => {
+    const { fw, radio } = await benchRadio('mock', testInfo, defer, 200);
+    await radio.setChannel(19);
+    radio.startProbe(20);
+    await expect.poll(() => commandNames(fw).filter((c) => c === 'GET PHY_CHAN').length).toBeGreaterThanOrEqual(2);
+    expect(radio.fault).toBeUndefined();
+    fw.mute();
+    await expect.poll(() => radio.fault?.kind).toBe('radio-unavailable');
+    expect(radio.fault!.message).toContain('PROP_VALUE_GET PHY_CHAN');
+  });
+
+  test('the sniffer probe: a PHY_CHAN answer on another channel is an RCP that restarted', async ({ defer }, testInfo) => {
+    const { fw, sniffer } = await benchSniffer('mock', testInfo, defer);
+    await sniffer.start(15);
+    // A reset whose announcement was lost (a USB re-enumeration swallowed it): only the probe can tell.
+    fw.resetSpontaneously('RESET_POWER_ON', { announced: false });
+    sniffer.startProbe({ everyMs: 20, answerWithinMs: 1_000 });
+    await expect.poll(() => sniffer.fault?.kind).toBe('sniffer-stopped');
+    expect(sniffer.fault!.message).toContain('PHY_CHAN');
+  });
+
   test('a property the RCP does not have is a refusal with the status name', async ({ defer }, testInfo) => {
     const { radio } = await benchRadio('mock', testInfo, defer);
     const error = await radio.session.get(0x1234).catch((e: unknown) => e);
