@@ -75,7 +75,9 @@ export class SpinelSession {
       this.#decoder.push(chunk);
       for (const listener of this.#chunkListeners) listener();
     });
-    link.onLost((lost) => this.fail(lost));
+    // A sniffer's lost port is a stopped sniffer (frames after it were not captured), as for every sniffer kind.
+    link.onLost((lost) => this.fail(this.#role === 'radio' ? lost : new RigFault('sniffer-stopped', this.where, `stopped: ${lost.message}`,
+      'Frames after this point were not captured: re-plug or replace the sniffer and re-run the test.', { cause: lost })));
   }
 
   /** Bytes received so far: the drain barrier's position (every complete frame among them is already handled). */
