@@ -61,7 +61,7 @@ export class SpinelSession {
   #chunkListeners = new Set<() => void>();
   /** While opening (or while a reset is awaited) a reset announcement is expected; after that it is a fault. */
   #resetExpected = true;
-  #resetWaiter: ((status: number) => void) | undefined;
+  #resetWaiter: { resolve: (status: number) => void; reject: (error: unknown) => void } | undefined;
   #resets = 0;
 
   constructor(readonly link: SerialLink, options: SpinelSessionOptions) {
@@ -135,20 +135,17 @@ export class SpinelSession {
     this.#assertUsable();
     this.#resetExpected = true;
     const announced = new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      // fail() rejects the waiter, the timeout's fault included.
+      const timer = setTimeout(() => this.fail(this.#noAnswerFault('CMD_RESET', `no reset announcement (LAST_STATUS RESET_*) within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs);
+      const settle = () => {
+        clearTimeout(timer);
         this.#resetWaiter = undefined;
-        const fault = this.#noAnswerFault('CMD_RESET', 'no reset announcement (LAST_STATUS RESET_*)');
-        this.fail(fault);
-        reject(fault);
-      }, this.#timeoutMs);
-      this.#resetWaiter = (status) => {
-        clearTimeout(timer);
-        resolve(status);
       };
-      this.onFault((fault) => {
-        clearTimeout(timer);
-        reject(fault);
-      });
+      this.#resetWaiter = {
+        resolve: (status) => { settle(); resolve(status); },
+        reject: (error) => { settle(); reject(error); },
+      };
     });
     // An RCP ignores a reset's TID and announces with TID 0 (spinel draft, CMD_RESET).
     await this.#write({ iid: 0, tid: 0, command: SPINEL_CMD.RESET, payload: Uint8Array.of(SPINEL_RESET.STACK) }, 'CMD_RESET');
@@ -178,7 +175,11 @@ export class SpinelSession {
     const reply = await this.#request(SPINEL_CMD.PROP_VALUE_SET, propertyPayload(SPINEL_PROP.STREAM_RAW, value), what);
     const { prop, value: status } = this.#property(reply, what);
     if (prop !== SPINEL_PROP.LAST_STATUS) throw this.#outOfStep(what, `PROP_VALUE_IS ${propertyName(prop)}`);
-    return decodeTransmitDone(status);
+    try {
+      return decodeTransmitDone(status);
+    } catch (error) {
+      throw this.#outOfStep(what, `an unreadable transmit status (${(error as Error).message})`);
+    }
   }
 
   /** Fails every outstanding and later command with the fault (a port lost, an RCP silent or reset). */
@@ -191,6 +192,7 @@ export class SpinelSession {
       p.reject(fault);
     }
     this.#pending.clear();
+    this.#resetWaiter?.reject(fault);
     for (const wake of this.#waiting.splice(0)) wake();
     for (const listener of this.#faultListeners) listener(fault);
     this.#faultListeners.clear();
@@ -204,6 +206,7 @@ export class SpinelSession {
       p.reject(new Error(`${this.where}: closed before the RCP answered ${p.what}`));
     }
     this.#pending.clear();
+    this.#resetWaiter?.reject(new Error(`${this.where}: closed before the RCP announced its reset`));
     for (const wake of this.#waiting.splice(0)) wake();
     await this.link.close();
   }
@@ -256,13 +259,22 @@ export class SpinelSession {
     const { prop: answered, value } = this.#property(reply, what);
     if (answered === prop) return value;
     if (answered !== SPINEL_PROP.LAST_STATUS) throw this.#outOfStep(what, `PROP_VALUE_IS ${propertyName(answered)}`);
-    const status = readPacked(new Reader(value), 'spinel.last_status');
+    const status = this.#status(value);
+    if (status === undefined) throw this.#outOfStep(what, 'an unreadable LAST_STATUS');
     // A set of a property without a getter is answered LAST_STATUS OK (OpenThread's NcpBase).
     if (status === 0) return new Uint8Array(0);
     throw new RigFault(this.#role === 'radio' ? 'radio-refused' : 'sniffer-unavailable', this.where, `the RCP refused ${what}: ${statusName(status)}`,
       this.#role === 'radio'
         ? 'Check the rig radio runs OpenThread\'s ot-rcp firmware (a current release) and the value is one it accepts.'
         : 'Check the sniffer runs OpenThread\'s ot-rcp firmware (a current release) and the channel is 11–26.');
+  }
+
+  #status(value: Uint8Array): number | undefined {
+    try {
+      return readPacked(new Reader(value), 'spinel.last_status');
+    } catch {
+      return undefined;
+    }
   }
 
   #property(reply: SpinelFrame, what: string): { prop: number; value: Uint8Array } {
@@ -305,7 +317,8 @@ export class SpinelSession {
         return this.#reportDefect(unit, `unsolicited frame with an unreadable property: ${(error as Error).message}`, bytes);
       }
       if (property.prop === SPINEL_PROP.LAST_STATUS) {
-        const status = readPacked(new Reader(property.value), 'spinel.last_status');
+        const status = this.#status(property.value);
+        if (status === undefined) return this.#reportDefect(unit, 'unsolicited LAST_STATUS without a status', bytes);
         if (isResetStatus(status)) return this.#onReset(status);
         this.#log.info('unsolicited LAST_STATUS', { where: this.where, status: statusName(status) });
         return;
@@ -323,11 +336,7 @@ export class SpinelSession {
   #onReset(status: number): void {
     this.#resets++;
     this.#log.info('RCP reset announced', { where: this.where, status: statusName(status) });
-    if (this.#resetWaiter) {
-      const wake = this.#resetWaiter;
-      this.#resetWaiter = undefined;
-      return wake(status);
-    }
+    if (this.#resetWaiter) return this.#resetWaiter.resolve(status);
     if (this.#resetExpected) return;
     this.fail(new RigFault(this.#role === 'radio' ? 'radio-unavailable' : 'sniffer-stopped', this.where,
       `the RCP reset (${statusName(status)}) and lost its channel, addresses and raw-stream settings: what it heard or sent meanwhile is unknown`,

@@ -3,7 +3,9 @@
 import { expect, type TestInfo } from '@playwright/test';
 import { hex } from '../../protocol/bytes.ts';
 import { encodeMac } from '../../protocol/mac.ts';
-import { SPINEL_CAP, SPINEL_CMD, SPINEL_PROP, PROMISCUOUS, decodeRawTransmit, readProperty } from '../../protocol/spinel.ts';
+import {
+  PROMISCUOUS, SPINEL_CAP, SPINEL_CMD, SPINEL_PROP, decodeRawTransmit, encodeSpinel, hdlcEncode, propertyPayload, readProperty,
+} from '../../protocol/spinel.ts';
 import type { RigFault } from '../../drivers/faults.ts';
 import { LOST_FRAME_LIMIT } from '../../drivers/ot-rcp.ts';
 import { OtRcpRadio } from '../../drivers/radio/ot-rcp.ts';
@@ -251,6 +253,31 @@ test.describe('ot-rcp setup', () => {
     sniffer.startProbe({ everyMs: 20, answerWithinMs: 1_000 });
     await expect.poll(() => sniffer.fault?.kind).toBe('sniffer-stopped');
     expect(sniffer.fault!.message).toContain('PHY_CHAN');
+  });
+
+  test('frames that are HDLC-sound but not usable Spinel are defects, never a crash; the session carries on', async ({ defer }, testInfo) => {
+    const { fw, sniffer, settle } = await benchSniffer('mock', testInfo, defer);
+    const unread: UnreadInput[] = [];
+    sniffer.onUnread((u) => unread.push(u));
+    await sniffer.start(15);
+    fw.emitGarbage(hdlcEncode(Uint8Array.of(0x40, 0x06, 0x00)));
+    fw.emitGarbage(hdlcEncode(encodeSpinel({ iid: 0, tid: 0, command: SPINEL_CMD.PROP_VALUE_IS, payload: propertyPayload(SPINEL_PROP.LAST_STATUS) })));
+    fw.emitGarbage(hdlcEncode(encodeSpinel({ iid: 0, tid: 0, command: SPINEL_CMD.PROP_VALUE_IS, payload: propertyPayload(SPINEL_PROP.STREAM_RAW, Uint8Array.of(9)) })));
+    fw.deliver(HHT_PSDU, at(1_000n));
+    await settle();
+    expect(unread.map((u) => u.reason.split(':')[0])).toEqual(['not a Spinel frame', 'unsolicited LAST_STATUS without a status', 'STREAM_RAW unreadable']);
+    expect(sniffer.fault).toBeUndefined();
+    await sniffer.start(16);
+    expect(fw.channel).toBe(16);
+  });
+
+  test('a sniffer whose port vanishes is sniffer-stopped, as every sniffer kind', async ({ defer }, testInfo) => {
+    const { fw, sniffer } = await benchSniffer('mock', testInfo, defer);
+    await sniffer.start(15);
+    const frames = sniffer.frames();
+    await fw.stop('unplug');
+    await expect(frames.next()).rejects.toMatchObject({ kind: 'sniffer-stopped' });
+    expect(sniffer.fault!.fix).toContain('re-plug');
   });
 
   test('a property the RCP does not have is a refusal with the status name', async ({ defer }, testInfo) => {
