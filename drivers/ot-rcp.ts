@@ -62,14 +62,14 @@ export async function identifyRcp(session: SpinelSession, role: 'radio' | 'sniff
   const protocol = { major: readPacked(version, 'protocol_version.major'), minor: readPacked(version, 'protocol_version.minor') };
   const ncpVersion = readUtf8(await session.get(SPINEL_PROP.NCP_VERSION));
   if (protocol.major !== SPINEL_PROTOCOL_VERSION.major) {
-    throw new RigFault(kind, session.where, `speaks Spinel ${protocol.major}.${protocol.minor} (firmware "${ncpVersion}"); the rig speaks ${SPINEL_PROTOCOL_VERSION.major}.x`,
-      FLASH_OT_RCP);
+    throw new RigFault(kind, session.where,
+      `speaks Spinel ${protocol.major}.${protocol.minor} (firmware "${ncpVersion}"); the rig speaks ${SPINEL_PROTOCOL_VERSION.major}.x`, FLASH_OT_RCP);
   }
   const caps = readPackedList(await session.get(SPINEL_PROP.CAPS), 'caps');
   const missing = (['CONFIG_RADIO', 'MAC_RAW'] as const).filter((cap) => !caps.includes(SPINEL_CAP[cap]));
   if (missing.length) {
-    throw new RigFault(kind, session.where, `firmware "${ncpVersion}" lacks ${missing.join(' and ')} in its CAPS (${caps.join(' ')}): it is not a radio co-processor`,
-      FLASH_OT_RCP);
+    throw new RigFault(kind, session.where,
+      `firmware "${ncpVersion}" lacks ${missing.join(' and ')} in its CAPS (${caps.join(' ')}): it is not a radio co-processor`, FLASH_OT_RCP);
   }
   const hw = await session.get(SPINEL_PROP.HWADDR);
   return { protocol, ncpVersion, caps, hwaddr: [...hw.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(':') };
@@ -147,8 +147,10 @@ export class RcpReceiver {
     const input: UnreadInput = { line: unit, text: Buffer.from(raw).toString('latin1'), reason, preview, malformed: true };
     for (const listener of this.#unread) listener(input);
     if (++this.#lostRun >= LOST_FRAME_LIMIT && this.o.garbled) {
-      this.o.garbled(new RigFault('sniffer-garbled', this.o.where, `${this.#lostRun} frames in a row could not be read (last: ${reason}, ${preview || 'no bytes'})`,
-        'Check the RCP runs OpenThread\'s ot-rcp at the rig\'s baud rate and its USB link is sound (re-plug, another cable or port); frames were lost, so re-run the test.'));
+      this.o.garbled(new RigFault('sniffer-garbled', this.o.where,
+        `${this.#lostRun} frames in a row could not be read (last: ${reason}, ${preview || 'no bytes'})`,
+        'Check the RCP runs OpenThread\'s ot-rcp at the rig\'s baud rate and its USB link is sound (re-plug, another cable or port); '
+        + 'frames were lost, so re-run the test.'));
     }
   }
 }

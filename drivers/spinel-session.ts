@@ -249,7 +249,8 @@ export class SpinelSession {
       await this.link.write(hdlcEncode(encodeSpinel(frame)));
     } catch (error) {
       const fault = error instanceof RigFault ? error
-        : new RigFault(this.#unavailableKind(), this.where, `cannot write ${what}: ${(error as Error).message}`, 'Check the RCP\'s USB connection.', { cause: error });
+        : new RigFault(this.#unavailableKind(), this.where, `cannot write ${what}: ${(error as Error).message}`, 'Check the RCP\'s USB connection.',
+          { cause: error });
       this.fail(fault);
       throw fault;
     }
@@ -363,7 +364,8 @@ export class SpinelSession {
 
   #noAnswerFault(what: string, message: string): RigFault {
     return new RigFault(this.#unavailableKind(), this.where, message,
-      `Check the ${this.#role === 'radio' ? 'rig radio' : 'sniffer'} is plugged in and runs OpenThread's ot-rcp firmware (Spinel over HDLC at the rig's baud rate); `
+      `Check the ${this.#role === 'radio' ? 'rig radio' : 'sniffer'} is plugged in and runs OpenThread's ot-rcp firmware `
+      + '(Spinel over HDLC at the rig\'s baud rate); '
       + `it stopped answering ${what.split(' ')[0]}, so reopen it (the rig does before the next case).`);
   }
 

@@ -50,7 +50,9 @@ interface LinkRaw {
   ext: Uint8Array;
 }
 
-const fresh = (): LinkRaw => ({ enabled: false, rawStream: false, promiscuous: PROMISCUOUS.OFF, channel: 11, pan: 0xffff, short: 0xfffe, ext: new Uint8Array(8) });
+const fresh = (): LinkRaw => ({
+  enabled: false, rawStream: false, promiscuous: PROMISCUOUS.OFF, channel: 11, pan: 0xffff, short: 0xfffe, ext: new Uint8Array(8),
+});
 
 /** Flips one bit of an encoded frame's body, the `n`th usable byte (cycling) — never making or breaking a flag or escape: the host sees a bad FCS. */
 function corrupt(bytes: Uint8Array, n: number): void {
@@ -134,14 +136,18 @@ export class VirtualOtRcpFirmware {
     psdu.set(frame);
     psdu[frame.length] = fcs & 0xff;
     psdu[frame.length + 1] = fcs >> 8;
-    const value = encodeRawReceived({ psdu, rssi: reception.rssi, noiseFloor: -128, flags: 0, channel: reception.channel, lqi: reception.lqi, timestampUs: reception.atUs });
+    const value = encodeRawReceived({
+      psdu, rssi: reception.rssi, noiseFloor: -128, flags: 0, channel: reception.channel, lqi: reception.lqi, timestampUs: reception.atUs,
+    });
     this.#send({ iid: 0, tid: 0, command: SPINEL_CMD.PROP_VALUE_IS, payload: propertyPayload(SPINEL_PROP.STREAM_RAW, value) });
     return true;
   }
 
   /** A frame the radio could not receive, reported as OpenThread does: an empty PSDU with the receive error (e.g. 17, FCS). */
   deliverReceiveError(rxError: number, reception: AirReception): void {
-    const value = encodeRawReceived({ psdu: new Uint8Array(0), rssi: reception.rssi, noiseFloor: -128, flags: 0, channel: reception.channel, lqi: 0, timestampUs: 0n, rxError });
+    const value = encodeRawReceived({
+      psdu: new Uint8Array(0), rssi: reception.rssi, noiseFloor: -128, flags: 0, channel: reception.channel, lqi: 0, timestampUs: 0n, rxError,
+    });
     this.#send({ iid: 0, tid: 0, command: SPINEL_CMD.PROP_VALUE_IS, payload: propertyPayload(SPINEL_PROP.STREAM_RAW, value) });
   }
 
@@ -192,7 +198,8 @@ export class VirtualOtRcpFirmware {
 
   #announceReset(reason = RESET_POWER_ON): void {
     this.#lastStatus = reason;
-    this.#send({ iid: 0, tid: 0, command: SPINEL_CMD.PROP_VALUE_IS, payload: propertyPayload(SPINEL_PROP.LAST_STATUS, writePacked(new Writer(3), reason, 'status').finish()) });
+    const value = writePacked(new Writer(3), reason, 'status').finish();
+    this.#send({ iid: 0, tid: 0, command: SPINEL_CMD.PROP_VALUE_IS, payload: propertyPayload(SPINEL_PROP.LAST_STATUS, value) });
   }
 
   #reply(request: SpinelFrame, prop: number, value: Uint8Array): void {

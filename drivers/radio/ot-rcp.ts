@@ -151,7 +151,8 @@ export class OtRcpRadio implements Radio {
       if (this.fault || this.session.closed) return this.stopProbe();
       this.session.get(SPINEL_PROP.PHY_CHAN).then((value) => {
         if (this.#channel !== undefined && value[0] !== this.#channel) {
-          this.session.fail(new RigFault('radio-unavailable', this.where, `answered the PHY_CHAN probe with channel ${value[0]} while tuned to ${this.#channel}: it restarted`,
+          this.session.fail(new RigFault('radio-unavailable', this.where,
+            `answered the PHY_CHAN probe with channel ${value[0]} while tuned to ${this.#channel}: it restarted`,
             'Check the rig radio\'s USB power and cable (it rebooted); the rig reopens it before the next case, re-run this one.'));
         }
       }, () => {});

@@ -84,11 +84,13 @@ export class OtRcpSniffer implements Sniffer {
       if (this.fault || this.session.closed) return this.stopProbe();
       if (asking) return;
       asking = true;
-      const hung = setTimeout(() => this.session.fail(new RigFault('sniffer-stopped', this.where, `did not answer a PHY_CHAN probe within ${probe.answerWithinMs} ms: its firmware hangs`,
+      const hung = setTimeout(() => this.session.fail(new RigFault('sniffer-stopped', this.where,
+        `did not answer a PHY_CHAN probe within ${probe.answerWithinMs} ms: its firmware hangs`,
         'Re-plug the sniffer (its firmware stopped answering); frames may have been missed, so re-run the test.')), probe.answerWithinMs);
       this.session.get(SPINEL_PROP.PHY_CHAN).then((value) => {
         if (this.#channel !== undefined && value[0] !== this.#channel) {
-          this.session.fail(new RigFault('sniffer-stopped', this.where, `answered the PHY_CHAN probe with channel ${value[0]} while tuned to ${this.#channel}: it restarted and lost its settings`,
+          this.session.fail(new RigFault('sniffer-stopped', this.where,
+            `answered the PHY_CHAN probe with channel ${value[0]} while tuned to ${this.#channel}: it restarted and lost its settings`,
             'Check the sniffer\'s USB power and cable (it rebooted); frames may have been missed, so re-run the test.'));
         }
       }, () => {}).finally(() => {
