@@ -245,7 +245,11 @@ export class HandHeldTerminal {
       (h) => h.decoded.nwk?.commandId === NWK_REJOIN_REQUEST && h.decoded.nwk.src64 === this.identity.ieee && h.decoded.nwk.seq === seq);
     const answer = await this.capture.waitFor((d) => rejoinResponseTo(d, this.identity.ieee) !== undefined, this.answerWithinMs, sent.atMs);
     const response = answer && rejoinResponseTo(answer.decoded, this.identity.ieee);
-    if (response?.status === 0) this.#short = response.short;
+    if (response?.status === 0) {
+      this.#short = response.short;
+      // A radio that acknowledges in hardware (an OpenThread RCP) must know the address frames to the HHT now carry.
+      await this.radio.setHanAddress?.({ pan: han.pan, short: response.short });
+    }
     const outcome = !response ? 'no answer' : response.status === 0 ? 'admitted' : 'refused';
     this.evidence.event('hht-rejoin', {
       ieee: this.identity.ieee, outcome, ...(response && { status: response.status }),

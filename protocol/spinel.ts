@@ -134,11 +134,14 @@ export const SPINEL_PROP = {
   RCP_API_VERSION: 0xb0, RCP_MIN_HOST_API_VERSION: 0xb1,
 } as const;
 
+/** `SPINEL_RESET_*`, the CMD_RESET payload: a STACK reset restarts the radio stack and keeps the USB link up. */
+export const SPINEL_RESET = { PLATFORM: 1, STACK: 2, BOOTLOADER: 3 } as const;
+
 /** `SPINEL_PROP_MAC_PROMISCUOUS_MODE` values. */
 export const PROMISCUOUS = { OFF: 0, NETWORK: 1, FULL: 2 } as const;
 
 /** Capabilities (`SPINEL_CAP_*`) an RCP host checks in `CAPS`: OpenThread's host refuses a co-processor without the first two. */
-export const SPINEL_CAP = { CONFIG_RADIO: 34, MAC_RAW: 513, RCP_API_VERSION: 64 } as const;
+export const SPINEL_CAP = { COUNTERS: 5, OQPSK_2450MHZ: 24, CONFIG_RADIO: 34, MAC_RAW: 513, RCP_API_VERSION: 64 } as const;
 
 /** The Spinel protocol version this codec follows (`SPINEL_PROTOCOL_VERSION_THREAD_MAJOR/MINOR`). */
 export const SPINEL_PROTOCOL_VERSION = { major: 4, minor: 3 } as const;
@@ -285,6 +288,14 @@ export function decodeRawTransmit(value: Uint8Array): { psdu: Uint8Array; transm
     },
   };
 }
+
+/** OpenThread's `otError` codes (openthread/error.h) an RCP reports as a STREAM_RAW receive error, by name. */
+export const OT_RX_ERROR: Readonly<Record<number, string>> = {
+  0: 'NONE', 2: 'DROP', 3: 'NO_BUFS', 11: 'ABORT', 13: 'INVALID_STATE', 17: 'FCS', 18: 'NO_FRAME_RECEIVED', 21: 'ADDRESS_FILTERED',
+  22: 'DESTINATION_ADDRESS_FILTERED',
+};
+export const OT_ERROR_FCS = 17;
+export const rxErrorName = (error: number): string => OT_RX_ERROR[error] ?? `otError ${error}`;
 
 /** `SPINEL_MD_FLAG_*` */
 export const MD_FLAG = { TX: 0x0001, BAD_FCS: 0x0004, DUPE: 0x0008 } as const;

@@ -3,6 +3,7 @@
 // harness/bench.ts joins a kind to its twin.
 import type { AirReception, DeviceLine, UsbIdentity } from './serial-devices.ts';
 import { VirtualRigRadioFirmware } from './serial-devices.ts';
+import { otRcpTwin } from './ot-rcp-firmware.ts';
 
 /** A virtual rig radio's firmware as the virtual bench drives it. */
 export interface VirtualRadioFirmware {
@@ -31,7 +32,7 @@ const gbcsRigRadio: VirtualRadioTwin = {
 };
 
 /** One row per twin. */
-const TWINS = new Map<string, VirtualRadioTwin>([gbcsRigRadio].map((t) => [t.twin, t]));
+const TWINS = new Map<string, VirtualRadioTwin>([gbcsRigRadio, otRcpTwin].map((t) => [t.twin, t]));
 
 export function radioTwinNamed(twin: string): VirtualRadioTwin | undefined {
   return TWINS.get(twin);

@@ -4,6 +4,7 @@
 import type { AirReception, DeviceLine, UsbIdentity } from './serial-devices.ts';
 import { VirtualNrfSnifferFirmware } from './serial-devices.ts';
 import { VirtualTiSnifferFirmware } from './ti-sniffer.ts';
+import { otRcpTwin } from './ot-rcp-firmware.ts';
 
 /** A virtual sniffer's firmware as the virtual bench drives it: air in, bytes out, faults injected. */
 export interface VirtualSnifferFirmware {
@@ -38,7 +39,7 @@ const nrf802154: VirtualSnifferTwin = {
 const tiPs2: VirtualSnifferTwin = { twin: 'ti-ps2', usb: { vendorId: '0451', productId: 'bef3' }, boot: (line) => new VirtualTiSnifferFirmware(line) };
 
 /** One row per twin. */
-const TWINS = new Map<string, VirtualSnifferTwin>([nrf802154, tiPs2].map((t) => [t.twin, t]));
+const TWINS = new Map<string, VirtualSnifferTwin>([nrf802154, tiPs2, otRcpTwin].map((t) => [t.twin, t]));
 
 export function snifferTwinNamed(twin: string): VirtualSnifferTwin | undefined {
   return TWINS.get(twin);

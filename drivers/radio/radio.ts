@@ -18,6 +18,10 @@ export interface Radio extends Drainable {
   /** Its own IEEE address (`00:0d:6f:…` or 16 hex digits, most significant first): address recognition and MAC ACKs. */
   setIeee(ieee: string): Promise<void>;
   setPan(pan: number): Promise<void>;
+  /** The HAN's PAN and the HHT's short address once the CH gave it one (a radio that acknowledges in hardware needs them); optional. */
+  setHanAddress?(address: { pan: number; short: number }): Promise<void>;
+  /** What the device says it runs (e.g. an RCP's NCP_VERSION), for the report's test equipment; optional. */
+  readonly firmware?: string;
   /** Starts or stops reporting received frames (onFrame / frames). */
   receive(on: boolean): Promise<void>;
   /** Puts one PSDU (without FCS) on air; resolves once the radio says it went out. */

@@ -2,13 +2,14 @@
 // schema, the rig loader and the bench find a kind's fields and driver here, and nowhere else.
 import type { z } from 'zod';
 import type { RadioKind } from './radio.ts';
+import { otRcpRadio } from './ot-rcp.ts';
 import { gbcsRigRadio } from './rig-radio.ts';
 
 /** The kind of a rig file's radio that names none. */
 export const DEFAULT_RADIO_KIND = gbcsRigRadio.kind;
 
 /** One row per kind. */
-const KINDS = new Map<string, RadioKind>([gbcsRigRadio].map((k) => [k.kind, k as RadioKind]));
+const KINDS = new Map<string, RadioKind>([gbcsRigRadio, otRcpRadio].map((k) => [k.kind, k as RadioKind]));
 
 export function radioKinds(): readonly RadioKind[] {
   return [...KINDS.values()];

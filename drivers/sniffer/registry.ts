@@ -2,11 +2,12 @@
 // bench find a kind's fields and driver here, and nowhere else.
 import type { z } from 'zod';
 import { nrf802154 } from './nrf802154.ts';
+import { otRcpSniffer } from './ot-rcp.ts';
 import type { SnifferKind } from './sniffer.ts';
 import { tiPs2 } from './ti-ps2.ts';
 
 /** One row per kind. */
-const KINDS = new Map<string, SnifferKind>([nrf802154, tiPs2].map((k) => [k.kind, k as SnifferKind]));
+const KINDS = new Map<string, SnifferKind>([nrf802154, tiPs2, otRcpSniffer].map((k) => [k.kind, k as SnifferKind]));
 
 export function snifferKinds(): readonly SnifferKind[] {
   return [...KINDS.values()];

@@ -37,5 +37,5 @@ test('without the registration, a rig naming the fake kinds is refused before an
   const refused = await runCampaign({ grep: CASES, ...FAKE });
   expect(refused.exitCode).toBe(2);
   expect(refused.stderr).toContain('benches[0].relays[0].vendor = "fake-outlets": expected one of "tasmota", "shelly-gen2"');
-  expect(refused.stderr).toContain('benches[0].sniffers[0].kind = "fake-binary": expected one of "nrf802154"');
+  expect(refused.stderr).toContain('benches[0].sniffers[0].kind = "fake-binary": expected one of "nrf802154", "ti-ps2", "ot-rcp"');
 });

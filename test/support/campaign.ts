@@ -42,6 +42,8 @@ export interface CampaignOptions {
   chRelay?: Record<string, unknown>;
   /** The sniffer entry's fields beside its id and channel (default: kind nrf802154): another kind's. */
   sniffer?: Record<string, unknown>;
+  /** The radio entry's fields beside its channel and ieee (default: no kind, so the gbcs-rig radio): another kind's. */
+  radio?: Record<string, unknown>;
 }
 
 export interface Campaign {
@@ -84,7 +86,7 @@ function virtualBench(o: CampaignOptions, n: number): Record<string, unknown> {
       ...(o.tenancy ? ['esme', 'ihd', 'ppmid'].map((d, i) => ({ id: `${d}-power`, vendor: 'tasmota', topic: `test-board-${process.pid}-${n + 1}`, channel: i + 1 })) : []),
     ],
     sniffers: [{ id: 'han', ...(o.sniffer ?? { kind: 'nrf802154' }), channel: 11 }],
-    radio: { channel: 11, ieee: address(n, 'f0') },
+    radio: { ...o.radio, channel: 11, ieee: address(n, 'f0') },
     ...(o.han && { han: o.han }),
   };
 }
