@@ -33,7 +33,9 @@ async function ours(serialise: boolean): Promise<{ frames: number; seconds: numb
   keys.addNetworkKey(fromHex(NETWORK_KEY));
   keys.addLinkKey(fromHex(TC_LINK_KEY));
   const heapMB: number[] = [];
-  let frames = 0, decrypted = 0, bytes = 0;
+  let frames = 0,
+    decrypted = 0,
+    bytes = 0;
   const t0 = process.hrtime.bigint();
   for await (const batch of decodeBatches(readCaptureBatches(file), new HanDecoder(keys))) {
     for (const f of batch) {
@@ -51,13 +53,39 @@ async function ours(serialise: boolean): Promise<{ frames: number; seconds: numb
 /** tshark on `path` (all of it, or its first `count` frames, to time tshark's start-up). */
 function tshark(path: string, count?: number): { frames: number; seconds: number; decrypted: number } {
   const t0 = process.hrtime.bigint();
-  const text = execFileSync('tshark', [
-    '-r', path, ...(count === undefined ? [] : ['-c', String(count)]),
-    '-o', `uat:zigbee_pc_keys:"${NETWORK_KEY}","Normal","nwk"`,
-    '-o', `uat:zigbee_pc_keys:"${TC_LINK_KEY}","Normal","tclk"`,
-    '-T', 'fields', '-e', 'frame.number', '-e', 'wpan.seq_no', '-e', 'wpan.src16', '-e', 'wpan.dst16',
-    '-e', 'zbee_nwk.src', '-e', 'zbee_nwk.dst', '-e', 'zbee.sec.key', '-e', 'zbee_aps.cluster', '-e', 'zbee_zcl.cmd.tsn',
-  ], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
+  const text = execFileSync(
+    'tshark',
+    [
+      '-r',
+      path,
+      ...(count === undefined ? [] : ['-c', String(count)]),
+      '-o',
+      `uat:zigbee_pc_keys:"${NETWORK_KEY}","Normal","nwk"`,
+      '-o',
+      `uat:zigbee_pc_keys:"${TC_LINK_KEY}","Normal","tclk"`,
+      '-T',
+      'fields',
+      '-e',
+      'frame.number',
+      '-e',
+      'wpan.seq_no',
+      '-e',
+      'wpan.src16',
+      '-e',
+      'wpan.dst16',
+      '-e',
+      'zbee_nwk.src',
+      '-e',
+      'zbee_nwk.dst',
+      '-e',
+      'zbee.sec.key',
+      '-e',
+      'zbee_aps.cluster',
+      '-e',
+      'zbee_zcl.cmd.tsn',
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const lines = text.split('\n').filter(Boolean);
   return { frames: lines.length, seconds, decrypted: lines.filter((l) => l.split('\t')[6] !== '').length };
@@ -102,11 +130,21 @@ const firstRate = rate(first.frames, first.seconds);
 const steadyRate = rate(steady.frames, steady.seconds);
 const jsonRate = rate(json.frames, json.seconds);
 console.log(`file: ${file} (${REPEAT}× whsniff_zigbee.pcapng)`);
-console.log(`tshark -T fields        ${t.frames} frames in ${t.seconds.toFixed(2)} s  ${fmt(tsharkRun)} frames/s as run (best of 3); start-up ${startup.toFixed(2)} s, without it ${fmt(tsharkSteady)} frames/s  (decrypted ${t.decrypted})`);
-console.log(`gbcs-rig, first pass    ${first.frames} frames in ${first.seconds.toFixed(2)} s  ${fmt(firstRate)} frames/s  (a fresh process, the JIT warming up; NWK decrypted ${first.decrypted})`);
-console.log(`gbcs-rig, steady state  ${steady.frames} frames in ${steady.seconds.toFixed(2)} s  ${fmt(steadyRate)} frames/s  (the best of 6 passes after the first)`);
-console.log(`gbcs-rig + JSON         ${json.frames} frames in ${json.seconds.toFixed(2)} s  ${fmt(jsonRate)} frames/s  (every frame also JSON.stringify'd)`);
+console.log(
+  `tshark -T fields        ${t.frames} frames in ${t.seconds.toFixed(2)} s  ${fmt(tsharkRun)} frames/s as run (best of 3); start-up ${startup.toFixed(2)} s, without it ${fmt(tsharkSteady)} frames/s  (decrypted ${t.decrypted})`,
+);
+console.log(
+  `gbcs-rig, first pass    ${first.frames} frames in ${first.seconds.toFixed(2)} s  ${fmt(firstRate)} frames/s  (a fresh process, the JIT warming up; NWK decrypted ${first.decrypted})`,
+);
+console.log(
+  `gbcs-rig, steady state  ${steady.frames} frames in ${steady.seconds.toFixed(2)} s  ${fmt(steadyRate)} frames/s  (the best of 6 passes after the first)`,
+);
+console.log(
+  `gbcs-rig + JSON         ${json.frames} frames in ${json.seconds.toFixed(2)} s  ${fmt(jsonRate)} frames/s  (every frame also JSON.stringify'd)`,
+);
 const ratioFirst = firstRate / tsharkRun;
 const ratioSteady = steadyRate / tsharkSteady;
-console.log(`ratio first pass / tshark as run ${ratioFirst.toFixed(1)}×; steady state / tshark without start-up ${ratioSteady.toFixed(1)}×; with JSON / tshark without start-up ${(jsonRate / tsharkSteady).toFixed(1)}× (target ≥ 10×: ${ratioSteady >= 10 && ratioFirst >= 10 ? 'met' : ratioSteady >= 10 ? 'met in steady state only' : 'not met'})`);
+console.log(
+  `ratio first pass / tshark as run ${ratioFirst.toFixed(1)}×; steady state / tshark without start-up ${ratioSteady.toFixed(1)}×; with JSON / tshark without start-up ${(jsonRate / tsharkSteady).toFixed(1)}× (target ≥ 10×: ${ratioSteady >= 10 && ratioFirst >= 10 ? 'met' : ratioSteady >= 10 ? 'met in steady state only' : 'not met'})`,
+);
 console.log(`heap MB every 50k frames while streaming (first pass): ${first.heapMB.join(' ')}`);

@@ -6,7 +6,15 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { runCampaign, type CampaignOptions } from '../test/support/campaign.ts';
-import { COT_CAUGHT_BY, COT_CONFORMANT, COT_MINUTE_POLLER, COT_SLOW, IPAN_CAUGHT_BY, IPAN_SLOW, judgements } from '../test/support/matrix.ts';
+import {
+  COT_CAUGHT_BY,
+  COT_CONFORMANT,
+  COT_MINUTE_POLLER,
+  COT_SLOW,
+  IPAN_CAUGHT_BY,
+  IPAN_SLOW,
+  judgements,
+} from '../test/support/matrix.ts';
 import { onlyRows, pool, whole } from './verdict-stability.ts';
 
 /** One profile set and the suite whose whole campaign it is compared against. */
@@ -19,11 +27,15 @@ export function orderRows(): OrderRow[] {
   const ipan = (firmware: string) => ({ name: `${firmware} (IPAN suite)`, options: { firmware, grep: 'CH-IPAN' } });
   const cot = (name: string, tenancy: CampaignOptions['tenancy']) => ({ name: `${name} (COT suite)`, options: { tenancy, grep: 'COT' } });
   return [
-    ipan('ch-conformant'), ipan('ch-secmp0037'), ...[...Object.keys(IPAN_CAUGHT_BY), ...Object.keys(IPAN_SLOW)].map(ipan),
-    cot('conformant', COT_CONFORMANT), cot(COT_MINUTE_POLLER, { ...COT_CONFORMANT, ihd: COT_MINUTE_POLLER }),
+    ipan('ch-conformant'),
+    ipan('ch-secmp0037'),
+    ...[...Object.keys(IPAN_CAUGHT_BY), ...Object.keys(IPAN_SLOW)].map(ipan),
+    cot('conformant', COT_CONFORMANT),
+    cot(COT_MINUTE_POLLER, { ...COT_CONFORMANT, ihd: COT_MINUTE_POLLER }),
     // The every-second poller's whole suite is ≈ 260 bench hours of a poll a second: it is only ever run on its own case.
-    ...COT_CAUGHT_BY.filter(([, profile], i, all) => all.findIndex(([, p]) => p === profile) === i && profile !== 'ihd-polls-every-second')
-      .map(([device, profile, , , others]) => cot(profile, { ...COT_CONFORMANT, ...others, [device]: profile })),
+    ...COT_CAUGHT_BY.filter(
+      ([, profile], i, all) => all.findIndex(([, p]) => p === profile) === i && profile !== 'ihd-polls-every-second',
+    ).map(([device, profile, , , others]) => cot(profile, { ...COT_CONFORMANT, ...others, [device]: profile })),
     ...COT_SLOW.map(([device, profile]) => cot(profile, { ...COT_CONFORMANT, [device]: profile })),
   ];
 }
@@ -36,7 +48,11 @@ export interface OrderDifference {
 }
 
 /** Runs each row's whole campaign, then each of its cases alone; returns the cases whose verdicts differ, and how many were compared. */
-export async function measureOrder(rows: readonly OrderRow[], jobs: number, progress?: (line: string) => void): Promise<{ compared: number; differences: OrderDifference[] }> {
+export async function measureOrder(
+  rows: readonly OrderRow[],
+  jobs: number,
+  progress?: (line: string) => void,
+): Promise<{ compared: number; differences: OrderDifference[] }> {
   let campaigns = 0;
   const whole = await pool(rows.length, jobs, async (i) => {
     const v = judgements(await runCampaign(rows[i].options));
@@ -48,10 +64,14 @@ export async function measureOrder(rows: readonly OrderRow[], jobs: number, prog
   const alone = await pool(singles.length, jobs, async (k) => {
     const { row, i, caseId } = singles[k];
     const v = judgements(await runCampaign({ ...row.options, grep: caseId }))[caseId] ?? 'no verdict';
-    progress?.(`[${++done}/${singles.length}] ${row.name} ${caseId}: ${v} alone, ${whole[i][caseId]} in the campaign${v === whole[i][caseId] ? '' : ' — DIFFERS'}`);
+    progress?.(
+      `[${++done}/${singles.length}] ${row.name} ${caseId}: ${v} alone, ${whole[i][caseId]} in the campaign${v === whole[i][caseId] ? '' : ' — DIFFERS'}`,
+    );
     return v;
   });
-  const differences = singles.flatMap(({ row, i, caseId }, k) => (alone[k] === whole[i][caseId] ? [] : [{ row: row.name, caseId, inCampaign: whole[i][caseId], alone: alone[k] }]));
+  const differences = singles.flatMap(({ row, i, caseId }, k) =>
+    alone[k] === whole[i][caseId] ? [] : [{ row: row.name, caseId, inCampaign: whole[i][caseId], alone: alone[k] }],
+  );
   return { compared: singles.length, differences };
 }
 
@@ -72,7 +92,9 @@ async function main(): Promise<number> {
   const { compared, differences } = await measureOrder(rows, jobs, (line) => console.error(line));
   for (const d of differences) console.log(`${d.row}  ${d.caseId}: ${d.inCampaign} in the campaign, ${d.alone} alone`);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`total: ${differences.length} of ${compared} cases differ alone and in the campaign (goal 0); wall time ${wall.toFixed(0)} s`);
+  console.log(
+    `total: ${differences.length} of ${compared} cases differ alone and in the campaign (goal 0); wall time ${wall.toFixed(0)} s`,
+  );
   return differences.length === 0 ? 0 : 1;
 }
 

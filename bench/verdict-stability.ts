@@ -10,8 +10,18 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { runCampaign, type Campaign, type CampaignOptions } from '../test/support/campaign.ts';
 import {
-  COT_ALL_PASS, COT_CAUGHT_BY, COT_CONFORMANT, COT_CONFORMANT_POLLERS, COT_MINUTE_POLLER, COT_SLOW,
-  IPAN_CAUGHT_BY, IPAN_CONFORMANT_VERDICTS, IPAN_SECMP0037_VERDICTS, IPAN_SLOW, casesOf, judgements,
+  COT_ALL_PASS,
+  COT_CAUGHT_BY,
+  COT_CONFORMANT,
+  COT_CONFORMANT_POLLERS,
+  COT_MINUTE_POLLER,
+  COT_SLOW,
+  IPAN_CAUGHT_BY,
+  IPAN_CONFORMANT_VERDICTS,
+  IPAN_SECMP0037_VERDICTS,
+  IPAN_SLOW,
+  casesOf,
+  judgements,
 } from '../test/support/matrix.ts';
 
 /** One campaign of the matrix, run on every seed: its options (but the seed) and the verdict each case must give. */
@@ -28,21 +38,34 @@ export function stabilityRows(): StabilityRow[] {
     { name: 'conformant CH, SECMP0037', options: { firmware: 'ch-secmp0037', grep: 'CH-IPAN' }, expected: IPAN_SECMP0037_VERDICTS },
     { name: 'conformant ESME, GPF, IHD, PPMID', options: { tenancy: COT_CONFORMANT, grep: 'COT' }, expected: COT_ALL_PASS },
     ...COT_CONFORMANT_POLLERS.map((ihd) => ({
-      name: `conformant ${ihd}`, options: { tenancy: { ...COT_CONFORMANT, ihd }, grep: 'IHD-COT' }, expected: casesOf(COT_ALL_PASS, 'IHD'),
+      name: `conformant ${ihd}`,
+      options: { tenancy: { ...COT_CONFORMANT, ihd }, grep: 'IHD-COT' },
+      expected: casesOf(COT_ALL_PASS, 'IHD'),
     })),
-    { name: `conformant ${COT_MINUTE_POLLER}`, options: { tenancy: { ...COT_CONFORMANT, ihd: COT_MINUTE_POLLER }, grep: 'COT' }, expected: COT_ALL_PASS },
+    {
+      name: `conformant ${COT_MINUTE_POLLER}`,
+      options: { tenancy: { ...COT_CONFORMANT, ihd: COT_MINUTE_POLLER }, grep: 'COT' },
+      expected: COT_ALL_PASS,
+    },
     ...Object.entries(IPAN_CAUGHT_BY).map(([profile, [caseId, requirement]]) => ({
-      name: `mutant ${profile}`, options: { firmware: profile, grep: caseId }, expected: { [caseId]: `FAIL ${requirement}` },
+      name: `mutant ${profile}`,
+      options: { firmware: profile, grep: caseId },
+      expected: { [caseId]: `FAIL ${requirement}` },
     })),
     ...COT_CAUGHT_BY.map(([device, profile, caseId, requirement, others]) => ({
       name: `mutant ${profile}${others ? ` (with ${Object.values(others).join(', ')})` : ''}`,
-      options: { tenancy: { ...COT_CONFORMANT, ...others, [device]: profile }, grep: caseId }, expected: { [caseId]: `FAIL ${requirement}` },
+      options: { tenancy: { ...COT_CONFORMANT, ...others, [device]: profile }, grep: caseId },
+      expected: { [caseId]: `FAIL ${requirement}` },
     })),
     ...Object.entries(IPAN_SLOW).map(([profile, [caseId, fault]]) => ({
-      name: `slow ${profile}`, options: { firmware: profile, grep: caseId }, expected: { [caseId]: `INCONCLUSIVE ${fault}` },
+      name: `slow ${profile}`,
+      options: { firmware: profile, grep: caseId },
+      expected: { [caseId]: `INCONCLUSIVE ${fault}` },
     })),
     ...COT_SLOW.map(([device, profile, caseId, fault]) => ({
-      name: `slow ${profile}`, options: { tenancy: { ...COT_CONFORMANT, [device]: profile }, grep: caseId }, expected: { [caseId]: `INCONCLUSIVE ${fault}` },
+      name: `slow ${profile}`,
+      options: { tenancy: { ...COT_CONFORMANT, [device]: profile }, grep: caseId },
+      expected: { [caseId]: `INCONCLUSIVE ${fault}` },
     })),
   ];
 }
@@ -77,7 +100,13 @@ export async function pool<T>(count: number, jobs: number, run: (i: number) => P
  * starved CPU), not from the seed: such a seed is run again, and said so, before it counts as a flip.
  */
 export const STATION_FAULTS: ReadonlySet<string> = new Set([
-  'relay-unconfirmed', 'relay-offline', 'broker-unreachable', 'sniffer-stopped', 'sniffer-unavailable', 'serial-port-lost', 'radio-unavailable',
+  'relay-unconfirmed',
+  'relay-offline',
+  'broker-unreachable',
+  'sniffer-stopped',
+  'sniffer-unavailable',
+  'serial-port-lost',
+  'radio-unavailable',
 ]);
 
 /** How often a seed whose case met a station fault is run again before its verdict counts. */
@@ -99,17 +128,24 @@ function outcome(c: Campaign, bench: string, row: StabilityRow): SeedOutcome {
 
 /** Runs every row on seeds 1..seeds — many seeds to a campaign, `jobs` campaigns (child processes) at a time. */
 export async function measureStability(
-  rows: readonly StabilityRow[], seeds: number, jobs: number, progress?: (line: string) => void,
+  rows: readonly StabilityRow[],
+  seeds: number,
+  jobs: number,
+  progress?: (line: string) => void,
 ): Promise<CaseStability[]> {
-  const runs = rows.flatMap((row) => Array.from({ length: Math.ceil(seeds / SEEDS_PER_CAMPAIGN) }, (_, i) => {
-    const first = i * SEEDS_PER_CAMPAIGN + 1;
-    return { row, first, count: Math.min(SEEDS_PER_CAMPAIGN, seeds - first + 1) };
-  }));
+  const runs = rows.flatMap((row) =>
+    Array.from({ length: Math.ceil(seeds / SEEDS_PER_CAMPAIGN) }, (_, i) => {
+      const first = i * SEEDS_PER_CAMPAIGN + 1;
+      return { row, first, count: Math.min(SEEDS_PER_CAMPAIGN, seeds - first + 1) };
+    }),
+  );
   let done = 0;
   const batches = await pool(runs.length, jobs, async (i) => {
     const { row, first, count } = runs[i];
     const c = await runCampaign({ ...row.options, seed: first, benches: count });
-    progress?.(`[${++done}/${runs.length}] ${row.name}, seeds ${first}–${first + count - 1}: ${c.exitCode === 0 ? 'ran' : `exit ${c.exitCode}`}`);
+    progress?.(
+      `[${++done}/${runs.length}] ${row.name}, seeds ${first}–${first + count - 1}: ${c.exitCode === 0 ? 'ran' : `exit ${c.exitCode}`}`,
+    );
     return Array.from({ length: count }, (_, k) => ({ row, seed: first + k, ...outcome(c, `virtual-${k + 1}`, row), reruns: 0 }));
   });
   const results = batches.flat();
@@ -118,21 +154,25 @@ export async function measureStability(
     while (r.stationFault && r.reruns < STATION_FAULT_RERUNS) {
       r.reruns++;
       Object.assign(r, outcome(await runCampaign({ ...r.row.options, seed: r.seed }), 'virtual-1', r.row));
-      progress?.(`${r.row.name}, seed ${r.seed}: run again after a station fault (${r.reruns}/${STATION_FAULT_RERUNS})${r.stationFault ? ' — faulted again' : ''}`);
+      progress?.(
+        `${r.row.name}, seed ${r.seed}: run again after a station fault (${r.reruns}/${STATION_FAULT_RERUNS})${r.stationFault ? ' — faulted again' : ''}`,
+      );
     }
   }
-  return rows.flatMap((row) => Object.entries(row.expected).map(([caseId, expected]) => {
-    const counts: Record<string, number> = {};
-    const flippedSeeds: number[] = [];
-    const rerunSeeds: number[] = [];
-    for (const r of results.filter((x) => x.row === row)) {
-      const verdict = r.got[caseId] ?? 'no verdict';
-      counts[verdict] = (counts[verdict] ?? 0) + 1;
-      if (verdict !== expected) flippedSeeds.push(r.seed);
-      if (r.reruns > 0) rerunSeeds.push(r.seed);
-    }
-    return { row: row.name, caseId, expected, counts, flippedSeeds, rerunSeeds };
-  }));
+  return rows.flatMap((row) =>
+    Object.entries(row.expected).map(([caseId, expected]) => {
+      const counts: Record<string, number> = {};
+      const flippedSeeds: number[] = [];
+      const rerunSeeds: number[] = [];
+      for (const r of results.filter((x) => x.row === row)) {
+        const verdict = r.got[caseId] ?? 'no verdict';
+        counts[verdict] = (counts[verdict] ?? 0) + 1;
+        if (verdict !== expected) flippedSeeds.push(r.seed);
+        if (r.reruns > 0) rerunSeeds.push(r.seed);
+      }
+      return { row: row.name, caseId, expected, counts, flippedSeeds, rerunSeeds };
+    }),
+  );
 }
 
 /** One line per case: its row, case, expected verdict, the counts, and the flipped seeds (the first ten). */
@@ -140,15 +180,22 @@ export function stabilityTable(cases: readonly CaseStability[]): string[] {
   const rowWidth = Math.max(...cases.map((c) => c.row.length));
   const expectedWidth = Math.max(15, ...cases.map((c) => c.expected.length));
   return cases.map((c) => {
-    const counts = Object.entries(c.counts).map(([v, n]) => `${n} ${v}`).join(', ');
+    const counts = Object.entries(c.counts)
+      .map(([v, n]) => `${n} ${v}`)
+      .join(', ');
     const n = c.flippedSeeds.length;
-    const flips = n === 0 ? '0 flips' : `${n} flip${n === 1 ? '' : 's'} (seeds ${c.flippedSeeds.slice(0, 10).join(', ')}${n > 10 ? ', …' : ''})`;
-    const reruns = c.rerunSeeds.length === 0 ? '' : `; seeds run again after a station fault: ${c.rerunSeeds.slice(0, 10).join(', ')}${c.rerunSeeds.length > 10 ? ', …' : ''}`;
+    const flips =
+      n === 0 ? '0 flips' : `${n} flip${n === 1 ? '' : 's'} (seeds ${c.flippedSeeds.slice(0, 10).join(', ')}${n > 10 ? ', …' : ''})`;
+    const reruns =
+      c.rerunSeeds.length === 0
+        ? ''
+        : `; seeds run again after a station fault: ${c.rerunSeeds.slice(0, 10).join(', ')}${c.rerunSeeds.length > 10 ? ', …' : ''}`;
     return `${c.row.padEnd(rowWidth)}  ${c.caseId.padEnd(13)} expected ${c.expected.padEnd(expectedWidth)} ${counts} — ${flips}${reruns}`;
   });
 }
 
-const USAGE = 'usage: verdict-stability [--seeds N] [--jobs J] [--only REGEX]  (N ≥ 1, default 100; J ≥ 1, default 1 — each campaign runs two Playwright workers; REGEX picks rows by name)';
+const USAGE =
+  'usage: verdict-stability [--seeds N] [--jobs J] [--only REGEX]  (N ≥ 1, default 100; J ≥ 1, default 1 — each campaign runs two Playwright workers; REGEX picks rows by name)';
 
 /** A whole-number option ≥ 1, or its default; anything else is a usage error naming the option. */
 export function whole(value: string | undefined, fallback: number, option: string, usage = USAGE): number {
@@ -186,8 +233,10 @@ async function main(): Promise<number> {
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : 's'}`;
   const reruns = new Set(cases.flatMap((c) => c.rerunSeeds.map((s) => `${c.row}/${s}`))).size;
-  console.log(`total: ${plural(flips, 'flip')} in ${flipped} of ${cases.length} cases over ${plural(seeds, 'seed')} (goal 0); `
-    + `${plural(reruns, 'campaign seed')} run again after a station fault; wall time ${wall.toFixed(0)} s`);
+  console.log(
+    `total: ${plural(flips, 'flip')} in ${flipped} of ${cases.length} cases over ${plural(seeds, 'seed')} (goal 0); ` +
+      `${plural(reruns, 'campaign seed')} run again after a station fault; wall time ${wall.toFixed(0)} s`,
+  );
   return flips === 0 ? 0 : 1;
 }
 

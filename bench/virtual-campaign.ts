@@ -22,7 +22,14 @@ const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as R
 const simulated = results.cases.reduce((s, c) => s + (Date.parse(c.endedAt) - Date.parse(c.startedAt)) / 1000, 0);
 // Wall time of the suites themselves, from Playwright's own timing of the run (start-up excluded).
 const wallSuites = (Date.parse(results.run.endedAt) - Date.parse(results.run.startedAt)) / 1000;
-console.log(`cases: ${results.cases.length} (${Object.entries(results.totals).filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`).join(', ')})`);
+console.log(
+  `cases: ${results.cases.length} (${Object.entries(results.totals)
+    .filter(([, n]) => n > 0)
+    .map(([v, n]) => `${n} ${v}`)
+    .join(', ')})`,
+);
 console.log(`simulated bench time: ${simulated.toFixed(0)} s (${(simulated / 3600).toFixed(1)} h)`);
 console.log(`wall time: ${wallSuites.toFixed(2)} s in the suites, ${wallAll.toFixed(2)} s including start-up`);
-console.log(`simulated seconds per wall second: ${Math.round(simulated / wallSuites).toLocaleString('en')}× in the suites, ${Math.round(simulated / wallAll).toLocaleString('en')}× overall (target ≥ 10,000×)`);
+console.log(
+  `simulated seconds per wall second: ${Math.round(simulated / wallSuites).toLocaleString('en')}× in the suites, ${Math.round(simulated / wallAll).toLocaleString('en')}× overall (target ≥ 10,000×)`,
+);

@@ -50,7 +50,16 @@ export async function decodeCommand(argv: string[], out: (line: string) => void)
           const p = packets.get(f.n)!;
           packets.delete(f.n);
           iface ??= writer.addInterface({ name: p.interfaceName ?? 'capture', description: `decoded from ${file}` });
-          writer.writePacket({ interfaceId: iface, timestampUs: p.timestampUs, frame: p.frame, fcsIncluded: p.fcsIncluded, rssi: p.rssi, lqi: p.lqi, channel: p.channel, comment: f.summary });
+          writer.writePacket({
+            interfaceId: iface,
+            timestampUs: p.timestampUs,
+            frame: p.frame,
+            fcsIncluded: p.fcsIncluded,
+            rssi: p.rssi,
+            lqi: p.lqi,
+            channel: p.channel,
+            comment: f.summary,
+          });
         }
       }
       await writer?.drain();

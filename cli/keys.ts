@@ -7,7 +7,9 @@ import { UsageError } from './errors.ts';
 export function parseKey(text: string, where: string): Uint8Array {
   const clean = text.trim().replace(/[\s:]/g, '');
   if (!/^[0-9a-fA-F]{32}$/.test(clean)) {
-    throw new UsageError(`${where}: a key is 32 hex digits (128 bits), got ${clean.length} characters${/[^0-9a-fA-F]/.test(clean) ? ' with non-hex characters' : ''}`);
+    throw new UsageError(
+      `${where}: a key is 32 hex digits (128 bits), got ${clean.length} characters${/[^0-9a-fA-F]/.test(clean) ? ' with non-hex characters' : ''}`,
+    );
   }
   return new Uint8Array(Buffer.from(clean, 'hex'));
 }

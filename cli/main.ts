@@ -49,7 +49,11 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
   try {
     return await command(rest, out);
   } catch (e) {
-    if (e instanceof UsageError || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (
+      e instanceof UsageError ||
+      (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+    ) {
       process.stderr.write(`gbcs-rig ${name}: ${(e as Error).message}\n`);
       return EXIT.usage;
     }

@@ -30,7 +30,13 @@ export async function powerCommand(argv: string[], out: (line: string) => void):
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { rig: { type: 'string' }, bench: { type: 'string' }, relay: { type: 'string' }, 'off-seconds': { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      rig: { type: 'string' },
+      bench: { type: 'string' },
+      relay: { type: 'string' },
+      'off-seconds': { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     out(`${POWER_USAGE}\n  switches (on, off, cycle) or queries one relay of a real bench and waits for the relay's own confirmation`);
@@ -40,11 +46,14 @@ export async function powerCommand(argv: string[], out: (line: string) => void):
   if (!values.relay) throw new UsageError(`--relay is needed\n${POWER_USAGE}`);
   const action = positionals[0] as Action | undefined;
   if (positionals.length !== 1 || !ACTIONS.includes(action!)) {
-    throw new UsageError(`say one of ${ACTIONS.join(', ')}${positionals.length ? ` (not "${positionals.join(' ')}")` : ''}\n${POWER_USAGE}`);
+    throw new UsageError(
+      `say one of ${ACTIONS.join(', ')}${positionals.length ? ` (not "${positionals.join(' ')}")` : ''}\n${POWER_USAGE}`,
+    );
   }
   const offSeconds = values['off-seconds'] === undefined ? 5 : Number(values['off-seconds']);
-  if (!Number.isFinite(offSeconds) || offSeconds < 0) throw new UsageError(`--off-seconds ${values['off-seconds']}: needs a number of seconds ≥ 0`);
-  let rig;
+  if (!Number.isFinite(offSeconds) || offSeconds < 0)
+    throw new UsageError(`--off-seconds ${values['off-seconds']}: needs a number of seconds ≥ 0`);
+  let rig: Awaited<ReturnType<typeof loadRig>>;
   try {
     // Switching a relay needs the broker and the relay, not the firmware images' files.
     rig = await loadRig(values.rig, { verifyImages: false });
@@ -56,10 +65,13 @@ export async function powerCommand(argv: string[], out: (line: string) => void):
   const bench = pickBench(rig.benches, values.bench, file);
   if (bench.virtual) throw new UsageError(`bench ${bench.id} is virtual: its relays exist only inside a run (gbcs-rig run)`);
   const entry = bench.relays.find((r) => r.id === values.relay);
-  if (!entry) throw new UsageError(`--relay ${values.relay}: bench ${bench.id} has no such relay; its relays: ${bench.relays.map((r) => r.id).join(', ')}`);
+  if (!entry)
+    throw new UsageError(
+      `--relay ${values.relay}: bench ${bench.id} has no such relay; its relays: ${bench.relays.map((r) => r.id).join(', ')}`,
+    );
   const powers = bench.devices.filter((d) => d.relay.id === entry.id).map((d) => d.id);
   const label = `${entry.id}${powers.length ? ` (powers ${powers.join(', ')})` : ''}`;
-  let attached;
+  let attached: Awaited<ReturnType<typeof attachRelay>> | undefined;
   try {
     attached = await attachRelay(rig, bench, entry.id);
     const { relay } = attached;

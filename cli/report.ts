@@ -22,7 +22,8 @@ export async function reportCommand(argv: string[], out: (line: string) => void)
   if (positionals.length !== 1) throw new UsageError(`report takes one run folder, got ${positionals.length}\n${REPORT_USAGE}`);
   const dir = resolve(positionals[0]);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${positionals[0]}: no such run folder`);
-  if (values['signing-key'] && !existsSync(values['signing-key'])) throw new UsageError(`--signing-key ${values['signing-key']}: no such key file`);
+  if (values['signing-key'] && !existsSync(values['signing-key']))
+    throw new UsageError(`--signing-key ${values['signing-key']}: no such key file`);
   // Keys decrypt HAN frames for the audit trail's titles; they are redacted from everything written.
   const given = readKeys([], values['key-file']);
   const keys = keyTableOf(given);
@@ -34,7 +35,10 @@ export async function reportCommand(argv: string[], out: (line: string) => void)
     if (built.resultsRebuilt) out(`results.json was missing: rebuilt from evidence/*/result.json (${built.results.cases.length} cases)`);
     out(`verdicts: ${VERDICTS.map((v) => `${built.results.totals[v]} ${v}`).join(', ')}`);
     for (const line of publishedLines(published)) out(line);
-    if (manifest.keySource === 'ephemeral') out('note: no signing key given (--signing-key or GBCS_RIG_SIGNING_KEY): signed with a throw-away key, which proves integrity only to whoever trusts manifest.json\'s public key');
+    if (manifest.keySource === 'ephemeral')
+      out(
+        "note: no signing key given (--signing-key or GBCS_RIG_SIGNING_KEY): signed with a throw-away key, which proves integrity only to whoever trusts manifest.json's public key",
+      );
     return 0;
   } catch (e) {
     if (e instanceof RunFolderError || e instanceof SigningKeyError) {

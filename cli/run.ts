@@ -20,8 +20,9 @@ import { UsageError } from './errors.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SUITES_CONFIG = join(ROOT, 'suites', 'playwright.config.ts');
 
-export const RUN_USAGE = 'usage: gbcs-rig run [--rig FILE] [--out DIR] [--bench ID[,ID…]]… [--grep PATTERN]'
-  + ' [--fail-on fail,inconclusive,error,not-run] [--signing-key FILE]';
+export const RUN_USAGE =
+  'usage: gbcs-rig run [--rig FILE] [--out DIR] [--bench ID[,ID…]]… [--grep PATTERN]' +
+  ' [--fail-on fail,inconclusive,error,not-run] [--signing-key FILE]';
 
 /**
  * Exit codes of `run`: the verdicts are data, the exit code says whether the rig could run —
@@ -34,7 +35,14 @@ const FAIL_ON: Record<string, Verdict | 'not-run'> = { fail: 'FAIL', inconclusiv
 
 /** Comma lists of an option, given once or repeated, as one list without blanks or repeats. */
 function commaList(values: string[] | undefined): string[] {
-  return [...new Set((values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      (values ?? [])
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 function parseFailOn(values: string[] | undefined): Set<Verdict | 'not-run'> {
@@ -44,7 +52,8 @@ function parseFailOn(values: string[] | undefined): Set<Verdict | 'not-run'> {
     if (!meant) throw new UsageError(`--fail-on ${v}: not a value; use a comma list of ${Object.keys(FAIL_ON).join(', ')}`);
     picked.add(meant);
   }
-  if (values?.length && picked.size === 0) throw new UsageError(`--fail-on needs a value: a comma list of ${Object.keys(FAIL_ON).join(', ')}`);
+  if (values?.length && picked.size === 0)
+    throw new UsageError(`--fail-on needs a value: a comma list of ${Object.keys(FAIL_ON).join(', ')}`);
   return picked;
 }
 
@@ -71,12 +80,16 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   const { values } = parseArgs({
     args: argv,
     options: {
-      rig: { type: 'string' }, out: { type: 'string' }, grep: { type: 'string' }, 'signing-key': { type: 'string' },
-      bench: { type: 'string', multiple: true }, 'fail-on': { type: 'string', multiple: true },
+      rig: { type: 'string' },
+      out: { type: 'string' },
+      grep: { type: 'string' },
+      'signing-key': { type: 'string' },
+      bench: { type: 'string', multiple: true },
+      'fail-on': { type: 'string', multiple: true },
     },
   });
   const failOn = parseFailOn(values['fail-on']);
-  let rig;
+  let rig: Awaited<ReturnType<typeof loadRig>>;
   try {
     rig = await loadRig(values.rig ? resolve(values.rig) : undefined);
   } catch (e) {
@@ -88,16 +101,29 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   if (benches.length === 0) throw new UsageError(`--bench needs a bench id; the rig's benches: ${known.join(', ')}`);
   const unknown = benches.filter((id) => !known.includes(id));
   if (unknown.length > 0) {
-    throw new UsageError(`--bench ${unknown.join(', ')}: no such bench in ${rig.file ?? 'the embedded virtual rig'}; its benches: ${known.join(', ')}`);
+    throw new UsageError(
+      `--bench ${unknown.join(', ')}: no such bench in ${rig.file ?? 'the embedded virtual rig'}; its benches: ${known.join(', ')}`,
+    );
   }
   const runId = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = resolve(values.out ?? join(ROOT, 'reports', 'out', runId));
   mkdirSync(dir, { recursive: true });
   // What the run is about, written before anything moves: the report can be rebuilt from the folder alone.
   const info: RunInfo = {
-    id: runId, rig: rig.file, station: rig.station.name, lab: rig.station.lab, operator: rig.station.operator,
-    startedAt: new Date().toISOString(), endedAt: '', gbcsRig: version(), commit: commit(), labSettings: rig.labSettings,
-    testPlan: readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith('.spec.ts')).sort().map((f) => ({ suite: `suites/${f}`, sha256: sha256File(join(ROOT, 'suites', f)) })),
+    id: runId,
+    rig: rig.file,
+    station: rig.station.name,
+    lab: rig.station.lab,
+    operator: rig.station.operator,
+    startedAt: new Date().toISOString(),
+    endedAt: '',
+    gbcsRig: version(),
+    commit: commit(),
+    labSettings: rig.labSettings,
+    testPlan: readdirSync(join(ROOT, 'suites'))
+      .filter((f) => f.endsWith('.spec.ts'))
+      .sort()
+      .map((f) => ({ suite: `suites/${f}`, sha256: sha256File(join(ROOT, 'suites', f)) })),
   };
   writeFileSync(join(dir, RUN_INFO_FILE), JSON.stringify(info, null, 2) + '\n');
   const playwright = join(createRequire(import.meta.url).resolve('@playwright/test/package.json'), '..', 'cli.js');
@@ -127,7 +153,8 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   }
   const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
   out('');
-  for (const c of results.cases) out(`${c.verdict.padEnd(15)} ${c.id.padEnd(12)} ${c.bench.padEnd(12)} ${c.title}${c.verdict === 'PASS' ? '' : ` — ${c.reason}`}`);
+  for (const c of results.cases)
+    out(`${c.verdict.padEnd(15)} ${c.id.padEnd(12)} ${c.bench.padEnd(12)} ${c.title}${c.verdict === 'PASS' ? '' : ` — ${c.reason}`}`);
   out(`verdicts: ${VERDICTS.map((v) => `${results.totals[v]} ${v}`).join(', ')}`);
   if (results.missing.length > 0) out(`cases that ended without a verdict (rig crash): ${results.missing.join(', ')}`);
   const keys = new KeyTable();

@@ -21,7 +21,9 @@ export async function verifyCommand(argv: string[], out: (line: string) => void)
     try {
       trustedPublicKey = readFileSync(values['public-key'], 'utf8');
     } catch (e) {
-      throw new UsageError(`--public-key ${values['public-key']}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new UsageError(
+        `--public-key ${values['public-key']}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
   }
   const result = await verifyRun(dir, { trustedPublicKey });
@@ -32,6 +34,7 @@ export async function verifyCommand(argv: string[], out: (line: string) => void)
   }
   const m = result.manifest!;
   out(`${dir}: intact — ${m.files.length} files as signed at ${m.createdAt} (key ${m.keySource}, ${m.publicKeyFingerprint})`);
-  if (m.keySource === 'ephemeral' && !trustedPublicKey) out('note: signed with a throw-away key: this shows the folder matches its manifest, not who signed it');
+  if (m.keySource === 'ephemeral' && !trustedPublicKey)
+    out('note: signed with a throw-away key: this shows the folder matches its manifest, not who signed it');
   return VERIFY_EXIT.intact;
 }

@@ -55,7 +55,13 @@ export class CommandQueue<A, Extra extends object = object> {
     if (this.#fault) return Promise.reject(this.#fault);
     if (this.#closed) return Promise.reject(new Error(`${this.o.where}: ${this.o.what} is closed`));
     return new Promise<A>((resolve, reject) => {
-      const pending = { ...extra, line, resolve, reject, timer: setTimeout(() => this.fail(this.o.noAnswer(line)), this.o.timeoutMs) } as Outstanding<A, Extra>;
+      const pending = {
+        ...extra,
+        line,
+        resolve,
+        reject,
+        timer: setTimeout(() => this.fail(this.o.noAnswer(line)), this.o.timeoutMs),
+      } as Outstanding<A, Extra>;
       // Queued before writing: a fast device can answer before the write callback runs.
       this.#pending.push(pending);
       this.o.write(`${line}\r\n`).catch((error) => this.fail(error instanceof RigFault ? error : this.o.cannotWrite(line, error as Error)));

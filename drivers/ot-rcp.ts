@@ -4,8 +4,18 @@
 // SniffedFrames on a FrameFeed, with lost frames (bad FCS, receive errors, framing defects) reported.
 import { Reader, hex } from '../protocol/bytes.ts';
 import {
-  MD_FLAG, SPINEL_CAP, SPINEL_CMD, SPINEL_PROP, SPINEL_PROTOCOL_VERSION, decodeRawReceived, readPacked, readPackedList, readProperty,
-  readUtf8, rxErrorName, type RawReceived,
+  MD_FLAG,
+  SPINEL_CAP,
+  SPINEL_CMD,
+  SPINEL_PROP,
+  SPINEL_PROTOCOL_VERSION,
+  decodeRawReceived,
+  readPacked,
+  readPackedList,
+  readProperty,
+  readUtf8,
+  rxErrorName,
+  type RawReceived,
 } from '../protocol/spinel.ts';
 import { RigFault } from './faults.ts';
 import { openSerialLink, silentLog, type DriverLog, type SerialBinding, type SerialLocation } from './serial.ts';
@@ -17,8 +27,9 @@ import { SpinelSession } from './spinel-session.ts';
 export const DEFAULT_RCP_BAUD_RATE = 460_800;
 
 /** What to flash, for the fix of a fault about the firmware. */
-export const FLASH_OT_RCP = 'Flash OpenThread\'s ot-rcp (the radio co-processor build, not ot-cli or ot-ncp): e.g. ot-rcp for the nRF52840 dongle '
-  + '(nrfutil), the CC2652/CC1352 ot-rcp from TI\'s SDK or a zigbee-on-host build, the EFR32 ot-rcp from Silicon Labs\' Simplicity SDK.';
+export const FLASH_OT_RCP =
+  "Flash OpenThread's ot-rcp (the radio co-processor build, not ot-cli or ot-ncp): e.g. ot-rcp for the nRF52840 dongle " +
+  "(nrfutil), the CC2652/CC1352 ot-rcp from TI's SDK or a zigbee-on-host build, the EFR32 ot-rcp from Silicon Labs' Simplicity SDK.";
 
 /** Who the RCP says it is: the report's test equipment records it. */
 export interface RcpIdentity {
@@ -42,7 +53,13 @@ export interface RcpOpening {
 /** Opens the serial line, resets the RCP and checks it is one the rig can drive; the session is closed again on any refusal. */
 export async function openRcp(location: SerialLocation, o: RcpOpening): Promise<{ session: SpinelSession; identity: RcpIdentity }> {
   const log = o.log ?? silentLog;
-  const link = await openSerialLink(location, { role: o.role, where: o.where, binding: o.binding, baudRate: o.baudRate ?? DEFAULT_RCP_BAUD_RATE, log });
+  const link = await openSerialLink(location, {
+    role: o.role,
+    where: o.where,
+    binding: o.binding,
+    baudRate: o.baudRate ?? DEFAULT_RCP_BAUD_RATE,
+    log,
+  });
   const session = new SpinelSession(link, { where: o.where, role: o.role, log, replyTimeoutMs: o.replyTimeoutMs });
   try {
     await session.reset();
@@ -62,14 +79,22 @@ export async function identifyRcp(session: SpinelSession, role: 'radio' | 'sniff
   const protocol = { major: readPacked(version, 'protocol_version.major'), minor: readPacked(version, 'protocol_version.minor') };
   const ncpVersion = readUtf8(await session.get(SPINEL_PROP.NCP_VERSION));
   if (protocol.major !== SPINEL_PROTOCOL_VERSION.major) {
-    throw new RigFault(kind, session.where,
-      `speaks Spinel ${protocol.major}.${protocol.minor} (firmware "${ncpVersion}"); the rig speaks ${SPINEL_PROTOCOL_VERSION.major}.x`, FLASH_OT_RCP);
+    throw new RigFault(
+      kind,
+      session.where,
+      `speaks Spinel ${protocol.major}.${protocol.minor} (firmware "${ncpVersion}"); the rig speaks ${SPINEL_PROTOCOL_VERSION.major}.x`,
+      FLASH_OT_RCP,
+    );
   }
   const caps = readPackedList(await session.get(SPINEL_PROP.CAPS), 'caps');
   const missing = (['CONFIG_RADIO', 'MAC_RAW'] as const).filter((cap) => !caps.includes(SPINEL_CAP[cap]));
   if (missing.length) {
-    throw new RigFault(kind, session.where,
-      `firmware "${ncpVersion}" lacks ${missing.join(' and ')} in its CAPS (${caps.join(' ')}): it is not a radio co-processor`, FLASH_OT_RCP);
+    throw new RigFault(
+      kind,
+      session.where,
+      `firmware "${ncpVersion}" lacks ${missing.join(' and ')} in its CAPS (${caps.join(' ')}): it is not a radio co-processor`,
+      FLASH_OT_RCP,
+    );
   }
   const hw = await session.get(SPINEL_PROP.HWADDR);
   return { protocol, ncpVersion, caps, hwaddr: [...hw.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(':') };
@@ -99,7 +124,10 @@ export class RcpReceiver {
   #unread = new Set<(input: UnreadInput) => void>();
   #lostRun = 0;
 
-  constructor(private readonly session: SpinelSession, private readonly o: RcpReceiverOptions) {
+  constructor(
+    session: SpinelSession,
+    private readonly o: RcpReceiverOptions,
+  ) {
     this.feed = new FrameFeed({ where: o.where, log: o.log, now: o.now, position: () => ({ received: session.received, caughtUp: true }) });
     session.onUnsolicited((frame, unit) => {
       const property = frame.command === SPINEL_CMD.PROP_VALUE_IS ? readProperty(frame.payload) : undefined;
@@ -137,7 +165,11 @@ export class RcpReceiver {
     const frame: SniffedFrame = {
       // The last two bytes are the FCS position (filled or not, per radio): the rest is the MAC frame.
       frame: raw.psdu.slice(0, raw.psdu.length - 2),
-      rssi: raw.rssi, lqi: raw.lqi ?? 0, channel: raw.channel || (this.o.channel() ?? 0), snifferUs, line: unit,
+      rssi: raw.rssi,
+      lqi: raw.lqi ?? 0,
+      channel: raw.channel || (this.o.channel() ?? 0),
+      snifferUs,
+      line: unit,
     };
     this.feed.publish(frame);
   }
@@ -147,10 +179,15 @@ export class RcpReceiver {
     const input: UnreadInput = { line: unit, text: Buffer.from(raw).toString('latin1'), reason, preview, malformed: true };
     for (const listener of this.#unread) listener(input);
     if (++this.#lostRun >= LOST_FRAME_LIMIT && this.o.garbled) {
-      this.o.garbled(new RigFault('sniffer-garbled', this.o.where,
-        `${this.#lostRun} frames in a row could not be read (last: ${reason}, ${preview || 'no bytes'})`,
-        'Check the RCP runs OpenThread\'s ot-rcp at the rig\'s baud rate and its USB link is sound (re-plug, another cable or port); '
-        + 'frames were lost, so re-run the test.'));
+      this.o.garbled(
+        new RigFault(
+          'sniffer-garbled',
+          this.o.where,
+          `${this.#lostRun} frames in a row could not be read (last: ${reason}, ${preview || 'no bytes'})`,
+          "Check the RCP runs OpenThread's ot-rcp at the rig's baud rate and its USB link is sound (re-plug, another cable or port); " +
+            'frames were lost, so re-run the test.',
+        ),
+      );
     }
   }
 }

@@ -20,7 +20,10 @@ export type ReceivedLine =
 /** Pure parse of one line (no `\r`/`\n`): a frame, a frame line that cannot be trusted, or anything else. */
 export function parseReceivedLine(text: string): ReceivedLine {
   const m = RECEIVED_LINE.exec(text);
-  if (!m) return /received:/i.test(text) ? { kind: 'malformed', reason: 'a "received:" line that does not match the frame line format' } : { kind: 'other' };
+  if (!m)
+    return /received:/i.test(text)
+      ? { kind: 'malformed', reason: 'a "received:" line that does not match the frame line format' }
+      : { kind: 'other' };
   const [, hexText, power, lqiText, time] = m;
   if (hexText.length % 2 !== 0) return { kind: 'malformed', reason: `odd number of hex digits (${hexText.length})` };
   const bytes = Buffer.from(hexText, 'hex');
@@ -112,13 +115,24 @@ const preview = (text: string): string => JSON.stringify(text.length > 80 ? `${t
  * logs everything else, and feeds the frames to a FrameFeed (listeners, time anchor, drain barrier).
  */
 export class ReceivedLineReader {
-  readonly stats: ReceivedLineStats = { lines: 0, frames: 0, nonFrameLines: 0, malformedLines: 0, backwardsTimes: 0, timeWraps: 0, bytesReceived: 0 };
+  readonly stats: ReceivedLineStats = {
+    lines: 0,
+    frames: 0,
+    nonFrameLines: 0,
+    malformedLines: 0,
+    backwardsTimes: 0,
+    timeWraps: 0,
+    bytesReceived: 0,
+  };
   readonly #feed: FrameFeed;
   #clock = new SnifferClock();
   #throughLastNewline = 0;
   #consumed = 0;
 
-  constructor(link: SerialLink, private readonly options: ReceivedLineReaderOptions) {
+  constructor(
+    link: SerialLink,
+    private readonly options: ReceivedLineReaderOptions,
+  ) {
     this.#feed = new FrameFeed({
       where: options.where,
       log: options.log,
@@ -183,17 +197,29 @@ export class ReceivedLineReader {
       this.stats.timeWraps = this.#clock.wraps;
       if (backwards) {
         this.stats.backwardsTimes++;
-        log.warn('sniffer time stepped backwards (not a wrap): kept as printed', { where, line: lineNo, printedTime: String(parsed.printedTime) });
+        log.warn('sniffer time stepped backwards (not a wrap): kept as printed', {
+          where,
+          line: lineNo,
+          printedTime: String(parsed.printedTime),
+        });
       }
       this.stats.frames++;
-      this.#feed.publish({ frame: parsed.psdu, rssi: parsed.rssi, lqi: parsed.lqi, channel: this.options.channel(), snifferUs: us, line: lineNo });
+      this.#feed.publish({
+        frame: parsed.psdu,
+        rssi: parsed.rssi,
+        lqi: parsed.lqi,
+        channel: this.options.channel(),
+        snifferUs: us,
+        line: lineNo,
+      });
       return;
     }
     if (parsed.kind === 'other' && this.options.claimLine?.(text, lineNo)) return;
     this.stats.nonFrameLines++;
-    const unread: UnreadInput = parsed.kind === 'malformed'
-      ? { line: lineNo, text, reason: parsed.reason, preview: preview(text), malformed: true }
-      : { line: lineNo, text, reason: 'not a frame line', preview: preview(text), malformed: false };
+    const unread: UnreadInput =
+      parsed.kind === 'malformed'
+        ? { line: lineNo, text, reason: parsed.reason, preview: preview(text), malformed: true }
+        : { line: lineNo, text, reason: 'not a frame line', preview: preview(text), malformed: false };
     if (unread.malformed) {
       this.stats.malformedLines++;
       log.warn('malformed frame line: frame lost', { where, line: lineNo, reason: unread.reason, preview: unread.preview });

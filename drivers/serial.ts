@@ -4,8 +4,7 @@
 // serialport's MockBinding, or a pty, below the very same code.
 import { SerialPort } from 'serialport';
 import { SerialPortStream } from '@serialport/stream';
-// Its package.json "exports" has no "types" entry: only the require-mode lookup finds its typings.
-import type { BindingInterface, PortInfo } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import type { BindingInterface, PortInfo } from '../types/serialport.ts';
 import { RigFault, type RigFaultKind } from './faults.ts';
 
 /** A serialport binding: bindings-cpp on hardware, MockBinding or similar on the virtual bench. */
@@ -66,22 +65,35 @@ export async function findPortBySerialNumber(
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     // bindings-cpp lists Linux ports by spawning `udevadm`, which containers usually lack.
-    const reason = code === 'ENOENT'
-      ? `cannot list serial ports to find USB serial number "${serialNumber}": ${(cause as Error).message} (udevadm is not installed)`
-      : `cannot list serial ports to find USB serial number "${serialNumber}": ${(cause as Error).message}`;
-    throw new RigFault(kind, where, reason,
+    const reason =
+      code === 'ENOENT'
+        ? `cannot list serial ports to find USB serial number "${serialNumber}": ${(cause as Error).message} (udevadm is not installed)`
+        : `cannot list serial ports to find USB serial number "${serialNumber}": ${(cause as Error).message}`;
+    throw new RigFault(
+      kind,
+      where,
+      reason,
       'Install udev (udevadm) on the bench host, or name the port by path in the rig file (e.g. /dev/serial/by-id/usb-…, which also survives re-enumeration).',
-      { cause });
+      { cause },
+    );
   }
   const match = ports.filter((p) => p.serialNumber === serialNumber);
   if (match.length === 1) return match[0].path;
   const found = ports.length ? ports.map(describePort).join(', ') : 'no serial ports at all';
   if (match.length > 1) {
-    throw new RigFault(kind, where, `${match.length} ports report USB serial number "${serialNumber}": ${match.map(describePort).join(', ')}`,
-      'Two devices share a serial number (cloned dongles?): name the port by path in the rig file.');
+    throw new RigFault(
+      kind,
+      where,
+      `${match.length} ports report USB serial number "${serialNumber}": ${match.map(describePort).join(', ')}`,
+      'Two devices share a serial number (cloned dongles?): name the port by path in the rig file.',
+    );
   }
-  throw new RigFault(kind, where, `no serial port has USB serial number "${serialNumber}"; found ${found}`,
-    'Check the device is plugged in and powered, and that the serial number in the rig file matches the one listed.');
+  throw new RigFault(
+    kind,
+    where,
+    `no serial port has USB serial number "${serialNumber}"; found ${found}`,
+    'Check the device is plugged in and powered, and that the serial number in the rig file matches the one listed.',
+  );
 }
 
 /** Opens the device's serial line, asserts DTR and watches for the port going away. */
@@ -97,9 +109,13 @@ export async function openSerialLink(location: SerialLocation, options: OpenSeri
   try {
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
   } catch (cause) {
-    throw new RigFault(kind, where, `cannot open ${path}: ${(cause as Error).message}`,
+    throw new RigFault(
+      kind,
+      where,
+      `cannot open ${path}: ${(cause as Error).message}`,
       'Check the device is plugged in, the path in the rig file, and that no other program (ModemManager, another capture) holds the port.',
-      { cause });
+      { cause },
+    );
   }
   let dtr: DtrState;
   try {
@@ -110,8 +126,13 @@ export async function openSerialLink(location: SerialLocation, options: OpenSeri
     const message = (cause as Error).message;
     if (!/inappropriate ioctl|ENOTTY|EINVAL/i.test(message)) {
       port.close();
-      throw new RigFault(kind, where, `cannot assert DTR on ${path}: ${message}`,
-        'Unplug and re-plug the device; a CDC ACM device that refuses DTR will not stream.', { cause });
+      throw new RigFault(
+        kind,
+        where,
+        `cannot assert DTR on ${path}: ${message}`,
+        'Unplug and re-plug the device; a CDC ACM device that refuses DTR will not stream.',
+        { cause },
+      );
     }
     // A pty (virtual bench) has no modem control lines; the far side does not wait for DTR.
     dtr = 'not-applicable';
@@ -207,9 +228,13 @@ export class SerialLink {
   #portLost(cause: Error): void {
     if (this.#closing || this.#lost) return;
     clearInterval(this.#hangupCheck);
-    this.#lost = new RigFault('serial-port-lost', this.where, `serial port ${this.path} went away: ${cause.message}`,
+    this.#lost = new RigFault(
+      'serial-port-lost',
+      this.where,
+      `serial port ${this.path} went away: ${cause.message}`,
       'The USB device re-enumerated or was unplugged: check the cable, hub and power; name the port by USB serial number or /dev/serial/by-id so it is found again.',
-      { cause });
+      { cause },
+    );
     this.#log.warn('serial port lost', { where: this.where, path: this.path, cause: cause.message });
     if (this.port.isOpen) this.port.close();
     for (const listener of this.#lostListeners) listener(this.#lost);

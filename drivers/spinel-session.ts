@@ -4,8 +4,23 @@
 // counted and logged, never a crash. The `ot-rcp` radio and sniffer kinds each hold one.
 import { Reader, hex } from '../protocol/bytes.ts';
 import {
-  HdlcDecoder, SPINEL_CMD, SPINEL_PROP, SPINEL_RESET, decodeSpinel, decodeTransmitDone, encodeSpinel, hdlcEncode, isResetStatus,
-  propertyPayload, readPacked, readProperty, statusName, type HdlcDefect, type HdlcStats, type SpinelFrame, type TransmitDone,
+  HdlcDecoder,
+  SPINEL_CMD,
+  SPINEL_PROP,
+  SPINEL_RESET,
+  decodeSpinel,
+  decodeTransmitDone,
+  encodeSpinel,
+  hdlcEncode,
+  isResetStatus,
+  propertyPayload,
+  readPacked,
+  readProperty,
+  statusName,
+  type HdlcDefect,
+  type HdlcStats,
+  type SpinelFrame,
+  type TransmitDone,
 } from '../protocol/spinel.ts';
 import { RigFault, type RigFaultKind } from './faults.ts';
 import { silentLog, type DriverLog, type SerialLink } from './serial.ts';
@@ -37,7 +52,13 @@ export interface SpinelDefect {
   raw: Uint8Array;
 }
 
-type Pending = { tid: number; what: string; resolve: (frame: SpinelFrame) => void; reject: (error: unknown) => void; timer: NodeJS.Timeout };
+type Pending = {
+  tid: number;
+  what: string;
+  resolve: (frame: SpinelFrame) => void;
+  reject: (error: unknown) => void;
+  timer: NodeJS.Timeout;
+};
 
 export class SpinelSession {
   readonly where: string;
@@ -64,20 +85,37 @@ export class SpinelSession {
   #resetWaiter: { resolve: (status: number) => void; reject: (error: unknown) => void } | undefined;
   #resets = 0;
 
-  constructor(readonly link: SerialLink, options: SpinelSessionOptions) {
+  constructor(
+    readonly link: SerialLink,
+    options: SpinelSessionOptions,
+  ) {
     this.where = options.where;
     this.#log = options.log ?? silentLog;
     this.#timeoutMs = options.replyTimeoutMs ?? 2000;
     this.#role = options.role;
-    this.#decoder = new HdlcDecoder((frame) => this.#onFrame(frame), (defect, raw) => this.#onDefect(defect, raw));
+    this.#decoder = new HdlcDecoder(
+      (frame) => this.#onFrame(frame),
+      (defect, raw) => this.#onDefect(defect, raw),
+    );
     link.port.on('data', (chunk: Buffer) => {
       this.#received += chunk.length;
       this.#decoder.push(chunk);
       for (const listener of this.#chunkListeners) listener();
     });
     // A sniffer's lost port is a stopped sniffer (frames after it were not captured), as for every sniffer kind.
-    link.onLost((lost) => this.fail(this.#role === 'radio' ? lost : new RigFault('sniffer-stopped', this.where, `stopped: ${lost.message}`,
-      'Frames after this point were not captured: re-plug or replace the sniffer and re-run the test.', { cause: lost })));
+    link.onLost((lost) =>
+      this.fail(
+        this.#role === 'radio'
+          ? lost
+          : new RigFault(
+              'sniffer-stopped',
+              this.where,
+              `stopped: ${lost.message}`,
+              'Frames after this point were not captured: re-plug or replace the sniffer and re-run the test.',
+              { cause: lost },
+            ),
+      ),
+    );
   }
 
   /** Bytes received so far: the drain barrier's position (every complete frame among them is already handled). */
@@ -136,15 +174,23 @@ export class SpinelSession {
     this.#resetExpected = true;
     const announced = new Promise<number>((resolve, reject) => {
       // fail() rejects the waiter, the timeout's fault included.
-      const timer = setTimeout(() => this.fail(this.#noAnswerFault('CMD_RESET', `no reset announcement (LAST_STATUS RESET_*) within ${this.#timeoutMs} ms`)),
-        this.#timeoutMs);
+      const timer = setTimeout(
+        () => this.fail(this.#noAnswerFault('CMD_RESET', `no reset announcement (LAST_STATUS RESET_*) within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
       const settle = () => {
         clearTimeout(timer);
         this.#resetWaiter = undefined;
       };
       this.#resetWaiter = {
-        resolve: (status) => { settle(); resolve(status); },
-        reject: (error) => { settle(); reject(error); },
+        resolve: (status) => {
+          settle();
+          resolve(status);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
       };
     });
     // An RCP ignores a reset's TID and announces with TID 0 (spinel draft, CMD_RESET).
@@ -248,9 +294,16 @@ export class SpinelSession {
     try {
       await this.link.write(hdlcEncode(encodeSpinel(frame)));
     } catch (error) {
-      const fault = error instanceof RigFault ? error
-        : new RigFault(this.#unavailableKind(), this.where, `cannot write ${what}: ${(error as Error).message}`, 'Check the RCP\'s USB connection.',
-          { cause: error });
+      const fault =
+        error instanceof RigFault
+          ? error
+          : new RigFault(
+              this.#unavailableKind(),
+              this.where,
+              `cannot write ${what}: ${(error as Error).message}`,
+              "Check the RCP's USB connection.",
+              { cause: error },
+            );
       this.fail(fault);
       throw fault;
     }
@@ -264,10 +317,14 @@ export class SpinelSession {
     if (status === undefined) throw this.#outOfStep(what, 'an unreadable LAST_STATUS');
     // A set of a property without a getter is answered LAST_STATUS OK (OpenThread's NcpBase).
     if (status === 0) return new Uint8Array(0);
-    throw new RigFault(this.#role === 'radio' ? 'radio-refused' : 'sniffer-unavailable', this.where, `the RCP refused ${what}: ${statusName(status)}`,
+    throw new RigFault(
+      this.#role === 'radio' ? 'radio-refused' : 'sniffer-unavailable',
+      this.where,
+      `the RCP refused ${what}: ${statusName(status)}`,
       this.#role === 'radio'
-        ? 'Check the rig radio runs OpenThread\'s ot-rcp firmware (a current release) and the value is one it accepts.'
-        : 'Check the sniffer runs OpenThread\'s ot-rcp firmware (a current release) and the channel is 11–26.');
+        ? "Check the rig radio runs OpenThread's ot-rcp firmware (a current release) and the value is one it accepts."
+        : "Check the sniffer runs OpenThread's ot-rcp firmware (a current release) and the channel is 11–26.",
+    );
   }
 
   #status(value: Uint8Array): number | undefined {
@@ -339,9 +396,14 @@ export class SpinelSession {
     this.#log.info('RCP reset announced', { where: this.where, status: statusName(status) });
     if (this.#resetWaiter) return this.#resetWaiter.resolve(status);
     if (this.#resetExpected) return;
-    this.fail(new RigFault(this.#role === 'radio' ? 'radio-unavailable' : 'sniffer-stopped', this.where,
-      `the RCP reset (${statusName(status)}) and lost its channel, addresses and raw-stream settings: what it heard or sent meanwhile is unknown`,
-      'Check the RCP\'s USB power and cable (it rebooted); the rig reopens it before the next case, re-run this one.'));
+    this.fail(
+      new RigFault(
+        this.#role === 'radio' ? 'radio-unavailable' : 'sniffer-stopped',
+        this.where,
+        `the RCP reset (${statusName(status)}) and lost its channel, addresses and raw-stream settings: what it heard or sent meanwhile is unknown`,
+        "Check the RCP's USB power and cable (it rebooted); the rig reopens it before the next case, re-run this one.",
+      ),
+    );
   }
 
   #onDefect(defect: HdlcDefect, raw: Uint8Array): void {
@@ -363,15 +425,23 @@ export class SpinelSession {
   }
 
   #noAnswerFault(what: string, message: string): RigFault {
-    return new RigFault(this.#unavailableKind(), this.where, message,
-      `Check the ${this.#role === 'radio' ? 'rig radio' : 'sniffer'} is plugged in and runs OpenThread's ot-rcp firmware `
-      + '(Spinel over HDLC at the rig\'s baud rate); '
-      + `it stopped answering ${what.split(' ')[0]}, so reopen it (the rig does before the next case).`);
+    return new RigFault(
+      this.#unavailableKind(),
+      this.where,
+      message,
+      `Check the ${this.#role === 'radio' ? 'rig radio' : 'sniffer'} is plugged in and runs OpenThread's ot-rcp firmware ` +
+        "(Spinel over HDLC at the rig's baud rate); " +
+        `it stopped answering ${what.split(' ')[0]}, so reopen it (the rig does before the next case).`,
+    );
   }
 
   #outOfStep(what: string, got: string): RigFault {
-    const fault = new RigFault(this.#unavailableKind(), this.where, `answered ${what} with ${got}`,
-      'The firmware does not speak Spinel as OpenThread\'s ot-rcp does: flash a current ot-rcp build.');
+    const fault = new RigFault(
+      this.#unavailableKind(),
+      this.where,
+      `answered ${what} with ${got}`,
+      "The firmware does not speak Spinel as OpenThread's ot-rcp does: flash a current ot-rcp build.",
+    );
     this.fail(fault);
     return fault;
   }

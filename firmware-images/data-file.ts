@@ -66,8 +66,10 @@ export function redactUrlPassword(text: string): string {
 
 /** Source text (a line quoted in a syntax error) with the values of secret-named keys and URL passwords hidden. */
 export function redactSourceLine(text: string): string {
-  return redactUrlPassword(text.trim()).replace(/(["']?)([A-Za-z_][\w-]*)\1(\s*:\s*)("[^"]*"?|'[^']*'?|[^,}\]\s]+)/g,
-    (all, q: string, key: string, colon: string) => (isSecretKey(key) ? `${q}${key}${q}${colon}(redacted)` : all));
+  return redactUrlPassword(text.trim()).replace(
+    /(["']?)([A-Za-z_][\w-]*)\1(\s*:\s*)("[^"]*"?|'[^']*'?|[^,}\]\s]+)/g,
+    (all, q: string, key: string, colon: string) => (isSecretKey(key) ? `${q}${key}${q}${colon}(redacted)` : all),
+  );
 }
 
 const MAX_VALUE_CHARS = 80;
@@ -76,7 +78,8 @@ const MAX_VALUE_CHARS = 80;
 export function formatValue(value: unknown, at: DataPath = []): string {
   if (value === undefined) return '(missing)';
   if (at.length && isSecretKey(at[at.length - 1]) && value !== null && value !== '') return '(redacted)';
-  const text = typeof value === 'string' ? JSON.stringify(redactUrlPassword(value)) : JSON.stringify(value, redactingReplacer) ?? String(value);
+  const text =
+    typeof value === 'string' ? JSON.stringify(redactUrlPassword(value)) : (JSON.stringify(value, redactingReplacer) ?? String(value));
   return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
 }
 
@@ -144,7 +147,8 @@ export function expectationOf(issue: z.core.$ZodRawIssue): string {
     case 'too_small': {
       const n = issue.minimum;
       if (issue.origin === 'string') return Number(n) === 1 ? 'a non-empty string' : `at least ${plural(n, 'character', 'characters')}`;
-      if (issue.origin === 'array') return Number(n) === 1 ? 'a list with at least one entry' : `a list of at least ${plural(n, 'entry', 'entries')}`;
+      if (issue.origin === 'array')
+        return Number(n) === 1 ? 'a list with at least one entry' : `a list of at least ${plural(n, 'entry', 'entries')}`;
       return issue.inclusive ? `at least ${n}` : `more than ${n}`;
     }
     case 'too_big': {
@@ -154,7 +158,9 @@ export function expectationOf(issue: z.core.$ZodRawIssue): string {
       return issue.inclusive ? `at most ${n}` : `less than ${n}`;
     }
     case 'invalid_value':
-      return issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return issue.values.length === 1
+        ? JSON.stringify(issue.values[0])
+        : `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_format':
       return issue.format === 'regex' ? `text matching ${issue.pattern}` : `a valid ${issue.format}`;
     case 'not_multiple_of':
@@ -198,7 +204,10 @@ export function hintTable(table: Readonly<Record<string, string>>): (at: DataPat
     const pattern = at.map((k) => (typeof k === 'number' ? '*' : k)).join('.');
     if (table[pattern]) return table[pattern];
     for (let i = 1; i < at.length; i++) {
-      const tail = at.slice(i).map((k) => (typeof k === 'number' ? '*' : k)).join('.');
+      const tail = at
+        .slice(i)
+        .map((k) => (typeof k === 'number' ? '*' : k))
+        .join('.');
       if (table[`**.${tail}`]) return table[`**.${tail}`];
     }
     return undefined;

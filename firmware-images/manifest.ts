@@ -23,7 +23,13 @@ export const DEVICE_ROLES = ['CH', 'ESME', 'GSME', 'PPMID', 'IHD'] as const;
 export type DeviceRole = (typeof DEVICE_ROLES)[number];
 
 /** The role with its article, as a sentence reads it: "an ESME", "a CH". */
-export const A_ROLE: Readonly<Record<DeviceRole, string>> = { CH: 'a CH', ESME: 'an ESME', GSME: 'a GSME', PPMID: 'a PPMID', IHD: 'an IHD' };
+export const A_ROLE: Readonly<Record<DeviceRole, string>> = {
+  CH: 'a CH',
+  ESME: 'an ESME',
+  GSME: 'a GSME',
+  PPMID: 'a PPMID',
+  IHD: 'an IHD',
+};
 
 /** The manifest of the virtual bench's images (behaviour profiles); every rig's catalogue includes it. */
 export const BUILT_IN_MANIFEST = fileURLToPath(new URL('./virtual.yaml', import.meta.url));
@@ -122,7 +128,9 @@ export interface ManifestSource {
 }
 
 /** Reads manifests and collects every problem instead of stopping at the first; the catalogue holds the valid images. */
-export async function collectFirmwareManifests(sources: readonly ManifestSource[]): Promise<{ catalogue: FirmwareCatalogue; problems: FileProblem[] }> {
+export async function collectFirmwareManifests(
+  sources: readonly ManifestSource[],
+): Promise<{ catalogue: FirmwareCatalogue; problems: FileProblem[] }> {
   const problems: FileProblem[] = [];
   const images = new Map<string, FirmwareImage>();
   const read: string[] = [];
@@ -138,14 +146,22 @@ export async function collectFirmwareManifests(sources: readonly ManifestSource[
     }
     const result = firmwareManifestSchema.safeParse(parsed.data, { error: expectationOf });
     if (!result.success) {
-      problems.push(...parsed.problemsFromIssues(result.error.issues, MANIFEST_HINTS, 'See firmware-images/virtual.yaml for a valid manifest.'));
+      problems.push(
+        ...parsed.problemsFromIssues(result.error.issues, MANIFEST_HINTS, 'See firmware-images/virtual.yaml for a valid manifest.'),
+      );
       continue;
     }
     result.data.images.forEach((entry, index) => {
       const earlier = images.get(entry.id);
       if (earlier) {
         const where = `${displayFile(earlier.declaredAt.manifest)}${earlier.declaredAt.line ? `:${earlier.declaredAt.line}` : ''}`;
-        problems.push(parsed.problem(['images', index, 'id'], `an image id no other image uses`, `"${entry.id}" is already declared at ${where}; rename one of them.`));
+        problems.push(
+          parsed.problem(
+            ['images', index, 'id'],
+            `an image id no other image uses`,
+            `"${entry.id}" is already declared at ${where}; rename one of them.`,
+          ),
+        );
         return;
       }
       const { image, ...rest } = entry;
@@ -167,7 +183,10 @@ export class FirmwareManifestError extends FileProblemsError {
 export async function loadFirmwareManifests(paths: readonly string[]): Promise<FirmwareCatalogue> {
   const { catalogue, problems } = await collectFirmwareManifests(paths.map((file) => ({ file })));
   if (problems.length) {
-    throw new FirmwareManifestError(`Firmware manifests refused (${problems.length} problem${problems.length === 1 ? '' : 's'}):`, problems);
+    throw new FirmwareManifestError(
+      `Firmware manifests refused (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
+      problems,
+    );
   }
   return catalogue;
 }
@@ -210,11 +229,24 @@ export async function verifyImage(image: Pick<FirmwareImage, 'id' | 'image'>): P
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${(cause as Error).message})`;
-    throw new FirmwareImageError(image.id, file, expected, undefined, reason,
-      'Put the image at that path, or correct image.file in its manifest (relative to the manifest).', { cause });
+    throw new FirmwareImageError(
+      image.id,
+      file,
+      expected,
+      undefined,
+      reason,
+      'Put the image at that path, or correct image.file in its manifest (relative to the manifest).',
+      { cause },
+    );
   }
   if (actual !== expected) {
-    throw new FirmwareImageError(image.id, file, expected, actual, 'the file is not the image its manifest pins',
-      'Restore the image the manifest names or, if this file is the firmware to test, update image.sha256 in the manifest.');
+    throw new FirmwareImageError(
+      image.id,
+      file,
+      expected,
+      actual,
+      'the file is not the image its manifest pins',
+      'Restore the image the manifest names or, if this file is the firmware to test, update image.sha256 in the manifest.',
+    );
   }
 }

@@ -41,25 +41,27 @@ export const commsHubProfileSchema = z.strictObject({
   breaks: z.array(patterned(/^[A-Z]+-\d+$/, 'a requirement id such as IPAN-2')),
   /** False: the device's radio never transmits (dead, or on another channel); the suites must end INCONCLUSIVE on it, never FAIL. */
   transmits: z.boolean().default(true),
-  interPan: z.strictObject({
-    /** From CH power-on (GBCS 10.5: 60); null = the window never closes (SECMP0037). */
-    windowMinutes: z.number({ error: minutesOrNever }).positive({ error: minutesOrNever }).nullable(),
-    /** IPAN-3: a power-on opens a new window. */
-    reopensOnPowerOn: z.boolean(),
-    /** IPAN-3 broken only sometimes: the power cycles (power-ons after the first, counted from 1) that open no new window. */
-    missesReopen: occasionalSchema.optional(),
-    /** IPAN-5: a conformant CH refuses malformed CCS01 over inter-PAN. */
-    acceptsMalformed: z.boolean(),
-    /** IPAN-5: and unauthorised ones. */
-    acceptsUnauthorised: z.boolean(),
-    /** How long the CH takes to answer an inter-PAN CCS01. */
-    responseDelayMs: z.number().min(0),
-    /** IPAN-5: what a refusal does to the device log besides refusing: nothing (conformant), or adds or removes the device the CCS01 names. */
-    refusalSideEffect: z.enum(REFUSAL_SIDE_EFFECTS).default('none'),
-  }).refine((w) => w.missesReopen === undefined || w.reopensOnPowerOn, {
-    path: ['missesReopen'],
-    error: 'absent when reopensOnPowerOn is false (then no power cycle opens a window)',
-  }),
+  interPan: z
+    .strictObject({
+      /** From CH power-on (GBCS 10.5: 60); null = the window never closes (SECMP0037). */
+      windowMinutes: z.number({ error: minutesOrNever }).positive({ error: minutesOrNever }).nullable(),
+      /** IPAN-3: a power-on opens a new window. */
+      reopensOnPowerOn: z.boolean(),
+      /** IPAN-3 broken only sometimes: the power cycles (power-ons after the first, counted from 1) that open no new window. */
+      missesReopen: occasionalSchema.optional(),
+      /** IPAN-5: a conformant CH refuses malformed CCS01 over inter-PAN. */
+      acceptsMalformed: z.boolean(),
+      /** IPAN-5: and unauthorised ones. */
+      acceptsUnauthorised: z.boolean(),
+      /** How long the CH takes to answer an inter-PAN CCS01. */
+      responseDelayMs: z.number().min(0),
+      /** IPAN-5: what a refusal does to the device log besides refusing: nothing (conformant), or adds or removes the device the CCS01 names. */
+      refusalSideEffect: z.enum(REFUSAL_SIDE_EFFECTS).default('none'),
+    })
+    .refine((w) => w.missesReopen === undefined || w.reopensOnPowerOn, {
+      path: ['missesReopen'],
+      error: 'absent when reopensOnPowerOn is false (then no power cycle opens a window)',
+    }),
   hht: z.strictObject({
     /** IPAN-4: how long a joined HHT stays on the HAN (18); null = until the next power-on. */
     stayHours: z.number({ error: hoursOrNever }).positive({ error: hoursOrNever }).nullable(),
@@ -104,7 +106,6 @@ export const meterProfileSchema = z.strictObject({
 });
 
 export type MeterProfile = z.output<typeof meterProfileSchema>;
-
 
 /** A HAN client of the meters (DOMAIN.md §B): the IHD or the PPMID. */
 export const hanClientProfileSchema = z
@@ -192,7 +193,11 @@ const PROFILE_HINTS = hintTable({
 });
 
 /** A conformant profile of each kind, to point at when one is refused. */
-const EXAMPLE_OF_KIND: Readonly<Record<DeviceProfileKind, string>> = { 'comms-hub': 'ch-conformant', meter: 'esme-conformant', 'han-client': 'ihd-conformant' };
+const EXAMPLE_OF_KIND: Readonly<Record<DeviceProfileKind, string>> = {
+  'comms-hub': 'ch-conformant',
+  meter: 'esme-conformant',
+  'han-client': 'ihd-conformant',
+};
 
 /** Reads and validates a behaviour profile; throws ProfileError listing every problem. */
 export async function loadProfile(file: string): Promise<DeviceProfile> {
@@ -203,7 +208,10 @@ export async function loadProfile(file: string): Promise<DeviceProfile> {
     const kind = (parsed.data as { kind?: unknown } | null)?.kind;
     const example = EXAMPLE_OF_KIND[kind as DeviceProfileKind] ?? EXAMPLE_OF_KIND['comms-hub'];
     const problems = parsed.problemsFromIssues(result.error.issues, PROFILE_HINTS, `See firmware-images/profiles/${example}.yaml.`);
-    throw new ProfileError(`Behaviour profile ${parsed.shown} refused (${problems.length} problem${problems.length === 1 ? '' : 's'}):`, problems);
+    throw new ProfileError(
+      `Behaviour profile ${parsed.shown} refused (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
+      problems,
+    );
   }
   return result.data;
 }

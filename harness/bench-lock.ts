@@ -52,7 +52,9 @@ export async function lockBench(run: string, benchId: string, waitMs: number): P
     }
     if (Date.now() > deadline) {
       const by = holder || '(starting)';
-      throw new Error(`bench ${benchId} is still held by worker process ${by} after ${waitMs / 1000} s (lock ${file}); two workers must never drive one bench`);
+      throw new Error(
+        `bench ${benchId} is still held by worker process ${by} after ${waitMs / 1000} s (lock ${file}); two workers must never drive one bench`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -117,7 +117,11 @@ function virtualSpec(rig: LoadedRig, spec: RigBench, fromMs: number | undefined)
     transport: spec.virtual!.transport,
     brokerUrl: rig.station.mqtt.url,
     devices: spec.devices.map((d) => ({
-      id: d.id, role: d.role, ieee: d.ieee, relay: twinContact(d.relay), behaviour: d.behaviour,
+      id: d.id,
+      role: d.role,
+      ieee: d.ieee,
+      relay: twinContact(d.relay),
+      behaviour: d.behaviour,
       ...(d.gpf && { gpf: { ieee: d.gpf.ieee, behaviour: d.gpf.behaviour } }),
     })),
     sniffers: spec.sniffers.map((s) => ({ id: s.id, channel: s.channel, twin: snifferKindOf(s.kind).virtualTwin })),
@@ -146,7 +150,13 @@ function wiringOf(rig: LoadedRig, spec: RigBench, virtual: VirtualBench | undefi
 }
 
 /** Connects the station's MQTT client and attaches every relay of the bench through its vendor's row. */
-async function attachRelays(rig: LoadedRig, spec: RigBench, brokerUrl: string, now: () => number, closers: Closers): Promise<Map<string, PowerSwitch>> {
+async function attachRelays(
+  rig: LoadedRig,
+  spec: RigBench,
+  brokerUrl: string,
+  now: () => number,
+  closers: Closers,
+): Promise<Map<string, PowerSwitch>> {
   const secrets = rig.secrets.mqtt;
   const station: MqttClient = await connectStation({
     url: brokerUrl,
@@ -168,7 +178,11 @@ async function attachRelays(rig: LoadedRig, spec: RigBench, brokerUrl: string, n
 }
 
 /** One relay of a real bench, attached on its own (`gbcs-rig power`): the switch, and how to let it go. */
-export async function attachRelay(rig: LoadedRig, spec: RigBench, relayId: string): Promise<{ relay: PowerSwitch; close(): Promise<void> }> {
+export async function attachRelay(
+  rig: LoadedRig,
+  spec: RigBench,
+  relayId: string,
+): Promise<{ relay: PowerSwitch; close(): Promise<void> }> {
   const closers = new Closers();
   try {
     const only = { ...spec, relays: spec.relays.filter((r) => r.id === relayId) };
@@ -252,7 +266,11 @@ class SerialParts {
 
   private openSniffer(id: string): Promise<Sniffer> {
     const s = this.spec.sniffers.find((x) => x.id === id)!;
-    return snifferKindOf(s.kind).open(this.wiring.sniffers.get(id)!, s, { binding: this.wiring.binding, now: this.now, where: `sniffer ${id}` });
+    return snifferKindOf(s.kind).open(this.wiring.sniffers.get(id)!, s, {
+      binding: this.wiring.binding,
+      now: this.now,
+      where: `sniffer ${id}`,
+    });
   }
 
   private async startSniffer(s: BenchSniffer): Promise<void> {
@@ -274,7 +292,11 @@ class SerialParts {
 
 /** How the rig sees what each IHD and PPMID shows: through its observation port if it has one, else through the operator. */
 async function openObservers(
-  rig: LoadedRig, spec: RigBench, virtual: VirtualBench | undefined, binding: SerialBinding | undefined, closers: Closers,
+  rig: LoadedRig,
+  spec: RigBench,
+  virtual: VirtualBench | undefined,
+  binding: SerialBinding | undefined,
+  closers: Closers,
 ): Promise<Map<string, DeviceObserver>> {
   const observers = new Map<string, DeviceObserver>();
   for (const d of spec.devices.filter((x) => x.role === 'IHD' || x.role === 'PPMID')) {
@@ -295,7 +317,8 @@ async function openObservers(
 function drainBarrier(v: VirtualBench, parts: SerialParts, relayFault: () => RigFault | undefined): () => Promise<void> {
   return async () => {
     // An unplugged sniffer or a stopped broker is noticed through real I/O: virtual time waits until its driver knows.
-    for (const s of parts.sniffers) if (v.unpluggedSniffers.has(s.id)) await noticed(() => !!s.driver.fault, `${s.driver.where} was unplugged`);
+    for (const s of parts.sniffers)
+      if (v.unpluggedSniffers.has(s.id)) await noticed(() => !!s.driver.fault, `${s.driver.where} was unplugged`);
     if (v.awaitingNotice.delete('broker-down')) await noticed(() => relayFault() !== undefined, 'the station broker stopped');
     await parts.drain(v.written());
   };
@@ -325,7 +348,8 @@ export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?:
 
     const relayFault = () => [...relays.values()].map((r) => r.fault).find((f) => f !== undefined);
     const caseHealth = new Set<BenchHealth>();
-    const health = (): RigFault | undefined => parts.fault() ?? relayFault() ?? [...caseHealth].map((h) => h()).find((f) => f !== undefined);
+    const health = (): RigFault | undefined =>
+      parts.fault() ?? relayFault() ?? [...caseHealth].map((h) => h()).find((f) => f !== undefined);
     clock = virtual ? new VirtualBenchClock(virtual.clock, drainBarrier(virtual, parts, relayFault), health) : new HardwareClock(health);
     await parts.start();
 

@@ -49,20 +49,31 @@ export class Capture {
   start(): void {
     for (const { id, source, channel } of this.sources) {
       const pcap = this.evidence.capture(id, `${source.where}, channel ${channel}`);
-      this.detach.push(source.onFrame((f) => {
-        const atMs = source.toBenchTime(f.snifferUs);
-        const timestampUs = BigInt(Math.round(atMs * 1000));
-        const decoded = this.decoder.decode({ n: this.frames.length + 1, timestampUs, frame: f.frame, fcsIncluded: false });
-        const heard = { atMs, sniffer: id, psdu: f.frame, decoded };
-        this.frames.push(heard);
-        try {
-          pcap.writePacket({ interfaceId: 0, timestampUs, frame: f.frame, fcsIncluded: false, rssi: f.rssi, lqi: f.lqi, channel: f.channel, comment: decoded.summary });
-        } catch (error) {
-          // A full disk: the frame is still heard, the evidence says it was lost, the case ends INCONCLUSIVE.
-          this.evidence.writeFailed(this.evidence.captureFile(id), error);
-        }
-        this.evidence.event('frame', { sniffer: id, n: decoded.n, summary: decoded.summary, rssi: f.rssi, lqi: f.lqi }, atMs);
-      }));
+      this.detach.push(
+        source.onFrame((f) => {
+          const atMs = source.toBenchTime(f.snifferUs);
+          const timestampUs = BigInt(Math.round(atMs * 1000));
+          const decoded = this.decoder.decode({ n: this.frames.length + 1, timestampUs, frame: f.frame, fcsIncluded: false });
+          const heard = { atMs, sniffer: id, psdu: f.frame, decoded };
+          this.frames.push(heard);
+          try {
+            pcap.writePacket({
+              interfaceId: 0,
+              timestampUs,
+              frame: f.frame,
+              fcsIncluded: false,
+              rssi: f.rssi,
+              lqi: f.lqi,
+              channel: f.channel,
+              comment: decoded.summary,
+            });
+          } catch (error) {
+            // A full disk: the frame is still heard, the evidence says it was lost, the case ends INCONCLUSIVE.
+            this.evidence.writeFailed(this.evidence.captureFile(id), error);
+          }
+          this.evidence.event('frame', { sniffer: id, n: decoded.n, summary: decoded.summary, rssi: f.rssi, lqi: f.lqi }, atMs);
+        }),
+      );
       const unread = source.onUnread?.((line) => {
         const atMs = this.clock.now();
         this.unread.push({ atMs, sniffer: id, where: source.where, line });
@@ -127,15 +138,20 @@ export class Capture {
     const sealed = this.frames.filter((h) => h.decoded.nwk?.secured && h.decoded.nwk.decrypted === false);
     if (!sealed.length) return undefined;
     const first = sealed[0];
-    return new RigFault('cannot-decrypt', `sniffer ${first.sniffer}`,
-      `${sealed.length} NWK-secured HAN frame${sealed.length === 1 ? '' : 's'} could not be decrypted with the rig's network key`
-        + ` (the first: frame ${first.decoded.n}, ${first.decoded.summary})`,
-      'export the network key of the bench\'s HAN in the environment variable the rig file names under keys.networkKeyEnv');
+    return new RigFault(
+      'cannot-decrypt',
+      `sniffer ${first.sniffer}`,
+      `${sealed.length} NWK-secured HAN frame${sealed.length === 1 ? '' : 's'} could not be decrypted with the rig's network key` +
+        ` (the first: frame ${first.decoded.n}, ${first.decoded.summary})`,
+      "export the network key of the bench's HAN in the environment variable the rig file names under keys.networkKeyEnv",
+    );
   }
 
   /** True once a device other than `rigIeee` (the rig radio, which secures with the rig's own key) sent an NWK-secured frame the rig's key opened. */
   keyConfirmed(rigIeee: string): boolean {
-    return this.frames.some((h) => h.decoded.nwk?.secured && h.decoded.nwk.decrypted === true && h.decoded.nwk.security?.source !== rigIeee);
+    return this.frames.some(
+      (h) => h.decoded.nwk?.secured && h.decoded.nwk.decrypted === true && h.decoded.nwk.security?.source !== rigIeee,
+    );
   }
 
   faulted(): RigFault | undefined {
@@ -152,8 +168,12 @@ export class Capture {
     const lost = this.unread.filter((u) => u.atMs >= sinceMs);
     if (lost.length > 0) {
       const first = lost[0];
-      throw new RigFault('sniffer-garbled', first.where, `${lost.length} line(s) from the sniffer could not be read as frames (first: line ${first.line.line}, ${first.line.reason}, ${first.line.preview}): a frame may have been lost, so its absence proves nothing`,
-        'Check the sniffer firmware and its USB link (re-plug, another cable or port), then re-run the test.');
+      throw new RigFault(
+        'sniffer-garbled',
+        first.where,
+        `${lost.length} line(s) from the sniffer could not be read as frames (first: line ${first.line.line}, ${first.line.reason}, ${first.line.preview}): a frame may have been lost, so its absence proves nothing`,
+        'Check the sniffer firmware and its USB link (re-plug, another cable or port), then re-run the test.',
+      );
     }
   }
 

@@ -126,7 +126,11 @@ export class CaseRecorder {
     // A measurement too close to its limit to judge cannot support a PASS.
     const undecided = this.measurements.find((m) => m.outcome === 'indeterminate');
     if (v.verdict === 'PASS' && undecided) {
-      v = { verdict: 'INCONCLUSIVE', reason: `${undecided.name} = ${undecided.value} ${undecided.unit} ±${undecided.uncertainty} is within its uncertainty of ${undecided.limit?.text}`, fix: 'reduce the measurement uncertainty (sniffer anchoring, relay confirmation latency) or widen the boundary margin' };
+      v = {
+        verdict: 'INCONCLUSIVE',
+        reason: `${undecided.name} = ${undecided.value} ${undecided.unit} ±${undecided.uncertainty} is within its uncertainty of ${undecided.limit?.text}`,
+        fix: 'reduce the measurement uncertainty (sniffer anchoring, relay confirmation latency) or widen the boundary margin',
+      };
     }
     this.evidence.event('verdict', { ...v });
     const result: CaseResult = {

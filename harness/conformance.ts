@@ -37,7 +37,8 @@ interface BenchSlot {
 function benchTimeReached(out: string, benchId: string): number | undefined {
   const evidence = join(out, 'evidence');
   if (!existsSync(evidence)) return undefined;
-  const ends = readdirSync(evidence).filter((d) => d.endsWith(`--${benchId}`) && existsSync(join(evidence, d, 'result.json')))
+  const ends = readdirSync(evidence)
+    .filter((d) => d.endsWith(`--${benchId}`) && existsSync(join(evidence, d, 'result.json')))
     .map((d) => Date.parse((JSON.parse(readFileSync(join(evidence, d, 'result.json'), 'utf8')) as { endedAt: string }).endedAt));
   return ends.length > 0 ? Math.max(...ends) : undefined;
 }
@@ -97,24 +98,27 @@ export interface BenchOption {
 const test = base.extend<object, BenchOption & { rig: LoadedRig; benchSlot: BenchSlot }>({
   benchId: ['', { scope: 'worker', option: true }],
   rig: [async ({}, use) => use(await loadRig(process.env[RUN_ENV.rig] || undefined)), { scope: 'worker' }],
-  benchSlot: [async ({ rig, benchId }, use) => {
-    const id = benchId || rig.benches[0].id;
-    const slot: BenchSlot = { id };
-    let release: (() => void) | undefined;
-    try {
-      // The worker that ran this bench before may still be closing it.
-      release = await lockBench(process.env[RUN_ENV.out] ?? process.cwd(), id, 40_000);
-      slot.open = await openBench(rig, id);
-    } catch (e) {
-      slot.failure = e;
-    }
-    try {
-      await use(slot);
-      await slot.open?.close();
-    } finally {
-      release?.();
-    }
-  }, { scope: 'worker', timeout: 60_000 }],
+  benchSlot: [
+    async ({ rig, benchId }, use) => {
+      const id = benchId || rig.benches[0].id;
+      const slot: BenchSlot = { id };
+      let release: (() => void) | undefined;
+      try {
+        // The worker that ran this bench before may still be closing it.
+        release = await lockBench(process.env[RUN_ENV.out] ?? process.cwd(), id, 40_000);
+        slot.open = await openBench(rig, id);
+      } catch (e) {
+        slot.failure = e;
+      }
+      try {
+        await use(slot);
+        await slot.open?.close();
+      } finally {
+        release?.();
+      }
+    },
+    { scope: 'worker', timeout: 60_000 },
+  ],
 });
 
 /** The epic an Allure reader groups by: the clauses and modifications, e.g. `GBCS 10.5 / SECMP0037`. */
@@ -147,19 +151,42 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
       const deadline = startedAt + plannedMs + overrunAllowance(plannedMs);
       // A hardware case lasts hours: the runner's own timeout must outlast the case's deadline.
       if (!bench.clock.virtual) test.setTimeout(deadline - startedAt + HARDWARE_RUNNER_MARGIN_MS);
-      const clock = new CaseClock(bench.clock, deadline, () => new RigFault('case-overran', `case ${def.id}`,
-        `the case ran past its planned ${hoursText(plannedMs)} and its margin of ${hoursText(overrunAllowance(plannedMs))} (deadline ${new Date(deadline).toISOString()})`,
-        'check that the lab settings match the devices, and that nothing on the bench held the case up (operator prompts, relays, radio); the evidence so far is kept'));
+      const clock = new CaseClock(
+        bench.clock,
+        deadline,
+        () =>
+          new RigFault(
+            'case-overran',
+            `case ${def.id}`,
+            `the case ran past its planned ${hoursText(plannedMs)} and its margin of ${hoursText(overrunAllowance(plannedMs))} (deadline ${new Date(deadline).toISOString()})`,
+            'check that the lab settings match the devices, and that nothing on the bench held the case up (operator prompts, relays, radio); the evidence so far is kept',
+          ),
+      );
       evidence.event('case-plan', { plannedMinutes: Math.round(plannedMs / 60_000), deadline: new Date(deadline).toISOString() });
       const keys = new KeyTable();
       if (bench.keys.networkKey) keys.addNetworkKey(bench.keys.networkKey);
-      capture = new Capture(bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })), evidence, clock, keys);
+      capture = new Capture(
+        bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })),
+        evidence,
+        clock,
+        keys,
+      );
       capture.start();
       const ch = bench.device('CH');
-      const hht = new HandHeldTerminal(bench.radio, capture, evidence, clock,
-        { ieee: bench.spec.radio.ieee, entityId: bench.spec.radio.ieee, networkKey: bench.keys.networkKey, installCode: bench.keys.installCode },
+      const hht = new HandHeldTerminal(
+        bench.radio,
+        capture,
+        evidence,
+        clock,
+        {
+          ieee: bench.spec.radio.ieee,
+          entityId: bench.spec.radio.ieee,
+          networkKey: bench.keys.networkKey,
+          installCode: bench.keys.installCode,
+        },
         { ieee: ch?.ieee ?? device.ieee, pin: bench.spec.han },
-        rig.settings.captureWithinSeconds * 1000);
+        rig.settings.captureWithinSeconds * 1000,
+      );
       const power = new BenchPower(bench.relays, evidence, clock);
       live = new Liveness(capture, hht, power, evidence, startedAt, bench.spec.radio.channel);
       await body({ rec, bench, device, settings: rig.settings, clock, capture, power, hht, evidence, live });
@@ -168,9 +195,12 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
     }
     // Heard before judged: a device the case never heard can be neither passed nor failed.
     if (live && device && (outcome === undefined || outcome instanceof DeviceFailure) && !live.heard(device, startedAt)) {
-      outcome = new RigFault('dut-not-heard', `${device.role} ${device.id}`,
+      outcome = new RigFault(
+        'dut-not-heard',
+        `${device.role} ${device.id}`,
         `nothing was heard from the ${device.role} (${device.ieee}) during the case, so it cannot be judged${outcome ? ` (the check that failed: ${(outcome as Error).message})` : ''}`,
-        `is the ${device.role} powered, within range and on channel ${bench!.spec.radio.channel}?`);
+        `is the ${device.role} powered, within range and on channel ${bench!.spec.radio.channel}?`,
+      );
     }
     capture?.stop();
     // No verdict rests on a HAN the rig could not read: a wrong or missing network key is a rig fault, never a device's.
@@ -184,9 +214,16 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
       bench: benchSlot.id,
       plannedMs,
       device: device && {
-        id: device.id, ieee: device.ieee, firmware: device.firmware.id, claims: [...device.firmware.claims],
-        manufacturer: device.firmware.manufacturer, model: device.firmware.model, version: device.firmware.version,
-        gbcsVersion: device.firmware.gbcsVersion, smetsVersion: device.firmware.smetsVersion, sha256: device.firmware.image.sha256,
+        id: device.id,
+        ieee: device.ieee,
+        firmware: device.firmware.id,
+        claims: [...device.firmware.claims],
+        manufacturer: device.firmware.manufacturer,
+        model: device.firmware.model,
+        version: device.firmware.version,
+        gbcsVersion: device.firmware.gbcsVersion,
+        smetsVersion: device.firmware.smetsVersion,
+        sha256: device.firmware.image.sha256,
       },
     });
     if (bench) benchSlot.lastEndMs = bench.clock.now();
@@ -200,7 +237,10 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
     await allure.severity('critical');
     await allure.parameter('bench', benchSlot.id);
     if (device) await allure.parameter('firmware', device.firmware.id);
-    for (const f of evidence.evidenceFiles) await allure.attachmentPath(f.split('/').pop()!, f, { contentType: f.endsWith('.pcapng') ? 'application/vnd.tcpdump.pcap' : 'application/x-ndjson' });
+    for (const f of evidence.evidenceFiles)
+      await allure.attachmentPath(f.split('/').pop()!, f, {
+        contentType: f.endsWith('.pcapng') ? 'application/vnd.tcpdump.pcap' : 'application/x-ndjson',
+      });
     // Playwright's status mirrors the verdict; results.json holds the verdict itself. A verdict other than
     // PASS is an outcome the rig meant to give, so it is an expected failure: the worker and its bench go on.
     if (result.verdict === 'NOT APPLICABLE') test.skip(true, `NOT APPLICABLE: ${result.reason}`);

@@ -19,7 +19,8 @@ export function benchIso(ms: number): string {
   return isoFromMs(ms);
 }
 
-const jsonSafe = (_key: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v);
+const jsonSafe = (_key: string, v: unknown) =>
+  typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v;
 
 export class EvidenceLog {
   readonly eventsFile: string;
@@ -63,10 +64,18 @@ export class EvidenceLog {
     if (this.lost.has(file)) return;
     const cause = error as NodeJS.ErrnoException;
     const full = cause?.code === 'ENOSPC';
-    this.lost.set(file, new RigFault('evidence-unwritable', `evidence ${basename(this.dir)}/${basename(file)}`,
-      `cannot write ${basename(file)}: ${cause?.message ?? String(error)}; what was written before is kept, but a verdict cannot rest on incomplete evidence`,
-      full ? 'The evidence disk is full: free space on it (or run with --out on a disk with room), then re-run the case.'
-        : 'Check the evidence folder is writable (permissions, disk health), then re-run the case.', { cause: error }));
+    this.lost.set(
+      file,
+      new RigFault(
+        'evidence-unwritable',
+        `evidence ${basename(this.dir)}/${basename(file)}`,
+        `cannot write ${basename(file)}: ${cause?.message ?? String(error)}; what was written before is kept, but a verdict cannot rest on incomplete evidence`,
+        full
+          ? 'The evidence disk is full: free space on it (or run with --out on a disk with room), then re-run the case.'
+          : 'Check the evidence folder is writable (permissions, disk health), then re-run the case.',
+        { cause: error },
+      ),
+    );
   }
 
   /** The pcapng file of one sniffer in this case. */

@@ -42,17 +42,23 @@ export function hanFromBeacons(
   const panOf = (b: { heard: HeardFrame }) => Number(b.heard.decoded.mac.srcPan);
   const epidOf = (b: { heard: HeardFrame }) => b.heard.decoded.mac.beacon!.extendedPanId as string;
   const coordinators = beacons.filter((b) => isCoordinatorBeacon(b.heard));
-  const chosen = coordinators.find((b) => epidOf(b) === ch.ieee)
-    ?? coordinators.find((b) => panOf(b) === ch.heardOnPan)
-    ?? coordinators.find((b) => panOf(b) === pin?.pan)
-    ?? (new Set(coordinators.map(panOf)).size === 1 ? coordinators[0] : undefined);
+  const chosen =
+    coordinators.find((b) => epidOf(b) === ch.ieee) ??
+    coordinators.find((b) => panOf(b) === ch.heardOnPan) ??
+    coordinators.find((b) => panOf(b) === pin?.pan) ??
+    (new Set(coordinators.map(panOf)).size === 1 ? coordinators[0] : undefined);
   if (!chosen) {
     const heard = [...new Set(coordinators.map((b) => hex16(panOf(b))))];
-    throw new RigFault('han-unknown', where, heard.length
-      ? `the rig cannot tell the CH's HAN among the coordinators that answered its beacon request (PANs ${heard.join(', ')})`
-      : 'no coordinator answered the rig radio\'s beacon request: the rig does not know the HAN (PAN id, channel)',
-    heard.length ? 'pin the bench\'s HAN in the rig file: han: { pan, channel }'
-      : 'check the CH is powered and the rig radio and the sniffer are on the HAN\'s channel');
+    throw new RigFault(
+      'han-unknown',
+      where,
+      heard.length
+        ? `the rig cannot tell the CH's HAN among the coordinators that answered its beacon request (PANs ${heard.join(', ')})`
+        : "no coordinator answered the rig radio's beacon request: the rig does not know the HAN (PAN id, channel)",
+      heard.length
+        ? "pin the bench's HAN in the rig file: han: { pan, channel }"
+        : "check the CH is powered and the rig radio and the sniffer are on the HAN's channel",
+    );
   }
   const learned: LearnedHan = {
     pan: panOf(chosen),
@@ -62,12 +68,17 @@ export function hanFromBeacons(
   };
   const wrong = [
     pin?.pan !== undefined && pin.pan !== learned.pan && `PAN ${hex16(pin.pan)} is pinned but the CH's beacon says ${hex16(learned.pan)}`,
-    pin?.channel !== undefined && pin.channel !== learned.channel
-      && `channel ${pin.channel} is pinned but the CH's beacon was heard on channel ${learned.channel}`,
+    pin?.channel !== undefined &&
+      pin.channel !== learned.channel &&
+      `channel ${pin.channel} is pinned but the CH's beacon was heard on channel ${learned.channel}`,
   ].filter((w): w is string => typeof w === 'string');
   if (wrong.length) {
-    throw new RigFault('han-mismatch', where, `the HAN heard is not the one the rig file pins: ${wrong.join('; ')}`,
-      'correct han: { pan, channel } of the bench in the rig file, or check that the CH on air is the bench\'s (another CH nearby?)');
+    throw new RigFault(
+      'han-mismatch',
+      where,
+      `the HAN heard is not the one the rig file pins: ${wrong.join('; ')}`,
+      "correct han: { pan, channel } of the bench in the rig file, or check that the CH on air is the bench's (another CH nearby?)",
+    );
   }
   return learned;
 }

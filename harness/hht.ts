@@ -56,18 +56,38 @@ export interface JoinAttempt {
  * destination) in APS fragments of `maxBlock` bytes, from the rig radio's short address.
  */
 export function hanDeliveryFrames(f: {
-  pan: number; short: number; seq: number; ieee: string; cluster: number; profile: number; payload: Uint8Array; maxBlock: number;
+  pan: number;
+  short: number;
+  seq: number;
+  ieee: string;
+  cluster: number;
+  profile: number;
+  payload: Uint8Array;
+  maxBlock: number;
   /** The sender's IEEE (NWK extended source) and the first fragment's security (the next take the next counters); absent: unsecured. */
-  source?: string; security?: HanSecurity;
+  source?: string;
+  security?: HanSecurity;
 }): Uint8Array[] {
   const pan = hex16(f.pan);
   const security = f.security && f.source && { key: f.security.networkKey, frameCounter: f.security.frameCounter, source: f.source };
-  return encodeFragmentedFrames({
-    mac: { type: 'data', seq: f.seq, dstPan: pan, srcPan: pan, dst: '0xffff', src: hex16(f.short) },
-    nwk: { type: 'data', dst: '0xfffd', src: hex16(f.short), seq: f.seq, dst64: f.ieee, ...(f.source && { src64: f.source }), ...(security && { security }) },
-    aps: { type: 'data', dstEp: 1, srcEp: 1, cluster: f.cluster, profile: f.profile, counter: f.seq },
-    payload: f.payload,
-  }, f.maxBlock, false);
+  return encodeFragmentedFrames(
+    {
+      mac: { type: 'data', seq: f.seq, dstPan: pan, srcPan: pan, dst: '0xffff', src: hex16(f.short) },
+      nwk: {
+        type: 'data',
+        dst: '0xfffd',
+        src: hex16(f.short),
+        seq: f.seq,
+        dst64: f.ieee,
+        ...(f.source && { src64: f.source }),
+        ...(security && { security }),
+      },
+      aps: { type: 'data', dstEp: 1, srcEp: 1, cluster: f.cluster, profile: f.profile, counter: f.seq },
+      payload: f.payload,
+    },
+    f.maxBlock,
+    false,
+  );
 }
 
 const COUNTER_EPOCH_MS = Date.UTC(2020, 0, 1);
@@ -137,13 +157,23 @@ export class HandHeldTerminal {
   async join(options: { malformed?: Ccs01Malformation; unauthorised?: boolean } = {}): Promise<JoinAttempt> {
     const installCode = this.identity.installCode;
     if (!installCode) {
-      throw new RigFault('radio-refused', 'rig radio', 'the rig has no install code for the HHT, so its CCS01 cannot be built',
-        'export the rig radio\'s install code in the environment variable the rig file names under keys.installCodeEnv');
+      throw new RigFault(
+        'radio-refused',
+        'rig radio',
+        'the rig has no install code for the HHT, so its CCS01 cannot be built',
+        "export the rig radio's install code in the environment variable the rig file names under keys.installCodeEnv",
+      );
     }
     const counter = ++this.#shared.counter;
     const psdu = buildInterPanCcs01({
-      hhtIeee: this.identity.ieee, chIeee: this.ch.ieee, seq: this.nextSeq(), counter, installCode,
-      originator: this.identity.entityId, malformed: options.malformed, unauthorised: options.unauthorised,
+      hhtIeee: this.identity.ieee,
+      chIeee: this.ch.ieee,
+      seq: this.nextSeq(),
+      counter,
+      installCode,
+      originator: this.identity.entityId,
+      malformed: options.malformed,
+      unauthorised: options.unauthorised,
     });
     const what = `GBCS CCS01 Add Device to CHF Device Log over inter-PAN, counter ${counter}${options.malformed ? `, malformed (${options.malformed})` : ''}${options.unauthorised ? ', unauthorised originator' : ''}`;
     const sent = await this.transmit(psdu, what, (h) => {
@@ -194,21 +224,30 @@ export class HandHeldTerminal {
       const sealed = this.capture.cannotDecrypt();
       if (sealed) throw sealed;
     }
-    throw new RigFault('radio-refused', 'rig radio', join.outcome !== 'accepted'
-      ? `the CH did not accept the rig radio's CCS01 (${join.outcome}), so the rig radio cannot join the HAN to ${why}`
-      : `the CH accepted the rig radio's CCS01 but did not admit it to the HAN (no Rejoin Response), so it cannot ${why}`,
-    'check that the rig radio\'s IEEE address is an HHT the CH accepts (authorised), that the CH was powered just before'
-      + ' (its inter-PAN window is open) and on the HAN\'s channel');
+    throw new RigFault(
+      'radio-refused',
+      'rig radio',
+      join.outcome !== 'accepted'
+        ? `the CH did not accept the rig radio's CCS01 (${join.outcome}), so the rig radio cannot join the HAN to ${why}`
+        : `the CH accepted the rig radio's CCS01 but did not admit it to the HAN (no Rejoin Response), so it cannot ${why}`,
+      "check that the rig radio's IEEE address is an HHT the CH accepts (authorised), that the CH was powered just before" +
+        " (its inter-PAN window is open) and on the HAN's channel",
+    );
   }
 
   /** Learns the HAN once: a Beacon Request, and the coordinators' beacons that answer it. */
   private async learnHan(chPan: number): Promise<LearnedHan> {
     if (this.#shared.han) return this.#shared.han;
-    const beacons = (await this.requestBeacons()).filter(isCoordinatorBeacon).map((heard) => ({ heard, channel: this.capture.channelOf(heard) }));
+    const beacons = (await this.requestBeacons())
+      .filter(isCoordinatorBeacon)
+      .map((heard) => ({ heard, channel: this.capture.channelOf(heard) }));
     const han = hanFromBeacons(beacons, { ieee: this.ch.ieee, heardOnPan: chPan }, this.ch.pin, 'HAN of the bench');
     this.evidence.event('han-learned', {
-      pan: hex16(han.pan), channel: han.channel, coordinator: hex16(han.coordinator.short),
-      coordinatorIeee: han.coordinator.ieee ?? null, extendedPanId: han.extendedPanId,
+      pan: hex16(han.pan),
+      channel: han.channel,
+      coordinator: hex16(han.coordinator.short),
+      coordinatorIeee: han.coordinator.ieee ?? null,
+      extendedPanId: han.extendedPanId,
     });
     this.#shared.han = han;
     return han;
@@ -232,8 +271,12 @@ export class HandHeldTerminal {
     this.networkKey();
     const han = this.#shared.han;
     if (!han) {
-      throw new RigFault('radio-refused', 'rig radio', `the rig radio has not learned the HAN yet, so ${this.identity.ieee} cannot ask to join it`,
-        'let the rig radio join the HAN with an accepted CCS01 first, while the CH\'s inter-PAN window is open');
+      throw new RigFault(
+        'radio-refused',
+        'rig radio',
+        `the rig radio has not learned the HAN yet, so ${this.identity.ieee} cannot ask to join it`,
+        "let the rig radio join the HAN with an accepted CCS01 first, while the CH's inter-PAN window is open",
+      );
     }
     return this.rejoinHan(han);
   }
@@ -241,8 +284,11 @@ export class HandHeldTerminal {
   private async rejoinHan(han: LearnedHan): Promise<RejoinAttempt> {
     const seq = this.nextSeq();
     const psdu = buildHhtRejoinRequest({ pan: han.pan, ieee: this.identity.ieee, seq, security: this.security() });
-    const sent = await this.transmit(psdu, `NWK Rejoin Request to the CH on PAN ${hex16(han.pan)}`,
-      (h) => h.decoded.nwk?.commandId === NWK_REJOIN_REQUEST && h.decoded.nwk.src64 === this.identity.ieee && h.decoded.nwk.seq === seq);
+    const sent = await this.transmit(
+      psdu,
+      `NWK Rejoin Request to the CH on PAN ${hex16(han.pan)}`,
+      (h) => h.decoded.nwk?.commandId === NWK_REJOIN_REQUEST && h.decoded.nwk.src64 === this.identity.ieee && h.decoded.nwk.seq === seq,
+    );
     const answer = await this.capture.waitFor((d) => rejoinResponseTo(d, this.identity.ieee) !== undefined, this.answerWithinMs, sent.atMs);
     const response = answer && rejoinResponseTo(answer.decoded, this.identity.ieee);
     if (response?.status === 0) {
@@ -252,11 +298,14 @@ export class HandHeldTerminal {
     }
     const outcome = !response ? 'no answer' : response.status === 0 ? 'admitted' : 'refused';
     this.evidence.event('hht-rejoin', {
-      ieee: this.identity.ieee, outcome, ...(response && { status: response.status }),
+      ieee: this.identity.ieee,
+      outcome,
+      ...(response && { status: response.status }),
       short: this.#short === undefined ? null : hex16(this.#short),
     });
     return {
-      sentAtMs: sent.atMs, outcome,
+      sentAtMs: sent.atMs,
+      outcome,
       ...(response && { status: response.status, answeredAtMs: answer.atMs, ...(response.status === 0 && { short: response.short }) }),
     };
   }
@@ -273,17 +322,34 @@ export class HandHeldTerminal {
     if (!m) {
       this.networkKey();
       // Never admitted to the HAN: it has no address to read from, and is not on the HAN.
-      this.evidence.event('hht-han-read', { answered: false, why: 'the HHT was never admitted to the HAN (no short address from a Rejoin Response)' });
+      this.evidence.event('hht-han-read', {
+        answered: false,
+        why: 'the HHT was never admitted to the HAN (no short address from a Rejoin Response)',
+      });
       return { sentAtMs: this.clock.now(), answered: false, admitted: false };
     }
     const seq = this.nextSeq();
-    const psdu = buildHanRead({ hhtShort: m.short, chShort: m.han.coordinator.short, pan: m.han.pan, seq, ieee: this.identity.ieee, security: this.security() });
-    const sent = await this.transmit(psdu, `ZCL Basic Read Attributes from the HHT over the HAN, transaction ${seq}`,
-      (h) => hanReadOf(h.decoded)?.kind === 'read' && hanReadOf(h.decoded)?.transaction === seq);
-    const answer = await this.capture.waitFor((d) => {
-      const r = hanReadOf(d);
-      return r?.kind === 'response' && r.transaction === seq && r.dst === m.short;
-    }, this.answerWithinMs, sent.atMs);
+    const psdu = buildHanRead({
+      hhtShort: m.short,
+      chShort: m.han.coordinator.short,
+      pan: m.han.pan,
+      seq,
+      ieee: this.identity.ieee,
+      security: this.security(),
+    });
+    const sent = await this.transmit(
+      psdu,
+      `ZCL Basic Read Attributes from the HHT over the HAN, transaction ${seq}`,
+      (h) => hanReadOf(h.decoded)?.kind === 'read' && hanReadOf(h.decoded)?.transaction === seq,
+    );
+    const answer = await this.capture.waitFor(
+      (d) => {
+        const r = hanReadOf(d);
+        return r?.kind === 'response' && r.transaction === seq && r.dst === m.short;
+      },
+      this.answerWithinMs,
+      sent.atMs,
+    );
     this.evidence.event('hht-han-read', { transaction: seq, answered: !!answer });
     return { sentAtMs: sent.atMs, answered: !!answer, answeredAtMs: answer?.atMs, admitted: true };
   }
@@ -304,24 +370,47 @@ export class HandHeldTerminal {
     const { han, short } = this.memberOrFault(`ask the ${target.ieee} (${title})`);
     const seq = this.nextSeq();
     const pan = hex16(han.pan);
-    const psdu = encodeFrame({
-      mac: { type: 'data', seq, dstPan: pan, srcPan: pan, dst: hex16(target.short), src: hex16(short) },
-      nwk: { type: 'data', dst: hex16(target.short), src: hex16(short), seq, radius: 30, src64: this.identity.ieee, security: this.nwkSecurity() },
-      aps: { type: 'data', dstEp: 1, srcEp: 1, cluster, profile: PROFILE_SMART_ENERGY, counter: seq },
-      payload: encodeZcl(cluster, { ...question, seq }),
-    }, false);
-    const sent = await this.transmit(psdu, `${title} to ${target.ieee} over the HAN, transaction ${seq}`,
-      (h) => h.decoded.zcl?.seq === seq && h.decoded.nwk?.src === hex16(short));
+    const psdu = encodeFrame(
+      {
+        mac: { type: 'data', seq, dstPan: pan, srcPan: pan, dst: hex16(target.short), src: hex16(short) },
+        nwk: {
+          type: 'data',
+          dst: hex16(target.short),
+          src: hex16(short),
+          seq,
+          radius: 30,
+          src64: this.identity.ieee,
+          security: this.nwkSecurity(),
+        },
+        aps: { type: 'data', dstEp: 1, srcEp: 1, cluster, profile: PROFILE_SMART_ENERGY, counter: seq },
+        payload: encodeZcl(cluster, { ...question, seq }),
+      },
+      false,
+    );
+    const sent = await this.transmit(
+      psdu,
+      `${title} to ${target.ieee} over the HAN, transaction ${seq}`,
+      (h) => h.decoded.zcl?.seq === seq && h.decoded.nwk?.src === hex16(short),
+    );
     const isAnswer = (f: DecodedFrame) => f.zcl?.seq === seq && f.nwk?.dst === hex16(short) && this.capture.isFrom(f, target.ieee);
     const answer = await this.capture.waitFor(isAnswer, this.answerWithinMs, sent.atMs);
     if (!answer) await this.lateAnswer(isAnswer, sent.atMs, title, target.ieee);
     let all = answer ? [answer] : [];
     const expected = answer ? answers(answer.decoded) : 0;
     if (expected > 1) {
-      await this.clock.waitFor(() => (all = this.capture.all(isAnswer, sent.atMs)).length >= expected || this.capture.faulted() !== undefined, this.answerWithinMs);
+      await this.clock.waitFor(
+        () => (all = this.capture.all(isAnswer, sent.atMs)).length >= expected || this.capture.faulted() !== undefined,
+        this.answerWithinMs,
+      );
       this.capture.assertHealthy();
     }
-    this.evidence.event('hht-han-question', { title, to: target.ieee, transaction: seq, answer: answer?.decoded.summary ?? 'no answer', ...(all.length > 1 && { frames: all.length }) });
+    this.evidence.event('hht-han-question', {
+      title,
+      to: target.ieee,
+      transaction: seq,
+      answer: answer?.decoded.summary ?? 'no answer',
+      ...(all.length > 1 && { frames: all.length }),
+    });
     return { sentAtMs: sent.atMs, answer: answer?.decoded, answers: all.map((h) => h.decoded), answeredAtMs: answer?.atMs };
   }
 
@@ -330,13 +419,22 @@ export class HandHeldTerminal {
    * minute means the setting is too tight for this device — the case can judge neither way (INCONCLUSIVE),
    * and it must never pass for "nothing to clear".
    */
-  private async lateAnswer(isAnswer: (f: DecodedFrame, h: HeardFrame) => boolean, sentAtMs: number, title: string, to: string): Promise<void> {
+  private async lateAnswer(
+    isAnswer: (f: DecodedFrame, h: HeardFrame) => boolean,
+    sentAtMs: number,
+    title: string,
+    to: string,
+  ): Promise<void> {
     const late = await this.capture.waitFor(isAnswer, LATE_ANSWER_WITHIN_MS, sentAtMs);
     if (!late) return;
     const after = ((late.atMs - sentAtMs) / 1000).toFixed(1);
     this.evidence.event('hht-han-question', { title, to, answer: late.decoded.summary, late: true, afterSeconds: Number(after) });
-    throw new RigFault('answer-late', `device ${to}`, `answered ${title} after ${after} s, later than the lab's captureWithinSeconds (${this.answerWithinMs / 1000} s)`,
-      `raise captureWithinSeconds in the rig file's labSettings above ${Math.ceil(Number(after))} s, or check why the device answers slowly`);
+    throw new RigFault(
+      'answer-late',
+      `device ${to}`,
+      `answered ${title} after ${after} s, later than the lab's captureWithinSeconds (${this.answerWithinMs / 1000} s)`,
+      `raise captureWithinSeconds in the rig file's labSettings above ${Math.ceil(Number(after))} s, or check why the device answers slowly`,
+    );
   }
 
   /**
@@ -345,7 +443,11 @@ export class HandHeldTerminal {
    */
   async requestBeacons(): Promise<HeardFrame[]> {
     const seq = this.nextSeq();
-    const sent = await this.transmit(buildBeaconRequest(seq), `MAC Beacon Request, sequence ${seq}`, (h) => h.decoded.mac.command === 'Beacon Request' && h.decoded.mac.seq === seq);
+    const sent = await this.transmit(
+      buildBeaconRequest(seq),
+      `MAC Beacon Request, sequence ${seq}`,
+      (h) => h.decoded.mac.command === 'Beacon Request' && h.decoded.mac.seq === seq,
+    );
     await this.capture.waitFor((_d, h) => isCoordinatorBeacon(h), this.answerWithinMs, sent.atMs);
     const beacons = this.capture.all((f) => f.mac.type === 'beacon', sent.atMs);
     this.evidence.event('beacons', { count: beacons.length, from: beacons.map((b) => b.decoded.summary) });
@@ -353,10 +455,26 @@ export class HandHeldTerminal {
   }
 
   /** A prepared payload for a meter, sent on the HAN from the rig radio's short address: the tenancy trigger's radio delivery. */
-  async deliverOnHan(ieee: string, aps: { cluster: number; profile: number }, payload: Uint8Array, maxBlock: number, title: string): Promise<void> {
+  async deliverOnHan(
+    ieee: string,
+    aps: { cluster: number; profile: number },
+    payload: Uint8Array,
+    maxBlock: number,
+    title: string,
+  ): Promise<void> {
     const { han, short } = this.memberOrFault(`deliver ${title}`);
     const seq = this.nextSeq();
-    const frames = hanDeliveryFrames({ pan: han.pan, short, seq, ieee, ...aps, payload, maxBlock, source: this.identity.ieee, security: this.security() });
+    const frames = hanDeliveryFrames({
+      pan: han.pan,
+      short,
+      seq,
+      ieee,
+      ...aps,
+      payload,
+      maxBlock,
+      source: this.identity.ieee,
+      security: this.security(),
+    });
     // One sequence number and one frame counter per fragment.
     for (let i = 1; i < frames.length; i++) this.nextSeq();
     this.#frameCounter = (this.#frameCounter + frames.length - 1) >>> 0;
@@ -373,9 +491,12 @@ export class HandHeldTerminal {
   private networkKey(): Uint8Array {
     const networkKey = this.identity.networkKey;
     if (!networkKey) {
-      throw new RigFault('cannot-decrypt', 'rig radio',
+      throw new RigFault(
+        'cannot-decrypt',
+        'rig radio',
         'the rig has no HAN network key, so the rig radio cannot send on the NWK-secured HAN nor the rig read it',
-        'export the HAN network key in the environment variable the rig file names under keys.networkKeyEnv');
+        'export the HAN network key in the environment variable the rig file names under keys.networkKeyEnv',
+      );
     }
     return networkKey;
   }
@@ -389,8 +510,12 @@ export class HandHeldTerminal {
     this.networkKey();
     const m = this.member();
     if (!m) {
-      throw new RigFault('radio-refused', 'rig radio', `the rig radio is not on the HAN (it has no short address from a join), so it cannot ${what}`,
-        'join the rig radio to the HAN as an HHT first (becomeMember) while the CH\'s inter-PAN window is open');
+      throw new RigFault(
+        'radio-refused',
+        'rig radio',
+        `the rig radio is not on the HAN (it has no short address from a join), so it cannot ${what}`,
+        "join the rig radio to the HAN as an HHT first (becomeMember) while the CH's inter-PAN window is open",
+      );
     }
     return m;
   }
@@ -406,8 +531,12 @@ export class HandHeldTerminal {
     await this.radio.transmit(psdu);
     const heard = await this.capture.waitFor((_d, h) => isIt(h), HEARD_WITHIN_MS, from);
     if (!heard) {
-      throw new RigFault('radio-unavailable', 'rig radio', `the sniffer did not hear the HHT's transmission (${what}) within ${HEARD_WITHIN_MS} ms`,
-        'check that the rig radio and the sniffer are on the same channel, powered and within range');
+      throw new RigFault(
+        'radio-unavailable',
+        'rig radio',
+        `the sniffer did not hear the HHT's transmission (${what}) within ${HEARD_WITHIN_MS} ms`,
+        'check that the rig radio and the sniffer are on the same channel, powered and within range',
+      );
     }
     return heard;
   }

@@ -60,9 +60,12 @@ export class Liveness {
         continue;
       }
       this.evidence.event('liveness', { device: device.id, heard: false, since: new Date(since).toISOString(), why });
-      throw new RigFault('dut-not-heard', `${device.role} ${device.id}`,
+      throw new RigFault(
+        'dut-not-heard',
+        `${device.role} ${device.id}`,
         `nothing was heard from the ${device.role} (${device.ieee}) since ${new Date(since).toISOString()}, so its silence proves nothing (${why})`,
-        `is the ${device.role} powered, within range and on channel ${this.channel}?`);
+        `is the ${device.role} powered, within range and on channel ${this.channel}?`,
+      );
     }
   }
 }

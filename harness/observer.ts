@@ -31,7 +31,10 @@ export class PortObserver implements DeviceObserver {
   readonly how: string;
   /** A debug port answers in milliseconds: a span is watched every ten minutes. */
   readonly watchEveryMs = 10 * 60_000;
-  constructor(private readonly port: ObservationPort, device: RigDevice) {
+  constructor(
+    private readonly port: ObservationPort,
+    device: RigDevice,
+  ) {
     this.how = `observation port of ${device.role} ${device.id}`;
   }
 
@@ -52,7 +55,10 @@ export class PortObserver implements DeviceObserver {
 /** No debug port: the operator looks at the display and answers, with a photo. */
 export class OperatorObserver implements DeviceObserver {
   readonly how: string;
-  constructor(private readonly device: RigDevice, private readonly timeoutMs: number) {
+  constructor(
+    private readonly device: RigDevice,
+    private readonly timeoutMs: number,
+  ) {
     this.how = `operator looking at ${device.role} ${device.id}`;
   }
 

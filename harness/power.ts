@@ -28,7 +28,11 @@ export class BenchPower {
     if (!relay) throw new Error(`no relay driver for ${device.relay.id}`);
     this.evidence.event('power-command', { device: device.id, relay: relay.where, state: on ? 'ON' : 'OFF' });
     const c: PowerConfirmation = await relay.switch(on);
-    this.evidence.event('power-confirmed', { device: device.id, relay: relay.where, state: c.on ? 'ON' : 'OFF', publishedAt: c.publishedAt, confirmedBy: c.confirmedBy }, c.confirmedAt);
+    this.evidence.event(
+      'power-confirmed',
+      { device: device.id, relay: relay.where, state: c.on ? 'ON' : 'OFF', publishedAt: c.publishedAt, confirmedBy: c.confirmedBy },
+      c.confirmedAt,
+    );
     const edge = { on: c.on, atMs: c.confirmedAt, uncertaintyMs: c.confirmedAt - c.publishedAt };
     if (edge.on) this.#lastOn.set(device.relay.id, edge);
     else this.#lastOn.delete(device.relay.id);

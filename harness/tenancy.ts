@@ -27,7 +27,13 @@ const TENANCY_USE_CASES = ['ECS12', 'GCS09'];
 
 /** The rig radio as a member of the HAN (harness/hht.ts): what a radio delivery sends through. */
 export interface HanSender {
-  deliverOnHan(ieee: string, aps: { cluster: number; profile: number }, payload: Uint8Array, maxBlock: number, title: string): Promise<void>;
+  deliverOnHan(
+    ieee: string,
+    aps: { cluster: number; profile: number },
+    payload: Uint8Array,
+    maxBlock: number,
+    title: string,
+  ): Promise<void>;
 }
 
 export interface TenancyTrigger {
@@ -51,7 +57,12 @@ class SimulatedSupplier implements TenancyTrigger {
   async trigger(meter: RigDevice, change: TenancyChange, evidence: EvidenceLog): Promise<void> {
     const m = this.bench.meters.get(meter.id);
     if (!m) throw new Error(`virtual bench has no meter ${meter.id}`);
-    evidence.event('tenancy-trigger', { device: meter.id, how: this.how, implementationUtc: new Date(change.implementationUtc).toISOString(), control: change.control ?? DEFAULT_TENANCY_CONTROL });
+    evidence.event('tenancy-trigger', {
+      device: meter.id,
+      how: this.how,
+      implementationUtc: new Date(change.implementationUtc).toISOString(),
+      control: change.control ?? DEFAULT_TENANCY_CONTROL,
+    });
     // As a lab's DCC test access can: the request goes out and nothing arrives.
     if (this.bench.tenancyLost) return;
     m.changeOfTenancy({ implementationUtc: change.implementationUtc, control: change.control ?? DEFAULT_TENANCY_CONTROL });
@@ -75,12 +86,28 @@ class RadioDelivery implements TenancyTrigger {
     const message = fromHex(readFileSync(this.file, 'utf8').trim());
     const g = recogniseGbcs(message);
     if (!g || !TENANCY_USE_CASES.includes(g.useCase)) {
-      throw new RigFault('radio-refused', this.file, 'the prepared command is not a GBCS ECS12 or GCS09', 'prepare the Change of Tenancy command for this meter again (DUIS local delivery)');
+      throw new RigFault(
+        'radio-refused',
+        this.file,
+        'the prepared command is not a GBCS ECS12 or GCS09',
+        'prepare the Change of Tenancy command for this meter again (DUIS local delivery)',
+      );
     }
     evidence.event('tenancy-trigger', { device: meter.id, how: this.how, useCase: g.useCase, counter: g.originatorCounter });
-    const zcl = encodeZcl(TUNNELING.id, { name: 'Transfer Data', dir: 'client-to-server', seq: this.seq, fields: { tunnelId: 0, data: '03' + Buffer.from(message).toString('hex') } });
+    const zcl = encodeZcl(TUNNELING.id, {
+      name: 'Transfer Data',
+      dir: 'client-to-server',
+      seq: this.seq,
+      fields: { tunnelId: 0, data: '03' + Buffer.from(message).toString('hex') },
+    });
     this.seq = (this.seq + 1) & 0xff;
-    if (!via) throw new RigFault('radio-unavailable', this.file, 'no rig radio on the HAN to deliver the prepared command', 'run the case with the rig radio joined to the HAN');
+    if (!via)
+      throw new RigFault(
+        'radio-unavailable',
+        this.file,
+        'no rig radio on the HAN to deliver the prepared command',
+        'run the case with the rig radio joined to the HAN',
+      );
     const title = `the prepared ${g.useCase ?? 'Change of Tenancy'} (Tunneling Transfer Data)`;
     await via.deliverOnHan(meter.ieee, { cluster: TUNNELING.id, profile: PROFILE_SMART_ENERGY }, zcl, 61, title);
   }
@@ -89,14 +116,24 @@ class RadioDelivery implements TenancyTrigger {
 /** A command line or an HTTP call the rig file names, given the meter and the change as environment / JSON. */
 class LabHook implements TenancyTrigger {
   readonly how: string;
-  constructor(private readonly command?: readonly string[], private readonly url?: string) {
+  constructor(
+    private readonly command?: readonly string[],
+    private readonly url?: string,
+  ) {
     this.how = command ? `lab hook: ${command.join(' ')}` : `lab hook: POST ${url}`;
   }
 
   async trigger(meter: RigDevice, change: TenancyChange, evidence: EvidenceLog): Promise<void> {
-    const request = { device: meter.id, role: meter.role, ieee: meter.ieee, implementationUtc: new Date(change.implementationUtc).toISOString(), control: change.control ?? DEFAULT_TENANCY_CONTROL };
+    const request = {
+      device: meter.id,
+      role: meter.role,
+      ieee: meter.ieee,
+      implementationUtc: new Date(change.implementationUtc).toISOString(),
+      control: change.control ?? DEFAULT_TENANCY_CONTROL,
+    };
     evidence.event('tenancy-trigger', { ...request, how: this.how });
-    const fault = (why: string) => new RigFault('radio-refused', this.how, `the lab hook failed: ${why}`, 'check the lab hook and the DCC test access it calls');
+    const fault = (why: string) =>
+      new RigFault('radio-refused', this.how, `the lab hook failed: ${why}`, 'check the lab hook and the DCC test access it calls');
     if (this.command) {
       const [cmd, ...args] = this.command;
       const code = await new Promise<number>((done) => {
@@ -107,7 +144,11 @@ class LabHook implements TenancyTrigger {
       if (code !== 0) throw fault(`exit code ${code}`);
       return;
     }
-    const res = await fetch(this.url!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) }).catch((e: Error) => {
+    const res = await fetch(this.url!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    }).catch((e: Error) => {
       throw fault(e.message);
     });
     if (!res.ok) throw fault(`HTTP ${res.status}`);

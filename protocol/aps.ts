@@ -1,6 +1,6 @@
 // ZigBee APS layer: data, command, ack and inter-PAN headers (with the extended header for
 // fragmentation), APS command names and the Transport Key payload, and ZDP service names.
-import { EncodeError, Reader, Writer, hex16 } from './bytes.ts';
+import { EncodeError, type Reader, Writer, hex16 } from './bytes.ts';
 import type { DecodedAps } from './decoded.ts';
 
 export const APS_FRAME_TYPES: DecodedAps['type'][] = ['data', 'command', 'ack', 'inter-pan'];
@@ -14,13 +14,19 @@ export const ZDP_DEVICE_ANNCE = 0x0013;
 
 /** APS command ids → names (ZigBee 3.0 table 4-27, Wireshark's wording). */
 export const APS_COMMANDS: Record<number, string> = {
-  0x01: 'SKKE-1', 0x02: 'SKKE-2', 0x03: 'SKKE-3', 0x04: 'SKKE-4',
+  0x01: 'SKKE-1',
+  0x02: 'SKKE-2',
+  0x03: 'SKKE-3',
+  0x04: 'SKKE-4',
   0x05: 'Transport Key',
   0x06: 'Update Device',
   0x07: 'Remove Device',
   0x08: 'Request Key',
   0x09: 'Switch Key',
-  0x0a: 'EA Initiator Challenge', 0x0b: 'EA Responder Challenge', 0x0c: 'EA Initiator MAC and Data', 0x0d: 'EA Responder MAC and Data',
+  0x0a: 'EA Initiator Challenge',
+  0x0b: 'EA Responder Challenge',
+  0x0c: 'EA Initiator MAC and Data',
+  0x0d: 'EA Responder MAC and Data',
   0x0e: 'Tunnel',
   0x0f: 'Verify Key',
   0x10: 'Confirm Key',
@@ -30,19 +36,42 @@ export const APS_COMMANDS: Record<number, string> = {
 
 /** Transport Key key types (ZigBee 3.0 table 4-33). */
 export const TRANSPORT_KEY_TYPES: Record<number, string> = {
-  0x00: 'Trust Center Master Key', 0x01: 'Standard Network Key', 0x02: 'Application Master Key',
-  0x03: 'Application Link Key', 0x04: 'Trust Center Link Key', 0x05: 'High-Security Network Key',
+  0x00: 'Trust Center Master Key',
+  0x01: 'Standard Network Key',
+  0x02: 'Application Master Key',
+  0x03: 'Application Link Key',
+  0x04: 'Trust Center Link Key',
+  0x05: 'High-Security Network Key',
 };
 
 /** ZDP cluster ids → service names (ZigBee 3.0 table 2-40); responses are the request id | 0x8000. */
 export const ZDP_SERVICES: Record<number, string> = {
-  0x0000: 'NWK_addr_req', 0x0001: 'IEEE_addr_req', 0x0002: 'Node_Desc_req', 0x0003: 'Power_Desc_req',
-  0x0004: 'Simple_Desc_req', 0x0005: 'Active_EP_req', 0x0006: 'Match_Desc_req', 0x0010: 'Complex_Desc_req',
-  0x0011: 'User_Desc_req', 0x0012: 'Discovery_Cache_req', [ZDP_DEVICE_ANNCE]: 'Device_annce', 0x0014: 'User_Desc_set',
-  0x0015: 'System_Server_Discovery_req', 0x001f: 'Parent_annce', 0x0020: 'End_Device_Bind_req', 0x0021: 'Bind_req',
-  0x0022: 'Unbind_req', 0x0030: 'Mgmt_NWK_Disc_req', 0x0031: 'Mgmt_Lqi_req', 0x0032: 'Mgmt_Rtg_req',
-  0x0033: 'Mgmt_Bind_req', 0x0034: 'Mgmt_Leave_req', 0x0035: 'Mgmt_Direct_Join_req', 0x0036: 'Mgmt_Permit_Joining_req',
-  0x0037: 'Mgmt_Cache_req', 0x0038: 'Mgmt_NWK_Update_req',
+  0x0000: 'NWK_addr_req',
+  0x0001: 'IEEE_addr_req',
+  0x0002: 'Node_Desc_req',
+  0x0003: 'Power_Desc_req',
+  0x0004: 'Simple_Desc_req',
+  0x0005: 'Active_EP_req',
+  0x0006: 'Match_Desc_req',
+  0x0010: 'Complex_Desc_req',
+  0x0011: 'User_Desc_req',
+  0x0012: 'Discovery_Cache_req',
+  [ZDP_DEVICE_ANNCE]: 'Device_annce',
+  0x0014: 'User_Desc_set',
+  0x0015: 'System_Server_Discovery_req',
+  0x001f: 'Parent_annce',
+  0x0020: 'End_Device_Bind_req',
+  0x0021: 'Bind_req',
+  0x0022: 'Unbind_req',
+  0x0030: 'Mgmt_NWK_Disc_req',
+  0x0031: 'Mgmt_Lqi_req',
+  0x0032: 'Mgmt_Rtg_req',
+  0x0033: 'Mgmt_Bind_req',
+  0x0034: 'Mgmt_Leave_req',
+  0x0035: 'Mgmt_Direct_Join_req',
+  0x0036: 'Mgmt_Permit_Joining_req',
+  0x0037: 'Mgmt_Cache_req',
+  0x0038: 'Mgmt_NWK_Update_req',
 };
 
 export function zdpServiceName(cluster: number): string {
@@ -93,7 +122,15 @@ export function decodeApsHeader(r: Reader): ApsParse {
     command: undefined,
     zdp: undefined,
   };
-  const out: ApsParse = { aps, headerStart, auxStart: undefined, payloadStart: 0, fragmentation: 0, cluster: undefined, profile: undefined };
+  const out: ApsParse = {
+    aps,
+    headerStart,
+    auxStart: undefined,
+    payloadStart: 0,
+    fragmentation: 0,
+    cluster: undefined,
+    profile: undefined,
+  };
   const ackFormat = (fcf & 0x10) !== 0;
   if (typeId === 3) {
     // Inter-PAN: [group], cluster, profile, then the ZCL frame; no endpoints, no counter.
@@ -157,7 +194,10 @@ export interface ApsHeaderSpec {
 export function encodeApsHeader(spec: ApsHeaderSpec, w = new Writer(16)): Writer {
   const typeId = APS_FRAME_TYPES.indexOf(spec.type);
   const deliveryId = APS_DELIVERY.indexOf(spec.delivery ?? 'unicast');
-  w.u8(typeId | (deliveryId << 2) | (spec.security ? 0x20 : 0) | (spec.ackRequest ? 0x40 : 0) | (spec.fragment ? 0x80 : 0), 'APS frame control');
+  w.u8(
+    typeId | (deliveryId << 2) | (spec.security ? 0x20 : 0) | (spec.ackRequest ? 0x40 : 0) | (spec.fragment ? 0x80 : 0),
+    'APS frame control',
+  );
   const needClusterProfile = () => {
     if (spec.cluster === undefined || spec.profile === undefined) throw new EncodeError('APS header', 'cluster and profile are required');
     w.u16(spec.cluster, 'APS cluster').u16(spec.profile, 'APS profile');
@@ -177,4 +217,3 @@ export function encodeApsHeader(spec: ApsHeaderSpec, w = new Writer(16)): Writer
   if (spec.fragment) w.u8(spec.fragment.first ? 1 : 2, 'APS extended frame control').u8(spec.fragment.block, 'APS block number');
   return w;
 }
-

@@ -27,7 +27,10 @@ export interface BeaconSpec extends ZigbeeBeaconSpec {
 /** A ZigBee beacon as a router or the coordinator sends it in answer to a beacon request. */
 export function buildBeacon(spec: BeaconSpec): Uint8Array {
   const superframe = NON_BEACON_SUPERFRAME | (spec.panCoordinator ? 0x4000 : 0) | (spec.associationPermit ? 0x8000 : 0);
-  const w = new Writer(32).u16(superframe, 'beacon superframe specification').u8(0, 'beacon GTS specification').u8(0, 'beacon pending address specification');
+  const w = new Writer(32)
+    .u16(superframe, 'beacon superframe specification')
+    .u8(0, 'beacon GTS specification')
+    .u8(0, 'beacon pending address specification');
   encodeZigbeeBeacon(spec, w);
   return encodeMac({ type: 'beacon', seq: spec.seq, srcPan: hex16(spec.pan), src: hex16(spec.short), payload: w.finish() }, false);
 }

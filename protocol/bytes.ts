@@ -175,28 +175,32 @@ export class Reader {
 
   u16(field: string): number {
     this.need(2, field);
-    const b = this.bytes, o = this.offset;
+    const b = this.bytes,
+      o = this.offset;
     this.offset += 2;
     return b[o] | (b[o + 1] << 8);
   }
 
   u16be(field: string): number {
     this.need(2, field);
-    const b = this.bytes, o = this.offset;
+    const b = this.bytes,
+      o = this.offset;
     this.offset += 2;
     return (b[o] << 8) | b[o + 1];
   }
 
   u32(field: string): number {
     this.need(4, field);
-    const b = this.bytes, o = this.offset;
+    const b = this.bytes,
+      o = this.offset;
     this.offset += 4;
     return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
   }
 
   u32be(field: string): number {
     this.need(4, field);
-    const b = this.bytes, o = this.offset;
+    const b = this.bytes,
+      o = this.offset;
     this.offset += 4;
     return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
   }

@@ -26,8 +26,15 @@ export function crc16kermit(bytes: Uint8Array, start = 0, end = bytes.length): n
   // Eight bytes a step (every frame is checked, so this is on the decoder's hot path).
   for (const last = end - 7; i < last; i += 8) {
     const x = crc ^ (bytes[i] | (bytes[i + 1] << 8));
-    crc = T7[x & 0xff] ^ T6[x >>> 8] ^ T5[bytes[i + 2]] ^ T4[bytes[i + 3]]
-      ^ T3[bytes[i + 4]] ^ T2[bytes[i + 5]] ^ T1[bytes[i + 6]] ^ T0[bytes[i + 7]];
+    crc =
+      T7[x & 0xff] ^
+      T6[x >>> 8] ^
+      T5[bytes[i + 2]] ^
+      T4[bytes[i + 3]] ^
+      T3[bytes[i + 4]] ^
+      T2[bytes[i + 5]] ^
+      T1[bytes[i + 6]] ^
+      T0[bytes[i + 7]];
   }
   for (; i < end; i++) crc = (crc >>> 8) ^ T0[(crc ^ bytes[i]) & 0xff];
   return crc;

@@ -148,7 +148,7 @@ export class HanDecoder {
       const stage = (stages[i] = this.decodeToNwkPayload(p, out));
       const sealed = stage?.sealed;
       // Frames without the sender's IEEE in the aux header need addresses learned from earlier frames: decoded in turn.
-      if (!sealed || !sealed.aux.source) continue;
+      if (!sealed?.aux.source) continue;
       const key = this.keys.candidates(sealed.aux, 'nwk')[0];
       if (key === undefined) continue;
       jobOf[jobs.length] = i;
@@ -197,7 +197,14 @@ export class HanDecoder {
       const r = new Reader(frame, m.payloadStart, 0, m.payloadEnd);
       const n = decodeNwkHeader(r);
       out.nwk = n.nwk;
-      const stage: NwkStage = { macSrcShort: m.srcShort, macSrc64: m.src64, n, payload: r, panKey: (m.dstPanId ?? 0) << 16, sealed: undefined };
+      const stage: NwkStage = {
+        macSrcShort: m.srcShort,
+        macSrc64: m.src64,
+        n,
+        payload: r,
+        panKey: (m.dstPanId ?? 0) << 16,
+        sealed: undefined,
+      };
       if (n.nwk.secured) {
         const aux = decodeAuxHeader(r);
         n.nwk.security = securityOf(aux);
@@ -300,7 +307,8 @@ export class HanDecoder {
       aps.zdp = zdpServiceName(a.cluster);
       // Device_annce: sequence, NWK address, IEEE address — a short→long mapping for APS nonces.
       if (a.cluster === ZDP_DEVICE_ANNCE && payload.remaining >= 11) {
-        const b = payload.bytes, o = payload.offset;
+        const b = payload.bytes,
+          o = payload.offset;
         this.remember(panKey, b[o + 1] | (b[o + 2] << 8), copyBytes(b, o + 3, o + 11));
       }
       return;

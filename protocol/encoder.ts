@@ -1,6 +1,6 @@
 // Builds whole 802.15.4 frames layer by layer (MAC ← NWK ← APS ← payload), securing the NWK
 // and APS layers with CCM* as a real device would: the virtual bench and the rig radio send these.
-import { Writer, eui64ToBytes } from './bytes.ts';
+import { type Writer, eui64ToBytes } from './bytes.ts';
 import { encodeApsHeader, type ApsHeaderSpec } from './aps.ts';
 import { encodeMac, type MacFrameSpec } from './mac.ts';
 import { encodeNwkHeader, type NwkHeaderSpec } from './nwk.ts';
@@ -69,15 +69,20 @@ export function encodeFragmentedFrames(spec: FrameSpec, maxBlock: number, fcs = 
   const blocks: Uint8Array[] = [];
   for (let o = 0; o < spec.payload.length; o += maxBlock) blocks.push(spec.payload.subarray(o, o + maxBlock));
   if (blocks.length <= 1) return [encodeFrame(spec, fcs)];
-  return blocks.map((payload, i) => encodeFrame({
-    ...spec,
-    mac: { ...spec.mac, seq: (spec.mac.seq + i) & 0xff },
-    nwk: spec.nwk && {
-      ...spec.nwk,
-      seq: ((spec.nwk.seq ?? 0) + i) & 0xff,
-      ...(spec.nwk.security && { security: { ...spec.nwk.security, frameCounter: (spec.nwk.security.frameCounter + i) >>> 0 } }),
-    },
-    aps: { ...spec.aps!, ackRequest: true, fragment: { first: i === 0, block: i === 0 ? blocks.length : i } },
-    payload,
-  }, fcs));
+  return blocks.map((payload, i) =>
+    encodeFrame(
+      {
+        ...spec,
+        mac: { ...spec.mac, seq: (spec.mac.seq + i) & 0xff },
+        nwk: spec.nwk && {
+          ...spec.nwk,
+          seq: ((spec.nwk.seq ?? 0) + i) & 0xff,
+          ...(spec.nwk.security && { security: { ...spec.nwk.security, frameCounter: (spec.nwk.security.frameCounter + i) >>> 0 } }),
+        },
+        aps: { ...spec.aps!, ackRequest: true, fragment: { first: i === 0, block: i === 0 ? blocks.length : i } },
+        payload,
+      },
+      fcs,
+    ),
+  );
 }

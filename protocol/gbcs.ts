@@ -63,13 +63,7 @@ export type GbcsCra = DecodedGbcs['cra'];
 const CRA_BY_FLAG: Readonly<Record<number, GbcsCra>> = { 1: 'command', 2: 'response', 3: 'alert' };
 const FLAG_BY_CRA: Readonly<Record<GbcsCra, number>> = { command: 1, response: 2, alert: 3 };
 
-export type GbcsPayloadKind =
-  | 'dlms-access-request'
-  | 'dlms-access-response'
-  | 'dlms-data-notification'
-  | 'gbz'
-  | 'asn1'
-  | 'unknown';
+export type GbcsPayloadKind = 'dlms-access-request' | 'dlms-access-response' | 'dlms-data-notification' | 'gbz' | 'asn1' | 'unknown';
 
 /** Payload kind by its first byte; GBZ is told by two bytes (its profile id, Smart Energy's). */
 const PAYLOAD_KIND_BY_TAG: Readonly<Record<number, GbcsPayloadKind>> = {
@@ -243,7 +237,8 @@ export function zigbeeTimeIso(seconds: number): string {
 function expectByte(r: Reader, value: number, field: string): void {
   const at = r.position;
   const got = r.u8(field);
-  if (got !== value) throw new DecodeError(field, at, `expected 0x${value.toString(16).padStart(2, '0')}, got 0x${got.toString(16).padStart(2, '0')}`);
+  if (got !== value)
+    throw new DecodeError(field, at, `expected 0x${value.toString(16).padStart(2, '0')}, got 0x${got.toString(16).padStart(2, '0')}`);
 }
 
 /** A reader over the next `n` bytes of `r`, which skips past them. */
@@ -277,7 +272,8 @@ export function parseGbcs(bytes: Uint8Array, base = 0): GbcsMessage {
     for (let i = 0; i < CIPHERING_EMPTY_FIELDS; i++) expectByte(r, 0, 'General-Ciphering empty field');
     const len = readDerLength(r, 'ciphered service length');
     if (len !== r.remaining) throw new DecodeError('ciphered service length', r.position, `says ${len} bytes, ${r.remaining} follow`);
-    if (len < SECURITY_HEADER.length + MAC_LENGTH) throw new DecodeError('ciphered service length', r.position, `${len} is too short for a security header and a MAC`);
+    if (len < SECURITY_HEADER.length + MAC_LENGTH)
+      throw new DecodeError('ciphered service length', r.position, `${len} is too short for a security header and a MAC`);
     for (const b of SECURITY_HEADER) expectByte(r, b, 'security header');
     const grouping = sub(r, r.remaining - MAC_LENGTH, 'grouping header');
     const msg = parseGrouping(grouping, 'general-ciphering');
@@ -285,7 +281,11 @@ export function parseGbcs(bytes: Uint8Array, base = 0): GbcsMessage {
     expectEnd(r, 'MAC');
     return msg;
   }
-  throw new DecodeError('GBCS envelope', base, `0x${tag.toString(16).padStart(2, '0')} is neither General-Ciphering 0xdd nor General-Signing 0xdf`);
+  throw new DecodeError(
+    'GBCS envelope',
+    base,
+    `0x${tag.toString(16).padStart(2, '0')} is neither General-Ciphering 0xdd nor General-Signing 0xdf`,
+  );
 }
 
 /** The grouping header from its 0xDF to the end of the signature; `r` must end there. */
@@ -335,8 +335,17 @@ function parseGrouping(r: Reader, envelope: GbcsEnvelope): GbcsMessage {
   const signature = r.bytesN(sigLen, 'signature');
 
   const msg: GbcsMessage = {
-    envelope, cra, counter, originator, recipient, messageCode, otherInfoExtra,
-    payload, payloadKind: payloadKind(payload), payloadOffset, signature,
+    envelope,
+    cra,
+    counter,
+    originator,
+    recipient,
+    messageCode,
+    otherInfoExtra,
+    payload,
+    payloadKind: payloadKind(payload),
+    payloadOffset,
+    signature,
   };
   if (dateTime) {
     msg.dateTime = dateTime;
@@ -470,7 +479,8 @@ function otherInfoExtraBytes(x: Uint8Array | GbcsSupplementary | undefined): Uin
   const w = new Writer(24).bytes(euiBytesBE(x.remoteParty, 'supplementary remote party id'));
   if (x.remotePartyCounter !== undefined) w.bytes(counterBytes(x.remotePartyCounter, 'supplementary remote party counter'));
   if (x.originatorCounter !== undefined) {
-    if (x.remotePartyCounter === undefined) throw new EncodeError('supplementary originator counter', 'needs the remote party counter before it');
+    if (x.remotePartyCounter === undefined)
+      throw new EncodeError('supplementary originator counter', 'needs the remote party counter before it');
     w.bytes(counterBytes(x.originatorCounter, 'supplementary originator counter'));
   }
   return w.finish();
@@ -480,10 +490,12 @@ function otherInfoExtraBytes(x: Uint8Array | GbcsSupplementary | undefined): Uin
 export function buildGbcs(input: GbcsBuildInput): Uint8Array {
   const signature = input.signature ?? new Uint8Array();
   if (!SIGNATURE_LENGTHS.includes(signature.length)) throw new EncodeError('signature', `${signature.length} bytes is neither 0 nor 64`);
-  if (input.dateTime && input.dateTime.length !== DATE_TIME_LENGTH) throw new EncodeError('dateTime', `${input.dateTime.length} bytes, a DLMS date-time has 12`);
+  if (input.dateTime && input.dateTime.length !== DATE_TIME_LENGTH)
+    throw new EncodeError('dateTime', `${input.dateTime.length} bytes, a DLMS date-time has 12`);
   const extra = otherInfoExtraBytes(input.otherInfoExtra);
   const oiLen = 2 + extra.length;
-  if (oiLen <= 26 && !OI_SUPPLEMENTARY_LENGTHS.includes(oiLen)) throw new EncodeError('otherInfoExtra', `${extra.length} bytes: other-information must be 2, 10, 18, 26 or longer`);
+  if (oiLen <= 26 && !OI_SUPPLEMENTARY_LENGTHS.includes(oiLen))
+    throw new EncodeError('otherInfoExtra', `${extra.length} bytes: other-information must be 2, 10, 18, 26 or longer`);
 
   const g = new Writer(64 + input.payload.length)
     .u8(GENERAL_SIGNING)
@@ -521,8 +533,15 @@ export function buildGbcs(input: GbcsBuildInput): Uint8Array {
 /** The build input that reproduces a parsed message byte for byte. */
 export function gbcsBuildInput(m: GbcsMessage): GbcsBuildInput {
   const input: GbcsBuildInput = {
-    envelope: m.envelope, cra: m.cra, counter: m.counter, originator: m.originator, recipient: m.recipient,
-    messageCode: m.messageCode, otherInfoExtra: m.otherInfoExtra, payload: m.payload, signature: m.signature,
+    envelope: m.envelope,
+    cra: m.cra,
+    counter: m.counter,
+    originator: m.originator,
+    recipient: m.recipient,
+    messageCode: m.messageCode,
+    otherInfoExtra: m.otherInfoExtra,
+    payload: m.payload,
+    signature: m.signature,
   };
   if (m.dateTime) input.dateTime = m.dateTime;
   if (m.mac) input.mac = m.mac;

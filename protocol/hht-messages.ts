@@ -47,11 +47,19 @@ export const DLMS_RESULT = { success: 0, hardwareFault: 1, temporaryFailure: 2, 
 /** Ways the harness breaks a CCS01 on purpose (IPAN-5), each kept as data. */
 export type Ccs01Malformation = 'truncated' | 'bad-length' | 'wrong-use-case';
 
-const MALFORMATIONS: Readonly<Record<Ccs01Malformation, { messageCode?: number; mangle?: (gbcs: Uint8Array, payloadLength: number) => Uint8Array }>> = {
+const MALFORMATIONS: Readonly<
+  Record<Ccs01Malformation, { messageCode?: number; mangle?: (gbcs: Uint8Array, payloadLength: number) => Uint8Array }>
+> = {
   // The last 8 bytes lost: the lengths promise more than follows.
   truncated: { mangle: (g) => g.slice(0, g.length - 8) },
   // The content length (one byte: payloads here are < 128 bytes) claims 4 bytes more than follow.
-  'bad-length': { mangle: (g, n) => { const c = g.slice(); c[c.length - n - 2] += 4; return c; } },
+  'bad-length': {
+    mangle: (g, n) => {
+      const c = g.slice();
+      c[c.length - n - 2] += 4;
+      return c;
+    },
+  },
   // Well-formed GBCS, but CCS02: not the one use case the CH takes over inter-PAN.
   'wrong-use-case': { messageCode: 0x0002 },
 };
@@ -67,7 +75,6 @@ const ZIGBEE_NETWORK_CONTROL = { classId: 0x0068, obis: Uint8Array.of(0x00, 0x00
 
 /** UNCONFIRMED: CCS01's device-type enum for an HHT; 6 (Type 2) borrowed from CS03's enum (PROTOCOL.md §8). */
 export const CCS01_HHT_DEVICE_TYPE = 6;
-
 
 /** An HHT that has not joined any PAN sends from PAN 0xffff. */
 const NO_PAN = 0xffff;
@@ -107,7 +114,10 @@ function tooLong(psdu: Uint8Array, what: string): Uint8Array {
 
 const commandId = (dir: Direction) => {
   const found = findCommandByName(CCS01_INTER_PAN_CARRIER.cluster, CCS01_INTER_PAN_CARRIER.commands[dir], dir);
-  if (!found) throw new Error(`CCS01_INTER_PAN_CARRIER names "${CCS01_INTER_PAN_CARRIER.commands[dir]}", which cluster ${hex16(CCS01_INTER_PAN_CARRIER.cluster)} lacks`);
+  if (!found)
+    throw new Error(
+      `CCS01_INTER_PAN_CARRIER names "${CCS01_INTER_PAN_CARRIER.commands[dir]}", which cluster ${hex16(CCS01_INTER_PAN_CARRIER.cluster)} lacks`,
+    );
   return found;
 };
 
@@ -125,7 +135,8 @@ export interface HanSecurity {
   frameCounter: number;
 }
 
-const nwkSecurity = (s: HanSecurity | undefined, ieee: string) => s && { key: s.networkKey, frameCounter: s.frameCounter, source: ieeeText(ieee) };
+const nwkSecurity = (s: HanSecurity | undefined, ieee: string) =>
+  s && { key: s.networkKey, frameCounter: s.frameCounter, source: ieeeText(ieee) };
 
 // ---------------------------------------------------------------------------------------
 // DLMS, as little of it as CCS01 needs (A-XDR data, ACCESS request and response).
@@ -142,8 +153,22 @@ export interface DlmsData {
 
 /** Fixed sizes of A-XDR data types by tag. */
 const DLMS_FIXED_SIZE: Readonly<Record<number, number>> = {
-  0x00: 0, 0x03: 1, 0x05: 4, 0x06: 4, 0x0f: 1, 0x10: 2, 0x11: 1, 0x12: 2, 0x14: 8, 0x15: 8, 0x16: 1,
-  0x17: 4, 0x18: 8, 0x19: 12, 0x1a: 5, 0x1b: 4,
+  0x00: 0,
+  0x03: 1,
+  0x05: 4,
+  0x06: 4,
+  0x0f: 1,
+  0x10: 2,
+  0x11: 1,
+  0x12: 2,
+  0x14: 8,
+  0x15: 8,
+  0x16: 1,
+  0x17: 4,
+  0x18: 8,
+  0x19: 12,
+  0x1a: 5,
+  0x1b: 4,
 };
 const DLMS_COUNTED = new Set([0x01, 0x02]);
 const DLMS_STRINGS = new Set([0x09, 0x0a, 0x0c]);
@@ -161,7 +186,8 @@ function readDlmsData(r: Reader, depth = 0): DlmsData {
     return { type, items };
   }
   if (DLMS_STRINGS.has(type)) return { type, bytes: r.bytesN(readDerLength(r, 'DLMS string length'), 'DLMS string') };
-  if (type === DLMS_BIT_STRING) return { type, bytes: r.bytesN(Math.ceil(readDerLength(r, 'DLMS bit string length') / 8), 'DLMS bit string') };
+  if (type === DLMS_BIT_STRING)
+    return { type, bytes: r.bytesN(Math.ceil(readDerLength(r, 'DLMS bit string length') / 8), 'DLMS bit string') };
   const size = DLMS_FIXED_SIZE[type];
   if (size === undefined) throw new DecodeError('DLMS data type', at, `0x${type.toString(16).padStart(2, '0')} is not a type CCS01 uses`);
   let value = 0n;
@@ -209,7 +235,8 @@ function readAccessRequest(payload: Uint8Array): { specs: RequestSpec[]; data: D
   const data: DlmsData[] = [];
   for (let i = 0; i < n; i++) data.push(readDlmsData(r));
   if (r.remaining !== 0) throw new DecodeError('DLMS ACCESS request', r.position, `${r.remaining} trailing bytes`);
-  if (data.length !== specs.length) throw new DecodeError('DLMS data count', r.position, `${data.length} data items for ${specs.length} request specifications`);
+  if (data.length !== specs.length)
+    throw new DecodeError('DLMS data count', r.position, `${data.length} data items for ${specs.length} request specifications`);
   return { specs, data };
 }
 
@@ -241,31 +268,59 @@ function readAccessResponse(payload: Uint8Array): number[] {
  */
 function registerDevicePayload(counter: bigint, deviceEui: string, installCode: Uint8Array): Uint8Array {
   const c = ZIGBEE_NETWORK_CONTROL;
-  return new Writer(64)
-    .u8(DLMS_ACCESS_REQUEST).u32be(invokeId(counter)).u8(0)
-    .u8(1).u8(3).u16be(c.classId).bytes(c.obis).u8(c.registerDevice)
-    .u8(1)
-    // structure { EUI-64 (most significant byte first, as GBCS writes EUIs), device type, install code, 0 as RTDS }
-    .u8(0x02).u8(4)
-    .u8(0x09).u8(8).bytes(fromHex(ieeeText(deviceEui)))
-    .u8(0x16).u8(CCS01_HHT_DEVICE_TYPE)
-    .u8(0x09).u8(installCode.length, 'install code length').bytes(installCode)
-    .u8(0x16).u8(0)
-    .finish();
+  return (
+    new Writer(64)
+      .u8(DLMS_ACCESS_REQUEST)
+      .u32be(invokeId(counter))
+      .u8(0)
+      .u8(1)
+      .u8(3)
+      .u16be(c.classId)
+      .bytes(c.obis)
+      .u8(c.registerDevice)
+      .u8(1)
+      // structure { EUI-64 (most significant byte first, as GBCS writes EUIs), device type, install code, 0 as RTDS }
+      .u8(0x02)
+      .u8(4)
+      .u8(0x09)
+      .u8(8)
+      .bytes(fromHex(ieeeText(deviceEui)))
+      .u8(0x16)
+      .u8(CCS01_HHT_DEVICE_TYPE)
+      .u8(0x09)
+      .u8(installCode.length, 'install code length')
+      .bytes(installCode)
+      .u8(0x16)
+      .u8(0)
+      .finish()
+  );
 }
 
 /** The ACCESS response to one spec: no data, one result (the RTDS response's layout). */
 function accessResponsePayload(counter: bigint, result: number): Uint8Array {
-  return new Writer(16).u8(DLMS_ACCESS_RESPONSE).u32be(invokeId(counter)).u8(0).u8(0).u8(1).u8(0x00).u8(1).u8(3).u8(result, 'result').finish();
+  return new Writer(16)
+    .u8(DLMS_ACCESS_RESPONSE)
+    .u32be(invokeId(counter))
+    .u8(0)
+    .u8(0)
+    .u8(1)
+    .u8(0x00)
+    .u8(1)
+    .u8(3)
+    .u8(result, 'result')
+    .finish();
 }
 
 /** The register_device device: first element of the action's structure is its EUI-64. */
 function registeredDevice(req: { specs: RequestSpec[]; data: DlmsData[] }): { ieee: string; installCode: string } | string {
   const c = ZIGBEE_NETWORK_CONTROL;
-  const i = req.specs.findIndex((s) => s.kind === 'action' && s.classId === c.classId && s.id === c.registerDevice && hex(s.obis) === hex(c.obis));
+  const i = req.specs.findIndex(
+    (s) => s.kind === 'action' && s.classId === c.classId && s.id === c.registerDevice && hex(s.obis) === hex(c.obis),
+  );
   if (i < 0) return 'no register_device action on ZigBee Network Control';
   const [eui, , key] = req.data[i].items ?? [];
-  if (req.data[i].type !== 0x02 || eui?.bytes?.length !== 8) return 'register_device data is not a structure starting with an 8-byte EUI-64';
+  if (req.data[i].type !== 0x02 || eui?.bytes?.length !== 8)
+    return 'register_device data is not a structure starting with an 8-byte EUI-64';
   return { ieee: ieeeText(hex(eui.bytes)), installCode: key?.bytes ? hex(key.bytes) : '' };
 }
 
@@ -304,13 +359,33 @@ function interPanFrame(
   tunnelData[0] = carrier.tunnelHeader;
   tunnelData.set(gbcs, 1);
   const { type, def } = commandId(dir);
-  const zcl = encodeZcl(carrier.cluster, { type, cmd: def.id, dir, seq: transaction & 0xff, fields: { tunnelId: carrier.tunnelId, data: hex(tunnelData) } });
-  return tooLong(encodeFrame({
-    mac: { type: 'data', seq: seq & 0xff, dstPan: hex16(mac.dstPan), dst: mac.dst, srcPan: hex16(mac.srcPan), src: mac.src, panIdCompression: false },
-    nwk: { type: 'inter-pan' },
-    aps: { type: 'inter-pan', delivery: broadcast ? 'broadcast' : 'unicast', cluster: carrier.cluster, profile: carrier.profile },
-    payload: zcl,
-  }, false), 'inter-PAN CCS01');
+  const zcl = encodeZcl(carrier.cluster, {
+    type,
+    cmd: def.id,
+    dir,
+    seq: transaction & 0xff,
+    fields: { tunnelId: carrier.tunnelId, data: hex(tunnelData) },
+  });
+  return tooLong(
+    encodeFrame(
+      {
+        mac: {
+          type: 'data',
+          seq: seq & 0xff,
+          dstPan: hex16(mac.dstPan),
+          dst: mac.dst,
+          srcPan: hex16(mac.srcPan),
+          src: mac.src,
+          panIdCompression: false,
+        },
+        nwk: { type: 'inter-pan' },
+        aps: { type: 'inter-pan', delivery: broadcast ? 'broadcast' : 'unicast', cluster: carrier.cluster, profile: carrier.profile },
+        payload: zcl,
+      },
+      false,
+    ),
+    'inter-PAN CCS01',
+  );
 }
 
 /** The HHT's CCS01 "Add Device to CHF Device Log" over inter-PAN, as a PSDU without FCS. */
@@ -328,12 +403,19 @@ export function buildInterPanCcs01(input: InterPanCcs01Input): Uint8Array {
   });
   if (broken.mangle) gbcs = broken.mangle(gbcs, payload.length);
   const broadcast = input.chPan === undefined;
-  return interPanFrame(gbcs, 'client-to-server', input.seq, {
-    dstPan: input.chPan ?? BROADCAST,
-    dst: broadcast ? hex16(BROADCAST) : ieeeText(input.chIeee),
-    srcPan: NO_PAN,
-    src: ieeeText(input.hhtIeee),
-  }, input.seq, broadcast);
+  return interPanFrame(
+    gbcs,
+    'client-to-server',
+    input.seq,
+    {
+      dstPan: input.chPan ?? BROADCAST,
+      dst: broadcast ? hex16(BROADCAST) : ieeeText(input.chIeee),
+      srcPan: NO_PAN,
+      src: ieeeText(input.hhtIeee),
+    },
+    input.seq,
+    broadcast,
+  );
 }
 
 export interface InterPanCcs01ResponseInput {
@@ -367,12 +449,19 @@ export function buildInterPanCcs01Response(input: InterPanCcs01ResponseInput): U
     messageCode: CCS01_MESSAGE_CODE,
     payload: accessResponsePayload(input.counter, input.result ?? DLMS_RESULT.success),
   });
-  return interPanFrame(gbcs, 'server-to-client', input.seq, {
-    dstPan: input.hhtPan ?? NO_PAN,
-    dst: ieeeText(input.hhtIeee),
-    srcPan: input.chPan,
-    src: ieeeText(input.chIeee),
-  }, input.transaction ?? input.seq, false);
+  return interPanFrame(
+    gbcs,
+    'server-to-client',
+    input.seq,
+    {
+      dstPan: input.hhtPan ?? NO_PAN,
+      dst: ieeeText(input.hhtIeee),
+      srcPan: input.chPan,
+      src: ieeeText(input.chIeee),
+    },
+    input.transaction ?? input.seq,
+    false,
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -430,7 +519,8 @@ export function readInterPanCcs01(psdu: Uint8Array): InterPanCcs01 | undefined {
   const kind = z.dir === 'client-to-server' ? 'command' : 'response';
   const gbcs = data[0] === carrier.tunnelHeader ? data.subarray(1) : data;
   let msg: GbcsMessage | undefined;
-  let problem: string | undefined = data[0] === carrier.tunnelHeader ? undefined : `tunnel data does not start with the ${hexN(carrier.tunnelHeader, 2)} header`;
+  let problem: string | undefined =
+    data[0] === carrier.tunnelHeader ? undefined : `tunnel data does not start with the ${hexN(carrier.tunnelHeader, 2)} header`;
   try {
     msg = parseGbcs(gbcs);
   } catch (e) {
@@ -498,14 +588,25 @@ export interface HhtRejoinInput {
  */
 export function buildHhtRejoinRequest(input: HhtRejoinInput): Uint8Array {
   const pan = hex16(input.pan);
-  return tooLong(encodeFrame({
-    mac: { type: 'data', seq: input.seq & 0xff, dstPan: pan, dst: hex16(COORDINATOR), srcPan: pan, src: hex16(NO_SHORT) },
-    nwk: {
-      type: 'command', dst: hex16(COORDINATOR), src: hex16(NO_SHORT), radius: 1, seq: input.seq & 0xff,
-      src64: ieeeText(input.ieee), security: nwkSecurity(input.security, input.ieee),
-    },
-    payload: Uint8Array.of(NWK_REJOIN_REQUEST, HHT_CAPABILITY),
-  }, false), 'HHT Rejoin Request');
+  return tooLong(
+    encodeFrame(
+      {
+        mac: { type: 'data', seq: input.seq & 0xff, dstPan: pan, dst: hex16(COORDINATOR), srcPan: pan, src: hex16(NO_SHORT) },
+        nwk: {
+          type: 'command',
+          dst: hex16(COORDINATOR),
+          src: hex16(NO_SHORT),
+          radius: 1,
+          seq: input.seq & 0xff,
+          src64: ieeeText(input.ieee),
+          security: nwkSecurity(input.security, input.ieee),
+        },
+        payload: Uint8Array.of(NWK_REJOIN_REQUEST, HHT_CAPABILITY),
+      },
+      false,
+    ),
+    'HHT Rejoin Request',
+  );
 }
 
 /** A Rejoin Response to the device with this IEEE address: the short address it gives and its status (0 admitted). */
@@ -544,17 +645,45 @@ export interface HanReadResponseInput {
 
 /** NWK data on the HAN: NWK-secured with the network key when `security` is given, as on a field HAN. */
 function hanFrame(src: number, dst: number, pan: number, seq: number, ieee: string, zcl: Uint8Array, security?: HanSecurity): Uint8Array {
-  return tooLong(encodeFrame({
-    mac: { type: 'data', seq: seq & 0xff, dstPan: hex16(pan), dst: hex16(dst), srcPan: hex16(pan), src: hex16(src) },
-    nwk: { type: 'data', dst: hex16(dst), src: hex16(src), radius: 30, seq: seq & 0xff, src64: ieeeText(ieee), security: nwkSecurity(security, ieee) },
-    aps: { type: 'data', delivery: 'unicast', dstEp: SE_ENDPOINT, srcEp: SE_ENDPOINT, cluster: BASIC_CLUSTER, profile: CCS01_INTER_PAN_CARRIER.profile, counter: seq & 0xff },
-    payload: zcl,
-  }, false), 'HAN read');
+  return tooLong(
+    encodeFrame(
+      {
+        mac: { type: 'data', seq: seq & 0xff, dstPan: hex16(pan), dst: hex16(dst), srcPan: hex16(pan), src: hex16(src) },
+        nwk: {
+          type: 'data',
+          dst: hex16(dst),
+          src: hex16(src),
+          radius: 30,
+          seq: seq & 0xff,
+          src64: ieeeText(ieee),
+          security: nwkSecurity(security, ieee),
+        },
+        aps: {
+          type: 'data',
+          delivery: 'unicast',
+          dstEp: SE_ENDPOINT,
+          srcEp: SE_ENDPOINT,
+          cluster: BASIC_CLUSTER,
+          profile: CCS01_INTER_PAN_CARRIER.profile,
+          counter: seq & 0xff,
+        },
+        payload: zcl,
+      },
+      false,
+    ),
+    'HAN read',
+  );
 }
 
 /** ZCL Basic Read Attributes (ZCL Version) from the HHT to the CH over the HAN. */
 export function buildHanRead(input: HanReadInput): Uint8Array {
-  const zcl = encodeZcl(BASIC_CLUSTER, { type: 'global', cmd: READ_ATTRIBUTES, dir: 'client-to-server', seq: input.seq & 0xff, fields: { attributes: [HAN_READ_ATTRIBUTE.id] } });
+  const zcl = encodeZcl(BASIC_CLUSTER, {
+    type: 'global',
+    cmd: READ_ATTRIBUTES,
+    dir: 'client-to-server',
+    seq: input.seq & 0xff,
+    fields: { attributes: [HAN_READ_ATTRIBUTE.id] },
+  });
   return hanFrame(input.hhtShort, input.chShort, input.pan, input.seq, input.ieee, zcl, input.security);
 }
 
@@ -562,7 +691,10 @@ export function buildHanRead(input: HanReadInput): Uint8Array {
 export function buildHanReadResponse(input: HanReadResponseInput): Uint8Array {
   const a = HAN_READ_ATTRIBUTE;
   const zcl = encodeZcl(BASIC_CLUSTER, {
-    type: 'global', cmd: READ_ATTRIBUTES_RESPONSE, dir: 'server-to-client', seq: (input.transaction ?? input.seq) & 0xff,
+    type: 'global',
+    cmd: READ_ATTRIBUTES_RESPONSE,
+    dir: 'server-to-client',
+    seq: (input.transaction ?? input.seq) & 0xff,
     fields: { records: [{ attributeId: a.id, status: 0, dataType: a.dataType, value: a.value }] },
   });
   return hanFrame(input.chShort, input.hhtShort, input.pan, input.seq, input.ieee, zcl, input.security);
@@ -586,8 +718,14 @@ export function readHanRead(psdu: Uint8Array, keys?: KeyTable): HanRead | undefi
 /** A decoded HAN Basic Read Attributes or its response; undefined for anything else. */
 export function hanReadOf(d: DecodedFrame): HanRead | undefined {
   const z = d.zcl;
-  if (d.error || d.nwk?.type !== 'data' || d.aps?.type !== 'data' || Number(d.aps.cluster) !== BASIC_CLUSTER || !z || z.type !== 'global') return undefined;
-  const kind = z.cmd === READ_ATTRIBUTES && z.dir === 'client-to-server' ? 'read' : z.cmd === READ_ATTRIBUTES_RESPONSE && z.dir === 'server-to-client' ? 'response' : undefined;
+  if (d.error || d.nwk?.type !== 'data' || d.aps?.type !== 'data' || Number(d.aps.cluster) !== BASIC_CLUSTER || !z || z.type !== 'global')
+    return undefined;
+  const kind =
+    z.cmd === READ_ATTRIBUTES && z.dir === 'client-to-server'
+      ? 'read'
+      : z.cmd === READ_ATTRIBUTES_RESPONSE && z.dir === 'server-to-client'
+        ? 'response'
+        : undefined;
   if (!kind || d.nwk.src === undefined || d.nwk.dst === undefined || d.mac.dstPan === undefined) return undefined;
   const out: HanRead = { kind, src: Number(d.nwk.src), dst: Number(d.nwk.dst), pan: Number(d.mac.dstPan), transaction: z.seq };
   if (d.nwk.src64) out.ieee = d.nwk.src64;

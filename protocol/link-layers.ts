@@ -12,7 +12,14 @@ export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
-export const IP_LINK_TYPES: readonly number[] = [LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL2];
+export const IP_LINK_TYPES: readonly number[] = [
+  LINKTYPE_ETHERNET,
+  LINKTYPE_RAW,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_LINUX_SLL2,
+];
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
@@ -118,14 +125,30 @@ export interface UdpAddressing {
 
 function ipUdp(payload: Uint8Array, a: UdpAddressing): Uint8Array {
   const udpLength = payload.length + 8;
-  const udp = new Writer(udpLength).u16be(a.srcPort ?? ZEP_PORT).u16be(a.dstPort ?? ZEP_PORT).u16be(udpLength).u16be(0).bytes(payload).finish();
+  const udp = new Writer(udpLength)
+    .u16be(a.srcPort ?? ZEP_PORT)
+    .u16be(a.dstPort ?? ZEP_PORT)
+    .u16be(udpLength)
+    .u16be(0)
+    .bytes(payload)
+    .finish();
   if (a.ipv6) {
     const src = Uint8Array.from([0xfe, 0x80, ...new Uint8Array(13), 1]);
     const dst = Uint8Array.from([0xfe, 0x80, ...new Uint8Array(13), 2]);
     return new Writer(40 + udpLength).u32be(0x60000000).u16be(udpLength).u8(IP_PROTO_UDP).u8(64).bytes(src).bytes(dst).bytes(udp).finish();
   }
-  const header = new Writer(20).u8(0x45).u8(0).u16be(20 + udpLength).u16be(0).u16be(0x4000).u8(64).u8(IP_PROTO_UDP).u16be(0)
-    .bytes(Uint8Array.from([192, 0, 2, 1])).bytes(Uint8Array.from([192, 0, 2, 2])).finish();
+  const header = new Writer(20)
+    .u8(0x45)
+    .u8(0)
+    .u16be(20 + udpLength)
+    .u16be(0)
+    .u16be(0x4000)
+    .u8(64)
+    .u8(IP_PROTO_UDP)
+    .u16be(0)
+    .bytes(Uint8Array.from([192, 0, 2, 1]))
+    .bytes(Uint8Array.from([192, 0, 2, 2]))
+    .finish();
   let sum = 0;
   for (let i = 0; i < 20; i += 2) sum += (header[i] << 8) | header[i + 1];
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
@@ -141,12 +164,31 @@ export function udpFrame(linkType: number, payload: Uint8Array, a: UdpAddressing
   const ethertype = a.ipv6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
   switch (linkType) {
     case LINKTYPE_ETHERNET:
-      return new Writer(14 + ip.length).bytes(Uint8Array.from([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1])).u16be(ethertype).bytes(ip).finish();
+      return new Writer(14 + ip.length)
+        .bytes(Uint8Array.from([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1]))
+        .u16be(ethertype)
+        .bytes(ip)
+        .finish();
     case LINKTYPE_LINUX_SLL:
-      return new Writer(16 + ip.length).u16be(0).u16be(1).u16be(6).bytes(Uint8Array.from([2, 0, 0, 0, 0, 1, 0, 0])).u16be(ethertype).bytes(ip).finish();
+      return new Writer(16 + ip.length)
+        .u16be(0)
+        .u16be(1)
+        .u16be(6)
+        .bytes(Uint8Array.from([2, 0, 0, 0, 0, 1, 0, 0]))
+        .u16be(ethertype)
+        .bytes(ip)
+        .finish();
     case LINKTYPE_LINUX_SLL2:
-      return new Writer(20 + ip.length).u16be(ethertype).u16be(0).u32be(1).u16be(1).u8(0).u8(6)
-        .bytes(Uint8Array.from([2, 0, 0, 0, 0, 1, 0, 0])).bytes(ip).finish();
+      return new Writer(20 + ip.length)
+        .u16be(ethertype)
+        .u16be(0)
+        .u32be(1)
+        .u16be(1)
+        .u8(0)
+        .u8(6)
+        .bytes(Uint8Array.from([2, 0, 0, 0, 0, 1, 0, 0]))
+        .bytes(ip)
+        .finish();
     case LINKTYPE_RAW:
     case LINKTYPE_IPV4:
     case LINKTYPE_IPV6:

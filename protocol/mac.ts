@@ -22,10 +22,19 @@ export const MAC_COMMANDS: Record<number, string> = {
 
 /** Fixed payload length of each MAC command after its id, where the standard fixes it. */
 const MAC_COMMAND_LENGTH: Record<number, number> = {
-  0x01: 1, 0x02: 3, 0x03: 1, 0x04: 0, 0x05: 0, 0x06: 0, 0x07: 0, 0x09: 1,
+  0x01: 1,
+  0x02: 3,
+  0x03: 1,
+  0x04: 0,
+  0x05: 0,
+  0x06: 0,
+  0x07: 0,
+  0x09: 1,
 };
 
-const ADDR_NONE = 0, ADDR_SHORT = 2, ADDR_EXT = 3;
+const ADDR_NONE = 0,
+  ADDR_SHORT = 2,
+  ADDR_EXT = 3;
 
 /** What the upper layers need besides the decoded shape: where the payload is and how it was addressed. */
 export interface MacParse {
@@ -47,7 +56,8 @@ export interface MacParse {
   commandId?: number;
 }
 
-const DST_PAN = 1, SRC_PAN = 2;
+const DST_PAN = 1,
+  SRC_PAN = 2;
 
 /** Which PAN ids are present (DST_PAN | SRC_PAN bits), by frame version, address modes and PAN ID compression. */
 function panPresence(version: number, dstMode: number, srcMode: number, compress: boolean): number {
@@ -75,8 +85,17 @@ export function scratchMacParse(): MacParse {
 /** A MacParse over `reader` with every key present (decodeMac fills them). */
 function emptyMacParse(reader: Reader): MacParse {
   return {
-    mac: undefined!, dstMode: 0, srcMode: 0, src64: undefined, dstPanId: undefined, srcShort: undefined,
-    payloadStart: 0, payloadEnd: 0, encrypted: false, reader, commandId: undefined,
+    mac: undefined!,
+    dstMode: 0,
+    srcMode: 0,
+    src64: undefined,
+    dstPanId: undefined,
+    srcShort: undefined,
+    payloadStart: 0,
+    payloadEnd: 0,
+    encrypted: false,
+    reader,
+    commandId: undefined,
   };
 }
 
@@ -137,7 +156,8 @@ export function decodeMac(frame: Uint8Array, fcsIncluded: boolean, sink?: { mac?
     throw new DecodeError('MAC frame control', 0, 'PAN ID compression needs both addresses before 802.15.4-2015');
   }
   const pans = panPresence(version, dstMode, srcMode, compress);
-  const dstPanPresent = (pans & DST_PAN) !== 0, srcPanPresent = (pans & SRC_PAN) !== 0;
+  const dstPanPresent = (pans & DST_PAN) !== 0,
+    srcPanPresent = (pans & SRC_PAN) !== 0;
   if (dstPanPresent) mac.dstPan = hex16((out.dstPanId = r.u16('MAC destination PAN')));
   if (dstMode === ADDR_SHORT) mac.dst = hex16(r.u16('MAC destination address'));
   else if (dstMode === ADDR_EXT) mac.dst = r.eui64('MAC destination address');
@@ -187,7 +207,8 @@ function decodeBeacon(r: Reader): Record<string, unknown> {
   const gtsCount = gts & 0x7;
   if (gtsCount > 0) r.bytesN(1 + 3 * gtsCount, 'beacon GTS list');
   const pending = r.u8('beacon pending address specification');
-  const shortCount = pending & 0x7, extCount = (pending >> 4) & 0x7;
+  const shortCount = pending & 0x7,
+    extCount = (pending >> 4) & 0x7;
   r.bytesN(shortCount * 2 + extCount * 8, 'beacon pending addresses');
   return {
     beaconOrder: superframe & 0xf,
@@ -226,17 +247,26 @@ function writeAddress(w: Writer, a: string, field: string): void {
 
 /** Encodes a MAC frame; `fcs` appends the CRC-16/KERMIT FCS (default true). */
 export function encodeMac(spec: MacFrameSpec, fcs = true): Uint8Array {
-  const dstMode = addressMode(spec.dst), srcMode = addressMode(spec.src);
+  const dstMode = addressMode(spec.dst),
+    srcMode = addressMode(spec.src);
   const compress = spec.panIdCompression ?? (dstMode !== ADDR_NONE && srcMode !== ADDR_NONE && spec.srcPan === spec.dstPan);
   const version = spec.version ?? 0;
   const typeId = MAC_FRAME_TYPES.indexOf(spec.type);
   if (typeId < 0) throw new EncodeError('MAC frame type', `unknown type ${spec.type}`);
-  const fcf = typeId | (spec.security ? 0x08 : 0) | (spec.framePending ? 0x10 : 0) | (spec.ackRequest ? 0x20 : 0)
-    | (compress ? 0x40 : 0) | (dstMode << 10) | (version << 12) | (srcMode << 14);
+  const fcf =
+    typeId |
+    (spec.security ? 0x08 : 0) |
+    (spec.framePending ? 0x10 : 0) |
+    (spec.ackRequest ? 0x20 : 0) |
+    (compress ? 0x40 : 0) |
+    (dstMode << 10) |
+    (version << 12) |
+    (srcMode << 14);
   const w = new Writer(128);
   w.u16(fcf, 'MAC frame control').u8(spec.seq, 'MAC sequence number');
   const pans = panPresence(version, dstMode, srcMode, compress);
-  const dstPanPresent = (pans & DST_PAN) !== 0, srcPanPresent = (pans & SRC_PAN) !== 0;
+  const dstPanPresent = (pans & DST_PAN) !== 0,
+    srcPanPresent = (pans & SRC_PAN) !== 0;
   if (dstPanPresent) {
     if (spec.dstPan === undefined) throw new EncodeError('MAC destination PAN', 'required with a destination address');
     w.u16(parseInt(spec.dstPan, 16), 'MAC destination PAN');

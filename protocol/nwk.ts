@@ -1,6 +1,6 @@
 // ZigBee NWK layer (ZigBee PRO): header decode/encode, NWK commands, the ZigBee beacon
 // payload, and the 2-byte inter-PAN stub header.
-import { DecodeError, EncodeError, Reader, Writer, hex16 } from './bytes.ts';
+import { DecodeError, EncodeError, type Reader, Writer, hex16 } from './bytes.ts';
 import type { DecodedNwk } from './decoded.ts';
 
 export const NWK_FRAME_TYPES: Record<number, DecodedNwk['type']> = { 0: 'data', 1: 'command', 3: 'inter-pan' };
@@ -98,12 +98,16 @@ export function decodeNwkHeader(r: Reader): NwkParse {
   return out;
 }
 
-export const NWK_REJOIN_REQUEST = 0x06, NWK_REJOIN_RESPONSE = 0x07;
+export const NWK_REJOIN_REQUEST = 0x06,
+  NWK_REJOIN_RESPONSE = 0x07;
 
 /** The bodies of the commands a device joins by (ZigBee 3.0 §3.4.6, §3.4.7): one row a command. */
 const NWK_COMMAND_FIELDS: Readonly<Record<number, (r: Reader) => Record<string, number | string>>> = {
   [NWK_REJOIN_REQUEST]: (r) => ({ capability: r.u8('NWK Rejoin Request capability information') }),
-  [NWK_REJOIN_RESPONSE]: (r) => ({ address: hex16(r.u16('NWK Rejoin Response network address')), status: r.u8('NWK Rejoin Response status') }),
+  [NWK_REJOIN_RESPONSE]: (r) => ({
+    address: hex16(r.u16('NWK Rejoin Response network address')),
+    status: r.u8('NWK Rejoin Response status'),
+  }),
 };
 
 /** Names an NWK command from its (plaintext) payload, and decodes the body of those in NWK_COMMAND_FIELDS. */
@@ -154,8 +158,14 @@ export interface NwkHeaderSpec {
 export function encodeNwkHeader(spec: NwkHeaderSpec, w = new Writer(32)): Writer {
   const typeId = spec.type === 'data' ? 0 : spec.type === 'command' ? 1 : 3;
   const version = spec.version ?? 2;
-  const fcf = typeId | (version << 2) | ((spec.discoverRoute ?? 0) << 6) | (spec.security ? 0x0200 : 0)
-    | (spec.dst64 ? 0x0800 : 0) | (spec.src64 ? 0x1000 : 0) | (spec.endDeviceInitiator ? 0x2000 : 0);
+  const fcf =
+    typeId |
+    (version << 2) |
+    ((spec.discoverRoute ?? 0) << 6) |
+    (spec.security ? 0x0200 : 0) |
+    (spec.dst64 ? 0x0800 : 0) |
+    (spec.src64 ? 0x1000 : 0) |
+    (spec.endDeviceInitiator ? 0x2000 : 0);
   w.u16(fcf, 'NWK frame control');
   if (typeId === 3) return w;
   if (spec.dst === undefined || spec.src === undefined) throw new EncodeError('NWK header', 'dst and src are required');
@@ -179,9 +189,17 @@ export interface ZigbeeBeaconSpec {
 
 /** Encodes the ZigBee beacon payload that follows the MAC beacon fields (the inverse of decodeZigbeeBeacon). */
 export function encodeZigbeeBeacon(spec: ZigbeeBeaconSpec, w = new Writer(15)): Writer {
-  const info = ((spec.stackProfile ?? 2) & 0xf) | (2 << 4) | (spec.routerCapacity ? 0x0400 : 0)
-    | (((spec.depth ?? 0) & 0xf) << 11) | (spec.endDeviceCapacity ? 0x8000 : 0);
+  const info =
+    ((spec.stackProfile ?? 2) & 0xf) |
+    (2 << 4) |
+    (spec.routerCapacity ? 0x0400 : 0) |
+    (((spec.depth ?? 0) & 0xf) << 11) |
+    (spec.endDeviceCapacity ? 0x8000 : 0);
   w.u8(0, 'ZigBee beacon protocol id').u16(info, 'ZigBee beacon stack profile').eui64(spec.extendedPanId, 'ZigBee beacon extended PAN id');
   // Tx offset 0xffffff (no beacon-enabled network), then the NWK update id.
-  return w.u8(0xff).u8(0xff).u8(0xff).u8(spec.updateId ?? 0, 'ZigBee beacon update id');
+  return w
+    .u8(0xff)
+    .u8(0xff)
+    .u8(0xff)
+    .u8(spec.updateId ?? 0, 'ZigBee beacon update id');
 }

@@ -121,17 +121,41 @@ export class HdlcDecoder {
 // Spinel frames: header (FLG = 2, IID, TID), a packed command id, the command's payload.
 
 export const SPINEL_CMD = {
-  NOOP: 0, RESET: 1, PROP_VALUE_GET: 2, PROP_VALUE_SET: 3, PROP_VALUE_INSERT: 4, PROP_VALUE_REMOVE: 5,
-  PROP_VALUE_IS: 6, PROP_VALUE_INSERTED: 7, PROP_VALUE_REMOVED: 8,
+  NOOP: 0,
+  RESET: 1,
+  PROP_VALUE_GET: 2,
+  PROP_VALUE_SET: 3,
+  PROP_VALUE_INSERT: 4,
+  PROP_VALUE_REMOVE: 5,
+  PROP_VALUE_IS: 6,
+  PROP_VALUE_INSERTED: 7,
+  PROP_VALUE_REMOVED: 8,
 } as const;
 
 /** The properties an RCP host uses (spinel.h `SPINEL_PROP_*`). */
 export const SPINEL_PROP = {
-  LAST_STATUS: 0x00, PROTOCOL_VERSION: 0x01, NCP_VERSION: 0x02, INTERFACE_TYPE: 0x03, VENDOR_ID: 0x04, CAPS: 0x05, HWADDR: 0x08,
-  PHY_ENABLED: 0x20, PHY_CHAN: 0x21, PHY_CHAN_SUPPORTED: 0x22, PHY_TX_POWER: 0x25, PHY_RSSI: 0x26,
-  MAC_15_4_LADDR: 0x34, MAC_15_4_SADDR: 0x35, MAC_15_4_PANID: 0x36, MAC_RAW_STREAM_ENABLED: 0x37, MAC_PROMISCUOUS_MODE: 0x38,
-  STREAM_DEBUG: 0x70, STREAM_RAW: 0x71, STREAM_LOG: 0x74,
-  RCP_API_VERSION: 0xb0, RCP_MIN_HOST_API_VERSION: 0xb1,
+  LAST_STATUS: 0x00,
+  PROTOCOL_VERSION: 0x01,
+  NCP_VERSION: 0x02,
+  INTERFACE_TYPE: 0x03,
+  VENDOR_ID: 0x04,
+  CAPS: 0x05,
+  HWADDR: 0x08,
+  PHY_ENABLED: 0x20,
+  PHY_CHAN: 0x21,
+  PHY_CHAN_SUPPORTED: 0x22,
+  PHY_TX_POWER: 0x25,
+  PHY_RSSI: 0x26,
+  MAC_15_4_LADDR: 0x34,
+  MAC_15_4_SADDR: 0x35,
+  MAC_15_4_PANID: 0x36,
+  MAC_RAW_STREAM_ENABLED: 0x37,
+  MAC_PROMISCUOUS_MODE: 0x38,
+  STREAM_DEBUG: 0x70,
+  STREAM_RAW: 0x71,
+  STREAM_LOG: 0x74,
+  RCP_API_VERSION: 0xb0,
+  RCP_MIN_HOST_API_VERSION: 0xb1,
 } as const;
 
 /** `SPINEL_RESET_*`, the CMD_RESET payload: a STACK reset restarts the radio stack and keeps the USB link up. */
@@ -148,12 +172,40 @@ export const SPINEL_PROTOCOL_VERSION = { major: 4, minor: 3 } as const;
 
 /** `SPINEL_STATUS_*` values and their names, for LAST_STATUS and transmit results. */
 export const SPINEL_STATUS: Readonly<Record<number, string>> = {
-  0: 'OK', 1: 'FAILURE', 2: 'UNIMPLEMENTED', 3: 'INVALID_ARGUMENT', 4: 'INVALID_STATE', 5: 'INVALID_COMMAND',
-  6: 'INVALID_INTERFACE', 7: 'INTERNAL_ERROR', 8: 'SECURITY_ERROR', 9: 'PARSE_ERROR', 10: 'IN_PROGRESS', 11: 'NOMEM',
-  12: 'BUSY', 13: 'PROP_NOT_FOUND', 14: 'DROPPED', 15: 'EMPTY', 16: 'CMD_TOO_BIG', 17: 'NO_ACK', 18: 'CCA_FAILURE',
-  19: 'ALREADY', 20: 'ITEM_NOT_FOUND', 21: 'INVALID_COMMAND_FOR_PROP', 22: 'UNKNOWN_NEIGHBOR', 23: 'NOT_CAPABLE', 24: 'RESPONSE_TIMEOUT',
-  112: 'RESET_POWER_ON', 113: 'RESET_EXTERNAL', 114: 'RESET_SOFTWARE', 115: 'RESET_FAULT', 116: 'RESET_CRASH', 117: 'RESET_ASSERT',
-  118: 'RESET_OTHER', 119: 'RESET_UNKNOWN', 120: 'RESET_WATCHDOG',
+  0: 'OK',
+  1: 'FAILURE',
+  2: 'UNIMPLEMENTED',
+  3: 'INVALID_ARGUMENT',
+  4: 'INVALID_STATE',
+  5: 'INVALID_COMMAND',
+  6: 'INVALID_INTERFACE',
+  7: 'INTERNAL_ERROR',
+  8: 'SECURITY_ERROR',
+  9: 'PARSE_ERROR',
+  10: 'IN_PROGRESS',
+  11: 'NOMEM',
+  12: 'BUSY',
+  13: 'PROP_NOT_FOUND',
+  14: 'DROPPED',
+  15: 'EMPTY',
+  16: 'CMD_TOO_BIG',
+  17: 'NO_ACK',
+  18: 'CCA_FAILURE',
+  19: 'ALREADY',
+  20: 'ITEM_NOT_FOUND',
+  21: 'INVALID_COMMAND_FOR_PROP',
+  22: 'UNKNOWN_NEIGHBOR',
+  23: 'NOT_CAPABLE',
+  24: 'RESPONSE_TIMEOUT',
+  112: 'RESET_POWER_ON',
+  113: 'RESET_EXTERNAL',
+  114: 'RESET_SOFTWARE',
+  115: 'RESET_FAULT',
+  116: 'RESET_CRASH',
+  117: 'RESET_ASSERT',
+  118: 'RESET_OTHER',
+  119: 'RESET_UNKNOWN',
+  120: 'RESET_WATCHDOG',
 };
 export const STATUS_OK = 0;
 /** Status codes 112–127 report a reset of the co-processor (its boot announcement). */
@@ -173,7 +225,8 @@ const MAX_PACKED = 2_097_151;
 
 /** A packed unsigned integer (EXI-style, 7 bits a byte, low first, at most three bytes). */
 export function writePacked(w: Writer, value: number, field: string): Writer {
-  if (!Number.isInteger(value) || value < 0 || value > MAX_PACKED) throw new EncodeError(field, `${value} is not a packed unsigned integer (0–${MAX_PACKED})`);
+  if (!Number.isInteger(value) || value < 0 || value > MAX_PACKED)
+    throw new EncodeError(field, `${value} is not a packed unsigned integer (0–${MAX_PACKED})`);
   do {
     const low = value & 0x7f;
     value >>>= 7;
@@ -202,14 +255,17 @@ export function encodeSpinel(f: SpinelFrame): Uint8Array {
 export function decodeSpinel(bytes: Uint8Array): SpinelFrame {
   const r = new Reader(bytes);
   const header = r.u8('spinel.header');
-  if (header >> 6 !== 2) throw new DecodeError('spinel.header', 0, `flag bits ${(header >> 6).toString(2).padStart(2, '0')}, not 10: not a Spinel frame`);
+  if (header >> 6 !== 2)
+    throw new DecodeError('spinel.header', 0, `flag bits ${(header >> 6).toString(2).padStart(2, '0')}, not 10: not a Spinel frame`);
   const command = readPacked(r, 'spinel.command');
   return { iid: (header >> 4) & 3, tid: header & 0x0f, command, payload: r.rest() };
 }
 
 /** A property command's payload: the packed property id, then its value. */
 export function propertyPayload(prop: number, value: Uint8Array = new Uint8Array(0)): Uint8Array {
-  return writePacked(new Writer(value.length + 3), prop, 'spinel.property').bytes(value).finish();
+  return writePacked(new Writer(value.length + 3), prop, 'spinel.property')
+    .bytes(value)
+    .finish();
 }
 
 /** Splits a PROP_VALUE_* payload into the property id and its value bytes. */
@@ -263,10 +319,17 @@ export interface RawTransmit {
 export function encodeRawTransmit(psdu: Uint8Array, t: RawTransmit): Uint8Array {
   if (psdu.length > 127) throw new EncodeError('stream_raw.frame', `${psdu.length} bytes: an 802.15.4 PSDU holds at most 127`);
   return new Writer(psdu.length + 20)
-    .u16(psdu.length, 'stream_raw.length').bytes(psdu)
-    .u8(t.channel, 'stream_raw.channel').u8(t.maxBackoffs ?? 4, 'stream_raw.max_backoffs').u8(t.maxRetries ?? 3, 'stream_raw.max_retries')
-    .u8(t.csmaCa === false ? 0 : 1).u8(t.headerUpdated ? 1 : 0).u8(t.retransmission ? 1 : 0).u8(t.securityProcessed ? 1 : 0)
-    .u32(t.txDelayUs ?? 0, 'stream_raw.tx_delay').u32(t.txDelayBaseTimeUs ?? 0, 'stream_raw.tx_delay_base')
+    .u16(psdu.length, 'stream_raw.length')
+    .bytes(psdu)
+    .u8(t.channel, 'stream_raw.channel')
+    .u8(t.maxBackoffs ?? 4, 'stream_raw.max_backoffs')
+    .u8(t.maxRetries ?? 3, 'stream_raw.max_retries')
+    .u8(t.csmaCa === false ? 0 : 1)
+    .u8(t.headerUpdated ? 1 : 0)
+    .u8(t.retransmission ? 1 : 0)
+    .u8(t.securityProcessed ? 1 : 0)
+    .u32(t.txDelayUs ?? 0, 'stream_raw.tx_delay')
+    .u32(t.txDelayBaseTimeUs ?? 0, 'stream_raw.tx_delay_base')
     .u8(t.rxChannelAfterTxDone ?? t.channel, 'stream_raw.rx_channel')
     .finish();
 }
@@ -281,17 +344,30 @@ export function decodeRawTransmit(value: Uint8Array): { psdu: Uint8Array; transm
   return {
     psdu,
     transmit: {
-      channel, maxBackoffs: opt(() => r.u8('stream_raw.max_backoffs')), maxRetries: opt(() => r.u8('stream_raw.max_retries')),
-      csmaCa: bool('stream_raw.csma_ca'), headerUpdated: bool('stream_raw.header_updated'), retransmission: bool('stream_raw.retx'),
-      securityProcessed: bool('stream_raw.security_processed'), txDelayUs: opt(() => r.u32('stream_raw.tx_delay')),
-      txDelayBaseTimeUs: opt(() => r.u32('stream_raw.tx_delay_base')), rxChannelAfterTxDone: opt(() => r.u8('stream_raw.rx_channel')),
+      channel,
+      maxBackoffs: opt(() => r.u8('stream_raw.max_backoffs')),
+      maxRetries: opt(() => r.u8('stream_raw.max_retries')),
+      csmaCa: bool('stream_raw.csma_ca'),
+      headerUpdated: bool('stream_raw.header_updated'),
+      retransmission: bool('stream_raw.retx'),
+      securityProcessed: bool('stream_raw.security_processed'),
+      txDelayUs: opt(() => r.u32('stream_raw.tx_delay')),
+      txDelayBaseTimeUs: opt(() => r.u32('stream_raw.tx_delay_base')),
+      rxChannelAfterTxDone: opt(() => r.u8('stream_raw.rx_channel')),
     },
   };
 }
 
 /** OpenThread's `otError` codes (openthread/error.h) an RCP reports as a STREAM_RAW receive error, by name. */
 export const OT_RX_ERROR: Readonly<Record<number, string>> = {
-  0: 'NONE', 2: 'DROP', 3: 'NO_BUFS', 11: 'ABORT', 13: 'INVALID_STATE', 17: 'FCS', 18: 'NO_FRAME_RECEIVED', 21: 'ADDRESS_FILTERED',
+  0: 'NONE',
+  2: 'DROP',
+  3: 'NO_BUFS',
+  11: 'ABORT',
+  13: 'INVALID_STATE',
+  17: 'FCS',
+  18: 'NO_FRAME_RECEIVED',
+  21: 'ADDRESS_FILTERED',
   22: 'DESTINATION_ADDRESS_FILTERED',
 };
 export const OT_ERROR_FCS = 17;
@@ -346,15 +422,26 @@ export function decodeRawReceived(value: Uint8Array): RawReceived {
 
 /** The STREAM_RAW value an RCP sends for a frame it heard (the virtual twin's side). */
 export function encodeRawReceived(f: RawReceived): Uint8Array {
-  const phy = new Writer(10).u8(f.channel ?? 0, 'stream_raw.phy.channel').u8(f.lqi ?? 0, 'stream_raw.phy.lqi')
-    .uintLE(f.timestampUs ?? 0n, 8, 'stream_raw.phy.timestamp').finish();
+  const phy = new Writer(10)
+    .u8(f.channel ?? 0, 'stream_raw.phy.channel')
+    .u8(f.lqi ?? 0, 'stream_raw.phy.lqi')
+    .uintLE(f.timestampUs ?? 0n, 8, 'stream_raw.phy.timestamp')
+    .finish();
   const vendor = writePacked(new Writer(3), f.rxError ?? 0, 'stream_raw.vendor.rx_error').finish();
   // OpenThread's RCP also appends a MAC struct (ack key id, ack frame counter): zero here, as for a frame without security.
   const mac = new Writer(5).u8(0).u32(0).finish();
   return new Writer(f.psdu.length + 32)
-    .u16(f.psdu.length, 'stream_raw.length').bytes(f.psdu)
-    .i8(f.rssi, 'stream_raw.rssi').i8(f.noiseFloor, 'stream_raw.noise_floor').u16(f.flags, 'stream_raw.flags')
-    .u16(phy.length).bytes(phy).u16(vendor.length).bytes(vendor).u16(mac.length).bytes(mac)
+    .u16(f.psdu.length, 'stream_raw.length')
+    .bytes(f.psdu)
+    .i8(f.rssi, 'stream_raw.rssi')
+    .i8(f.noiseFloor, 'stream_raw.noise_floor')
+    .u16(f.flags, 'stream_raw.flags')
+    .u16(phy.length)
+    .bytes(phy)
+    .u16(vendor.length)
+    .bytes(vendor)
+    .u16(mac.length)
+    .bytes(mac)
     .finish();
 }
 
@@ -384,7 +471,9 @@ export function decodeTransmitDone(value: Uint8Array): TransmitDone {
 }
 
 export function encodeTransmitDone(d: TransmitDone): Uint8Array {
-  const w = writePacked(new Writer(48), d.status, 'transmit_done.status').u8(d.framePending ? 1 : 0).u8(d.headerUpdated ? 1 : 0);
+  const w = writePacked(new Writer(48), d.status, 'transmit_done.status')
+    .u8(d.framePending ? 1 : 0)
+    .u8(d.headerUpdated ? 1 : 0);
   if (d.status === STATUS_OK) w.bytes(d.ack ? encodeRawReceived(d.ack) : new Writer(2).u16(0).finish());
   return w.finish();
 }

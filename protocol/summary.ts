@@ -57,11 +57,16 @@ export function summarise(f: DecodedFrame): string {
   if (nwk) {
     const route = arrow(nwk.src ?? mac.src, nwk.dst ?? mac.dst);
     if (nwk.secured && nwk.decrypted === false) return `NWK ${nwk.type} ${route} (encrypted, no key)${tail}`;
-    const fields = nwk.commandFields ? ` (${Object.entries(nwk.commandFields).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
+    const fields = nwk.commandFields
+      ? ` (${Object.entries(nwk.commandFields)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`
+      : '';
     if (nwk.command) return `NWK ${nwk.command} ${route}${fields}${tail}`;
     return `NWK ${nwk.type} ${route}${tail}`;
   }
-  if (mac.type === 'ack') return (tail === '' && mac.seq !== undefined ? ACK_SUMMARIES[mac.seq] : undefined) ?? `MAC Ack seq ${mac.seq}${tail}`;
+  if (mac.type === 'ack')
+    return (tail === '' && mac.seq !== undefined ? ACK_SUMMARIES[mac.seq] : undefined) ?? `MAC Ack seq ${mac.seq}${tail}`;
   if (mac.type === 'beacon') {
     const epid = mac.beacon?.extendedPanId;
     return `MAC Beacon ${mac.src ?? '?'} PAN ${mac.srcPan ?? '?'}${epid ? ` EPID ${epid}` : ''}${tail}`;

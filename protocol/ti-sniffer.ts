@@ -68,7 +68,8 @@ export function tiFcs(info: number, payload: Uint8Array): number {
  */
 export function encodeTiPacket(p: TiPacket, options: { fcs?: boolean } = {}): Uint8Array {
   if (!Number.isInteger(p.info) || p.info < 0 || p.info > 0xff) throw new EncodeError('TI packet info', `${p.info} is not a byte`);
-  if (p.payload.length > TI_MAX_PAYLOAD) throw new EncodeError('TI packet payload', `${p.payload.length} bytes, more than ${TI_MAX_PAYLOAD}`);
+  if (p.payload.length > TI_MAX_PAYLOAD)
+    throw new EncodeError('TI packet payload', `${p.payload.length} bytes, more than ${TI_MAX_PAYLOAD}`);
   const fcs = options.fcs ?? tiCategory(p.info) !== TI_CATEGORY.DATA;
   const out = new Uint8Array(5 + p.payload.length + (fcs ? 1 : 0) + 2);
   out.set(TI_SOF, 0);
@@ -138,7 +139,8 @@ export class TiPacketDecoder {
 
   /** Bytes held for an unfinished packet or noise: reported as a defect (at the end of a stream). */
   flush(): void {
-    if (this.#buffer.length) this.#defect(startsWithSof(this.#buffer, 0) ? 'bad-eof' : 'bad-sof', this.#buffer, 'the stream ended inside a packet');
+    if (this.#buffer.length)
+      this.#defect(startsWithSof(this.#buffer, 0) ? 'bad-eof' : 'bad-sof', this.#buffer, 'the stream ended inside a packet');
     this.#buffer = new Uint8Array(0);
   }
 
@@ -199,13 +201,15 @@ function findSof(b: Uint8Array, from: number): number {
 // Commands.
 
 export function encodeTiCommand(command: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
-  if (tiCategory(command) !== TI_CATEGORY.COMMAND) throw new EncodeError('TI command', `info ${hexByte(command)} is not a command (category 1)`);
+  if (tiCategory(command) !== TI_CATEGORY.COMMAND)
+    throw new EncodeError('TI command', `info ${hexByte(command)} is not a command (category 1)`);
   return encodeTiPacket({ info: command, payload });
 }
 
 /** The IEEE 802.15.4 2.4 GHz channel's centre frequency: 2405 + 5·(c − 11) MHz. */
 export function channelMhz(channel: number): number {
-  if (!Number.isInteger(channel) || channel < 11 || channel > 26) throw new EncodeError('channel', `${channel} is not a 2.4 GHz 802.15.4 channel (11–26)`);
+  if (!Number.isInteger(channel) || channel < 11 || channel > 26)
+    throw new EncodeError('channel', `${channel} is not a 2.4 GHz 802.15.4 channel (11–26)`);
   return 2405 + 5 * (channel - 11);
 }
 
@@ -219,7 +223,8 @@ export function mhzChannel(mhz: number): number | undefined {
 export function encodeFrequency(mhz: number): Uint8Array {
   const whole = Math.floor(mhz);
   const fraction = Math.round((mhz - whole) * 65536);
-  if (!(whole >= 0 && whole <= 0xffff) || fraction > 0xffff) throw new EncodeError('frequency', `${mhz} MHz does not fit two 16-bit fields`);
+  if (!(whole >= 0 && whole <= 0xffff) || fraction > 0xffff)
+    throw new EncodeError('frequency', `${mhz} MHz does not fit two 16-bit fields`);
   return Uint8Array.of(whole & 0xff, whole >> 8, fraction & 0xff, fraction >> 8);
 }
 
@@ -258,7 +263,8 @@ export function encodeTiResponse(r: TiResponse): Uint8Array {
 }
 
 export function decodeTiResponse(p: TiPacket): TiResponse {
-  if (tiCategory(p.info) !== TI_CATEGORY.RESPONSE) throw new DecodeError('TI response info', 0, `${hexByte(p.info)} is not a command response (category 2)`);
+  if (tiCategory(p.info) !== TI_CATEGORY.RESPONSE)
+    throw new DecodeError('TI response info', 0, `${hexByte(p.info)} is not a command response (category 2)`);
   if (p.payload.length < 1) throw new DecodeError('TI response status', 0, 'empty payload, expected a status byte');
   return { status: p.payload[0], data: p.payload.slice(1) };
 }
@@ -277,7 +283,11 @@ export function encodePingData(p: TiPingInfo): Uint8Array {
 
 export function decodePingData(data: Uint8Array): TiPingInfo {
   if (data.length < 6) {
-    throw new DecodeError('PING response data', 0, `${data.length} bytes, expected 6 (chip id, chip revision, firmware id, firmware revision)`);
+    throw new DecodeError(
+      'PING response data',
+      0,
+      `${data.length} bytes, expected 6 (chip id, chip revision, firmware id, firmware revision)`,
+    );
   }
   return { chipId: data[0] | (data[1] << 8), chipRevision: data[2], firmwareId: data[3], firmwareRevision: data[4] | (data[5] << 8) };
 }
@@ -337,7 +347,8 @@ export function tiPsdu(body: Uint8Array, layout: TiFrameLayout): Uint8Array {
   if (layout === 'psdu') return body;
   const start = layout === 'phr+psdu+fcs' ? 1 : 0;
   if (body.length < start + 2) throw new DecodeError('TI data frame', 0, `${body.length} bytes, too short for ${layout}`);
-  if (start && body[0] !== body.length - 1) throw new DecodeError('TI data frame PHR', 0, `length byte ${body[0]}, but ${body.length - 1} bytes follow`);
+  if (start && body[0] !== body.length - 1)
+    throw new DecodeError('TI data frame PHR', 0, `length byte ${body[0]}, but ${body.length - 1} bytes follow`);
   return body.slice(start, body.length - 2);
 }
 

@@ -46,7 +46,8 @@ export function isZep(bytes: Uint8Array): boolean {
 
 export function decodeZep(bytes: Uint8Array): ZepFrame | ZepAck {
   const r = new Reader(bytes);
-  if (r.u8('zep.preamble') !== PREAMBLE[0] || r.u8('zep.preamble') !== PREAMBLE[1]) throw new DecodeError('zep.preamble', 0, 'not "EX": not a ZEP datagram');
+  if (r.u8('zep.preamble') !== PREAMBLE[0] || r.u8('zep.preamble') !== PREAMBLE[1])
+    throw new DecodeError('zep.preamble', 0, 'not "EX": not a ZEP datagram');
   const version = r.u8('zep.version');
   if (version === 1) {
     const channel = r.u8('zep.channel');
@@ -80,20 +81,31 @@ export function encodeZep(f: ZepFrame | ZepAck): Uint8Array {
   if (f.kind === 'ack') return w.u8(TYPE_ACK).u32be(f.sequence, 'zep.sequence').finish();
   if (f.psdu.length > 127) throw new EncodeError('zep.frame', `${f.psdu.length} bytes: an 802.15.4 PSDU holds at most 127`);
   if (f.version === 1) {
-    w.u8(f.channel, 'zep.channel').u16be(f.deviceId, 'zep.device_id').u8(f.trailer === 'crc' ? 1 : 0).u8(f.lqi, 'zep.lqi').bytes(new Uint8Array(7));
+    w.u8(f.channel, 'zep.channel')
+      .u16be(f.deviceId, 'zep.device_id')
+      .u8(f.trailer === 'crc' ? 1 : 0)
+      .u8(f.lqi, 'zep.lqi')
+      .bytes(new Uint8Array(7));
   } else {
     const ns = f.timeNs ?? 0n;
     const unixSeconds = ns / 1_000_000_000n;
     const fraction = (((ns % 1_000_000_000n) << 32n) + 500_000_000n) / 1_000_000_000n;
-    w.u8(TYPE_DATA).u8(f.channel, 'zep.channel').u16be(f.deviceId, 'zep.device_id').u8(f.trailer === 'crc' ? 1 : 0).u8(f.lqi, 'zep.lqi')
-      .u32be(Number(unixSeconds + NTP_UNIX_OFFSET), 'zep.ntp_seconds').u32be(Number(fraction), 'zep.ntp_fraction')
-      .u32be(f.sequence ?? 0, 'zep.sequence').bytes(new Uint8Array(10));
+    w.u8(TYPE_DATA)
+      .u8(f.channel, 'zep.channel')
+      .u16be(f.deviceId, 'zep.device_id')
+      .u8(f.trailer === 'crc' ? 1 : 0)
+      .u8(f.lqi, 'zep.lqi')
+      .u32be(Number(unixSeconds + NTP_UNIX_OFFSET), 'zep.ntp_seconds')
+      .u32be(Number(fraction), 'zep.ntp_fraction')
+      .u32be(f.sequence ?? 0, 'zep.sequence')
+      .bytes(new Uint8Array(10));
   }
   return w.u8(f.psdu.length, 'zep.length').bytes(f.psdu).finish();
 }
 
 /** The header length before the frame, by version and type: where the 802.15.4 frame starts. */
-export const zepHeaderLength = (version: number, kind: 'data' | 'ack'): number => (version === 1 ? V1_HEADER : kind === 'ack' ? V2_ACK : V2_HEADER);
+export const zepHeaderLength = (version: number, kind: 'data' | 'ack'): number =>
+  version === 1 ? V1_HEADER : kind === 'ack' ? V2_ACK : V2_HEADER;
 
 // ---------------------------------------------------------------------------------------------
 // TI CC24xx metadata: radios of TI's CC24xx family (and ZEP in LQI mode) put the RSSI and a

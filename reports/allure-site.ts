@@ -11,7 +11,11 @@ export const DEFAULT_HISTORY_DIR = fileURLToPath(new URL('./history/', import.me
 
 export type AllureOutcome = { written: true; dir: string; history: string } | { written: false; reason: string };
 
-export async function buildAllureSite(runDir: string, name: string, historyDir = process.env.GBCS_RIG_ALLURE_HISTORY ?? DEFAULT_HISTORY_DIR): Promise<AllureOutcome> {
+export async function buildAllureSite(
+  runDir: string,
+  name: string,
+  historyDir = process.env.GBCS_RIG_ALLURE_HISTORY ?? DEFAULT_HISTORY_DIR,
+): Promise<AllureOutcome> {
   const results = join(runDir, 'allure-results');
   if (!existsSync(results)) return { written: false, reason: `no allure-results in ${runDir}` };
   mkdirSync(historyDir, { recursive: true });
@@ -20,13 +24,19 @@ export async function buildAllureSite(runDir: string, name: string, historyDir =
   const configDir = mkdtempSync(join(tmpdir(), 'gbcs-rig-allure-'));
   const config = join(configDir, 'allurerc.json');
   // Grouped as a lab reads it: modification / spec area, then requirement area, then requirement.
-  writeFileSync(config, JSON.stringify({ name, output, historyPath: history, plugins: { awesome: { options: { groupBy: ['epic', 'feature', 'story'] } } } }));
+  writeFileSync(
+    config,
+    JSON.stringify({ name, output, historyPath: history, plugins: { awesome: { options: { groupBy: ['epic', 'feature', 'story'] } } } }),
+  );
   // The package exports no package.json: its CLI sits one folder above its main module (dist/).
   const cli = join(dirname(createRequire(import.meta.url).resolve('allure')), '..', 'cli.js');
   try {
     const { code, stderr } = await new Promise<{ code: number; stderr: string }>((done) => {
       let stderr = '';
-      const child = spawn(process.execPath, [cli, 'generate', results, '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+      const child = spawn(process.execPath, [cli, 'generate', results, '--config', config], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, NO_COLOR: '1' },
+      });
       child.stderr.on('data', (d) => (stderr += d));
       child.on('exit', (c) => done({ code: c ?? 1, stderr }));
     });

@@ -76,7 +76,12 @@ function originatorOf(f: DecodedFrame): string {
  * case's device (or the event's `device` when it names one); frames from every capture of a bench
  * are matched against every device of that bench.
  */
-export async function auditTrail(runDir: string, cases: readonly CaseEvidence[], devices: readonly DeviceUnderTest[], keys = new KeyTable()): Promise<{ trail: Map<string, AuditEntry[]>; problems: string[] }> {
+export async function auditTrail(
+  runDir: string,
+  cases: readonly CaseEvidence[],
+  devices: readonly DeviceUnderTest[],
+  keys = new KeyTable(),
+): Promise<{ trail: Map<string, AuditEntry[]>; problems: string[] }> {
   const problems: string[] = [];
   const trail = new Map<string, AuditEntry[]>(devices.map((d) => [deviceKey(d), []]));
   for (const c of cases) {
@@ -85,7 +90,15 @@ export async function auditTrail(runDir: string, cases: readonly CaseEvidence[],
       if (ev.kind !== 'radio-tx') continue;
       const target = typeof ev.device === 'string' ? ev.device : c.result.device?.id;
       const list = target ? trail.get(deviceKey({ bench: c.result.bench, id: target })) : undefined;
-      list?.push({ t: ev.t, case: c.result.id, source: 'sent by the rig', originator: String(ev.originator ?? 'rig'), title: String(ev.title ?? ''), addressedAs: `device under test of ${c.result.id}`, where: `${c.dir}/events.jsonl` });
+      list?.push({
+        t: ev.t,
+        case: c.result.id,
+        source: 'sent by the rig',
+        originator: String(ev.originator ?? 'rig'),
+        title: String(ev.title ?? ''),
+        addressedAs: `device under test of ${c.result.id}`,
+        where: `${c.dir}/events.jsonl`,
+      });
     }
     for (const capture of c.captures) {
       const name = capture.slice(capture.lastIndexOf('/') + 1);
@@ -94,13 +107,24 @@ export async function auditTrail(runDir: string, cases: readonly CaseEvidence[],
         for await (const f of decodeFrames(readCapture(join(runDir, capture)), new HanDecoder(keys))) {
           for (const d of onBench) {
             const how = addressedTo(f, d);
-            if (how) trail.get(deviceKey(d))!.push({ t: f.time, case: c.result.id, source: 'seen on air', originator: originatorOf(f), title: f.summary, addressedAs: how, where: `${name} #${f.n}` });
+            if (how)
+              trail.get(deviceKey(d))!.push({
+                t: f.time,
+                case: c.result.id,
+                source: 'seen on air',
+                originator: originatorOf(f),
+                title: f.summary,
+                addressedAs: how,
+                where: `${name} #${f.n}`,
+              });
           }
         }
       } catch (error) {
         // A capture cut by a crash still gives its frames up to the cut: the trail says where it stops.
         if (!(error instanceof CaptureError)) throw error;
-        problems.push(`${capture}: ${error.reason}${error.offset === undefined ? '' : ` at byte offset ${error.offset}`}; frames before it are in the trail`);
+        problems.push(
+          `${capture}: ${error.reason}${error.offset === undefined ? '' : ` at byte offset ${error.offset}`}; frames before it are in the trail`,
+        );
       }
     }
   }

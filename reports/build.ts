@@ -46,9 +46,14 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
   let rebuilt = false;
   if (existsSync(resultsFile)) {
     results = readJson<RunResults>(resultsFile);
-    if (results?.schema !== 'gbcs-rig/results@1' || !Array.isArray(results.cases)) throw new RunFolderError(resultsFile, `not a gbcs-rig results file (schema ${JSON.stringify(results?.schema)}, expected "gbcs-rig/results@1")`);
+    if (results?.schema !== 'gbcs-rig/results@1' || !Array.isArray(results.cases))
+      throw new RunFolderError(
+        resultsFile,
+        `not a gbcs-rig results file (schema ${JSON.stringify(results?.schema)}, expected "gbcs-rig/results@1")`,
+      );
   } else {
-    if (evidenceFolders(dir).length === 0) throw new RunFolderError(dir, 'not a run folder: no results.json and no evidence/<case>--<bench>/ folders');
+    if (evidenceFolders(dir).length === 0)
+      throw new RunFolderError(dir, 'not a run folder: no results.json and no evidence/<case>--<bench>/ folders');
     const run: RunInfo = { id: basename(dir), rig: '', station: '', startedAt: '', endedAt: '', gbcsRig: '', ...options.run };
     results = resultsFromEvidence(dir, run);
     // Written as the reporter would have: the report and its manifest then describe the same thing.
@@ -61,10 +66,18 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
   const devices = devicesUnderTest(results.cases);
   const { trail, problems } = await auditTrail(dir, cases, devices, options.keys ?? new KeyTable());
   const redact = options.redact ?? ((t: string) => t);
-  const html = redact(renderHtml({
-    results, rebuilt, cases, devices, audit: trail, auditProblems: problems,
-    generatedAt: (options.now ?? new Date()).toISOString(), builtBy: ownVersion(),
-  }));
+  const html = redact(
+    renderHtml({
+      results,
+      rebuilt,
+      cases,
+      devices,
+      audit: trail,
+      auditProblems: problems,
+      generatedAt: (options.now ?? new Date()).toISOString(),
+      builtBy: ownVersion(),
+    }),
+  );
   const junit = redact(renderJunit(results));
   const files = { results: resultsFile, html: join(dir, 'report.html'), junit: join(dir, 'junit.xml') };
   writeFileSync(files.html, html);

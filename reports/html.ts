@@ -41,8 +41,12 @@ const orNote = (value: string | undefined, note = 'not recorded') => (value ? e(
 
 /** The measurement that says most about the verdict: the one that failed, was undecided, else the first with a limit. */
 export function keyMeasurement(c: CaseResult): Measurement | undefined {
-  return c.measurements.find((m) => m.outcome === 'fail') ?? c.measurements.find((m) => m.outcome === 'indeterminate')
-    ?? c.measurements.find((m) => m.limit) ?? c.measurements[0];
+  return (
+    c.measurements.find((m) => m.outcome === 'fail') ??
+    c.measurements.find((m) => m.outcome === 'indeterminate') ??
+    c.measurements.find((m) => m.limit) ??
+    c.measurements[0]
+  );
 }
 
 function measurementLine(m: Measurement | undefined): string {
@@ -121,17 +125,29 @@ ${lab}
 
 function devices(m: ReportModel): string {
   const na = '<span class="note">not recorded</span>';
-  const rows = m.devices.map((d) => `<tr data-device="${e(deviceKey(d))}"><td>${e(d.role)}</td><td>${e(d.id)}</td><td class="ieee">${e(d.ieee)}</td><td class="mono">${e(d.firmware)}</td><td>${d.manufacturer ? e(d.manufacturer) : na}</td><td>${d.model ? e(d.model) : na}</td><td>${d.version ? e(d.version) : na}</td><td>${d.gbcsVersion ? `GBCS ${e(d.gbcsVersion)}` : na}${d.smetsVersion ? `, SMETS ${e(d.smetsVersion)}` : ''}</td><td class="hash" data-field="sha256">${d.sha256 ? `${e(d.sha256)} <span class="outcome o-pass">verified</span>` : na}</td><td>${e(d.claims.join(', ')) || '<span class="note">none</span>'}</td><td>${e(d.bench)}</td><td>${e(d.cases.join(', '))}</td></tr>`);
+  const rows = m.devices.map(
+    (d) =>
+      `<tr data-device="${e(deviceKey(d))}"><td>${e(d.role)}</td><td>${e(d.id)}</td><td class="ieee">${e(d.ieee)}</td><td class="mono">${e(d.firmware)}</td><td>${d.manufacturer ? e(d.manufacturer) : na}</td><td>${d.model ? e(d.model) : na}</td><td>${d.version ? e(d.version) : na}</td><td>${d.gbcsVersion ? `GBCS ${e(d.gbcsVersion)}` : na}${d.smetsVersion ? `, SMETS ${e(d.smetsVersion)}` : ''}</td><td class="hash" data-field="sha256">${d.sha256 ? `${e(d.sha256)} <span class="outcome o-pass">verified</span>` : na}</td><td>${e(d.claims.join(', ')) || '<span class="note">none</span>'}</td><td>${e(d.bench)}</td><td>${e(d.cases.join(', '))}</td></tr>`,
+  );
   return `<section id="devices-under-test"><h2>Devices under test</h2>
 ${rows.length ? '' : '<p class="note">No case recorded a device.</p>'}
 <table id="devices"><thead><tr><th>Role</th><th>Id</th><th>IEEE</th><th>Firmware</th><th>Manufacturer</th><th>Model</th><th>Version</th><th>Baseline</th><th>Image sha256</th><th>Claims</th><th>Bench</th><th>Cases</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
 function summary(m: ReportModel): string {
-  const rows = m.results.cases.map((c) => `<tr data-case="${e(c.id)}" data-bench="${e(c.bench)}" data-verdict="${e(c.verdict)}"><td><a href="#${caseAnchor(c)}">${e(c.id)}</a></td><td>${e(c.title)}</td><td>${e(c.requirements.join(', '))}</td><td>${e(c.references.join(', '))}</td><td>${e(c.bench)}</td><td>${verdictBadge(c.verdict)}</td><td class="key-measurement">${measurementLine(keyMeasurement(c))}</td></tr>`);
-  const missing = m.results.missing.map((title) => `<tr class="missing" data-missing="${e(title)}"><td colspan="5">${e(title)}</td><td colspan="2"><span class="note">ended without a verdict (the rig crashed inside it)</span></td></tr>`);
-  const totals = VERDICTS.map((v) => `<tr data-verdict="${e(v)}"><td>${verdictBadge(v)}</td><td class="count">${m.results.totals[v] ?? 0}</td></tr>`);
-  if (m.results.missing.length) totals.push(`<tr data-verdict="none"><td>ended without a verdict</td><td class="count">${m.results.missing.length}</td></tr>`);
+  const rows = m.results.cases.map(
+    (c) =>
+      `<tr data-case="${e(c.id)}" data-bench="${e(c.bench)}" data-verdict="${e(c.verdict)}"><td><a href="#${caseAnchor(c)}">${e(c.id)}</a></td><td>${e(c.title)}</td><td>${e(c.requirements.join(', '))}</td><td>${e(c.references.join(', '))}</td><td>${e(c.bench)}</td><td>${verdictBadge(c.verdict)}</td><td class="key-measurement">${measurementLine(keyMeasurement(c))}</td></tr>`,
+  );
+  const missing = m.results.missing.map(
+    (title) =>
+      `<tr class="missing" data-missing="${e(title)}"><td colspan="5">${e(title)}</td><td colspan="2"><span class="note">ended without a verdict (the rig crashed inside it)</span></td></tr>`,
+  );
+  const totals = VERDICTS.map(
+    (v) => `<tr data-verdict="${e(v)}"><td>${verdictBadge(v)}</td><td class="count">${m.results.totals[v] ?? 0}</td></tr>`,
+  );
+  if (m.results.missing.length)
+    totals.push(`<tr data-verdict="none"><td>ended without a verdict</td><td class="count">${m.results.missing.length}</td></tr>`);
   return `<section id="summary-section"><h2>Summary</h2>
 <table id="summary"><thead><tr><th>Case</th><th>Title</th><th>Requirements</th><th>References</th><th>Bench</th><th>Verdict</th><th>Key measurement vs limit</th></tr></thead><tbody>${rows.join('')}${missing.join('')}</tbody></table>
 <table id="totals" style="width:auto"><thead><tr><th>Verdict</th><th>Cases</th></tr></thead><tbody>${totals.join('')}</tbody></table></section>`;
@@ -139,7 +155,10 @@ function summary(m: ReportModel): string {
 
 function measurementsTable(c: CaseResult): string {
   if (!c.measurements.length) return '<p class="note">No measurements.</p>';
-  const rows = c.measurements.map((mm) => `<tr data-outcome="${e(mm.outcome)}"><td>${e(mm.name)}</td><td>${e(num(mm.value))}</td><td>${e(mm.unit)}</td><td>±${e(num(mm.uncertainty))}</td><td>${mm.limit ? e(mm.limit.text) : '<span class="note">none (information)</span>'}</td><td>${e(num(mm.margin))}</td><td><span class="outcome o-${token(mm.outcome)}">${e(mm.outcome)}</span></td></tr>`);
+  const rows = c.measurements.map(
+    (mm) =>
+      `<tr data-outcome="${e(mm.outcome)}"><td>${e(mm.name)}</td><td>${e(num(mm.value))}</td><td>${e(mm.unit)}</td><td>±${e(num(mm.uncertainty))}</td><td>${mm.limit ? e(mm.limit.text) : '<span class="note">none (information)</span>'}</td><td>${e(num(mm.margin))}</td><td><span class="outcome o-${token(mm.outcome)}">${e(mm.outcome)}</span></td></tr>`,
+  );
   return `<table class="measurements"><thead><tr><th>Measurement</th><th>Value</th><th>Unit</th><th>Uncertainty</th><th>Limit</th><th>Margin</th><th>Outcome</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
@@ -150,12 +169,17 @@ function caseSection(ce: CaseEvidence): string {
     ? `<ol class="steps">${c.steps.map((s) => `<li><span class="mono">${e(utc(s.at))}</span> (${e(elapsed(isoMs(s.at) - start))}) — ${e(s.name)}</li>`).join('')}</ol>`
     : '<p class="note">No steps recorded.</p>';
   let outcome = '';
-  if (c.verdict === 'FAIL') outcome = `<div class="failure"><b>The device broke ${e(c.failedRequirement ?? 'the requirement')}.</b> ${e(c.reason)}</div>`;
-  else if (c.verdict === 'INCONCLUSIVE') outcome = `<div class="fault"><b>Rig fault:</b> <span class="fault-reason">${e(c.reason)}</span><br><b>Fix at the bench:</b> <span class="fix">${orNote(c.fix)}</span></div>`;
+  if (c.verdict === 'FAIL')
+    outcome = `<div class="failure"><b>The device broke ${e(c.failedRequirement ?? 'the requirement')}.</b> ${e(c.reason)}</div>`;
+  else if (c.verdict === 'INCONCLUSIVE')
+    outcome = `<div class="fault"><b>Rig fault:</b> <span class="fault-reason">${e(c.reason)}</span><br><b>Fix at the bench:</b> <span class="fix">${orNote(c.fix)}</span></div>`;
   else if (c.verdict === 'ERROR') outcome = `<div class="fault"><b>Rig defect:</b> ${e(c.reason)}</div>`;
   else outcome = `<p>${e(c.reason)}</p>`;
   const decided = decidingMoment(ce.events, c);
-  const evidence = ce.files.map((f) => `<tr data-file="${e(f.path)}"><td class="mono"><a href="${e(f.path.split('/').map(encodeURIComponent).join('/'))}">${e(f.path.slice(ce.dir.length + 1))}</a></td><td class="hash">${e(f.recorded ?? f.actual ?? '')}</td><td class="status-${f.status.replace(/ /g, '-')}">${e(f.status === 'changed' ? `changed since the case ended (now ${f.actual})` : f.status)}</td></tr>`);
+  const evidence = ce.files.map(
+    (f) =>
+      `<tr data-file="${e(f.path)}"><td class="mono"><a href="${e(f.path.split('/').map(encodeURIComponent).join('/'))}">${e(f.path.slice(ce.dir.length + 1))}</a></td><td class="hash">${e(f.recorded ?? f.actual ?? '')}</td><td class="status-${f.status.replace(/ /g, '-')}">${e(f.status === 'changed' ? `changed since the case ended (now ${f.actual})` : f.status)}</td></tr>`,
+  );
   const legend = FRAME_KINDS.map((k) => `<span>${e(k.label)}</span>`).join(' · ');
   return `<section class="case" id="${caseAnchor(c)}" data-case="${e(c.id)}" data-bench="${e(c.bench)}">
 <h3>${e(c.id)} — ${e(c.title)} ${verdictBadge(c.verdict)}</h3>
@@ -181,12 +205,17 @@ ${timelineSvg(ce.events, c)}
 function auditSection(m: ReportModel): string {
   const parts = m.devices.map((d) => {
     const entries = m.audit.get(deviceKey(d)) ?? [];
-    const rows = entries.map((a) => `<tr data-source="${e(a.source)}"><td class="mono">${e(utc(a.t))}</td><td>${e(a.case)}</td><td>${e(a.source)}</td><td class="mono">${e(a.originator)}</td><td class="title">${e(a.title)}</td><td>${e(a.addressedAs)}</td><td class="mono">${e(a.where)}</td></tr>`);
+    const rows = entries.map(
+      (a) =>
+        `<tr data-source="${e(a.source)}"><td class="mono">${e(utc(a.t))}</td><td>${e(a.case)}</td><td>${e(a.source)}</td><td class="mono">${e(a.originator)}</td><td class="title">${e(a.title)}</td><td>${e(a.addressedAs)}</td><td class="mono">${e(a.where)}</td></tr>`,
+    );
     return `<section class="audit" data-device="${e(deviceKey(d))}"><h3>${e(d.role)} ${e(d.id)} <span class="mono">${e(d.ieee)}</span> on ${e(d.bench)}</h3>
 <p class="note">${entries.filter((a) => a.source === 'sent by the rig').length} command(s) sent by the rig, ${entries.filter((a) => a.source === 'seen on air').length} frame(s) seen on air addressed to it.</p>
 <table class="audit-trail"><thead><tr><th>Time (bench, UTC)</th><th>Case</th><th>Source</th><th>Originator</th><th>Title</th><th>Addressed as</th><th>Where</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
   });
-  const problems = m.auditProblems.length ? `<ul class="audit-problems">${m.auditProblems.map((p) => `<li>${e(p)}</li>`).join('')}</ul>` : '';
+  const problems = m.auditProblems.length
+    ? `<ul class="audit-problems">${m.auditProblems.map((p) => `<li>${e(p)}</li>`).join('')}</ul>`
+    : '';
   return `<section id="audit"><h2>Audit trail per device</h2>
 <p class="note">DOMAIN.md §E: every command the rig sent to the device and every frame seen on air addressed to it (its IEEE address; short 0x0000 for a CH; broadcasts), with time, originator and title (GBCS use case or ZCL command, as decoded). Payloads are never shown.</p>
 ${problems}${parts.join('\n')}</section>`;

@@ -53,9 +53,12 @@ function privateKeyFrom(pem: string, where: string): KeyObject {
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });
   } catch (e) {
-    throw new SigningKeyError(`${where}: not a PEM private key (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}); expected an Ed25519 key in PKCS#8 PEM, e.g. from "openssl genpkey -algorithm ed25519"`);
+    throw new SigningKeyError(
+      `${where}: not a PEM private key (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}); expected an Ed25519 key in PKCS#8 PEM, e.g. from "openssl genpkey -algorithm ed25519"`,
+    );
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new SigningKeyError(`${where}: an ${key.asymmetricKeyType ?? 'unknown'} key; the run folder is signed with Ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new SigningKeyError(`${where}: an ${key.asymmetricKeyType ?? 'unknown'} key; the run folder is signed with Ed25519`);
   return key;
 }
 
@@ -154,7 +157,8 @@ export async function verifyRun(runDir: string, options: VerifyOptions = {}): Pr
     const signature = Buffer.from(readFileSync(sigFile, 'utf8').trim(), 'base64');
     const publicKey = createPublicKey(manifest.publicKey);
     signed = verify(null, bytes, publicKey, signature);
-    if (signed && options.trustedPublicKey) signed = publicKeyFingerprint(options.trustedPublicKey) === publicKeyFingerprint(manifest.publicKey);
+    if (signed && options.trustedPublicKey)
+      signed = publicKeyFingerprint(options.trustedPublicKey) === publicKeyFingerprint(manifest.publicKey);
   } catch {
     signed = false;
   }

@@ -22,7 +22,9 @@ function details(c: CaseResult): string {
   if (c.failedRequirement) lines.push(`failed requirement: ${c.failedRequirement}`);
   if (c.fix) lines.push(`fix: ${c.fix}`);
   for (const m of c.measurements) {
-    lines.push(`${m.name} = ${num(m.value)} ${m.unit} ±${num(m.uncertainty)}${m.limit ? ` vs ${m.limit.text}` : ''}${m.margin !== undefined ? `, margin ${num(m.margin)}` : ''} → ${m.outcome}`);
+    lines.push(
+      `${m.name} = ${num(m.value)} ${m.unit} ±${num(m.uncertainty)}${m.limit ? ` vs ${m.limit.text}` : ''}${m.margin !== undefined ? `, margin ${num(m.margin)}` : ''} → ${m.outcome}`,
+    );
   }
   return lines.join('\n');
 }
@@ -32,12 +34,21 @@ function testcase(c: CaseResult): string {
     ['verdict', c.verdict],
     ['requirements', c.requirements.join(' ')],
     ['references', c.references.join(', ')],
-    ...(c.device ? [['device', `${c.device.id} ${c.device.ieee}`], ['firmware', c.device.firmware]] : []),
-  ].map(([name, value]) => `<property name="${x(name)}" value="${x(value)}"/>`).join('');
+    ...(c.device
+      ? [
+          ['device', `${c.device.id} ${c.device.ieee}`],
+          ['firmware', c.device.firmware],
+        ]
+      : []),
+  ]
+    .map(([name, value]) => `<property name="${x(name)}" value="${x(value)}"/>`)
+    .join('');
   const open = `    <testcase classname="${x(requirementArea(c))}" name="${x(`${c.id} ${c.title}`)}" time="${seconds(c)}">\n      <properties>${props}</properties>\n`;
   let body = '';
-  if (c.verdict === 'FAIL') body = `      <failure type="FAIL ${x(c.failedRequirement ?? '')}" message="${x(c.reason)}">${x(details(c))}</failure>\n`;
-  else if (c.verdict === 'INCONCLUSIVE' || c.verdict === 'ERROR') body = `      <error type="${x(c.verdict)}" message="${x(c.reason)}">${x(details(c))}</error>\n`;
+  if (c.verdict === 'FAIL')
+    body = `      <failure type="FAIL ${x(c.failedRequirement ?? '')}" message="${x(c.reason)}">${x(details(c))}</failure>\n`;
+  else if (c.verdict === 'INCONCLUSIVE' || c.verdict === 'ERROR')
+    body = `      <error type="${x(c.verdict)}" message="${x(c.reason)}">${x(details(c))}</error>\n`;
   else if (c.verdict === 'NOT APPLICABLE') body = `      <skipped message="${x(`NOT APPLICABLE: ${c.reason}`)}"/>\n`;
   return `${open}${body}    </testcase>\n`;
 }
@@ -55,7 +66,12 @@ export function renderJunit(results: RunResults): string {
   });
   // Cases that ended without a verdict belong to no known bench: their own suite, as errors.
   if (results.missing.length > 0) {
-    const missing = results.missing.map((title) => `    <testcase classname="no verdict" name="${x(title)}" time="0">\n      <error type="NO VERDICT" message="the case ended without a verdict (the rig crashed inside it)"/>\n    </testcase>\n`).join('');
+    const missing = results.missing
+      .map(
+        (title) =>
+          `    <testcase classname="no verdict" name="${x(title)}" time="0">\n      <error type="NO VERDICT" message="the case ended without a verdict (the rig crashed inside it)"/>\n    </testcase>\n`,
+      )
+      .join('');
     suites.push(`  <testsuite name="ended without a verdict" ${counts([], results.missing.length)} time="0">\n${missing}  </testsuite>\n`);
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${x(`gbcs-rig ${results.run.id}`)}" ${counts(results.cases, results.missing.length)}>\n${suites.join('')}</testsuites>\n`;

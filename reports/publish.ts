@@ -14,7 +14,10 @@ export interface Published {
   manifest: Manifest;
 }
 
-export async function publishRun(runDir: string, options: { keys?: KeyTable; redact?: (text: string) => string; signingKey?: string; historyDir?: string } = {}): Promise<Published> {
+export async function publishRun(
+  runDir: string,
+  options: { keys?: KeyTable; redact?: (text: string) => string; signingKey?: string; historyDir?: string } = {},
+): Promise<Published> {
   const built = await buildReport(runDir, { keys: options.keys, redact: options.redact });
   const pdf = await renderPdf(built.files.html, join(runDir, 'report.pdf'));
   const allure = await buildAllureSite(runDir, `gbcs-rig ${built.results.run.station} ${built.results.run.id}`.trim(), options.historyDir);

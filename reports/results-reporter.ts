@@ -12,8 +12,9 @@ export type { RunResults } from './results.ts';
 
 /** The case's result.json as the harness wrote it, found through the test's annotation; undefined when the case ended without one. */
 export function caseResultOf(test: TestCase, result: TestResult): CaseResult | undefined {
-  const file = test.annotations.find((a) => a.type === RESULT_ANNOTATION)?.description
-    ?? result.annotations?.find((a) => a.type === RESULT_ANNOTATION)?.description;
+  const file =
+    test.annotations.find((a) => a.type === RESULT_ANNOTATION)?.description ??
+    result.annotations?.find((a) => a.type === RESULT_ANNOTATION)?.description;
   return file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as CaseResult) : undefined;
 }
 

@@ -85,7 +85,10 @@ export function readJson<T>(file: string): T {
 export function evidenceFolders(runDir: string): string[] {
   const root = join(runDir, 'evidence');
   if (!existsSync(root)) return [];
-  return readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
 }
 
 /**

@@ -67,7 +67,12 @@ export function readEvents(file: string): { events: EvidenceEvent[]; unreadable:
 export async function readCaseEvidence(runDir: string, result: CaseResult): Promise<CaseEvidence> {
   const dir = caseFolder(result);
   const abs = join(runDir, dir);
-  const present = existsSync(abs) ? readdirSync(abs, { withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name).sort() : [];
+  const present = existsSync(abs)
+    ? readdirSync(abs, { withFileTypes: true })
+        .filter((d) => d.isFile())
+        .map((d) => d.name)
+        .sort()
+    : [];
   const { events, unreadable } = readEvents(join(abs, 'events.jsonl'));
   const files: EvidenceFileCheck[] = [];
   for (const { file, sha256 } of result.evidence ?? []) {

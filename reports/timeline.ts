@@ -41,10 +41,18 @@ export function decidingMoment(events: readonly EvidenceEvent[], result: CaseRes
 }
 
 const VERDICT_COLOUR: Record<string, string> = {
-  PASS: '#1b7f3b', FAIL: '#c62828', INCONCLUSIVE: '#b26a00', 'NOT APPLICABLE': '#6b7280', ERROR: '#6a1b9a',
+  PASS: '#1b7f3b',
+  FAIL: '#c62828',
+  INCONCLUSIVE: '#b26a00',
+  'NOT APPLICABLE': '#6b7280',
+  ERROR: '#6a1b9a',
 };
 const KIND_COLOUR: Record<FrameKind, string> = {
-  ccs01: '#1565c0', 'ch-response': '#2e7d32', 'han-read': '#6a1b9a', response: '#00838f', other: '#757575',
+  ccs01: '#1565c0',
+  'ch-response': '#2e7d32',
+  'han-read': '#6a1b9a',
+  response: '#00838f',
+  other: '#757575',
 };
 
 export function verdictColour(verdict: string): string {
@@ -127,7 +135,9 @@ export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult
 
   for (const b of axis.breaks) {
     const mid = (b.x0 + b.x1) / 2;
-    parts.push(`<g class="gap"><rect x="${b.x0.toFixed(1)}" y="${TOP - 4}" width="${(b.x1 - b.x0).toFixed(1)}" height="${bottom - TOP + 4}" fill="#f4f4f4"/><path d="M${(mid - 5).toFixed(1)},${bottom + 16} l4,-12 M${(mid + 1).toFixed(1)},${bottom + 16} l4,-12" stroke="#666"/><title>${e(`${elapsed(b.to - b.from).slice(1)} with nothing logged, drawn compressed (${utc(new Date(b.from).toISOString())} to ${utc(new Date(b.to).toISOString())})`)}</title></g>`);
+    parts.push(
+      `<g class="gap"><rect x="${b.x0.toFixed(1)}" y="${TOP - 4}" width="${(b.x1 - b.x0).toFixed(1)}" height="${bottom - TOP + 4}" fill="#f4f4f4"/><path d="M${(mid - 5).toFixed(1)},${bottom + 16} l4,-12 M${(mid + 1).toFixed(1)},${bottom + 16} l4,-12" stroke="#666"/><title>${e(`${elapsed(b.to - b.from).slice(1)} with nothing logged, drawn compressed (${utc(new Date(b.from).toISOString())} to ${utc(new Date(b.to).toISOString())})`)}</title></g>`,
+    );
   }
 
   powerDevices.forEach((device, i) => {
@@ -137,7 +147,9 @@ export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult
     const mine = events.filter((ev) => String(ev.device ?? 'relay') === device);
     const relay = String(mine.find((ev) => ev.relay)?.relay ?? '');
     parts.push(`<text class="lane-label" x="6" y="${y + POWER_H / 2}">relay power ${e(device)}</text>`);
-    parts.push(`<text class="level" x="${LEFT - 8}" y="${on + 4}" text-anchor="end">ON</text><text class="level" x="${LEFT - 8}" y="${off + 4}" text-anchor="end">OFF</text>`);
+    parts.push(
+      `<text class="level" x="${LEFT - 8}" y="${on + 4}" text-anchor="end">ON</text><text class="level" x="${LEFT - 8}" y="${off + 4}" text-anchor="end">OFF</text>`,
+    );
     let d = '';
     let level: number | undefined;
     for (const ev of mine) {
@@ -149,16 +161,20 @@ export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult
     }
     if (level !== undefined) {
       d += `H${(W - RIGHT).toFixed(1)}`;
-      parts.push(`<path class="power" data-device="${e(device)}" d="${d}" fill="none" stroke="#111" stroke-width="2"><title>${e(`relay ${relay}: confirmed states`)}</title></path>`);
+      parts.push(
+        `<path class="power" data-device="${e(device)}" d="${d}" fill="none" stroke="#111" stroke-width="2"><title>${e(`relay ${relay}: confirmed states`)}</title></path>`,
+      );
     }
     // Commands are drawn too: one with no confirmation after it is what an INCONCLUSIVE looks like.
     for (const ev of mine) {
       if (ev.kind !== 'power-command') continue;
-      parts.push(`<circle class="power-command" cx="${x(ev.t).toFixed(1)}" cy="${(on + off) / 2}" r="3" fill="#fff" stroke="#111"><title>${e(`power ${ev.state} commanded at ${at(ev.t)} (${relay})`)}</title></circle>`);
+      parts.push(
+        `<circle class="power-command" cx="${x(ev.t).toFixed(1)}" cy="${(on + off) / 2}" r="3" fill="#fff" stroke="#111"><title>${e(`power ${ev.state} commanded at ${at(ev.t)} (${relay})`)}</title></circle>`,
+      );
     }
   });
 
-  FRAME_KINDS.forEach(({ kind, label }, i) => {
+  FRAME_KINDS.forEach(({ label }, i) => {
     const y = lanesTop + i * LANE_H;
     parts.push(`<text class="lane-label" x="${LEFT - 8}" y="${y + 13}" text-anchor="end">${e(label)}</text>`);
     parts.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y + LANE_H / 2}" y2="${y + LANE_H / 2}" stroke="#eee"/>`);
@@ -169,24 +185,34 @@ export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult
     const kind = frameKind(summary);
     const y = lanesTop + FRAME_KINDS.findIndex((k) => k.kind === kind) * LANE_H;
     const xs = x(ev.t).toFixed(1);
-    parts.push(`<line class="frame" data-kind="${kind}" x1="${xs}" x2="${xs}" y1="${y + 2}" y2="${y + LANE_H - 2}" stroke="${KIND_COLOUR[kind]}" stroke-width="2"><title>${e(`#${ev.n ?? '?'} ${summary} — ${at(ev.t)}`)}</title></line>`);
+    parts.push(
+      `<line class="frame" data-kind="${kind}" x1="${xs}" x2="${xs}" y1="${y + 2}" y2="${y + LANE_H - 2}" stroke="${KIND_COLOUR[kind]}" stroke-width="2"><title>${e(`#${ev.n ?? '?'} ${summary} — ${at(ev.t)}`)}</title></line>`,
+    );
   }
 
-  events.filter((ev) => ev.kind === 'step').forEach((ev, i) => {
-    const xs = x(ev.t).toFixed(1);
-    parts.push(`<g class="step-marker" data-step="${i + 1}"><line x1="${xs}" x2="${xs}" y1="${TOP - 6}" y2="${bottom}" stroke="#999" stroke-dasharray="3,3"/><text x="${xs}" y="${TOP - 9}" text-anchor="middle">${i + 1}</text><title>${e(`step ${i + 1}: ${String(ev.name ?? '')} — ${at(ev.t)}`)}</title></g>`);
-  });
+  events
+    .filter((ev) => ev.kind === 'step')
+    .forEach((ev, i) => {
+      const xs = x(ev.t).toFixed(1);
+      parts.push(
+        `<g class="step-marker" data-step="${i + 1}"><line x1="${xs}" x2="${xs}" y1="${TOP - 6}" y2="${bottom}" stroke="#999" stroke-dasharray="3,3"/><text x="${xs}" y="${TOP - 9}" text-anchor="middle">${i + 1}</text><title>${e(`step ${i + 1}: ${String(ev.name ?? '')} — ${at(ev.t)}`)}</title></g>`,
+      );
+    });
 
   for (const ev of marks) {
     const xs = x(String(ev.at)).toFixed(1);
     const anchor = Number(xs) > W - RIGHT - 80 ? 'end' : Number(xs) < LEFT + 80 ? 'start' : 'middle';
-    parts.push(`<g class="requirement-mark"><line x1="${xs}" x2="${xs}" y1="${TOP - 4}" y2="${bottom}" stroke="#d97706" stroke-width="1.5" stroke-dasharray="6,3"/><text x="${xs}" y="${bottom + 36}" text-anchor="${anchor}" fill="#b45309">${e(String(ev.label ?? ''))}</text><title>${e(`${String(ev.label ?? '')}: ${at(String(ev.at))}`)}</title></g>`);
+    parts.push(
+      `<g class="requirement-mark"><line x1="${xs}" x2="${xs}" y1="${TOP - 4}" y2="${bottom}" stroke="#d97706" stroke-width="1.5" stroke-dasharray="6,3"/><text x="${xs}" y="${bottom + 36}" text-anchor="${anchor}" fill="#b45309">${e(String(ev.label ?? ''))}</text><title>${e(`${String(ev.label ?? '')}: ${at(String(ev.at))}`)}</title></g>`,
+    );
   }
 
   const decided = decidingMoment(events, result);
   const colour = verdictColour(result.verdict);
   const xd = x(decided.t).toFixed(1);
-  parts.push(`<g class="decision" data-verdict="${e(result.verdict)}"><line x1="${xd}" x2="${xd}" y1="${TOP - 4}" y2="${bottom}" stroke="${colour}" stroke-width="3" opacity="0.7"/><polygon points="${xd},${bottom + 1} ${Number(xd) - 5},${bottom + 8} ${Number(xd) + 5},${bottom + 8}" fill="${colour}"/><title>${e(`${result.verdict} decided at ${at(decided.t)}: ${decided.what}`)}</title></g>`);
+  parts.push(
+    `<g class="decision" data-verdict="${e(result.verdict)}"><line x1="${xd}" x2="${xd}" y1="${TOP - 4}" y2="${bottom}" stroke="${colour}" stroke-width="3" opacity="0.7"/><polygon points="${xd},${bottom + 1} ${Number(xd) - 5},${bottom + 8} ${Number(xd) + 5},${bottom + 8}" fill="${colour}"/><title>${e(`${result.verdict} decided at ${at(decided.t)}: ${decided.what}`)}</title></g>`,
+  );
 
   // Axis: elapsed time from the start of the case at the ends of every stretch drawn to scale.
   parts.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${bottom + 10}" y2="${bottom + 10}" stroke="#333"/>`);

@@ -17,7 +17,9 @@ export default class VerdictListReporter implements Reporter {
     const c = caseResultOf(test, result);
     const n = `[${this.done}/${this.total}]`;
     if (!c) {
-      process.stdout.write(`${n} NO VERDICT     ${test.title} on bench ${benchOf(test) ?? '?'} (${result.status}${result.error?.message ? `: ${result.error.message.split('\n')[0]}` : ''})\n`);
+      process.stdout.write(
+        `${n} NO VERDICT     ${test.title} on bench ${benchOf(test) ?? '?'} (${result.status}${result.error?.message ? `: ${result.error.message.split('\n')[0]}` : ''})\n`,
+      );
       return;
     }
     const why = c.verdict === 'PASS' ? '' : ` — ${c.reason}`;

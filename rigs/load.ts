@@ -29,7 +29,15 @@ import { resolveLabSettings, type LabSettings, type LabSettingsReport } from './
 import { importRegistrations } from './register.ts';
 import { z } from 'zod';
 import { relayVendorNamed } from '../drivers/power/registry.ts';
-import { derivedSecondHhtIeee, literalSecrets, rigFileSchema, rigHint, type RigFile, type RigFileRelay, type VirtualFaultKind } from './schema.ts';
+import {
+  derivedSecondHhtIeee,
+  literalSecrets,
+  rigFileSchema,
+  rigHint,
+  type RigFile,
+  type RigFileRelay,
+  type VirtualFaultKind,
+} from './schema.ts';
 import type { SerialLocation } from '../drivers/serial.ts';
 
 /** The embedded default: one virtual bench with a conformant CH. */
@@ -103,7 +111,7 @@ export interface RigRadio {
 }
 
 export type RigTenancyTrigger =
-  | { readonly kind: 'radio'; /** Absolute. */ readonly commandFile: string }
+  | { readonly kind: 'radio' /** Absolute. */; readonly commandFile: string }
   | { readonly kind: 'lab-hook'; readonly command?: readonly string[]; readonly url?: string };
 
 export interface RigBench {
@@ -228,12 +236,17 @@ export async function loadRig(file?: string, options: LoadRigOptions = {}): Prom
   const parsed = await DataFile.read(rigPath, 'a rig file');
   if (Array.isArray(parsed)) throw refusal(rigPath, parsed);
   const problems: FileProblem[] = [];
-  const here = (at: DataPath, expected: string, hint: string, value?: { shown: string }) => problems.push(parsed.problem(at, expected, hint, value));
+  const here = (at: DataPath, expected: string, hint: string, value?: { shown: string }) =>
+    problems.push(parsed.problem(at, expected, hint, value));
 
   const secretPaths = literalSecrets(parsed.data);
   for (const at of secretPaths) {
     const key = String(at[at.length - 1]);
-    here(at, 'no secret in the rig file', `Put the value in an environment variable and write "${key}Env: <VARIABLE>" instead; rig files are shared and reports must never show secrets.`);
+    here(
+      at,
+      'no secret in the rig file',
+      `Put the value in an environment variable and write "${key}Env: <VARIABLE>" instead; rig files are shared and reports must never show secrets.`,
+    );
   }
   const secretShown = new Set(secretPaths.map(displayPath));
 
@@ -284,7 +297,9 @@ function refusal(rigPath: string, problems: readonly FileProblem[]): RigFileErro
   // In reading order: the rig file top to bottom, then the manifests and profiles it led to.
   const shown = displayFile(rigPath);
   const order = (p: FileProblem) => (p.file === shown ? 0 : 1);
-  const sorted = [...problems].sort((a, b) => order(a) - order(b) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || (a.line ?? 0) - (b.line ?? 0));
+  const sorted = [...problems].sort(
+    (a, b) => order(a) - order(b) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || (a.line ?? 0) - (b.line ?? 0),
+  );
   return new RigFileError(`Rig file ${shown} refused before anything moves (${n} problem${n === 1 ? '' : 's'}):`, sorted);
 }
 
@@ -366,15 +381,26 @@ function checkBench(bench: Raw, at: DataPath, benchId: string, c: CrossCheck): v
   const radio = obj(bench.radio);
   const radioIeee = normalIeee(radio?.ieee);
   if (radioIeee) {
-    station.once(station.ieees, radioIeee, [...at, 'radio', 'ieee'], 'an IEEE address', 'The rig radio (the HHT) needs an address no device on the station uses.');
+    station.once(
+      station.ieees,
+      radioIeee,
+      [...at, 'radio', 'ieee'],
+      'an IEEE address',
+      'The rig radio (the HHT) needs an address no device on the station uses.',
+    );
   }
   // Its second HHT identity (CH-IPAN-006) is an address on the air too, pinned or derived.
   const secondIeee = normalIeee(radio?.secondHhtIeee) ?? (radioIeee && normalIeee(derivedSecondHhtIeee(radioIeee)));
   if (secondIeee) {
     const field = radio?.secondHhtIeee === undefined ? 'ieee' : 'secondHhtIeee';
-    station.once(station.ieees, secondIeee, [...at, 'radio', field], 'an IEEE address (as the rig radio\'s second HHT identity)',
-      'The rig radio\'s second HHT identity (radio.secondHhtIeee, else radio.ieee with its first byte XOR 0x02) needs an address'
-      + ' no device uses; pin another in radio.secondHhtIeee.');
+    station.once(
+      station.ieees,
+      secondIeee,
+      [...at, 'radio', field],
+      "an IEEE address (as the rig radio's second HHT identity)",
+      "The rig radio's second HHT identity (radio.secondHhtIeee, else radio.ieee with its first byte XOR 0x02) needs an address" +
+        ' no device uses; pin another in radio.secondHhtIeee.',
+    );
   }
   checkHanChannel(bench, at, sniffers, radio, here);
   sniffers.forEach((s, si) => checkLocation(obj(s), [...at, 'sniffers', si], 'sniffer', isVirtual, station.serials, station.once, here));
@@ -388,8 +414,13 @@ function checkRelayChannels(relays: unknown[], at: DataPath, station: StationOnc
     const fields = vendor && z.object(vendor.fields).safeParse(r);
     if (!vendor || !fields?.success) return;
     const contact = vendor.contact(fields.data);
-    station.once(station.relayChannels, `${vendor.vendor} ${contact.device} ${contact.channel}`, [...at, 'relays', ri, vendor.deviceField], 'a relay channel',
-      'Two relay entries switch the same channel: a power cycle of one device would cut the other.');
+    station.once(
+      station.relayChannels,
+      `${vendor.vendor} ${contact.device} ${contact.channel}`,
+      [...at, 'relays', ri, vendor.deviceField],
+      'a relay channel',
+      'Two relay entries switch the same channel: a power cycle of one device would cut the other.',
+    );
   });
 }
 
@@ -399,13 +430,23 @@ function checkDevice(device: Raw, di: number, on: DeviceBench, c: CrossCheck): v
   const dat: DataPath = [...on.at, 'devices', di];
   const relayId = str(device.relay);
   if (relayId && !on.relayIds.includes(relayId)) {
-    here([...dat, 'relay'], `the id of a relay on bench "${on.id}"`,
-      on.relayIds.length ? `Its relays are ${on.relayIds.join(', ')}; add a relay "${relayId}" under ${displayPath([...on.at, 'relays'])} or use one of them.`
-        : `Add a relay "${relayId}" under ${displayPath([...on.at, 'relays'])}.`);
+    here(
+      [...dat, 'relay'],
+      `the id of a relay on bench "${on.id}"`,
+      on.relayIds.length
+        ? `Its relays are ${on.relayIds.join(', ')}; add a relay "${relayId}" under ${displayPath([...on.at, 'relays'])} or use one of them.`
+        : `Add a relay "${relayId}" under ${displayPath([...on.at, 'relays'])}.`,
+    );
   }
   const ieee = normalIeee(device.ieee);
   if (ieee) {
-    station.once(station.ieees, ieee, [...dat, 'ieee'], 'an IEEE address', 'Every device and rig radio has its own IEEE address; check for a copy-paste slip.');
+    station.once(
+      station.ieees,
+      ieee,
+      [...dat, 'ieee'],
+      'an IEEE address',
+      'Every device and rig radio has its own IEEE address; check for a copy-paste slip.',
+    );
   }
   const image = deviceImage(device, dat, on.isVirtual, c);
   if (!image) return;
@@ -420,25 +461,45 @@ function deviceImage(device: Raw, dat: DataPath, isVirtual: boolean, { catalogue
   if (!firmwareId) return undefined;
   const image = catalogue.get(firmwareId);
   if (!image) {
-    here([...dat, 'firmware'], 'the id of an image in the firmware manifests',
-      `Known images: ${catalogue.ids.join(', ') || 'none'}. Add it to a manifest listed under firmwareManifests, or correct the id.`);
+    here(
+      [...dat, 'firmware'],
+      'the id of an image in the firmware manifests',
+      `Known images: ${catalogue.ids.join(', ') || 'none'}. Add it to a manifest listed under firmwareManifests, or correct the id.`,
+    );
     return undefined;
   }
   const role = str(device.role);
   if (role && image.role !== role) {
     const aRole = A_ROLE[role as DeviceRole] ?? role;
-    here([...dat, 'firmware'], `an image for ${aRole}, not "${image.id}", which its manifest declares for ${A_ROLE[image.role]}`,
-      `Use ${aRole} image (${[...catalogue].filter((i) => i.role === role).map((i) => i.id).join(', ') || 'none declared'}), or correct the device's role.`);
+    here(
+      [...dat, 'firmware'],
+      `an image for ${aRole}, not "${image.id}", which its manifest declares for ${A_ROLE[image.role]}`,
+      `Use ${aRole} image (${
+        [...catalogue]
+          .filter((i) => i.role === role)
+          .map((i) => i.id)
+          .join(', ') || 'none declared'
+      }), or correct the device's role.`,
+    );
     return undefined;
   }
   if (isVirtual && !image.profile) {
-    here([...dat, 'firmware'], 'an image with a behaviour profile, since the bench is virtual',
-      `"${image.id}" is real firmware, which the virtual bench cannot run; use a virtual image (${[...catalogue].filter((i) => i.profile && i.role === image.role).map((i) => i.id).join(', ')}) or remove "virtual" from the bench.`);
+    here(
+      [...dat, 'firmware'],
+      'an image with a behaviour profile, since the bench is virtual',
+      `"${image.id}" is real firmware, which the virtual bench cannot run; use a virtual image (${[...catalogue]
+        .filter((i) => i.profile && i.role === image.role)
+        .map((i) => i.id)
+        .join(', ')}) or remove "virtual" from the bench.`,
+    );
     return undefined;
   }
   if (!isVirtual && image.profile) {
-    here([...dat, 'firmware'], 'real firmware, since the bench is real',
-      `"${image.id}" is a virtual behaviour profile; a real device cannot run it. Name the image the device actually runs, or add "virtual:" to the bench.`);
+    here(
+      [...dat, 'firmware'],
+      'real firmware, since the bench is real',
+      `"${image.id}" is a virtual behaviour profile; a real device cannot run it. Name the image the device actually runs, or add "virtual:" to the bench.`,
+    );
     return undefined;
   }
   return image;
@@ -458,11 +519,32 @@ function checkGpf(device: Raw, dat: DataPath, isVirtual: boolean, usedBy: string
   const gpfImage = catalogue.get(gpfId);
   const gpfIeee = normalIeee(gpf.ieee);
   if (gpfIeee) {
-    station.once(station.ieees, gpfIeee, [...dat, 'gpf', 'ieee'], 'an IEEE address', 'The GPF has its own IEEE address, distinct from the CHF\'s and every other device\'s.');
+    station.once(
+      station.ieees,
+      gpfIeee,
+      [...dat, 'gpf', 'ieee'],
+      'an IEEE address',
+      "The GPF has its own IEEE address, distinct from the CHF's and every other device's.",
+    );
   }
-  if (str(device.role) !== 'CH') here([...dat, 'gpf'], 'no gpf on a device that is not a CH', 'Only a Communications Hub holds a gas proxy function; remove gpf or correct the role.');
-  else if (!gpfImage) here([...dat, 'gpf', 'firmware'], 'the id of an image in the firmware manifests', `Known images: ${catalogue.ids.join(', ') || 'none'}.`);
-  else if (isVirtual !== !!gpfImage.profile) here([...dat, 'gpf', 'firmware'], isVirtual ? 'a GPF behaviour profile, since the bench is virtual' : 'real firmware, since the bench is real', 'Name a GPF image that fits the bench.');
+  if (str(device.role) !== 'CH')
+    here(
+      [...dat, 'gpf'],
+      'no gpf on a device that is not a CH',
+      'Only a Communications Hub holds a gas proxy function; remove gpf or correct the role.',
+    );
+  else if (!gpfImage)
+    here(
+      [...dat, 'gpf', 'firmware'],
+      'the id of an image in the firmware manifests',
+      `Known images: ${catalogue.ids.join(', ') || 'none'}.`,
+    );
+  else if (isVirtual !== !!gpfImage.profile)
+    here(
+      [...dat, 'gpf', 'firmware'],
+      isVirtual ? 'a GPF behaviour profile, since the bench is virtual' : 'real firmware, since the bench is real',
+      'Name a GPF image that fits the bench.',
+    );
   else useImage(used, gpfImage, isVirtual, `${usedBy} GPF`);
 }
 
@@ -476,8 +558,11 @@ function checkHanChannel(bench: Raw, at: DataPath, sniffers: unknown[], radio: R
   ];
   for (const o of listeners) {
     if (typeof o.c !== 'number' || o.c === hanChannel) continue;
-    here(o.at, `channel ${hanChannel}, the HAN channel pinned at ${displayPath([...at, 'han', 'channel'])}`,
-      'The sniffers and the rig radio listen on the HAN\'s channel; correct one of the two.');
+    here(
+      o.at,
+      `channel ${hanChannel}, the HAN channel pinned at ${displayPath([...at, 'han', 'channel'])}`,
+      "The sniffers and the rig radio listen on the HAN's channel; correct one of the two.",
+    );
   }
 }
 
@@ -487,7 +572,8 @@ function unique(items: unknown[], at: DataPath, what: string, here: Here): void 
     const id = str(obj(item)?.id);
     if (!id) return;
     const first = seen.get(id);
-    if (first !== undefined) here([...at, i, 'id'], `a ${what} id not already used`, `${displayPath([...at, first])} has the id "${id}" too; rename one of them.`);
+    if (first !== undefined)
+      here([...at, i, 'id'], `a ${what} id not already used`, `${displayPath([...at, first])} has the id "${id}" too; rename one of them.`);
     else seen.set(id, i);
   });
 }
@@ -505,14 +591,21 @@ function checkLocation(
   const devicePath = str(item.path);
   const serialNumber = str(item.usbSerialNumber);
   if (devicePath && serialNumber) {
-    here([...at, 'usbSerialNumber'], 'only one of path and usbSerialNumber', `Name the ${what} one way: keep the /dev/serial/by-id path or the serial number, not both.`);
+    here(
+      [...at, 'usbSerialNumber'],
+      'only one of path and usbSerialNumber',
+      `Name the ${what} one way: keep the /dev/serial/by-id path or the serial number, not both.`,
+    );
     return;
   }
   if (!devicePath && !serialNumber) {
     // A virtual bench makes its own serial devices.
     if (!isVirtual) {
-      here([...at, 'path'], `the ${what}'s serial device on a real bench: path or usbSerialNumber`,
-        'Give its /dev/serial/by-id/… path (stable across USB re-enumeration) or its USB serial number (`ls -l /dev/serial/by-id`), or add "virtual:" to the bench to simulate it.');
+      here(
+        [...at, 'path'],
+        `the ${what}'s serial device on a real bench: path or usbSerialNumber`,
+        'Give its /dev/serial/by-id/… path (stable across USB re-enumeration) or its USB serial number (`ls -l /dev/serial/by-id`), or add "virtual:" to the bench to simulate it.',
+      );
     }
     return;
   }
@@ -528,8 +621,11 @@ async function checkTenancyTriggers(data: Raw, rigDir: string, here: Here): Prom
     if (trigger?.kind === 'lab-hook') {
       const given = ['command', 'url'].filter((k) => trigger[k] !== undefined);
       if (given.length !== 1) {
-        here(given.length ? [...at, 'url'] : [...at, 'command'], 'exactly one of command and url',
-          'A lab hook either runs a command (a list: program and arguments) or calls a URL (POST) that makes the supplier send the Change of Tenancy.');
+        here(
+          given.length ? [...at, 'url'] : [...at, 'command'],
+          'exactly one of command and url',
+          'A lab hook either runs a command (a list: program and arguments) or calls a URL (POST) that makes the supplier send the Change of Tenancy.',
+        );
       }
     } else if (trigger?.kind === 'radio' && str(trigger.commandFile)) {
       const file = path.resolve(rigDir, trigger.commandFile as string);
@@ -549,20 +645,34 @@ function checkLabSettings(data: Raw, here: Here): void {
   const window = settings.interPanWindowMinutes.value;
   const margin = settings.interPanBoundaryMarginSeconds.value;
   if (typeof window === 'number' && typeof margin === 'number' && margin >= window * 60) {
-    const at: DataPath = ['labSettings', given.interPanBoundaryMarginSeconds !== undefined ? 'interPanBoundaryMarginSeconds' : 'interPanWindowMinutes'];
-    here(at, `a margin shorter than the ${window}-minute inter-PAN window`,
-      'Boundary probes sit at window − margin and window + margin; the first must fall inside the window.');
+    const at: DataPath = [
+      'labSettings',
+      given.interPanBoundaryMarginSeconds !== undefined ? 'interPanBoundaryMarginSeconds' : 'interPanWindowMinutes',
+    ];
+    here(
+      at,
+      `a margin shorter than the ${window}-minute inter-PAN window`,
+      'Boundary probes sit at window − margin and window + margin; the first must fall inside the window.',
+    );
   }
 }
 
-async function resolveSecrets(data: Raw, env: Readonly<Record<string, string | undefined>>, required: boolean, here: Here): Promise<RigSecrets> {
+async function resolveSecrets(
+  data: Raw,
+  env: Readonly<Record<string, string | undefined>>,
+  required: boolean,
+  here: Here,
+): Promise<RigSecrets> {
   const read = (at: DataPath, name: unknown, what: string): string | undefined => {
     if (typeof name !== 'string' || !ENV_NAME.test(name)) return undefined;
     const value = env[name];
     if (value === undefined || value === '') {
       if (required) {
-        here(at, `the environment variable ${name} to be set (it is not)`,
-          `Export ${name} with the ${what} before the run (from the lab's secret store); the rig file only names it.`);
+        here(
+          at,
+          `the environment variable ${name} to be set (it is not)`,
+          `Export ${name} with the ${what} before the run (from the lab's secret store); the rig file only names it.`,
+        );
       }
       return undefined;
     }
@@ -577,8 +687,11 @@ async function resolveSecrets(data: Raw, env: Readonly<Record<string, string | u
     try {
       await access(caFile);
     } catch {
-      here(['station', 'mqtt', 'caFileEnv'], `the variable ${mqtt.caFileEnv as string} to name a CA file that exists (no such file: ${caFile})`,
-        'Point it at the PEM file of the CA that signed the broker certificate.');
+      here(
+        ['station', 'mqtt', 'caFileEnv'],
+        `the variable ${mqtt.caFileEnv as string} to name a CA file that exists (no such file: ${caFile})`,
+        'Point it at the PEM file of the CA that signed the broker certificate.',
+      );
     }
   }
   // Values are checked without ever being shown: the problem names the variable only.
@@ -587,13 +700,28 @@ async function resolveSecrets(data: Raw, env: Readonly<Record<string, string | u
     if (raw === undefined) return undefined;
     const h = raw.replace(/[\s:-]/g, '').toLowerCase();
     if (/^[0-9a-f]*$/.test(h) && valid(h)) return h;
-    here(at, `the environment variable ${name as string} to hold ${shape} (its value is not shown)`, `Check the value exported as ${name as string}.`);
+    here(
+      at,
+      `the environment variable ${name as string} to hold ${shape} (its value is not shown)`,
+      `Check the value exported as ${name as string}.`,
+    );
     return undefined;
   };
-  const networkKey = hex(['keys', 'networkKeyEnv'], keys.networkKeyEnv, 'HAN network key', (h) => h.length === 32, 'a 128-bit key as 32 hex digits');
+  const networkKey = hex(
+    ['keys', 'networkKeyEnv'],
+    keys.networkKeyEnv,
+    'HAN network key',
+    (h) => h.length === 32,
+    'a 128-bit key as 32 hex digits',
+  );
   // ZigBee install codes are 6, 8, 12 or 16 bytes, with or without their 2-byte CRC.
-  const installCode = hex(['keys', 'installCodeEnv'], keys.installCodeEnv, 'HHT install code',
-    (h) => [12, 16, 20, 24, 28, 32, 36].includes(h.length), 'an install code as hex (6 to 16 bytes, optionally with its CRC)');
+  const installCode = hex(
+    ['keys', 'installCodeEnv'],
+    keys.installCodeEnv,
+    'HHT install code',
+    (h) => [12, 16, 20, 24, 28, 32, 36].includes(h.length),
+    'an install code as hex (6 to 16 bytes, optionally with its CRC)',
+  );
   return new RigSecrets({ username, password, caFile }, networkKey, installCode);
 }
 
@@ -623,19 +751,41 @@ async function behaviourOf(image: FirmwareImage, problems: FileProblem[]): Promi
   }
   const at = ['images', image.declaredAt.index, 'profile'];
   const problem = (expected: string, hint: string) =>
-    problems.push({ file: displayFile(image.declaredAt.manifest), line: image.declaredAt.line, path: displayPath(at), value: JSON.stringify(image.profile), expected, hint });
+    problems.push({
+      file: displayFile(image.declaredAt.manifest),
+      line: image.declaredAt.line,
+      path: displayPath(at),
+      value: JSON.stringify(image.profile),
+      expected,
+      hint,
+    });
   if (profile.id !== image.profile) {
-    problem(`the id of the profile in ${displayFile(image.image.file)}, "${profile.id}"`, 'The manifest and the profile file must name the same profile.');
-  } else if (PROFILE_KIND_OF_ROLE[image.role] !== profile.kind && !(image.role === 'CH' && profile.kind === 'meter' && profile.meterType === 'gpf')) {
+    problem(
+      `the id of the profile in ${displayFile(image.image.file)}, "${profile.id}"`,
+      'The manifest and the profile file must name the same profile.',
+    );
+  } else if (
+    PROFILE_KIND_OF_ROLE[image.role] !== profile.kind &&
+    !(image.role === 'CH' && profile.kind === 'meter' && profile.meterType === 'gpf')
+  ) {
     // A CH image is a comms-hub profile, or the profile of the GPF inside the CH.
-    problem(`a profile for ${A_ROLE[image.role]}, not a ${profile.kind} profile`, `Point image.file at a ${PROFILE_KIND_OF_ROLE[image.role] ?? image.role} profile.`);
+    problem(
+      `a profile for ${A_ROLE[image.role]}, not a ${profile.kind} profile`,
+      `Point image.file at a ${PROFILE_KIND_OF_ROLE[image.role] ?? image.role} profile.`,
+    );
   } else {
     return profile;
   }
   return undefined;
 }
 
-function build(rigPath: string, rig: RigFile, catalogue: FirmwareCatalogue, behaviours: ReadonlyMap<string, DeviceProfile>, secrets: RigSecrets): LoadedRig {
+function build(
+  rigPath: string,
+  rig: RigFile,
+  catalogue: FirmwareCatalogue,
+  behaviours: ReadonlyMap<string, DeviceProfile>,
+  secrets: RigSecrets,
+): LoadedRig {
   const rigDir = path.dirname(rigPath);
   const location = (l: { path?: string; usbSerialNumber?: string }): SerialLocation | undefined =>
     l.path ? { path: l.path } : l.usbSerialNumber ? { serialNumber: l.usbSerialNumber } : undefined;
@@ -666,14 +816,18 @@ function build(rigPath: string, rig: RigFile, catalogue: FirmwareCatalogue, beha
       }),
       sniffers: b.sniffers.map((s) => ({ ...located(s), id: s.id, kind: s.kind, channel: s.channel })),
       radio: {
-        ...located(b.radio), kind: b.radio.kind, channel: b.radio.channel, ieee: b.radio.ieee,
+        ...located(b.radio),
+        kind: b.radio.kind,
+        channel: b.radio.channel,
+        ieee: b.radio.ieee,
         ...(b.radio.secondHhtIeee && { secondHhtIeee: b.radio.secondHhtIeee }),
       },
       ...(b.han && { han: { ...b.han } }),
       ...(b.tenancyTrigger && {
-        tenancyTrigger: b.tenancyTrigger.kind === 'radio'
-          ? { kind: 'radio' as const, commandFile: path.resolve(rigDir, b.tenancyTrigger.commandFile) }
-          : { ...b.tenancyTrigger },
+        tenancyTrigger:
+          b.tenancyTrigger.kind === 'radio'
+            ? { kind: 'radio' as const, commandFile: path.resolve(rigDir, b.tenancyTrigger.commandFile) }
+            : { ...b.tenancyTrigger },
       }),
     };
   });
@@ -685,6 +839,10 @@ type LocatedPart = { readonly path?: string; readonly usbSerialNumber?: string; 
 
 function located(part: LocatedPart): { [field: string]: unknown; location?: SerialLocation } {
   const { path: devicePath, usbSerialNumber, ...rest } = part;
-  const location: SerialLocation | undefined = devicePath ? { path: devicePath } : usbSerialNumber ? { serialNumber: usbSerialNumber } : undefined;
+  const location: SerialLocation | undefined = devicePath
+    ? { path: devicePath }
+    : usbSerialNumber
+      ? { serialNumber: usbSerialNumber }
+      : undefined;
   return { ...rest, ...(location && { location }) };
 }

@@ -16,7 +16,9 @@ const IEEE_EXPECTATION = 'an IEEE (EUI-64) address: 8 hex bytes separated by col
 export const ieeeAddress = patterned(/^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){7}$/, IEEE_EXPECTATION)
   .transform((s) => s.replace(/[:-]/g, '').toLowerCase().match(/../g)!.join(':'))
   // All zeros and all ones are ZigBee's "no address" and "broadcast", never a device's.
-  .refine((s) => s !== '00:00:00:00:00:00:00:00' && s !== 'ff:ff:ff:ff:ff:ff:ff:ff', { error: `${IEEE_EXPECTATION}, not all zeros or all ones` });
+  .refine((s) => s !== '00:00:00:00:00:00:00:00' && s !== 'ff:ff:ff:ff:ff:ff:ff:ff', {
+    error: `${IEEE_EXPECTATION}, not all zeros or all ones`,
+  });
 
 const CHANNEL = 'a 2.4 GHz 802.15.4 channel from 11 to 26';
 export const channel = z.int({ error: CHANNEL }).min(11, { error: CHANNEL }).max(26, { error: CHANNEL });
@@ -41,16 +43,17 @@ export function urlHasPassword(text: string): boolean {
   }
 }
 
-export const brokerUrl = z
-  .string({ error: BROKER_URL })
-  .refine((s) => {
+export const brokerUrl = z.string({ error: BROKER_URL }).refine(
+  (s) => {
     if (s === 'embedded') return true;
     try {
       return ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(new URL(s).protocol) && !urlHasPassword(s);
     } catch {
       return false;
     }
-  }, { error: BROKER_URL });
+  },
+  { error: BROKER_URL },
+);
 
 export const stationSchema = z.strictObject({
   name: nonEmpty('the station name'),
@@ -78,10 +81,13 @@ export const deviceSchema = z.strictObject({
   /** A CH's gas proxy function: its own IEEE address and firmware image (powered with the CH). */
   gpf: z.strictObject({ ieee: ieeeAddress, firmware: slug('a firmware image id') }).optional(),
   /** An IHD's or PPMID's observation (debug) port speaking gbcs-observe 1; without one the operator is asked. */
-  observe: z.strictObject({
-    path: nonEmpty('a serial device path').optional(),
-    usbSerialNumber: nonEmpty('a USB serial number').optional(),
-  }).refine((o) => !!o.path !== !!o.usbSerialNumber, { error: 'exactly one of path and usbSerialNumber' }).optional(),
+  observe: z
+    .strictObject({
+      path: nonEmpty('a serial device path').optional(),
+      usbSerialNumber: nonEmpty('a USB serial number').optional(),
+    })
+    .refine((o) => !!o.path !== !!o.usbSerialNumber, { error: 'exactly one of path and usbSerialNumber' })
+    .optional(),
 });
 
 /** The first row and the rest, as z.discriminatedUnion wants them (every registry has its built-in rows). */
@@ -119,7 +125,9 @@ export interface RigFileSniffer {
 
 /** A sniffer entry: `id`, `kind`, its serial location and channel, and that kind's fields (drivers/sniffer/registry.ts). */
 export function snifferSchema(): z.ZodType<RigFileSniffer> {
-  const byKind = snifferKinds().map((k) => z.strictObject({ id: slug('a sniffer id'), kind: z.literal(k.kind), ...serialLocation, channel, ...k.fields }));
+  const byKind = snifferKinds().map((k) =>
+    z.strictObject({ id: slug('a sniffer id'), kind: z.literal(k.kind), ...serialLocation, channel, ...k.fields }),
+  );
   return z.discriminatedUnion('kind', rows(byKind)) as unknown as z.ZodType<RigFileSniffer>;
 }
 
@@ -135,18 +143,21 @@ export interface RigFileRadio {
 
 /** The rig radio: its kind (default gbcs-rig-radio), serial location, channel, HHT address, and that kind's fields (drivers/radio/registry.ts). */
 export function radioSchema(): z.ZodType<RigFileRadio> {
-  const byKind = radioKinds().map((k) => z.strictObject({
-    kind: z.literal(k.kind),
-    ...serialLocation,
-    channel,
-    /** The IEEE address the rig radio uses as the HHT. */
-    ieee: ieeeAddress,
-    /** The second HHT identity the rig radio transmits as (CH-IPAN-006); default derivedSecondHhtIeee(ieee). Unique like every address (load.ts). */
-    secondHhtIeee: ieeeAddress.optional(),
-    ...k.fields,
-  }));
+  const byKind = radioKinds().map((k) =>
+    z.strictObject({
+      kind: z.literal(k.kind),
+      ...serialLocation,
+      channel,
+      /** The IEEE address the rig radio uses as the HHT. */
+      ieee: ieeeAddress,
+      /** The second HHT identity the rig radio transmits as (CH-IPAN-006); default derivedSecondHhtIeee(ieee). Unique like every address (load.ts). */
+      secondHhtIeee: ieeeAddress.optional(),
+      ...k.fields,
+    }),
+  );
   // A radio that names no kind is the gbcs-rig radio, as before there were kinds.
-  const kindless = (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { ...v, kind: DEFAULT_RADIO_KIND } : v);
+  const kindless = (v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { ...v, kind: DEFAULT_RADIO_KIND } : v;
   return z.preprocess(kindless, z.discriminatedUnion('kind', rows(byKind))) as unknown as z.ZodType<RigFileRadio>;
 }
 
@@ -184,58 +195,74 @@ export const tenancyTriggerSchema = z.discriminatedUnion('kind', [
  * Tenancy the rig asks for never reaches the meter).
  */
 export const VIRTUAL_FAULT_KINDS = [
-  'relay-silent', 'relay-wrong-state', 'broker-down', 'sniffer-unplugged', 'sniffer-garbage', 'radio-silent', 'device-dead', 'tenancy-lost',
+  'relay-silent',
+  'relay-wrong-state',
+  'broker-down',
+  'sniffer-unplugged',
+  'sniffer-garbage',
+  'radio-silent',
+  'device-dead',
+  'tenancy-lost',
 ] as const;
 export type VirtualFaultKind = (typeof VIRTUAL_FAULT_KINDS)[number];
 
 /** A bench; built from the registries as they are when a rig is read. */
-export const benchSchema = () => z.strictObject({
-  id: slug('a bench id'),
-  /** Present: the bench is simulated below the wire (sim/); absent: real hardware. */
-  virtual: z.strictObject({
-    /** The HAN's PAN, the HHT's short address and the devices' timer jitter come from it (sim/jitter.ts); 0 = no jitter. */
-    seed: z.int().min(0),
-    transport: z.enum(['mock', 'pty']),
-    // Rig faults the virtual bench injects, to rehearse INCONCLUSIVE handling (never a device fault).
-    faults: z.array(z.strictObject({
-      kind: z.enum(VIRTUAL_FAULT_KINDS),
-      /** Virtual time after the bench starts, in seconds; 0 = from the start. */
-      afterSeconds: z.number().min(0).default(0),
-      /** device-dead only: the id of the device that dies; absent, every device of the bench does. */
-      device: slug('a device id').optional(),
-    })).optional(),
-  }).optional(),
-  devices: z.array(deviceSchema).min(1),
-  relays: z.array(relaySchema()).min(1),
-  sniffers: z.array(snifferSchema()).min(1),
-  radio: radioSchema(),
-  /** Pins the bench's HAN: the rig still learns it on air after the CH's power-on, and a HAN heard otherwise is a rig fault. */
-  han: z.strictObject({ pan: panId.optional(), channel: channel.optional() }).optional(),
-  tenancyTrigger: tenancyTriggerSchema.optional(),
-});
+export const benchSchema = () =>
+  z.strictObject({
+    id: slug('a bench id'),
+    /** Present: the bench is simulated below the wire (sim/); absent: real hardware. */
+    virtual: z
+      .strictObject({
+        /** The HAN's PAN, the HHT's short address and the devices' timer jitter come from it (sim/jitter.ts); 0 = no jitter. */
+        seed: z.int().min(0),
+        transport: z.enum(['mock', 'pty']),
+        // Rig faults the virtual bench injects, to rehearse INCONCLUSIVE handling (never a device fault).
+        faults: z
+          .array(
+            z.strictObject({
+              kind: z.enum(VIRTUAL_FAULT_KINDS),
+              /** Virtual time after the bench starts, in seconds; 0 = from the start. */
+              afterSeconds: z.number().min(0).default(0),
+              /** device-dead only: the id of the device that dies; absent, every device of the bench does. */
+              device: slug('a device id').optional(),
+            }),
+          )
+          .optional(),
+      })
+      .optional(),
+    devices: z.array(deviceSchema).min(1),
+    relays: z.array(relaySchema()).min(1),
+    sniffers: z.array(snifferSchema()).min(1),
+    radio: radioSchema(),
+    /** Pins the bench's HAN: the rig still learns it on air after the CH's power-on, and a HAN heard otherwise is a rig fault. */
+    han: z.strictObject({ pan: panId.optional(), channel: channel.optional() }).optional(),
+    tenancyTrigger: tenancyTriggerSchema.optional(),
+  });
 
-export const rigFileSchema = () => z.strictObject({
-  station: stationSchema,
-  /** Relative to the rig file; the built-in virtual manifest is always read too. */
-  firmwareManifests: z.array(nonEmpty('a manifest path')).default([]),
-  labSettings: labSettingsSchema.optional(),
-  keys: z
-    .strictObject({
-      /** The HAN network key, for decrypting captures. */
-      networkKeyEnv: envName.optional(),
-      /** The install code of the rig radio as the HHT (carried in CCS01). */
-      installCodeEnv: envName.optional(),
-    })
-    .optional(),
-  benches: z.array(benchSchema()).min(1),
-});
+export const rigFileSchema = () =>
+  z.strictObject({
+    station: stationSchema,
+    /** Relative to the rig file; the built-in virtual manifest is always read too. */
+    firmwareManifests: z.array(nonEmpty('a manifest path')).default([]),
+    labSettings: labSettingsSchema.optional(),
+    keys: z
+      .strictObject({
+        /** The HAN network key, for decrypting captures. */
+        networkKeyEnv: envName.optional(),
+        /** The install code of the rig radio as the HHT (carried in CCS01). */
+        installCodeEnv: envName.optional(),
+      })
+      .optional(),
+    benches: z.array(benchSchema()).min(1),
+  });
 
 export type RigFile = z.output<ReturnType<typeof rigFileSchema>>;
 export type RigFileBench = z.output<ReturnType<typeof benchSchema>>;
 export type TenancyTrigger = z.output<typeof tenancyTriggerSchema>;
 
 const RIG_HINTS: Readonly<Record<string, string>> = {
-  'station.mqtt.url': 'e.g. mqtt://broker.lab:1883 or mqtts://broker.lab:8883; put credentials in usernameEnv/passwordEnv, never in the URL.',
+  'station.mqtt.url':
+    'e.g. mqtt://broker.lab:1883 or mqtts://broker.lab:8883; put credentials in usernameEnv/passwordEnv, never in the URL.',
   'benches.*.devices.*.role': 'Device types: CH, ESME, GSME, PPMID, IHD (the HHT is the rig radio, under radio).',
   'benches.*.devices.*.ieee': 'Copy the address from the device label or a capture, 8 bytes most significant first, and quote it in YAML.',
   'benches.*.radio.ieee': 'The IEEE address the rig radio presents as the HHT; quote it in YAML.',
@@ -243,11 +270,13 @@ const RIG_HINTS: Readonly<Record<string, string>> = {
     'The IEEE address the rig radio presents as a second HHT (CH-IPAN-006); leave it out to derive it from radio.ieee (first byte XOR 0x02); quote it in YAML.',
   'benches.*.sniffers.*.channel': 'Use the HAN channel the CH formed its network on.',
   'benches.*.radio.channel': 'Use the HAN channel the CH formed its network on.',
-  'benches.*.han.pan': 'The PAN id the CH formed its HAN with, as a capture shows it, e.g. 0x4b1d; leave it out to take whatever the CH\'s beacon says.',
+  'benches.*.han.pan':
+    "The PAN id the CH formed its HAN with, as a capture shows it, e.g. 0x4b1d; leave it out to take whatever the CH's beacon says.",
   'benches.*.han.channel': 'The channel the CH formed its HAN on; the sniffers and the rig radio listen there.',
   'benches.*.virtual.transport': "'mock' runs the serial lines in-process; 'pty' puts them on real pseudo-terminals (needs socat).",
   'benches.*.virtual.faults': `each fault is { kind: ${VIRTUAL_FAULT_KINDS.join(' | ')}, afterSeconds, device? }: a rig fault the virtual bench injects.`,
-  'benches.*.tenancyTrigger.kind': "'radio' sends a prepared command file; 'lab-hook' runs a command or calls a URL that makes the supplier send it.",
+  'benches.*.tenancyTrigger.kind':
+    "'radio' sends a prepared command file; 'lab-hook' runs a command or calls a URL that makes the supplier send it.",
   'benches.*.devices': 'A bench tests at least one device.',
   'benches.*.relays': 'Every device is powered through a relay the rig can switch.',
   'benches.*.sniffers': 'A bench needs at least one sniffer: verdicts come from sniffed evidence.',
@@ -264,10 +293,13 @@ const RIG_HINTS: Readonly<Record<string, string>> = {
 function registryHints(): Record<string, string> {
   const vendors = relayVendors();
   const hints: Record<string, string> = {
-    'benches.*.relays.*.vendor':
-      `Supported relay vendors: ${vendors.map((v) => v.vendor).join(', ')} (adding one: README "Layout", drivers/power/registry.ts).`,
-    'benches.*.sniffers.*.kind': `Supported sniffers: ${snifferKinds().map((k) => `${k.kind} (${k.title})`).join(', ')}.`,
-    'benches.*.radio.kind': `Supported rig radios: ${radioKinds().map((k) => `${k.kind} (${k.title})`).join(', ')}; without a kind, ${DEFAULT_RADIO_KIND}.`,
+    'benches.*.relays.*.vendor': `Supported relay vendors: ${vendors.map((v) => v.vendor).join(', ')} (adding one: README "Layout", drivers/power/registry.ts).`,
+    'benches.*.sniffers.*.kind': `Supported sniffers: ${snifferKinds()
+      .map((k) => `${k.kind} (${k.title})`)
+      .join(', ')}.`,
+    'benches.*.radio.kind': `Supported rig radios: ${radioKinds()
+      .map((k) => `${k.kind} (${k.title})`)
+      .join(', ')}; without a kind, ${DEFAULT_RADIO_KIND}.`,
   };
   const fields = new Set(vendors.flatMap((v) => Object.keys(v.hints ?? {})));
   for (const field of fields) {

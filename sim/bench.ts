@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import type { BindingInterface } from '../types/serialport.ts';
 import { Air, attachRadio, attachSniffer, silenced, type AirAccess } from './air.ts';
 import { startEmbeddedBroker } from './broker.ts';
 import { DEFAULT_BENCH_EPOCH_MS, DiscreteEventClock } from './clock.ts';
@@ -187,15 +187,22 @@ export class VirtualBench {
     await this.startRelays(brokerUrl);
     const byUsb = (serialNumber: string, path: string): VirtualSerialLocation => (lines.binding ? { serialNumber } : { path });
     this.wiring = {
-      brokerUrl, binding: lines.binding, snifferPaths: lines.snifferPaths, radioPath: lines.radioPath, observePaths: lines.observePaths,
+      brokerUrl,
+      binding: lines.binding,
+      snifferPaths: lines.snifferPaths,
+      radioPath: lines.radioPath,
+      observePaths: lines.observePaths,
       snifferLocations: new Map(spec.sniffers.map((s) => [s.id, byUsb(this.usbSerial(s.id), lines.snifferPaths.get(s.id)!)])),
       radioLocation: byUsb(this.usbSerial('radio'), lines.radioPath),
     };
     this.supplierActivity();
     for (const f of spec.faults ?? []) {
-      if (f.device !== undefined && f.kind !== 'device-dead') throw new Error(`bench ${spec.id}: fault ${f.kind} takes no device (only device-dead names one)`);
+      if (f.device !== undefined && f.kind !== 'device-dead')
+        throw new Error(`bench ${spec.id}: fault ${f.kind} takes no device (only device-dead names one)`);
       if (f.device !== undefined && !spec.devices.some((d) => d.id === f.device)) {
-        throw new Error(`bench ${spec.id}: fault device-dead names device "${f.device}", which is not on the bench (devices: ${spec.devices.map((d) => d.id).join(', ')})`);
+        throw new Error(
+          `bench ${spec.id}: fault device-dead names device "${f.device}", which is not on the bench (devices: ${spec.devices.map((d) => d.id).join(', ')})`,
+        );
       }
       // Counted from the campaign's start, not this bench's: a part unplugged stays unplugged for every later case.
       const at = Math.max(this.clock.now(), (spec.campaignStartMs ?? DEFAULT_BENCH_EPOCH_MS) + f.afterSeconds * 1000);
@@ -205,7 +212,13 @@ export class VirtualBench {
 
   /** One virtual relay device per relay device the rig uses, with the contacts it uses; each contact powers its devices. */
   private async startRelays(url: string): Promise<void> {
-    type RelayDevice = { twin: string; device: string; channels: number[]; powered: { power(channel: number, on: boolean): void }[]; ids: string[] };
+    type RelayDevice = {
+      twin: string;
+      device: string;
+      channels: number[];
+      powered: { power(channel: number, on: boolean): void }[];
+      ids: string[];
+    };
     const byDevice = new Map<string, RelayDevice>();
     for (const d of this.spec.devices) {
       const key = `${d.relay.twin} ${d.relay.device}`;
@@ -217,8 +230,14 @@ export class VirtualBench {
     }
     for (const r of byDevice.values()) {
       const twin = relayTwinNamed(r.twin);
-      if (!twin) throw new Error(`bench ${this.spec.id}: no virtual relay twin "${r.twin}" in sim/power-registry.ts (devices ${r.ids.join(', ')})`);
-      const relay = await twin.start({ url, device: r.device, channels: r.channels, onPower: (channel, on) => r.powered.forEach((p) => p.power(channel, on)) });
+      if (!twin)
+        throw new Error(`bench ${this.spec.id}: no virtual relay twin "${r.twin}" in sim/power-registry.ts (devices ${r.ids.join(', ')})`);
+      const relay = await twin.start({
+        url,
+        device: r.device,
+        channels: r.channels,
+        onPower: (channel, on) => r.powered.forEach((p) => p.power(channel, on)),
+      });
       for (const id of r.ids) this.relays.set(id, relay);
       this.closers.push(() => relay.stop());
     }
@@ -283,7 +302,8 @@ export class VirtualBench {
     else if (kind === 'radio-silent') this.radio.mute();
     else if (kind === 'device-dead') {
       for (const d of this.spec.devices) if (fault.device === undefined || fault.device === d.id) this.dead.add(d.id);
-    } else if (!stopBroker) throw new Error(`bench ${this.spec.id}: broker-down needs the embedded broker; stop the external broker instead`);
+    } else if (!stopBroker)
+      throw new Error(`bench ${this.spec.id}: broker-down needs the embedded broker; stop the external broker instead`);
     else {
       this.awaitingNotice.add('broker-down');
       void stopBroker();
@@ -294,21 +314,35 @@ export class VirtualBench {
   private device(d: VirtualDeviceSpec): { power(channel: number, on: boolean): void } {
     const self = this.hanAddress(d);
     const common = {
-      clock: this.clock, air: this.airOf(d.id, d.behaviour), channel: this.spec.radio.channel, pan: this.pan, networkKey: this.spec.networkKey, jitter: this.jitterOf(d.id),
+      clock: this.clock,
+      air: this.airOf(d.id, d.behaviour),
+      channel: this.spec.radio.channel,
+      pan: this.pan,
+      networkKey: this.spec.networkKey,
+      jitter: this.jitterOf(d.id),
     };
     let device: { power(on: boolean): void };
     if (d.role === 'CH') {
       // The DCC commissioned every other device of the bench (and the CH's own GPF) into the CHF device log.
       const hanDevices = [...this.spec.devices.filter((x) => x.role !== 'CH').map((x) => x.ieee), ...(d.gpf ? [d.gpf.ieee] : [])];
       const hub = new VirtualCommsHub({
-        ...common, profile: d.behaviour as CommsHubBehaviour, ieee: d.ieee, authorisedHhts: this.spec.authorisedHhts, hanDevices, hhtShort: this.hhtShort,
+        ...common,
+        profile: d.behaviour as CommsHubBehaviour,
+        ieee: d.ieee,
+        authorisedHhts: this.spec.authorisedHhts,
+        hanDevices,
+        hhtShort: this.hhtShort,
       });
       this.commsHubs.set(d.id, hub);
       device = hub;
       if (d.gpf) {
         const gpf = new VirtualMeter({
-          ...common, air: this.airOf(d.id, d.gpf.behaviour), jitter: this.jitterOf(gpfId(d.id)), profile: d.gpf.behaviour as MeterBehaviour,
-          self: this.gpfAddress(d), clients: this.addressesOf(['IHD', 'PPMID']),
+          ...common,
+          air: this.airOf(d.id, d.gpf.behaviour),
+          jitter: this.jitterOf(gpfId(d.id)),
+          profile: d.gpf.behaviour as MeterBehaviour,
+          self: this.gpfAddress(d),
+          clients: this.addressesOf(['IHD', 'PPMID']),
         });
         this.meters.set(gpfId(d.id), gpf);
         // The GPF lives in the CH: one relay powers both.
@@ -316,17 +350,32 @@ export class VirtualBench {
       }
     } else if (d.role === 'ESME') {
       // An ESME serves every HAN client of the bench; a client binds to every meter (PROTOCOL.md §7).
-      const meter = new VirtualMeter({ ...common, profile: d.behaviour as MeterBehaviour, self, clients: this.addressesOf(['IHD', 'PPMID']) });
+      const meter = new VirtualMeter({
+        ...common,
+        profile: d.behaviour as MeterBehaviour,
+        self,
+        clients: this.addressesOf(['IHD', 'PPMID']),
+      });
       this.meters.set(d.id, meter);
       device = meter;
     } else if (d.role === 'IHD' || d.role === 'PPMID') {
-      const client = new VirtualHanClient({ ...common, profile: d.behaviour as HanClientBehaviour, self, servers: [...this.addressesOf(['ESME']), ...this.spec.devices.filter((x) => x.gpf).map((x) => this.gpfAddress(x))] });
+      const client = new VirtualHanClient({
+        ...common,
+        profile: d.behaviour as HanClientBehaviour,
+        self,
+        servers: [...this.addressesOf(['ESME']), ...this.spec.devices.filter((x) => x.gpf).map((x) => this.gpfAddress(x))],
+      });
       this.hanClients.set(d.id, client);
       // Its debug port answers from what it holds: the device observation port of a vendor's firmware.
-      this.observationPorts.set(d.id, new VirtualObservationFirmware(this.observeLines.get(d.id)!, () => client.observe(), { description: `virtual ${d.role} ${d.id}` }));
+      this.observationPorts.set(
+        d.id,
+        new VirtualObservationFirmware(this.observeLines.get(d.id)!, () => client.observe(), { description: `virtual ${d.role} ${d.id}` }),
+      );
       device = client;
     } else {
-      throw new Error(`bench ${this.spec.id}: device ${d.id} is a ${d.role}; the virtual bench simulates CH, ESME, IHD and PPMID (a GSME is not simulated yet)`);
+      throw new Error(
+        `bench ${this.spec.id}: device ${d.id} is a ${d.role}; the virtual bench simulates CH, ESME, IHD and PPMID (a GSME is not simulated yet)`,
+      );
     }
     return { power: (channel, on) => (channel === d.relay.channel ? device.power(on) : undefined) };
   }
@@ -340,7 +389,10 @@ export class VirtualBench {
   private airOf(deviceId: string, behaviour: unknown): AirAccess {
     if ((behaviour as { transmits?: boolean }).transmits === false) return silenced(this.air);
     const air = this.air;
-    return { attach: (listener) => air.attach(listener), transmit: (frame, tx) => (this.dead.has(deviceId) ? undefined : air.transmit(frame, tx)) };
+    return {
+      attach: (listener) => air.attach(listener),
+      transmit: (frame, tx) => (this.dead.has(deviceId) ? undefined : air.transmit(frame, tx)),
+    };
   }
 
   private hanAddress(d: VirtualDeviceSpec): HanAddress {
@@ -368,7 +420,15 @@ export class VirtualBench {
     return this.spec.devices.filter((d) => roles.includes(d.role)).map((d) => this.hanAddress(d));
   }
 
-  private async serialLines(): Promise<{ sniffers: Map<string, DeviceLine>; radio: DeviceLine; binding?: BindingInterface; snifferPaths: Map<string, string>; radioPath: string; observeLines: Map<string, DeviceLine>; observePaths: Map<string, string> }> {
+  private async serialLines(): Promise<{
+    sniffers: Map<string, DeviceLine>;
+    radio: DeviceLine;
+    binding?: BindingInterface;
+    snifferPaths: Map<string, string>;
+    radioPath: string;
+    observeLines: Map<string, DeviceLine>;
+    observePaths: Map<string, string>;
+  }> {
     const spec = this.spec;
     const sniffers = new Map<string, DeviceLine>();
     const snifferPaths = new Map<string, string>();
@@ -381,11 +441,18 @@ export class VirtualBench {
       const base = `/dev/gbcs-rig-virtual/${spec.id}-${process.pid}-${VirtualBench.starts++}`;
       for (const s of spec.sniffers) {
         const path = `${base}/sniffer-${s.id}`;
-        sniffers.set(s.id, hub.plug(path, { ...this.snifferTwin(s.id).usb, serialNumber: this.usbSerial(s.id), manufacturer: 'gbcs-rig virtual' }));
+        sniffers.set(
+          s.id,
+          hub.plug(path, { ...this.snifferTwin(s.id).usb, serialNumber: this.usbSerial(s.id), manufacturer: 'gbcs-rig virtual' }),
+        );
         snifferPaths.set(s.id, path);
       }
       const radioPath = `${base}/radio`;
-      const radio = hub.plug(radioPath, { ...this.radioTwin().usb, serialNumber: this.usbSerial('radio'), manufacturer: 'gbcs-rig virtual' });
+      const radio = hub.plug(radioPath, {
+        ...this.radioTwin().usb,
+        serialNumber: this.usbSerial('radio'),
+        manufacturer: 'gbcs-rig virtual',
+      });
       for (const d of observed) {
         const path = `${base}/observe-${d.id}`;
         observeLines.set(d.id, hub.plug(path, { serialNumber: `virtual-${spec.id}-${d.id}-debug`, manufacturer: 'gbcs-rig virtual' }));

@@ -82,7 +82,8 @@ class EventQueue {
     h[0] = last;
     let i = 0;
     for (;;) {
-      const l = 2 * i + 1, r = l + 1;
+      const l = 2 * i + 1,
+        r = l + 1;
       let m = i;
       if (l < h.length && earlier(h[l], h[m])) m = l;
       if (r < h.length && earlier(h[r], h[m])) m = r;
@@ -149,7 +150,10 @@ export class DiscreteEventClock {
   at(timeMs: number, action: ClockAction, label = 'event'): CancelEvent {
     if (!Number.isFinite(timeMs)) throw new RangeError(`clock.at(${timeMs}) for "${label}": the time must be a finite number of ms`);
     // An event in the past would break the promise that now() never goes backwards.
-    if (timeMs < this.#now) throw new RangeError(`clock.at for "${label}": ${new Date(timeMs).toISOString()} is before now (${new Date(this.#now).toISOString()})`);
+    if (timeMs < this.#now)
+      throw new RangeError(
+        `clock.at for "${label}": ${new Date(timeMs).toISOString()} is before now (${new Date(this.#now).toISOString()})`,
+      );
     const e: ScheduledEvent = { at: timeMs, seq: this.#seq++, action, label, cancelled: false };
     this.#events.push(e);
     this.#pending++;
@@ -173,9 +177,16 @@ export class DiscreteEventClock {
    * an event or a barrier (it would wait for itself).
    */
   advanceTo(timeMs: number, barrier: DrainBarrier = this.barrier): Promise<void> {
-    if (!Number.isFinite(timeMs)) return Promise.reject(new RangeError(`clock.advanceTo(${timeMs}): the time must be a finite number of ms`));
-    if (timeMs < this.#now) return Promise.reject(new RangeError(`clock.advanceTo: ${new Date(timeMs).toISOString()} is before now (${new Date(this.#now).toISOString()})`));
-    if (this.#inAction) return Promise.reject(new Error('clock.advanceTo from inside a clock event would wait for itself: schedule with at() or after() instead'));
+    if (!Number.isFinite(timeMs))
+      return Promise.reject(new RangeError(`clock.advanceTo(${timeMs}): the time must be a finite number of ms`));
+    if (timeMs < this.#now)
+      return Promise.reject(
+        new RangeError(`clock.advanceTo: ${new Date(timeMs).toISOString()} is before now (${new Date(this.#now).toISOString()})`),
+      );
+    if (this.#inAction)
+      return Promise.reject(
+        new Error('clock.advanceTo from inside a clock event would wait for itself: schedule with at() or after() instead'),
+      );
     return new Promise<void>((resolve, reject) => {
       this.#targets.push({ at: timeMs, seq: this.#seq++, barrier, resolve, reject });
       if (!this.#running) void this.#run();

@@ -153,7 +153,8 @@ export class VirtualCommsHub {
     this.#jitter = options.jitter ?? DeviceJitter.none();
     this.#authorised = new Set((options.authorisedHhts ?? []).map(ieeeText));
     this.#han = new HanStack({ short: this.short, ieee: this.ieee }, this.pan, options.networkKey);
-    for (const ieee of options.hanDevices ?? []) this.#log.set(ieeeText(ieee), { entry: { ieee: ieeeText(ieee), kind: 'han-device', addedAt: this.#clock.now(), expiresAt: null } });
+    for (const ieee of options.hanDevices ?? [])
+      this.#log.set(ieeeText(ieee), { entry: { ieee: ieeeText(ieee), kind: 'han-device', addedAt: this.#clock.now(), expiresAt: null } });
   }
 
   get powered(): boolean {
@@ -227,9 +228,13 @@ export class VirtualCommsHub {
     this.#window = w;
     this.#record('window-opened', undefined, minutes === null ? 'never closes' : `for ${minutes} min`);
     if (w.closesAt !== null) {
-      w.cancelClose = this.#clock.at(w.closesAt, () => {
-        if (this.#window === w && this.#powered) this.#record('window-closed', undefined, `${minutes} min after power-on`);
-      }, `CH ${this.ieee} inter-PAN window closes`);
+      w.cancelClose = this.#clock.at(
+        w.closesAt,
+        () => {
+          if (this.#window === w && this.#powered) this.#record('window-closed', undefined, `${minutes} min after power-on`);
+        },
+        `CH ${this.ieee} inter-PAN window closes`,
+      );
     }
   }
 
@@ -254,10 +259,14 @@ export class VirtualCommsHub {
     const kind = this.isOnHan(from.ieee) ? this.#log.get(from.ieee)?.entry.kind : undefined;
     if (!kind) return this.#record('rejoin-ignored', from.ieee, 'not in the CHF device log');
     const assigned = kind === 'hht' ? this.#shortOfHht(from.ieee) : from.short;
-    this.#answerLater(HAN_READ_ANSWER_DELAY_MS, () => {
-      this.#record('device-admitted', from.ieee, kind === 'hht' ? `HHT, short 0x${assigned.toString(16).padStart(4, '0')}` : undefined);
-      return this.#han.rejoinResponse(from, REJOIN_SUCCESS, assigned);
-    }, 'Rejoin Response');
+    this.#answerLater(
+      HAN_READ_ANSWER_DELAY_MS,
+      () => {
+        this.#record('device-admitted', from.ieee, kind === 'hht' ? `HHT, short 0x${assigned.toString(16).padStart(4, '0')}` : undefined);
+        return this.#han.rejoinResponse(from, REJOIN_SUCCESS, assigned);
+      },
+      'Rejoin Response',
+    );
   }
 
   #onCcs01(m: InterPanCcs01): void {
@@ -269,15 +278,20 @@ export class VirtualCommsHub {
     const rule = refusal && REFUSALS[refusal];
     if (refusal && rule && !this.profile.interPan[rule.acceptedBy]) {
       this.#record('ccs01-refused', m.hht, refusal === 'malformed' ? `malformed: ${m.problem}` : `unauthorised originator ${m.originator}`);
-      if (rule.answer !== null) this.#answerLater(this.profile.interPan.responseDelayMs, () => this.#ccs01Response(m, rule.answer!), 'CCS01 refusal');
+      if (rule.answer !== null)
+        this.#answerLater(this.profile.interPan.responseDelayMs, () => this.#ccs01Response(m, rule.answer!), 'CCS01 refusal');
       return this.#refusalSideEffect(m);
     }
     this.#record('ccs01-accepted', m.hht, refusal ? `${refusal}, accepted by this profile` : undefined);
     const device = m.device?.ieee ?? m.hht;
-    this.#answerLater(this.profile.interPan.responseDelayMs, () => {
-      this.#addHht(device);
-      return this.#ccs01Response(m, DLMS_RESULT.success);
-    }, 'CCS01 response');
+    this.#answerLater(
+      this.profile.interPan.responseDelayMs,
+      () => {
+        this.#addHht(device);
+        return this.#ccs01Response(m, DLMS_RESULT.success);
+      },
+      'CCS01 response',
+    );
   }
 
   /** A non-conformant CH's refusal that still changes the device log: the device the CCS01 names (else its sender) added or removed. */
@@ -301,8 +315,16 @@ export class VirtualCommsHub {
 
   #ccs01Response(m: InterPanCcs01, result: number): Uint8Array {
     return buildInterPanCcs01Response({
-      chIeee: this.ieee, chPan: this.pan, chf: this.chfId, hhtIeee: m.hht, hhtPan: m.hhtPan,
-      seq: this.#nextMacSeq(), transaction: m.transaction, counter: m.counter, recipient: m.originator, result,
+      chIeee: this.ieee,
+      chPan: this.pan,
+      chf: this.chfId,
+      hhtIeee: m.hht,
+      hhtPan: m.hhtPan,
+      seq: this.#nextMacSeq(),
+      transaction: m.transaction,
+      counter: m.counter,
+      recipient: m.originator,
+      result,
     });
   }
 
@@ -311,13 +333,22 @@ export class VirtualCommsHub {
     // The device log is keyed by IEEE; a read without its sender's IEEE cannot be placed.
     if (r.ieee === undefined || !this.isOnHan(r.ieee)) return this.#record('han-read-ignored', r.ieee, 'not in the CHF device log');
     const ieee = r.ieee;
-    this.#answerLater(HAN_READ_ANSWER_DELAY_MS, () => {
-      this.#record('han-read-answered', ieee);
-      return buildHanReadResponse({
-        chShort: this.short, hhtShort: r.src, pan: this.pan, seq: this.#nextMacSeq(), transaction: r.transaction,
-        ieee: this.ieee, security: this.#han.security(),
-      });
-    }, 'HAN read response');
+    this.#answerLater(
+      HAN_READ_ANSWER_DELAY_MS,
+      () => {
+        this.#record('han-read-answered', ieee);
+        return buildHanReadResponse({
+          chShort: this.short,
+          hhtShort: r.src,
+          pan: this.pan,
+          seq: this.#nextMacSeq(),
+          transaction: r.transaction,
+          ieee: this.ieee,
+          security: this.#han.security(),
+        });
+      },
+      'HAN read response',
+    );
   }
 
   #addHht(ieee: string): void {
@@ -328,9 +359,13 @@ export class VirtualCommsHub {
     const held: { entry: DeviceLogEntry; cancelExpiry?: CancelEvent } = { entry };
     if (entry.expiresAt !== null) {
       // The CHF's own clock keeps running whether or not it is powered.
-      held.cancelExpiry = this.#clock.at(entry.expiresAt, () => {
-        if (this.#log.get(ieee) === held) this.#remove(ieee, `${stayHours} h after joining`);
-      }, `CH ${this.ieee} HHT ${ieee} expires`);
+      held.cancelExpiry = this.#clock.at(
+        entry.expiresAt,
+        () => {
+          if (this.#log.get(ieee) === held) this.#remove(ieee, `${stayHours} h after joining`);
+        },
+        `CH ${this.ieee} HHT ${ieee} expires`,
+      );
     }
     this.#log.delete(ieee); // Re-adding moves it to the end, as a fresh entry.
     this.#log.set(ieee, held);
@@ -347,10 +382,14 @@ export class VirtualCommsHub {
 
   /** Builds and sends a frame about `delayMs` from now (within its jitter), unless the CH loses power first. */
   #answerLater(delayMs: number, build: () => Uint8Array, label: string): void {
-    const cancel = this.#clock.after(this.#jitter.latencyMs(delayMs), () => {
-      this.#pendingAnswers.delete(cancel);
-      this.#send(build());
-    }, `CH ${this.ieee} ${label}`);
+    const cancel = this.#clock.after(
+      this.#jitter.latencyMs(delayMs),
+      () => {
+        this.#pendingAnswers.delete(cancel);
+        this.#send(build());
+      },
+      `CH ${this.ieee} ${label}`,
+    );
     this.#pendingAnswers.add(cancel);
   }
 

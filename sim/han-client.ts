@@ -7,7 +7,16 @@ import { TENANCY_DATA_KINDS, misbehavesOn, type HanClientProfile, type TenancyDa
 import type { AirAccess } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
 import {
-  DEVICE_MANAGEMENT, MESSAGING, METERING, METERING_ATTRIBUTE, PREPAYMENT, globalFieldsOf, payloadOf, type ClusterDef, type CommandName, type CommandPayload,
+  DEVICE_MANAGEMENT,
+  MESSAGING,
+  METERING,
+  METERING_ATTRIBUTE,
+  PREPAYMENT,
+  globalFieldsOf,
+  payloadOf,
+  type ClusterDef,
+  type CommandName,
+  type CommandPayload,
 } from '../protocol/zcl/index.ts';
 import { HanStack, fromZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
 import { HanJoin, type JoinEventKind } from './han-join.ts';
@@ -130,7 +139,8 @@ interface Received {
 const SAME: { [K in TenancyDataKind]: (a: HeldData[K][number], b: HeldData[K][number]) => boolean } = {
   consumptionHistory: () => false,
   topUpHistory: (a, b) => a.code === b.code && a.topUpAt === b.topUpAt && a.from === b.from,
-  debtRecovery: (a, b) => a.collectedAt === b.collectedAt && a.amountCollected === b.amountCollected && a.debtType === b.debtType && a.from === b.from,
+  debtRecovery: (a, b) =>
+    a.collectedAt === b.collectedAt && a.amountCollected === b.amountCollected && a.debtType === b.debtType && a.from === b.from,
   supplierMessages: (a, b) => a.messageId === b.messageId && a.from === b.from,
 };
 
@@ -146,10 +156,13 @@ function reader<C extends ClusterDef, N extends CommandName<C['commands']>>(
   name: N,
   read: (from: number, fields: CommandPayload<C['commands'], N>) => void,
 ): [string, ZclReader] {
-  return [readerKey(cluster.id, name), (from, zcl) => {
-    const fields = payloadOf(zcl, cluster, name);
-    if (fields) read(from, fields);
-  }];
+  return [
+    readerKey(cluster.id, name),
+    (from, zcl) => {
+      const fields = payloadOf(zcl, cluster, name);
+      if (fields) read(from, fields);
+    },
+  ];
 }
 
 export class VirtualHanClient {
@@ -190,24 +203,44 @@ export class VirtualHanClient {
     this.#jitter = options.jitter ?? DeviceJitter.none();
     this.servers = options.servers.map((s) => ({ ...s }));
     this.#han = new HanStack(options.self, options.pan, options.networkKey);
-    this.#join = new HanJoin(this.#clock, this.#han, this.#name, (f) => this.#send(f), () => this.#joined(this.#joinReason), (k, d) => this.#record(k, d));
+    this.#join = new HanJoin(
+      this.#clock,
+      this.#han,
+      this.#name,
+      (f) => this.#send(f),
+      () => this.#joined(this.#joinReason),
+      (k, d) => this.#record(k, d),
+    );
     this.#readers = new Map<string, ZclReader>([
       reader(DEVICE_MANAGEMENT, 'Publish Change of Tenancy', (from, f) => this.#takeChangeOfTenancy(from, changeOfTenancyOf(f))),
-      reader(MESSAGING, 'Display Message', (from, f) => this.#store('supplierMessages', { from, messageId: f.messageId, message: String(f.message) })),
+      reader(MESSAGING, 'Display Message', (from, f) =>
+        this.#store('supplierMessages', { from, messageId: f.messageId, message: String(f.message) }),
+      ),
       reader(MESSAGING, 'Cancel Message', (_from, f) => this.#cancelMessage(f.messageId)),
       reader(PREPAYMENT, 'Publish Top Up Log', (from, f) => {
-        for (const t of f.topUps) this.#store('topUpHistory', { from, code: String(t.topUpCode), amount: t.topUpAmount, topUpAt: fromZclUtc(t.topUpTime) });
+        for (const t of f.topUps)
+          this.#store('topUpHistory', { from, code: String(t.topUpCode), amount: t.topUpAmount, topUpAt: fromZclUtc(t.topUpTime) });
       }),
       reader(PREPAYMENT, 'Publish Debt Log', (from, f) => {
         for (const d of f.debts) {
-          this.#store('debtRecovery', { from, collectedAt: fromZclUtc(d.collectionTime), amountCollected: d.amountCollected, outstandingDebt: d.outstandingDebt, debtType: d.debtType });
+          this.#store('debtRecovery', {
+            from,
+            collectedAt: fromZclUtc(d.collectionTime),
+            amountCollected: d.amountCollected,
+            outstandingDebt: d.outstandingDebt,
+            debtType: d.debtType,
+          });
         }
       }),
-      [readerKey(METERING.id, 'Report Attributes'), (from, z) => {
-        for (const r of globalFieldsOf(z, 'Report Attributes')?.records ?? []) {
-          if (r.attributeId === METERING_ATTRIBUTE.currentSummationDelivered) this.#store('consumptionHistory', { from, summationDelivered: Number(r.value) });
-        }
-      }],
+      [
+        readerKey(METERING.id, 'Report Attributes'),
+        (from, z) => {
+          for (const r of globalFieldsOf(z, 'Report Attributes')?.records ?? []) {
+            if (r.attributeId === METERING_ATTRIBUTE.currentSummationDelivered)
+              this.#store('consumptionHistory', { from, summationDelivered: Number(r.value) });
+          }
+        },
+      ],
     ]);
   }
 
@@ -327,9 +360,15 @@ export class VirtualHanClient {
     if (this.profile.implementationTime === 'ignore') return this.#record('tenancy-ignored', detail);
     this.#record('tenancy-received', detail);
     const earlier = this.#received.get(from);
-    const repeat = earlier?.done && earlier.tenancy.issuerEventId === tenancy.issuerEventId && earlier.tenancy.implementationAt === tenancy.implementationAt;
+    const repeat =
+      earlier?.done &&
+      earlier.tenancy.issuerEventId === tenancy.issuerEventId &&
+      earlier.tenancy.implementationAt === tenancy.implementationAt;
     earlier?.cancel?.();
-    const clearAt = this.profile.implementationTime === 'honour' ? Math.max(tenancy.implementationAt - (this.profile.clearsMinutesEarly ?? 0) * 60_000, now) : now;
+    const clearAt =
+      this.profile.implementationTime === 'honour'
+        ? Math.max(tenancy.implementationAt - (this.profile.clearsMinutesEarly ?? 0) * 60_000, now)
+        : now;
     const r: Received = { tenancy, from, receivedAt: now, clearAt, done: false };
     this.#received.set(from, r);
     // A conformant device has nothing left to clear for a publication it already acted on; one that clears new data does it again.
@@ -343,9 +382,13 @@ export class VirtualHanClient {
   #scheduleClearing(r: Received): void {
     const at = Math.max(r.clearAt, this.#clock.now());
     if (at > this.#clock.now()) this.#record('clearing-scheduled', `at ${new Date(at).toISOString()}`);
-    r.cancel = this.#clock.at(at, () => {
-      if (this.#powered) this.#clear(r);
-    }, `${this.#name} clears for the change of tenancy`);
+    r.cancel = this.#clock.at(
+      at,
+      () => {
+        if (this.#powered) this.#clear(r);
+      },
+      `${this.#name} clears for the change of tenancy`,
+    );
   }
 
   /** Clears what the publication asks for and the profile clears: data recorded before the implementation time (COT-7). */
@@ -370,7 +413,8 @@ export class VirtualHanClient {
     this.#onHan = true;
     this.#record('joined', why);
     const polls = why === 'power-up' ? this.profile.pollsAtPowerUp : this.profile.pollsAtRejoin;
-    if (polls && why === 'power-up' && misbehavesOn(this.profile.skipsPowerUpPolls, this.#powerUps)) return this.#record('poll-skipped', `power-up ${this.#powerUps}: skipped (profile)`);
+    if (polls && why === 'power-up' && misbehavesOn(this.profile.skipsPowerUpPolls, this.#powerUps))
+      return this.#record('poll-skipped', `power-up ${this.#powerUps}: skipped (profile)`);
     if (polls) this.#poll(why);
   }
 
@@ -387,27 +431,43 @@ export class VirtualHanClient {
    */
   #schedulePoll(after?: number): void {
     const p = this.profile;
-    const period = p.pollIntervalSeconds !== undefined ? p.pollIntervalSeconds * SECOND_MS : p.pollPeriodHours !== null ? p.pollPeriodHours * HOUR_MS : null;
+    const period =
+      p.pollIntervalSeconds !== undefined
+        ? p.pollIntervalSeconds * SECOND_MS
+        : p.pollPeriodHours !== null
+          ? p.pollPeriodHours * HOUR_MS
+          : null;
     if (period === null) return;
     const now = this.#clock.now();
     const deviceNow = after ?? this.#jitter.deviceTimeAt(now, this.#poweredAt);
     // Bench time 0 is 1970-01-01T00:00Z, a UTC midnight: multiples of a period dividing 24 h fall on midnight.
     const origin = p.pollAlignment === 'midnight-utc' ? 0 : this.#poweredAt;
     const next = origin + (Math.floor((deviceNow - origin) / period) + 1) * period;
-    this.#cancelPoll = this.#clock.at(Math.max(now, this.#jitter.benchTimeOf(next, this.#poweredAt)), () => {
-      const n = ++this.#periodicPolls;
-      if (misbehavesOn(p.skipsPolls, n)) this.#record('poll-skipped', `periodic poll ${n}: skipped (profile)`);
-      else if (this.#sideEffect('stops-polling')) this.#record('poll-skipped', 'periodic: stopped since clearing for a Change of Tenancy (profile)');
-      else this.#poll('periodic');
-      this.#schedulePoll(next);
-    }, `${this.#name} periodic Get Change of Tenancy`);
+    this.#cancelPoll = this.#clock.at(
+      Math.max(now, this.#jitter.benchTimeOf(next, this.#poweredAt)),
+      () => {
+        const n = ++this.#periodicPolls;
+        if (misbehavesOn(p.skipsPolls, n)) this.#record('poll-skipped', `periodic poll ${n}: skipped (profile)`);
+        else if (this.#sideEffect('stops-polling'))
+          this.#record('poll-skipped', 'periodic: stopped since clearing for a Change of Tenancy (profile)');
+        else this.#poll('periodic');
+        this.#schedulePoll(next);
+      },
+      `${this.#name} periodic Get Change of Tenancy`,
+    );
   }
 
   #poll(reason: PollReason): void {
     if (!this.#onHan) return this.#record('poll-skipped', `${reason}: not on the HAN`);
     this.#record('poll-sent', reason);
     for (const s of this.servers) {
-      this.#send(this.#han.zcl(s.short, DEVICE_MANAGEMENT.id, { name: 'Get Change of Tenancy', dir: 'client-to-server', seq: this.#han.nextZclSeq() }));
+      this.#send(
+        this.#han.zcl(s.short, DEVICE_MANAGEMENT.id, {
+          name: 'Get Change of Tenancy',
+          dir: 'client-to-server',
+          seq: this.#han.nextZclSeq(),
+        }),
+      );
     }
   }
 

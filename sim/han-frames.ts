@@ -10,7 +10,16 @@ import { KeyTable } from '../protocol/security.ts';
 import { PROFILE_SMART_ENERGY, PROFILE_ZDP, ZDP_DEVICE_ANNCE } from '../protocol/aps.ts';
 import { buildBeacon } from '../protocol/beacons.ts';
 import { NWK_REJOIN_REQUEST, NWK_REJOIN_RESPONSE } from '../protocol/nwk.ts';
-import { DEVICE_MANAGEMENT, MESSAGING, METERING, PREPAYMENT, encodeZcl, globalCommandId, zclStatusCode, type ZclFrameSpec } from '../protocol/zcl/index.ts';
+import {
+  DEVICE_MANAGEMENT,
+  MESSAGING,
+  METERING,
+  PREPAYMENT,
+  encodeZcl,
+  globalCommandId,
+  zclStatusCode,
+  type ZclFrameSpec,
+} from '../protocol/zcl/index.ts';
 
 /** A device on the HAN: its NWK short address and IEEE address. */
 export interface HanAddress {
@@ -19,7 +28,12 @@ export interface HanAddress {
 }
 
 /** The Smart Energy clusters of Change of Tenancy (PROTOCOL.md §7). */
-export const SE_CLUSTER = { metering: METERING.id, messaging: MESSAGING.id, prepayment: PREPAYMENT.id, deviceManagement: DEVICE_MANAGEMENT.id } as const;
+export const SE_CLUSTER = {
+  metering: METERING.id,
+  messaging: MESSAGING.id,
+  prepayment: PREPAYMENT.id,
+  deviceManagement: DEVICE_MANAGEMENT.id,
+} as const;
 
 /** ZCL status codes the virtual servers answer with (PROTOCOL.md §6). */
 export const ZCL = {
@@ -51,7 +65,8 @@ const ZCL_EPOCH_MS = Date.UTC(2000, 0, 1);
 export const toZclUtc = (ms: number): number => Math.floor((ms - ZCL_EPOCH_MS) / 1000);
 export const fromZclUtc = (seconds: number): number => ZCL_EPOCH_MS + seconds * 1000;
 
-const MAC_DST_MODE_SHORT = 2, MAC_DST_MODE_EXTENDED = 3;
+const MAC_DST_MODE_SHORT = 2,
+  MAC_DST_MODE_EXTENDED = 3;
 
 /**
  * Whether a frame's MAC destination is this device (or everyone), read from the header alone: a
@@ -85,7 +100,11 @@ export class HanStack {
   /** The keys this device reads the HAN with. */
   readonly keys: KeyTable;
 
-  constructor(self: HanAddress, readonly pan: number, readonly networkKey?: Uint8Array) {
+  constructor(
+    self: HanAddress,
+    readonly pan: number,
+    readonly networkKey?: Uint8Array,
+  ) {
     this.self = { short: self.short, ieee: ieeeText(self.ieee) };
     const keys = new KeyTable();
     if (networkKey) keys.addNetworkKey(networkKey);
@@ -120,12 +139,31 @@ export class HanStack {
   zcl(dst: number, cluster: number, spec: ZclFrameSpec): Uint8Array {
     const seq = this.#nextSeq();
     const pan = hex16(this.pan);
-    return encodeFrame({
-      mac: { type: 'data', seq, dstPan: pan, dst: hex16(dst), srcPan: pan, src: hex16(this.self.short) },
-      nwk: { type: 'data', dst: hex16(dst), src: hex16(this.self.short), radius: 30, seq, src64: this.self.ieee, security: this.#nwkSecurity() },
-      aps: { type: 'data', delivery: 'unicast', dstEp: SE_ENDPOINT, srcEp: SE_ENDPOINT, cluster, profile: PROFILE_SMART_ENERGY, counter: seq },
-      payload: encodeZcl(cluster, spec),
-    }, false);
+    return encodeFrame(
+      {
+        mac: { type: 'data', seq, dstPan: pan, dst: hex16(dst), srcPan: pan, src: hex16(this.self.short) },
+        nwk: {
+          type: 'data',
+          dst: hex16(dst),
+          src: hex16(this.self.short),
+          radius: 30,
+          seq,
+          src64: this.self.ieee,
+          security: this.#nwkSecurity(),
+        },
+        aps: {
+          type: 'data',
+          delivery: 'unicast',
+          dstEp: SE_ENDPOINT,
+          srcEp: SE_ENDPOINT,
+          cluster,
+          profile: PROFILE_SMART_ENERGY,
+          counter: seq,
+        },
+        payload: encodeZcl(cluster, spec),
+      },
+      false,
+    );
   }
 
   /** ZDP Device_annce, broadcast: what a device sends when it is back on the HAN (PWR-3). */
@@ -138,23 +176,54 @@ export class HanStack {
     payload[2] = this.self.short >> 8;
     payload.set(eui64ToBytes(this.self.ieee), 3);
     payload[11] = MAINS_ROUTER_CAPABILITY;
-    return encodeFrame({
-      mac: { type: 'data', seq, dstPan: pan, dst: hex16(MAC_BROADCAST), srcPan: pan, src: hex16(this.self.short) },
-      nwk: { type: 'data', dst: hex16(BROADCAST_RX_ON), src: hex16(this.self.short), radius: 30, seq, src64: this.self.ieee, security: this.#nwkSecurity() },
-      aps: { type: 'data', delivery: 'broadcast', dstEp: ZDP_ENDPOINT, srcEp: ZDP_ENDPOINT, cluster: ZDP_DEVICE_ANNCE, profile: PROFILE_ZDP, counter: seq },
-      payload,
-    }, false);
+    return encodeFrame(
+      {
+        mac: { type: 'data', seq, dstPan: pan, dst: hex16(MAC_BROADCAST), srcPan: pan, src: hex16(this.self.short) },
+        nwk: {
+          type: 'data',
+          dst: hex16(BROADCAST_RX_ON),
+          src: hex16(this.self.short),
+          radius: 30,
+          seq,
+          src64: this.self.ieee,
+          security: this.#nwkSecurity(),
+        },
+        aps: {
+          type: 'data',
+          delivery: 'broadcast',
+          dstEp: ZDP_ENDPOINT,
+          srcEp: ZDP_ENDPOINT,
+          cluster: ZDP_DEVICE_ANNCE,
+          profile: PROFILE_ZDP,
+          counter: seq,
+        },
+        payload,
+      },
+      false,
+    );
   }
 
   /** An NWK command to one device: the rejoin handshake (a secured rejoin on a secured HAN). */
   #nwkCommand(dst: number, dst64: string | undefined, body: number[]): Uint8Array {
     const seq = this.#nextSeq();
     const pan = hex16(this.pan);
-    return encodeFrame({
-      mac: { type: 'data', seq, dstPan: pan, dst: hex16(dst), srcPan: pan, src: hex16(this.self.short) },
-      nwk: { type: 'command', dst: hex16(dst), src: hex16(this.self.short), radius: 1, seq, dst64, src64: this.self.ieee, security: this.#nwkSecurity() },
-      payload: new Uint8Array(body),
-    }, false);
+    return encodeFrame(
+      {
+        mac: { type: 'data', seq, dstPan: pan, dst: hex16(dst), srcPan: pan, src: hex16(this.self.short) },
+        nwk: {
+          type: 'command',
+          dst: hex16(dst),
+          src: hex16(this.self.short),
+          radius: 1,
+          seq,
+          dst64,
+          src64: this.self.ieee,
+          security: this.#nwkSecurity(),
+        },
+        payload: new Uint8Array(body),
+      },
+      false,
+    );
   }
 
   /** NWK Rejoin Request to the coordinator: how a device that lost or never had the HAN asks the CH to (re)admit it. */
@@ -170,7 +239,16 @@ export class HanStack {
   /** Its beacon, in answer to a beacon request: the coordinator's advertises the HAN (PAN, extended PAN id = the CH's IEEE). */
   beacon(coordinatorIeee: string): Uint8Array {
     const coordinator = this.self.short === COORDINATOR_SHORT;
-    return buildBeacon({ seq: this.#nextSeq(), pan: this.pan, short: this.self.short, panCoordinator: coordinator, extendedPanId: coordinatorIeee, routerCapacity: true, endDeviceCapacity: true, depth: coordinator ? 0 : 1 });
+    return buildBeacon({
+      seq: this.#nextSeq(),
+      pan: this.pan,
+      short: this.self.short,
+      panCoordinator: coordinator,
+      extendedPanId: coordinatorIeee,
+      routerCapacity: true,
+      endDeviceCapacity: true,
+      depth: coordinator ? 0 : 1,
+    });
   }
 
   /** What a frame on the air means to this device: a ZCL command or a rejoin command addressed to it, a Device_annce, a beacon request, or nothing. */
@@ -180,12 +258,14 @@ export class HanStack {
     if (d.mac.command === 'Beacon Request') return { kind: 'beacon-request' };
     if (d.error || d.nwk?.src === undefined || d.nwk.dst === undefined) return undefined;
     if (d.mac.dstPan !== undefined && Number(d.mac.dstPan) !== this.pan) return undefined;
-    const src = Number(d.nwk.src), dst = Number(d.nwk.dst);
+    const src = Number(d.nwk.src),
+      dst = Number(d.nwk.dst);
     const from: HanAddress | undefined = d.nwk.src64 ? { short: src, ieee: d.nwk.src64 } : undefined;
     if (d.nwk.type === 'command') {
       if (dst !== this.self.short || (d.nwk.dst64 !== undefined && d.nwk.dst64 !== this.self.ieee)) return undefined;
       if (d.nwk.commandId === NWK_REJOIN_REQUEST && from) return { kind: 'rejoin-request', from };
-      if (d.nwk.commandId === NWK_REJOIN_RESPONSE) return { kind: 'rejoin-response', from: src, status: Number(d.nwk.commandFields?.status) };
+      if (d.nwk.commandId === NWK_REJOIN_RESPONSE)
+        return { kind: 'rejoin-response', from: src, status: Number(d.nwk.commandFields?.status) };
       return undefined;
     }
     if (d.nwk.type !== 'data' || d.aps?.type !== 'data') return undefined;

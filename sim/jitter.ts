@@ -69,7 +69,8 @@ export class DeviceJitter {
     if (!Number.isFinite(epochMs)) throw new RangeError(`jitter: the bench start time must be a finite number of ms, not ${epochMs}`);
     if (seed === NO_JITTER_SEED) return DeviceJitter.none();
     // The start time's high and low 32 bits both count: cases a few ms or many days apart differ.
-    const hi = Math.floor(epochMs / 4_294_967_296) >>> 0, lo = epochMs >>> 0;
+    const hi = Math.floor(epochMs / 4_294_967_296) >>> 0,
+      lo = epochMs >>> 0;
     const state = mix(mix(mix(seed ^ 0x6a09e667) ^ hi) ^ lo) ^ fnv1a(deviceId);
     return new DeviceJitter(mulberry32(mix(state)));
   }

@@ -11,11 +11,26 @@ import { GLOBAL, HanStack, SE_CLUSTER, ZCL, fromZclUtc, toZclUtc, type HanAddres
 import { CLEAR_ALL_TENANCY_DATA, kindsClearedBy, publishChangeOfTenancyFields, type ChangeOfTenancy } from './tenancy.ts';
 import type { DecodedZcl } from '../protocol/decoded.ts';
 import {
-  DEVICE_MANAGEMENT_ATTRIBUTE, METERING_ATTRIBUTE, PREPAYMENT, TOP_UP_SETS, attributeTypeId, globalFieldsOf, payloadOf, type ZclFrameSpec,
+  DEVICE_MANAGEMENT_ATTRIBUTE,
+  METERING_ATTRIBUTE,
+  PREPAYMENT,
+  TOP_UP_SETS,
+  attributeTypeId,
+  globalFieldsOf,
+  payloadOf,
+  type ZclFrameSpec,
 } from '../protocol/zcl/index.ts';
 
 /** The parts of a meter profile the virtual meter runs (ids and descriptions are the manifest's). */
-export type MeterBehaviour = Pick<MeterProfile, 'meterType' | 'publishesChangeOfTenancy' | 'answersGetChangeOfTenancy' | 'cancelsLastMessageOnTenancyChange' | 'clears' | 'responseDelayMs'>;
+export type MeterBehaviour = Pick<
+  MeterProfile,
+  | 'meterType'
+  | 'publishesChangeOfTenancy'
+  | 'answersGetChangeOfTenancy'
+  | 'cancelsLastMessageOnTenancyChange'
+  | 'clears'
+  | 'responseDelayMs'
+>;
 
 export interface SupplierMessage {
   messageId: number;
@@ -153,7 +168,14 @@ export class VirtualMeter {
     this.channel = options.channel ?? 11;
     this.#jitter = options.jitter ?? DeviceJitter.none();
     this.#han = new HanStack(options.self, options.pan, options.networkKey);
-    this.#join = new HanJoin(this.#clock, this.#han, this.#name, (f) => this.#transmit(f), () => this.#joined(), (k, d) => this.#record(k, undefined, d));
+    this.#join = new HanJoin(
+      this.#clock,
+      this.#han,
+      this.#name,
+      (f) => this.#transmit(f),
+      () => this.#joined(),
+      (k, d) => this.#record(k, undefined, d),
+    );
     this.#providerId = options.providerId ?? 1;
     for (const c of options.clients ?? []) this.addClient(c);
     // What the meter serves, by cluster and command: one row per request it understands.
@@ -162,7 +184,9 @@ export class VirtualMeter {
       [key(SE_CLUSTER.messaging, 'Get Last Message'), (m) => this.#onGetLastMessage(m)],
       [key(SE_CLUSTER.prepayment, 'Get Top Up Log'), (m) => this.#onGetTopUpLog(m)],
       [key(SE_CLUSTER.prepayment, 'Get Debt Repayment Log'), (m) => this.#onGetDebtRepaymentLog(m)],
-      ...[SE_CLUSTER.deviceManagement, SE_CLUSTER.prepayment, SE_CLUSTER.metering].map((c) => [key(c, 'Read Attributes'), (m: Extract<HanMessage, { kind: 'zcl' }>) => this.#onReadAttributes(m)] as const),
+      ...[SE_CLUSTER.deviceManagement, SE_CLUSTER.prepayment, SE_CLUSTER.metering].map(
+        (c) => [key(c, 'Read Attributes'), (m: Extract<HanMessage, { kind: 'zcl' }>) => this.#onReadAttributes(m)] as const,
+      ),
     ]);
   }
 
@@ -287,22 +311,30 @@ export class VirtualMeter {
   /** The supplier's message for the consumer: kept as the last message and shown on every client. */
   displayMessage(input: { messageId: number; message: string }): void {
     this.#lastMessage = { ...input, at: this.#clock.now() };
-    for (const c of this.#clients.values()) this.#send(this.#han.zcl(c.short, SE_CLUSTER.messaging, displayMessageSpec(this.#lastMessage, this.#han.nextZclSeq())));
+    for (const c of this.#clients.values())
+      this.#send(this.#han.zcl(c.short, SE_CLUSTER.messaging, displayMessageSpec(this.#lastMessage, this.#han.nextZclSeq())));
   }
 
   /** A top-up applied to the meter: logged and published to every client (Publish Top Up Log). */
   topUp(input: { code: string; amount: number }): TopUp {
     const t: TopUp = { code: input.code, amount: input.amount, at: wholeSeconds(this.#clock.now()) };
     this.#topUps.push(t);
-    for (const c of this.#clients.values()) this.#send(this.#han.zcl(c.short, SE_CLUSTER.prepayment, topUpLogSpec(t, 0, 1, this.#han.nextZclSeq())));
+    for (const c of this.#clients.values())
+      this.#send(this.#han.zcl(c.short, SE_CLUSTER.prepayment, topUpLogSpec(t, 0, 1, this.#han.nextZclSeq())));
     return { ...t };
   }
 
   /** A debt recovery collection: logged and published to every client (Publish Debt Log). */
   collectDebt(input: { amountCollected: number; outstandingDebt: number; debtType?: number }): DebtCollection {
-    const d: DebtCollection = { at: wholeSeconds(this.#clock.now()), amountCollected: input.amountCollected, outstandingDebt: input.outstandingDebt, debtType: input.debtType ?? 0 };
+    const d: DebtCollection = {
+      at: wholeSeconds(this.#clock.now()),
+      amountCollected: input.amountCollected,
+      outstandingDebt: input.outstandingDebt,
+      debtType: input.debtType ?? 0,
+    };
     this.#debts.push(d);
-    for (const c of this.#clients.values()) this.#send(this.#han.zcl(c.short, SE_CLUSTER.prepayment, debtLogSpec(d, 0, 1, this.#han.nextZclSeq())));
+    for (const c of this.#clients.values())
+      this.#send(this.#han.zcl(c.short, SE_CLUSTER.prepayment, debtLogSpec(d, 0, 1, this.#han.nextZclSeq())));
     return { ...d };
   }
 
@@ -310,17 +342,27 @@ export class VirtualMeter {
   recordConsumption(summationDelivered: number): void {
     this.#consumption.push({ at: this.#clock.now(), summationDelivered });
     const spec: ZclFrameSpec = {
-      type: 'global', cmd: GLOBAL.reportAttributes, dir: 'server-to-client', seq: this.#han.nextZclSeq(), disableDefaultResponse: true,
-      fields: { records: [{ attributeId: SUMMATION, dataType: attributeTypeId(SE_CLUSTER.metering, SUMMATION), value: summationDelivered }] },
+      type: 'global',
+      cmd: GLOBAL.reportAttributes,
+      dir: 'server-to-client',
+      seq: this.#han.nextZclSeq(),
+      disableDefaultResponse: true,
+      fields: {
+        records: [{ attributeId: SUMMATION, dataType: attributeTypeId(SE_CLUSTER.metering, SUMMATION), value: summationDelivered }],
+      },
     };
     for (const c of this.#clients.values()) this.#send(this.#han.zcl(c.short, SE_CLUSTER.metering, { ...spec }));
   }
 
   #scheduleImplementation(tenancy: ChangeOfTenancy): void {
     this.#cancelImplementation?.();
-    this.#cancelImplementation = this.#clock.at(Math.max(tenancy.implementationAt, this.#clock.now()), () => {
-      if (this.#onHan) this.#implement(tenancy);
-    }, `${this.#name} tenancy change takes effect`);
+    this.#cancelImplementation = this.#clock.at(
+      Math.max(tenancy.implementationAt, this.#clock.now()),
+      () => {
+        if (this.#onHan) this.#implement(tenancy);
+      },
+      `${this.#name} tenancy change takes effect`,
+    );
   }
 
   /** At the implementation time: the previous occupier's data goes from the meter itself. */
@@ -341,7 +383,14 @@ export class VirtualMeter {
     this.#lastMessage = undefined;
     this.#record('message-cancelled', undefined, `message ${last.messageId}`);
     for (const c of this.#clients.values()) {
-      this.#send(this.#han.zcl(c.short, SE_CLUSTER.messaging, { name: 'Cancel Message', dir: 'server-to-client', seq: this.#han.nextZclSeq(), fields: { messageId: last.messageId, messageControl: 0 } }));
+      this.#send(
+        this.#han.zcl(c.short, SE_CLUSTER.messaging, {
+          name: 'Cancel Message',
+          dir: 'server-to-client',
+          seq: this.#han.nextZclSeq(),
+          fields: { messageId: last.messageId, messageControl: 0 },
+        }),
+      );
     }
   }
 
@@ -357,7 +406,8 @@ export class VirtualMeter {
 
   #onGetChangeOfTenancy(m: Extract<HanMessage, { kind: 'zcl' }>): void {
     const tenancy = this.#tenancy;
-    if (!this.profile.answersGetChangeOfTenancy) return this.#answer(m, 'Get Change of Tenancy refused (profile)', () => [defaultResponse(m.zcl, ZCL.unsupportedClusterCommand)]);
+    if (!this.profile.answersGetChangeOfTenancy)
+      return this.#answer(m, 'Get Change of Tenancy refused (profile)', () => [defaultResponse(m.zcl, ZCL.unsupportedClusterCommand)]);
     if (!tenancy) return this.#answer(m, 'Get Change of Tenancy: none set', () => [defaultResponse(m.zcl, ZCL.notFound)]);
     this.#answer(m, 'Get Change of Tenancy', () => [publishSpec(tenancy, m.zcl.seq)]);
   }
@@ -370,24 +420,37 @@ export class VirtualMeter {
   #onGetTopUpLog(m: Extract<HanMessage, { kind: 'zcl' }>): void {
     const ask = payloadOf(m.zcl, PREPAYMENT, 'Get Top Up Log');
     const found = latest(this.#topUps, ask?.latestEndTime, ask?.numberOfRecords);
-    this.#answer(m, 'Get Top Up Log', () => (found.length ? found.map((t, i) => topUpLogSpec(t, i, found.length, m.zcl.seq)) : [defaultResponse(m.zcl, ZCL.notFound)]));
+    this.#answer(m, 'Get Top Up Log', () =>
+      found.length ? found.map((t, i) => topUpLogSpec(t, i, found.length, m.zcl.seq)) : [defaultResponse(m.zcl, ZCL.notFound)],
+    );
   }
 
   #onGetDebtRepaymentLog(m: Extract<HanMessage, { kind: 'zcl' }>): void {
     const ask = payloadOf(m.zcl, PREPAYMENT, 'Get Debt Repayment Log');
     const found = latest(this.#debts, ask?.latestEndTime, ask?.numberOfDebts);
-    this.#answer(m, 'Get Debt Repayment Log', () => (found.length ? found.map((d, i) => debtLogSpec(d, i, found.length, m.zcl.seq)) : [defaultResponse(m.zcl, ZCL.notFound)]));
+    this.#answer(m, 'Get Debt Repayment Log', () =>
+      found.length ? found.map((d, i) => debtLogSpec(d, i, found.length, m.zcl.seq)) : [defaultResponse(m.zcl, ZCL.notFound)],
+    );
   }
 
   #onReadAttributes(m: Extract<HanMessage, { kind: 'zcl' }>): void {
     const ids = globalFieldsOf(m.zcl, 'Read Attributes')?.attributes ?? [];
-    this.#answer(m, 'Read Attributes', () => [{
-      type: 'global', cmd: GLOBAL.readAttributesResponse, dir: 'server-to-client', seq: m.zcl.seq,
-      fields: { records: ids.map((id) => {
-        const a = this.#attribute(m.cluster, id);
-        return a ? { attributeId: id, status: ZCL.success, dataType: a.dataType, value: a.value } : { attributeId: id, status: ZCL.unsupportedAttribute };
-      }) },
-    }]);
+    this.#answer(m, 'Read Attributes', () => [
+      {
+        type: 'global',
+        cmd: GLOBAL.readAttributesResponse,
+        dir: 'server-to-client',
+        seq: m.zcl.seq,
+        fields: {
+          records: ids.map((id) => {
+            const a = this.#attribute(m.cluster, id);
+            return a
+              ? { attributeId: id, status: ZCL.success, dataType: a.dataType, value: a.value }
+              : { attributeId: id, status: ZCL.unsupportedAttribute };
+          }),
+        },
+      },
+    ]);
   }
 
   /** The server attributes a client (or the rig radio as one) may read, with their ZCL type as the cluster table gives it. */
@@ -408,7 +471,7 @@ export class VirtualMeter {
     if (set) {
       // Set #1 is the most recent top-up; an empty set reads as invalid time and zero amount.
       const topUp = this.#topUps[this.#topUps.length - set.n];
-      return id === set.time ? (topUp ? toZclUtc(topUp.at) : ZCL_INVALID_TIME) : topUp?.amount ?? 0;
+      return id === set.time ? (topUp ? toZclUtc(topUp.at) : ZCL_INVALID_TIME) : (topUp?.amount ?? 0);
     }
     if (cluster === SE_CLUSTER.metering && id === SUMMATION) return this.#consumption.at(-1)?.summationDelivered ?? 0;
     return undefined;
@@ -425,10 +488,14 @@ export class VirtualMeter {
   }
 
   #later(action: () => void, label: string): void {
-    const cancel = this.#clock.after(this.#jitter.latencyMs(this.profile.responseDelayMs), () => {
-      this.#pending.delete(cancel);
-      if (this.#onHan) action();
-    }, `${this.#name} ${label}`);
+    const cancel = this.#clock.after(
+      this.#jitter.latencyMs(this.profile.responseDelayMs),
+      () => {
+        this.#pending.delete(cancel);
+        if (this.#onHan) action();
+      },
+      `${this.#name} ${label}`,
+    );
     this.#pending.add(cancel);
   }
 
@@ -470,9 +537,13 @@ const wholeSeconds = (ms: number) => Math.floor(ms / SECOND_MS) * SECOND_MS;
 
 /** The newest `count` entries at or before `latestEndTime` (ZCL UTC; 0 or absent: now), newest first. */
 function latest<T extends { at: number }>(log: readonly T[], latestEndTime: unknown, count: unknown): T[] {
-  const end = typeof latestEndTime === 'number' && latestEndTime !== 0 && latestEndTime !== ZCL_INVALID_TIME ? fromZclUtc(latestEndTime) : Infinity;
+  const end =
+    typeof latestEndTime === 'number' && latestEndTime !== 0 && latestEndTime !== ZCL_INVALID_TIME ? fromZclUtc(latestEndTime) : Infinity;
   const n = typeof count === 'number' && count > 0 ? count : log.length;
-  return log.filter((e) => e.at <= end).reverse().slice(0, n);
+  return log
+    .filter((e) => e.at <= end)
+    .reverse()
+    .slice(0, n);
 }
 
 function publishSpec(t: ChangeOfTenancy, seq: number): ZclFrameSpec {
@@ -481,25 +552,48 @@ function publishSpec(t: ChangeOfTenancy, seq: number): ZclFrameSpec {
 
 function displayMessageSpec(m: SupplierMessage, seq: number): ZclFrameSpec {
   return {
-    name: 'Display Message', dir: 'server-to-client', seq,
+    name: 'Display Message',
+    dir: 'server-to-client',
+    seq,
     fields: { messageId: m.messageId, messageControl: 0, startTime: 0, durationInMinutes: UNTIL_CHANGED, message: m.message },
   };
 }
 
 function topUpLogSpec(t: TopUp, index: number, total: number, seq: number): ZclFrameSpec {
   return {
-    name: 'Publish Top Up Log', dir: 'server-to-client', seq,
-    fields: { commandIndex: index, totalNumberOfCommands: total, topUps: [{ topUpCode: t.code, topUpAmount: t.amount, topUpTime: toZclUtc(t.at) }] },
+    name: 'Publish Top Up Log',
+    dir: 'server-to-client',
+    seq,
+    fields: {
+      commandIndex: index,
+      totalNumberOfCommands: total,
+      topUps: [{ topUpCode: t.code, topUpAmount: t.amount, topUpTime: toZclUtc(t.at) }],
+    },
   };
 }
 
 function debtLogSpec(d: DebtCollection, index: number, total: number, seq: number): ZclFrameSpec {
   return {
-    name: 'Publish Debt Log', dir: 'server-to-client', seq,
-    fields: { commandIndex: index, totalNumberOfCommands: total, debts: [{ collectionTime: toZclUtc(d.at), amountCollected: d.amountCollected, debtType: d.debtType, outstandingDebt: d.outstandingDebt }] },
+    name: 'Publish Debt Log',
+    dir: 'server-to-client',
+    seq,
+    fields: {
+      commandIndex: index,
+      totalNumberOfCommands: total,
+      debts: [
+        { collectionTime: toZclUtc(d.at), amountCollected: d.amountCollected, debtType: d.debtType, outstandingDebt: d.outstandingDebt },
+      ],
+    },
   };
 }
 
 function defaultResponse(request: DecodedZcl, status: number): ZclFrameSpec {
-  return { type: 'global', cmd: GLOBAL.defaultResponse, dir: 'server-to-client', seq: request.seq, disableDefaultResponse: true, fields: { commandId: request.cmd, status } };
+  return {
+    type: 'global',
+    cmd: GLOBAL.defaultResponse,
+    dir: 'server-to-client',
+    seq: request.seq,
+    disableDefaultResponse: true,
+    fields: { commandId: request.cmd, status },
+  };
 }

@@ -90,9 +90,15 @@ export class VirtualObservationFirmware {
   /** Assembles command lines as a shell does: "\r", "\n" or "\r\n" ends one. */
   #push(bytes: Buffer): void {
     for (const ch of bytes.toString('latin1')) {
-      if (ch === '\n' && this.#afterCr) { this.#afterCr = false; continue; }
+      if (ch === '\n' && this.#afterCr) {
+        this.#afterCr = false;
+        continue;
+      }
       this.#afterCr = ch === '\r';
-      if (ch !== '\r' && ch !== '\n') { this.#buffer += ch; continue; }
+      if (ch !== '\r' && ch !== '\n') {
+        this.#buffer += ch;
+        continue;
+      }
       const command = this.#buffer.trim();
       this.#buffer = '';
       if (command) this.#execute(command);

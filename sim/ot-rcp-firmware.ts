@@ -8,9 +8,26 @@ import { Reader, Writer } from '../protocol/bytes.ts';
 import { crc16kermit } from '../protocol/crc.ts';
 import { decodeMac } from '../protocol/mac.ts';
 import {
-  HdlcDecoder, PROMISCUOUS, SPINEL_CAP, SPINEL_CMD, SPINEL_PROP, SPINEL_PROTOCOL_VERSION, SPINEL_STATUS, STATUS_OK, decodeRawTransmit,
-  decodeSpinel, encodeRawReceived, encodeSpinel, encodeTransmitDone, hdlcEncode, propertyPayload, readPacked, readProperty, utf8Value,
-  writePacked, type SpinelFrame,
+  HdlcDecoder,
+  PROMISCUOUS,
+  SPINEL_CAP,
+  SPINEL_CMD,
+  SPINEL_PROP,
+  SPINEL_PROTOCOL_VERSION,
+  SPINEL_STATUS,
+  STATUS_OK,
+  decodeRawTransmit,
+  decodeSpinel,
+  encodeRawReceived,
+  encodeSpinel,
+  encodeTransmitDone,
+  hdlcEncode,
+  propertyPayload,
+  readPacked,
+  readProperty,
+  utf8Value,
+  writePacked,
+  type SpinelFrame,
 } from '../protocol/spinel.ts';
 import type { AirReception, DeviceLine } from './serial-devices.ts';
 
@@ -51,7 +68,13 @@ interface LinkRaw {
 }
 
 const fresh = (): LinkRaw => ({
-  enabled: false, rawStream: false, promiscuous: PROMISCUOUS.OFF, channel: 11, pan: 0xffff, short: 0xfffe, ext: new Uint8Array(8),
+  enabled: false,
+  rawStream: false,
+  promiscuous: PROMISCUOUS.OFF,
+  channel: 11,
+  pan: 0xffff,
+  short: 0xfffe,
+  ext: new Uint8Array(8),
 });
 
 /** Flips one bit of an encoded frame's body, the `n`th usable byte (cycling) — never making or breaking a flag or escape: the host sees a bad FCS. */
@@ -78,7 +101,10 @@ export class VirtualOtRcpFirmware {
   /** Every Spinel command the host sent, decoded, in order (tests read it). */
   readonly commands: SpinelFrame[] = [];
 
-  constructor(readonly line: DeviceLine, options: VirtualOtRcpOptions = {}) {
+  constructor(
+    readonly line: DeviceLine,
+    options: VirtualOtRcpOptions = {},
+  ) {
     this.#options = { ncpVersion: NRF52840_OT_RCP.ncpVersion, caps: NRF52840_OT_RCP.caps, hwaddr: NRF52840_OT_RCP.hwaddr, ...options };
     const decoder = new HdlcDecoder((bytes) => this.#execute(bytes));
     line.onReceive((bytes) => decoder.push(bytes));
@@ -120,7 +146,9 @@ export class VirtualOtRcpFirmware {
   /** Called with each PSDU (no FCS) the host transmits, and the channel it goes out on. */
   onTransmit(listener: (psdu: Uint8Array, channel: number) => void): () => void {
     this.#transmitListeners.push(listener);
-    return () => { this.#transmitListeners = this.#transmitListeners.filter((l) => l !== listener); };
+    return () => {
+      this.#transmitListeners = this.#transmitListeners.filter((l) => l !== listener);
+    };
   }
 
   /**
@@ -137,7 +165,13 @@ export class VirtualOtRcpFirmware {
     psdu[frame.length] = fcs & 0xff;
     psdu[frame.length + 1] = fcs >> 8;
     const value = encodeRawReceived({
-      psdu, rssi: reception.rssi, noiseFloor: -128, flags: 0, channel: reception.channel, lqi: reception.lqi, timestampUs: reception.atUs,
+      psdu,
+      rssi: reception.rssi,
+      noiseFloor: -128,
+      flags: 0,
+      channel: reception.channel,
+      lqi: reception.lqi,
+      timestampUs: reception.atUs,
     });
     this.#send({ iid: 0, tid: 0, command: SPINEL_CMD.PROP_VALUE_IS, payload: propertyPayload(SPINEL_PROP.STREAM_RAW, value) });
     return true;
@@ -146,7 +180,14 @@ export class VirtualOtRcpFirmware {
   /** A frame the radio could not receive, reported as OpenThread does: an empty PSDU with the receive error (e.g. 17, FCS). */
   deliverReceiveError(rxError: number, reception: AirReception): void {
     const value = encodeRawReceived({
-      psdu: new Uint8Array(0), rssi: reception.rssi, noiseFloor: -128, flags: 0, channel: reception.channel, lqi: 0, timestampUs: 0n, rxError,
+      psdu: new Uint8Array(0),
+      rssi: reception.rssi,
+      noiseFloor: -128,
+      flags: 0,
+      channel: reception.channel,
+      lqi: 0,
+      timestampUs: 0n,
+      rxError,
     });
     this.#send({ iid: 0, tid: 0, command: SPINEL_CMD.PROP_VALUE_IS, payload: propertyPayload(SPINEL_PROP.STREAM_RAW, value) });
   }
@@ -248,27 +289,41 @@ export class VirtualOtRcpFirmware {
     const link = this.#link;
     const w = () => new Writer(16);
     switch (prop) {
-      case SPINEL_PROP.LAST_STATUS: return writePacked(w(), this.#lastStatus, 'status').finish();
+      case SPINEL_PROP.LAST_STATUS:
+        return writePacked(w(), this.#lastStatus, 'status').finish();
       case SPINEL_PROP.PROTOCOL_VERSION:
         return writePacked(writePacked(w(), SPINEL_PROTOCOL_VERSION.major, 'major'), SPINEL_PROTOCOL_VERSION.minor, 'minor').finish();
-      case SPINEL_PROP.NCP_VERSION: return utf8Value(this.#options.ncpVersion);
-      case SPINEL_PROP.INTERFACE_TYPE: return writePacked(w(), INTERFACE_THREAD, 'type').finish();
+      case SPINEL_PROP.NCP_VERSION:
+        return utf8Value(this.#options.ncpVersion);
+      case SPINEL_PROP.INTERFACE_TYPE:
+        return writePacked(w(), INTERFACE_THREAD, 'type').finish();
       case SPINEL_PROP.CAPS: {
         const caps = w();
         for (const cap of this.#options.caps) writePacked(caps, cap, 'cap');
         return caps.finish();
       }
-      case SPINEL_PROP.HWADDR: return this.#options.hwaddr.slice();
-      case SPINEL_PROP.PHY_ENABLED: return Uint8Array.of(link.enabled ? 1 : 0);
-      case SPINEL_PROP.PHY_CHAN: return Uint8Array.of(link.channel);
-      case SPINEL_PROP.MAC_15_4_PANID: return w().u16(link.pan).finish();
-      case SPINEL_PROP.MAC_15_4_SADDR: return w().u16(link.short).finish();
-      case SPINEL_PROP.MAC_15_4_LADDR: return link.ext.slice();
-      case SPINEL_PROP.MAC_RAW_STREAM_ENABLED: return Uint8Array.of(link.rawStream ? 1 : 0);
-      case SPINEL_PROP.MAC_PROMISCUOUS_MODE: return Uint8Array.of(link.promiscuous === PROMISCUOUS.OFF ? PROMISCUOUS.OFF : PROMISCUOUS.FULL);
-      case SPINEL_PROP.RCP_API_VERSION: return writePacked(w(), NRF52840_OT_RCP.rcpApiVersion, 'api').finish();
-      case SPINEL_PROP.RCP_MIN_HOST_API_VERSION: return writePacked(w(), NRF52840_OT_RCP.minHostApiVersion, 'api').finish();
-      default: return undefined;
+      case SPINEL_PROP.HWADDR:
+        return this.#options.hwaddr.slice();
+      case SPINEL_PROP.PHY_ENABLED:
+        return Uint8Array.of(link.enabled ? 1 : 0);
+      case SPINEL_PROP.PHY_CHAN:
+        return Uint8Array.of(link.channel);
+      case SPINEL_PROP.MAC_15_4_PANID:
+        return w().u16(link.pan).finish();
+      case SPINEL_PROP.MAC_15_4_SADDR:
+        return w().u16(link.short).finish();
+      case SPINEL_PROP.MAC_15_4_LADDR:
+        return link.ext.slice();
+      case SPINEL_PROP.MAC_RAW_STREAM_ENABLED:
+        return Uint8Array.of(link.rawStream ? 1 : 0);
+      case SPINEL_PROP.MAC_PROMISCUOUS_MODE:
+        return Uint8Array.of(link.promiscuous === PROMISCUOUS.OFF ? PROMISCUOUS.OFF : PROMISCUOUS.FULL);
+      case SPINEL_PROP.RCP_API_VERSION:
+        return writePacked(w(), NRF52840_OT_RCP.rcpApiVersion, 'api').finish();
+      case SPINEL_PROP.RCP_MIN_HOST_API_VERSION:
+        return writePacked(w(), NRF52840_OT_RCP.minHostApiVersion, 'api').finish();
+      default:
+        return undefined;
     }
   }
 
@@ -284,7 +339,9 @@ export class VirtualOtRcpFirmware {
     const invalid = () => this.#replyStatus(request, status('INVALID_ARGUMENT'));
     try {
       switch (prop) {
-        case SPINEL_PROP.PHY_ENABLED: link.enabled = r.u8('enabled') !== 0; break;
+        case SPINEL_PROP.PHY_ENABLED:
+          link.enabled = r.u8('enabled') !== 0;
+          break;
         case SPINEL_PROP.PHY_CHAN: {
           const channel = readPacked(r, 'channel');
           if (channel < 11 || channel > 26) return invalid();
@@ -292,18 +349,28 @@ export class VirtualOtRcpFirmware {
           this.#tuned = true;
           break;
         }
-        case SPINEL_PROP.MAC_15_4_PANID: link.pan = r.u16('pan'); break;
-        case SPINEL_PROP.MAC_15_4_SADDR: link.short = r.u16('short'); break;
-        case SPINEL_PROP.MAC_15_4_LADDR: link.ext = r.bytesN(8, 'laddr').slice(); break;
-        case SPINEL_PROP.MAC_RAW_STREAM_ENABLED: link.rawStream = r.u8('enabled') !== 0; break;
+        case SPINEL_PROP.MAC_15_4_PANID:
+          link.pan = r.u16('pan');
+          break;
+        case SPINEL_PROP.MAC_15_4_SADDR:
+          link.short = r.u16('short');
+          break;
+        case SPINEL_PROP.MAC_15_4_LADDR:
+          link.ext = r.bytesN(8, 'laddr').slice();
+          break;
+        case SPINEL_PROP.MAC_RAW_STREAM_ENABLED:
+          link.rawStream = r.u8('enabled') !== 0;
+          break;
         case SPINEL_PROP.MAC_PROMISCUOUS_MODE: {
           const mode = r.u8('mode');
           if (mode > PROMISCUOUS.FULL) return invalid();
           link.promiscuous = mode;
           break;
         }
-        case SPINEL_PROP.STREAM_RAW: return this.#transmit(request, value);
-        default: return this.#replyStatus(request, status('PROP_NOT_FOUND'));
+        case SPINEL_PROP.STREAM_RAW:
+          return this.#transmit(request, value);
+        default:
+          return this.#replyStatus(request, status('PROP_NOT_FOUND'));
       }
     } catch {
       return this.#replyStatus(request, status('PARSE_ERROR'));
@@ -316,19 +383,30 @@ export class VirtualOtRcpFirmware {
     if (!this.#link.enabled) return this.#replyStatus(request, status('INVALID_STATE'));
     let psdu: Uint8Array, channel: number;
     try {
-      ({ psdu, transmit: { channel } } = decodeRawTransmit(value));
+      ({
+        psdu,
+        transmit: { channel },
+      } = decodeRawTransmit(value));
     } catch {
       return this.#replyStatus(request, status('PARSE_ERROR'));
     }
     if (psdu.length < 3 || psdu.length > 127) return this.#replyStatus(request, status('PARSE_ERROR'));
     const refused = this.#transmitRefusals.shift();
-    const done = (code: number, ack?: Uint8Array) => this.#send({
-      iid: 0, tid: request.tid, command: SPINEL_CMD.PROP_VALUE_IS,
-      payload: propertyPayload(SPINEL_PROP.LAST_STATUS, encodeTransmitDone({
-        status: code, framePending: false, headerUpdated: false,
-        ...(ack && { ack: { psdu: ack, rssi: -45, noiseFloor: -128, flags: 0, channel, lqi: 255, timestampUs: 0n } }),
-      })),
-    });
+    const done = (code: number, ack?: Uint8Array) =>
+      this.#send({
+        iid: 0,
+        tid: request.tid,
+        command: SPINEL_CMD.PROP_VALUE_IS,
+        payload: propertyPayload(
+          SPINEL_PROP.LAST_STATUS,
+          encodeTransmitDone({
+            status: code,
+            framePending: false,
+            headerUpdated: false,
+            ...(ack && { ack: { psdu: ack, rssi: -45, noiseFloor: -128, flags: 0, channel, lqi: 255, timestampUs: 0n } }),
+          }),
+        ),
+      });
     if (refused !== undefined) return done(refused);
     // The radio fills the two FCS bytes: the air carries the MAC frame.
     const frame = psdu.slice(0, psdu.length - 2);
@@ -341,7 +419,7 @@ export class VirtualOtRcpFirmware {
   /** The 802.15.4 address filter of a radio out of promiscuous mode (802.15.4-2006 §7.5.6.2): its PAN and addresses, or broadcast. */
   #passesFilter(frame: Uint8Array): boolean {
     const link = this.#link;
-    let mac;
+    let mac: ReturnType<typeof decodeMac>['mac'];
     try {
       mac = decodeMac(frame, false).mac;
     } catch {

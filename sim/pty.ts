@@ -32,7 +32,8 @@ export async function createPtyPair(dir: string, options: { startTimeoutMs?: num
       reject(new Error(`cannot create a pty pair in ${dir}: ${why}${stderr ? `\nsocat said:\n${stderr}` : ''}`));
     };
     socat.once('error', (err: NodeJS.ErrnoException) =>
-      fail(err.code === 'ENOENT' ? 'socat is not installed (apt-get install socat)' : err.message));
+      fail(err.code === 'ENOENT' ? 'socat is not installed (apt-get install socat)' : err.message),
+    );
     const earlyExit = (code: number | null, signal: NodeJS.Signals | null) => fail(`socat exited (${signal ?? code})`);
     socat.once('exit', earlyExit);
     // With -d -d socat logs "starting data transfer loop" after it opened both ptys and made both links.

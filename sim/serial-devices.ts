@@ -2,11 +2,17 @@
 // shell and the gbcs-rig radio line protocol byte for byte, over either a MockBinding port or a
 // pty. It is written apart from drivers/ on purpose (sim never imports drivers): two
 // implementations of one protocol that must agree, as the real firmware and the driver must.
-// These packages' "exports" have no "types" entry: only the require-mode lookup finds their typings.
-import type { MockBindingInterface, MockPortBinding } from '@serialport/binding-mock' with { 'resolution-mode': 'require' };
 import type {
-  BindingInterface, BindingPortInterface, OpenOptions, PortInfo, PortStatus, SetOptions, UpdateOptions,
-} from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+  BindingInterface,
+  BindingPortInterface,
+  MockBindingInterface,
+  MockPortBinding,
+  OpenOptions,
+  PortInfo,
+  PortStatus,
+  SetOptions,
+  UpdateOptions,
+} from '../types/serialport.ts';
 import { SerialPort, SerialPortMock } from 'serialport';
 
 // The same MockBinding as @serialport/binding-mock exports, reached through serialport so it types.
@@ -139,7 +145,10 @@ export class MockDeviceLine implements DeviceLine {
 class MockWirePort implements BindingPortInterface {
   #unplug: { promise: Promise<never>; reject: (e: Error) => void };
 
-  constructor(readonly inner: MockPortBinding, private readonly device: MockDeviceLine) {
+  constructor(
+    readonly inner: MockPortBinding,
+    private readonly device: MockDeviceLine,
+  ) {
     let reject!: (e: Error) => void;
     const promise = new Promise<never>((_, r) => (reject = r));
     promise.catch(() => {});
@@ -178,12 +187,24 @@ class MockWirePort implements BindingPortInterface {
     this.device.hostSet(options);
   }
 
-  close(): Promise<void> { return this.inner.close(); }
-  update(options: UpdateOptions): Promise<void> { return this.inner.update(options); }
-  get(): Promise<PortStatus> { return this.inner.get(); }
-  getBaudRate(): Promise<{ baudRate: number }> { return this.inner.getBaudRate(); }
-  flush(): Promise<void> { return this.inner.flush(); }
-  drain(): Promise<void> { return this.inner.drain(); }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  update(options: UpdateOptions): Promise<void> {
+    return this.inner.update(options);
+  }
+  get(): Promise<PortStatus> {
+    return this.inner.get();
+  }
+  getBaudRate(): Promise<{ baudRate: number }> {
+    return this.inner.getBaudRate();
+  }
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+  drain(): Promise<void> {
+    return this.inner.drain();
+  }
 }
 
 // ——— pty ———————————————————————————————————————————————————————————————————————
@@ -203,7 +224,9 @@ export async function openPtyDeviceLine(devicePath: string, unplug: () => Promis
   let gone = false;
   return {
     dtr: undefined,
-    get bytesWritten() { return bytesWritten; },
+    get bytesWritten() {
+      return bytesWritten;
+    },
     write(data) {
       if (gone || !port.isOpen) return;
       const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data);
@@ -240,7 +263,10 @@ class CommandLines {
 
   push(bytes: Buffer): void {
     for (const ch of bytes.toString('latin1')) {
-      if (ch === '\n' && this.#afterCr) { this.#afterCr = false; continue; }
+      if (ch === '\n' && this.#afterCr) {
+        this.#afterCr = false;
+        continue;
+      }
       this.#afterCr = ch === '\r';
       if (ch === '\r' || ch === '\n') {
         const line = this.#buffer;
@@ -306,7 +332,10 @@ export class VirtualNrfSnifferFirmware {
   #silent = false;
   #garbled = 0;
 
-  constructor(readonly line: DeviceLine, private readonly options: VirtualNrfSnifferOptions = {}) {
+  constructor(
+    readonly line: DeviceLine,
+    private readonly options: VirtualNrfSnifferOptions = {},
+  ) {
     const lines = new CommandLines((command) => this.#execute(command));
     line.onReceive((bytes) => lines.push(bytes));
   }
@@ -425,7 +454,10 @@ export class VirtualRigRadioFirmware {
   #refusals: Array<{ reason: string; matches: (command: string) => boolean }> = [];
   #mute = false;
 
-  constructor(readonly line: DeviceLine, private readonly options: VirtualRigRadioOptions = {}) {
+  constructor(
+    readonly line: DeviceLine,
+    private readonly options: VirtualRigRadioOptions = {},
+  ) {
     const lines = new CommandLines((command) => this.#execute(command));
     line.onReceive((bytes) => lines.push(bytes));
   }
@@ -463,7 +495,9 @@ export class VirtualRigRadioFirmware {
   /** Called with each PSDU (no FCS) the host transmits, and the channel it goes out on. */
   onTransmit(listener: (psdu: Uint8Array, channel: number) => void): () => void {
     this.#transmitListeners.push(listener);
-    return () => { this.#transmitListeners = this.#transmitListeners.filter((l) => l !== listener); };
+    return () => {
+      this.#transmitListeners = this.#transmitListeners.filter((l) => l !== listener);
+    };
   }
 
   /** A frame on air (no FCS), reported if the radio receives on that channel. Time is 64-bit. */

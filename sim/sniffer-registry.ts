@@ -36,7 +36,11 @@ const nrf802154: VirtualSnifferTwin = {
 };
 
 // TI's XDS110 debug probe carries the LaunchPad's UART.
-const tiPs2: VirtualSnifferTwin = { twin: 'ti-ps2', usb: { vendorId: '0451', productId: 'bef3' }, boot: (line) => new VirtualTiSnifferFirmware(line) };
+const tiPs2: VirtualSnifferTwin = {
+  twin: 'ti-ps2',
+  usb: { vendorId: '0451', productId: 'bef3' },
+  boot: (line) => new VirtualTiSnifferFirmware(line),
+};
 
 /** One row per twin. */
 const TWINS = new Map<string, VirtualSnifferTwin>([nrf802154, tiPs2, otRcpTwin].map((t) => [t.twin, t]));

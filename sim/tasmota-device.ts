@@ -123,7 +123,13 @@ export class VirtualTasmotaRelay extends VirtualMqttRelay {
     if (channel < 1 || channel > this.states.length) return this.report([[`stat/${this.topic}/RESULT`, '{"Command":"Unknown"}']]);
     const was = this.states[channel - 1];
     const word = payload.trim().toUpperCase();
-    const now = ['ON', '1', 'TRUE'].includes(word) ? true : ['OFF', '0', 'FALSE'].includes(word) ? false : ['TOGGLE', '2'].includes(word) ? !was : was;
+    const now = ['ON', '1', 'TRUE'].includes(word)
+      ? true
+      : ['OFF', '0', 'FALSE'].includes(word)
+        ? false
+        : ['TOGGLE', '2'].includes(word)
+          ? !was
+          : was;
     if (now !== was) {
       this.states[channel - 1] = now;
       this.onPower(channel, now);

@@ -1,7 +1,7 @@
 // Change of Tenancy as data (DOMAIN.md §B, PROTOCOL.md §7): the Publish Change of Tenancy fields in
 // bench time, and which proposed-tenancy-change-control bits clear which kind of HAN client data.
 import { TENANCY_DATA_KINDS, type TenancyDataKind } from '../firmware-images/profiles.ts';
-import { DEVICE_MANAGEMENT, TENANCY_CHANGE_CONTROL, flagMask, type CommandPayload } from '../protocol/zcl/index.ts';
+import { type DEVICE_MANAGEMENT, TENANCY_CHANGE_CONTROL, flagMask, type CommandPayload } from '../protocol/zcl/index.ts';
 import { fromZclUtc, toZclUtc } from './han-frames.ts';
 
 /** The control bits (SE 1.4 Table D-184) that bear on what a HAN client holds. */
@@ -49,7 +49,13 @@ type PublishChangeOfTenancy = CommandPayload<typeof DEVICE_MANAGEMENT.commands, 
 
 /** A Change of Tenancy as the meter publishes it. */
 export function publishChangeOfTenancyFields(c: ChangeOfTenancy): PublishChangeOfTenancy {
-  return { providerId: c.providerId, issuerEventId: c.issuerEventId, tariffType: c.tariffType, implementationDateTime: toZclUtc(c.implementationAt), control: c.control };
+  return {
+    providerId: c.providerId,
+    issuerEventId: c.issuerEventId,
+    tariffType: c.tariffType,
+    implementationDateTime: toZclUtc(c.implementationAt),
+    control: c.control,
+  };
 }
 
 /** A decoded Publish Change of Tenancy back in bench time. */

@@ -3,8 +3,22 @@
 // streams a data packet for each frame on air there. Written apart from the `ti-ps2` driver (sim
 // never imports drivers): two implementations of one protocol that must agree.
 import {
-  TI_COMMAND, TI_COMMAND_NAME, TI_DEFAULT_PHY_802154, TI_STATUS, TI_STATUS_FCS_OK, TiPacketDecoder, decodeFrequency, decodePhy,
-  encodePingData, encodeTiData, encodeTiResponse, mhzChannel, tiBody, tiCategory, type TiFrameLayout, type TiPingInfo,
+  TI_COMMAND,
+  TI_COMMAND_NAME,
+  TI_DEFAULT_PHY_802154,
+  TI_STATUS,
+  TI_STATUS_FCS_OK,
+  TiPacketDecoder,
+  decodeFrequency,
+  decodePhy,
+  encodePingData,
+  encodeTiData,
+  encodeTiResponse,
+  mhzChannel,
+  tiBody,
+  tiCategory,
+  type TiFrameLayout,
+  type TiPingInfo,
 } from '../protocol/ti-sniffer.ts';
 import type { AirReception, DeviceLine } from './serial-devices.ts';
 import type { VirtualSnifferFirmware } from './sniffer-registry.ts';
@@ -37,7 +51,10 @@ export class VirtualTiSnifferFirmware implements VirtualSnifferFirmware {
   #waiters: Array<{ name: string; nth: number; resolve: () => void }> = [];
   readonly #decoder: TiPacketDecoder;
 
-  constructor(readonly line: DeviceLine, private readonly options: VirtualTiSnifferOptions = {}) {
+  constructor(
+    readonly line: DeviceLine,
+    private readonly options: VirtualTiSnifferOptions = {},
+  ) {
     this.#decoder = new TiPacketDecoder(
       (p) => this.#execute(p.info, p.payload),
       // A command whose FCS failed is answered so; other defects are line noise the firmware skips.
@@ -48,7 +65,8 @@ export class VirtualTiSnifferFirmware implements VirtualSnifferFirmware {
 
   /** The 802.15.4 channel it listens on while started; undefined: not started, or tuned elsewhere. */
   get channel(): number | undefined {
-    if (this.#state !== 'started' || this.#phy !== (this.options.phy802154 ?? TI_DEFAULT_PHY_802154) || this.#mhz === undefined) return undefined;
+    if (this.#state !== 'started' || this.#phy !== (this.options.phy802154 ?? TI_DEFAULT_PHY_802154) || this.#mhz === undefined)
+      return undefined;
     return mhzChannel(this.#mhz);
   }
 

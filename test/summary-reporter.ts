@@ -12,7 +12,9 @@ export default class SummaryReporter implements Reporter {
   }
 
   onEnd(_result: FullResult): void {
-    let passed = 0, failed = 0, skipped = 0;
+    let passed = 0,
+      failed = 0,
+      skipped = 0;
     for (const o of this.outcomes.values()) {
       if (o === 'passed') passed++;
       else if (o === 'failed') failed++;

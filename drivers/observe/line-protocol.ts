@@ -95,7 +95,8 @@ export function parseObservationAnswer(line: string): ObservationAnswer | undefi
       return { kind: 'err', reason: text.slice(3).trim() || 'no reason given' };
     case OBSERVE_PROTOCOL_NAME: {
       const version = rest[0] ?? '';
-      if (!/^[1-9]\d{0,5}$/.test(version)) return { kind: 'malformed', reason: `protocol version "${version}" is not a positive whole number` };
+      if (!/^[1-9]\d{0,5}$/.test(version))
+        return { kind: 'malformed', reason: `protocol version "${version}" is not a positive whole number` };
       return { kind: 'hello', protocol: Number(version), description: text.slice(first.length).trim().slice(version.length).trim() };
     }
     case 'held': {
@@ -144,7 +145,15 @@ export function parseHeldTime(text: string): number | undefined {
   const ms = Date.UTC(y, mo - 1, d, h, mi, s);
   const back = new Date(ms);
   // Date.UTC rolls 30 February over into March: a date that does not round-trip is not a date.
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || back.getUTCHours() !== h || back.getUTCMinutes() !== mi || back.getUTCSeconds() !== s) return undefined;
+  if (
+    back.getUTCFullYear() !== y ||
+    back.getUTCMonth() !== mo - 1 ||
+    back.getUTCDate() !== d ||
+    back.getUTCHours() !== h ||
+    back.getUTCMinutes() !== mi ||
+    back.getUTCSeconds() !== s
+  )
+    return undefined;
   // In µs first: an integer, exact until about the year 2255, so the one rounding is the last.
   return (ms * 1000 + Number((m[7] ?? '').padEnd(6, '0'))) / 1000;
 }

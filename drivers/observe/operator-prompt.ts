@@ -79,7 +79,13 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const MAX_NOTE_CHARS = 2000;
 
 const PHOTO_EXTENSIONS: Record<string, string> = {
-  'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp', 'image/heic': 'heic', 'image/heif': 'heif', 'image/bmp': 'bmp',
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'image/heic': 'heic',
+  'image/heif': 'heif',
+  'image/bmp': 'bmp',
 };
 
 /** Per evidence log, so photos of several prompts in one case never overwrite each other. */
@@ -105,7 +111,8 @@ export class OperatorPrompt {
 
   /** Shows the question and resolves with the first answer; rejects with a RigFault ('operator-no-answer') on timeout. */
   async ask(q: OperatorQuestion): Promise<OperatorAnswer> {
-    if (!Number.isFinite(q.timeoutMs) || q.timeoutMs <= 0) throw new Error(`operator prompt for ${q.device}: timeoutMs must be a positive number of ms, not ${q.timeoutMs}`);
+    if (!Number.isFinite(q.timeoutMs) || q.timeoutMs <= 0)
+      throw new Error(`operator prompt for ${q.device}: timeoutMs must be a positive number of ms, not ${q.timeoutMs}`);
     q.signal?.throwIfAborted();
     const started = Date.now();
     // A token in the path: a stale tab of an earlier prompt, or another local page, cannot answer this one.
@@ -117,15 +124,31 @@ export class OperatorPrompt {
     const outcome = new Promise<{ answer: OperatorAnswer } | { error: unknown }>((resolve) => (settle = resolve));
 
     /** Writes the first answer to the evidence; undefined when another already won. `settle` it once its reply is out. */
-    const record = (answer: YesNo, via: OperatorAnswer['via'], extra: { note?: string; photo?: { type: string; bytes: Buffer } } = {}): OperatorAnswer | undefined => {
+    const record = (
+      answer: YesNo,
+      via: OperatorAnswer['via'],
+      extra: { note?: string; photo?: { type: string; bytes: Buffer } } = {},
+    ): OperatorAnswer | undefined => {
       if (settled) return undefined;
       settled = true;
-      const result: OperatorAnswer = { answer, expected: q.expected, matchesExpected: answer === q.expected, via, waitedMs: Date.now() - started };
+      const result: OperatorAnswer = {
+        answer,
+        expected: q.expected,
+        matchesExpected: answer === q.expected,
+        via,
+        waitedMs: Date.now() - started,
+      };
       if (extra.note) result.note = extra.note;
       try {
         if (extra.photo) result.photo = attachPhoto(q.evidence, extra.photo.type, extra.photo.bytes);
         q.evidence.event('operator-answer', {
-          device: q.device, question: q.question, expected: q.expected, answer, matchesExpected: result.matchesExpected, via, waitedMs: result.waitedMs,
+          device: q.device,
+          question: q.question,
+          expected: q.expected,
+          answer,
+          matchesExpected: result.matchesExpected,
+          via,
+          waitedMs: result.waitedMs,
           ...(result.note ? { note: result.note } : {}),
           ...(result.photo ? { photo: { ...result.photo, file: basename(result.photo.file) } } : {}),
         });
@@ -134,7 +157,9 @@ export class OperatorPrompt {
         settle({ error });
         throw error;
       }
-      say(`recorded: ${answer} (${via})${result.photo ? `, photo ${basename(result.photo.file)}` : ''}${result.matchesExpected ? '' : ' — not the expected answer'}`);
+      say(
+        `recorded: ${answer} (${via})${result.photo ? `, photo ${basename(result.photo.file)}` : ''}${result.matchesExpected ? '' : ' — not the expected answer'}`,
+      );
       return result;
     };
     const giveUp = (error: unknown) => {
@@ -162,15 +187,30 @@ export class OperatorPrompt {
       q.evidence.event('operator-waiting', { device: q.device, waitedMs, remainingMs: Math.max(0, q.timeoutMs - waitedMs) });
       say(`still waiting for the operator (${Math.round(waitedMs / 1000)} s of ${Math.round(q.timeoutMs / 1000)} s)`);
     }, this.#remindEveryMs);
-    const timer = setTimeout(() => giveUp(new RigFault('operator-no-answer', `operator at ${q.device}`,
-      `no answer to "${q.question}" within ${Math.round(q.timeoutMs / 1000)} s`,
-      'An operator must answer at the bench (y/n on the rig terminal, or Yes/No on the prompt page); re-run the case with an operator present or a longer prompt timeout.')), q.timeoutMs);
+    const timer = setTimeout(
+      () =>
+        giveUp(
+          new RigFault(
+            'operator-no-answer',
+            `operator at ${q.device}`,
+            `no answer to "${q.question}" within ${Math.round(q.timeoutMs / 1000)} s`,
+            'An operator must answer at the bench (y/n on the rig terminal, or Yes/No on the prompt page); re-run the case with an operator present or a longer prompt timeout.',
+          ),
+        ),
+      q.timeoutMs,
+    );
     const onAbort = () => giveUp(q.signal?.reason ?? new Error('operator prompt aborted'));
     q.signal?.addEventListener('abort', onAbort, { once: true });
 
     try {
       // The URL and token stay out of the evidence: they are random, and evidence must be reproducible.
-      q.evidence.event('operator-prompt', { device: q.device, question: q.question, expected: q.expected, ...(q.instructions ? { instructions: q.instructions } : {}), timeoutMs: q.timeoutMs });
+      q.evidence.event('operator-prompt', {
+        device: q.device,
+        question: q.question,
+        expected: q.expected,
+        ...(q.instructions ? { instructions: q.instructions } : {}),
+        timeoutMs: q.timeoutMs,
+      });
       const terminal = this.#input.isTTY === true;
       say(`${q.device}: ${q.question}`);
       if (q.instructions) say(q.instructions);
@@ -184,7 +224,11 @@ export class OperatorPrompt {
           if (!m) return void say('type y or n (a note may follow)');
           let answer: OperatorAnswer | undefined;
           try {
-            answer = record(m[1].toLowerCase().startsWith('y') ? 'yes' : 'no', 'terminal', m[2] ? { note: m[2].slice(0, MAX_NOTE_CHARS) } : {});
+            answer = record(
+              m[1].toLowerCase().startsWith('y') ? 'yes' : 'no',
+              'terminal',
+              m[2] ? { note: m[2].slice(0, MAX_NOTE_CHARS) } : {},
+            );
           } catch {
             return; // Already settled with that error; thrown in a listener it would end the process.
           }
@@ -241,17 +285,21 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, h: Handl
     });
     res.end(promptPage(h.q, nonce));
   } else if (req.method === 'POST' && path === `${base}answer`) {
-    if (h.isSettled()) return reply(res, 409, { error: 'this question was already answered (perhaps on the terminal), or the rig stopped waiting' });
+    if (h.isSettled())
+      return reply(res, 409, { error: 'this question was already answered (perhaps on the terminal), or the rig stopped waiting' });
     const body = await readBody(req);
-    if (body === undefined) return reply(res, 413, { error: `the photo is too large (more than ${MAX_BODY_BYTES / 1024 / 1024} MB with its encoding)` });
+    if (body === undefined)
+      return reply(res, 413, { error: `the photo is too large (more than ${MAX_BODY_BYTES / 1024 / 1024} MB with its encoding)` });
     const parsed = parseWebAnswer(body);
     if ('error' in parsed) return reply(res, 400, { error: parsed.error });
     const answer = h.record(parsed.answer, 'web', parsed);
-    if (!answer) return reply(res, 409, { error: 'this question was already answered (perhaps on the terminal), or the rig stopped waiting' });
+    if (!answer)
+      return reply(res, 409, { error: 'this question was already answered (perhaps on the terminal), or the rig stopped waiting' });
     // The page shows "recorded" only from this reply: the server closes after it is out, not before.
     res.once('close', () => h.answered(answer));
     reply(res, 200, {
-      recorded: true, answer: answer.answer,
+      recorded: true,
+      answer: answer.answer,
       ...(answer.photo ? { photo: { file: basename(answer.photo.file), bytes: answer.photo.bytes, sha256: answer.photo.sha256 } } : {}),
     });
   } else {
@@ -290,7 +338,8 @@ export function parseWebAnswer(body: Buffer): WebAnswer | { error: string } {
     result.note = note.slice(0, MAX_NOTE_CHARS);
   }
   if (photoBase64 !== undefined && photoBase64 !== null && photoBase64 !== '') {
-    if (typeof photoBase64 !== 'string' || photoBase64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(photoBase64)) return { error: 'photoBase64 is not base64' };
+    if (typeof photoBase64 !== 'string' || photoBase64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(photoBase64))
+      return { error: 'photoBase64 is not base64' };
     const type = typeof photoType === 'string' && photoType ? photoType.toLowerCase() : 'application/octet-stream';
     if (!/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/.test(type)) return { error: 'photoType is not a media type' };
     result.photo = { type, bytes: Buffer.from(photoBase64, 'base64') };

@@ -5,8 +5,16 @@ import { CommandQueue, type Outstanding } from '../command-queue.ts';
 import { RigFault } from '../faults.ts';
 import { openSerialLink, silentLog, type DriverLog, type SerialBinding, type SerialLink, type SerialLocation } from '../serial.ts';
 import {
-  HELD_KINDS, OBSERVE_PROTOCOL_NAME, OBSERVE_PROTOCOL_VERSION, formatObservationCommand, parseObservationAnswer,
-  type HeldKind, type Holding, type Holdings, type ObservationAnswer, type ObservationCommand,
+  HELD_KINDS,
+  OBSERVE_PROTOCOL_NAME,
+  OBSERVE_PROTOCOL_VERSION,
+  formatObservationCommand,
+  parseObservationAnswer,
+  type HeldKind,
+  type Holding,
+  type Holdings,
+  type ObservationAnswer,
+  type ObservationCommand,
 } from './line-protocol.ts';
 
 export interface ObservationPortOptions {
@@ -39,7 +47,8 @@ type CommandState = {
 
 type PendingCommand = Outstanding<ObservationAnswer | Holding[], CommandState>;
 
-const MALFORMED_FIX = 'The device\'s debug port does not speak gbcs-observe 1 as documented (drivers/observe/line-protocol.ts): ask the vendor for firmware that does, or observe through the operator prompt.';
+const MALFORMED_FIX =
+  "The device's debug port does not speak gbcs-observe 1 as documented (drivers/observe/line-protocol.ts): ask the vendor for firmware that does, or observe through the operator prompt.";
 
 export class ObservationPort {
   readonly where: string;
@@ -53,19 +62,32 @@ export class ObservationPort {
     location: SerialLocation,
     options: ObservationPortOptions & { binding?: SerialBinding; baudRate?: number } = {},
   ): Promise<ObservationPort> {
-    const where = options.where ?? ('path' in location ? `observation port ${location.path}` : `observation port with USB serial number "${location.serialNumber}"`);
+    const where =
+      options.where ??
+      ('path' in location ? `observation port ${location.path}` : `observation port with USB serial number "${location.serialNumber}"`);
     let link: SerialLink;
     try {
       // serial.ts knows the roles sniffer and radio only; its unavailable fault is renamed below.
-      link = await openSerialLink(location, { role: 'radio', where, binding: options.binding, baudRate: options.baudRate, log: options.log });
+      link = await openSerialLink(location, {
+        role: 'radio',
+        where,
+        binding: options.binding,
+        baudRate: options.baudRate,
+        log: options.log,
+      });
     } catch (error) {
       if (!(error instanceof RigFault) || error.kind !== 'radio-unavailable') throw error;
-      throw new RigFault('observation-unavailable', error.where, error.message.slice(error.where.length + 2), error.fix, { cause: error.cause });
+      throw new RigFault('observation-unavailable', error.where, error.message.slice(error.where.length + 2), error.fix, {
+        cause: error.cause,
+      });
     }
     return new ObservationPort(link, { ...options, where });
   }
 
-  constructor(readonly link: SerialLink, options: ObservationPortOptions = {}) {
+  constructor(
+    readonly link: SerialLink,
+    options: ObservationPortOptions = {},
+  ) {
     this.where = options.where ?? link.where;
     this.#log = options.log ?? silentLog;
     this.#answerTimeoutMs = options.answerTimeoutMs ?? 2000;
@@ -77,9 +99,21 @@ export class ObservationPort {
       what: 'observation port',
       timeoutMs: this.#answerTimeoutMs,
       write: (line) => link.write(line),
-      noAnswer: (line) => new RigFault('observation-unavailable', this.where, `no answer to "${line}" within ${this.#answerTimeoutMs} ms`,
-        'Check the device is powered, its debug port is wired to the path in the rig file and speaks gbcs-observe 1; reopen the port (its answers are now out of step).'),
-      cannotWrite: (line, error) => new RigFault('observation-unavailable', this.where, `cannot write "${line}": ${error.message}`, 'Check the debug port connection.', { cause: error }),
+      noAnswer: (line) =>
+        new RigFault(
+          'observation-unavailable',
+          this.where,
+          `no answer to "${line}" within ${this.#answerTimeoutMs} ms`,
+          'Check the device is powered, its debug port is wired to the path in the rig file and speaks gbcs-observe 1; reopen the port (its answers are now out of step).',
+        ),
+      cannotWrite: (line, error) =>
+        new RigFault(
+          'observation-unavailable',
+          this.where,
+          `cannot write "${line}": ${error.message}`,
+          'Check the debug port connection.',
+          { cause: error },
+        ),
     });
     link.onLost((lost) => this.#commands.fail(lost));
   }
@@ -93,8 +127,12 @@ export class ObservationPort {
     const answer = (await this.#send({ kind: 'hello' }, 'hello')) as ObservationAnswer;
     if (answer.kind !== 'hello') throw this.#outOfStep('hello', answer);
     if (answer.protocol !== OBSERVE_PROTOCOL_VERSION) {
-      throw new RigFault('observation-unavailable', this.where, `device speaks ${OBSERVE_PROTOCOL_NAME} protocol ${answer.protocol}, the rig speaks ${OBSERVE_PROTOCOL_VERSION}`,
-        'Use device firmware whose debug port speaks the protocol of this gbcs-rig version, or observe through the operator prompt.');
+      throw new RigFault(
+        'observation-unavailable',
+        this.where,
+        `device speaks ${OBSERVE_PROTOCOL_NAME} protocol ${answer.protocol}, the rig speaks ${OBSERVE_PROTOCOL_VERSION}`,
+        'Use device firmware whose debug port speaks the protocol of this gbcs-rig version, or observe through the operator prompt.',
+      );
     }
     return { protocol: answer.protocol, description: answer.description };
   }
@@ -149,10 +187,23 @@ export class ObservationPort {
     }
     this.#commands.shift();
     if (answer.kind === 'err') {
-      pending.reject(new RigFault('observation-refused', this.where, `device refused "${pending.line}": ${answer.reason}`,
-        'Read the reason: a device that locks its debug port (e.g. while busy) may answer on retry; otherwise observe through the operator prompt.'));
+      pending.reject(
+        new RigFault(
+          'observation-refused',
+          this.where,
+          `device refused "${pending.line}": ${answer.reason}`,
+          'Read the reason: a device that locks its debug port (e.g. while busy) may answer on retry; otherwise observe through the operator prompt.',
+        ),
+      );
     } else if (answer.kind === 'malformed') {
-      pending.reject(new RigFault('observation-unavailable', this.where, `malformed answer to "${pending.line}": ${answer.reason} (${preview(text)})`, MALFORMED_FIX));
+      pending.reject(
+        new RigFault(
+          'observation-unavailable',
+          this.where,
+          `malformed answer to "${pending.line}": ${answer.reason} (${preview(text)})`,
+          MALFORMED_FIX,
+        ),
+      );
     } else if (pending.expecting === 'all' && answer.kind === 'end') {
       this.#finishAll(pending);
     } else if (answer.kind === 'held' && answer.holding.kind !== pending.expecting) {
@@ -170,11 +221,18 @@ export class ObservationPort {
       if (n !== 1) problems.push(n === 0 ? `no "held ${kind}" line` : `${n} "held ${kind}" lines`);
     }
     if (!problems.length) return pending.resolve(pending.collected);
-    pending.reject(new RigFault('observation-unavailable', this.where, `malformed answer to "hold all": ${problems.join('; ')}`, MALFORMED_FIX));
+    pending.reject(
+      new RigFault('observation-unavailable', this.where, `malformed answer to "hold all": ${problems.join('; ')}`, MALFORMED_FIX),
+    );
   }
 
   #outOfStep(command: string, answer: ObservationAnswer): RigFault {
-    const fault = new RigFault('observation-unavailable', this.where, `unexpected answer to "${command}": ${JSON.stringify(answer)}`, MALFORMED_FIX);
+    const fault = new RigFault(
+      'observation-unavailable',
+      this.where,
+      `unexpected answer to "${command}": ${JSON.stringify(answer)}`,
+      MALFORMED_FIX,
+    );
     this.#commands.fail(fault);
     return fault;
   }

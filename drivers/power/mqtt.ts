@@ -219,7 +219,9 @@ export abstract class MqttRelay implements PowerSwitch {
   private availability: boolean | undefined;
   private readonly availabilityListeners = new Set<AvailabilityListener>();
   /** What the command in flight waits for: a state, or `undefined` for any state (a query). */
-  private inFlight: { want: boolean | undefined; command: CommandInFlight<{ on: boolean; at: number; topic: string }>; contrary?: boolean } | undefined;
+  private inFlight:
+    | { want: boolean | undefined; command: CommandInFlight<{ on: boolean; at: number; topic: string }>; contrary?: boolean }
+    | undefined;
   private lastReported: boolean | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private unlisten: (() => Promise<void>) | undefined;
@@ -306,7 +308,10 @@ export abstract class MqttRelay implements PowerSwitch {
     this.inFlight?.command.fail(new RigFault('relay-unconfirmed', this.where, `relay refused the command: ${reason}`, this.unconfirmedFix));
   }
 
-  private async exchange(want: boolean | undefined, what: string): Promise<{ on: boolean; at: number; topic: string; publishedAt: number }> {
+  private async exchange(
+    want: boolean | undefined,
+    what: string,
+  ): Promise<{ on: boolean; at: number; topic: string; publishedAt: number }> {
     if (this.availability === false) throw this.offline();
     const command = new CommandInFlight<{ on: boolean; at: number; topic: string }>(
       this.client,
@@ -314,11 +319,20 @@ export abstract class MqttRelay implements PowerSwitch {
       () => {
         const contrary = this.inFlight?.contrary;
         if (contrary !== undefined) {
-          return new RigFault('relay-unconfirmed', this.where, `commanded ${what}, the relay reported ${contrary ? 'ON' : 'OFF'} and never ${what} within ${this.confirmWithinMs} ms: its reported state contradicts the command, so the device's power is unknown`,
-            'Check the relay: a welded or failed contact, a wrong relay channel in the rig file, or a PowerOnState/interlock rule that overrides commands.');
+          return new RigFault(
+            'relay-unconfirmed',
+            this.where,
+            `commanded ${what}, the relay reported ${contrary ? 'ON' : 'OFF'} and never ${what} within ${this.confirmWithinMs} ms: its reported state contradicts the command, so the device's power is unknown`,
+            'Check the relay: a welded or failed contact, a wrong relay channel in the rig file, or a PowerOnState/interlock rule that overrides commands.',
+          );
         }
         const last = this.lastReported === undefined ? '' : ` (last reported ${this.lastReported ? 'ON' : 'OFF'})`;
-        return new RigFault('relay-unconfirmed', this.where, `no confirmation of ${what} within ${this.confirmWithinMs} ms${last}`, this.unconfirmedFix);
+        return new RigFault(
+          'relay-unconfirmed',
+          this.where,
+          `no confirmation of ${what} within ${this.confirmWithinMs} ms${last}`,
+          this.unconfirmedFix,
+        );
       },
       (cause) => this.brokerLost(`waiting for ${what}`, cause),
     );

@@ -105,6 +105,7 @@ export const shellyGen2 = relayVendor({
   deviceField: 'topic',
   hints: { topic: 'its MQTT topic prefix', channel: 'switch id 0…n (default 0)' },
   contact: (r) => ({ device: r.topic, channel: r.channel ?? 0 }),
-  attach: (r, on) => ShellyGen2Switch.attach(on.station, { prefix: r.topic, switchId: r.channel ?? 0, confirmWithinMs: on.confirmWithinMs, now: on.now }),
+  attach: (r, on) =>
+    ShellyGen2Switch.attach(on.station, { prefix: r.topic, switchId: r.channel ?? 0, confirmWithinMs: on.confirmWithinMs, now: on.now }),
   virtualTwin: 'shelly-gen2',
 });

@@ -83,9 +83,10 @@ export const tasmota = relayVendor({
   title: 'Tasmota',
   fields: { topic: topicField, channel: z.int().min(0).optional() },
   deviceField: 'topic',
-  hints: { topic: "the device's MQTT Topic", channel: 'relay number 1…n (none: a single-relay device\'s bare POWER)' },
+  hints: { topic: "the device's MQTT Topic", channel: "relay number 1…n (none: a single-relay device's bare POWER)" },
   // The bare POWER and POWER1 are the same relay.
   contact: (r) => ({ device: r.topic, channel: r.channel || 1 }),
-  attach: (r, on) => TasmotaRelay.attach(on.station, { topic: r.topic, channel: r.channel, confirmWithinMs: on.confirmWithinMs, now: on.now }),
+  attach: (r, on) =>
+    TasmotaRelay.attach(on.station, { topic: r.topic, channel: r.channel, confirmWithinMs: on.confirmWithinMs, now: on.now }),
   virtualTwin: 'tasmota',
 });

@@ -49,19 +49,22 @@ export type RadioCommand =
 /** The command line without its terminator. */
 export function formatRadioCommand(command: RadioCommand): string {
   switch (command.kind) {
-    case 'version': return 'version';
-    case 'channel': return `channel ${command.channel}`;
-    case 'ieee': return `ieee ${command.ieee}`;
-    case 'pan': return `pan ${command.pan.toString(16).padStart(4, '0')}`;
-    case 'receive': return `receive ${command.on ? 'on' : 'off'}`;
-    case 'tx': return `tx ${Buffer.from(command.psdu).toString('hex')}`;
+    case 'version':
+      return 'version';
+    case 'channel':
+      return `channel ${command.channel}`;
+    case 'ieee':
+      return `ieee ${command.ieee}`;
+    case 'pan':
+      return `pan ${command.pan.toString(16).padStart(4, '0')}`;
+    case 'receive':
+      return `receive ${command.on ? 'on' : 'off'}`;
+    case 'tx':
+      return `tx ${Buffer.from(command.psdu).toString('hex')}`;
   }
 }
 
-export type RadioAnswer =
-  | { kind: 'ok' }
-  | { kind: 'err'; reason: string }
-  | { kind: 'version'; protocol: number; description: string };
+export type RadioAnswer = { kind: 'ok' } | { kind: 'err'; reason: string } | { kind: 'version'; protocol: number; description: string };
 
 /** An answer line, or undefined for any other line (frames and stray output are not answers). */
 export function parseRadioAnswer(line: string): RadioAnswer | undefined {

@@ -56,13 +56,23 @@ export class OtRcpRadio implements Radio {
     return radio;
   }
 
-  private constructor(readonly session: SpinelSession, readonly identity: RcpIdentity, options: OtRcpRadioOptions & { where: string }) {
+  private constructor(
+    readonly session: SpinelSession,
+    readonly identity: RcpIdentity,
+    options: OtRcpRadioOptions & { where: string },
+  ) {
     this.where = options.where;
     this.#log = options.log ?? silentLog;
     this.#receiver = new RcpReceiver(session, {
-      where: this.where, log: this.#log, now: options.now ?? Date.now, channel: () => this.#channel, reporting: () => this.#receiving,
+      where: this.where,
+      log: this.#log,
+      now: options.now ?? Date.now,
+      channel: () => this.#channel,
+      reporting: () => this.#receiving,
     });
-    this.#receiver.onUnread((input) => this.#log.warn('rig radio lost a frame', { where: this.where, unit: input.line, reason: input.reason }));
+    this.#receiver.onUnread((input) =>
+      this.#log.warn('rig radio lost a frame', { where: this.where, unit: input.line, reason: input.reason }),
+    );
   }
 
   get location(): string {
@@ -138,9 +148,14 @@ export class OtRcpRadio implements Radio {
     return sent.then((done) => {
       // NO_ACK: on air, unacknowledged after the retries — the sniffers judge what happened next.
       if (done.status === STATUS_OK || done.status === STATUS_NO_ACK) return;
-      throw new RigFault('radio-refused', this.where, `the RCP did not transmit: ${statusName(done.status)}`, statusName(done.status) === 'CCA_FAILURE'
-        ? 'The channel stayed busy (CSMA-CA gave up): check for interference on the HAN channel (Wi-Fi overlap), then re-run the case.'
-        : 'Read the status: a busy radio may clear on retry; anything else is a rig setup problem (reflash a current ot-rcp).');
+      throw new RigFault(
+        'radio-refused',
+        this.where,
+        `the RCP did not transmit: ${statusName(done.status)}`,
+        statusName(done.status) === 'CCA_FAILURE'
+          ? 'The channel stayed busy (CSMA-CA gave up): check for interference on the HAN channel (Wi-Fi overlap), then re-run the case.'
+          : 'Read the status: a busy radio may clear on retry; anything else is a rig setup problem (reflash a current ot-rcp).',
+      );
     });
   }
 
@@ -149,13 +164,21 @@ export class OtRcpRadio implements Radio {
     this.stopProbe();
     this.#probe = setInterval(() => {
       if (this.fault || this.session.closed) return this.stopProbe();
-      this.session.get(SPINEL_PROP.PHY_CHAN).then((value) => {
-        if (this.#channel !== undefined && value[0] !== this.#channel) {
-          this.session.fail(new RigFault('radio-unavailable', this.where,
-            `answered the PHY_CHAN probe with channel ${value[0]} while tuned to ${this.#channel}: it restarted`,
-            'Check the rig radio\'s USB power and cable (it rebooted); the rig reopens it before the next case, re-run this one.'));
-        }
-      }, () => {});
+      this.session.get(SPINEL_PROP.PHY_CHAN).then(
+        (value) => {
+          if (this.#channel !== undefined && value[0] !== this.#channel) {
+            this.session.fail(
+              new RigFault(
+                'radio-unavailable',
+                this.where,
+                `answered the PHY_CHAN probe with channel ${value[0]} while tuned to ${this.#channel}: it restarted`,
+                "Check the rig radio's USB power and cable (it rebooted); the rig reopens it before the next case, re-run this one.",
+              ),
+            );
+          }
+        },
+        () => {},
+      );
     }, everyMs);
     // A watchdog must not keep the process alive on its own.
     this.#probe.unref();
@@ -192,8 +215,9 @@ export class OtRcpRadio implements Radio {
 /** Its row in drivers/radio/registry.ts; its virtual twin is sim/ot-rcp-firmware.ts's VirtualOtRcpFirmware. */
 export const otRcpRadio = radioKind({
   kind: 'ot-rcp',
-  title: 'an nRF52840, CC2652/CC1352 or EFR32 stick running OpenThread\'s ot-rcp (Spinel over HDLC)',
+  title: "an nRF52840, CC2652/CC1352 or EFR32 stick running OpenThread's ot-rcp (Spinel over HDLC)",
   fields: { baudRate: z.int().positive().optional() },
-  open: (location, radio, how) => OtRcpRadio.open(location, { where: how.where, now: how.now, binding: how.binding, baudRate: radio.baudRate }),
+  open: (location, radio, how) =>
+    OtRcpRadio.open(location, { where: how.where, now: how.now, binding: how.binding, baudRate: radio.baudRate }),
   virtualTwin: 'ot-rcp',
 });

@@ -7,8 +7,14 @@ import { ReceivedLineReader, type ReceivedLineStats } from '../received-lines.ts
 import { openSerialLink, silentLog, type DriverLog, type SerialBinding, type SerialLink, type SerialLocation } from '../serial.ts';
 import type { SniffedFrame, SnifferTimeAnchor } from '../sniffer/sniffer.ts';
 import {
-  MAX_TX_PSDU, RADIO_PROTOCOL_NAME, RADIO_PROTOCOL_VERSION, formatRadioCommand, ieeeForRadio, parseRadioAnswer,
-  type RadioAnswer, type RadioCommand,
+  MAX_TX_PSDU,
+  RADIO_PROTOCOL_NAME,
+  RADIO_PROTOCOL_VERSION,
+  formatRadioCommand,
+  ieeeForRadio,
+  parseRadioAnswer,
+  type RadioAnswer,
+  type RadioCommand,
 } from './line-protocol.ts';
 import { radioKind, type Radio } from './radio.ts';
 
@@ -37,11 +43,20 @@ export class RigRadio implements Radio {
     location: SerialLocation,
     options: RigRadioOptions & { binding?: SerialBinding; baudRate?: number } = {},
   ): Promise<RigRadio> {
-    const link = await openSerialLink(location, { role: 'radio', where: options.where, binding: options.binding, baudRate: options.baudRate, log: options.log });
+    const link = await openSerialLink(location, {
+      role: 'radio',
+      where: options.where,
+      binding: options.binding,
+      baudRate: options.baudRate,
+      log: options.log,
+    });
     return new RigRadio(link, options);
   }
 
-  constructor(readonly link: SerialLink, options: RigRadioOptions = {}) {
+  constructor(
+    readonly link: SerialLink,
+    options: RigRadioOptions = {},
+  ) {
     this.where = options.where ?? link.where;
     this.#log = options.log ?? silentLog;
     this.#answerTimeoutMs = options.answerTimeoutMs ?? 2000;
@@ -57,9 +72,21 @@ export class RigRadio implements Radio {
       what: 'radio',
       timeoutMs: this.#answerTimeoutMs,
       write: (line) => link.write(line),
-      noAnswer: (line) => new RigFault('radio-unavailable', this.where, `no answer to "${abbreviate(line)}" within ${this.#answerTimeoutMs} ms`,
-        'Check the rig radio is powered and runs the gbcs-rig radio firmware; reopen it (its answers are now out of step).'),
-      cannotWrite: (line, error) => new RigFault('radio-unavailable', this.where, `cannot write "${abbreviate(line)}": ${error.message}`, 'Check the rig radio connection.', { cause: error }),
+      noAnswer: (line) =>
+        new RigFault(
+          'radio-unavailable',
+          this.where,
+          `no answer to "${abbreviate(line)}" within ${this.#answerTimeoutMs} ms`,
+          'Check the rig radio is powered and runs the gbcs-rig radio firmware; reopen it (its answers are now out of step).',
+        ),
+      cannotWrite: (line, error) =>
+        new RigFault(
+          'radio-unavailable',
+          this.where,
+          `cannot write "${abbreviate(line)}": ${error.message}`,
+          'Check the rig radio connection.',
+          { cause: error },
+        ),
     });
     // A lost port also ends the stream of received frames.
     this.#commands.onFault((fault) => {
@@ -97,8 +124,12 @@ export class RigRadio implements Radio {
     const answer = await this.#send({ kind: 'version' });
     if (answer.kind !== 'version') throw this.#outOfStep('version', answer);
     if (answer.protocol !== RADIO_PROTOCOL_VERSION) {
-      throw new RigFault('radio-unavailable', this.where, `radio speaks ${RADIO_PROTOCOL_NAME} protocol ${answer.protocol}, the rig speaks ${RADIO_PROTOCOL_VERSION}`,
-        'Flash the rig radio firmware that matches this gbcs-rig version.');
+      throw new RigFault(
+        'radio-unavailable',
+        this.where,
+        `radio speaks ${RADIO_PROTOCOL_NAME} protocol ${answer.protocol}, the rig speaks ${RADIO_PROTOCOL_VERSION}`,
+        'Flash the rig radio firmware that matches this gbcs-rig version.',
+      );
     }
     return { protocol: answer.protocol, description: answer.description };
   }
@@ -201,8 +232,14 @@ export class RigRadio implements Radio {
       return false;
     }
     if (answer.kind === 'err') {
-      pending.reject(new RigFault('radio-refused', this.where, `radio refused "${abbreviate(pending.line)}": ${answer.reason}`,
-        'Read the reason: a busy channel or missing ACK may clear on retry; anything else is a rig setup problem.'));
+      pending.reject(
+        new RigFault(
+          'radio-refused',
+          this.where,
+          `radio refused "${abbreviate(pending.line)}": ${answer.reason}`,
+          'Read the reason: a busy channel or missing ACK may clear on retry; anything else is a rig setup problem.',
+        ),
+      );
     } else {
       pending.resolve(answer);
     }
@@ -210,8 +247,12 @@ export class RigRadio implements Radio {
   }
 
   #outOfStep(command: string, answer: RadioAnswer): RigFault {
-    const fault = new RigFault('radio-unavailable', this.where, `unexpected answer to "${abbreviate(command)}": ${JSON.stringify(answer)}`,
-      'The radio firmware does not speak the gbcs-rig radio protocol as documented: reflash it.');
+    const fault = new RigFault(
+      'radio-unavailable',
+      this.where,
+      `unexpected answer to "${abbreviate(command)}": ${JSON.stringify(answer)}`,
+      'The radio firmware does not speak the gbcs-rig radio protocol as documented: reflash it.',
+    );
     this.#commands.fail(fault);
     return fault;
   }

@@ -21,9 +21,7 @@ export class FrameFeed {
   #ended: { fault?: RigFault } | undefined;
   #ending = false;
 
-  constructor(
-    private readonly options: { where: string; log: DriverLog; now: () => number; position: () => ParsePosition },
-  ) {}
+  constructor(private readonly options: { where: string; log: DriverLog; now: () => number; position: () => ParsePosition }) {}
 
   get anchor(): SnifferTimeAnchor | undefined {
     return this.#anchor;
@@ -59,13 +57,21 @@ export class FrameFeed {
     let ended: { fault?: RigFault } | undefined = this.#ended;
     let wake: (() => void) | undefined;
     const subscriber: Subscriber = {
-      push(frame) { queue.push(frame); wake?.(); },
-      end(fault) { ended = { fault }; wake?.(); },
+      push(frame) {
+        queue.push(frame);
+        wake?.();
+      },
+      end(fault) {
+        ended = { fault };
+        wake?.();
+      },
     };
     if (!ended) this.#subscribers.add(subscriber);
     const subscribers = this.#subscribers;
     return {
-      [Symbol.asyncIterator]() { return this; },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
       async next(): Promise<IteratorResult<SniffedFrame>> {
         while (queue.length === 0 && !ended) await new Promise<void>((r) => (wake = r));
         wake = undefined;

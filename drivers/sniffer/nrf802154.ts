@@ -42,11 +42,20 @@ export class Nrf802154Sniffer implements Sniffer {
     location: SerialLocation,
     options: Nrf802154SnifferOptions & { binding?: SerialBinding; baudRate?: number } = {},
   ): Promise<Nrf802154Sniffer> {
-    const link = await openSerialLink(location, { role: 'sniffer', where: options.where, binding: options.binding, baudRate: options.baudRate, log: options.log });
+    const link = await openSerialLink(location, {
+      role: 'sniffer',
+      where: options.where,
+      binding: options.binding,
+      baudRate: options.baudRate,
+      log: options.log,
+    });
     return new Nrf802154Sniffer(link, options);
   }
 
-  constructor(readonly link: SerialLink, options: Nrf802154SnifferOptions = {}) {
+  constructor(
+    readonly link: SerialLink,
+    options: Nrf802154SnifferOptions = {},
+  ) {
     this.where = options.where ?? link.where;
     this.#reader = new ReceivedLineReader(link, {
       where: this.where,
@@ -109,18 +118,27 @@ export class Nrf802154Sniffer implements Sniffer {
    */
   startProbe(probe: SnifferProbe): void {
     this.stopProbe();
-    const timer = setInterval(() => {
-      if (this.#state !== 'receiving' || this.#fault) return;
-      const p = this.#probe!;
-      if (p.sentAt !== undefined && performance.now() - p.sentAt > probe.answerWithinMs) {
-        return this.#failWith(new RigFault('sniffer-stopped', this.where, `did not answer a "channel" probe within ${probe.answerWithinMs} ms: its firmware hangs`,
-          'Re-plug the sniffer (its firmware stopped answering); frames may have been missed, so re-run the test.'));
-      }
-      if (p.sentAt === undefined) {
-        p.sentAt = performance.now();
-        this.#command('channel').catch(() => {});
-      }
-    }, Math.max(probe.everyMs, probe.answerWithinMs / 2));
+    const timer = setInterval(
+      () => {
+        if (this.#state !== 'receiving' || this.#fault) return;
+        const p = this.#probe!;
+        if (p.sentAt !== undefined && performance.now() - p.sentAt > probe.answerWithinMs) {
+          return this.#failWith(
+            new RigFault(
+              'sniffer-stopped',
+              this.where,
+              `did not answer a "channel" probe within ${probe.answerWithinMs} ms: its firmware hangs`,
+              'Re-plug the sniffer (its firmware stopped answering); frames may have been missed, so re-run the test.',
+            ),
+          );
+        }
+        if (p.sentAt === undefined) {
+          p.sentAt = performance.now();
+          this.#command('channel').catch(() => {});
+        }
+      },
+      Math.max(probe.everyMs, probe.answerWithinMs / 2),
+    );
     // A watchdog must not keep the process alive on its own.
     timer.unref();
     this.#probe = { timer };
@@ -200,8 +218,14 @@ export class Nrf802154Sniffer implements Sniffer {
     this.#garbageRun = 0;
     const heard = Number(m[1]);
     if (this.#state === 'receiving' && heard !== this.#channel) {
-      this.#failWith(new RigFault('sniffer-stopped', this.where, `answered the "channel" probe with channel ${heard} while tuned to ${this.#channel}: it restarted and lost its settings`,
-        'Check the sniffer\'s USB power and cable (it rebooted); frames may have been missed, so re-run the test.'));
+      this.#failWith(
+        new RigFault(
+          'sniffer-stopped',
+          this.where,
+          `answered the "channel" probe with channel ${heard} while tuned to ${this.#channel}: it restarted and lost its settings`,
+          "Check the sniffer's USB power and cable (it rebooted); frames may have been missed, so re-run the test.",
+        ),
+      );
     }
     return true;
   }
@@ -212,17 +236,30 @@ export class Nrf802154Sniffer implements Sniffer {
     for (const listener of this.#unreadListeners) listener(line);
     if (this.#state !== 'receiving' || this.#fault) return;
     if (++this.#garbageRun >= GARBAGE_LINE_LIMIT) {
-      this.#failWith(new RigFault('sniffer-garbled', this.where, `sent ${this.#garbageRun} lines in a row that are neither frames nor answers (last: ${line.preview})`,
-        'Check the sniffer runs the nRF Sniffer for 802.15.4 firmware and its USB link is sound (re-plug, another cable or port); frames were lost, so re-run the test.'));
+      this.#failWith(
+        new RigFault(
+          'sniffer-garbled',
+          this.where,
+          `sent ${this.#garbageRun} lines in a row that are neither frames nor answers (last: ${line.preview})`,
+          'Check the sniffer runs the nRF Sniffer for 802.15.4 firmware and its USB link is sound (re-plug, another cable or port); frames were lost, so re-run the test.',
+        ),
+      );
     }
   }
 
   #onLinkLost(lost: RigFault): void {
     const wasReceiving = this.#state === 'receiving';
-    this.#failWith(wasReceiving
-      ? new RigFault('sniffer-stopped', this.where, `stopped while receiving on channel ${this.#channel}: ${lost.message}`,
-        'Frames after this point were not captured: re-plug or replace the sniffer and re-run the test.', { cause: lost })
-      : lost);
+    this.#failWith(
+      wasReceiving
+        ? new RigFault(
+            'sniffer-stopped',
+            this.where,
+            `stopped while receiving on channel ${this.#channel}: ${lost.message}`,
+            'Frames after this point were not captured: re-plug or replace the sniffer and re-run the test.',
+            { cause: lost },
+          )
+        : lost,
+    );
   }
 
   /** The first fault stops the sniffer for good: a reopened driver is a new one. */

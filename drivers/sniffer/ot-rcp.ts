@@ -32,10 +32,17 @@ export class OtRcpSniffer implements Sniffer {
     return new OtRcpSniffer(session, identity, { ...options, where });
   }
 
-  private constructor(readonly session: SpinelSession, readonly identity: RcpIdentity, options: OtRcpSnifferOptions & { where: string }) {
+  private constructor(
+    readonly session: SpinelSession,
+    readonly identity: RcpIdentity,
+    options: OtRcpSnifferOptions & { where: string },
+  ) {
     this.where = options.where;
     this.#receiver = new RcpReceiver(session, {
-      where: this.where, log: options.log ?? silentLog, now: options.now ?? Date.now, channel: () => this.#channel,
+      where: this.where,
+      log: options.log ?? silentLog,
+      now: options.now ?? Date.now,
+      channel: () => this.#channel,
       garbled: (fault) => session.fail(fault),
     });
   }
@@ -80,24 +87,47 @@ export class OtRcpSniffer implements Sniffer {
   startProbe(probe: SnifferProbe): void {
     this.stopProbe();
     let asking = false;
-    this.#probe = setInterval(() => {
-      if (this.fault || this.session.closed) return this.stopProbe();
-      if (asking) return;
-      asking = true;
-      const hung = setTimeout(() => this.session.fail(new RigFault('sniffer-stopped', this.where,
-        `did not answer a PHY_CHAN probe within ${probe.answerWithinMs} ms: its firmware hangs`,
-        'Re-plug the sniffer (its firmware stopped answering); frames may have been missed, so re-run the test.')), probe.answerWithinMs);
-      this.session.get(SPINEL_PROP.PHY_CHAN).then((value) => {
-        if (this.#channel !== undefined && value[0] !== this.#channel) {
-          this.session.fail(new RigFault('sniffer-stopped', this.where,
-            `answered the PHY_CHAN probe with channel ${value[0]} while tuned to ${this.#channel}: it restarted and lost its settings`,
-            'Check the sniffer\'s USB power and cable (it rebooted); frames may have been missed, so re-run the test.'));
-        }
-      }, () => {}).finally(() => {
-        clearTimeout(hung);
-        asking = false;
-      });
-    }, Math.max(probe.everyMs, probe.answerWithinMs / 2));
+    this.#probe = setInterval(
+      () => {
+        if (this.fault || this.session.closed) return this.stopProbe();
+        if (asking) return;
+        asking = true;
+        const hung = setTimeout(
+          () =>
+            this.session.fail(
+              new RigFault(
+                'sniffer-stopped',
+                this.where,
+                `did not answer a PHY_CHAN probe within ${probe.answerWithinMs} ms: its firmware hangs`,
+                'Re-plug the sniffer (its firmware stopped answering); frames may have been missed, so re-run the test.',
+              ),
+            ),
+          probe.answerWithinMs,
+        );
+        this.session
+          .get(SPINEL_PROP.PHY_CHAN)
+          .then(
+            (value) => {
+              if (this.#channel !== undefined && value[0] !== this.#channel) {
+                this.session.fail(
+                  new RigFault(
+                    'sniffer-stopped',
+                    this.where,
+                    `answered the PHY_CHAN probe with channel ${value[0]} while tuned to ${this.#channel}: it restarted and lost its settings`,
+                    "Check the sniffer's USB power and cable (it rebooted); frames may have been missed, so re-run the test.",
+                  ),
+                );
+              }
+            },
+            () => {},
+          )
+          .finally(() => {
+            clearTimeout(hung);
+            asking = false;
+          });
+      },
+      Math.max(probe.everyMs, probe.answerWithinMs / 2),
+    );
     // A watchdog must not keep the process alive on its own.
     this.#probe.unref();
   }
@@ -140,8 +170,9 @@ export class OtRcpSniffer implements Sniffer {
 /** Its row in drivers/sniffer/registry.ts; its virtual twin is sim/ot-rcp-firmware.ts's VirtualOtRcpFirmware. */
 export const otRcpSniffer = snifferKind({
   kind: 'ot-rcp',
-  title: 'an nRF52840, CC2652/CC1352 or EFR32 stick running OpenThread\'s ot-rcp, in promiscuous mode',
+  title: "an nRF52840, CC2652/CC1352 or EFR32 stick running OpenThread's ot-rcp, in promiscuous mode",
   fields: { baudRate: z.int().positive().optional() },
-  open: (location, sniffer, how) => OtRcpSniffer.open(location, { where: how.where, now: how.now, binding: how.binding, baudRate: sniffer.baudRate }),
+  open: (location, sniffer, how) =>
+    OtRcpSniffer.open(location, { where: how.where, now: how.now, binding: how.binding, baudRate: sniffer.baudRate }),
   virtualTwin: 'ot-rcp',
 });

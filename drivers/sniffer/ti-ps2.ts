@@ -4,10 +4,34 @@
 import { z } from 'zod';
 import { hex } from '../../protocol/bytes.ts';
 import {
-  TI_BAUD, TI_COMMAND, TI_COMMAND_NAME, TI_DATA_INFO, TI_DEFAULT_PHY_802154, TI_ERROR_INFO, TI_FRAME_LAYOUTS, TI_RESPONSE_INFO, TI_STATUS,
-  TiPacketDecoder, channelMhz, decodePingData, decodeTiData, decodeTiResponse, detectTiFrameLayout, encodeFrequency, encodeTiCommand,
-  tiCorrelation, tiFcsOk, tiPsdu, tiStatusName,
-  type TiDataPacket, type TiDecoderStats, type TiDefect, type TiFrameLayout, type TiPacket, type TiPingInfo, type TiResponse,
+  TI_BAUD,
+  TI_COMMAND,
+  TI_COMMAND_NAME,
+  TI_DATA_INFO,
+  TI_DEFAULT_PHY_802154,
+  TI_ERROR_INFO,
+  TI_FRAME_LAYOUTS,
+  TI_RESPONSE_INFO,
+  TI_STATUS,
+  TiPacketDecoder,
+  channelMhz,
+  decodePingData,
+  decodeTiData,
+  decodeTiResponse,
+  detectTiFrameLayout,
+  encodeFrequency,
+  encodeTiCommand,
+  tiCorrelation,
+  tiFcsOk,
+  tiPsdu,
+  tiStatusName,
+  type TiDataPacket,
+  type TiDecoderStats,
+  type TiDefect,
+  type TiFrameLayout,
+  type TiPacket,
+  type TiPingInfo,
+  type TiResponse,
 } from '../../protocol/ti-sniffer.ts';
 import { RigFault } from '../faults.ts';
 import { openSerialLink, silentLog, type DriverLog, type SerialBinding, type SerialLink, type SerialLocation } from '../serial.ts';
@@ -71,7 +95,13 @@ export class TiPs2Sniffer implements Sniffer {
   /** Opens the port, stops any capture an earlier host left running and asks the firmware who it is (PING). */
   static async open(location: SerialLocation, options: TiPs2Options = {}): Promise<TiPs2Sniffer> {
     const baudRate = options.baudRate ?? TI_BAUD.firmware;
-    const link = await openSerialLink(location, { role: 'sniffer', where: options.where, binding: options.binding, baudRate, log: options.log });
+    const link = await openSerialLink(location, {
+      role: 'sniffer',
+      where: options.where,
+      binding: options.binding,
+      baudRate,
+      log: options.log,
+    });
     const sniffer = new TiPs2Sniffer(link, options);
     try {
       await sniffer.#initialise(baudRate);
@@ -82,14 +112,20 @@ export class TiPs2Sniffer implements Sniffer {
     return sniffer;
   }
 
-  private constructor(readonly link: SerialLink, private readonly options: TiPs2Options) {
+  private constructor(
+    readonly link: SerialLink,
+    private readonly options: TiPs2Options,
+  ) {
     this.where = options.where ?? link.where;
     this.#log = options.log ?? silentLog;
     this.#layout = options.frameLayout === 'auto' ? undefined : options.frameLayout;
     // Packets are cut out of each chunk as it arrives: only a trailing partial packet is left unparsed.
     const position = () => ({ received: this.#stats.bytesReceived, caughtUp: true });
     this.#feed = new FrameFeed({ where: this.where, log: this.#log, now: options.now ?? Date.now, position });
-    this.#decoder = new TiPacketDecoder((p, raw) => this.#onPacket(p, raw), (d, raw, reason) => this.#onDefect(d, raw, reason));
+    this.#decoder = new TiPacketDecoder(
+      (p, raw) => this.#onPacket(p, raw),
+      (d, raw, reason) => this.#onDefect(d, raw, reason),
+    );
     link.port.on('data', (chunk: Buffer) => {
       this.#stats.bytesReceived += chunk.length;
       this.#decoder.push(chunk);
@@ -141,8 +177,9 @@ export class TiPs2Sniffer implements Sniffer {
     this.#channel = channel;
     const phy = this.options.phy ?? TI_DEFAULT_PHY_802154;
     await this.#command(TI_COMMAND.CFG_PHY, Uint8Array.of(phy), {
-      fix: `Set \`phy\` on this sniffer in the rig file to the CFG_PHY index of "IEEE 802.15.4 2.4 GHz O-QPSK" in the PHY table `
-        + `of TI's Packet Sniffer 2 guide for this chip and firmware (tried ${phy}).`,
+      fix:
+        `Set \`phy\` on this sniffer in the rig file to the CFG_PHY index of "IEEE 802.15.4 2.4 GHz O-QPSK" in the PHY table ` +
+        `of TI's Packet Sniffer 2 guide for this chip and firmware (tried ${phy}).`,
     });
     await this.#command(TI_COMMAND.CFG_FREQUENCY, encodeFrequency(mhz));
     await this.#command(TI_COMMAND.START);
@@ -158,10 +195,13 @@ export class TiPs2Sniffer implements Sniffer {
    */
   startProbe(probe: SnifferProbe): void {
     this.stopProbe();
-    this.#probe = setInterval(() => {
-      if (this.#state !== 'receiving' || this.#fault || this.#pending) return;
-      this.#command(TI_COMMAND.PING, undefined, { withinMs: probe.answerWithinMs, probe: true }).catch(() => {});
-    }, Math.max(probe.everyMs, probe.answerWithinMs));
+    this.#probe = setInterval(
+      () => {
+        if (this.#state !== 'receiving' || this.#fault || this.#pending) return;
+        this.#command(TI_COMMAND.PING, undefined, { withinMs: probe.answerWithinMs, probe: true }).catch(() => {});
+      },
+      Math.max(probe.everyMs, probe.answerWithinMs),
+    );
     // A watchdog must not keep the process alive on its own.
     this.#probe.unref();
   }
@@ -215,20 +255,30 @@ export class TiPs2Sniffer implements Sniffer {
   }
 
   async #initialise(baudRate: number): Promise<void> {
-    const notAnswering = `Check the LaunchPad runs TI's Packet Sniffer 2 firmware (sniffer_fw) and its UART rate is ${baudRate} baud `
-      + '(set `baudRate` on this sniffer in the rig file: 3000000 for sniffer_fw 1.9 and later, 921600 before); '
-      + 'use the XDS110\'s UART port, not its debug port.';
+    const notAnswering =
+      `Check the LaunchPad runs TI's Packet Sniffer 2 firmware (sniffer_fw) and its UART rate is ${baudRate} baud ` +
+      '(set `baudRate` on this sniffer in the rig file: 3000000 for sniffer_fw 1.9 and later, 921600 before); ' +
+      "use the XDS110's UART port, not its debug port.";
     await this.#stop(notAnswering);
     const ping = await this.#command(TI_COMMAND.PING, undefined, { fix: notAnswering });
     try {
       this.#identity = decodePingData(ping.data);
     } catch (cause) {
-      throw new RigFault('sniffer-unavailable', this.where, `answered PING with ${hex(ping.data)}: ${(cause as Error).message}`, notAnswering, { cause });
+      throw new RigFault(
+        'sniffer-unavailable',
+        this.where,
+        `answered PING with ${hex(ping.data)}: ${(cause as Error).message}`,
+        notAnswering,
+        { cause },
+      );
     }
     const id = this.#identity;
     this.#log.info('TI Packet Sniffer 2 firmware', {
-      where: this.where, chipId: `0x${id.chipId.toString(16)}`, chipRevision: id.chipRevision,
-      firmwareId: id.firmwareId, firmwareRevision: `0x${id.firmwareRevision.toString(16)}`,
+      where: this.where,
+      chipId: `0x${id.chipId.toString(16)}`,
+      chipRevision: id.chipRevision,
+      firmwareId: id.firmwareId,
+      firmwareRevision: `0x${id.firmwareRevision.toString(16)}`,
     });
   }
 
@@ -242,7 +292,11 @@ export class TiPs2Sniffer implements Sniffer {
    * Sends one command and awaits its response: commands are synchronous and responses carry no
    * command id, so one is in flight at a time. No answer in time or a refusal is a RigFault.
    */
-  #command(command: number, payload?: Uint8Array, how: { fix?: string; accept?: number[]; withinMs?: number; probe?: boolean } = {}): Promise<TiResponse> {
+  #command(
+    command: number,
+    payload?: Uint8Array,
+    how: { fix?: string; accept?: number[]; withinMs?: number; probe?: boolean } = {},
+  ): Promise<TiResponse> {
     const name = TI_COMMAND_NAME[command];
     const run = async (): Promise<TiResponse> => {
       this.#assertUsable();
@@ -251,10 +305,18 @@ export class TiPs2Sniffer implements Sniffer {
         const timer = setTimeout(() => {
           this.#pending = undefined;
           const fault = how.probe
-            ? new RigFault('sniffer-stopped', this.where, `did not answer a PING probe within ${withinMs} ms: its firmware hangs`,
-              'Re-plug the LaunchPad (its firmware stopped answering); frames may have been missed, so re-run the test.')
-            : new RigFault(this.#state === 'receiving' ? 'sniffer-stopped' : 'sniffer-unavailable', this.where, `did not answer ${name} within ${withinMs} ms`,
-              how.fix ?? 'Re-plug the LaunchPad and check it runs TI\'s Packet Sniffer 2 firmware.');
+            ? new RigFault(
+                'sniffer-stopped',
+                this.where,
+                `did not answer a PING probe within ${withinMs} ms: its firmware hangs`,
+                'Re-plug the LaunchPad (its firmware stopped answering); frames may have been missed, so re-run the test.',
+              )
+            : new RigFault(
+                this.#state === 'receiving' ? 'sniffer-stopped' : 'sniffer-unavailable',
+                this.where,
+                `did not answer ${name} within ${withinMs} ms`,
+                how.fix ?? "Re-plug the LaunchPad and check it runs TI's Packet Sniffer 2 firmware.",
+              );
           if (how.probe || this.#state === 'receiving') this.#failWith(fault);
           reject(fault);
         }, withinMs);
@@ -265,8 +327,12 @@ export class TiPs2Sniffer implements Sniffer {
       await this.link.write(encodeTiCommand(command, payload));
       const response = await answered;
       if (response.status !== TI_STATUS.OK && !how.accept?.includes(response.status)) {
-        throw new RigFault('sniffer-unavailable', this.where, `refused ${name}: ${tiStatusName(response.status)}`,
-          how.fix ?? 'Re-plug the LaunchPad (its firmware is in an unexpected state) and check it runs TI\'s Packet Sniffer 2 firmware.');
+        throw new RigFault(
+          'sniffer-unavailable',
+          this.where,
+          `refused ${name}: ${tiStatusName(response.status)}`,
+          how.fix ?? "Re-plug the LaunchPad (its firmware is in an unexpected state) and check it runs TI's Packet Sniffer 2 firmware.",
+        );
       }
       return response;
     };
@@ -285,9 +351,10 @@ export class TiPs2Sniffer implements Sniffer {
     if (packet.info === TI_RESPONSE_INFO) return this.#onResponse(packet, raw, unit);
     if (packet.info === TI_DATA_INFO) return this.#onData(packet, raw, unit);
     if (packet.info === TI_ERROR_INFO) this.#stats.errorPackets++;
-    const reason = packet.info === TI_ERROR_INFO
-      ? `an error packet from the firmware (${hex(packet.payload)})`
-      : `a packet of unknown type 0x${packet.info.toString(16)}`;
+    const reason =
+      packet.info === TI_ERROR_INFO
+        ? `an error packet from the firmware (${hex(packet.payload)})`
+        : `a packet of unknown type 0x${packet.info.toString(16)}`;
     this.#unread(unit, raw, reason, true);
   }
 
@@ -299,8 +366,14 @@ export class TiPs2Sniffer implements Sniffer {
     try {
       pending.resolve(decodeTiResponse(packet));
     } catch (error) {
-      pending.reject(new RigFault('sniffer-unavailable', this.where, `answered ${pending.name} with ${hex(raw)}: ${(error as Error).message}`,
-        'Check the LaunchPad runs TI\'s Packet Sniffer 2 firmware.'));
+      pending.reject(
+        new RigFault(
+          'sniffer-unavailable',
+          this.where,
+          `answered ${pending.name} with ${hex(raw)}: ${(error as Error).message}`,
+          "Check the LaunchPad runs TI's Packet Sniffer 2 firmware.",
+        ),
+      );
     }
   }
 
@@ -325,7 +398,14 @@ export class TiPs2Sniffer implements Sniffer {
     }
     this.#garbageRun = 0;
     this.#stats.frames++;
-    this.#feed.publish({ frame, rssi: data.rssi, lqi: tiCorrelation(data.status), channel: this.#channel ?? 0, snifferUs: data.timestampUs, line: unit });
+    this.#feed.publish({
+      frame,
+      rssi: data.rssi,
+      lqi: tiCorrelation(data.status),
+      channel: this.#channel ?? 0,
+      snifferUs: data.timestampUs,
+      line: unit,
+    });
   }
 
   #learnLayout(body: Uint8Array): TiFrameLayout {
@@ -340,24 +420,49 @@ export class TiPs2Sniffer implements Sniffer {
 
   #unread(unit: number, raw: Uint8Array, reason: string, malformed: boolean): void {
     const text = Buffer.from(raw).toString('latin1');
-    const input: UnreadInput = { line: unit, text, reason, preview: raw.length > 40 ? `${hex(raw.subarray(0, 40))}…` : hex(raw), malformed };
-    this.#log.warn(malformed ? 'malformed packet from the TI sniffer: a frame may be lost' : 'bytes from the TI sniffer that are not a packet', {
-      where: this.where, unit, reason, preview: input.preview,
-    });
+    const input: UnreadInput = {
+      line: unit,
+      text,
+      reason,
+      preview: raw.length > 40 ? `${hex(raw.subarray(0, 40))}…` : hex(raw),
+      malformed,
+    };
+    this.#log.warn(
+      malformed ? 'malformed packet from the TI sniffer: a frame may be lost' : 'bytes from the TI sniffer that are not a packet',
+      {
+        where: this.where,
+        unit,
+        reason,
+        preview: input.preview,
+      },
+    );
     for (const listener of this.#unreadListeners) listener(input);
     if (this.#state !== 'receiving' || this.#fault) return;
     if (++this.#garbageRun >= TI_GARBAGE_LIMIT) {
-      this.#failWith(new RigFault('sniffer-garbled', this.where, `sent ${this.#garbageRun} defective packets in a row (last: ${reason})`,
-        'Check the LaunchPad runs TI\'s Packet Sniffer 2 firmware, `baudRate` matches it, and its USB link is sound '
-        + '(re-plug, another cable or port); frames were lost, so re-run the test.'));
+      this.#failWith(
+        new RigFault(
+          'sniffer-garbled',
+          this.where,
+          `sent ${this.#garbageRun} defective packets in a row (last: ${reason})`,
+          "Check the LaunchPad runs TI's Packet Sniffer 2 firmware, `baudRate` matches it, and its USB link is sound " +
+            '(re-plug, another cable or port); frames were lost, so re-run the test.',
+        ),
+      );
     }
   }
 
   #onLinkLost(lost: RigFault): void {
-    this.#failWith(this.#state === 'receiving'
-      ? new RigFault('sniffer-stopped', this.where, `stopped while receiving on channel ${this.#channel}: ${lost.message}`,
-        'Frames after this point were not captured: re-plug or replace the sniffer and re-run the test.', { cause: lost })
-      : lost);
+    this.#failWith(
+      this.#state === 'receiving'
+        ? new RigFault(
+            'sniffer-stopped',
+            this.where,
+            `stopped while receiving on channel ${this.#channel}: ${lost.message}`,
+            'Frames after this point were not captured: re-plug or replace the sniffer and re-run the test.',
+            { cause: lost },
+          )
+        : lost,
+    );
   }
 
   /** The first fault stops the sniffer for good: a reopened driver is a new one. */
@@ -380,14 +485,20 @@ export class TiPs2Sniffer implements Sniffer {
 /** Its row in drivers/sniffer/registry.ts; its virtual twin is sim/ti-sniffer.ts's VirtualTiSnifferFirmware. */
 export const tiPs2 = snifferKind({
   kind: 'ti-ps2',
-  title: 'CC26x2/CC1352 LaunchPad with TI\'s Packet Sniffer 2 firmware',
+  title: "CC26x2/CC1352 LaunchPad with TI's Packet Sniffer 2 firmware",
   fields: {
     baudRate: z.union([z.literal(TI_BAUD.firmware), z.literal(TI_BAUD.guide)]).optional(),
     phy: z.int().min(0).max(255).optional(),
     frameLayout: z.enum(['auto', ...TI_FRAME_LAYOUTS] as ['auto', ...TiFrameLayout[]]).optional(),
   },
-  open: (location, sniffer, how) => TiPs2Sniffer.open(location, {
-    where: how.where, now: how.now, binding: how.binding, baudRate: sniffer.baudRate, phy: sniffer.phy, frameLayout: sniffer.frameLayout ?? 'auto',
-  }),
+  open: (location, sniffer, how) =>
+    TiPs2Sniffer.open(location, {
+      where: how.where,
+      now: how.now,
+      binding: how.binding,
+      baudRate: sniffer.baudRate,
+      phy: sniffer.phy,
+      frameLayout: sniffer.frameLayout ?? 'auto',
+    }),
   virtualTwin: 'ti-ps2',
 });

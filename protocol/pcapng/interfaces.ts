@@ -19,7 +19,12 @@ export interface Interface {
   offsetNum: number;
 }
 
-export function makeInterface(linkType: Ieee802154LinkType, name: string | undefined, resol: Interface['resol'], offsetUs: bigint): Interface {
+export function makeInterface(
+  linkType: Ieee802154LinkType,
+  name: string | undefined,
+  resol: Interface['resol'],
+  offsetUs: bigint,
+): Interface {
   let mul = 1;
   let div = 1;
   let fast = true;

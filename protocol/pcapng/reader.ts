@@ -4,12 +4,31 @@
 
 import { copyBytes } from '../bytes.ts';
 import { IsoTimeFormatter } from '../iso-time.ts';
-import { BOM, BOM_SWAPPED, BT_EPB, BT_IDB, BT_PB, BT_SHB, BT_SPB, IF_NAME, IF_TSOFFSET, IF_TSRESOL, MAX_BLOCK, MAX_RECORD } from './blocks.ts';
+import {
+  BOM,
+  BOM_SWAPPED,
+  BT_EPB,
+  BT_IDB,
+  BT_PB,
+  BT_SHB,
+  BT_SPB,
+  IF_NAME,
+  IF_TSOFFSET,
+  IF_TSRESOL,
+  MAX_BLOCK,
+  MAX_RECORD,
+} from './blocks.ts';
 import { OPT_COMMENT, OPT_ENDOFOPT, pad4 } from './blocks.ts';
 import { CaptureError } from './capture-error.ts';
 import { makeInterface, ticksToMicros, type Interface } from './interfaces.ts';
 import { u16, u32, u32le } from './ints.ts';
-import { ACCEPTED_LINK_TYPES_TEXT, LINKTYPE_IEEE802_15_4_TAP, LINKTYPE_IEEE802_15_4_WITHFCS, isAcceptedLinkType, linkTypeName } from './link-types.ts';
+import {
+  ACCEPTED_LINK_TYPES_TEXT,
+  LINKTYPE_IEEE802_15_4_TAP,
+  LINKTYPE_IEEE802_15_4_WITHFCS,
+  isAcceptedLinkType,
+  linkTypeName,
+} from './link-types.ts';
 import type { Ieee802154LinkType } from './link-types.ts';
 import { TapFault, readTapHeader } from './tap.ts';
 
@@ -117,7 +136,10 @@ export class CaptureParser {
     this.ended = true;
     const left = this.buf.length - this.pos;
     if (this.format === 'unknown') {
-      throw this.fail(0, left === 0 ? 'empty file, not a pcap or pcapng capture' : `only ${left} bytes, too short for a capture file header`);
+      throw this.fail(
+        0,
+        left === 0 ? 'empty file, not a pcap or pcapng capture' : `only ${left} bytes, too short for a capture file header`,
+      );
     }
     if (left > 0) {
       const what = this.format === 'pcapng' ? 'block' : 'packet record';
@@ -248,7 +270,10 @@ export class CaptureParser {
       if (b.length - s < total) return;
       const trailer = u32(b, s + total - 4, little);
       if (trailer !== total) {
-        throw this.fail(at, `block type 0x${type.toString(16)} length ${total} does not match its trailing length ${trailer} (corrupt block)`);
+        throw this.fail(
+          at,
+          `block type 0x${type.toString(16)} length ${total} does not match its trailing length ${trailer} (corrupt block)`,
+        );
       }
       switch (type) {
         case BT_EPB:
@@ -330,7 +355,7 @@ export class CaptureParser {
     }
     let ts: bigint;
     let time: string;
-    if (us === us && us >= 0) {
+    if (!Number.isNaN(us) && us >= 0) {
       ts = BigInt(us);
       time = this.iso.micros(us);
     } else {

@@ -83,7 +83,12 @@ export function encodeInterfaceDescription(iface: InterfaceOptions): Uint8Array 
 /** TAP header + TLVs for one packet (TLV lengths are unpadded, values padded to 4). */
 export function encodeTapHeader(p: Pick<PacketToWrite, 'fcsIncluded' | 'rssi' | 'lqi' | 'channel' | 'page'>): Uint8Array {
   const tlvs = new Writer(48);
-  tlvs.u16(TAP_FCS_TYPE).u16(1).u8(p.fcsIncluded ? 1 : 0).u8(0).u16(0);
+  tlvs
+    .u16(TAP_FCS_TYPE)
+    .u16(1)
+    .u8(p.fcsIncluded ? 1 : 0)
+    .u8(0)
+    .u16(0);
   if (p.rssi !== undefined) {
     if (!Number.isFinite(p.rssi)) throw new EncodeError('rssi', `${p.rssi} is not a finite number`);
     const f = new Uint8Array(4);
@@ -91,13 +96,23 @@ export function encodeTapHeader(p: Pick<PacketToWrite, 'fcsIncluded' | 'rssi' | 
     tlvs.u16(TAP_RSS).u16(4).bytes(f);
   }
   if (p.channel !== undefined) {
-    tlvs.u16(TAP_CHANNEL).u16(3).u16(p.channel, 'channel').u8(p.page ?? 0, 'page').u8(0);
+    tlvs
+      .u16(TAP_CHANNEL)
+      .u16(3)
+      .u16(p.channel, 'channel')
+      .u8(p.page ?? 0, 'page')
+      .u8(0);
   } else if (p.page !== undefined) {
     throw new EncodeError('page', 'a channel page needs a channel');
   }
   if (p.lqi !== undefined) tlvs.u16(TAP_LQI).u16(1).u8(p.lqi, 'lqi').u8(0).u16(0);
   const body = tlvs.finish();
-  return new Writer(4 + body.length).u8(0).u8(0).u16(4 + body.length).bytes(body).finish();
+  return new Writer(4 + body.length)
+    .u8(0)
+    .u8(0)
+    .u16(4 + body.length)
+    .bytes(body)
+    .finish();
 }
 
 export function encodeEnhancedPacket(p: PacketToWrite, linkType: Ieee802154LinkType): Uint8Array {

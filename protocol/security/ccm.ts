@@ -56,7 +56,15 @@ function macLength(aadLength: number, msgLength: number): number {
  * The counter blocks A_0 … A_blocks at ctr[at]: flags, the nonce, the counter big-endian in the
  * last L bytes. A_i is A_0 copied (four word copies through `ctr32`) with its counter set.
  */
-function counterBlocks(ctr: Uint8Array, ctr32: Int32Array, at: number, nonce: Uint8Array, nonceAt: number, n: number, blocks: number): void {
+function counterBlocks(
+  ctr: Uint8Array,
+  ctr32: Int32Array,
+  at: number,
+  nonce: Uint8Array,
+  nonceAt: number,
+  n: number,
+  blocks: number,
+): void {
   const L = 15 - n;
   ctr[at] = L - 1;
   for (let j = 0; j < n; j++) ctr[at + 1 + j] = nonce[nonceAt + j];
@@ -197,7 +205,8 @@ export class Ccm {
     }
     // Longest CBC-MAC first, so the messages still running in round r are always a prefix.
     const group = openings.length > 1 ? longestFirst(openings) : openings;
-    let ctrBlocks = 0, macBlocks = 0;
+    let ctrBlocks = 0,
+      macBlocks = 0;
     for (const o of group) {
       o.ksAt = ctrBlocks * BLOCK;
       o.macAt = macBlocks * BLOCK;
@@ -212,7 +221,20 @@ export class Ccm {
     // Decrypt each message into its result and into its CBC-MAC input (B_0, AAD, message).
     const mac = (this.mac = grow(this.mac, macBlocks * BLOCK));
     for (const o of group) {
-      let at = macHeader(mac, o.macAt, o.nonce, o.nonceAt, o.nonceLength, o.bytes, o.aadStart, o.aadLength, o.patchAt, o.patchValue, o.m, o.micLength);
+      let at = macHeader(
+        mac,
+        o.macAt,
+        o.nonce,
+        o.nonceAt,
+        o.nonceLength,
+        o.bytes,
+        o.aadStart,
+        o.aadLength,
+        o.patchAt,
+        o.patchValue,
+        o.m,
+        o.micLength,
+      );
       const plain = new Uint8Array(o.m);
       const bytes = o.bytes;
       for (let j = 0, c = o.messageStart, k = o.ksAt + BLOCK; j < o.m; j++) mac[at + j] = plain[j] = bytes[c + j] ^ ks[k + j];
@@ -286,7 +308,13 @@ export class Ccm {
 }
 
 /** CCM* decryption and MIC check; null when the MIC does not verify (wrong key or tampered frame). */
-export function ccmStarDecrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, encryptedWithMic: Uint8Array, micLength = 4): Uint8Array | null {
+export function ccmStarDecrypt(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  encryptedWithMic: Uint8Array,
+  micLength = 4,
+): Uint8Array | null {
   checkKey(key);
   checkMic(micLength);
   if (encryptedWithMic.length < micLength) return null;
@@ -296,8 +324,21 @@ export function ccmStarDecrypt(key: Uint8Array, nonce: Uint8Array, aad: Uint8Arr
   bytes.set(encryptedWithMic, aad.length);
   const m = encryptedWithMic.length - micLength;
   return new Ccm().open(key, {
-    index: 0, nonce, nonceAt: 0, nonceLength: nonce.length, bytes, aadStart: 0, aadLength: aad.length, patchAt: -1, patchValue: 0,
-    messageStart: aad.length, m, micLength, ksAt: 0, macAt: 0, blocks: 0,
+    index: 0,
+    nonce,
+    nonceAt: 0,
+    nonceLength: nonce.length,
+    bytes,
+    aadStart: 0,
+    aadLength: aad.length,
+    patchAt: -1,
+    patchValue: 0,
+    messageStart: aad.length,
+    m,
+    micLength,
+    ksAt: 0,
+    macAt: 0,
+    blocks: 0,
   });
 }
 

@@ -4,7 +4,16 @@
 
 import { DecodeError, EncodeError, Reader } from '../bytes.ts';
 import { checkKey } from './aes.ts';
-import { MIC_LENGTH, NONCE_LENGTH, ZIGBEE_SECURITY_LEVEL, decodeAuxHeader, fillNonce, patchLevel, securityNonce, type AuxHeader } from './aux-header.ts';
+import {
+  MIC_LENGTH,
+  NONCE_LENGTH,
+  ZIGBEE_SECURITY_LEVEL,
+  decodeAuxHeader,
+  fillNonce,
+  patchLevel,
+  securityNonce,
+  type AuxHeader,
+} from './aux-header.ts';
 import { Ccm, type CcmOpening } from './ccm.ts';
 
 const MIC = MIC_LENGTH[ZIGBEE_SECURITY_LEVEL];
@@ -49,9 +58,21 @@ function opening(
   if (src.length !== 8) throw new Error(`the nonce needs an 8-byte source IEEE address, got ${src.length} bytes`);
   fillNonce(nonce, nonceAt, src, aux.frameCounter, aux.control);
   return {
-    index, nonce, nonceAt, nonceLength: NONCE_LENGTH, bytes: frame, aadStart: headerStart, aadLength: payloadStart - headerStart,
-    patchAt: auxStart - headerStart, patchValue: patchLevel(frame[auxStart]), messageStart: payloadStart, m, micLength: MIC,
-    ksAt: 0, macAt: 0, blocks: 0,
+    index,
+    nonce,
+    nonceAt,
+    nonceLength: NONCE_LENGTH,
+    bytes: frame,
+    aadStart: headerStart,
+    aadLength: payloadStart - headerStart,
+    patchAt: auxStart - headerStart,
+    patchValue: patchLevel(frame[auxStart]),
+    messageStart: payloadStart,
+    m,
+    micLength: MIC,
+    ksAt: 0,
+    macAt: 0,
+    blocks: 0,
   };
 }
 

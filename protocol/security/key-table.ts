@@ -73,7 +73,9 @@ export class KeyTable {
     checkKey(key);
     if (partnerLE && partnerLE.length !== 8) throw new Error(`a partner IEEE address has 8 bytes, got ${partnerLE.length}`);
     const partner = partnerLE && copyBytes(partnerLE);
-    const dup = this.#link.some((e) => sameBytes(e.key, key) && (e.partner && partner ? sameBytes(e.partner, partner) : e.partner === partner));
+    const dup = this.#link.some(
+      (e) => sameBytes(e.key, key) && (e.partner && partner ? sameBytes(e.partner, partner) : e.partner === partner),
+    );
     if (!dup) this.#link.push(partner ? { key: copyBytes(key), partner } : { key: copyBytes(key) });
     this.#linksChanged();
   }

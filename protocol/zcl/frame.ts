@@ -93,9 +93,10 @@ export function findCommand(cluster: number, type: ZclFrameType, dir: Direction,
   const key = type === 'global' ? cmd & 0xff : 0x2000000 + (cluster & 0xffff) * 512 + (dir === 'server-to-client' ? 256 : 0) + (cmd & 0xff);
   let def = commandCache.get(key);
   if (def === undefined) {
-    def = (type === 'global'
-      ? GLOBAL_COMMANDS.find((c) => c.id === cmd)
-      : getCluster(cluster)?.commands.find((c) => c.id === cmd && c.dir === dir)) ?? null;
+    def =
+      (type === 'global'
+        ? GLOBAL_COMMANDS.find((c) => c.id === cmd)
+        : getCluster(cluster)?.commands.find((c) => c.id === cmd && c.dir === dir)) ?? null;
     commandCache.set(key, def);
   }
   return def ?? undefined;

@@ -168,12 +168,7 @@ export const GLOBAL_COMMANDS = [
       {
         name: 'records',
         type: 'list',
-        of: [
-          status,
-          direction,
-          attributeId,
-          ...reportingConfig.map((d) => ({ ...d, when: (r: Fields) => isSuccess(r) && d.when!(r) })),
-        ],
+        of: [status, direction, attributeId, ...reportingConfig.map((d) => ({ ...d, when: (r: Fields) => isSuccess(r) && d.when!(r) }))],
       },
     ],
   },
@@ -188,10 +183,7 @@ export const GLOBAL_COMMANDS = [
     id: 0x0b,
     name: 'Default Response',
     dir: 'either',
-    fields: [
-      { name: 'commandId', type: 'uint8' },
-      status,
-    ],
+    fields: [{ name: 'commandId', type: 'uint8' }, status],
     summary: (f) => ` to ${hexN(f.commandId as number, 2)}, ${zclStatusName(f.status as number)}`,
   },
   {

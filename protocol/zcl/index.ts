@@ -1,6 +1,15 @@
 // ZCL and the Smart Energy cluster tables: the public surface of protocol/zcl.
 
-export { decodeZcl, decodeZclHeader, encodeZcl, encodeZclHeader, findCommand, findCommandByName, summariseZcl, zclCommandName } from './frame.ts';
+export {
+  decodeZcl,
+  decodeZclHeader,
+  encodeZcl,
+  encodeZclHeader,
+  findCommand,
+  findCommandByName,
+  summariseZcl,
+  zclCommandName,
+} from './frame.ts';
 export type { ZclDecoded, ZclFrameSpec, ZclFrameType, ZclHeader } from './frame.ts';
 export { isOpaque, sampleFields, sampleValue, tableCommands } from './samples.ts';
 export type { TableCommand } from './samples.ts';

@@ -15,25 +15,40 @@ export type ZclValueOf<T extends ZclTypeName> = T extends Wide
   ? number | bigint
   : T extends 'bool'
     ? boolean | number
-    : T extends 'octetString' | 'longOctetString' ? string | null
-      : T extends 'charString' | 'longCharString' ? string | ZclRawChars | null
-        : T extends 'ieeeAddress' | 'securityKey' ? string
-          : T extends 'array' | 'set' | 'bag' ? ZclArrayValue
-            : T extends 'struct' ? ZclStructMember[] | null
-              : T extends 'timeOfDay' ? ZclTimeOfDay
-                : T extends 'date' ? ZclDate
-                  : T extends 'noData' ? null
+    : T extends 'octetString' | 'longOctetString'
+      ? string | null
+      : T extends 'charString' | 'longCharString'
+        ? string | ZclRawChars | null
+        : T extends 'ieeeAddress' | 'securityKey'
+          ? string
+          : T extends 'array' | 'set' | 'bag'
+            ? ZclArrayValue
+            : T extends 'struct'
+              ? ZclStructMember[] | null
+              : T extends 'timeOfDay'
+                ? ZclTimeOfDay
+                : T extends 'date'
+                  ? ZclDate
+                  : T extends 'noData'
+                    ? null
                     : number;
 
 /** What one field of a table row decodes to. */
 export type FieldValue<D extends FieldDef> = D extends { type: 'list'; of: infer O }
   ? O extends ZclTypeName
     ? ZclValueOf<O>[]
-    : O extends readonly FieldDef[] ? Payload<O>[] : unknown[]
-  : D extends { type: 'bytes' } ? string
-    : D extends { type: 'dataType' } ? number
-      : D extends { type: 'typed' } ? ZclValue
-        : D extends { type: infer T extends ZclTypeName } ? ZclValueOf<T> : unknown;
+    : O extends readonly FieldDef[]
+      ? Payload<O>[]
+      : unknown[]
+  : D extends { type: 'bytes' }
+    ? string
+    : D extends { type: 'dataType' }
+      ? number
+      : D extends { type: 'typed' }
+        ? ZclValue
+        : D extends { type: infer T extends ZclTypeName }
+          ? ZclValueOf<T>
+          : unknown;
 
 /** A field the payload may lack: optional at its end, or present only when an earlier one says so. */
 type MayLack<D> = D extends { optional: true } ? true : D extends { when: unknown } ? true : false;
@@ -81,7 +96,10 @@ export function payloadOf<C extends ClusterDef, N extends CommandName<C['command
 }
 
 /** The fields of a ZCL global command (Read Attributes, Read Attributes Response, …) named `name`; undefined for any other. */
-export function globalFieldsOf<N extends CommandName<Globals>>(zcl: DecodedZcl | undefined, name: N): CommandPayload<Globals, N> | undefined {
+export function globalFieldsOf<N extends CommandName<Globals>>(
+  zcl: DecodedZcl | undefined,
+  name: N,
+): CommandPayload<Globals, N> | undefined {
   if (!zcl?.fields || zcl.type !== 'global' || zcl.name !== name) return undefined;
   return zcl.fields as CommandPayload<Globals, N>;
 }

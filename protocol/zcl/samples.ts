@@ -47,13 +47,43 @@ class Chooser {
 }
 
 const toHex = (b: number[]) => b.map((x) => x.toString(16).padStart(2, '0')).join('');
-const norm = (v: bigint): number | bigint => (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+const norm = (v: bigint): number | bigint =>
+  v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 
 // Types that random attribute records and collections use.
 const SIMPLE_TYPES: readonly ZclTypeName[] = [
-  'bool', 'bitmap8', 'bitmap16', 'bitmap32', 'bitmap64', 'uint8', 'uint16', 'uint24', 'uint32', 'uint48', 'uint64',
-  'int8', 'int16', 'int24', 'int32', 'int48', 'int64', 'enum8', 'enum16', 'float32', 'octetString', 'charString',
-  'utc', 'ieeeAddress', 'securityKey', 'data8', 'data32', 'float16', 'float64', 'timeOfDay', 'date', 'clusterId',
+  'bool',
+  'bitmap8',
+  'bitmap16',
+  'bitmap32',
+  'bitmap64',
+  'uint8',
+  'uint16',
+  'uint24',
+  'uint32',
+  'uint48',
+  'uint64',
+  'int8',
+  'int16',
+  'int24',
+  'int32',
+  'int48',
+  'int64',
+  'enum8',
+  'enum16',
+  'float32',
+  'octetString',
+  'charString',
+  'utc',
+  'ieeeAddress',
+  'securityKey',
+  'data8',
+  'data32',
+  'float16',
+  'float64',
+  'timeOfDay',
+  'date',
+  'clusterId',
 ];
 const ATTRIBUTE_TYPES: readonly ZclTypeName[] = [...SIMPLE_TYPES, 'longOctetString', 'longCharString', 'array', 'struct', 'set', 'bag'];
 
@@ -96,7 +126,11 @@ function sampleValueWith(type: ZclTypeName, c: Chooser, depth = 0): ZclValue {
       return { elementType, elements: Array.from({ length: c.int(0, 3) }, () => sampleValueWith(elementType, c, depth + 1)) };
     }
     case 'struct': {
-      if (!c.random || depth > 1) return [{ type: 'uint8', value: 7 }, { type: 'charString', value: 'x' }];
+      if (!c.random || depth > 1)
+        return [
+          { type: 'uint8', value: 7 },
+          { type: 'charString', value: 'x' },
+        ];
       return Array.from({ length: c.int(0, 3) }, () => {
         const mt = c.pick(SIMPLE_TYPES);
         return { type: mt, value: sampleValueWith(mt, c, depth + 1) };
@@ -113,7 +147,9 @@ function sampleValueWith(type: ZclTypeName, c: Chooser, depth = 0): ZclValue {
       return { year: c.chance(0.1) ? null : c.int(1900, 2154), month: o(1, 12), day: o(1, 31), weekday: o(1, 7) };
     }
     case 'ieee':
-      return (c.random ? c.bytes(8) : [0x00, 0xdb, 0x12, 0x34, 0x56, 0x78, 0x90, 0xa3]).map((b) => b.toString(16).padStart(2, '0')).join(':');
+      return (c.random ? c.bytes(8) : [0x00, 0xdb, 0x12, 0x34, 0x56, 0x78, 0x90, 0xa3])
+        .map((b) => b.toString(16).padStart(2, '0'))
+        .join(':');
     case 'key':
       return toHex(c.random ? c.bytes(16) : Array.from({ length: 16 }, (_, i) => i));
   }

@@ -184,9 +184,7 @@ export function decodeFields(defs: readonly FieldDef[], r: Reader, ctx: FieldCon
       case 'list': {
         const items: unknown[] = [];
         const one = (i: number) =>
-          isRecordList(d.of)
-            ? decodeFields(d.of, r, ctx, `${label}[${i}].`)
-            : decodeTyped(r, zclType(d.of), `${label}[${i}]`);
+          isRecordList(d.of) ? decodeFields(d.of, r, ctx, `${label}[${i}].`) : decodeTyped(r, zclType(d.of), `${label}[${i}]`);
         if (d.countFrom !== undefined) {
           const n = Number(rec[d.countFrom]);
           for (let i = 0; i < n; i++) items.push(one(i));

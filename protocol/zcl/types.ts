@@ -7,22 +7,62 @@ import type { Reader, Writer } from '../bytes.ts';
 
 export type ZclTypeName =
   | 'noData'
-  | 'data8' | 'data16' | 'data24' | 'data32' | 'data40' | 'data48' | 'data56' | 'data64'
+  | 'data8'
+  | 'data16'
+  | 'data24'
+  | 'data32'
+  | 'data40'
+  | 'data48'
+  | 'data56'
+  | 'data64'
   | 'bool'
-  | 'bitmap8' | 'bitmap16' | 'bitmap24' | 'bitmap32' | 'bitmap40' | 'bitmap48' | 'bitmap56' | 'bitmap64'
-  | 'uint8' | 'uint16' | 'uint24' | 'uint32' | 'uint40' | 'uint48' | 'uint56' | 'uint64'
-  | 'int8' | 'int16' | 'int24' | 'int32' | 'int40' | 'int48' | 'int56' | 'int64'
-  | 'enum8' | 'enum16'
-  | 'float16' | 'float32' | 'float64'
-  | 'octetString' | 'charString' | 'longOctetString' | 'longCharString'
-  | 'array' | 'struct' | 'set' | 'bag'
-  | 'timeOfDay' | 'date' | 'utc'
-  | 'clusterId' | 'attributeId' | 'bacnetOid'
-  | 'ieeeAddress' | 'securityKey';
+  | 'bitmap8'
+  | 'bitmap16'
+  | 'bitmap24'
+  | 'bitmap32'
+  | 'bitmap40'
+  | 'bitmap48'
+  | 'bitmap56'
+  | 'bitmap64'
+  | 'uint8'
+  | 'uint16'
+  | 'uint24'
+  | 'uint32'
+  | 'uint40'
+  | 'uint48'
+  | 'uint56'
+  | 'uint64'
+  | 'int8'
+  | 'int16'
+  | 'int24'
+  | 'int32'
+  | 'int40'
+  | 'int48'
+  | 'int56'
+  | 'int64'
+  | 'enum8'
+  | 'enum16'
+  | 'float16'
+  | 'float32'
+  | 'float64'
+  | 'octetString'
+  | 'charString'
+  | 'longOctetString'
+  | 'longCharString'
+  | 'array'
+  | 'struct'
+  | 'set'
+  | 'bag'
+  | 'timeOfDay'
+  | 'date'
+  | 'utc'
+  | 'clusterId'
+  | 'attributeId'
+  | 'bacnetOid'
+  | 'ieeeAddress'
+  | 'securityKey';
 
-type Kind =
-  | 'none' | 'uint' | 'int' | 'bool' | 'float' | 'octets' | 'chars' | 'array' | 'struct'
-  | 'timeOfDay' | 'date' | 'ieee' | 'key';
+type Kind = 'none' | 'uint' | 'int' | 'bool' | 'float' | 'octets' | 'chars' | 'array' | 'struct' | 'timeOfDay' | 'date' | 'ieee' | 'key';
 
 export interface ZclTypeDef {
   id: number;
@@ -67,20 +107,12 @@ export interface ZclRawChars {
 }
 
 export function isRawChars(v: unknown): v is ZclRawChars {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as ZclRawChars).octets === 'string' && Object.keys(v).length === 1;
+  return (
+    typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as ZclRawChars).octets === 'string' && Object.keys(v).length === 1
+  );
 }
 
-export type ZclValue =
-  | ZclRawChars
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | ZclArrayValue
-  | ZclStructMember[]
-  | ZclTimeOfDay
-  | ZclDate;
+export type ZclValue = ZclRawChars | null | boolean | number | bigint | string | ZclArrayValue | ZclStructMember[] | ZclTimeOfDay | ZclDate;
 
 function row(id: number, name: ZclTypeName, label: string, kind: Kind, size: number, analog = false): ZclTypeDef {
   return { id, name, label, kind, size, analog };
@@ -91,12 +123,8 @@ export const ZCL_TYPES: readonly ZclTypeDef[] = [
   ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => row(0x07 + n, `data${8 * n}` as ZclTypeName, `${8 * n}-Bit Data`, 'uint', n)),
   row(0x10, 'bool', 'Boolean', 'bool', 1),
   ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => row(0x17 + n, `bitmap${8 * n}` as ZclTypeName, `${8 * n}-Bit Bitmap`, 'uint', n)),
-  ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) =>
-    row(0x1f + n, `uint${8 * n}` as ZclTypeName, `${8 * n}-Bit Unsigned Integer`, 'uint', n, true),
-  ),
-  ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) =>
-    row(0x27 + n, `int${8 * n}` as ZclTypeName, `${8 * n}-Bit Signed Integer`, 'int', n, true),
-  ),
+  ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => row(0x1f + n, `uint${8 * n}` as ZclTypeName, `${8 * n}-Bit Unsigned Integer`, 'uint', n, true)),
+  ...[1, 2, 3, 4, 5, 6, 7, 8].map((n) => row(0x27 + n, `int${8 * n}` as ZclTypeName, `${8 * n}-Bit Signed Integer`, 'int', n, true)),
   row(0x30, 'enum8', '8-Bit Enumeration', 'uint', 1),
   row(0x31, 'enum16', '16-Bit Enumeration', 'uint', 2),
   row(0x38, 'float16', 'Semi-precision Floating Point', 'float', 2, true),

@@ -23,10 +23,16 @@ test('a two-bench rig runs every case on both benches, with the verdicts of a on
   }
   const junit = readFileSync(join(two.dir, 'junit.xml'), 'utf8');
   const caseCount = Object.keys(single).length;
-  expect([...junit.matchAll(/<testsuite name="([^"]+)" tests="(\d+)"/g)].map((m) => [m[1], Number(m[2])])).toEqual([['virtual-1', caseCount], ['virtual-2', caseCount]]);
+  expect([...junit.matchAll(/<testsuite name="([^"]+)" tests="(\d+)"/g)].map((m) => [m[1], Number(m[2])])).toEqual([
+    ['virtual-1', caseCount],
+    ['virtual-2', caseCount],
+  ]);
   const html = readFileSync(join(two.dir, 'report.html'), 'utf8');
   expect(html.match(/<tr data-case="[^"]+" data-bench="virtual-2"/g)).toHaveLength(caseCount);
-  expect(two.stdout.match(/^PASS +CH-IPAN-001 +virtual-\d/gm)).toEqual([expect.stringContaining('virtual-1'), expect.stringContaining('virtual-2')]);
+  expect(two.stdout.match(/^PASS +CH-IPAN-001 +virtual-\d/gm)).toEqual([
+    expect.stringContaining('virtual-1'),
+    expect.stringContaining('virtual-2'),
+  ]);
 });
 
 test('--bench picks the benches that run; an unknown bench is refused before anything moves', async () => {

@@ -4,7 +4,14 @@
 import { test, expect } from '@playwright/test';
 import { expectWithinPlan, runCampaign, verdicts } from '../support/campaign.ts';
 import {
-  COT_ALL_PASS as ALL_PASS, COT_CAUGHT_BY as CAUGHT_BY, COT_CONFORMANT as CONFORMANT, COT_CONFORMANT_POLLERS, COT_MINUTE_POLLER, COT_SLOW, casesOf, judgements,
+  COT_ALL_PASS as ALL_PASS,
+  COT_CAUGHT_BY as CAUGHT_BY,
+  COT_CONFORMANT as CONFORMANT,
+  COT_CONFORMANT_POLLERS,
+  COT_MINUTE_POLLER,
+  COT_SLOW,
+  casesOf,
+  judgements,
 } from '../support/matrix.ts';
 
 test('every on-air COT case passes on the conformant ESME, IHD and PPMID', async () => {
@@ -41,7 +48,9 @@ for (const [device, profile, caseId, requirement, others] of CAUGHT_BY) {
 
 // A case's verdict depends only on the device: the mutants whose catch could lean on what earlier cases left
 // behind (a poll period's phase, data held since before) give the same verdicts in the whole suite as alone.
-for (const [device, profile, caseId, requirement] of CAUGHT_BY.filter(([, p]) => p === 'ihd-polls-48h' || p === 'ppmid-keeps-top-up-history')) {
+for (const [device, profile, caseId, requirement] of CAUGHT_BY.filter(
+  ([, p]) => p === 'ihd-polls-48h' || p === 'ppmid-keeps-top-up-history',
+)) {
   test(`${caseId} FAILs ${requirement} on ${profile} in the whole Change of Tenancy suite too, and the other cases keep their verdicts`, async () => {
     const c = await runCampaign({ tenancy: { ...CONFORMANT, [device]: profile }, grep: 'COT' });
     expect(c.exitCode, c.stderr).toBe(0);
@@ -49,7 +58,9 @@ for (const [device, profile, caseId, requirement] of CAUGHT_BY.filter(([, p]) =>
     expect(v[caseId], JSON.stringify(v)).toBe(`FAIL ${requirement}`);
     const role = caseId.split('-')[0];
     // The mutant's other cases may catch it too; every case of the other devices judges as on the conformant bench.
-    expect(Object.fromEntries(Object.entries(v).filter(([id]) => !id.startsWith(role)))).toEqual(Object.fromEntries(Object.entries(ALL_PASS).filter(([id]) => !id.startsWith(role))));
+    expect(Object.fromEntries(Object.entries(v).filter(([id]) => !id.startsWith(role)))).toEqual(
+      Object.fromEntries(Object.entries(ALL_PASS).filter(([id]) => !id.startsWith(role))),
+    );
   });
 }
 

@@ -25,7 +25,11 @@ for (const [profile, campaign, needsIt] of DEAD) {
     expect(c.exitCode, c.stderr).toBe(0);
     const cases = c.results!.cases;
     expect(cases.length).toBe(campaign?.grep ? 17 : 24);
-    const wrong = cases.filter((r) => (needsIt.test(r.id) ? r.verdict !== 'INCONCLUSIVE' && !(r.verdict === 'NOT APPLICABLE' && /does not claim/.test(r.reason)) : r.verdict !== 'PASS' && r.verdict !== 'NOT APPLICABLE'));
+    const wrong = cases.filter((r) =>
+      needsIt.test(r.id)
+        ? r.verdict !== 'INCONCLUSIVE' && !(r.verdict === 'NOT APPLICABLE' && /does not claim/.test(r.reason))
+        : r.verdict !== 'PASS' && r.verdict !== 'NOT APPLICABLE',
+    );
     expect(wrong.map((r) => `${r.id} ${r.verdict}: ${r.reason}`)).toEqual([]);
     const inconclusive = cases.filter((r) => r.verdict === 'INCONCLUSIVE');
     expect(inconclusive.length).toBeGreaterThan(0);

@@ -12,7 +12,8 @@ import { startMosquitto } from '../support/mosquitto.ts';
 function evidenceHashes(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const c of readdirSync(join(dir, 'evidence'))) {
-    for (const f of readdirSync(join(dir, 'evidence', c))) if (f.endsWith('.pcapng') || f === 'events.jsonl') out[`${c}/${f}`] = sha256File(join(dir, 'evidence', c, f));
+    for (const f of readdirSync(join(dir, 'evidence', c)))
+      if (f.endsWith('.pcapng') || f === 'events.jsonl') out[`${c}/${f}`] = sha256File(join(dir, 'evidence', c, f));
   }
   return out;
 }
@@ -21,7 +22,8 @@ test('two runs with the same seed give byte-identical pcapng evidence and identi
   const a = await runCampaign({ seed: 7 });
   const b = await runCampaign({ seed: 7 });
   expect(verdicts(a)).toEqual(verdicts(b));
-  const ha = evidenceHashes(a.dir), hb = evidenceHashes(b.dir);
+  const ha = evidenceHashes(a.dir),
+    hb = evidenceHashes(b.dir);
   expect(Object.keys(ha).filter((f) => f.endsWith('.pcapng')).length).toBeGreaterThanOrEqual(6);
   expect(ha).toEqual(hb);
 });
@@ -29,15 +31,43 @@ test('two runs with the same seed give byte-identical pcapng evidence and identi
 test("tshark shows an IPAN case's inter-PAN CCS01 exchange at the project's timestamps", async () => {
   const c = await runCampaign({ grep: 'CH-IPAN-001' });
   const dir = join(c.dir, 'evidence', 'CH-IPAN-001--virtual-1');
-  const rows = execFileSync('tshark', ['-r', join(dir, 'han.pcapng'), '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'zbee_nwk.frame_type', '-e', 'zbee_aps.cluster',
-    '-e', 'gbcs_message.grouping_header.message_code', '-e', 'gbcs_message.grouping_header.cra_flag'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-    .trim().split('\n').map((l) => l.split('\t'));
+  const rows = execFileSync(
+    'tshark',
+    [
+      '-r',
+      join(dir, 'han.pcapng'),
+      '-T',
+      'fields',
+      '-e',
+      'frame.time_epoch',
+      '-e',
+      'zbee_nwk.frame_type',
+      '-e',
+      'zbee_aps.cluster',
+      '-e',
+      'gbcs_message.grouping_header.message_code',
+      '-e',
+      'gbcs_message.grouping_header.cra_flag',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  )
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
   // The HHT's CCS01 (CRA 1) and the CH's response (CRA 2), both inter-PAN Tunneling; then the HHT
   // joins the HAN: Beacon Request and the CH's beacon (MAC only), NWK-secured Rejoin Request and Response (NWK commands).
   expect(rows.map((r) => r.slice(1).join(' ').trim())).toEqual([
-    '0x0003 0x0704 0x0001 0x01', '0x0003 0x0704 0x0001 0x02', '', '', '0x0001', '0x0001',
+    '0x0003 0x0704 0x0001 0x01',
+    '0x0003 0x0704 0x0001 0x02',
+    '',
+    '',
+    '0x0001',
+    '0x0001',
   ]);
-  const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; kind: string });
+  const events = readFileSync(join(dir, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { t: string; kind: string });
   const frameTimes = events.filter((e) => e.kind === 'frame').map((e) => Date.parse(e.t) / 1000);
   expect(rows.map((r) => Number(r[0]))).toEqual(frameTimes);
   // 59:00 after the power-on that the relay confirmed.
@@ -51,8 +81,13 @@ test('the campaign passes through real ptys (socat, real serial bindings) and a 
     const c = await runCampaign({ transport: 'pty', brokerUrl: broker.url });
     expect(c.exitCode, c.stderr).toBe(0);
     expect(verdicts(c, 'CH-IPAN')).toEqual({
-      'CH-IPAN-001': 'PASS', 'CH-IPAN-002': 'PASS', 'CH-IPAN-003': 'PASS', 'CH-IPAN-004': 'PASS',
-      'CH-IPAN-005': 'PASS', 'CH-IPAN-006': 'PASS', 'CH-IPAN-007': 'NOT APPLICABLE',
+      'CH-IPAN-001': 'PASS',
+      'CH-IPAN-002': 'PASS',
+      'CH-IPAN-003': 'PASS',
+      'CH-IPAN-004': 'PASS',
+      'CH-IPAN-005': 'PASS',
+      'CH-IPAN-006': 'PASS',
+      'CH-IPAN-007': 'NOT APPLICABLE',
     });
   } finally {
     await broker.stop();

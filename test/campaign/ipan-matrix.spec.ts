@@ -5,7 +5,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { expectWithinPlan, runCampaign, verdicts } from '../support/campaign.ts';
-import { IPAN_CASES, IPAN_CAUGHT_BY as CAUGHT_BY, IPAN_CONFORMANT_VERDICTS, IPAN_SECMP0037_VERDICTS, IPAN_SLOW, judgements } from '../support/matrix.ts';
+import {
+  IPAN_CASES,
+  IPAN_CAUGHT_BY as CAUGHT_BY,
+  IPAN_CONFORMANT_VERDICTS,
+  IPAN_SECMP0037_VERDICTS,
+  IPAN_SLOW,
+  judgements,
+} from '../support/matrix.ts';
 
 const PROFILES = fileURLToPath(new URL('../../firmware-images/profiles/', import.meta.url));
 test('every IPAN case passes on the conformant CH; CH-IPAN-007 is not applicable without SECMP0037', async () => {
@@ -21,7 +28,8 @@ test('on SECMP0037 firmware IPAN-2 is not applicable and IPAN-6 is checked', asy
 });
 
 test('every non-conformant profile is in the matrix (or the slow table), and every IPAN case catches one', () => {
-  const broken = readdirSync(PROFILES).map((f) => parse(readFileSync(PROFILES + f, 'utf8')) as { id: string; kind: string; breaks: string[] })
+  const broken = readdirSync(PROFILES)
+    .map((f) => parse(readFileSync(PROFILES + f, 'utf8')) as { id: string; kind: string; breaks: string[] })
     .filter((p) => p.kind === 'comms-hub' && p.breaks.length > 0);
   expect(broken.map((p) => p.id).sort()).toEqual([...Object.keys(CAUGHT_BY), ...Object.keys(IPAN_SLOW)].sort());
   const requirementOf = (id: string) => CAUGHT_BY[id]?.[1] ?? IPAN_SLOW[id]?.[2];
@@ -45,10 +53,15 @@ for (const [profile, [caseId, requirement]] of Object.entries(CAUGHT_BY)) {
 
 for (const [profile, [caseId, fault, requirement]] of Object.entries(IPAN_SLOW)) {
   test(`a CH that answers CCS01 after the capture window (${profile}) is INCONCLUSIVE (${fault}) on every case that asks it, never FAIL; given the time, ${caseId} FAILs ${requirement}`, async () => {
-    const [tight, roomy] = await Promise.all([runCampaign({ firmware: profile }), runCampaign({ firmware: profile, grep: caseId, labSettings: { captureWithinSeconds: 10 } })]);
+    const [tight, roomy] = await Promise.all([
+      runCampaign({ firmware: profile }),
+      runCampaign({ firmware: profile, grep: caseId, labSettings: { captureWithinSeconds: 10 } }),
+    ]);
     expect(tight.exitCode, tight.stderr).toBe(0);
     // Its late acceptance must not read as a refusal (a FAIL of IPAN-1 or IPAN-3, a PASS of IPAN-2).
-    expect(judgements(tight, 'CH-IPAN')).toEqual(Object.fromEntries(IPAN_CASES.map((id) => [id, id === 'CH-IPAN-007' ? 'NOT APPLICABLE' : `INCONCLUSIVE ${fault}`])));
+    expect(judgements(tight, 'CH-IPAN')).toEqual(
+      Object.fromEntries(IPAN_CASES.map((id) => [id, id === 'CH-IPAN-007' ? 'NOT APPLICABLE' : `INCONCLUSIVE ${fault}`])),
+    );
     expect(verdicts(roomy)).toEqual({ [caseId]: `FAIL ${requirement}` });
   });
 }

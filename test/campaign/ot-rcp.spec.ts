@@ -10,8 +10,11 @@ const CASES = 'CH-IPAN|ESME-COT-006';
 const TENANCY = { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant' };
 const OT_RCP = { radio: { kind: 'ot-rcp' }, sniffer: { kind: 'ot-rcp' } };
 
-const events = (dir: string, caseId: string) => readFileSync(join(dir, 'evidence', `${caseId}--virtual-1`, 'events.jsonl'), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as { kind: string; [field: string]: unknown });
+const events = (dir: string, caseId: string) =>
+  readFileSync(join(dir, 'evidence', `${caseId}--virtual-1`, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind: string; [field: string]: unknown });
 
 test('IPAN and ESME-COT-006 with an ot-rcp rig radio and sniffer reach the verdicts of the default kinds', async () => {
   // Two campaigns side by side, on a shared machine.

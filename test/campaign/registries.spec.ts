@@ -13,10 +13,13 @@ const CASES = 'CH-IPAN-00[12]';
 // Spelled out, not imported: this process must not register the fake kinds itself.
 const FAKE = { chRelay: { vendor: 'fake-outlets', strip: 'strip-1', outlet: 3 }, sniffer: { kind: 'fake-binary' } };
 
-const events = (dir: string, caseId: string) => readFileSync(join(dir, 'evidence', `${caseId}--virtual-1`, 'events.jsonl'), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as { kind: string; [field: string]: unknown });
+const events = (dir: string, caseId: string) =>
+  readFileSync(join(dir, 'evidence', `${caseId}--virtual-1`, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind: string; [field: string]: unknown });
 
-test('a fake relay vendor and a fake byte-framed sniffer kind, registered alone, run a campaign with the built-in kinds\' verdicts', async () => {
+test("a fake relay vendor and a fake byte-framed sniffer kind, registered alone, run a campaign with the built-in kinds' verdicts", async () => {
   // Two campaigns side by side, on a shared machine.
   test.setTimeout(300_000);
   const [builtIn, added] = await Promise.all([

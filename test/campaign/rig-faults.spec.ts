@@ -12,7 +12,10 @@ test('a relay that never confirms makes every case INCONCLUSIVE', async () => {
   const c = await runCampaign({ faults: [{ kind: 'relay-silent', afterSeconds: 0 }], labSettings: FAST });
   expect(c.exitCode, c.stderr).toBe(0);
   const v = verdicts(c);
-  expect(Object.values(v).filter((x) => x.startsWith('FAIL')), JSON.stringify(v)).toEqual([]);
+  expect(
+    Object.values(v).filter((x) => x.startsWith('FAIL')),
+    JSON.stringify(v),
+  ).toEqual([]);
   expect(v['CH-IPAN-001']).toBe('INCONCLUSIVE');
   const first = c.results!.cases.find((r) => r.id === 'CH-IPAN-001')!;
   expect(first.reason).toMatch(/did not confirm|confirm/i);
@@ -25,7 +28,10 @@ test('the broker going away mid-campaign makes the cases after it INCONCLUSIVE, 
   expect(c.exitCode, c.stderr).toBe(0);
   const v = verdicts(c);
   expect(v['CH-IPAN-001']).toBe('PASS');
-  expect(Object.values(v).filter((x) => x.startsWith('FAIL')), JSON.stringify(v)).toEqual([]);
+  expect(
+    Object.values(v).filter((x) => x.startsWith('FAIL')),
+    JSON.stringify(v),
+  ).toEqual([]);
   const inconclusive = c.results!.cases.filter((r) => r.verdict === 'INCONCLUSIVE');
   expect(inconclusive.length).toBeGreaterThan(0);
   expect(inconclusive.map((r) => r.reason).join('\n')).toMatch(/broker|MQTT|offline|unreachable/i);
@@ -39,7 +45,10 @@ test('a sniffer unplugged mid-test makes the case INCONCLUSIVE, never FAIL', asy
   expect(c.exitCode, c.stderr).toBe(0);
   const v = verdicts(c);
   expect(v['CH-IPAN-001'], JSON.stringify(v)).toBe('INCONCLUSIVE');
-  expect(Object.values(v).filter((x) => x.startsWith('FAIL')), JSON.stringify(v)).toEqual([]);
+  expect(
+    Object.values(v).filter((x) => x.startsWith('FAIL')),
+    JSON.stringify(v),
+  ).toEqual([]);
   expect(c.results!.cases.find((r) => r.id === 'CH-IPAN-001')!.reason).toMatch(/sniffer/i);
 });
 
@@ -50,25 +59,54 @@ test('Change of Tenancy cases: a relay that never confirms makes them INCONCLUSI
   expect(c.exitCode, c.stderr).toBe(0);
   const v = verdicts(c);
   expect(Object.keys(v).length).toBeGreaterThanOrEqual(13);
-  expect(Object.entries(v).filter(([, x]) => x !== 'INCONCLUSIVE'), JSON.stringify(v)).toEqual([]);
+  expect(
+    Object.entries(v).filter(([, x]) => x !== 'INCONCLUSIVE'),
+    JSON.stringify(v),
+  ).toEqual([]);
 });
 
 test('Change of Tenancy cases: a change that never reaches the meter makes every case that triggers one INCONCLUSIVE, never FAIL', async () => {
   // Even on meters that never publish and keep their logs: without the change arriving, nothing they do proves a fault.
-  const c = await runCampaign({ tenancy: { ...TENANCY, esme: 'esme-never-publishes' }, grep: 'COT-0(01|05|06|08)|COT-010', faults: [{ kind: 'tenancy-lost', afterSeconds: 0 }], labSettings: FAST });
+  const c = await runCampaign({
+    tenancy: { ...TENANCY, esme: 'esme-never-publishes' },
+    grep: 'COT-0(01|05|06|08)|COT-010',
+    faults: [{ kind: 'tenancy-lost', afterSeconds: 0 }],
+    labSettings: FAST,
+  });
   expect(c.exitCode, c.stderr).toBe(0);
   const v = verdicts(c);
-  expect(Object.keys(v).sort()).toEqual(['ESME-COT-001', 'ESME-COT-006', 'ESME-COT-010', 'GPF-COT-001', 'GPF-COT-010', 'IHD-COT-005', 'IHD-COT-008', 'PPMID-COT-005', 'PPMID-COT-008']);
-  expect(Object.entries(v).filter(([, x]) => x !== 'INCONCLUSIVE'), JSON.stringify(v)).toEqual([]);
+  expect(Object.keys(v).sort()).toEqual([
+    'ESME-COT-001',
+    'ESME-COT-006',
+    'ESME-COT-010',
+    'GPF-COT-001',
+    'GPF-COT-010',
+    'IHD-COT-005',
+    'IHD-COT-008',
+    'PPMID-COT-005',
+    'PPMID-COT-008',
+  ]);
+  expect(
+    Object.entries(v).filter(([, x]) => x !== 'INCONCLUSIVE'),
+    JSON.stringify(v),
+  ).toEqual([]);
   for (const r of c.results!.cases) expect(r.reason, r.id).toMatch(/neither holds the implementation time sent/);
 });
 
 test('Change of Tenancy cases: a sniffer unplugged mid-campaign fails no device', async () => {
   // Three hours in: during IHD-COT-004's watch of poll periods.
-  const c = await runCampaign({ tenancy: TENANCY, grep: 'COT', faults: [{ kind: 'sniffer-unplugged', afterSeconds: 3 * 3600 }], labSettings: FAST });
+  const c = await runCampaign({
+    tenancy: TENANCY,
+    grep: 'COT',
+    faults: [{ kind: 'sniffer-unplugged', afterSeconds: 3 * 3600 }],
+    labSettings: FAST,
+  });
   expect(c.exitCode, c.stderr).toBe(0);
   const v = verdicts(c);
-  expect(Object.values(v).filter((x) => x.startsWith('FAIL')), JSON.stringify(v)).toEqual([]);
+  expect(
+    Object.values(v).filter((x) => x.startsWith('FAIL')),
+    JSON.stringify(v),
+  ).toEqual([]);
   expect(Object.values(v).filter((x) => x === 'INCONCLUSIVE').length, JSON.stringify(v)).toBeGreaterThan(0);
 });
 
@@ -77,7 +115,10 @@ function noFailEachExplained(c: Campaign, reason: RegExp): void {
   expect(c.exitCode, c.stderr).toBe(0);
   expect(c.results?.missing, 'cases without a verdict').toEqual([]);
   const v = verdicts(c);
-  expect(Object.entries(v).filter(([, x]) => x.startsWith('FAIL') || x === 'ERROR'), JSON.stringify(v, null, 1)).toEqual([]);
+  expect(
+    Object.entries(v).filter(([, x]) => x.startsWith('FAIL') || x === 'ERROR'),
+    JSON.stringify(v, null, 1),
+  ).toEqual([]);
   const inconclusive = c.results!.cases.filter((r) => r.verdict === 'INCONCLUSIVE');
   expect(inconclusive.length, JSON.stringify(v, null, 1)).toBeGreaterThan(0);
   for (const r of inconclusive) {
@@ -107,7 +148,9 @@ test('a sniffer sending garbage: unreadable lines are counted and logged, void e
   // else (16 in a row) is the unit tests' (test/unit/sniffer.spec.ts).
   const garbled = c.results!.cases.find((r) => /could not be read as frames/.test(r.reason))!;
   const events = readFileSync(join(c.dir, 'evidence', `${garbled.id}--${garbled.bench}`, 'events.jsonl'), 'utf8');
-  expect(events, 'each unread line is logged as evidence').toMatch(/"kind":"sniffer-line-unread".*"reason":"a \\"received:\\" line that does not match/);
+  expect(events, 'each unread line is logged as evidence').toMatch(
+    /"kind":"sniffer-line-unread".*"reason":"a \\"received:\\" line that does not match/,
+  );
 });
 
 test('a rig radio that stops answering makes the cases that transmit INCONCLUSIVE, never FAIL', async () => {
@@ -120,7 +163,11 @@ test('devices that stop transmitting are never failed: every case that rests on 
   const c = await runCampaign({ ...EVERY_CASE, faults: [{ kind: 'device-dead', afterSeconds: 1 }] });
   noFailEachExplained(c, /not heard|nothing was heard|no answer|not answer|answered none/i);
   // Heard before judged: every case that needed a device it could not hear says so.
-  expect(c.results!.cases.filter((r) => r.verdict === 'INCONCLUSIVE' && r.fault !== 'dut-not-heard' && r.fault !== 'tenancy-not-delivered').map((r) => `${r.id}: ${r.reason}`)).toEqual([]);
+  expect(
+    c
+      .results!.cases.filter((r) => r.verdict === 'INCONCLUSIVE' && r.fault !== 'dut-not-heard' && r.fault !== 'tenancy-not-delivered')
+      .map((r) => `${r.id}: ${r.reason}`),
+  ).toEqual([]);
 });
 
 test('a full evidence disk (ENOSPC): each case ends INCONCLUSIVE, what was written is kept, and the run says so', async () => {
@@ -145,8 +192,11 @@ test('a full evidence disk (ENOSPC): each case ends INCONCLUSIVE, what was writt
     const dir = join(c.dir, 'evidence', `${r.id}--${r.bench}`);
     expect(existsSync(join(dir, 'result.json')), r.id).toBe(true);
     // The event log was written to the end, and is still evidence; the capture that failed is not.
-    expect(readFileSync(join(dir, 'events.jsonl'), 'utf8'), r.id).toMatch(/"kind":"case-start"[^]*"kind":"verdict"/);
-    expect(r.evidence.map((e) => e.file), r.id).toEqual(['events.jsonl']);
+    expect(readFileSync(join(dir, 'events.jsonl'), 'utf8'), r.id).toMatch(/"kind":"case-start"[\s\S]*"kind":"verdict"/);
+    expect(
+      r.evidence.map((e) => e.file),
+      r.id,
+    ).toEqual(['events.jsonl']);
   }
   expect(c.stdout, 'the run prints each case with its reason').toMatch(/INCONCLUSIVE\s+CH-IPAN-001 .*ENOSPC/);
 });

@@ -11,10 +11,13 @@ import { IPAN_CAUGHT_BY, IPAN_CONFORMANT_VERDICTS } from '../support/matrix.ts';
 const TI = { sniffer: { kind: 'ti-ps2' } };
 const BROKEN = 'ch-window-45min';
 
-const events = (dir: string, caseId: string) => readFileSync(join(dir, 'evidence', `${caseId}--virtual-1`, 'events.jsonl'), 'utf8')
-  .trim().split('\n').map((l) => JSON.parse(l) as { kind: string; [field: string]: unknown });
+const events = (dir: string, caseId: string) =>
+  readFileSync(join(dir, 'evidence', `${caseId}--virtual-1`, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind: string; [field: string]: unknown });
 
-test('the IPAN suite with a ti-ps2 sniffer gives the nRF sniffer\'s verdicts, on the conformant CH and on one that breaks IPAN-1', async () => {
+test("the IPAN suite with a ti-ps2 sniffer gives the nRF sniffer's verdicts, on the conformant CH and on one that breaks IPAN-1", async () => {
   // Two campaigns side by side, on a shared machine.
   test.setTimeout(300_000);
   const [conformant, broken] = await Promise.all([
@@ -33,8 +36,11 @@ test('the IPAN suite with a ti-ps2 sniffer gives the nRF sniffer\'s verdicts, on
 test('a ti-ps2 sniffer that sends garbage mid-case, or is unplugged, makes the case INCONCLUSIVE, never FAIL', async () => {
   test.setTimeout(300_000);
   // 30 minutes in: CH-IPAN-001 is waiting for its 59:00 probe.
-  const [garbled, unplugged] = await Promise.all((['sniffer-garbage', 'sniffer-unplugged'] as const).map((kind) =>
-    runCampaign({ ...TI, grep: 'CH-IPAN-001', faults: [{ kind, afterSeconds: 30 * 60 }], labSettings: { relayConfirmSeconds: 0.5 } })));
+  const [garbled, unplugged] = await Promise.all(
+    (['sniffer-garbage', 'sniffer-unplugged'] as const).map((kind) =>
+      runCampaign({ ...TI, grep: 'CH-IPAN-001', faults: [{ kind, afterSeconds: 30 * 60 }], labSettings: { relayConfirmSeconds: 0.5 } }),
+    ),
+  );
   for (const c of [garbled, unplugged]) {
     expect(c.exitCode, c.stderr).toBe(0);
     expect(verdicts(c)).toEqual({ 'CH-IPAN-001': 'INCONCLUSIVE' });

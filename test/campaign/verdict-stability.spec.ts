@@ -10,7 +10,8 @@ const SCRIPT = fileURLToPath(new URL('../../bench/verdict-stability.ts', import.
 
 function stability(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
+  let stdout = '',
+    stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
   return new Promise((done) => child.on('exit', (code) => done({ code: code ?? 1, stdout, stderr })));
@@ -24,14 +25,21 @@ test('the conformant IPAN and COT campaigns give their expected verdicts on seed
   // One line per case of both campaigns: 7 IPAN, 17 COT, each seen on all three seeds.
   const caseLines = lines.filter((l) => / expected /.test(l));
   expect(caseLines.length, r.stdout).toBe(24);
-  for (const l of caseLines) expect(l).toMatch(/ expected (PASS|NOT APPLICABLE) +3 (PASS|NOT APPLICABLE) — 0 flips(; seeds run again after a station fault: [\d, ]+)?$/);
+  for (const l of caseLines)
+    expect(l).toMatch(
+      / expected (PASS|NOT APPLICABLE) +3 (PASS|NOT APPLICABLE) — 0 flips(; seeds run again after a station fault: [\d, ]+)?$/,
+    );
   expect(lines.at(-1)).toMatch(/^total: 0 flips in 0 of 24 cases over 3 seeds \(goal 0\)/);
 });
 
 test('a seed whose case meets a station fault is run again, and still counts as a flip when the fault stays', async () => {
   test.setTimeout(3 * 60_000);
   // The relay's broker gone (a station part, not the device): every run of the seed faults.
-  const row = { name: 'broker down', options: { firmware: 'ch-conformant', grep: 'CH-IPAN-001', faults: [{ kind: 'broker-down' as const, afterSeconds: 0 }] }, expected: { 'CH-IPAN-001': 'PASS' } };
+  const row = {
+    name: 'broker down',
+    options: { firmware: 'ch-conformant', grep: 'CH-IPAN-001', faults: [{ kind: 'broker-down' as const, afterSeconds: 0 }] },
+    expected: { 'CH-IPAN-001': 'PASS' },
+  };
   const [c] = await measureStability([row], 1, 1);
   expect(c.rerunSeeds).toEqual([1]);
   expect(c.flippedSeeds).toEqual([1]);

@@ -66,9 +66,46 @@ test('tshark reads back the timestamps, TAP fields, comments and 802.15.4 header
 
   type Row = Omit<PacketToWrite, 'interfaceId'> & { iface: 'tap' | 'raw'; seq: number; dstPan?: string; dst?: string; src?: string };
   const rows: Row[] = [
-    { iface: 'tap', timestampUs: 1_700_000_000_123_456n, frame: nwkFrame, fcsIncluded: true, rssi: -61.5, lqi: 200, channel: 11, comment: 'hello from gbcs-rig', seq: 0xa3, dstPan: '0x481e', dst: '0xffff', src: '0x0000' },
-    { iface: 'tap', timestampUs: 1_700_000_001_000_001n, frame: nwkFrame.subarray(0, nwkFrame.length - 2), fcsIncluded: false, rssi: -70.25, lqi: 100, channel: 15, seq: 0xa3, dstPan: '0x481e', dst: '0xffff', src: '0x0000' },
-    { iface: 'tap', timestampUs: 1_747_000_000_999_999n, frame: beaconRequest, fcsIncluded: true, rssi: -99, lqi: 0, channel: 26, comment: 'beacon request — ünïcode', seq: 0x42, dstPan: '0xffff', dst: '0xffff' },
+    {
+      iface: 'tap',
+      timestampUs: 1_700_000_000_123_456n,
+      frame: nwkFrame,
+      fcsIncluded: true,
+      rssi: -61.5,
+      lqi: 200,
+      channel: 11,
+      comment: 'hello from gbcs-rig',
+      seq: 0xa3,
+      dstPan: '0x481e',
+      dst: '0xffff',
+      src: '0x0000',
+    },
+    {
+      iface: 'tap',
+      timestampUs: 1_700_000_001_000_001n,
+      frame: nwkFrame.subarray(0, nwkFrame.length - 2),
+      fcsIncluded: false,
+      rssi: -70.25,
+      lqi: 100,
+      channel: 15,
+      seq: 0xa3,
+      dstPan: '0x481e',
+      dst: '0xffff',
+      src: '0x0000',
+    },
+    {
+      iface: 'tap',
+      timestampUs: 1_747_000_000_999_999n,
+      frame: beaconRequest,
+      fcsIncluded: true,
+      rssi: -99,
+      lqi: 0,
+      channel: 26,
+      comment: 'beacon request — ünïcode',
+      seq: 0x42,
+      dstPan: '0xffff',
+      dst: '0xffff',
+    },
     { iface: 'tap', timestampUs: 1_747_000_001_000_000n, frame: longData, fcsIncluded: true, channel: 20, seq: 0x07, dstPan: '0x1234' },
     { iface: 'raw', timestampUs: 1_747_000_002_500_000n, frame: ack, fcsIncluded: true, comment: 'on a 195 interface', seq: 0x07 },
   ];
@@ -77,21 +114,40 @@ test('tshark reads back the timestamps, TAP fields, comments and 802.15.4 header
   const w = openPcapngFile(path);
   const tap = w.addInterface({ name: 'sniffer0', description: 'gbcs-rig test sniffer' });
   const raw = w.addInterface({ name: 'raw0', linkType: 195 });
-  for (const { iface, seq: _s, dstPan: _p, dst: _d, src: _r, ...p } of rows) w.writePacket({ ...p, interfaceId: iface === 'tap' ? tap : raw });
+  for (const { iface, seq: _s, dstPan: _p, dst: _d, src: _r, ...p } of rows)
+    w.writePacket({ ...p, interfaceId: iface === 'tap' ? tap : raw });
   await w.close();
 
   const names = [
-    'frame.time_epoch', 'frame.interface_name', 'frame.comment', 'frame.len',
-    'wpan-tap.rss', 'wpan-tap.lqi', 'wpan-tap.ch_num', 'wpan-tap.ch_page', 'wpan-tap.fcs_type',
-    'wpan.seq_no', 'wpan.dst_pan', 'wpan.dst16', 'wpan.src16', 'wpan.dst64', 'wpan.src64', 'wpan.fcs', 'wpan.fcs_ok',
-    '_ws.expert.severity', '_ws.expert.group', '_ws.expert.message', '_ws.malformed',
+    'frame.time_epoch',
+    'frame.interface_name',
+    'frame.comment',
+    'frame.len',
+    'wpan-tap.rss',
+    'wpan-tap.lqi',
+    'wpan-tap.ch_num',
+    'wpan-tap.ch_page',
+    'wpan-tap.fcs_type',
+    'wpan.seq_no',
+    'wpan.dst_pan',
+    'wpan.dst16',
+    'wpan.src16',
+    'wpan.dst64',
+    'wpan.src64',
+    'wpan.fcs',
+    'wpan.fcs_ok',
+    '_ws.expert.severity',
+    '_ws.expert.group',
+    '_ws.expert.message',
+    '_ws.malformed',
   ];
   const got = fields(path, names).map((r) => Object.fromEntries(names.map((n, i) => [n, r[i]])));
   expect(got).toHaveLength(rows.length);
 
   rows.forEach((w, i) => {
     const t = got[i];
-    const tapLen = w.iface === 'tap' ? 4 + 8 + (w.rssi !== undefined ? 8 : 0) + (w.channel !== undefined ? 8 : 0) + (w.lqi !== undefined ? 8 : 0) : 0;
+    const tapLen =
+      w.iface === 'tap' ? 4 + 8 + (w.rssi !== undefined ? 8 : 0) + (w.channel !== undefined ? 8 : 0) + (w.lqi !== undefined ? 8 : 0) : 0;
     expect.soft(epochToMicros(t['frame.time_epoch']), `frame ${i + 1} time`).toBe(w.timestampUs);
     expect.soft(t['frame.interface_name']).toBe(w.iface === 'tap' ? 'sniffer0' : 'raw0');
     expect.soft(t['frame.comment']).toBe(w.comment ?? '');
@@ -114,7 +170,12 @@ test('tshark reads back the timestamps, TAP fields, comments and 802.15.4 header
     }
     const severities = t['_ws.expert.severity'].split(';').filter(Boolean).map(Number);
     const groups = t['_ws.expert.group'].split(';').filter(Boolean).map(Number);
-    expect.soft(severities.filter((s) => s >= PI_ERROR), `frame ${i + 1} expert errors: ${t['_ws.expert.message']}`).toEqual([]);
+    expect
+      .soft(
+        severities.filter((s) => s >= PI_ERROR),
+        `frame ${i + 1} expert errors: ${t['_ws.expert.message']}`,
+      )
+      .toEqual([]);
     expect.soft(groups.filter((g) => g === PI_MALFORMED)).toEqual([]);
     expect.soft(t['_ws.malformed']).toBe('');
     // The only expert notes allowed: our comment, and the NWK payload tshark has no key for.
@@ -133,9 +194,9 @@ test('tshark reads back the timestamps, TAP fields, comments and 802.15.4 header
 
   // And our own reader agrees with what went in.
   const back = await readAll(path);
-  expect(back.map((p) => [p.timestampUs, p.rssi, p.lqi, p.channel, p.comment, p.fcsIncluded, Buffer.from(p.frame).toString('hex')])).toEqual(
-    rows.map((w) => [w.timestampUs, w.rssi, w.lqi, w.channel, w.comment, w.fcsIncluded, Buffer.from(w.frame).toString('hex')]),
-  );
+  expect(
+    back.map((p) => [p.timestampUs, p.rssi, p.lqi, p.channel, p.comment, p.fcsIncluded, Buffer.from(p.frame).toString('hex')]),
+  ).toEqual(rows.map((w) => [w.timestampUs, w.rssi, w.lqi, w.channel, w.comment, w.fcsIncluded, Buffer.from(w.frame).toString('hex')]));
 });
 
 test('a real capture re-written as TAP pcapng reads the same in tshark', async ({}, testInfo) => {
@@ -157,7 +218,9 @@ test('a real capture re-written as TAP pcapng reads the same in tshark', async (
 });
 
 test.describe('our reader against tshark on every shared capture', () => {
-  const files = readdirSync(CAPTURES).filter((f) => /\.pcap(ng)?$/.test(f)).sort();
+  const files = readdirSync(CAPTURES)
+    .filter((f) => /\.pcap(ng)?$/.test(f))
+    .sort();
   test('the capture folder is there', () => {
     expect(files.length).toBeGreaterThanOrEqual(12);
   });

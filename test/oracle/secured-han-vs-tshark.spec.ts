@@ -10,12 +10,14 @@ import { keyArgs, tsharkFields } from '../support/tshark.ts';
 const FIELDS = ['frame.number', 'zbee_nwk.security', 'zbee.sec.key', 'zbee_aps.cluster', 'zbee_nwk.cmd.id'];
 const isTrue = (v: string | undefined) => v === '1' || v === 'True';
 
-test('tshark decrypts the HAN frames of a campaign\'s evidence pcapng with the network key, and none without it', async () => {
+test("tshark decrypts the HAN frames of a campaign's evidence pcapng with the network key, and none without it", async () => {
   const c = await runCampaign({ grep: 'CH-IPAN-005' });
   expect(verdicts(c, 'CH-IPAN')).toEqual({ 'CH-IPAN-005': 'PASS' });
   const pcap = join(c.dir, 'evidence', 'CH-IPAN-005--virtual-1', 'han.pcapng');
 
-  const keyed = tsharkFields(pcap, FIELDS, keyArgs([{ hex: VIRTUAL_NETWORK_KEY, label: 'virtual bench' }])).filter((r) => isTrue(r['zbee_nwk.security'][0]));
+  const keyed = tsharkFields(pcap, FIELDS, keyArgs([{ hex: VIRTUAL_NETWORK_KEY, label: 'virtual bench' }])).filter((r) =>
+    isTrue(r['zbee_nwk.security'][0]),
+  );
   // The HHT's Rejoin Request and the CH's Response, its HAN read and the answer, its read after the power-on (unanswered).
   expect(keyed.length).toBe(5);
   for (const r of keyed) {

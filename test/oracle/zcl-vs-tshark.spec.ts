@@ -14,7 +14,13 @@ const PROFILE_SMART_ENERGY = 0x0109;
 const h16 = (n: number) => '0x' + n.toString(16).padStart(4, '0');
 
 function zclFor(c: TableCommand, i: number): Uint8Array {
-  return encodeZcl(c.cluster, { type: c.type, cmd: c.command.id, dir: c.dir, seq: i & 0xff, fields: sampleFields(c.cluster, c.command, i) });
+  return encodeZcl(c.cluster, {
+    type: c.type,
+    cmd: c.command.id,
+    dir: c.dir,
+    seq: i & 0xff,
+    fields: sampleFields(c.cluster, c.command, i),
+  });
 }
 
 test('every table command round-trips through encode and decode', () => {
@@ -30,7 +36,11 @@ test('every table command round-trips through encode and decode', () => {
     assert.equal(d.name, c.command.name, where);
     // Decoding adds derived names (e.g. controlFlags); every encoded field comes back as it went in.
     for (const [k, v] of Object.entries(fields)) assert.deepEqual(d.fields?.[k], v, `${where}: field ${k}`);
-    assert.deepEqual(encodeZcl(c.cluster, { type: c.type, cmd: c.command.id, dir: c.dir, seq: i & 0xff, fields: d.fields }), bytes, `${where}: re-encoding`);
+    assert.deepEqual(
+      encodeZcl(c.cluster, { type: c.type, cmd: c.command.id, dir: c.dir, seq: i & 0xff, fields: d.fields }),
+      bytes,
+      `${where}: re-encoding`,
+    );
   });
 });
 
@@ -51,8 +61,16 @@ test('tshark names the cluster and command of every encoded Smart Energy frame a
   });
   await writer.close();
 
-  const idFields = ['zbee_zcl.cmd.id', 'zbee_zcl.cs.cmd.id', ...tsharkFieldNames().filter((f) => /^zbee_zcl_[a-z_]+\.[a-z_]+\.cmd[._]srv_(rx|tx)\.id$/.test(f))];
-  const rows = tsharkFields(file, ['zbee_aps.cluster', 'zbee_zcl.type', 'zbee_zcl.dir', '_ws.col.Info', ...idFields], ['-o', 'gui.column.format:"Info","%i"']);
+  const idFields = [
+    'zbee_zcl.cmd.id',
+    'zbee_zcl.cs.cmd.id',
+    ...tsharkFieldNames().filter((f) => /^zbee_zcl_[a-z_]+\.[a-z_]+\.cmd[._]srv_(rx|tx)\.id$/.test(f)),
+  ];
+  const rows = tsharkFields(
+    file,
+    ['zbee_aps.cluster', 'zbee_zcl.type', 'zbee_zcl.dir', '_ws.col.Info', ...idFields],
+    ['-o', 'gui.column.format:"Info","%i"'],
+  );
   expect(rows.length).toBe(commands.length);
   const problems: string[] = [];
   commands.forEach((c, i) => {
@@ -62,8 +80,10 @@ test('tshark names the cluster and command of every encoded Smart Energy frame a
     const name = c.command.wireshark ?? c.command.name;
     const where = `${h16(c.cluster)} ${getCluster(c.cluster)?.name} ${c.type} ${c.dir} ${c.command.name}`;
     if (row['zbee_aps.cluster']?.[0] !== h16(c.cluster)) problems.push(`${where}: tshark cluster ${row['zbee_aps.cluster']}`);
-    if (Number(row['zbee_zcl.type']?.[0]) !== (c.type === 'global' ? 0 : 1)) problems.push(`${where}: tshark frame type ${row['zbee_zcl.type']}`);
-    if (Number(row['zbee_zcl.dir']?.[0]) !== (c.dir === 'client-to-server' ? 0 : 1)) problems.push(`${where}: tshark direction ${row['zbee_zcl.dir']}`);
+    if (Number(row['zbee_zcl.type']?.[0]) !== (c.type === 'global' ? 0 : 1))
+      problems.push(`${where}: tshark frame type ${row['zbee_zcl.type']}`);
+    if (Number(row['zbee_zcl.dir']?.[0]) !== (c.dir === 'client-to-server' ? 0 : 1))
+      problems.push(`${where}: tshark direction ${row['zbee_zcl.dir']}`);
     if (id === undefined || Number(id) !== c.command.id) problems.push(`${where}: tshark command id ${id}`);
     if (!info.toLowerCase().includes(name.toLowerCase())) problems.push(`${where}: tshark says "${info}"`);
   });

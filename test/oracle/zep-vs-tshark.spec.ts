@@ -7,7 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withFcs } from '../../protocol/crc.ts';
 import {
-  IP_LINK_TYPES, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, udpFrame, udpOf, zepOf,
+  IP_LINK_TYPES,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_RAW,
+  udpFrame,
+  udpOf,
+  zepOf,
 } from '../../protocol/link-layers.ts';
 import { cc24xxBytes, encodeZep, readCc24xx, type ZepFrame } from '../../protocol/zep.ts';
 import { tsharkFields } from '../support/tshark.ts';
@@ -40,16 +49,37 @@ function zepFrames(): ZepFrame[] {
   for (let i = 0; i < 8; i++) {
     const version = (i % 2 === 0 ? 2 : 1) as 1 | 2;
     const trailer = i % 4 < 2 ? 'crc' : 'lqi';
-    const psdu = trailer === 'crc' ? withFcs(mac(i)) : Uint8Array.from([...mac(i), ...cc24xxBytes({ rssi: -40 - i, fcsOk: i !== 6, correlation: 100 + i })]);
+    const psdu =
+      trailer === 'crc'
+        ? withFcs(mac(i))
+        : Uint8Array.from([...mac(i), ...cc24xxBytes({ rssi: -40 - i, fcsOk: i !== 6, correlation: 100 + i })]);
     out.push({
-      version, kind: 'data', channel: 11 + i, deviceId: 0x1000 + i, trailer, lqi: 200 + i, psdu,
+      version,
+      kind: 'data',
+      channel: 11 + i,
+      deviceId: 0x1000 + i,
+      trailer,
+      lqi: 200 + i,
+      psdu,
       ...(version === 2 && { timeNs: 1_700_000_000_123_456_000n + BigInt(i) * 1_000_000_000n, sequence: 77 + i }),
     });
   }
   return out;
 }
 
-const FIELDS = ['zep.version', 'zep.channel_id', 'zep.device_id', 'zep.lqi', 'zep.seqno', 'zep.lqi_mode', 'wpan.seq_no', 'wpan.fcs_ok', 'wpan.rssi', 'wpan.correlation', 'udp.dstport'];
+const FIELDS = [
+  'zep.version',
+  'zep.channel_id',
+  'zep.device_id',
+  'zep.lqi',
+  'zep.seqno',
+  'zep.lqi_mode',
+  'wpan.seq_no',
+  'wpan.fcs_ok',
+  'wpan.rssi',
+  'wpan.correlation',
+  'udp.dstport',
+];
 
 for (const linkType of IP_LINK_TYPES) {
   for (const ipv6 of linkType === LINKTYPE_IPV4 ? [false] : linkType === LINKTYPE_IPV6 ? [true] : [false, true]) {
@@ -64,15 +94,28 @@ for (const linkType of IP_LINK_TYPES) {
         const z = ours as ZepFrame;
         const row = rows[i];
         const seen = {
-          version: Number(row['zep.version'][0]), channel: Number(row['zep.channel_id'][0]), deviceId: Number(row['zep.device_id'][0]),
-          trailer: row['zep.lqi_mode'][0] === '1' || row['zep.lqi_mode'][0] === 'True' ? 'crc' : 'lqi', macSeq: Number(row['wpan.seq_no'][0]),
+          version: Number(row['zep.version'][0]),
+          channel: Number(row['zep.channel_id'][0]),
+          deviceId: Number(row['zep.device_id'][0]),
+          trailer: row['zep.lqi_mode'][0] === '1' || row['zep.lqi_mode'][0] === 'True' ? 'crc' : 'lqi',
+          macSeq: Number(row['wpan.seq_no'][0]),
           port: Number(row['udp.dstport'][0]),
         };
-        expect(seen).toEqual({ version: z.version, channel: z.channel, deviceId: z.deviceId, trailer: z.trailer, macSeq: z.psdu[2], port: 17754 });
+        expect(seen).toEqual({
+          version: z.version,
+          channel: z.channel,
+          deviceId: z.deviceId,
+          trailer: z.trailer,
+          macSeq: z.psdu[2],
+          port: 17754,
+        });
         if (z.trailer === 'lqi') {
           const m = readCc24xx(z.psdu.subarray(z.psdu.length - 2));
-          expect({ rssi: Number(row['wpan.rssi'][0]), correlation: Number(row['wpan.correlation'][0]), fcsOk: row['wpan.fcs_ok'][0] === '1' })
-            .toEqual({ rssi: m.rssi, correlation: m.correlation, fcsOk: m.fcsOk });
+          expect({
+            rssi: Number(row['wpan.rssi'][0]),
+            correlation: Number(row['wpan.correlation'][0]),
+            fcsOk: row['wpan.fcs_ok'][0] === '1',
+          }).toEqual({ rssi: m.rssi, correlation: m.correlation, fcsOk: m.fcsOk });
           // tshark 4.0 shows v1's LQI byte only inside "Reserved Fields" (its dissector reads it from byte 7, as we do).
           if (z.version === 2) expect(Number(row['zep.lqi'][0])).toBe(z.lqi);
         } else {

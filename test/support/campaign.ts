@@ -72,18 +72,31 @@ function virtualBench(o: CampaignOptions, n: number): Record<string, unknown> {
     virtual: { seed: (o.seed ?? 1) + n, transport: o.transport ?? 'mock', ...(o.faults && { faults: o.faults }) },
     devices: [
       {
-        id: 'ch', role: 'CH', ieee: address(n, 'a2'), firmware: o.firmware ?? 'ch-conformant', relay: 'ch-power',
+        id: 'ch',
+        role: 'CH',
+        ieee: address(n, 'a2'),
+        firmware: o.firmware ?? 'ch-conformant',
+        relay: 'ch-power',
         ...(o.tenancy?.gpf && { gpf: { ieee: address(n, 'a3'), firmware: o.tenancy.gpf } }),
       },
-      ...(o.tenancy ? [
-        { id: 'esme', role: 'ESME', ieee: address(n, 'a0'), firmware: o.tenancy.esme, relay: 'esme-power' },
-        { id: 'ihd', role: 'IHD', ieee: address(n, 'b0'), firmware: o.tenancy.ihd, relay: 'ihd-power' },
-        { id: 'ppmid', role: 'PPMID', ieee: address(n, 'b1'), firmware: o.tenancy.ppmid, relay: 'ppmid-power' },
-      ] : []),
+      ...(o.tenancy
+        ? [
+            { id: 'esme', role: 'ESME', ieee: address(n, 'a0'), firmware: o.tenancy.esme, relay: 'esme-power' },
+            { id: 'ihd', role: 'IHD', ieee: address(n, 'b0'), firmware: o.tenancy.ihd, relay: 'ihd-power' },
+            { id: 'ppmid', role: 'PPMID', ieee: address(n, 'b1'), firmware: o.tenancy.ppmid, relay: 'ppmid-power' },
+          ]
+        : []),
     ],
     relays: [
       { id: 'ch-power', ...(o.chRelay ?? { vendor: 'tasmota', topic: chTopic(o, n), channel: 1 }) },
-      ...(o.tenancy ? ['esme', 'ihd', 'ppmid'].map((d, i) => ({ id: `${d}-power`, vendor: 'tasmota', topic: `test-board-${process.pid}-${n + 1}`, channel: i + 1 })) : []),
+      ...(o.tenancy
+        ? ['esme', 'ihd', 'ppmid'].map((d, i) => ({
+            id: `${d}-power`,
+            vendor: 'tasmota',
+            topic: `test-board-${process.pid}-${n + 1}`,
+            channel: i + 1,
+          }))
+        : []),
     ],
     sniffers: [{ id: 'han', ...(o.sniffer ?? { kind: 'nrf802154' }), channel: 11 }],
     radio: { ...o.radio, channel: 11, ieee: address(n, 'f0') },
@@ -94,8 +107,12 @@ function virtualBench(o: CampaignOptions, n: number): Record<string, unknown> {
 export function virtualRig(o: CampaignOptions): Record<string, unknown> {
   return {
     station: {
-      name: 'test station', lab: 'gbcs-rig tests',
-      mqtt: { url: o.brokerUrl ?? 'embedded', ...(o.secretsEnv && { usernameEnv: o.secretsEnv.mqttUser, passwordEnv: o.secretsEnv.mqttPassword }) },
+      name: 'test station',
+      lab: 'gbcs-rig tests',
+      mqtt: {
+        url: o.brokerUrl ?? 'embedded',
+        ...(o.secretsEnv && { usernameEnv: o.secretsEnv.mqttUser, passwordEnv: o.secretsEnv.mqttPassword }),
+      },
     },
     keys: { installCodeEnv: INSTALL_CODE_ENV, ...(o.secretsEnv && { networkKeyEnv: o.secretsEnv.networkKey }) },
     firmwareManifests: [],
@@ -110,11 +127,29 @@ export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
   writeFileSync(rigFile, stringify(virtualRig(o)));
   const out = join(dir, 'run');
   o.beforeRun?.(out);
-  const args = [BIN, 'run', '--rig', rigFile, '--out', out, ...(o.grep ? ['--grep', o.grep] : []),
-    ...(o.bench ?? []).flatMap((b) => ['--bench', b]), ...(o.failOn !== undefined ? ['--fail-on', o.failOn] : [])];
+  const args = [
+    BIN,
+    'run',
+    '--rig',
+    rigFile,
+    '--out',
+    out,
+    ...(o.grep ? ['--grep', o.grep] : []),
+    ...(o.bench ?? []).flatMap((b) => ['--bench', b]),
+    ...(o.failOn !== undefined ? ['--fail-on', o.failOn] : []),
+  ];
   // Allure history stays with the test run, not in the checkout's reports/history/.
-  const child = spawn(process.execPath, args, { env: { ...process.env, GBCS_RIG_ALLURE_HISTORY: join(dir, 'allure-history'), [INSTALL_CODE_ENV]: o.installCode ?? TEST_INSTALL_CODE, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
+  const child = spawn(process.execPath, args, {
+    env: {
+      ...process.env,
+      GBCS_RIG_ALLURE_HISTORY: join(dir, 'allure-history'),
+      [INSTALL_CODE_ENV]: o.installCode ?? TEST_INSTALL_CODE,
+      ...o.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '',
+    stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
   const exitCode = await new Promise<number>((done) => child.on('exit', (c) => done(c ?? 1)));

@@ -35,7 +35,11 @@ class FakeOutlet extends MqttRelay {
     return relay;
   }
 
-  private constructor(client: MqttClient, owned: boolean, private readonly options: PowerSwitchOptions & { strip: string; outlet: number }) {
+  private constructor(
+    client: MqttClient,
+    owned: boolean,
+    private readonly options: PowerSwitchOptions & { strip: string; outlet: number },
+  ) {
     super(client, owned, options);
     this.where = `${FAKE_RELAY_VENDOR} ${options.strip} outlet ${options.outlet}`;
   }
@@ -70,7 +74,10 @@ class VirtualFakeStrip extends VirtualMqttRelay {
     return strip;
   }
 
-  private constructor(options: VirtualRelayOptions, private readonly strip: string) {
+  private constructor(
+    options: VirtualRelayOptions,
+    private readonly strip: string,
+  ) {
     super(options);
   }
 
@@ -103,10 +110,18 @@ class FakeBinarySniffer implements Sniffer {
     return new FakeBinarySniffer(await openSerialLink(location, { role: 'sniffer', where: how.where, binding: how.binding }), how);
   }
 
-  private constructor(private readonly link: SerialLink, how: PartOpening) {
+  private constructor(
+    private readonly link: SerialLink,
+    how: PartOpening,
+  ) {
     this.where = how.where;
     // Frames are cut out of each chunk as it arrives: only a trailing partial frame is ever left unparsed.
-    this.#feed = new FrameFeed({ where: this.where, log: silentLog, now: how.now, position: () => ({ received: this.#received, caughtUp: true }) });
+    this.#feed = new FrameFeed({
+      where: this.where,
+      log: silentLog,
+      now: how.now,
+      position: () => ({ received: this.#received, caughtUp: true }),
+    });
     link.port.on('data', (chunk: Buffer) => this.#onData(chunk));
     link.onLost((lost) => {
       this.#fault = new RigFault('sniffer-stopped', this.where, `stopped: ${lost.message}`, 'Re-plug the fake sniffer.', { cause: lost });
@@ -173,7 +188,14 @@ class FakeBinarySniffer implements Sniffer {
       const trailer = buffer.subarray(2 + length, 2 + length + TRAILER);
       buffer = buffer.subarray(2 + length + TRAILER);
       const snifferUs = trailer.readBigUInt64BE(2);
-      this.#feed.publish({ frame: psdu, rssi: trailer.readInt8(0), lqi: trailer[1], channel: this.#channel ?? 0, snifferUs, line: ++this.#frames });
+      this.#feed.publish({
+        frame: psdu,
+        rssi: trailer.readInt8(0),
+        lqi: trailer[1],
+        channel: this.#channel ?? 0,
+        snifferUs,
+        line: ++this.#frames,
+      });
     }
     this.#buffer = buffer;
     this.#feed.settleDrains();
@@ -220,27 +242,33 @@ class VirtualFakeBinarySniffer {
 
 // ——— The rows. ———
 
-registerRelayVendor(relayVendor({
-  vendor: FAKE_RELAY_VENDOR,
-  title: 'Fake power strip',
-  fields: { strip: z.string().regex(/^[a-z0-9-]+$/), outlet: z.int().min(1).max(8) },
-  deviceField: 'strip',
-  contact: (r) => ({ device: r.strip, channel: r.outlet }),
-  attach: (r, on) => FakeOutlet.attach(on.station, { strip: r.strip, outlet: r.outlet, confirmWithinMs: on.confirmWithinMs, now: on.now }),
-  virtualTwin: 'fake-strip',
-}));
+registerRelayVendor(
+  relayVendor({
+    vendor: FAKE_RELAY_VENDOR,
+    title: 'Fake power strip',
+    fields: { strip: z.string().regex(/^[a-z0-9-]+$/), outlet: z.int().min(1).max(8) },
+    deviceField: 'strip',
+    contact: (r) => ({ device: r.strip, channel: r.outlet }),
+    attach: (r, on) =>
+      FakeOutlet.attach(on.station, { strip: r.strip, outlet: r.outlet, confirmWithinMs: on.confirmWithinMs, now: on.now }),
+    virtualTwin: 'fake-strip',
+  }),
+);
 
 registerRelayTwin({
   twin: 'fake-strip',
-  start: (o: { url: string; device: string; onPower: PowerListener }) => VirtualFakeStrip.start({ url: o.url, strip: o.device, onPower: o.onPower }),
+  start: (o: { url: string; device: string; onPower: PowerListener }) =>
+    VirtualFakeStrip.start({ url: o.url, strip: o.device, onPower: o.onPower }),
 });
 
-registerSnifferKind(snifferKind({
-  kind: FAKE_SNIFFER_KIND,
-  title: 'a fake byte-framed sniffer',
-  fields: {},
-  open: (location, _sniffer, how) => FakeBinarySniffer.open(location, how),
-  virtualTwin: 'fake-binary',
-}));
+registerSnifferKind(
+  snifferKind({
+    kind: FAKE_SNIFFER_KIND,
+    title: 'a fake byte-framed sniffer',
+    fields: {},
+    open: (location, _sniffer, how) => FakeBinarySniffer.open(location, how),
+    virtualTwin: 'fake-binary',
+  }),
+);
 
 registerSnifferTwin({ twin: 'fake-binary', boot: (line) => new VirtualFakeBinarySniffer(line) });

@@ -7,12 +7,21 @@ export const IPAN_CASES = ['CH-IPAN-001', 'CH-IPAN-002', 'CH-IPAN-003', 'CH-IPAN
 
 /** The IPAN verdicts on the conformant CH: CH-IPAN-007 is not applicable without SECMP0037. */
 export const IPAN_CONFORMANT_VERDICTS: Record<string, string> = {
-  'CH-IPAN-001': 'PASS', 'CH-IPAN-002': 'PASS', 'CH-IPAN-003': 'PASS', 'CH-IPAN-004': 'PASS',
-  'CH-IPAN-005': 'PASS', 'CH-IPAN-006': 'PASS', 'CH-IPAN-007': 'NOT APPLICABLE',
+  'CH-IPAN-001': 'PASS',
+  'CH-IPAN-002': 'PASS',
+  'CH-IPAN-003': 'PASS',
+  'CH-IPAN-004': 'PASS',
+  'CH-IPAN-005': 'PASS',
+  'CH-IPAN-006': 'PASS',
+  'CH-IPAN-007': 'NOT APPLICABLE',
 };
 
 /** On SECMP0037 firmware IPAN-2 is not applicable and IPAN-6 is checked. */
-export const IPAN_SECMP0037_VERDICTS: Record<string, string> = { ...IPAN_CONFORMANT_VERDICTS, 'CH-IPAN-002': 'NOT APPLICABLE', 'CH-IPAN-007': 'PASS' };
+export const IPAN_SECMP0037_VERDICTS: Record<string, string> = {
+  ...IPAN_CONFORMANT_VERDICTS,
+  'CH-IPAN-002': 'NOT APPLICABLE',
+  'CH-IPAN-007': 'PASS',
+};
 
 /** Which case must catch each non-conformant CH, and with which requirement id. */
 export const IPAN_CAUGHT_BY: Record<string, [caseId: string, requirement: string]> = {
@@ -48,10 +57,23 @@ export type CotDevice = keyof typeof COT_CONFORMANT;
 
 /** Every on-air COT case passes on the conformant devices. */
 export const COT_ALL_PASS: Record<string, string> = {
-  'GPF-COT-001': 'PASS', 'GPF-COT-010': 'PASS', 'ESME-COT-001': 'PASS', 'ESME-COT-006': 'PASS', 'ESME-COT-010': 'PASS',
-  'IHD-COT-008': 'PASS', 'PPMID-COT-008': 'PASS',
-  'IHD-COT-002': 'PASS', 'IHD-COT-003': 'PASS', 'IHD-COT-004': 'PASS', 'IHD-COT-005': 'PASS', 'IHD-COT-009': 'PASS',
-  'PPMID-COT-002': 'PASS', 'PPMID-COT-003': 'PASS', 'PPMID-COT-004': 'PASS', 'PPMID-COT-005': 'PASS', 'PPMID-COT-009': 'PASS',
+  'GPF-COT-001': 'PASS',
+  'GPF-COT-010': 'PASS',
+  'ESME-COT-001': 'PASS',
+  'ESME-COT-006': 'PASS',
+  'ESME-COT-010': 'PASS',
+  'IHD-COT-008': 'PASS',
+  'PPMID-COT-008': 'PASS',
+  'IHD-COT-002': 'PASS',
+  'IHD-COT-003': 'PASS',
+  'IHD-COT-004': 'PASS',
+  'IHD-COT-005': 'PASS',
+  'IHD-COT-009': 'PASS',
+  'PPMID-COT-002': 'PASS',
+  'PPMID-COT-003': 'PASS',
+  'PPMID-COT-004': 'PASS',
+  'PPMID-COT-005': 'PASS',
+  'PPMID-COT-009': 'PASS',
 };
 
 /** Conformant IHDs that poll otherwise than every 24 h from power-up: every IHD case passes on them. */
@@ -61,7 +83,13 @@ export const COT_CONFORMANT_POLLERS = ['ihd-polls-3h', 'ihd-polls-midnight'];
 export const COT_MINUTE_POLLER = 'ihd-polls-every-minute';
 
 /** [device, profile, case, requirement, other devices]: the ESME that keeps its last message lets an IHD's own keeping of messages show. */
-export const COT_CAUGHT_BY: [device: CotDevice, profile: string, caseId: string, requirement: string, others?: Partial<typeof COT_CONFORMANT>][] = [
+export const COT_CAUGHT_BY: [
+  device: CotDevice,
+  profile: string,
+  caseId: string,
+  requirement: string,
+  others?: Partial<typeof COT_CONFORMANT>,
+][] = [
   ['esme', 'esme-never-publishes', 'ESME-COT-001', 'COT-1'],
   ['ihd', 'ihd-no-poll-at-power-up', 'IHD-COT-002', 'COT-2'],
   ['ihd', 'ihd-no-poll-at-rejoin', 'IHD-COT-003', 'PWR-3'],
@@ -102,7 +130,12 @@ export const COT_SLOW: [device: CotDevice, profile: string, caseId: string, faul
 /** The case verdicts of a campaign as the matrix states them: `FAIL <requirement>`, `INCONCLUSIVE <fault kind>`, or the verdict alone. */
 export function judgements(c: Campaign, idPrefix = '', bench = 'virtual-1'): Record<string, string> {
   const cases = (c.results?.cases ?? []).filter((r) => r.bench === bench && r.id.startsWith(idPrefix));
-  return Object.fromEntries(cases.map((r) => [r.id, r.verdict + (r.failedRequirement ? ` ${r.failedRequirement}` : r.verdict === 'INCONCLUSIVE' && r.fault ? ` ${r.fault}` : '')]));
+  return Object.fromEntries(
+    cases.map((r) => [
+      r.id,
+      r.verdict + (r.failedRequirement ? ` ${r.failedRequirement}` : r.verdict === 'INCONCLUSIVE' && r.fault ? ` ${r.fault}` : ''),
+    ]),
+  );
 }
 
 /** Only the cases of one device role among `verdicts` (e.g. `IHD`). */

@@ -11,7 +11,8 @@ export const BIN = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.ur
 
 export function power(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, 'power', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let stdout = '', stderr = '';
+  let stdout = '',
+    stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
   return new Promise((done) => child.on('exit', (code) => done({ code: code ?? 1, stdout, stderr })));
@@ -29,16 +30,24 @@ export interface StationMqtt {
 export function rigFile(url: string, topic: string, mqtt: StationMqtt = { clientId: 'lab-acl-prefix' }): string {
   const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-power-'));
   const file = join(dir, 'rig.yaml');
-  writeFileSync(file, stringify({
-    station: { name: 'power test', lab: 'gbcs-rig tests', mqtt: { url, ...mqtt } },
-    firmwareManifests: [fileURLToPath(new URL('../../rigs/example-lab-firmware.yaml', import.meta.url))],
-    benches: [{
-      id: 'bench-1',
-      devices: [{ id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: 'example-ch-4-2-1', relay: 'mains-ch' }],
-      relays: [{ id: 'mains-ch', vendor: 'tasmota', topic, channel: 2 }, { id: 'mains-spare', vendor: 'tasmota', topic: `${topic}-gone`, channel: 1 }],
-      sniffers: [{ id: 'han', kind: 'nrf802154', path: '/dev/null', channel: 11 }],
-      radio: { path: '/dev/zero', channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
-    }],
-  }));
+  writeFileSync(
+    file,
+    stringify({
+      station: { name: 'power test', lab: 'gbcs-rig tests', mqtt: { url, ...mqtt } },
+      firmwareManifests: [fileURLToPath(new URL('../../rigs/example-lab-firmware.yaml', import.meta.url))],
+      benches: [
+        {
+          id: 'bench-1',
+          devices: [{ id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: 'example-ch-4-2-1', relay: 'mains-ch' }],
+          relays: [
+            { id: 'mains-ch', vendor: 'tasmota', topic, channel: 2 },
+            { id: 'mains-spare', vendor: 'tasmota', topic: `${topic}-gone`, channel: 1 },
+          ],
+          sniffers: [{ id: 'han', kind: 'nrf802154', path: '/dev/null', channel: 11 }],
+          radio: { path: '/dev/zero', channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
+        },
+      ],
+    }),
+  );
   return file;
 }

@@ -22,7 +22,12 @@ export interface BenchLine {
 
 let mockPorts = 0;
 
-export async function openBenchLine(transport: Transport, testInfo: TestInfo, defer: Defer, identity: UsbIdentity = {}): Promise<BenchLine> {
+export async function openBenchLine(
+  transport: Transport,
+  testInfo: TestInfo,
+  defer: Defer,
+  identity: UsbIdentity = {},
+): Promise<BenchLine> {
   if (transport === 'mock') {
     const hub = new VirtualUsbHub();
     // MockBinding keeps one table per process: paths must not repeat across tests in a worker.

@@ -19,7 +19,11 @@ let fieldCatalogue: string[] | undefined;
 
 /** Every field name tshark knows (from `tshark -G fields`), cached per test worker. */
 export function tsharkFieldNames(): string[] {
-  fieldCatalogue ??= execFileSync('tshark', ['-G', 'fields'], { encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'ignore'] })
+  fieldCatalogue ??= execFileSync('tshark', ['-G', 'fields'], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
     .split('\n')
     .map((line) => line.split('\t')[2])
     .filter((f): f is string => !!f);
@@ -49,7 +53,9 @@ export async function framesToPcapng(frames: readonly Uint8Array[], name: string
   const file = join(mkdtempSync(join(tmpdir(), `gbcs-rig-${name}-`)), `${name}.pcapng`);
   const writer = openPcapngFile(file);
   const iface = writer.addInterface({ name });
-  frames.forEach((frame, i) => writer.writePacket({ interfaceId: iface, timestampUs: 1_700_000_000_000_000n + BigInt(i), frame, fcsIncluded: false }));
+  frames.forEach((frame, i) =>
+    writer.writePacket({ interfaceId: iface, timestampUs: 1_700_000_000_000_000n + BigInt(i), frame, fcsIncluded: false }),
+  );
   await writer.close();
   return file;
 }

@@ -17,7 +17,12 @@ const KEY = fromHex('c0c1c2c3c4c5c6c7c8c9cacbcccdcecf');
 /** A capture fed by hand: one secured Device_annce from a meter, heard as a sniffer would. */
 async function heard(key?: Uint8Array): Promise<Capture> {
   let listener: ((f: SniffedFrame) => void) | undefined;
-  const source: FrameSource = { where: 'sniffer han', onFrame: (l) => ((listener = l), () => undefined), toBenchTime: () => 0, fault: undefined };
+  const source: FrameSource = {
+    where: 'sniffer han',
+    onFrame: (l) => ((listener = l), () => undefined),
+    toBenchTime: () => 0,
+    fault: undefined,
+  };
   const keys = new KeyTable();
   if (key) keys.addNetworkKey(key);
   const evidence = new EvidenceLog(mkdtempSync(join(tmpdir(), 'gbcs-rig-capture-')), () => 0);
@@ -30,14 +35,20 @@ async function heard(key?: Uint8Array): Promise<Capture> {
   return capture;
 }
 
-test('with the HAN\'s key the capture reads the secured frame; without it, or with another, cannot-decrypt', async () => {
+test("with the HAN's key the capture reads the secured frame; without it, or with another, cannot-decrypt", async () => {
   const right = await heard(KEY);
   expect(right.frames[0].decoded.nwk).toMatchObject({ secured: true, decrypted: true });
   expect(right.frames[0].decoded.aps).toMatchObject({ cluster: '0x0013' });
   expect(right.cannotDecrypt()).toBeUndefined();
   for (const key of [undefined, fromHex('00112233445566778899aabbccddeeff')]) {
     const fault = (await heard(key)).cannotDecrypt();
-    expect([fault?.kind, fault?.where, fault?.fix]).toEqual(['cannot-decrypt', 'sniffer han', expect.stringContaining('keys.networkKeyEnv')]);
-    expect(fault?.message).toMatch(/^sniffer han: 1 NWK-secured HAN frame could not be decrypted with the rig's network key \(the first: frame 1, /);
+    expect([fault?.kind, fault?.where, fault?.fix]).toEqual([
+      'cannot-decrypt',
+      'sniffer han',
+      expect.stringContaining('keys.networkKeyEnv'),
+    ]);
+    expect(fault?.message).toMatch(
+      /^sniffer han: 1 NWK-secured HAN frame could not be decrypted with the rig's network key \(the first: frame 1, /,
+    );
   }
 });

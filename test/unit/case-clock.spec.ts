@@ -10,7 +10,11 @@ function caseClock(deadlineAfterMs: number) {
   const sim = new DiscreteEventClock({ epochMs: Date.UTC(2026, 0, 1) });
   const bench = new VirtualBenchClock(sim, async () => undefined);
   const start = bench.now();
-  const clock = new CaseClock(bench, start + deadlineAfterMs, () => new RigFault('case-overran', 'case T-1', 'ran past its plan', 'check the lab settings'));
+  const clock = new CaseClock(
+    bench,
+    start + deadlineAfterMs,
+    () => new RigFault('case-overran', 'case T-1', 'ran past its plan', 'check the lab settings'),
+  );
   return { sim, clock, start };
 }
 
@@ -24,7 +28,10 @@ test('a wait inside the deadline runs as asked', async () => {
 
 test('a sleep past the deadline stops at the deadline and ends the case INCONCLUSIVE case-overran', async () => {
   const { clock, start } = caseClock(minutes(60));
-  const e = await clock.sleep(minutes(90)).then(() => undefined, (x: unknown) => x);
+  const e = await clock.sleep(minutes(90)).then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(clock.now() - start).toBe(minutes(60));
   expect(verdictOf(e)).toMatchObject({ verdict: 'INCONCLUSIVE', fault: 'case-overran', fix: 'check the lab settings' });
 });
@@ -37,7 +44,12 @@ test('a wait whose condition comes true before the deadline succeeds; one that w
   expect(clock.now() - start).toBe(minutes(30));
   let late = false;
   sim.at(start + minutes(70), () => (late = true), 'event at 70 min');
-  const e = await clock.waitFor(() => late, minutes(120)).then(() => undefined, (x: unknown) => x);
+  const e = await clock
+    .waitFor(() => late, minutes(120))
+    .then(
+      () => undefined,
+      (x: unknown) => x,
+    );
   expect(e).toBeInstanceOf(RigFault);
   expect((e as RigFault).kind).toBe('case-overran');
   expect(clock.now() - start).toBe(minutes(60));

@@ -16,7 +16,12 @@ const switched: [number, boolean][] = [];
 
 test.beforeAll(async () => {
   broker = await startMosquitto();
-  board = await VirtualTasmotaRelay.start({ url: broker.url, topic: `power-test-${process.pid}`, relays: 2, onPower: (channel, on) => switched.push([channel, on]) });
+  board = await VirtualTasmotaRelay.start({
+    url: broker.url,
+    topic: `power-test-${process.pid}`,
+    relays: 2,
+    onPower: (channel, on) => switched.push([channel, on]),
+  });
   rig = rigFile(broker.url, `power-test-${process.pid}`);
 });
 
@@ -29,15 +34,27 @@ test('on, query, cycle and off are confirmed by the relay itself, on the contact
   test.setTimeout(60_000);
   const on = await power(['--rig', rig, '--relay', 'mains-ch', 'on']);
   expect(on.code, on.stderr).toBe(0);
-  expect(on.stdout).toMatch(/^mains-ch \(powers ch\): ON confirmed by tasmota power-test-\d+ POWER2 in \d+ ms \(stat\/power-test-\d+\/RESULT\)/);
+  expect(on.stdout).toMatch(
+    /^mains-ch \(powers ch\): ON confirmed by tasmota power-test-\d+ POWER2 in \d+ ms \(stat\/power-test-\d+\/RESULT\)/,
+  );
   const q = await power(['--rig', rig, '--bench', 'bench-1', '--relay', 'mains-ch', 'query']);
   expect(q.stdout).toMatch(/^mains-ch \(powers ch\): ON/);
   const cycle = await power(['--rig', rig, '--relay', 'mains-ch', 'cycle', '--off-seconds', '0.2']);
   expect(cycle.code, cycle.stderr).toBe(0);
-  expect(cycle.stdout.trim().split('\n').map((l) => l.match(/: (ON|OFF) confirmed/)?.[1])).toEqual(['OFF', 'ON']);
+  expect(
+    cycle.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.match(/: (ON|OFF) confirmed/)?.[1]),
+  ).toEqual(['OFF', 'ON']);
   const off = await power(['--rig', rig, '--relay', 'mains-ch', 'off']);
   expect(off.code).toBe(0);
-  expect(switched).toEqual([[2, true], [2, false], [2, true], [2, false]]);
+  expect(switched).toEqual([
+    [2, true],
+    [2, false],
+    [2, true],
+    [2, false],
+  ]);
 });
 
 test('a relay that does not answer is a rig fault (exit 3) with the fix, never a silent success', async () => {
@@ -70,7 +87,7 @@ test('usage errors say what and where, before anything is switched', async () =>
   expect(switched.length).toBe(before);
 });
 
-test('the station connects with the rig file\'s client id, made unique per bench and process', async () => {
+test("the station connects with the rig file's client id, made unique per bench and process", async () => {
   // A broker of our own (aedes, as the virtual bench uses) that lists every client id that connects.
   const aedes = await Aedes.createBroker();
   const ids: string[] = [];
@@ -81,7 +98,9 @@ test('the station connects with the rig file\'s client id, made unique per bench
   const topic = `power-id-${process.pid}`;
   const own = await VirtualTasmotaRelay.start({ url, topic, relays: 2 });
   try {
-    const child = spawn(process.execPath, [BIN, 'power', '--rig', rigFile(url, topic), '--relay', 'mains-ch', 'query'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'power', '--rig', rigFile(url, topic), '--relay', 'mains-ch', 'query'], {
+      stdio: 'ignore',
+    });
     expect(await new Promise<number>((done) => child.on('exit', (code) => done(code ?? 1)))).toBe(0);
     expect(ids).toContain(`lab-acl-prefix-bench-1-${child.pid}`);
   } finally {

@@ -15,7 +15,10 @@ const killerbee = CAPTURES.find((c) => c.file === 'killerbee_control4-sample.pca
 test('decode prints one JSON frame per line with the documented shape', () => {
   const r = run('decode', capturePath(killerbee.file), '--key', killerbee.networkKeys[0]);
   expect(r.status, r.stderr).toBe(0);
-  const frames = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const frames = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(frames).toHaveLength(407);
   expect(frames[0]).toMatchObject({ n: 1, mac: { type: expect.any(String) }, summary: expect.any(String) });
   expect(frames[0].time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
@@ -39,9 +42,17 @@ test('decode --pcapng writes frames that tshark reads, with our summaries as com
   const out = join(dir, 'annotated.pcapng');
   const r = run('decode', capturePath(killerbee.file), '--key', killerbee.networkKeys[0], '--pcapng', out, '--format', 'text');
   expect(r.status, r.stderr).toBe(0);
-  const ours = r.stdout.trim().split('\n').map((l) => l.split('\t')[2]);
-  const tshark = execFileSync('tshark', ['-r', out, '-T', 'fields', '-e', 'frame.comment', '-e', 'wpan.seq_no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-    .trim().split('\n').map((l) => l.split('\t')[0]);
+  const ours = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t')[2]);
+  const tshark = execFileSync('tshark', ['-r', out, '-T', 'fields', '-e', 'frame.comment', '-e', 'wpan.seq_no'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t')[0]);
   expect(tshark).toEqual(ours);
 });
 
@@ -76,17 +87,20 @@ test('bad input gets one clear line and the documented exit code', () => {
 test('run refuses an invalid rig file before anything moves, listing every problem', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-cli-'));
   const rig = join(dir, 'bad.yaml');
-  writeFileSync(rig, [
-    'station: { name: s, lab: l, mqtt: { url: embedded } }',
-    'firmwareManifests: []',
-    'benches:',
-    '  - id: b1',
-    '    virtual: { seed: 1, transport: mock }',
-    '    devices: [{ id: ch, role: CH, ieee: "00:db:12", firmware: ch-conformant, relay: no-such-relay }]',
-    '    relays: [{ id: ch-power, vendor: tasmota, topic: t, channel: 1 }]',
-    '    sniffers: [{ id: han, kind: nrf802154, channel: 30 }]',
-    '    radio: { channel: 11, ieee: "00:db:12:34:56:78:90:f0" }',
-  ].join('\n'));
+  writeFileSync(
+    rig,
+    [
+      'station: { name: s, lab: l, mqtt: { url: embedded } }',
+      'firmwareManifests: []',
+      'benches:',
+      '  - id: b1',
+      '    virtual: { seed: 1, transport: mock }',
+      '    devices: [{ id: ch, role: CH, ieee: "00:db:12", firmware: ch-conformant, relay: no-such-relay }]',
+      '    relays: [{ id: ch-power, vendor: tasmota, topic: t, channel: 1 }]',
+      '    sniffers: [{ id: han, kind: nrf802154, channel: 30 }]',
+      '    radio: { channel: 11, ieee: "00:db:12:34:56:78:90:f0" }',
+    ].join('\n'),
+  );
   const out = join(dir, 'out');
   const r = run('run', '--rig', rig, '--out', out);
   expect(r.status).toBe(2);

@@ -36,7 +36,14 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 const CONFORMANT: CommsHubBehaviour = {
-  interPan: { windowMinutes: 60, reopensOnPowerOn: true, acceptsMalformed: false, acceptsUnauthorised: false, responseDelayMs: 120, refusalSideEffect: 'none' },
+  interPan: {
+    windowMinutes: 60,
+    reopensOnPowerOn: true,
+    acceptsMalformed: false,
+    acceptsUnauthorised: false,
+    responseDelayMs: 120,
+    refusalSideEffect: 'none',
+  },
   hht: { stayHours: 18, survivesPowerOn: false },
 };
 const variant = (interPan: Partial<CommsHubBehaviour['interPan']>, hht: Partial<CommsHubBehaviour['hht']> = {}): CommsHubBehaviour => ({
@@ -68,7 +75,16 @@ class Bench {
   #counter = 0x1000n;
 
   constructor(profile: CommsHubBehaviour, hhtShort = HHT_SHORT) {
-    this.ch = new VirtualCommsHub({ clock: this.clock, air: this.air, profile, ieee: CH_IEEE, channel: CHANNEL, authorisedHhts: [HHT_ID], pan: CH_PAN, hhtShort });
+    this.ch = new VirtualCommsHub({
+      clock: this.clock,
+      air: this.air,
+      profile,
+      ieee: CH_IEEE,
+      channel: CHANNEL,
+      authorisedHhts: [HHT_ID],
+      pan: CH_PAN,
+      hhtShort,
+    });
     this.air.attach({ channel: CHANNEL, receive: (frame, meta) => this.heard.push({ frame, meta }) });
   }
 
@@ -80,7 +96,15 @@ class Bench {
   /** The HHT sends a CCS01 over inter-PAN now; returns its counter. */
   sendCcs01(options: Partial<InterPanCcs01Input> = {}): bigint {
     const counter = this.#counter++;
-    const frame = buildInterPanCcs01({ hhtIeee: HHT_IEEE, chIeee: CH_IEEE, seq: this.#seq++, counter, originator: HHT_ID, installCode: INSTALL_CODE, ...options });
+    const frame = buildInterPanCcs01({
+      hhtIeee: HHT_IEEE,
+      chIeee: CH_IEEE,
+      seq: this.#seq++,
+      counter,
+      originator: HHT_ID,
+      installCode: INSTALL_CODE,
+      ...options,
+    });
     this.air.transmit(frame, { channel: CHANNEL, from: HHT_IEEE });
     return counter;
   }
@@ -96,7 +120,9 @@ class Bench {
 
   /** The CH's CCS01 response to `counter`, read back. */
   responseTo(counter: bigint) {
-    return this.fromCh().map((h) => readInterPanCcs01(h.frame)).find((m) => m?.kind === 'response' && m.counter === counter);
+    return this.fromCh()
+      .map((h) => readInterPanCcs01(h.frame))
+      .find((m) => m?.kind === 'response' && m.counter === counter);
   }
 }
 
@@ -132,7 +158,14 @@ test.describe('inter-PAN join window (IPAN-1, IPAN-2)', () => {
   test('conformant: a CCS01 at 59:00 is answered with success and logs the HHT; at 61:00 it is ignored', async () => {
     const open = await ccs01At(CONFORMANT, 59 * MIN);
     expect(open.response).toMatchObject({ wellFormed: true, results: [0], originator: CH_IEEE, recipient: HHT_ID, hht: HHT_IEEE });
-    expect(open.b.ch.deviceLog).toEqual([{ ieee: HHT_IEEE, kind: 'hht', addedAt: open.b.clock.epochMs + 59 * MIN + 120, expiresAt: open.b.clock.epochMs + 59 * MIN + 120 + 18 * HOUR }]);
+    expect(open.b.ch.deviceLog).toEqual([
+      {
+        ieee: HHT_IEEE,
+        kind: 'hht',
+        addedAt: open.b.clock.epochMs + 59 * MIN + 120,
+        expiresAt: open.b.clock.epochMs + 59 * MIN + 120 + 18 * HOUR,
+      },
+    ]);
     // The answer goes out after the profile's response delay.
     expect(open.b.fromCh()[0].meta.atUs).toBe(BigInt(open.b.clock.epochMs + 59 * MIN + 120) * 1000n);
 
@@ -223,7 +256,10 @@ test.describe('power cycles (IPAN-3)', () => {
       await b.to((cycle + 1) * 70 * MIN);
     }
     expect(open).toEqual([true, true, false, true, false]);
-    expect(b.ch.events.filter((e) => e.kind === 'power-on' && e.detail).map((e) => e.detail)).toEqual(['power cycle 2: no new window (profile)', 'power cycle 4: no new window (profile)']);
+    expect(b.ch.events.filter((e) => e.kind === 'power-on' && e.detail).map((e) => e.detail)).toEqual([
+      'power cycle 2: no new window (profile)',
+      'power cycle 4: no new window (profile)',
+    ]);
   });
 
   test('a power-off loses an answer the CH had not sent yet', async () => {
@@ -245,7 +281,9 @@ test.describe('the joined HHT on the HAN (IPAN-4)', () => {
     expect(await hanReadAnsweredAt(b, addedAt + 17 * HOUR + 59 * MIN)).toBe(true);
     expect(await hanReadAnsweredAt(b, addedAt + 18 * HOUR + 1 * MIN)).toBe(false);
     expect(b.ch.deviceLog).toEqual([]);
-    expect(b.ch.events.filter((e) => e.kind === 'hht-removed').map((e) => [e.at - b.clock.epochMs, e.detail])).toEqual([[addedAt + 18 * HOUR, '18 h after joining']]);
+    expect(b.ch.events.filter((e) => e.kind === 'hht-removed').map((e) => [e.at - b.clock.epochMs, e.detail])).toEqual([
+      [addedAt + 18 * HOUR, '18 h after joining'],
+    ]);
   });
 
   test('a 24-hour profile still answers the HHT at 23:59', async () => {
@@ -256,7 +294,10 @@ test.describe('the joined HHT on the HAN (IPAN-4)', () => {
   });
 
   test('conformant: the HHT is gone after the next power-on; a survives-power-on profile keeps it', async () => {
-    for (const [profile, kept] of [[CONFORMANT, false], [SURVIVES_POWER_ON, true]] as const) {
+    for (const [profile, kept] of [
+      [CONFORMANT, false],
+      [SURVIVES_POWER_ON, true],
+    ] as const) {
       const { b } = await joined(profile);
       assert.equal(await hanReadAnsweredAt(b, 2 * HOUR), true);
       b.ch.power(false);
@@ -283,7 +324,10 @@ test.describe('the HHT joins the HAN after its CCS01 (Rejoin Request → Rejoin 
     b.air.transmit(buildHhtRejoinRequest({ pan: CH_PAN, ieee, seq: 9 }), { channel: CHANNEL, from: ieee });
     await b.clock.sleep(1000);
     const decoder = new HanDecoder();
-    return b.fromCh(since).map((h) => rejoinResponseTo(decoder.decode({ n: 1, timestampUs: 0n, frame: h.frame, fcsIncluded: false }), ieee)).find((r) => r);
+    return b
+      .fromCh(since)
+      .map((h) => rejoinResponseTo(decoder.decode({ n: 1, timestampUs: 0n, frame: h.frame, fcsIncluded: false }), ieee))
+      .find((r) => r);
   }
 
   test('each HHT gets its own short address: the first the assigned one, a second HHT the next, each the same again at its next rejoin', async () => {
@@ -308,7 +352,7 @@ test.describe('the HHT joins the HAN after its CCS01 (Rejoin Request → Rejoin 
     expect(await rejoinAt(b, 4 * MIN)).toBeUndefined();
   });
 
-  test('the assigned short address is the CH\'s, not the one the HHT asked from (it has none: 0xfffe)', async () => {
+  test("the assigned short address is the CH's, not the one the HHT asked from (it has none: 0xfffe)", async () => {
     const other = new Bench(CONFORMANT, 0x2345);
     other.ch.power(true);
     other.sendCcs01();
@@ -342,7 +386,11 @@ test.describe('malformed and unauthorised CCS01 (IPAN-5)', () => {
     for (const malformed of MALFORMED) {
       const { b, response } = await ccs01At(ACCEPTS_MALFORMED, MIN, { malformed });
       assert.deepEqual(response?.results, [0], malformed);
-      assert.deepEqual(b.ch.deviceLog.map((e) => e.ieee), [HHT_IEEE], malformed);
+      assert.deepEqual(
+        b.ch.deviceLog.map((e) => e.ieee),
+        [HHT_IEEE],
+        malformed,
+      );
     }
   });
 
@@ -362,7 +410,10 @@ test.describe('malformed and unauthorised CCS01 (IPAN-5)', () => {
       const { b, response } = await ccs01At(REFUSAL_ADDS, MIN, { hhtIeee: OTHER_HHT_IEEE, ...options });
       // The refusal is the conformant one: none for a malformed CCS01, DLMS result 3 for an unauthorised one.
       expect(response?.results, JSON.stringify(options)).toEqual(options.unauthorised ? [3] : undefined);
-      expect(b.ch.deviceLog.map((e) => e.ieee), JSON.stringify(options)).toEqual([OTHER_HHT_IEEE]);
+      expect(
+        b.ch.deviceLog.map((e) => e.ieee),
+        JSON.stringify(options),
+      ).toEqual([OTHER_HHT_IEEE]);
     }
   });
 
@@ -386,7 +437,8 @@ test.describe('malformed and unauthorised CCS01 (IPAN-5)', () => {
 });
 
 test('the CCS01 carries the install code it is given: another code, another frame, read back as sent', () => {
-  const build = (installCode: string) => buildInterPanCcs01({ hhtIeee: HHT_IEEE, chIeee: CH_IEEE, seq: 1, counter: 77n, originator: HHT_ID, installCode });
+  const build = (installCode: string) =>
+    buildInterPanCcs01({ hhtIeee: HHT_IEEE, chIeee: CH_IEEE, seq: 1, counter: 77n, originator: HHT_ID, installCode });
   const lab = '0102030405060708090a0b0c0d0e0f10c3b5';
   expect(hex(build(INSTALL_CODE))).not.toBe(hex(build(lab)));
   expect(readInterPanCcs01(build(INSTALL_CODE))?.device).toEqual({ ieee: HHT_IEEE, installCode: INSTALL_CODE });
@@ -407,7 +459,14 @@ test('what the CH sends decodes with HanDecoder as inter-PAN Tunneling Transfer 
     expect(d.nwk?.type).toBe('inter-pan');
     expect(d.aps).toMatchObject({ type: 'inter-pan', cluster: '0x0704', profile: '0x0109' });
     expect(d.zcl).toMatchObject({ name: 'Transfer Data', dir: 'server-to-client', type: 'cluster' });
-    expect(d.gbcs).toMatchObject({ messageCode: 1, cra: 'response', useCase: 'CCS01', originator: CH_IEEE, recipient: HHT_ID, originatorCounter: String(counter) });
+    expect(d.gbcs).toMatchObject({
+      messageCode: 1,
+      cra: 'response',
+      useCase: 'CCS01',
+      originator: CH_IEEE,
+      recipient: HHT_ID,
+      originatorCounter: String(counter),
+    });
   }
 });
 
@@ -468,7 +527,8 @@ test.describe('the air', () => {
     const listener = (name: string, channel: number, id?: string) => ({
       channel,
       id,
-      receive: (frame: Uint8Array, meta: AirMeta) => got.push(`${name} ${hex(frame)} ch${meta.channel} ${meta.atUs} ${meta.rssi}/${meta.lqi} from ${meta.from}`),
+      receive: (frame: Uint8Array, meta: AirMeta) =>
+        got.push(`${name} ${hex(frame)} ch${meta.channel} ${meta.atUs} ${meta.rssi}/${meta.lqi} from ${meta.from}`),
     });
     air.attach(listener('a', 11, 'dev-a'));
     const mobile = { ...listener('b', 15), channel: 15 };
@@ -496,7 +556,14 @@ test.describe('the air', () => {
   test('an answer sent while a frame is being delivered goes out after it, so everyone hears the order it was sent in', () => {
     const air = new Air(new DiscreteEventClock());
     const got: string[] = [];
-    air.attach({ channel: 11, id: 'echo', receive: (f) => { got.push(`echo heard ${f[0]}`); if (f[0] === 1) air.transmit(Uint8Array.of(2), { channel: 11, from: 'echo' }); } });
+    air.attach({
+      channel: 11,
+      id: 'echo',
+      receive: (f) => {
+        got.push(`echo heard ${f[0]}`);
+        if (f[0] === 1) air.transmit(Uint8Array.of(2), { channel: 11, from: 'echo' });
+      },
+    });
     air.attach({ channel: 11, receive: (f) => got.push(`monitor heard ${f[0]}`) });
     air.transmit(Uint8Array.of(1), { channel: 11, from: 'hht' });
     expect(got).toEqual(['echo heard 1', 'monitor heard 1', 'monitor heard 2']);
@@ -511,13 +578,29 @@ test.describe('the air', () => {
     const radioLine = new TestLine();
     const radio = new VirtualRigRadioFirmware(radioLine);
     attachRadio(air, radio, HHT_IEEE);
-    const ch = new VirtualCommsHub({ clock, air, profile: CONFORMANT, ieee: CH_IEEE, channel: 15, authorisedHhts: [HHT_ID], pan: CH_PAN, hhtShort: HHT_SHORT });
+    const ch = new VirtualCommsHub({
+      clock,
+      air,
+      profile: CONFORMANT,
+      ieee: CH_IEEE,
+      channel: 15,
+      authorisedHhts: [HHT_ID],
+      pan: CH_PAN,
+      hhtShort: HHT_SHORT,
+    });
 
     for (const c of ['shell echo off', 'channel 15', 'receive']) snifferLine.host(c);
     for (const c of ['channel 15', 'receive on']) radioLine.host(c);
     ch.power(true);
     await clock.sleep(MIN);
-    const ccs01 = buildInterPanCcs01({ hhtIeee: HHT_IEEE, chIeee: CH_IEEE, seq: 1, counter: 77n, originator: HHT_ID, installCode: INSTALL_CODE });
+    const ccs01 = buildInterPanCcs01({
+      hhtIeee: HHT_IEEE,
+      chIeee: CH_IEEE,
+      seq: 1,
+      counter: 77n,
+      originator: HHT_ID,
+      installCode: INSTALL_CODE,
+    });
     radioLine.host(`tx ${hex(ccs01)}`);
     await clock.sleep(1000);
 

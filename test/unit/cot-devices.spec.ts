@@ -8,7 +8,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BUILT_IN_MANIFEST, loadFirmwareManifests } from '../../firmware-images/manifest.ts';
-import { PROFILE_KIND_OF_ROLE, ProfileError, loadProfile, misbehavesOn, type HanClientProfile, type MeterProfile } from '../../firmware-images/profiles.ts';
+import {
+  PROFILE_KIND_OF_ROLE,
+  ProfileError,
+  loadProfile,
+  misbehavesOn,
+  type HanClientProfile,
+  type MeterProfile,
+} from '../../firmware-images/profiles.ts';
 import { HanDecoder } from '../../protocol/decoder.ts';
 import type { DecodedFrame } from '../../protocol/decoded.ts';
 import type { ZclFrameSpec } from '../../protocol/zcl/index.ts';
@@ -83,11 +90,37 @@ class Han {
     const addresses: Record<string, HanAddress> = { ihd: IHD, ppmid: PPMID };
     const chProfile = await loadProfile(path.join(PROFILES, 'ch-conformant.yaml'));
     assert.equal(chProfile.kind, 'comms-hub');
-    h.ch = new VirtualCommsHub({ clock: h.clock, air: h.air, profile: chProfile, ieee: CH_IEEE, channel: CHANNEL, pan: PAN, hhtShort: 0x0bcd, hanDevices: [meterAddress.ieee, IHD.ieee, PPMID.ieee] });
+    h.ch = new VirtualCommsHub({
+      clock: h.clock,
+      air: h.air,
+      profile: chProfile,
+      ieee: CH_IEEE,
+      channel: CHANNEL,
+      pan: PAN,
+      hhtShort: 0x0bcd,
+      hanDevices: [meterAddress.ieee, IHD.ieee, PPMID.ieee],
+    });
     h.ch.power(true);
-    h.meter = new VirtualMeter({ clock: h.clock, air: h.air, profile: await meterProfile(meterId), pan: PAN, self: meterAddress, clients: Object.keys(clients).map((k) => addresses[k]) });
+    h.meter = new VirtualMeter({
+      clock: h.clock,
+      air: h.air,
+      profile: await meterProfile(meterId),
+      pan: PAN,
+      self: meterAddress,
+      clients: Object.keys(clients).map((k) => addresses[k]),
+    });
     for (const [name, id] of Object.entries(clients)) {
-      h.clients.set(name, new VirtualHanClient({ clock: h.clock, air: h.air, profile: await clientProfile(id), pan: PAN, self: addresses[name], servers: [meterAddress] }));
+      h.clients.set(
+        name,
+        new VirtualHanClient({
+          clock: h.clock,
+          air: h.air,
+          profile: await clientProfile(id),
+          pan: PAN,
+          self: addresses[name],
+          servers: [meterAddress],
+        }),
+      );
     }
     return h;
   }
@@ -115,10 +148,15 @@ class Han {
   /** Calls `action` every `period` from `from` until `until` (relative ms), on the clock. */
   every(period: number, from: number, until: number, action: (i: number) => void): void {
     let i = 0;
-    const step = (t: number) => this.clock.at(this.abs(t), () => {
-      action(i++);
-      if (t + period <= until) step(t + period);
-    }, 'test feed');
+    const step = (t: number) =>
+      this.clock.at(
+        this.abs(t),
+        () => {
+          action(i++);
+          if (t + period <= until) step(t + period);
+        },
+        'test feed',
+      );
     step(from);
   }
 
@@ -129,8 +167,13 @@ class Han {
 
   /** Frames with a ZCL command of this name, optionally from or to a device. */
   zcl(name: string, opts: { from?: HanAddress; to?: HanAddress; since?: number } = {}): Heard[] {
-    return this.heard.filter((h) => h.d.zcl?.name === name && (opts.from === undefined || h.d.nwk?.src === short(opts.from))
-      && (opts.to === undefined || h.d.nwk?.dst === short(opts.to)) && (opts.since === undefined || h.t >= opts.since));
+    return this.heard.filter(
+      (h) =>
+        h.d.zcl?.name === name &&
+        (opts.from === undefined || h.d.nwk?.src === short(opts.from)) &&
+        (opts.to === undefined || h.d.nwk?.dst === short(opts.to)) &&
+        (opts.since === undefined || h.t >= opts.since),
+    );
   }
 
   /** The rig radio asks the meter something, as an IHD-like client would. */
@@ -174,7 +217,11 @@ test.describe('the conformant pair (COT-1, COT-4, COT-5, COT-6, COT-7)', () => {
       assert.ok(p, `publish to ${short(client)}`);
       assert.equal(p.t, DAY + 10 * HOUR + 150);
       assert.deepEqual(p.d.zcl!.fields, {
-        providerId: 1, issuerEventId: cot.issuerEventId, tariffType: 0, implementationDateTime: toZclUtc(h.abs(T)), control: CLEAR_ALL_TENANCY_DATA,
+        providerId: 1,
+        issuerEventId: cot.issuerEventId,
+        tariffType: 0,
+        implementationDateTime: toZclUtc(h.abs(T)),
+        control: CLEAR_ALL_TENANCY_DATA,
         controlFlags: ['clear historical load profile', 'clear IHD data (consumer)', 'clear IHD data (supplier)', 'clear prepayment data'],
       });
       assert.match(p.d.summary, /Publish Change of Tenancy.*implementation 2026-01-03T00:00:00Z/);
@@ -201,7 +248,10 @@ test.describe('the conformant pair (COT-1, COT-4, COT-5, COT-6, COT-7)', () => {
       assert.equal(o.consumptionHistory.count, 1, name);
       assert.equal(o.consumptionHistory.earliestRecordedAt, h.abs(T), name);
     }
-    expect(h.zcl('Cancel Message').map((x) => [x.t, x.d.nwk!.dst, x.d.zcl!.fields!.messageId])).toEqual([[T, short(IHD), 2], [T, short(PPMID), 2]]);
+    expect(h.zcl('Cancel Message').map((x) => [x.t, x.d.nwk!.dst, x.d.zcl!.fields!.messageId])).toEqual([
+      [T, short(IHD), 2],
+      [T, short(PPMID), 2],
+    ]);
     expect(h.meter.lastMessage).toBeUndefined();
 
     // COT-7: the new occupier's data stays, through the daily polls that bring the same publication back.
@@ -222,19 +272,34 @@ test.describe('the conformant pair (COT-1, COT-4, COT-5, COT-6, COT-7)', () => {
     }
     // The daily polls (24 h from power-up at 0) were answered with the same publication.
     expect(h.zcl('Get Change of Tenancy', { from: IHD, since: T }).map((x) => x.t)).toEqual([2 * DAY, 3 * DAY, 4 * DAY]);
-    expect(h.zcl('Publish Change of Tenancy', { to: IHD, since: T }).map((x) => [x.t, x.d.zcl!.fields!.issuerEventId])).toEqual([[2 * DAY + 150, cot.issuerEventId], [3 * DAY + 150, cot.issuerEventId]]);
+    expect(h.zcl('Publish Change of Tenancy', { to: IHD, since: T }).map((x) => [x.t, x.d.zcl!.fields!.issuerEventId])).toEqual([
+      [2 * DAY + 150, cot.issuerEventId],
+      [3 * DAY + 150, cot.issuerEventId],
+    ]);
 
     // The meter, read as the rig radio reads it: attributes 0x0200/0x0201, top-up log and last message of the new occupier only.
     let since = 4 * DAY;
-    h.ask({ type: 'global', cmd: 0x00, dir: 'client-to-server', seq: 1, fields: { attributes: [0x0100, 0x0200, 0x0201] } }, SE_CLUSTER.deviceManagement);
+    h.ask(
+      { type: 'global', cmd: 0x00, dir: 'client-to-server', seq: 1, fields: { attributes: [0x0100, 0x0200, 0x0201] } },
+      SE_CLUSTER.deviceManagement,
+    );
     await h.to(since + SEC);
     expect(h.answerToRig(since)?.zcl?.fields?.records).toMatchObject([
-      { attributeId: 0x0100, value: 1 }, { attributeId: 0x0200, value: toZclUtc(h.abs(T)) }, { attributeId: 0x0201, value: CLEAR_ALL_TENANCY_DATA },
+      { attributeId: 0x0100, value: 1 },
+      { attributeId: 0x0200, value: toZclUtc(h.abs(T)) },
+      { attributeId: 0x0201, value: CLEAR_ALL_TENANCY_DATA },
     ]);
     since = h.clock.elapsed();
-    h.ask({ name: 'Get Top Up Log', dir: 'client-to-server', seq: 2, fields: { latestEndTime: 0, numberOfRecords: 5 } }, SE_CLUSTER.prepayment);
+    h.ask(
+      { name: 'Get Top Up Log', dir: 'client-to-server', seq: 2, fields: { latestEndTime: 0, numberOfRecords: 5 } },
+      SE_CLUSTER.prepayment,
+    );
     await h.to(since + SEC);
-    expect(h.answerToRig(since)?.zcl).toMatchObject({ name: 'Publish Top Up Log', seq: 2, fields: { totalNumberOfCommands: 1, topUps: [{ topUpCode: '99999999999999999999', topUpAmount: 500 }] } });
+    expect(h.answerToRig(since)?.zcl).toMatchObject({
+      name: 'Publish Top Up Log',
+      seq: 2,
+      fields: { totalNumberOfCommands: 1, topUps: [{ topUpCode: '99999999999999999999', topUpAmount: 500 }] },
+    });
     since = h.clock.elapsed();
     h.ask({ name: 'Get Last Message', dir: 'client-to-server', seq: 3 }, SE_CLUSTER.messaging);
     await h.to(since + SEC);
@@ -258,7 +323,12 @@ test.describe('the conformant pair (COT-1, COT-4, COT-5, COT-6, COT-7)', () => {
     h.meter.changeOfTenancy({ implementationUtc: h.abs(DAY), control: TENANCY_CONTROL.clearIhdDataSupplier });
     await h.to(DAY + MIN);
     const o = h.client('ihd').observe();
-    expect([o.consumptionHistory.earliestRecordedAt! < h.abs(DAY), o.topUpHistory.count, o.debtRecovery.count, o.supplierMessages.count]).toEqual([true, 1, 0, 0]);
+    expect([
+      o.consumptionHistory.earliestRecordedAt! < h.abs(DAY),
+      o.topUpHistory.count,
+      o.debtRecovery.count,
+      o.supplierMessages.count,
+    ]).toEqual([true, 1, 0, 0]);
   });
 });
 
@@ -300,7 +370,10 @@ test.describe('polling (COT-2, COT-3)', () => {
     await h.to(on);
     h.powerAll();
     await h.to(on + 7 * DAY + MIN);
-    expect(h.zcl('Get Change of Tenancy', { from: PPMID }).map((x) => x.t)).toEqual([on + HAN_JOIN_MS, ...[1, 2, 4, 5, 7].map((d) => on + d * DAY)]);
+    expect(h.zcl('Get Change of Tenancy', { from: PPMID }).map((x) => x.t)).toEqual([
+      on + HAN_JOIN_MS,
+      ...[1, 2, 4, 5, 7].map((d) => on + d * DAY),
+    ]);
   });
 
   test('ihd-skips-every-second-power-up-poll polls after its 1st and 3rd power-up, not after the 2nd', async () => {
@@ -325,7 +398,10 @@ test.describe('polling (COT-2, COT-3)', () => {
   });
 
   test('rejoin and a meter power cycle: the conformant IHD polls, ihd-no-poll-at-rejoin does not (COT-2, PWR-3)', async () => {
-    for (const [id, polls] of [['ihd-conformant', true], ['ihd-no-poll-at-rejoin', false]] as const) {
+    for (const [id, polls] of [
+      ['ihd-conformant', true],
+      ['ihd-no-poll-at-rejoin', false],
+    ] as const) {
       const h = await Han.of('esme-conformant', { ihd: id });
       h.powerAll();
       await h.to(HOUR);
@@ -340,14 +416,20 @@ test.describe('polling (COT-2, COT-3)', () => {
       h.meter.power(true);
       await h.to(3 * HOUR + HAN_JOIN_MS + SEC);
       assert.equal(h.heard.filter((x) => x.t === 3 * HOUR + HAN_JOIN_MS && x.d.aps?.zdp === 'Device_annce').length, 1);
-      assert.equal(h.zcl('Get Change of Tenancy', { from: IHD, since: 3 * HOUR }).length, polls ? 1 : 0, `${id} after the ESME's power cycle`);
+      assert.equal(
+        h.zcl('Get Change of Tenancy', { from: IHD, since: 3 * HOUR }).length,
+        polls ? 1 : 0,
+        `${id} after the ESME's power cycle`,
+      );
     }
   });
 });
 
 test.describe('joining the HAN through the CH (NWK Rejoin Request / Response)', () => {
   const rejoins = (h: Han, kind: 'Rejoin Request' | 'Rejoin Response', who: HanAddress) =>
-    h.heard.filter((x) => x.d.nwk?.command === kind && (kind === 'Rejoin Request' ? x.d.nwk.src64 === who.ieee : x.d.nwk.dst64 === who.ieee));
+    h.heard.filter(
+      (x) => x.d.nwk?.command === kind && (kind === 'Rejoin Request' ? x.d.nwk.src64 === who.ieee : x.d.nwk.dst64 === who.ieee),
+    );
 
   test('powered with the CH on: boot, Rejoin Request to 0x0000, admitted with its own address; then the ESME announces and the IHD polls', async () => {
     const h = await Han.of('esme-conformant', { ihd: 'ihd-conformant' });
@@ -357,7 +439,11 @@ test.describe('joining the HAN through the CH (NWK Rejoin Request / Response)', 
       const [request] = rejoins(h, 'Rejoin Request', who);
       const [response] = rejoins(h, 'Rejoin Response', who);
       expect([request.t, request.d.nwk?.dst, request.d.nwk?.commandFields]).toEqual([HAN_BOOT_MS, '0x0000', { capability: 0x8e }]);
-      expect([response.t, response.d.nwk?.src, response.d.nwk?.commandFields]).toEqual([HAN_JOIN_MS, '0x0000', { address: short(who), status: 0 }]);
+      expect([response.t, response.d.nwk?.src, response.d.nwk?.commandFields]).toEqual([
+        HAN_JOIN_MS,
+        '0x0000',
+        { address: short(who), status: 0 },
+      ]);
     }
     expect(h.heard.filter((x) => x.d.aps?.zdp === 'Device_annce').map((x) => x.t)).toEqual([HAN_JOIN_MS]);
     expect(h.zcl('Get Change of Tenancy', { from: IHD }).map((x) => x.t)).toEqual([HAN_JOIN_MS]);
@@ -379,13 +465,25 @@ test.describe('joining the HAN through the CH (NWK Rejoin Request / Response)', 
     await h.to(next + MIN);
     expect(rejoins(h, 'Rejoin Response', IHD).map((x) => x.t)).toEqual([next + HAN_READ_ANSWER_DELAY_MS]);
     expect(h.client('ihd').onHan).toBe(true);
-    expect(h.client('ihd').events.filter((e) => e.kind === 'joined').map((e) => e.detail)).toEqual(['power-up']);
+    expect(
+      h
+        .client('ihd')
+        .events.filter((e) => e.kind === 'joined')
+        .map((e) => e.detail),
+    ).toEqual(['power-up']);
     expect(h.zcl('Get Change of Tenancy', { from: IHD }).map((x) => x.t)).toEqual([next + HAN_READ_ANSWER_DELAY_MS]);
   });
 
   test('a device the CHF device log does not hold is never admitted', async () => {
     const h = await Han.of('esme-conformant', {});
-    const stranger = new VirtualHanClient({ clock: h.clock, air: h.air, profile: await clientProfile('ihd-conformant'), pan: PAN, self: { short: 0x4a09, ieee: '00:0d:6f:00:00:00:4a:09' }, servers: [ESME] });
+    const stranger = new VirtualHanClient({
+      clock: h.clock,
+      air: h.air,
+      profile: await clientProfile('ihd-conformant'),
+      pan: PAN,
+      self: { short: 0x4a09, ieee: '00:0d:6f:00:00:00:4a:09' },
+      servers: [ESME],
+    });
     stranger.power(true);
     await h.to(HOUR);
     expect(stranger.onHan).toBe(false);
@@ -408,13 +506,21 @@ test.describe('joining the HAN through the CH (NWK Rejoin Request / Response)', 
     h.client('ihd').rejoin();
     await h.to(3 * HOUR + SEC);
     expect(rejoins(h, 'Rejoin Request', IHD).map((x) => x.t)).toEqual([HAN_BOOT_MS, 3 * HOUR]);
-    expect(h.client('ihd').events.filter((e) => e.kind === 'joined').map((e) => e.detail)).toEqual(['power-up', 'rejoin']);
+    expect(
+      h
+        .client('ihd')
+        .events.filter((e) => e.kind === 'joined')
+        .map((e) => e.detail),
+    ).toEqual(['power-up', 'rejoin']);
     expect(h.zcl('Get Change of Tenancy', { from: IHD, since: 3 * HOUR }).map((x) => x.t)).toEqual([3 * HOUR + HAN_READ_ANSWER_DELAY_MS]);
   });
 });
 
 test.describe('non-conformant clients and meters, each visibly so', () => {
-  for (const [meterId, address] of [['esme-never-publishes', ESME], ['gpf-never-publishes', GPF]] as const) {
+  for (const [meterId, address] of [
+    ['esme-never-publishes', ESME],
+    ['gpf-never-publishes', GPF],
+  ] as const) {
     test(`${meterId}: nothing on the air until the clients poll; they clear only then (COT-1)`, async () => {
       const h = await Han.of(meterId, { ihd: 'ihd-conformant' }, address);
       expect(h.meter.profile.meterType).toBe(meterId.startsWith('gpf') ? 'gpf' : 'esme');
@@ -436,7 +542,10 @@ test.describe('non-conformant clients and meters, each visibly so', () => {
   }
 
   test('esme-keeps-last-message: no Cancel Message, and Get Last Message still returns the old one (COT-6)', async () => {
-    for (const [id, keeps] of [['esme-conformant', false], ['esme-keeps-last-message', true]] as const) {
+    for (const [id, keeps] of [
+      ['esme-conformant', false],
+      ['esme-keeps-last-message', true],
+    ] as const) {
       const h = await Han.of(id, { ihd: 'ihd-conformant' });
       h.powerAll();
       await h.to(HOUR);
@@ -447,14 +556,18 @@ test.describe('non-conformant clients and meters, each visibly so', () => {
       await h.to(3 * HOUR + SEC);
       const answer = h.answerToRig(3 * HOUR)?.zcl;
       assert.equal(h.zcl('Cancel Message').length, keeps ? 0 : 1, id);
-      if (keeps) assert.deepEqual([answer?.name, answer?.fields?.messageId, answer?.fields?.message], ['Display Message', 42, 'Old occupier'], id);
+      if (keeps)
+        assert.deepEqual([answer?.name, answer?.fields?.messageId, answer?.fields?.message], ['Display Message', 42, 'Old occupier'], id);
       else assert.deepEqual([answer?.name, answer?.fields?.statusName], ['Default Response', 'Not Found'], id);
     }
   });
 
-  test('esme-keeps-top-up-log and gpf-keeps-debt-log keep exactly that log; the conformant meters keep only the new occupier\'s entries (COT-4, meter side)', async () => {
+  test("esme-keeps-top-up-log and gpf-keeps-debt-log keep exactly that log; the conformant meters keep only the new occupier's entries (COT-4, meter side)", async () => {
     const cases: [id: string, address: typeof ESME | typeof GPF, kept: 'topUpLog' | 'debtLog' | undefined][] = [
-      ['esme-conformant', ESME, undefined], ['gpf-conformant', GPF, undefined], ['esme-keeps-top-up-log', ESME, 'topUpLog'], ['gpf-keeps-debt-log', GPF, 'debtLog'],
+      ['esme-conformant', ESME, undefined],
+      ['gpf-conformant', GPF, undefined],
+      ['esme-keeps-top-up-log', ESME, 'topUpLog'],
+      ['gpf-keeps-debt-log', GPF, 'debtLog'],
     ];
     for (const [id, address, kept] of cases) {
       const h = await Han.of(id, { ihd: 'ihd-conformant' }, address);
@@ -471,7 +584,11 @@ test.describe('non-conformant clients and meters, each visibly so', () => {
         const previous = h.meter[log].filter((e) => e.at < h.abs(3 * HOUR));
         assert.equal(previous.length, log === kept ? 1 : 0, `${id}: ${log}`);
       }
-      assert.deepEqual(h.meter.topUpLog.map((t) => t.code), kept === 'topUpLog' ? ['11', '22'] : ['22'], `${id}: the new occupier's top-up stays`);
+      assert.deepEqual(
+        h.meter.topUpLog.map((t) => t.code),
+        kept === 'topUpLog' ? ['11', '22'] : ['22'],
+        `${id}: the new occupier's top-up stays`,
+      );
     }
   });
 
@@ -482,7 +599,8 @@ test.describe('non-conformant clients and meters, each visibly so', () => {
       ['ihd', 'ihd-keeps-supplier-messages', 'supplierMessages'],
     ];
     for (const [client, id, kept] of cases) {
-      const { h, T } = client === 'ihd' ? await tenancyScenario('esme-conformant', id) : await tenancyScenario('esme-conformant', 'ihd-conformant', id);
+      const { h, T } =
+        client === 'ihd' ? await tenancyScenario('esme-conformant', id) : await tenancyScenario('esme-conformant', 'ihd-conformant', id);
       await h.to(T + MIN);
       const o = h.client(client).observe();
       for (const kind of ['topUpHistory', 'debtRecovery', 'supplierMessages'] as const) {
@@ -494,14 +612,24 @@ test.describe('non-conformant clients and meters, each visibly so', () => {
     // The ESME's Cancel Message takes only its last message: the first stays on ihd-keeps-supplier-messages.
     const { h, T } = await tenancyScenario('esme-conformant', 'ihd-keeps-supplier-messages');
     await h.to(T + MIN);
-    expect(h.client('ihd').held('supplierMessages').map((m) => m.messageId)).toEqual([1]);
+    expect(
+      h
+        .client('ihd')
+        .held('supplierMessages')
+        .map((m) => m.messageId),
+    ).toEqual([1]);
   });
 
   test('ihd-clears-on-receipt clears before the implementation time (COT-5)', async () => {
     const { h, T } = await tenancyScenario('esme-conformant', 'ihd-clears-on-receipt');
     await h.to(DAY + 10 * HOUR + SEC);
     const early = h.client('ihd').observe();
-    expect([early.topUpHistory.count, early.debtRecovery.count, early.supplierMessages.count, early.clearingDueAt]).toEqual([0, 0, 0, null]);
+    expect([early.topUpHistory.count, early.debtRecovery.count, early.supplierMessages.count, early.clearingDueAt]).toEqual([
+      0,
+      0,
+      0,
+      null,
+    ]);
     // Still visible on the conformant PPMID beside it until T.
     expect(h.client('ppmid').observe().topUpHistory.count).toBe(1);
     expect(h.client('ihd').events.find((e) => e.kind === 'data-cleared')?.at).toBe(h.abs(DAY + 10 * HOUR + 150));
@@ -520,7 +648,10 @@ test.describe('non-conformant clients and meters, each visibly so', () => {
   });
 
   test("ihd-clears-new-occupier-data wipes the new occupier's data at its next poll (COT-7)", async () => {
-    for (const [id, wipes] of [['ihd-conformant', false], ['ihd-clears-new-occupier-data', true]] as const) {
+    for (const [id, wipes] of [
+      ['ihd-conformant', false],
+      ['ihd-clears-new-occupier-data', true],
+    ] as const) {
       const { h, T } = await tenancyScenario('esme-conformant', id);
       await h.to(T + HOUR);
       h.meter.topUp({ code: '77', amount: 300 });
@@ -548,12 +679,19 @@ test.describe('non-conformant clients and meters, each visibly so', () => {
   });
 
   test('ihd-polls-every-second floods the HAN outside power-up; the conformant IHD sends none (COT-9)', async () => {
-    for (const [id, perMinute] of [['ihd-conformant', 0], ['ihd-polls-every-second', 60]] as const) {
+    for (const [id, perMinute] of [
+      ['ihd-conformant', 0],
+      ['ihd-polls-every-second', 60],
+    ] as const) {
       const h = await Han.of('esme-conformant', { ihd: id });
       h.powerAll();
       await h.to(20 * MIN);
       for (let m = 10; m < 20; m++) {
-        assert.equal(h.heard.filter((x) => x.t >= m * MIN && x.t < (m + 1) * MIN && x.d.zcl?.name === 'Get Change of Tenancy').length, perMinute, `${id}, minute ${m}`);
+        assert.equal(
+          h.heard.filter((x) => x.t >= m * MIN && x.t < (m + 1) * MIN && x.d.zcl?.name === 'Get Change of Tenancy').length,
+          perMinute,
+          `${id}, minute ${m}`,
+        );
       }
       // Every one of them answered (the meter has nothing set: Not Found), so the flood is twice the polls.
       if (perMinute) expect(h.zcl('Default Response', { to: IHD, since: 10 * MIN }).length).toBe(600);
@@ -618,17 +756,41 @@ test.describe('catching up (COT-8)', () => {
 test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () => {
   /** Every COT image, and the requirement ids its profile breaks (empty: conformant). */
   const BREAKS: Record<string, string[]> = {
-    'esme-conformant': [], 'gpf-conformant': [], 'ihd-conformant': [], 'ihd-polls-3h': [], 'ihd-polls-midnight': [], 'ppmid-conformant': [],
-    'esme-never-publishes': ['COT-1'], 'gpf-never-publishes': ['COT-1'], 'esme-keeps-last-message': ['COT-6'],
-    'esme-keeps-top-up-log': ['COT-4'], 'gpf-keeps-debt-log': ['COT-4'],
-    'ihd-no-poll-at-power-up': ['COT-2'], 'ihd-no-poll-at-rejoin': ['COT-2', 'PWR-3'], 'ihd-polls-48h': ['COT-3'],
-    'ppmid-keeps-top-up-history': ['COT-4'], 'ppmid-keeps-debt-recovery': ['COT-4'], 'ihd-keeps-supplier-messages': ['COT-4'],
-    'ihd-clears-on-receipt': ['COT-5'], 'ihd-ignores-implementation-time': ['COT-5', 'COT-4'],
-    'ihd-clears-new-occupier-data': ['COT-7'], 'ihd-polls-every-second': ['COT-9'],
+    'esme-conformant': [],
+    'gpf-conformant': [],
+    'ihd-conformant': [],
+    'ihd-polls-3h': [],
+    'ihd-polls-midnight': [],
+    'ppmid-conformant': [],
+    'esme-never-publishes': ['COT-1'],
+    'gpf-never-publishes': ['COT-1'],
+    'esme-keeps-last-message': ['COT-6'],
+    'esme-keeps-top-up-log': ['COT-4'],
+    'gpf-keeps-debt-log': ['COT-4'],
+    'ihd-no-poll-at-power-up': ['COT-2'],
+    'ihd-no-poll-at-rejoin': ['COT-2', 'PWR-3'],
+    'ihd-polls-48h': ['COT-3'],
+    'ppmid-keeps-top-up-history': ['COT-4'],
+    'ppmid-keeps-debt-recovery': ['COT-4'],
+    'ihd-keeps-supplier-messages': ['COT-4'],
+    'ihd-clears-on-receipt': ['COT-5'],
+    'ihd-ignores-implementation-time': ['COT-5', 'COT-4'],
+    'ihd-clears-new-occupier-data': ['COT-7'],
+    'ihd-polls-every-second': ['COT-9'],
     // Dead (never transmit): they break no requirement; the rig must not judge them at all.
-    'esme-dead': [], 'ihd-dead': [], 'ppmid-dead': [], 'ihd-polls-every-minute': [], 'ihd-clears-30min-early': ['COT-5'], 'ihd-polls-24h10m': ['COT-3'], 'esme-slow-keeps-top-up-log': ['COT-4'],
-    'ihd-skips-every-second-poll': ['COT-3'], 'ppmid-skips-every-third-poll': ['COT-3'], 'ihd-skips-every-second-power-up-poll': ['COT-2'],
-    'ppmid-stops-polling-after-tenancy': ['COT-3'], 'ihd-stops-recording-after-tenancy': ['COT-7'], 'gpf-slow-keeps-debt-log': ['COT-4'],
+    'esme-dead': [],
+    'ihd-dead': [],
+    'ppmid-dead': [],
+    'ihd-polls-every-minute': [],
+    'ihd-clears-30min-early': ['COT-5'],
+    'ihd-polls-24h10m': ['COT-3'],
+    'esme-slow-keeps-top-up-log': ['COT-4'],
+    'ihd-skips-every-second-poll': ['COT-3'],
+    'ppmid-skips-every-third-poll': ['COT-3'],
+    'ihd-skips-every-second-power-up-poll': ['COT-2'],
+    'ppmid-stops-polling-after-tenancy': ['COT-3'],
+    'ihd-stops-recording-after-tenancy': ['COT-7'],
+    'gpf-slow-keeps-debt-log': ['COT-4'],
   };
 
   test('each claims SECMP0056, has the role its device runs (the GPF: the CH) and breaks what its name says', async () => {
@@ -658,21 +820,48 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
     const dir = await mkdtemp(path.join(tmpdir(), 'gbcs-rig-cot-'));
     try {
       const ihd = path.join(dir, 'ihd.yaml');
-      await writeFile(ihd, (await readFile(path.join(PROFILES, 'ihd-conformant.yaml'), 'utf8'))
-        .replace('pollPeriodHours: 24', 'pollPeriodHours: null\nskipsPolls: { every: 2 }\nskipsPowerUpPolls: { every: 1, first: 0.5 }'));
-      const e = await loadProfile(ihd).then(() => undefined, (x: unknown) => x);
+      await writeFile(
+        ihd,
+        (await readFile(path.join(PROFILES, 'ihd-conformant.yaml'), 'utf8')).replace(
+          'pollPeriodHours: 24',
+          'pollPeriodHours: null\nskipsPolls: { every: 2 }\nskipsPowerUpPolls: { every: 1, first: 0.5 }',
+        ),
+      );
+      const e = await loadProfile(ihd).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
       expect(e).toBeInstanceOf(ProfileError);
       const problems = (e as ProfileError).problems;
       expect(problems.map((p) => p.path).sort()).toEqual(['skipsPowerUpPolls.every', 'skipsPowerUpPolls.first']);
-      expect(problems.find((p) => p.path === 'skipsPowerUpPolls.every')).toMatchObject({ expected: expect.stringContaining('at least 2'), hint: expect.stringContaining('{ every: N }') });
+      expect(problems.find((p) => p.path === 'skipsPowerUpPolls.every')).toMatchObject({
+        expected: expect.stringContaining('at least 2'),
+        hint: expect.stringContaining('{ every: N }'),
+      });
       // The shape right, the combination impossible: a device with no periodic poll cannot skip one.
       await writeFile(ihd, (await readFile(ihd, 'utf8')).replace('{ every: 1, first: 0.5 }', '{ every: 2 }'));
-      const e2 = await loadProfile(ihd).then(() => undefined, (x: unknown) => x);
-      expect((e2 as ProfileError).problems.map((p) => [p.path, p.expected])).toEqual([['skipsPolls', 'absent when the device has no periodic poll (pollPeriodHours null, no pollIntervalSeconds)']]);
+      const e2 = await loadProfile(ihd).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect((e2 as ProfileError).problems.map((p) => [p.path, p.expected])).toEqual([
+        ['skipsPolls', 'absent when the device has no periodic poll (pollPeriodHours null, no pollIntervalSeconds)'],
+      ]);
       const ch = path.join(dir, 'ch.yaml');
-      await writeFile(ch, (await readFile(path.join(PROFILES, 'ch-no-reopen-on-power-cycle.yaml'), 'utf8')).replace('reopensOnPowerOn: false', 'reopensOnPowerOn: false\n  missesReopen: { every: 2 }'));
-      const e3 = await loadProfile(ch).then(() => undefined, (x: unknown) => x);
-      expect((e3 as ProfileError).problems.map((p) => [p.path, p.expected])).toEqual([['interPan.missesReopen', 'absent when reopensOnPowerOn is false (then no power cycle opens a window)']]);
+      await writeFile(
+        ch,
+        (await readFile(path.join(PROFILES, 'ch-no-reopen-on-power-cycle.yaml'), 'utf8')).replace(
+          'reopensOnPowerOn: false',
+          'reopensOnPowerOn: false\n  missesReopen: { every: 2 }',
+        ),
+      );
+      const e3 = await loadProfile(ch).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect((e3 as ProfileError).problems.map((p) => [p.path, p.expected])).toEqual([
+        ['interPan.missesReopen', 'absent when reopensOnPowerOn is false (then no power cycle opens a window)'],
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -682,18 +871,45 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
     const dir = await mkdtemp(path.join(tmpdir(), 'gbcs-rig-cot-'));
     try {
       const ihd = path.join(dir, 'ihd.yaml');
-      await writeFile(ihd, (await readFile(path.join(PROFILES, 'ihd-conformant.yaml'), 'utf8')).replace('pollAlignment: power-up', 'pollAlignment: power-up\npollIntervalSeconds: 60'));
-      const e1 = await loadProfile(ihd).then(() => undefined, (e: unknown) => e);
+      await writeFile(
+        ihd,
+        (await readFile(path.join(PROFILES, 'ihd-conformant.yaml'), 'utf8')).replace(
+          'pollAlignment: power-up',
+          'pollAlignment: power-up\npollIntervalSeconds: 60',
+        ),
+      );
+      const e1 = await loadProfile(ihd).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(e1).toBeInstanceOf(ProfileError);
-      expect((e1 as ProfileError).problems.map((p) => [p.path, p.expected])).toEqual([['pollPeriodHours', 'null when pollIntervalSeconds is given (one periodic poll)']]);
+      expect((e1 as ProfileError).problems.map((p) => [p.path, p.expected])).toEqual([
+        ['pollPeriodHours', 'null when pollIntervalSeconds is given (one periodic poll)'],
+      ]);
 
       const meter = path.join(dir, 'meter.yaml');
-      await writeFile(meter, 'id: m\nkind: meter\ndescription: x\nbreaks: []\nmeterType: gsme\npublishesChangeOfTenancy: yes\nansweresGetChangeOfTenancy: true\ncancelsLastMessageOnTenancyChange: true\nclears: { consumptionHistory: true, topUpHistory: true }\nresponseDelayMs: 0\n');
-      const e2 = await loadProfile(meter).then(() => undefined, (e: unknown) => e);
+      await writeFile(
+        meter,
+        'id: m\nkind: meter\ndescription: x\nbreaks: []\nmeterType: gsme\npublishesChangeOfTenancy: yes\nansweresGetChangeOfTenancy: true\ncancelsLastMessageOnTenancyChange: true\nclears: { consumptionHistory: true, topUpHistory: true }\nresponseDelayMs: 0\n',
+      );
+      const e2 = await loadProfile(meter).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(e2).toBeInstanceOf(ProfileError);
       const problems = (e2 as ProfileError).problems;
-      expect(problems.map((p) => p.path).sort()).toEqual(['answeresGetChangeOfTenancy', 'answersGetChangeOfTenancy', 'clears.debtRecovery', 'meterType', 'publishesChangeOfTenancy']);
-      expect(problems.find((p) => p.path === 'meterType')).toMatchObject({ line: 5, value: '"gsme"', hint: expect.stringContaining('esme-conformant.yaml') });
+      expect(problems.map((p) => p.path).sort()).toEqual([
+        'answeresGetChangeOfTenancy',
+        'answersGetChangeOfTenancy',
+        'clears.debtRecovery',
+        'meterType',
+        'publishesChangeOfTenancy',
+      ]);
+      expect(problems.find((p) => p.path === 'meterType')).toMatchObject({
+        line: 5,
+        value: '"gsme"',
+        hint: expect.stringContaining('esme-conformant.yaml'),
+      });
       expect(problems.find((p) => p.path === 'answeresGetChangeOfTenancy')!.expected).toContain('did you mean "answersGetChangeOfTenancy"');
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -36,7 +36,9 @@ test('every profile loads and virtual.yaml pins it by the right sha256', async (
     expect(image, `${name} has an entry in virtual.yaml`).toBeDefined();
     expect(image!.image.file).toBe(file);
     expect(image!.profile).toBe(profile.id);
-    const actual = createHash('sha256').update(await readFile(file)).digest('hex');
+    const actual = createHash('sha256')
+      .update(await readFile(file))
+      .digest('hex');
     expect(image!.image.sha256, `sha256 of ${name} (update firmware-images/virtual.yaml)`).toBe(actual);
     await verifyImage(image!);
   }
@@ -83,18 +85,26 @@ test('verifyImage refuses a changed or missing image, naming id, file, expected 
   const actual = createHash('sha256').update('firmware bytes').digest('hex');
   await verifyImage({ id: 'fw-1', image: { file, sha256: actual } });
   const wrong = '0'.repeat(64);
-  const mismatch = await verifyImage({ id: 'fw-1', image: { file, sha256: wrong } }).then(() => undefined, (e: unknown) => e);
+  const mismatch = await verifyImage({ id: 'fw-1', image: { file, sha256: wrong } }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(mismatch).toBeInstanceOf(FirmwareImageError);
   expect(mismatch).toMatchObject({ imageId: 'fw-1', file, expected: wrong, actual });
   for (const part of ['fw-1', file, wrong, actual, 'refused']) expect((mismatch as Error).message).toContain(part);
-  const missing = await verifyImage({ id: 'fw-2', image: { file: path.join(dir, 'nope.bin'), sha256: wrong } }).then(() => undefined, (e: unknown) => e);
+  const missing = await verifyImage({ id: 'fw-2', image: { file: path.join(dir, 'nope.bin'), sha256: wrong } }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(missing).toMatchObject({ imageId: 'fw-2', actual: undefined });
   expect((missing as Error).message).toMatch(/fw-2.*nope\.bin.*does not exist.*refused/);
 });
 
 test('manifest problems are all listed with file, path, value, expectation and hint; ids are unique across manifests', async () => {
   const a = path.join(dir, 'a.yaml');
-  await writeFile(a, `images:
+  await writeFile(
+    a,
+    `images:
   - id: Bad_Id
     role: HHT
     manufacturer: Acme
@@ -111,17 +121,28 @@ test('manifest problems are all listed with file, path, value, expectation and h
     gbcsVersion: "4.1"
     claims: []
     image: { file: x.bin, sha256: ${'a'.repeat(64)} }
-`);
-  const error = await loadFirmwareManifests([a]).then(() => undefined, (e: unknown) => e);
+`,
+  );
+  const error = await loadFirmwareManifests([a]).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(FirmwareManifestError);
   const problems = (error as FirmwareManifestError).problems;
   expect(problems.map((p) => p.path)).toEqual(['images[0].id', 'images[0].role', 'images[0].version', 'images[0].image.sha256']);
-  expect(problems.find((p) => p.path === 'images[0].version')).toMatchObject({ line: 6, value: '4.1', hint: expect.stringContaining('Quote') });
+  expect(problems.find((p) => p.path === 'images[0].version')).toMatchObject({
+    line: 6,
+    value: '4.1',
+    hint: expect.stringContaining('Quote'),
+  });
   expect(problems.find((p) => p.path === 'images[0].role')!.expected).toContain('"PPMID"');
 
   const b = path.join(dir, 'b.yaml');
   await writeFile(b, (await readFile(a, 'utf8')).split('  - id: ch-conformant')[1].replace(/^/, 'images:\n  - id: ch-conformant'));
-  const clash = await loadFirmwareManifests([BUILT_IN_MANIFEST, b]).then(() => undefined, (e: unknown) => e);
+  const clash = await loadFirmwareManifests([BUILT_IN_MANIFEST, b]).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(clash).toBeInstanceOf(FirmwareManifestError);
   expect((clash as FirmwareManifestError).problems).toEqual([
     expect.objectContaining({ path: 'images[0].id', value: '"ch-conformant"', hint: expect.stringContaining('virtual.yaml:') }),
@@ -130,14 +151,20 @@ test('manifest problems are all listed with file, path, value, expectation and h
 
 test('a profile with a wrong shape is refused with every problem', async () => {
   const file = path.join(dir, 'bad-profile.yaml');
-  await writeFile(file, `id: ch-x
+  await writeFile(
+    file,
+    `id: ch-x
 kind: comms-hub
 description: x
 breaks: [ipan-2]
 interPan: { windowMinutes: -5, reopensOnPowerOn: yes, acceptsMalformed: false, acceptsUnauthorised: false, responseDelayMs: 0, refusalSideEffect: sometimes }
 hht: { stayHours: 18 }
-`);
-  const error = await loadProfile(file).then(() => undefined, (e: unknown) => e);
+`,
+  );
+  const error = await loadProfile(file).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ProfileError);
   expect((error as ProfileError).problems.map((p) => p.path)).toEqual([
     'breaks[0]',

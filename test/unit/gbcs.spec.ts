@@ -40,21 +40,149 @@ interface Row {
 
 // The README table, one row per file (every vector: DD-wrapped, no date-time, signature length 0).
 const TABLE: Record<string, Row> = {
-  '8.11_CCS01__CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX': { bytes: 154, cra: 'command', from: ACB, to: CHF, counter: 0x516n, mc: 0x0001, supp: [SUPPLIER, 0x3ean], kind: 'dlms-access-request' },
-  '8.11_CCS01__CCS01_8.11_SUCCESS_RESPONSE_GBCS.HEX': { bytes: 94, cra: 'response', from: CHF, to: ACB, counter: 0x516n, mc: 0x0001, supp: [SUPPLIER, 0x3ean], kind: 'dlms-access-response' },
-  '8.11_CCS01__CCS01_8.11_ERROR_COMMAND_GBCS.HEX': { bytes: 154, cra: 'command', from: ACB, to: CHF, counter: 0x517n, mc: 0x0001, supp: [SUPPLIER, 0x3ebn], kind: 'dlms-access-request' },
-  '8.11_CCS01__CCS01_8.11_ERROR_RESPONSE_GBCS.HEX': { bytes: 94, cra: 'response', from: CHF, to: ACB, counter: 0x517n, mc: 0x0001, supp: [SUPPLIER, 0x3ebn], kind: 'dlms-access-response' },
-  '8.11_CCS02__CCS02_8.11_SUCCESS_COMMAND_GBCS.HEX': { bytes: 104, cra: 'command', from: ACB, to: CHF, counter: 0x516n, mc: 0x0002, supp: [SUPPLIER, 0x3ean], kind: 'dlms-access-request' },
-  '8.11_CCS02__CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX': { bytes: 88, cra: 'response', from: CHF, to: ACB, counter: 0x516n, mc: 0x0002, supp: [SUPPLIER, 0x3ean], kind: 'dlms-access-response' },
-  '8.11_CCS02__CCS02_8.11_ERROR_COMMAND_GBCS.HEX': { bytes: 104, cra: 'command', from: ACB, to: CHF, counter: 0x517n, mc: 0x0002, supp: [SUPPLIER, 0x3ebn], kind: 'dlms-access-request' },
-  '8.11_CCS02__CCS02_8.11_ERROR_RESPONSE_GBCS.HEX': { bytes: 88, cra: 'response', from: CHF, to: ACB, counter: 0x517n, mc: 0x0002, supp: [SUPPLIER, 0x3ebn], kind: 'dlms-access-response' },
-  '3.2_ECS12__ECS12_3.2_SUCCESS_COMMAND_GBCS.HEX': { bytes: 92, cra: 'command', from: SUPPLIER, to: ESME, counter: 0x3e8n, mc: 0x0022, kind: 'dlms-access-request' },
-  '3.2_ECS12__ECS12_3.2_SUCCESS_RESPONSE_GBCS.HEX': { bytes: 72, cra: 'response', from: ESME, to: SUPPLIER, counter: 0x3e8n, mc: 0x0022, kind: 'dlms-access-response' },
-  '3.2_ECS12__ECS12_3.2_ERROR_COMMAND_GBCS.HEX': { bytes: 92, cra: 'command', from: SUPPLIER, to: ESME, counter: 0x3ean, mc: 0x0022, kind: 'dlms-access-request' },
-  '3.2_ECS12__ECS12_3.2_ERROR_RESPONSE_GBCS.HEX': { bytes: 72, cra: 'response', from: ESME, to: SUPPLIER, counter: 0x3ean, mc: 0x0022, kind: 'dlms-access-response' },
-  '3.2_GCS09__GCS09_3.2_SUCCESS_COMMAND_GBCS.HEX': { bytes: 88, cra: 'command', from: SUPPLIER, to: GPF, counter: 0x3e8n, mc: 0x0072, kind: 'gbz' },
-  '3.2_GCS09__GCS09_3.2_SUCCESS_RESPONSE_GBCS.HEX': { bytes: 73, cra: 'response', from: GPF, to: SUPPLIER, counter: 0x3e8n, mc: 0x0072, kind: 'gbz' },
-  'NA_CS14__CS14_NA_8F12_ALERT_GBCS.HEX': { bytes: 174, cra: 'alert', from: CHF, to: ACB, counter: 0xfa0n, mc: 0x0018, kind: 'dlms-data-notification' },
+  '8.11_CCS01__CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX': {
+    bytes: 154,
+    cra: 'command',
+    from: ACB,
+    to: CHF,
+    counter: 0x516n,
+    mc: 0x0001,
+    supp: [SUPPLIER, 0x3ean],
+    kind: 'dlms-access-request',
+  },
+  '8.11_CCS01__CCS01_8.11_SUCCESS_RESPONSE_GBCS.HEX': {
+    bytes: 94,
+    cra: 'response',
+    from: CHF,
+    to: ACB,
+    counter: 0x516n,
+    mc: 0x0001,
+    supp: [SUPPLIER, 0x3ean],
+    kind: 'dlms-access-response',
+  },
+  '8.11_CCS01__CCS01_8.11_ERROR_COMMAND_GBCS.HEX': {
+    bytes: 154,
+    cra: 'command',
+    from: ACB,
+    to: CHF,
+    counter: 0x517n,
+    mc: 0x0001,
+    supp: [SUPPLIER, 0x3ebn],
+    kind: 'dlms-access-request',
+  },
+  '8.11_CCS01__CCS01_8.11_ERROR_RESPONSE_GBCS.HEX': {
+    bytes: 94,
+    cra: 'response',
+    from: CHF,
+    to: ACB,
+    counter: 0x517n,
+    mc: 0x0001,
+    supp: [SUPPLIER, 0x3ebn],
+    kind: 'dlms-access-response',
+  },
+  '8.11_CCS02__CCS02_8.11_SUCCESS_COMMAND_GBCS.HEX': {
+    bytes: 104,
+    cra: 'command',
+    from: ACB,
+    to: CHF,
+    counter: 0x516n,
+    mc: 0x0002,
+    supp: [SUPPLIER, 0x3ean],
+    kind: 'dlms-access-request',
+  },
+  '8.11_CCS02__CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX': {
+    bytes: 88,
+    cra: 'response',
+    from: CHF,
+    to: ACB,
+    counter: 0x516n,
+    mc: 0x0002,
+    supp: [SUPPLIER, 0x3ean],
+    kind: 'dlms-access-response',
+  },
+  '8.11_CCS02__CCS02_8.11_ERROR_COMMAND_GBCS.HEX': {
+    bytes: 104,
+    cra: 'command',
+    from: ACB,
+    to: CHF,
+    counter: 0x517n,
+    mc: 0x0002,
+    supp: [SUPPLIER, 0x3ebn],
+    kind: 'dlms-access-request',
+  },
+  '8.11_CCS02__CCS02_8.11_ERROR_RESPONSE_GBCS.HEX': {
+    bytes: 88,
+    cra: 'response',
+    from: CHF,
+    to: ACB,
+    counter: 0x517n,
+    mc: 0x0002,
+    supp: [SUPPLIER, 0x3ebn],
+    kind: 'dlms-access-response',
+  },
+  '3.2_ECS12__ECS12_3.2_SUCCESS_COMMAND_GBCS.HEX': {
+    bytes: 92,
+    cra: 'command',
+    from: SUPPLIER,
+    to: ESME,
+    counter: 0x3e8n,
+    mc: 0x0022,
+    kind: 'dlms-access-request',
+  },
+  '3.2_ECS12__ECS12_3.2_SUCCESS_RESPONSE_GBCS.HEX': {
+    bytes: 72,
+    cra: 'response',
+    from: ESME,
+    to: SUPPLIER,
+    counter: 0x3e8n,
+    mc: 0x0022,
+    kind: 'dlms-access-response',
+  },
+  '3.2_ECS12__ECS12_3.2_ERROR_COMMAND_GBCS.HEX': {
+    bytes: 92,
+    cra: 'command',
+    from: SUPPLIER,
+    to: ESME,
+    counter: 0x3ean,
+    mc: 0x0022,
+    kind: 'dlms-access-request',
+  },
+  '3.2_ECS12__ECS12_3.2_ERROR_RESPONSE_GBCS.HEX': {
+    bytes: 72,
+    cra: 'response',
+    from: ESME,
+    to: SUPPLIER,
+    counter: 0x3ean,
+    mc: 0x0022,
+    kind: 'dlms-access-response',
+  },
+  '3.2_GCS09__GCS09_3.2_SUCCESS_COMMAND_GBCS.HEX': {
+    bytes: 88,
+    cra: 'command',
+    from: SUPPLIER,
+    to: GPF,
+    counter: 0x3e8n,
+    mc: 0x0072,
+    kind: 'gbz',
+  },
+  '3.2_GCS09__GCS09_3.2_SUCCESS_RESPONSE_GBCS.HEX': {
+    bytes: 73,
+    cra: 'response',
+    from: GPF,
+    to: SUPPLIER,
+    counter: 0x3e8n,
+    mc: 0x0072,
+    kind: 'gbz',
+  },
+  'NA_CS14__CS14_NA_8F12_ALERT_GBCS.HEX': {
+    bytes: 174,
+    cra: 'alert',
+    from: CHF,
+    to: ACB,
+    counter: 0xfa0n,
+    mc: 0x0018,
+    kind: 'dlms-data-notification',
+  },
 };
 const FILES = Object.keys(TABLE);
 
@@ -62,7 +190,9 @@ const FILES = Object.keys(TABLE);
 const groupingStart = (b: Uint8Array): number => (b[7] === 0x81 ? 14 : 13);
 
 test('the vector directory holds exactly the files of the README table', () => {
-  const onDisk = readdirSync(VECTORS).filter((f) => f.endsWith('.HEX')).sort();
+  const onDisk = readdirSync(VECTORS)
+    .filter((f) => f.endsWith('.HEX'))
+    .sort();
   expect(onDisk).toEqual([...FILES].sort());
 });
 
@@ -113,7 +243,10 @@ for (const [file, row] of Object.entries(TABLE)) {
     const again = parseGbcs(signing);
     expect(again.envelope).toBe('general-signing');
     expect(again.mac).toBeUndefined();
-    expect({ ...again, envelope: m.envelope, mac: m.mac, payloadOffset: m.payloadOffset, gbz: undefined }).toEqual({ ...m, gbz: undefined });
+    expect({ ...again, envelope: m.envelope, mac: m.mac, payloadOffset: m.payloadOffset, gbz: undefined }).toEqual({
+      ...m,
+      gbz: undefined,
+    });
   });
 }
 
@@ -121,8 +254,15 @@ test('CCS01 is built from structured supplementary fields, and titled', () => {
   const bytes = load('8.11_CCS01__CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX');
   const m = parseGbcs(bytes);
   const input: GbcsBuildInput = {
-    envelope: 'general-ciphering', cra: 'command', counter: 1302, originator: ACB, recipient: CHF, messageCode: 0x0001,
-    otherInfoExtra: { remoteParty: SUPPLIER, remotePartyCounter: 0x3ean }, payload: m.payload, mac: m.mac,
+    envelope: 'general-ciphering',
+    cra: 'command',
+    counter: 1302,
+    originator: ACB,
+    recipient: CHF,
+    messageCode: 0x0001,
+    otherInfoExtra: { remoteParty: SUPPLIER, remotePartyCounter: 0x3ean },
+    payload: m.payload,
+    mac: m.mac,
   };
   expect(hex(buildGbcs(input))).toBe(hex(bytes));
   expect(m.payload.length).toBe(77);
@@ -169,30 +309,72 @@ test('GCS09 is GBZ: one component, cluster 0x0708, a 20-byte ZCL Publish Change 
 
 test('a GBZ alert exposes its alert code and timestamp', () => {
   const payload = fromHex('0109 01 8183 1C374A80 AABB');
-  const bytes = buildGbcs({ envelope: 'general-signing', cra: 'alert', counter: 7n, originator: GPF, recipient: ACB, messageCode: 0x1001, payload });
+  const bytes = buildGbcs({
+    envelope: 'general-signing',
+    cra: 'alert',
+    counter: 7n,
+    originator: GPF,
+    recipient: ACB,
+    messageCode: 0x1001,
+    payload,
+  });
   const m = parseGbcs(bytes);
   expect(m.gbz?.alert).toEqual({ code: 0x8183, time: 0x1c374a80, rest: fromHex('AABB') });
-  expect(recogniseGbcs(bytes)).toMatchObject({ useCase: 'Alert', title: 'Generic Non-Critical Alert', alertCode: 0x8183, alert: 'Device joined SMHAN' });
+  expect(recogniseGbcs(bytes)).toMatchObject({
+    useCase: 'Alert',
+    title: 'Generic Non-Critical Alert',
+    alertCode: 0x8183,
+    alert: 'Device joined SMHAN',
+  });
 });
 
 test('GBZ components with a from-date-time or encryption are split as the control field says', () => {
   const payload = fromHex('0109 02 10 0708 0007 1C374A80 090000  02 0700 0004 DEADBEEF');
-  const m = parseGbcs(buildGbcs({ envelope: 'general-signing', cra: 'command', counter: 1n, originator: SUPPLIER, recipient: GPF, messageCode: 0x0072, payload }));
+  const m = parseGbcs(
+    buildGbcs({
+      envelope: 'general-signing',
+      cra: 'command',
+      counter: 1n,
+      originator: SUPPLIER,
+      recipient: GPF,
+      messageCode: 0x0072,
+      payload,
+    }),
+  );
   expect(m.gbz!.components.map((c) => [c.control, c.cluster, c.encrypted, c.fromDateTime, hex(c.zcl)])).toEqual([
     [0x10, 0x0708, false, 0x1c374a80, '090000'],
     [0x02, 0x0700, true, undefined, 'deadbeef'],
   ]);
   // A component count that disagrees with the content is an error.
   const bad = fromHex('0109 02 01 0708 0003 090000');
-  expect(() => parseGbcs(buildGbcs({ envelope: 'general-signing', cra: 'command', counter: 1n, originator: SUPPLIER, recipient: GPF, messageCode: 0x0072, payload: bad }))).toThrow(DecodeError);
+  expect(() =>
+    parseGbcs(
+      buildGbcs({
+        envelope: 'general-signing',
+        cra: 'command',
+        counter: 1n,
+        originator: SUPPLIER,
+        recipient: GPF,
+        messageCode: 0x0072,
+        payload: bad,
+      }),
+    ),
+  ).toThrow(DecodeError);
 });
 
 test('header date-time, 26-byte other-information and a 64-byte signature round-trip', () => {
   const dateTime = fromHex('07DE031BFF0F2D20008000FF');
   const input: GbcsBuildInput = {
-    envelope: 'general-signing', cra: 'response', counter: 2n ** 64n - 1n, originator: CHF, recipient: ACB, messageCode: 0x1000,
-    otherInfoExtra: { remoteParty: SUPPLIER, remotePartyCounter: 5n, originatorCounter: 6n }, dateTime,
-    payload: fromHex('DA 20000001 00 00 01 00'), signature: new Uint8Array(64).fill(0xab),
+    envelope: 'general-signing',
+    cra: 'response',
+    counter: 2n ** 64n - 1n,
+    originator: CHF,
+    recipient: ACB,
+    messageCode: 0x1000,
+    otherInfoExtra: { remoteParty: SUPPLIER, remotePartyCounter: 5n, originatorCounter: 6n },
+    dateTime,
+    payload: fromHex('DA 20000001 00 00 01 00'),
+    signature: new Uint8Array(64).fill(0xab),
   };
   const bytes = buildGbcs(input);
   const m = parseGbcs(bytes);
@@ -213,7 +395,14 @@ test('DLMS date-time: unspecified deviation is UTC, a given one follows the Blue
 });
 
 test('DER lengths: short, 81 xx and 82 xx xx forms', () => {
-  const cases: [number, string][] = [[0, '00'], [0x7f, '7f'], [0x80, '8180'], [0xff, '81ff'], [0x100, '820100'], [0xffff, '82ffff']];
+  const cases: [number, string][] = [
+    [0, '00'],
+    [0x7f, '7f'],
+    [0x80, '8180'],
+    [0xff, '81ff'],
+    [0x100, '820100'],
+    [0xffff, '82ffff'],
+  ];
   for (const [n, enc] of cases) {
     expect(hex(derLength(n))).toBe(enc);
     const r = new Reader(fromHex(enc));
@@ -229,7 +418,15 @@ test('DER lengths: short, 81 xx and 82 xx xx forms', () => {
 
   // A 300-byte payload needs 82-form lengths all the way out.
   const payload = new Uint8Array(300).fill(0x30);
-  const bytes = buildGbcs({ envelope: 'general-ciphering', cra: 'command', counter: 1n, originator: ACB, recipient: CHF, messageCode: 3, payload });
+  const bytes = buildGbcs({
+    envelope: 'general-ciphering',
+    cra: 'command',
+    counter: 1n,
+    originator: ACB,
+    recipient: CHF,
+    messageCode: 3,
+    payload,
+  });
   expect(hex(bytes.subarray(7, 10))).toBe(hex(derLength(bytes.length - 10)));
   expect(bytes[7]).toBe(0x82);
   const m = parseGbcs(bytes);
@@ -329,7 +526,14 @@ test('buildGbcs then parseGbcs gives back every field', () => {
     fc.property(input, (x) => {
       const bytes = buildGbcs({ ...x, otherInfoExtra: x.extra, mac: x.envelope === 'general-ciphering' ? x.mac : undefined });
       const m = parseGbcs(bytes);
-      expect([m.envelope, m.cra, m.counter, m.originator, m.recipient, m.messageCode]).toEqual([x.envelope, x.cra, x.counter, x.originator, x.recipient, x.messageCode]);
+      expect([m.envelope, m.cra, m.counter, m.originator, m.recipient, m.messageCode]).toEqual([
+        x.envelope,
+        x.cra,
+        x.counter,
+        x.originator,
+        x.recipient,
+        x.messageCode,
+      ]);
       expect(hex(m.otherInfoExtra)).toBe(hex(x.extra));
       expect(hex(m.payload)).toBe(hex(x.payload));
       expect(hex(m.signature)).toBe(hex(x.signature));
@@ -342,7 +546,15 @@ test('buildGbcs then parseGbcs gives back every field', () => {
 });
 
 test('buildGbcs refuses what the wire cannot carry', () => {
-  const base: GbcsBuildInput = { envelope: 'general-signing', cra: 'command', counter: 1n, originator: ACB, recipient: CHF, messageCode: 1, payload: new Uint8Array(1) };
+  const base: GbcsBuildInput = {
+    envelope: 'general-signing',
+    cra: 'command',
+    counter: 1n,
+    originator: ACB,
+    recipient: CHF,
+    messageCode: 1,
+    payload: new Uint8Array(1),
+  };
   expect(() => buildGbcs({ ...base, signature: new Uint8Array(10) })).toThrow(EncodeError);
   expect(() => buildGbcs({ ...base, otherInfoExtra: new Uint8Array(3) })).toThrow(EncodeError);
   expect(() => buildGbcs({ ...base, mac: new Uint8Array(12) })).toThrow(EncodeError);
@@ -359,10 +571,21 @@ test('the use case and alert tables hold PROTOCOL.md §8', () => {
   expect(GBCS_USE_CASES[0x1000].title).toBe('Generic Critical Alert');
   expect(GBCS_USE_CASES[0x1001].title).toBe('Generic Non-Critical Alert');
   expect(GBCS_ALERTS).toMatchObject({
-    0x8f12: 'CHF Device Log Changed', 0x8183: 'Device joined SMHAN', 0x8071: 'GPF Device Log Changed',
-    0x81a2: 'CH Connected to ESME', 0x81a3: 'CH Disconnected from ESME',
+    0x8f12: 'CHF Device Log Changed',
+    0x8183: 'Device joined SMHAN',
+    0x8071: 'GPF Device Log Changed',
+    0x81a2: 'CH Connected to ESME',
+    0x81a3: 'CH Disconnected from ESME',
   });
   // An unknown message code is still recognised, named by its code.
-  const bytes = buildGbcs({ envelope: 'general-signing', cra: 'command', counter: 9n, originator: ACB, recipient: CHF, messageCode: 0xabcd, payload: fromHex('D9') });
+  const bytes = buildGbcs({
+    envelope: 'general-signing',
+    cra: 'command',
+    counter: 9n,
+    originator: ACB,
+    recipient: CHF,
+    messageCode: 0xabcd,
+    payload: fromHex('D9'),
+  });
   expect(gbcsTitle(recogniseGbcs(bytes)!)).toBe(`GBCS 0xabcd Unknown use case (command) ${ACB} → ${CHF} #9`);
 });

@@ -66,10 +66,12 @@ test.describe('the draws', () => {
     expect(Math.min(...drifts)).toBeLessThan(-JITTER_LIMITS.driftFraction / 2);
     expect(Math.max(...drifts)).toBeGreaterThan(JITTER_LIMITS.driftFraction / 2);
     // 0.1 % of the 24 h period is 86 s, under the lab's default 5 min for the device's clock.
-    expect(JITTER_LIMITS.driftFraction * LAB_SETTINGS.cotPollPeriodHours.default * 60).toBeLessThan(LAB_SETTINGS.cotPollToleranceMinutes.default);
+    expect(JITTER_LIMITS.driftFraction * LAB_SETTINGS.cotPollPeriodHours.default * 60).toBeLessThan(
+      LAB_SETTINGS.cotPollToleranceMinutes.default,
+    );
   });
 
-  test("the same seed, start and device give the same draws; another start, seed or device others", () => {
+  test('the same seed, start and device give the same draws; another start, seed or device others', () => {
     const draws = (seed: number, epoch: number, id: string) => {
       const j = DeviceJitter.of(seed, epoch, id);
       return [j.drift, j.bootMs(), j.latencyMs(150), j.bootMs()];
@@ -115,12 +117,25 @@ async function han(seed: number, epochMs: number) {
   const air = new Air(clock);
   const decoder = new HanDecoder();
   const heard: Heard[] = [];
-  air.attach({ channel: 11, receive: (frame: Uint8Array, meta: AirMeta) => {
-    heard.push({ t: Number(meta.atUs / 1000n) - epochMs, d: decoder.decode({ n: heard.length + 1, timestampUs: meta.atUs, frame, fcsIncluded: false }) });
-  } });
+  air.attach({
+    channel: 11,
+    receive: (frame: Uint8Array, meta: AirMeta) => {
+      heard.push({
+        t: Number(meta.atUs / 1000n) - epochMs,
+        d: decoder.decode({ n: heard.length + 1, timestampUs: meta.atUs, frame, fcsIncluded: false }),
+      });
+    },
+  });
   const jitter = (id: string) => DeviceJitter.of(seed, epochMs, id);
   const ch = new VirtualCommsHub({
-    clock, air, profile: await load<CommsHubProfile>('ch-conformant'), ieee: CH_IEEE, pan: PAN, hhtShort: 0x0bcd, hanDevices: [ESME.ieee, IHD.ieee], jitter: jitter('ch'),
+    clock,
+    air,
+    profile: await load<CommsHubProfile>('ch-conformant'),
+    ieee: CH_IEEE,
+    pan: PAN,
+    hhtShort: 0x0bcd,
+    hanDevices: [ESME.ieee, IHD.ieee],
+    jitter: jitter('ch'),
   });
   const meterProfile = await load<MeterProfile>('esme-conformant');
   const meter = new VirtualMeter({ clock, air, profile: meterProfile, pan: PAN, self: ESME, clients: [IHD], jitter: jitter('esme') });
@@ -134,7 +149,8 @@ async function han(seed: number, epochMs: number) {
   const rejoinRequest = (who: HanAddress) => heard.find((h) => h.d.nwk?.command === 'Rejoin Request' && h.d.nwk.src64 === who.ieee)!.t;
   const polls = heard.filter((h) => h.d.zcl?.name === 'Get Change of Tenancy' && h.d.nwk?.src === short(IHD)).map((h) => h.t);
   // No tenancy set yet: the meter answers each poll with a Default Response (NOT_FOUND).
-  const answers = heard.filter((h) => h.d.nwk?.src === short(ESME) && h.d.nwk?.dst === short(IHD) && h.d.zcl?.type === 'global' && h.d.zcl.cmd === 0x0b)
+  const answers = heard
+    .filter((h) => h.d.nwk?.src === short(ESME) && h.d.nwk?.dst === short(IHD) && h.d.zcl?.type === 'global' && h.d.zcl.cmd === 0x0b)
     .map((h) => h.t);
   return { heard, meterProfile, ihdJitter, boots: [rejoinRequest(ESME), rejoinRequest(IHD)], polls, answers };
 }

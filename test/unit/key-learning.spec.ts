@@ -70,7 +70,10 @@ test('decoding in batches (decryption up front in a few AES calls) gives exactly
       expect(byBatch.length, c.file).toBe(packets.length);
       // The first frame that differs, whole, rather than two whole captures.
       const differs = byFrame.findIndex((f, i) => JSON.stringify(f) !== JSON.stringify(byBatch[i]));
-      expect(differs < 0 ? 'none' : { byFrame: byFrame[differs], byBatch: byBatch[differs] }, `${c.file}, ${learn ? 'network key learned' : 'keys given'}`).toBe('none');
+      expect(
+        differs < 0 ? 'none' : { byFrame: byFrame[differs], byBatch: byBatch[differs] },
+        `${c.file}, ${learn ? 'network key learned' : 'keys given'}`,
+      ).toBe('none');
       if (c.file === whsniff.file) expect(byBatch.filter((f) => f.nwk?.decrypted).length).toBe(3135);
     }
   }
@@ -92,7 +95,8 @@ test('one core: HanDecoder.decode frame by frame and decodeBatch give the same f
       const byFrame = packets.map((p) => seen(single, single.decode(p)));
       const batched = new HanDecoder(keys());
       const byBatch: string[] = [];
-      for (let i = 0; i < packets.length; i += 333) batched.decodeBatch(packets.slice(i, i + 333), (_, f) => byBatch.push(seen(batched, f)));
+      for (let i = 0; i < packets.length; i += 333)
+        batched.decodeBatch(packets.slice(i, i + 333), (_, f) => byBatch.push(seen(batched, f)));
       expect(byBatch.length, c.file).toBe(packets.length);
       const differs = byFrame.findIndex((f, i) => f !== byBatch[i]);
       const first = differs < 0 ? 'none' : { byFrame: byFrame[differs], byBatch: byBatch[differs] };

@@ -11,7 +11,19 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PROTOCOL = join(ROOT, 'protocol');
 
 /** Node modules that reach files, sockets, processes or terminals. */
-const IO_MODULES = new Set(['fs', 'fs/promises', 'net', 'child_process', 'dgram', 'http', 'https', 'http2', 'tls', 'readline', 'worker_threads']);
+const IO_MODULES = new Set([
+  'fs',
+  'fs/promises',
+  'net',
+  'child_process',
+  'dgram',
+  'http',
+  'https',
+  'http2',
+  'tls',
+  'readline',
+  'worker_threads',
+]);
 /** The packages the rig's drivers use for serial ports and MQTT. */
 const IO_PACKAGES = ['serialport', '@serialport', 'mqtt', 'aedes'];
 
@@ -29,8 +41,10 @@ function layeringFault(file: string, specifier: string): string | undefined {
     return undefined;
   }
   const name = specifier.startsWith('node:') ? specifier.slice('node:'.length) : specifier;
-  if (IO_MODULES.has(name)) return `imports ${specifier}: protocol/ does no I/O (file, socket and process access belong in io/ or drivers/)`;
-  if (IO_PACKAGES.some((p) => name === p || name.startsWith(p + '/'))) return `imports ${specifier}, an I/O package (drivers/ use it, not protocol/)`;
+  if (IO_MODULES.has(name))
+    return `imports ${specifier}: protocol/ does no I/O (file, socket and process access belong in io/ or drivers/)`;
+  if (IO_PACKAGES.some((p) => name === p || name.startsWith(p + '/')))
+    return `imports ${specifier}, an I/O package (drivers/ use it, not protocol/)`;
   return undefined;
 }
 
@@ -53,7 +67,9 @@ test('protocol/ imports no I/O module and nothing outside protocol/', () => {
     }
   }
   // The scan saw the tree: the split modules in their folders and their imports of each other.
-  expect(files.map((f) => relative(PROTOCOL, f))).toEqual(expect.arrayContaining(['decoder.ts', join('pcapng', 'reader.ts'), join('security', 'ccm.ts')]));
+  expect(files.map((f) => relative(PROTOCOL, f))).toEqual(
+    expect.arrayContaining(['decoder.ts', join('pcapng', 'reader.ts'), join('security', 'ccm.ts')]),
+  );
   expect(imports).toBeGreaterThan(files.length);
   expect(faults).toEqual([]);
 });
@@ -74,10 +90,16 @@ test('the layering check names I/O modules and other layers, and lets protocol/ 
   ];
   for (const [file, specifier] of faulty) expect(layeringFault(file, specifier), specifier).toBeDefined();
   expect(layeringFault(decoder, '../drivers/faults.ts')).toContain('drivers/faults.ts, outside protocol/');
-  for (const [file, specifier] of [[decoder, './security.ts'], [reader, '../bytes.ts'], [reader, './blocks.ts'], [decoder, 'node:crypto']]) {
+  for (const [file, specifier] of [
+    [decoder, './security.ts'],
+    [reader, '../bytes.ts'],
+    [reader, './blocks.ts'],
+    [decoder, 'node:crypto'],
+  ]) {
     expect(layeringFault(file, specifier), specifier).toBeUndefined();
   }
   // Type-only imports, re-exports and dynamic imports are imports too.
-  const source = "import type { A } from './a.ts';\nexport { B } from '../b.ts';\nexport * from 'node:net';\nconst c = await import('node:fs');\n";
+  const source =
+    "import type { A } from './a.ts';\nexport { B } from '../b.ts';\nexport * from 'node:net';\nconst c = await import('node:fs');\n";
   expect(importsOf(source)).toEqual(['./a.ts', '../b.ts', 'node:net', 'node:fs']);
 });

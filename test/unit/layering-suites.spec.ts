@@ -35,8 +35,18 @@ test('the import scanner finds static, type-only, multi-line, re-exported and dy
     "export { e } from '../protocol/zcl/index.ts';",
     "const f = await import('../sim/bench.ts');",
   ].join('\n');
-  expect(importsOf(source)).toEqual(['../harness/case.ts', '../drivers/faults.ts', '../rigs/load.ts', '../protocol/zcl/index.ts', '../sim/bench.ts']);
-  expect(importsOf(source).map((s) => breach('x.spec.ts', s)).filter((b) => b !== undefined)).toHaveLength(3);
+  expect(importsOf(source)).toEqual([
+    '../harness/case.ts',
+    '../drivers/faults.ts',
+    '../rigs/load.ts',
+    '../protocol/zcl/index.ts',
+    '../sim/bench.ts',
+  ]);
+  expect(
+    importsOf(source)
+      .map((s) => breach('x.spec.ts', s))
+      .filter((b) => b !== undefined),
+  ).toHaveLength(3);
   expect(breach('x.spec.ts', 'serialport')).toContain('the package "serialport"');
 });
 

@@ -34,16 +34,20 @@ test.afterAll(async () => {
   await broker?.stop();
 });
 
-const env = (o: { ca?: string; password?: string } = {}) => ({ TEST_MQTT_USER: 'station-2', TEST_MQTT_PASSWORD: o.password ?? 'correct horse', TEST_MQTT_CA: o.ca ?? ca });
+const env = (o: { ca?: string; password?: string } = {}) => ({
+  TEST_MQTT_USER: 'station-2',
+  TEST_MQTT_PASSWORD: o.password ?? 'correct horse',
+  TEST_MQTT_CA: o.ca ?? ca,
+});
 
-test('mqtts:// with the lab\'s CA, user name and password: the relay switches and confirms', async () => {
+test("mqtts:// with the lab's CA, user name and password: the relay switches and confirms", async () => {
   const r = await power(['--rig', rig, '--relay', 'mains-ch', 'on'], env());
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/mains-ch \(powers ch\): ON confirmed by tasmota/);
   expect(board.isOn(2)).toBe(true);
 });
 
-test('a CA that did not sign the broker\'s certificate, or a wrong password, is a rig fault naming the broker — the password never shown', async () => {
+test("a CA that did not sign the broker's certificate, or a wrong password, is a rig fault naming the broker — the password never shown", async () => {
   // Each test may run in its own worker with its own board: switch ON first, so an OFF that got through would show.
   expect((await power(['--rig', rig, '--relay', 'mains-ch', 'on'], env())).code).toBe(0);
   const [wrongCa, wrongPassword] = await Promise.all([
@@ -51,7 +55,9 @@ test('a CA that did not sign the broker\'s certificate, or a wrong password, is 
     power(['--rig', rig, '--relay', 'mains-ch', 'off'], env({ password: 'wrong horse' })),
   ]);
   expect(wrongCa.code).toBe(3);
-  expect(wrongCa.stderr).toMatch(/rig fault broker-unreachable: mqtts:\/\/127\.0\.0\.1:\d+.*: cannot connect to the station MQTT broker: .*(certificate|self.signed)/i);
+  expect(wrongCa.stderr).toMatch(
+    /rig fault broker-unreachable: mqtts:\/\/127\.0\.0\.1:\d+.*: cannot connect to the station MQTT broker: .*(certificate|self.signed)/i,
+  );
   expect(wrongPassword.code).toBe(3);
   expect(wrongPassword.stderr).toMatch(/rig fault broker-unreachable: .*(Not authorized|Bad User Name or Password)/i);
   for (const r of [wrongCa, wrongPassword]) {

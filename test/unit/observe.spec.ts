@@ -7,7 +7,12 @@ import { BUILT_IN_MANIFEST } from '../../firmware-images/manifest.ts';
 import { loadProfile, type HanClientProfile } from '../../firmware-images/profiles.ts';
 import type { RigFault } from '../../drivers/faults.ts';
 import {
-  HELD_KINDS, formatHeldLine, formatHeldTime, parseHeldTime, parseObservationAnswer, type Holding,
+  HELD_KINDS,
+  formatHeldLine,
+  formatHeldTime,
+  parseHeldTime,
+  parseObservationAnswer,
+  type Holding,
 } from '../../drivers/observe/line-protocol.ts';
 import { ObservationPort, type ObservationPortOptions } from '../../drivers/observe/serial-port.ts';
 import { Air } from '../../sim/air.ts';
@@ -31,7 +36,10 @@ async function benchPort(transport: Transport, testInfo: TestInfo, defer: Defer,
   const line = await openBenchLine(transport, testInfo, defer);
   const fw = new VirtualObservationFirmware(line.device, source, { description: 'virtual ppmid fw 1.0' });
   const log = new RecordingLog();
-  const port = await ObservationPort.open({ path: line.hostPath }, { binding: line.binding, log, where: 'observation port of PPMID "ppmid-1"', ...options });
+  const port = await ObservationPort.open(
+    { path: line.hostPath },
+    { binding: line.binding, log, where: 'observation port of PPMID "ppmid-1"', ...options },
+  );
   defer(() => port.close());
   return { line, fw, log, port };
 }
@@ -63,10 +71,14 @@ for (const transport of TRANSPORTS) {
       expect(await port.hello()).toMatchObject({ protocol: 1 });
       expect((await port.held('debt')).count).toBe(1);
       expect(port.stats).toMatchObject({ strayLines: 1, unsolicitedLines: 1 });
-      expect(log.entries.map((e) => e.message)).toEqual(expect.arrayContaining(['line is not an answer', 'device answered with no command outstanding']));
+      expect(log.entries.map((e) => e.message)).toEqual(
+        expect.arrayContaining(['line is not an answer', 'device answered with no command outstanding']),
+      );
     });
 
-    test('a malformed answer is counted, logged and a RigFault for that command only; the port stays usable', async ({ defer }, testInfo) => {
+    test('a malformed answer is counted, logged and a RigFault for that command only; the port stays usable', async ({
+      defer,
+    }, testInfo) => {
       const { port, fw, log } = await benchPort(transport, testInfo, defer);
       fw.answerNextWith(['held debt count=-1'], (c) => c === 'hold debt');
       const error = await port.held('debt').catch((e: unknown) => e);
@@ -74,7 +86,14 @@ for (const transport of TRANSPORTS) {
       expect((error as RigFault).message).toContain('malformed answer to "hold debt"');
       expect((error as RigFault).fix).toContain('gbcs-observe 1');
 
-      fw.answerNextWith(['held consumption-history count=2 earliest=2026-02-30T00:00:00Z latest=2026-03-01T00:00:00Z', 'held top-ups count=0', 'held debt count=0', 'held messages count=0', 'held messages count=0', 'end']);
+      fw.answerNextWith([
+        'held consumption-history count=2 earliest=2026-02-30T00:00:00Z latest=2026-03-01T00:00:00Z',
+        'held top-ups count=0',
+        'held debt count=0',
+        'held messages count=0',
+        'held messages count=0',
+        'end',
+      ]);
       const all = await port.heldAll().catch((e: unknown) => e);
       expect(all).toMatchObject({ kind: 'observation-unavailable' });
       expect((all as RigFault).message).toContain('is not an ISO 8601 UTC time');
@@ -119,22 +138,39 @@ for (const transport of TRANSPORTS) {
 test.describe('observation port setup', () => {
   test('answers from a VirtualHanClient: observe() is the holdings source', async ({ defer }, testInfo) => {
     const clock = new DiscreteEventClock();
-    const profile = await loadProfile(path.join(path.dirname(BUILT_IN_MANIFEST), 'profiles', 'ppmid-conformant.yaml')) as HanClientProfile;
-    const ppmid = new VirtualHanClient({ clock, air: new Air(clock), profile, pan: 0x4b1d, self: { short: 0x4a02, ieee: '00:0d:6f:00:00:00:4a:02' }, servers: [{ short: 0x0001, ieee: '00:db:12:34:56:78:00:01' }] });
+    const profile = (await loadProfile(
+      path.join(path.dirname(BUILT_IN_MANIFEST), 'profiles', 'ppmid-conformant.yaml'),
+    )) as HanClientProfile;
+    const ppmid = new VirtualHanClient({
+      clock,
+      air: new Air(clock),
+      profile,
+      pan: 0x4b1d,
+      self: { short: 0x4a02, ieee: '00:0d:6f:00:00:00:4a:02' },
+      servers: [{ short: 0x0001, ieee: '00:db:12:34:56:78:00:01' }],
+    });
     ppmid.power(true);
     ppmid.record('topUpHistory', { code: '12345678901234567890', amount: 1000, topUpAt: clock.now() });
     await clock.advanceTo(clock.now() + 90_000);
     ppmid.record('topUpHistory', { code: '09876543210987654321', amount: 500, topUpAt: clock.now() });
     const { port } = await benchPort('mock', testInfo, defer, {}, () => ppmid.observe());
     const seen = ppmid.observe();
-    expect(await port.held('top-ups')).toEqual({ kind: 'top-ups', count: 2, earliestRecordedAt: seen.topUpHistory.earliestRecordedAt, latestRecordedAt: seen.topUpHistory.latestRecordedAt });
+    expect(await port.held('top-ups')).toEqual({
+      kind: 'top-ups',
+      count: 2,
+      earliestRecordedAt: seen.topUpHistory.earliestRecordedAt,
+      latestRecordedAt: seen.topUpHistory.latestRecordedAt,
+    });
     expect((await port.heldAll()).debt.count).toBe(0);
   });
 
   test('a device speaking another protocol version is refused', async ({ defer }, testInfo) => {
     const { port, fw } = await benchPort('mock', testInfo, defer);
     fw.answerNextWith(['gbcs-observe 2 future ihd']);
-    await expect(port.hello()).rejects.toMatchObject({ kind: 'observation-unavailable', message: expect.stringContaining('protocol 2, the rig speaks 1') });
+    await expect(port.hello()).rejects.toMatchObject({
+      kind: 'observation-unavailable',
+      message: expect.stringContaining('protocol 2, the rig speaks 1'),
+    });
   });
 
   test('opens by USB serial number; an unknown one or a missing path is observation-unavailable', async ({ defer }) => {
@@ -156,17 +192,26 @@ test.describe('observation port setup', () => {
 
 test.describe('observation line protocol', () => {
   test('answer lines parse strictly; other lines are not answers', () => {
-    expect(parseObservationAnswer('gbcs-observe 1 acme ihd-3 fw 2.4.1\r')).toEqual({ kind: 'hello', protocol: 1, description: 'acme ihd-3 fw 2.4.1' });
-    expect(parseObservationAnswer('held debt count=0')).toEqual({ kind: 'held', holding: { kind: 'debt', count: 0, earliestRecordedAt: null, latestRecordedAt: null } });
+    expect(parseObservationAnswer('gbcs-observe 1 acme ihd-3 fw 2.4.1\r')).toEqual({
+      kind: 'hello',
+      protocol: 1,
+      description: 'acme ihd-3 fw 2.4.1',
+    });
+    expect(parseObservationAnswer('held debt count=0')).toEqual({
+      kind: 'held',
+      holding: { kind: 'debt', count: 0, earliestRecordedAt: null, latestRecordedAt: null },
+    });
     expect(parseObservationAnswer('held messages  count=2 earliest=2026-11-21T10:00:00.000001Z')).toEqual({
-      kind: 'held', holding: { kind: 'messages', count: 2, earliestRecordedAt: T0 + 0.001, latestRecordedAt: null },
+      kind: 'held',
+      holding: { kind: 'messages', count: 2, earliestRecordedAt: T0 + 0.001, latestRecordedAt: null },
     });
     expect(parseObservationAnswer('end')).toEqual({ kind: 'end' });
     expect(parseObservationAnswer('err')).toEqual({ kind: 'err', reason: 'no reason given' });
     expect(parseObservationAnswer('err locked by vendor tool')).toEqual({ kind: 'err', reason: 'locked by vendor tool' });
-    for (const stray of ['', 'ok', 'booting', 'holding debt count=1', 'ended']) expect(parseObservationAnswer(stray), stray).toBeUndefined();
+    for (const stray of ['', 'ok', 'booting', 'holding debt count=1', 'ended'])
+      expect(parseObservationAnswer(stray), stray).toBeUndefined();
     const malformed: Record<string, string> = {
-      'held': 'unknown kind ""',
+      held: 'unknown kind ""',
       'held top-up count=1': 'unknown kind "top-up"',
       'held debt': 'is not count=',
       'held debt count=01': 'is not count=',
@@ -190,20 +235,28 @@ test.describe('observation line protocol', () => {
     }
   });
 
-  test('times: only real instants parse; format and parse round-trip to the µs (until 2096, a double\'s µs limit)', () => {
+  test("times: only real instants parse; format and parse round-trip to the µs (until 2096, a double's µs limit)", () => {
     expect(parseHeldTime('2024-02-29T23:59:59.5Z')).toBe(Date.parse('2024-02-29T23:59:59.500Z'));
     expect(parseHeldTime('2026-02-29T00:00:00Z')).toBeUndefined();
     expect(parseHeldTime('2026-11-21T10:00:00.1234567Z')).toBeUndefined();
     expect(formatHeldTime(T0)).toBe('2026-11-21T10:00:00.000Z');
     expect(formatHeldTime(T0 + 0.25)).toBe('2026-11-21T10:00:00.000250Z');
-    fc.assert(fc.property(
-      fc.constantFrom(...HELD_KINDS), fc.nat({ max: 1e6 }), fc.integer({ min: 0, max: 4e15 }), fc.nat({ max: 10 * 365 * 86_400_000_000 }),
-      (kind, count, earliestUs, spanUs) => {
-        const earliest = earliestUs / 1000;
-        const latest = count === 1 ? earliest : (earliestUs + spanUs) / 1000;
-        const holding: Holding = count === 0 ? { kind, count, earliestRecordedAt: null, latestRecordedAt: null } : { kind, count, earliestRecordedAt: earliest, latestRecordedAt: latest };
-        expect(parseObservationAnswer(formatHeldLine(holding))).toEqual({ kind: 'held', holding });
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...HELD_KINDS),
+        fc.nat({ max: 1e6 }),
+        fc.integer({ min: 0, max: 4e15 }),
+        fc.nat({ max: 10 * 365 * 86_400_000_000 }),
+        (kind, count, earliestUs, spanUs) => {
+          const earliest = earliestUs / 1000;
+          const latest = count === 1 ? earliest : (earliestUs + spanUs) / 1000;
+          const holding: Holding =
+            count === 0
+              ? { kind, count, earliestRecordedAt: null, latestRecordedAt: null }
+              : { kind, count, earliestRecordedAt: earliest, latestRecordedAt: latest };
+          expect(parseObservationAnswer(formatHeldLine(holding))).toEqual({ kind: 'held', holding });
+        },
+      ),
+    );
   });
 });

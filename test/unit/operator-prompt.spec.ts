@@ -28,7 +28,12 @@ function smallPng(): Buffer {
   ihdr.writeUInt32BE(8, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
   const rows = Array.from({ length: 8 }, (_, y) => Buffer.from([0, ...Array.from({ length: 8 }, (_, x) => [x * 32, y * 32, 128]).flat()]));
-  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from('89504e470d0a1a0a', 'hex'),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A terminal: stdin whose TTY-ness the test chooses, and stdout as text. */
@@ -45,7 +50,10 @@ function evidenceFor(testInfo: TestInfo): EvidenceLog {
 }
 
 const events = (evidence: EvidenceLog): EvidenceEvent[] =>
-  readFileSync(evidence.eventsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EvidenceEvent);
+  readFileSync(evidence.eventsFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as EvidenceEvent);
 
 async function launch(): Promise<Browser> {
   const executablePath = findChromium();
@@ -60,7 +68,11 @@ function shown() {
   return { promise, onShown: resolve };
 }
 
-const refused = (url: string) => fetch(url).then(() => 'served', (e: unknown) => (e as Error).message);
+const refused = (url: string) =>
+  fetch(url).then(
+    () => 'served',
+    (e: unknown) => (e as Error).message,
+  );
 
 test('the page: photo uploaded, Yes clicked; the answer and the same photo bytes are in the evidence', async ({}, testInfo) => {
   const browser = await launch();
@@ -86,7 +98,10 @@ test('the page: photo uploaded, Yes clicked; the answer and the same photo bytes
     const problems: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-    page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); void d.dismiss(); });
+    page.on('dialog', (d) => {
+      problems.push(`dialog: ${d.message()}`);
+      void d.dismiss();
+    });
     await page.goto(url);
     // Every text is escaped: the page shows it as written, and nothing in it runs.
     await expect(page.locator('[data-field=device]')).toHaveText(question.device);
@@ -108,7 +123,13 @@ test('the page: photo uploaded, Yes clicked; the answer and the same photo bytes
     await testInfo.attach('operator-prompt-recorded.png', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
 
     const answer = await asked;
-    expect(answer).toMatchObject({ answer: 'yes', expected: 'yes', matchesExpected: true, via: 'web', note: 'history screen says "No top-ups"' });
+    expect(answer).toMatchObject({
+      answer: 'yes',
+      expected: 'yes',
+      matchesExpected: true,
+      via: 'web',
+      note: 'history screen says "No top-ups"',
+    });
     expect(answer.photo).toMatchObject({ type: 'image/png', bytes: png.length, file: join(evidence.dir, 'operator-photo-1.png') });
     expect(readFileSync(answer.photo!.file).equals(png)).toBe(true);
     expect(evidence.evidenceFiles).toContain(answer.photo!.file);
@@ -119,7 +140,11 @@ test('the page: photo uploaded, Yes clicked; the answer and the same photo bytes
     // The port and token are random: kept out of the evidence so the same run writes the same bytes.
     expect(JSON.stringify(log)).not.toContain('127.0.0.1');
     expect(log[2]).toMatchObject({
-      device: question.device, answer: 'yes', matchesExpected: true, via: 'web', note: 'history screen says "No top-ups"',
+      device: question.device,
+      answer: 'yes',
+      matchesExpected: true,
+      via: 'web',
+      note: 'history screen says "No top-ups"',
       photo: { file: 'operator-photo-1.png', type: 'image/png', bytes: png.length, sha256: answer.photo!.sha256 },
     });
 
@@ -143,7 +168,9 @@ test('left unanswered: a RigFault operator-no-answer (INCONCLUSIVE), the wait is
     const term = terminal(false);
     const { promise: page$, onShown } = shown();
     const prompt = new OperatorPrompt({ input: term.input, output: term.output, onShown, remindEveryMs: 250 });
-    const asked = prompt.ask({ device: 'IHD "ihd-1"', question: 'Is the consumption history empty?', expected: 'yes', timeoutMs: 1200, evidence }).catch((e: unknown) => e);
+    const asked = prompt
+      .ask({ device: 'IHD "ihd-1"', question: 'Is the consumption history empty?', expected: 'yes', timeoutMs: 1200, evidence })
+      .catch((e: unknown) => e);
     const { url } = await page$;
     term.input.write('y\n');
     const page = await browser.newPage();
@@ -178,14 +205,32 @@ test('the terminal: y/n typed on a TTY stdin answers (a note may follow); other 
   const term = terminal(true);
   const { promise: page$, onShown } = shown();
   const prompt = new OperatorPrompt({ input: term.input, output: term.output, onShown });
-  const asked = prompt.ask({ device: 'IHD "ihd-1"', question: 'Is the supplier message gone?', expected: 'yes', timeoutMs: 30_000, evidence });
+  const asked = prompt.ask({
+    device: 'IHD "ihd-1"',
+    question: 'Is the supplier message gone?',
+    expected: 'yes',
+    timeoutMs: 30_000,
+    evidence,
+  });
   const { url } = await page$;
   term.input.write('maybe\n');
   term.input.write('N  the October message is still shown\n');
   const answer = await asked;
-  expect(answer).toMatchObject({ answer: 'no', expected: 'yes', matchesExpected: false, via: 'terminal', note: 'the October message is still shown' });
+  expect(answer).toMatchObject({
+    answer: 'no',
+    expected: 'yes',
+    matchesExpected: false,
+    via: 'terminal',
+    note: 'the October message is still shown',
+  });
   expect(answer.photo).toBeUndefined();
-  expect(events(evidence).at(-1)).toMatchObject({ kind: 'operator-answer', answer: 'no', via: 'terminal', matchesExpected: false, note: 'the October message is still shown' });
+  expect(events(evidence).at(-1)).toMatchObject({
+    kind: 'operator-answer',
+    answer: 'no',
+    via: 'terminal',
+    matchesExpected: false,
+    note: 'the October message is still shown',
+  });
   const text = term.text();
   expect(text).toContain('[operator] IHD "ihd-1": Is the supplier message gone?');
   expect(text).toContain('[operator] expected answer for a conformant device: yes');
@@ -201,8 +246,13 @@ test('the answer endpoint checks what it is sent; the first valid answer wins', 
   const evidence = evidenceFor(testInfo);
   const term = terminal(false);
   const { promise: page$, onShown } = shown();
-  const asked = new OperatorPrompt({ input: term.input, output: term.output, onShown })
-    .ask({ device: 'IHD "ihd-1"', question: 'Is the debt screen empty?', expected: 'yes', timeoutMs: 30_000, evidence });
+  const asked = new OperatorPrompt({ input: term.input, output: term.output, onShown }).ask({
+    device: 'IHD "ihd-1"',
+    question: 'Is the debt screen empty?',
+    expected: 'yes',
+    timeoutMs: 30_000,
+    evidence,
+  });
   const { url } = await page$;
   const post = (body: string) => fetch(`${url}answer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   expect((await post('not json')).status).toBe(400);
@@ -213,6 +263,11 @@ test('the answer endpoint checks what it is sent; the first valid answer wins', 
   expect(ok.status).toBe(200);
   expect(await ok.json()).toMatchObject({ recorded: true, answer: 'no', photo: { file: 'operator-photo-1.jpg', bytes: 4 } });
   expect(await asked).toMatchObject({ answer: 'no', via: 'web', matchesExpected: false });
-  expect(await post(JSON.stringify({ answer: 'yes' })).then((r) => r.status, () => 'closed')).toBe('closed');
+  expect(
+    await post(JSON.stringify({ answer: 'yes' })).then(
+      (r) => r.status,
+      () => 'closed',
+    ),
+  ).toBe('closed');
   expect(events(evidence).filter((e) => e.kind === 'operator-answer')).toHaveLength(1);
 });

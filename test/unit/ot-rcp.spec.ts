@@ -4,7 +4,15 @@ import { expect, type TestInfo } from '@playwright/test';
 import { hex } from '../../protocol/bytes.ts';
 import { encodeMac } from '../../protocol/mac.ts';
 import {
-  PROMISCUOUS, SPINEL_CAP, SPINEL_CMD, SPINEL_PROP, decodeRawTransmit, encodeSpinel, hdlcEncode, propertyPayload, readProperty,
+  PROMISCUOUS,
+  SPINEL_CAP,
+  SPINEL_CMD,
+  SPINEL_PROP,
+  decodeRawTransmit,
+  encodeSpinel,
+  hdlcEncode,
+  propertyPayload,
+  readProperty,
 } from '../../protocol/spinel.ts';
 import type { RigFault } from '../../drivers/faults.ts';
 import { LOST_FRAME_LIMIT } from '../../drivers/ot-rcp.ts';
@@ -17,9 +25,20 @@ import { RecordingLog, TRANSPORTS, openBenchLine, test, type Defer, type Transpo
 const HHT = '00:0d:6f:00:0a:1b:2c:3d';
 const OTHER = '00:0d:6f:00:0a:1b:2c:99';
 // Inter-PAN from the HHT: broadcast on PAN 0xFFFF, extended source (no FCS).
-const HHT_PSDU = encodeMac({ type: 'data', seq: 7, dstPan: '0xffff', dst: '0xffff', srcPan: '0x1a2b', src: HHT, payload: Uint8Array.of(0x0b, 0x00) }, false);
-const toHht = (seq: number) => encodeMac({ type: 'data', seq, dstPan: '0xffff', dst: HHT, srcPan: '0x4b1d', src: '00:db:12:34:56:78:90:a2', payload: Uint8Array.of(1) }, false);
-const toOther = (seq: number) => encodeMac({ type: 'data', seq, dstPan: '0xffff', dst: OTHER, srcPan: '0x4b1d', src: '00:db:12:34:56:78:90:a2', payload: Uint8Array.of(2) }, false);
+const HHT_PSDU = encodeMac(
+  { type: 'data', seq: 7, dstPan: '0xffff', dst: '0xffff', srcPan: '0x1a2b', src: HHT, payload: Uint8Array.of(0x0b, 0x00) },
+  false,
+);
+const toHht = (seq: number) =>
+  encodeMac(
+    { type: 'data', seq, dstPan: '0xffff', dst: HHT, srcPan: '0x4b1d', src: '00:db:12:34:56:78:90:a2', payload: Uint8Array.of(1) },
+    false,
+  );
+const toOther = (seq: number) =>
+  encodeMac(
+    { type: 'data', seq, dstPan: '0xffff', dst: OTHER, srcPan: '0x4b1d', src: '00:db:12:34:56:78:90:a2', payload: Uint8Array.of(2) },
+    false,
+  );
 const at = (us: bigint, channel = 15) => ({ rssi: -48, lqi: 230, channel, atUs: us });
 
 async function bench(transport: Transport, testInfo: TestInfo, defer: Defer, options: VirtualOtRcpOptions = {}) {
@@ -31,28 +50,37 @@ async function bench(transport: Transport, testInfo: TestInfo, defer: Defer, opt
 
 async function benchRadio(transport: Transport, testInfo: TestInfo, defer: Defer, replyTimeoutMs?: number) {
   const { line, fw, log } = await bench(transport, testInfo, defer);
-  const radio = await OtRcpRadio.open({ path: line.hostPath }, { binding: line.binding, log, where: 'rig radio', now: () => 42, replyTimeoutMs });
+  const radio = await OtRcpRadio.open(
+    { path: line.hostPath },
+    { binding: line.binding, log, where: 'rig radio', now: () => 42, replyTimeoutMs },
+  );
   defer(() => radio.close());
   return { fw, log, radio, settle: () => radio.drain({ receivedBytes: fw.bytesWritten }) };
 }
 
 async function benchSniffer(transport: Transport, testInfo: TestInfo, defer: Defer) {
   const { line, fw, log } = await bench(transport, testInfo, defer);
-  const sniffer = await OtRcpSniffer.open({ path: line.hostPath }, { binding: line.binding, log, where: 'sniffer "han"', now: () => 1_000 });
+  const sniffer = await OtRcpSniffer.open(
+    { path: line.hostPath },
+    { binding: line.binding, log, where: 'sniffer "han"', now: () => 1_000 },
+  );
   defer(() => sniffer.close());
   return { fw, log, sniffer, settle: () => sniffer.drain({ receivedBytes: fw.bytesWritten }) };
 }
 
-const commandNames = (fw: VirtualOtRcpFirmware) => fw.commands.map((c) => {
-  if (c.command === SPINEL_CMD.RESET) return 'RESET';
-  const { prop } = readProperty(c.payload);
-  const name = Object.entries(SPINEL_PROP).find(([, id]) => id === prop)![0];
-  return `${c.command === SPINEL_CMD.PROP_VALUE_GET ? 'GET' : 'SET'} ${name}`;
-});
+const commandNames = (fw: VirtualOtRcpFirmware) =>
+  fw.commands.map((c) => {
+    if (c.command === SPINEL_CMD.RESET) return 'RESET';
+    const { prop } = readProperty(c.payload);
+    const name = Object.entries(SPINEL_PROP).find(([, id]) => id === prop)![0];
+    return `${c.command === SPINEL_CMD.PROP_VALUE_GET ? 'GET' : 'SET'} ${name}`;
+  });
 
 for (const transport of TRANSPORTS) {
   test.describe(`ot-rcp rig radio over ${transport}`, () => {
-    test('resets and identifies the RCP, takes the HHT addresses and transmits with the transmit-done of its own TID', async ({ defer }, testInfo) => {
+    test('resets and identifies the RCP, takes the HHT addresses and transmits with the transmit-done of its own TID', async ({
+      defer,
+    }, testInfo) => {
       const { fw, radio } = await benchRadio(transport, testInfo, defer);
       expect(radio.firmware).toBe(NRF52840_OT_RCP.ncpVersion);
       expect(radio.identity).toMatchObject({ protocol: { major: 4, minor: 3 }, hwaddr: 'f4:ce:36:00:00:15:4b:01' });
@@ -64,14 +92,34 @@ for (const transport of TRANSPORTS) {
       await radio.setIeee(HHT);
       await radio.setHanAddress({ pan: 0x4b1d, short: 0x3c21 });
       // LADDR travels most significant byte first (spinel.h `E`), as it is written.
-      expect({ channel: fw.channel, ieee: fw.ieee, pan: fw.pan, short: fw.short }).toEqual({ channel: 15, ieee: '000d6f000a1b2c3d', pan: 0x4b1d, short: 0x3c21 });
+      expect({ channel: fw.channel, ieee: fw.ieee, pan: fw.pan, short: fw.short }).toEqual({
+        channel: 15,
+        ieee: '000d6f000a1b2c3d',
+        pan: 0x4b1d,
+        short: 0x3c21,
+      });
       expect(fw.promiscuous).toBe(PROMISCUOUS.OFF);
       await radio.transmit(HHT_PSDU);
       await radio.transmit(HHT_PSDU);
-      expect(sent).toEqual([{ psdu: hex(HHT_PSDU), channel: 15 }, { psdu: hex(HHT_PSDU), channel: 15 }]);
+      expect(sent).toEqual([
+        { psdu: hex(HHT_PSDU), channel: 15 },
+        { psdu: hex(HHT_PSDU), channel: 15 },
+      ]);
       expect(commandNames(fw)).toEqual([
-        'RESET', 'GET PROTOCOL_VERSION', 'GET NCP_VERSION', 'GET CAPS', 'GET HWADDR', 'SET PHY_ENABLED', 'SET MAC_PROMISCUOUS_MODE',
-        'SET MAC_RAW_STREAM_ENABLED', 'SET PHY_CHAN', 'SET MAC_15_4_LADDR', 'SET MAC_15_4_PANID', 'SET MAC_15_4_SADDR', 'SET STREAM_RAW', 'SET STREAM_RAW',
+        'RESET',
+        'GET PROTOCOL_VERSION',
+        'GET NCP_VERSION',
+        'GET CAPS',
+        'GET HWADDR',
+        'SET PHY_ENABLED',
+        'SET MAC_PROMISCUOUS_MODE',
+        'SET MAC_RAW_STREAM_ENABLED',
+        'SET PHY_CHAN',
+        'SET MAC_15_4_LADDR',
+        'SET MAC_15_4_PANID',
+        'SET MAC_15_4_SADDR',
+        'SET STREAM_RAW',
+        'SET STREAM_RAW',
       ]);
       // Every command but the reset carries a TID 1–15, each transmission its own; the PSDU goes with two FCS bytes the radio fills.
       const tids = fw.commands.slice(1).map((c) => c.tid);
@@ -82,7 +130,9 @@ for (const transport of TRANSPORTS) {
       expect(radio.fault).toBeUndefined();
     });
 
-    test('reports frames to the HHT while receiving, not frames to others, with RSSI, LQI, channel and the RCP timestamp', async ({ defer }, testInfo) => {
+    test('reports frames to the HHT while receiving, not frames to others, with RSSI, LQI, channel and the RCP timestamp', async ({
+      defer,
+    }, testInfo) => {
       const { fw, radio, settle } = await benchRadio(transport, testInfo, defer);
       await radio.setChannel(15);
       await radio.setIeee(HHT);
@@ -117,7 +167,9 @@ for (const transport of TRANSPORTS) {
       expect(radio.fault).toBeUndefined();
     });
 
-    test('an RCP that stops answering is radio-unavailable naming the command; later commands fail the same way', async ({ defer }, testInfo) => {
+    test('an RCP that stops answering is radio-unavailable naming the command; later commands fail the same way', async ({
+      defer,
+    }, testInfo) => {
       const { fw, radio } = await benchRadio(transport, testInfo, defer, 200);
       await radio.setChannel(11);
       fw.mute();
@@ -156,8 +208,17 @@ for (const transport of TRANSPORTS) {
       const { fw, sniffer, settle } = await benchSniffer(transport, testInfo, defer);
       const frames = sniffer.frames();
       await sniffer.start(20);
-      expect({ channel: fw.channel, promiscuous: fw.promiscuous, rawStream: fw.rawStream }).toEqual({ channel: 20, promiscuous: PROMISCUOUS.FULL, rawStream: true });
-      expect(commandNames(fw).slice(5)).toEqual(['SET PHY_ENABLED', 'SET PHY_CHAN', 'SET MAC_PROMISCUOUS_MODE', 'SET MAC_RAW_STREAM_ENABLED']);
+      expect({ channel: fw.channel, promiscuous: fw.promiscuous, rawStream: fw.rawStream }).toEqual({
+        channel: 20,
+        promiscuous: PROMISCUOUS.FULL,
+        rawStream: true,
+      });
+      expect(commandNames(fw).slice(5)).toEqual([
+        'SET PHY_ENABLED',
+        'SET PHY_CHAN',
+        'SET MAC_PROMISCUOUS_MODE',
+        'SET MAC_RAW_STREAM_ENABLED',
+      ]);
       expect(fw.deliver(toOther(1), at(5_000_000n, 20))).toBe(true);
       expect(fw.deliver(HHT_PSDU, at(5_000_250n, 20))).toBe(true);
       expect(fw.deliver(HHT_PSDU, at(5_000_500n, 21))).toBe(false);
@@ -172,7 +233,9 @@ for (const transport of TRANSPORTS) {
       expect((await frames.next()).done).toBe(true);
     });
 
-    test('a receive error and garbage bytes are lost frames, counted and reported, never fatal; a frame after them is read', async ({ defer }, testInfo) => {
+    test('a receive error and garbage bytes are lost frames, counted and reported, never fatal; a frame after them is read', async ({
+      defer,
+    }, testInfo) => {
       const { fw, sniffer, settle, log } = await benchSniffer(transport, testInfo, defer);
       const unread: UnreadInput[] = [];
       sniffer.onUnread((u) => unread.push(u));
@@ -204,37 +267,53 @@ for (const transport of TRANSPORTS) {
 }
 
 test.describe('ot-rcp setup', () => {
-  test('firmware without MAC_RAW (an NCP or CLI build) is refused with the firmware named and what to flash', async ({ defer }, testInfo) => {
-    const { line, fw } = await bench('mock', testInfo, defer, { caps: [SPINEL_CAP.COUNTERS, 33], ncpVersion: 'OPENTHREAD/1.3.0; NRF52840; ncp' });
+  test('firmware without MAC_RAW (an NCP or CLI build) is refused with the firmware named and what to flash', async ({
+    defer,
+  }, testInfo) => {
+    const { line, fw } = await bench('mock', testInfo, defer, {
+      caps: [SPINEL_CAP.COUNTERS, 33],
+      ncpVersion: 'OPENTHREAD/1.3.0; NRF52840; ncp',
+    });
     const error = await OtRcpRadio.open({ path: line.hostPath }, { binding: line.binding, where: 'rig radio' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'radio-unavailable', where: 'rig radio' });
     expect((error as RigFault).message).toContain('firmware "OPENTHREAD/1.3.0; NRF52840; ncp" lacks CONFIG_RADIO and MAC_RAW');
     expect((error as RigFault).fix).toContain('ot-rcp');
     // Refused before the radio was touched.
     expect(commandNames(fw)).toEqual(['RESET', 'GET PROTOCOL_VERSION', 'GET NCP_VERSION', 'GET CAPS']);
-    const sniffing = await OtRcpSniffer.open({ path: line.hostPath }, { binding: line.binding, where: 'sniffer "han"' }).catch((e: unknown) => e);
+    const sniffing = await OtRcpSniffer.open({ path: line.hostPath }, { binding: line.binding, where: 'sniffer "han"' }).catch(
+      (e: unknown) => e,
+    );
     expect(sniffing).toMatchObject({ kind: 'sniffer-unavailable' });
   });
 
   test('a silent device (not an RCP at all) is refused at open: no reset announcement', async ({ defer }, testInfo) => {
     const { line, fw } = await bench('mock', testInfo, defer);
     fw.mute();
-    const error = await OtRcpSniffer.open({ path: line.hostPath }, { binding: line.binding, where: 'sniffer "han"', replyTimeoutMs: 200 }).catch((e: unknown) => e);
+    const error = await OtRcpSniffer.open(
+      { path: line.hostPath },
+      { binding: line.binding, where: 'sniffer "han"', replyTimeoutMs: 200 },
+    ).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'sniffer-stopped' });
     expect((error as RigFault).message).toContain('no reset announcement');
   });
 
-  test('more commands than transaction ids wait for a free one: 40 pipelined reads all get their own answer', async ({ defer }, testInfo) => {
+  test('more commands than transaction ids wait for a free one: 40 pipelined reads all get their own answer', async ({
+    defer,
+  }, testInfo) => {
     const { fw, radio } = await benchRadio('mock', testInfo, defer);
     await radio.setChannel(22);
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => radio.session.get(i % 2 ? SPINEL_PROP.PHY_CHAN : SPINEL_PROP.MAC_15_4_PANID)));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => radio.session.get(i % 2 ? SPINEL_PROP.PHY_CHAN : SPINEL_PROP.MAC_15_4_PANID)),
+    );
     expect(answers.map((a, i) => (i % 2 ? a[0] : a[0] | (a[1] << 8)))).toEqual(Array.from({ length: 40 }, (_, i) => (i % 2 ? 22 : 0xffff)));
     const tids = fw.commands.slice(1).map((c) => c.tid);
     expect(Math.min(...tids)).toBe(1);
     expect(Math.max(...tids)).toBe(15);
   });
 
-  test('the liveness probe reads PHY_CHAN: an RCP that stops answering becomes a fault without any transmission', async ({ defer }, testInfo) => {
+  test('the liveness probe reads PHY_CHAN: an RCP that stops answering becomes a fault without any transmission', async ({
+    defer,
+  }, testInfo) => {
     const { fw, radio } = await benchRadio('mock', testInfo, defer, 200);
     await radio.setChannel(19);
     radio.startProbe(20);
@@ -255,17 +334,34 @@ test.describe('ot-rcp setup', () => {
     expect(sniffer.fault!.message).toContain('PHY_CHAN');
   });
 
-  test('frames that are HDLC-sound but not usable Spinel are defects, never a crash; the session carries on', async ({ defer }, testInfo) => {
+  test('frames that are HDLC-sound but not usable Spinel are defects, never a crash; the session carries on', async ({
+    defer,
+  }, testInfo) => {
     const { fw, sniffer, settle } = await benchSniffer('mock', testInfo, defer);
     const unread: UnreadInput[] = [];
     sniffer.onUnread((u) => unread.push(u));
     await sniffer.start(15);
     fw.emitGarbage(hdlcEncode(Uint8Array.of(0x40, 0x06, 0x00)));
-    fw.emitGarbage(hdlcEncode(encodeSpinel({ iid: 0, tid: 0, command: SPINEL_CMD.PROP_VALUE_IS, payload: propertyPayload(SPINEL_PROP.LAST_STATUS) })));
-    fw.emitGarbage(hdlcEncode(encodeSpinel({ iid: 0, tid: 0, command: SPINEL_CMD.PROP_VALUE_IS, payload: propertyPayload(SPINEL_PROP.STREAM_RAW, Uint8Array.of(9)) })));
+    fw.emitGarbage(
+      hdlcEncode(encodeSpinel({ iid: 0, tid: 0, command: SPINEL_CMD.PROP_VALUE_IS, payload: propertyPayload(SPINEL_PROP.LAST_STATUS) })),
+    );
+    fw.emitGarbage(
+      hdlcEncode(
+        encodeSpinel({
+          iid: 0,
+          tid: 0,
+          command: SPINEL_CMD.PROP_VALUE_IS,
+          payload: propertyPayload(SPINEL_PROP.STREAM_RAW, Uint8Array.of(9)),
+        }),
+      ),
+    );
     fw.deliver(HHT_PSDU, at(1_000n));
     await settle();
-    expect(unread.map((u) => u.reason.split(':')[0])).toEqual(['not a Spinel frame', 'unsolicited LAST_STATUS without a status', 'STREAM_RAW unreadable']);
+    expect(unread.map((u) => u.reason.split(':')[0])).toEqual([
+      'not a Spinel frame',
+      'unsolicited LAST_STATUS without a status',
+      'STREAM_RAW unreadable',
+    ]);
     expect(sniffer.fault).toBeUndefined();
     await sniffer.start(16);
     expect(fw.channel).toBe(16);

@@ -7,7 +7,12 @@ import { ShellyGen2Switch } from '../../drivers/power/shelly-gen2.ts';
 import { TasmotaRelay } from '../../drivers/power/tasmota.ts';
 import type { PowerSwitch } from '../../drivers/power/types.ts';
 import { startEmbeddedBroker } from '../../sim/broker.ts';
-import { VirtualShellyGen2, VirtualTasmotaRelay, type VirtualShellyGen2Options, type VirtualTasmotaOptions } from '../../sim/tasmota-device.ts';
+import {
+  VirtualShellyGen2,
+  VirtualTasmotaRelay,
+  type VirtualShellyGen2Options,
+  type VirtualTasmotaOptions,
+} from '../../sim/tasmota-device.ts';
 import { startMosquitto } from '../support/mosquitto.ts';
 
 // Each test takes well under a second; a hang must fail fast, not after the config's two minutes.
@@ -151,7 +156,10 @@ for (const kind of ['aedes', 'mosquitto'] as const) {
       expect(off.on).toBe(false);
       expect(device.isOn(2)).toBe(false);
       expect(await relay.query()).toBe(false);
-      expect(powered).toEqual([[2, true], [2, false]]);
+      expect(powered).toEqual([
+        [2, true],
+        [2, false],
+      ]);
     });
 
     test('tasmota: bare POWER on a multi-relay board switches relay 1, which the board reports as POWER1', async ({ bench }) => {
@@ -206,7 +214,10 @@ for (const kind of ['aedes', 'mosquitto'] as const) {
       expect(await relay.query()).toBe(true);
       expect((await relay.switch(false)).on).toBe(false);
       expect(await relay.query()).toBe(false);
-      expect(powered).toEqual([[0, true], [0, false]]);
+      expect(powered).toEqual([
+        [0, true],
+        [0, false],
+      ]);
     });
 
     test('shelly gen2: a device without RPC replies is confirmed by its status notification', async ({ bench }) => {
@@ -246,7 +257,9 @@ for (const kind of ['aedes', 'mosquitto'] as const) {
       expect(relay.fault).toBeUndefined();
       device.reportsWrongState = true;
       const fault = await rigFault(relay.switch(false), 'relay-unconfirmed');
-      expect(fault.message).toMatch(/commanded OFF, the relay reported ON and never OFF within 300 ms: its reported state contradicts the command/);
+      expect(fault.message).toMatch(
+        /commanded OFF, the relay reported ON and never OFF within 300 ms: its reported state contradicts the command/,
+      );
       expect(fault.fix).toMatch(/welded or failed contact/);
     });
 
@@ -380,7 +393,10 @@ test.describe('broker loss (real mosquitto)', () => {
     expect(fault.where).toBe(`mqtt://127.0.0.1:${mosquitto.port}`);
     expect(`${fault.message} ${fault.fix} ${fault.where}`).not.toContain('s3cret-pw');
 
-    const inUrl = await rigFault(connectStation({ url: `mqtt://lab:s3cret-pw@127.0.0.1:${mosquitto.port}`, connectWithinMs: 1_000 }), 'broker-unreachable');
+    const inUrl = await rigFault(
+      connectStation({ url: `mqtt://lab:s3cret-pw@127.0.0.1:${mosquitto.port}`, connectWithinMs: 1_000 }),
+      'broker-unreachable',
+    );
     expect(`${inUrl.message} ${inUrl.fix} ${inUrl.where}`).not.toContain('s3cret-pw');
   });
 });

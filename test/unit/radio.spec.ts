@@ -120,7 +120,11 @@ test.describe('rig radio setup', () => {
   test('answer lines parse; other lines are not answers', () => {
     expect(parseRadioAnswer('ok\r')).toEqual({ kind: 'ok' });
     expect(parseRadioAnswer('err channel busy')).toEqual({ kind: 'err', reason: 'channel busy' });
-    expect(parseRadioAnswer('gbcs-rig-radio 1 nrf52840 build 7')).toEqual({ kind: 'version', protocol: 1, description: 'nrf52840 build 7' });
+    expect(parseRadioAnswer('gbcs-rig-radio 1 nrf52840 build 7')).toEqual({
+      kind: 'version',
+      protocol: 1,
+      description: 'nrf52840 build 7',
+    });
     expect(parseRadioAnswer('okay')).toBeUndefined();
     expect(parseRadioAnswer('received: 0200 power: -1 lqi: 1 time: 1')).toBeUndefined();
   });

@@ -6,7 +6,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import type { CaseResult } from '../../harness/case.ts';
 import { reportCommand } from '../../cli/report.ts';
 import { verifyCommand } from '../../cli/verify.ts';
@@ -60,7 +59,13 @@ function parseXml(xml: string): XmlElement {
     if (/[<>]/.test(t)) throw new Error(`raw markup character in text: ${t.slice(0, 60)}`);
     const bad = t.match(/&(?!(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/);
     if (bad) throw new Error(`unescaped & in: ${t.slice(0, 60)}`);
-    return t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+    return t
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&apos;/g, "'")
+      .replace(/&amp;/g, '&');
   };
   const token = /<(\/?)([A-Za-z_][\w.-]*)((?:\s+[A-Za-z_][\w.-]*="[^"<]*")*)\s*(\/?)>|([^<]+)|(<)/g;
   for (const m of body.matchAll(token)) {
@@ -101,15 +106,21 @@ test('report.html: a summary row per case with its verdict, a timeline per case,
   expect(html.match(/<svg class="timeline"/g)?.length).toBe(run.cases.length);
   expect(html).toMatch(/<span class="verdict v-not-applicable" data-verdict="NOT APPLICABLE">/);
   // Devices under test: role, id, IEEE, firmware, claims.
-  expect(html).toMatch(/<table id="devices">.*<tr data-device="virtual-1\/ch"><td>CH<\/td><td>ch<\/td><td class="ieee">00:db:12:34:56:78:90:a2<\/td><td class="mono">ch-conformant<\/td><td>gbcs-rig virtual<\/td><td>Virtual CH \(conformant\)<\/td><td>1\.0\.0<\/td><td>GBCS 4\.1<\/td><td class="hash" data-field="sha256">[0-9a-f]{64} <span class="outcome o-pass">verified<\/span><\/td><td>gbcs-10.5-interpan-60min<\/td>/s);
+  expect(html).toMatch(
+    /<table id="devices">.*<tr data-device="virtual-1\/ch"><td>CH<\/td><td>ch<\/td><td class="ieee">00:db:12:34:56:78:90:a2<\/td><td class="mono">ch-conformant<\/td><td>gbcs-rig virtual<\/td><td>Virtual CH \(conformant\)<\/td><td>1\.0\.0<\/td><td>GBCS 4\.1<\/td><td class="hash" data-field="sha256">[0-9a-f]{64} <span class="outcome o-pass">verified<\/span><\/td><td>gbcs-10.5-interpan-60min<\/td>/s,
+  );
   // The cover: station, run id, version, and every lab setting in force with its source.
   expect(html).toContain(`<dd data-field="run-id" class="mono">${run.run.id}</dd>`);
   expect(html).toMatch(/<table id="lab-settings">.*interPanWindowMinutes.*60 min.*default/s);
   // The audit trail of the CH: the rig's CCS01 and the frames to it on air, without payloads.
   const audit = html.slice(html.indexOf('<section id="audit">'));
   expect(audit).toContain('<section class="audit" data-device="virtual-1/ch">');
-  expect(audit).toMatch(/<td>sent by the rig<\/td><td class="mono">rig radio \(HHT\)<\/td><td class="title">GBCS CCS01 Add Device to CHF Device Log over inter-PAN/);
-  expect(audit).toMatch(/<td>seen on air<\/td><td class="mono">00:db:12:34:56:78:90:f0<\/td><td class="title">GBCS CCS01 Add Device to CHF Device Log \(command\)/);
+  expect(audit).toMatch(
+    /<td>sent by the rig<\/td><td class="mono">rig radio \(HHT\)<\/td><td class="title">GBCS CCS01 Add Device to CHF Device Log over inter-PAN/,
+  );
+  expect(audit).toMatch(
+    /<td>seen on air<\/td><td class="mono">00:db:12:34:56:78:90:f0<\/td><td class="title">GBCS CCS01 Add Device to CHF Device Log \(command\)/,
+  );
   expect(audit).toMatch(/<td>short 0x0000<\/td>/);
   // No payloads: apart from the evidence and image hashes and the commit, no long hex string (a Transfer Data payload, a key) anywhere.
   const withoutHashes = html
@@ -158,7 +169,8 @@ test('a failing profile: the FAIL is in the summary, its timeline marks the deci
   // A window closed at 45 min leaves IPAN-2's premise (an open window at 59:00) unmet: INCONCLUSIVE, a junit <error>.
   const unmet = bench.children.find((t) => t.attrs.name.startsWith('CH-IPAN-002 '))!;
   expect(unmet.children.map((c) => c.name)).toContain('error');
-  for (const t of bench.children.filter((c) => c !== failed && c !== skipped && c !== unmet)) expect(t.children.map((c) => c.name)).toEqual(['properties']);
+  for (const t of bench.children.filter((c) => c !== failed && c !== skipped && c !== unmet))
+    expect(t.children.map((c) => c.name)).toEqual(['properties']);
 });
 
 test('results.json rebuilt from the evidence alone has the same cases, totals and order as the reporter wrote', async () => {
@@ -220,7 +232,13 @@ test('verify: intact when fresh; names a changed byte of an evidence capture, a 
   expect(manifest.keyNote).toMatch(/ephemeral|discarded/);
   // Every file of the folder, the report formats included, and nothing else.
   expect(manifest.files.map((f) => f.path)).toEqual(runFiles(dir));
-  for (const f of ['results.json', 'report.html', 'junit.xml', 'evidence/CH-IPAN-001--virtual-1/han.pcapng', 'evidence/CH-IPAN-001--virtual-1/events.jsonl']) {
+  for (const f of [
+    'results.json',
+    'report.html',
+    'junit.xml',
+    'evidence/CH-IPAN-001--virtual-1/han.pcapng',
+    'evidence/CH-IPAN-001--virtual-1/events.jsonl',
+  ]) {
     expect(manifest.files.map((m) => m.path)).toContain(f);
   }
   expect(manifest.files.map((m) => m.path)).not.toContain(MANIFEST);
@@ -240,11 +258,13 @@ test('verify: intact when fresh; names a changed byte of an evidence capture, a 
   writeFileSync(join(dir, 'evidence', 'note.txt'), 'added later');
   const r = await verifyRun(dir);
   expect(r.ok).toBe(false);
-  expect(r.problems).toEqual(expect.arrayContaining([
-    { file: 'evidence/CH-IPAN-002--virtual-1/han.pcapng', problem: 'changed' },
-    { file: 'evidence/CH-IPAN-005--virtual-1/events.jsonl', problem: 'missing' },
-    { file: 'evidence/note.txt', problem: 'unexpected' },
-  ]));
+  expect(r.problems).toEqual(
+    expect.arrayContaining([
+      { file: 'evidence/CH-IPAN-002--virtual-1/han.pcapng', problem: 'changed' },
+      { file: 'evidence/CH-IPAN-005--virtual-1/events.jsonl', problem: 'missing' },
+      { file: 'evidence/note.txt', problem: 'unexpected' },
+    ]),
+  );
   expect(r.problems.length).toBe(3);
   const bad = lines();
   expect(await verifyCommand([dir], bad.out)).toBe(1);
@@ -343,7 +363,11 @@ const MQTT_PASSWORD = 'pw-9d2e4b7a61c3';
 async function campaignWithKey(key: string): Promise<string> {
   const c = await runCampaign({
     grep: 'CH-IPAN',
-    secretsEnv: { mqttUser: 'GBCS_RIG_TEST_MQTT_USER', mqttPassword: 'GBCS_RIG_TEST_MQTT_PASSWORD', networkKey: 'GBCS_RIG_TEST_NETWORK_KEY' },
+    secretsEnv: {
+      mqttUser: 'GBCS_RIG_TEST_MQTT_USER',
+      mqttPassword: 'GBCS_RIG_TEST_MQTT_PASSWORD',
+      networkKey: 'GBCS_RIG_TEST_NETWORK_KEY',
+    },
     env: { GBCS_RIG_TEST_NETWORK_KEY: key, GBCS_RIG_TEST_MQTT_USER: MQTT_USER, GBCS_RIG_TEST_MQTT_PASSWORD: MQTT_PASSWORD },
   });
   expect(c.exitCode, c.stderr).toBe(0);
@@ -371,7 +395,10 @@ test('secrets: a network key, an install code and MQTT credentials seeded throug
     expect(text, `${file} holds the MQTT user name`).not.toContain(MQTT_USER);
     expect(text, `${file} holds the MQTT password`).not.toContain(MQTT_PASSWORD);
   }
-  expect(runFiles(dir).some((f) => f.startsWith('allure-results/')), 'the Allure results were searched too').toBe(true);
+  expect(
+    runFiles(dir).some((f) => f.startsWith('allure-results/')),
+    'the Allure results were searched too',
+  ).toBe(true);
 
   // And the redact hook: a key that did reach a result (a careless reason text) is redacted from the report.
   rmSync(join(dir, 'results.json'));
@@ -396,7 +423,9 @@ test('the audit trail and timelines survive a capture cut by a crash', async () 
   appendFileSync(join(dir, 'evidence', 'CH-IPAN-006--virtual-1', 'events.jsonl'), '{"t":"2026-01-01T');
   await buildReport(dir);
   const html = read(dir, 'report.html');
-  expect(html).toMatch(/<ul class="audit-problems"><li>evidence\/CH-IPAN-006--virtual-1\/han\.pcapng: [^<]*frames before it are in the trail<\/li>/);
+  expect(html).toMatch(
+    /<ul class="audit-problems"><li>evidence\/CH-IPAN-006--virtual-1\/han\.pcapng: [^<]*frames before it are in the trail<\/li>/,
+  );
   expect(html).toMatch(/han\.pcapng #8<\/td>/);
   expect(html).toContain('1 line(s) of events.jsonl could not be read');
   expect(html).toMatch(/<tr data-file="evidence\/CH-IPAN-006--virtual-1\/han\.pcapng">.*?status-changed/);

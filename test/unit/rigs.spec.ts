@@ -30,7 +30,10 @@ async function write(name: string, text: string): Promise<string> {
 }
 
 async function refusal(promise: Promise<unknown>): Promise<RigFileError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(RigFileError);
   return error as RigFileError;
 }
@@ -75,7 +78,11 @@ test('the embedded rig loads with every lab setting, each from its default', asy
   const [ch] = bench.devices;
   expect(ch).toMatchObject({ id: 'ch', role: 'CH', relay: { id: 'ch-power', vendor: 'tasmota', topic: 'bench1-ch', channel: 1 } });
   expect(ch.firmware).toMatchObject({ id: 'ch-conformant', role: 'CH', claims: ['gbcs-10.5-interpan-60min'], profile: 'ch-conformant' });
-  expect(ch.behaviour).toMatchObject({ kind: 'comms-hub', interPan: { windowMinutes: 60, reopensOnPowerOn: true }, hht: { stayHours: 18 } });
+  expect(ch.behaviour).toMatchObject({
+    kind: 'comms-hub',
+    interPan: { windowMinutes: 60, reopensOnPowerOn: true },
+    hht: { stayHours: 18 },
+  });
   expect(bench.sniffers).toEqual([{ id: 'han', kind: 'nrf802154', channel: 11 }]);
   expect(bench.radio.channel).toBe(11);
   expect(bench.radio.ieee).toMatch(/^([0-9a-f]{2}:){7}[0-9a-f]{2}$/);
@@ -84,12 +91,15 @@ test('the embedded rig loads with every lab setting, each from its default', asy
 });
 
 test('a setting the rig file gives is reported with source "rig file", the rest stay defaults', async () => {
-  const file = await write('override.yaml', `
+  const file = await write(
+    'override.yaml',
+    `
 station: { name: s, lab: l, mqtt: { url: embedded } }
 labSettings:
   interPanWindowMinutes: 45
   cotImplementationTime: ignore
-${VIRTUAL_BENCH}`);
+${VIRTUAL_BENCH}`,
+  );
   const rig = await loadRig(file);
   expect(rig.labSettings.interPanWindowMinutes).toEqual({ value: 45, source: 'rig file' });
   expect(rig.labSettings.cotImplementationTime).toEqual({ value: 'ignore', source: 'rig file' });
@@ -104,20 +114,25 @@ test('a JSON rig file is accepted', async () => {
   const rig = await loadRig(EMBEDDED_RIG);
   const json = {
     station: { name: 's', lab: 'l', mqtt: { url: 'embedded' } },
-    benches: [{
-      id: 'virtual-1', virtual: { seed: 7, transport: 'pty' },
-      devices: [{ id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: 'ch-window-45min', relay: 'p' }],
-      relays: [{ id: 'p', vendor: 'shelly-gen2', topic: 'shelly-1' }],
-      sniffers: [{ id: 'han', kind: 'nrf802154', channel: 25 }],
-      radio: { channel: 25, ieee: rig.benches[0].radio.ieee },
-    }],
+    benches: [
+      {
+        id: 'virtual-1',
+        virtual: { seed: 7, transport: 'pty' },
+        devices: [{ id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: 'ch-window-45min', relay: 'p' }],
+        relays: [{ id: 'p', vendor: 'shelly-gen2', topic: 'shelly-1' }],
+        sniffers: [{ id: 'han', kind: 'nrf802154', channel: 25 }],
+        radio: { channel: 25, ieee: rig.benches[0].radio.ieee },
+      },
+    ],
   };
   const loaded = await loadRig(await write('rig.json', JSON.stringify(json, null, 2)));
   expect(loaded.benches[0].devices[0].behaviour).toMatchObject({ id: 'ch-window-45min', interPan: { windowMinutes: 45 } });
 });
 
 test('an invalid rig lists every problem, with path, value, expectation and hint, in one refusal', async () => {
-  await write('lab/fw.yaml', `
+  await write(
+    'lab/fw.yaml',
+    `
 images:
   - id: acme-ch-1
     role: CH
@@ -127,8 +142,11 @@ images:
     gbcsVersion: "4.1"
     claims: []
     image: { file: ch.bin, sha256: ${'ab'.repeat(32)} }
-`);
-  const file = await write('lab/bad.yaml', `station:
+`,
+  );
+  const file = await write(
+    'lab/bad.yaml',
+    `station:
   name: s
   lab: l
   mqtt:
@@ -153,7 +171,8 @@ benches:
     sniffers:
       - { id: han, kind: nrf802154, channel: 30 }
     radio: { usbSerialNumber: RADIO1, channel: 15, ieee: "00:11:22:33:44:55:66:99" }
-`);
+`,
+  );
   const error = await refusal(loadRig(file, { verifyImages: false }));
   const byPath = new Map(error.problems.map((p) => [p.path, p]));
   expect([...byPath.keys()].sort()).toEqual([
@@ -164,11 +183,22 @@ benches:
     'benches[0].sniffers[0].path',
     'station.mqtt.password',
   ]);
-  expect(byPath.get('benches[0].devices[0].ieee')).toMatchObject({ line: 13, value: '"00:11:22:33:44:55:66"', expected: expect.stringContaining('IEEE') });
-  expect(byPath.get('benches[0].devices[1].relay')).toMatchObject({ line: 20, value: '"mains-esme"', hint: expect.stringContaining('mains') });
+  expect(byPath.get('benches[0].devices[0].ieee')).toMatchObject({
+    line: 13,
+    value: '"00:11:22:33:44:55:66"',
+    expected: expect.stringContaining('IEEE'),
+  });
+  expect(byPath.get('benches[0].devices[1].relay')).toMatchObject({
+    line: 20,
+    value: '"mains-esme"',
+    hint: expect.stringContaining('mains'),
+  });
   expect(byPath.get('benches[0].devices[1].firmware')).toMatchObject({ value: '"acme-ch-1"', expected: expect.stringMatching(/ESME.*CH/) });
   expect(byPath.get('benches[0].sniffers[0].channel')).toMatchObject({ value: '30', expected: expect.stringContaining('11 to 26') });
-  expect(byPath.get('benches[0].sniffers[0].path')).toMatchObject({ value: '(missing)', hint: expect.stringContaining('/dev/serial/by-id') });
+  expect(byPath.get('benches[0].sniffers[0].path')).toMatchObject({
+    value: '(missing)',
+    hint: expect.stringContaining('/dev/serial/by-id'),
+  });
   expect(byPath.get('station.mqtt.password')).toMatchObject({ line: 6, value: '(redacted)', hint: expect.stringContaining('passwordEnv') });
   for (const p of error.problems) {
     expect(p.file).toBe(displayFile(file));
@@ -182,10 +212,13 @@ benches:
 });
 
 test('unknown keys are named with the keys that were meant', async () => {
-  const file = await write('typo.yaml', `
+  const file = await write(
+    'typo.yaml',
+    `
 station: { name: s, lab: l, mqtt: { url: embedded } }
 labSettings: { interPanWindowMinute: 60 }
-${VIRTUAL_BENCH.replace('channel: 11 }', 'channel: 11, usbSerial: X }')}`);
+${VIRTUAL_BENCH.replace('channel: 11 }', 'channel: 11, usbSerial: X }')}`,
+  );
   const error = await refusal(loadRig(file));
   expect(error.problems.map((p) => p.path)).toEqual(['labSettings.interPanWindowMinute', 'benches[0].sniffers[0].usbSerial']);
   expect(error.problems[0].expected).toContain('did you mean "interPanWindowMinutes"?');
@@ -209,7 +242,9 @@ test('a firmware image whose sha256 does not match is refused, naming image, fil
   const profile = path.join(PROFILES, 'ch-conformant.yaml');
   await copyFile(profile, path.join(dir, 'tampered.yaml'));
   await writeFile(path.join(dir, 'tampered.yaml'), (await readFile(profile, 'utf8')).replace('windowMinutes: 60', 'windowMinutes: 600'));
-  await write('fw-tampered.yaml', `
+  await write(
+    'fw-tampered.yaml',
+    `
 images:
   - id: ch-lab-copy
     role: CH
@@ -220,11 +255,15 @@ images:
     claims: [gbcs-10.5-interpan-60min]
     image: { file: tampered.yaml, sha256: ${(await loadRig()).benches[0].devices[0].firmware.image.sha256} }
     profile: ch-conformant
-`);
-  const file = await write('tampered-rig.yaml', `
+`,
+  );
+  const file = await write(
+    'tampered-rig.yaml',
+    `
 station: { name: s, lab: l, mqtt: { url: embedded } }
 firmwareManifests: [fw-tampered.yaml]
-${VIRTUAL_BENCH.replace('firmware: ch-conformant', 'firmware: ch-lab-copy')}`);
+${VIRTUAL_BENCH.replace('firmware: ch-conformant', 'firmware: ch-lab-copy')}`,
+  );
   const error = await refusal(loadRig(file));
   expect(error.problems).toHaveLength(1);
   const [p] = error.problems;
@@ -246,13 +285,16 @@ test('secrets come from the environment and appear in no error, JSON or inspecti
     LAB_NETWORK_KEY: '01030507090B0D0F00020406080A0C0D',
     LAB_INSTALL_CODE: '83fed3407a939723a5c639b26916d505c3b5',
   };
-  const file = await write('secrets.yaml', `
+  const file = await write(
+    'secrets.yaml',
+    `
 station:
   name: s
   lab: l
   mqtt: { url: embedded, usernameEnv: LAB_MQTT_USER, passwordEnv: LAB_MQTT_PASSWORD }
 keys: { networkKeyEnv: LAB_NETWORK_KEY, installCodeEnv: LAB_INSTALL_CODE }
-${VIRTUAL_BENCH}`);
+${VIRTUAL_BENCH}`,
+  );
   const rig = await loadRig(file, { env });
   expect(rig.secrets.mqtt).toEqual({ username: env.LAB_MQTT_USER, password: env.LAB_MQTT_PASSWORD, caFile: undefined });
   expect(rig.secrets.networkKey).toBe(env.LAB_NETWORK_KEY.toLowerCase());
@@ -275,13 +317,16 @@ ${VIRTUAL_BENCH}`);
   expect(error.message).not.toContain('not-a-key-8e2b');
 
   // Secrets in the file itself are refused wherever they are, and never echoed.
-  const literal = await write('literal.yaml', `
+  const literal = await write(
+    'literal.yaml',
+    `
 station:
   name: s
   lab: l
   mqtt: { url: "mqtt://user:pw-in-url-5d2c@broker.lab:1883" }
 keys: { networkKey: 01030507090B0D0F00020406080A0C0D, installCode: 83FED3407A939723A5C639B26916D505C3B5 }
-${VIRTUAL_BENCH}`);
+${VIRTUAL_BENCH}`,
+  );
   const literalError = await refusal(loadRig(literal));
   expect(literalError.problems.map((p) => p.path)).toEqual(['station.mqtt.url', 'keys.networkKey', 'keys.installCode']);
   expect(literalError.message).not.toContain('pw-in-url-5d2c');
@@ -306,21 +351,31 @@ test('example-lab.yaml validates (schema and references; its images are not in t
   const locations = rig.benches.flatMap((b) => [...b.sniffers.map((s) => s.location), b.radio.location]);
   expect(locations.some((l) => l && 'path' in l && l.path.startsWith('/dev/serial/by-id/'))).toBe(true);
   expect(locations.some((l) => l && 'serialNumber' in l)).toBe(true);
-  expect(rig.benches[0].devices.map((d) => `${d.role}:${d.firmware.id}`)).toEqual(['CH:example-ch-4-2-1', 'ESME:example-esme-2-3', 'PPMID:example-ppmid-1-7']);
+  expect(rig.benches[0].devices.map((d) => `${d.role}:${d.firmware.id}`)).toEqual([
+    'CH:example-ch-4-2-1',
+    'ESME:example-esme-2-3',
+    'PPMID:example-ppmid-1-7',
+  ]);
   expect(rig.benches[1].tenancyTrigger).toEqual({ kind: 'lab-hook', url: 'https://lab.example/hooks/change-of-tenancy?bench=bench-2' });
   // The IHD of bench-2 has an observation port; the PPMID of bench-1 has none (its operator is asked).
-  expect(rig.benches[1].devices.find((d) => d.id === 'ihd')!.observe).toEqual({ path: '/dev/serial/by-id/usb-FTDI_TTL232R_IHD_DEBUG_FT0001-if00-port0' });
+  expect(rig.benches[1].devices.find((d) => d.id === 'ihd')!.observe).toEqual({
+    path: '/dev/serial/by-id/usb-FTDI_TTL232R_IHD_DEBUG_FT0001-if00-port0',
+  });
   expect(rig.benches[0].devices.find((d) => d.role === 'PPMID')!.observe).toBeUndefined();
   expect(rig.secrets.mqtt.caFile).toBe(ca);
   // Image-verified, it is refused: the images are not here.
   const error = await refusal(loadRig(path.join(RIGS, 'example-lab.yaml'), { env }));
   expect(error.problems.every((p) => p.path.endsWith('.image.file'))).toBe(true);
   // Away from the lab, a schema-only check needs no secrets either.
-  await expect(loadRig(path.join(RIGS, 'example-lab.yaml'), { verifyImages: false, requireSecrets: false, env: {} })).resolves.toBeInstanceOf(LoadedRig);
+  await expect(
+    loadRig(path.join(RIGS, 'example-lab.yaml'), { verifyImages: false, requireSecrets: false, env: {} }),
+  ).resolves.toBeInstanceOf(LoadedRig);
 });
 
 test('station-wide clashes: one dongle, one relay channel and one IEEE address per bench', async () => {
-  const file = await write('clash.yaml', `
+  const file = await write(
+    'clash.yaml',
+    `
 station: { name: s, lab: l, mqtt: { url: "mqtt://broker:1883" } }
 firmwareManifests: []
 benches:
@@ -336,7 +391,8 @@ benches:
     relays: [{ id: r, vendor: tasmota, topic: mains, channel: 1 }]
     sniffers: [{ id: s, kind: nrf802154, channel: 11, path: /dev/ttyACM0, usbSerialNumber: X }]
     radio: { channel: 11, ieee: "00:db:12:34:56:78:90:f1", path: /dev/ttyACM0 }
-`);
+`,
+  );
   const error = await refusal(loadRig(file));
   // In reading order, the rig file top to bottom.
   expect(error.problems.map((p) => p.path)).toEqual([
@@ -348,23 +404,35 @@ benches:
   ]);
 });
 
-test('the rig radio\'s second HHT identity: derived from radio.ieee unless pinned; never the radio\'s own address nor a device\'s', async () => {
+test("the rig radio's second HHT identity: derived from radio.ieee unless pinned; never the radio's own address nor a device's", async () => {
   const rig = (radio: string, name = Math.random().toString(36).slice(2)) =>
-    write(`second-${name}.yaml`,
-      `station: { name: s, lab: l, mqtt: { url: embedded } }\n${VIRTUAL_BENCH.replace('radio: { channel: 11, ieee: "00db1234567890f0" }', radio)}`);
+    write(
+      `second-${name}.yaml`,
+      `station: { name: s, lab: l, mqtt: { url: embedded } }\n${VIRTUAL_BENCH.replace('radio: { channel: 11, ieee: "00db1234567890f0" }', radio)}`,
+    );
   const derived = await loadRig(await rig('radio: { channel: 11, ieee: "00db1234567890f0" }'));
   expect(derived.benches[0].radio.secondHhtIeee).toBeUndefined();
   expect(derivedSecondHhtIeee(derived.benches[0].radio.ieee)).toBe('02:db:12:34:56:78:90:f0');
   const pinned = await loadRig(await rig('radio: { channel: 11, ieee: "00db1234567890f0", secondHhtIeee: "00DB1234567890F7" }'));
   expect(pinned.benches[0].radio.secondHhtIeee).toBe('00:db:12:34:56:78:90:f7');
 
-  const own = await refusal(loadRig(await rig('radio: { channel: 11, ieee: "00db1234567890f0", secondHhtIeee: "00:db:12:34:56:78:90:f0" }')));
+  const own = await refusal(
+    loadRig(await rig('radio: { channel: 11, ieee: "00db1234567890f0", secondHhtIeee: "00:db:12:34:56:78:90:f0" }')),
+  );
   expect(own.problems).toEqual([
-    expect.objectContaining({ path: 'benches[0].radio.secondHhtIeee', expected: expect.stringContaining('not already used at benches[0].radio.ieee') }),
+    expect.objectContaining({
+      path: 'benches[0].radio.secondHhtIeee',
+      expected: expect.stringContaining('not already used at benches[0].radio.ieee'),
+    }),
   ]);
-  const device = await refusal(loadRig(await rig('radio: { channel: 11, ieee: "00db1234567890f0", secondHhtIeee: "00:db:12:34:56:78:90:a2" }')));
+  const device = await refusal(
+    loadRig(await rig('radio: { channel: 11, ieee: "00db1234567890f0", secondHhtIeee: "00:db:12:34:56:78:90:a2" }')),
+  );
   expect(device.problems).toEqual([
-    expect.objectContaining({ path: 'benches[0].radio.secondHhtIeee', expected: expect.stringContaining('not already used at benches[0].devices[0].ieee') }),
+    expect.objectContaining({
+      path: 'benches[0].radio.secondHhtIeee',
+      expected: expect.stringContaining('not already used at benches[0].devices[0].ieee'),
+    }),
   ]);
   // A derived identity that a device already uses: pin another.
   const clash = await refusal(loadRig(await rig('radio: { channel: 11, ieee: "02db1234567890a2" }')));
@@ -374,15 +442,23 @@ test('the rig radio\'s second HHT identity: derived from radio.ieee unless pinne
 });
 
 test('an observation port names exactly one of path and usbSerialNumber', async () => {
-  const file = await write('observe-both.yaml', (await readFile(path.join(RIGS, 'example-lab.yaml'), 'utf8'))
-    .replace('observe: { path: /dev/serial/by-id/usb-FTDI_TTL232R_IHD_DEBUG_FT0001-if00-port0 }', 'observe: { path: /dev/ttyUSB9, usbSerialNumber: FT0001 }'));
+  const file = await write(
+    'observe-both.yaml',
+    (await readFile(path.join(RIGS, 'example-lab.yaml'), 'utf8')).replace(
+      'observe: { path: /dev/serial/by-id/usb-FTDI_TTL232R_IHD_DEBUG_FT0001-if00-port0 }',
+      'observe: { path: /dev/ttyUSB9, usbSerialNumber: FT0001 }',
+    ),
+  );
   await copyFile(path.join(RIGS, 'example-lab-firmware.yaml'), path.join(dir, 'example-lab-firmware.yaml'));
   const error = await refusal(loadRig(file, { verifyImages: false, requireSecrets: false }));
   expect(error.message).toMatch(/observe.*exactly one of path and usbSerialNumber/);
 });
 
 test('a bench may pin its HAN: a PAN as a number or "0x…" text, a channel the sniffers and radio share; anything else is refused', async () => {
-  const rig = (han: string, sniffer = 11) => write(`han-${Math.random().toString(36).slice(2)}.yaml`, `
+  const rig = (han: string, sniffer = 11) =>
+    write(
+      `han-${Math.random().toString(36).slice(2)}.yaml`,
+      `
 station: { name: s, lab: l, mqtt: { url: embedded } }
 benches:
   - id: b1
@@ -392,7 +468,8 @@ benches:
     sniffers: [{ id: s, kind: nrf802154, channel: ${sniffer} }]
     radio: { channel: 11, ieee: "00:db:12:34:56:78:90:f0" }
     han: ${han}
-`);
+`,
+    );
   expect((await loadRig(await rig('{ pan: 0x4b1d, channel: 11 }'))).benches[0].han).toEqual({ pan: 0x4b1d, channel: 11 });
   expect((await loadRig(await rig('{ pan: "0x4B1D" }'))).benches[0].han).toEqual({ pan: 0x4b1d });
   const bad = await refusal(loadRig(await rig('{ pan: 0xffff, channel: 11 }', 15)));

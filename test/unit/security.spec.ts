@@ -154,18 +154,31 @@ test.describe('CCM* fast path against Node aes-128-ccm', () => {
 
   test('encryption gives the same ciphertext and MIC', () => {
     fc.assert(
-      fc.property(keyArb, fc.integer({ min: 7, max: 13 }).chain(bytes), fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 200 }), mic,
+      fc.property(
+        keyArb,
+        fc.integer({ min: 7, max: 13 }).chain(bytes),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.uint8Array({ maxLength: 200 }),
+        mic,
         (key, nonce, aad, plain, m) => {
           assert.deepEqual(ccmStarEncrypt(key, nonce, aad, plain, m), nodeCcmEncrypt(key, nonce, aad, plain, m));
-        }),
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   test('decryption of genuine, tampered and random input gives the same plaintext or null', () => {
     fc.assert(
-      fc.property(keyArb, keyArb, bytes(13), fc.uint8Array({ maxLength: 60 }), fc.uint8Array({ maxLength: 200 }), mic,
-        fc.nat(), fc.integer({ min: 0, max: 3 }),
+      fc.property(
+        keyArb,
+        keyArb,
+        bytes(13),
+        fc.uint8Array({ maxLength: 60 }),
+        fc.uint8Array({ maxLength: 200 }),
+        mic,
+        fc.nat(),
+        fc.integer({ min: 0, max: 3 }),
         (key, otherKey, nonce, aad, plain, m, flipAt, mode) => {
           let sealed = nodeCcmEncrypt(key, nonce, aad, plain, m);
           let useKey = key;
@@ -175,16 +188,24 @@ test.describe('CCM* fast path against Node aes-128-ccm', () => {
           const expected = nodeCcmDecrypt(useKey, nonce, aad, sealed, m);
           assert.deepEqual(ccmStarDecrypt(useKey, nonce, aad, sealed, m), expected);
           if (mode === 0) assert.deepEqual(expected, plain);
-        }),
+        },
+      ),
       { numRuns: 1000 },
     );
   });
 
   test('random bytes never verify differently', () => {
     fc.assert(
-      fc.property(keyArb, bytes(13), fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 80 }), mic, (key, nonce, aad, sealed, m) => {
-        assert.deepEqual(ccmStarDecrypt(key, nonce, aad, sealed, m), nodeCcmDecrypt(key, nonce, aad, sealed, m));
-      }),
+      fc.property(
+        keyArb,
+        bytes(13),
+        fc.uint8Array({ maxLength: 40 }),
+        fc.uint8Array({ maxLength: 80 }),
+        mic,
+        (key, nonce, aad, sealed, m) => {
+          assert.deepEqual(ccmStarDecrypt(key, nonce, aad, sealed, m), nodeCcmDecrypt(key, nonce, aad, sealed, m));
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -194,8 +215,21 @@ test.describe('CCM* fast path against Node aes-128-ccm', () => {
     const opening = (index: number, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array, micLength: number): CcmOpening => {
       const bytes = new Uint8Array([...aad, ...sealed]);
       return {
-        index, nonce, nonceAt: 0, nonceLength: nonce.length, bytes, aadStart: 0, aadLength: aad.length, patchAt: -1, patchValue: 0,
-        messageStart: aad.length, m: sealed.length - micLength, micLength, ksAt: 0, macAt: 0, blocks: 0,
+        index,
+        nonce,
+        nonceAt: 0,
+        nonceLength: nonce.length,
+        bytes,
+        aadStart: 0,
+        aadLength: aad.length,
+        patchAt: -1,
+        patchValue: 0,
+        messageStart: aad.length,
+        m: sealed.length - micLength,
+        micLength,
+        ksAt: 0,
+        macAt: 0,
+        blocks: 0,
       };
     };
     const message = fc.record({
@@ -234,10 +268,24 @@ test.describe('CCM* fast path against Node aes-128-ccm', () => {
     const key = fromHex(rep('42'));
     const nonce = new Uint8Array(13).fill(9);
     const sealed = ccm.seal(key, nonce, new Uint8Array(0), fromHex('0102'), 4);
-    const open = () => ccm.open(key, {
-      index: 0, nonce, nonceAt: 0, nonceLength: 13, bytes: sealed, aadStart: 0, aadLength: 0, patchAt: -1, patchValue: 0,
-      messageStart: 0, m: 2, micLength: 4, ksAt: 0, macAt: 0, blocks: 0,
-    });
+    const open = () =>
+      ccm.open(key, {
+        index: 0,
+        nonce,
+        nonceAt: 0,
+        nonceLength: 13,
+        bytes: sealed,
+        aadStart: 0,
+        aadLength: 0,
+        patchAt: -1,
+        patchValue: 0,
+        messageStart: 0,
+        m: 2,
+        micLength: 4,
+        ksAt: 0,
+        macAt: 0,
+        blocks: 0,
+      });
     expect(open()).toEqual(fromHex('0102'));
     key[0] ^= 1;
     expect(open()).toBeNull();
@@ -264,9 +312,7 @@ test.describe('CCM* fast path against Node aes-128-ccm', () => {
 
 test.describe('auxiliary security header', () => {
   // PROTOCOL.md §3 test frame: NWK header at 9, extended source, aux header at 25.
-  const section3 = fromHex(
-    '4188a31e48ffff00000912fcff000001cc0885dafeffd76b0828f6ea32000885dafeffd76b0800295e19cad6ebd84ca2aee2',
-  );
+  const section3 = fromHex('4188a31e48ffff00000912fcff000001cc0885dafeffd76b0828f6ea32000885dafeffd76b0800295e19cad6ebd84ca2aee2');
 
   test('decodes the PROTOCOL.md §3 frame', () => {
     const r = new Reader(section3, 25);
@@ -312,9 +358,7 @@ test.describe('auxiliary security header', () => {
   });
 
   test('encoding refuses a missing source or key sequence number', () => {
-    expect(() => encodeAuxHeader(new Writer(), { level: 0, keyId: 'link', extendedNonce: true, frameCounter: 1 })).toThrow(
-      /source IEEE/,
-    );
+    expect(() => encodeAuxHeader(new Writer(), { level: 0, keyId: 'link', extendedNonce: true, frameCounter: 1 })).toThrow(/source IEEE/);
     expect(() => encodeAuxHeader(new Writer(), { level: 0, keyId: 'network', extendedNonce: false, frameCounter: 1 })).toThrow(
       /key sequence number/,
     );
@@ -395,8 +439,7 @@ const vectors: Vector[] = [
   },
   {
     name: 'zigator_04 frame 4 (NWK, then APS Request Key under install-code link key)',
-    frame:
-      '618803dddd021102220822000002221ef32804280000050000000077777700e4fe9e9dbe918f04f05dea7c6eb7d696f8593a51ff2c698be1514f',
+    frame: '618803dddd021102220822000002221ef32804280000050000000077777700e4fe9e9dbe918f04f05dea7c6eb7d696f8593a51ff2c698be1514f',
     outer: { layer: 'nwk', headerStart: 9, auxStart: 17, plaintext: '216620032800000500000000777777a172bdcebf07', key: NWK_11 },
     inner: { layer: 'aps', headerStart: 0, auxStart: 2, plaintext: '0804', key: IC5 },
   },
@@ -430,8 +473,7 @@ const vectors: Vector[] = [
       layer: 'nwk',
       headerStart: 9,
       auxStart: 21,
-      plaintext:
-        '21693807280000010000000077777799262fa4394ec3d25fa0974709a3543127c5d73d2dc7d22cfcbc5099a8e92083c70b8465267d',
+      plaintext: '21693807280000010000000077777799262fa4394ec3d25fa0974709a3543127c5d73d2dc7d22cfcbc5099a8e92083c70b8465267d',
       key: NWK_11,
     },
     inner: {
@@ -446,7 +488,13 @@ const vectors: Vector[] = [
     name: 'zigator_04 frame 8 (APS Confirm Key under link key 77…77)',
     frame:
       '618807dddd021100000806022200001ef701000211280b280000010000000077777700a51ab28a7b75473e079cfae1dd4b0465e7c324fed38728259f8005b18af2aa35b585b4f9',
-    outer: { layer: 'nwk', headerStart: 9, auxStart: 21, plaintext: '616b200a2800000100000000777777f47eaf4f21f699864b20fd30db5d1e', key: NWK_11 },
+    outer: {
+      layer: 'nwk',
+      headerStart: 9,
+      auxStart: 21,
+      plaintext: '616b200a2800000100000000777777f47eaf4f21f699864b20fd30db5d1e',
+      key: NWK_11,
+    },
     inner: { layer: 'aps', headerStart: 0, auxStart: 2, plaintext: '1000040500000000777777', key: rep('77') },
   },
   {
@@ -486,7 +534,13 @@ const vectors: Vector[] = [
     name: 'zigator_04 frame 11 (APS Confirm Key under link key 88…88)',
     frame:
       '61880adddd021100000806042200001efa01000211281028000001000000007777770064daa9fd5bf73111bfe5590ef3d37667c1f524ac937a39ee7ddda6661d4c614fcb1ed67a',
-    outer: { layer: 'nwk', headerStart: 9, auxStart: 21, plaintext: '616f200f2800000100000000777777eeb4ddfdebbb3954077f42c3f435c6', key: NWK_11 },
+    outer: {
+      layer: 'nwk',
+      headerStart: 9,
+      auxStart: 21,
+      plaintext: '616f200f2800000100000000777777eeb4ddfdebbb3954077f42c3f435c6',
+      key: NWK_11,
+    },
     inner: { layer: 'aps', headerStart: 0, auxStart: 2, plaintext: '1000040700000000777777', key: rep('88') },
   },
 ];
@@ -596,7 +650,14 @@ test.describe('unsecureMany: many frames in a few AES calls', () => {
       fc.property(fc.array(securedFrame, { maxLength: 40 }), (specs) => {
         const jobs: SecuredFrame[] = specs.map((f) => {
           const w = new Writer().bytes(f.header);
-          encodeAuxHeader(w, { level: 0, keyId: f.keyId, extendedNonce: f.extended, frameCounter: f.frameCounter, source: f.source, keySeq: 0 });
+          encodeAuxHeader(w, {
+            level: 0,
+            keyId: f.keyId,
+            extendedNonce: f.extended,
+            frameCounter: f.frameCounter,
+            source: f.source,
+            keySeq: 0,
+          });
           const head = w.finish();
           let frame = secure(head, 0, f.header.length, f.plain, f.sealKey, f.source);
           if (f.damage === 'flip') frame[f.at % frame.length] ^= 1 << (f.at % 8);
@@ -634,15 +695,17 @@ test.describe('unsecureMany: many frames in a few AES calls', () => {
     // As the decoder hands them over: the frame as captured, FCS and all, with `end` before the FCS.
     const withFcs = vectors.map((v, i) => ({ ...jobs[i], frame: fromHex(v.frame), end: jobs[i].frame.length }));
     const many = unsecureMany([...jobs, short, ...withFcs]);
-    jobs.forEach((j, i) => expect(hex(many[i]!), vectors[i].name).toBe(vectors[i].outer.plaintext));
+    jobs.forEach((_, i) => expect(hex(many[i]!), vectors[i].name).toBe(vectors[i].outer.plaintext));
     expect(many[jobs.length]).toBeNull();
-    withFcs.forEach((j, i) => expect(hex(many[jobs.length + 1 + i]!), `${vectors[i].name} with its FCS`).toBe(vectors[i].outer.plaintext));
+    withFcs.forEach((_, i) => expect(hex(many[jobs.length + 1 + i]!), `${vectors[i].name} with its FCS`).toBe(vectors[i].outer.plaintext));
   });
 
   test('a header that does not fit the frame is a DecodeError, and a missing sender is named', () => {
     const aux = decodeAuxHeader(new Reader(fromHex('080000000000'), 0));
     expect(() => unsecureMany([{ frame: new Uint8Array(4), headerStart: 0, auxStart: 0, aux, key: keys[0] }])).toThrow(DecodeError);
-    expect(() => unsecureMany([{ frame: new Uint8Array(12), headerStart: 0, auxStart: 0, aux, key: keys[0] }])).toThrow(/sender IEEE address/);
+    expect(() => unsecureMany([{ frame: new Uint8Array(12), headerStart: 0, auxStart: 0, aux, key: keys[0] }])).toThrow(
+      /sender IEEE address/,
+    );
   });
 });
 

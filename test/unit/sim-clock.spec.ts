@@ -30,7 +30,12 @@ test('advanceTo runs due events in (time, insertion) order, each with now() at i
   expect(clock.nextEventAt).toBe(T0 + 100);
 
   await clock.advanceTo(T0 + 300);
-  expect(ran).toEqual([['a1', 100], ['a2', 100], ['b', 200], ['c', 300]]);
+  expect(ran).toEqual([
+    ['a1', 100],
+    ['a2', 100],
+    ['b', 200],
+    ['c', 300],
+  ]);
   expect(clock.now()).toBe(T0 + 300);
   expect(clock.pending).toBe(1);
 
@@ -62,10 +67,14 @@ test('the drain barrier is awaited before time moves, after each event and befor
   await clock.advanceTo(T0 + 40, barrier);
   expect(log).toEqual([
     'drained@0',
-    'event@10 after 1 drains', 'drained@10',
-    'event@20 after 2 drains', 'drained@20',
-    'event@20 after 3 drains', 'drained@20',
-    'event@30 after 4 drains', 'drained@30',
+    'event@10 after 1 drains',
+    'drained@10',
+    'event@20 after 2 drains',
+    'drained@20',
+    'event@20 after 3 drains',
+    'drained@20',
+    'event@30 after 4 drains',
+    'drained@30',
     'drained@40',
   ]);
 });
@@ -137,7 +146,11 @@ test('concurrent sleeps each wake at their own time, earliest first', async () =
       woke.push(['short again', clock.elapsed()]);
     }),
   ]);
-  expect(woke).toEqual([['short', 500], ['short again', 700], ['long', 1000]]);
+  expect(woke).toEqual([
+    ['short', 500],
+    ['short again', 700],
+    ['long', 1000],
+  ]);
   expect(ticks).toEqual([100, 400, 600, 900]);
 });
 

@@ -14,7 +14,13 @@ import type { TestInfo } from '@playwright/test';
 const SECTION3_PSDU = fromHex('4188a31e48ffff00000912fcff000001cc0885dafeffd76b0828f6ea32000885dafeffd76b0800295e19cad6ebd84ca2');
 const TWO_32 = 1n << 32n;
 
-async function benchSniffer(transport: Transport, testInfo: TestInfo, defer: Defer, firmware: VirtualNrfSnifferOptions = {}, now = () => 1_000) {
+async function benchSniffer(
+  transport: Transport,
+  testInfo: TestInfo,
+  defer: Defer,
+  firmware: VirtualNrfSnifferOptions = {},
+  now = () => 1_000,
+) {
   const line = await openBenchLine(transport, testInfo, defer);
   const fw = new VirtualNrfSnifferFirmware(line.device, firmware);
   const log = new RecordingLog();
@@ -133,7 +139,9 @@ for (const transport of TRANSPORTS) {
       expect(sniffer.state).toBe('receiving');
     });
 
-    test('a sniffer that sends only garbage is a sniffer-garbled rig fault; a frame in between resets the count', async ({ defer }, testInfo) => {
+    test('a sniffer that sends only garbage is a sniffer-garbled rig fault; a frame in between resets the count', async ({
+      defer,
+    }, testInfo) => {
       const { fw, sniffer, settle } = await benchSniffer(transport, testInfo, defer);
       const unread: UnreadInput[] = [];
       sniffer.onUnread((l) => unread.push(l));
@@ -159,7 +167,9 @@ for (const transport of TRANSPORTS) {
       expect(sniffer.state).toBe('stopped');
     });
 
-    test('the liveness probe: a live sniffer answers a bare "channel" with its channel; a hung one is a sniffer-stopped fault', async ({ defer }, testInfo) => {
+    test('the liveness probe: a live sniffer answers a bare "channel" with its channel; a hung one is a sniffer-stopped fault', async ({
+      defer,
+    }, testInfo) => {
       const { fw, sniffer, settle } = await benchSniffer(transport, testInfo, defer);
       await sniffer.start(15);
       await fw.whenCommand('receive');
@@ -191,7 +201,10 @@ for (const transport of TRANSPORTS) {
 
       // The frame heard before the loss is still delivered, then the fault.
       expect(hex(((await frames.next()).value as SniffedFrame).frame)).toBe('020042');
-      const error = await frames.next().then(() => undefined, (e: unknown) => e);
+      const error = await frames.next().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(RigFault);
       expect((error as RigFault).kind).toBe('sniffer-stopped');
       expect(((error as RigFault).cause as RigFault).kind).toBe('serial-port-lost');
@@ -217,7 +230,12 @@ test.describe('finding the sniffer', () => {
   test('by USB serial number among several dongles', async ({ defer }) => {
     const hub = new VirtualUsbHub();
     hub.plug('/dev/ttyACM-find-0', { serialNumber: 'E1A2B3C4D5E6F708', vendorId: '1915', productId: '154b', manufacturer: 'ZEPHYR' });
-    const wanted = hub.plug('/dev/ttyACM-find-1', { serialNumber: 'F4CE36A1B2C3D4E5', vendorId: '1915', productId: '154b', manufacturer: 'ZEPHYR' });
+    const wanted = hub.plug('/dev/ttyACM-find-1', {
+      serialNumber: 'F4CE36A1B2C3D4E5',
+      vendorId: '1915',
+      productId: '154b',
+      manufacturer: 'ZEPHYR',
+    });
     const fw = new VirtualNrfSnifferFirmware(wanted);
     const sniffer = await Nrf802154Sniffer.open({ serialNumber: 'F4CE36A1B2C3D4E5' }, { binding: hub.binding });
     defer(() => sniffer.close());
@@ -255,7 +273,12 @@ test.describe('finding the sniffer', () => {
 
 test.describe('frame line and clock rules', () => {
   test('parseReceivedLine: frames, malformed lines and other lines', () => {
-    expect(parseReceivedLine('received: 41880102 power: -40 lqi: 9 time: 5')).toMatchObject({ kind: 'frame', rssi: -40, lqi: 9, printedTime: 5n });
+    expect(parseReceivedLine('received: 41880102 power: -40 lqi: 9 time: 5')).toMatchObject({
+      kind: 'frame',
+      rssi: -40,
+      lqi: 9,
+      printedTime: 5n,
+    });
     expect(parseReceivedLine('uart:~$ ')).toEqual({ kind: 'other' });
     expect(parseReceivedLine('received: power: -40')).toMatchObject({ kind: 'malformed' });
     expect(parseReceivedLine(`received: ${'00'.repeat(128)} power: -40 lqi: 9 time: 5`)).toMatchObject({ kind: 'malformed' });

@@ -17,7 +17,7 @@ import { SHARED } from '../support/captures.ts';
 import { openBenchLine, test } from '../support/serial-bench.ts';
 
 const ESME = { id: 'esme', role: 'ESME', ieee: '00:db:12:34:56:78:90:a0' } as RigDevice;
-const bench = (tenancyTrigger: RigBench['tenancyTrigger']) => ({ id: 'b', tenancyTrigger } as RigBench);
+const bench = (tenancyTrigger: RigBench['tenancyTrigger']) => ({ id: 'b', tenancyTrigger }) as RigBench;
 const change = { implementationUtc: Date.UTC(2026, 10, 21, 12) };
 /** The rig radio as a HAN member with the PAN and short address it learned: what HandHeldTerminal.deliverOnHan sends. */
 const member = (radio: RigRadio, pan: number, short: number): HanSender => ({
@@ -25,7 +25,11 @@ const member = (radio: RigRadio, pan: number, short: number): HanSender => ({
     for (const f of hanDeliveryFrames({ pan, short, seq: 1, ieee, ...aps, payload, maxBlock })) await radio.transmit(f);
   },
 });
-const events = (e: EvidenceLog) => readFileSync(e.eventsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const events = (e: EvidenceLog) =>
+  readFileSync(e.eventsFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 test('the rig radio delivers a prepared ECS12 to the ESME as Tunneling Transfer Data in APS fragments', async ({ defer }, testInfo) => {
   const line = await openBenchLine('mock', testInfo, defer);
@@ -56,16 +60,29 @@ test('a prepared command that is not ECS12 or GCS09 is refused as a rig fault', 
   defer(() => radio.close());
   const evidence = new EvidenceLog(mkdtempSync(join(tmpdir(), 'gbcs-rig-trigger-')), () => 0);
   const file = `${SHARED}gbcs-vectors/8.11_CCS01__CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX`;
-  await expect(tenancyTriggerFor(bench({ kind: 'radio', commandFile: file }))!.trigger(ESME, change, evidence, member(radio, 0x4b1d, 0x0bcd))).rejects.toBeInstanceOf(RigFault);
+  await expect(
+    tenancyTriggerFor(bench({ kind: 'radio', commandFile: file }))!.trigger(ESME, change, evidence, member(radio, 0x4b1d, 0x0bcd)),
+  ).rejects.toBeInstanceOf(RigFault);
 });
 
 test('a lab hook command gets the request as JSON; a failing one is a rig fault', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-hook-'));
   const out = join(dir, 'request.json');
   const evidence = new EvidenceLog(dir, () => 0);
-  const ok = tenancyTriggerFor(bench({ kind: 'lab-hook', command: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(out)}, process.env.GBCS_RIG_TENANCY)`] }))!;
+  const ok = tenancyTriggerFor(
+    bench({
+      kind: 'lab-hook',
+      command: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(out)}, process.env.GBCS_RIG_TENANCY)`],
+    }),
+  )!;
   await ok.trigger(ESME, change, evidence);
-  expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ device: 'esme', role: 'ESME', ieee: ESME.ieee, implementationUtc: '2026-11-21T12:00:00.000Z', control: 0x4700 });
+  expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({
+    device: 'esme',
+    role: 'ESME',
+    ieee: ESME.ieee,
+    implementationUtc: '2026-11-21T12:00:00.000Z',
+    control: 0x4700,
+  });
   const failing = tenancyTriggerFor(bench({ kind: 'lab-hook', command: [process.execPath, '-e', 'process.exit(3)'] }))!;
   await expect(failing.trigger(ESME, change, evidence)).rejects.toThrow(/exit code 3/);
   expect(events(evidence).filter((e) => e.kind === 'tenancy-trigger')).toHaveLength(2);

@@ -18,12 +18,19 @@ const PSDU = fromHex('4188a31e48ffff00000912fcff000001cc0885dafeffd76b0828f6ea32
 const START_SEQUENCE = ['STOP', 'PING', 'STOP', 'CFG_PHY 18', 'CFG_FREQUENCY 2425', 'START'];
 
 async function benchSniffer(
-  transport: Transport, testInfo: TestInfo, defer: Defer, firmware: VirtualTiSnifferOptions = {}, options: TiPs2Options = {},
+  transport: Transport,
+  testInfo: TestInfo,
+  defer: Defer,
+  firmware: VirtualTiSnifferOptions = {},
+  options: TiPs2Options = {},
 ) {
   const line = await openBenchLine(transport, testInfo, defer);
   const fw = new VirtualTiSnifferFirmware(line.device, firmware);
   const log = new RecordingLog();
-  const sniffer = await TiPs2Sniffer.open({ path: line.hostPath }, { binding: line.binding, log, now: () => 5_000, where: 'sniffer "han-ti"', ...options });
+  const sniffer = await TiPs2Sniffer.open(
+    { path: line.hostPath },
+    { binding: line.binding, log, now: () => 5_000, where: 'sniffer "han-ti"', ...options },
+  );
   defer(() => sniffer.close());
   const settle = () => sniffer.drain({ receivedBytes: fw.bytesWritten });
   return { line, fw, log, sniffer, settle };
@@ -33,14 +40,24 @@ const air = (channel: number, atUs: bigint, rssi = -61, lqi = 100) => ({ rssi, l
 
 for (const transport of TRANSPORTS) {
   test.describe(`TI Packet Sniffer 2 over ${transport}`, () => {
-    test('opens with STOP and PING (recording chip and firmware), then tunes with CFG_PHY and CFG_FREQUENCY and STARTs', async ({ defer }, testInfo) => {
+    test('opens with STOP and PING (recording chip and firmware), then tunes with CFG_PHY and CFG_FREQUENCY and STARTs', async ({
+      defer,
+    }, testInfo) => {
       const { fw, sniffer, log } = await benchSniffer(transport, testInfo, defer);
       expect(fw.commands).toEqual(['STOP', 'PING']);
       expect(sniffer.identity).toEqual(VIRTUAL_TI_PING);
-      expect(log.entries.find((e) => e.message === 'TI Packet Sniffer 2 firmware')?.detail).toMatchObject({ chipId: '0x1352', firmwareRevision: '0x110' });
+      expect(log.entries.find((e) => e.message === 'TI Packet Sniffer 2 firmware')?.detail).toMatchObject({
+        chipId: '0x1352',
+        firmwareRevision: '0x110',
+      });
       await sniffer.start(15);
       expect(fw.commands).toEqual(START_SEQUENCE);
-      expect({ state: fw.state, channel: fw.channel, phy: fw.phy, mhz: fw.frequencyMhz }).toEqual({ state: 'started', channel: 15, phy: 18, mhz: 2425 });
+      expect({ state: fw.state, channel: fw.channel, phy: fw.phy, mhz: fw.frequencyMhz }).toEqual({
+        state: 'started',
+        channel: 15,
+        phy: 18,
+        mhz: 2425,
+      });
       expect(sniffer.state).toBe('receiving');
       // Retuning stops first: the firmware refuses configuration while started.
       await sniffer.start(26);
@@ -48,7 +65,9 @@ for (const transport of TRANSPORTS) {
       expect(fw.channel).toBe(26);
     });
 
-    test('data packets become frames without their FCS, with RSSI, correlation as LQI and the sniffer clock anchored to bench time', async ({ defer }, testInfo) => {
+    test('data packets become frames without their FCS, with RSSI, correlation as LQI and the sniffer clock anchored to bench time', async ({
+      defer,
+    }, testInfo) => {
       const { fw, sniffer, settle } = await benchSniffer(transport, testInfo, defer);
       const frames = sniffer.frames();
       await sniffer.start(20);
@@ -73,7 +92,10 @@ for (const transport of TRANSPORTS) {
       const faulted = new Promise<RigFault>((resolve) => sniffer.onFault(resolve));
       await fw.stop('unplug');
       expect(hex(((await frames.next()).value as SniffedFrame).frame)).toBe('020042');
-      const error = await frames.next().then(() => undefined, (e: unknown) => e);
+      const error = await frames.next().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(RigFault);
       expect((error as RigFault).kind).toBe('sniffer-stopped');
       expect(((error as RigFault).cause as RigFault).kind).toBe('serial-port-lost');
@@ -93,7 +115,7 @@ for (const transport of TRANSPORTS) {
 }
 
 test.describe('TI Packet Sniffer 2 driver rules (MockBinding)', () => {
-  test('learns each frame layout from the first intact frame, or takes the rig file\'s', async ({ defer }, testInfo) => {
+  test("learns each frame layout from the first intact frame, or takes the rig file's", async ({ defer }, testInfo) => {
     for (const layout of ['psdu', 'phr+psdu+fcs'] as const) {
       const { fw, sniffer, settle } = await benchSniffer('mock', testInfo, defer, { layout });
       const seen: string[] = [];
@@ -135,17 +157,24 @@ test.describe('TI Packet Sniffer 2 driver rules (MockBinding)', () => {
     expect(second.fw.channel).toBe(11);
   });
 
-  test('a LaunchPad that does not answer is a sniffer-unavailable fault naming the firmware and the baud rate', async ({ defer }, testInfo) => {
+  test('a LaunchPad that does not answer is a sniffer-unavailable fault naming the firmware and the baud rate', async ({
+    defer,
+  }, testInfo) => {
     const line = await openBenchLine('mock', testInfo, defer);
     // No firmware on the far side: nothing answers.
-    const error = await TiPs2Sniffer.open({ path: line.hostPath }, { binding: line.binding, answerWithinMs: 100, where: 'sniffer "han-ti"' }).catch((e: unknown) => e);
+    const error = await TiPs2Sniffer.open(
+      { path: line.hostPath },
+      { binding: line.binding, answerWithinMs: 100, where: 'sniffer "han-ti"' },
+    ).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'sniffer-unavailable' });
     expect((error as RigFault).message).toBe('sniffer "han-ti": did not answer STOP within 100 ms');
     expect((error as RigFault).fix).toContain('3000000 baud');
     expect((error as RigFault).fix).toContain('`baudRate`');
   });
 
-  test('defective packets are unread input with their bytes; a run of them is a sniffer-garbled fault, a frame in between resets it', async ({ defer }, testInfo) => {
+  test('defective packets are unread input with their bytes; a run of them is a sniffer-garbled fault, a frame in between resets it', async ({
+    defer,
+  }, testInfo) => {
     const { fw, sniffer, settle, log } = await benchSniffer('mock', testInfo, defer);
     const unread: UnreadInput[] = [];
     sniffer.onUnread((u) => unread.push(u));
@@ -172,7 +201,9 @@ test.describe('TI Packet Sniffer 2 driver rules (MockBinding)', () => {
     expect(sniffer.state).toBe('stopped');
   });
 
-  test('frames the radio heard with a bad FCS are dropped and counted; error packets are unread input; data before START is ignored', async ({ defer }, testInfo) => {
+  test('frames the radio heard with a bad FCS are dropped and counted; error packets are unread input; data before START is ignored', async ({
+    defer,
+  }, testInfo) => {
     const { fw, sniffer, settle } = await benchSniffer('mock', testInfo, defer);
     const unread: UnreadInput[] = [];
     sniffer.onUnread((u) => unread.push(u));
@@ -221,7 +252,10 @@ test('the rig file: `kind: ti-ps2` takes baudRate, phy and frameLayout, and name
   const load = async (sniffer: Record<string, unknown>) => {
     const file = testInfo.outputPath(`rig-${Object.keys(sniffer).join('-')}.yaml`);
     await writeFile(file, stringify(virtualRig({ sniffer: { kind: 'ti-ps2', ...sniffer } })));
-    return loadRig(file, { verifyImages: false }).then(() => undefined, (e: unknown) => e);
+    return loadRig(file, { verifyImages: false }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   };
   expect(await load({ baudRate: 921600, phy: 13, frameLayout: 'phr+psdu+fcs' })).toBeUndefined();
   const error = await load({ baudRate: 115200, phy: 300, frameLayout: 'fcs' });

@@ -5,16 +5,38 @@ import { test, expect } from '@playwright/test';
 import { DecodeError, EncodeError, fromHex, hex } from '../../protocol/bytes.ts';
 import { withFcs } from '../../protocol/crc.ts';
 import {
-  TI_COMMAND, TI_DATA_INFO, TiPacketDecoder, channelMhz, decodeFrequency, decodePingData, decodeTiData, decodeTiResponse, detectTiFrameLayout,
-  encodeFrequency, encodePingData, encodeTiCommand, encodeTiData, encodeTiPacket, encodeTiResponse, mhzChannel, tiBody, tiCorrelation, tiFcsOk,
-  tiPsdu, type TiDefect, type TiPacket,
+  TI_COMMAND,
+  TI_DATA_INFO,
+  TiPacketDecoder,
+  channelMhz,
+  decodeFrequency,
+  decodePingData,
+  decodeTiData,
+  decodeTiResponse,
+  detectTiFrameLayout,
+  encodeFrequency,
+  encodePingData,
+  encodeTiCommand,
+  encodeTiData,
+  encodeTiPacket,
+  encodeTiResponse,
+  mhzChannel,
+  tiBody,
+  tiCorrelation,
+  tiFcsOk,
+  tiPsdu,
+  type TiDefect,
+  type TiPacket,
 } from '../../protocol/ti-sniffer.ts';
 import fc from '../support/fast-check.ts';
 
 function decodeAll(...chunks: Uint8Array[]) {
   const packets: string[] = [];
   const defects: [TiDefect, string][] = [];
-  const d = new TiPacketDecoder((p) => packets.push(`${p.info.toString(16)}:${hex(p.payload)}`), (k, raw) => defects.push([k, hex(raw)]));
+  const d = new TiPacketDecoder(
+    (p) => packets.push(`${p.info.toString(16)}:${hex(p.payload)}`),
+    (k, raw) => defects.push([k, hex(raw)]),
+  );
   for (const c of chunks) d.push(c);
   return { packets, defects, stats: d.stats, decoder: d };
 }
@@ -23,7 +45,7 @@ function decodeAll(...chunks: Uint8Array[]) {
 const PSDU = fromHex('41880a3412ffff0000aabbcc');
 const DATA = encodeTiData({ timestampUs: 0x605040302010n, body: tiBody(PSDU, 'psdu+fcs'), rssi: -61, status: 0x80 | 100 });
 
-test('the guide\'s example bytes: PING and CFG_PHY(9)', () => {
+test("the guide's example bytes: PING and CFG_PHY(9)", () => {
   expect(hex(encodeTiCommand(TI_COMMAND.PING))).toBe('4053400000404045');
   expect(hex(encodeTiCommand(TI_COMMAND.CFG_PHY, Uint8Array.of(9)))).toBe('405347010009514045');
   expect(decodeAll(fromHex('4053400000404045'), fromHex('405347010009514045')).packets).toEqual(['40:', '47:09']);
@@ -70,7 +92,7 @@ test('data packets: 6-byte little-endian timestamp, the frame, signed RSSI, stat
   expect(() => decodeTiData({ info: 0x80, payload: new Uint8Array(8) })).toThrow(/not a data packet/);
 });
 
-test('a data packet carrying an FCS byte (the guide\'s general format) is read too, and counted', () => {
+test("a data packet carrying an FCS byte (the guide's general format) is read too, and counted", () => {
   const payload = DATA.subarray(5, DATA.length - 2);
   const withPacketFcs = encodeTiPacket({ info: TI_DATA_INFO, payload }, { fcs: true });
   const r = decodeAll(withPacketFcs, DATA);
@@ -131,13 +153,15 @@ test('long noise with no SOF is reported without waiting, and a stream ending in
 
 test('a packet among noise chunks (with no 0x40 in them) is found whole, and every noise byte is reported as bad-sof', () => {
   const noiseChunk = fc.uint8Array({ maxLength: 40 }).map((b) => b.map((x) => (x === 0x40 ? 0x41 : x)));
-  fc.assert(fc.property(fc.array(noiseChunk, { maxLength: 8 }), fc.nat(8), (noise, at) => {
-    const chunks: Uint8Array[] = [...noise];
-    chunks.splice(Math.min(at, chunks.length), 0, DATA as Uint8Array);
-    const r = decodeAll(...chunks);
-    r.decoder.flush();
-    expect(r.packets).toEqual([`c0:${hex(DATA.subarray(5, DATA.length - 2))}`]);
-    expect(r.defects.every(([k]) => k === 'bad-sof')).toBe(true);
-    expect(r.defects.reduce((n, [, raw]) => n + raw.length / 2, 0)).toBe(noise.reduce((n, c) => n + c.length, 0));
-  }));
+  fc.assert(
+    fc.property(fc.array(noiseChunk, { maxLength: 8 }), fc.nat(8), (noise, at) => {
+      const chunks: Uint8Array[] = [...noise];
+      chunks.splice(Math.min(at, chunks.length), 0, DATA as Uint8Array);
+      const r = decodeAll(...chunks);
+      r.decoder.flush();
+      expect(r.packets).toEqual([`c0:${hex(DATA.subarray(5, DATA.length - 2))}`]);
+      expect(r.defects.every(([k]) => k === 'bad-sof')).toBe(true);
+      expect(r.defects.reduce((n, [, raw]) => n + raw.length / 2, 0)).toBe(noise.reduce((n, c) => n + c.length, 0));
+    }),
+  );
 });

@@ -16,29 +16,34 @@ import { loadRig } from '../../rigs/load.ts';
 test('ESME, IHD and PPMID on the virtual bench: powered through their relays, the clients poll Change of Tenancy and the meter publishes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-cot-bench-'));
   const topic = `cot-${process.pid}`;
-  writeFileSync(join(dir, 'rig.yaml'), stringify({
-    station: { name: 'cot', lab: 'tests', mqtt: { url: 'embedded' } },
-    firmwareManifests: [],
-    benches: [{
-      id: 'cot-1',
-      virtual: { seed: 1, transport: 'mock' },
-      devices: [
-        { id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: 'ch-conformant', relay: 'ch-power' },
-        { id: 'esme', role: 'ESME', ieee: '00:db:12:34:56:78:90:a0', firmware: 'esme-conformant', relay: 'esme-power' },
-        { id: 'ihd', role: 'IHD', ieee: '00:db:12:34:56:78:90:b0', firmware: 'ihd-polls-3h', relay: 'ihd-power' },
-        { id: 'ppmid', role: 'PPMID', ieee: '00:db:12:34:56:78:90:b1', firmware: 'ppmid-conformant', relay: 'ppmid-power' },
+  writeFileSync(
+    join(dir, 'rig.yaml'),
+    stringify({
+      station: { name: 'cot', lab: 'tests', mqtt: { url: 'embedded' } },
+      firmwareManifests: [],
+      benches: [
+        {
+          id: 'cot-1',
+          virtual: { seed: 1, transport: 'mock' },
+          devices: [
+            { id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: 'ch-conformant', relay: 'ch-power' },
+            { id: 'esme', role: 'ESME', ieee: '00:db:12:34:56:78:90:a0', firmware: 'esme-conformant', relay: 'esme-power' },
+            { id: 'ihd', role: 'IHD', ieee: '00:db:12:34:56:78:90:b0', firmware: 'ihd-polls-3h', relay: 'ihd-power' },
+            { id: 'ppmid', role: 'PPMID', ieee: '00:db:12:34:56:78:90:b1', firmware: 'ppmid-conformant', relay: 'ppmid-power' },
+          ],
+          // Three devices on one four-channel relay board, the CH on its own relay.
+          relays: [
+            { id: 'ch-power', vendor: 'tasmota', topic: `${topic}-ch`, channel: 1 },
+            { id: 'esme-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 1 },
+            { id: 'ihd-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 2 },
+            { id: 'ppmid-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 3 },
+          ],
+          sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
+          radio: { channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
+        },
       ],
-      // Three devices on one four-channel relay board, the CH on its own relay.
-      relays: [
-        { id: 'ch-power', vendor: 'tasmota', topic: `${topic}-ch`, channel: 1 },
-        { id: 'esme-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 1 },
-        { id: 'ihd-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 2 },
-        { id: 'ppmid-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 3 },
-      ],
-      sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
-      radio: { channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
-    }],
-  }));
+    }),
+  );
   const rig = await loadRig(join(dir, 'rig.yaml'));
   const bench = await openBench(rig, 'cot-1');
   try {
@@ -46,20 +51,28 @@ test('ESME, IHD and PPMID on the virtual bench: powered through their relays, th
     // The virtual HAN is NWK-secured: the capture reads it with the bench's network key.
     const keys = new KeyTable();
     keys.addNetworkKey(bench.keys.networkKey!);
-    const capture = new Capture(bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })), evidence, bench.clock, keys);
+    const capture = new Capture(
+      bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })),
+      evidence,
+      bench.clock,
+      keys,
+    );
     capture.start();
     // The CH first: the others join the HAN through it.
     for (const id of ['ch-power', 'esme-power', 'ihd-power', 'ppmid-power']) await bench.relays.get(id)!.switch(true);
     await bench.clock.sleep(hours(7));
     const polls = (src: string) => capture.all((f) => f.zcl?.name === 'Get Change of Tenancy' && f.nwk?.src === src);
-    const ihd = bench.virtual!.hanAddresses.get('ihd')!, ppmid = bench.virtual!.hanAddresses.get('ppmid')!;
+    const ihd = bench.virtual!.hanAddresses.get('ihd')!,
+      ppmid = bench.virtual!.hanAddresses.get('ppmid')!;
     const hex = (n: number) => '0x' + n.toString(16).padStart(4, '0');
     // The 3-hour IHD polls at power-up and then every 3 hours; the PPMID at power-up.
     expect(polls(hex(ihd.short)).length).toBeGreaterThanOrEqual(3);
     expect(polls(hex(ppmid.short)).length).toBeGreaterThanOrEqual(1);
     // Each was admitted by the CH (Rejoin Response, status 0) before its first poll.
     for (const a of [ihd, ppmid]) {
-      const admitted = capture.find((f) => f.nwk?.command === 'Rejoin Response' && f.nwk.dst === hex(a.short) && f.nwk.commandFields?.status === 0);
+      const admitted = capture.find(
+        (f) => f.nwk?.command === 'Rejoin Response' && f.nwk.dst === hex(a.short) && f.nwk.commandFields?.status === 0,
+      );
       expect(admitted!.atMs).toBeLessThanOrEqual(polls(hex(a.short))[0].atMs);
     }
     // What ECS12 does on a real bench; here the sim's supplier side asks the ESME directly.

@@ -19,10 +19,17 @@ const unplugged = () => new RigFault('sniffer-stopped', 'sniffer han', 'stopped 
 test('virtual clock: an hour-long sleep and a wait end with the fault at the very event that caused it', async () => {
   const sim = new DiscreteEventClock();
   let fault: RigFault | undefined;
-  const clock = new VirtualBenchClock(sim, async () => {}, () => fault);
+  const clock = new VirtualBenchClock(
+    sim,
+    async () => {},
+    () => fault,
+  );
   sim.after(minutes(10), () => (fault = unplugged()), 'sniffer unplugged');
   sim.after(minutes(20), () => {}, 'later event');
-  const ended = await clock.sleep(hours(1)).then(() => 'slept', (e: unknown) => e);
+  const ended = await clock.sleep(hours(1)).then(
+    () => 'slept',
+    (e: unknown) => e,
+  );
   expect(ended).toBe(fault);
   expect(clock.now() - sim.epochMs).toBe(minutes(10));
   // The part stays faulted: the next wait ends at once, where it starts.
@@ -32,7 +39,11 @@ test('virtual clock: an hour-long sleep and a wait end with the fault at the ver
 
 test('virtual clock: with every part healthy, a sleep lasts its full length', async () => {
   const sim = new DiscreteEventClock();
-  const clock = new VirtualBenchClock(sim, async () => {}, () => undefined);
+  const clock = new VirtualBenchClock(
+    sim,
+    async () => {},
+    () => undefined,
+  );
   sim.after(minutes(10), () => {}, 'event');
   await clock.sleep(hours(1));
   expect(clock.now() - sim.epochMs).toBe(hours(1));

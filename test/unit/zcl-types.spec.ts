@@ -46,10 +46,31 @@ test('the type table has unique ids and names, and the ids PROTOCOL.md §6 lists
   expect(new Set(ZCL_TYPES.map((t) => t.id)).size).toBe(ZCL_TYPES.length);
   expect(new Set(ZCL_TYPES.map((t) => t.name)).size).toBe(ZCL_TYPES.length);
   const ids: Record<number, ZclTypeName> = {
-    0x08: 'data8', 0x0f: 'data64', 0x10: 'bool', 0x18: 'bitmap8', 0x1f: 'bitmap64', 0x20: 'uint8', 0x22: 'uint24',
-    0x24: 'uint40', 0x25: 'uint48', 0x26: 'uint56', 0x27: 'uint64', 0x28: 'int8', 0x2f: 'int64', 0x30: 'enum8',
-    0x31: 'enum16', 0x39: 'float32', 0x41: 'octetString', 0x42: 'charString', 0x43: 'longOctetString',
-    0x44: 'longCharString', 0x48: 'array', 0x4c: 'struct', 0xe2: 'utc', 0xf0: 'ieeeAddress', 0xf1: 'securityKey',
+    0x08: 'data8',
+    0x0f: 'data64',
+    0x10: 'bool',
+    0x18: 'bitmap8',
+    0x1f: 'bitmap64',
+    0x20: 'uint8',
+    0x22: 'uint24',
+    0x24: 'uint40',
+    0x25: 'uint48',
+    0x26: 'uint56',
+    0x27: 'uint64',
+    0x28: 'int8',
+    0x2f: 'int64',
+    0x30: 'enum8',
+    0x31: 'enum16',
+    0x39: 'float32',
+    0x41: 'octetString',
+    0x42: 'charString',
+    0x43: 'longOctetString',
+    0x44: 'longCharString',
+    0x48: 'array',
+    0x4c: 'struct',
+    0xe2: 'utc',
+    0xf0: 'ieeeAddress',
+    0xf1: 'securityKey',
   };
   for (const [id, name] of Object.entries(ids)) expect(zclTypeById(Number(id))?.name).toBe(name);
 });
@@ -163,7 +184,10 @@ test('collections, time of day and date', () => {
   roundTrip('array', { elementType: 'uint8', elements: null });
   roundTrip('set', { elementType: 'ieeeAddress', elements: ['00:11:22:33:44:55:66:77'] });
   roundTrip('bag', { elementType: 'uint64', elements: [2n ** 64n - 1n] });
-  roundTrip('struct', [{ type: 'uint8', value: 1 }, { type: 'array', value: { elementType: 'int16', elements: [-1] } }]);
+  roundTrip('struct', [
+    { type: 'uint8', value: 1 },
+    { type: 'array', value: { elementType: 'int16', elements: [-1] } },
+  ]);
   roundTrip('struct', null);
   roundTrip('struct', []);
   expect(dec('timeOfDay', '0c22ffff')).toEqual({ hours: 12, minutes: 34, seconds: null, hundredths: null });

@@ -80,12 +80,24 @@ function show(v: unknown): string {
 /** A sample as a manufacturer-specific frame decodes: its attribute ids are not the table's. */
 function withoutAttributeNames(v: Fields): Fields {
   const strip = (x: unknown): unknown =>
-    Array.isArray(x) ? x.map(strip) : x !== null && typeof x === 'object' ? Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'attributeName').map(([k, y]) => [k, strip(y)])) : x;
+    Array.isArray(x)
+      ? x.map(strip)
+      : x !== null && typeof x === 'object'
+        ? Object.fromEntries(
+            Object.entries(x)
+              .filter(([k]) => k !== 'attributeName')
+              .map(([k, y]) => [k, strip(y)]),
+          )
+        : x;
   return strip(v) as Fields;
 }
 
 /** encode → decode → same header and fields, and encoding the decoded frame gives the same bytes. */
-function roundTripProblem(t: TableCommand, fields: Fields, header: { seq: number; mfr?: number; ddr?: boolean } = { seq: 7 }): string | undefined {
+function roundTripProblem(
+  t: TableCommand,
+  fields: Fields,
+  header: { seq: number; mfr?: number; ddr?: boolean } = { seq: 7 },
+): string | undefined {
   let bytes: Uint8Array;
   try {
     bytes = encodeZcl(t.cluster, {
@@ -160,7 +172,8 @@ test.describe('the cluster tables', () => {
       expect(c?.name, `0x${cluster.toString(16)} ${dir} 0x${id.toString(16)}`).toBe(name);
       expect(isOpaque(c!), name).toBe(false);
     };
-    const c2s = 'client-to-server', s2c = 'server-to-client';
+    const c2s = 'client-to-server',
+      s2c = 'server-to-client';
     has(0x0708, s2c, 0x00, 'Publish Change of Tenancy');
     has(0x0708, c2s, 0x00, 'Get Change of Tenancy');
     has(0x0708, c2s, 0x04, 'Report Event Configuration');
@@ -185,7 +198,11 @@ test.describe('the cluster tables', () => {
     has(0x0800, c2s, 0x00, 'Initiate Key Establishment Request');
     has(0x0800, s2c, 0x03, 'Terminate Key Establishment');
     const metering = getCluster(0x0702)!;
-    for (let id = 0x0400; id <= 0x0411; id++) expect(metering.attributes.some((a) => a.id === id), `metering 0x${id.toString(16)}`).toBe(true);
+    for (let id = 0x0400; id <= 0x0411; id++)
+      expect(
+        metering.attributes.some((a) => a.id === id),
+        `metering 0x${id.toString(16)}`,
+      ).toBe(true);
     const dm = getCluster(0x0708)!;
     for (const id of [0x0100, 0x0101, 0x0200, 0x0201, 0x0300]) expect(dm.attributes.some((a) => a.id === id)).toBe(true);
   });
@@ -220,7 +237,13 @@ test.describe('every command in every table round-trips', () => {
 
   test('canonical samples are typical values: GB-HRGP tunnel request, CoT control 0x200', () => {
     const rt = findCommand(0x0704, 'cluster', 'client-to-server', 0x00)!;
-    expect(sampleFields(0x0704, rt)).toEqual({ protocolId: 6, protocolName: 'GB-HRGP', manufacturerCode: 0xffff, flowControlSupport: false, maximumIncomingTransferSize: 1500 });
+    expect(sampleFields(0x0704, rt)).toEqual({
+      protocolId: 6,
+      protocolName: 'GB-HRGP',
+      manufacturerCode: 0xffff,
+      flowControlSupport: false,
+      maximumIncomingTransferSize: 1500,
+    });
     const bytes = encodeZcl(0x0704, { name: 'Request Tunnel', dir: 'client-to-server', seq: 1, fields: sampleFields(0x0704, rt) });
     expect(hex(bytes)).toBe('010100' + '06' + 'ffff' + '00' + 'dc05');
     const cot = findCommand(0x0708, 'cluster', 'server-to-client', 0x00)!;
@@ -307,15 +330,21 @@ test.describe('headers, names and errors', () => {
     });
     const h = decodeZclHeader(fromHex('100102'));
     expect(h).toEqual({ type: 'global', dir: 'client-to-server', disableDefaultResponse: true, seq: 1, cmd: 2, length: 3 });
-    expect(hex(encodeZcl(0x0702, { type: 'global', cmd: 0x00, dir: 'client-to-server', mfr: 0x1234, seq: 9, fields: { attributes: [0] } }))).toBe(
-      '04341209000000',
-    );
+    expect(
+      hex(encodeZcl(0x0702, { type: 'global', cmd: 0x00, dir: 'client-to-server', mfr: 0x1234, seq: 9, fields: { attributes: [0] } })),
+    ).toBe('04341209000000');
     // A manufacturer-specific global command is still the global command.
-    expect(decodeZcl(fromHex('0434120900' + '0000'), 0x0702)).toMatchObject({ name: 'Read Attributes', mfr: 0x1234, fields: { attributes: [0] } });
+    expect(decodeZcl(fromHex('0434120900' + '0000'), 0x0702)).toMatchObject({
+      name: 'Read Attributes',
+      mfr: 0x1234,
+      fields: { attributes: [0] },
+    });
     // …whose attribute ids are the manufacturer's: not named from the standard table.
     const mfrReport = decodeZcl(fromHex('1c3412010a' + '0000' + '20' + '05'), 0x0702);
     expect(mfrReport.fields).toEqual({ records: [{ attributeId: 0, dataType: 0x20, dataTypeName: 'uint8', value: 5 }] });
-    expect(decodeZcl(fromHex('18010a' + '0000' + '20' + '05'), 0x0702).fields!.records).toMatchObject([{ attributeName: 'Current Summation Delivered' }]);
+    expect(decodeZcl(fromHex('18010a' + '0000' + '20' + '05'), 0x0702).fields!.records).toMatchObject([
+      { attributeName: 'Current Summation Delivered' },
+    ]);
   });
 
   test('a truncated or reserved header is a DecodeError at its frame offset', () => {
@@ -327,7 +356,12 @@ test.describe('headers, names and errors', () => {
   });
 
   test('a truncated payload keeps the title and the fields read so far, with the error offset', () => {
-    const full = encodeZcl(0x0708, { name: 'Publish Change of Tenancy', dir: 'server-to-client', seq: 3, fields: { providerId: 1, issuerEventId: 2, tariffType: 0, implementationDateTime: 3, control: 0x200 } });
+    const full = encodeZcl(0x0708, {
+      name: 'Publish Change of Tenancy',
+      dir: 'server-to-client',
+      seq: 3,
+      fields: { providerId: 1, issuerEventId: 2, tariffType: 0, implementationDateTime: 3, control: 0x200 },
+    });
     const d = decodeZcl(full.subarray(0, 14), 0x0708, 100);
     expect(d).toMatchObject({ name: 'Publish Change of Tenancy', seq: 3, fields: { providerId: 1, issuerEventId: 2, tariffType: 0 } });
     expect(d.error).toEqual({ offset: 112, message: 'implementationDateTime at offset 112: needs 4 bytes, 2 left' });
@@ -360,8 +394,17 @@ test.describe('headers, names and errors', () => {
     const unknown = decodeZcl(fromHex('09017f0102'), 0x0704);
     expect(unknown).toEqual({ type: 'cluster', cmd: 0x7f, dir: 'server-to-client', seq: 1, name: 'Unknown Command 0x7f' });
     const mfr = decodeZcl(fromHex('0d3412010001'), 0x0704);
-    expect(mfr).toEqual({ type: 'cluster', cmd: 0x00, dir: 'server-to-client', mfr: 0x1234, seq: 1, name: 'Manufacturer Specific Command 0x00' });
-    expect(hex(encodeZcl(0x0704, { type: 'cluster', cmd: 0x00, dir: 'server-to-client', mfr: 0x1234, seq: 1, payload: fromHex('01') }))).toBe('0d3412010001');
+    expect(mfr).toEqual({
+      type: 'cluster',
+      cmd: 0x00,
+      dir: 'server-to-client',
+      mfr: 0x1234,
+      seq: 1,
+      name: 'Manufacturer Specific Command 0x00',
+    });
+    expect(
+      hex(encodeZcl(0x0704, { type: 'cluster', cmd: 0x00, dir: 'server-to-client', mfr: 0x1234, seq: 1, payload: fromHex('01') })),
+    ).toBe('0d3412010001');
 
     const byWireshark = encodeZcl(0x0708, { name: 'get change of tenancy', dir: 'client-to-server', seq: 2 });
     expect(hex(byWireshark)).toBe('010200');
@@ -369,14 +412,48 @@ test.describe('headers, names and errors', () => {
   });
 
   test('encode errors name what is wrong', () => {
-    expect(() => encodeZcl(0x0708, { name: 'Publish Change of Tenancy', dir: 'client-to-server', seq: 0 })).toThrow(/no client-to-server command "Publish Change of Tenancy"/);
+    expect(() => encodeZcl(0x0708, { name: 'Publish Change of Tenancy', dir: 'client-to-server', seq: 0 })).toThrow(
+      /no client-to-server command "Publish Change of Tenancy"/,
+    );
     expect(() => encodeZcl(0x0708, { name: 'Publish Change of Tenancy', cmd: 1, dir: 'server-to-client', seq: 0 })).toThrow(EncodeError);
-    expect(() => encodeZcl(0x0708, { name: 'Publish Change of Tenancy', dir: 'server-to-client', seq: 0, fields: { providerId: 1 } })).toThrow(/issuerEventId: missing/);
-    expect(() => encodeZcl(0x0708, { name: 'Publish Change of Tenancy', dir: 'server-to-client', seq: 0, fields: { providerId: -1, issuerEventId: 0, tariffType: 0, implementationDateTime: 0, control: 0 } })).toThrow(/providerId/);
-    expect(() => encodeZcl(0x0704, { type: 'cluster', cmd: 0x7f, dir: 'server-to-client', seq: 0, fields: { a: 1 } })).toThrow(/give a payload/);
-    expect(() => encodeZcl(0x0702, { name: 'Get Profile Response', dir: 'server-to-client', seq: 0, fields: { endTime: 0, status: 0, profileIntervalPeriod: 0, numberOfPeriodsDelivered: 2, intervals: [1] } })).toThrow(/intervals: has 1 items but numberOfPeriodsDelivered says 2/);
-    expect(() => encodeZcl(0x0703, { name: 'Message Confirmation', dir: 'client-to-server', seq: 0, fields: { messageId: 1, confirmationTime: 0, messageResponse: '00' } })).toThrow(/cannot follow the omitted optional field/);
-    expect(() => encodeZcl(0x0800, { name: 'Confirm Key Data Request', dir: 'client-to-server', seq: 0, fields: { secureMessageAuthenticationCode: '00' } })).toThrow(/needs 16 bytes/);
+    expect(() =>
+      encodeZcl(0x0708, { name: 'Publish Change of Tenancy', dir: 'server-to-client', seq: 0, fields: { providerId: 1 } }),
+    ).toThrow(/issuerEventId: missing/);
+    expect(() =>
+      encodeZcl(0x0708, {
+        name: 'Publish Change of Tenancy',
+        dir: 'server-to-client',
+        seq: 0,
+        fields: { providerId: -1, issuerEventId: 0, tariffType: 0, implementationDateTime: 0, control: 0 },
+      }),
+    ).toThrow(/providerId/);
+    expect(() => encodeZcl(0x0704, { type: 'cluster', cmd: 0x7f, dir: 'server-to-client', seq: 0, fields: { a: 1 } })).toThrow(
+      /give a payload/,
+    );
+    expect(() =>
+      encodeZcl(0x0702, {
+        name: 'Get Profile Response',
+        dir: 'server-to-client',
+        seq: 0,
+        fields: { endTime: 0, status: 0, profileIntervalPeriod: 0, numberOfPeriodsDelivered: 2, intervals: [1] },
+      }),
+    ).toThrow(/intervals: has 1 items but numberOfPeriodsDelivered says 2/);
+    expect(() =>
+      encodeZcl(0x0703, {
+        name: 'Message Confirmation',
+        dir: 'client-to-server',
+        seq: 0,
+        fields: { messageId: 1, confirmationTime: 0, messageResponse: '00' },
+      }),
+    ).toThrow(/cannot follow the omitted optional field/);
+    expect(() =>
+      encodeZcl(0x0800, {
+        name: 'Confirm Key Data Request',
+        dir: 'client-to-server',
+        seq: 0,
+        fields: { secureMessageAuthenticationCode: '00' },
+      }),
+    ).toThrow(/needs 16 bytes/);
   });
 });
 
@@ -390,7 +467,15 @@ test.describe('global commands', () => {
     const d = decodeZcl(rsp, 0x0000);
     expect(d.fields).toEqual({
       records: [
-        { attributeId: 4, attributeName: 'Manufacturer Name', status: 0, statusName: 'Success', dataType: 0x42, dataTypeName: 'charString', value: 'GBR' },
+        {
+          attributeId: 4,
+          attributeName: 'Manufacturer Name',
+          status: 0,
+          statusName: 'Success',
+          dataType: 0x42,
+          dataTypeName: 'charString',
+          value: 'GBR',
+        },
         { attributeId: 5, attributeName: 'Model Identifier', status: 0x86, statusName: 'Unsupported Attribute' },
       ],
     });
@@ -404,19 +489,29 @@ test.describe('global commands', () => {
     ]);
 
     // A UTC attribute (type 0xe2) reads as a time in the summary; 0xffffffff as ZCL's invalid time.
-    const topUps = decodeZcl(fromHex('180301' + '0001' + '00' + 'e2' + '7c1ee930' + '1001' + '00' + 'e2' + 'ffffffff' + '0101' + '00' + '2b' + 'd0070000'), 0x0705);
-    expect(summariseZcl(0x0705, topUps)).toBe('ZCL 0x0705 Read Attributes Response [0x0100=2026-01-01T12:01:00Z, 0x0110=invalid, 0x0101=2000]');
+    const topUps = decodeZcl(
+      fromHex('180301' + '0001' + '00' + 'e2' + '7c1ee930' + '1001' + '00' + 'e2' + 'ffffffff' + '0101' + '00' + '2b' + 'd0070000'),
+      0x0705,
+    );
+    expect(summariseZcl(0x0705, topUps)).toBe(
+      'ZCL 0x0705 Read Attributes Response [0x0100=2026-01-01T12:01:00Z, 0x0110=invalid, 0x0101=2000]',
+    );
   });
 
   test('Write Attributes Response and Configure Reporting Response: the lone Success octet', () => {
     expect(decodeZcl(fromHex('180104' + '00'), 0x0702).fields).toEqual({ records: [{ status: 0, statusName: 'Success' }] });
     const failed = decodeZcl(fromHex('180104' + '88' + '0000' + '86' + '0100'), 0x0702);
-    expect(failed.fields!.records).toMatchObject([{ status: 0x88, attributeId: 0 }, { status: 0x86, attributeId: 1 }]);
+    expect(failed.fields!.records).toMatchObject([
+      { status: 0x88, attributeId: 0 },
+      { status: 0x86, attributeId: 1 },
+    ]);
     expect(summariseZcl(0x0702, failed)).toBe('ZCL 0x0702 Write Attributes Response [0x0000 Read Only, 0x0001 Unsupported Attribute]');
     const ok = decodeZcl(fromHex('180107' + '00'), 0x0702);
     expect(ok.fields).toEqual({ records: [{ status: 0, statusName: 'Success' }] });
     expect(summariseZcl(0x0702, ok)).toBe('ZCL 0x0702 Configure Reporting Response, Success');
-    expect(decodeZcl(fromHex('180107' + '8c' + '00' + '0004'), 0x0702).fields!.records).toMatchObject([{ status: 0x8c, direction: 0, attributeId: 0x0400 }]);
+    expect(decodeZcl(fromHex('180107' + '8c' + '00' + '0004'), 0x0702).fields!.records).toMatchObject([
+      { status: 0x8c, direction: 0, attributeId: 0x0400 },
+    ]);
   });
 
   test('Configure Reporting: analog types carry a reportable change, discrete ones do not, received ones a timeout', () => {
@@ -428,7 +523,9 @@ test.describe('global commands', () => {
       ],
     };
     const b = encodeZcl(0x0702, { name: 'Configure Reporting', dir: 'client-to-server', seq: 4, fields });
-    expect(hex(b)).toBe('000406' + '00' + '0004' + '2a' + '0100' + '3c00' + '0a0000' + '00' + '0002' + '18' + '0000' + '2c01' + '01' + '0000' + '5802');
+    expect(hex(b)).toBe(
+      '000406' + '00' + '0004' + '2a' + '0100' + '3c00' + '0a0000' + '00' + '0002' + '18' + '0000' + '2c01' + '01' + '0000' + '5802',
+    );
     expect(decodeZcl(b, 0x0702).fields).toMatchObject(fields);
   });
 });
@@ -437,19 +534,38 @@ test.describe('summaries', () => {
   test('one line per command, with the facts a reader wants', () => {
     const s = (cluster: number, name: string, dir: Direction, fields: Fields) =>
       summariseZcl(cluster, decodeZcl(encodeZcl(cluster, { name, dir, seq: 1, fields }), cluster));
-    expect(s(0x0704, 'Transfer Data', 'client-to-server', { tunnelId: 3, data: '03dd00' })).toBe('ZCL 0x0704 Transfer Data, tunnel 3, 3 bytes');
-    expect(s(0x0704, 'Request Tunnel', 'client-to-server', { protocolId: 6, manufacturerCode: 0xffff, flowControlSupport: false, maximumIncomingTransferSize: 1500 })).toBe(
-      'ZCL 0x0704 Request Tunnel, protocol GB-HRGP',
+    expect(s(0x0704, 'Transfer Data', 'client-to-server', { tunnelId: 3, data: '03dd00' })).toBe(
+      'ZCL 0x0704 Transfer Data, tunnel 3, 3 bytes',
     );
-    expect(s(0x0703, 'Display Message', 'server-to-client', { messageId: 9, messageControl: 0x08, startTime: 0, durationInMinutes: 0xffff, message: 'Hello' })).toBe(
-      'ZCL 0x0703 Display Message, id 9, "Hello"',
-    );
+    expect(
+      s(0x0704, 'Request Tunnel', 'client-to-server', {
+        protocolId: 6,
+        manufacturerCode: 0xffff,
+        flowControlSupport: false,
+        maximumIncomingTransferSize: 1500,
+      }),
+    ).toBe('ZCL 0x0704 Request Tunnel, protocol GB-HRGP');
+    expect(
+      s(0x0703, 'Display Message', 'server-to-client', {
+        messageId: 9,
+        messageControl: 0x08,
+        startTime: 0,
+        durationInMinutes: 0xffff,
+        message: 'Hello',
+      }),
+    ).toBe('ZCL 0x0703 Display Message, id 9, "Hello"');
     expect(s(0x0708, 'Get Change of Tenancy', 'client-to-server', {})).toBe('ZCL 0x0708 Get Change of Tenancy');
-    expect(s(0x0705, 'Publish Top Up Log', 'server-to-client', { commandIndex: 0, totalNumberOfCommands: 1, topUps: [{ topUpCode: '01', topUpAmount: 500, topUpTime: 0 }] })).toBe(
-      'ZCL 0x0705 Publish Top Up Log, 1 top-ups (command 1/1)',
-    );
+    expect(
+      s(0x0705, 'Publish Top Up Log', 'server-to-client', {
+        commandIndex: 0,
+        totalNumberOfCommands: 1,
+        topUps: [{ topUpCode: '01', topUpAmount: 500, topUpTime: 0 }],
+      }),
+    ).toBe('ZCL 0x0705 Publish Top Up Log, 1 top-ups (command 1/1)');
     // A summary never throws, whatever the fields.
-    expect(summariseZcl(0x0708, { type: 'cluster', cmd: 0, dir: 'server-to-client', seq: 0, name: 'Publish Change of Tenancy', fields: {} })).toContain('Publish Change of Tenancy');
+    expect(
+      summariseZcl(0x0708, { type: 'cluster', cmd: 0, dir: 'server-to-client', seq: 0, name: 'Publish Change of Tenancy', fields: {} }),
+    ).toContain('Publish Change of Tenancy');
   });
 });
 
@@ -460,7 +576,7 @@ test.describe('properties', () => {
     fc.assert(
       fc.property(fc.constantFrom(...clusterIds), fc.uint8Array({ maxLength: 64 }), fc.nat(200), (cluster, bytes, base) => {
         const inside = (offset: number, from: number) => offset >= from && offset <= base + bytes.length;
-        let d;
+        let d: ReturnType<typeof decodeZcl>;
         try {
           d = decodeZcl(bytes, cluster, base);
         } catch (e) {
@@ -468,7 +584,8 @@ test.describe('properties', () => {
           if (!inside(e.offset, base)) throw new Error(`offset ${e.offset} outside the frame: ${e.message}`);
           return;
         }
-        if (d.error && !inside(d.error.offset, base + 3)) throw new Error(`offset ${d.error.offset} outside the payload: ${d.error.message}`);
+        if (d.error && !inside(d.error.offset, base + 3))
+          throw new Error(`offset ${d.error.offset} outside the payload: ${d.error.message}`);
         if (typeof summariseZcl(cluster, d) !== 'string') throw new Error('no summary');
       }),
       { numRuns: 20000 },

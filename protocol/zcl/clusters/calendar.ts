@@ -14,7 +14,13 @@ export const CALENDAR = {
       id: 0x00,
       dir: 'client-to-server',
       name: 'Get Calendar',
-      fields: [f('earliestStartTime', 'utc'), f('minIssuerEventId', 'uint32'), f('numberOfCalendars', 'uint8'), f('calendarType', 'enum8'), f('providerId', 'uint32')],
+      fields: [
+        f('earliestStartTime', 'utc'),
+        f('minIssuerEventId', 'uint32'),
+        f('numberOfCalendars', 'uint8'),
+        f('calendarType', 'enum8'),
+        f('providerId', 'uint32'),
+      ],
     },
     {
       id: 0x01,
@@ -33,7 +39,13 @@ export const CALENDAR = {
       id: 0x04,
       dir: 'client-to-server',
       name: 'Get Special Days',
-      fields: [f('startTime', 'utc'), f('numberOfEvents', 'uint8'), f('calendarType', 'enum8'), f('providerId', 'uint32'), f('issuerCalendarId', 'uint32')],
+      fields: [
+        f('startTime', 'utc'),
+        f('numberOfEvents', 'uint8'),
+        f('calendarType', 'enum8'),
+        f('providerId', 'uint32'),
+        f('issuerCalendarId', 'uint32'),
+      ],
     },
     { id: 0x05, dir: 'client-to-server', name: 'Get Calendar Cancellation', fields: [] },
     {
@@ -68,6 +80,11 @@ export const CALENDAR = {
     },
     { id: 0x03, dir: 'server-to-client', name: 'Publish Seasons', fields: OPAQUE },
     { id: 0x04, dir: 'server-to-client', name: 'Publish Special Days', fields: OPAQUE },
-    { id: 0x05, dir: 'server-to-client', name: 'Cancel Calendar', fields: [f('providerId', 'uint32'), f('issuerCalendarId', 'uint32'), f('calendarType', 'enum8')] },
+    {
+      id: 0x05,
+      dir: 'server-to-client',
+      name: 'Cancel Calendar',
+      fields: [f('providerId', 'uint32'), f('issuerCalendarId', 'uint32'), f('calendarType', 'enum8')],
+    },
   ],
 } as const satisfies ClusterDef;

@@ -149,7 +149,12 @@ export const DEVICE_MANAGEMENT = {
       id: 0x06,
       dir: 'server-to-client',
       name: 'Update CIN',
-      fields: [f('issuerEventId', 'uint32'), f('implementationDateTime', 'utc'), f('providerId', 'uint32'), f('customerIdNumber', 'charString')],
+      fields: [
+        f('issuerEventId', 'uint32'),
+        f('implementationDateTime', 'utc'),
+        f('providerId', 'uint32'),
+        f('customerIdNumber', 'charString'),
+      ],
     },
   ],
 } as const satisfies ClusterDef;

@@ -5,6 +5,7 @@ import type { ZclTypeName } from '../types.ts';
 import { utcToIso } from '../types.ts';
 
 /** A typed field: `f('providerId', 'uint32')`; its name and type stay literal, for the typed payloads (payloads.ts). */
+// biome-ignore lint/complexity/noBannedTypes: {} is the empty mapping, the identity of the & that builds a field's type
 export function f<const N extends string, const T extends ZclTypeName, const M extends object = {}>(
   name: N,
   type: T,

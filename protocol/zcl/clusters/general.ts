@@ -49,9 +49,16 @@ export const TIME = {
 const SUCCESS = 0x00;
 const WAIT_FOR_DATA = 0x97;
 const otaStatus = f('status', 'uint8', { values: ZCL_STATUS });
-const image = [f('manufacturerCode', 'uint16'), f('imageType', 'uint16'), f('fileVersion', 'uint32')] as const satisfies readonly FieldDef[];
+const image = [
+  f('manufacturerCode', 'uint16'),
+  f('imageType', 'uint16'),
+  f('fileVersion', 'uint32'),
+] as const satisfies readonly FieldDef[];
 const onSuccess = (d: FieldDef): FieldDef => ({ ...d, when: (r: Fields) => r.status === SUCCESS });
-const imageSummary = (x: Fields) => (x.fileVersion === undefined ? '' : `, image ${hexN(x.manufacturerCode as number, 4)}/${hexN(x.imageType as number, 4)} v${hexN(x.fileVersion as number, 8)}`);
+const imageSummary = (x: Fields) =>
+  x.fileVersion === undefined
+    ? ''
+    : `, image ${hexN(x.manufacturerCode as number, 4)}/${hexN(x.imageType as number, 4)} v${hexN(x.fileVersion as number, 8)}`;
 
 export const OTA_UPGRADE = {
   id: 0x0019,
@@ -76,7 +83,12 @@ export const OTA_UPGRADE = {
       // Payload type 0: jitter only; 1: + manufacturer; 2: + image type; 3: + file version.
       fields: [
         f('payloadType', 'enum8', {
-          values: { 0: 'Query jitter', 1: 'Query jitter and manufacturer code', 2: 'Query jitter, manufacturer code, and image type', 3: 'Query jitter, manufacturer code, image type, and new file version' },
+          values: {
+            0: 'Query jitter',
+            1: 'Query jitter and manufacturer code',
+            2: 'Query jitter, manufacturer code, and image type',
+            3: 'Query jitter, manufacturer code, image type, and new file version',
+          },
         }),
         f('queryJitter', 'uint8'),
         f('manufacturerCode', 'uint16', { when: (r) => (r.payloadType as number) >= 1 }),
@@ -150,7 +162,8 @@ export const OTA_UPGRADE = {
         f('requestTime', 'utc', { when: (r) => r.status === WAIT_FOR_DATA }),
         f('minimumBlockPeriod', 'uint16', { when: (r) => r.status === WAIT_FOR_DATA, optional: true }),
       ],
-      summary: (x) => (x.status === SUCCESS ? `, offset ${x.fileOffset}, ${(x.imageData as string).length / 2} bytes` : `, ${x.statusName ?? x.status}`),
+      summary: (x) =>
+        x.status === SUCCESS ? `, offset ${x.fileOffset}, ${(x.imageData as string).length / 2} bytes` : `, ${x.statusName ?? x.status}`,
     },
     {
       id: 0x06,

@@ -44,11 +44,21 @@ export const KEY_ESTABLISHMENT = {
   commands: [
     { id: 0x00, dir: 'client-to-server', name: 'Initiate Key Establishment Request', fields: initiate, summary: suiteSummary },
     { id: 0x01, dir: 'client-to-server', name: 'Ephemeral Data Request', fields: ephemeral },
-    { id: 0x02, dir: 'client-to-server', name: 'Confirm Key Data Request', fields: [{ name: 'secureMessageAuthenticationCode', type: 'bytes', length: 16 }] },
+    {
+      id: 0x02,
+      dir: 'client-to-server',
+      name: 'Confirm Key Data Request',
+      fields: [{ name: 'secureMessageAuthenticationCode', type: 'bytes', length: 16 }],
+    },
     { id: 0x03, dir: 'client-to-server', name: 'Terminate Key Establishment', fields: terminate, summary: terminateSummary },
     { id: 0x00, dir: 'server-to-client', name: 'Initiate Key Establishment Response', fields: initiate, summary: suiteSummary },
     { id: 0x01, dir: 'server-to-client', name: 'Ephemeral Data Response', fields: ephemeral },
-    { id: 0x02, dir: 'server-to-client', name: 'Confirm Key Data Response', fields: [{ name: 'secureMessageAuthenticationCode', type: 'bytes', length: 16 }] },
+    {
+      id: 0x02,
+      dir: 'server-to-client',
+      name: 'Confirm Key Data Response',
+      fields: [{ name: 'secureMessageAuthenticationCode', type: 'bytes', length: 16 }],
+    },
     { id: 0x03, dir: 'server-to-client', name: 'Terminate Key Establishment', fields: terminate, summary: terminateSummary },
   ],
 } as const satisfies ClusterDef;

@@ -25,7 +25,13 @@ export const MESSAGING = {
   name: 'Messaging',
   attributes: [],
   commands: [
-    { id: 0x00, dir: 'server-to-client', name: 'Display Message', fields: displayMessage, summary: (x) => `, id ${x.messageId}, ${JSON.stringify(x.message)}` },
+    {
+      id: 0x00,
+      dir: 'server-to-client',
+      name: 'Display Message',
+      fields: displayMessage,
+      summary: (x) => `, id ${x.messageId}, ${JSON.stringify(x.message)}`,
+    },
     {
       id: 0x01,
       dir: 'server-to-client',

@@ -24,11 +24,24 @@ function series(base: number, labels: string[], type: 'uint24' | 'uint32'): Attr
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 export const SNAPSHOT_CAUSE = [
-  'general', 'end of billing period', 'end of block period', 'change of tariff information',
-  'change of price matrix', 'change of block thresholds', 'change of CV', 'change of CF',
-  'change of calendar', 'critical peak pricing', 'manually triggered from client', 'end of resolve period',
-  'change of tenancy', 'change of supplier', 'change of (meter) mode', 'debt payment',
-  'scheduled snapshot', 'OTA firmware download',
+  'general',
+  'end of billing period',
+  'end of block period',
+  'change of tariff information',
+  'change of price matrix',
+  'change of block thresholds',
+  'change of CV',
+  'change of CF',
+  'change of calendar',
+  'critical peak pricing',
+  'manually triggered from client',
+  'end of resolve period',
+  'change of tenancy',
+  'change of supplier',
+  'change of (meter) mode',
+  'debt payment',
+  'scheduled snapshot',
+  'OTA firmware download',
 ].map((name, bit) => ({ mask: 2 ** bit, name }));
 
 const SCHEME_A = 1;
@@ -119,7 +132,11 @@ export const METERING = {
       [0x0415, 'Current Year Max Energy Carrier Demand', 'int24'],
       [0x0416, 'Current Year Min Energy Carrier Demand', 'int24'],
     ]),
-    ...series(0x0420, range(2, 8).map((n) => `Previous Day ${n}`), 'uint24'),
+    ...series(
+      0x0420,
+      range(2, 8).map((n) => `Previous Day ${n}`),
+      'uint24',
+    ),
     ...series(0x0430, ['Current Week', 'Previous Week', ...range(2, 5).map((n) => `Previous Week ${n}`)], 'uint24'),
     ...series(0x0440, ['Current Month', 'Previous Month', ...range(2, 13).map((n) => `Previous Month ${n}`)], 'uint32'),
     ...attrs([
@@ -144,12 +161,21 @@ export const METERING = {
       id: 0x00,
       dir: 'client-to-server',
       name: 'Get Profile',
-      fields: [f('intervalChannel', 'enum8', { values: { 0: 'Consumption Delivered', 1: 'Consumption Received' } }), f('endTime', 'utc'), f('numberOfPeriods', 'uint8')],
+      fields: [
+        f('intervalChannel', 'enum8', { values: { 0: 'Consumption Delivered', 1: 'Consumption Received' } }),
+        f('endTime', 'utc'),
+        f('numberOfPeriods', 'uint8'),
+      ],
       summary: (x) => `, channel ${x.intervalChannel}, end ${iso(x.endTime)}, ${x.numberOfPeriods} periods`,
     },
     { id: 0x01, dir: 'client-to-server', name: 'Request Mirror Response', fields: [f('endpointId', 'uint16')] },
     { id: 0x02, dir: 'client-to-server', name: 'Mirror Removed', fields: [f('removedEndpointId', 'uint16')] },
-    { id: 0x03, dir: 'client-to-server', name: 'Request Fast Poll Mode', fields: [f('fastPollUpdatePeriod', 'uint8'), f('duration', 'uint8')] },
+    {
+      id: 0x03,
+      dir: 'client-to-server',
+      name: 'Request Fast Poll Mode',
+      fields: [f('fastPollUpdatePeriod', 'uint8'), f('duration', 'uint8')],
+    },
     {
       id: 0x04,
       dir: 'client-to-server',
@@ -170,7 +196,12 @@ export const METERING = {
       id: 0x06,
       dir: 'client-to-server',
       name: 'Get Snapshot',
-      fields: [f('earliestStartTime', 'utc'), f('latestEndTime', 'utc'), f('snapshotOffset', 'uint8'), f('snapshotCause', 'bitmap32', { flags: SNAPSHOT_CAUSE })],
+      fields: [
+        f('earliestStartTime', 'utc'),
+        f('latestEndTime', 'utc'),
+        f('snapshotOffset', 'uint8'),
+        f('snapshotCause', 'bitmap32', { flags: SNAPSHOT_CAUSE }),
+      ],
     },
     {
       id: 0x07,
@@ -200,10 +231,20 @@ export const METERING = {
         f('notificationScheme', 'uint8', { values: NOTIFICATION_SCHEMES }),
         f('functionalNotificationFlags', 'bitmap32'),
         ...[2, 3, 4, 5].map((n) => f(`notificationFlags${n}`, 'bitmap32', { when: (r) => r.notificationScheme === SCHEME_B })),
-        { name: 'notificationFlags', type: 'list', of: 'bitmap32', when: (r) => r.notificationScheme !== SCHEME_A && r.notificationScheme !== SCHEME_B },
+        {
+          name: 'notificationFlags',
+          type: 'list',
+          of: 'bitmap32',
+          when: (r) => r.notificationScheme !== SCHEME_A && r.notificationScheme !== SCHEME_B,
+        },
       ],
     },
-    { id: 0x0a, dir: 'client-to-server', name: 'Reset Load Limit Counter', fields: [f('providerId', 'uint32'), f('issuerEventId', 'uint32')] },
+    {
+      id: 0x0a,
+      dir: 'client-to-server',
+      name: 'Reset Load Limit Counter',
+      fields: [f('providerId', 'uint32'), f('issuerEventId', 'uint32')],
+    },
     {
       id: 0x0b,
       dir: 'client-to-server',
@@ -285,7 +326,12 @@ export const METERING = {
         { name: 'schedules', type: 'list', of: [f('snapshotScheduleId', 'uint8'), f('snapshotScheduleConfirmation', 'enum8')] },
       ],
     },
-    { id: 0x05, dir: 'server-to-client', name: 'Take Snapshot Response', fields: [f('snapshotId', 'uint32'), f('snapshotConfirmation', 'enum8')] },
+    {
+      id: 0x05,
+      dir: 'server-to-client',
+      name: 'Take Snapshot Response',
+      fields: [f('snapshotId', 'uint32'), f('snapshotConfirmation', 'enum8')],
+    },
     {
       id: 0x06,
       dir: 'server-to-client',
@@ -320,7 +366,12 @@ export const METERING = {
       id: 0x08,
       dir: 'server-to-client',
       name: 'Configure Mirror',
-      fields: [f('issuerEventId', 'uint32'), f('reportingInterval', 'uint24'), f('mirrorNotificationReporting', 'bool'), f('notificationScheme', 'uint8')],
+      fields: [
+        f('issuerEventId', 'uint32'),
+        f('reportingInterval', 'uint24'),
+        f('mirrorNotificationReporting', 'bool'),
+        f('notificationScheme', 'uint8'),
+      ],
     },
     {
       id: 0x09,
@@ -352,7 +403,12 @@ export const METERING = {
       id: 0x0c,
       dir: 'server-to-client',
       name: 'Supply Status Response',
-      fields: [f('providerId', 'uint32'), f('issuerEventId', 'uint32'), f('implementationDateTime', 'utc'), f('supplyStatusAfterImplementation', 'enum8')],
+      fields: [
+        f('providerId', 'uint32'),
+        f('issuerEventId', 'uint32'),
+        f('implementationDateTime', 'utc'),
+        f('supplyStatusAfterImplementation', 'enum8'),
+      ],
     },
     { id: 0x0d, dir: 'server-to-client', name: 'Start Sampling Response', fields: [f('sampleId', 'uint16')] },
   ],

@@ -11,12 +11,14 @@ export const TOP_UP_SETS: readonly { readonly n: number; readonly time: number; 
   return { n, time: base, amount: base + 1 };
 });
 
-const topUpSet: AttributeDef[] = TOP_UP_SETS.flatMap(({ n, time, amount }) => attrs([
-  [time, `Top-up Date/time #${n}`, 'utc'],
-  [amount, `Top-up Amount #${n}`, 'int32'],
-  [time + 2, `Originating Device #${n}`, 'enum8'],
-  [time + 3, `Top-up Code #${n}`, 'octetString'],
-]));
+const topUpSet: AttributeDef[] = TOP_UP_SETS.flatMap(({ n, time, amount }) =>
+  attrs([
+    [time, `Top-up Date/time #${n}`, 'utc'],
+    [amount, `Top-up Amount #${n}`, 'int32'],
+    [time + 2, `Originating Device #${n}`, 'enum8'],
+    [time + 3, `Top-up Code #${n}`, 'octetString'],
+  ]),
+);
 
 const debtSet: AttributeDef[] = [1, 2, 3].flatMap((n) => {
   const base = 0x0210 + 0x10 * (n - 1);
@@ -33,7 +35,11 @@ const debtSet: AttributeDef[] = [1, 2, 3].flatMap((n) => {
   return attrs(rows.map(([o, name, type]) => [base + o, `${name} #${n}`, type] as const));
 });
 
-export const ORIGINATING_DEVICE: Readonly<Record<number, string>> = { 0: 'Energy Service Interface', 1: 'Meter', 2: 'In-Home Display Device' };
+export const ORIGINATING_DEVICE: Readonly<Record<number, string>> = {
+  0: 'Energy Service Interface',
+  1: 'Meter',
+  2: 'In-Home Display Device',
+};
 
 export const PREPAYMENT = {
   id: 0x0705,
@@ -100,7 +106,12 @@ export const PREPAYMENT = {
       id: 0x03,
       dir: 'client-to-server',
       name: 'Emergency Credit Setup',
-      fields: [f('issuerEventId', 'uint32'), f('startTime', 'utc'), f('emergencyCreditLimit', 'uint32'), f('emergencyCreditThreshold', 'uint32')],
+      fields: [
+        f('issuerEventId', 'uint32'),
+        f('startTime', 'utc'),
+        f('emergencyCreditLimit', 'uint32'),
+        f('emergencyCreditThreshold', 'uint32'),
+      ],
     },
     {
       id: 0x04,
@@ -112,7 +123,12 @@ export const PREPAYMENT = {
       id: 0x05,
       dir: 'client-to-server',
       name: 'Credit Adjustment',
-      fields: [f('issuerEventId', 'uint32'), f('startTime', 'utc'), f('creditAdjustmentType', 'enum8'), f('creditAdjustmentValue', 'int32')],
+      fields: [
+        f('issuerEventId', 'uint32'),
+        f('startTime', 'utc'),
+        f('creditAdjustmentType', 'enum8'),
+        f('creditAdjustmentValue', 'int32'),
+      ],
     },
     {
       id: 0x06,
@@ -189,7 +205,12 @@ export const PREPAYMENT = {
       id: 0x03,
       dir: 'server-to-client',
       name: 'Consumer Top Up Response',
-      fields: [f('resultType', 'enum8'), f('topUpValue', 'int32'), f('sourceOfTopUp', 'enum8', { values: ORIGINATING_DEVICE }), f('creditRemaining', 'int32')],
+      fields: [
+        f('resultType', 'enum8'),
+        f('topUpValue', 'int32'),
+        f('sourceOfTopUp', 'enum8', { values: ORIGINATING_DEVICE }),
+        f('creditRemaining', 'int32'),
+      ],
       summary: (x) => `, result ${x.resultType}, value ${x.topUpValue}`,
     },
     {

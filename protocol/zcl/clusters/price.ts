@@ -4,7 +4,11 @@
 import type { ClusterDef, FieldDef } from '../schema.ts';
 import { ATTRIBUTE_REPORTING_STATUS, OPAQUE, f } from './fields.ts';
 
-const sinceEvent = [f('earliestStartTime', 'utc'), f('minIssuerEventId', 'uint32'), f('numberOfCommands', 'uint8')] as const satisfies readonly FieldDef[];
+const sinceEvent = [
+  f('earliestStartTime', 'utc'),
+  f('minIssuerEventId', 'uint32'),
+  f('numberOfCommands', 'uint8'),
+] as const satisfies readonly FieldDef[];
 
 export const PRICE = {
   id: 0x0700,
@@ -20,7 +24,12 @@ export const PRICE = {
       name: 'Price Acknowledgement',
       fields: [f('providerId', 'uint32'), f('issuerEventId', 'uint32'), f('priceAckTime', 'utc'), f('control', 'bitmap8')],
     },
-    { id: 0x03, dir: 'client-to-server', name: 'Get Block Period(s)', fields: [f('startTime', 'utc'), f('numberOfEvents', 'uint8'), f('tariffType', 'bitmap8')] },
+    {
+      id: 0x03,
+      dir: 'client-to-server',
+      name: 'Get Block Period(s)',
+      fields: [f('startTime', 'utc'), f('numberOfEvents', 'uint8'), f('tariffType', 'bitmap8')],
+    },
     { id: 0x04, dir: 'client-to-server', name: 'Get Conversion Factor', fields: sinceEvent },
     { id: 0x05, dir: 'client-to-server', name: 'Get Calorific Value', fields: sinceEvent },
     { id: 0x06, dir: 'client-to-server', name: 'Get Tariff Information', fields: [...sinceEvent, f('tariffType', 'bitmap8')] },
@@ -41,7 +50,12 @@ export const PRICE = {
       id: 0x02,
       dir: 'server-to-client',
       name: 'Publish Conversion Factor',
-      fields: [f('issuerEventId', 'uint32'), f('startTime', 'utc'), f('conversionFactor', 'uint32'), f('conversionFactorTrailingDigit', 'bitmap8')],
+      fields: [
+        f('issuerEventId', 'uint32'),
+        f('startTime', 'utc'),
+        f('conversionFactor', 'uint32'),
+        f('conversionFactorTrailingDigit', 'bitmap8'),
+      ],
     },
     {
       id: 0x03,
@@ -65,6 +79,11 @@ export const PRICE = {
     { id: 0x0b, dir: 'server-to-client', name: 'Publish CPP Event', fields: OPAQUE },
     { id: 0x0c, dir: 'server-to-client', name: 'Publish Credit Payment', fields: OPAQUE },
     { id: 0x0d, dir: 'server-to-client', name: 'Publish Currency Conversion', fields: OPAQUE },
-    { id: 0x0e, dir: 'server-to-client', name: 'Cancel Tariff', fields: [f('providerId', 'uint32'), f('issuerTariffId', 'uint32'), f('tariffType', 'bitmap8')] },
+    {
+      id: 0x0e,
+      dir: 'server-to-client',
+      name: 'Cancel Tariff',
+      fields: [f('providerId', 'uint32'), f('issuerTariffId', 'uint32'), f('tariffType', 'bitmap8')],
+    },
   ],
 } as const satisfies ClusterDef;

@@ -61,7 +61,13 @@ export const TUNNELING = {
       ],
       summary: (x) => `, protocol ${x.protocolName ?? x.protocolId}`,
     },
-    { id: 0x01, dir: 'client-to-server', name: 'Close Tunnel', fields: [f('tunnelId', 'uint16')], summary: (x) => `, tunnel ${x.tunnelId}` },
+    {
+      id: 0x01,
+      dir: 'client-to-server',
+      name: 'Close Tunnel',
+      fields: [f('tunnelId', 'uint16')],
+      summary: (x) => `, tunnel ${x.tunnelId}`,
+    },
     { id: 0x02, dir: 'client-to-server', name: 'Transfer Data', fields: transferData, summary: dataSummary },
     {
       id: 0x03,
@@ -105,6 +111,12 @@ export const TUNNELING = {
         },
       ],
     },
-    { id: 0x06, dir: 'server-to-client', name: 'Tunnel Closure Notification', fields: [f('tunnelId', 'uint16')], summary: (x) => `, tunnel ${x.tunnelId}` },
+    {
+      id: 0x06,
+      dir: 'server-to-client',
+      name: 'Tunnel Closure Notification',
+      fields: [f('tunnelId', 'uint16')],
+      summary: (x) => `, tunnel ${x.tunnelId}`,
+    },
   ],
 } as const satisfies ClusterDef;
