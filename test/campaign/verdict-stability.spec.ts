@@ -43,8 +43,10 @@ test('a seed whose case meets a station fault is run again, and still counts as 
   const [c] = await measureStability([row], 1, 1);
   expect(c.rerunSeeds).toEqual([1]);
   expect(c.flippedSeeds).toEqual([1]);
-  expect(c.counts).toEqual({ INCONCLUSIVE: 1 });
-  expect(stabilityTable([c])[0]).toMatch(/1 INCONCLUSIVE — 1 flip \(seeds 1\); seeds run again after a station fault: 1$/);
+  expect(c.counts).toEqual({ 'INCONCLUSIVE broker-unreachable': 1 });
+  expect(stabilityTable([c])[0]).toMatch(
+    /1 INCONCLUSIVE broker-unreachable — 1 flip \(seeds 1\); seeds run again after a station fault: 1$/,
+  );
 });
 
 test('a bad option is a usage error naming it', async () => {
