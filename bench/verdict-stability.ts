@@ -126,6 +126,21 @@ function outcome(c: Campaign, bench: string, row: StabilityRow): SeedOutcome {
   return { got: judgements(c, '', bench), stationFault: cases.some((r) => r.fault !== undefined && STATION_FAULTS.has(r.fault)) };
 }
 
+/** What one campaign's seeds gave against the row's expectations, as they come: a run cut short still shows what it saw. */
+function batchNote(seeds: readonly ({ row: StabilityRow; seed: number } & SeedOutcome)[]): string {
+  const faulted = seeds.filter((s) => s.stationFault).length;
+  const unexpected = seeds.flatMap((s) =>
+    s.stationFault
+      ? []
+      : Object.entries(s.row.expected)
+          .filter(([caseId, expected]) => (s.got[caseId] ?? 'no verdict') !== expected)
+          .map(([caseId]) => `seed ${s.seed} ${caseId} ${s.got[caseId] ?? 'no verdict'}`),
+  );
+  return `; ${unexpected.length} unexpected${unexpected.length ? ` (${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', …' : ''})` : ''}${
+    faulted ? `; ${faulted} seed${faulted === 1 ? '' : 's'} with a station fault, run again at the end` : ''
+  }`;
+}
+
 /** Runs every row on seeds 1..seeds — many seeds to a campaign, `jobs` campaigns (child processes) at a time. */
 export async function measureStability(
   rows: readonly StabilityRow[],
@@ -143,10 +158,12 @@ export async function measureStability(
   const batches = await pool(runs.length, jobs, async (i) => {
     const { row, first, count } = runs[i];
     const c = await runCampaign({ ...row.options, seed: first, benches: count });
+    const seeds = Array.from({ length: count }, (_, k) => ({ row, seed: first + k, ...outcome(c, `virtual-${k + 1}`, row), reruns: 0 }));
     progress?.(
-      `[${++done}/${runs.length}] ${row.name}, seeds ${first}–${first + count - 1}: ${c.exitCode === 0 ? 'ran' : `exit ${c.exitCode}`}`,
+      `[${++done}/${runs.length}] ${row.name}, seeds ${first}–${first + count - 1}: ${c.exitCode === 0 ? 'ran' : `exit ${c.exitCode}`}` +
+        batchNote(seeds),
     );
-    return Array.from({ length: count }, (_, k) => ({ row, seed: first + k, ...outcome(c, `virtual-${k + 1}`, row), reruns: 0 }));
+    return seeds;
   });
   const results = batches.flat();
   // A seed a station fault touched is run again on its own (as bench virtual-1), up to STATION_FAULT_RERUNS times.

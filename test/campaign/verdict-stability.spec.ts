@@ -29,7 +29,9 @@ test('the conformant IPAN and COT campaigns give their expected verdicts on seed
     expect(l).toMatch(
       / expected (PASS|NOT APPLICABLE) +3 (PASS|NOT APPLICABLE) — 0 flips(; seeds run again after a station fault: [\d, ]+)?$/,
     );
-  expect(lines.at(-1)).toMatch(/^total: 0 flips in 0 of 24 cases over 3 seeds \(goal 0\)/);
+  expect(lines.at(-1)).toMatch(/^total: 0 flips in 0 of 24 cases over 3 seeds \(goal 0\)/); // Progress says what each campaign's seeds gave as it ends, so a run cut short still shows what it saw.
+  expect(r.stderr).toMatch(/\[1\/2\] conformant CH, seeds 1–3: ran; 0 unexpected/);
+  expect(r.stderr).toMatch(/\[2\/2\] conformant ESME, GPF, IHD, PPMID, seeds 1–3: ran; 0 unexpected/);
 });
 
 test('a seed whose case meets a station fault is run again, and still counts as a flip when the fault stays', async () => {
@@ -40,7 +42,9 @@ test('a seed whose case meets a station fault is run again, and still counts as 
     options: { firmware: 'ch-conformant', grep: 'CH-IPAN-001', faults: [{ kind: 'broker-down' as const, afterSeconds: 0 }] },
     expected: { 'CH-IPAN-001': 'PASS' },
   };
-  const [c] = await measureStability([row], 1, 1);
+  const progress: string[] = [];
+  const [c] = await measureStability([row], 1, 1, (line) => progress.push(line));
+  expect(progress[0]).toMatch(/seeds 1–1: ran; 0 unexpected; 1 seed with a station fault, run again at the end$/);
   expect(c.rerunSeeds).toEqual([1]);
   expect(c.flippedSeeds).toEqual([1]);
   expect(c.counts).toEqual({ 'INCONCLUSIVE broker-unreachable': 1 });
