@@ -114,94 +114,13 @@ export class OperatorPrompt {
     if (!Number.isFinite(q.timeoutMs) || q.timeoutMs <= 0)
       throw new Error(`operator prompt for ${q.device}: timeoutMs must be a positive number of ms, not ${q.timeoutMs}`);
     q.signal?.throwIfAborted();
-    const started = Date.now();
+    const say = (text: string) => this.#output.write(`[operator] ${terminalSafe(text)}\n`);
+    const slot = new AnswerSlot(q, say);
     // A token in the path: a stale tab of an earlier prompt, or another local page, cannot answer this one.
     const token = randomBytes(16).toString('hex');
-    const say = (text: string) => this.#output.write(`[operator] ${terminalSafe(text)}\n`);
-
-    let settled = false;
-    let settle!: (outcome: { answer: OperatorAnswer } | { error: unknown }) => void;
-    const outcome = new Promise<{ answer: OperatorAnswer } | { error: unknown }>((resolve) => (settle = resolve));
-
-    /** Writes the first answer to the evidence; undefined when another already won. `settle` it once its reply is out. */
-    const record = (
-      answer: YesNo,
-      via: OperatorAnswer['via'],
-      extra: { note?: string; photo?: { type: string; bytes: Buffer } } = {},
-    ): OperatorAnswer | undefined => {
-      if (settled) return undefined;
-      settled = true;
-      const result: OperatorAnswer = {
-        answer,
-        expected: q.expected,
-        matchesExpected: answer === q.expected,
-        via,
-        waitedMs: Date.now() - started,
-      };
-      if (extra.note) result.note = extra.note;
-      try {
-        if (extra.photo) result.photo = attachPhoto(q.evidence, extra.photo.type, extra.photo.bytes);
-        q.evidence.event('operator-answer', {
-          device: q.device,
-          question: q.question,
-          expected: q.expected,
-          answer,
-          matchesExpected: result.matchesExpected,
-          via,
-          waitedMs: result.waitedMs,
-          ...(result.note ? { note: result.note } : {}),
-          ...(result.photo ? { photo: { ...result.photo, file: basename(result.photo.file) } } : {}),
-        });
-      } catch (error) {
-        // An answer that cannot be written is no evidence: the wait ends with the rig's own error.
-        settle({ error });
-        throw error;
-      }
-      say(
-        `recorded: ${answer} (${via})${result.photo ? `, photo ${basename(result.photo.file)}` : ''}${result.matchesExpected ? '' : ' — not the expected answer'}`,
-      );
-      return result;
-    };
-    const giveUp = (error: unknown) => {
-      if (settled) return;
-      settled = true;
-      settle({ error });
-    };
-
-    const server = createServer((req, res) => {
-      handleRequest(req, res, { token, q, record, answered: (answer) => settle({ answer }), isSettled: () => settled }).catch((error) => {
-        if (!res.headersSent) reply(res, 500, { error: `the rig could not take the answer: ${(error as Error).message}` });
-      });
-    });
-    const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
-    // Listen on loopback only: the page is for the bench host (a phone reaches it through a forward).
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prompt/${token}/`;
-
+    const page = await servePrompt(token, q, slot);
+    const stopWaiting = this.#remindAndTimeOut(q, slot, say);
     let rl: Interface | undefined;
-    const reminder = setInterval(() => {
-      const waitedMs = Date.now() - started;
-      q.evidence.event('operator-waiting', { device: q.device, waitedMs, remainingMs: Math.max(0, q.timeoutMs - waitedMs) });
-      say(`still waiting for the operator (${Math.round(waitedMs / 1000)} s of ${Math.round(q.timeoutMs / 1000)} s)`);
-    }, this.#remindEveryMs);
-    const timer = setTimeout(
-      () =>
-        giveUp(
-          new RigFault(
-            'operator-no-answer',
-            `operator at ${q.device}`,
-            `no answer to "${q.question}" within ${Math.round(q.timeoutMs / 1000)} s`,
-            'An operator must answer at the bench (y/n on the rig terminal, or Yes/No on the prompt page); re-run the case with an operator present or a longer prompt timeout.',
-          ),
-        ),
-      q.timeoutMs,
-    );
-    const onAbort = () => giveUp(q.signal?.reason ?? new Error('operator prompt aborted'));
-    q.signal?.addEventListener('abort', onAbort, { once: true });
-
     try {
       // The URL and token stay out of the evidence: they are random, and evidence must be reproducible.
       q.evidence.event('operator-prompt', {
@@ -215,49 +134,180 @@ export class OperatorPrompt {
       say(`${q.device}: ${q.question}`);
       if (q.instructions) say(q.instructions);
       say(`expected answer for a conformant device: ${q.expected}`);
-      say(terminal ? `type y or n here (a note may follow), or answer with a photo at ${url}` : `answer (with a photo) at ${url}`);
-      this.#onShown?.({ url, device: q.device, question: q.question, expected: q.expected });
-      if (terminal) {
-        rl = createInterface({ input: this.#input, terminal: false });
-        rl.on('line', (line) => {
-          const m = /^\s*(y|yes|n|no)\b\s*(.*)$/i.exec(line);
-          if (!m) return void say('type y or n (a note may follow)');
-          let answer: OperatorAnswer | undefined;
-          try {
-            answer = record(
-              m[1].toLowerCase().startsWith('y') ? 'yes' : 'no',
-              'terminal',
-              m[2] ? { note: m[2].slice(0, MAX_NOTE_CHARS) } : {},
-            );
-          } catch {
-            return; // Already settled with that error; thrown in a listener it would end the process.
-          }
-          if (answer) settle({ answer });
-        });
-      }
+      say(
+        terminal ? `type y or n here (a note may follow), or answer with a photo at ${page.url}` : `answer (with a photo) at ${page.url}`,
+      );
+      this.#onShown?.({ url: page.url, device: q.device, question: q.question, expected: q.expected });
+      if (terminal) rl = listenOnTerminal(this.#input, slot, say);
       q.evidence.event('operator-waiting', { device: q.device, waitedMs: 0, remainingMs: q.timeoutMs });
       say(`waiting for the operator (up to ${Math.round(q.timeoutMs / 1000)} s)`);
 
-      const result = await outcome;
+      const result = await slot.outcome;
       if ('error' in result) {
         if (result.error instanceof RigFault) {
-          q.evidence.event('operator-no-answer', { device: q.device, question: q.question, waitedMs: Date.now() - started });
+          q.evidence.event('operator-no-answer', { device: q.device, question: q.question, waitedMs: slot.waitedMs() });
           say(`no answer within ${Math.round(q.timeoutMs / 1000)} s: the case is INCONCLUSIVE`);
         }
         throw result.error;
       }
       return result.answer;
     } finally {
+      stopWaiting();
+      rl?.close();
+      await page.close();
+    }
+  }
+
+  /** Reminders on the terminal and in the evidence, the timeout (a rig fault) and the abort signal; returns what stops them. */
+  #remindAndTimeOut(q: OperatorQuestion, slot: AnswerSlot, say: (text: string) => void): () => void {
+    const reminder = setInterval(() => {
+      const waitedMs = slot.waitedMs();
+      q.evidence.event('operator-waiting', { device: q.device, waitedMs, remainingMs: Math.max(0, q.timeoutMs - waitedMs) });
+      say(`still waiting for the operator (${Math.round(waitedMs / 1000)} s of ${Math.round(q.timeoutMs / 1000)} s)`);
+    }, this.#remindEveryMs);
+    const timer = setTimeout(
+      () =>
+        slot.giveUp(
+          new RigFault(
+            'operator-no-answer',
+            `operator at ${q.device}`,
+            `no answer to "${q.question}" within ${Math.round(q.timeoutMs / 1000)} s`,
+            'An operator must answer at the bench (y/n on the rig terminal, or Yes/No on the prompt page); re-run the case with an operator present or a longer prompt timeout.',
+          ),
+        ),
+      q.timeoutMs,
+    );
+    const onAbort = () => slot.giveUp(q.signal?.reason ?? new Error('operator prompt aborted'));
+    q.signal?.addEventListener('abort', onAbort, { once: true });
+    return () => {
       clearTimeout(timer);
       clearInterval(reminder);
       q.signal?.removeEventListener('abort', onAbort);
-      rl?.close();
+    };
+  }
+}
+
+type Outcome = { answer: OperatorAnswer } | { error: unknown };
+
+/** The one answer a question gets: the first of terminal, web page, timeout or abort wins; the others find it settled. */
+class AnswerSlot {
+  readonly outcome: Promise<Outcome>;
+  #settled = false;
+  #settle!: (outcome: Outcome) => void;
+  readonly #started = Date.now();
+
+  constructor(
+    private readonly q: OperatorQuestion,
+    private readonly say: (text: string) => void,
+  ) {
+    this.outcome = new Promise<Outcome>((resolve) => (this.#settle = resolve));
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  waitedMs(): number {
+    return Date.now() - this.#started;
+  }
+
+  /** Writes the first answer to the evidence; undefined when another already won. `answered` it once its reply is out. */
+  record(
+    answer: YesNo,
+    via: OperatorAnswer['via'],
+    extra: { note?: string; photo?: { type: string; bytes: Buffer } } = {},
+  ): OperatorAnswer | undefined {
+    if (this.#settled) return undefined;
+    this.#settled = true;
+    const q = this.q;
+    const result: OperatorAnswer = { answer, expected: q.expected, matchesExpected: answer === q.expected, via, waitedMs: this.waitedMs() };
+    if (extra.note) result.note = extra.note;
+    try {
+      if (extra.photo) result.photo = attachPhoto(q.evidence, extra.photo.type, extra.photo.bytes);
+      q.evidence.event('operator-answer', {
+        device: q.device,
+        question: q.question,
+        expected: q.expected,
+        answer,
+        matchesExpected: result.matchesExpected,
+        via,
+        waitedMs: result.waitedMs,
+        ...(result.note ? { note: result.note } : {}),
+        ...(result.photo ? { photo: { ...result.photo, file: basename(result.photo.file) } } : {}),
+      });
+    } catch (error) {
+      // An answer that cannot be written is no evidence: the wait ends with the rig's own error.
+      this.#settle({ error });
+      throw error;
+    }
+    this.say(
+      `recorded: ${answer} (${via})${result.photo ? `, photo ${basename(result.photo.file)}` : ''}${result.matchesExpected ? '' : ' — not the expected answer'}`,
+    );
+    return result;
+  }
+
+  /** Ends the wait with a recorded answer. */
+  answered(answer: OperatorAnswer): void {
+    this.#settle({ answer });
+  }
+
+  /** Ends the wait with an error, unless an answer already won. */
+  giveUp(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#settle({ error });
+  }
+}
+
+/** The prompt page on loopback only (the page is for the bench host; a phone reaches it through a forward). */
+async function servePrompt(token: string, q: OperatorQuestion, slot: AnswerSlot): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    const handler: Handler = {
+      token,
+      q,
+      record: (answer, via, extra) => slot.record(answer, via, extra),
+      answered: (answer) => slot.answered(answer),
+      isSettled: () => slot.settled,
+    };
+    handleRequest(req, res, handler).catch((error) => {
+      if (!res.headersSent) reply(res, 500, { error: `the rig could not take the answer: ${(error as Error).message}` });
+    });
+  });
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/prompt/${token}/`,
+    close: async () => {
       // A web answer settles only once its reply is handed to the OS, so no connection may linger now.
       server.close();
       server.closeAllConnections();
       await closed;
+    },
+  };
+}
+
+/** y/n (a note may follow) typed on the rig's terminal. */
+function listenOnTerminal(input: OperatorInput, slot: AnswerSlot, say: (text: string) => void): Interface {
+  const rl = createInterface({ input, terminal: false });
+  rl.on('line', (line) => {
+    const m = /^\s*(y|yes|n|no)\b\s*(.*)$/i.exec(line);
+    if (!m) return void say('type y or n (a note may follow)');
+    let answer: OperatorAnswer | undefined;
+    try {
+      answer = slot.record(
+        m[1].toLowerCase().startsWith('y') ? 'yes' : 'no',
+        'terminal',
+        m[2] ? { note: m[2].slice(0, MAX_NOTE_CHARS) } : {},
+      );
+    } catch {
+      return; // Already settled with that error; thrown in a listener it would end the process.
     }
-  }
+    if (answer) slot.answered(answer);
+  });
+  return rl;
 }
 
 type Handler = {

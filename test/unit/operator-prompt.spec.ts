@@ -169,9 +169,10 @@ test('left unanswered: a RigFault operator-no-answer (INCONCLUSIVE), the wait is
     const { promise: page$, onShown } = shown();
     const prompt = new OperatorPrompt({ input: term.input, output: term.output, onShown, remindEveryMs: 250 });
     const asked = prompt
-      .ask({ device: 'IHD "ihd-1"', question: 'Is the consumption history empty?', expected: 'yes', timeoutMs: 1200, evidence })
+      .ask({ device: 'IHD "ihd-1"', question: 'Is the consumption history empty?', expected: 'yes', timeoutMs: 3000, evidence })
       .catch((e: unknown) => e);
     const { url } = await page$;
+    // The page must open before the timeout: 3 s leaves room for a loaded machine to start a tab.
     term.input.write('y\n');
     const page = await browser.newPage();
     await page.goto(url);
@@ -191,7 +192,7 @@ test('left unanswered: a RigFault operator-no-answer (INCONCLUSIVE), the wait is
     expect(kinds.filter((k) => k === 'operator-waiting').length).toBeGreaterThanOrEqual(3);
     expect(kinds.at(-1)).toBe('operator-no-answer');
     expect(kinds).not.toContain('operator-answer');
-    expect(term.text()).toContain('waiting for the operator (up to 1 s)');
+    expect(term.text()).toContain('waiting for the operator (up to 3 s)');
     expect(term.text()).toContain('still waiting for the operator');
     expect(term.text()).toContain('INCONCLUSIVE');
     expect(await refused(url)).not.toBe('served');
