@@ -113,6 +113,18 @@ function timeAxis(times: number[], start: number, end: number, x0: number, x1: n
   return { x, breaks, marks: [...new Set(marks)] };
 }
 
+/** What every layer of one case's timeline draws against: its time scale and its lanes. */
+interface Frame {
+  events: readonly EvidenceEvent[];
+  /** x of an ISO time. */
+  x: (t: string) => number;
+  /** An ISO time as UTC and as elapsed since the case's start, for tooltips. */
+  at: (t: string) => string;
+  powerDevices: string[];
+  lanesTop: number;
+  bottom: number;
+}
+
 export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult): string {
   // Marks point at moments of the requirement (a window's end, a deadline), which may lie after the case ended.
   const marks = events.filter((ev) => ev.kind === 'mark' && typeof ev.at === 'string');
@@ -123,28 +135,47 @@ export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult
   if (!Number.isFinite(start)) return `<p class="timeline-missing">No timeline: the event log has no timed events.</p>`;
   if (!(end > start)) end = start + 1000;
   const axis = timeAxis(times, start, end, LEFT, W - RIGHT);
-  const x = (t: string) => axis.x(isoMs(t));
-  const at = (t: string) => `${utc(t)} (${elapsed(isoMs(t) - start)})`;
-
   // One power lane per device the relays switched (usually one).
   const powerDevices = [...new Set(events.filter((ev) => ev.kind.startsWith('power-')).map((ev) => String(ev.device ?? 'relay')))];
   const lanesTop = TOP + powerDevices.length * POWER_H;
-  const height = lanesTop + FRAME_KINDS.length * LANE_H + AXIS_H + (marks.length > 0 ? 14 : 0);
-  const parts: string[] = [];
-  const bottom = lanesTop + FRAME_KINDS.length * LANE_H;
+  const f: Frame = {
+    events,
+    x: (t) => axis.x(isoMs(t)),
+    at: (t) => `${utc(t)} (${elapsed(isoMs(t) - start)})`,
+    powerDevices,
+    lanesTop,
+    bottom: lanesTop + FRAME_KINDS.length * LANE_H,
+  };
+  const height = f.bottom + AXIS_H + (marks.length > 0 ? 14 : 0);
+  const parts = [
+    ...gapLayer(axis.breaks, f),
+    ...powerLanes(f),
+    ...frameLanes(f),
+    ...stepMarkers(f),
+    ...requirementMarks(marks, f),
+    decisionMarker(result, f),
+    ...axisLayer(axis, start, end, f),
+  ];
+  const label = `Timeline of ${result.id} on ${result.bench}: relay power, frames by kind, steps and the deciding moment`;
+  return `<svg class="timeline" data-case="${e(result.id)}" viewBox="0 0 ${W} ${height}" width="100%" role="img" aria-label="${e(label)}" font-family="system-ui, sans-serif" font-size="11"><title>${e(label)}</title>${parts.join('')}</svg>`;
+}
 
-  for (const b of axis.breaks) {
+/** Stretches with nothing logged, drawn compressed, marked as such. */
+function gapLayer(breaks: readonly { x0: number; x1: number; from: number; to: number }[], f: Frame): string[] {
+  return breaks.map((b) => {
     const mid = (b.x0 + b.x1) / 2;
-    parts.push(
-      `<g class="gap"><rect x="${b.x0.toFixed(1)}" y="${TOP - 4}" width="${(b.x1 - b.x0).toFixed(1)}" height="${bottom - TOP + 4}" fill="#f4f4f4"/><path d="M${(mid - 5).toFixed(1)},${bottom + 16} l4,-12 M${(mid + 1).toFixed(1)},${bottom + 16} l4,-12" stroke="#666"/><title>${e(`${elapsed(b.to - b.from).slice(1)} with nothing logged, drawn compressed (${utc(new Date(b.from).toISOString())} to ${utc(new Date(b.to).toISOString())})`)}</title></g>`,
-    );
-  }
+    return `<g class="gap"><rect x="${b.x0.toFixed(1)}" y="${TOP - 4}" width="${(b.x1 - b.x0).toFixed(1)}" height="${f.bottom - TOP + 4}" fill="#f4f4f4"/><path d="M${(mid - 5).toFixed(1)},${f.bottom + 16} l4,-12 M${(mid + 1).toFixed(1)},${f.bottom + 16} l4,-12" stroke="#666"/><title>${e(`${elapsed(b.to - b.from).slice(1)} with nothing logged, drawn compressed (${utc(new Date(b.from).toISOString())} to ${utc(new Date(b.to).toISOString())})`)}</title></g>`;
+  });
+}
 
-  powerDevices.forEach((device, i) => {
+/** Each switched device's confirmed power states as a step line, and every command as a dot. */
+function powerLanes(f: Frame): string[] {
+  const parts: string[] = [];
+  f.powerDevices.forEach((device, i) => {
     const y = TOP + i * POWER_H;
     const on = y + 4;
     const off = y + POWER_H - 12;
-    const mine = events.filter((ev) => String(ev.device ?? 'relay') === device);
+    const mine = f.events.filter((ev) => String(ev.device ?? 'relay') === device);
     const relay = String(mine.find((ev) => ev.relay)?.relay ?? '');
     parts.push(`<text class="lane-label" x="6" y="${y + POWER_H / 2}">relay power ${e(device)}</text>`);
     parts.push(
@@ -155,7 +186,7 @@ export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult
     for (const ev of mine) {
       if (ev.kind !== 'power-confirmed') continue;
       const yNew = ev.state === 'ON' ? on : off;
-      const xs = x(ev.t).toFixed(1);
+      const xs = f.x(ev.t).toFixed(1);
       d += level === undefined ? `M${xs},${yNew}` : `H${xs}V${yNew}`;
       level = yNew;
     }
@@ -169,53 +200,66 @@ export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult
     for (const ev of mine) {
       if (ev.kind !== 'power-command') continue;
       parts.push(
-        `<circle class="power-command" cx="${x(ev.t).toFixed(1)}" cy="${(on + off) / 2}" r="3" fill="#fff" stroke="#111"><title>${e(`power ${ev.state} commanded at ${at(ev.t)} (${relay})`)}</title></circle>`,
+        `<circle class="power-command" cx="${f.x(ev.t).toFixed(1)}" cy="${(on + off) / 2}" r="3" fill="#fff" stroke="#111"><title>${e(`power ${ev.state} commanded at ${f.at(ev.t)} (${relay})`)}</title></circle>`,
       );
     }
   });
+  return parts;
+}
 
-  FRAME_KINDS.forEach(({ label }, i) => {
-    const y = lanesTop + i * LANE_H;
-    parts.push(`<text class="lane-label" x="${LEFT - 8}" y="${y + 13}" text-anchor="end">${e(label)}</text>`);
-    parts.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y + LANE_H / 2}" y2="${y + LANE_H / 2}" stroke="#eee"/>`);
+/** One lane per kind of frame, a tick per frame heard. */
+function frameLanes(f: Frame): string[] {
+  const parts = FRAME_KINDS.flatMap(({ label }, i) => {
+    const y = f.lanesTop + i * LANE_H;
+    return [
+      `<text class="lane-label" x="${LEFT - 8}" y="${y + 13}" text-anchor="end">${e(label)}</text>`,
+      `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y + LANE_H / 2}" y2="${y + LANE_H / 2}" stroke="#eee"/>`,
+    ];
   });
-  for (const ev of events) {
+  for (const ev of f.events) {
     if (ev.kind !== 'frame') continue;
     const summary = String(ev.summary ?? '');
     const kind = frameKind(summary);
-    const y = lanesTop + FRAME_KINDS.findIndex((k) => k.kind === kind) * LANE_H;
-    const xs = x(ev.t).toFixed(1);
+    const y = f.lanesTop + FRAME_KINDS.findIndex((k) => k.kind === kind) * LANE_H;
+    const xs = f.x(ev.t).toFixed(1);
     parts.push(
-      `<line class="frame" data-kind="${kind}" x1="${xs}" x2="${xs}" y1="${y + 2}" y2="${y + LANE_H - 2}" stroke="${KIND_COLOUR[kind]}" stroke-width="2"><title>${e(`#${ev.n ?? '?'} ${summary} — ${at(ev.t)}`)}</title></line>`,
+      `<line class="frame" data-kind="${kind}" x1="${xs}" x2="${xs}" y1="${y + 2}" y2="${y + LANE_H - 2}" stroke="${KIND_COLOUR[kind]}" stroke-width="2"><title>${e(`#${ev.n ?? '?'} ${summary} — ${f.at(ev.t)}`)}</title></line>`,
     );
   }
+  return parts;
+}
 
-  events
+/** The case's numbered steps. */
+function stepMarkers(f: Frame): string[] {
+  return f.events
     .filter((ev) => ev.kind === 'step')
-    .forEach((ev, i) => {
-      const xs = x(ev.t).toFixed(1);
-      parts.push(
-        `<g class="step-marker" data-step="${i + 1}"><line x1="${xs}" x2="${xs}" y1="${TOP - 6}" y2="${bottom}" stroke="#999" stroke-dasharray="3,3"/><text x="${xs}" y="${TOP - 9}" text-anchor="middle">${i + 1}</text><title>${e(`step ${i + 1}: ${String(ev.name ?? '')} — ${at(ev.t)}`)}</title></g>`,
-      );
+    .map((ev, i) => {
+      const xs = f.x(ev.t).toFixed(1);
+      return `<g class="step-marker" data-step="${i + 1}"><line x1="${xs}" x2="${xs}" y1="${TOP - 6}" y2="${f.bottom}" stroke="#999" stroke-dasharray="3,3"/><text x="${xs}" y="${TOP - 9}" text-anchor="middle">${i + 1}</text><title>${e(`step ${i + 1}: ${String(ev.name ?? '')} — ${f.at(ev.t)}`)}</title></g>`;
     });
+}
 
-  for (const ev of marks) {
-    const xs = x(String(ev.at)).toFixed(1);
+/** Moments of the requirement (a window's end, a deadline). */
+function requirementMarks(marks: readonly EvidenceEvent[], f: Frame): string[] {
+  return marks.map((ev) => {
+    const xs = f.x(String(ev.at)).toFixed(1);
     const anchor = Number(xs) > W - RIGHT - 80 ? 'end' : Number(xs) < LEFT + 80 ? 'start' : 'middle';
-    parts.push(
-      `<g class="requirement-mark"><line x1="${xs}" x2="${xs}" y1="${TOP - 4}" y2="${bottom}" stroke="#d97706" stroke-width="1.5" stroke-dasharray="6,3"/><text x="${xs}" y="${bottom + 36}" text-anchor="${anchor}" fill="#b45309">${e(String(ev.label ?? ''))}</text><title>${e(`${String(ev.label ?? '')}: ${at(String(ev.at))}`)}</title></g>`,
-    );
-  }
+    return `<g class="requirement-mark"><line x1="${xs}" x2="${xs}" y1="${TOP - 4}" y2="${f.bottom}" stroke="#d97706" stroke-width="1.5" stroke-dasharray="6,3"/><text x="${xs}" y="${f.bottom + 36}" text-anchor="${anchor}" fill="#b45309">${e(String(ev.label ?? ''))}</text><title>${e(`${String(ev.label ?? '')}: ${f.at(String(ev.at))}`)}</title></g>`;
+  });
+}
 
-  const decided = decidingMoment(events, result);
+/** The moment the verdict was decided, in the verdict's colour. */
+function decisionMarker(result: CaseResult, f: Frame): string {
+  const decided = decidingMoment(f.events, result);
   const colour = verdictColour(result.verdict);
-  const xd = x(decided.t).toFixed(1);
-  parts.push(
-    `<g class="decision" data-verdict="${e(result.verdict)}"><line x1="${xd}" x2="${xd}" y1="${TOP - 4}" y2="${bottom}" stroke="${colour}" stroke-width="3" opacity="0.7"/><polygon points="${xd},${bottom + 1} ${Number(xd) - 5},${bottom + 8} ${Number(xd) + 5},${bottom + 8}" fill="${colour}"/><title>${e(`${result.verdict} decided at ${at(decided.t)}: ${decided.what}`)}</title></g>`,
-  );
+  const xd = f.x(decided.t).toFixed(1);
+  return `<g class="decision" data-verdict="${e(result.verdict)}"><line x1="${xd}" x2="${xd}" y1="${TOP - 4}" y2="${f.bottom}" stroke="${colour}" stroke-width="3" opacity="0.7"/><polygon points="${xd},${f.bottom + 1} ${Number(xd) - 5},${f.bottom + 8} ${Number(xd) + 5},${f.bottom + 8}" fill="${colour}"/><title>${e(`${result.verdict} decided at ${f.at(decided.t)}: ${decided.what}`)}</title></g>`;
+}
 
-  // Axis: elapsed time from the start of the case at the ends of every stretch drawn to scale.
-  parts.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${bottom + 10}" y2="${bottom + 10}" stroke="#333"/>`);
+/** Elapsed time from the start of the case at the ends of every stretch drawn to scale. */
+function axisLayer(axis: { x: (ms: number) => number; marks: number[] }, start: number, end: number, f: Frame): string[] {
+  const bottom = f.bottom;
+  const parts = [`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${bottom + 10}" y2="${bottom + 10}" stroke="#333"/>`];
   const xEnd = axis.x(end);
   let lastLabel = -Infinity;
   for (const t of axis.marks) {
@@ -227,7 +271,5 @@ export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult
     parts.push(`<text class="tick" x="${xs.toFixed(1)}" y="${bottom + 25}" text-anchor="${anchor}">${e(elapsed(t - start))}</text>`);
     lastLabel = xs;
   }
-
-  const label = `Timeline of ${result.id} on ${result.bench}: relay power, frames by kind, steps and the deciding moment`;
-  return `<svg class="timeline" data-case="${e(result.id)}" viewBox="0 0 ${W} ${height}" width="100%" role="img" aria-label="${e(label)}" font-family="system-ui, sans-serif" font-size="11"><title>${e(label)}</title>${parts.join('')}</svg>`;
+  return parts;
 }
