@@ -7,7 +7,7 @@ import { LAB_SETTINGS, type LabSettingName } from '../rigs/lab-settings.ts';
 import type { AuditEntry, DeviceUnderTest } from './audit.ts';
 import { deviceKey } from './audit.ts';
 import { escapeText as e, token } from './escape.ts';
-import { elapsed, isoMs, num, utc } from './format.ts';
+import { elapsed, isoMs, uncertaintyText, utc, valueText } from './format.ts';
 import type { RunResults } from './results.ts';
 import type { CaseEvidence } from './run-folder.ts';
 import { FRAME_KINDS, decidingMoment, timelineSvg, verdictColour } from './timeline.ts';
@@ -51,7 +51,7 @@ export function keyMeasurement(c: CaseResult): Measurement | undefined {
 
 function measurementLine(m: Measurement | undefined): string {
   if (!m) return '<span class="note">no measurement</span>';
-  const value = `${num(m.value)} ${m.unit}${m.uncertainty ? ` ±${num(m.uncertainty)}` : ''}`;
+  const value = `${valueText(m.value, m.uncertainty, m.unit)}${m.uncertainty ? ` ${uncertaintyText(m.uncertainty, m.unit)}` : ''}`;
   return `${e(m.name)}: <b>${e(value)}</b>${m.limit ? ` vs ${e(m.limit.text)}` : ''} <span class="outcome o-${token(m.outcome)}">${e(m.outcome)}</span>`;
 }
 
@@ -80,7 +80,7 @@ section.case { page-break-inside: avoid; border-top: 1px solid #ddd; }
 svg.timeline { border: 1px solid #ddd; background: #fff; max-width: 100%; }
 svg.timeline .lane-label, svg.timeline .level, svg.timeline .tick { fill: #333; }
 .legend span { display: inline-block; margin-right: 12px; } .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; }
-@media print { body { padding: 0; } a { color: inherit; text-decoration: none; } h2 { page-break-before: always; } #cover h2 { page-break-before: avoid; } }
+@media print { .screen-only { display: none; } body { padding: 0; } a { color: inherit; text-decoration: none; } h2 { page-break-before: always; } #cover h2 { page-break-before: avoid; } }
 `;
 
 function cover(m: ReportModel): string {
@@ -91,8 +91,12 @@ function cover(m: ReportModel): string {
   if (settings && typeof settings === 'object') {
     const rows = Object.entries(settings).map(([name, s]) => {
       const def = LAB_SETTINGS[name as LabSettingName];
-      const value = s?.value === null ? 'none' : String(s?.value);
-      return `<tr data-setting="${e(name)}"><td class="mono">${e(name)}</td><td>${e(value)}${def?.unit ? ` ${e(def.unit)}` : ''}</td><td>${orNote(s?.source)}</td><td>${e(def?.serves ?? '')}</td></tr>`;
+      // A limit the lab left unset means the case measures and reports, and judges nothing by it.
+      const value =
+        s?.value === null
+          ? '<span class="note">not set (measure only)</span>'
+          : `${e(String(s?.value))}${def?.unit ? ` ${e(def.unit)}` : ''}`;
+      return `<tr data-setting="${e(name)}"><td class="mono">${e(name)}</td><td>${value}</td><td>${orNote(s?.source)}</td><td>${e(def?.serves ?? '')}</td></tr>`;
     });
     lab = `<table id="lab-settings"><thead><tr><th>Lab setting</th><th>Value</th><th>Source</th><th>Serves</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
   } else {
@@ -157,9 +161,9 @@ function measurementsTable(c: CaseResult): string {
   if (!c.measurements.length) return '<p class="note">No measurements.</p>';
   const rows = c.measurements.map(
     (mm) =>
-      `<tr data-outcome="${e(mm.outcome)}"><td>${e(mm.name)}</td><td>${e(num(mm.value))}</td><td>${e(mm.unit)}</td><td>±${e(num(mm.uncertainty))}</td><td>${mm.limit ? e(mm.limit.text) : '<span class="note">none (information)</span>'}</td><td>${e(num(mm.margin))}</td><td><span class="outcome o-${token(mm.outcome)}">${e(mm.outcome)}</span></td></tr>`,
+      `<tr data-outcome="${e(mm.outcome)}"><td>${e(mm.name)}</td><td>${e(valueText(mm.value, mm.uncertainty, mm.unit))}</td><td>${e(uncertaintyText(mm.uncertainty, mm.unit))}</td><td>${mm.limit ? e(mm.limit.text) : '<span class="note">none (information)</span>'}</td><td>${e(valueText(mm.margin, mm.uncertainty, mm.unit))}</td><td><span class="outcome o-${token(mm.outcome)}">${e(mm.outcome)}</span></td></tr>`,
   );
-  return `<table class="measurements"><thead><tr><th>Measurement</th><th>Value</th><th>Unit</th><th>Uncertainty</th><th>Limit</th><th>Margin</th><th>Outcome</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table class="measurements"><thead><tr><th>Measurement</th><th>Value</th><th>Uncertainty</th><th>Limit</th><th>Margin</th><th>Outcome</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function caseSection(ce: CaseEvidence): string {
@@ -196,7 +200,7 @@ ${outcome}
 <h4>Measurements</h4>${measurementsTable(c)}
 <h4>Timeline</h4>
 ${timelineSvg(ce.events, c)}
-<p class="legend note">Top: relay power (line: confirmed state; circles: commands). Lanes: ${legend}. Dashed lines: numbered steps. <span style="color:${verdictColour(c.verdict)}">Bold line</span>: the moment the verdict was decided. Hover a mark for its time and summary.${ce.unreadableEvents ? ` ${ce.unreadableEvents} line(s) of events.jsonl could not be read (cut by a crash?).` : ''}</p>
+<p class="legend note">Top: relay power (line: confirmed state; circles: commands). Lanes: ${legend}. Dashed lines: numbered steps. <span style="color:${verdictColour(c.verdict)}">Bold line</span>: the moment the verdict was decided. <span class="screen-only">Hover a mark for its time and summary.</span>${ce.unreadableEvents ? ` ${ce.unreadableEvents} line(s) of events.jsonl could not be read (cut by a crash?).` : ''}</p>
 <h4>Evidence</h4>
 <table class="evidence"><thead><tr><th>File</th><th>sha256 (recorded when the case ended)</th><th>Now</th></tr></thead><tbody>${evidence.join('')}</tbody></table>
 </section>`;

@@ -3,7 +3,7 @@
 import type { CaseResult } from '../harness/case.ts';
 import type { RunResults } from './results.ts';
 import { escapeText as x } from './escape.ts';
-import { isoMs, num } from './format.ts';
+import { isoMs, uncertaintyText, valueText } from './format.ts';
 
 /** The requirement area a case belongs to: `IPAN` from `IPAN-1` (else from the case id, `CH-IPAN`). */
 export function requirementArea(c: Pick<CaseResult, 'id' | 'requirements'>): string {
@@ -23,7 +23,7 @@ function details(c: CaseResult): string {
   if (c.fix) lines.push(`fix: ${c.fix}`);
   for (const m of c.measurements) {
     lines.push(
-      `${m.name} = ${num(m.value)} ${m.unit} ±${num(m.uncertainty)}${m.limit ? ` vs ${m.limit.text}` : ''}${m.margin !== undefined ? `, margin ${num(m.margin)}` : ''} → ${m.outcome}`,
+      `${m.name} = ${valueText(m.value, m.uncertainty, m.unit)} ${uncertaintyText(m.uncertainty, m.unit)}${m.limit ? ` vs ${m.limit.text}` : ''}${m.margin !== undefined ? `, margin ${valueText(m.margin, m.uncertainty, m.unit)}` : ''} → ${m.outcome}`,
     );
   }
   return lines.join('\n');

@@ -112,6 +112,13 @@ test('report.html: a summary row per case with its verdict, a timeline per case,
   // The cover: station, run id, version, and every lab setting in force with its source.
   expect(html).toContain(`<dd data-field="run-id" class="mono">${run.run.id}</dd>`);
   expect(html).toMatch(/<table id="lab-settings">.*interPanWindowMinutes.*60 min.*default/s);
+  // A limit the lab left unset is said to be measured only, not printed as "null" or "none".
+  expect(html).toMatch(
+    /<tr data-setting="reconnectRecoveryMinutes"><td class="mono">reconnectRecoveryMinutes<\/td><td><span class="note">not set \(measure only\)<\/span><\/td>/,
+  );
+  // The measurements read as a person writes them: the uncertainty in the unit that suits it.
+  expect(html).toMatch(/<td>±\d+(\.\d)? (µs|ms|s|min)<\/td>/);
+  expect(html).not.toMatch(/±\d*\.\d{3,}|\de-\d/);
   // The audit trail of the CH: the rig's CCS01 and the frames to it on air, without payloads.
   const audit = html.slice(html.indexOf('<section id="audit">'));
   expect(audit).toContain('<section class="audit" data-device="virtual-1/ch">');
