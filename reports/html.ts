@@ -39,18 +39,29 @@ function verdictBadge(v: string): string {
 
 const orNote = (value: string | undefined, note = 'not recorded') => (value ? e(value) : `<span class="note">${e(note)}</span>`);
 
-/** The measurement that says most about the verdict: the one that failed, was undecided, else the first with a limit. */
-export function keyMeasurement(c: CaseResult): Measurement | undefined {
-  return (
-    c.measurements.find((m) => m.outcome === 'fail') ??
-    c.measurements.find((m) => m.outcome === 'indeterminate') ??
-    c.measurements.find((m) => m.limit) ??
-    c.measurements[0]
-  );
+/**
+ * The measurement that decided the verdict: for a FAIL the one that failed, for an INCONCLUSIVE the
+ * one too close to its limit to tell; undefined when an observation decided it (no answer, a frame
+ * heard) — a passing measurement never stands beside a FAIL as if it were the reason.
+ */
+export function decidingMeasurement(c: CaseResult): Measurement | undefined {
+  if (c.verdict === 'FAIL') return c.measurements.find((m) => m.outcome === 'fail');
+  if (c.verdict === 'INCONCLUSIVE') return c.measurements.find((m) => m.outcome === 'indeterminate');
+  return undefined;
 }
 
-function measurementLine(m: Measurement | undefined): string {
-  if (!m) return '<span class="note">no measurement</span>';
+/** The measurement the summary shows: the deciding one, or for a verdict no measurement decided, the first with a limit (PASS only). */
+export function keyMeasurement(c: CaseResult): Measurement | undefined {
+  if (c.verdict === 'FAIL' || c.verdict === 'INCONCLUSIVE') return decidingMeasurement(c);
+  return c.measurements.find((m) => m.limit) ?? c.measurements[0];
+}
+
+function measurementLine(m: Measurement | undefined, c: CaseResult): string {
+  if (!m) {
+    if (c.verdict === 'FAIL' || c.verdict === 'INCONCLUSIVE')
+      return `<span class="note">decided by an observation, not a measurement${c.failedRequirement ? ` (${e(c.failedRequirement)})` : c.fault ? ` (${e(c.fault)})` : ''}</span>`;
+    return '<span class="note">no measurement</span>';
+  }
   const value = `${valueText(m.value, m.uncertainty, m.unit)}${m.uncertainty ? ` ${uncertaintyText(m.uncertainty, m.unit)}` : ''}`;
   return `${e(m.name)}: <b>${e(value)}</b>${m.limit ? ` vs ${e(m.limit.text)}` : ''} <span class="outcome o-${token(m.outcome)}">${e(m.outcome)}</span>`;
 }
@@ -80,6 +91,7 @@ section.case { page-break-inside: avoid; border-top: 1px solid #ddd; }
 svg.timeline { border: 1px solid #ddd; background: #fff; max-width: 100%; }
 svg.timeline .lane-label, svg.timeline .level, svg.timeline .tick { fill: #333; }
 .legend span { display: inline-block; margin-right: 12px; } .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; }
+tr.deciding td { font-weight: 600; background: #fff3f3; } .decider { font-size: 11px; font-weight: 600; color: #c62828; border: 1px solid #c62828; border-radius: 3px; padding: 0 4px; margin-left: 6px; }
 @media print { .screen-only { display: none; } body { padding: 0; } a { color: inherit; text-decoration: none; } h2 { page-break-before: always; } #cover h2 { page-break-before: avoid; } }
 `;
 
@@ -141,7 +153,7 @@ ${rows.length ? '' : '<p class="note">No case recorded a device.</p>'}
 function summary(m: ReportModel): string {
   const rows = m.results.cases.map(
     (c) =>
-      `<tr data-case="${e(c.id)}" data-bench="${e(c.bench)}" data-verdict="${e(c.verdict)}"><td><a href="#${caseAnchor(c)}">${e(c.id)}</a></td><td>${e(c.title)}</td><td>${e(c.requirements.join(', '))}</td><td>${e(c.references.join(', '))}</td><td>${e(c.bench)}</td><td>${verdictBadge(c.verdict)}</td><td class="key-measurement">${measurementLine(keyMeasurement(c))}</td></tr>`,
+      `<tr data-case="${e(c.id)}" data-bench="${e(c.bench)}" data-verdict="${e(c.verdict)}"><td><a href="#${caseAnchor(c)}">${e(c.id)}</a></td><td>${e(c.title)}</td><td>${e(c.requirements.join(', '))}</td><td>${e(c.references.join(', '))}</td><td>${e(c.bench)}</td><td>${verdictBadge(c.verdict)}</td><td class="key-measurement">${measurementLine(keyMeasurement(c), c)}</td></tr>`,
   );
   const missing = m.results.missing.map(
     (title) =>
@@ -158,12 +170,20 @@ function summary(m: ReportModel): string {
 }
 
 function measurementsTable(c: CaseResult): string {
-  if (!c.measurements.length) return '<p class="note">No measurements.</p>';
+  const deciding = decidingMeasurement(c);
+  // Which measurement decided the verdict, said in words: a FAIL beside a green "pass" row must not read as that row's doing.
+  const decidedBy =
+    c.verdict === 'FAIL' || c.verdict === 'INCONCLUSIVE'
+      ? deciding
+        ? `<p class="decided-by">The ${e(c.verdict)} was decided by the measurement <b>${e(deciding.name)}</b> (marked below).</p>`
+        : `<p class="decided-by">No measurement decided this ${e(c.verdict)}: an observation did (see the reason above)${c.measurements.length ? '; the measurements below are for information' : ''}.</p>`
+      : '';
+  if (!c.measurements.length) return `${decidedBy}<p class="note">No measurements.</p>`;
   const rows = c.measurements.map(
     (mm) =>
-      `<tr data-outcome="${e(mm.outcome)}"><td>${e(mm.name)}</td><td>${e(valueText(mm.value, mm.uncertainty, mm.unit))}</td><td>${e(uncertaintyText(mm.uncertainty, mm.unit))}</td><td>${mm.limit ? e(mm.limit.text) : '<span class="note">none (information)</span>'}</td><td>${e(valueText(mm.margin, mm.uncertainty, mm.unit))}</td><td><span class="outcome o-${token(mm.outcome)}">${e(mm.outcome)}</span></td></tr>`,
+      `<tr data-outcome="${e(mm.outcome)}"${mm === deciding ? ' class="deciding" data-deciding="true"' : ''}><td>${e(mm.name)}${mm === deciding ? ' <span class="decider">decided the verdict</span>' : ''}</td><td>${e(valueText(mm.value, mm.uncertainty, mm.unit))}</td><td>${e(uncertaintyText(mm.uncertainty, mm.unit))}</td><td>${mm.limit ? e(mm.limit.text) : '<span class="note">none (information)</span>'}</td><td>${e(valueText(mm.margin, mm.uncertainty, mm.unit))}</td><td><span class="outcome o-${token(mm.outcome)}">${e(mm.outcome)}</span></td></tr>`,
   );
-  return `<table class="measurements"><thead><tr><th>Measurement</th><th>Value</th><th>Uncertainty</th><th>Limit</th><th>Margin</th><th>Outcome</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `${decidedBy}<table class="measurements"><thead><tr><th>Measurement</th><th>Value</th><th>Uncertainty</th><th>Limit</th><th>Margin</th><th>Outcome</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function caseSection(ce: CaseEvidence): string {

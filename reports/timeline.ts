@@ -34,9 +34,10 @@ export interface DecidingMoment {
 export function decidingMoment(events: readonly EvidenceEvent[], result: CaseResult): DecidingMoment {
   const wanted = result.verdict === 'FAIL' ? 'fail' : result.verdict === 'INCONCLUSIVE' ? 'indeterminate' : undefined;
   const m = wanted && events.find((ev) => ev.kind === 'measurement' && ev.outcome === wanted);
-  if (m) return { t: m.t, what: `measurement ${String(m.name)} (${wanted})` };
+  if (m) return { t: m.t, what: `decided by the measurement ${String(m.name)} (${wanted})` };
   const v = events.find((ev) => ev.kind === 'verdict');
-  if (v) return { t: v.t, what: `verdict ${result.verdict}` };
+  // No measurement decided it: an observation did (a frame heard or not), or every measurement passed.
+  if (v) return { t: v.t, what: result.verdict === 'PASS' ? 'every check passed' : 'decided by an observation, not a measurement' };
   return { t: result.endedAt, what: `case ended (${result.verdict})` };
 }
 
@@ -146,14 +147,16 @@ export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult
     lanesTop,
     bottom: lanesTop + FRAME_KINDS.length * LANE_H,
   };
-  const height = f.bottom + AXIS_H + (marks.length > 0 ? 14 : 0);
+  // Room under the axis for the requirement marks' labels, then the line that says what decided the verdict.
+  const decisionY = f.bottom + AXIS_H + (marks.length > 0 ? 24 : 10);
+  const height = decisionY + 6;
   const parts = [
     ...gapLayer(axis.breaks, f),
     ...powerLanes(f),
     ...frameLanes(f),
     ...stepMarkers(f),
     ...requirementMarks(marks, f),
-    decisionMarker(result, f),
+    decisionMarker(result, f, decisionY),
     ...axisLayer(axis, start, end, f),
   ];
   const label = `Timeline of ${result.id} on ${result.bench}: relay power, frames by kind, steps and the deciding moment`;
@@ -248,12 +251,13 @@ function requirementMarks(marks: readonly EvidenceEvent[], f: Frame): string[] {
   });
 }
 
-/** The moment the verdict was decided, in the verdict's colour. */
-function decisionMarker(result: CaseResult, f: Frame): string {
+/** The moment the verdict was decided, in the verdict's colour, and in words under the axis: what decided it. */
+function decisionMarker(result: CaseResult, f: Frame, labelY: number): string {
   const decided = decidingMoment(f.events, result);
   const colour = verdictColour(result.verdict);
   const xd = f.x(decided.t).toFixed(1);
-  return `<g class="decision" data-verdict="${e(result.verdict)}"><line x1="${xd}" x2="${xd}" y1="${TOP - 4}" y2="${f.bottom}" stroke="${colour}" stroke-width="3" opacity="0.7"/><polygon points="${xd},${f.bottom + 1} ${Number(xd) - 5},${f.bottom + 8} ${Number(xd) + 5},${f.bottom + 8}" fill="${colour}"/><title>${e(`${result.verdict} decided at ${f.at(decided.t)}: ${decided.what}`)}</title></g>`;
+  const anchor = Number(xd) > W - RIGHT - 160 ? 'end' : Number(xd) < LEFT + 160 ? 'start' : 'middle';
+  return `<g class="decision" data-verdict="${e(result.verdict)}"><line x1="${xd}" x2="${xd}" y1="${TOP - 4}" y2="${f.bottom}" stroke="${colour}" stroke-width="3" opacity="0.7"/><polygon points="${xd},${f.bottom + 1} ${Number(xd) - 5},${f.bottom + 8} ${Number(xd) + 5},${f.bottom + 8}" fill="${colour}"/><text class="decision-label" x="${xd}" y="${labelY}" text-anchor="${anchor}" fill="${colour}" font-weight="600">${e(`${result.verdict}: ${decided.what}`)}</text><title>${e(`${result.verdict} decided at ${f.at(decided.t)}: ${decided.what}`)}</title></g>`;
 }
 
 /** Elapsed time from the start of the case at the ends of every stretch drawn to scale. */

@@ -2,6 +2,7 @@
 // reads best, a value rounded to the digit its uncertainty speaks for, margins with their unit.
 import { test, expect } from '@playwright/test';
 import { measure } from '../../harness/measurements.ts';
+import { decidingMeasurement, keyMeasurement } from '../../reports/html.ts';
 import { renderJunit } from '../../reports/junit.ts';
 import { uncertaintyText, valueText } from '../../reports/format.ts';
 
@@ -53,4 +54,19 @@ test('the JUnit measurement line uses the same readable numbers, the margin with
     missing: [],
   });
   expect(xml).toContain('window end after power-on = 61.017 min ±5 s vs ≤ 60 min (IPAN-1), margin -1.017 min → fail');
+});
+
+test('the measurement that decided a verdict: the failed one for a FAIL, the undecided one for an INCONCLUSIVE, none for an observation', () => {
+  const timing = measure('probe time', 59, 'min', 0.05, { high: 60, text: '≤ 60 min' });
+  const rate = measure('poll rate', 60, 'per min', 0, { high: 1, text: '≤ 1 per min' });
+  const close = measure('window end', 60.01, 'min', 0.05, { high: 60, text: '≤ 60 min' });
+  const c = (verdict: string, measurements: ReturnType<typeof measure>[]) => ({ verdict, measurements }) as never;
+  expect(decidingMeasurement(c('FAIL', [timing, rate]))).toBe(rate);
+  expect(keyMeasurement(c('FAIL', [timing, rate]))).toBe(rate);
+  // A FAIL an observation decided (a refusal heard on air) shows no passing measurement as its key.
+  expect(decidingMeasurement(c('FAIL', [timing]))).toBeUndefined();
+  expect(keyMeasurement(c('FAIL', [timing]))).toBeUndefined();
+  expect(decidingMeasurement(c('INCONCLUSIVE', [timing, close]))).toBe(close);
+  expect(decidingMeasurement(c('PASS', [timing]))).toBeUndefined();
+  expect(keyMeasurement(c('PASS', [timing]))).toBe(timing);
 });

@@ -154,6 +154,17 @@ test('a failing profile: the FAIL is in the summary, its timeline marks the deci
   // The plan at the default settings: the 60-minute window and 5 minutes for the steps.
   expect(section).toMatch(/; planned 1:05:00\)<\/dd>/);
   expect(section).toMatch(/<g class="decision" data-verdict="FAIL">/);
+  // The refusal decided it, not the probe's timing (which passed): the report says so, and sets no green "pass" beside the FAIL.
+  expect(section).toContain(
+    '<p class="decided-by">No measurement decided this FAIL: an observation did (see the reason above); the measurements below are for information.</p>',
+  );
+  expect(section).toMatch(/<text class="decision-label"[^>]*>FAIL: decided by an observation, not a measurement<\/text>/);
+  const summaryRow = html.slice(
+    html.indexOf('<tr data-case="CH-IPAN-001"'),
+    html.indexOf('</tr>', html.indexOf('<tr data-case="CH-IPAN-001"')),
+  );
+  expect(summaryRow).toContain('decided by an observation, not a measurement (IPAN-1)');
+  expect(summaryRow).not.toContain('o-pass');
   expect(section).toMatch(/<path class="power" data-device="ch"/);
   expect(section).toMatch(/<line class="frame" data-kind="ccs01"/);
   expect(section).toMatch(/<g class="step-marker" data-step="2">/);
