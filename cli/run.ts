@@ -112,6 +112,8 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   const info: RunInfo = {
     id: runId,
     rig: rig.file,
+    rigSha256: sha256File(rig.file),
+    benches: benches.map((id) => ({ id, virtual: rig.benches.some((b) => b.id === id && b.virtual !== undefined) })),
     station: rig.station.name,
     lab: rig.station.lab,
     operator: rig.station.operator,

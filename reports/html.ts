@@ -9,6 +9,7 @@ import { deviceKey } from './audit.ts';
 import { escapeText as e, token } from './escape.ts';
 import { elapsed, isoMs, uncertaintyText, utc, valueText } from './format.ts';
 import type { RunResults } from './results.ts';
+import { deviations, deviceConclusions, reportId, virtualBenches } from './statement.ts';
 import type { CaseEvidence } from './run-folder.ts';
 import { FRAME_KINDS, decidingMoment, timelineSvg, verdictColour } from './timeline.ts';
 
@@ -92,7 +93,10 @@ svg.timeline { border: 1px solid #ddd; background: #fff; max-width: 100%; }
 svg.timeline .lane-label, svg.timeline .level, svg.timeline .tick { fill: #333; }
 .legend span { display: inline-block; margin-right: 12px; } .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; vertical-align: -1px; }
 tr.deciding td { font-weight: 600; background: #fff3f3; } .decider { font-size: 11px; font-weight: 600; color: #c62828; border: 1px solid #c62828; border-radius: 3px; padding: 0 4px; margin-left: 6px; }
-@media print { .screen-only { display: none; } body { padding: 0; } a { color: inherit; text-decoration: none; } h2 { page-break-before: always; } #cover h2 { page-break-before: avoid; } }
+#virtual-banner { background: #fff3cd; border: 2px solid #b26a00; color: #6b3f00; font-weight: 700; text-align: center; padding: 6px; margin-bottom: 12px; position: sticky; top: 0; z-index: 1; }
+table#sign-off-table td.sign { height: 34px; min-width: 160px; }
+td.ieee { white-space: nowrap; } td.case-ids span { white-space: nowrap; } #device-images td.hash { word-break: break-all; font-size: 11px; width: 40%; }
+@media print { .screen-only { display: none; } #virtual-banner { position: static; } body { padding: 0; } a { color: inherit; text-decoration: none; } h2 { page-break-before: always; } #cover h2 { page-break-before: avoid; } }
 `;
 
 function cover(m: ReportModel): string {
@@ -123,17 +127,19 @@ function cover(m: ReportModel): string {
 <dl class="facts" id="run-facts">
 <dt>Station</dt><dd data-field="station">${orNote(run.station)}</dd>
 <dt>Bench${benches.length === 1 ? '' : 'es'}</dt><dd data-field="benches">${orNote(benches.join(', '), 'none')}</dd>
+<dt>Report id</dt><dd data-field="report-id" class="mono">${e(reportId(run))}</dd>
 <dt>Run id</dt><dd data-field="run-id" class="mono">${orNote(run.id)}</dd>
-<dt>Rig file</dt><dd data-field="rig" class="mono">${orNote(run.rig)}</dd>
+<dt>Rig file</dt><dd data-field="rig" class="mono">${orNote(run.rig)}${run.rigSha256 ? `<br>sha256 <span class="mono">${e(run.rigSha256)}</span>` : ''}</dd>
 <dt>Started (UTC)</dt><dd data-field="started">${orNote(utc(run.startedAt))}</dd>
 <dt>Ended (UTC)</dt><dd data-field="ended">${orNote(utc(run.endedAt))}</dd>
 <dt>Lab</dt><dd data-field="lab">${orNote(run.lab ?? '')}</dd>
 <dt>Operator</dt><dd data-field="operator">${orNote(run.operator ?? '')}</dd>
 <dt>gbcs-rig version</dt><dd data-field="gbcs-rig">${orNote(run.gbcsRig)}${run.commit ? ` <span class="mono commit">(commit ${e(run.commit)})</span>` : ''}</dd>
-<dt>Test plan</dt><dd data-field="test-plan">${run.testPlan?.length ? run.testPlan.map((t) => `<span class="mono">${e(t.suite)}</span> sha256 <span class="mono">${e(t.sha256.slice(0, 16))}…</span>`).join('<br>') : orNote('')}</dd>
+<dt>Test plan</dt><dd data-field="test-plan">${run.testPlan?.length ? run.testPlan.map((t) => `<span class="mono">${e(t.suite)}</span> sha256 <span class="mono">${e(t.sha256)}</span>`).join('<br>') : orNote('')}</dd>
 <dt>Specification baseline</dt><dd data-field="baseline">${orNote([...new Set(m.devices.map((d) => [d.gbcsVersion && `GBCS ${d.gbcsVersion}`, d.smetsVersion && `SMETS ${d.smetsVersion}`].filter(Boolean).join(' / ')).filter(Boolean))].join('; '), 'not recorded')}</dd>
 <dt>Results from</dt><dd data-field="results-source">${source}</dd>
 </dl>
+<p class="note" id="bench-time-note">Times in the tests are <b>bench times</b>: the clock of the bench the case ran on. On a real bench it is the wall clock (UTC); on a virtual bench it is simulated, starting at the bench's own date and running hours in seconds, so its dates are not the dates of the run. The run's wall-clock start and end are above.</p>
 <h3>Lab settings</h3>
 ${lab}
 </section>`;
@@ -141,13 +147,19 @@ ${lab}
 
 function devices(m: ReportModel): string {
   const na = '<span class="note">not recorded</span>';
-  const rows = m.devices.map(
+  // Two tables, so each fits an A4 page: who the device is, then its image hash, claims and cases.
+  const identity = m.devices.map(
     (d) =>
-      `<tr data-device="${e(deviceKey(d))}"><td>${e(d.role)}</td><td>${e(d.id)}</td><td class="ieee">${e(d.ieee)}</td><td class="mono">${e(d.firmware)}</td><td>${d.manufacturer ? e(d.manufacturer) : na}</td><td>${d.model ? e(d.model) : na}</td><td>${d.version ? e(d.version) : na}</td><td>${d.gbcsVersion ? `GBCS ${e(d.gbcsVersion)}` : na}${d.smetsVersion ? `, SMETS ${e(d.smetsVersion)}` : ''}</td><td class="hash" data-field="sha256">${d.sha256 ? `${e(d.sha256)} <span class="outcome o-pass">verified</span>` : na}</td><td>${e(d.claims.join(', ')) || '<span class="note">none</span>'}</td><td>${e(d.bench)}</td><td>${e(d.cases.join(', '))}</td></tr>`,
+      `<tr data-device="${e(deviceKey(d))}"><td>${e(d.role)}</td><td>${e(d.id)}</td><td class="ieee">${e(d.ieee)}</td><td class="mono">${e(d.firmware)}</td><td>${d.manufacturer ? e(d.manufacturer) : na}</td><td>${d.model ? e(d.model) : na}</td><td>${d.version ? e(d.version) : na}</td><td>${d.gbcsVersion ? `GBCS ${e(d.gbcsVersion)}` : na}${d.smetsVersion ? `, SMETS ${e(d.smetsVersion)}` : ''}</td><td>${e(d.bench)}</td></tr>`,
+  );
+  const images = m.devices.map(
+    (d) =>
+      `<tr data-device="${e(deviceKey(d))}"><td>${e(d.role)} ${e(d.id)}</td><td class="hash" data-field="sha256">${d.sha256 ? `${e(d.sha256)} <span class="outcome o-pass">verified</span>` : na}</td><td>${e(d.claims.join(', ')) || '<span class="note">none</span>'}</td><td class="case-ids">${d.cases.map((id) => `<span>${e(id)}</span>`).join(', ')}</td></tr>`,
   );
   return `<section id="devices-under-test"><h2>Devices under test</h2>
-${rows.length ? '' : '<p class="note">No case recorded a device.</p>'}
-<table id="devices"><thead><tr><th>Role</th><th>Id</th><th>IEEE</th><th>Firmware</th><th>Manufacturer</th><th>Model</th><th>Version</th><th>Baseline</th><th>Image sha256</th><th>Claims</th><th>Bench</th><th>Cases</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+${identity.length ? '' : '<p class="note">No case recorded a device.</p>'}
+<table id="devices"><thead><tr><th>Role</th><th>Id</th><th>IEEE</th><th>Firmware</th><th>Manufacturer</th><th>Model</th><th>Version</th><th>Baseline</th><th>Bench</th></tr></thead><tbody>${identity.join('')}</tbody></table>
+<table id="device-images"><thead><tr><th>Device</th><th>Image sha256</th><th>Claims</th><th>Cases</th></tr></thead><tbody>${images.join('')}</tbody></table></section>`;
 }
 
 function summary(m: ReportModel): string {
@@ -245,6 +257,54 @@ function auditSection(m: ReportModel): string {
 ${problems}${parts.join('\n')}</section>`;
 }
 
+/** On every page of a report with a simulated bench: its results say nothing about a device. */
+function virtualBanner(m: ReportModel): string {
+  const benches = virtualBenches(m.results.run, m.devices);
+  if (!benches.length) return '';
+  return `<div id="virtual-banner" role="note">Results from a simulated bench (${e(benches.join(', '))}) — not a device test</div>`;
+}
+
+function scopeAndMethod(m: ReportModel): string {
+  const { run } = m.results;
+  const requirements = [...new Set(m.results.cases.flatMap((c) => c.requirements))].sort();
+  const references = [...new Set(m.results.cases.flatMap((c) => c.references))].sort();
+  const devs = deviations(m.results);
+  const deviationList = devs.length
+    ? `<ul id="deviations">${devs.map((d) => `<li data-deviation="${e(d.what)}"><b>${e(d.what)}</b>: ${e(d.detail)}</li>`).join('')}</ul>`
+    : '<p id="deviations" class="note">None: every lab setting at its default, every planned case run to a verdict.</p>';
+  return `<section id="scope-method"><h2>Scope, method and deviations</h2>
+<h3>Scope</h3>
+<p>${m.devices.length} device${m.devices.length === 1 ? '' : 's'} under test on ${e([...new Set(m.results.cases.map((c) => c.bench))].join(', ') || 'no bench')}, against the requirements ${e(requirements.join(', ') || 'none')} (${e(references.join('; ') || 'no clause recorded')}). Each test case, its requirement in words and its verdict rules are in <i>Tests</i>; nothing is concluded about a requirement no case examined.</p>
+<h3>Method</h3>
+<p>The test cases of the suites below, run by gbcs-rig ${e(run.gbcsRig || 'of an unrecorded version')} on the benches of the rig file${run.rigSha256 ? ` (sha256 <span class="mono">${e(run.rigSha256)}</span>)` : ''}: each case powers, observes and transmits as its steps say, records evidence (event log, capture) with its hashes, and decides its verdict by the rules in the README (<i>Verdicts</i>): a fault of the rig is INCONCLUSIVE, never a device FAIL.</p>
+<ul id="method-suites">${(run.testPlan ?? []).map((t) => `<li><span class="mono">${e(t.suite)}</span> sha256 <span class="mono">${e(t.sha256)}</span></li>`).join('') || '<li class="note">suites not recorded</li>'}</ul>
+<h3>Deviations from the method</h3>
+${deviationList}
+</section>`;
+}
+
+function conclusions(m: ReportModel): string {
+  const rows = deviceConclusions(m.devices, m.results.cases).map(
+    (c) =>
+      `<tr data-device="${e(deviceKey(c.device))}" data-conclusion="${e(c.conclusion)}"><td>${e(c.device.role)} ${e(c.device.id)}</td><td class="mono">${e(c.device.firmware)}</td><td>${e(c.device.bench)}</td><td>${e(
+        Object.entries(c.counts)
+          .map(([v, n]) => `${n} ${v}`)
+          .join(', '),
+      )}</td><td>${e(c.text)}</td></tr>`,
+  );
+  return `<section id="conclusions"><h2>Conclusions per device</h2>
+<table id="device-conclusions"><thead><tr><th>Device</th><th>Firmware</th><th>Bench</th><th>Verdicts</th><th>Conclusion</th></tr></thead><tbody>${rows.join('') || '<tr><td colspan="5" class="note">No device was examined.</td></tr>'}</tbody></table></section>`;
+}
+
+/** Filled in by the lab: who tested, reviewed and approved the report, and when. */
+function signOff(m: ReportModel): string {
+  const line = (role: string, name = '') =>
+    `<tr data-role="${e(role)}"><td>${e(role)}</td><td>${e(name)}</td><td class="sign"></td><td class="sign"></td></tr>`;
+  return `<section id="sign-off"><h2>Sign-off</h2>
+<table id="sign-off-table"><thead><tr><th>Role</th><th>Name</th><th>Signature</th><th>Date</th></tr></thead><tbody>${line('Tested by', m.results.run.operator ?? '')}${line('Reviewed by')}${line('Approved by')}</tbody></table>
+<p class="note">The run folder's files are listed with their sha256 in manifest.json and signed (manifest.sig); <code>gbcs-rig verify</code> checks them.</p></section>`;
+}
+
 export function renderHtml(m: ReportModel): string {
   const { run } = m.results;
   return `<!DOCTYPE html>
@@ -257,13 +317,17 @@ export function renderHtml(m: ReportModel): string {
 <style>${CSS}</style>
 </head>
 <body>
+${virtualBanner(m)}
 ${cover(m)}
+${scopeAndMethod(m)}
 ${devices(m)}
 ${summary(m)}
+${conclusions(m)}
 <section id="tests"><h2>Tests</h2>
 ${m.cases.map(caseSection).join('\n')}
 </section>
 ${auditSection(m)}
+${signOff(m)}
 </body>
 </html>
 `;

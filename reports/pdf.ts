@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { chromium } from '@playwright/test';
+import { escapeText as e } from './escape.ts';
 
 /** Where Chromium is looked for: GBCS_RIG_CHROMIUM first, then Debian's and other usual paths. */
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -24,7 +25,26 @@ export const CHROMIUM_ARGS = [
 
 export type PdfOutcome = { written: true; file: string } | { written: false; reason: string };
 
-export async function renderPdf(htmlFile: string, pdfFile: string): Promise<PdfOutcome> {
+/** What every page of the PDF carries: a header line (lab, report id, devices, date) and, for a simulated bench, the warning. */
+export interface PageFurniture {
+  header: string;
+  /** Printed in bold on every page, e.g. that the results come from a simulated bench. */
+  warning?: string;
+}
+
+/** Chromium's header and footer templates: its own `pageNumber` / `totalPages` fill "page X of Y". Sizes must be set: the templates start at 0. */
+export function pageTemplates(f: PageFurniture): { headerTemplate: string; footerTemplate: string } {
+  const style = 'font-family: system-ui, sans-serif; font-size: 8px; width: 100%; margin: 0 12mm; color: #333;';
+  const warning = f.warning
+    ? `<div style="font-weight: 700; color: #6b3f00; background: #fff3cd; text-align: center; padding: 1px 0;">${e(f.warning)}</div>`
+    : '';
+  return {
+    headerTemplate: `<div style="${style}">${warning}<div>${e(f.header)}</div></div>`,
+    footerTemplate: `<div style="${style} display: flex; justify-content: space-between;"><span>${e(f.header)}</span><span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>`,
+  };
+}
+
+export async function renderPdf(htmlFile: string, pdfFile: string, furniture?: PageFurniture): Promise<PdfOutcome> {
   const executablePath = findChromium();
   if (!executablePath)
     return {
@@ -40,7 +60,8 @@ export async function renderPdf(htmlFile: string, pdfFile: string): Promise<PdfO
       path: pdfFile,
       format: 'A4',
       printBackground: true,
-      margin: { top: '14mm', bottom: '14mm', left: '12mm', right: '12mm' },
+      ...(furniture && { displayHeaderFooter: true, ...pageTemplates(furniture) }),
+      margin: { top: furniture?.warning ? '20mm' : '16mm', bottom: '16mm', left: '12mm', right: '12mm' },
     });
     return { written: true, file: pdfFile };
   } finally {

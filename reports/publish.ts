@@ -6,6 +6,8 @@ import { buildAllureSite, type AllureOutcome } from './allure-site.ts';
 import { buildReport, type BuiltReport } from './build.ts';
 import { writeManifest, type Manifest } from './integrity.ts';
 import { renderPdf, type PdfOutcome } from './pdf.ts';
+import { devicesUnderTest } from './audit.ts';
+import { pageFurniture } from './statement.ts';
 
 export interface Published {
   built: BuiltReport;
@@ -19,7 +21,11 @@ export async function publishRun(
   options: { keys?: KeyTable; redact?: (text: string) => string; signingKey?: string; historyDir?: string } = {},
 ): Promise<Published> {
   const built = await buildReport(runDir, { keys: options.keys, redact: options.redact });
-  const pdf = await renderPdf(built.files.html, join(runDir, 'report.pdf'));
+  const pdf = await renderPdf(
+    built.files.html,
+    join(runDir, 'report.pdf'),
+    pageFurniture(built.results, devicesUnderTest(built.results.cases)),
+  );
   const allure = await buildAllureSite(runDir, `gbcs-rig ${built.results.run.station} ${built.results.run.id}`.trim(), options.historyDir);
   const manifest = await writeManifest(runDir, { file: options.signingKey });
   return { built, pdf, allure, manifest };

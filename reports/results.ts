@@ -11,6 +11,10 @@ export interface RunInfo {
   id: string;
   /** The rig file's path. */
   rig: string;
+  /** The rig file's sha256 (absent for the embedded virtual rig in older runs). */
+  rigSha256?: string;
+  /** The benches the run drove, and whether each was simulated. */
+  benches?: { id: string; virtual: boolean }[];
   station: string;
   lab?: string;
   operator?: string;

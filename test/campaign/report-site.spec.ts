@@ -32,7 +32,7 @@ test('report.html and the first PDF page open in headless Chromium with the summ
     const device = page.locator('table#devices tr[data-device="virtual-1/ch"]');
     await expect(device).toContainText('ch-window-45min');
     await expect(device).toContainText('gbcs-rig virtual');
-    await expect(device.locator('[data-field="sha256"]')).toContainText('verified');
+    await expect(page.locator('table#device-images tr[data-device="virtual-1/ch"] [data-field="sha256"]')).toContainText('verified');
     await expect(page.locator('[data-field="baseline"]')).toHaveText('GBCS 4.1');
     await expect(page.locator('[data-field="test-plan"]')).toContainText('suites/interpan-window.spec.ts');
     await expect(page.locator('table#lab-settings')).toContainText('interPanWindowMinutes');
@@ -43,6 +43,15 @@ test('report.html and the first PDF page open in headless Chromium with the summ
     const pdf = join(c.dir, 'report.pdf');
     const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [pdf], { encoding: 'utf8' }))?.[1]);
     expect(pages).toBeGreaterThan(1);
+    // Every page: the lab, the report id, the devices, the date, "page X of Y" and — a virtual bench — the warning.
+    const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
+    const sheets = text.split('\f').filter((p) => p.trim());
+    expect(sheets.length).toBe(pages);
+    sheets.forEach((sheet, i) => {
+      expect(sheet).toContain(`page ${i + 1} of ${pages}`);
+      expect(sheet).toContain('Results from a simulated bench (virtual-1) — not a device test');
+      expect(sheet).toMatch(/report GBCS-RIG-\S+ · DUT CH ch · \d{4}-\d\d-\d\d/);
+    });
     const png = join(testInfo.outputDir, 'report-page');
     execFileSync('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', '-singlefile', pdf, png]);
     await page.goto(pathToFileURL(`${png}.png`).href);

@@ -14,6 +14,7 @@ import { KeyTable } from '../../protocol/security.ts';
 import { buildReport } from '../../reports/build.ts';
 import { MANIFEST, SIGNATURE, SIGNING_KEY_ENV, runFiles, verifyRun, writeManifest } from '../../reports/integrity.ts';
 import type { RunResults } from '../../reports/results.ts';
+import { reportId } from '../../reports/statement.ts';
 import { RigSecrets } from '../../rigs/load.ts';
 import { TEST_INSTALL_CODE, runCampaign, type Campaign } from '../support/campaign.ts';
 
@@ -107,8 +108,26 @@ test('report.html: a summary row per case with its verdict, a timeline per case,
   expect(html).toMatch(/<span class="verdict v-not-applicable" data-verdict="NOT APPLICABLE">/);
   // Devices under test: role, id, IEEE, firmware, claims.
   expect(html).toMatch(
-    /<table id="devices">.*<tr data-device="virtual-1\/ch"><td>CH<\/td><td>ch<\/td><td class="ieee">00:db:12:34:56:78:90:a2<\/td><td class="mono">ch-conformant<\/td><td>gbcs-rig virtual<\/td><td>Virtual CH \(conformant\)<\/td><td>1\.0\.0<\/td><td>GBCS 4\.1<\/td><td class="hash" data-field="sha256">[0-9a-f]{64} <span class="outcome o-pass">verified<\/span><\/td><td>gbcs-10.5-interpan-60min<\/td>/s,
+    /<table id="devices">.*<tr data-device="virtual-1\/ch"><td>CH<\/td><td>ch<\/td><td class="ieee">00:db:12:34:56:78:90:a2<\/td><td class="mono">ch-conformant<\/td><td>gbcs-rig virtual<\/td><td>Virtual CH \(conformant\)<\/td><td>1\.0\.0<\/td><td>GBCS 4\.1<\/td><td>virtual-1<\/td><\/tr>/s,
   );
+  expect(html).toMatch(
+    /<table id="device-images">.*<tr data-device="virtual-1\/ch"><td>CH ch<\/td><td class="hash" data-field="sha256">[0-9a-f]{64} <span class="outcome o-pass">verified<\/span><\/td><td>gbcs-10.5-interpan-60min<\/td><td class="case-ids"><span>CH-IPAN-001<\/span>, /s,
+  );
+  // A simulated bench says so at the top, and the report has its own id, scope, method, conclusions and sign-off.
+  expect(html).toContain('<div id="virtual-banner" role="note">Results from a simulated bench (virtual-1) — not a device test</div>');
+  expect(reportId(run.run)).toBe(`GBCS-RIG-${run.run.station.replace(/[^A-Za-z0-9]+/g, '-')}-${run.run.id}`);
+  expect(html).toContain(`<dd data-field="report-id" class="mono">${reportId(run.run)}</dd>`);
+  expect(run.run.rigSha256).toMatch(/^[0-9a-f]{64}$/);
+  expect(html).toContain(`sha256 <span class="mono">${run.run.rigSha256}</span>`);
+  for (const t of run.run.testPlan ?? [])
+    expect(html).toContain(`<span class="mono">${t.suite}</span> sha256 <span class="mono">${t.sha256}</span>`);
+  expect(html).toContain(
+    '<p id="deviations" class="note">None: every lab setting at its default, every planned case run to a verdict.</p>',
+  );
+  expect(html).toMatch(
+    /<tr data-device="virtual-1\/ch" data-conclusion="conforms">.*<td>6 PASS, 1 NOT APPLICABLE<\/td><td>Conforms to the requirements tested \(IPAN-1, IPAN-2, IPAN-3, IPAN-4, IPAN-5\); nothing is said of requirements not tested\.<\/td>/,
+  );
+  expect(html).toMatch(/<section id="sign-off">.*<tr data-role="Tested by">.*<tr data-role="Reviewed by">.*<tr data-role="Approved by">/s);
   // The cover: station, run id, version, and every lab setting in force with its source.
   expect(html).toContain(`<dd data-field="run-id" class="mono">${run.run.id}</dd>`);
   expect(html).toMatch(/<table id="lab-settings">.*interPanWindowMinutes.*60 min.*default/s);
@@ -129,10 +148,11 @@ test('report.html: a summary row per case with its verdict, a timeline per case,
     /<td>seen on air<\/td><td class="mono">00:db:12:34:56:78:90:f0<\/td><td class="title">GBCS CCS01 Add Device to CHF Device Log \(command\)/,
   );
   expect(audit).toMatch(/<td>short 0x0000<\/td>/);
-  // No payloads: apart from the evidence and image hashes and the commit, no long hex string (a Transfer Data payload, a key) anywhere.
+  // No payloads: apart from the evidence, image, suite and rig file hashes and the commit, no long hex string (a Transfer Data payload, a key) anywhere.
   const withoutHashes = html
     .replace(/<td class="hash"[^>]*>[0-9a-f]{64}/g, '')
-    .replace(/<span class="mono commit">\(commit [0-9a-f]{40}\)<\/span>/g, '');
+    .replace(/<span class="mono commit">\(commit [0-9a-f]{40}\)<\/span>/g, '')
+    .replace(/sha256 <span class="mono">[0-9a-f]{64}<\/span>/g, '');
   expect(withoutHashes).not.toMatch(/[0-9a-fA-F]{32,}/);
   // Evidence listed with its hash, and still matching it.
   const firstEvidence = run.cases[0].evidence[0];

@@ -1,0 +1,97 @@
+// What a test report states beyond the verdicts (ISO/IEC 17025 §7.8): its own id, whether any
+// result came from a simulated bench, the deviations from the standard method (lab settings away
+// from their defaults, cases that did not run) and a conclusion per device under test.
+import type { CaseResult } from '../harness/case.ts';
+import { LAB_SETTINGS, type LabSettingName } from '../rigs/lab-settings.ts';
+import type { DeviceUnderTest } from './audit.ts';
+import type { RunInfo, RunResults } from './results.ts';
+
+/** The manufacturer name the virtual bench's firmware images carry: the fallback for runs that did not record their benches. */
+const VIRTUAL_MANUFACTURER = 'gbcs-rig virtual';
+
+/** The report's unique id: the station and the run (a run id is its start time, unique on a station). */
+export function reportId(run: RunInfo): string {
+  const station = (run.station || 'station').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return `GBCS-RIG-${station}-${run.id || 'unknown-run'}`;
+}
+
+/** The benches whose devices were simulated: from run.json, else from the devices' firmware (older runs). */
+export function virtualBenches(run: RunInfo, devices: readonly DeviceUnderTest[]): string[] {
+  if (run.benches) return run.benches.filter((b) => b.virtual).map((b) => b.id);
+  return [...new Set(devices.filter((d) => d.manufacturer === VIRTUAL_MANUFACTURER).map((d) => d.bench))].sort();
+}
+
+export interface Deviation {
+  what: string;
+  detail: string;
+}
+
+/** Where the run departed from the method as written: lab settings the rig file changed from their default, cases planned but not run. */
+export function deviations(results: RunResults): Deviation[] {
+  const out: Deviation[] = [];
+  for (const [name, s] of Object.entries(results.run.labSettings ?? {})) {
+    const def = LAB_SETTINGS[name as LabSettingName];
+    if (!def || s?.source !== 'rig file' || JSON.stringify(s.value) === JSON.stringify(def.default)) continue;
+    const unit = def.unit ? ` ${def.unit}` : '';
+    const shown = (v: unknown) => (v === null ? 'not set (measure only)' : `${String(v)}${unit}`);
+    out.push({
+      what: `lab setting ${name}`,
+      detail: `${shown(s.value)} instead of the default ${shown(def.default)} (${def.serves}; default: ${def.basis})`,
+    });
+  }
+  for (const missing of results.missing) out.push({ what: 'case not run to its end', detail: `${missing}: no verdict (the rig stopped)` });
+  return out;
+}
+
+export type Conclusion = 'conforms' | 'does not conform' | 'not established';
+
+export interface DeviceConclusion {
+  device: DeviceUnderTest;
+  conclusion: Conclusion;
+  /** The sentence the report prints. */
+  text: string;
+  counts: Record<string, number>;
+}
+
+/**
+ * A conclusion per device from its cases' verdicts: any FAIL — does not conform (naming the
+ * requirements); any INCONCLUSIVE or ERROR — not established; else (PASS, NOT APPLICABLE) conforms to
+ * the requirements tested. Only as wide as the cases run: never a statement about untested requirements.
+ */
+export function deviceConclusions(devices: readonly DeviceUnderTest[], cases: readonly CaseResult[]): DeviceConclusion[] {
+  return devices.map((device) => {
+    const mine = cases.filter((c) => c.bench === device.bench && c.device?.id === device.id);
+    const counts: Record<string, number> = {};
+    for (const c of mine) counts[c.verdict] = (counts[c.verdict] ?? 0) + 1;
+    const failed = [...new Set(mine.filter((c) => c.verdict === 'FAIL').map((c) => c.failedRequirement ?? c.requirements.join(', ')))];
+    const undecided = mine.filter((c) => c.verdict === 'INCONCLUSIVE' || c.verdict === 'ERROR').map((c) => c.id);
+    const tested = [...new Set(mine.filter((c) => c.verdict === 'PASS').flatMap((c) => c.requirements))].sort();
+    if (failed.length) return { device, counts, conclusion: 'does not conform', text: `Does not conform: it failed ${failed.join(', ')}.` };
+    if (undecided.length)
+      return {
+        device,
+        counts,
+        conclusion: 'not established',
+        text: `Conformance not established: ${undecided.join(', ')} ended without a PASS or FAIL (see each case's reason); no requirement failed.`,
+      };
+    return {
+      device,
+      counts,
+      conclusion: 'conforms',
+      text: tested.length
+        ? `Conforms to the requirements tested (${tested.join(', ')}); nothing is said of requirements not tested.`
+        : 'No requirement was applicable to this device in this run.',
+    };
+  });
+}
+
+/** The line every PDF page carries, and the simulated-bench warning when any bench was virtual. */
+export function pageFurniture(results: RunResults, devices: readonly DeviceUnderTest[]): { header: string; warning?: string } {
+  const { run } = results;
+  const duts = devices.map((d) => `${d.role} ${d.id}`);
+  const dut = duts.length > 4 ? `${duts.slice(0, 4).join(', ')} and ${duts.length - 4} more` : duts.join(', ') || 'none';
+  const date = (run.endedAt || run.startedAt || '').slice(0, 10) || 'date not recorded';
+  const header = `${run.lab || run.station || 'lab not recorded'} · report ${reportId(run)} · DUT ${dut} · ${date}`;
+  const virtual = virtualBenches(run, devices);
+  return virtual.length ? { header, warning: `Results from a simulated bench (${virtual.join(', ')}) — not a device test` } : { header };
+}
