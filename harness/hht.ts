@@ -23,6 +23,7 @@ import { encodeZcl, type ZclFrameSpec } from '../protocol/zcl/index.ts';
 import type { Capture, HeardFrame } from './capture.ts';
 import type { BenchClock } from './clock.ts';
 import type { EvidenceLog } from './evidence.ts';
+import { MODELLED_FACTS, restsOn } from './modelled-facts.ts';
 import { hanFromBeacons, isCoordinatorBeacon, type HanPin, type LearnedHan } from './han.ts';
 
 export interface HhtIdentity {
@@ -164,6 +165,7 @@ export class HandHeldTerminal {
         "export the rig radio's install code in the environment variable the rig file names under keys.installCodeEnv",
       );
     }
+    restsOn(this.evidence, MODELLED_FACTS.ccs01Carrier);
     const counter = ++this.#shared.counter;
     const psdu = buildInterPanCcs01({
       hhtIeee: this.identity.ieee,

@@ -12,6 +12,7 @@ import { TUNNELING, encodeZcl } from '../protocol/zcl/index.ts';
 import type { RigBench, RigDevice } from '../rigs/load.ts';
 import type { VirtualBench } from '../sim/bench.ts';
 import type { EvidenceLog } from './evidence.ts';
+import { MODELLED_FACTS, restsOn } from './modelled-facts.ts';
 
 export interface TenancyChange {
   /** The Implementation Date/Time, bench ms. */
@@ -57,6 +58,7 @@ class SimulatedSupplier implements TenancyTrigger {
   async trigger(meter: RigDevice, change: TenancyChange, evidence: EvidenceLog): Promise<void> {
     const m = this.bench.meters.get(meter.id);
     if (!m) throw new Error(`virtual bench has no meter ${meter.id}`);
+    restsOn(evidence, MODELLED_FACTS.tenancyControl);
     evidence.event('tenancy-trigger', {
       device: meter.id,
       how: this.how,
@@ -83,6 +85,7 @@ class RadioDelivery implements TenancyTrigger {
   }
 
   async trigger(meter: RigDevice, _change: TenancyChange, evidence: EvidenceLog, via?: HanSender): Promise<void> {
+    restsOn(evidence, MODELLED_FACTS.tenancyRadioDelivery);
     const message = fromHex(readFileSync(this.file, 'utf8').trim());
     const g = recogniseGbcs(message);
     if (!g || !TENANCY_USE_CASES.includes(g.useCase)) {
@@ -124,6 +127,7 @@ class LabHook implements TenancyTrigger {
   }
 
   async trigger(meter: RigDevice, change: TenancyChange, evidence: EvidenceLog): Promise<void> {
+    restsOn(evidence, MODELLED_FACTS.tenancyControl);
     const request = {
       device: meter.id,
       role: meter.role,

@@ -3,7 +3,7 @@
 import type { CaseResult } from '../harness/case.ts';
 import type { Measurement } from '../harness/measurements.ts';
 import { VERDICTS } from '../harness/verdicts.ts';
-import { LAB_SETTINGS, type LabSettingName } from '../rigs/lab-settings.ts';
+import { LAB_SETTINGS, interpretingSettings, type LabSettingName } from '../rigs/lab-settings.ts';
 import type { AuditEntry, DeviceUnderTest } from './audit.ts';
 import { deviceKey } from './audit.ts';
 import { escapeText as e, token } from './escape.ts';
@@ -96,6 +96,7 @@ tr.deciding td { font-weight: 600; background: #fff3f3; } .decider { font-size: 
 #virtual-banner { background: #fff3cd; border: 2px solid #b26a00; color: #6b3f00; font-weight: 700; text-align: center; padding: 6px; margin-bottom: 12px; position: sticky; top: 0; z-index: 1; }
 table#sign-off-table td.sign { height: 34px; min-width: 160px; }
 td.ieee { white-space: nowrap; } td.case-ids span { white-space: nowrap; } #device-images td.hash { word-break: break-all; font-size: 11px; width: 40%; }
+.rests-on { border-left: 4px solid #6b7280; background: #f5f5f5; padding: 6px 10px; margin: 8px 0; } .rests-on ul { margin: 4px 0 0; }
 @media print { .screen-only { display: none; } #virtual-banner { position: static; } body { padding: 0; } a { color: inherit; text-decoration: none; } h2 { page-break-before: always; } #cover h2 { page-break-before: avoid; } }
 `;
 
@@ -198,6 +199,22 @@ function measurementsTable(c: CaseResult): string {
   return `${decidedBy}<table class="measurements"><thead><tr><th>Measurement</th><th>Value</th><th>Uncertainty</th><th>Limit</th><th>Margin</th><th>Outcome</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** What the verdict rests on that no public text confirms: the facts the rig modelled, and lab settings that read silent text. */
+function restsOnSection(ce: CaseEvidence): string {
+  const c = ce.result;
+  const facts = ce.events
+    .filter((ev) => ev.kind === 'modelled-fact')
+    .map(
+      (ev) => `<li data-fact="${e(String(ev.id))}">${e(String(ev.fact))} <span class="note">— held in ${e(String(ev.heldBy))}</span></li>`,
+    );
+  const settings = interpretingSettings(c.requirements).map(
+    (s) =>
+      `<li data-setting="${e(s.setting)}">the lab's reading of silent or disputed text, lab setting <span class="mono">${e(s.setting)}</span>: ${e(s.basis)} <span class="note">— see the lab settings on the cover</span></li>`,
+  );
+  if (!facts.length && !settings.length) return '';
+  return `<div class="rests-on"><b>This verdict rests on modelled or unconfirmed facts:</b><ul>${[...facts, ...settings].join('')}</ul></div>`;
+}
+
 function caseSection(ce: CaseEvidence): string {
   const c = ce.result;
   const start = isoMs(c.startedAt);
@@ -228,6 +245,7 @@ function caseSection(ce: CaseEvidence): string {
 <dt>Decided</dt><dd class="decided">${e(elapsed(isoMs(decided.t) - start))}: ${e(decided.what)}</dd>
 </dl>
 ${outcome}
+${restsOnSection(ce)}
 <h4>Steps</h4>${steps}
 <h4>Measurements</h4>${measurementsTable(c)}
 <h4>Timeline</h4>

@@ -13,10 +13,19 @@ interface LabSetting<S extends z.ZodType> {
   readonly serves: string;
   /** Where the default comes from and what the setting means. */
   readonly basis: string;
+  /** It reads text that is silent or disputed: a verdict on its requirements rests on the lab's reading (the report says so). */
+  readonly interprets: boolean;
 }
 
-function setting<S extends z.ZodType>(schema: S, defaultValue: z.output<S>, unit: string, serves: string, basis: string): LabSetting<S> {
-  return { schema, default: defaultValue, unit, serves, basis };
+function setting<S extends z.ZodType>(
+  schema: S,
+  defaultValue: z.output<S>,
+  unit: string,
+  serves: string,
+  basis: string,
+  interprets = false,
+): LabSetting<S> {
+  return { schema, default: defaultValue, unit, serves, basis, interprets };
 }
 
 const positive = () => z.number().positive();
@@ -50,6 +59,7 @@ export const LAB_SETTINGS = {
     '',
     'PWR-2',
     'The CHF device log survives a CH power cycle except HHT entries (not found stated in public text)',
+    true,
   ),
   cotPollPeriodHours: setting(positive(), 24, 'h', 'COT-3', 'SECMP0056: IHD and PPMID ask for Change of Tenancy at least this often'),
   cotPollToleranceMinutes: setting(
@@ -65,6 +75,7 @@ export const LAB_SETTINGS = {
     '',
     'COT-5',
     "SECMP0056: 'honour' clears data when the Implementation Date/Time is reached, 'ignore' on receipt (disputed in consultation)",
+    true,
   ),
   cotPollRateLimitPerMinute: setting(
     positive(),
@@ -157,4 +168,11 @@ export function labSettingHint(name: string): string | undefined {
   const s = LAB_SETTINGS[name as LabSettingName];
   const unit = s.unit ? ` ${s.unit}` : '';
   return `${s.serves}: ${s.basis}. Omit it to use the default, ${JSON.stringify(s.default)}${unit}.`;
+}
+
+/** The lab settings that interpret silent or disputed text for any of `requirements`. */
+export function interpretingSettings(requirements: readonly string[]): { setting: LabSettingName; basis: string }[] {
+  return (Object.keys(LAB_SETTINGS) as LabSettingName[])
+    .filter((name) => LAB_SETTINGS[name].interprets && LAB_SETTINGS[name].serves.split(', ').some((r) => requirements.includes(r)))
+    .map((setting) => ({ setting, basis: LAB_SETTINGS[setting].basis }));
 }

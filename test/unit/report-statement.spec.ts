@@ -3,6 +3,7 @@ import { test, expect } from '@playwright/test';
 import type { CaseResult } from '../../harness/case.ts';
 import type { DeviceUnderTest } from '../../reports/audit.ts';
 import type { RunResults } from '../../reports/results.ts';
+import { interpretingSettings } from '../../rigs/lab-settings.ts';
 import { deviations, deviceConclusions, pageFurniture, reportId, virtualBenches } from '../../reports/statement.ts';
 
 const run = {
@@ -94,4 +95,10 @@ test('a simulated bench is named on every PDF page; a real one carries only the 
   expect(real.warning).toBeUndefined();
   // Runs that did not record their benches: the virtual bench's firmware says it.
   expect(virtualBenches(run, [device('ihd', 'virtual-1', 'gbcs-rig virtual'), device('esme')])).toEqual(['virtual-1']);
+});
+
+test('the lab settings that read silent or disputed text are named for the cases that serve their requirements', () => {
+  expect(interpretingSettings(['COT-4', 'COT-5']).map((s) => s.setting)).toEqual(['cotImplementationTime']);
+  expect(interpretingSettings(['PWR-2']).map((s) => s.setting)).toEqual(['deviceLogSurvivesPowerCycle']);
+  expect(interpretingSettings(['IPAN-1', 'COT-3'])).toEqual([]);
 });

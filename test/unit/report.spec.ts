@@ -127,6 +127,14 @@ test('report.html: a summary row per case with its verdict, a timeline per case,
   expect(html).toMatch(
     /<tr data-device="virtual-1\/ch" data-conclusion="conforms">.*<td>6 PASS, 1 NOT APPLICABLE<\/td><td>Conforms to the requirements tested \(IPAN-1, IPAN-2, IPAN-3, IPAN-4, IPAN-5\); nothing is said of requirements not tested\.<\/td>/,
   );
+  // Each case that sent the HHT's CCS01 says it rests on the modelled inter-PAN carrier; the one that sent none does not.
+  const sectionOf = (id: string) =>
+    html.slice(html.indexOf(`<section class="case" id="case-${id}--`), html.indexOf('</section>', html.indexOf(`id="case-${id}--`)));
+  for (const id of ['CH-IPAN-001', 'CH-IPAN-002', 'CH-IPAN-003', 'CH-IPAN-004', 'CH-IPAN-005', 'CH-IPAN-006'])
+    expect(sectionOf(id), id).toMatch(
+      /<div class="rests-on">.*<li data-fact="ccs01-inter-pan-carrier">CCS01 over inter-PAN is carried as Tunneling Transfer Data/s,
+    );
+  expect(sectionOf('CH-IPAN-007')).not.toContain('rests-on');
   expect(html).toMatch(/<section id="sign-off">.*<tr data-role="Tested by">.*<tr data-role="Reviewed by">.*<tr data-role="Approved by">/s);
   // The cover: station, run id, version, and every lab setting in force with its source.
   expect(html).toContain(`<dd data-field="run-id" class="mono">${run.run.id}</dd>`);
