@@ -35,6 +35,9 @@ export interface CaseDevice {
   claims: string[];
   manufacturer?: string;
   model?: string;
+  /** The unit's serial number and hardware revision, from the rig file. */
+  serialNumber?: string;
+  hardwareRevision?: string;
   version?: string;
   gbcsVersion?: string;
   smetsVersion?: string;

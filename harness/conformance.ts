@@ -220,6 +220,8 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
         claims: [...device.firmware.claims],
         manufacturer: device.firmware.manufacturer,
         model: device.firmware.model,
+        ...(device.serialNumber && { serialNumber: device.serialNumber }),
+        ...(device.hardwareRevision && { hardwareRevision: device.hardwareRevision }),
         version: device.firmware.version,
         gbcsVersion: device.firmware.gbcsVersion,
         smetsVersion: device.firmware.smetsVersion,

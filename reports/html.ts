@@ -151,7 +151,7 @@ function devices(m: ReportModel): string {
   // Two tables, so each fits an A4 page: who the device is, then its image hash, claims and cases.
   const identity = m.devices.map(
     (d) =>
-      `<tr data-device="${e(deviceKey(d))}"><td>${e(d.role)}</td><td>${e(d.id)}</td><td class="ieee">${e(d.ieee)}</td><td class="mono">${e(d.firmware)}</td><td>${d.manufacturer ? e(d.manufacturer) : na}</td><td>${d.model ? e(d.model) : na}</td><td>${d.version ? e(d.version) : na}</td><td>${d.gbcsVersion ? `GBCS ${e(d.gbcsVersion)}` : na}${d.smetsVersion ? `, SMETS ${e(d.smetsVersion)}` : ''}</td><td>${e(d.bench)}</td></tr>`,
+      `<tr data-device="${e(deviceKey(d))}"><td>${e(d.role)}</td><td>${e(d.id)}</td><td class="ieee">${e(d.ieee)}</td><td class="mono">${e(d.firmware)}</td><td>${d.manufacturer ? e(d.manufacturer) : na}</td><td>${d.model ? e(d.model) : na}</td><td>${d.serialNumber ? e(d.serialNumber) : na}</td><td>${d.hardwareRevision ? e(d.hardwareRevision) : na}</td><td>${d.version ? e(d.version) : na}</td><td>${d.gbcsVersion ? `GBCS ${e(d.gbcsVersion)}` : na}${d.smetsVersion ? `, SMETS ${e(d.smetsVersion)}` : ''}</td><td>${e(d.bench)}</td></tr>`,
   );
   const images = m.devices.map(
     (d) =>
@@ -159,7 +159,7 @@ function devices(m: ReportModel): string {
   );
   return `<section id="devices-under-test"><h2>Devices under test</h2>
 ${identity.length ? '' : '<p class="note">No case recorded a device.</p>'}
-<table id="devices"><thead><tr><th>Role</th><th>Id</th><th>IEEE</th><th>Firmware</th><th>Manufacturer</th><th>Model</th><th>Version</th><th>Baseline</th><th>Bench</th></tr></thead><tbody>${identity.join('')}</tbody></table>
+<table id="devices"><thead><tr><th>Role</th><th>Id</th><th>IEEE</th><th>Firmware</th><th>Manufacturer</th><th>Model</th><th>Serial number</th><th>Hardware revision</th><th>Firmware version</th><th>Baseline</th><th>Bench</th></tr></thead><tbody>${identity.join('')}</tbody></table>
 <table id="device-images"><thead><tr><th>Device</th><th>Image sha256</th><th>Claims</th><th>Cases</th></tr></thead><tbody>${images.join('')}</tbody></table></section>`;
 }
 

@@ -80,6 +80,9 @@ export interface RigDevice {
   readonly ieee: string;
   readonly firmware: FirmwareImage;
   readonly relay: RigRelay;
+  /** The unit's serial number and hardware revision, as the rig file gives them (the report's identification of the item tested). */
+  readonly serialNumber?: string;
+  readonly hardwareRevision?: string;
   /** What the virtual device does, on a virtual bench (the image's behaviour profile). */
   readonly behaviour?: DeviceProfile;
   /** An IHD's or PPMID's observation port on a real bench; absent: the operator is asked (the virtual bench makes its own). */
@@ -809,6 +812,8 @@ function build(
           ieee: d.ieee,
           firmware,
           relay: relays.find((r) => r.id === d.relay)!,
+          ...(d.serialNumber && { serialNumber: d.serialNumber }),
+          ...(d.hardwareRevision && { hardwareRevision: d.hardwareRevision }),
           ...(b.virtual && behaviour && { behaviour }),
           ...(d.gpf && { gpf: gpfOf(d.gpf, b.virtual !== undefined) }),
           ...(d.observe && !b.virtual && { observe: location(d.observe) }),

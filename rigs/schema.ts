@@ -78,6 +78,10 @@ export const deviceSchema = z.strictObject({
   firmware: slug('a firmware image id'),
   /** A relay id on the same bench. */
   relay: slug('a relay id'),
+  /** The unit's serial number, as on its label (the report identifies the item tested by it). */
+  serialNumber: nonEmpty('a serial number').optional(),
+  /** The unit's hardware revision, as on its label. */
+  hardwareRevision: nonEmpty('a hardware revision').optional(),
   /** A CH's gas proxy function: its own IEEE address and firmware image (powered with the CH). */
   gpf: z.strictObject({ ieee: ieeeAddress, firmware: slug('a firmware image id') }).optional(),
   /** An IHD's or PPMID's observation (debug) port speaking gbcs-observe 1; without one the operator is asked. */

@@ -108,7 +108,7 @@ test('report.html: a summary row per case with its verdict, a timeline per case,
   expect(html).toMatch(/<span class="verdict v-not-applicable" data-verdict="NOT APPLICABLE">/);
   // Devices under test: role, id, IEEE, firmware, claims.
   expect(html).toMatch(
-    /<table id="devices">.*<tr data-device="virtual-1\/ch"><td>CH<\/td><td>ch<\/td><td class="ieee">00:db:12:34:56:78:90:a2<\/td><td class="mono">ch-conformant<\/td><td>gbcs-rig virtual<\/td><td>Virtual CH \(conformant\)<\/td><td>1\.0\.0<\/td><td>GBCS 4\.1<\/td><td>virtual-1<\/td><\/tr>/s,
+    /<table id="devices">.*<tr data-device="virtual-1\/ch"><td>CH<\/td><td>ch<\/td><td class="ieee">00:db:12:34:56:78:90:a2<\/td><td class="mono">ch-conformant<\/td><td>gbcs-rig virtual<\/td><td>Virtual CH \(conformant\)<\/td><td><span class="note">not recorded<\/span><\/td><td><span class="note">not recorded<\/span><\/td><td>1\.0\.0<\/td><td>GBCS 4\.1<\/td><td>virtual-1<\/td><\/tr>/s,
   );
   expect(html).toMatch(
     /<table id="device-images">.*<tr data-device="virtual-1\/ch"><td>CH ch<\/td><td class="hash" data-field="sha256">[0-9a-f]{64} <span class="outcome o-pass">verified<\/span><\/td><td>gbcs-10.5-interpan-60min<\/td><td class="case-ids"><span>CH-IPAN-001<\/span>, /s,
@@ -476,4 +476,15 @@ test('the audit trail and timelines survive a capture cut by a crash', async () 
   expect(html).toContain('1 line(s) of events.jsonl could not be read');
   expect(html).toMatch(/<tr data-file="evidence\/CH-IPAN-006--virtual-1\/han\.pcapng">.*?status-changed/);
   expect(readdirSync(dir)).toContain('report.html');
+});
+
+test('a device the rig file labels with its serial number and hardware revision is identified by them', async () => {
+  const dir = await runFolder();
+  const r = results(dir);
+  for (const c of r.cases) if (c.device) Object.assign(c.device, { serialNumber: 'CH-2291-004417', hardwareRevision: 'C' });
+  writeFileSync(join(dir, 'results.json'), JSON.stringify(r));
+  await buildReport(dir);
+  expect(read(dir, 'report.html')).toMatch(
+    /<tr data-device="virtual-1\/ch">(<td>[^<]*<\/td>|<td class="[^"]*">[^<]*<\/td>){5}<td>Virtual CH \(conformant\)<\/td><td>CH-2291-004417<\/td><td>C<\/td>/,
+  );
 });

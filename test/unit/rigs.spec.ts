@@ -348,6 +348,9 @@ test('example-lab.yaml validates (schema and references; its images are not in t
   expect(rig.firmware.manifests).toEqual([BUILT_IN_MANIFEST, path.join(RIGS, 'example-lab-firmware.yaml')]);
   expect(rig.labSettings.interPanBoundaryMarginSeconds).toEqual({ value: 30, source: 'rig file' });
   expect(rig.benches[1].relays.every((r) => r.vendor === 'shelly-gen2')).toBe(true);
+  // The unit's label, for the report's identification of the item tested.
+  expect(rig.benches[0].devices[0]).toMatchObject({ id: 'ch', serialNumber: 'CH-2291-004417', hardwareRevision: 'C' });
+  expect(rig.benches[0].devices[1].serialNumber).toBeUndefined();
   const locations = rig.benches.flatMap((b) => [...b.sniffers.map((s) => s.location), b.radio.location]);
   expect(locations.some((l) => l && 'path' in l && l.path.startsWith('/dev/serial/by-id/'))).toBe(true);
   expect(locations.some((l) => l && 'serialNumber' in l)).toBe(true);
