@@ -59,7 +59,8 @@ function parseFailOn(values: string[] | undefined): Set<Verdict | 'not-run'> {
 
 /** What in the results `--fail-on` names, e.g. `2 FAIL`, `1 not-run`; empty when nothing. */
 function failedOn(results: RunResults, failOn: ReadonlySet<Verdict | 'not-run'>): string[] {
-  const found = [...failOn].map((v) => [v, v === 'not-run' ? results.missing.length : results.totals[v]] as const);
+  const notRun = results.missing.length + (results.notRun?.length ?? 0);
+  const found = [...failOn].map((v) => [v, v === 'not-run' ? notRun : results.totals[v]] as const);
   return found.filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`);
 }
 

@@ -7,7 +7,7 @@ import { auditTrail, devicesUnderTest } from './audit.ts';
 import { renderHtml } from './html.ts';
 import { renderJunit } from './junit.ts';
 import type { RunResults } from './results.ts';
-import { RunFolderError, evidenceFolders, readJson, resultsFromEvidence, type RunInfo } from './results.ts';
+import { RunFolderError, evidenceFolders, readJson, readRunInfo, resultsFromEvidence, type RunInfo } from './results.ts';
 import { readCaseEvidence } from './run-folder.ts';
 
 export interface BuildReportOptions {
@@ -54,7 +54,17 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
   } else {
     if (evidenceFolders(dir).length === 0)
       throw new RunFolderError(dir, 'not a run folder: no results.json and no evidence/<case>--<bench>/ folders');
-    const run: RunInfo = { id: basename(dir), rig: '', station: '', startedAt: '', endedAt: '', gbcsRig: '', ...options.run };
+    // What run.json recorded at the start still holds after a crash: station, rig, lab, plan.
+    const run: RunInfo = {
+      id: basename(dir),
+      rig: '',
+      station: '',
+      startedAt: '',
+      endedAt: '',
+      gbcsRig: '',
+      ...readRunInfo(dir),
+      ...options.run,
+    };
     results = resultsFromEvidence(dir, run);
     // Written as the reporter would have: the report and its manifest then describe the same thing.
     writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');

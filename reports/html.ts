@@ -97,6 +97,8 @@ tr.deciding td { font-weight: 600; background: #fff3f3; } .decider { font-size: 
 table#sign-off-table td.sign { height: 34px; min-width: 160px; }
 td.ieee { white-space: nowrap; } td.case-ids span { white-space: nowrap; } #device-images td.hash { word-break: break-all; font-size: 11px; width: 40%; }
 .rests-on { border-left: 4px solid #6b7280; background: #f5f5f5; padding: 6px 10px; margin: 8px 0; } .rests-on ul { margin: 4px 0 0; }
+#incomplete-banner { background: #fdecea; border: 3px solid #c62828; color: #8e0000; font-size: 22px; font-weight: 800; text-align: center; padding: 10px; margin: 0 0 14px; }
+.v-not-run { background: #9e9e9e; color: #fff; }
 @media print { .screen-only { display: none; } #virtual-banner { position: static; } body { padding: 0; } a { color: inherit; text-decoration: none; } h2 { page-break-before: always; } #cover h2 { page-break-before: avoid; } }
 `;
 
@@ -177,8 +179,13 @@ function summary(m: ReportModel): string {
   );
   if (m.results.missing.length)
     totals.push(`<tr data-verdict="none"><td>ended without a verdict</td><td class="count">${m.results.missing.length}</td></tr>`);
+  const notRun = (m.results.notRun ?? []).map(
+    (p) =>
+      `<tr class="not-run" data-not-run="${e(`${p.id}--${p.bench}`)}"><td>${e(p.id)}</td><td>${e(p.title)}</td><td colspan="2"></td><td>${e(p.bench)}</td><td><span class="verdict v-not-run" data-verdict="NOT RUN">NOT RUN</span></td><td><span class="note">planned, never started: the run stopped before it</span></td></tr>`,
+  );
+  if (notRun.length) totals.push(`<tr data-verdict="NOT RUN"><td>NOT RUN</td><td class="count">${notRun.length}</td></tr>`);
   return `<section id="summary-section"><h2>Summary</h2>
-<table id="summary"><thead><tr><th>Case</th><th>Title</th><th>Requirements</th><th>References</th><th>Bench</th><th>Verdict</th><th>Key measurement vs limit</th></tr></thead><tbody>${rows.join('')}${missing.join('')}</tbody></table>
+<table id="summary"><thead><tr><th>Case</th><th>Title</th><th>Requirements</th><th>References</th><th>Bench</th><th>Verdict</th><th>Key measurement vs limit</th></tr></thead><tbody>${rows.join('')}${missing.join('')}${notRun.join('')}</tbody></table>
 <table id="totals" style="width:auto"><thead><tr><th>Verdict</th><th>Cases</th></tr></thead><tbody>${totals.join('')}</tbody></table></section>`;
 }
 
@@ -276,6 +283,19 @@ ${problems}${parts.join('\n')}</section>`;
 }
 
 /** On every page of a report with a simulated bench: its results say nothing about a device. */
+/** In large type on the cover: a campaign that did not reach every planned case is not a campaign's result. */
+function incompleteBanner(m: ReportModel): string {
+  const { results } = m;
+  const notRun = results.notRun?.length ?? 0;
+  const without = results.missing.length + notRun;
+  if (!without && !m.rebuilt) return '';
+  const planned = results.run.planned?.length;
+  const what = without
+    ? `${without} ${planned ? `of ${planned} ` : ''}planned case${without === 1 ? '' : 's'} ${without === 1 ? 'has' : 'have'} no verdict (${notRun} never started, ${results.missing.length} cut short)`
+    : 'the run ended without writing its results (they were rebuilt from the evidence)';
+  return `<div id="incomplete-banner" role="alert">INCOMPLETE CAMPAIGN — ${e(what)}</div>`;
+}
+
 function virtualBanner(m: ReportModel): string {
   const benches = virtualBenches(m.results.run, m.devices);
   if (!benches.length) return '';
@@ -336,6 +356,7 @@ export function renderHtml(m: ReportModel): string {
 </head>
 <body>
 ${virtualBanner(m)}
+${incompleteBanner(m)}
 ${cover(m)}
 ${scopeAndMethod(m)}
 ${devices(m)}

@@ -2,11 +2,11 @@
 // harness into the case's evidence folder) into the run's results.json.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
+import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import type { CaseResult } from '../harness/case.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from '../harness/run-context.ts';
 import type { BenchOption } from '../harness/conformance.ts';
-import { collectResults, missingCase, readRunInfo } from './results.ts';
+import { RUN_INFO_FILE, collectResults, missingCase, readRunInfo, type PlannedCase } from './results.ts';
 
 export type { RunResults } from './results.ts';
 
@@ -25,6 +25,18 @@ export default class ResultsReporter implements Reporter {
   private readonly cases: CaseResult[] = [];
   private readonly missing: string[] = [];
   private readonly startedAt = new Date().toISOString();
+
+  /** Records every case the run is about to run in run.json, before the first starts: a run cut short still says what it never reached. */
+  onBegin(_config: FullConfig, suite: Suite): void {
+    const out = process.env[RUN_ENV.out];
+    const recorded = out && readRunInfo(out);
+    if (!out || !recorded) return;
+    const planned: PlannedCase[] = suite.allTests().map((t) => {
+      const [id] = t.title.split(' ', 1);
+      return { id, title: t.title.slice(id.length + 1), bench: benchOf(t) ?? '' };
+    });
+    writeFileSync(join(out, RUN_INFO_FILE), JSON.stringify({ ...recorded, planned }, null, 2) + '\n');
+  }
 
   onTestEnd(test: TestCase, result: TestResult): void {
     if (result.retry < test.retries && result.status !== 'passed' && result.status !== 'skipped') return;

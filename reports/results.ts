@@ -27,6 +27,15 @@ export interface RunInfo {
   testPlan?: { suite: string; sha256: string }[];
   /** Every lab setting in force, with its value and source (default or rig file). */
   labSettings?: LabSettingsReport;
+  /** Every case the run set out to run, on its bench: written before the first case starts, so a crash cannot hide what never ran. */
+  planned?: PlannedCase[];
+}
+
+/** One case on one bench, as the run planned it. */
+export interface PlannedCase {
+  id: string;
+  title: string;
+  bench: string;
 }
 
 /** results.json (`schema: gbcs-rig/results@1`). */
@@ -37,6 +46,8 @@ export interface RunResults {
   totals: Record<Verdict, number>;
   /** Tests that ended without a case result (the rig crashed inside them), each as `missingCase` names it. */
   missing: string[];
+  /** Planned cases that never started (the run stopped before them): NOT RUN. */
+  notRun?: PlannedCase[];
 }
 
 /** How results.json names a case that ended without a verdict: the test's title and, when known, its bench. */
@@ -57,7 +68,12 @@ export function collectResults(cases: readonly CaseResult[], run: RunInfo, missi
   const totals = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
   for (const c of cases) totals[c.verdict]++;
   const sorted = [...cases].sort((a, b) => a.id.localeCompare(b.id) || a.bench.localeCompare(b.bench));
-  return { schema: 'gbcs-rig/results@1', run, cases: sorted, totals, missing: [...missing] };
+  // A planned case with neither a verdict nor a start (a crash inside one is `missing`) never ran.
+  const ran = (p: PlannedCase) =>
+    cases.some((c) => c.id === p.id && c.bench === p.bench) ||
+    missing.some((m) => (m.startsWith(`${p.id} `) && m.endsWith(` on bench ${p.bench}`)) || m === `${p.id}--${p.bench}`);
+  const notRun = (run.planned ?? []).filter((p) => !ran(p));
+  return { schema: 'gbcs-rig/results@1', run, cases: sorted, totals, missing: [...missing], notRun };
 }
 
 /** A file in the run folder the report cannot use: says which file and why, in one line. */

@@ -40,6 +40,8 @@ export function deviations(results: RunResults): Deviation[] {
     });
   }
   for (const missing of results.missing) out.push({ what: 'case not run to its end', detail: `${missing}: no verdict (the rig stopped)` });
+  for (const p of results.notRun ?? [])
+    out.push({ what: 'case not run', detail: `${p.id} ${p.title} on bench ${p.bench}: planned, never started` });
   return out;
 }
 
