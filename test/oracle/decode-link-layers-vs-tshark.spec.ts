@@ -229,11 +229,22 @@ test('a TAP capture says itself what ends its frames (its FCS TLV): --fcs does n
   expect(decoded.map((f) => [f.mac.fcsOk, f.radio?.correlation])).toEqual(decoded.map(() => [false, undefined]));
 });
 
-test('decode --format text adds the channel, RSSI and LQI the capture recorded as a fourth column', () => {
+test('decode --format text adds the channel, RSSI and LQI the capture recorded as a fourth column; --pcapng keeps them in TAP', () => {
   const file = pcapFile(LINKTYPE_LINUX_SLL, [udpFrame(LINKTYPE_LINUX_SLL, encodeZep(zeps()[1]))], 'zep-text');
-  const r = decode(file, '--format', 'text');
+  const out = join(mkdtempSync(join(tmpdir(), 'gbcs-rig-zep-out-')), 'out.pcapng');
+  const r = decode(file, '--format', 'text', '--pcapng', out);
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout.trim()).toMatch(/^1\t\S+\tZCL .*\tch 11, RSSI -37 dBm, LQI 151, correlation 91, ZEP device 8192$/);
+  // The 802.15.4 frame without its CC24xx bytes (TAP FCS type none), the reception in TAP TLVs.
+  const [row] = tsharkFields(out, ['wpan.seq_no', 'wpan-tap.ch_num', 'wpan-tap.rss', 'wpan-tap.lqi', 'wpan.fcs', 'frame.comment']);
+  expect(row).toEqual({
+    'wpan.seq_no': ['10'],
+    'wpan-tap.ch_num': ['11'],
+    'wpan-tap.rss': ['-37'],
+    'wpan-tap.lqi': ['151'],
+    'wpan.fcs': [],
+    'frame.comment': [r.stdout.split('\t')[2]],
+  });
 });
 
 test('unreadable ZEP is named with its packet, the frames around it still decode; a capture without ZEP is refused', () => {
