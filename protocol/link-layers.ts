@@ -1,5 +1,5 @@
 // The link layers a remote sniffer's capture arrives in — Ethernet (with 802.1Q tags), Linux
-// "cooked" SLL and SLL2, raw IPv4/IPv6 — down to a UDP datagram, so ZEP (port 17754) can be read
+// "cooked" SLL and SLL2, raw IPv4/IPv6, BSD/macOS loopback — down to a UDP datagram, so ZEP (port 17754) can be read
 // from what tcpdump or Wireshark recorded; and every captured packet down to the 802.15.4 frame
 // the decoder reads (ieee802154Of), with TI CC24xx metadata in place of an FCS read out.
 // Writers for the same layers make test captures. Pure: bytes in, values out.
@@ -11,25 +11,33 @@ import type { CapturedPacket } from './pcapng/reader.ts';
 import { ZEP_PORT, decodeZep, isZep, readCc24xx, type ZepAck, type ZepFrame } from './zep.ts';
 
 /** tcpdump.org LINKTYPE_* values of the layers read here. */
+export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;
 export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
+export const LINKTYPE_LOOP = 108;
 export const IP_LINK_TYPES: readonly number[] = [
+  LINKTYPE_NULL,
   LINKTYPE_ETHERNET,
   LINKTYPE_RAW,
   LINKTYPE_LINUX_SLL,
   LINKTYPE_IPV4,
   LINKTYPE_IPV6,
   LINKTYPE_LINUX_SLL2,
+  LINKTYPE_LOOP,
 ];
 
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_IPV6 = 0x86dd;
 const ETHERTYPE_VLAN = [0x8100, 0x88a8];
 const IP_PROTO_UDP = 17;
+/** BSD loopback address families: AF_INET, and AF_INET6 as NetBSD/OpenBSD, FreeBSD and macOS number it. */
+const AF_INET = 2;
+const AF_INET6 = [24, 28, 30];
+const AF_INET6_DARWIN = 30;
 /** IPv6 extension headers skipped on the way to UDP: hop-by-hop, routing, destination options. */
 const IPV6_SKIPPED = new Set([0, 43, 60]);
 
@@ -58,6 +66,15 @@ function network(linkType: number, frame: Uint8Array): { ethertype: number; pack
     case LINKTYPE_LINUX_SLL2: {
       const ethertype = r.u16be('sll2.protocol');
       r.bytesN(18, 'sll2.header');
+      return { ethertype, packet: r.rest() };
+    }
+    case LINKTYPE_NULL:
+    case LINKTYPE_LOOP: {
+      // NULL: the capturing host's byte order (read either way: families are small); LOOP: network order.
+      const be = r.u32be('loopback.family');
+      const swapped = (((be & 0xff) << 24) | ((be & 0xff00) << 8) | ((be >>> 8) & 0xff00) | (be >>> 24)) >>> 0;
+      const family = linkType === LINKTYPE_NULL && be > 0xffff ? swapped : be;
+      const ethertype = family === AF_INET ? ETHERTYPE_IPV4 : AF_INET6.includes(family) ? ETHERTYPE_IPV6 : 0;
       return { ethertype, packet: r.rest() };
     }
     case LINKTYPE_RAW:
@@ -192,6 +209,17 @@ export function udpFrame(linkType: number, payload: Uint8Array, a: UdpAddressing
         .u8(0)
         .u8(6)
         .bytes(Uint8Array.from([2, 0, 0, 0, 0, 1, 0, 0]))
+        .bytes(ip)
+        .finish();
+    case LINKTYPE_NULL:
+      // As a little-endian Mac records its own ZEP on lo0.
+      return new Writer(4 + ip.length)
+        .u32(a.ipv6 ? AF_INET6_DARWIN : AF_INET)
+        .bytes(ip)
+        .finish();
+    case LINKTYPE_LOOP:
+      return new Writer(4 + ip.length)
+        .u32be(a.ipv6 ? AF_INET6_DARWIN : AF_INET)
         .bytes(ip)
         .finish();
     case LINKTYPE_RAW:

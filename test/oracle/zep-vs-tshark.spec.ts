@@ -10,6 +10,8 @@ import {
   LINKTYPE_IPV6,
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
   LINKTYPE_RAW,
   udpFrame,
   udpOf,
@@ -117,4 +119,15 @@ test('not ZEP: another UDP port, a fragment, TCP, and a truncated datagram are t
   const cut = udpFrame(LINKTYPE_LINUX_SLL2, zep).subarray(0, 20 + 20 + 4);
   expect(() => udpOf(LINKTYPE_LINUX_SLL2, cut)).toThrow(/udp.length at offset 24: needs 2 bytes/);
   expect(udpOf(195, zep)).toBeUndefined();
+});
+
+test('BSD loopback (link type 0) is read in either byte order, as the capturing host wrote its address family', () => {
+  const z = zepFrames()[1];
+  // A big-endian host's NULL header is the LOOP header: AF_INET in network order.
+  const bigEndian = udpFrame(LINKTYPE_LOOP, encodeZep(z), { ipv6: true });
+  expect(zepOf(LINKTYPE_NULL, bigEndian)).toEqual(z);
+  expect(zepOf(LINKTYPE_NULL, udpFrame(LINKTYPE_NULL, encodeZep(z)))).toEqual(z);
+  const notIp = udpFrame(LINKTYPE_NULL, encodeZep(z));
+  notIp[0] = 7;
+  expect(udpOf(LINKTYPE_NULL, notIp)).toBeUndefined();
 });
