@@ -3,7 +3,13 @@
 
 import { createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { CaptureParser, PcapngWriter, type CapturedPacket, type PcapngWriterOptions } from '../protocol/pcapng.ts';
+import {
+  CaptureParser,
+  PcapngWriter,
+  type CaptureParserOptions,
+  type CapturedPacket,
+  type PcapngWriterOptions,
+} from '../protocol/pcapng.ts';
 
 /** Where a file writer's stream error waits until the next write, drain or close. */
 interface StreamState {
@@ -86,10 +92,14 @@ export function openPcapngFile(path: string, options: PcapngWriterOptions = {}):
  * Streams the packets of a pcap/pcapng file in batches (one batch per read chunk), so a consumer
  * pays one await per chunk rather than per packet; memory stays at one chunk plus one block.
  */
-export async function* readCaptureBatches(path: string, chunkBytes = 1 << 16): AsyncGenerator<CapturedPacket[]> {
+export async function* readCaptureBatches(
+  path: string,
+  chunkBytes = 1 << 16,
+  options: Omit<CaptureParserOptions, 'adoptChunks'> = {},
+): AsyncGenerator<CapturedPacket[]> {
   // Each read gets a fresh buffer nobody writes to again, so packets can be views into it; and
   // 64 KiB batches (about a thousand packets) let decoded frames die young, which the GC likes.
-  const parser = new CaptureParser(path, { adoptChunks: true });
+  const parser = new CaptureParser(path, { ...options, adoptChunks: true });
   const file = await open(path, 'r');
   let position = 0;
   const read = () => {

@@ -99,11 +99,27 @@ export interface DecodedGbcs {
   alert?: string;
 }
 
+/** What the capture recorded about the frame's reception (TAP TLVs, ZEP header, TI CC24xx metadata), when it did. */
+export interface DecodedRadio {
+  /** 802.15.4 channel. */
+  channel?: number;
+  /** dBm. */
+  rssi?: number;
+  /** Link quality (ZEP header, TAP LQI TLV). */
+  lqi?: number;
+  /** TI CC24xx correlation value (0–127), from the metadata in place of the FCS. */
+  correlation?: number;
+  /** ZEP: the sniffer's device id and (v2) its sequence number. */
+  zepDevice?: number;
+  zepSeq?: number;
+}
+
 export interface DecodedFrame {
   /** 1-based frame number in its capture. */
   n: number;
   /** ISO 8601 UTC with microseconds. */
   time: string;
+  radio?: DecodedRadio;
   mac: DecodedMac;
   nwk?: DecodedNwk;
   aps?: DecodedAps;

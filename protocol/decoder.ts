@@ -2,7 +2,7 @@
 // (MAC → NWK → APS → ZDP / ZCL → GBCS), decrypting with the key table and learning network
 // keys from decrypted APS Transport Key commands.
 import { DecodeError, Reader, copyBytes, eui64, fromHex } from './bytes.ts';
-import type { DecodedAps, DecodedFrame, DecodedNwk, DecodedSecurity } from './decoded.ts';
+import type { DecodedAps, DecodedFrame, DecodedNwk, DecodedRadio, DecodedSecurity } from './decoded.ts';
 import { decodeMac, scratchMacParse } from './mac.ts';
 import { decodeNwkCommand, decodeNwkHeader, decodeZigbeeBeacon, looksLikeNwk, type NwkParse } from './nwk.ts';
 import { PROFILE_ZDP, ZDP_DEVICE_ANNCE, decodeApsCommand, decodeApsHeader, zdpServiceName } from './aps.ts';
@@ -21,6 +21,10 @@ export interface CapturedFrame {
   time?: string;
   frame: Uint8Array;
   fcsIncluded: boolean;
+  /** The radio's own FCS verdict when metadata took the FCS's place (TI CC24xx): the frame then has no FCS. */
+  fcsOk?: boolean;
+  /** Reception details to carry into the decoded frame (protocol/link-layers.ts ieee802154Of). */
+  radio?: DecodedRadio;
 }
 
 const ZCL_TUNNELING = TUNNELING.id;
@@ -30,8 +34,19 @@ const ZCL_TUNNELING = TUNNELING.id;
  * leaves them out): one hidden class for every frame keeps the layers' and the summary's
  * property reads monomorphic.
  */
-function newFrame(n: number, time: string): DecodedFrame {
-  return { n, time, mac: undefined!, nwk: undefined, aps: undefined, zcl: undefined, gbcs: undefined, error: undefined, summary: '' };
+function newFrame(n: number, time: string, radio: DecodedRadio | undefined): DecodedFrame {
+  return {
+    n,
+    time,
+    radio,
+    mac: undefined!,
+    nwk: undefined,
+    aps: undefined,
+    zcl: undefined,
+    gbcs: undefined,
+    error: undefined,
+    summary: '',
+  };
 }
 
 /** A frame decoded up to its NWK payload (decodeToNwkPayload), waiting for the rest. */
@@ -164,7 +179,7 @@ export class HanDecoder {
 
   /** The frame's DecodedFrame, empty, with its time (as the source gave it, or formatted here). */
   private frameFor(p: CapturedFrame): DecodedFrame {
-    return newFrame(p.n, p.time ?? this.iso.format(p.timestampUs));
+    return newFrame(p.n, p.time ?? this.iso.format(p.timestampUs), p.radio);
   }
 
   /**
@@ -184,6 +199,7 @@ export class HanDecoder {
   private decodeToNwkPayload(p: CapturedFrame, out: DecodedFrame): NwkStage | undefined {
     try {
       const m = decodeMac(p.frame, p.fcsIncluded, out, this.macScratch);
+      if (!p.fcsIncluded && p.fcsOk !== undefined) m.mac.fcsOk = p.fcsOk;
       // Like Wireshark: a frame whose FCS is wrong is not dissected beyond the MAC header.
       if (m.mac.fcsOk === false || m.encrypted) return undefined;
       const frame = p.frame;

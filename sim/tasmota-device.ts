@@ -145,16 +145,37 @@ export class VirtualTasmotaRelay extends VirtualMqttRelay {
 }
 
 export interface VirtualShellyGen2Options extends VirtualRelayOptions {
-  /** MQTT topic prefix (the device id by default on a real Shelly). */
+  /** MQTT.Config `topic_prefix`; a real Shelly uses its device id (e.g. `shellyplus1-a8032ab29be0`) when it is null. */
   readonly prefix: string;
   /** Number of switch components; default 1 (`switch:0`). */
   readonly switches?: number;
+  /** MQTT.Config `rpc_ntf` (default true): NotifyStatus on `<prefix>/events/rpc`. */
+  readonly rpcNtf?: boolean;
+  /** MQTT.Config `status_ntf` (default false): each changed component's whole status on `<prefix>/status/switch:<id>`. */
+  readonly statusNtf?: boolean;
 }
 
-/** A minimal Shelly Gen2: JSON-RPC `Switch.Set` / `Switch.GetStatus` on `<prefix>/rpc`, status notifications on. */
+/** A JSON-RPC 2.0 request frame as Shelly reads one (RPC Protocol: "Request Frame"). */
+interface RpcRequest {
+  id?: unknown;
+  src?: unknown;
+  method?: unknown;
+  params?: { id?: unknown; on?: unknown };
+}
+
+/**
+ * A Shelly Gen2 switch device as Shelly's public Gen2 API documentation describes it (README "Relays" cites the
+ * sections): JSON-RPC 2.0 request frames on `<prefix>/rpc`, each answered on `<src>/rpc` with `{id, src, dst,
+ * result | error}`; `Switch.Set` answering `{was_on}`, `Switch.Toggle` likewise, `Switch.GetStatus` the switch's
+ * status; a changed output notified as `NotifyStatus` on `<prefix>/events/rpc` (rpc_ntf) and, when status_ntf is
+ * on, as the whole status on `<prefix>/status/switch:<id>`; `true` retained on `<prefix>/online`, `false` its
+ * last will.
+ */
 export class VirtualShellyGen2 extends VirtualMqttRelay {
   readonly prefix: string;
   private readonly outputs: boolean[];
+  private readonly rpcNtf: boolean;
+  private readonly statusNtf: boolean;
 
   static async start(options: VirtualShellyGen2Options): Promise<VirtualShellyGen2> {
     const device = new VirtualShellyGen2(options);
@@ -168,6 +189,8 @@ export class VirtualShellyGen2 extends VirtualMqttRelay {
     super(options);
     this.prefix = options.prefix;
     this.outputs = new Array<boolean>(options.switches ?? 1).fill(false);
+    this.rpcNtf = options.rpcNtf ?? true;
+    this.statusNtf = options.statusNtf ?? false;
   }
 
   /** The switch's actual output (0-based id, as Shelly numbers them). */
@@ -176,30 +199,63 @@ export class VirtualShellyGen2 extends VirtualMqttRelay {
   }
 
   protected onCommand(_topic: string, payload: string): void {
-    let call: { id?: unknown; src?: unknown; method?: unknown; params?: { id?: unknown; on?: unknown } };
+    let call: RpcRequest;
     try {
       call = JSON.parse(payload);
     } catch {
-      return; // Shelly drops frames it cannot parse
+      return; // not a frame: nothing to answer
     }
-    if (typeof call.src !== 'string') return;
-    const replyTopic = `${call.src}/rpc`;
-    const answer = (body: object) => JSON.stringify({ id: call.id, src: this.prefix, dst: call.src, ...body });
-    const id = typeof call.params?.id === 'number' ? call.params.id : 0;
-    if (id < 0 || id >= this.outputs.length) {
-      return this.report([[replyTopic, answer({ error: { code: -105, message: `Argument 'id', value ${id} not found!` } })]]);
+    // Without `src` there is no topic to answer on; without `id` it is a notification: done, but unanswered.
+    const replyTo = typeof call.src === 'string' && call.id !== undefined ? `${call.src}/rpc` : undefined;
+    const reply: Array<[string, string]> = [];
+    const answer = (body: object) => {
+      if (replyTo) reply.push([replyTo, JSON.stringify({ id: call.id, src: this.prefix, dst: call.src, ...body })]);
+    };
+    const outcome = this.call(call);
+    if ('error' in outcome) answer({ error: outcome.error });
+    else answer({ result: outcome.result });
+    this.report([...reply, ...('changed' in outcome && outcome.changed !== undefined ? this.notifications(outcome.changed) : [])]);
+  }
+
+  /** Runs one call: its result (and the switch it changed), or its error, as Shelly's error codes go. */
+  private call(call: RpcRequest): { result: object; changed?: number } | { error: { code: number; message: string } } {
+    const method = String(call.method);
+    if (!['Switch.Set', 'Switch.Toggle', 'Switch.GetStatus'].includes(method)) {
+      return { error: { code: 404, message: `No handler for ${method}` } };
     }
-    const status = () => JSON.stringify({ id, source: 'MQTT', output: this.outputs[id] !== this.reportsWrongState });
-    if (call.method === 'Switch.GetStatus') return this.report([[replyTopic, answer({ result: JSON.parse(status()) })]]);
-    if (call.method !== 'Switch.Set' || typeof call.params?.on !== 'boolean') {
-      return this.report([[replyTopic, answer({ error: { code: -103, message: `Invalid call ${String(call.method)}` } })]]);
+    const id = call.params?.id;
+    if (typeof id !== 'number') return { error: { code: -103, message: "Missing required argument 'id'!" } };
+    if (!Number.isInteger(id) || id < 0 || id >= this.outputs.length) {
+      return { error: { code: -105, message: `Argument 'id', value ${id} not found!` } };
     }
+    if (method === 'Switch.GetStatus') return { result: this.status(id) };
+    const on = method === 'Switch.Toggle' ? !this.outputs[id] : call.params?.on;
+    if (typeof on !== 'boolean') return { error: { code: -103, message: "Missing required argument 'on'!" } };
     const was = this.outputs[id];
-    this.outputs[id] = call.params.on;
-    if (was !== call.params.on) this.onPower(id, call.params.on);
-    this.report([
-      [replyTopic, answer({ result: { was_on: was } })],
-      [`${this.prefix}/status/switch:${id}`, status()],
-    ]);
+    const wasOn = was !== this.reportsWrongState;
+    if (on === was) return { result: { was_on: wasOn } };
+    this.outputs[id] = on;
+    this.onPower(id, on);
+    return { result: { was_on: wasOn }, changed: id };
+  }
+
+  /** Switch.GetStatus's answer (the fields a relay without metering has). */
+  private status(id: number): { id: number; source: string; output: boolean } {
+    return { id, source: 'MQTT', output: this.outputs[id] !== this.reportsWrongState };
+  }
+
+  /** What a changed output publishes besides the reply: NotifyStatus (rpc_ntf) and the status topic (status_ntf). */
+  private notifications(id: number): Array<[string, string]> {
+    const status = this.status(id);
+    const out: Array<[string, string]> = [];
+    if (this.rpcNtf) {
+      const params = { ts: Date.now() / 1000, [`switch:${id}`]: { id, output: status.output, source: status.source } };
+      out.push([
+        `${this.prefix}/events/rpc`,
+        JSON.stringify({ src: this.prefix, dst: `${this.prefix}/events`, method: 'NotifyStatus', params }),
+      ]);
+    }
+    if (this.statusNtf) out.push([`${this.prefix}/status/switch:${id}`, JSON.stringify(status)]);
+    return out;
   }
 }

@@ -1,6 +1,7 @@
-// A Shelly Gen2 (Plus/Pro) switch channel over MQTT JSON-RPC (PROTOCOL.md §9).
-// UNVERIFIED on a real device: topic defaults (`<prefix>/rpc`, `<src>/rpc`, `<prefix>/status/switch:<id>`,
-// `<prefix>/online`) are from Shelly's documentation; check them against a real unit before trusting a bench.
+// A Shelly Gen2 (Plus/Pro) switch channel over MQTT JSON-RPC (PROTOCOL.md §9), as Shelly's public Gen2 API
+// documentation describes it (README "Relays" cites the sections): requests on `<prefix>/rpc`, answers on
+// `<src>/rpc`, NotifyStatus on `<prefix>/events/rpc`, availability on `<prefix>/online`. A switch is confirmed by
+// Switch.Set's success reply (or a NotifyStatus with the asked output), a query by Switch.GetStatus's `output`.
 import { randomBytes } from 'node:crypto';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import { z } from 'zod';
@@ -17,9 +18,10 @@ export interface ShellyGen2SwitchOptions extends PowerSwitchOptions {
   readonly replyTo?: string;
 }
 
+/** A JSON-RPC 2.0 response frame (RPC Protocol: "Response Frame"). */
 interface RpcReply {
   id?: unknown;
-  result?: { output?: unknown };
+  result?: { output?: unknown; was_on?: unknown };
   error?: { code?: unknown; message?: unknown };
 }
 
@@ -28,6 +30,7 @@ export class ShellyGen2Switch extends MqttRelay {
   protected readonly unconfirmedFix: string;
   private readonly prefix: string;
   private readonly switchId: number;
+  private readonly component: string;
   private readonly replyTo: string;
   private nextRpcId = 1;
   /** The RPC call in flight and the state it sets (undefined: Switch.GetStatus). */
@@ -44,15 +47,16 @@ export class ShellyGen2Switch extends MqttRelay {
     super(client, owned, options);
     this.prefix = options.prefix;
     this.switchId = options.switchId ?? 0;
+    this.component = `switch:${this.switchId}`;
     this.replyTo = options.replyTo ?? `gbcs-rig-${randomBytes(4).toString('hex')}`;
-    this.where = `shelly-gen2 ${this.prefix} switch:${this.switchId}`;
+    this.where = `shelly-gen2 ${this.prefix} ${this.component}`;
     this.unconfirmedFix =
-      `Check the Shelly '${this.prefix}' is powered and connected (${this.prefix}/online), that MQTT RPC is enabled ` +
-      `with topic prefix '${this.prefix}', and that it has switch:${this.switchId}.`;
+      `Check the Shelly '${this.prefix}' is powered and connected (${this.prefix}/online), that its MQTT settings have ` +
+      `RPC enabled (enable_rpc) and topic prefix '${this.prefix}', and that it has ${this.component}.`;
   }
 
   protected topics(): readonly string[] {
-    return [`${this.replyTo}/rpc`, `${this.prefix}/status/switch:${this.switchId}`, `${this.prefix}/online`];
+    return [`${this.replyTo}/rpc`, `${this.prefix}/events/rpc`, `${this.prefix}/status/${this.component}`, `${this.prefix}/online`];
   }
 
   protected command(on: boolean | undefined): RelayCommand {
@@ -74,7 +78,9 @@ export class ShellyGen2Switch extends MqttRelay {
     const body = parseObject(text);
     if (!body) return;
     if (topic === `${this.replyTo}/rpc`) return this.onReply(body as RpcReply, topic, packet);
-    if (typeof body.output === 'boolean') this.reportState(body.output, topic, packet);
+    // NotifyStatus carries the changed part of each component's status, NotifyFullStatus all of it.
+    const status = topic === `${this.prefix}/events/rpc` ? notifiedStatus(body, this.component) : body;
+    if (typeof status?.output === 'boolean') this.reportState(status.output, topic, packet);
   }
 
   private onReply(reply: RpcReply, topic: string, packet: IPublishPacket): void {
@@ -82,10 +88,18 @@ export class ShellyGen2Switch extends MqttRelay {
     if (!call || reply.id !== call.id) return;
     this.awaiting = undefined;
     if (reply.error) return this.reportRefusal(`JSON-RPC error ${String(reply.error.code)}: ${String(reply.error.message)}`);
-    // Switch.Set answers `{was_on}`; a success reply means the output is now what was asked.
+    // Switch.Set answers `{was_on}` once the output is set: the output is now what was asked. GetStatus answers `output`.
     const on = call.on ?? reply.result?.output;
     if (typeof on === 'boolean') this.reportState(on, topic, packet);
   }
+}
+
+/** The status of `component` in a NotifyStatus / NotifyFullStatus frame, if it has one. */
+function notifiedStatus(frame: Record<string, unknown>, component: string): Record<string, unknown> | undefined {
+  if (frame.method !== 'NotifyStatus' && frame.method !== 'NotifyFullStatus') return undefined;
+  const params = frame.params as Record<string, unknown> | undefined;
+  const status = params?.[component];
+  return typeof status === 'object' && status !== null ? (status as Record<string, unknown>) : undefined;
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {

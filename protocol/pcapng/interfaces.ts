@@ -1,9 +1,8 @@
 // A capture interface as the reader keeps it: its link type, name and time base (ticks → µs).
 
-import type { Ieee802154LinkType } from './link-types.ts';
-
 export interface Interface {
-  linkType: Ieee802154LinkType;
+  /** An 802.15.4 link type, or an IP one when the parser reads link layers. */
+  linkType: number;
   name: string | undefined;
   /** Ticks → µs: either multiply/divide by a power of ten or shift for power-of-2 resolutions. */
   resol: { pow10: number } | { pow2: number };
@@ -19,12 +18,7 @@ export interface Interface {
   offsetNum: number;
 }
 
-export function makeInterface(
-  linkType: Ieee802154LinkType,
-  name: string | undefined,
-  resol: Interface['resol'],
-  offsetUs: bigint,
-): Interface {
+export function makeInterface(linkType: number, name: string | undefined, resol: Interface['resol'], offsetUs: bigint): Interface {
   let mul = 1;
   let div = 1;
   let fast = true;

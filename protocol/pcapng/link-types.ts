@@ -17,6 +17,7 @@ const LINK_TYPE_NAMES: Record<number, string> = {
   9: 'PPP',
   101: 'raw IP',
   105: 'IEEE 802.11',
+  108: 'OpenBSD loopback',
   113: 'Linux SLL cooked capture',
   119: 'Prism 802.11',
   127: 'IEEE 802.11 radiotap',

@@ -1,6 +1,7 @@
 // The streaming capture reader: pcapng (any number of sections, either byte order) and classic
-// pcap carrying 802.15.4 (link types 195, 230, 283), from chunks of any size. Pure: the file
-// reader over it is io/capture-files.ts.
+// pcap carrying 802.15.4 (link types 195, 230, 283), from chunks of any size — and, when asked,
+// the link layers a remote (ZEP) sniffer's capture comes in, whose packets protocol/link-layers.ts
+// unwraps. Pure: the file reader over it is io/capture-files.ts.
 
 import { copyBytes } from '../bytes.ts';
 import { IsoTimeFormatter } from '../iso-time.ts';
@@ -29,7 +30,7 @@ import {
   isAcceptedLinkType,
   linkTypeName,
 } from './link-types.ts';
-import type { Ieee802154LinkType } from './link-types.ts';
+import { IP_LINK_TYPES } from '../link-layers.ts';
 import { TapFault, readTapHeader } from './tap.ts';
 
 export interface CapturedPacket {
@@ -39,7 +40,8 @@ export interface CapturedPacket {
   timestampUs: bigint;
   /** ISO 8601 UTC with 6 fractional digits. */
   time: string;
-  linkType: Ieee802154LinkType;
+  /** One of ACCEPTED_LINK_TYPES; or of IP_LINK_TYPES when the parser was asked for link layers (`frame` is then that layer's). */
+  linkType: number;
   /** The 802.15.4 frame, TAP header stripped; ends with the FCS when `fcsIncluded`. */
   frame: Uint8Array;
   fcsIncluded: boolean;
@@ -68,6 +70,12 @@ export interface CaptureParserOptions {
    * each chunk. Off by default, so a caller may reuse its chunk buffer after push().
    */
   adoptChunks?: boolean;
+  /**
+   * Also accept the link types a remote sniffer's ZEP capture comes in (Ethernet, raw IP, Linux
+   * SLL/SLL2: IP_LINK_TYPES); their packets carry the link-layer frame for protocol/link-layers.ts
+   * to unwrap. Off by default: a consumer that wants bare 802.15.4 gets the refusal.
+   */
+  linkLayers?: boolean;
 }
 
 /**
@@ -93,6 +101,7 @@ export class CaptureParser {
   private failure?: CaptureError;
   private ended = false;
   private readonly adopt: boolean;
+  private readonly linkLayers: boolean;
   /** This reader's ISO time cache (capture timestamps come in runs of the same second). */
   private readonly iso = new IsoTimeFormatter();
   /** Scratch for the TAP header's float32 RSSI. */
@@ -103,6 +112,7 @@ export class CaptureParser {
     options: CaptureParserOptions = {},
   ) {
     this.adopt = options.adoptChunks === true;
+    this.linkLayers = options.linkLayers === true;
   }
 
   push(chunk: Uint8Array): CapturedPacket[] {
@@ -216,11 +226,12 @@ export class CaptureParser {
     return undefined;
   }
 
-  private acceptLinkType(linkType: number, offset: number | undefined): Ieee802154LinkType {
-    if (isAcceptedLinkType(linkType)) return linkType;
+  private acceptLinkType(linkType: number, offset: number | undefined): number {
+    if (isAcceptedLinkType(linkType) || (this.linkLayers && IP_LINK_TYPES.includes(linkType))) return linkType;
+    const accepted = this.linkLayers ? `${ACCEPTED_LINK_TYPES_TEXT}, and ZEP over ${IP_LINK_TYPES_TEXT}` : ACCEPTED_LINK_TYPES_TEXT;
     throw this.fail(
       offset,
-      `link type ${linkType} (${linkTypeName(linkType)}) is not IEEE 802.15.4; accepted link types are ${ACCEPTED_LINK_TYPES_TEXT}`,
+      `link type ${linkType} (${linkTypeName(linkType)}) is not IEEE 802.15.4; accepted link types are ${accepted}`,
       linkType,
     );
   }
@@ -450,6 +461,8 @@ export class CaptureParser {
 }
 
 const EMPTY = new Uint8Array(0);
+
+const IP_LINK_TYPES_TEXT = IP_LINK_TYPES.map((t) => `${t} (${linkTypeName(t)})`).join(', ');
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 

@@ -2,9 +2,6 @@
 // capture comes in: our reader against tshark's ZEP and 802.15.4 dissectors on captures our
 // writers made. A classic pcap per link type (one link type a file), read by both.
 import { test, expect } from '@playwright/test';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { withFcs } from '../../protocol/crc.ts';
 import {
   IP_LINK_TYPES,
@@ -13,33 +10,16 @@ import {
   LINKTYPE_IPV6,
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
   LINKTYPE_RAW,
   udpFrame,
   udpOf,
   zepOf,
 } from '../../protocol/link-layers.ts';
 import { cc24xxBytes, encodeZep, readCc24xx, type ZepFrame } from '../../protocol/zep.ts';
+import { pcapFile } from '../support/classic-pcap.ts';
 import { tsharkFields } from '../support/tshark.ts';
-
-/** A classic pcap (microsecond timestamps) of `frames` with one link type. */
-function pcapFile(linkType: number, frames: Uint8Array[], name: string): string {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(linkType, 20);
-  const records = frames.map((f, i) => {
-    const r = Buffer.alloc(16);
-    r.writeUInt32LE(1_700_000_000 + i, 0);
-    r.writeUInt32LE(f.length, 8);
-    r.writeUInt32LE(f.length, 12);
-    return Buffer.concat([r, f]);
-  });
-  const file = join(mkdtempSync(join(tmpdir(), 'gbcs-rig-zep-')), `${name}.pcap`);
-  writeFileSync(file, Buffer.concat([header, ...records]));
-  return file;
-}
 
 /** A Data frame (beacon request-sized MAC header + payload), sequence number `seq`. */
 const mac = (seq: number) => Uint8Array.from([0x41, 0x88, seq, 0x34, 0x12, 0xff, 0xff, 0x00, 0x00, 0x09, 0x12]);
@@ -139,4 +119,15 @@ test('not ZEP: another UDP port, a fragment, TCP, and a truncated datagram are t
   const cut = udpFrame(LINKTYPE_LINUX_SLL2, zep).subarray(0, 20 + 20 + 4);
   expect(() => udpOf(LINKTYPE_LINUX_SLL2, cut)).toThrow(/udp.length at offset 24: needs 2 bytes/);
   expect(udpOf(195, zep)).toBeUndefined();
+});
+
+test('BSD loopback (link type 0) is read in either byte order, as the capturing host wrote its address family', () => {
+  const z = zepFrames()[1];
+  // A big-endian host's NULL header is the LOOP header: AF_INET in network order.
+  const bigEndian = udpFrame(LINKTYPE_LOOP, encodeZep(z), { ipv6: true });
+  expect(zepOf(LINKTYPE_NULL, bigEndian)).toEqual(z);
+  expect(zepOf(LINKTYPE_NULL, udpFrame(LINKTYPE_NULL, encodeZep(z)))).toEqual(z);
+  const notIp = udpFrame(LINKTYPE_NULL, encodeZep(z));
+  notIp[0] = 7;
+  expect(udpOf(LINKTYPE_NULL, notIp)).toBeUndefined();
 });

@@ -220,16 +220,16 @@ for (const kind of ['aedes', 'mosquitto'] as const) {
       ]);
     });
 
-    test('shelly gen2: a device without RPC replies is confirmed by its status notification', async ({ bench }) => {
+    test('shelly gen2: a device without RPC replies is confirmed by its NotifyStatus', async ({ bench }) => {
       const prefix = bench.name('shellyplus1');
       await bench.shelly({ prefix });
       const station = await bench.station();
       const replyTo = bench.name('rig');
       const relay = await bench.relay(ShellyGen2Switch.attach(station, { prefix, replyTo }));
-      // Stop the RPC replies reaching the driver, so only <prefix>/status/switch:0 can confirm.
+      // Stop the RPC replies reaching the driver, so only NotifyStatus on <prefix>/events/rpc can confirm.
       await station.unsubscribeAsync(`${replyTo}/rpc`);
       const on = await relay.switch(true);
-      expect(on).toMatchObject({ on: true, confirmedBy: `${prefix}/status/switch:0` });
+      expect(on).toMatchObject({ on: true, confirmedBy: `${prefix}/events/rpc` });
     });
 
     test('a relay that never confirms is a rig fault (relay-unconfirmed), for both vendors', async ({ bench }) => {
