@@ -5,6 +5,7 @@ import { DECODE_USAGE, decodeCommand } from './decode.ts';
 import { REPORT_USAGE, reportCommand } from './report.ts';
 import { POWER_USAGE, powerCommand } from './power.ts';
 import { RUN_USAGE, runCommand } from './run.ts';
+import { SNIFF_USAGE, sniffCommand } from './sniff.ts';
 import { VERIFY_USAGE, verifyCommand } from './verify.ts';
 import { UsageError } from './errors.ts';
 
@@ -23,6 +24,8 @@ commands:
       checks a run folder's signature and hashes; names every changed, missing or added file
   ${POWER_USAGE.replace('usage: ', '')}
       switches or queries one relay of a real bench; exit 0 confirmed by the relay, 3 a rig fault (with the fix)
+  ${SNIFF_USAGE.replace('usage: ', '')}
+      streams one sniffer as pcapng (TAP: RSSI, LQI, channel) to a file or stdout (| wireshark -k -i -)
   gbcs-rig help`;
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<number>;
@@ -33,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   report: reportCommand,
   verify: verifyCommand,
   power: powerCommand,
+  sniff: sniffCommand,
 };
 
 export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {

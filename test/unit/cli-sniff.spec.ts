@@ -1,0 +1,196 @@
+// `gbcs-rig sniff` over socat ptys with each sniffer kind's virtual firmware: the pcapng it streams
+// is read by tshark (through a pipe, as `| tshark -r -`, or from a file), frame for frame with
+// the RSSI, LQI and channel the air gave; a re-plug goes on; the end counts are said on stderr.
+import { expect, test } from '@playwright/test';
+import { existsSync } from 'node:fs';
+import { HanDecoder } from '../../protocol/decoder.ts';
+import { tsharkFields } from '../support/tshark.ts';
+import { RigProcess, TsharkPipeline, dataFrame, deliverWhenListening, plugVirtualSniffer, reception } from '../support/sniff-bench.ts';
+
+const TAP_FIELDS = ['wpan.seq_no', 'wpan-tap.rss', 'wpan-tap.lqi', 'wpan-tap.ch_num', 'frame.comment'];
+
+for (const kind of ['nrf802154', 'ti-ps2', 'ot-rcp']) {
+  test(`${kind}: sniff --out - piped into tshark -r - gives every frame heard, with its RSSI, LQI and channel, live`, async ({}, testInfo) => {
+    test.setTimeout(90_000);
+    const { pair, fw } = await plugVirtualSniffer(kind, testInfo.outputPath('pty'));
+    try {
+      const sniff = new TsharkPipeline(
+        ['sniff', '--kind', kind, '--path', pair.hostPath, '--channel', '20', '--out', '-', '--count', '3', '--comments'],
+        TAP_FIELDS,
+      );
+      await sniff.stderrMatches(/listening on channel 20/);
+      await deliverWhenListening(fw, dataFrame(1), reception(1, 20, 1_000_000n));
+      // Another channel's frame is not heard, so not written.
+      expect(fw.deliver(dataFrame(9), reception(9, 21, 1_500_000n))).toBe(false);
+      fw.deliver(dataFrame(2), reception(2, 20, 2_000_000n));
+      fw.deliver(dataFrame(3), reception(3, 20, 3_000_000n));
+      const { code, rows } = await sniff.done;
+      expect(code, sniff.stderr).toBe(0);
+      expect(rows.map((r) => r.slice(0, 4))).toEqual([
+        ['1', '-41', '101', '20'],
+        ['2', '-42', '102', '20'],
+        ['3', '-43', '103', '20'],
+      ]);
+      // --comments: the decoded one-line summary of each frame, as `gbcs-rig decode` prints it.
+      const decoder = new HanDecoder();
+      expect(rows.map((r) => r[4])).toEqual(
+        [1, 2, 3].map((seq) => decoder.decode({ n: seq, timestampUs: 0n, frame: dataFrame(seq), fcsIncluded: false }).summary),
+      );
+      expect(sniff.stderr).toMatch(/3 frames, 0 unread input units \(0 malformed\), 0 clock wraps, 0 reopenings/);
+    } finally {
+      await pair.close();
+    }
+  });
+}
+
+test('ti-ps2: --out FILE is a pcapng tshark reads, one microsecond-stamped TAP packet per frame; --seconds ends it', async ({}, testInfo) => {
+  test.setTimeout(90_000);
+  const { pair, fw } = await plugVirtualSniffer('ti-ps2', testInfo.outputPath('pty'));
+  try {
+    const file = testInfo.outputPath('han.pcapng');
+    const sniff = RigProcess.start(
+      ['sniff', '--kind', 'ti-ps2', '--path', pair.hostPath, '--channel', '15', '--out', file, '--seconds', '8'],
+      'ignore',
+    );
+    await sniff.stderrMatches(/listening on channel 15/);
+    await deliverWhenListening(fw, dataFrame(7), reception(7, 15, 5_000_000n));
+    fw.deliver(dataFrame(8), reception(8, 15, 5_250_000n));
+    expect(await sniff.exited, sniff.stderr).toBe(0);
+    const rows = tsharkFields(file, ['wpan.seq_no', 'wpan-tap.rss', 'wpan-tap.ch_num', 'frame.time_delta', 'frame.comment']);
+    expect(rows.map((r) => [r['wpan.seq_no'][0], r['wpan-tap.rss'][0], r['wpan-tap.ch_num'][0]])).toEqual([
+      ['7', '-47', '15'],
+      ['8', '-48', '15'],
+    ]);
+    // The sniffer's own clock spaces them: 250 ms apart, to the microsecond.
+    expect(rows[1]['frame.time_delta'][0]).toBe('0.250000000');
+    // No --comments, no comments.
+    expect(rows.flatMap((r) => r['frame.comment'])).toEqual([]);
+    expect(sniff.stderr).toMatch(/2 frames, 0 unread/);
+  } finally {
+    await pair.close();
+  }
+});
+
+test('nrf802154: a re-plug (the port goes away and comes back) is reopened and the stream goes on; the gap is said', async ({}, testInfo) => {
+  test.setTimeout(90_000);
+  const dir = testInfo.outputPath('pty');
+  const first = await plugVirtualSniffer('nrf802154', dir);
+  let second: Awaited<ReturnType<typeof plugVirtualSniffer>> | undefined;
+  try {
+    // As `wireshark -k -i -` reads it: a live capture from a pipe.
+    const sniff = new TsharkPipeline(
+      ['sniff', '--kind', 'nrf802154', '--path', first.pair.hostPath, '--channel', '25', '--out', '-', '--count', '4'],
+      TAP_FIELDS,
+      '-i',
+    );
+    await deliverWhenListening(first.fw, dataFrame(1), reception(1, 25, 10_000_000n));
+    first.fw.deliver(dataFrame(2), reception(2, 25, 11_000_000n));
+    // tshark at the far end of the pipe shows both while the sniffer still runs: each packet is flushed as it is heard.
+    await expect.poll(() => sniff.rows().length, { timeout: 30_000 }).toBe(2);
+    await first.fw.stop('unplug');
+    await sniff.stderrMatches(/lost \(sniffer-stopped: /);
+    await expect.poll(() => existsSync(first.pair.hostPath)).toBe(false);
+    second = await plugVirtualSniffer('nrf802154', dir);
+    await sniff.stderrMatches(/back at .* after a gap of [\d.]+ s; frames on air in the gap were not captured/);
+    // The replugged dongle booted afresh: its clock starts again.
+    await deliverWhenListening(second.fw, dataFrame(3), reception(3, 25, 1_000n));
+    second.fw.deliver(dataFrame(4), reception(4, 25, 2_000n));
+    const { code, rows } = await sniff.done;
+    expect(code, sniff.stderr).toBe(0);
+    expect(rows.map((r) => r.slice(0, 4))).toEqual([
+      ['1', '-41', '101', '25'],
+      ['2', '-42', '102', '25'],
+      ['3', '-43', '103', '25'],
+      ['4', '-44', '104', '25'],
+    ]);
+    expect(sniff.stderr).toMatch(/4 frames, 0 unread input units \(0 malformed\), 0 clock wraps, 1 reopenings/);
+  } finally {
+    await second?.pair.close();
+    await first.pair.close();
+  }
+});
+
+test('a reader that goes away (EPIPE on stdout) ends sniff quietly at its next frame, with its counts', async ({}, testInfo) => {
+  test.setTimeout(90_000);
+  const { pair, fw } = await plugVirtualSniffer('nrf802154', testInfo.outputPath('pty'));
+  try {
+    // `head -c 1` reads the first byte of the section header and exits: the pipe's reader is gone.
+    const sniff = RigProcess.shell(
+      ['sniff', '--kind', 'nrf802154', '--path', pair.hostPath, '--channel', '11', '--out', '-'],
+      '| head -c 1 >/dev/null',
+    );
+    await sniff.stderrMatches(/listening on channel 11/);
+    let seq = 0;
+    // Frames until sniff notices: the first write after head left fails with EPIPE.
+    await expect
+      .poll(
+        () => {
+          fw.deliver(dataFrame(++seq), reception(seq, 11, BigInt(seq) * 1000n));
+          return /gbcs-rig exit \d+/.exec(sniff.stderr)?.[0];
+        },
+        { timeout: 30_000 },
+      )
+      .toBe('gbcs-rig exit 0');
+    expect(sniff.stderr).toMatch(/^sniffer: \d+ frames, 0 unread/m);
+    expect(sniff.stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
+  } finally {
+    await pair.close();
+  }
+});
+
+test('SIGINT ends sniff: the file holds what was heard, and the counts are said', async ({}, testInfo) => {
+  test.setTimeout(90_000);
+  const { pair, fw } = await plugVirtualSniffer('ot-rcp', testInfo.outputPath('pty'));
+  try {
+    const file = testInfo.outputPath('han.pcapng');
+    const sniff = RigProcess.start(['sniff', '--kind', 'ot-rcp', '--path', pair.hostPath, '--channel', '26', '--out', file], 'ignore');
+    await deliverWhenListening(fw, dataFrame(5), reception(5, 26, 7_000n));
+    // The file grows as frames arrive: the frame is on disk before the stop.
+    await expect.poll(() => tsharkFields(file, ['wpan.seq_no']).length, { timeout: 30_000 }).toBe(1);
+    sniff.child.kill('SIGINT');
+    expect(await sniff.exited, sniff.stderr).toBe(0);
+    expect(tsharkFields(file, ['wpan.seq_no', 'wpan-tap.rss']).map((r) => [r['wpan.seq_no'][0], r['wpan-tap.rss'][0]])).toEqual([
+      ['5', '-45'],
+    ]);
+    expect(sniff.stderr).toMatch(/^sniffer: 1 frames, 0 unread input units \(0 malformed\), 0 clock wraps, 0 reopenings$/m);
+  } finally {
+    await pair.close();
+  }
+});
+
+test('usage errors say what and where; --help prints the usage', async () => {
+  const [noOut, badChannel, badKind, noPath, mixed, help] = await Promise.all([
+    RigProcess.run(['sniff', '--kind', 'nrf802154', '--path', '/dev/null', '--channel', '11']),
+    RigProcess.run(['sniff', '--kind', 'nrf802154', '--path', '/dev/null', '--channel', '27', '--out', '-']),
+    RigProcess.run(['sniff', '--kind', 'nrf9999', '--path', '/dev/null', '--channel', '11', '--out', '-']),
+    RigProcess.run(['sniff', '--kind', 'ti-ps2', '--channel', '11', '--out', '-']),
+    RigProcess.run(['sniff', '--rig', 'x.yaml', '--kind', 'ti-ps2', '--sniffer', 'han', '--out', '-']),
+    RigProcess.run(['sniff', '--help']),
+  ]);
+  for (const r of [noOut, badChannel, badKind, noPath, mixed]) expect(r.code, r.stderr).toBe(2);
+  expect(noOut.stderr).toMatch(/--out is needed/);
+  expect(badChannel.stderr).toMatch(/--channel 27: a 2\.4 GHz 802\.15\.4 channel is a whole number from 11 to 26/);
+  expect(badKind.stderr).toMatch(/no sniffer kind "nrf9999"; kinds: nrf802154, ti-ps2, ot-rcp/);
+  expect(noPath.stderr).toMatch(/without --rig, give --kind, --path and --channel/);
+  expect(mixed.stderr).toMatch(/not with --rig/);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toMatch(/^usage: gbcs-rig sniff /);
+  expect(help.stdout).toMatch(/wireshark -k -i -/);
+});
+
+test('a sniffer that cannot be opened is a rig fault (exit 3) with the fix', async ({}, testInfo) => {
+  const r = await RigProcess.run([
+    'sniff',
+    '--kind',
+    'nrf802154',
+    '--path',
+    testInfo.outputPath('no-such-tty'),
+    '--channel',
+    '11',
+    '--out',
+    testInfo.outputPath('x.pcapng'),
+  ]);
+  expect(r.code, r.stderr).toBe(3);
+  expect(r.stderr).toMatch(/rig fault \S+: .*no-such-tty/);
+  expect(r.stderr).toMatch(/\n {2}fix: /);
+});
