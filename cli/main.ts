@@ -2,6 +2,7 @@
 import { DecodeError } from '../protocol/bytes.ts';
 import { CaptureError } from '../protocol/pcapng.ts';
 import { DECODE_USAGE, decodeCommand } from './decode.ts';
+import { EXTCAP_USAGE, extcapCommand } from './extcap.ts';
 import { REPORT_USAGE, reportCommand } from './report.ts';
 import { POWER_USAGE, powerCommand } from './power.ts';
 import { RUN_USAGE, runCommand } from './run.ts';
@@ -26,6 +27,8 @@ commands:
       switches or queries one relay of a real bench; exit 0 confirmed by the relay, 3 a rig fault (with the fix)
   ${SNIFF_USAGE.replace('usage: ', '')}
       streams one sniffer as pcapng (TAP: RSSI, LQI, channel) to a file or stdout (| wireshark -k -i -)
+  ${EXTCAP_USAGE.replace('usage: ', '')}
+      Wireshark's extcap verbs (also without \`extcap\`): the rig file's sniffers as capture interfaces (bin/gbcs-rig-extcap)
   gbcs-rig help`;
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<number>;
@@ -37,9 +40,12 @@ const COMMANDS: Record<string, Command> = {
   verify: verifyCommand,
   power: powerCommand,
   sniff: sniffCommand,
+  extcap: extcapCommand,
 };
 
 export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+  // Wireshark runs an extcap with its verbs alone (`gbcs-rig --extcap-interfaces`).
+  if (argv[0]?.startsWith('--extcap') || argv[0] === '--capture') argv = ['extcap', ...argv];
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     out(USAGE);

@@ -111,8 +111,9 @@ export function benchSnifferTarget(bench: RigBench, sniffer: RigSniffer, channel
 /** The rig file, or a usage error that says why it was refused. */
 export async function loadRigForSniffing(file: string): Promise<LoadedRig> {
   try {
-    // Sniffing needs the sniffers' locations, not the firmware images' files.
-    return await loadRig(file, { verifyImages: false });
+    // Sniffing needs the sniffers' locations: not the firmware images' files, nor the broker's credentials
+    // (Wireshark starts the extcap without the lab's environment).
+    return await loadRig(file, { verifyImages: false, requireSecrets: false });
   } catch (e) {
     if (e instanceof RigFileError) throw new UsageError(`the rig file is refused:\n${e.message}`);
     throw e;
@@ -334,6 +335,7 @@ export async function sniffCommand(argv: string[], out: (line: string) => void):
   if ((values.key.length || values['key-file'].length) && !values.comments)
     throw new UsageError('--key and --key-file decode the summaries --comments adds: give --comments too');
   let target: SniffTarget;
+  const keys = [...values.key];
   if (values.rig) {
     if (values.kind || values.path)
       throw new UsageError(`--kind and --path name a sniffer without a rig file: not with --rig\n${SNIFF_USAGE}`);
@@ -346,6 +348,8 @@ export async function sniffCommand(argv: string[], out: (line: string) => void):
         `--sniffer ${values.sniffer}: bench ${bench.id} has no such sniffer; its sniffers: ${bench.sniffers.map((s) => s.id).join(', ')}`,
       );
     target = benchSnifferTarget(bench, entry, channel);
+    // The HAN's network key, when its variable is set, opens secured frames for the comments.
+    if (rig.secrets.networkKey) keys.push(rig.secrets.networkKey);
   } else {
     if (values.bench || values.sniffer)
       throw new UsageError(`--bench and --sniffer name a sniffer of a rig file: give --rig\n${SNIFF_USAGE}`);
@@ -356,7 +360,7 @@ export async function sniffCommand(argv: string[], out: (line: string) => void):
   const toStdout = values.out === '-';
   if (toStdout && process.stdout.isTTY)
     throw new UsageError('--out -: stdout is a terminal; pipe it (| wireshark -k -i -, | tshark -i -) or give --out FILE.pcapng');
-  const decoder = values.comments ? new HanDecoder(keyTableFrom(values.key, values['key-file'])) : undefined;
+  const decoder = values.comments ? new HanDecoder(keyTableFrom(keys, values['key-file'])) : undefined;
   const writer = toStdout ? PcapngFileWriter.over(process.stdout) : PcapngFileWriter.open(values.out);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   return runSniffSession(target, writer, { count, seconds, decoder, log }, 'sniff');

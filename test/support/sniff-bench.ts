@@ -2,6 +2,10 @@
 // on the host end of a socat pty, and a sniffer kind's virtual firmware on the device end.
 import { expect } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
 import { snifferKindNamed } from '../../drivers/sniffer/registry.ts';
 import { createPtyPair, type PtyPair } from '../../sim/pty.ts';
 import { openPtyDeviceLine, type AirReception } from '../../sim/serial-devices.ts';
@@ -53,21 +57,26 @@ export class RigProcess {
     return new RigProcess(spawn('sh', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] }));
   }
 
-  /** Runs `gbcs-rig <args>` to its end. */
-  static async run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const p = RigProcess.start(args, 'pipe');
+  /** Runs `gbcs-rig <args>` (or `program` with them) to its end. */
+  static async run(
+    args: string[],
+    program?: string,
+    env: Record<string, string> = {},
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const p = program ? RigProcess.program(program, args, 'pipe', env) : RigProcess.start(args, 'pipe', env);
     let stdout = '';
     p.child.stdout!.on('data', (d) => (stdout += d));
     const code = await p.exited;
     return { code, stdout, stderr: p.stderr };
   }
 
-  static start(args: string[], stdout: 'pipe' | 'ignore' | NodeJS.WritableStream, env: Record<string, string> = {}): RigProcess {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      stdio: ['ignore', stdout as 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
-    return new RigProcess(child);
+  static start(args: string[], stdout: 'pipe' | 'ignore', env: Record<string, string> = {}): RigProcess {
+    return RigProcess.program(process.execPath, [BIN, ...args], stdout, env);
+  }
+
+  /** Another way in to gbcs-rig, e.g. bin/gbcs-rig-extcap as Wireshark runs it. */
+  static program(path: string, args: string[], stdout: 'pipe' | 'ignore', env: Record<string, string> = {}): RigProcess {
+    return new RigProcess(spawn(path, args, { stdio: ['ignore', stdout, 'pipe'], env: { ...process.env, ...env } }));
   }
 
   stderrMatches(pattern: RegExp): Promise<void> {
@@ -129,4 +138,27 @@ export class TsharkPipeline {
   stderrMatches(pattern: RegExp): Promise<void> {
     return saidOnStderr(() => this.stderr, pattern);
   }
+}
+
+/** A rig file with one real bench whose sniffers are `sniffers` (the broker is never reached: sniffing needs none). */
+export function snifferRigFile(dir: string, sniffers: Array<{ id: string; kind: string; path: string; channel: number }>): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'rig.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      station: { name: 'sniff test', lab: 'gbcs-rig tests', mqtt: { url: 'mqtt://127.0.0.1:1', clientId: 'sniff-test' } },
+      firmwareManifests: [fileURLToPath(new URL('../../rigs/example-lab-firmware.yaml', import.meta.url))],
+      benches: [
+        {
+          id: 'bench-1',
+          devices: [{ id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: 'example-ch-4-2-1', relay: 'mains-ch' }],
+          relays: [{ id: 'mains-ch', vendor: 'tasmota', topic: 'sniff-test', channel: 1 }],
+          sniffers,
+          radio: { path: '/dev/zero', channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
+        },
+      ],
+    }),
+  );
+  return file;
 }
