@@ -3,9 +3,18 @@
 // the RSSI, LQI and channel the air gave; a re-plug goes on; the end counts are said on stderr.
 import { expect, test } from '@playwright/test';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { HanDecoder } from '../../protocol/decoder.ts';
 import { tsharkFields } from '../support/tshark.ts';
-import { RigProcess, TsharkPipeline, dataFrame, deliverWhenListening, plugVirtualSniffer, reception } from '../support/sniff-bench.ts';
+import {
+  RigProcess,
+  TsharkPipeline,
+  snifferRigFile,
+  dataFrame,
+  deliverWhenListening,
+  plugVirtualSniffer,
+  reception,
+} from '../support/sniff-bench.ts';
 
 const TAP_FIELDS = ['wpan.seq_no', 'wpan-tap.rss', 'wpan-tap.lqi', 'wpan-tap.ch_num', 'frame.comment'];
 
@@ -193,4 +202,48 @@ test('a sniffer that cannot be opened is a rig fault (exit 3) with the fix', asy
   expect(r.code, r.stderr).toBe(3);
   expect(r.stderr).toMatch(/rig fault \S+: .*no-such-tty/);
   expect(r.stderr).toMatch(/\n {2}fix: /);
+});
+
+test('--rig --sniffer: the rig file names the kind, the port and the channel; --bench and --sniffer are checked', async ({}, testInfo) => {
+  test.setTimeout(90_000);
+  const { pair, fw } = await plugVirtualSniffer('ti-ps2', testInfo.outputPath('pty'));
+  try {
+    const rig = snifferRigFile(testInfo.outputPath('lab'), [
+      { id: 'han', kind: 'ti-ps2', path: pair.hostPath, channel: 18 },
+      { id: 'spare', kind: 'nrf802154', path: '/dev/ttyACM9', channel: 11 },
+    ]);
+    const file = testInfo.outputPath('han.pcapng');
+    const sniff = RigProcess.start(['sniff', '--rig', rig, '--sniffer', 'han', '--out', file, '--count', '1'], 'ignore');
+    await sniff.stderrMatches(/^sniffer han: listening on channel 18 at .*\(ti-ps2\)$/m);
+    await deliverWhenListening(fw, dataFrame(4), reception(4, 18, 9_000n));
+    expect(await sniff.exited, sniff.stderr).toBe(0);
+    expect(tsharkFields(file, ['wpan.seq_no', 'wpan-tap.ch_num', 'frame.interface_name']).map((r) => Object.values(r).flat())).toEqual([
+      ['4', '18', 'sniffer han'],
+    ]);
+    const [badBench, badSniffer, noSniffer] = await Promise.all([
+      RigProcess.run(['sniff', '--rig', rig, '--bench', 'bench-9', '--sniffer', 'han', '--out', '-']),
+      RigProcess.run(['sniff', '--rig', rig, '--sniffer', 'hen', '--out', '-']),
+      RigProcess.run(['sniff', '--rig', rig, '--out', '-']),
+    ]);
+    expect([badBench.code, badSniffer.code, noSniffer.code]).toEqual([2, 2, 2]);
+    expect(badBench.stderr).toMatch(/--bench bench-9: no such bench in .*rig\.yaml; its benches: bench-1/);
+    expect(badSniffer.stderr).toMatch(/--sniffer hen: bench bench-1 has no such sniffer; its sniffers: han, spare/);
+    expect(noSniffer.stderr).toMatch(/--sniffer is needed with --rig/);
+  } finally {
+    await pair.close();
+  }
+});
+
+test('a virtual bench has no sniffer to open outside a run: said, exit 2', async () => {
+  const r = await RigProcess.run([
+    'sniff',
+    '--rig',
+    fileURLToPath(new URL('../../rigs/virtual.yaml', import.meta.url)),
+    '--sniffer',
+    'han',
+    '--out',
+    '-',
+  ]);
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stderr).toMatch(/bench \S+ is virtual: its sniffers exist only inside a run \(gbcs-rig run\)/);
 });
