@@ -32,7 +32,7 @@ const EXTCAP_HELP = `${EXTCAP_USAGE}
 
 const VERSION = '0.1.0';
 /** Wireshark's help button opens it. */
-const README = `${new URL('../README.md', import.meta.url).href}#sniffing-a-channel`;
+const README = `${new URL('../README.md', import.meta.url).href}#bench-hardware`;
 const CHANNELS = Array.from({ length: 16 }, (_, i) => 11 + i);
 
 /** One interface: a sniffer of a real bench. */

@@ -35,6 +35,8 @@ const SNIFF_HELP = `${SNIFF_USAGE}
 export const SNIFF_EXIT = { ok: 0, failed: 1, usage: 2, rigFault: 3 } as const;
 
 const CHANNELS = { min: 11, max: 26 };
+/** The liveness probe a run uses by default (lab setting partProbeSeconds): a hung firmware is a fault, so reopened. */
+const PROBE = { everyMs: 10_000, answerWithinMs: 2_000 };
 
 /** One sniffer to open: its kind's row, where it is, its own rig-file fields and the channel to tune to. */
 export interface SniffTarget {
@@ -171,6 +173,7 @@ export async function sniffInto(target: SniffTarget, writer: PcapngWriter, sessi
         frames = sniffer.frames();
         try {
           await sniffer.start(target.channel);
+          sniffer.startProbe(PROBE);
         } catch (e) {
           await frames.return?.();
           await sniffer.close().catch(() => {});
