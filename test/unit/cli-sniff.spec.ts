@@ -5,6 +5,8 @@ import { expect, test } from '@playwright/test';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { HanDecoder } from '../../protocol/decoder.ts';
+import { createPtyPair } from '../../sim/pty.ts';
+import { VirtualNrfSnifferFirmware, openPtyDeviceLine } from '../../sim/serial-devices.ts';
 import { tsharkFields } from '../support/tshark.ts';
 import {
   RigProcess,
@@ -246,4 +248,31 @@ test('a virtual bench has no sniffer to open outside a run: said, exit 2', async
   ]);
   expect(r.code, r.stderr).toBe(2);
   expect(r.stderr).toMatch(/bench \S+ is virtual: its sniffers exist only inside a run \(gbcs-rig run\)/);
+});
+
+test("the end counts: unread and malformed lines, and a wrap of the nRF sniffer's 32-bit clock (unwrapped in the timestamps)", async ({}, testInfo) => {
+  test.setTimeout(90_000);
+  const pair = await createPtyPair(testInfo.outputPath('pty'));
+  try {
+    const fw = new VirtualNrfSnifferFirmware(await openPtyDeviceLine(pair.devicePath, () => pair.close()), { counter: '32-bit' });
+    const file = testInfo.outputPath('han.pcapng');
+    const sniff = RigProcess.start(
+      ['sniff', '--kind', 'nrf802154', '--path', pair.hostPath, '--channel', '12', '--out', file, '--count', '2'],
+      'ignore',
+    );
+    const beforeWrap = (1n << 32n) - 1_000n;
+    await deliverWhenListening(fw, dataFrame(1), reception(1, 12, beforeWrap));
+    fw.emitGarbage('boot banner from nowhere\r\n');
+    fw.emitGarbage('received: 41 88 zz\r\n');
+    fw.deliver(dataFrame(2), reception(2, 12, beforeWrap + 6_000n));
+    expect(await sniff.exited, sniff.stderr).toBe(0);
+    expect(sniff.stderr).toMatch(/^sniffer: 2 frames, 2 unread input units \(1 malformed\), 1 clock wraps, 0 reopenings$/m);
+    const rows = tsharkFields(file, ['wpan.seq_no', 'frame.time_delta']);
+    expect(rows.map((r) => [r['wpan.seq_no'][0], r['frame.time_delta'][0]])).toEqual([
+      ['1', '0.000000000'],
+      ['2', '0.006000000'],
+    ]);
+  } finally {
+    await pair.close();
+  }
 });
