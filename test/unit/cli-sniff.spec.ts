@@ -82,44 +82,46 @@ test('ti-ps2: --out FILE is a pcapng tshark reads, one microsecond-stamped TAP p
   }
 });
 
-test('nrf802154: a re-plug (the port goes away and comes back) is reopened and the stream goes on; the gap is said', async ({}, testInfo) => {
-  test.setTimeout(90_000);
-  const dir = testInfo.outputPath('pty');
-  const first = await plugVirtualSniffer('nrf802154', dir);
-  let second: Awaited<ReturnType<typeof plugVirtualSniffer>> | undefined;
-  try {
-    // As `wireshark -k -i -` reads it: a live capture from a pipe.
-    const sniff = new TsharkPipeline(
-      ['sniff', '--kind', 'nrf802154', '--path', first.pair.hostPath, '--channel', '25', '--out', '-', '--count', '4'],
-      TAP_FIELDS,
-      '-i',
-    );
-    await deliverWhenListening(first.fw, dataFrame(1), reception(1, 25, 10_000_000n));
-    first.fw.deliver(dataFrame(2), reception(2, 25, 11_000_000n));
-    // tshark at the far end of the pipe shows both while the sniffer still runs: each packet is flushed as it is heard.
-    await expect.poll(() => sniff.rows().length, { timeout: 30_000 }).toBe(2);
-    await first.fw.stop('unplug');
-    await sniff.stderrMatches(/lost \(sniffer-stopped: /);
-    await expect.poll(() => existsSync(first.pair.hostPath)).toBe(false);
-    second = await plugVirtualSniffer('nrf802154', dir);
-    await sniff.stderrMatches(/back at .* after a gap of [\d.]+ s; frames on air in the gap were not captured/);
-    // The replugged dongle booted afresh: its clock starts again.
-    await deliverWhenListening(second.fw, dataFrame(3), reception(3, 25, 1_000n));
-    second.fw.deliver(dataFrame(4), reception(4, 25, 2_000n));
-    const { code, rows } = await sniff.done;
-    expect(code, sniff.stderr).toBe(0);
-    expect(rows.map((r) => r.slice(0, 4))).toEqual([
-      ['1', '-41', '101', '25'],
-      ['2', '-42', '102', '25'],
-      ['3', '-43', '103', '25'],
-      ['4', '-44', '104', '25'],
-    ]);
-    expect(sniff.stderr).toMatch(/4 frames, 0 unread input units \(0 malformed\), 0 clock wraps, 1 reopenings/);
-  } finally {
-    await second?.pair.close();
-    await first.pair.close();
-  }
-});
+for (const kind of ['nrf802154', 'ti-ps2']) {
+  test(`${kind}: a re-plug (the port goes away and comes back) is reopened and the stream goes on; the gap is said`, async ({}, testInfo) => {
+    test.setTimeout(90_000);
+    const dir = testInfo.outputPath('pty');
+    const first = await plugVirtualSniffer(kind, dir);
+    let second: Awaited<ReturnType<typeof plugVirtualSniffer>> | undefined;
+    try {
+      // As `wireshark -k -i -` reads it: a live capture from a pipe.
+      const sniff = new TsharkPipeline(
+        ['sniff', '--kind', kind, '--path', first.pair.hostPath, '--channel', '25', '--out', '-', '--count', '4'],
+        TAP_FIELDS,
+        '-i',
+      );
+      await deliverWhenListening(first.fw, dataFrame(1), reception(1, 25, 10_000_000n));
+      first.fw.deliver(dataFrame(2), reception(2, 25, 11_000_000n));
+      // tshark at the far end of the pipe shows both while the sniffer still runs: each packet is flushed as it is heard.
+      await expect.poll(() => sniff.rows().length, { timeout: 30_000 }).toBe(2);
+      await first.fw.stop('unplug');
+      await sniff.stderrMatches(/lost \(sniffer-stopped: /);
+      await expect.poll(() => existsSync(first.pair.hostPath)).toBe(false);
+      second = await plugVirtualSniffer(kind, dir);
+      await sniff.stderrMatches(/back at .* after a gap of [\d.]+ s; frames on air in the gap were not captured/);
+      // The replugged dongle booted afresh: its clock starts again.
+      await deliverWhenListening(second.fw, dataFrame(3), reception(3, 25, 1_000n));
+      second.fw.deliver(dataFrame(4), reception(4, 25, 2_000n));
+      const { code, rows } = await sniff.done;
+      expect(code, sniff.stderr).toBe(0);
+      expect(rows.map((r) => r.slice(0, 4))).toEqual([
+        ['1', '-41', '101', '25'],
+        ['2', '-42', '102', '25'],
+        ['3', '-43', '103', '25'],
+        ['4', '-44', '104', '25'],
+      ]);
+      expect(sniff.stderr).toMatch(/4 frames, 0 unread input units \(0 malformed\), 0 clock wraps, 1 reopenings/);
+    } finally {
+      await second?.pair.close();
+      await first.pair.close();
+    }
+  });
+}
 
 test('a reader that goes away (EPIPE on stdout) ends sniff quietly at its next frame, with its counts', async ({}, testInfo) => {
   test.setTimeout(90_000);
