@@ -133,6 +133,10 @@ function bareTarget(kindName: string, path: string, channel: number): SniffTarge
   return { where: 'sniffer', kind, location: { path }, fields: fields.data, channel };
 }
 
+export function noCounts(): SniffCounts {
+  return { frames: 0, unread: 0, malformed: 0, clockWraps: 0, reopenings: 0 };
+}
+
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
@@ -150,8 +154,13 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
  * is written as it arrives. A sniffer that faults (unplugged, garbled) is closed and opened again
  * until it answers; only the first opening's failure is thrown (a RigFault with the fix).
  */
-export async function sniffInto(target: SniffTarget, writer: PcapngWriter, session: SniffSession): Promise<SniffCounts> {
-  const counts: SniffCounts = { frames: 0, unread: 0, malformed: 0, clockWraps: 0, reopenings: 0 };
+export async function sniffInto(
+  target: SniffTarget,
+  writer: PcapngWriter,
+  session: SniffSession,
+  /** Filled as it goes, so a caller still has them when the session throws. */
+  counts: SniffCounts = noCounts(),
+): Promise<SniffCounts> {
   const where = target.where;
   const iface = writer.addInterface({
     name: where,
@@ -272,9 +281,9 @@ export async function runSniffSession(
     stop.abort();
   });
   const undoSignals = stopOnSignals(stop);
-  let counts: SniffCounts;
+  const counts = noCounts();
   try {
-    counts = await sniffInto(target, writer, { ...session, stop: stop.signal });
+    await sniffInto(target, writer, { ...session, stop: stop.signal }, counts);
   } catch (e) {
     await writer.close().catch(() => {});
     if (e instanceof RigFault) {
@@ -283,7 +292,6 @@ export async function runSniffSession(
     }
     // A write after the reader went away throws the stream's error: the same quiet end.
     if (!stop.signal.aborted) throw e;
-    counts = { frames: 0, unread: 0, malformed: 0, clockWraps: 0, reopenings: 0 };
   } finally {
     undoSignals();
   }
@@ -364,7 +372,8 @@ export async function sniffCommand(argv: string[], out: (line: string) => void):
   if (toStdout && process.stdout.isTTY)
     throw new UsageError('--out -: stdout is a terminal; pipe it (| wireshark -k -i -, | tshark -i -) or give --out FILE.pcapng');
   const decoder = values.comments ? new HanDecoder(keyTableFrom(keys, values['key-file'])) : undefined;
-  const writer = toStdout ? PcapngFileWriter.over(process.stdout) : PcapngFileWriter.open(values.out);
+  // A file that cannot be written is said (exit 1) before the sniffer is touched.
+  const writer = toStdout ? PcapngFileWriter.over(process.stdout) : await PcapngFileWriter.opened(values.out);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   return runSniffSession(target, writer, { count, seconds, decoder, log }, 'sniff');
 }

@@ -34,6 +34,16 @@ export class PcapngFileWriter extends PcapngWriter {
     return PcapngFileWriter.over(createWriteStream(path), options, true);
   }
 
+  /** open(), once the file is open: a path that cannot be written is refused before anything else is done. */
+  static async opened(path: string, options: PcapngWriterOptions = {}): Promise<PcapngFileWriter> {
+    const stream = createWriteStream(path);
+    await new Promise<void>((resolve, reject) => {
+      stream.once('ready', resolve);
+      stream.once('error', reject);
+    });
+    return PcapngFileWriter.over(stream, options, true);
+  }
+
   /** Over a stream already open (stdout, a FIFO); `owned` says whether close() ends it. */
   static over(stream: Writable, options: PcapngWriterOptions = {}, owned = false): PcapngFileWriter {
     const state: StreamState = {};

@@ -191,6 +191,14 @@ test('usage errors say what and where; --help prints the usage', async () => {
   expect(help.stdout).toMatch(/wireshark -k -i -/);
 });
 
+test('an --out file that cannot be written is said, exit 1, before the sniffer is opened', async ({}, testInfo) => {
+  const out = testInfo.outputPath('no-such-dir', 'han.pcapng');
+  const r = await RigProcess.run(['sniff', '--kind', 'nrf802154', '--path', '/dev/ttyACM-never', '--channel', '11', '--out', out]);
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr).toMatch(/^gbcs-rig sniff: ENOENT: no such file or directory, open '.*no-such-dir\/han\.pcapng'$/m);
+  expect(r.stderr).not.toMatch(/listening|rig fault/);
+});
+
 test('a sniffer that cannot be opened is a rig fault (exit 3) with the fix', async ({}, testInfo) => {
   const r = await RigProcess.run([
     'sniff',
