@@ -2,12 +2,11 @@
 // extcap folder, beside its config file naming the rig file. Its verbs' output is checked against
 // the extcap grammar (extcap(4)); a capture into the FIFO is read by tshark as Wireshark reads it.
 import { expect, test } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RigProcess, dataFrame, deliverWhenListening, plugVirtualSniffer, reception, snifferRigFile } from '../support/sniff-bench.ts';
-import { spawn } from 'node:child_process';
 
 const WRAPPER = fileURLToPath(new URL('../../bin/gbcs-rig-extcap', import.meta.url));
 
@@ -27,11 +26,11 @@ function parseSentences(stdout: string): Array<{ kind: string; fields: Record<st
 }
 
 /** An extcap folder as Wireshark's: the wrapper linked in, and its config file naming the rig file (relative to the folder). */
-function extcapFolder(root: string, rigFile: string): string {
+function extcapFolder(root: string, rigFile: string, relative = true): string {
   const dir = join(root, 'extcap');
   mkdirSync(dir, { recursive: true });
   symlinkSync(WRAPPER, join(dir, 'gbcs-rig-extcap'));
-  writeFileSync(join(dir, 'gbcs-rig-extcap.yaml'), `rig: ../${rigFile.split('/').slice(-2).join('/')}\n`);
+  writeFileSync(join(dir, 'gbcs-rig-extcap.yaml'), `rig: ${relative ? `../${rigFile.split('/').slice(-2).join('/')}` : rigFile}\n`);
   return join(dir, 'gbcs-rig-extcap');
 }
 
@@ -146,3 +145,82 @@ test('--capture --fifo streams the sniffer into the FIFO Wireshark reads, on the
     await pair.close();
   }
 });
+
+/** Wireshark's own extcap folder (tshark -G folders), where it looks for extcaps. */
+function wiresharkExtcapFolder(): string {
+  const folders = execFileSync('tshark', ['-G', 'folders'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return /^Extcap path:\s*(.+)$/m.exec(folders)![1].trim();
+}
+
+// Installed as a lab installs it, but in a private mount namespace: the folder with the link is
+// mounted over Wireshark's extcap folder for tshark alone, and the machine's is left untouched.
+const privateMounts = spawnSync('unshare', ['-m', 'true']).status === 0;
+
+test("tshark finds the installed extcap, lists the rig file's sniffers and captures from one (its -c stops it)", async ({}, testInfo) => {
+  test.skip(!privateMounts, 'needs `unshare -m` (root with CAP_SYS_ADMIN) to install the extcap for tshark alone');
+  test.setTimeout(120_000);
+  const { pair, fw } = await plugVirtualSniffer('ti-ps2', testInfo.outputPath('pty'));
+  try {
+    const rig = snifferRigFile(testInfo.outputPath('lab'), [{ id: 'han', kind: 'ti-ps2', path: pair.hostPath, channel: 17 }]);
+    // Absolute: the folder is seen at Wireshark's path, not at its own.
+    const extcap = extcapFolder(testInfo.outputPath(), rig, false);
+    const inWireshark = (tsharkArgs: string[]) =>
+      spawn(
+        'unshare',
+        [
+          '-m',
+          'sh',
+          '-c',
+          'mount --bind "$1" "$2" && shift 2 && exec tshark "$@"',
+          'sh',
+          dirname(extcap),
+          wiresharkExtcapFolder(),
+          ...tsharkArgs,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+    const listing = await finished(inWireshark(['-D']));
+    expect(listing.stdout).toMatch(/^\d+\. gbcs-rig\.bench-1\.han \(gbcs-rig bench-1 han: .*, channel 17\)$/m);
+    const capture = inWireshark([
+      '-i',
+      'gbcs-rig.bench-1.han',
+      '-c',
+      '2',
+      '-l',
+      '-T',
+      'fields',
+      '-e',
+      'wpan.seq_no',
+      '-e',
+      'wpan-tap.ch_num',
+      '-e',
+      'wpan-tap.lqi',
+    ]);
+    const done = finished(capture);
+    await deliverWhenListening(fw, dataFrame(1), reception(1, 17, 100n));
+    fw.deliver(dataFrame(2), reception(2, 17, 200n));
+    const { code, stdout, stderr } = await done;
+    expect(code, stderr).toBe(0);
+    expect(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t')),
+    ).toEqual([
+      ['1', '17', '101'],
+      ['2', '17', '102'],
+    ]);
+  } finally {
+    await pair.close();
+  }
+});
+
+function finished(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
