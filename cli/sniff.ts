@@ -189,6 +189,8 @@ export async function sniffInto(
           throw e;
         }
       } catch (e) {
+        // Stopped while opening (Ctrl-C during a slow open): that is the end asked for, not a fault.
+        if (stop.signal.aborted) break;
         if (!opened) throw e;
         await abortableSleep(session.retryMs ?? 500, stop.signal);
         continue;
