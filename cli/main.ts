@@ -2,9 +2,11 @@
 import { DecodeError } from '../protocol/bytes.ts';
 import { CaptureError } from '../protocol/pcapng.ts';
 import { DECODE_USAGE, decodeCommand } from './decode.ts';
+import { EXTCAP_USAGE, extcapCommand } from './extcap.ts';
 import { REPORT_USAGE, reportCommand } from './report.ts';
 import { POWER_USAGE, powerCommand } from './power.ts';
 import { RUN_USAGE, runCommand } from './run.ts';
+import { SNIFF_USAGE, sniffCommand } from './sniff.ts';
 import { VERIFY_USAGE, verifyCommand } from './verify.ts';
 import { UsageError } from './errors.ts';
 
@@ -23,6 +25,10 @@ commands:
       checks a run folder's signature and hashes; names every changed, missing or added file
   ${POWER_USAGE.replace('usage: ', '')}
       switches or queries one relay of a real bench; exit 0 confirmed by the relay, 3 a rig fault (with the fix)
+  ${SNIFF_USAGE.replace('usage: ', '')}
+      streams one sniffer as pcapng (TAP: RSSI, LQI, channel) to a file or stdout (| wireshark -k -i -)
+  ${EXTCAP_USAGE.replace('usage: ', '')}
+      Wireshark's extcap verbs (also without \`extcap\`): the rig file's sniffers as capture interfaces (bin/gbcs-rig-extcap)
   gbcs-rig help`;
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<number>;
@@ -33,9 +39,13 @@ const COMMANDS: Record<string, Command> = {
   report: reportCommand,
   verify: verifyCommand,
   power: powerCommand,
+  sniff: sniffCommand,
+  extcap: extcapCommand,
 };
 
 export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+  // Wireshark runs an extcap with its verbs alone (`gbcs-rig --extcap-interfaces`).
+  if (argv[0]?.startsWith('--extcap') || argv[0] === '--capture') argv = ['extcap', ...argv];
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     out(USAGE);

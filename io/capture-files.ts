@@ -2,6 +2,7 @@
 // The codec itself is pure (protocol/pcapng.ts); only the file access lives here.
 
 import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { open } from 'node:fs/promises';
 import {
   CaptureParser,
@@ -16,12 +17,18 @@ interface StreamState {
   error?: Error;
 }
 
-/** A PcapngWriter over a file write stream: `close()` flushes and reports any write error. */
+/**
+ * A PcapngWriter over a file write stream (or a stream the caller owns, such as stdout): `close()`
+ * flushes and reports any write error. Each block is handed to the stream as it is written, so a
+ * reader at the far end of a pipe or FIFO sees every packet as soon as it is captured.
+ */
 export class PcapngFileWriter extends PcapngWriter {
   private constructor(
-    private readonly stream: ReturnType<typeof createWriteStream>,
+    private readonly stream: Writable,
     private readonly state: StreamState,
     options: PcapngWriterOptions,
+    /** False for a stream the caller owns: close() flushes it but leaves it open. */
+    private readonly owned = true,
   ) {
     super((chunk) => {
       if (state.error) throw state.error;
@@ -30,13 +37,33 @@ export class PcapngFileWriter extends PcapngWriter {
   }
 
   static open(path: string, options: PcapngWriterOptions = {}): PcapngFileWriter {
+    return PcapngFileWriter.over(createWriteStream(path), options, true);
+  }
+
+  /** open(), once the file is open: a path that cannot be written is refused before anything else is done. */
+  static async opened(path: string, options: PcapngWriterOptions = {}): Promise<PcapngFileWriter> {
     const stream = createWriteStream(path);
+    await new Promise<void>((resolve, reject) => {
+      stream.once('ready', resolve);
+      stream.once('error', reject);
+    });
+    return PcapngFileWriter.over(stream, options, true);
+  }
+
+  /** Over a stream already open (stdout, a FIFO); `owned` says whether close() ends it. */
+  static over(stream: Writable, options: PcapngWriterOptions = {}, owned = false): PcapngFileWriter {
     const state: StreamState = {};
     // An 'error' with no listener would crash the process: keep it for the caller instead.
     stream.on('error', (e) => {
       state.error ??= e;
     });
-    return new PcapngFileWriter(stream, state, options);
+    return new PcapngFileWriter(stream, state, options, owned);
+  }
+
+  /** Called once with the stream's first write error (EPIPE when the reader of a pipe went away). */
+  onError(listener: (error: Error) => void): void {
+    if (this.state.error) queueMicrotask(() => listener(this.state.error!));
+    else this.stream.once('error', listener);
   }
 
   /** The stream's first write error (ENOSPC on a full disk), once the file system reported it. */
@@ -67,6 +94,15 @@ export class PcapngFileWriter extends PcapngWriter {
       if (this.state.error) {
         this.stream.destroy();
         reject(this.state.error);
+        return;
+      }
+      if (!this.owned) {
+        // Someone else's stream stays open: wait until what was written has been handed on.
+        this.stream.write(new Uint8Array(0), (err?: Error | null) => {
+          const e = this.state.error ?? err;
+          if (e) reject(e);
+          else resolve();
+        });
         return;
       }
       // end()'s callback may run before the 'error' event that destroyed the stream (ENOSPC): report that

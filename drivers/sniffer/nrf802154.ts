@@ -81,6 +81,10 @@ export class Nrf802154Sniffer implements Sniffer {
     return this.#channel;
   }
 
+  get clockWraps(): number {
+    return this.#reader.stats.timeWraps;
+  }
+
   get stats(): Readonly<ReceivedLineStats> {
     return this.#reader.stats;
   }

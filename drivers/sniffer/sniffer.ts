@@ -76,6 +76,8 @@ export interface Sniffer extends FrameSource, Drainable {
   /** Where its device was opened (e.g. the serial path it was found at). */
   readonly location: string;
   readonly channel: number | undefined;
+  /** Times its clock counter wrapped (and was unwrapped) so far; absent where the counter cannot wrap in practice. */
+  readonly clockWraps?: number;
   /** Tunes to `channel` and starts receiving. */
   start(channel: number): Promise<void>;
   /** Starts the hardware liveness probe (never on the virtual bench, whose faults are injected below the wire). */
