@@ -5,7 +5,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sha256File } from '../harness/case.ts';
 import { RUN_ENV } from '../harness/run-context.ts';
@@ -15,9 +14,9 @@ import { KeyTable } from '../protocol/security.ts';
 import { publishedLines, publishRun } from '../reports/publish.ts';
 import { RUN_INFO_FILE, type RunInfo, type RunResults } from '../reports/results.ts';
 import { loadRig, RigFileError } from '../rigs/load.ts';
+import { packageVersion as version, ROOT } from './common.ts';
 import { UsageError } from './errors.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SUITES_CONFIG = join(ROOT, 'suites', 'playwright.config.ts');
 
 export const RUN_USAGE =
@@ -62,10 +61,6 @@ function failedOn(results: RunResults, failOn: ReadonlySet<Verdict | 'not-run'>)
   const notRun = results.missing.length + (results.notRun?.length ?? 0);
   const found = [...failOn].map((v) => [v, v === 'not-run' ? notRun : results.totals[v]] as const);
   return found.filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`);
-}
-
-function version(): string {
-  return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** The git commit gbcs-rig runs from, when it runs from a checkout. */
