@@ -16,6 +16,7 @@ import { RUN_INFO_FILE, type RunInfo, type RunResults } from '../reports/results
 import { loadRig, RigFileError } from '../rigs/load.ts';
 import { packageVersion as version, ROOT } from './common.ts';
 import { UsageError } from './errors.ts';
+import { caseIds, checkChromium, checkGrep, checkOutFolder, checkSigningKeyOption, restoreRunFolder, topEntries } from './run-checks.ts';
 
 const SUITES_CONFIG = join(ROOT, 'suites', 'playwright.config.ts');
 
@@ -103,6 +104,12 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   }
   const runId = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = resolve(values.out ?? join(ROOT, 'reports', 'out', runId));
+  // Everything the end of the run needs is checked now: hours of bench time must not end in a refusal.
+  checkGrep(values.grep);
+  checkSigningKeyOption(values['signing-key']);
+  checkChromium();
+  if (values.out !== undefined) checkOutFolder(dir, values.out, runId);
+  const found = topEntries(dir);
   mkdirSync(dir, { recursive: true });
   // What the run is about, written before anything moves: the report can be rebuilt from the folder alone.
   const info: RunInfo = {
@@ -127,21 +134,20 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   const playwright = join(createRequire(import.meta.url).resolve('@playwright/test/package.json'), '..', 'cli.js');
   // One Playwright project per bench (suites/playwright.config.ts), one worker each.
   const args = [playwright, 'test', '-c', SUITES_CONFIG];
-  if (values.grep) args.push('--grep', values.grep);
+  // No case matched is told below as a usage error, with the case ids, rather than as Playwright's error.
+  if (values.grep) args.push('--grep', values.grep, '--pass-with-no-tests');
+  const env = {
+    ...process.env,
+    [RUN_ENV.rig]: rig.file ?? '',
+    [RUN_ENV.benches]: benches.join(','),
+    [RUN_ENV.out]: dir,
+    [RUN_ENV.runId]: runId,
+    [RUN_ENV.station]: rig.station.name,
+    [RUN_ENV.version]: version(),
+  };
   out(`gbcs-rig run ${runId}: station ${rig.station.name}, bench${benches.length === 1 ? '' : 'es'} ${benches.join(', ')}, output ${dir}`);
   const code = await new Promise<number>((done) => {
-    const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: {
-        ...process.env,
-        [RUN_ENV.rig]: rig.file ?? '',
-        [RUN_ENV.benches]: benches.join(','),
-        [RUN_ENV.out]: dir,
-        [RUN_ENV.runId]: runId,
-        [RUN_ENV.station]: rig.station.name,
-        [RUN_ENV.version]: version(),
-      },
-    });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
     child.on('exit', (c) => done(c ?? 1));
   });
   const resultsFile = join(dir, 'results.json');
@@ -150,6 +156,12 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     return RUN_EXIT.couldNotRun;
   }
   const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
+  if (values.grep && results.cases.length === 0 && results.missing.length === 0) {
+    // Playwright found no case before any fixture ran: nothing moved; the folder is left as it was found.
+    restoreRunFolder(dir, found);
+    const ids = caseIds(args.slice(0, 4), env).sort();
+    throw new UsageError(`--grep ${values.grep}: matches no case, so nothing was run and no report signed; the cases: ${ids.join(', ')}`);
+  }
   out('');
   for (const c of results.cases)
     out(`${c.verdict.padEnd(15)} ${c.id.padEnd(12)} ${c.bench.padEnd(12)} ${c.title}${c.verdict === 'PASS' ? '' : ` — ${c.reason}`}`);
