@@ -94,8 +94,17 @@ test('the command prints the frames of a cut capture, then one line saying where
   const file = join(dir, 'whsniff-cut.pcapng');
   writeFileSync(file, bytes.subarray(0, 600_000));
   const bin = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.url));
-  const r = spawnSync(process.execPath, [bin, 'decode', file, '--format', 'text'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const annotated = join(dir, 'whsniff-cut-annotated.pcapng');
+  const r = spawnSync(process.execPath, [bin, 'decode', file, '--format', 'text', '--pcapng', annotated], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   expect(r.status).toBe(1);
-  expect(r.stdout.trim().split('\n')).toHaveLength(packetEnds(bytes).filter((end) => end <= 600_000).length);
+  const complete = packetEnds(bytes).filter((end) => end <= 600_000).length;
+  expect(r.stdout.trim().split('\n')).toHaveLength(complete);
+  // The annotated pcapng has them all too, and is whole.
+  const written = readFileSync(annotated);
+  expect(packetEnds(written)).toHaveLength(complete);
+  expect(packetEnds(written).at(-1)).toBeLessThanOrEqual(written.length);
   expect(r.stderr).toMatch(/^gbcs-rig decode: .*whsniff-cut\.pcapng: at byte offset \d+: truncated block: file ends \d+ bytes into it\n$/);
 });
