@@ -158,9 +158,10 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
   if (values.grep && results.cases.length === 0 && results.missing.length === 0) {
     // Playwright found no case before any fixture ran: nothing moved; the folder is left as it was found.
-    restoreRunFolder(dir, found);
     const ids = caseIds(args.slice(0, 4), env).sort();
-    throw new UsageError(`--grep ${values.grep}: matches no case, so nothing was run and no report signed; the cases: ${ids.join(', ')}`);
+    restoreRunFolder(dir, found);
+    const cases = ids.length > 0 ? `the cases: ${ids.join(', ')}` : 'the case list could not be read (see gbcs-rig run without --grep)';
+    throw new UsageError(`--grep ${values.grep}: matches no case, so nothing was run and no report signed; ${cases}`);
   }
   out('');
   for (const c of results.cases)
