@@ -61,9 +61,11 @@ export function checkOutFolder(dir: string, given: string, runId: string): void 
   } catch {
     earlier = 'an unreadable run.json: ';
   }
-  const shown = files.slice(0, 5).join(', ') + (files.length > 5 ? `, … (${files.length} files)` : '');
+  // Where the files are, at the folder's top (`evidence/`, `run.json`): what a person recognises.
+  const tops = [...new Set(files.map((f) => f.replace(/\/.*/s, '/')))];
+  const shown = `${files.length} file${files.length === 1 ? '' : 's'} in ${tops.slice(0, 8).join(', ')}${tops.length > 8 ? ', …' : ''}`;
   throw new UsageError(
-    `--out ${given}: the folder holds ${earlier ?? ''}${shown}. A run writes into a new folder or one without files, ` +
+    `--out ${given}: the folder holds ${earlier ?? ''}${shown} — a run writes into a new folder or one without files, ` +
       `so that its manifest signs only what it wrote: give a new folder (e.g. --out ${join(given, runId)}), or move the files away`,
   );
 }

@@ -73,7 +73,7 @@ test('an --out folder holding anything is refused, saying what is there, and lef
   const r = run(['run', '--grep', 'CH-IPAN-001', '--out', earlier]);
   expect(r.status).toBe(2);
   expect(r.stderr).toContain(
-    `--out ${earlier}: the folder holds run earlier-run, started 2026-11-30T10:00:00.000Z: evidence/CH-IPAN-004--virtual-1/result.json, run.json.`,
+    `--out ${earlier}: the folder holds run earlier-run, started 2026-11-30T10:00:00.000Z: 2 files in evidence/, run.json — a run writes into a new folder`,
   );
   expect(r.stderr).toMatch(/give a new folder \(e\.g\. --out .*earlier\/\d{4}-\d\d-\d\dT[\d-]+Z\)/);
   expect(readdirSync(earlier, { recursive: true }).sort()).toEqual([
@@ -89,7 +89,7 @@ test('an --out folder holding anything is refused, saying what is there, and lef
   writeFileSync(join(stray, 'notes.txt'), 'mine\n');
   const s = run(['run', '--out', stray]);
   expect(s.status).toBe(2);
-  expect(s.stderr).toContain(`--out ${stray}: the folder holds notes.txt.`);
+  expect(s.stderr).toContain(`--out ${stray}: the folder holds 1 file in notes.txt — a run writes`);
 
   const file = join(dir, 'a-file');
   writeFileSync(file, '');
