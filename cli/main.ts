@@ -1,6 +1,7 @@
 // The gbcs-rig command line: sub-commands, one-line errors, documented exit codes.
 import { DecodeError } from '../protocol/bytes.ts';
 import { CaptureError } from '../protocol/pcapng.ts';
+import { asksForHelp, OutputClosed, packageVersion, stdoutLines } from './common.ts';
 import { DECODE_USAGE, decodeCommand } from './decode.ts';
 import { EXTCAP_USAGE, extcapCommand } from './extcap.ts';
 import { REPORT_USAGE, reportCommand } from './report.ts';
@@ -13,57 +14,79 @@ import { UsageError } from './errors.ts';
 /** Exit codes: 0 the command did its work; 1 it could not (bad input file, I/O); 2 usage error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
+type Command = (argv: string[], out: (line: string) => void) => Promise<number>;
+
+/** Every command with its usage line and what it does: `gbcs-rig help`, and each command's `--help`, print them. */
+const COMMANDS: Record<string, { run: Command; usage: string; about: string }> = {
+  decode: { run: decodeCommand, usage: DECODE_USAGE, about: 'decodes a capture: one frame per line (JSON lines or text summaries)' },
+  run: { run: runCommand, usage: RUN_USAGE, about: "runs the conformance suites on the rig's benches (default: the embedded virtual rig)" },
+  report: {
+    run: reportCommand,
+    usage: REPORT_USAGE,
+    about: 'rebuilds report.html, junit.xml and results.json from a run folder, and signs it',
+  },
+  verify: {
+    run: verifyCommand,
+    usage: VERIFY_USAGE,
+    about: "checks a run folder's signature and hashes; names every changed, missing or added file",
+  },
+  power: {
+    run: powerCommand,
+    usage: POWER_USAGE,
+    about:
+      "switches (on, off, cycle) or queries one relay of a real bench; exit 0 confirmed by the relay's own report, 3 a rig fault (with the fix)",
+  },
+  sniff: {
+    run: sniffCommand,
+    usage: SNIFF_USAGE,
+    about: 'streams one sniffer as pcapng (TAP: RSSI, LQI, channel) to a file or stdout (| wireshark -k -i -)',
+  },
+  extcap: {
+    run: extcapCommand,
+    usage: EXTCAP_USAGE,
+    about: "Wireshark's extcap verbs (also without `extcap`): the rig file's sniffers as capture interfaces (bin/gbcs-rig-extcap)",
+  },
+};
+
 const USAGE = `gbcs-rig — conformance test rig for GB smart metering HAN devices
 
 commands:
-  ${DECODE_USAGE.replace('usage: ', '')}
-  ${RUN_USAGE.replace('usage: ', '')}
-      runs the conformance suites on the rig's benches (default: the embedded virtual rig)
-  ${REPORT_USAGE.replace('usage: ', '')}
-      rebuilds report.html, junit.xml and results.json from a run folder, and signs it
-  ${VERIFY_USAGE.replace('usage: ', '')}
-      checks a run folder's signature and hashes; names every changed, missing or added file
-  ${POWER_USAGE.replace('usage: ', '')}
-      switches or queries one relay of a real bench; exit 0 confirmed by the relay, 3 a rig fault (with the fix)
-  ${SNIFF_USAGE.replace('usage: ', '')}
-      streams one sniffer as pcapng (TAP: RSSI, LQI, channel) to a file or stdout (| wireshark -k -i -)
-  ${EXTCAP_USAGE.replace('usage: ', '')}
-      Wireshark's extcap verbs (also without \`extcap\`): the rig file's sniffers as capture interfaces (bin/gbcs-rig-extcap)
-  gbcs-rig help`;
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.usage.replace('usage: ', '')}\n      ${c.about}`)
+  .join('\n')}
+  gbcs-rig help [COMMAND]        this text, or one command's (as COMMAND --help / -h)
+  gbcs-rig --version / -V        the version of gbcs-rig`;
 
-type Command = (argv: string[], out: (line: string) => void) => Promise<number>;
+/** Node's parseArgs complaints about the command line: usage errors. */
+const PARSE_ARGS_CODES = ['ERR_PARSE_ARGS_UNKNOWN_OPTION', 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE', 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'];
 
-const COMMANDS: Record<string, Command> = {
-  decode: decodeCommand,
-  run: runCommand,
-  report: reportCommand,
-  verify: verifyCommand,
-  power: powerCommand,
-  sniff: sniffCommand,
-  extcap: extcapCommand,
-};
-
-export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+export async function main(argv: string[], out: (line: string) => void = stdoutLines()): Promise<number> {
   // Wireshark runs an extcap with its verbs alone (`gbcs-rig --extcap-interfaces`).
   if (argv[0]?.startsWith('--extcap') || argv[0] === '--capture') argv = ['extcap', ...argv];
   const [name, ...rest] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') {
-    out(USAGE);
-    return name ? EXIT.ok : EXIT.usage;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`gbcs-rig: unknown command "${name}"\n${USAGE}\n`);
-    return EXIT.usage;
-  }
   try {
-    return await command(rest, out);
+    if (name === '--version' || name === '-V') {
+      out(`gbcs-rig ${packageVersion()}`);
+      return EXIT.ok;
+    }
+    if (!name || name === 'help' || name === '--help' || name === '-h') {
+      const asked = name === 'help' && rest[0] !== undefined ? COMMANDS[rest[0]] : undefined;
+      if (name === 'help' && rest[0] !== undefined && !asked) return unknownCommand(rest[0]);
+      out(asked ? `${asked.usage}\n  ${asked.about}` : USAGE);
+      return name ? EXIT.ok : EXIT.usage;
+    }
+    const command = COMMANDS[name];
+    if (!command) return unknownCommand(name);
+    // One --help for every command, before its own options are parsed (so a command cannot forget it).
+    if (asksForHelp(rest)) {
+      out(`${command.usage}\n  ${command.about}`);
+      return EXIT.ok;
+    }
+    return await command.run(rest, out);
   } catch (e) {
-    if (
-      e instanceof UsageError ||
-      (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
-      (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
-    ) {
+    // The reader of stdout has gone (`… | head`): nothing more to say, and nobody to say it to.
+    if (e instanceof OutputClosed) return EXIT.ok;
+    if (e instanceof UsageError || PARSE_ARGS_CODES.includes((e as NodeJS.ErrnoException).code ?? '')) {
       process.stderr.write(`gbcs-rig ${name}: ${(e as Error).message}\n`);
       return EXIT.usage;
     }
@@ -73,4 +96,9 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     }
     throw e;
   }
+}
+
+function unknownCommand(name: string): number {
+  process.stderr.write(`gbcs-rig: unknown command "${name}"\n${USAGE}\n`);
+  return EXIT.usage;
 }

@@ -35,13 +35,8 @@ export async function powerCommand(argv: string[], out: (line: string) => void):
       bench: { type: 'string' },
       relay: { type: 'string' },
       'off-seconds': { type: 'string' },
-      help: { type: 'boolean' },
     },
   });
-  if (values.help) {
-    out(`${POWER_USAGE}\n  switches (on, off, cycle) or queries one relay of a real bench and waits for the relay's own confirmation`);
-    return POWER_EXIT.confirmed;
-  }
   if (!values.rig) throw new UsageError(`--rig is needed: the rig file names the broker and the relay\n${POWER_USAGE}`);
   if (!values.relay) throw new UsageError(`--relay is needed\n${POWER_USAGE}`);
   const action = positionals[0] as Action | undefined;

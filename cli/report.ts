@@ -3,7 +3,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SigningKeyError } from '../reports/integrity.ts';
+import { checkSigningKey, SigningKeyError } from '../reports/integrity.ts';
+import { chromiumProblem } from '../reports/pdf.ts';
 import { publishedLines, publishRun } from '../reports/publish.ts';
 import { RunFolderError } from '../reports/results.ts';
 import { VERDICTS } from '../harness/verdicts.ts';
@@ -29,7 +30,11 @@ export async function reportCommand(argv: string[], out: (line: string) => void)
   const keys = keyTableOf(given);
   const secrets = given.map((k) => Buffer.from(k).toString('hex'));
   const redact = (text: string) => secrets.reduce((t, k) => t.split(k).join('(redacted)').split(k.toUpperCase()).join('(redacted)'), text);
+  const chromium = chromiumProblem();
+  if (chromium) throw new UsageError(chromium);
   try {
+    // A key that cannot sign is said before the report is built, not after.
+    checkSigningKey({ file: values['signing-key'] });
     const published = await publishRun(dir, { keys, redact, signingKey: values['signing-key'] });
     const { built, manifest } = published;
     if (built.resultsRebuilt) out(`results.json was missing: rebuilt from evidence/*/result.json (${built.results.cases.length} cases)`);

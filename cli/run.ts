@@ -5,7 +5,6 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sha256File } from '../harness/case.ts';
 import { RUN_ENV } from '../harness/run-context.ts';
@@ -15,9 +14,10 @@ import { KeyTable } from '../protocol/security.ts';
 import { publishedLines, publishRun } from '../reports/publish.ts';
 import { RUN_INFO_FILE, type RunInfo, type RunResults } from '../reports/results.ts';
 import { loadRig, RigFileError } from '../rigs/load.ts';
+import { packageVersion as version, ROOT } from './common.ts';
 import { UsageError } from './errors.ts';
+import { caseIds, checkChromium, checkGrep, checkOutFolder, checkSigningKeyOption, restoreRunFolder, topEntries } from './run-checks.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SUITES_CONFIG = join(ROOT, 'suites', 'playwright.config.ts');
 
 export const RUN_USAGE =
@@ -64,10 +64,6 @@ function failedOn(results: RunResults, failOn: ReadonlySet<Verdict | 'not-run'>)
   return found.filter(([, n]) => n > 0).map(([v, n]) => `${n} ${v}`);
 }
 
-function version(): string {
-  return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-}
-
 /** The git commit gbcs-rig runs from, when it runs from a checkout. */
 function commit(): string | undefined {
   try {
@@ -108,6 +104,12 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   }
   const runId = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = resolve(values.out ?? join(ROOT, 'reports', 'out', runId));
+  // Everything the end of the run needs is checked now: hours of bench time must not end in a refusal.
+  checkGrep(values.grep);
+  checkSigningKeyOption(values['signing-key']);
+  checkChromium();
+  if (values.out !== undefined) checkOutFolder(dir, values.out, runId);
+  const found = topEntries(dir);
   mkdirSync(dir, { recursive: true });
   // What the run is about, written before anything moves: the report can be rebuilt from the folder alone.
   const info: RunInfo = {
@@ -132,21 +134,20 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   const playwright = join(createRequire(import.meta.url).resolve('@playwright/test/package.json'), '..', 'cli.js');
   // One Playwright project per bench (suites/playwright.config.ts), one worker each.
   const args = [playwright, 'test', '-c', SUITES_CONFIG];
-  if (values.grep) args.push('--grep', values.grep);
+  // No case matched is told below as a usage error, with the case ids, rather than as Playwright's error.
+  if (values.grep) args.push('--grep', values.grep, '--pass-with-no-tests');
+  const env = {
+    ...process.env,
+    [RUN_ENV.rig]: rig.file ?? '',
+    [RUN_ENV.benches]: benches.join(','),
+    [RUN_ENV.out]: dir,
+    [RUN_ENV.runId]: runId,
+    [RUN_ENV.station]: rig.station.name,
+    [RUN_ENV.version]: version(),
+  };
   out(`gbcs-rig run ${runId}: station ${rig.station.name}, bench${benches.length === 1 ? '' : 'es'} ${benches.join(', ')}, output ${dir}`);
   const code = await new Promise<number>((done) => {
-    const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: {
-        ...process.env,
-        [RUN_ENV.rig]: rig.file ?? '',
-        [RUN_ENV.benches]: benches.join(','),
-        [RUN_ENV.out]: dir,
-        [RUN_ENV.runId]: runId,
-        [RUN_ENV.station]: rig.station.name,
-        [RUN_ENV.version]: version(),
-      },
-    });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
     child.on('exit', (c) => done(c ?? 1));
   });
   const resultsFile = join(dir, 'results.json');
@@ -155,6 +156,13 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     return RUN_EXIT.couldNotRun;
   }
   const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
+  if (values.grep && results.cases.length === 0 && results.missing.length === 0) {
+    // Playwright found no case before any fixture ran: nothing moved; the folder is left as it was found.
+    const ids = caseIds(args.slice(0, 4), env).sort();
+    restoreRunFolder(dir, found);
+    const cases = ids.length > 0 ? `the cases: ${ids.join(', ')}` : 'the case list could not be read (see gbcs-rig run without --grep)';
+    throw new UsageError(`--grep ${values.grep}: matches no case, so nothing was run and no report signed; ${cases}`);
+  }
   out('');
   for (const c of results.cases)
     out(`${c.verdict.padEnd(15)} ${c.id.padEnd(12)} ${c.bench.padEnd(12)} ${c.title}${c.verdict === 'PASS' ? '' : ` — ${c.reason}`}`);

@@ -96,9 +96,6 @@ const COUNTER_EPOCH_MS = Date.UTC(2020, 0, 1);
 /** How long the rig still listens for an answer that missed captureWithinSeconds, to tell a slow device from a silent one. */
 const LATE_ANSWER_WITHIN_MS = 60_000;
 
-/** How long a transmission may take to appear on the sniffer before the rig is at fault. */
-const HEARD_WITHIN_MS = 2_000;
-
 /**
  * What every HHT identity of one rig radio shares: the originator counter (one authorised originator
  * signs every CCS01, and a CH refuses a counter that does not rise), the radio's sequence numbers
@@ -136,6 +133,7 @@ export class HandHeldTerminal {
     private readonly clock: BenchClock,
     readonly identity: HhtIdentity,
     readonly ch: CommsHubTarget,
+    /** The lab's captureWithinSeconds in ms: how long any expected frame may take, an answer or the radio's own frame on the sniffer. */
     private readonly answerWithinMs: number,
     shared: RadioShared = { counter: 0x1000n, seq: 0 },
   ) {
@@ -531,12 +529,13 @@ export class HandHeldTerminal {
     const from = this.clock.now();
     this.evidence.event('radio-tx', { title: what, originator: 'rig radio (HHT)', bytes: psdu.length });
     await this.radio.transmit(psdu);
-    const heard = await this.capture.waitFor((_d, h) => isIt(h), HEARD_WITHIN_MS, from);
+    // The rig radio's own frame is an expected frame like any other: the sniffers have the lab's captureWithinSeconds to hear it.
+    const heard = await this.capture.waitFor((_d, h) => isIt(h), this.answerWithinMs, from);
     if (!heard) {
       throw new RigFault(
         'radio-unavailable',
         'rig radio',
-        `the sniffer did not hear the HHT's transmission (${what}) within ${HEARD_WITHIN_MS} ms`,
+        `the sniffer did not hear the HHT's transmission (${what}) within the lab's captureWithinSeconds (${this.answerWithinMs / 1000} s)`,
         'check that the rig radio and the sniffer are on the same channel, powered and within range',
       );
     }

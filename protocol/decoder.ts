@@ -418,9 +418,16 @@ export async function* decodeBatches(
   holdLimit?: number,
 ): AsyncGenerator<DecodedFrame[]> {
   const window = new KeyLearningWindow(decoder, holdLimit);
-  for await (const batch of source) {
-    const ready = window.pushBatch(batch);
-    if (ready.length > 0) yield ready;
+  try {
+    for await (const batch of source) {
+      const ready = window.pushBatch(batch);
+      if (ready.length > 0) yield ready;
+    }
+  } catch (e) {
+    // A source that fails (a capture cut mid-block) still gets out every frame read before it.
+    const held = window.flush();
+    if (held.length > 0) yield held;
+    throw e;
   }
   const rest = window.flush();
   if (rest.length > 0) yield rest;
@@ -433,6 +440,12 @@ export async function* decodeFrames(
   holdLimit?: number,
 ): AsyncGenerator<DecodedFrame> {
   const window = new KeyLearningWindow(decoder, holdLimit);
-  for await (const p of source) yield* window.push(p);
+  try {
+    for await (const p of source) yield* window.push(p);
+  } catch (e) {
+    // As in decodeBatches: the frames read before the source failed come out before its error.
+    yield* window.flush();
+    throw e;
+  }
   yield* window.flush();
 }

@@ -78,6 +78,11 @@ function resolveKey(o: SigningKeyOptions): { key: KeyObject; source: Manifest['k
   return { key: generateKeyPairSync('ed25519').privateKey, source: 'ephemeral' };
 }
 
+/** Checks the key a signing will use (a key file, a PEM or GBCS_RIG_SIGNING_KEY) before the work that ends in it; throws SigningKeyError. */
+export function checkSigningKey(o: SigningKeyOptions): void {
+  if (o.file || o.pem || (o.env ?? process.env)[SIGNING_KEY_ENV]) resolveKey(o);
+}
+
 /** Every regular file under the run folder except the manifest and its signature, sorted by path. */
 export function runFiles(runDir: string): string[] {
   const out: string[] = [];

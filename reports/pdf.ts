@@ -5,11 +5,20 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from '@playwright/test';
 import { escapeText as e } from './escape.ts';
 
-/** Where Chromium is looked for: GBCS_RIG_CHROMIUM first, then Debian's and other usual paths. */
+/** Where Chromium is looked for when GBCS_RIG_CHROMIUM is not set: Debian's and other usual paths. */
+const USUAL_CHROMIUMS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+
+/** GBCS_RIG_CHROMIUM when set (and only that: a wrong path never falls back to another browser), else the first usual path there. */
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return [env.GBCS_RIG_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(
-    (p): p is string => !!p && existsSync(p),
-  );
+  if (env.GBCS_RIG_CHROMIUM) return existsSync(env.GBCS_RIG_CHROMIUM) ? env.GBCS_RIG_CHROMIUM : undefined;
+  return USUAL_CHROMIUMS.find((p) => existsSync(p));
+}
+
+/** What is wrong with GBCS_RIG_CHROMIUM, if it names no file: commands refuse it before they start. */
+export function chromiumProblem(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const given = env.GBCS_RIG_CHROMIUM;
+  if (!given || existsSync(given)) return undefined;
+  return `GBCS_RIG_CHROMIUM=${given}: no such file; set it to Chromium's path, or unset it to use the first of ${USUAL_CHROMIUMS.join(', ')}`;
 }
 
 /** Flags for a headless Chromium on a closed network, as root. */

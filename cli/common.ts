@@ -1,0 +1,41 @@
+// What every gbcs-rig command shares: its `--help`, the package version, and a stdout that a
+// reader may close (`gbcs-rig decode … | head`) without a stack trace.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The checkout (or installed package) gbcs-rig runs from. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The version in package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** Thrown by an output line once the reader of stdout has gone: the command stops, and that is not an error. */
+export class OutputClosed extends Error {
+  override name = 'OutputClosed';
+}
+
+/**
+ * Lines to stdout. When the reader closes the pipe (EPIPE), the next line throws OutputClosed,
+ * which main() turns into a quiet exit 0: the rest of the output has nobody to read it.
+ */
+export function stdoutLines(stream: NodeJS.WriteStream = process.stdout): (line: string) => void {
+  let closed = false;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    // Writes after the close fail too (ERR_STREAM_DESTROYED): the same closed reader, not a new fault.
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') closed = true;
+    else throw e;
+  });
+  return (line) => {
+    if (closed || stream.destroyed) throw new OutputClosed('stdout was closed by its reader');
+    stream.write(line + '\n');
+  };
+}
+
+/** `--help` or `-h` among a command's options (before a `--` that ends them). */
+export function asksForHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}

@@ -1,0 +1,103 @@
+// What `gbcs-rig run` checks before anything moves (besides the rig file and --bench / --fail-on,
+// checked in run.ts): the signing key, Chromium for the PDF, --grep, and the --out folder.
+import { spawnSync } from 'node:child_process';
+import { type Dirent, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { chromiumProblem } from '../reports/pdf.ts';
+import { checkSigningKey, SigningKeyError } from '../reports/integrity.ts';
+import { readRunInfo } from '../reports/results.ts';
+import { UsageError } from './errors.ts';
+
+/** The signing key (--signing-key, else GBCS_RIG_SIGNING_KEY): one that cannot sign is refused now, not after the campaign. */
+export function checkSigningKeyOption(file: string | undefined): void {
+  try {
+    checkSigningKey({ file });
+  } catch (e) {
+    if (e instanceof SigningKeyError) throw new UsageError(`${file ? '--signing-key ' : ''}${e.message}; nothing was run`);
+    throw e;
+  }
+}
+
+/** GBCS_RIG_CHROMIUM naming no file is refused: the PDF is never quietly rendered by another browser, nor left out. */
+export function checkChromium(): void {
+  const problem = chromiumProblem();
+  if (problem) throw new UsageError(`${problem}; nothing was run`);
+}
+
+/** --grep is a regular expression as Playwright reads it (`/re/flags`, else case-insensitive). */
+export function checkGrep(grep: string | undefined): void {
+  if (grep === undefined) return;
+  if (grep === '') throw new UsageError('--grep needs a pattern, e.g. --grep CH-IPAN-001');
+  const m = grep.match(/^\/(.*)\/([gi]*)$/);
+  try {
+    new RegExp(m ? m[1] : grep, m ? m[2] : 'gi');
+  } catch (e) {
+    throw new UsageError(`--grep ${grep}: not a regular expression (${(e as Error).message})`);
+  }
+}
+
+/** The files under a folder (relative paths, sorted): what a manifest of it would sign; folders and links are not files. */
+function filesUnder(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((d) => !d.isDirectory() && !d.isSymbolicLink())
+    .map((d) => relative(dir, join(d.parentPath, d.name)))
+    .sort();
+}
+
+/**
+ * --out must be a new folder or one holding no files (empty folders and links may be there):
+ * then every file in it when the run ends, and so every file the manifest signs, is this run's.
+ * A folder holding another run's files, or anyone's, is refused, never mixed in.
+ */
+export function checkOutFolder(dir: string, given: string, runId: string): void {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${given}: a file, not a folder`);
+  const files = filesUnder(dir);
+  if (files.length === 0) return;
+  let earlier: string | undefined;
+  try {
+    const info = readRunInfo(dir);
+    if (info) earlier = `run ${info.id}, started ${info.startedAt}: `;
+  } catch {
+    earlier = 'an unreadable run.json: ';
+  }
+  // Where the files are, at the folder's top (`evidence/`, `run.json`): what a person recognises.
+  const tops = [...new Set(files.map((f) => f.replace(/\/.*/s, '/')))];
+  const shown = `${files.length} file${files.length === 1 ? '' : 's'} in ${tops.slice(0, 8).join(', ')}${tops.length > 8 ? ', …' : ''}`;
+  throw new UsageError(
+    `--out ${given}: the folder holds ${earlier ?? ''}${shown} — a run writes into a new folder or one without files, ` +
+      `so that its manifest signs only what it wrote: give a new folder (e.g. --out ${join(given, runId)}), or move the files away`,
+  );
+}
+
+/** What a folder holds at its top (nothing if it does not exist): taken before a run, to put the folder back as it was. */
+export function topEntries(dir: string): string[] | undefined {
+  return existsSync(dir) ? readdirSync(dir) : undefined;
+}
+
+/** Removes what a run added at the top of its folder (`before`: its entries then), and the folder if the run made it. */
+export function restoreRunFolder(dir: string, before: string[] | undefined): void {
+  if (before === undefined) rmSync(dir, { recursive: true, force: true });
+  else for (const entry of readdirSync(dir)) if (!before.includes(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
+}
+
+/** The case ids of the suites, in file order, as Playwright lists them (`--list`, nothing runs). */
+export function caseIds(playwrightArgs: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const listed = spawnSync(process.execPath, [...playwrightArgs, '--list', '--reporter=json'], {
+    env,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  type Suite = { specs?: { title: string }[]; suites?: Suite[] };
+  const ids: string[] = [];
+  const walk = (s: Suite) => {
+    for (const spec of s.specs ?? []) ids.push(spec.title.split(' ')[0]);
+    for (const inner of s.suites ?? []) walk(inner);
+  };
+  try {
+    for (const s of (JSON.parse(listed.stdout) as { suites: Suite[] }).suites) walk(s);
+  } catch {
+    return [];
+  }
+  return [...new Set(ids)];
+}
