@@ -3,8 +3,20 @@
 // that rejoins too late or never, a CH that loses its device log) while the other device's cases point at
 // the culprit (INCONCLUSIVE), and under rig faults no case FAILs, not even on the mutants.
 import { test, expect } from '@playwright/test';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { expectWithinPlan, runCampaign, verdicts } from '../support/campaign.ts';
-import { COT_CONFORMANT, PWR_ALL_PASS, PWR_CAUGHT_BY, PWR_CH_ONLY_VERDICTS, PWR_GREP, judgements, pwrCampaign } from '../support/matrix.ts';
+import {
+  COT_CONFORMANT,
+  PWR_ALL_PASS,
+  PWR_CASES,
+  PWR_CAUGHT_BY,
+  PWR_CH_ONLY_VERDICTS,
+  PWR_GREP,
+  judgements,
+  pwrCampaign,
+} from '../support/matrix.ts';
 
 test('every power-cycle case passes on the conformant devices, each device timed; on a bench with the CH alone none applies', async () => {
   const [c, chOnly] = await Promise.all([runCampaign({ tenancy: COT_CONFORMANT, grep: PWR_GREP }), runCampaign({ grep: PWR_GREP })]);
@@ -19,6 +31,26 @@ test('every power-cycle case passes on the conformant devices, each device timed
     expect(m.value, r.id).toBeLessThan(0.7);
   }
   expect(verdicts(chOnly)).toEqual(PWR_CH_ONLY_VERDICTS);
+});
+
+const PROFILES = fileURLToPath(new URL('../../firmware-images/profiles/', import.meta.url));
+
+test('every profile that breaks PWR-1 or PWR-2 is in the matrix, FAILed by a case of the requirement it breaks; every case catches one', () => {
+  const broken = readdirSync(PROFILES)
+    .map((f) => parse(readFileSync(PROFILES + f, 'utf8')) as { id: string; breaks: string[] })
+    .filter((p) => p.breaks.some((b) => b === 'PWR-1' || b === 'PWR-2'));
+  expect(broken.map((p) => p.id).sort()).toEqual(PWR_CAUGHT_BY.map(([, profile]) => profile).sort());
+  const fails = PWR_CAUGHT_BY.flatMap(([, profile, v]) =>
+    Object.entries(v)
+      .filter(([, x]) => x.startsWith('FAIL'))
+      .map(([id, x]) => [profile, id, x]),
+  );
+  for (const p of broken)
+    expect(
+      fails.filter(([profile]) => profile === p.id).map(([, , x]) => x.slice(5)),
+      p.id,
+    ).toEqual(p.breaks);
+  expect(new Set(fails.map(([, id]) => id))).toEqual(new Set(PWR_CASES));
 });
 
 for (const [device, profile, expected] of PWR_CAUGHT_BY) {

@@ -159,6 +159,8 @@ export const PWR_CH_ONLY_VERDICTS: Record<string, string> = Object.fromEntries(P
  */
 export const PWR_CAUGHT_BY: [device: CotDevice | 'ch', profile: string, verdicts: Record<string, string>][] = [
   ['ihd', 'ihd-rejoins-after-30min', { 'IHD-PWR-001': 'FAIL PWR-1' }],
+  // Just over the limit: back about 16.5 min after the power-on, measured against 15.
+  ['ppmid', 'ppmid-rejoins-after-16min', { 'PPMID-PWR-001': 'FAIL PWR-1' }],
   // CH-PWR-002 cannot blame the CH for a device that never asked: it points at ESME-PWR-001.
   ['esme', 'esme-never-rejoins', { 'ESME-PWR-001': 'FAIL PWR-1', 'CH-PWR-002': 'INCONCLUSIVE precondition-unmet' }],
   // The devices asked and were not admitted: their PWR-1 cases point at CH-PWR-002, which FAILs the CH.

@@ -835,6 +835,7 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
     // PWR-1 on the HAN devices (suites/power-cycle.spec.ts).
     'ihd-rejoins-after-30min': ['PWR-1'],
     'esme-never-rejoins': ['PWR-1'],
+    'ppmid-rejoins-after-16min': ['PWR-1'],
   };
 
   test('each claims SECMP0056, has the role its device runs (the GPF: the CH) and breaks what its name says', async () => {
