@@ -85,7 +85,8 @@ async function onTheHan(ctx: CaseContext, ch: RigDevice, devices: RigDevice[], b
     if (absent.length > 0) {
       await ctx.live.confirm([ch, ...absent], 'a device did not join the HAN after its power-up');
       ctx.rec.unmet(
-        `${absent.map((d) => `the ${d.role} ${d.id}`).join(', ')} did not join the HAN within ${ctx.settings.rejoinLimitMinutes} min of its power-up` +
+        `${absent.map((d) => `the ${d.role} ${d.id}`).join(', ')} did not join the HAN` +
+          ` within ${ctx.settings.rejoinLimitMinutes} min of its power-up` +
           ' (no Rejoin Response, Device_annce or exchange with the CH), so its return after a CH power cycle cannot be judged',
         'check the device is commissioned into the CHF device log of this CH (the DCC, or the lab, adds it) and on the HAN',
       );
@@ -183,7 +184,8 @@ for (const role of HAN_DEVICE_ROLES) {
         const asked = await unanswered(ctx, ch, device, on, upAt);
         if (asked.length > 0)
           ctx.rec.unmet(
-            `the ${role} asked the CH to rejoin (${asked.length} Rejoin Request${asked.length === 1 ? '' : 's'} after it was up, the first ${mmss(asked[0].atMs - on.atMs)} after its power-on)` +
+            `the ${role} asked the CH to rejoin (${asked.length} Rejoin Request${asked.length === 1 ? '' : 's'} after it was up,` +
+              ` the first ${mmss(asked[0].atMs - on.atMs)} after its power-on)` +
               " but the CH did not admit it: whether the device is back is the CH's to decide (CH-PWR-002 judges the device log, PWR-2)",
             'run CH-PWR-002 on this CH; recommission the device if the CH lost its device log',
           );
@@ -212,7 +214,8 @@ conformanceCase(
     requirements: ['PWR-2'],
     references: [GBCS, DP094],
     requirement:
-      'The CHF device log survives a CH power cycle except for HHT entries (lab setting deviceLogSurvivesPowerCycle; no public text found):' +
+      'The CHF device log survives a CH power cycle except for HHT entries' +
+      ' (lab setting deviceLogSurvivesPowerCycle; no public text found):' +
       ' each HAN device of the bench that asks to rejoin after the power-on is admitted, with no new commissioning in between.' +
       ' The HHT entries that must not survive (IPAN-4) are judged by CH-IPAN-005.',
     duration: (s) => limitMs(s) + SETTLE + limitMs(s) + STEPS,
@@ -230,7 +233,8 @@ conformanceCase(
       const on = await cycleCh(ctx, ch);
       const limit = limitMs(ctx.settings);
       ctx.rec.step(
-        `no device is recommissioned (no CCS01, no commissioning from the DCC): wait for each to be admitted again (${ctx.settings.rejoinLimitMinutes} min at most); confirm the CH is up`,
+        'no device is recommissioned (no CCS01, no commissioning from the DCC):' +
+          ` wait for each to be admitted again (${ctx.settings.rejoinLimitMinutes} min at most); confirm the CH is up`,
       );
       const upAt = await chUp(ctx, ch, on);
       const back = (d: RigDevice) => ctx.capture.find(backOnHan(ctx, d, on.atMs), on.atMs);
@@ -263,12 +267,14 @@ conformanceCase(
         const which = refused.map((d) => `the ${d.role} ${d.id} (${asked.get(d)!.length} Rejoin Requests unanswered)`).join(', ');
         ctx.rec.fail(
           'PWR-2',
-          `the CH did not admit ${which} within ${ctx.settings.rejoinLimitMinutes} min of its power-on: their entries in the CHF device log did not survive the power cycle`,
+          `the CH did not admit ${which} within ${ctx.settings.rejoinLimitMinutes} min of its power-on:` +
+            ' their entries in the CHF device log did not survive the power cycle',
         );
       }
       await ctx.live.confirm(missing, 'a device did not come back after the CH power cycle');
       ctx.rec.unmet(
-        `${missing.map((d) => `the ${d.role} ${d.id}`).join(', ')} did not ask to rejoin after the CH's power-on, so whether the CH kept it in its device log cannot be seen` +
+        `${missing.map((d) => `the ${d.role} ${d.id}`).join(', ')} did not ask to rejoin after the CH's power-on,` +
+          ' so whether the CH kept it in its device log cannot be seen' +
           ` (its ${missing[0].role}-PWR-001 judges the device, PWR-1)`,
         `run ${missing.map((d) => `${d.role}-PWR-001`).join(', ')}`,
       );

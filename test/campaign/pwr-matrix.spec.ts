@@ -35,7 +35,7 @@ test('every power-cycle case passes on the conformant devices, each device timed
 
 const PROFILES = fileURLToPath(new URL('../../firmware-images/profiles/', import.meta.url));
 
-test('every profile that breaks PWR-1 or PWR-2 is in the matrix, FAILed by a case of the requirement it breaks; every case catches one', () => {
+test('every profile that breaks PWR-1 or PWR-2 is in the matrix, FAILed on the requirement it breaks; every case catches one', () => {
   const broken = readdirSync(PROFILES)
     .map((f) => parse(readFileSync(PROFILES + f, 'utf8')) as { id: string; breaks: string[] })
     .filter((p) => p.breaks.some((b) => b === 'PWR-1' || b === 'PWR-2'));
@@ -64,7 +64,7 @@ for (const [device, profile, expected] of PWR_CAUGHT_BY) {
   });
 }
 
-test('under rig faults no power-cycle case FAILs, not even on the mutants: a relay that never confirms, a sniffer unplugged after the power cycle', async () => {
+test('under rig faults (silent relay, sniffer unplugged after the power cycle) no power-cycle case FAILs, even on a mutant', async () => {
   const mutants = { ...COT_CONFORMANT, esme: 'esme-never-rejoins', ihd: 'ihd-rejoins-after-30min' };
   const fast = { relayConfirmSeconds: 0.5 };
   const [silent, unplugged] = await Promise.all([
