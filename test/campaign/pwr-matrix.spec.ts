@@ -18,8 +18,18 @@ import {
   pwrCampaign,
 } from '../support/matrix.ts';
 
-test('every power-cycle case passes on the conformant devices, each device timed; on a bench with the CH alone none applies', async () => {
-  const [c, chOnly] = await Promise.all([runCampaign({ tenancy: COT_CONFORMANT, grep: PWR_GREP }), runCampaign({ grep: PWR_GREP })]);
+test('every power-cycle case passes on the conformant devices, each timed; none applies to a lone CH, nor PWR-2 where the lab says so', async () => {
+  const [c, chOnly, logNeedNotSurvive] = await Promise.all([
+    runCampaign({ tenancy: COT_CONFORMANT, grep: PWR_GREP }),
+    runCampaign({ grep: PWR_GREP }),
+    // PWR-2 is a lab setting: a lab that reads the device log as lost at power-on does not ask for it.
+    runCampaign({
+      firmware: 'ch-loses-device-log',
+      tenancy: COT_CONFORMANT,
+      grep: 'CH-PWR-002',
+      labSettings: { deviceLogSurvivesPowerCycle: false },
+    }),
+  ]);
   expect(c.exitCode, c.stderr).toBe(0);
   expect(verdicts(c)).toEqual(PWR_ALL_PASS);
   expectWithinPlan(c);
@@ -31,6 +41,8 @@ test('every power-cycle case passes on the conformant devices, each device timed
     expect(m.value, r.id).toBeLessThan(0.7);
   }
   expect(verdicts(chOnly)).toEqual(PWR_CH_ONLY_VERDICTS);
+  expect(verdicts(logNeedNotSurvive)).toEqual({ 'CH-PWR-002': 'NOT APPLICABLE' });
+  expect(logNeedNotSurvive.results!.cases[0].reason).toMatch(/deviceLogSurvivesPowerCycle is false/);
 });
 
 const PROFILES = fileURLToPath(new URL('../../firmware-images/profiles/', import.meta.url));
