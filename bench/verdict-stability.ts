@@ -22,6 +22,10 @@ import {
   IPAN_SLOW,
   casesOf,
   judgements,
+  PWR_ALL_PASS,
+  PWR_CAUGHT_BY,
+  PWR_GREP,
+  pwrCampaign,
 } from '../test/support/matrix.ts';
 
 /** One campaign of the matrix, run on every seed: its options (but the seed) and the verdict each case must give. */
@@ -56,6 +60,16 @@ export function stabilityRows(): StabilityRow[] {
       name: `mutant ${profile}${others ? ` (with ${Object.values(others).join(', ')})` : ''}`,
       options: { tenancy: { ...COT_CONFORMANT, ...others, [device]: profile }, grep: caseId },
       expected: { [caseId]: `FAIL ${requirement}` },
+    })),
+    {
+      name: 'conformant CH, ESME, IHD, PPMID (power cycles)',
+      options: { tenancy: COT_CONFORMANT, grep: PWR_GREP },
+      expected: PWR_ALL_PASS,
+    },
+    ...PWR_CAUGHT_BY.map(([device, profile, expected]) => ({
+      name: `mutant ${profile} (power cycles)`,
+      options: pwrCampaign(device, profile, expected),
+      expected,
     })),
     ...Object.entries(IPAN_SLOW).map(([profile, [caseId, fault]]) => ({
       name: `slow ${profile}`,

@@ -31,6 +31,13 @@ export function misbehavesOn(o: Occasional | undefined, n: number): boolean {
 }
 
 const hoursOrNever = 'a number of hours greater than 0, or null for "stays until power-on"';
+const rejoinMinutesOrNever = 'a number of minutes of at least 0, or null for "never asks to rejoin"';
+
+/**
+ * PWR-1: how a HAN device comes back after it lost the CH (its coordinator) to a power cycle — the minutes
+ * it waits before its first Rejoin Request once it noticed; null: it never asks again until its own power cycle.
+ */
+const rejoinDelayMinutes = z.number({ error: rejoinMinutesOrNever }).min(0, { error: rejoinMinutesOrNever }).nullable().default(0);
 
 export const commsHubProfileSchema = z.strictObject({
   /** Matches the manifest's `profile` and the file name. */
@@ -68,6 +75,8 @@ export const commsHubProfileSchema = z.strictObject({
     /** IPAN-4: a conformant CH drops the HHT at its next power-on. */
     survivesPowerOn: z.boolean(),
   }),
+  /** PWR-2 (lab setting deviceLogSurvivesPowerCycle): the HAN devices' entries of the CHF device log survive a power-on; false: lost, every device must be recommissioned. */
+  deviceLogSurvivesPowerOn: z.boolean().default(true),
 });
 
 export type CommsHubProfile = z.output<typeof commsHubProfileSchema>;
@@ -103,6 +112,8 @@ export const meterProfileSchema = z.strictObject({
   clears: z.strictObject(Object.fromEntries(METER_DATA_KINDS.map((k) => [k, z.boolean()])) as Record<MeterDataKind, z.ZodBoolean>),
   /** How long the meter takes to answer a HAN request or to publish after ECS12/GCS09. */
   responseDelayMs: z.number().min(0),
+  /** PWR-1: after losing the CH to a power cycle, the minutes before it asks to rejoin (default 0); null: never. */
+  rejoinDelayMinutes,
 });
 
 export type MeterProfile = z.output<typeof meterProfileSchema>;
@@ -141,6 +152,8 @@ export const hanClientProfileSchema = z
     clearsNewOccupierData: z.boolean(),
     /** Side effects of a Change of Tenancy once it has cleared for it: it stops its periodic polls (COT-3), or stops recording (COT-7). */
     afterClearing: z.array(z.enum(['stops-polling', 'stops-recording'])).default([]),
+    /** PWR-1: after losing the CH to a power cycle, the minutes before it asks to rejoin (default 0); null: never. */
+    rejoinDelayMinutes,
   })
   .refine((p) => p.pollIntervalSeconds === undefined || p.pollPeriodHours === null, {
     path: ['pollPeriodHours'],
@@ -189,6 +202,9 @@ const PROFILE_HINTS = hintTable({
   skipsPowerUpPolls: 'E.g. { every: 2 }: no poll after the 2nd, 4th… power-up.',
   '**.every': 'Misbehaving sometimes: { every: N } hits the Nth, 2Nth… event; add first: k to start at the kth.',
   '**.first': 'Misbehaving sometimes: first is the first event hit, counted from 1 (default every).',
+  rejoinDelayMinutes: 'PWR-1: 0 (the default) asks the CH to rejoin as soon as the device notices it went; null never asks again.',
+  deviceLogSurvivesPowerOn:
+    'PWR-2: true (the default) keeps the HAN devices in the CHF device log across a power-on; HHT entries follow hht.survivesPowerOn.',
   afterClearing: "A list of 'stops-polling' (no periodic poll any more) and 'stops-recording' (nothing new is kept).",
 });
 

@@ -348,6 +348,15 @@ export class VirtualBench {
         // The GPF lives in the CH: one relay powers both.
         device = { power: (on) => (hub.power(on), gpf.power(on)) };
       }
+      const chf = device;
+      // Every device on its HAN loses the coordinator when the CH goes off (PWR-1), and notices it.
+      device = {
+        power: (on) => {
+          const was = hub.powered;
+          chf.power(on);
+          if (was && !on) for (const d of [...this.meters.values(), ...this.hanClients.values()]) d.coordinatorLost();
+        },
+      };
     } else if (d.role === 'ESME') {
       // An ESME serves every HAN client of the bench; a client binds to every meter (PROTOCOL.md §7).
       const meter = new VirtualMeter({

@@ -18,7 +18,7 @@ import {
 import { HanStack, isForDevice, type HanAddress } from './han-frames.ts';
 
 /** The parts of a comms-hub profile the virtual CH runs (ids and descriptions are the manifest's). */
-export type CommsHubBehaviour = Pick<CommsHubProfile, 'interPan' | 'hht'>;
+export type CommsHubBehaviour = Pick<CommsHubProfile, 'interPan' | 'hht'> & Partial<Pick<CommsHubProfile, 'deviceLogSurvivesPowerOn'>>;
 
 export interface DeviceLogEntry {
   ieee: string;
@@ -40,6 +40,7 @@ export type CommsHubEventKind =
   | 'ccs01-ignored'
   | 'hht-added'
   | 'hht-removed'
+  | 'device-removed'
   | 'han-read-answered'
   | 'han-read-ignored'
   | 'device-admitted'
@@ -203,6 +204,10 @@ export class VirtualCommsHub {
     // IPAN-4: an HHT stays for the lesser of its time and the next power-on.
     if (!this.profile.hht.survivesPowerOn) {
       for (const [ieee, l] of this.#log) if (l.entry.kind === 'hht') this.#remove(ieee, 'power-on');
+    }
+    // PWR-2: a CH that loses its device log at power-on admits none of its devices until they are recommissioned.
+    if (cycle > 0 && this.profile.deviceLogSurvivesPowerOn === false) {
+      for (const [ieee, l] of this.#log) if (l.entry.kind === 'han-device') this.#remove(ieee, 'power-on lost the device log (profile)');
     }
     // IPAN-3: each power-on opens a new window, unless the firmware only ever opens the first one.
     if (this.#window === undefined || (this.profile.interPan.reopensOnPowerOn && !missed)) this.#openWindow();
@@ -377,7 +382,7 @@ export class VirtualCommsHub {
     if (!l) return;
     l.cancelExpiry?.();
     this.#log.delete(ieee);
-    this.#record('hht-removed', ieee, why);
+    this.#record(l.entry.kind === 'hht' ? 'hht-removed' : 'device-removed', ieee, why);
   }
 
   /** Builds and sends a frame about `delayMs` from now (within its jitter), unless the CH loses power first. */

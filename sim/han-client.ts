@@ -19,12 +19,13 @@ import {
   type CommandPayload,
 } from '../protocol/zcl/index.ts';
 import { HanStack, fromZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
-import { HanJoin, type JoinEventKind } from './han-join.ts';
+import { HanJoin, rejoinDelayMs, type JoinEventKind } from './han-join.ts';
 import { DeviceJitter } from './jitter.ts';
 import { changeOfTenancyOf, kindsClearedBy, type ChangeOfTenancy } from './tenancy.ts';
 
 /** The parts of a han-client profile the virtual client runs (ids and descriptions are the manifest's). */
-export type HanClientBehaviour = Omit<HanClientProfile, 'id' | 'kind' | 'description' | 'breaks'>;
+export type HanClientBehaviour = Omit<HanClientProfile, 'id' | 'kind' | 'description' | 'breaks' | 'rejoinDelayMinutes'> &
+  Partial<Pick<HanClientProfile, 'rejoinDelayMinutes'>>;
 
 /** Every entry carries the bench time the client recorded it: what COT-5/COT-7 are judged on. */
 export interface Recorded {
@@ -321,6 +322,20 @@ export class VirtualHanClient {
     if (!this.#powered || !this.#disconnected) return;
     this.#disconnected = false;
     this.#radioOn('rejoin', 0);
+  }
+
+  /**
+   * The CH (the HAN's coordinator) lost power: once the client notices, it is off the HAN (its polls go
+   * nowhere) and asks to rejoin, then polls as after any rejoin (PWR-1, COT-2). Its radio keeps listening.
+   */
+  coordinatorLost(): void {
+    if (!this.#powered || this.#disconnected) return;
+    this.#join.coordinatorLost(this.#jitter.coordinatorLossMs(), rejoinDelayMs(this.profile.rejoinDelayMinutes), () => {
+      if (!this.#onHan) return false;
+      this.#onHan = false;
+      this.#joinReason = 'rejoin';
+      return true;
+    });
   }
 
   /** The radio listens (the CH's answer must reach it) and asks the CH to admit it; ZCL waits until it is admitted. */

@@ -3,12 +3,14 @@
 // up differently, the same seed gives the same bench, byte for byte. Every draw stays within what
 // a conformant device may do, so a conformant device PASSes and a mutant FAILs on every seed.
 // Seed 0 turns jitter off: every timer at its profile's nominal value.
-import { HAN_BOOT_MS } from './han-join.ts';
+import { COORDINATOR_LOSS_NOTICED_MS, HAN_BOOT_MS } from './han-join.ts';
 
 /** The ranges a draw stays within. */
 export const JITTER_LIMITS = {
   /** From power-on to the first Rejoin Request: a ZigBee device's boot. */
   bootMs: { min: 3_000, max: 8_000 },
+  /** From the CH's power-off to a device noticing it: its neighbour entry ages out after 2–3 missed Link Status periods of 15 s. */
+  coordinatorLossMs: { min: 30_000, max: 45_000 },
   /** An answer comes within this fraction of the profile's latency either way. */
   latencyFraction: 0.25,
   /**
@@ -84,6 +86,14 @@ export class DeviceJitter {
     const r = this.#random;
     if (!r) return HAN_BOOT_MS;
     const { min, max } = JITTER_LIMITS.bootMs;
+    return Math.round(min + r() * (max - min));
+  }
+
+  /** From the CH (the coordinator) going away to the device noticing, whole ms; a new draw each time. */
+  coordinatorLossMs(): number {
+    const r = this.#random;
+    if (!r) return COORDINATOR_LOSS_NOTICED_MS;
+    const { min, max } = JITTER_LIMITS.coordinatorLossMs;
     return Math.round(min + r() * (max - min));
   }
 

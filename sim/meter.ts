@@ -5,7 +5,7 @@ import { hex } from '../protocol/bytes.ts';
 import type { MeterDataKind, MeterProfile, TenancyDataKind } from '../firmware-images/profiles.ts';
 import type { AirAccess } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
-import { HanJoin, type JoinEventKind } from './han-join.ts';
+import { HanJoin, rejoinDelayMs, type JoinEventKind } from './han-join.ts';
 import { DeviceJitter } from './jitter.ts';
 import { GLOBAL, HanStack, SE_CLUSTER, ZCL, fromZclUtc, toZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
 import { CLEAR_ALL_TENANCY_DATA, kindsClearedBy, publishChangeOfTenancyFields, type ChangeOfTenancy } from './tenancy.ts';
@@ -30,7 +30,8 @@ export type MeterBehaviour = Pick<
   | 'cancelsLastMessageOnTenancyChange'
   | 'clears'
   | 'responseDelayMs'
->;
+> &
+  Partial<Pick<MeterProfile, 'rejoinDelayMinutes'>>;
 
 export interface SupplierMessage {
   messageId: number;
@@ -260,6 +261,16 @@ export class VirtualMeter {
       this.#cancelImplementation?.();
       this.#record('power-off');
     }
+  }
+
+  /** The CH (the HAN's coordinator) lost power: once the meter notices, it is off the HAN and asks to rejoin (PWR-1). */
+  coordinatorLost(): void {
+    if (!this.#powered) return;
+    this.#join.coordinatorLost(this.#jitter.coordinatorLossMs(), rejoinDelayMs(this.profile.rejoinDelayMinutes), () => {
+      if (!this.#onHan) return false;
+      this.#onHan = false;
+      return true;
+    });
   }
 
   /** Admitted by the CH. */

@@ -141,3 +141,45 @@ export function judgements(c: Campaign, idPrefix = '', bench = 'virtual-1'): Rec
 /** Only the cases of one device role among `verdicts` (e.g. `IHD`). */
 export const casesOf = (verdicts: Record<string, string>, prefix: string): Record<string, string> =>
   Object.fromEntries(Object.entries(verdicts).filter(([id]) => id.startsWith(prefix)));
+
+/** The power-cycle suite's cases (suites/power-cycle.spec.ts): PWR-1 per HAN device, PWR-2 on the CH. */
+export const PWR_CASES = ['ESME-PWR-001', 'IHD-PWR-001', 'PPMID-PWR-001', 'CH-PWR-002'];
+/** `--grep` for the power-cycle cases only (PWR-3 runs in the COT suite). */
+export const PWR_GREP = 'PWR-00';
+
+/** Every power-cycle case passes on the conformant CH, ESME, IHD and PPMID. */
+export const PWR_ALL_PASS: Record<string, string> = Object.fromEntries(PWR_CASES.map((id) => [id, 'PASS']));
+
+/** On a bench with the CH alone (the default test rig) there is no HAN device to come back. */
+export const PWR_CH_ONLY_VERDICTS: Record<string, string> = Object.fromEntries(PWR_CASES.map((id) => [id, 'NOT APPLICABLE']));
+
+/**
+ * [device ('ch' for the CH's firmware), profile, the verdicts of the power-cycle cases it runs with]: the case built
+ * to catch it FAILs its requirement; a case whose premise the mutant breaks (another device's return) is INCONCLUSIVE.
+ */
+export const PWR_CAUGHT_BY: [device: CotDevice | 'ch', profile: string, verdicts: Record<string, string>][] = [
+  ['ihd', 'ihd-rejoins-after-30min', { 'IHD-PWR-001': 'FAIL PWR-1' }],
+  // Just over the limit: back about 16.5 min after the power-on, measured against 15.
+  ['ppmid', 'ppmid-rejoins-after-16min', { 'PPMID-PWR-001': 'FAIL PWR-1' }],
+  // CH-PWR-002 cannot blame the CH for a device that never asked: it points at ESME-PWR-001.
+  ['esme', 'esme-never-rejoins', { 'ESME-PWR-001': 'FAIL PWR-1', 'CH-PWR-002': 'INCONCLUSIVE precondition-unmet' }],
+  // The devices asked and were not admitted: their PWR-1 cases point at CH-PWR-002, which FAILs the CH.
+  [
+    'ch',
+    'ch-loses-device-log',
+    {
+      'ESME-PWR-001': 'INCONCLUSIVE precondition-unmet',
+      'IHD-PWR-001': 'INCONCLUSIVE precondition-unmet',
+      'PPMID-PWR-001': 'INCONCLUSIVE precondition-unmet',
+      'CH-PWR-002': 'FAIL PWR-2',
+    },
+  ],
+];
+
+/** The campaign options of one PWR_CAUGHT_BY row: the mutant among the conformant devices, only the cases it names. */
+export function pwrCampaign(device: CotDevice | 'ch', profile: string, verdicts: Record<string, string>) {
+  const grep = Object.keys(verdicts).join('|');
+  return device === 'ch'
+    ? { firmware: profile, tenancy: COT_CONFORMANT, grep }
+    : { tenancy: { ...COT_CONFORMANT, [device]: profile }, grep };
+}

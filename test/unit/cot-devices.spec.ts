@@ -25,7 +25,7 @@ import { VirtualHanClient } from '../../sim/han-client.ts';
 import { HanStack, SE_CLUSTER, toZclUtc, type HanAddress } from '../../sim/han-frames.ts';
 import { VirtualMeter } from '../../sim/meter.ts';
 import { HAN_READ_ANSWER_DELAY_MS, VirtualCommsHub } from '../../sim/comms-hub.ts';
-import { HAN_BOOT_MS } from '../../sim/han-join.ts';
+import { COORDINATOR_LOSS_NOTICED_MS, HAN_BOOT_MS } from '../../sim/han-join.ts';
 import { CLEAR_ALL_TENANCY_DATA, TENANCY_CONTROL, kindsClearedBy } from '../../sim/tenancy.ts';
 
 const PROFILES = path.join(path.dirname(BUILT_IN_MANIFEST), 'profiles');
@@ -85,10 +85,10 @@ class Han {
     this.heard.push({ t: Number(meta.atUs / 1000n) - this.clock.epochMs, from: meta.from, d });
   }
 
-  static async of(meterId: string, clients: Record<string, string>, meterAddress = ESME): Promise<Han> {
+  static async of(meterId: string, clients: Record<string, string>, meterAddress = ESME, chId = 'ch-conformant'): Promise<Han> {
     const h = new Han();
     const addresses: Record<string, HanAddress> = { ihd: IHD, ppmid: PPMID };
-    const chProfile = await loadProfile(path.join(PROFILES, 'ch-conformant.yaml'));
+    const chProfile = await loadProfile(path.join(PROFILES, `${chId}.yaml`));
     assert.equal(chProfile.kind, 'comms-hub');
     h.ch = new VirtualCommsHub({
       clock: h.clock,
@@ -134,6 +134,12 @@ class Han {
   powerAll(): void {
     this.meter.power(true);
     for (const c of this.clients.values()) c.power(true);
+  }
+
+  /** The CH's relay, wired as the virtual bench wires it: every device on its HAN loses the coordinator at power-off. */
+  chPower(on: boolean): void {
+    this.ch.power(on);
+    if (!on) for (const d of [this.meter, ...this.clients.values()]) d.coordinatorLost();
   }
 
   to(ms: number): Promise<void> {
@@ -491,28 +497,63 @@ test.describe('joining the HAN through the CH (NWK Rejoin Request / Response)', 
     expect(h.heard.filter((x) => x.d.nwk?.command === 'Rejoin Response')).toEqual([]);
   });
 
-  test('a device on the HAN stays on it through a CH power cycle (its traffic needs no coordinator); a dropped-out IHD rejoins through the CH', async () => {
+  test('a CH power cycle takes every device off the HAN once it notices; each asks again with back-off and is back after power-on (PWR-1); a dropped-out IHD rejoins', async () => {
     const h = await Han.of('esme-conformant', { ihd: 'ihd-conformant' });
     h.powerAll();
     await h.to(HOUR);
-    h.ch.power(false);
+    h.chPower(false);
+    // Noticed when the coordinator's Link Status stops (45 s nominal); asked at once, then after 15, 30, 60, 120, 240, 300 s.
+    await h.to(HOUR + COORDINATOR_LOSS_NOTICED_MS + SEC);
+    expect([h.meter.onHan, h.client('ihd').onHan]).toEqual([false, false]);
     await h.to(HOUR + 10 * MIN);
-    h.ch.power(true);
+    h.chPower(true);
     await h.to(2 * HOUR);
     expect([h.meter.onHan, h.client('ihd').onHan]).toEqual([true, true]);
-    expect(rejoins(h, 'Rejoin Request', IHD).length).toBe(1);
+    const asks = [45, 60, 90, 150, 270, 510, 810].map((s) => HOUR + s * SEC);
+    for (const device of [ESME, IHD]) expect(rejoins(h, 'Rejoin Request', device).map((x) => x.t)).toEqual([HAN_BOOT_MS, ...asks]);
+    // The first Rejoin Request after the power-on is admitted; the IHD polls as after any rejoin (COT-2).
+    expect(rejoins(h, 'Rejoin Response', IHD).map((x) => x.t)).toEqual([HAN_JOIN_MS, HOUR + 810 * SEC + HAN_READ_ANSWER_DELAY_MS]);
+    expect(h.zcl('Get Change of Tenancy', { from: IHD, since: HOUR + 10 * MIN }).length).toBeGreaterThanOrEqual(1);
     h.client('ihd').disconnect();
     await h.to(3 * HOUR);
     h.client('ihd').rejoin();
     await h.to(3 * HOUR + SEC);
-    expect(rejoins(h, 'Rejoin Request', IHD).map((x) => x.t)).toEqual([HAN_BOOT_MS, 3 * HOUR]);
+    expect(rejoins(h, 'Rejoin Request', IHD).at(-1)!.t).toBe(3 * HOUR);
     expect(
       h
         .client('ihd')
         .events.filter((e) => e.kind === 'joined')
         .map((e) => e.detail),
-    ).toEqual(['power-up', 'rejoin']);
+    ).toEqual(['power-up', 'rejoin', 'rejoin']);
     expect(h.zcl('Get Change of Tenancy', { from: IHD, since: 3 * HOUR }).map((x) => x.t)).toEqual([3 * HOUR + HAN_READ_ANSWER_DELAY_MS]);
+  });
+
+  test('a CH power cycle: ihd-rejoins-after-30min asks only 30 min after it noticed, esme-never-rejoins never; ch-loses-device-log admits neither (PWR-1, PWR-2)', async () => {
+    const h = await Han.of('esme-never-rejoins', { ihd: 'ihd-rejoins-after-30min' });
+    h.powerAll();
+    await h.to(HOUR);
+    h.chPower(false);
+    await h.to(HOUR + 5 * SEC);
+    h.chPower(true);
+    await h.to(3 * HOUR);
+    expect(rejoins(h, 'Rejoin Request', ESME).map((x) => x.t)).toEqual([HAN_BOOT_MS]);
+    expect(h.meter.onHan).toBe(false);
+    expect(rejoins(h, 'Rejoin Request', IHD).map((x) => x.t)).toEqual([HAN_BOOT_MS, HOUR + COORDINATOR_LOSS_NOTICED_MS + 30 * MIN]);
+    expect(h.client('ihd').onHan).toBe(true);
+
+    const lost = await Han.of('esme-conformant', { ihd: 'ihd-conformant' }, ESME, 'ch-loses-device-log');
+    lost.powerAll();
+    await lost.to(HOUR);
+    expect([lost.meter.onHan, lost.client('ihd').onHan]).toEqual([true, true]);
+    lost.chPower(false);
+    await lost.to(HOUR + 5 * SEC);
+    lost.chPower(true);
+    await lost.to(2 * HOUR);
+    // They keep asking, bounded by the back-off; the CH no longer knows them.
+    expect([lost.meter.onHan, lost.client('ihd').onHan]).toEqual([false, false]);
+    expect(rejoins(lost, 'Rejoin Request', IHD).length).toBeGreaterThan(5);
+    expect(lost.ch.deviceLog).toEqual([]);
+    expect(lost.ch.events.filter((e) => e.kind === 'device-removed').map((e) => e.ieee)).toEqual([ESME.ieee, IHD.ieee, PPMID.ieee]);
   });
 });
 
@@ -791,6 +832,10 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
     'ppmid-stops-polling-after-tenancy': ['COT-3'],
     'ihd-stops-recording-after-tenancy': ['COT-7'],
     'gpf-slow-keeps-debt-log': ['COT-4'],
+    // PWR-1 on the HAN devices (suites/power-cycle.spec.ts).
+    'ihd-rejoins-after-30min': ['PWR-1'],
+    'esme-never-rejoins': ['PWR-1'],
+    'ppmid-rejoins-after-16min': ['PWR-1'],
   };
 
   test('each claims SECMP0056, has the role its device runs (the GPF: the CH) and breaks what its name says', async () => {

@@ -69,6 +69,7 @@ test('the virtual CH profiles: conformant, SECMP0037, and one non-conformant per
     'ch-window-58min': 'IPAN-1',
     'ch-window-62min': 'IPAN-2',
     'ch-hht-stays-18h05m': 'IPAN-4',
+    'ch-loses-device-log': 'PWR-2',
   };
   for (const [id, requirement] of Object.entries(expected)) {
     expect(profiles.get(id)!.breaks, id).toEqual([requirement]);

@@ -14,7 +14,7 @@ import { DEFAULT_BENCH_EPOCH_MS, DiscreteEventClock } from '../../sim/clock.ts';
 import { HAN_READ_ANSWER_DELAY_MS, VirtualCommsHub } from '../../sim/comms-hub.ts';
 import { VirtualHanClient } from '../../sim/han-client.ts';
 import type { HanAddress } from '../../sim/han-frames.ts';
-import { HAN_BOOT_MS } from '../../sim/han-join.ts';
+import { COORDINATOR_LOSS_NOTICED_MS, HAN_BOOT_MS } from '../../sim/han-join.ts';
 import { DeviceJitter, JITTER_LIMITS } from '../../sim/jitter.ts';
 import { VirtualMeter } from '../../sim/meter.ts';
 
@@ -48,6 +48,16 @@ test.describe('the draws', () => {
     // Alignments are explored: both ends of the range are reached, not just the nominal 5 s.
     expect(Math.min(...boots)).toBeLessThan(3_500);
     expect(Math.max(...boots)).toBeGreaterThan(7_500);
+  });
+
+  test('a device notices the CH has gone 30–45 s after its power-off (2–3 missed Link Status periods), spread over the range; nominal 45 s', () => {
+    const noticed = everyDraw((j) => j.coordinatorLossMs());
+    expect(Math.min(...noticed)).toBeGreaterThanOrEqual(JITTER_LIMITS.coordinatorLossMs.min);
+    expect(Math.max(...noticed)).toBeLessThanOrEqual(JITTER_LIMITS.coordinatorLossMs.max);
+    expect(noticed.every(Number.isInteger)).toBe(true);
+    expect(Math.min(...noticed)).toBeLessThan(32_000);
+    expect(Math.max(...noticed)).toBeGreaterThan(43_000);
+    expect(DeviceJitter.none().coordinatorLossMs()).toBe(COORDINATOR_LOSS_NOTICED_MS);
   });
 
   test("answers come within ±25 % of the profile's latency, whole ms; a latency of 0 stays 0", () => {
