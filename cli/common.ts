@@ -2,10 +2,10 @@
 // reader may close (`gbcs-rig decode … | head`) without a stack trace.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-/** The checkout (or installed package) gbcs-rig runs from. */
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+import { ROOT } from '../paths.ts';
+
+export { ROOT };
 
 /** The version in package.json. */
 export function packageVersion(): string {

@@ -11,10 +11,7 @@ import { CaptureError, linkTypeName } from '../protocol/pcapng.ts';
 import { openPcapngFile, readCaptureBatches } from '../io/capture-files.ts';
 import { UsageError } from './errors.ts';
 import { keyTableFrom } from './keys.ts';
-
-export const DECODE_USAGE =
-  'usage: gbcs-rig decode <capture.pcap|pcapng> [--key HEX]... [--key-file FILE] [--format jsonl|text] ' +
-  '[--fcs crc16|ti-cc24xx|none] [--pcapng OUT]';
+import { DECODE_USAGE } from './usage.ts';
 
 /** `ch 15, RSSI -40 dBm, LQI 200, …`: the text format's fourth column. */
 export function radioText(r: DecodedRadio): string {

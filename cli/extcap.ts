@@ -4,6 +4,7 @@
 // Wireshark reads. bin/gbcs-rig-extcap is the program Wireshark runs from its extcap folder.
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { snifferKindNamed } from '../drivers/sniffer/registry.ts';
@@ -14,6 +15,8 @@ import type { LoadedRig, RigBench, RigSniffer } from '../rigs/load.ts';
 import { UsageError } from './errors.ts';
 import { keyTableFrom } from './keys.ts';
 import { benchSnifferTarget, loadRigForSniffing, parseChannel, runSniffSession } from './sniff.ts';
+import { ROOT } from '../paths.ts';
+import { EXTCAP_USAGE } from './usage.ts';
 
 /** The rig file, named by the environment (it wins over the config file). */
 export const EXTCAP_RIG_ENV = 'GBCS_RIG_EXTCAP_RIG';
@@ -22,9 +25,6 @@ export const EXTCAP_DIR_ENV = 'GBCS_RIG_EXTCAP_DIR';
 /** The config file beside the extcap: `rig: /path/to/lab.yaml` (a relative path is from the config file's folder). */
 export const EXTCAP_CONFIG = 'gbcs-rig-extcap.yaml';
 
-export const EXTCAP_USAGE =
-  'usage: gbcs-rig extcap --extcap-interfaces | --extcap-interface IF (--extcap-dlts | --extcap-config | --capture --fifo PATH [--channel N] [--comments] [--key-file FILE])';
-
 const EXTCAP_HELP = `${EXTCAP_USAGE}
   Wireshark's extcap verbs: Wireshark runs bin/gbcs-rig-extcap (installed in its extcap folder) with them, not a person.
   The interfaces are the sniffers of the real benches of the rig file named by $${EXTCAP_RIG_ENV}, or else by
@@ -32,7 +32,7 @@ const EXTCAP_HELP = `${EXTCAP_USAGE}
 
 const VERSION = '0.1.0';
 /** Wireshark's help button opens it. */
-const README = `${new URL('../README.md', import.meta.url).href}#bench-hardware`;
+const README = `${pathToFileURL(join(ROOT, 'README.md')).href}#bench-hardware`;
 const CHANNELS = Array.from({ length: 16 }, (_, i) => 11 + i);
 
 /** One interface: a sniffer of a real bench. */

@@ -2,13 +2,7 @@
 import { DecodeError } from '../protocol/bytes.ts';
 import { CaptureError } from '../protocol/pcapng.ts';
 import { asksForHelp, OutputClosed, packageVersion, stdoutLines } from './common.ts';
-import { DECODE_USAGE, decodeCommand } from './decode.ts';
-import { EXTCAP_USAGE, extcapCommand } from './extcap.ts';
-import { REPORT_USAGE, reportCommand } from './report.ts';
-import { POWER_USAGE, powerCommand } from './power.ts';
-import { RUN_USAGE, runCommand } from './run.ts';
-import { SNIFF_USAGE, sniffCommand } from './sniff.ts';
-import { VERIFY_USAGE, verifyCommand } from './verify.ts';
+import { DECODE_USAGE, EXTCAP_USAGE, POWER_USAGE, REPORT_USAGE, RUN_USAGE, SNIFF_USAGE, VERIFY_USAGE } from './usage.ts';
 import { UsageError } from './errors.ts';
 
 /** Exit codes: 0 the command did its work; 1 it could not (bad input file, I/O); 2 usage error. */
@@ -18,31 +12,39 @@ type Command = (argv: string[], out: (line: string) => void) => Promise<number>;
 
 /** Every command with its usage line and what it does: `gbcs-rig help`, and each command's `--help`, print them. */
 const COMMANDS: Record<string, { run: Command; usage: string; about: string }> = {
-  decode: { run: decodeCommand, usage: DECODE_USAGE, about: 'decodes a capture: one frame per line (JSON lines or text summaries)' },
-  run: { run: runCommand, usage: RUN_USAGE, about: "runs the conformance suites on the rig's benches (default: the embedded virtual rig)" },
+  decode: {
+    run: async (argv, out) => (await import('./decode.ts')).decodeCommand(argv, out),
+    usage: DECODE_USAGE,
+    about: 'decodes a capture: one frame per line (JSON lines or text summaries)',
+  },
+  run: {
+    run: async (argv, out) => (await import('./run.ts')).runCommand(argv, out),
+    usage: RUN_USAGE,
+    about: "runs the conformance suites on the rig's benches (default: the embedded virtual rig)",
+  },
   report: {
-    run: reportCommand,
+    run: async (argv, out) => (await import('./report.ts')).reportCommand(argv, out),
     usage: REPORT_USAGE,
     about: 'rebuilds report.html, junit.xml and results.json from a run folder, and signs it',
   },
   verify: {
-    run: verifyCommand,
+    run: async (argv, out) => (await import('./verify.ts')).verifyCommand(argv, out),
     usage: VERIFY_USAGE,
     about: "checks a run folder's signature and hashes; names every changed, missing or added file",
   },
   power: {
-    run: powerCommand,
+    run: async (argv, out) => (await import('./power.ts')).powerCommand(argv, out),
     usage: POWER_USAGE,
     about:
       "switches (on, off, cycle) or queries one relay of a real bench; exit 0 confirmed by the relay's own report, 3 a rig fault (with the fix)",
   },
   sniff: {
-    run: sniffCommand,
+    run: async (argv, out) => (await import('./sniff.ts')).sniffCommand(argv, out),
     usage: SNIFF_USAGE,
     about: 'streams one sniffer as pcapng (TAP: RSSI, LQI, channel) to a file or stdout (| wireshark -k -i -)',
   },
   extcap: {
-    run: extcapCommand,
+    run: async (argv, out) => (await import('./extcap.ts')).extcapCommand(argv, out),
     usage: EXTCAP_USAGE,
     about: "Wireshark's extcap verbs (also without `extcap`): the rig file's sniffers as capture interfaces (bin/gbcs-rig-extcap)",
   },

@@ -6,8 +6,7 @@ import { RigFault } from '../drivers/faults.ts';
 import { attachRelay } from '../harness/bench.ts';
 import { loadRig, RigFileError, type RigBench } from '../rigs/load.ts';
 import { UsageError } from './errors.ts';
-
-export const POWER_USAGE = 'usage: gbcs-rig power --rig FILE [--bench ID] --relay ID on|off|cycle|query [--off-seconds N]';
+import { POWER_USAGE } from './usage.ts';
 
 /** Exit codes: 0 the relay confirmed; 2 a usage error or a refused rig file; 3 a rig fault (the relay or broker did not answer as asked). */
 export const POWER_EXIT = { confirmed: 0, usage: 2, rigFault: 3 } as const;

@@ -10,8 +10,7 @@ import { RunFolderError } from '../reports/results.ts';
 import { VERDICTS } from '../harness/verdicts.ts';
 import { UsageError } from './errors.ts';
 import { keyTableOf, readKeys } from './keys.ts';
-
-export const REPORT_USAGE = 'usage: gbcs-rig report <run-folder> [--signing-key FILE] [--key-file FILE]';
+import { REPORT_USAGE } from './usage.ts';
 
 /** Exit codes: 0 report built and signed; 1 the folder could not be reported or signed; 2 usage. */
 export async function reportCommand(argv: string[], out: (line: string) => void): Promise<number> {

@@ -20,10 +20,6 @@ import { caseIds, checkChromium, checkGrep, checkOutFolder, checkSigningKeyOptio
 
 const SUITES_CONFIG = join(ROOT, 'suites', 'playwright.config.ts');
 
-export const RUN_USAGE =
-  'usage: gbcs-rig run [--rig FILE] [--out DIR] [--bench ID[,ID…]]… [--grep PATTERN]' +
-  ' [--fail-on fail,inconclusive,error,not-run] [--signing-key FILE]';
-
 /**
  * Exit codes of `run`: the verdicts are data, the exit code says whether the rig could run —
  * and, with `--fail-on`, whether a verdict the caller named came out (for CI).

@@ -15,10 +15,7 @@ import { loadRig, RigFileError, type LoadedRig, type RigBench, type RigSniffer }
 import { UsageError } from './errors.ts';
 import { keyTableFrom } from './keys.ts';
 import { pickBench } from './power.ts';
-
-export const SNIFF_USAGE =
-  'usage: gbcs-rig sniff (--rig FILE [--bench ID] --sniffer ID | --kind KIND --path DEV --channel N) --out FILE.pcapng|- ' +
-  '[--channel N] [--comments [--key HEX]... [--key-file FILE]] [--count N] [--seconds S]';
+import { SNIFF_USAGE } from './usage.ts';
 
 const SNIFF_HELP = `${SNIFF_USAGE}
   streams what the sniffer hears as pcapng (IEEE 802.15.4 TAP: RSSI, LQI and channel per frame), packet by packet;

@@ -5,8 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { verifyRun } from '../reports/integrity.ts';
 import { UsageError } from './errors.ts';
-
-export const VERIFY_USAGE = 'usage: gbcs-rig verify <run-folder> [--public-key FILE]';
+import { VERIFY_USAGE } from './usage.ts';
 
 /** Exit codes: 0 the folder is as signed; 1 a file changed, is missing or unexpected, or the signature is bad; 2 usage. */
 export const VERIFY_EXIT = { intact: 0, notIntact: 1, usage: 2 } as const;

@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import {
   DataFile,
@@ -18,6 +17,7 @@ import {
   type DataPath,
   type FileProblem,
 } from './data-file.ts';
+import { ROOT } from '../paths.ts';
 
 export const DEVICE_ROLES = ['CH', 'ESME', 'GSME', 'PPMID', 'IHD'] as const;
 export type DeviceRole = (typeof DEVICE_ROLES)[number];
@@ -32,7 +32,7 @@ export const A_ROLE: Readonly<Record<DeviceRole, string>> = {
 };
 
 /** The manifest of the virtual bench's images (behaviour profiles); every rig's catalogue includes it. */
-export const BUILT_IN_MANIFEST = fileURLToPath(new URL('./virtual.yaml', import.meta.url));
+export const BUILT_IN_MANIFEST = path.join(ROOT, 'firmware-images', 'virtual.yaml');
 
 const SHA256 = 'a sha256 as 64 hex digits';
 

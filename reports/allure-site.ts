@@ -5,9 +5,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from '../paths.ts';
 
-export const DEFAULT_HISTORY_DIR = fileURLToPath(new URL('./history/', import.meta.url));
+export const DEFAULT_HISTORY_DIR = join(ROOT, 'reports', 'history');
 
 export type AllureOutcome = { written: true; dir: string; history: string } | { written: false; reason: string };
 

@@ -9,6 +9,7 @@ import { renderJunit } from './junit.ts';
 import type { RunResults } from './results.ts';
 import { RunFolderError, evidenceFolders, readJson, readRunInfo, resultsFromEvidence, type RunInfo } from './results.ts';
 import { readCaseEvidence } from './run-folder.ts';
+import { ROOT } from '../paths.ts';
 
 export interface BuildReportOptions {
   /** Keys to decrypt HAN frames for the audit trail's titles (never printed). */
@@ -30,7 +31,7 @@ export interface BuiltReport {
 }
 
 function ownVersion(): string {
-  const pkg = new URL('../package.json', import.meta.url);
+  const pkg = join(ROOT, 'package.json');
   try {
     return (JSON.parse(readFileSync(pkg, 'utf8')) as { version?: string }).version ?? '';
   } catch {

@@ -2,7 +2,6 @@
 // firmware image is the one its manifest pins, and every secret it names is in the environment.
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import {
   DataFile,
@@ -39,9 +38,10 @@ import {
   type VirtualFaultKind,
 } from './schema.ts';
 import type { SerialLocation } from '../drivers/serial.ts';
+import { ROOT } from '../paths.ts';
 
 /** The embedded default: one virtual bench with a conformant CH. */
-export const EMBEDDED_RIG = fileURLToPath(new URL('./virtual.yaml', import.meta.url));
+export const EMBEDDED_RIG = path.join(ROOT, 'rigs', 'virtual.yaml');
 
 export interface LoadRigOptions {
   /** Hash every image a device uses against its manifest. Default true; false only to validate a rig away from its lab. */
