@@ -1,6 +1,7 @@
 // The gbcs-rig command line: sub-commands, one-line errors, documented exit codes.
 import { DecodeError } from '../protocol/bytes.ts';
 import { CaptureError } from '../protocol/pcapng.ts';
+import { CHECK_USAGE, checkCommand } from './check.ts';
 import { DECODE_USAGE, decodeCommand } from './decode.ts';
 import { REPORT_USAGE, reportCommand } from './report.ts';
 import { POWER_USAGE, powerCommand } from './power.ts';
@@ -23,6 +24,8 @@ commands:
       checks a run folder's signature and hashes; names every changed, missing or added file
   ${POWER_USAGE.replace('usage: ', '')}
       switches or queries one relay of a real bench; exit 0 confirmed by the relay, 3 a rig fault (with the fix)
+  ${CHECK_USAGE.replace('usage: ', '')}
+      checks each part of a bench (broker, relays, sniffers, radio, devices, images); exit 0 all ✓, 3 a ✗ (with the fix)
   gbcs-rig help`;
 
 type Command = (argv: string[], out: (line: string) => void) => Promise<number>;
@@ -33,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   report: reportCommand,
   verify: verifyCommand,
   power: powerCommand,
+  check: checkCommand,
 };
 
 export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {

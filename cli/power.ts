@@ -15,7 +15,7 @@ export const POWER_EXIT = { confirmed: 0, usage: 2, rigFault: 3 } as const;
 const ACTIONS = ['on', 'off', 'cycle', 'query'] as const;
 type Action = (typeof ACTIONS)[number];
 
-function pickBench(benches: readonly RigBench[], id: string | undefined, file: string): RigBench {
+export function pickBench(benches: readonly RigBench[], id: string | undefined, file: string): RigBench {
   const ids = benches.map((b) => b.id).join(', ');
   if (id === undefined) {
     if (benches.length === 1) return benches[0];
