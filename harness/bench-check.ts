@@ -44,6 +44,8 @@ function asFault(error: unknown, kind: RigFaultKind, where: string, fix: string)
   return error instanceof RigFault ? error : new RigFault(kind, where, (error as Error)?.message ?? String(error), fix, { cause: error });
 }
 
+const notChecked = (item: string, why: string): CheckLine => ({ mark: 'warn', item, detail: `not checked: ${why}` });
+
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The firmware images the bench's devices run, each hashed against its manifest. */
@@ -270,10 +272,20 @@ async function checkDevices(bench: OpenBench, options: BenchCheckOptions): Promi
 
 /** The checks of a bench that opened: relays, radio, sniffers, and (with power-on) devices. */
 export async function checkOpenBench(bench: OpenBench, options: BenchCheckOptions = {}): Promise<CheckLine[]> {
-  const broker = bench.virtual ? 'the virtual bench broker' : redactedBrokerUrl(bench.rig.station.mqtt.url);
-  const lines: CheckLine[] = [ok('MQTT broker', `${broker} reachable, station connected`)];
+  try {
+    // What the bench has done by now (on the virtual bench: the faults it starts with) happens before anything is asked.
+    await bench.clock.sleep(0);
+  } catch {
+    // A part already lost: its own line below says which.
+  }
   const relays = await checkRelays(bench);
-  lines.push(...relays.lines);
+  const lost = relays.lines.find((l) => l.fault?.kind === 'broker-unreachable')?.fault;
+  const broker = bench.virtual ? 'the virtual bench broker' : redactedBrokerUrl(bench.rig.station.mqtt.url);
+  const lines: CheckLine[] = [lost ? faulted('MQTT broker', lost) : ok('MQTT broker', `${broker} reachable, station connected`)];
+  // With the broker gone no relay can be asked: one ✗ for the broker, not one per relay.
+  if (lost)
+    lines.push(...relays.lines.map((l) => (l.fault?.kind === 'broker-unreachable' ? notChecked(l.item, 'the broker is unreachable') : l)));
+  else lines.push(...relays.lines);
   const radio = await checkRadioIdentity(bench);
   lines.push(radio);
   lines.push(...(await checkAir(bench, options, relays.anyOn, radio.mark === 'ok')));
