@@ -32,6 +32,8 @@ export interface BenchCheckOptions {
 }
 
 const HEAR_WITHIN_MS = 10_000;
+/** How often the radio repeats its beacon request while no sniffer has heard it. */
+const BEACON_AGAIN_MS = 1_000;
 const DEVICE_HEARD_WITHIN_MS = 60_000;
 /** Wall time for the retained LWT / online messages to arrive after subscribing. */
 const AVAILABILITY_WITHIN_MS = 2_000;
@@ -105,6 +107,22 @@ async function checkRadioIdentity(bench: OpenBench): Promise<CheckLine> {
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
+/**
+ * Waits on the bench clock until `heard()`. The clock's wait ends at any part's fault; a fault of a
+ * relay or the broker has its own line, so listening goes on (in wall time) until a sniffer or the radio fails.
+ */
+async function listen(bench: OpenBench, heard: () => boolean, withinMs: number): Promise<void> {
+  const from = performance.now();
+  try {
+    await bench.clock.waitFor(heard, withinMs);
+    return;
+  } catch (e) {
+    if (!(e instanceof RigFault)) throw e;
+  }
+  const airFault = () => bench.radio.fault ?? bench.sniffers.find((s) => s.driver.fault)?.driver.fault;
+  while (!heard() && !airFault() && performance.now() - from < withinMs) await pause(20);
+}
+
 /** The radio transmits a MAC Beacon Request (harmless: coordinators answer it with a beacon); every sniffer listens meanwhile. */
 async function checkAir(bench: OpenBench, options: BenchCheckOptions, anyOn: boolean, radioOk: boolean): Promise<CheckLine[]> {
   const withinMs = options.hearWithinMs ?? HEAR_WITHIN_MS;
@@ -121,21 +139,19 @@ async function checkAir(bench: OpenBench, options: BenchCheckOptions, anyOn: boo
   const lines: CheckLine[] = [];
   let sent: RigFault | undefined;
   try {
-    if (radioOk) {
-      try {
-        await bench.radio.transmit(beacon);
-      } catch (e) {
-        sent = asFault(e, 'radio-refused', bench.radio.where, 'Check the rig radio (replug it) and the channel for interference.');
-      }
-    }
     const onRadioChannel = bench.sniffers.filter((s) => s.channel === radioChannel);
-    const done = () =>
-      bench.sniffers.every((s) => heard.get(s.id)!.frames > 0) &&
-      (!radioOk || !!sent || onRadioChannel.some((s) => heard.get(s.id)!.beacon));
-    try {
-      await bench.clock.waitFor(done, withinMs);
-    } catch {
-      // A part lost while listening: its own fault is reported on its line below.
+    const beaconHeard = () => onRadioChannel.some((s) => heard.get(s.id)!.beacon);
+    const done = () => bench.sniffers.every((s) => heard.get(s.id)!.frames > 0) && (!radioOk || !!sent || beaconHeard());
+    // A frame can be lost on air: the request goes out again each second until a sniffer hears it.
+    for (let waited = 0; waited < withinMs && !done(); waited += BEACON_AGAIN_MS) {
+      if (radioOk && !sent && !beaconHeard()) {
+        try {
+          await bench.radio.transmit(beacon);
+        } catch (e) {
+          sent = asFault(e, 'radio-refused', bench.radio.where, 'Check the rig radio (replug it) and the channel for interference.');
+        }
+      }
+      await listen(bench, done, Math.min(BEACON_AGAIN_MS, withinMs - waited));
     }
     if (radioOk)
       lines.push(
@@ -248,7 +264,8 @@ async function checkDevices(bench: OpenBench, options: BenchCheckOptions): Promi
       await relay.switch(true);
       // A coordinator answers a beacon request: the CH is heard even when it has nothing else to say.
       if (d.role === 'CH') await bench.radio.transmit(buildBeaconRequest(0x5d)).catch(() => {});
-      if (await bench.clock.waitFor(() => heard, withinMs)) lines.push(ok(item, `heard on air after its relay ${d.relay.id} switched on`));
+      await listen(bench, () => heard, withinMs);
+      if (heard) lines.push(ok(item, `heard on air after its relay ${d.relay.id} switched on`));
       else
         lines.push(
           faulted(
