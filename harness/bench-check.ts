@@ -256,7 +256,11 @@ async function checkDevices(bench: OpenBench, options: BenchCheckOptions): Promi
     let heard = false;
     const stops = bench.sniffers.map((s) => s.driver.onFrame((f) => (heard ||= isFrom(decoder, f.frame, d))));
     try {
-      const relay = bench.relays.get(d.relay.id)!;
+      const relay = bench.relays.get(d.relay.id);
+      if (!relay) {
+        lines.push(notChecked(item, `its relay ${d.relay.id} cannot be reached`));
+        continue;
+      }
       await relay.switch(true);
       // A coordinator answers a beacon request: the CH is heard even when it has nothing else to say.
       if (d.role === 'CH') await bench.radio.transmit(buildBeaconRequest(0x5d)).catch(() => {});
@@ -284,19 +288,20 @@ async function checkDevices(bench: OpenBench, options: BenchCheckOptions): Promi
 }
 
 /** The checks of a bench that opened: relays, radio, sniffers, and (with power-on) devices. */
-export async function checkOpenBench(bench: OpenBench, options: BenchCheckOptions = {}): Promise<CheckLine[]> {
+export async function checkOpenBench(bench: OpenBench, options: BenchCheckOptions = {}, brokerFault?: RigFault): Promise<CheckLine[]> {
   try {
     // What the bench has done by now (on the virtual bench: the faults it starts with) happens before anything is asked.
     await bench.clock.sleep(0);
   } catch {
     // A part already lost: its own line below says which.
   }
-  const relays = await checkRelays(bench);
-  const lost = relays.lines.find((l) => l.fault?.kind === 'broker-unreachable')?.fault;
+  const relays = brokerFault ? { lines: [], anyOn: false } : await checkRelays(bench);
+  const lost = brokerFault ?? relays.lines.find((l) => l.fault?.kind === 'broker-unreachable')?.fault;
   const broker = bench.virtual ? 'the virtual bench broker' : redactedBrokerUrl(bench.rig.station.mqtt.url);
   const lines: CheckLine[] = [lost ? faulted('MQTT broker', lost) : ok('MQTT broker', `${broker} reachable, station connected`)];
   // With the broker gone no relay can be asked: one ✗ for the broker, not one per relay.
-  if (lost)
+  if (brokerFault) lines.push(...bench.spec.relays.map((r) => notChecked(`relay ${r.id}`, 'the broker is unreachable')));
+  else if (lost)
     lines.push(...relays.lines.map((l) => (l.fault?.kind === 'broker-unreachable' ? notChecked(l.item, 'the broker is unreachable') : l)));
   else lines.push(...relays.lines);
   const radio = await checkRadioIdentity(bench);
@@ -306,27 +311,31 @@ export async function checkOpenBench(bench: OpenBench, options: BenchCheckOption
   return lines;
 }
 
-/** Opens the bench and checks it (the command): a part that stops the bench opening is the ✗ line, and the parts after it are not reached. */
+/**
+ * Opens the bench and checks it (the command). With the broker unreachable the serial parts are
+ * still checked; any other part that stops the bench opening is the ✗ line, and the parts after it are not reached.
+ */
 export async function checkBench(rig: LoadedRig, benchId: string, options: BenchCheckOptions = {}): Promise<CheckLine[]> {
   const spec = rig.bench(benchId);
   if (!spec) throw new Error(`rig ${rig.file} has no bench ${benchId}`);
   const lines = await checkImages(spec);
+  let brokerFault: RigFault | undefined;
   let bench: OpenBench;
   try {
-    bench = await openBench(rig, benchId);
+    bench = await openBench(rig, benchId).catch((e: unknown) => {
+      if (!(e instanceof RigFault) || e.kind !== 'broker-unreachable') throw e;
+      brokerFault = e;
+      return openBench(rig, benchId, undefined, { relays: false });
+    });
   } catch (e) {
     if (!(e instanceof RigFault)) throw e;
+    if (brokerFault) lines.push(faulted('MQTT broker', brokerFault));
     lines.push(faulted(openingItem(e), e));
-    lines.push({
-      mark: 'warn',
-      item: 'the rest of the bench',
-      detail: 'not checked: the bench could not be opened',
-      advice: 'Fix the line above and check again.',
-    });
+    lines.push(notChecked('the rest of the bench', 'the bench could not be opened; fix the line above and check again'));
     return lines;
   }
   try {
-    return [...lines, ...(await checkOpenBench(bench, options))];
+    return [...lines, ...(await checkOpenBench(bench, options, brokerFault))];
   } finally {
     await bench.close();
   }

@@ -183,14 +183,18 @@ test('--power-on switches the relay on and hears the device: ✓ device', async 
 test('a broker that is not there, or a wrong password: ✗ MQTT broker, broker-unreachable with the fix, exit 3', async () => {
   const [snifferPath, radioPath, snifferPath2, radioPath2] = [await sniffer(), await radio(), await sniffer(), await radio()];
   const [down, wrong] = await Promise.all([
-    check(['--rig', rigFile({ url: 'mqtt://127.0.0.1:1', snifferPath, radioPath })]),
-    check(['--rig', rigFile({ snifferPath: snifferPath2, radioPath: radioPath2 })], 'wrong horse'),
+    check(['--rig', rigFile({ url: 'mqtt://127.0.0.1:1', snifferPath, radioPath }), '--listen-seconds', '5']),
+    check(['--rig', rigFile({ snifferPath: snifferPath2, radioPath: radioPath2 }), '--listen-seconds', '5'], 'wrong horse'),
   ]);
   for (const r of [down, wrong]) {
     expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(line(r.stdout, '✗ MQTT broker')).toMatch(/broker-unreachable: .*cannot connect to the station MQTT broker/);
     expect(r.stdout).toMatch(/✗ MQTT broker.*\n {4}fix: Check the broker is running/);
     expect(r.stdout).not.toContain('horse');
+    // The relays cannot be asked; the sniffer and the radio are still checked, each on its line.
+    expect(line(r.stdout, '⚠ relay mains-ch')).toMatch(/not checked: the broker is unreachable/);
+    expect(line(r.stdout, '✓ rig radio transmits')).toMatch(/heard by sniffer han/);
+    expect(line(r.stdout, '✓ sniffer han (nrf802154)')).toMatch(/hears channel 11/);
     expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^1 rig fault: fix it before a run \(exit 3\)/);
   }
   expect(line(wrong.stdout, '✗ MQTT broker')).toMatch(/Not authori[sz]ed|Bad username or password/i);
