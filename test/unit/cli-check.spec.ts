@@ -4,9 +4,10 @@
 import { test, expect } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { buildBeacon } from '../../protocol/beacons.ts';
 import { Air, attachRadio, attachSniffer } from '../../sim/air.ts';
@@ -16,6 +17,7 @@ import { VirtualTasmotaRelay } from '../../sim/tasmota-device.ts';
 import { makeCertificates, startMosquitto, type SecureMosquitto } from '../support/mosquitto.ts';
 import { BIN } from '../support/power-rig.ts';
 
+const VIRTUAL_RIG = fileURLToPath(new URL('../../rigs/virtual.yaml', import.meta.url));
 const CH_IEEE = '00:db:12:34:56:78:90:a2';
 const RADIO_IEEE = '00:db:12:34:56:78:90:f0';
 const SECRETS = { usernameEnv: 'TEST_MQTT_USER', passwordEnv: 'TEST_MQTT_PASSWORD', caFileEnv: 'TEST_MQTT_CA' };
@@ -275,4 +277,20 @@ test('usage: --help, no --rig, an unknown bench, a refused rig file (exit 2)', a
   expect(badBench.stderr).toMatch(/--bench bench-9: no such bench in .*rig.yaml; its benches: bench-1/);
   expect(refused.stderr).toMatch(/the rig file is refused; nothing was checked/);
   expect(listen.stderr).toMatch(/--listen-seconds soon: needs a number of seconds > 0/);
+});
+
+test('the virtual bench passes the check through the same drivers, with each rig radio and sniffer kind', async () => {
+  const virtual = readFileSync(VIRTUAL_RIG, 'utf8');
+  const kinds = join(mkdtempSync(join(dir, 'virtual-')), 'rig.yaml');
+  writeFileSync(
+    kinds,
+    virtual.replace('        kind: nrf802154', '        kind: ti-ps2').replace(/^ {4}radio:$/m, '    radio:\n      kind: ot-rcp'),
+  );
+  const [builtIn, otRcp] = await Promise.all([check(['--rig', VIRTUAL_RIG, '--power-on']), check(['--rig', kinds])]);
+  expect(builtIn.code, builtIn.stdout + builtIn.stderr).toBe(0);
+  expect(builtIn.stdout.trim().split('\n').at(-1)).toBe('bench virtual-1 ready');
+  expect(line(builtIn.stdout, '✓ device esme (ESME)')).toMatch(/heard on air after its relay esme-power switched on/);
+  expect(otRcp.code, otRcp.stdout + otRcp.stderr).toBe(0);
+  expect(line(otRcp.stdout, '✓ rig radio (ot-rcp)')).toMatch(/: Spinel 4\.\d+, OPENTHREAD\/.*, caps \d+/);
+  expect(line(otRcp.stdout, '✓ sniffer han (ti-ps2)')).toMatch(/the radio's beacon request among them/);
 });
