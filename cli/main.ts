@@ -2,7 +2,7 @@
 import { DecodeError } from '../protocol/bytes.ts';
 import { CaptureError } from '../protocol/pcapng.ts';
 import { asksForHelp, OutputClosed, packageVersion, stdoutLines } from './common.ts';
-import { DECODE_USAGE, EXTCAP_USAGE, POWER_USAGE, REPORT_USAGE, RUN_USAGE, SNIFF_USAGE, VERIFY_USAGE } from './usage.ts';
+import { CHECK_USAGE, DECODE_USAGE, EXTCAP_USAGE, POWER_USAGE, REPORT_USAGE, RUN_USAGE, SNIFF_USAGE, VERIFY_USAGE } from './usage.ts';
 import { UsageError } from './errors.ts';
 
 /** Exit codes: 0 the command did its work; 1 it could not (bad input file, I/O); 2 usage error. */
@@ -37,6 +37,11 @@ const COMMANDS: Record<string, { run: Command; usage: string; about: string }> =
     usage: POWER_USAGE,
     about:
       "switches (on, off, cycle) or queries one relay of a real bench; exit 0 confirmed by the relay's own report, 3 a rig fault (with the fix)",
+  },
+  check: {
+    run: async (argv, out) => (await import('./check.ts')).checkCommand(argv, out),
+    usage: CHECK_USAGE,
+    about: 'checks each part of a bench (broker, relays, sniffers, radio, devices, images); exit 0 all ✓, 3 a ✗ (with the fix)',
   },
   sniff: {
     run: async (argv, out) => (await import('./sniff.ts')).sniffCommand(argv, out),

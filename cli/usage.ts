@@ -21,3 +21,4 @@ export const POWER_USAGE = 'usage: gbcs-rig power --rig FILE [--bench ID] --rela
 export const REPORT_USAGE = 'usage: gbcs-rig report <run-folder> [--signing-key FILE] [--key-file FILE]';
 
 export const VERIFY_USAGE = 'usage: gbcs-rig verify <run-folder> [--public-key FILE]';
+export const CHECK_USAGE = 'usage: gbcs-rig check --rig FILE [--bench ID] [--power-on] [--listen-seconds N]';

@@ -328,7 +328,13 @@ function drainBarrier(v: VirtualBench, parts: SerialParts, relayFault: () => Rig
  * Opens a bench. `virtualFromMs`: a virtual bench's clock starts there (where its previous case
  * ended), with devices fresh from their profiles — so a case's verdict never depends on the cases before it.
  */
-export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?: number): Promise<OpenBench> {
+export async function openBench(
+  rig: LoadedRig,
+  benchId: string,
+  virtualFromMs?: number,
+  /** `relays: false`: no broker connection and no relays (`gbcs-rig check` goes on to the serial parts when the broker is unreachable). */
+  options: { relays?: boolean } = {},
+): Promise<OpenBench> {
   const spec = rig.bench(benchId);
   if (!spec) throw new Error(`rig ${rig.file} has no bench ${benchId}`);
   const closers = new Closers();
@@ -339,7 +345,8 @@ export async function openBench(rig: LoadedRig, benchId: string, virtualFromMs?:
     // The clock the drivers stamp with: virtual time is read, never waited on, by drivers.
     let clock: BenchClock | undefined;
     const now = () => clock!.now();
-    const relays = await attachRelays(rig, spec, wiring.brokerUrl, now, closers);
+    const relays =
+      options.relays === false ? new Map<string, PowerSwitch>() : await attachRelays(rig, spec, wiring.brokerUrl, now, closers);
     // On hardware the parts are asked whether they live; on the virtual bench faults are injected below the wire instead.
     const parts = new SerialParts(spec, wiring, now, spec.virtual ? 0 : rig.settings.partProbeSeconds * 1000);
     closers.push(() => parts.close());

@@ -10,6 +10,7 @@ import { KeyTable } from '../protocol/security.ts';
 import type { LabSettings } from '../rigs/lab-settings.ts';
 import { loadRig, type LoadedRig, type RigDevice } from '../rigs/load.ts';
 import { openBench, type OpenBench } from './bench.ts';
+import { benchCheckFault, checkOpenBench } from './bench-check.ts';
 import { RigFault } from '../drivers/faults.ts';
 import { lockBench } from './bench-lock.ts';
 import { CaseRecorder, hashEvidence, type CaseDefinition } from './case.ts';
@@ -59,6 +60,25 @@ async function freshVirtualBench(rig: LoadedRig, slot: BenchSlot, out: string): 
   }
 }
 
+/**
+ * Opens the bench and checks it as `gbcs-rig check` does (harness/bench-check.ts), before its first
+ * case: a bench that fails throws one rig fault naming each ✗ and its fix, so every case is INCONCLUSIVE at once.
+ */
+async function preCheckedBench(rig: LoadedRig, id: string): Promise<OpenBench> {
+  const bench = await openBench(rig, id);
+  let fault: RigFault | undefined;
+  try {
+    fault = benchCheckFault(id, await checkOpenBench(bench));
+  } catch (e) {
+    await bench.close();
+    throw e;
+  }
+  // The check used virtual time and the air: the first case gets the bench as it was, fresh.
+  if (fault || bench.virtual) await bench.close();
+  if (fault) throw fault;
+  return bench.virtual ? openBench(rig, id) : bench;
+}
+
 // What a suite needs from outside harness/, so suites import only harness/ and protocol/.
 export type { LabSettings } from '../rigs/lab-settings.ts';
 export type { RigDevice } from '../rigs/load.ts';
@@ -106,7 +126,7 @@ const test = base.extend<object, BenchOption & { rig: LoadedRig; benchSlot: Benc
       try {
         // The worker that ran this bench before may still be closing it.
         release = await lockBench(process.env[RUN_ENV.out] ?? process.cwd(), id, 40_000);
-        slot.open = await openBench(rig, id);
+        slot.open = await preCheckedBench(rig, id);
       } catch (e) {
         slot.failure = e;
       }

@@ -213,10 +213,30 @@ export interface RelayCommand {
   readonly payload: string;
 }
 
+/**
+ * A stopping broker publishes every client's will (each relay's Offline), then drops the station a
+ * few ms later; on reconnect it may replay retained wills. An Offline this close to the station's own
+ * loss or reconnection is the broker's doing: broker-unreachable, not relay-offline.
+ */
+export const BROKER_WILL_GRACE_MS = 500;
+
+/** Wall time (ms) for the broker-will grace: the bench clock may be virtual, the MQTT connection is not. */
+const wallMs = () => performance.now();
+
 /** The vendor-neutral half of an MQTT relay channel; a vendor file supplies topics, payloads and parsing. */
 export abstract class MqttRelay implements PowerSwitch {
   abstract readonly where: string;
   private availability: boolean | undefined;
+  /** When (wallMs) the last Offline arrived, and when the station last lost and regained its connection. */
+  private offlineAt: number | undefined;
+  private stationLostAt: number | undefined;
+  private stationBackAt: number | undefined;
+  private readonly onStationClose = () => {
+    if (this.stationLostAt === undefined || (this.stationBackAt ?? -Infinity) > this.stationLostAt) this.stationLostAt = wallMs();
+  };
+  private readonly onStationConnect = () => {
+    if (this.stationLostAt !== undefined) this.stationBackAt = wallMs();
+  };
   private readonly availabilityListeners = new Set<AvailabilityListener>();
   /** What the command in flight waits for: a state, or `undefined` for any state (a query). */
   private inFlight:
@@ -248,6 +268,8 @@ export abstract class MqttRelay implements PowerSwitch {
   /** Subscribes; vendor `attach()` factories call this before handing the relay out. */
   protected async start(): Promise<void> {
     if (!this.client.connected) throw this.brokerLost('attaching the relay');
+    this.client.on('close', this.onStationClose);
+    this.client.on('connect', this.onStationConnect);
     this.unlisten = await StationSubscriptions.of(this.client).listen(this.topics(), (t, p, pk) => this.onMessage(t, p, pk));
   }
 
@@ -257,7 +279,10 @@ export abstract class MqttRelay implements PowerSwitch {
 
   get fault(): RigFault | undefined {
     if (!this.client.connected) return this.brokerLost('watching the relay');
-    return this.availability === false ? this.offline() : undefined;
+    if (this.availability !== false) return undefined;
+    // Just gone Offline with the station still up: wait the grace out before blaming the relay.
+    if (this.offlineAt !== undefined && wallMs() - this.offlineAt < BROKER_WILL_GRACE_MS && !this.willOfBroker()) return undefined;
+    return this.offline();
   }
 
   onAvailability(cb: AvailabilityListener): () => void {
@@ -281,6 +306,8 @@ export abstract class MqttRelay implements PowerSwitch {
     await this.unlisten?.();
     this.unlisten = undefined;
     this.availabilityListeners.clear();
+    this.client.off('close', this.onStationClose);
+    this.client.off('connect', this.onStationConnect);
     // A graceful end waits for the broker; with the broker gone that would never come.
     if (this.ownsClient) await this.client.endAsync(!this.client.connected);
   }
@@ -299,7 +326,12 @@ export abstract class MqttRelay implements PowerSwitch {
   /** A vendor parsed an availability report (LWT / online topic). */
   protected reportAvailability(online: boolean): void {
     this.availability = online;
-    if (!online) this.inFlight?.command.fail(this.offline());
+    if (!online) {
+      this.offlineAt = wallMs();
+      const command = this.inFlight?.command;
+      // A stopping broker drops the station right after the wills: the command then fails as broker-unreachable (its own close handler).
+      if (command) setTimeout(() => command.fail(this.offline()), BROKER_WILL_GRACE_MS).unref();
+    }
     for (const cb of [...this.availabilityListeners]) cb(online);
   }
 
@@ -353,7 +385,23 @@ export abstract class MqttRelay implements PowerSwitch {
     return run;
   }
 
+  /** The last Offline came with the station's own loss or reconnection: the broker's will, not the relay's word. */
+  private willOfBroker(): boolean {
+    const at = this.offlineAt;
+    if (at === undefined) return false;
+    const near = (t: number | undefined) => t !== undefined && Math.abs(t - at) <= BROKER_WILL_GRACE_MS;
+    return !this.client.connected || near(this.stationLostAt) || near(this.stationBackAt);
+  }
+
   private offline(): RigFault {
+    if (this.willOfBroker()) {
+      return new RigFault(
+        'broker-unreachable',
+        this.where,
+        "the relay's last will (Offline) came as the station's own MQTT connection dropped: the broker went down, so the relay state is unknown",
+        'Check the station MQTT broker is running and reachable from this host, then re-run the test.',
+      );
+    }
     return new RigFault(
       'relay-offline',
       this.where,

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { PROMISCUOUS, SPINEL_PROP, STATUS_OK, encodeRawTransmit, statusName } from '../../protocol/spinel.ts';
 import { RigFault } from '../faults.ts';
-import { RcpReceiver, openRcp, type RcpIdentity } from '../ot-rcp.ts';
+import { RcpReceiver, identifyRcp, openRcp, type RcpIdentity } from '../ot-rcp.ts';
 import { silentLog, type DriverLog, type SerialBinding, type SerialLocation } from '../serial.ts';
 import type { SniffedFrame, SnifferTimeAnchor } from '../sniffer/sniffer.ts';
 import type { SpinelSession } from '../spinel-session.ts';
@@ -82,6 +82,12 @@ export class OtRcpRadio implements Radio {
   /** The RCP's own firmware version (NCP_VERSION), for the report's test equipment. */
   get firmware(): string {
     return this.identity.ncpVersion;
+  }
+
+  /** Asks PROTOCOL_VERSION, NCP_VERSION and CAPS again: an RCP that still answers and still is a radio co-processor. */
+  async identify(): Promise<string> {
+    const id = await identifyRcp(this.session, 'radio');
+    return `Spinel ${id.protocol.major}.${id.protocol.minor}, ${id.ncpVersion}, caps ${id.caps.join(' ')}`;
   }
 
   get fault(): RigFault | undefined {

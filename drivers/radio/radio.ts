@@ -22,6 +22,8 @@ export interface Radio extends Drainable {
   setHanAddress?(address: { pan: number; short: number }): Promise<void>;
   /** What the device says it runs (e.g. an RCP's NCP_VERSION), for the report's test equipment; optional. */
   readonly firmware?: string;
+  /** Asks the radio again who it is (firmware version, protocol, capabilities): `gbcs-rig check`; optional. Throws its RigFault. */
+  identify?(): Promise<string>;
   /** Starts or stops reporting received frames (onFrame / frames). */
   receive(on: boolean): Promise<void>;
   /** Puts one PSDU (without FCS) on air; resolves once the radio says it went out. */

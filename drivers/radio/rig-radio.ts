@@ -134,6 +134,11 @@ export class RigRadio implements Radio {
     return { protocol: answer.protocol, description: answer.description };
   }
 
+  async identify(): Promise<string> {
+    const v = await this.version();
+    return `${RADIO_PROTOCOL_NAME} protocol ${v.protocol}${v.description ? `, ${v.description}` : ''}`;
+  }
+
   /**
    * Asks the radio `version` every `everyMs` (wall time, so on hardware only): a radio that stops
    * answering is then a fault within seconds, not at the next transmission hours later.

@@ -287,8 +287,8 @@ for (const kind of ['aedes', 'mosquitto'] as const) {
       await availability(relay, false);
       expect(heard).toEqual([false]);
       expect(relay.online).toBe(false);
-      // The bench watchdog reads the same fault, without a command.
-      expect(relay.fault?.kind).toBe('relay-offline');
+      // The bench watchdog reads the same fault, without a command (once the broker-will grace shows the broker is still up).
+      await expect.poll(() => relay.fault?.kind).toBe('relay-offline');
       const fault = await rigFault(relay.switch(true), 'relay-offline');
       expect(fault.where).toBe(`tasmota ${topic} POWER`);
 
@@ -377,6 +377,34 @@ test.describe('broker loss (real mosquitto)', () => {
       // The bench watchdog reads the lost broker from the relay, without a command.
       expect(relay.fault?.kind).toBe('broker-unreachable');
       await rigFault(relay.switch(false), 'broker-unreachable');
+    } finally {
+      for (const undo of teardown.reverse()) await undo().catch(() => {});
+      await mosquitto.stop();
+    }
+  });
+
+  test("a stopping broker publishes every relay's last will: Offline then is broker-unreachable, not relay-offline", async () => {
+    const mosquitto = await startMosquitto();
+    const teardown: Array<() => Promise<unknown>> = [];
+    try {
+      const switched = deferred();
+      const device = await VirtualTasmotaRelay.start({ url: mosquitto.url, topic: 'stop-me', silent: true, onPower: switched.resolve });
+      teardown.push(() => device.stop());
+      const station = await connectStation({ url: mosquitto.url, reconnectPeriodMs: 50 });
+      teardown.push(() => station.endAsync(true));
+      const relay = await TasmotaRelay.attach(station, { topic: 'stop-me', confirmWithinMs: 20_000 });
+      teardown.push(() => relay.close());
+      await availability(relay, true);
+
+      const pending = relay.switch(true);
+      await switched.promise;
+      const wentOffline = availability(relay, false);
+      // SIGTERM: mosquitto sends each client's will (the relay's retained Offline), then closes the station's connection.
+      await mosquitto.stop();
+      await wentOffline;
+      const fault = await rigFault(pending, 'broker-unreachable');
+      expect(fault.where).toBe('tasmota stop-me POWER');
+      expect(relay.fault?.kind).toBe('broker-unreachable');
     } finally {
       for (const undo of teardown.reverse()) await undo().catch(() => {});
       await mosquitto.stop();
