@@ -22,6 +22,7 @@ import { HandHeldTerminal } from './hht.ts';
 import { BenchPower } from './power.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from './run-context.ts';
 import { DeviceFailure, NotApplicable } from './verdicts.ts';
+import { testEquipment } from './test-equipment.ts';
 
 const hoursText = (ms: number) => (ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${Math.round(ms / 60_000)} min`);
 
@@ -168,6 +169,7 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
       if (!device) throw new NotApplicable(`bench ${bench.id} has no ${def.role}`);
       // A sniffer or radio lost in an earlier case and found again (by USB serial number) serves this one.
       for (const part of await bench.reopenLost()) evidence.event('part-reopened', { part });
+      evidence.event('test-equipment', { items: testEquipment(bench) });
       const deadline = startedAt + plannedMs + overrunAllowance(plannedMs);
       // A hardware case lasts hours: the runner's own timeout must outlast the case's deadline.
       if (!bench.clock.virtual) test.setTimeout(deadline - startedAt + HARDWARE_RUNNER_MARGIN_MS);

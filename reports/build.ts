@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { KeyTable } from '../protocol/security.ts';
 import { auditTrail, devicesUnderTest } from './audit.ts';
-import { renderHtml } from './html.ts';
+import { renderHtml, type SignedBy } from './html.ts';
 import { renderJunit } from './junit.ts';
 import type { RunResults } from './results.ts';
 import { RunFolderError, evidenceFolders, readJson, readRunInfo, resultsFromEvidence, type RunInfo } from './results.ts';
@@ -20,6 +20,8 @@ export interface BuildReportOptions {
   run?: Partial<RunInfo>;
   /** The report's build time. Default now. */
   now?: Date;
+  /** The key the run folder will be signed with, named on the cover. */
+  signedBy?: SignedBy;
 }
 
 export interface BuiltReport {
@@ -87,6 +89,7 @@ export async function buildReport(runDir: string, options: BuildReportOptions = 
       auditProblems: problems,
       generatedAt: (options.now ?? new Date()).toISOString(),
       builtBy: ownVersion(),
+      signedBy: options.signedBy,
     }),
   );
   const junit = redact(renderJunit(results));

@@ -9,7 +9,7 @@ import { deviceKey } from './audit.ts';
 import { escapeText as e, token } from './escape.ts';
 import { elapsed, isoMs, uncertaintyText, utc, valueText } from './format.ts';
 import type { RunResults } from './results.ts';
-import { deviations, deviceConclusions, reportId, virtualBenches } from './statement.ts';
+import { deviations, deviceConclusions, equipmentUsed, reportId, virtualBenches } from './statement.ts';
 import type { CaseEvidence } from './run-folder.ts';
 import { FRAME_KINDS, decidingMoment, timelineSvg, verdictColour } from './timeline.ts';
 
@@ -26,6 +26,13 @@ export interface ReportModel {
   generatedAt: string;
   /** The gbcs-rig that built the report (the run's own version is in results.run). */
   builtBy: string;
+  /** The key the run folder is signed with, when the report is built to be signed. */
+  signedBy?: SignedBy;
+}
+
+export interface SignedBy {
+  fingerprint: string;
+  source: 'env' | 'file' | 'given' | 'ephemeral';
 }
 
 /** Lab settings as results.json may carry them (`run.labSettings`: value and source per setting). */
@@ -141,6 +148,11 @@ function cover(m: ReportModel): string {
 <dt>Test plan</dt><dd data-field="test-plan">${run.testPlan?.length ? run.testPlan.map((t) => `<span class="mono">${e(t.suite)}</span> sha256 <span class="mono">${e(t.sha256)}</span>`).join('<br>') : orNote('')}</dd>
 <dt>Specification baseline</dt><dd data-field="baseline">${orNote([...new Set(m.devices.map((d) => [d.gbcsVersion && `GBCS ${d.gbcsVersion}`, d.smetsVersion && `SMETS ${d.smetsVersion}`].filter(Boolean).join(' / ')).filter(Boolean))].join('; '), 'not recorded')}</dd>
 <dt>Results from</dt><dd data-field="results-source">${source}</dd>
+<dt>Signed with</dt><dd data-field="signed-with">${
+    m.signedBy
+      ? `Ed25519 key <span class="mono">${e(m.signedBy.fingerprint)}</span> (manifest.json, manifest.sig)${m.signedBy.source === 'ephemeral' ? ' — <b>an ephemeral key</b>, made for this run and discarded: it does not identify the lab' : ` — the lab's key (${e(m.signedBy.source === 'env' ? 'GBCS_RIG_SIGNING_KEY' : m.signedBy.source === 'file' ? 'key file' : 'given key')})`}`
+      : '<span class="note">not signed when this report was built</span>'
+  }</dd>
 </dl>
 <p class="note" id="bench-time-note">Times in the tests are <b>bench times</b>: the clock of the bench the case ran on. On a real bench it is the wall clock (UTC); on a virtual bench it is simulated, starting at the bench's own date and running hours in seconds, so its dates are not the dates of the run. The run's wall-clock start and end are above.</p>
 <h3>Lab settings</h3>
@@ -163,6 +175,18 @@ function devices(m: ReportModel): string {
 ${identity.length ? '' : '<p class="note">No case recorded a device.</p>'}
 <table id="devices"><thead><tr><th>Role</th><th>Id</th><th>IEEE</th><th>Firmware</th><th>Manufacturer</th><th>Model</th><th>Serial number</th><th>Hardware revision</th><th>Firmware version</th><th>Baseline</th><th>Bench</th></tr></thead><tbody>${identity.join('')}</tbody></table>
 <table id="device-images"><thead><tr><th>Device</th><th>Image sha256</th><th>Claims</th><th>Cases</th></tr></thead><tbody>${images.join('')}</tbody></table></section>`;
+}
+
+/** Every relay, sniffer, radio and the broker, as each case found them (ISO/IEC 17025 §7.8.2: the equipment used). */
+function equipment(m: ReportModel): string {
+  const used = equipmentUsed(m.cases);
+  const rows = used.map(
+    (u) =>
+      `<tr data-equipment="${e(`${u.bench}/${u.item.role}/${u.item.id}`)}"><td>${e(u.bench)}</td><td>${e(u.item.role)}</td><td>${e(u.item.id)}</td><td class="mono">${e(u.item.kind)}</td><td class="mono">${e(u.wheres.length > 2 ? `${u.wheres[0]} and ${u.wheres.length - 1} more` : u.wheres.join(', '))}</td><td>${u.item.firmware ? e(u.item.firmware) : u.item.role === 'sniffer' || u.item.role === 'rig radio' ? '<span class="note">not reported (its protocol has no way to ask)</span>' : '—'}</td><td>${e(String(u.cases.length))}</td></tr>`,
+  );
+  return `<section id="test-equipment"><h2>Test equipment</h2>
+${rows.length ? '' : '<p class="note">No case recorded its equipment (a run from before it was recorded, or no case reached its bench).</p>'}
+<table id="equipment"><thead><tr><th>Bench</th><th>Role</th><th>Id</th><th>Kind</th><th>Where</th><th>Firmware as reported</th><th>Cases</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
 function summary(m: ReportModel): string {
@@ -360,6 +384,7 @@ ${incompleteBanner(m)}
 ${cover(m)}
 ${scopeAndMethod(m)}
 ${devices(m)}
+${equipment(m)}
 ${summary(m)}
 ${conclusions(m)}
 <section id="tests"><h2>Tests</h2>

@@ -78,6 +78,22 @@ function resolveKey(o: SigningKeyOptions): { key: KeyObject; source: Manifest['k
   return { key: generateKeyPairSync('ed25519').privateKey, source: 'ephemeral' };
 }
 
+/** A signing key resolved once: the report names its fingerprint on the cover, then the manifest is signed with it. */
+export interface SigningKey {
+  key: KeyObject;
+  source: Manifest['keySource'];
+  /** SPKI PEM. */
+  publicKey: string;
+  fingerprint: string;
+}
+
+/** Resolves the key a run folder will be signed with (a key file, a PEM, GBCS_RIG_SIGNING_KEY, else a new ephemeral one). */
+export function signingKey(o: SigningKeyOptions = {}): SigningKey {
+  const { key, source } = resolveKey(o);
+  const publicKey = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+  return { key, source, publicKey, fingerprint: publicKeyFingerprint(publicKey) };
+}
+
 /** Checks the key a signing will use (a key file, a PEM or GBCS_RIG_SIGNING_KEY) before the work that ends in it; throws SigningKeyError. */
 export function checkSigningKey(o: SigningKeyOptions): void {
   if (o.file || o.pem || (o.env ?? process.env)[SIGNING_KEY_ENV]) resolveKey(o);
@@ -105,11 +121,10 @@ export function publicKeyFingerprint(publicKeyPem: string): string {
 }
 
 /** Writes manifest.json and manifest.sig; the key from `key.file`, `key.pem`, GBCS_RIG_SIGNING_KEY, else an ephemeral one. */
-export async function writeManifest(runDir: string, keyOptions: SigningKeyOptions = {}): Promise<Manifest> {
-  const { key, source } = resolveKey(keyOptions);
+export async function writeManifest(runDir: string, keyOptions: SigningKeyOptions | SigningKey = {}): Promise<Manifest> {
+  const { key, source, publicKey } = 'fingerprint' in keyOptions ? keyOptions : signingKey(keyOptions);
   const files: ManifestFile[] = [];
   for (const path of runFiles(runDir)) files.push({ path, ...(await sha256OfFile(join(runDir, path))) });
-  const publicKey = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
   const manifest: Manifest = {
     schema: 'gbcs-rig/manifest@1',
     createdAt: new Date().toISOString(),

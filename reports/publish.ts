@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { KeyTable } from '../protocol/security.ts';
 import { buildAllureSite, type AllureOutcome } from './allure-site.ts';
 import { buildReport, type BuiltReport } from './build.ts';
-import { writeManifest, type Manifest } from './integrity.ts';
+import { signingKey, writeManifest, type Manifest } from './integrity.ts';
 import { renderPdf, type PdfOutcome } from './pdf.ts';
 import { devicesUnderTest } from './audit.ts';
 import { pageFurniture } from './statement.ts';
@@ -20,14 +20,20 @@ export async function publishRun(
   runDir: string,
   options: { keys?: KeyTable; redact?: (text: string) => string; signingKey?: string; historyDir?: string } = {},
 ): Promise<Published> {
-  const built = await buildReport(runDir, { keys: options.keys, redact: options.redact });
+  // The key first: the report's cover names the fingerprint the manifest will be signed with.
+  const signer = signingKey({ file: options.signingKey });
+  const built = await buildReport(runDir, {
+    keys: options.keys,
+    redact: options.redact,
+    signedBy: { fingerprint: signer.fingerprint, source: signer.source },
+  });
   const pdf = await renderPdf(
     built.files.html,
     join(runDir, 'report.pdf'),
     pageFurniture(built.results, devicesUnderTest(built.results.cases)),
   );
   const allure = await buildAllureSite(runDir, `gbcs-rig ${built.results.run.station} ${built.results.run.id}`.trim(), options.historyDir);
-  const manifest = await writeManifest(runDir, { file: options.signingKey });
+  const manifest = await writeManifest(runDir, signer);
   return { built, pdf, allure, manifest };
 }
 

@@ -3,7 +3,9 @@
 // from their defaults, cases that did not run) and a conclusion per device under test.
 import type { CaseResult } from '../harness/case.ts';
 import { LAB_SETTINGS, type LabSettingName } from '../rigs/lab-settings.ts';
+import type { EquipmentItem } from '../harness/test-equipment.ts';
 import type { DeviceUnderTest } from './audit.ts';
+import type { CaseEvidence } from './run-folder.ts';
 import type { RunInfo, RunResults } from './results.ts';
 
 /** The manufacturer name the virtual bench's firmware images carry: the fallback for runs that did not record their benches. */
@@ -96,4 +98,32 @@ export function pageFurniture(results: RunResults, devices: readonly DeviceUnder
   const header = `${run.lab || run.station || 'lab not recorded'} · report ${reportId(run)} · DUT ${dut} · ${date}`;
   const virtual = virtualBenches(run, devices);
   return virtual.length ? { header, warning: `Results from a simulated bench (${virtual.join(', ')}) — not a device test` } : { header };
+}
+
+/** One piece of test equipment on one bench, and the cases that ran with it. */
+export interface EquipmentUse {
+  bench: string;
+  item: EquipmentItem;
+  /** Every place it was found at (a re-plug may move a dongle; a virtual bench makes its parts anew for each case). */
+  wheres: string[];
+  cases: string[];
+}
+
+/**
+ * The test equipment of the run, from each case's `test-equipment` event: one row per part and
+ * firmware (a part that reported other firmware in a later case — a replaced dongle — is a row of its own).
+ */
+export function equipmentUsed(cases: readonly CaseEvidence[]): EquipmentUse[] {
+  const rows = new Map<string, EquipmentUse>();
+  for (const ce of cases) {
+    const ev = ce.events.find((e) => e.kind === 'test-equipment');
+    for (const item of (ev?.items as EquipmentItem[] | undefined) ?? []) {
+      const key = JSON.stringify([ce.result.bench, item.role, item.id, item.kind, item.firmware ?? '']);
+      const row = rows.get(key) ?? { bench: ce.result.bench, item, wheres: [], cases: [] };
+      if (!row.wheres.includes(item.where)) row.wheres.push(item.where);
+      if (!row.cases.includes(ce.result.id)) row.cases.push(ce.result.id);
+      rows.set(key, row);
+    }
+  }
+  return [...rows.values()];
 }

@@ -446,8 +446,8 @@ export class VirtualBench {
     const observed = spec.devices.filter((d) => d.role === 'IHD' || d.role === 'PPMID');
     if (spec.transport === 'mock') {
       const hub = (this.hub = new VirtualUsbHub());
-      // MockBinding keeps one table per process: paths carry the bench id and a per-start suffix.
-      const base = `/dev/gbcs-rig-virtual/${spec.id}-${process.pid}-${VirtualBench.starts++}`;
+      // MockBinding keeps one table per process: paths carry the bench id and a per-start suffix (no pid: evidence names them).
+      const base = `/dev/gbcs-rig-virtual/${spec.id}-${VirtualBench.starts++}`;
       for (const s of spec.sniffers) {
         const path = `${base}/sniffer-${s.id}`;
         sniffers.set(

@@ -37,6 +37,7 @@ export class RigRadio implements Radio {
   readonly #log: DriverLog;
   readonly #answerTimeoutMs: number;
   #probe: NodeJS.Timeout | undefined;
+  #firmware: string | undefined;
 
   /** Opens the radio by path or USB serial number (binding: MockBinding or a pty on the virtual bench). */
   static async open(
@@ -50,7 +51,15 @@ export class RigRadio implements Radio {
       baudRate: options.baudRate,
       log: options.log,
     });
-    return new RigRadio(link, options);
+    const radio = new RigRadio(link, options);
+    // Asked once at open: a radio that speaks another protocol is refused before any case, and the report names its firmware.
+    try {
+      await radio.version();
+    } catch (e) {
+      await radio.close().catch(() => {});
+      throw e;
+    }
+    return radio;
   }
 
   constructor(
@@ -131,12 +140,18 @@ export class RigRadio implements Radio {
         'Flash the rig radio firmware that matches this gbcs-rig version.',
       );
     }
+    this.#firmware = `${RADIO_PROTOCOL_NAME} protocol ${answer.protocol}${answer.description ? `, ${answer.description}` : ''}`;
     return { protocol: answer.protocol, description: answer.description };
   }
 
+  /** The firmware as its last `version` answer described it. */
+  get firmware(): string | undefined {
+    return this.#firmware;
+  }
+
   async identify(): Promise<string> {
-    const v = await this.version();
-    return `${RADIO_PROTOCOL_NAME} protocol ${v.protocol}${v.description ? `, ${v.description}` : ''}`;
+    await this.version();
+    return this.#firmware ?? '';
   }
 
   /**

@@ -76,6 +76,8 @@ export interface Sniffer extends FrameSource, Drainable {
   /** Where its device was opened (e.g. the serial path it was found at). */
   readonly location: string;
   readonly channel: number | undefined;
+  /** The firmware as the device reported itself, for the report's test equipment; absent where its protocol has no way to ask. */
+  readonly firmware?: string;
   /** Times its clock counter wrapped (and was unwrapped) so far; absent where the counter cannot wrap in practice. */
   readonly clockWraps?: number;
   /** Tunes to `channel` and starts receiving. */

@@ -155,6 +155,15 @@ export class TiPs2Sniffer implements Sniffer {
     return this.#identity;
   }
 
+  /** PING's answer in words: the chip and the sniffer firmware's id and revision. */
+  get firmware(): string | undefined {
+    const id = this.#identity;
+    return (
+      id &&
+      `chip 0x${id.chipId.toString(16)} rev ${id.chipRevision}, sniffer_fw id ${id.firmwareId} rev 0x${id.firmwareRevision.toString(16)}`
+    );
+  }
+
   /** The frame layout in use (configured, or learned from the first intact frame). */
   get frameLayout(): TiFrameLayout | undefined {
     return this.#layout;

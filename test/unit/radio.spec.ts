@@ -29,13 +29,15 @@ for (const transport of TRANSPORTS) {
       const sent: Array<{ psdu: string; channel: number }> = [];
       fw.onTransmit((psdu, channel) => sent.push({ psdu: hex(psdu), channel }));
 
+      // Asked once at open, so the report can name the firmware.
+      expect(radio.firmware).toBe('gbcs-rig-radio protocol 1, virtual');
       expect(await radio.version()).toEqual({ protocol: 1, description: 'virtual' });
       // Pipelined: answers come back in order and each settles its own command.
       await Promise.all([radio.setChannel(25), radio.setIeee('00:0d:6f:00:0a:1b:2c:3d'), radio.setPan(0x1a2b)]);
       expect({ channel: fw.channel, ieee: fw.ieee, pan: fw.pan }).toEqual({ channel: 25, ieee: '000d6f000a1b2c3d', pan: 0x1a2b });
       await radio.transmit(HHT_PSDU);
       expect(sent).toEqual([{ psdu: hex(HHT_PSDU), channel: 25 }]);
-      expect(fw.commands).toEqual(['version', 'channel 25', 'ieee 000d6f000a1b2c3d', 'pan 1a2b', `tx ${hex(HHT_PSDU)}`]);
+      expect(fw.commands).toEqual(['version', 'version', 'channel 25', 'ieee 000d6f000a1b2c3d', 'pan 1a2b', `tx ${hex(HHT_PSDU)}`]);
     });
 
     test('an err answer is a radio-refused fault with the reason, and the radio stays usable', async ({ defer }, testInfo) => {
@@ -114,7 +116,7 @@ test.describe('rig radio setup', () => {
     await expect(radio.transmit(new Uint8Array(126))).rejects.toThrow('1..125 bytes');
     await expect(radio.setChannel(27)).rejects.toThrow('11–26');
     await expect(radio.setIeee('00:0d:6f')).rejects.toThrow('not an IEEE address');
-    expect(fw.commands).toEqual(['channel 11']);
+    expect(fw.commands).toEqual(['version', 'channel 11']);
   });
 
   test('answer lines parse; other lines are not answers', () => {

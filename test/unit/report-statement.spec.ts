@@ -1,6 +1,7 @@
 // What the report states beyond the verdicts: deviations from the method and a conclusion per device.
 import { test, expect } from '@playwright/test';
 import type { CaseResult } from '../../harness/case.ts';
+import { brokerAddress } from '../../harness/test-equipment.ts';
 import type { DeviceUnderTest } from '../../reports/audit.ts';
 import type { RunResults } from '../../reports/results.ts';
 import { interpretingSettings } from '../../rigs/lab-settings.ts';
@@ -101,4 +102,9 @@ test('the lab settings that read silent or disputed text are named for the cases
   expect(interpretingSettings(['COT-4', 'COT-5']).map((s) => s.setting)).toEqual(['cotImplementationTime']);
   expect(interpretingSettings(['PWR-2']).map((s) => s.setting)).toEqual(['deviceLogSurvivesPowerCycle']);
   expect(interpretingSettings(['IPAN-1', 'COT-3'])).toEqual([]);
+});
+
+test('the broker is named by its address, never its credentials', () => {
+  expect(brokerAddress('mqtts://station-2:correct%20horse@broker.lab.example:8883')).toBe('mqtts://broker.lab.example:8883');
+  expect(brokerAddress('embedded')).toBe('embedded');
 });

@@ -135,6 +135,23 @@ test('report.html: a summary row per case with its verdict, a timeline per case,
       /<div class="rests-on">.*<li data-fact="ccs01-inter-pan-carrier">CCS01 over inter-PAN is carried as Tunneling Transfer Data/s,
     );
   expect(sectionOf('CH-IPAN-007')).not.toContain('rests-on');
+  // The test equipment, as each case found it: the broker (no credentials), the relay, the sniffer, the radio with its firmware.
+  const equipment = html.slice(
+    html.indexOf('<section id="test-equipment">'),
+    html.indexOf('</section>', html.indexOf('<section id="test-equipment">')),
+  );
+  expect(equipment).toMatch(
+    /<tr data-equipment="virtual-1\/broker\/station"><td>virtual-1<\/td><td>broker<\/td><td>station<\/td><td class="mono">MQTT<\/td><td class="mono">embedded<\/td><td>—<\/td><td>7<\/td><\/tr>/,
+  );
+  expect(equipment).toMatch(
+    /<tr data-equipment="virtual-1\/relay\/[^"]+"><td>virtual-1<\/td><td>relay<\/td><td>[^<]+<\/td><td class="mono">tasmota<\/td>/,
+  );
+  expect(equipment).toMatch(
+    /<tr data-equipment="virtual-1\/sniffer\/[^"]+">.*<td class="mono">nrf802154<\/td>.*not reported \(its protocol has no way to ask\).*<td>7<\/td><\/tr>/,
+  );
+  expect(equipment).toMatch(
+    /<tr data-equipment="virtual-1\/rig radio\/radio">.*<td class="mono">gbcs-rig-radio<\/td><td class="mono">\/dev\/gbcs-rig-virtual\/[^<]+ and 6 more<\/td><td>gbcs-rig-radio protocol 1, virtual<\/td><td>7<\/td><\/tr>/,
+  );
   expect(html).toMatch(/<section id="sign-off">.*<tr data-role="Tested by">.*<tr data-role="Reviewed by">.*<tr data-role="Approved by">/s);
   // The cover: station, run id, version, and every lab setting in force with its source.
   expect(html).toContain(`<dd data-field="run-id" class="mono">${run.run.id}</dd>`);
@@ -372,6 +389,11 @@ test('gbcs-rig report rebuilds every format and signs; errors are one line; usag
   for (const f of ['results.json', 'report.html', 'junit.xml', MANIFEST, SIGNATURE]) expect(existsSync(join(dir, f)), f).toBe(true);
   expect(JSON.parse(read(dir, MANIFEST)).keySource).toBe('file');
   expect(await verifyCommand([dir], lines().out)).toBe(0);
+  // The cover names the key the manifest is signed with, by the fingerprint verify checks against.
+  const fingerprint = JSON.parse(read(dir, MANIFEST)).publicKeyFingerprint as string;
+  expect(read(dir, 'report.html')).toContain(
+    `<dd data-field="signed-with">Ed25519 key <span class="mono">${fingerprint}</span> (manifest.json, manifest.sig) — the lab's key (key file)</dd>`,
+  );
 
   // Usage: no folder, a folder that does not exist, a key file that does not exist.
   await expect(reportCommand([], lines().out)).rejects.toThrow(/one run folder/);
