@@ -31,8 +31,8 @@ const EXTCAP_HELP = `${EXTCAP_USAGE}
   \`rig:\` in ${EXTCAP_CONFIG} beside the installed bin/gbcs-rig-extcap.`;
 
 const VERSION = '0.1.0';
-/** Wireshark's help button opens it. */
-const README = `${pathToFileURL(join(ROOT, 'README.md')).href}#bench-hardware`;
+/** Wireshark's help button opens it: installing the extcap and what it lists. */
+const HELP = `${pathToFileURL(join(ROOT, 'docs', 'cli.md')).href}#wireshark-extcap`;
 const CHANNELS = Array.from({ length: 16 }, (_, i) => 11 + i);
 
 /** One interface: a sniffer of a real bench. */
@@ -110,7 +110,7 @@ function extcapSentence(): string {
   return sentence('extcap', {
     version: VERSION,
     display: 'gbcs-rig: the sniffers of the rig file',
-    help: README,
+    help: HELP,
   });
 }
 

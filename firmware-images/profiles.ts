@@ -193,7 +193,7 @@ const PROFILE_HINTS = hintTable({
   kind: 'Profile kinds so far: comms-hub, meter (ESME, GPF), han-client (IHD, PPMID).',
   pollPeriodHours: 'COT-3: at most 24 hours; null only for a device that never polls periodically, or with pollIntervalSeconds.',
   implementationTime: "COT-5: 'honour' clears at the Implementation Date/Time, 'on-receipt' at once, 'ignore' never acts on it.",
-  breaks: 'List the DOMAIN.md requirement ids this profile breaks, e.g. [IPAN-2]; [] for a conformant profile.',
+  breaks: 'List the requirement ids (docs/requirements.md) this profile breaks, e.g. [IPAN-2]; [] for a conformant profile.',
   'interPan.windowMinutes': 'GBCS 10.5 says 60; SECMP0037 firmware keeps the window open (null).',
   'hht.stayHours': 'GBCS 10.5 says 18 hours.',
   'interPan.refusalSideEffect': `One of ${REFUSAL_SIDE_EFFECTS.join(', ')}: 'none' (the default) for a CH that refuses and changes nothing (IPAN-5).`,

@@ -13,18 +13,18 @@ export interface ModelledFact {
 export const MODELLED_FACTS = {
   ccs01Carrier: {
     id: 'ccs01-inter-pan-carrier',
-    fact: 'CCS01 over inter-PAN is carried as Tunneling Transfer Data (cluster 0x0704, PUT header), without key establishment, with the register_device action only (PROTOCOL.md §8: unconfirmed)',
-    heldBy: 'protocol/hht-messages.ts CCS01_INTER_PAN_CARRIER; README › The inter-PAN window suite',
+    fact: 'CCS01 over inter-PAN is carried as Tunneling Transfer Data (cluster 0x0704, PUT header), without key establishment, with the register_device action only (unconfirmed: docs/protocol.md, CCS01 over inter-PAN)',
+    heldBy: 'protocol/hht-messages.ts CCS01_INTER_PAN_CARRIER; docs/protocol.md › CCS01 over inter-PAN',
   },
   tenancyControl: {
     id: 'tenancy-control-bitmap',
-    fact: 'the Change of Tenancy sent to the meter asks to clear prepayment data, IHD data and the historical load profile (proposed tenancy change control 0x4700, bit meanings from PROTOCOL.md §7)',
-    heldBy: 'harness/tenancy.ts DEFAULT_TENANCY_CONTROL; README › The Change of Tenancy suite',
+    fact: 'the Change of Tenancy sent to the meter asks to clear prepayment data, IHD data and the historical load profile (proposed tenancy change control 0x4700; docs/protocol.md, Tenancy change control bits)',
+    heldBy: 'harness/tenancy.ts DEFAULT_TENANCY_CONTROL; docs/protocol.md › Tenancy change control bits',
   },
   tenancyRadioDelivery: {
     id: 'tenancy-radio-delivery',
-    fact: 'a prepared ECS12/GCS09 reaches the meter from the rig radio as Tunneling Transfer Data in APS fragments (PROTOCOL.md §8: modelled)',
-    heldBy: "the bench's tenancyTrigger (a lab hook avoids it); README › The Change of Tenancy suite",
+    fact: 'a prepared ECS12/GCS09 reaches the meter from the rig radio as Tunneling Transfer Data in APS fragments (modelled: docs/protocol.md, ECS12 and GCS09 delivered by the rig radio)',
+    heldBy: "the bench's tenancyTrigger (a lab hook avoids it); docs/protocol.md › ECS12 and GCS09 delivered by the rig radio",
   },
 } as const satisfies Record<string, ModelledFact>;
 

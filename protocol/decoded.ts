@@ -1,6 +1,6 @@
 // The decoded frame: the one stable shape that the CLI prints, reports quote and the audit
 // trail titles from. Addresses are lowercase hex strings (`0x1234`, `00:11:…:77` most
-// significant byte first); ids and counters are numbers. Documented in the README.
+// significant byte first); ids and counters are numbers. Documented in docs/cli.md (The decoded frame).
 
 export interface DecodedMac {
   type: 'beacon' | 'data' | 'ack' | 'command' | 'reserved';

@@ -2,7 +2,7 @@
 // framing, commands, command responses and data packets, as TI's user guide ("Packet Sniffer
 // Firmware › Command Interface") defines them. The `ti-ps2` sniffer kind and its virtual twin speak
 // it. Pure: bytes in, values out. Where the guide and the firmware seen by public hosts disagree,
-// or neither says, the choice made here is marked UNCONFIRMED (README "TI Packet Sniffer 2").
+// or neither says, the choice made here is marked UNCONFIRMED (docs/bench-hardware.md, "TI Packet Sniffer 2").
 import { DecodeError, EncodeError } from './bytes.ts';
 import { crc16kermit } from './crc.ts';
 

@@ -302,7 +302,7 @@ function auditSection(m: ReportModel): string {
     ? `<ul class="audit-problems">${m.auditProblems.map((p) => `<li>${e(p)}</li>`).join('')}</ul>`
     : '';
   return `<section id="audit"><h2>Audit trail per device</h2>
-<p class="note">DOMAIN.md §E: every command the rig sent to the device and every frame seen on air addressed to it (its IEEE address; short 0x0000 for a CH; broadcasts), with time, originator and title (GBCS use case or ZCL command, as decoded). Payloads are never shown.</p>
+<p class="note">Requirement E (docs/requirements.md, the audit trail): every command the rig sent to the device and every frame seen on air addressed to it (its IEEE address; short 0x0000 for a CH; broadcasts), with time, originator and title (GBCS use case or ZCL command, as decoded). Payloads are never shown.</p>
 ${problems}${parts.join('\n')}</section>`;
 }
 
@@ -338,7 +338,7 @@ function scopeAndMethod(m: ReportModel): string {
 <h3>Scope</h3>
 <p>${m.devices.length} device${m.devices.length === 1 ? '' : 's'} under test on ${e([...new Set(m.results.cases.map((c) => c.bench))].join(', ') || 'no bench')}, against the requirements ${e(requirements.join(', ') || 'none')} (${e(references.join('; ') || 'no clause recorded')}). Each test case, its requirement in words and its verdict rules are in <i>Tests</i>; nothing is concluded about a requirement no case examined.</p>
 <h3>Method</h3>
-<p>The test cases of the suites below, run by gbcs-rig ${e(run.gbcsRig || 'of an unrecorded version')} on the benches of the rig file${run.rigSha256 ? ` (sha256 <span class="mono">${e(run.rigSha256)}</span>)` : ''}: each case powers, observes and transmits as its steps say, records evidence (event log, capture) with its hashes, and decides its verdict by the rules in the README (<i>Verdicts</i>): a fault of the rig is INCONCLUSIVE, never a device FAIL.</p>
+<p>The test cases of the suites below, run by gbcs-rig ${e(run.gbcsRig || 'of an unrecorded version')} on the benches of the rig file${run.rigSha256 ? ` (sha256 <span class="mono">${e(run.rigSha256)}</span>)` : ''}: each case powers, observes and transmits as its steps say, records evidence (event log, capture) with its hashes, and decides its verdict by the rules in the README (<i>Verdicts</i>) and docs/verdicts.md: a fault of the rig is INCONCLUSIVE, never a device FAIL.</p>
 <ul id="method-suites">${(run.testPlan ?? []).map((t) => `<li><span class="mono">${e(t.suite)}</span> sha256 <span class="mono">${e(t.sha256)}</span></li>`).join('') || '<li class="note">suites not recorded</li>'}</ul>
 <h3>Deviations from the method</h3>
 ${deviationList}

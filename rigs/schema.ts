@@ -193,7 +193,7 @@ export const tenancyTriggerSchema = z.discriminatedUnion('kind', [
 ]);
 
 /**
- * Rig faults a virtual bench can inject, below the wire (README "Rig files"): relays that never
+ * Rig faults a virtual bench can inject, below the wire (docs/rig-files.md): relays that never
  * confirm or report the wrong state, the broker stopping, the sniffers unplugged or sending garbage,
  * the rig radio no longer answering, devices that stop transmitting, and tenancy-lost (the Change of
  * Tenancy the rig asks for never reaches the meter).
@@ -297,7 +297,7 @@ const RIG_HINTS: Readonly<Record<string, string>> = {
 function registryHints(): Record<string, string> {
   const vendors = relayVendors();
   const hints: Record<string, string> = {
-    'benches.*.relays.*.vendor': `Supported relay vendors: ${vendors.map((v) => v.vendor).join(', ')} (adding one: README "Layout", drivers/power/registry.ts).`,
+    'benches.*.relays.*.vendor': `Supported relay vendors: ${vendors.map((v) => v.vendor).join(', ')} (adding one: docs/architecture.md "Registries", drivers/power/registry.ts).`,
     'benches.*.sniffers.*.kind': `Supported sniffers: ${snifferKinds()
       .map((k) => `${k.kind} (${k.title})`)
       .join(', ')}.`,

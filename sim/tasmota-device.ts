@@ -164,7 +164,7 @@ interface RpcRequest {
 }
 
 /**
- * A Shelly Gen2 switch device as Shelly's public Gen2 API documentation describes it (README "Relays" cites the
+ * A Shelly Gen2 switch device as Shelly's public Gen2 API documentation describes it (docs/bench-hardware.md "Power relays" cites the
  * sections): JSON-RPC 2.0 request frames on `<prefix>/rpc`, each answered on `<src>/rpc` with `{id, src, dst,
  * result | error}`; `Switch.Set` answering `{was_on}`, `Switch.Toggle` likewise, `Switch.GetStatus` the switch's
  * status; a changed output notified as `NotifyStatus` on `<prefix>/events/rpc` (rpc_ntf) and, when status_ntf is

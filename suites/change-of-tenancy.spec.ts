@@ -22,7 +22,7 @@ import {
   utcToIso,
 } from '../protocol/zcl/index.ts';
 
-const AREA = 'Change of Tenancy on the HAN (DOMAIN.md §B)';
+const AREA = 'Change of Tenancy on the HAN (docs/requirements.md §B)';
 /** Room in a plan for relay confirmations, answers and liveness checks. */
 const STEPS = minutes(5);
 /** Confirming a Change of Tenancy reached the meter: read every minute for up to ten minutes. */

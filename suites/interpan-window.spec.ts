@@ -10,7 +10,7 @@ import type { PowerEdge } from '../harness/power.ts';
 
 const SECMP0037 = 'secmp0037';
 const GBCS = 'GBCS 10.5';
-const AREA = 'CH inter-PAN join window (DOMAIN.md §A)';
+const AREA = 'CH inter-PAN join window (docs/requirements.md §A)';
 
 const claims = (ctx: CaseContext) => ctx.device.firmware.claims;
 const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}`;
@@ -167,7 +167,7 @@ conformanceCase(
 
 /**
  * Power cycles CH-IPAN-003 watches: one sample would miss a CH that opens no window on every second
- * (or third) cycle only; a CH that misses only every fourth or rarer goes unseen (README, mutation matrix).
+ * (or third) cycle only; a CH that misses only every fourth or rarer goes unseen (docs/virtual-bench.md, mutation matrix).
  */
 const REOPEN_CYCLES = 3;
 

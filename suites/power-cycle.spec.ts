@@ -15,7 +15,7 @@ import type { PowerEdge } from '../harness/power.ts';
 import { rejoinResponseTo } from '../protocol/hht-messages.ts';
 import { NWK_REJOIN_REQUEST } from '../protocol/nwk.ts';
 
-const AREA = 'Power cycles and rejoin (DOMAIN.md §C)';
+const AREA = 'Power cycles and rejoin (docs/requirements.md §C)';
 /** The CH's HAN and its device log: GBCS 10.5 (as IPAN-4 cites it); DP094 on devices dropping off the HAN. */
 const GBCS = 'GBCS 10.5';
 const DP094 = 'DP094';

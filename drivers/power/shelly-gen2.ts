@@ -1,5 +1,5 @@
 // A Shelly Gen2 (Plus/Pro) switch channel over MQTT JSON-RPC (PROTOCOL.md §9), as Shelly's public Gen2 API
-// documentation describes it (README "Relays" cites the sections): requests on `<prefix>/rpc`, answers on
+// documentation describes it (docs/bench-hardware.md "Power relays" cites the sections): requests on `<prefix>/rpc`, answers on
 // `<src>/rpc`, NotifyStatus on `<prefix>/events/rpc`, availability on `<prefix>/online`. A switch is confirmed by
 // Switch.Set's success reply (or a NotifyStatus with the asked output), a query by Switch.GetStatus's `output`.
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 // The Shelly Gen2 driver against its virtual twin on a real mosquitto, and the twin's frames against what
-// Shelly's public Gen2 API documentation shows (RPC Protocol, Notifications, MQTT, Switch; README "Relays").
+// Shelly's public Gen2 API documentation shows (RPC Protocol, Notifications, MQTT, Switch; docs/bench-hardware.md "Power relays").
 import { test as base, expect } from '@playwright/test';
 import type { MqttClient } from 'mqtt';
 import { RigFault, type RigFaultKind } from '../../drivers/faults.ts';
