@@ -14,6 +14,9 @@ import {
   IPAN_CAUGHT_BY,
   IPAN_SLOW,
   judgements,
+  PWR_CAUGHT_BY,
+  PWR_GREP,
+  pwrCampaign,
 } from '../test/support/matrix.ts';
 import { onlyRows, pool, whole } from './verdict-stability.ts';
 
@@ -37,6 +40,12 @@ export function orderRows(): OrderRow[] {
       ([, profile], i, all) => all.findIndex(([, p]) => p === profile) === i && profile !== 'ihd-polls-every-second',
     ).map(([device, profile, , , others]) => cot(profile, { ...COT_CONFORMANT, ...others, [device]: profile })),
     ...COT_SLOW.map(([device, profile]) => cot(profile, { ...COT_CONFORMANT, [device]: profile })),
+    // The power-cycle suite whole (every PWR case), against each of its cases alone.
+    { name: 'conformant (PWR suite)', options: { tenancy: COT_CONFORMANT, grep: PWR_GREP } },
+    ...PWR_CAUGHT_BY.map(([device, profile]) => ({
+      name: `${profile} (PWR suite)`,
+      options: { ...pwrCampaign(device, profile, {}), grep: PWR_GREP },
+    })),
   ];
 }
 
