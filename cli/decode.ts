@@ -9,6 +9,7 @@ import { decodeBatches, HanDecoder } from '../protocol/decoder.ts';
 import { FCS_FORMATS, ieee802154Of, type FcsFormat, type Ieee802154Capture } from '../protocol/link-layers.ts';
 import { CaptureError, linkTypeName } from '../protocol/pcapng.ts';
 import { openPcapngFile, readCaptureBatches } from '../io/capture-files.ts';
+import type { LineOutput } from './common.ts';
 import { UsageError } from './errors.ts';
 import { keyTableFrom } from './keys.ts';
 import { DECODE_USAGE } from './usage.ts';
@@ -24,7 +25,7 @@ export function radioText(r: DecodedRadio): string {
   return parts.join(', ');
 }
 
-export async function decodeCommand(argv: string[], out: (line: string) => void): Promise<number> {
+export async function decodeCommand(argv: string[], out: LineOutput): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -78,12 +79,16 @@ export async function decodeCommand(argv: string[], out: (line: string) => void)
     }
   }
   let iface: number | undefined;
+  const many = out.many;
   try {
     // Batches: the decoder opens a batch's NWK frames in a few AES calls (HanDecoder.decodeBatch).
     for await (const decoded of decodeBatches(ieee802154(), decoder)) {
+      // A batch's lines go out as one block where the output takes blocks (a write per line costs more than the decoding).
+      let block = '';
       for (const f of decoded) {
-        if (format === 'jsonl') out(JSON.stringify(f));
-        else out(`${f.n}\t${f.time}\t${f.summary}${f.radio ? `\t${radioText(f.radio)}` : ''}`);
+        const line = format === 'jsonl' ? JSON.stringify(f) : `${f.n}\t${f.time}\t${f.summary}${f.radio ? `\t${radioText(f.radio)}` : ''}`;
+        if (many) block += `${line}\n`;
+        else out(line);
         if (writer) {
           const c = captures.get(f.n)!;
           captures.delete(f.n);
@@ -100,6 +105,7 @@ export async function decodeCommand(argv: string[], out: (line: string) => void)
           });
         }
       }
+      if (block) await many!(block);
       await writer?.drain();
     }
   } finally {
