@@ -200,10 +200,12 @@ if (!OURS) {
   const once = await spawnCommand(process.execPath, [BIN, 'decode', source, '--format', 'jsonl', ...ourKeys]);
   console.log(`file: ${file} (${REPEAT}× whsniff_zigbee.pcapng); whole commands, output drained from a pipe, best of ${RUNS}`);
   const mb = (r: CommandRun) => (r.peakMB === undefined ? '' : `  peak RSS ${Math.round(r.peakMB)} MB`);
+  // Frames: the lines of the text format (tshark -T ek prints two lines a frame, an index line and the frame).
+  const frames = best.text.lines;
   for (const name of Object.keys(COMMANDS) as CommandName[]) {
     const r = best[name];
     console.log(
-      `${LABEL[name].padEnd(32)} ${r.lines} lines in ${r.seconds.toFixed(2)} s  ${fmt(rate(r.lines, r.seconds))} frames/s${mb(r)}`,
+      `${LABEL[name].padEnd(32)} ${r.lines} lines in ${r.seconds.toFixed(2)} s  ${fmt(rate(frames, r.seconds))} frames/s${mb(r)}`,
     );
   }
   const ratio = (ours: CommandRun, theirs: CommandRun, goal: number) => {

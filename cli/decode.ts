@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { access } from 'node:fs/promises';
 import type { DecodedRadio } from '../protocol/decoded.ts';
 import { decodeBatches, HanDecoder } from '../protocol/decoder.ts';
+import { frameJson } from '../protocol/frame-json.ts';
 import { FCS_FORMATS, ieee802154Of, type FcsFormat, type Ieee802154Capture } from '../protocol/link-layers.ts';
 import { CaptureError, linkTypeName } from '../protocol/pcapng.ts';
 import { openPcapngFile, readCaptureBatches } from '../io/capture-files.ts';
@@ -86,7 +87,7 @@ export async function decodeCommand(argv: string[], out: LineOutput): Promise<nu
       // A batch's lines go out as one block where the output takes blocks (a write per line costs more than the decoding).
       let block = '';
       for (const f of decoded) {
-        const line = format === 'jsonl' ? JSON.stringify(f) : `${f.n}\t${f.time}\t${f.summary}${f.radio ? `\t${radioText(f.radio)}` : ''}`;
+        const line = format === 'jsonl' ? frameJson(f) : `${f.n}\t${f.time}\t${f.summary}${f.radio ? `\t${radioText(f.radio)}` : ''}`;
         if (many) block += `${line}\n`;
         else out(line);
         if (writer) {
