@@ -50,6 +50,8 @@ export function stdoutLines(stream: NodeJS.WriteStream = process.stdout): LineOu
     if (stream.write(block)) return;
     // The reader lags: wait for it (or for its going, which the next block then reports).
     await new Promise<void>((resolve) => {
+      // Closed already (its 'close' gone by): nothing to wait for; the next block says so.
+      if (stream.destroyed) return resolve();
       const done = () => {
         stream.off('drain', done);
         stream.off('close', done);
