@@ -1,11 +1,15 @@
-// Decoder throughput against tshark, measured in the same run on the same file:
-// shared/captures/whsniff_zigbee.pcapng repeated 20× (a multi-section pcapng), with its keys.
-// Prints frames/s of both — ours on a first pass and in steady state, tshark as run and without
-// its start-up — the ratios (target ≥ 10× tshark), and heap samples while streaming.
-// Every figure is the best of several runs, ours and tshark's alike (the machine is shared and
-// noisy): three tshark runs; three child processes of ours, each with six passes after the first.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Decode speed as a user meets it: whole commands, spawned, on the same file in the same run —
+// shared/captures/whsniff_zigbee.pcapng repeated 20× (a multi-section pcapng, 253,820 frames) with its keys:
+//   gbcs-rig decode --format text   against  tshark (its default one-line output)   goal ≥ 3×
+//   gbcs-rig decode --format jsonl  against  tshark -T ek                           goal ≥ 10×
+// Each command's output goes to a pipe this process drains (counting its lines); each figure is
+// the best of RUNS spawns, the commands taking turns (the machine is shared and noisy). Peak RSS
+// of our command (/usr/bin/time) on 1× and 20× the capture shows whether memory stays flat.
+// Then, as extra lines, the in-process decoder (no start-up, no output) against `tshark -T fields`
+// (`--commands` skips them): three tshark runs; three child processes of ours, each with six
+// passes after the first.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fromHex } from '../protocol/bytes.ts';
 import { HanDecoder, decodeBatches } from '../protocol/decoder.ts';
@@ -18,6 +22,8 @@ const TC_LINK_KEY = '5A6967426565416C6C69616E63653039';
 const source = fileURLToPath(new URL('../../shared/captures/whsniff_zigbee.pcapng', import.meta.url));
 const outDir = fileURLToPath(new URL('./out/', import.meta.url));
 const file = `${outDir}whsniff-x${REPEAT}.pcapng`;
+const BIN = fileURLToPath(new URL('../bin/gbcs-rig.js', import.meta.url));
+const RUNS = 5;
 
 /** Run as `decode.ts --ours`: our passes in this fresh process, printed as JSON for the parent. */
 const OURS = process.argv.includes('--ours');
@@ -114,6 +120,107 @@ if (OURS) {
 function oursInChild(): { first: Pass; steady: Pass; json: Pass } {
   const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--ours'], { encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+/** One whole command: its wall time, its output's lines (drained from a pipe) and its peak RSS. */
+interface CommandRun {
+  seconds: number;
+  lines: number;
+  peakMB?: number;
+}
+
+const TIME = '/usr/bin/time';
+const rssFile = `${outDir}rss.txt`;
+
+/** Spawns `command args` (under /usr/bin/time for its peak RSS, where there is one), its stdout drained by this process. */
+function spawnCommand(command: string, args: string[]): Promise<CommandRun> {
+  const timed = existsSync(TIME);
+  if (timed) rmSync(rssFile, { force: true });
+  const [exe, argv] = timed ? [TIME, ['-f', '%M', '-o', rssFile, command, ...args]] : [command, args];
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(exe, argv, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let lines = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - start) / 1000;
+      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')}: exit ${code}`));
+      const peakMB = timed ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 : undefined;
+      resolve({ seconds, lines, peakMB });
+    });
+  });
+}
+
+const ourKeys = ['--key', NETWORK_KEY, '--key', TC_LINK_KEY];
+const tsharkKeys = [
+  '-o',
+  `uat:zigbee_pc_keys:"${NETWORK_KEY}","Normal","nwk"`,
+  '-o',
+  `uat:zigbee_pc_keys:"${TC_LINK_KEY}","Normal","tclk"`,
+];
+const COMMANDS = {
+  text: [process.execPath, [BIN, 'decode', file, '--format', 'text', ...ourKeys]],
+  tshark: ['tshark', ['-r', file, ...tsharkKeys]],
+  jsonl: [process.execPath, [BIN, 'decode', file, '--format', 'jsonl', ...ourKeys]],
+  ek: ['tshark', ['-r', file, ...tsharkKeys, '-T', 'ek']],
+} as const satisfies Record<string, readonly [string, readonly string[]]>;
+type CommandName = keyof typeof COMMANDS;
+const LABEL: Record<CommandName, string> = {
+  text: 'gbcs-rig decode --format text',
+  tshark: 'tshark (one line a frame)',
+  jsonl: 'gbcs-rig decode --format jsonl',
+  ek: 'tshark -T ek',
+};
+
+/** Every command RUNS times, taking turns; the best run of each. */
+async function wholeCommands(): Promise<Record<CommandName, CommandRun>> {
+  const best = {} as Record<CommandName, CommandRun>;
+  for (let i = 0; i < RUNS; i++) {
+    for (const [name, [command, args]] of Object.entries(COMMANDS) as [CommandName, (typeof COMMANDS)[CommandName]][]) {
+      const r = await spawnCommand(command, [...args]);
+      const b = best[name];
+      best[name] = {
+        seconds: Math.min(b?.seconds ?? r.seconds, r.seconds),
+        lines: r.lines,
+        peakMB: Math.max(b?.peakMB ?? 0, r.peakMB ?? 0),
+      };
+    }
+  }
+  return best;
+}
+
+if (!OURS) {
+  // Measure the build (bin/gbcs-rig.js would run the slower TypeScript sources beside a stale one): build first.
+  execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit', cwd: fileURLToPath(new URL('..', import.meta.url)) });
+  const best = await wholeCommands();
+  // Memory flat: our peak RSS on the capture once, against 20 times.
+  const once = await spawnCommand(process.execPath, [BIN, 'decode', source, '--format', 'jsonl', ...ourKeys]);
+  console.log(`file: ${file} (${REPEAT}× whsniff_zigbee.pcapng); whole commands, output drained from a pipe, best of ${RUNS}`);
+  const mb = (r: CommandRun) => (r.peakMB === undefined ? '' : `  peak RSS ${Math.round(r.peakMB)} MB`);
+  // Frames: the lines of the text format (tshark -T ek prints two lines a frame, an index line and the frame).
+  const frames = best.text.lines;
+  for (const name of Object.keys(COMMANDS) as CommandName[]) {
+    const r = best[name];
+    console.log(
+      `${LABEL[name].padEnd(32)} ${r.lines} lines in ${r.seconds.toFixed(2)} s  ${fmt(rate(frames, r.seconds))} frames/s${mb(r)}`,
+    );
+  }
+  const ratio = (ours: CommandRun, theirs: CommandRun, goal: number) => {
+    const x = theirs.seconds / ours.seconds;
+    return `${x.toFixed(1)}× (goal ≥ ${goal}×: ${x >= goal ? 'met' : 'not met'})`;
+  };
+  console.log(`text  / tshark        ${ratio(best.text, best.tshark, 3)}`);
+  console.log(`jsonl / tshark -T ek  ${ratio(best.jsonl, best.ek, 10)}`);
+  if (once.peakMB !== undefined) {
+    console.log(
+      `memory: gbcs-rig decode --format jsonl peak RSS ${Math.round(once.peakMB)} MB on 1× the capture, ${Math.round(best.jsonl.peakMB!)} MB on ${REPEAT}×`,
+    );
+  }
+  if (process.argv.includes('--commands')) process.exit(0);
+  console.log('in process (extra lines: the decoder alone, no start-up and no output):');
 }
 
 const t = fastest([tshark(file), tshark(file), tshark(file)]);

@@ -18,20 +18,50 @@ export class OutputClosed extends Error {
 }
 
 /**
+ * Lines out, one per call. `many`, where the output has it, takes a block of whole lines (each
+ * ending in '\n') as one write, and resolves once the reader can take more: a command that prints
+ * a line per frame writes in large blocks, and its memory stays flat behind a slow reader.
+ */
+export interface LineOutput {
+  (line: string): void;
+  many?: (block: string) => Promise<void>;
+}
+
+/**
  * Lines to stdout. When the reader closes the pipe (EPIPE), the next line throws OutputClosed,
  * which main() turns into a quiet exit 0: the rest of the output has nobody to read it.
  */
-export function stdoutLines(stream: NodeJS.WriteStream = process.stdout): (line: string) => void {
+export function stdoutLines(stream: NodeJS.WriteStream = process.stdout): LineOutput {
   let closed = false;
   stream.on('error', (e: NodeJS.ErrnoException) => {
     // Writes after the close fail too (ERR_STREAM_DESTROYED): the same closed reader, not a new fault.
     if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') closed = true;
     else throw e;
   });
-  return (line) => {
+  const check = () => {
     if (closed || stream.destroyed) throw new OutputClosed('stdout was closed by its reader');
+  };
+  const out: LineOutput = (line) => {
+    check();
     stream.write(line + '\n');
   };
+  out.many = async (block) => {
+    check();
+    if (stream.write(block)) return;
+    // The reader lags: wait for it (or for its going, which the next block then reports).
+    await new Promise<void>((resolve) => {
+      // Closed already (its 'close' gone by): nothing to wait for; the next block says so.
+      if (stream.destroyed) return resolve();
+      const done = () => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        resolve();
+      };
+      stream.on('drain', done);
+      stream.on('close', done);
+    });
+  };
+  return out;
 }
 
 /** `--help` or `-h` among a command's options (before a `--` that ends them). */

@@ -1,14 +1,14 @@
 // The gbcs-rig command line: sub-commands, one-line errors, documented exit codes.
 import { DecodeError } from '../protocol/bytes.ts';
 import { CaptureError } from '../protocol/pcapng.ts';
-import { asksForHelp, OutputClosed, packageVersion, stdoutLines } from './common.ts';
+import { asksForHelp, type LineOutput, OutputClosed, packageVersion, stdoutLines } from './common.ts';
 import { CHECK_USAGE, DECODE_USAGE, EXTCAP_USAGE, POWER_USAGE, REPORT_USAGE, RUN_USAGE, SNIFF_USAGE, VERIFY_USAGE } from './usage.ts';
 import { UsageError } from './errors.ts';
 
 /** Exit codes: 0 the command did its work; 1 it could not (bad input file, I/O); 2 usage error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-type Command = (argv: string[], out: (line: string) => void) => Promise<number>;
+type Command = (argv: string[], out: LineOutput) => Promise<number>;
 
 /** Every command with its usage line and what it does: `gbcs-rig help`, and each command's `--help`, print them. */
 const COMMANDS: Record<string, { run: Command; usage: string; about: string }> = {
@@ -67,7 +67,7 @@ ${Object.values(COMMANDS)
 /** Node's parseArgs complaints about the command line: usage errors. */
 const PARSE_ARGS_CODES = ['ERR_PARSE_ARGS_UNKNOWN_OPTION', 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE', 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'];
 
-export async function main(argv: string[], out: (line: string) => void = stdoutLines()): Promise<number> {
+export async function main(argv: string[], out: LineOutput = stdoutLines()): Promise<number> {
   // Wireshark runs an extcap with its verbs alone (`gbcs-rig --extcap-interfaces`).
   if (argv[0]?.startsWith('--extcap') || argv[0] === '--capture') argv = ['extcap', ...argv];
   const [name, ...rest] = argv;
