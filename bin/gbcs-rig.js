@@ -33,7 +33,8 @@ function builtFresh() {
 }
 
 let main;
-if (!process.env.GBCS_RIG_FROM_SOURCE && builtFresh()) {
+// Registration modules (GBCS_RIG_REGISTER) are TypeScript that fill the sources' registries: run from the sources with them.
+if (!process.env.GBCS_RIG_FROM_SOURCE && !process.env.GBCS_RIG_REGISTER && builtFresh()) {
   ({ main } = await import('../dist/cli/main.js'));
 } else {
   const { register } = await import('tsx/esm/api');

@@ -36,6 +36,8 @@ test('the build runs while it is newer than every source; an edited source, a mi
   at(stamp, 2_000_000);
   expect(run(), 'built after the last edit').toBe('dist');
   expect(run({ GBCS_RIG_FROM_SOURCE: '1' })).toBe('source');
+  // A lab's registration modules are TypeScript filling the sources' registries: they run with the sources.
+  expect(run({ GBCS_RIG_REGISTER: '/lab/kinds.ts' })).toBe('source');
   at(source, 3_000_000);
   expect(run(), 'a source edited after the build').toBe('source');
   // A new source file the build never saw is an edit too.
