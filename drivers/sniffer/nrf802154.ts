@@ -3,7 +3,15 @@
 import { RigFault } from '../faults.ts';
 import { ReceivedLineReader, type ReceivedLineStats } from '../received-lines.ts';
 import { openSerialLink, silentLog, type DriverLog, type SerialBinding, type SerialLink, type SerialLocation } from '../serial.ts';
-import { snifferKind, type SniffedFrame, type Sniffer, type SnifferProbe, type SnifferTimeAnchor, type UnreadInput } from './sniffer.ts';
+import {
+  linkLostFault,
+  snifferKind,
+  type SniffedFrame,
+  type Sniffer,
+  type SnifferProbe,
+  type SnifferTimeAnchor,
+  type UnreadInput,
+} from './sniffer.ts';
 
 export interface Nrf802154SnifferOptions {
   /** Names the sniffer in faults and logs; defaults to `sniffer <path>`. */
@@ -252,18 +260,7 @@ export class Nrf802154Sniffer implements Sniffer {
   }
 
   #onLinkLost(lost: RigFault): void {
-    const wasReceiving = this.#state === 'receiving';
-    this.#failWith(
-      wasReceiving
-        ? new RigFault(
-            'sniffer-stopped',
-            this.where,
-            `stopped while receiving on channel ${this.#channel}: ${lost.message}`,
-            'Frames after this point were not captured: re-plug or replace the sniffer and re-run the test.',
-            { cause: lost },
-          )
-        : lost,
-    );
+    this.#failWith(linkLostFault(this.where, this.#state === 'receiving' ? this.#channel : undefined, lost));
   }
 
   /** The first fault stops the sniffer for good: a reopened driver is a new one. */

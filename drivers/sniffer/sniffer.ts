@@ -1,7 +1,7 @@
 // What the harness needs of any sniffer, whatever its kind and wire format (text lines or binary
 // frames): frames stamped with the sniffer's clock, its fault, and the drain barrier.
 import type { z } from 'zod';
-import type { RigFault } from '../faults.ts';
+import { RigFault } from '../faults.ts';
 import type { SerialBinding, SerialLocation } from '../serial.ts';
 
 /** One frame as heard on air, FCS removed, stamped with the sniffer's own clock. */
@@ -59,6 +59,18 @@ export interface FrameSource {
   readonly fault: RigFault | undefined;
   /** Input that was neither frames nor answers: each may be a lost frame. */
   onUnread?(listener: (input: UnreadInput) => void): () => void;
+}
+
+/** A sniffer's lost serial link as its fault: while it was receiving, the frames after it were not captured. */
+export function linkLostFault(where: string, receivingOn: number | undefined, lost: RigFault): RigFault {
+  if (receivingOn === undefined) return lost;
+  return new RigFault(
+    'sniffer-stopped',
+    where,
+    `stopped while receiving on channel ${receivingOn}: ${lost.message}`,
+    'Frames after this point were not captured: re-plug or replace the sniffer and re-run the test.',
+    { cause: lost },
+  );
 }
 
 /** Drain barrier of the virtual clock: what a driver has parsed of what the far side wrote. */

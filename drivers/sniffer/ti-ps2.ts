@@ -36,7 +36,15 @@ import {
 import { RigFault } from '../faults.ts';
 import { openSerialLink, silentLog, type DriverLog, type SerialBinding, type SerialLink, type SerialLocation } from '../serial.ts';
 import { FrameFeed } from './frame-feed.ts';
-import { snifferKind, type SniffedFrame, type Sniffer, type SnifferProbe, type SnifferTimeAnchor, type UnreadInput } from './sniffer.ts';
+import {
+  linkLostFault,
+  snifferKind,
+  type SniffedFrame,
+  type Sniffer,
+  type SnifferProbe,
+  type SnifferTimeAnchor,
+  type UnreadInput,
+} from './sniffer.ts';
 
 export interface TiPs2Options {
   where?: string;
@@ -461,17 +469,7 @@ export class TiPs2Sniffer implements Sniffer {
   }
 
   #onLinkLost(lost: RigFault): void {
-    this.#failWith(
-      this.#state === 'receiving'
-        ? new RigFault(
-            'sniffer-stopped',
-            this.where,
-            `stopped while receiving on channel ${this.#channel}: ${lost.message}`,
-            'Frames after this point were not captured: re-plug or replace the sniffer and re-run the test.',
-            { cause: lost },
-          )
-        : lost,
-    );
+    this.#failWith(linkLostFault(this.where, this.#state === 'receiving' ? this.#channel : undefined, lost));
   }
 
   /** The first fault stops the sniffer for good: a reopened driver is a new one. */
