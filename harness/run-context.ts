@@ -1,4 +1,5 @@
 // How `gbcs-rig run` tells the Playwright workers which rig, which output folder and which run.
+import { availableParallelism } from 'node:os';
 import { loadRig } from '../rigs/load.ts';
 
 export const RUN_ENV = {
@@ -17,8 +18,19 @@ export const RESULT_ANNOTATION = 'gbcs-rig-result';
 /** The Playwright project that runs every case on one bench. */
 export const benchProject = (benchId: string) => `bench:${benchId}`;
 
-/** The benches a suite run drives: those `gbcs-rig run` picked, or, run directly, every bench of the rig. */
-export async function benchesToRun(): Promise<string[]> {
-  const picked = process.env[RUN_ENV.benches];
-  return picked ? picked.split(',') : (await loadRig(process.env[RUN_ENV.rig] || undefined)).benches.map((b) => b.id);
+/** The benches a suite run drives (those `gbcs-rig run` picked, or, run directly, every bench of the rig) and how many workers drive them at once. */
+export async function benchesToRun(): Promise<{ ids: string[]; workers: number }> {
+  const rig = await loadRig(process.env[RUN_ENV.rig] || undefined);
+  const picked = process.env[RUN_ENV.benches]?.split(',');
+  const benches = picked ? rig.benches.filter((b) => picked.includes(b.id)) : rig.benches;
+  return { ids: benches.map((b) => b.id), workers: workersFor(benches.map((b) => b.virtual !== undefined)) };
+}
+
+/**
+ * Every real bench has its own worker (it mostly waits on hardware); virtual benches compute, so at most one
+ * per core runs at a time: 25 on 2 cores would starve the virtual relays' confirmations into rig faults.
+ */
+export function workersFor(virtual: readonly boolean[], cores = availableParallelism()): number {
+  const simulated = virtual.filter(Boolean).length;
+  return Math.max(1, virtual.length - simulated + Math.min(simulated, cores));
 }

@@ -5,16 +5,17 @@ import { benchesToRun, benchProject, RUN_ENV } from '../harness/run-context.ts';
 
 // The conformance suites, run by `gbcs-rig run`: one project per bench, so every case runs on
 // every bench; one worker per project (a bench is never driven by two workers at once), the
-// benches in parallel, cases in file order on each bench, results gathered into the run folder.
+// benches in parallel (virtual ones at most one per core: they compute, real ones wait), cases in file order
+// on each bench, results gathered into the run folder.
 const out = process.env[RUN_ENV.out] ?? join(import.meta.dirname ?? '.', '..', 'reports', 'out', 'adhoc');
 // `gbcs-rig run` names the benches it picked (checked against the rig); run directly, every bench of the rig.
-const benches = await benchesToRun();
+const { ids: benches, workers } = await benchesToRun();
 
 export default defineConfig<object, BenchOption>({
   testDir: '.',
   testMatch: '*.spec.ts',
   fullyParallel: false,
-  workers: benches.length,
+  workers,
   projects: benches.map((id) => ({ name: benchProject(id), use: { benchId: id }, workers: 1 })),
   // The wall-time backstop of a virtual case (a 73-hour scenario takes seconds); a hardware case sets its own
   // from its planned duration (harness/conformance.ts), and its deadline ends it INCONCLUSIVE before this fires.
