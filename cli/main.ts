@@ -2,7 +2,17 @@
 import { DecodeError } from '../protocol/bytes.ts';
 import { CaptureError } from '../protocol/pcapng.ts';
 import { asksForHelp, type LineOutput, OutputClosed, packageVersion, stdoutLines } from './common.ts';
-import { CHECK_USAGE, DECODE_USAGE, EXTCAP_USAGE, POWER_USAGE, REPORT_USAGE, RUN_USAGE, SNIFF_USAGE, VERIFY_USAGE } from './usage.ts';
+import {
+  CHECK_USAGE,
+  DECODE_USAGE,
+  EXTCAP_USAGE,
+  PLAN_USAGE,
+  POWER_USAGE,
+  REPORT_USAGE,
+  RUN_USAGE,
+  SNIFF_USAGE,
+  VERIFY_USAGE,
+} from './usage.ts';
 import { UsageError } from './errors.ts';
 
 /** Exit codes: 0 the command did its work; 1 it could not (bad input file, I/O); 2 usage error. */
@@ -21,6 +31,11 @@ const COMMANDS: Record<string, { run: Command; usage: string; about: string }> =
     run: async (argv, out) => (await import('./run.ts')).runCommand(argv, out),
     usage: RUN_USAGE,
     about: "runs the conformance suites on the rig's benches (default: the embedded virtual rig)",
+  },
+  plan: {
+    run: async (argv, out) => (await import('./plan.ts')).planCommand(argv, out),
+    usage: PLAN_USAGE,
+    about: 'prints the campaign plan before anything moves: each case in bench time, the total against the longest chain, the end',
   },
   report: {
     run: async (argv, out) => (await import('./report.ts')).reportCommand(argv, out),

@@ -1,12 +1,57 @@
-// What `gbcs-rig run` checks before anything moves (besides the rig file and --bench / --fail-on,
-// checked in run.ts): the signing key, Chromium for the PDF, --grep, and the --out folder.
+// What `gbcs-rig run` (and `plan`) check before anything moves: the rig file and --bench, the
+// signing key, Chromium for the PDF, --grep, and the --out folder; and how they list the suites' cases.
 import { spawnSync } from 'node:child_process';
 import { type Dirent, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { join, relative, resolve } from 'node:path';
+import { loadRig, RigFileError, type LoadedRig } from '../rigs/load.ts';
+import { ROOT } from './common.ts';
 import { chromiumProblem } from '../reports/pdf.ts';
 import { checkSigningKey, SigningKeyError } from '../reports/integrity.ts';
 import { readRunInfo } from '../reports/results.ts';
 import { UsageError } from './errors.ts';
+
+/** Comma lists of an option, given once or repeated, as one list without blanks or repeats. */
+export function commaList(values: string[] | undefined): string[] {
+  return [
+    ...new Set(
+      (values ?? [])
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter(Boolean),
+    ),
+  ];
+}
+
+/** The rig file (refused before anything moves) and the benches --bench picks from it (default: all). */
+export async function loadRunRig(
+  rigOption: string | undefined,
+  benchOption: string[] | undefined,
+): Promise<{ rig: LoadedRig; benches: string[] }> {
+  let rig: LoadedRig;
+  try {
+    rig = await loadRig(rigOption ? resolve(rigOption) : undefined);
+  } catch (e) {
+    if (e instanceof RigFileError) throw new UsageError(`the rig file is refused; nothing was switched:\n${e.message}`);
+    throw e;
+  }
+  const known = rig.benches.map((b) => b.id);
+  const benches = benchOption ? commaList(benchOption) : known;
+  if (benches.length === 0) throw new UsageError(`--bench needs a bench id; the rig's benches: ${known.join(', ')}`);
+  const unknown = benches.filter((id) => !known.includes(id));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `--bench ${unknown.join(', ')}: no such bench in ${rig.file ?? 'the embedded virtual rig'}; its benches: ${known.join(', ')}`,
+    );
+  }
+  return { rig, benches };
+}
+
+/** The Playwright command that runs (or, with --list, lists) the conformance suites: one project per bench. */
+export function suitesCommand(): string[] {
+  const playwright = join(createRequire(import.meta.url).resolve('@playwright/test/package.json'), '..', 'cli.js');
+  return [playwright, 'test', '-c', join(ROOT, 'suites', 'playwright.config.ts')];
+}
 
 /** The signing key (--signing-key, else GBCS_RIG_SIGNING_KEY): one that cannot sign is refused now, not after the campaign. */
 export function checkSigningKeyOption(file: string | undefined): void {
@@ -81,17 +126,27 @@ export function restoreRunFolder(dir: string, before: string[] | undefined): voi
   else for (const entry of readdirSync(dir)) if (!before.includes(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
 }
 
-/** The case ids of the suites, in file order, as Playwright lists them (`--list`, nothing runs). */
-export function caseIds(playwrightArgs: readonly string[], env: NodeJS.ProcessEnv): string[] {
+/** A case as Playwright lists it (`--list`, nothing runs): its test title, bench and annotations (the plan's among them). */
+export interface ListedCase {
+  title: string;
+  bench: string;
+  annotations: { type: string; description?: string }[];
+}
+
+/** The cases of the suites on each bench, in run order, as Playwright lists them; empty when the list could not be read. */
+export function listCases(playwrightArgs: readonly string[], env: NodeJS.ProcessEnv): ListedCase[] {
   const listed = spawnSync(process.execPath, [...playwrightArgs, '--list', '--reporter=json'], {
     env,
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });
-  type Suite = { specs?: { title: string }[]; suites?: Suite[] };
-  const ids: string[] = [];
+  type Test = { projectName?: string; annotations?: ListedCase['annotations'] };
+  type Suite = { specs?: { title: string; tests?: Test[] }[]; suites?: Suite[] };
+  const cases: ListedCase[] = [];
   const walk = (s: Suite) => {
-    for (const spec of s.specs ?? []) ids.push(spec.title.split(' ')[0]);
+    for (const spec of s.specs ?? [])
+      for (const t of spec.tests ?? [])
+        cases.push({ title: spec.title, bench: (t.projectName ?? '').replace(/^bench:/, ''), annotations: t.annotations ?? [] });
     for (const inner of s.suites ?? []) walk(inner);
   };
   try {
@@ -99,5 +154,10 @@ export function caseIds(playwrightArgs: readonly string[], env: NodeJS.ProcessEn
   } catch {
     return [];
   }
-  return [...new Set(ids)];
+  return cases;
+}
+
+/** The case ids of the suites, in file order, as Playwright lists them (`--list`, nothing runs). */
+export function caseIds(playwrightArgs: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  return [...new Set(listCases(playwrightArgs, env).map((c) => c.title.split(' ')[0]))];
 }

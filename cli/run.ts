@@ -3,7 +3,6 @@
 // worker per bench — and summarises the verdicts.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sha256File } from '../harness/case.ts';
@@ -13,12 +12,20 @@ import { fromHex } from '../protocol/bytes.ts';
 import { KeyTable } from '../protocol/security.ts';
 import { publishedLines, publishRun } from '../reports/publish.ts';
 import { RUN_INFO_FILE, type RunInfo, type RunResults } from '../reports/results.ts';
-import { loadRig, RigFileError } from '../rigs/load.ts';
 import { packageVersion as version, ROOT } from './common.ts';
 import { UsageError } from './errors.ts';
-import { caseIds, checkChromium, checkGrep, checkOutFolder, checkSigningKeyOption, restoreRunFolder, topEntries } from './run-checks.ts';
-
-const SUITES_CONFIG = join(ROOT, 'suites', 'playwright.config.ts');
+import {
+  caseIds,
+  checkChromium,
+  checkGrep,
+  checkOutFolder,
+  checkSigningKeyOption,
+  commaList,
+  loadRunRig,
+  restoreRunFolder,
+  suitesCommand,
+  topEntries,
+} from './run-checks.ts';
 
 /**
  * Exit codes of `run`: the verdicts are data, the exit code says whether the rig could run —
@@ -28,18 +35,6 @@ export const RUN_EXIT = { ran: 0, couldNotRun: 1, usage: 2, failedOn: 3 } as con
 
 /** `--fail-on` values: the verdict each stands for; `not-run` is a case that ended without a verdict. */
 const FAIL_ON: Record<string, Verdict | 'not-run'> = { fail: 'FAIL', inconclusive: 'INCONCLUSIVE', error: 'ERROR', 'not-run': 'not-run' };
-
-/** Comma lists of an option, given once or repeated, as one list without blanks or repeats. */
-function commaList(values: string[] | undefined): string[] {
-  return [
-    ...new Set(
-      (values ?? [])
-        .flatMap((v) => v.split(','))
-        .map((v) => v.trim())
-        .filter(Boolean),
-    ),
-  ];
-}
 
 function parseFailOn(values: string[] | undefined): Set<Verdict | 'not-run'> {
   const picked = new Set<Verdict | 'not-run'>();
@@ -82,22 +77,7 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     },
   });
   const failOn = parseFailOn(values['fail-on']);
-  let rig: Awaited<ReturnType<typeof loadRig>>;
-  try {
-    rig = await loadRig(values.rig ? resolve(values.rig) : undefined);
-  } catch (e) {
-    if (e instanceof RigFileError) throw new UsageError(`the rig file is refused; nothing was switched:\n${e.message}`);
-    throw e;
-  }
-  const known = rig.benches.map((b) => b.id);
-  const benches = values.bench ? commaList(values.bench) : known;
-  if (benches.length === 0) throw new UsageError(`--bench needs a bench id; the rig's benches: ${known.join(', ')}`);
-  const unknown = benches.filter((id) => !known.includes(id));
-  if (unknown.length > 0) {
-    throw new UsageError(
-      `--bench ${unknown.join(', ')}: no such bench in ${rig.file ?? 'the embedded virtual rig'}; its benches: ${known.join(', ')}`,
-    );
-  }
+  const { rig, benches } = await loadRunRig(values.rig, values.bench);
   const runId = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = resolve(values.out ?? join(ROOT, 'reports', 'out', runId));
   // Everything the end of the run needs is checked now: hours of bench time must not end in a refusal.
@@ -127,9 +107,8 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
       .map((f) => ({ suite: `suites/${f}`, sha256: sha256File(join(ROOT, 'suites', f)) })),
   };
   writeFileSync(join(dir, RUN_INFO_FILE), JSON.stringify(info, null, 2) + '\n');
-  const playwright = join(createRequire(import.meta.url).resolve('@playwright/test/package.json'), '..', 'cli.js');
   // One Playwright project per bench (suites/playwright.config.ts), one worker each.
-  const args = [playwright, 'test', '-c', SUITES_CONFIG];
+  const args = suitesCommand();
   // No case matched is told below as a usage error, with the case ids, rather than as Playwright's error.
   if (values.grep) args.push('--grep', values.grep, '--pass-with-no-tests');
   const env = {

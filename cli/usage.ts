@@ -22,3 +22,5 @@ export const REPORT_USAGE = 'usage: gbcs-rig report <run-folder> [--signing-key 
 
 export const VERIFY_USAGE = 'usage: gbcs-rig verify <run-folder> [--public-key FILE]';
 export const CHECK_USAGE = 'usage: gbcs-rig check --rig FILE [--bench ID] [--power-on] [--listen-seconds N]';
+
+export const PLAN_USAGE = 'usage: gbcs-rig plan [--rig FILE] [--bench ID[,ID…]]… [--grep PATTERN] [--json]';

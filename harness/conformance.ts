@@ -13,6 +13,7 @@ import { openBench, type OpenBench } from './bench.ts';
 import { benchCheckFault, checkOpenBench } from './bench-check.ts';
 import { RigFault } from '../drivers/faults.ts';
 import { lockBench } from './bench-lock.ts';
+import { PLAN_ANNOTATION, type BenchNeeds, type PlanAnnotation } from './plan.ts';
 import { CaseRecorder, hashEvidence, type CaseDefinition } from './case.ts';
 import { Capture } from './capture.ts';
 import { CaseClock, minutes, type BenchClock } from './clock.ts';
@@ -100,11 +101,22 @@ export interface CaseContext {
   live: Liveness;
 }
 
-/** A case as a suite declares it: its definition, and how long it needs the bench under the lab's settings. */
+/** A case as a suite declares it: its definition, and how long and how it needs the bench under the lab's settings. */
 export interface CaseSpec extends CaseDefinition {
   /** Planned bench time (ms) under these settings: every wait the case makes, at its longest. */
   duration(settings: LabSettings): number;
+  /** What it holds of the bench while it runs (harness/plan.ts): the campaign plan reads it. */
+  needs: BenchNeeds;
 }
+
+export type { BenchNeeds } from './plan.ts';
+
+// The lab settings at collection, for each case's planned bench time in the plan (a rig that cannot be read
+// leaves the plan without durations: the run refuses it before any case starts).
+const collectionSettings = await loadRig(process.env[RUN_ENV.rig] || undefined).then(
+  (r) => r.settings,
+  () => undefined,
+);
 
 /** How far past its plan a case may run before it is stopped: a quarter of the plan, at least 10 minutes. */
 export const overrunAllowance = (plannedMs: number): number => Math.max(plannedMs / 4, minutes(10));
@@ -148,8 +160,13 @@ function epicOf(def: CaseDefinition): string {
 }
 
 export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Promise<void>): void {
-  const { duration, ...def } = spec;
-  test(`${def.id} ${def.title}`, { tag: [`@${def.id}`, ...def.requirements.map((r) => `@${r}`)] }, async ({ rig, benchSlot }, testInfo) => {
+  const { duration, needs, ...def } = spec;
+  const plan: PlanAnnotation = { plannedMs: collectionSettings ? duration(collectionSettings) : 0, needs };
+  const details = {
+    tag: [`@${def.id}`, ...def.requirements.map((r) => `@${r}`)],
+    annotation: { type: PLAN_ANNOTATION, description: JSON.stringify(plan) },
+  };
+  test(`${def.id} ${def.title}`, details, async ({ rig, benchSlot }, testInfo) => {
     const out = process.env[RUN_ENV.out] ?? testInfo.outputDir;
     const dir = join(out, 'evidence', `${def.id}--${benchSlot.id}`);
     await freshVirtualBench(rig, benchSlot, out);

@@ -2,6 +2,7 @@
 // fetches) — cover, devices under test, summary, a section per test, audit trail per device.
 import type { CaseResult } from '../harness/case.ts';
 import type { Measurement } from '../harness/measurements.ts';
+import { benchTimeText, type CampaignPlan } from '../harness/plan.ts';
 import { VERDICTS } from '../harness/verdicts.ts';
 import { LAB_SETTINGS, interpretingSettings, type LabSettingName } from '../rigs/lab-settings.ts';
 import type { AuditEntry, DeviceUnderTest } from './audit.ts';
@@ -11,6 +12,7 @@ import { elapsed, isoMs, uncertaintyText, utc, valueText } from './format.ts';
 import type { RunResults } from './results.ts';
 import { deviations, deviceConclusions, equipmentUsed, reportId, virtualBenches } from './statement.ts';
 import type { CaseEvidence } from './run-folder.ts';
+import { planSvg } from './plan-figure.ts';
 import { FRAME_KINDS, decidingMoment, timelineSvg, verdictColour } from './timeline.ts';
 
 export interface ReportModel {
@@ -326,6 +328,15 @@ function virtualBanner(m: ReportModel): string {
   return `<div id="virtual-banner" role="note">Results from a simulated bench (${e(benches.join(', '))}) — not a device test</div>`;
 }
 
+/** The campaign plan: how the cases were placed on each bench in bench time, against the longest wait chain, and what each took. */
+function planSection(plan: CampaignPlan | undefined, cases: readonly CaseResult[]): string {
+  if (!plan) return '';
+  const ratio = plan.longestChainMs > 0 ? (plan.totalMs / plan.longestChainMs).toFixed(2) : '—';
+  return `<h3>Campaign plan</h3>
+<p id="plan-summary">Planned bench time ${e(benchTimeText(plan.totalMs))} against the longest single case, ${e(plan.longestChain)}, ${e(benchTimeText(plan.longestChainMs))} (${ratio}×); placed ${e(plan.method)}. Pale bars: each case's planned span; coloured bars: the span it took, in its verdict's colour.</p>
+${planSvg(plan, cases)}`;
+}
+
 function scopeAndMethod(m: ReportModel): string {
   const { run } = m.results;
   const requirements = [...new Set(m.results.cases.flatMap((c) => c.requirements))].sort();
@@ -340,6 +351,7 @@ function scopeAndMethod(m: ReportModel): string {
 <h3>Method</h3>
 <p>The test cases of the suites below, run by gbcs-rig ${e(run.gbcsRig || 'of an unrecorded version')} on the benches of the rig file${run.rigSha256 ? ` (sha256 <span class="mono">${e(run.rigSha256)}</span>)` : ''}: each case powers, observes and transmits as its steps say, records evidence (event log, capture) with its hashes, and decides its verdict by the rules in the README (<i>Verdicts</i>) and docs/verdicts.md: a fault of the rig is INCONCLUSIVE, never a device FAIL.</p>
 <ul id="method-suites">${(run.testPlan ?? []).map((t) => `<li><span class="mono">${e(t.suite)}</span> sha256 <span class="mono">${e(t.sha256)}</span></li>`).join('') || '<li class="note">suites not recorded</li>'}</ul>
+${planSection(run.plan, m.results.cases)}
 <h3>Deviations from the method</h3>
 ${deviationList}
 </section>`;

@@ -6,6 +6,7 @@ import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } fr
 import type { CaseResult } from '../harness/case.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from '../harness/run-context.ts';
 import type { BenchOption } from '../harness/conformance.ts';
+import { PLAN_ANNOTATION, planCampaign, type PlanAnnotation } from '../harness/plan.ts';
 import { RUN_INFO_FILE, collectResults, missingCase, readRunInfo, type PlannedCase } from './results.ts';
 
 export type { RunResults } from './results.ts';
@@ -21,6 +22,14 @@ export function caseResultOf(test: TestCase, result: TestResult): CaseResult | u
 /** The bench a test ran on: its project's `use: { benchId }`. */
 export const benchOf = (test: TestCase): string | undefined => (test.parent.project()?.use as Partial<BenchOption> | undefined)?.benchId;
 
+/** A test as the plan takes it: its case, bench, planned bench time and needs (its plan annotation, harness/conformance.ts). */
+export function plannedCase(title: string, annotations: readonly { type: string; description?: string }[], bench: string): PlannedCase {
+  const [id] = title.split(' ', 1);
+  const annotation = annotations.find((a) => a.type === PLAN_ANNOTATION)?.description;
+  const plan = annotation ? (JSON.parse(annotation) as PlanAnnotation) : undefined;
+  return { id, title: title.slice(id.length + 1), bench, ...plan };
+}
+
 export default class ResultsReporter implements Reporter {
   private readonly cases: CaseResult[] = [];
   private readonly missing: string[] = [];
@@ -31,11 +40,9 @@ export default class ResultsReporter implements Reporter {
     const out = process.env[RUN_ENV.out];
     const recorded = out && readRunInfo(out);
     if (!out || !recorded) return;
-    const planned: PlannedCase[] = suite.allTests().map((t) => {
-      const [id] = t.title.split(' ', 1);
-      return { id, title: t.title.slice(id.length + 1), bench: benchOf(t) ?? '' };
-    });
-    writeFileSync(join(out, RUN_INFO_FILE), JSON.stringify({ ...recorded, planned }, null, 2) + '\n');
+    const planned = suite.allTests().map((t) => plannedCase(t.title, t.annotations, benchOf(t) ?? ''));
+    const plan = planCampaign(planned, recorded.benches ?? []);
+    writeFileSync(join(out, RUN_INFO_FILE), JSON.stringify({ ...recorded, planned, plan }, null, 2) + '\n');
   }
 
   onTestEnd(test: TestCase, result: TestResult): void {

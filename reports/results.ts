@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaseResult } from '../harness/case.ts';
+import type { CampaignPlan, PlannedCase } from '../harness/plan.ts';
 import { VERDICTS, type Verdict } from '../harness/verdicts.ts';
 import type { LabSettingsReport } from '../rigs/lab-settings.ts';
 
@@ -29,14 +30,11 @@ export interface RunInfo {
   labSettings?: LabSettingsReport;
   /** Every case the run set out to run, on its bench: written before the first case starts, so a crash cannot hide what never ran. */
   planned?: PlannedCase[];
+  /** When each planned case runs on its bench, in bench time (harness/plan.ts): what `gbcs-rig plan` prints. */
+  plan?: CampaignPlan;
 }
 
-/** One case on one bench, as the run planned it. */
-export interface PlannedCase {
-  id: string;
-  title: string;
-  bench: string;
-}
+export type { PlannedCase } from '../harness/plan.ts';
 
 /** results.json (`schema: gbcs-rig/results@1`). */
 export interface RunResults {

@@ -1,7 +1,14 @@
 // Change of Tenancy on the HAN: SECMP0056 (DOMAIN.md §B, COT-1…9, and PWR-3). On air: the meters'
 // unsolicited publication, the clients' polls (power-up, the meter's power cycle, every 24 hours, no
 // flood), what the meters serve afterwards as the rig radio asks; on the observation port: what the clients clear and keep.
-import { conformanceCase, isRigFault, type CaseContext, type LabSettings, type RigDevice } from '../harness/conformance.ts';
+import {
+  conformanceCase,
+  isRigFault,
+  type BenchNeeds,
+  type CaseContext,
+  type LabSettings,
+  type RigDevice,
+} from '../harness/conformance.ts';
 import { hours, minutes, seconds } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
 import type { HeardFrame } from '../harness/capture.ts';
@@ -32,6 +39,15 @@ const SECMP0056 = 'SECMP0056';
 /** Power-ups COT-002 watches: one sample would miss a client that skips its power-up poll every second time. */
 const POWER_UPS = 2;
 const CLIENT_ROLES = ['IHD', 'PPMID'] as const;
+/** What a case holds of the bench (harness/plan.ts): every case powers the CH and asks the meters through the bench radio. */
+const holds = (powered: BenchNeeds['powered'], more: Partial<BenchNeeds> = {}): BenchNeeds => ({
+  powered: ['CH', ...powered],
+  cycles: [],
+  radio: true,
+  triggers: [],
+  ...more,
+});
+const COT: Partial<BenchNeeds> = { triggers: ['change-of-tenancy'] };
 
 /**
  * Powers the given devices on for the case, with the bench's CH first (the HAN's coordinator: no
@@ -408,6 +424,7 @@ conformanceCase(
     references: [SECMP0056],
     requirement: `On receiving a Change of Tenancy (GBCS ECS12), the ESME publishes it on the HAN unsolicited (Device Management ${hex16(DEVICE_MANAGEMENT.id)} Publish Change of Tenancy) to its HAN clients.`,
     duration: () => minutes(10) + seconds(60) + CONFIRM_TENANCY + STEPS,
+    needs: holds(['ESME', ...CLIENT_ROLES], COT),
   },
   (ctx) => publishesChangeOfTenancy(ctx, ctx.device, ctx.device, 'ESME', 'ECS12'),
 );
@@ -422,6 +439,7 @@ conformanceCase(
     references: [SECMP0056],
     requirement: `On receiving a Change of Tenancy (GBCS GCS09), the GPF in the CH publishes it on the HAN unsolicited (Device Management ${hex16(DEVICE_MANAGEMENT.id)} Publish Change of Tenancy) to its HAN clients.`,
     duration: () => minutes(10) + seconds(60) + CONFIRM_TENANCY + STEPS,
+    needs: holds([...CLIENT_ROLES], COT),
   },
   (ctx) => onGpf(ctx, (gpf) => publishesChangeOfTenancy(ctx, gpf, ctx.device, 'GPF', 'GCS09')),
 );
@@ -437,6 +455,7 @@ for (const role of CLIENT_ROLES) {
       references: [SECMP0056],
       requirement: `The ${role} sends Get Change of Tenancy to its meter when it powers up: at each of ${POWER_UPS} power-ups in a row.`,
       duration: (s) => minutes(5) + POWER_UPS * (minutes(s.rejoinLimitMinutes) + minutes(1)) + STEPS,
+      needs: holds(['ESME', role], { cycles: [role] }),
     },
     async (ctx) => {
       const esme = meterOf(ctx);
@@ -487,6 +506,7 @@ for (const role of CLIENT_ROLES) {
       references: [SECMP0056],
       requirement: `After an ESME power cycle, the ${role} re-establishes communication and asks for Change of Tenancy information (it rejoined its meter).`,
       duration: (s) => minutes(30) + minutes(s.rejoinLimitMinutes) + STEPS,
+      needs: holds(['ESME', role], { cycles: ['ESME'] }),
     },
     async (ctx) => {
       const esme = meterOf(ctx);
@@ -527,6 +547,7 @@ for (const role of CLIENT_ROLES) {
       references: [SECMP0056],
       requirement: `The ${role} sends Get Change of Tenancy at least once every 24 hours (not necessarily at midnight UTC; every 3 hours is fine). The period is a lab setting.`,
       duration: (s) => 3 * hours(s.cotPollPeriodHours) + hours(1) + STEPS,
+      needs: holds(['ESME', role]),
     },
     async (ctx) => {
       const esme = meterOf(ctx);
@@ -551,6 +572,7 @@ for (const role of CLIENT_ROLES) {
       references: [SECMP0056],
       requirement: `Outside power-up and rejoin, the ${role} sends each of its meters at most the lab's limit of Get Change of Tenancy per minute (default one).`,
       duration: (s) => minutes(15) + pollPeriod(s) + minutes(15) + STEPS,
+      needs: holds(['ESME', role]),
     },
     async (ctx) => {
       const esme = meterOf(ctx);
@@ -643,6 +665,7 @@ for (const role of CLIENT_ROLES) {
       references: [SECMP0056],
       requirement: `After a Change of Tenancy, the ${role} clears (where stored) consumption history, top-up history, debt recovery information and supplier messages recorded before the Implementation Date/Time — when that time is reached, not before (lab setting: the reading of COT-5) — and keeps what is recorded after it; and it goes on polling (COT-3) across the change.`,
       duration: (s) => hours(5) + minutes(10) + hours(s.cotPollPeriodHours) + STEPS,
+      needs: holds(['ESME', role], COT),
     },
     async (ctx) => {
       const esme = meterOf(ctx);
@@ -797,6 +820,7 @@ conformanceCase(
     references: [SECMP0056],
     requirement: `After a Change of Tenancy, the ESME clears its last active supplier message (e.g. Cancel Message on the Messaging cluster ${hex16(MESSAGING.id)}): asked for its last message as an IHD would, it no longer returns the previous occupier's.`,
     duration: () => minutes(10) + hours(12) + hours(1) + minutes(10) + STEPS,
+    needs: holds(['ESME', ...CLIENT_ROLES], COT),
   },
   async (ctx) => {
     const tenancy = tenancyOf(ctx);
@@ -824,6 +848,7 @@ conformanceCase(
     references: [SECMP0056],
     requirement: `After a Change of Tenancy, the ESME no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment ${hex16(PREPAYMENT.id)}: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side, or a client that cleared would fetch them again.`,
     duration: () => minutes(10) + hours(24) + hours(1) + minutes(10) + STEPS,
+    needs: holds(['ESME'], COT),
   },
   (ctx) => meterStopsServingPreviousOccupier(ctx, ctx.device, ctx.device, 'ESME', 'ECS12'),
 );
@@ -838,6 +863,7 @@ conformanceCase(
     references: [SECMP0056],
     requirement: `After a Change of Tenancy, the GPF in the CH no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment ${hex16(PREPAYMENT.id)}: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side.`,
     duration: () => minutes(10) + hours(24) + hours(1) + minutes(10) + STEPS,
+    needs: holds([], COT),
   },
   (ctx) => onGpf(ctx, (gpf) => meterStopsServingPreviousOccupier(ctx, gpf, ctx.device, 'GPF', 'GCS09')),
 );
@@ -853,6 +879,7 @@ for (const role of CLIENT_ROLES) {
       references: [SECMP0056],
       requirement: `A ${role} that was off when the publication went out polls at its next power-up and clears what was recorded before the implementation time.`,
       duration: (s) => hours(4) + minutes(s.rejoinLimitMinutes) + minutes(10) + STEPS,
+      needs: holds(['ESME', role], { ...COT, cycles: [role] }),
     },
     async (ctx) => {
       const esme = meterOf(ctx);

@@ -1,7 +1,7 @@
 // The Communications Hub's inter-PAN join window: GBCS 10.5 and SECMP0037 (DOMAIN.md §A,
 // IPAN-1…6). An HHT (the rig radio) sends CCS01 over inter-PAN at chosen moments after the
 // CH's power-on, straddling each limit by the lab's boundary margin.
-import { conformanceCase, derivedSecondHhtIeee, type CaseContext, type LabSettings } from '../harness/conformance.ts';
+import { conformanceCase, derivedSecondHhtIeee, type BenchNeeds, type CaseContext, type LabSettings } from '../harness/conformance.ts';
 import type { HandHeldTerminal, JoinAttempt } from '../harness/hht.ts';
 import { hex16 } from '../protocol/bytes.ts';
 import { minutes } from '../harness/clock.ts';
@@ -11,6 +11,8 @@ import type { PowerEdge } from '../harness/power.ts';
 const SECMP0037 = 'secmp0037';
 const GBCS = 'GBCS 10.5';
 const AREA = 'CH inter-PAN join window (docs/requirements.md §A)';
+/** Every case power-cycles the CH and joins (or tries to join) it as an HHT through the bench radio. */
+const CH_POWER_CYCLES: BenchNeeds = { powered: ['CH'], cycles: ['CH'], radio: true, triggers: [] };
 
 const claims = (ctx: CaseContext) => ctx.device.firmware.claims;
 const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}`;
@@ -93,6 +95,7 @@ conformanceCase(
     references: [GBCS, 'SECMP0037'],
     requirement: 'From CH power-on, an HHT can join over inter-PAN (CCS01 accepted) for 60 minutes.',
     duration: (s) => windowMs(s) + STEPS,
+    needs: CH_POWER_CYCLES,
   },
   async (ctx) => {
     const window = minutes(ctx.settings.interPanWindowMinutes);
@@ -125,6 +128,7 @@ conformanceCase(
     requirement:
       'After the 60 minutes, the CH ignores or rejects CCS01 over inter-PAN until its next power-on (not applicable to SECMP0037 firmware).',
     duration: (s) => windowMs(s) + marginMs(s) + STEPS,
+    needs: CH_POWER_CYCLES,
   },
   async (ctx) => {
     if (claims(ctx).includes(SECMP0037))
@@ -181,6 +185,7 @@ conformanceCase(
     references: [GBCS, 'SECMP0037'],
     requirement: `A power cycle of the CH opens a new 60-minute window counted from the new power-on: each of ${REOPEN_CYCLES} power cycles in a row.`,
     duration: (s) => REOPEN_CYCLES * (windowMs(s) + marginMs(s)) + minutes(1) + (REOPEN_CYCLES + 1) * STEPS,
+    needs: CH_POWER_CYCLES,
   },
   async (ctx) => {
     const window = minutes(ctx.settings.interPanWindowMinutes);
@@ -237,6 +242,7 @@ conformanceCase(
     requirement:
       'A device that joined over inter-PAN is treated as an HHT and stays on the HAN for the lesser of 18 hours and the next CH power-on: here, 18 hours.',
     duration: (s) => minutes(1) + s.hhtStayHours * 3_600_000 + marginMs(s) + 2 * STEPS,
+    needs: CH_POWER_CYCLES,
   },
   async (ctx) => {
     const stay = ctx.settings.hhtStayHours * 3_600_000;
@@ -287,6 +293,7 @@ conformanceCase(
     requirement:
       'A device that joined over inter-PAN stays on the HAN for the lesser of 18 hours and the next CH power-on: here, the power-on.',
     duration: () => minutes(13) + 3 * STEPS,
+    needs: CH_POWER_CYCLES,
   },
   async (ctx) => {
     await joinedHht(ctx);
@@ -332,6 +339,7 @@ conformanceCase(
     requirement:
       'Over inter-PAN the CH accepts only well-formed, GBCS-compliant, authorised commands; malformed or unauthorised ones are refused and leave the device log unchanged.',
     duration: () => minutes(1) + 3 * STEPS,
+    needs: CH_POWER_CYCLES,
   },
   async (ctx) => {
     const t0 = await powerOn(ctx, 'a fresh window');
@@ -404,6 +412,7 @@ conformanceCase(
     references: ['SECMP0037', GBCS],
     requirement: 'Firmware that claims SECMP0037 keeps inter-PAN joining available beyond 60 minutes (so PPMIDs can pair without WAN).',
     duration: (s) => 4 * windowMs(s) + STEPS,
+    needs: CH_POWER_CYCLES,
   },
   async (ctx) => {
     if (!claims(ctx).includes(SECMP0037)) ctx.rec.notApplicable('the firmware does not claim SECMP0037');

@@ -169,6 +169,7 @@ for (const role of HAN_DEVICE_ROLES) {
         `After a CH power cycle, the ${role} (in the CHF device log, not an HHT) is back on the HAN within the lab's rejoin limit` +
         " (default 15 min) of the CH's power-on: the CH's Rejoin Response admitting it, its Device_annce, or a data exchange with the CH.",
       duration: (s) => limitMs(s) + SETTLE + LATE_WATCH * limitMs(s) + STEPS,
+      needs: { powered: ['CH', role], cycles: ['CH'], radio: true, triggers: [] },
     },
     async (ctx) => {
       const ch = chOf(ctx);
@@ -219,6 +220,7 @@ conformanceCase(
       ' each HAN device of the bench that asks to rejoin after the power-on is admitted, with no new commissioning in between.' +
       ' The HHT entries that must not survive (IPAN-4) are judged by CH-IPAN-005.',
     duration: (s) => limitMs(s) + SETTLE + limitMs(s) + STEPS,
+    needs: { powered: ['CH', ...HAN_DEVICE_ROLES], cycles: ['CH'], radio: true, triggers: [] },
   },
   async (ctx) => {
     if (!ctx.settings.deviceLogSurvivesPowerCycle)

@@ -1,9 +1,12 @@
 // A station with several benches: every case runs on every bench (results per case and bench),
 // `--bench` picks benches, and `--fail-on` turns named verdicts into exit code 3 for CI.
 import { test, expect } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCampaign, verdicts, verdictsByBench } from '../support/campaign.ts';
+import type { RunInfo } from '../../reports/results.ts';
+import { INSTALL_CODE_ENV, TEST_INSTALL_CODE, runCampaign, verdicts, verdictsByBench } from '../support/campaign.ts';
+import { BIN } from '../support/power-rig.ts';
 
 const CONFORMANT = { esme: 'esme-conformant', ihd: 'ihd-conformant', ppmid: 'ppmid-conformant', gpf: 'gpf-conformant' };
 
@@ -39,6 +42,24 @@ test('--bench picks the benches that run; an unknown bench is refused before any
   const picked = await runCampaign({ benches: 2, bench: ['virtual-2'], grep: 'CH-IPAN-00[12]' });
   expect(picked.exitCode, picked.stderr).toBe(0);
   expect(picked.results!.cases.map((c) => `${c.id}@${c.bench}`)).toEqual(['CH-IPAN-001@virtual-2', 'CH-IPAN-002@virtual-2']);
+  // run.json holds the plan `gbcs-rig plan` prints for the same rig and options; each case kept within its planned time.
+  const rig = join(picked.dir, '..', 'rig.yaml');
+  const listed = spawnSync(process.execPath, [BIN, 'plan', '--rig', rig, '--bench', 'virtual-2', '--grep', 'CH-IPAN-00[12]', '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, [INSTALL_CODE_ENV]: TEST_INSTALL_CODE },
+  });
+  expect(listed.status, listed.stderr).toBe(0);
+  const run = JSON.parse(readFileSync(join(picked.dir, 'run.json'), 'utf8')) as RunInfo;
+  expect(run.plan).toEqual((JSON.parse(listed.stdout) as { plan: RunInfo['plan'] }).plan);
+  expect(run.plan!.benches.map((b) => b.bench)).toEqual(['virtual-2']);
+  for (const c of picked.results!.cases) expect(Date.parse(c.endedAt) - Date.parse(c.startedAt), c.id).toBeLessThanOrEqual(c.plannedMs!);
+  // The report draws the plan: each case's planned span, and the span it took in its verdict's colour.
+  const html = readFileSync(join(picked.dir, 'report.html'), 'utf8');
+  expect([...html.matchAll(/<g data-plan-case="([^"]+)">.*?<rect class="took" data-verdict="([^"]+)"/g)].map((m) => [m[1], m[2]])).toEqual([
+    ['CH-IPAN-001--virtual-2', 'PASS'],
+    ['CH-IPAN-002--virtual-2', 'PASS'],
+  ]);
+  expect(html).toMatch(/<p id="plan-summary">Planned bench time 2 h \d\d min against the longest single case, CH-IPAN-002/);
 
   const unknown = await runCampaign({ benches: 2, bench: ['virtual-2,virtual-9'] });
   expect(unknown.exitCode).toBe(2);

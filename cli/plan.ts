@@ -1,0 +1,46 @@
+// `gbcs-rig plan`: the campaign's schedule before anything moves — per bench, each case's start and
+// end in bench time and what it holds of the bench, the total against the longest wait chain, and
+// when a real bench would finish (harness/plan.ts). `run` writes the same plan into run.json.
+import { parseArgs } from 'node:util';
+import { planCampaign, planLines } from '../harness/plan.ts';
+import { RUN_ENV } from '../harness/run-context.ts';
+import { plannedCase } from '../reports/results-reporter.ts';
+import { UsageError } from './errors.ts';
+import { checkGrep, listCases, loadRunRig, suitesCommand } from './run-checks.ts';
+import { PLAN_USAGE } from './usage.ts';
+
+export async function planCommand(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      rig: { type: 'string' },
+      grep: { type: 'string' },
+      bench: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    },
+  });
+  if (positionals.length) throw new UsageError(`unexpected "${positionals.join(' ')}"\n${PLAN_USAGE}`);
+  checkGrep(values.grep);
+  const { rig, benches } = await loadRunRig(values.rig, values.bench);
+  const env = { ...process.env, [RUN_ENV.rig]: rig.file ?? '', [RUN_ENV.benches]: benches.join(',') };
+  const args = suitesCommand();
+  const listed = listCases(values.grep ? [...args, '--grep', values.grep] : args, env);
+  if (listed.length === 0) {
+    if (!values.grep) throw new Error('the suites could not be listed (run `gbcs-rig run --grep .` to see why)');
+    const ids = [...new Set(listCases(args, env).map((c) => c.title.split(' ')[0]))].sort();
+    throw new UsageError(`--grep ${values.grep}: matches no case; the cases: ${ids.join(', ')}`);
+  }
+  const cases = listed.map((c) => plannedCase(c.title, c.annotations, c.bench));
+  const plan = planCampaign(
+    cases,
+    benches.map((id) => ({ id, virtual: rig.benches.some((b) => b.id === id && b.virtual !== undefined) })),
+  );
+  if (values.json) {
+    out(JSON.stringify({ cases, plan }, null, 2));
+    return 0;
+  }
+  out(`gbcs-rig plan: station ${rig.station.name}, ${cases.length} case${cases.length === 1 ? '' : 's'} on ${benches.join(', ')}`);
+  for (const line of planLines(plan, cases, Date.now())) out(line);
+  return 0;
+}
