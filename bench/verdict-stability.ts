@@ -4,7 +4,7 @@
 // per case, how often each verdict came and the seeds whose verdict was not the expected one.
 // Each campaign runs 25 seeds as 25 virtual benches (bench k has seed first + k − 1, and its own
 // device addresses), so one Playwright start serves many seeds.
-//   npm run bench:verdict-stability -- [--seeds N] [--jobs J] [--only REGEX]
+//   npm run bench:verdict-stability -- [--seeds N] [--first-seed K] [--jobs J] [--only REGEX]
 // Exits 1 if any case flipped, 2 on a usage error.
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -161,11 +161,13 @@ export async function measureStability(
   seeds: number,
   jobs: number,
   progress?: (line: string) => void,
+  firstSeed = 1,
 ): Promise<CaseStability[]> {
+  const last = firstSeed + seeds - 1;
   const runs = rows.flatMap((row) =>
     Array.from({ length: Math.ceil(seeds / SEEDS_PER_CAMPAIGN) }, (_, i) => {
-      const first = i * SEEDS_PER_CAMPAIGN + 1;
-      return { row, first, count: Math.min(SEEDS_PER_CAMPAIGN, seeds - first + 1) };
+      const first = firstSeed + i * SEEDS_PER_CAMPAIGN;
+      return { row, first, count: Math.min(SEEDS_PER_CAMPAIGN, last - first + 1) };
     }),
   );
   let done = 0;
@@ -226,7 +228,8 @@ export function stabilityTable(cases: readonly CaseStability[]): string[] {
 }
 
 const USAGE =
-  'usage: verdict-stability [--seeds N] [--jobs J] [--only REGEX]  (N ≥ 1, default 100; J ≥ 1, default 1 — each campaign runs two Playwright workers; REGEX picks rows by name)';
+  'usage: verdict-stability [--seeds N] [--first-seed K] [--jobs J] [--only REGEX]  (seeds K..K+N−1: N ≥ 1, default 100; K ≥ 1, default 1; ' +
+  'J ≥ 1, default 1 — each campaign runs two Playwright workers; REGEX picks rows by name)';
 
 /** A whole-number option ≥ 1, or its default; anything else is a usage error naming the option. */
 export function whole(value: string | undefined, fallback: number, option: string, usage = USAGE): number {
@@ -245,10 +248,13 @@ export function onlyRows<T extends { name: string }>(rows: T[], only: string | u
 }
 
 async function main(): Promise<number> {
-  let seeds: number, jobs: number, rows: StabilityRow[];
+  let seeds: number, first: number, jobs: number, rows: StabilityRow[];
   try {
-    const { values } = parseArgs({ options: { seeds: { type: 'string' }, jobs: { type: 'string' }, only: { type: 'string' } } });
+    const { values } = parseArgs({
+      options: { seeds: { type: 'string' }, 'first-seed': { type: 'string' }, jobs: { type: 'string' }, only: { type: 'string' } },
+    });
     seeds = whole(values.seeds, 100, 'seeds');
+    first = whole(values['first-seed'], 1, 'first-seed');
     jobs = whole(values.jobs, 1, 'jobs');
     rows = onlyRows(stabilityRows(), values.only);
   } catch (e) {
@@ -256,8 +262,10 @@ async function main(): Promise<number> {
     return 2;
   }
   const t0 = process.hrtime.bigint();
-  console.log(`verdict stability: ${rows.length} campaign${rows.length === 1 ? '' : 's'} × seeds 1..${seeds}, ${jobs} at a time`);
-  const cases = await measureStability(rows, seeds, jobs, (line) => console.error(line));
+  console.log(
+    `verdict stability: ${rows.length} campaign${rows.length === 1 ? '' : 's'} × seeds ${first}..${first + seeds - 1}, ${jobs} at a time`,
+  );
+  const cases = await measureStability(rows, seeds, jobs, (line) => console.error(line), first);
   for (const line of stabilityTable(cases)) console.log(line);
   const flips = cases.reduce((n, c) => n + c.flippedSeeds.length, 0);
   const flipped = cases.filter((c) => c.flippedSeeds.length > 0).length;

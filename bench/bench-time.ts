@@ -1,0 +1,67 @@
+// Bench time (issue #15): what the campaign costs a bench, counted as a real bench would spend it.
+// For the default campaign (the embedded virtual rig, one bench) and a two-bench rig, as whole
+// `gbcs-rig run` commands: the bench time from the first case's start to the last one's end on each
+// bench, the longest single case (the longest mandated wait chain: no placement can take less),
+// their ratio (goal ≤ 1.1), the plan's figures beside them, and the virtual speed — simulated
+// seconds, all benches together, per wall second of the whole command (goal ≥ 100,000×).
+//   npm run bench:bench-time
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchTimeText } from '../harness/plan.ts';
+import type { RunInfo, RunResults } from '../reports/results.ts';
+import { runCampaign } from '../test/support/campaign.ts';
+import { COT_CONFORMANT } from '../test/support/matrix.ts';
+
+const BIN = new URL('../bin/gbcs-rig.js', import.meta.url).pathname;
+
+interface Measured {
+  name: string;
+  results: RunResults;
+  plan: RunInfo['plan'];
+  wallS: number;
+}
+
+async function measure(name: string, run: () => Promise<{ dir: string; exitCode: number; stderr: string }>): Promise<Measured> {
+  const t0 = process.hrtime.bigint();
+  const c = await run();
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (c.exitCode !== 0) throw new Error(`${name}: gbcs-rig run exited ${c.exitCode}\n${c.stderr}`);
+  const results = JSON.parse(readFileSync(join(c.dir, 'results.json'), 'utf8')) as RunResults;
+  return { name, results, plan: results.run.plan, wallS };
+}
+
+function report(m: Measured): string[] {
+  const spans = new Map<string, { from: number; to: number }>();
+  let longest = { id: '', ms: 0 };
+  let simulatedMs = 0;
+  for (const c of m.results.cases) {
+    const from = Date.parse(c.startedAt);
+    const to = Date.parse(c.endedAt);
+    simulatedMs += to - from;
+    if (to - from > longest.ms) longest = { id: c.id, ms: to - from };
+    const s = spans.get(c.bench);
+    spans.set(c.bench, { from: Math.min(s?.from ?? from, from), to: Math.max(s?.to ?? to, to) });
+  }
+  const benchMs = Math.max(...[...spans.values()].map((s) => s.to - s.from));
+  const plan = m.plan;
+  return [
+    `${m.name}: ${m.results.cases.length} cases on ${spans.size} bench${spans.size === 1 ? '' : 'es'}, ${m.wallS.toFixed(1)} s wall`,
+    `  bench time (busiest bench, first start to last end): ${benchTimeText(benchMs)} (${(benchMs / 3_600_000).toFixed(1)} h)`,
+    `  longest single case: ${longest.id} ${benchTimeText(longest.ms)}; ratio ${(benchMs / longest.ms).toFixed(2)} (goal ≤ 1.1)`,
+    plan
+      ? `  plan: ${benchTimeText(plan.totalMs)} against ${plan.longestChain} ${benchTimeText(plan.longestChainMs)}; ratio ${(plan.totalMs / plan.longestChainMs).toFixed(2)}`
+      : '  plan: none recorded',
+    `  virtual speed: ${Math.round(simulatedMs / 1000 / m.wallS).toLocaleString('en')} simulated s per wall s, all benches, whole command (goal ≥ 100,000×)`,
+  ];
+}
+
+const oneBench = await measure('default campaign (embedded virtual rig)', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'gbcs-rig-bench-time-')), 'run');
+  const r = spawnSync(process.execPath, [BIN, 'run', '--out', dir], { encoding: 'utf8' });
+  return { dir, exitCode: r.status ?? 1, stderr: r.stderr };
+});
+for (const line of report(oneBench)) console.log(line);
+const twoBenches = await measure('two-bench rig', () => runCampaign({ tenancy: COT_CONFORMANT, benches: 2 }));
+for (const line of report(twoBenches)) console.log(line);
