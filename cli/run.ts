@@ -4,6 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sha256File } from '../harness/case.ts';
@@ -14,7 +15,7 @@ import { KeyTable } from '../protocol/security.ts';
 import { publishedLines, publishRun } from '../reports/publish.ts';
 import { RUN_INFO_FILE, type RunInfo, type RunResults } from '../reports/results.ts';
 import { loadRig, RigFileError } from '../rigs/load.ts';
-import { packageVersion as version, ROOT } from './common.ts';
+import { type LineOutput, linesWhileRead, packageVersion as version, ROOT } from './common.ts';
 import { UsageError } from './errors.ts';
 import { caseIds, checkChromium, checkGrep, checkOutFolder, checkSigningKeyOption, restoreRunFolder, topEntries } from './run-checks.ts';
 
@@ -69,7 +70,9 @@ function commit(): string | undefined {
   }
 }
 
-export async function runCommand(argv: string[], out: (line: string) => void): Promise<number> {
+export async function runCommand(argv: string[], stdout: LineOutput): Promise<number> {
+  // A reader that goes away (`gbcs-rig run … | head`) ends the output, not the campaign: its report is still signed.
+  const out = linesWhileRead(stdout);
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -143,8 +146,10 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   };
   out(`gbcs-rig run ${runId}: station ${rig.station.name}, bench${benches.length === 1 ? '' : 'es'} ${benches.join(', ')}, output ${dir}`);
   const code = await new Promise<number>((done) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
-    child.on('exit', (c) => done(c ?? 1));
+    // Playwright's lines come through this process, not straight to stdout: a closed stdout would kill it (EPIPE).
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+    createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', out);
+    child.on('close', (c) => done(c ?? 1));
   });
   const resultsFile = join(dir, 'results.json');
   if (!existsSync(resultsFile)) {
