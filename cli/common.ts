@@ -64,6 +64,23 @@ export function stdoutLines(stream: NodeJS.WriteStream = process.stdout): LineOu
   return out;
 }
 
+/**
+ * `out` for a command whose work is more than its output (a campaign, its evidence and signed
+ * report): once the reader of stdout has gone, its lines are dropped and the work goes on.
+ */
+export function linesWhileRead(out: LineOutput): (line: string) => void {
+  let gone = false;
+  return (line) => {
+    if (gone) return;
+    try {
+      out(line);
+    } catch (e) {
+      if (!(e instanceof OutputClosed)) throw e;
+      gone = true;
+    }
+  };
+}
+
 /** `--help` or `-h` among a command's options (before a `--` that ends them). */
 export function asksForHelp(argv: readonly string[]): boolean {
   const end = argv.indexOf('--');

@@ -3,6 +3,7 @@
 // worker per bench — and summarises the verdicts.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sha256File } from '../harness/case.ts';
@@ -12,7 +13,7 @@ import { fromHex } from '../protocol/bytes.ts';
 import { KeyTable } from '../protocol/security.ts';
 import { publishedLines, publishRun } from '../reports/publish.ts';
 import { RUN_INFO_FILE, type RunInfo, type RunResults } from '../reports/results.ts';
-import { packageVersion as version, ROOT } from './common.ts';
+import { type LineOutput, linesWhileRead, packageVersion as version, ROOT } from './common.ts';
 import { UsageError } from './errors.ts';
 import {
   caseIds,
@@ -64,7 +65,9 @@ function commit(): string | undefined {
   }
 }
 
-export async function runCommand(argv: string[], out: (line: string) => void): Promise<number> {
+export async function runCommand(argv: string[], stdout: LineOutput): Promise<number> {
+  // A reader that goes away (`gbcs-rig run … | head`) ends the output, not the campaign: its report is still signed.
+  const out = linesWhileRead(stdout);
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -122,8 +125,10 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   };
   out(`gbcs-rig run ${runId}: station ${rig.station.name}, bench${benches.length === 1 ? '' : 'es'} ${benches.join(', ')}, output ${dir}`);
   const code = await new Promise<number>((done) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env });
-    child.on('exit', (c) => done(c ?? 1));
+    // Playwright's lines come through this process, not straight to stdout: a closed stdout would kill it (EPIPE).
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+    createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', out);
+    child.on('close', (c) => done(c ?? 1));
   });
   const resultsFile = join(dir, 'results.json');
   if (!existsSync(resultsFile)) {

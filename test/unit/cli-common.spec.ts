@@ -41,9 +41,17 @@ test('a stray argument is a usage error (exit 2), not a failure', () => {
   expect(r.stderr).toMatch(/^gbcs-rig run: .*stray/);
 });
 
-for (const format of ['text', 'jsonl']) {
-  test(`decode --format ${format} whose reader closes stdout ends quietly with exit 0`, async () => {
-    const child = spawn(process.execPath, [BIN, 'decode', capturePath(CAPTURES[0].file), '--format', format], {
+const WHSNIFF = CAPTURES[0];
+const WHSNIFF_KEYS = [...WHSNIFF.networkKeys, ...WHSNIFF.linkKeys].flatMap((k) => ['--key', k]);
+for (const [format, keys] of [
+  ['text', []],
+  ['jsonl', []],
+  // With keys, the frames are decoded in batches (HanDecoder.decodeBatch) and written in blocks.
+  ['text', WHSNIFF_KEYS],
+  ['jsonl', WHSNIFF_KEYS],
+] as const) {
+  test(`decode --format ${format}${keys.length ? ' with keys' : ''} whose reader closes stdout ends quietly with exit 0`, async () => {
+    const child = spawn(process.execPath, [BIN, 'decode', capturePath(WHSNIFF.file), '--format', format, ...keys], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
