@@ -140,6 +140,7 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     [RUN_ENV.runId]: runId,
     [RUN_ENV.station]: rig.station.name,
     [RUN_ENV.version]: version(),
+    [RUN_ENV.labSettings]: JSON.stringify(rig.settings),
   };
   out(`gbcs-rig run ${runId}: station ${rig.station.name}, bench${benches.length === 1 ? '' : 'es'} ${benches.join(', ')}, output ${dir}`);
   const code = await new Promise<number>((done) => {

@@ -10,6 +10,10 @@ export const RUN_ENV = {
   version: 'GBCS_RIG_VERSION',
   /** The benches picked for the run, comma-separated (default: every bench of the rig). */
   benches: 'GBCS_RIG_BENCHES',
+  /** The lab settings' values (JSON): a case's planned duration, and so the campaign's ETA, is known before it runs. */
+  labSettings: 'GBCS_RIG_LAB_SETTINGS',
+  /** On `run --resume`: the cases still to run, by bench (JSON `{ bench: [case id, …] }`); the others have their verdicts. */
+  remaining: 'GBCS_RIG_REMAINING',
 } as const;
 
 /** The annotation a case leaves on its test: the path of its result.json. */

@@ -25,6 +25,7 @@ export default defineConfig<object, BenchOption>({
   reporter: [
     ['../reports/verdict-list-reporter.ts'],
     ['../reports/results-reporter.ts'],
+    ['../reports/status-reporter.ts'],
     ['allure-playwright', { resultsDir: join(out, 'allure-results'), detail: false, suiteTitle: false }],
   ],
 });
