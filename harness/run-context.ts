@@ -16,6 +16,15 @@ export const RUN_ENV = {
   remaining: 'GBCS_RIG_REMAINING',
 } as const;
 
+/** On `run --resume`, the Playwright grep of a bench's cases still to run (by their `@<case id>` tags); undefined when not resuming. */
+export function remainingOn(benchId: string): RegExp | undefined {
+  const remaining = process.env[RUN_ENV.remaining];
+  if (!remaining) return undefined;
+  const ids = (JSON.parse(remaining) as Record<string, string[]>)[benchId] ?? [];
+  // Matches none when the bench has nothing left (`gbcs-rig run` leaves such a bench out anyway).
+  return new RegExp(`(^|\\s)@(${ids.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') || '(?!)'})(\\s|$)`);
+}
+
 /** The annotation a case leaves on its test: the path of its result.json. */
 export const RESULT_ANNOTATION = 'gbcs-rig-result';
 

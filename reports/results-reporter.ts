@@ -6,7 +6,7 @@ import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } fr
 import type { CaseResult } from '../harness/case.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from '../harness/run-context.ts';
 import type { BenchOption } from '../harness/conformance.ts';
-import { RUN_INFO_FILE, collectResults, missingCase, readRunInfo, type PlannedCase } from './results.ts';
+import { RUN_INFO_FILE, collectResults, missingCase, readRunInfo, resultsFromEvidence, type PlannedCase } from './results.ts';
 
 export type { RunResults } from './results.ts';
 
@@ -30,7 +30,8 @@ export default class ResultsReporter implements Reporter {
   onBegin(_config: FullConfig, suite: Suite): void {
     const out = process.env[RUN_ENV.out];
     const recorded = out && readRunInfo(out);
-    if (!out || !recorded) return;
+    // A resumed run runs only what was left: the plan stays the campaign's.
+    if (!out || !recorded || recorded.planned) return;
     const planned: PlannedCase[] = suite.allTests().map((t) => {
       const [id] = t.title.split(' ', 1);
       return { id, title: t.title.slice(id.length + 1), bench: benchOf(t) ?? '' };
@@ -58,6 +59,9 @@ export default class ResultsReporter implements Reporter {
       startedAt: recorded?.startedAt ?? this.startedAt,
       endedAt: new Date().toISOString(),
     };
-    writeFileSync(join(out, 'results.json'), JSON.stringify(collectResults(this.cases, run, this.missing), null, 2) + '\n');
+    // A resumed run's own cases, and those its earlier part judged (kept with their evidence).
+    const ran = (c: CaseResult) => this.cases.some((own) => own.id === c.id && own.bench === c.bench);
+    const kept = run.resumes?.length ? resultsFromEvidence(out, run).cases.filter((c) => !ran(c)) : [];
+    writeFileSync(join(out, 'results.json'), JSON.stringify(collectResults([...kept, ...this.cases], run, this.missing), null, 2) + '\n');
   }
 }
