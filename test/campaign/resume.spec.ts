@@ -5,7 +5,7 @@
 import { test, expect } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -180,6 +180,13 @@ test('kill -9 at seeded random moments, then run --resume: the same verdicts, me
   expect(done.code, done.stderr).toBe(0);
   expect(done.stdout).toMatch(/run \S+ is complete: all 7 planned cases have their verdicts and the folder is signed; nothing to resume/);
   expect((await verifyRun(join(whole.dir, 'run'))).ok).toBe(true);
+  // Stopped while publishing (every verdict written, the folder not yet signed): the report is made and signed now.
+  rmSync(join(whole.dir, 'run', 'manifest.sig'));
+  const unsigned = await gbcsRig(['run', '--resume', join(whole.dir, 'run')], whole.dir);
+  expect(unsigned.code, unsigned.stderr).toBe(0);
+  expect(unsigned.stdout).toContain('but it stopped before its report was signed: the report is made and signed now');
+  expect(unsigned.stdout).toMatch(/^verdicts: 6 PASS, 0 FAIL, 0 INCONCLUSIVE, 1 NOT APPLICABLE, 0 ERROR$/m);
+  expect((await verifyRun(join(whole.dir, 'run'))).problems).toEqual([]);
 });
 
 test('--resume refuses what it cannot continue: a folder that is not a run, a rig file changed since, options it takes from run.json', async () => {
