@@ -65,8 +65,11 @@ export function readResumable(given: string): { dir: string; info: RunInfo } {
 /** The next free `.partial-<n>` name for a case's folder. */
 function partialName(dir: string, folder: string): string {
   const base = folder.split('/').pop()!;
-  const taken = existsSync(join(dir, 'evidence')) ? readdirSync(join(dir, 'evidence')).filter((n) => n.startsWith(`${base}.partial-`)) : [];
-  return `${folder}.partial-${taken.length + 1}`;
+  const taken = existsSync(join(dir, 'evidence'))
+    ? readdirSync(join(dir, 'evidence')).map((n) => (n.startsWith(`${base}.partial-`) ? Number(n.slice(base.length + 9)) || 0 : 0))
+    : [];
+  // One past the highest: an earlier partial folder is never overwritten, even with a gap in the numbers.
+  return `${folder}.partial-${Math.max(0, ...taken) + 1}`;
 }
 
 /**

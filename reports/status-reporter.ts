@@ -73,7 +73,9 @@ export function campaignStatus(
   const done = count('done');
   const benchStatus = benches.map(({ id, virtual }): BenchStatus => {
     const p = progress.find((b) => b.bench === id);
-    const queuedMs = cases.filter((c) => c.bench === id && c.state === 'queued').reduce((sum, c) => sum + c.plannedMs, 0);
+    // The case the bench's progress says runs is not queued, whether or not the runner has heard it began.
+    const queued = cases.filter((c) => c.bench === id && c.state === 'queued' && c.id !== p?.case?.id);
+    const queuedMs = queued.reduce((sum, c) => sum + c.plannedMs, 0);
     // On a real bench the bench clock is the wall clock: time passes between the worker's writes too.
     const now = virtual ? p?.benchTimeMs : wallNow;
     const running = p?.case && (now === undefined ? 0 : Math.max(0, p.case.plannedEndMs - now));
@@ -88,7 +90,7 @@ export function campaignStatus(
       }),
       ...(p?.case && wait && now !== undefined && { waiting: `${p.case.id}: ${wait.for}, ${spanText(wait.untilMs - now)} left` }),
       ...(wait && { next: { action: wait.next, at: wait.until } }),
-      queued: cases.filter((c) => c.bench === id && c.state === 'queued').length,
+      queued: queued.length,
       benchTimeLeftMs: leftMs,
       benchTimeLeft: spanText(leftMs),
       ...(now !== undefined && { endsAt: benchIso(now + leftMs) }),
@@ -196,9 +198,8 @@ export default class StatusReporter implements Reporter {
   }
 
   /** The timer's tick: status.json rewritten when it changed, a console line per bench whose wait changed. */
-  refresh(state: CampaignStatus['state'] = 'running', print = true): void {
+  refresh(state: CampaignStatus['state'] = 'running', print = true, now = Date.now()): void {
     if (!this.out) return;
-    const now = Date.now();
     const progress = state === 'running' ? readBenchProgress(this.out) : [];
     const status = campaignStatus(this.run, this.all(), progress, this.benches, now, state);
     const { updatedAt: _, ...content } = status;

@@ -13,6 +13,7 @@ import { stringify } from 'yaml';
 import type { CaseResult } from '../../harness/case.ts';
 import { verifyRun } from '../../reports/integrity.ts';
 import type { RunInfo, RunResults } from '../../reports/results.ts';
+import type { CampaignStatus } from '../../reports/status-reporter.ts';
 import { INSTALL_CODE_ENV, TEST_INSTALL_CODE, virtualRig } from '../support/campaign.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.url));
@@ -132,6 +133,10 @@ test('kill -9 at seeded random moments, then run --resume: the same verdicts, me
     expect(results.cases.map(reported), at).toEqual(expected.cases.map(reported));
     expect(results.missing, at).toEqual([]);
     expect(results.notRun, at).toEqual([]);
+    // status.json counts the whole campaign, the cases kept from before the stop too.
+    const status = JSON.parse(readFileSync(join(out, 'status.json'), 'utf8')) as CampaignStatus;
+    expect(status.state).toBe('finished');
+    expect(status.cases).toMatchObject({ total: 7, done: 7, verdicts: { PASS: 6, 'NOT APPLICABLE': 1 } });
 
     // Nothing the stopped part wrote is lost: a kept case's files stay where they were, a cut one's move aside whole.
     const info = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as RunInfo;

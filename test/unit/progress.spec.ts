@@ -1,7 +1,7 @@
 // Progress while a campaign waits: a case's named waits (and the clock's own, unnamed ones) in its
 // bench's progress file, merged by the status reporter into status.json and console lines.
 import { expect, test } from '@playwright/test';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Suite, TestCase, TestResult } from '@playwright/test/reporter';
@@ -185,4 +185,36 @@ test('the status reporter writes status.json and prints one line per change of a
     '… virtual-1 at 2026-01-01T00:00:00.000000Z: IHD-COT-004: poll period 1 of 3, 24 h left; next: the case goes on at 2026-01-02T00:00:00.000000Z',
     '… virtual-1 at 2026-01-02T06:00:00.000000Z: IHD-COT-004: poll period 2 of 3, 18 h left; next: the case goes on at 2026-01-03T00:00:00.000000Z',
   ]);
+});
+
+test('a real bench repeats its line every 10 minutes while its wait stays, so a lab sees the run alive', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-status-'));
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({ id: 'run-1', benches: [{ id: 'lab-1', virtual: false }] }));
+  const tests = [fakeTest('PPMID-COT-004 t', 'lab-1', hours(73))];
+  const wall = Date.parse('2026-12-07T12:00:00Z');
+  const progress: BenchProgress = {
+    ...running('PPMID-COT-004', 'poll period 1 of 3', wall + hours(24), wall, wall + hours(73)),
+    bench: 'lab-1',
+  };
+  const printed: string[] = [];
+  const write = process.stdout.write;
+  const before = process.env[RUN_ENV.out];
+  process.env[RUN_ENV.out] = dir;
+  process.stdout.write = ((chunk: string) => printed.push(chunk) > 0) as typeof process.stdout.write;
+  try {
+    const reporter = new StatusReporter();
+    reporter.onBegin({} as never, { allTests: () => tests } as unknown as Suite);
+    mkdirSync(join(dir, '.progress'), { recursive: true });
+    writeFileSync(join(dir, '.progress', 'lab-1.json'), JSON.stringify(progress));
+    for (const after of [0, 5, 9, 10, 15, 21]) reporter.refresh('running', true, wall + minutes(after));
+    reporter.onEnd({ status: 'interrupted' } as never);
+  } finally {
+    process.stdout.write = write;
+    if (before === undefined) delete process.env[RUN_ENV.out];
+    else process.env[RUN_ENV.out] = before;
+  }
+  // At 0, 10 and 21 minutes; the time left counts down on the wall clock.
+  expect(printed.map((l) => l.match(/poll period 1 of 3, ([^;]+) left/)?.[1])).toEqual(['24 h', '23 h 50 min', '23 h 39 min']);
+  expect(printed[0]).toContain('ends by 2026-12-10T13:00:00.000Z');
+  expect((JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as CampaignStatus).state).toBe('stopped');
 });

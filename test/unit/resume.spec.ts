@@ -27,15 +27,15 @@ test('kept, cut and never started: a cut case moves aside under the next free .p
   const result = { id: 'CH-IPAN-001', bench: 'b1', verdict: 'PASS', reason: '', steps: [], measurements: [], evidence: [] };
   caseFolder(run, 'CH-IPAN-001--b1', { 'events.jsonl': '', 'result.json': JSON.stringify(result) });
   caseFolder(run, 'CH-IPAN-002--b1', { 'events.jsonl': '{"t":"x","kind":"case-start","id":"CH-IPAN-002","title":"two"}\n' });
-  // An earlier resume's partial folder of the same case stays as it is.
-  caseFolder(run, 'CH-IPAN-002--b1.partial-1', { 'events.jsonl': 'first\n' });
+  // Earlier resumes' partial folders of the same case stay as they are (the first one removed by hand: a gap).
+  caseFolder(run, 'CH-IPAN-002--b1.partial-2', { 'events.jsonl': 'second\n' });
 
   const plan = planResume(run, info, planned);
   expect(plan.kept.map((p) => `${p.id}--${p.bench}`)).toEqual(['CH-IPAN-001--b1']);
-  expect(plan.rerun).toEqual([{ id: 'CH-IPAN-002', bench: 'b1', partial: 'evidence/CH-IPAN-002--b1.partial-2' }]);
+  expect(plan.rerun).toEqual([{ id: 'CH-IPAN-002', bench: 'b1', partial: 'evidence/CH-IPAN-002--b1.partial-3' }]);
   expect(Object.fromEntries(plan.remaining)).toEqual({ b1: ['CH-IPAN-002', 'CH-IPAN-003'], b2: ['CH-IPAN-001'] });
-  expect(readdirSync(join(run, 'evidence')).sort()).toEqual(['CH-IPAN-001--b1', 'CH-IPAN-002--b1.partial-1', 'CH-IPAN-002--b1.partial-2']);
-  expect(readFileSync(join(run, 'evidence', 'CH-IPAN-002--b1.partial-1', 'events.jsonl'), 'utf8')).toBe('first\n');
+  expect(readdirSync(join(run, 'evidence')).sort()).toEqual(['CH-IPAN-001--b1', 'CH-IPAN-002--b1.partial-2', 'CH-IPAN-002--b1.partial-3']);
+  expect(readFileSync(join(run, 'evidence', 'CH-IPAN-002--b1.partial-2', 'events.jsonl'), 'utf8')).toBe('second\n');
 
   const recorded = recordResume(plan, planned);
   const written = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as RunInfo;
