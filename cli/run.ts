@@ -72,6 +72,29 @@ function commit(): string | undefined {
   }
 }
 
+/** run.json: what the run is about (`reports/results.ts`, RunInfo). */
+function runInfo(id: string, rig: LoadedRig, benches: readonly string[], grep: string | undefined): RunInfo {
+  return {
+    id,
+    rig: rig.file,
+    rigSha256: sha256File(rig.file),
+    benches: benches.map((b) => ({ id: b, virtual: rig.benches.some((r) => r.id === b && r.virtual !== undefined) })),
+    station: rig.station.name,
+    lab: rig.station.lab,
+    operator: rig.station.operator,
+    startedAt: new Date().toISOString(),
+    endedAt: '',
+    gbcsRig: version(),
+    commit: commit(),
+    labSettings: rig.labSettings,
+    testPlan: readdirSync(join(ROOT, 'suites'))
+      .filter((f) => f.endsWith('.spec.ts'))
+      .sort()
+      .map((f) => ({ suite: `suites/${f}`, sha256: sha256File(join(ROOT, 'suites', f)) })),
+    ...(grep !== undefined && { grep }),
+  };
+}
+
 export async function runCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -130,6 +153,7 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     [RUN_ENV.version]: version(),
     [RUN_ENV.labSettings]: JSON.stringify(rig.settings),
   };
+  let found: string[] | undefined;
   if (resuming) {
     // The plan run.json recorded, or, when the run stopped before recording it, the cases its --grep picks now.
     const listed = () => caseIds([...args, ...(grep ? ['--grep', grep] : [])], env);
@@ -140,38 +164,18 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     recordResume(plan, planned);
     env[RUN_ENV.benches] = [...plan.remaining.keys()].join(',');
     env[RUN_ENV.remaining] = JSON.stringify(Object.fromEntries(plan.remaining));
+    const partial = plan.rerun.map((r) => r.partial).join(', ') || 'none';
     out(
       `gbcs-rig run ${runId} resumed: ${plan.kept.length} case${plan.kept.length === 1 ? '' : 's'} kept with their verdicts, ` +
-        `${plan.rerun.length} cut short and run again from the start (partial evidence kept: ${plan.rerun.map((r) => r.partial).join(', ') || 'none'}), ` +
+        `${plan.rerun.length} cut short and run again from the start (partial evidence kept: ${partial}), ` +
         `${left.length - plan.rerun.length} never started; output ${dir}`,
     );
   } else {
     if (values.out !== undefined) checkOutFolder(dir, values.out, runId);
-  }
-  const found = topEntries(dir);
-  mkdirSync(dir, { recursive: true });
-  if (!resuming) {
+    found = topEntries(dir);
+    mkdirSync(dir, { recursive: true });
     // What the run is about, written before anything moves: the report can be rebuilt from the folder alone.
-    const info: RunInfo = {
-      id: runId,
-      rig: rig.file,
-      rigSha256: sha256File(rig.file),
-      benches: benches.map((id) => ({ id, virtual: rig.benches.some((b) => b.id === id && b.virtual !== undefined) })),
-      station: rig.station.name,
-      lab: rig.station.lab,
-      operator: rig.station.operator,
-      startedAt: new Date().toISOString(),
-      endedAt: '',
-      gbcsRig: version(),
-      commit: commit(),
-      labSettings: rig.labSettings,
-      testPlan: readdirSync(join(ROOT, 'suites'))
-        .filter((f) => f.endsWith('.spec.ts'))
-        .sort()
-        .map((f) => ({ suite: `suites/${f}`, sha256: sha256File(join(ROOT, 'suites', f)) })),
-      ...(grep !== undefined && { grep }),
-    };
-    writeFileSync(join(dir, RUN_INFO_FILE), JSON.stringify(info, null, 2) + '\n');
+    writeFileSync(join(dir, RUN_INFO_FILE), JSON.stringify(runInfo(runId, rig, benches, grep), null, 2) + '\n');
     // No case matched is told below as a usage error, with the case ids, rather than as Playwright's error.
     if (grep) args.push('--grep', grep, '--pass-with-no-tests');
     out(
