@@ -53,13 +53,17 @@ function gbcsRig(args: string[], dir: string, detached = false, onStart?: (pid: 
   return new Promise((done) => child.on('exit', (code) => done({ code: code ?? 1, stdout, stderr })));
 }
 
-/** A folder with the seed's rig file: the same devices, seed and relay topic for every campaign of the test. */
-function rigIn(name: string): { dir: string; rig: string } {
+/** A folder with the seed's rig file: bench n the same devices, seed and relay topic in every campaign of the test. */
+function rigIn(name: string, benches = 1): { dir: string; rig: string } {
   const dir = mkdtempSync(join(tmpdir(), `gbcs-rig-resume-${name}-`));
   const rig = join(dir, 'rig.yaml');
-  writeFileSync(rig, stringify(virtualRig({ firmware: 'ch-conformant', seed: 7 })));
+  writeFileSync(rig, stringify(virtualRig({ firmware: 'ch-conformant', seed: 7, benches })));
   return { dir, rig };
 }
+
+const benchIds = (n: number) => Array.from({ length: n }, (_, i) => `virtual-${i + 1}`);
+/** Every (case, bench) of a campaign, as its evidence folder names it. */
+const caseKeys = (benches: number) => benchIds(benches).flatMap((b) => CASES.map((id) => `${id}--${b}`));
 
 /** Every file under a folder with its sha256, by path relative to it. */
 function hashes(root: string): Map<string, string> {
@@ -90,9 +94,13 @@ const reported = (c: CaseResult) => ({
 /** The event log with the virtual serial ports' instance number taken out: it counts the benches a worker opened. */
 const events = (file: string) => readFileSync(file, 'utf8').replace(/(\/dev\/gbcs-rig-virtual\/[^/"]+)-\d+\//g, '$1-N/');
 
-/** Kills the campaign's process group once the evidence of case `k` appears, `delayMs` later: mostly mid-case. */
-async function killedCampaign(k: number, delayMs: number): Promise<{ out: string; dir: string; left: Map<string, string> }> {
-  const { dir, rig } = rigIn(`killed-${k}`);
+/** Kills the campaign's process group once the evidence of case `k` on its first bench appears, `delayMs` later: mostly mid-case. */
+async function killedCampaign(
+  k: number,
+  delayMs: number,
+  benches: number,
+): Promise<{ out: string; dir: string; left: Map<string, string> }> {
+  const { dir, rig } = rigIn(`killed-${k}`, benches);
   const out = join(dir, 'run');
   let pid = 0;
   const exited = gbcsRig(['run', '--rig', rig, '--out', out, '--grep', 'CH-IPAN'], dir, true, (p) => (pid = p));
@@ -109,43 +117,49 @@ async function killedCampaign(k: number, delayMs: number): Promise<{ out: string
 test('kill -9 at seeded random moments, then run --resume: the same verdicts, measurements and bench times as without a stop, no evidence lost or duplicated', async () => {
   test.setTimeout(6 * 60_000);
   const random = seeded(SEED);
-  // Two moments: into one of the first cases, and into one of the later ones.
+  // Two moments: into one of the first cases on one bench, and into one of the later ones on two benches
+  // (each bench stopped at its own point, so each resumes with its own cases left).
   const moments = [
-    { k: 1 + Math.floor(random() * 3), delayMs: Math.floor(random() * 200) },
-    { k: 4 + Math.floor(random() * 3), delayMs: Math.floor(random() * 200) },
+    { k: 1 + Math.floor(random() * 3), delayMs: Math.floor(random() * 200), benches: 1 },
+    { k: 4 + Math.floor(random() * 3), delayMs: Math.floor(random() * 200), benches: 2 },
   ];
-  const whole = rigIn('whole');
+  // The reference: both benches without a stop (its first bench is the one-bench campaign's bench).
+  const whole = rigIn('whole', 2);
   const [reference, ...killed] = await Promise.all([
     gbcsRig(['run', '--rig', whole.rig, '--out', join(whole.dir, 'run'), '--grep', 'CH-IPAN'], whole.dir),
-    ...moments.map((m) => killedCampaign(m.k, m.delayMs)),
+    ...moments.map((m) => killedCampaign(m.k, m.delayMs, m.benches)),
   ]);
   expect(reference.code, reference.stderr).toBe(0);
   const expected = JSON.parse(readFileSync(join(whole.dir, 'run', 'results.json'), 'utf8')) as RunResults;
-  expect(expected.cases.map((c) => c.id)).toEqual(CASES);
+  expect(expected.cases.map((c) => `${c.id}--${c.bench}`).sort()).toEqual(caseKeys(2).sort());
 
   const resumed = await Promise.all(killed.map((k) => gbcsRig(['run', '--resume', k.out], k.dir)));
   for (const [i, { out, left }] of killed.entries()) {
     const r = resumed[i];
-    const at = `killed at ${CASES[moments[i].k]} + ${moments[i].delayMs} ms`;
+    const { k, delayMs, benches } = moments[i];
+    const at = `${benches} bench(es) killed at ${CASES[k]} + ${delayMs} ms`;
+    const keys = caseKeys(benches);
     expect(r.code, `${at}: ${r.stdout}${r.stderr}`).toBe(0);
-    expect(r.stdout).toMatch(/^gbcs-rig run \S+ resumed: \d+ cases? kept with their verdicts, [01] cut short/m);
+    expect(r.stdout).toMatch(/^gbcs-rig run \S+ resumed: \d+ cases? kept with their verdicts, \d+ cut short/m);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as RunResults;
-    expect(results.cases.map(reported), at).toEqual(expected.cases.map(reported));
+    const mine = expected.cases.filter((c) => benchIds(benches).includes(c.bench));
+    expect(results.cases.map(reported), at).toEqual(mine.map(reported));
     expect(results.missing, at).toEqual([]);
     expect(results.notRun, at).toEqual([]);
     // status.json counts the whole campaign, the cases kept from before the stop too.
     const status = JSON.parse(readFileSync(join(out, 'status.json'), 'utf8')) as CampaignStatus;
     expect(status.state).toBe('finished');
-    expect(status.cases).toMatchObject({ total: 7, done: 7, verdicts: { PASS: 6, 'NOT APPLICABLE': 1 } });
+    expect(status.cases).toMatchObject({
+      total: keys.length,
+      done: keys.length,
+      verdicts: { PASS: 6 * benches, 'NOT APPLICABLE': benches },
+    });
 
     // Nothing the stopped part wrote is lost: a kept case's files stay where they were, a cut one's move aside whole.
     const info = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as RunInfo;
     const resume = info.resumes?.[0];
     expect(info.resumes, at).toHaveLength(1);
-    expect(
-      info.planned?.map((p) => p.id),
-      at,
-    ).toEqual(CASES);
+    expect(info.planned?.map((p) => `${p.id}--${p.bench}`).sort(), at).toEqual([...keys].sort());
     const cut = new Set(resume?.rerun.map((c) => `${c.id}--${c.bench}`));
     const after = hashes(join(out, 'evidence'));
     for (const [path, sha] of left) {
@@ -158,16 +172,16 @@ test('kill -9 at seeded random moments, then run --resume: the same verdicts, me
       expect(readFileSync(join(out, c.partial, 'events.jsonl'), 'utf8')).toContain('"kind":"case-start"');
       expect(existsSync(join(out, c.partial, 'result.json')), 'a cut case has no verdict of its own').toBe(false);
     }
-    expect(resume?.kept.length, at).toBe(CASES.length - (resume?.remaining.length ?? 0));
+    expect(resume?.kept.length, at).toBe(keys.length - (resume?.remaining.length ?? 0));
     // Each case once: one evidence folder with its verdict per planned case, beside the partial ones.
     const folders = readdirSync(join(out, 'evidence')).sort();
-    expect(folders, at).toEqual([...CASES.map((id) => `${id}--virtual-1`), ...[...cut].map((f) => `${f}.partial-1`)].sort());
+    expect(folders, at).toEqual([...keys, ...[...cut].map((f) => `${f}.partial-1`)].sort());
     // The resumed cases' evidence is the uninterrupted run's: the same captures, the same event logs.
-    for (const id of CASES) {
-      const mine = join(out, 'evidence', `${id}--virtual-1`);
-      const theirs = join(whole.dir, 'run', 'evidence', `${id}--virtual-1`);
-      expect(events(join(mine, 'events.jsonl')), `${at}: ${id}`).toBe(events(join(theirs, 'events.jsonl')));
-      expect(readFileSync(join(mine, 'han.pcapng')).equals(readFileSync(join(theirs, 'han.pcapng'))), `${at}: ${id}'s capture`).toBe(true);
+    for (const key of keys) {
+      const ours = join(out, 'evidence', key);
+      const theirs = join(whole.dir, 'run', 'evidence', key);
+      expect(events(join(ours, 'events.jsonl')), `${at}: ${key}`).toBe(events(join(theirs, 'events.jsonl')));
+      expect(readFileSync(join(ours, 'han.pcapng')).equals(readFileSync(join(theirs, 'han.pcapng'))), `${at}: ${key}'s capture`).toBe(true);
     }
     // The manifest signs the whole folder, every file once.
     const verified = await verifyRun(out);
@@ -183,14 +197,14 @@ test('kill -9 at seeded random moments, then run --resume: the same verdicts, me
   // A finished run has nothing to resume: said so, exit 0, the folder as signed.
   const done = await gbcsRig(['run', '--resume', join(whole.dir, 'run')], whole.dir);
   expect(done.code, done.stderr).toBe(0);
-  expect(done.stdout).toMatch(/run \S+ is complete: all 7 planned cases have their verdicts and the folder is signed; nothing to resume/);
+  expect(done.stdout).toMatch(/run \S+ is complete: all 14 planned cases have their verdicts and the folder is signed; nothing to resume/);
   expect((await verifyRun(join(whole.dir, 'run'))).ok).toBe(true);
   // Stopped while publishing (every verdict written, the folder not yet signed): the report is made and signed now.
   rmSync(join(whole.dir, 'run', 'manifest.sig'));
   const unsigned = await gbcsRig(['run', '--resume', join(whole.dir, 'run')], whole.dir);
   expect(unsigned.code, unsigned.stderr).toBe(0);
   expect(unsigned.stdout).toContain('but it stopped before its report was signed: the report is made and signed now');
-  expect(unsigned.stdout).toMatch(/^verdicts: 6 PASS, 0 FAIL, 0 INCONCLUSIVE, 1 NOT APPLICABLE, 0 ERROR$/m);
+  expect(unsigned.stdout).toMatch(/^verdicts: 12 PASS, 0 FAIL, 0 INCONCLUSIVE, 2 NOT APPLICABLE, 0 ERROR$/m);
   expect((await verifyRun(join(whole.dir, 'run'))).problems).toEqual([]);
 });
 
