@@ -30,7 +30,8 @@ const COMMANDS: Record<string, { run: Command; usage: string; about: string }> =
   run: {
     run: async (argv, out) => (await import('./run.ts')).runCommand(argv, out),
     usage: RUN_USAGE,
-    about: "runs the conformance suites on the rig's benches (default: the embedded virtual rig)",
+    about:
+      "runs the conformance suites on the rig's benches (default: the embedded virtual rig); --resume DIR continues a run that stopped",
   },
   plan: {
     run: async (argv, out) => (await import('./plan.ts')).planCommand(argv, out),

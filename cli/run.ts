@@ -2,7 +2,7 @@
 // then runs the conformance suites through Playwright — every case on every picked bench, one
 // worker per bench — and summarises the verdicts.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,10 +11,14 @@ import { RUN_ENV } from '../harness/run-context.ts';
 import { VERDICTS, type Verdict } from '../harness/verdicts.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { KeyTable } from '../protocol/security.ts';
-import { publishedLines, publishRun } from '../reports/publish.ts';
+import { MANIFEST, verifyRun } from '../reports/integrity.ts';
+import { type Published, publishedLines, publishRun } from '../reports/publish.ts';
+import { caseFolder } from '../reports/run-folder.ts';
 import { RUN_INFO_FILE, type RunInfo, type RunResults } from '../reports/results.ts';
+import type { LoadedRig } from '../rigs/load.ts';
 import { type LineOutput, linesWhileRead, packageVersion as version, ROOT } from './common.ts';
 import { UsageError } from './errors.ts';
+import { planResume, readResumable, recordResume, TAKEN_FROM_RUN } from './resume.ts';
 import {
   caseIds,
   checkChromium,
@@ -65,37 +69,13 @@ function commit(): string | undefined {
   }
 }
 
-export async function runCommand(argv: string[], stdout: LineOutput): Promise<number> {
-  // A reader that goes away (`gbcs-rig run … | head`) ends the output, not the campaign: its report is still signed.
-  const out = linesWhileRead(stdout);
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      rig: { type: 'string' },
-      out: { type: 'string' },
-      grep: { type: 'string' },
-      'signing-key': { type: 'string' },
-      bench: { type: 'string', multiple: true },
-      'fail-on': { type: 'string', multiple: true },
-    },
-  });
-  const failOn = parseFailOn(values['fail-on']);
-  const { rig, benches } = await loadRunRig(values.rig, values.bench);
-  const runId = new Date().toISOString().replace(/[:.]/g, '-');
-  const dir = resolve(values.out ?? join(ROOT, 'reports', 'out', runId));
-  // Everything the end of the run needs is checked now: hours of bench time must not end in a refusal.
-  checkGrep(values.grep);
-  checkSigningKeyOption(values['signing-key']);
-  checkChromium();
-  if (values.out !== undefined) checkOutFolder(dir, values.out, runId);
-  const found = topEntries(dir);
-  mkdirSync(dir, { recursive: true });
-  // What the run is about, written before anything moves: the report can be rebuilt from the folder alone.
-  const info: RunInfo = {
-    id: runId,
+/** run.json: what the run is about (`reports/results.ts`, RunInfo). */
+function runInfo(id: string, rig: LoadedRig, benches: readonly string[], grep: string | undefined): RunInfo {
+  return {
+    id,
     rig: rig.file,
     rigSha256: sha256File(rig.file),
-    benches: benches.map((id) => ({ id, virtual: rig.benches.some((b) => b.id === id && b.virtual !== undefined) })),
+    benches: benches.map((b) => ({ id: b, virtual: rig.benches.some((r) => r.id === b && r.virtual !== undefined) })),
     station: rig.station.name,
     lab: rig.station.lab,
     operator: rig.station.operator,
@@ -108,13 +88,48 @@ export async function runCommand(argv: string[], stdout: LineOutput): Promise<nu
       .filter((f) => f.endsWith('.spec.ts'))
       .sort()
       .map((f) => ({ suite: `suites/${f}`, sha256: sha256File(join(ROOT, 'suites', f)) })),
+    ...(grep !== undefined && { grep }),
   };
-  writeFileSync(join(dir, RUN_INFO_FILE), JSON.stringify(info, null, 2) + '\n');
+}
+
+export async function runCommand(argv: string[], stdout: LineOutput): Promise<number> {
+  // A reader that goes away (`gbcs-rig run … | head`) ends the output, not the campaign: its report is still signed.
+  const out = linesWhileRead(stdout);
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rig: { type: 'string' },
+      out: { type: 'string' },
+      grep: { type: 'string' },
+      'signing-key': { type: 'string' },
+      bench: { type: 'string', multiple: true },
+      'fail-on': { type: 'string', multiple: true },
+      resume: { type: 'string' },
+    },
+  });
+  const failOn = parseFailOn(values['fail-on']);
+  if (values.resume !== undefined) {
+    const given = TAKEN_FROM_RUN.filter((o) => values[o] !== undefined).map((o) => `--${o}`);
+    if (given.length > 0)
+      throw new UsageError(
+        `--resume ${values.resume} takes the rig, benches, --grep and output folder from its run.json: leave out ${given.join(', ')}`,
+      );
+  }
+  const resuming = values.resume !== undefined ? readResumable(values.resume) : undefined;
+  const { rig, benches } = await loadRunRig(
+    resuming ? resuming.info.rig : values.rig,
+    resuming?.info.benches ? resuming.info.benches.map((b) => b.id) : values.bench,
+  );
+  const runId = resuming?.info.id ?? new Date().toISOString().replace(/[:.]/g, '-');
+  const dir = resuming?.dir ?? resolve(values.out ?? join(ROOT, 'reports', 'out', runId));
+  const grep = resuming ? resuming.info.grep : values.grep;
+  // Everything the end of the run needs is checked now: hours of bench time must not end in a refusal.
+  checkGrep(grep);
+  checkSigningKeyOption(values['signing-key']);
+  checkChromium();
   // One Playwright project per bench (suites/playwright.config.ts), one worker each.
   const args = suitesCommand();
-  // No case matched is told below as a usage error, with the case ids, rather than as Playwright's error.
-  if (values.grep) args.push('--grep', values.grep, '--pass-with-no-tests');
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     [RUN_ENV.rig]: rig.file ?? '',
     [RUN_ENV.benches]: benches.join(','),
@@ -122,8 +137,37 @@ export async function runCommand(argv: string[], stdout: LineOutput): Promise<nu
     [RUN_ENV.runId]: runId,
     [RUN_ENV.station]: rig.station.name,
     [RUN_ENV.version]: version(),
+    [RUN_ENV.labSettings]: JSON.stringify(rig.settings),
   };
-  out(`gbcs-rig run ${runId}: station ${rig.station.name}, bench${benches.length === 1 ? '' : 'es'} ${benches.join(', ')}, output ${dir}`);
+  let found: string[] | undefined;
+  if (resuming) {
+    // The plan run.json recorded, or, when the run stopped before recording it, the cases its --grep picks now.
+    const listed = () => caseIds([...args, ...(grep ? ['--grep', grep] : [])], env);
+    const planned = resuming.info.planned ?? listed().flatMap((id) => benches.map((bench) => ({ id, title: '', bench })));
+    const left = planned.filter((p) => !existsSync(join(dir, caseFolder(p), 'result.json')));
+    if (left.length === 0) return finishedRun(dir, resuming.info, planned.length, rig, values['signing-key'], failOn, out);
+    const plan = planResume(dir, resuming.info, planned);
+    recordResume(plan, planned);
+    env[RUN_ENV.benches] = [...plan.remaining.keys()].join(',');
+    env[RUN_ENV.remaining] = JSON.stringify(Object.fromEntries(plan.remaining));
+    const partial = plan.rerun.map((r) => r.partial).join(', ') || 'none';
+    out(
+      `gbcs-rig run ${runId} resumed: ${plan.kept.length} case${plan.kept.length === 1 ? '' : 's'} kept with their verdicts, ` +
+        `${plan.rerun.length} cut short and run again from the start (partial evidence kept: ${partial}), ` +
+        `${left.length - plan.rerun.length} never started; output ${dir}`,
+    );
+  } else {
+    if (values.out !== undefined) checkOutFolder(dir, values.out, runId);
+    found = topEntries(dir);
+    mkdirSync(dir, { recursive: true });
+    // What the run is about, written before anything moves: the report can be rebuilt from the folder alone.
+    writeFileSync(join(dir, RUN_INFO_FILE), JSON.stringify(runInfo(runId, rig, benches, grep), null, 2) + '\n');
+    // No case matched is told below as a usage error, with the case ids, rather than as Playwright's error.
+    if (grep) args.push('--grep', grep, '--pass-with-no-tests');
+    out(
+      `gbcs-rig run ${runId}: station ${rig.station.name}, bench${benches.length === 1 ? '' : 'es'} ${benches.join(', ')}, output ${dir}`,
+    );
+  }
   const code = await new Promise<number>((done) => {
     // Playwright's lines come through this process, not straight to stdout: a closed stdout would kill it (EPIPE).
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
@@ -136,23 +180,61 @@ export async function runCommand(argv: string[], stdout: LineOutput): Promise<nu
     return RUN_EXIT.couldNotRun;
   }
   const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
-  if (values.grep && results.cases.length === 0 && results.missing.length === 0) {
+  if (!resuming && grep && results.cases.length === 0 && results.missing.length === 0) {
     // Playwright found no case before any fixture ran: nothing moved; the folder is left as it was found.
     const ids = caseIds(args.slice(0, 4), env).sort();
     restoreRunFolder(dir, found);
     const cases = ids.length > 0 ? `the cases: ${ids.join(', ')}` : 'the case list could not be read (see gbcs-rig run without --grep)';
-    throw new UsageError(`--grep ${values.grep}: matches no case, so nothing was run and no report signed; ${cases}`);
+    throw new UsageError(`--grep ${grep}: matches no case, so nothing was run and no report signed; ${cases}`);
   }
+  printResults(results, out);
+  await publish(dir, rig, values['signing-key'], out);
+  return exitFor(results, failOn, out);
+}
+
+function printResults(results: RunResults, out: (line: string) => void): void {
   out('');
   for (const c of results.cases)
     out(`${c.verdict.padEnd(15)} ${c.id.padEnd(12)} ${c.bench.padEnd(12)} ${c.title}${c.verdict === 'PASS' ? '' : ` — ${c.reason}`}`);
   out(`verdicts: ${VERDICTS.map((v) => `${results.totals[v]} ${v}`).join(', ')}`);
   if (results.missing.length > 0) out(`cases that ended without a verdict (rig crash): ${results.missing.join(', ')}`);
+}
+
+/** The report in every format, and last the signed manifest over the whole folder. */
+async function publish(dir: string, rig: LoadedRig, signingKey: string | undefined, out: (line: string) => void): Promise<Published> {
   const keys = new KeyTable();
   if (rig.secrets.networkKey) keys.addNetworkKey(fromHex(rig.secrets.networkKey));
-  const published = await publishRun(dir, { keys, redact: (text) => rig.secrets.redact(text), signingKey: values['signing-key'] });
+  const published = await publishRun(dir, { keys, redact: (text) => rig.secrets.redact(text), signingKey });
   for (const line of publishedLines(published)) out(line);
   out(`run folder: ${dir}`);
+  return published;
+}
+
+/** `--resume` of a run whose every planned case has its verdict: said so; if it stopped before signing, its report is made now. */
+async function finishedRun(
+  dir: string,
+  info: RunInfo,
+  cases: number,
+  rig: LoadedRig,
+  signingKey: string | undefined,
+  failOn: ReadonlySet<Verdict | 'not-run'>,
+  out: (line: string) => void,
+): Promise<number> {
+  const complete = `run ${info.id} is complete: all ${cases} planned case${cases === 1 ? ' has its verdict' : 's have their verdicts'}`;
+  if (existsSync(join(dir, MANIFEST)) && (await verifyRun(dir)).ok) {
+    out(`--resume ${dir}: ${complete} and the folder is signed; nothing to resume`);
+    return RUN_EXIT.ran;
+  }
+  out(`--resume ${dir}: ${complete}, but it stopped before its report was signed: the report is made and signed now`);
+  // Rebuilt from the evidence: a results.json the stopped run left may not be the whole campaign's.
+  rmSync(join(dir, 'results.json'), { force: true });
+  const { built } = await publish(dir, rig, signingKey, out);
+  printResults(built.results, out);
+  return exitFor(built.results, failOn, out);
+}
+
+/** The exit code for the results: couldNotRun when a case has no verdict, else failedOn when `--fail-on` names a verdict that came out. */
+function exitFor(results: RunResults, failOn: ReadonlySet<Verdict | 'not-run'>, out: (line: string) => void): number {
   if (results.missing.length > 0) return RUN_EXIT.couldNotRun;
   const named = failedOn(results, failOn);
   if (named.length === 0) return RUN_EXIT.ran;

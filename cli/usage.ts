@@ -10,7 +10,7 @@ export const EXTCAP_USAGE =
 
 export const RUN_USAGE =
   'usage: gbcs-rig run [--rig FILE] [--out DIR] [--bench ID[,ID…]]… [--grep PATTERN]' +
-  ' [--fail-on fail,inconclusive,error,not-run] [--signing-key FILE]';
+  ' [--fail-on fail,inconclusive,error,not-run] [--signing-key FILE] | --resume DIR [--fail-on …] [--signing-key FILE]';
 
 export const SNIFF_USAGE =
   'usage: gbcs-rig sniff (--rig FILE [--bench ID] --sniffer ID | --kind KIND --path DEV --channel N) --out FILE.pcapng|- ' +

@@ -72,6 +72,8 @@ export class CaseRecorder {
     readonly definition: CaseDefinition,
     private readonly evidence: EvidenceLog,
     private readonly now: () => number,
+    /** Told of each step as it starts (the run's progress shows it). */
+    private readonly onStep?: (name: string) => void,
   ) {
     this.startedAt = now();
     evidence.event('case-start', { id: definition.id, title: definition.title });
@@ -81,6 +83,7 @@ export class CaseRecorder {
     const at = benchIso(this.now());
     this.steps.push({ name, at });
     this.evidence.event('step', { name });
+    this.onStep?.(name);
     // Allure's steps mirror the case's, with their bench time.
     void allure.logStep(`${at} ${name}`);
   }

@@ -127,6 +127,8 @@ export class CaseClock implements BenchClock {
     /** Bench time (ms) past which the case may not wait. */
     readonly deadlineMs: number,
     private readonly overran: () => Error,
+    /** Told of every wait and when it ends at the latest: progress shows a wait even when the case does not name it. */
+    private readonly onWait?: (kind: 'pause' | 'watch', untilMs: number) => void,
   ) {}
 
   get virtual(): boolean {
@@ -139,6 +141,7 @@ export class CaseClock implements BenchClock {
 
   async sleep(ms: number): Promise<void> {
     const left = this.deadlineMs - this.now();
+    this.onWait?.('pause', this.now() + Math.min(ms, Math.max(0, left)));
     if (ms <= left) return this.bench.sleep(ms);
     if (left > 0) await this.bench.sleep(left);
     throw this.overran();
@@ -146,6 +149,7 @@ export class CaseClock implements BenchClock {
 
   async waitFor(condition: () => boolean, withinMs: number): Promise<boolean> {
     const left = this.deadlineMs - this.now();
+    this.onWait?.('watch', this.now() + Math.min(withinMs, Math.max(0, left)));
     if (withinMs <= left) return this.bench.waitFor(condition, withinMs);
     // The wait would outlast the case: what it waits for may still come before the deadline.
     if (await this.bench.waitFor(condition, Math.max(0, left))) return true;

@@ -7,7 +7,7 @@ import * as allure from 'allure-js-commons';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeyTable } from '../protocol/security.ts';
-import type { LabSettings } from '../rigs/lab-settings.ts';
+import { resolveLabSettings, type LabSettings } from '../rigs/lab-settings.ts';
 import { loadRig, type LoadedRig, type RigDevice } from '../rigs/load.ts';
 import { openBench, type OpenBench } from './bench.ts';
 import { benchCheckFault, checkOpenBench } from './bench-check.ts';
@@ -18,9 +18,10 @@ import { CaseRecorder, hashEvidence, type CaseDefinition } from './case.ts';
 import { Capture } from './capture.ts';
 import { CaseClock, minutes, type BenchClock } from './clock.ts';
 import { Liveness } from './liveness.ts';
-import { EvidenceLog } from './evidence.ts';
+import { benchIso, EvidenceLog } from './evidence.ts';
 import { HandHeldTerminal } from './hht.ts';
 import { BenchPower } from './power.ts';
+import { BenchProgressFile, CaseProgress } from './progress.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from './run-context.ts';
 import { DeviceFailure, NotApplicable } from './verdicts.ts';
 import { testEquipment } from './test-equipment.ts';
@@ -34,6 +35,8 @@ interface BenchSlot {
   failure?: unknown;
   /** Bench time at which the bench's last case ended (the virtual bench's clock runs on from there). */
   lastEndMs?: number;
+  /** The bench's progress file, for the run's status.json. */
+  progress?: BenchProgressFile;
 }
 
 /** Where a bench's cases of this run reached in bench time, from their result.json files (for a worker that took over a bench). */
@@ -99,6 +102,15 @@ export interface CaseContext {
   evidence: EvidenceLog;
   /** Heard before judged: confirms a device was heard alive before a verdict rests on its silence. */
   live: Liveness;
+  /** What the case waits for, in words, for the run's progress (`waiting('poll period 2 of 3', untilMs)`). */
+  progress: CaseProgress;
+}
+
+/** The lab settings' values as `gbcs-rig run` passes them (else the defaults): a case's planned duration is known when it is declared. */
+function plannedSettings(): LabSettings {
+  const given = process.env[RUN_ENV.labSettings];
+  if (given) return JSON.parse(given) as LabSettings;
+  return Object.fromEntries(Object.entries(resolveLabSettings(undefined)).map(([k, v]) => [k, v.value])) as unknown as LabSettings;
 }
 
 /** A case as a suite declares it: its definition, and how long and how it needs the bench under the lab's settings. */
@@ -110,13 +122,6 @@ export interface CaseSpec extends CaseDefinition {
 }
 
 export type { BenchNeeds } from './plan.ts';
-
-// The lab settings at collection, for each case's planned bench time in the plan (a rig that cannot be read
-// leaves the plan without durations: the run refuses it before any case starts).
-const collectionSettings = await loadRig(process.env[RUN_ENV.rig] || undefined).then(
-  (r) => r.settings,
-  () => undefined,
-);
 
 /** How far past its plan a case may run before it is stopped: a quarter of the plan, at least 10 minutes. */
 export const overrunAllowance = (plannedMs: number): number => Math.max(plannedMs / 4, minutes(10));
@@ -135,6 +140,9 @@ const test = base.extend<object, BenchOption & { rig: LoadedRig; benchSlot: Benc
     async ({ rig, benchId }, use) => {
       const id = benchId || rig.benches[0].id;
       const slot: BenchSlot = { id };
+      const out = process.env[RUN_ENV.out];
+      const virtual = rig.benches.find((b) => b.id === id)?.virtual !== undefined;
+      if (out) slot.progress = new BenchProgressFile(out, id, virtual, () => slot.open?.clock.now() ?? Date.now());
       let release: (() => void) | undefined;
       try {
         // The worker that ran this bench before may still be closing it.
@@ -161,7 +169,7 @@ function epicOf(def: CaseDefinition): string {
 
 export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Promise<void>): void {
   const { duration, needs, ...def } = spec;
-  const plan: PlanAnnotation = { plannedMs: collectionSettings ? duration(collectionSettings) : 0, needs };
+  const plan: PlanAnnotation = { plannedMs: duration(plannedSettings()), needs };
   const details = {
     tag: [`@${def.id}`, ...def.requirements.map((r) => `@${r}`)],
     annotation: { type: PLAN_ANNOTATION, description: JSON.stringify(plan) },
@@ -172,13 +180,24 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
     await freshVirtualBench(rig, benchSlot, out);
     const bench = benchSlot.open;
     const evidence = new EvidenceLog(dir, () => bench?.clock.now() ?? Date.now());
-    const rec = new CaseRecorder(def, evidence, () => bench?.clock.now() ?? Date.now());
+    const now = () => bench?.clock.now() ?? Date.now();
+    const progress = new CaseProgress(benchSlot.progress, now);
+    const rec = new CaseRecorder(def, evidence, now, (step) => progress.step(step));
     const device = bench?.device(def.role);
     const plannedMs = duration(rig.settings);
     let outcome: unknown;
     let capture: Capture | undefined;
     let live: Liveness | undefined;
-    const startedAt = bench?.clock.now() ?? Date.now();
+    const startedAt = now();
+    benchSlot.progress?.update((p) => {
+      p.case = {
+        id: def.id,
+        title: def.title,
+        startedAt: benchIso(startedAt),
+        plannedEnd: benchIso(startedAt + plannedMs),
+        plannedEndMs: startedAt + plannedMs,
+      };
+    }, true);
     // A full evidence disk ends every wait of the case, as a lost sniffer does.
     const unwatch = bench?.watchCase(() => evidence.fault);
     try {
@@ -200,6 +219,7 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
             `the case ran past its planned ${hoursText(plannedMs)} and its margin of ${hoursText(overrunAllowance(plannedMs))} (deadline ${new Date(deadline).toISOString()})`,
             'check that the lab settings match the devices, and that nothing on the bench held the case up (operator prompts, relays, radio); the evidence so far is kept',
           ),
+        (kind, untilMs) => progress.clockWait(kind, untilMs),
       );
       evidence.event('case-plan', { plannedMinutes: Math.round(plannedMs / 60_000), deadline: new Date(deadline).toISOString() });
       const keys = new KeyTable();
@@ -228,7 +248,7 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
       );
       const power = new BenchPower(bench.relays, evidence, clock);
       live = new Liveness(capture, hht, power, evidence, startedAt, bench.spec.radio.channel);
-      await body({ rec, bench, device, settings: rig.settings, clock, capture, power, hht, evidence, live });
+      await body({ rec, bench, device, settings: rig.settings, clock, capture, power, hht, evidence, live, progress });
     } catch (e) {
       outcome = e ?? new Error('a step threw nothing');
     }
@@ -268,6 +288,7 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
       },
     });
     if (bench) benchSlot.lastEndMs = bench.clock.now();
+    benchSlot.progress?.update((p) => delete p.case, true);
     result.evidence = hashEvidence(evidence.evidenceFiles);
     const file = join(dir, 'result.json');
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');

@@ -1,5 +1,6 @@
 // How `gbcs-rig run` tells the Playwright workers which rig, which output folder and which run.
 import { availableParallelism } from 'node:os';
+import type { LabSettings } from '../rigs/lab-settings.ts';
 import { loadRig } from '../rigs/load.ts';
 
 export const RUN_ENV = {
@@ -10,7 +11,20 @@ export const RUN_ENV = {
   version: 'GBCS_RIG_VERSION',
   /** The benches picked for the run, comma-separated (default: every bench of the rig). */
   benches: 'GBCS_RIG_BENCHES',
+  /** The lab settings' values (JSON): a case's planned duration, and so the campaign's ETA, is known before it runs. */
+  labSettings: 'GBCS_RIG_LAB_SETTINGS',
+  /** On `run --resume`: the cases still to run, by bench (JSON `{ bench: [case id, …] }`); the others have their verdicts. */
+  remaining: 'GBCS_RIG_REMAINING',
 } as const;
+
+/** On `run --resume`, the Playwright grep of a bench's cases still to run (by their `@<case id>` tags); undefined when not resuming. */
+export function remainingOn(benchId: string): RegExp | undefined {
+  const remaining = process.env[RUN_ENV.remaining];
+  if (!remaining) return undefined;
+  const ids = (JSON.parse(remaining) as Record<string, string[]>)[benchId] ?? [];
+  // Matches none when the bench has nothing left (`gbcs-rig run` leaves such a bench out anyway).
+  return new RegExp(`(^|\\s)@(${ids.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') || '(?!)'})(\\s|$)`);
+}
 
 /** The annotation a case leaves on its test: the path of its result.json. */
 export const RESULT_ANNOTATION = 'gbcs-rig-result';
@@ -19,11 +33,11 @@ export const RESULT_ANNOTATION = 'gbcs-rig-result';
 export const benchProject = (benchId: string) => `bench:${benchId}`;
 
 /** The benches a suite run drives (those `gbcs-rig run` picked, or, run directly, every bench of the rig) and how many workers drive them at once. */
-export async function benchesToRun(): Promise<{ ids: string[]; workers: number }> {
+export async function benchesToRun(): Promise<{ ids: string[]; workers: number; settings: LabSettings }> {
   const rig = await loadRig(process.env[RUN_ENV.rig] || undefined);
   const picked = process.env[RUN_ENV.benches]?.split(',');
   const benches = picked ? rig.benches.filter((b) => picked.includes(b.id)) : rig.benches;
-  return { ids: benches.map((b) => b.id), workers: workersFor(benches.map((b) => b.virtual !== undefined)) };
+  return { ids: benches.map((b) => b.id), workers: workersFor(benches.map((b) => b.virtual !== undefined)), settings: rig.settings };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { CaseResult } from '../harness/case.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from '../harness/run-context.ts';
 import type { BenchOption } from '../harness/conformance.ts';
 import { PLAN_ANNOTATION, planCampaign, type PlanAnnotation } from '../harness/plan.ts';
-import { RUN_INFO_FILE, collectResults, missingCase, readRunInfo, type PlannedCase } from './results.ts';
+import { RUN_INFO_FILE, collectResults, missingCase, readRunInfo, resultsFromEvidence, type PlannedCase } from './results.ts';
 
 export type { RunResults } from './results.ts';
 
@@ -39,7 +39,8 @@ export default class ResultsReporter implements Reporter {
   onBegin(_config: FullConfig, suite: Suite): void {
     const out = process.env[RUN_ENV.out];
     const recorded = out && readRunInfo(out);
-    if (!out || !recorded) return;
+    // A resumed run runs only what was left: the plan stays the campaign's.
+    if (!out || !recorded || recorded.planned) return;
     const planned = suite.allTests().map((t) => plannedCase(t.title, t.annotations, benchOf(t) ?? ''));
     const plan = planCampaign(planned, recorded.benches ?? []);
     writeFileSync(join(out, RUN_INFO_FILE), JSON.stringify({ ...recorded, planned, plan }, null, 2) + '\n');
@@ -65,6 +66,9 @@ export default class ResultsReporter implements Reporter {
       startedAt: recorded?.startedAt ?? this.startedAt,
       endedAt: new Date().toISOString(),
     };
-    writeFileSync(join(out, 'results.json'), JSON.stringify(collectResults(this.cases, run, this.missing), null, 2) + '\n');
+    // A resumed run's own cases, and those its earlier part judged (kept with their evidence).
+    const ran = (c: CaseResult) => this.cases.some((own) => own.id === c.id && own.bench === c.bench);
+    const kept = run.resumes?.length ? resultsFromEvidence(out, run).cases.filter((c) => !ran(c)) : [];
+    writeFileSync(join(out, 'results.json'), JSON.stringify(collectResults([...kept, ...this.cases], run, this.missing), null, 2) + '\n');
   }
 }

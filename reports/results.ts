@@ -32,7 +32,26 @@ export interface RunInfo {
   planned?: PlannedCase[];
   /** When each planned case runs on its bench, in bench time (harness/plan.ts): what `gbcs-rig plan` prints. */
   plan?: CampaignPlan;
+  /** The run's --grep, as given: `run --resume` picks the same cases. */
+  grep?: string;
+  /** Each time the run was continued with `gbcs-rig run --resume` after it stopped. */
+  resumes?: RunResume[];
 }
+
+/** One `run --resume`: what it kept, what it ran again from the start (its partial evidence moved aside), what it ran. */
+export interface RunResume {
+  /** Wall time of the resume. */
+  at: string;
+  /** Cases kept with the verdicts they had, as `<case>--<bench>`. */
+  kept: string[];
+  /** Cases cut short when the run stopped: run again from their start; the evidence they left is in `partial`. */
+  rerun: { id: string; bench: string; partial: string }[];
+  /** Cases the resume set out to run (the rerun ones and those never started), as `<case>--<bench>`. */
+  remaining: string[];
+}
+
+/** A case's evidence left by a run that stopped in the middle of it: `evidence/<case>--<bench>.partial-<n>`. */
+export const PARTIAL_EVIDENCE = /\.partial-\d+$/;
 
 export type { PlannedCase } from '../harness/plan.ts';
 
@@ -99,12 +118,12 @@ export function readJson<T>(file: string): T {
   }
 }
 
-/** Case evidence folders (`evidence/<case>--<bench>`), sorted by name. */
+/** Case evidence folders (`evidence/<case>--<bench>`), sorted by name; a partial one a resume moved aside is not a case's. */
 export function evidenceFolders(runDir: string): string[] {
   const root = join(runDir, 'evidence');
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
+    .filter((d) => d.isDirectory() && !PARTIAL_EVIDENCE.test(d.name))
     .map((d) => d.name)
     .sort();
 }

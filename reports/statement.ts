@@ -42,6 +42,17 @@ export function deviations(results: RunResults): Deviation[] {
     });
   }
   for (const missing of results.missing) out.push({ what: 'case not run to its end', detail: `${missing}: no verdict (the rig stopped)` });
+  for (const r of results.run.resumes ?? []) {
+    out.push({
+      what: 'campaign resumed',
+      detail: `the run stopped and was resumed at ${r.at} (gbcs-rig run --resume): ${r.kept.length} cases kept with their verdicts, ${r.remaining.length} run after it`,
+    });
+    for (const c of r.rerun)
+      out.push({
+        what: 'case rerun from its start',
+        detail: `${c.id} on bench ${c.bench} was cut short when the run stopped; its partial evidence is kept in ${c.partial}, its verdict is the rerun's`,
+      });
+  }
   for (const p of results.notRun ?? [])
     out.push({ what: 'case not run', detail: `${p.id} ${p.title} on bench ${p.bench}: planned, never started` });
   return out;

@@ -555,6 +555,11 @@ for (const role of CLIENT_ROLES) {
       await powered(ctx, [esme, ctx.device], async () => {
         const start = ctx.clock.now();
         ctx.rec.step(`watch the ${role}'s polls for three periods`);
+        const periods = [1, 2, 3].map((n) => [`poll period ${n} of 3`, start + n * period] as const);
+        ctx.progress.stagesOf(
+          [...periods, ['the hour after the third poll period', start + 3 * period + hours(1)]],
+          'judge the longest silence',
+        );
         await ctx.clock.sleep(3 * period + hours(1));
         ctx.capture.assertHealthy();
         await longestSilence(ctx, esme, start, 'longest time without a Get Change of Tenancy', 'over three periods');
@@ -585,6 +590,11 @@ for (const role of CLIENT_ROLES) {
           `watch the ${role}'s polls for a poll period (${ctx.settings.cotPollPeriodHours} h + ${ctx.settings.cotPollToleranceMinutes} min)`,
         );
         // Watched continuously: the first minute over the limit ends the watch, a flooder need not be watched for a day.
+        ctx.progress.waiting(
+          'a poll period of polls, counted per minute',
+          start + pollPeriod(ctx.settings) + minutes(15),
+          'judge the busiest minute',
+        );
         await ctx.clock.waitFor(
           () => busiestMinute(ctx, start) > ctx.settings.cotPollRateLimitPerMinute,
           pollPeriod(ctx.settings) + minutes(15),
@@ -674,6 +684,11 @@ for (const role of CLIENT_ROLES) {
       await powered(ctx, [esme, ctx.device], async () => {
         const start = ctx.clock.now();
         ctx.rec.step(`let the ${role} collect the occupier's data for two hours`);
+        ctx.progress.waiting(
+          "the occupier's data to build up",
+          start + hours(2),
+          `ask what the ${role} holds, then trigger a Change of Tenancy`,
+        );
         await ctx.clock.sleep(hours(2));
         const before = await observer.retained(OCCUPIER_DATA, ctx.clock.now(), ctx.evidence);
         if (before.holding.length === 0) await ctx.live.confirm([...hanOf(ctx), esme, ctx.device], `the ${role} holds nothing to clear`);
@@ -717,6 +732,12 @@ for (const role of CLIENT_ROLES) {
             `10 minutes after the implementation time the ${role} still holds ${after.kept.join(', ')} recorded before it (${observer.how})`,
           );
         // Through a whole poll period: a device that re-clears on every publication it takes in shows it at its next poll.
+        const pastPoll = ctx.clock.now() + hours(ctx.settings.cotPollPeriodHours + 1);
+        ctx.progress.waiting(
+          'the next poll after the change (a poll period and an hour)',
+          pastPoll,
+          "check the new occupier's data is kept",
+        );
         await ctx.clock.sleep(hours(ctx.settings.cotPollPeriodHours + 1));
         ctx.rec.step(
           `${ctx.settings.cotPollPeriodHours + 1} hours later, past the next poll: the new occupier's data must be kept (COT-7)`,
@@ -901,6 +922,7 @@ for (const role of CLIENT_ROLES) {
         const implementation = implementationIn(ctx, hours(1));
         ctx.rec.mark('implementation time', implementation);
         await triggerTenancy(ctx, esme, 'ESME', implementation);
+        ctx.progress.waiting('the implementation time and an hour, the device off', implementation + hours(1), `power the ${role} on`);
         await ctx.clock.sleep(implementation + hours(1) - ctx.clock.now());
         ctx.rec.step(`power the ${role} on again, after the implementation time`);
         const on = await ctx.power.set(ctx.device, true);

@@ -249,6 +249,13 @@ conformanceCase(
     const margin = ctx.settings.interPanBoundaryMarginSeconds * 1000;
     const { joinedAtMs } = await joinedHht(ctx);
     ctx.rec.mark(`HHT stay ends (${ctx.settings.hhtStayHours} h)`, joinedAtMs + stay);
+    ctx.progress.stagesOf(
+      [
+        [`the HHT's ${ctx.settings.hhtStayHours} h stay on the HAN, up to just before its end`, joinedAtMs + stay - margin],
+        ["the HHT's stay, across its end", joinedAtMs + stay + margin],
+      ],
+      'read over the HAN after the stay',
+    );
     await ctx.clock.sleep(joinedAtMs + stay - margin - ctx.clock.now());
     ctx.rec.step(`HHT reads over the HAN ${hhmm(stay - margin)} after joining`);
     const before = await ctx.hht.readOnHan();

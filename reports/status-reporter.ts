@@ -1,0 +1,226 @@
+// The campaign's progress while it runs: status.json in the run folder (rewritten atomically every
+// few seconds when something changed) and a console line when a bench's wait changes — on a real
+// bench also every 10 minutes. Merges the benches' progress files (harness/progress.ts), which the
+// workers write, with what the runner knows: the cases ended, their verdicts, the planned durations.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
+import { benchIso } from '../harness/evidence.ts';
+import { type BenchProgress, readBenchProgress, removeBenchProgress, spanText } from '../harness/progress.ts';
+import { RUN_ENV } from '../harness/run-context.ts';
+import { VERDICTS, type Verdict } from '../harness/verdicts.ts';
+import { benchOf, caseResultOf, plannedCase } from './results-reporter.ts';
+import type { CaseResult } from '../harness/case.ts';
+import { caseFolder } from './run-folder.ts';
+import { readRunInfo } from './results.ts';
+
+export const STATUS_FILE = 'status.json';
+const REFRESH_MS = 2000;
+/** A real bench's line is repeated this often even when its wait has not changed: a lab sees the run is alive. */
+const REAL_BENCH_LINE_EVERY_MS = 10 * 60_000;
+
+/** One case of the campaign as the status counts it. */
+export interface StatusCase {
+  id: string;
+  bench: string;
+  /** Planned bench time (ms) under the run's lab settings. */
+  plannedMs: number;
+  state: 'queued' | 'running' | 'done';
+  verdict?: Verdict;
+}
+
+export interface BenchStatus {
+  id: string;
+  virtual: boolean;
+  /** The bench's time when its worker last wrote (simulated on a virtual bench); absent before its first case. */
+  benchTime?: string;
+  case?: { id: string; title: string; startedAt: string; plannedEnd: string; step?: string };
+  /** What the running case waits for, in words, e.g. `PPMID-COT-004: poll period 2 of 3, 31 h 12 min left`. */
+  waiting?: string;
+  next?: { action: string; at: string };
+  queued: number;
+  /** Planned bench time left on the bench: the running case's rest and every queued case. */
+  benchTimeLeftMs: number;
+  benchTimeLeft: string;
+  /** The bench time its last case ends at the latest (on a real bench, wall clock). */
+  endsAt?: string;
+}
+
+/** status.json (`schema: gbcs-rig/status@1`). */
+export interface CampaignStatus {
+  schema: 'gbcs-rig/status@1';
+  run: string;
+  state: 'running' | 'finished' | 'stopped';
+  updatedAt: string;
+  cases: { total: number; done: number; running: number; queued: number; verdicts: Record<Verdict, number>; withoutVerdict: number };
+  benches: BenchStatus[];
+  /** The campaign's end: bench time left on its busiest bench; on real benches, the wall clock it ends at. */
+  eta: { benchTimeLeftMs: number; benchTimeLeft: string; endsAt?: string };
+}
+
+/** The campaign's status from its cases, the benches' progress files, and the wall time now. */
+export function campaignStatus(
+  run: string,
+  cases: readonly StatusCase[],
+  progress: readonly BenchProgress[],
+  benches: readonly { id: string; virtual: boolean }[],
+  wallNow: number,
+  state: CampaignStatus['state'] = 'running',
+): CampaignStatus {
+  const verdicts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
+  for (const c of cases) if (c.verdict) verdicts[c.verdict]++;
+  const count = (s: StatusCase['state']) => cases.filter((c) => c.state === s).length;
+  const done = count('done');
+  const benchStatus = benches.map(({ id, virtual }): BenchStatus => {
+    const p = progress.find((b) => b.bench === id);
+    // The case the bench's progress says runs is not queued, whether or not the runner has heard it began.
+    const queued = cases.filter((c) => c.bench === id && c.state === 'queued' && c.id !== p?.case?.id);
+    const queuedMs = queued.reduce((sum, c) => sum + c.plannedMs, 0);
+    // On a real bench the bench clock is the wall clock: time passes between the worker's writes too.
+    const now = virtual ? p?.benchTimeMs : wallNow;
+    const running = p?.case && (now === undefined ? 0 : Math.max(0, p.case.plannedEndMs - now));
+    const leftMs = (running ?? 0) + queuedMs;
+    const wait = p?.case?.wait;
+    return {
+      id,
+      virtual,
+      ...(now !== undefined && { benchTime: benchIso(now) }),
+      ...(p?.case && {
+        case: { id: p.case.id, title: p.case.title, startedAt: p.case.startedAt, plannedEnd: p.case.plannedEnd, step: p.case.step },
+      }),
+      ...(p?.case && wait && now !== undefined && { waiting: `${p.case.id}: ${wait.for}, ${spanText(wait.untilMs - now)} left` }),
+      ...(wait && { next: { action: wait.next, at: wait.until } }),
+      queued: queued.length,
+      benchTimeLeftMs: leftMs,
+      benchTimeLeft: spanText(leftMs),
+      ...(now !== undefined && { endsAt: benchIso(now + leftMs) }),
+    };
+  });
+  const leftMs = Math.max(0, ...benchStatus.map((b) => b.benchTimeLeftMs));
+  const realLeft = benchStatus.filter((b) => !b.virtual).map((b) => b.benchTimeLeftMs);
+  return {
+    schema: 'gbcs-rig/status@1',
+    run,
+    state,
+    updatedAt: new Date(wallNow).toISOString(),
+    cases: {
+      total: cases.length,
+      done,
+      running: count('running'),
+      queued: count('queued'),
+      verdicts,
+      withoutVerdict: cases.filter((c) => c.state === 'done' && !c.verdict).length,
+    },
+    benches: benchStatus,
+    eta: {
+      benchTimeLeftMs: leftMs,
+      benchTimeLeft: spanText(leftMs),
+      ...(realLeft.length > 0 && { endsAt: new Date(wallNow + Math.max(...realLeft)).toISOString() }),
+    },
+  };
+}
+
+/** A bench's console line: what it waits for and what comes next, with the campaign's count and ETA. */
+export function progressLine(s: CampaignStatus, b: BenchStatus): string {
+  const verdicts = VERDICTS.filter((v) => s.cases.verdicts[v] > 0).map((v) => `${s.cases.verdicts[v]} ${v}`);
+  const tally = `${s.cases.done}/${s.cases.total} done${verdicts.length ? ` (${verdicts.join(', ')})` : ''}`;
+  const eta = `${b.virtual ? 'simulated ' : ''}bench time left ≤ ${s.eta.benchTimeLeft}${s.eta.endsAt ? `, ends by ${s.eta.endsAt}` : ''}`;
+  const next = b.next ? `; next: ${b.next.action} at ${b.next.at}` : '';
+  return `… ${b.id} at ${b.benchTime ?? '?'}: ${b.waiting ?? 'between cases'}${next}; ${tally}; ${eta}`;
+}
+
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+export default class StatusReporter implements Reporter {
+  private out: string | undefined;
+  private run = '';
+  private readonly cases = new Map<TestCase, StatusCase>();
+  /** On a resumed run: the cases judged before it. */
+  private readonly kept: StatusCase[] = [];
+  private benches: { id: string; virtual: boolean }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private written = '';
+  /** Per bench: the wait last printed, and when (wall). */
+  private readonly printed = new Map<string, { wait: string; at: number }>();
+
+  onBegin(_config: FullConfig, suite: Suite): void {
+    this.out = process.env[RUN_ENV.out];
+    if (!this.out) return;
+    const info = readRunInfo(this.out);
+    this.run = info?.id ?? process.env[RUN_ENV.runId] ?? '';
+    for (const test of suite.allTests()) {
+      const { id, bench, plannedMs } = plannedCase(test.title, test.annotations, benchOf(test) ?? '');
+      this.cases.set(test, { id, bench, plannedMs: plannedMs ?? 0, state: 'queued' });
+    }
+    // A resumed run runs only the cases left: those judged before count as done, with their verdicts.
+    const kept = (info?.planned ?? []).filter((p) => ![...this.cases.values()].some((c) => c.id === p.id && c.bench === p.bench));
+    for (const p of kept) {
+      const file = join(this.out, caseFolder(p), 'result.json');
+      const verdict = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as CaseResult).verdict : undefined;
+      this.kept.push({ id: p.id, bench: p.bench, plannedMs: 0, state: 'done', verdict });
+    }
+    const ids = [...new Set(this.all().map((c) => c.bench))];
+    this.benches = ids.map((id) => ({ id, virtual: info?.benches?.find((b) => b.id === id)?.virtual ?? false }));
+    this.refresh();
+    this.timer = setInterval(() => this.refresh(), REFRESH_MS);
+    this.timer.unref();
+  }
+
+  onTestBegin(test: TestCase): void {
+    const c = this.cases.get(test);
+    if (c) c.state = 'running';
+  }
+
+  onTestEnd(test: TestCase, result: TestResult): void {
+    const c = this.cases.get(test);
+    if (!c) return;
+    c.state = 'done';
+    c.verdict = caseResultOf(test, result)?.verdict;
+  }
+
+  onEnd(result: FullResult): void {
+    clearInterval(this.timer);
+    if (!this.out) return;
+    this.refresh(result.status === 'passed' || result.status === 'failed' ? 'finished' : 'stopped', false);
+    removeBenchProgress(this.out);
+  }
+
+  private all(): StatusCase[] {
+    return [...this.kept, ...this.cases.values()];
+  }
+
+  printsToStdio(): boolean {
+    return true;
+  }
+
+  /** The timer's tick: status.json rewritten when it changed, a console line per bench whose wait changed. */
+  refresh(state: CampaignStatus['state'] = 'running', print = true, now = Date.now()): void {
+    if (!this.out) return;
+    const progress = state === 'running' ? readBenchProgress(this.out) : [];
+    const status = campaignStatus(this.run, this.all(), progress, this.benches, now, state);
+    const { updatedAt: _, ...content } = status;
+    const text = JSON.stringify(content);
+    if (text !== this.written) {
+      this.written = text;
+      try {
+        writeAtomically(join(this.out, STATUS_FILE), JSON.stringify(status, null, 2) + '\n');
+      } catch {
+        // The status is for people watching; the evidence keeps its own account of a full disk.
+      }
+    }
+    if (!print) return;
+    for (const b of status.benches) {
+      if (!b.waiting) continue;
+      const wait = b.waiting.replace(/, [^,]* left$/, '');
+      const last = this.printed.get(b.id);
+      // Virtual benches: a line per change of wait; a real bench also repeats its line, so a lab sees the run alive.
+      if (last?.wait === wait && (b.virtual || now - last.at < REAL_BENCH_LINE_EVERY_MS)) continue;
+      this.printed.set(b.id, { wait, at: now });
+      process.stdout.write(`${progressLine(status, b)}\n`);
+    }
+  }
+}
