@@ -184,6 +184,8 @@ interface ServerLink {
   lost: boolean;
   probes: number;
   probe?: CancelEvent;
+  /** The ZCL sequence number of the last probe: only its answer brings a lost meter back (its unsolicited reports do not). */
+  probeSeq?: number;
 }
 
 /** How a client reads one server→client command it understands. */
@@ -575,7 +577,8 @@ export class VirtualHanClient {
         () => {
           link.probes++;
           this.#record('server-probed', `0x${short.toString(16).padStart(4, '0')}, probe ${link.probes}`);
-          this.#send(this.#han.zcl(short, METERING.id, readSummation(this.#han.nextZclSeq())));
+          link.probeSeq = this.#han.nextZclSeq();
+          this.#send(this.#han.zcl(short, METERING.id, readSummation(link.probeSeq)));
           next();
         },
         `${this.#name} probes a lost meter`,
@@ -584,12 +587,12 @@ export class VirtualHanClient {
     next();
   }
 
-  /** A frame from the meter: a lost one is back; the client polls Change of Tenancy and refreshes what it missed (RCN-2). */
-  #heardFrom(short: number): void {
+  /** A frame from the meter; the answer to a probe brings a lost one back: the client polls Change of Tenancy and refreshes what it missed (RCN-2). */
+  #heardFrom(short: number, seq: number): void {
     const link = this.#links.get(short);
     if (!link) return;
     link.heardAt = this.#clock.now();
-    if (!link.lost) return;
+    if (!link.lost || seq !== link.probeSeq) return;
     link.lost = false;
     link.probe?.();
     link.probe = undefined;
@@ -650,7 +653,7 @@ export class VirtualHanClient {
     const m: HanMessage | undefined = this.#han.read(frame);
     if (m?.kind === 'rejoin-response') return this.#join.answered(m.status);
     if (!this.#onHan || !m || m.kind === 'rejoin-request') return;
-    if (m.kind === 'zcl') this.#heardFrom(m.src);
+    if (m.kind === 'zcl') this.#heardFrom(m.src, m.zcl.seq);
     if (m.kind === 'announce') {
       // PWR-3: a meter it is bound to is back after a power cycle: communication re-established, poll.
       if (this.profile.pollsAtRejoin && this.servers.some((s) => s.short === m.from.short)) this.#poll('server-returned');

@@ -32,6 +32,11 @@ export interface CampaignOptions {
   han?: { pan?: number; channel?: number };
   /** Firmware of an ESME, IHD and PPMID to add beside the CH (the Change of Tenancy suite's devices). */
   tenancy?: { esme: string; ihd: string; ppmid: string; gpf?: string };
+  /**
+   * Per bench (from virtual-1), what differs from the options above: its devices' firmware, its faults. Gives the
+   * number of benches: several mutants (or faults) in one campaign, each on a bench of its own.
+   */
+  perBench?: { tenancy?: Partial<NonNullable<CampaignOptions['tenancy']>>; faults?: CampaignOptions['faults'] }[];
   /** How many virtual benches the rig has (default 1): `virtual-1`, `virtual-2`, …, each its own seed (seed + n − 1), addresses and relay topics. */
   benches?: number;
   /** `--bench` values, as given on the command line. */
@@ -66,7 +71,13 @@ function chTopic(o: CampaignOptions, n: number): string {
   return o.seed !== undefined ? `test-ch-seed-${o.seed + n}` : `test-ch-${process.pid}-${n + 1}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-function virtualBench(o: CampaignOptions, n: number): Record<string, unknown> {
+function virtualBench(common: CampaignOptions, n: number): Record<string, unknown> {
+  const own = common.perBench?.[n];
+  const o: CampaignOptions = {
+    ...common,
+    ...(common.tenancy && { tenancy: { ...common.tenancy, ...own?.tenancy } }),
+    ...(own?.faults && { faults: own.faults }),
+  };
   return {
     id: `virtual-${n + 1}`,
     virtual: { seed: (o.seed ?? 1) + n, transport: o.transport ?? 'mock', ...(o.faults && { faults: o.faults }) },
@@ -117,7 +128,7 @@ export function virtualRig(o: CampaignOptions): Record<string, unknown> {
     keys: { installCodeEnv: INSTALL_CODE_ENV, ...(o.secretsEnv && { networkKeyEnv: o.secretsEnv.networkKey }) },
     firmwareManifests: [],
     ...(o.labSettings && { labSettings: o.labSettings }),
-    benches: Array.from({ length: o.benches ?? 1 }, (_, n) => virtualBench(o, n)),
+    benches: Array.from({ length: o.perBench?.length ?? o.benches ?? 1 }, (_, n) => virtualBench(o, n)),
   };
 }
 
