@@ -655,7 +655,13 @@ export class VirtualHanClient {
     if (!this.#onHan || !m || m.kind === 'rejoin-request') return;
     if (m.kind === 'zcl') this.#heardFrom(m.src, m.zcl.seq);
     if (m.kind === 'announce') {
-      // PWR-3: a meter it is bound to is back after a power cycle: communication re-established, poll.
+      // PWR-3: a meter it is bound to is back after a power cycle: communication re-established (no more probes), poll.
+      const link = this.#links.get(m.from.short);
+      if (link?.lost) {
+        link.lost = false;
+        link.probe?.();
+        link.probe = undefined;
+      }
       if (this.profile.pollsAtRejoin && this.servers.some((s) => s.short === m.from.short)) this.#poll('server-returned');
       return;
     }

@@ -22,6 +22,7 @@ const DP094 = 'DP094';
 /** RCN-2 asks for the Change of Tenancy poll COT-2 asks for at power-up and rejoin. */
 const SECMP0056 = 'SECMP0056';
 const CLIENT_ROLES = ['IHD', 'PPMID'] as const;
+type ClientRole = (typeof CLIENT_ROLES)[number];
 /** The devices settle on the HAN, and show they talk to their meter, before anything is taken away. */
 const SETTLE = minutes(10);
 /** Room in a plan for relay confirmations, the rig radio's join and liveness checks. */
@@ -439,65 +440,50 @@ async function topUpCredited(ctx: CaseContext, ppmid: RigDevice, meter: RigDevic
   );
 }
 
+/** What an RCN-1 case on the meter `meterRole` declares, beside its id and requirement. */
+const backOffSpec = (role: ClientRole, meterRole: MeterRole) => ({
+  role,
+  area: AREA,
+  title: `the ${role} retries with a bounded back-off while the ${meterRole} is out of reach, and recovers after it returns`,
+  references: [DP094],
+  requirement:
+    `While the ${meterRole} is out of reach (for the lab's reconnectOutageMinutes, default 30) the ${role} retries without a storm —` +
+    " its requests in any minute at most the lab's reconnectRequestRateLimitPerMinute — and after the return it recovers" +
+    " (a request answered) within the lab's reconnectRecoveryMinutes; with either unset, that value is measured and reported, not judged.",
+  duration: outagePlan,
+});
+
+/** What an RCN-2 case on the meter `meterRole` declares, beside its id and requirement. */
+const refreshSpec = (role: ClientRole, meterRole: MeterRole) => ({
+  role,
+  area: AREA,
+  title: `after the ${meterRole} was out of reach, the ${role} polls Change of Tenancy and refreshes its data on recovery`,
+  references: [DP094, SECMP0056],
+  requirement:
+    `When the ${meterRole} answers again after an outage, the ${role} sends it Get Change of Tenancy (as COT-2 asks at rejoin)` +
+    ` and asks it for its data again, within the lab's rejoinLimitMinutes (default 15) of its recovery.`,
+  duration: (s: LabSettings) => outagePlan(s) + minutes(s.rejoinLimitMinutes),
+});
+
+/** The body of an RCN-1 or RCN-2 case: the client and its meter powered, talking, then the meter's outage judged by `judge`. */
+const onOutage = (meterRole: MeterRole, judge: typeof judgeBackOff) => async (ctx: CaseContext) => {
+  const meter = meterOf(ctx, meterRole);
+  await powered(ctx, [...poweredFor(meter), ctx.device], async () => {
+    await talking(ctx, ctx.device, meter, ctx.clock.now());
+    await judge(ctx, ctx.device, meter);
+  });
+};
+
 // RCN-1: a meter out of reach; the client retries with a bounded back-off and recovers after the return.
 for (const role of CLIENT_ROLES) {
-  for (const [id, meterRole] of [
-    ['RCN-001', 'ESME'],
-    ['RCN-011', 'GPF'],
-  ] as const) {
-    conformanceCase(
-      {
-        id: `${role}-${id}`,
-        role,
-        area: AREA,
-        title: `the ${role} retries with a bounded back-off while the ${meterRole} is out of reach, and recovers after it returns`,
-        requirements: ['RCN-1'],
-        references: [DP094],
-        requirement:
-          `While the ${meterRole} is out of reach (for the lab's reconnectOutageMinutes, default 30) the ${role} retries without a storm —` +
-          " its requests in any minute at most the lab's reconnectRequestRateLimitPerMinute — and after the return it recovers" +
-          " (a request answered) within the lab's reconnectRecoveryMinutes; with either unset, that value is measured and reported, not judged.",
-        duration: outagePlan,
-      },
-      async (ctx) => {
-        const meter = meterOf(ctx, meterRole);
-        await powered(ctx, [...poweredFor(meter), ctx.device], async () => {
-          await talking(ctx, ctx.device, meter, ctx.clock.now());
-          await judgeBackOff(ctx, ctx.device, meter);
-        });
-      },
-    );
-  }
+  conformanceCase({ id: `${role}-RCN-001`, requirements: ['RCN-1'], ...backOffSpec(role, 'ESME') }, onOutage('ESME', judgeBackOff));
+  conformanceCase({ id: `${role}-RCN-011`, requirements: ['RCN-1'], ...backOffSpec(role, 'GPF') }, onOutage('GPF', judgeBackOff));
 }
 
 // RCN-2: on recovery the client polls Change of Tenancy and refreshes its data.
 for (const role of CLIENT_ROLES) {
-  for (const [id, meterRole] of [
-    ['RCN-002', 'ESME'],
-    ['RCN-012', 'GPF'],
-  ] as const) {
-    conformanceCase(
-      {
-        id: `${role}-${id}`,
-        role,
-        area: AREA,
-        title: `after the ${meterRole} was out of reach, the ${role} polls Change of Tenancy and refreshes its data on recovery`,
-        requirements: ['RCN-2'],
-        references: [DP094, SECMP0056],
-        requirement:
-          `When the ${meterRole} answers again after an outage, the ${role} sends it Get Change of Tenancy (as COT-2 asks at rejoin)` +
-          ` and asks it for its data again, within the lab's rejoinLimitMinutes (default 15) of its recovery.`,
-        duration: (s) => outagePlan(s) + minutes(s.rejoinLimitMinutes),
-      },
-      async (ctx) => {
-        const meter = meterOf(ctx, meterRole);
-        await powered(ctx, [...poweredFor(meter), ctx.device], async () => {
-          await talking(ctx, ctx.device, meter, ctx.clock.now());
-          await judgeRefresh(ctx, ctx.device, meter);
-        });
-      },
-    );
-  }
+  conformanceCase({ id: `${role}-RCN-002`, requirements: ['RCN-2'], ...refreshSpec(role, 'ESME') }, onOutage('ESME', judgeRefresh));
+  conformanceCase({ id: `${role}-RCN-012`, requirements: ['RCN-2'], ...refreshSpec(role, 'GPF') }, onOutage('GPF', judgeRefresh));
 }
 
 // RCN-3: the CH's WAN cut; the HAN keeps working, and its return changes nothing.

@@ -836,6 +836,11 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
     'ihd-rejoins-after-30min': ['PWR-1'],
     'esme-never-rejoins': ['PWR-1'],
     'ppmid-rejoins-after-16min': ['PWR-1'],
+    // RCN-1…3 on the clients (suites/reconnect.spec.ts).
+    'ihd-retries-every-second': ['RCN-1'],
+    'ppmid-recovers-after-30min': ['RCN-1'],
+    'ihd-no-refresh-after-reconnect': ['RCN-2'],
+    'ppmid-refuses-top-up-without-wan': ['RCN-3'],
   };
 
   test('each claims SECMP0056, has the role its device runs (the GPF: the CH) and breaks what its name says', async () => {
