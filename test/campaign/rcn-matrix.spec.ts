@@ -85,7 +85,7 @@ test('under rig faults, and on a client that asks nothing while its meter is awa
   const c = await runCampaign({
     tenancy: COT_CONFORMANT,
     grep: RCN_GREP,
-    labSettings: { ...RCN_LIMITS, relayConfirmSeconds: 0.5 },
+    labSettings: RCN_LIMITS,
     perBench: [
       { faults: [{ kind: 'relay-silent', afterSeconds: 0 }] },
       // Twenty minutes in: the first case's ESME is out of reach and the storm is on.
