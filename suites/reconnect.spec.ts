@@ -11,7 +11,7 @@ import { conformanceCase, isRigFault, type CaseContext, type LabSettings, type R
 import type { HeardFrame } from '../harness/capture.ts';
 import { minutes, seconds } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
-import type { BenchHands, Switched } from '../harness/reconnect.ts';
+import type { BenchHands, MeterOutage, Switched, WanSwitch } from '../harness/reconnect.ts';
 import { hex16 } from '../protocol/bytes.ts';
 import type { DecodedFrame } from '../protocol/decoded.ts';
 import { PREPAYMENT, fieldsOf, isoToUtc, utcToIso } from '../protocol/zcl/index.ts';
@@ -141,6 +141,18 @@ async function talking(ctx: CaseContext, client: RigDevice, meter: RigDevice, si
   );
 }
 
+/** How the bench takes the meter out of reach; one that cannot (a real GPF shares the CH's relay) is INCONCLUSIVE, before anything is powered. */
+function outageOf(ctx: CaseContext, meter: RigDevice): MeterOutage {
+  const means = ctx.bench.reconnect.outage(meter);
+  if (!means)
+    ctx.rec.inconclusive(
+      'rig-misconfigured',
+      `bench ${ctx.bench.id} cannot take the ${nameOf(meter)} ${meter.id} out of reach alone: it shares the CH's relay`,
+      'run the case on a virtual bench, or give the bench a way to silence the GPF (not in the rig file yet)',
+    );
+  return means;
+}
+
 /** What an outage showed: when the meter went and came back, the client's requests meanwhile, and its recovery if it came. */
 interface Outage {
   gone: Switched;
@@ -156,13 +168,7 @@ interface Outage {
  * away alone (a real GPF shares the CH's relay) is INCONCLUSIVE too.
  */
 async function outage(ctx: CaseContext, client: RigDevice, meter: RigDevice): Promise<Outage> {
-  const means = ctx.bench.reconnect.outage(meter);
-  if (!means)
-    ctx.rec.inconclusive(
-      'rig-misconfigured',
-      `bench ${ctx.bench.id} cannot take the ${nameOf(meter)} ${meter.id} out of reach alone: it shares the CH's relay`,
-      'run the case on a virtual bench, or give the bench a way to silence the GPF (not in the rig file yet)',
-    );
+  const means = outageOf(ctx, meter);
   const L = ctx.settings.reconnectOutageMinutes;
   ctx.rec.step(`take the ${nameOf(meter)} out of reach for ${L} min (${means.how})`);
   const gone = await means.begin(meter, handsOf(ctx));
@@ -288,8 +294,8 @@ async function judgeRefresh(ctx: CaseContext, client: RigDevice, meter: RigDevic
   );
 }
 
-/** The CH's WAN is cut for `body`, then restored; a bench that names no way to cut it cannot run the case. */
-async function wanDown(ctx: CaseContext, body: (down: Switched) => Promise<void>): Promise<Switched> {
+/** How the bench cuts the CH's WAN; a bench that names no way cannot run the case (INCONCLUSIVE, before anything is powered). */
+function wanOf(ctx: CaseContext): WanSwitch {
   const wan = ctx.bench.reconnect.wan;
   if (!wan)
     ctx.rec.inconclusive(
@@ -297,6 +303,11 @@ async function wanDown(ctx: CaseContext, body: (down: Switched) => Promise<void>
       `bench ${ctx.bench.id} names no way to cut the CH's WAN`,
       "add wan: to the bench in the rig file (a relay switching the CH's WAN antenna, or a lab hook)",
     );
+  return wan;
+}
+
+/** The CH's WAN is cut for `body` and the rest of the lab's outage time, then restored. */
+async function wanDown(ctx: CaseContext, wan: WanSwitch, body: (down: Switched) => Promise<void>): Promise<Switched> {
   ctx.rec.step(`cut the CH's WAN for ${ctx.settings.reconnectOutageMinutes} min (${wan.how})`);
   const down = await wan.set(false, handsOf(ctx));
   let up: Switched | undefined;
@@ -468,6 +479,7 @@ const refreshSpec = (role: ClientRole, meterRole: MeterRole) => ({
 /** The body of an RCN-1 or RCN-2 case: the client and its meter powered, talking, then the meter's outage judged by `judge`. */
 const onOutage = (meterRole: MeterRole, judge: typeof judgeBackOff) => async (ctx: CaseContext) => {
   const meter = meterOf(ctx, meterRole);
+  outageOf(ctx, meter); // a bench that cannot take the meter away is INCONCLUSIVE before the set-up, not after
   await powered(ctx, [...poweredFor(meter), ctx.device], async () => {
     await talking(ctx, ctx.device, meter, ctx.clock.now());
     await judge(ctx, ctx.device, meter);
@@ -509,6 +521,7 @@ for (const role of CLIENT_ROLES) {
     },
     async (ctx) => {
       const esme = meterOf(ctx, 'ESME');
+      const wan = wanOf(ctx);
       const client = ctx.device;
       await powered(ctx, [esme, client], async () => {
         const start = ctx.clock.now();
@@ -523,7 +536,7 @@ for (const role of CLIENT_ROLES) {
         }
         await talking(ctx, client, esme, start);
         let down: Switched | undefined;
-        const up = await wanDown(ctx, async (d) => {
+        const up = await wanDown(ctx, wan, async (d) => {
           down = d;
           if (role === 'PPMID') {
             await ctx.clock.sleep(minutes(1));
