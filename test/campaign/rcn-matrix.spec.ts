@@ -46,11 +46,13 @@ test('every RCN-1…3 case passes on the conformant devices and FAILs its requir
   expect(topUp.measurements.map((m) => m.name)).toContain('top-up credited after the code was keyed in');
 });
 
-test('without lab limits RCN-1 measures and says so: the storm and the late client pass, their values in the result', async () => {
-  const c = await runCampaign({
-    tenancy: { ...COT_CONFORMANT, ihd: 'ihd-retries-every-second', ppmid: 'ppmid-recovers-after-30min' },
-    grep: 'RCN-001',
-  });
+test('without lab limits RCN-1 measures and says so: the storm and the late client pass, their values in the result; a case alone judges as in the suite', async () => {
+  const [c, alone] = await Promise.all([
+    runCampaign({ tenancy: { ...COT_CONFORMANT, ihd: 'ihd-retries-every-second', ppmid: 'ppmid-recovers-after-30min' }, grep: 'RCN-001' }),
+    // Issue #12: a case establishes its own preconditions, so alone it gives the verdict it gives in the campaign.
+    runCampaign({ tenancy: { ...COT_CONFORMANT, ihd: 'ihd-no-refresh-after-reconnect' }, grep: 'IHD-RCN-012', labSettings: RCN_LIMITS }),
+  ]);
+  expect(judgements(alone)).toEqual({ 'IHD-RCN-012': 'FAIL RCN-2' });
   expect(c.exitCode, c.stderr).toBe(0);
   expect(verdicts(c)).toEqual({ 'IHD-RCN-001': 'PASS', 'PPMID-RCN-001': 'PASS' });
   for (const r of c.results!.cases) {
