@@ -32,8 +32,9 @@ test('every RCN-1…3 case passes on the conformant devices and FAILs its requir
   const conformant = c.results!.cases.filter((r) => r.bench === 'virtual-1');
   for (const r of conformant.filter((x) => /RCN-0[01]1$/.test(x.id))) {
     const [rate, recovery] = r.measurements;
-    // Probes after 30 s, 1, 2, 4, then every 5 min: two requests in the busiest minute, back within the 5-min cap.
-    expect([rate.value, rate.outcome, rate.limit?.high], r.id).toEqual([2, 'pass', 6]);
+    // Probes 40 s after the unanswered read, then 1, 2, 4 and every 5 min: two requests in the busiest minute, back within the 5-min cap.
+    expect([rate.outcome, rate.limit?.high], r.id).toEqual(['pass', 6]);
+    expect(rate.value, r.id).toBeLessThanOrEqual(3);
     expect([recovery.outcome, recovery.limit?.high], r.id).toEqual(['pass', 15]);
     expect(recovery.value, r.id).toBeLessThanOrEqual(5.1);
   }
