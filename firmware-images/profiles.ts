@@ -122,22 +122,23 @@ export type MeterProfile = z.output<typeof meterProfileSchema>;
  * RCN-1, RCN-2: a request to a meter unanswered within answerTimeoutSeconds marks the meter lost; the client
  * then probes it (a Read Attributes) after retryFirstSeconds, multiplied by retryFactor each time up to
  * retryMaxSeconds (a bounded back-off), and on the meter's first answer polls Change of Tenancy and refreshes
- * its data (its top-up log) when refreshesOnRecovery.
+ * its data (its top-up log) when refreshesOnRecovery. The defaults are a conformant client's.
  */
-const reconnectSchema = z.strictObject({
-  answerTimeoutSeconds: z.number().positive().default(10),
-  retryFirstSeconds: z.number().positive().default(30),
-  retryFactor: z.number().min(1).default(2),
-  retryMaxSeconds: z.number().positive().default(300),
-  refreshesOnRecovery: z.boolean().default(true),
-});
-const RECONNECT_DEFAULTS = {
+export const RECONNECT_DEFAULTS = {
   answerTimeoutSeconds: 10,
   retryFirstSeconds: 30,
   retryFactor: 2,
   retryMaxSeconds: 300,
   refreshesOnRecovery: true,
 } as const;
+
+const reconnectSchema = z.strictObject({
+  answerTimeoutSeconds: z.number().positive().default(RECONNECT_DEFAULTS.answerTimeoutSeconds),
+  retryFirstSeconds: z.number().positive().default(RECONNECT_DEFAULTS.retryFirstSeconds),
+  retryFactor: z.number().min(1).default(RECONNECT_DEFAULTS.retryFactor),
+  retryMaxSeconds: z.number().positive().default(RECONNECT_DEFAULTS.retryMaxSeconds),
+  refreshesOnRecovery: z.boolean().default(RECONNECT_DEFAULTS.refreshesOnRecovery),
+});
 
 /** A HAN client of the meters (DOMAIN.md §B): the IHD or the PPMID. */
 export const hanClientProfileSchema = z

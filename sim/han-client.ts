@@ -3,7 +3,13 @@
 // data as its profile says — every poll and every clearing a discrete-event clock event.
 import { hex } from '../protocol/bytes.ts';
 import type { DecodedZcl } from '../protocol/decoded.ts';
-import { TENANCY_DATA_KINDS, misbehavesOn, type HanClientProfile, type TenancyDataKind } from '../firmware-images/profiles.ts';
+import {
+  RECONNECT_DEFAULTS,
+  TENANCY_DATA_KINDS,
+  misbehavesOn,
+  type HanClientProfile,
+  type TenancyDataKind,
+} from '../firmware-images/profiles.ts';
 import type { AirAccess } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
 import {
@@ -31,15 +37,6 @@ export type HanClientBehaviour = Omit<
   'id' | 'kind' | 'description' | 'breaks' | 'rejoinDelayMinutes' | 'reconnect' | 'localTopUp'
 > &
   Partial<Pick<HanClientProfile, 'rejoinDelayMinutes' | 'reconnect' | 'localTopUp'>>;
-
-/** A conformant client's reconnect behaviour (RCN-1, RCN-2): the profile schema's defaults. */
-const RECONNECT: HanClientProfile['reconnect'] = {
-  answerTimeoutSeconds: 10,
-  retryFirstSeconds: 30,
-  retryFactor: 2,
-  retryMaxSeconds: 300,
-  refreshesOnRecovery: true,
-};
 
 /** Every entry carries the bench time the client recorded it: what COT-5/COT-7 are judged on. */
 export interface Recorded {
@@ -536,7 +533,7 @@ export class VirtualHanClient {
   }
 
   get #reconnect(): HanClientProfile['reconnect'] {
-    return this.profile.reconnect ?? RECONNECT;
+    return this.profile.reconnect ?? RECONNECT_DEFAULTS;
   }
 
   /** The meter's link, made when first asked. */
