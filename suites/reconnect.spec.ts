@@ -106,8 +106,15 @@ function answerTo(ctx: CaseContext, client: RigDevice, meter: RigDevice, request
 }
 
 /** The first of the client's requests since `sinceMs` the meter answered, with its answer. */
-function firstAnswered(ctx: CaseContext, client: RigDevice, meter: RigDevice, sinceMs: number, untilMs = Infinity) {
-  for (const request of requests(ctx, client, meter, sinceMs, untilMs)) {
+function firstAnswered(
+  ctx: CaseContext,
+  client: RigDevice,
+  meter: RigDevice,
+  sinceMs: number,
+  untilMs = Infinity,
+  which: (request: HeardFrame) => boolean = () => true,
+) {
+  for (const request of requests(ctx, client, meter, sinceMs, untilMs).filter(which)) {
     const answer = answerTo(ctx, client, meter, request);
     if (answer) return { request, answer };
   }
@@ -273,8 +280,8 @@ async function judgeRefresh(ctx: CaseContext, client: RigDevice, meter: RigDevic
       ` and for the ${nameOf(meter)}'s data again`,
   );
   const poll = (f: DecodedFrame) => isRequest(ctx, client, meter)(f) && f.zcl?.name === 'Get Change of Tenancy';
-  // Its data: any other request answered after the one that recovered it (a read, a log it missed).
-  const refreshed = () => firstAnswered(ctx, client, meter, from + 1, from + within);
+  // Its data: a request other than the poll answered after the one that recovered it (a read, a log it missed).
+  const refreshed = () => firstAnswered(ctx, client, meter, from + 1, from + within, (r) => !poll(r.decoded));
   await ctx.clock.waitFor(
     () => (ctx.capture.find(poll, o.back.atMs) !== undefined && refreshed() !== undefined) || ctx.capture.faulted() !== undefined,
     from + within - ctx.clock.now(),
