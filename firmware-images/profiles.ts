@@ -118,6 +118,28 @@ export const meterProfileSchema = z.strictObject({
 
 export type MeterProfile = z.output<typeof meterProfileSchema>;
 
+/**
+ * RCN-1, RCN-2: a request to a meter unanswered within answerTimeoutSeconds marks the meter lost; the client
+ * then probes it (a Read Attributes) after retryFirstSeconds, multiplied by retryFactor each time up to
+ * retryMaxSeconds (a bounded back-off), and on the meter's first answer polls Change of Tenancy and refreshes
+ * its data (its top-up log) when refreshesOnRecovery. The defaults are a conformant client's.
+ */
+export const RECONNECT_DEFAULTS = {
+  answerTimeoutSeconds: 10,
+  retryFirstSeconds: 30,
+  retryFactor: 2,
+  retryMaxSeconds: 300,
+  refreshesOnRecovery: true,
+} as const;
+
+const reconnectSchema = z.strictObject({
+  answerTimeoutSeconds: z.number().positive().default(RECONNECT_DEFAULTS.answerTimeoutSeconds),
+  retryFirstSeconds: z.number().positive().default(RECONNECT_DEFAULTS.retryFirstSeconds),
+  retryFactor: z.number().min(1).default(RECONNECT_DEFAULTS.retryFactor),
+  retryMaxSeconds: z.number().positive().default(RECONNECT_DEFAULTS.retryMaxSeconds),
+  refreshesOnRecovery: z.boolean().default(RECONNECT_DEFAULTS.refreshesOnRecovery),
+});
+
 /** A HAN client of the meters (DOMAIN.md §B): the IHD or the PPMID. */
 export const hanClientProfileSchema = z
   .strictObject({
@@ -154,6 +176,12 @@ export const hanClientProfileSchema = z
     afterClearing: z.array(z.enum(['stops-polling', 'stops-recording'])).default([]),
     /** PWR-1: after losing the CH to a power cycle, the minutes before it asks to rejoin (default 0); null: never. */
     rejoinDelayMinutes,
+    /** RCN-1/RCN-3: it reads its meters (Metering summation, Prepayment credit) this often; absent: it never reads them. */
+    readPeriodMinutes: z.number().positive().optional(),
+    /** RCN-1, RCN-2: what it does when a meter stops answering, and when it answers again. */
+    reconnect: reconnectSchema.default(RECONNECT_DEFAULTS),
+    /** RCN-3 (PPMID): a top-up code entered on it goes to the meter always, or (non-conformant) only while the CH's WAN is up. */
+    localTopUp: z.enum(['always', 'needs-wan']).default('always'),
   })
   .refine((p) => p.pollIntervalSeconds === undefined || p.pollPeriodHours === null, {
     path: ['pollPeriodHours'],
@@ -206,6 +234,11 @@ const PROFILE_HINTS = hintTable({
   deviceLogSurvivesPowerOn:
     'PWR-2: true (the default) keeps the HAN devices in the CHF device log across a power-on; HHT entries follow hht.survivesPowerOn.',
   afterClearing: "A list of 'stops-polling' (no periodic poll any more) and 'stops-recording' (nothing new is kept).",
+  readPeriodMinutes: 'RCN-1, RCN-3: how often the client reads its meters, in minutes; leave it out for a client that never reads them.',
+  reconnect:
+    'RCN-1, RCN-2: { answerTimeoutSeconds, retryFirstSeconds, retryFactor, retryMaxSeconds, refreshesOnRecovery }, each optional (10, 30, 2, 300, true).',
+  localTopUp:
+    "RCN-3: 'always' (the default) sends a code entered on the PPMID to its meter; 'needs-wan' refuses while the CH's WAN is down.",
 });
 
 /** A conformant profile of each kind, to point at when one is refused. */

@@ -19,6 +19,7 @@ import type { LoadedRig, RigBench, RigDevice, RigRelay } from '../rigs/load.ts';
 import { VIRTUAL_INSTALL_CODE, VIRTUAL_NETWORK_KEY, VirtualBench, gpfId, type VirtualBenchSpec } from '../sim/bench.ts';
 import { HardwareClock, VirtualBenchClock, type BenchClock, type BenchHealth } from './clock.ts';
 import { OperatorObserver, PortObserver, type DeviceObserver } from './observer.ts';
+import { reconnectFor, type BenchReconnect } from './reconnect.ts';
 import { tenancyTriggerFor, type TenancyTrigger } from './tenancy.ts';
 
 /** A sniffer of the bench; its driver is replaced when reopenLost() finds its device again. */
@@ -58,6 +59,8 @@ export interface OpenBench {
   readonly keys: { readonly networkKey?: Uint8Array; readonly installCode?: string };
   /** How this bench makes a meter receive a Change of Tenancy; absent when the rig file names no way. */
   readonly tenancy?: TenancyTrigger;
+  /** How this bench takes a meter out of reach, cuts the CH's WAN and keys a top-up code into a PPMID (the reconnect suite). */
+  readonly reconnect: BenchReconnect;
   /** Present on a virtual bench: for the project's own fault-injection tests, never for suites. */
   readonly virtual?: VirtualBench;
   device(role: RigDevice['role']): RigDevice | undefined;
@@ -383,6 +386,7 @@ export async function openBench(
       reopenLost: () => parts.reopenLost(),
       virtual,
       tenancy: tenancyTriggerFor(spec, virtual),
+      reconnect: reconnectFor(spec, relays, virtual),
       observers,
       device: (role) => spec.devices.find((d) => d.role === role),
       devices: (role) => spec.devices.filter((d) => d.role === role),

@@ -3,8 +3,16 @@
 // drawn in the report. Pure: it reads what the cases declared, never the bench.
 import type { DeviceRole } from '../firmware-images/manifest.ts';
 
-/** A trigger that changes what every device of the HAN holds: cases that send one cannot overlap cases that watch. */
-export type BenchTrigger = 'change-of-tenancy';
+/**
+ * What a case does to the whole bench, beyond its devices' power: a Change of Tenancy (every device's data), the
+ * CH's WAN cut, the GPF (inside the CH) out of reach. Cases that send one cannot overlap cases that watch.
+ */
+export const BENCH_TRIGGERS = {
+  'change-of-tenancy': 'sends a Change of Tenancy',
+  'wan-cut': "cuts the CH's WAN",
+  'gpf-out-of-reach': 'takes the GPF out of reach',
+} as const;
+export type BenchTrigger = keyof typeof BENCH_TRIGGERS;
 
 /** What a case needs of its bench while it runs, as it declares it. */
 export interface BenchNeeds {
@@ -108,7 +116,7 @@ export function needsText(n: BenchNeeds | undefined): string {
     n.powered.length ? `powers ${n.powered.join(', ')}` : '',
     n.cycles.length ? `cycles ${n.cycles.join(', ')}` : '',
     n.radio ? 'radio' : '',
-    n.triggers.includes('change-of-tenancy') ? 'sends a Change of Tenancy' : '',
+    ...n.triggers.map((t) => BENCH_TRIGGERS[t]),
   ]
     .filter(Boolean)
     .join('; ');

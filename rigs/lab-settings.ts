@@ -98,6 +98,13 @@ export const LAB_SETTINGS = {
     'RCN-1',
     'A client recovers within this long after its server returns; the seeds give no default, so null measures and reports without a limit',
   ),
+  reconnectOutageMinutes: setting(
+    positive(),
+    30,
+    'min',
+    'RCN-1, RCN-2, RCN-3',
+    "How long a meter stays out of reach (RCN-1, RCN-2) and the CH's WAN stays cut (RCN-3); no source gives one: long enough for a client's reads to fall due",
+  ),
   relayConfirmSeconds: setting(
     positive(),
     5,

@@ -35,6 +35,7 @@ import {
   rigHint,
   type RigFile,
   type RigFileRelay,
+  type RigWan,
   type VirtualFaultKind,
 } from './schema.ts';
 import type { SerialLocation } from '../drivers/serial.ts';
@@ -131,6 +132,8 @@ export interface RigBench {
   /** What the rig file pins of the HAN (harness/han.ts checks it against what is heard). */
   readonly han?: { readonly pan?: number; readonly channel?: number };
   readonly tenancyTrigger?: RigTenancyTrigger;
+  /** How the rig cuts the CH's WAN (RCN-3): a relay of the bench (its WAN antenna) or a lab hook. */
+  readonly wan?: RigWan;
 }
 
 const REDACTED = '(redacted)';
@@ -405,6 +408,13 @@ function checkBench(bench: Raw, at: DataPath, benchId: string, c: CrossCheck): v
         ' no device uses; pin another in radio.secondHhtIeee.',
     );
   }
+  const wanRelay = str(obj(bench.wan)?.relay);
+  if (obj(bench.wan)?.kind === 'relay' && wanRelay && !relayIds.includes(wanRelay))
+    here(
+      [...at, 'wan', 'relay'],
+      `the id of a relay on bench "${benchId}"`,
+      `The relay that switches the CH's WAN antenna must be one of the bench's relays (${relayIds.join(', ') || 'none yet'}).`,
+    );
   checkHanChannel(bench, at, sniffers, radio, here);
   sniffers.forEach((s, si) => checkLocation(obj(s), [...at, 'sniffers', si], 'sniffer', isVirtual, station.serials, station.once, here));
   if (radio) checkLocation(radio, [...at, 'radio'], 'rig radio', isVirtual, station.serials, station.once, here);
@@ -834,6 +844,7 @@ function build(
             ? { kind: 'radio' as const, commandFile: path.resolve(rigDir, b.tenancyTrigger.commandFile) }
             : { ...b.tenancyTrigger },
       }),
+      ...(b.wan && { wan: { ...b.wan } }),
     };
   });
   return new LoadedRig(rigPath, rig.station, resolveLabSettings(rig.labSettings), { ...rig.keys }, benches, catalogue, secrets);

@@ -193,6 +193,15 @@ export const tenancyTriggerSchema = z.discriminatedUnion('kind', [
 ]);
 
 /**
+ * How the rig cuts the CH's WAN and brings it back (RCN-3, docs/rig-files.md): a relay of the bench that
+ * switches the CH's WAN antenna (off: the WAN is cut), or a lab hook, a command run with GBCS_RIG_WAN=down or up.
+ */
+export const wanSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('relay'), relay: slug('a relay id') }),
+  z.strictObject({ kind: z.literal('lab-hook'), command: z.array(nonEmpty('a command-line argument')).min(1) }),
+]);
+
+/**
  * Rig faults a virtual bench can inject, below the wire (docs/rig-files.md): relays that never
  * confirm or report the wrong state, the broker stopping, the sniffers unplugged or sending garbage,
  * the rig radio no longer answering, devices that stop transmitting, and tenancy-lost (the Change of
@@ -241,6 +250,8 @@ export const benchSchema = () =>
     /** Pins the bench's HAN: the rig still learns it on air after the CH's power-on, and a HAN heard otherwise is a rig fault. */
     han: z.strictObject({ pan: panId.optional(), channel: channel.optional() }).optional(),
     tenancyTrigger: tenancyTriggerSchema.optional(),
+    /** How the rig cuts the CH's WAN (RCN-3); a virtual bench cuts its simulated DCC side without it. */
+    wan: wanSchema.optional(),
   });
 
 export const rigFileSchema = () =>
@@ -263,6 +274,7 @@ export const rigFileSchema = () =>
 export type RigFile = z.output<ReturnType<typeof rigFileSchema>>;
 export type RigFileBench = z.output<ReturnType<typeof benchSchema>>;
 export type TenancyTrigger = z.output<typeof tenancyTriggerSchema>;
+export type RigWan = z.output<typeof wanSchema>;
 
 const RIG_HINTS: Readonly<Record<string, string>> = {
   'station.mqtt.url':
@@ -281,6 +293,8 @@ const RIG_HINTS: Readonly<Record<string, string>> = {
   'benches.*.virtual.faults': `each fault is { kind: ${VIRTUAL_FAULT_KINDS.join(' | ')}, afterSeconds, device? }: a rig fault the virtual bench injects.`,
   'benches.*.tenancyTrigger.kind':
     "'radio' sends a prepared command file; 'lab-hook' runs a command or calls a URL that makes the supplier send it.",
+  'benches.*.wan.kind':
+    "'relay' names a relay of the bench that switches the CH's WAN antenna (off: WAN cut); 'lab-hook' runs a command with GBCS_RIG_WAN=down or up.",
   'benches.*.devices': 'A bench tests at least one device.',
   'benches.*.relays': 'Every device is powered through a relay the rig can switch.',
   'benches.*.sniffers': 'A bench needs at least one sniffer: verdicts come from sniffed evidence.',

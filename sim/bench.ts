@@ -137,6 +137,9 @@ export class VirtualBench {
   private readonly snifferLines = new Map<string, DeviceLine>();
   /** Injected fault: the supplier's Change of Tenancy is lost on its way to the meters (the DCC test access failed). */
   tenancyLost = false;
+  /** Meters (ESME, GPF) gone silent for a while (RCN-1), by device id: their radios send nothing, as when out of reach. */
+  private readonly silent = new Set<string>();
+  #wanUp = true;
   private observeLines = new Map<string, DeviceLine>();
   /** Each device's HAN address: the CH is the coordinator (0x0000), the others are numbered in rig order. */
   readonly hanAddresses = new Map<string, HanAddress>();
@@ -310,6 +313,33 @@ export class VirtualBench {
     }
   }
 
+  /** The CH's WAN (RCN-3): while it is down the simulated DCC reaches no meter (supplier top-ups, messages, Change of Tenancy). */
+  get wanUp(): boolean {
+    return this.#wanUp;
+  }
+
+  /** Cuts the CH's WAN or brings it back; the HAN devices learn it as a CH's status would tell them. */
+  setWan(up: boolean): void {
+    this.#wanUp = up;
+    for (const c of this.hanClients.values()) c.wanChanged(up);
+  }
+
+  /** A meter (an ESME's id, or a GPF's `gpfId`) goes silent or speaks again (RCN-1): powered and on the HAN, but unheard. */
+  silence(meterId: string, silent: boolean): void {
+    if (!this.meters.has(meterId))
+      throw new Error(`bench ${this.spec.id}: no meter ${meterId} to silence (meters: ${[...this.meters.keys()].join(', ')})`);
+    if (silent) this.silent.add(meterId);
+    else this.silent.delete(meterId);
+  }
+
+  /** A top-up code keyed in on a PPMID (RCN-3), for the meter `meterId` (default its first); false when the device took no code. */
+  enterTopUp(clientId: string, code: string, meterId?: string): boolean {
+    const client = this.hanClients.get(clientId);
+    if (!client) throw new Error(`bench ${this.spec.id}: no IHD or PPMID ${clientId} to enter a top-up code on`);
+    const meter = meterId === undefined ? undefined : this.meters.get(meterId)?.self.short;
+    return client.enterTopUp(code, meter);
+  }
+
   /** The device behind a relay channel: powered when its channel switches. */
   private device(d: VirtualDeviceSpec): { power(channel: number, on: boolean): void } {
     const self = this.hanAddress(d);
@@ -338,7 +368,7 @@ export class VirtualBench {
       if (d.gpf) {
         const gpf = new VirtualMeter({
           ...common,
-          air: this.airOf(d.id, d.gpf.behaviour),
+          air: this.airOf(d.id, d.gpf.behaviour, gpfId(d.id)),
           jitter: this.jitterOf(gpfId(d.id)),
           profile: d.gpf.behaviour as MeterBehaviour,
           self: this.gpfAddress(d),
@@ -395,12 +425,20 @@ export class VirtualBench {
   }
 
   /** The air as a device's profile has it: silenced when its radio never transmits, or from when a fault kills the device. */
-  private airOf(deviceId: string, behaviour: unknown): AirAccess {
+  private airOf(deviceId: string, behaviour: unknown, meterId = deviceId): AirAccess {
     if ((behaviour as { transmits?: boolean }).transmits === false) return silenced(this.air);
     const air = this.air;
+    // Out of reach (RCN-1) cuts both ways: a silent meter neither is heard nor hears.
     return {
-      attach: (listener) => air.attach(listener),
-      transmit: (frame, tx) => (this.dead.has(deviceId) ? undefined : air.transmit(frame, tx)),
+      attach: (listener) =>
+        air.attach({
+          id: listener.id,
+          get channel() {
+            return listener.channel;
+          },
+          receive: (frame, meta) => (this.silent.has(meterId) ? undefined : listener.receive(frame, meta)),
+        }),
+      transmit: (frame, tx) => (this.dead.has(deviceId) || this.silent.has(meterId) ? undefined : air.transmit(frame, tx)),
     };
   }
 
@@ -506,7 +544,8 @@ export class VirtualBench {
     let topUps = 0;
     const topUp = () => {
       topUps++;
-      for (const m of this.meters.values()) {
+      // The supplier's top-ups and collections come over the WAN: none arrives while it is down.
+      for (const m of this.#wanUp ? this.meters.values() : []) {
         m.topUp({ code: String(12345678901234567890n + BigInt(topUps)), amount: 2000 });
         m.collectDebt({ amountCollected: 150, outstandingDebt: Math.max(0, 5000 - 150 * topUps) });
       }
@@ -517,7 +556,7 @@ export class VirtualBench {
     let messageId = 0;
     const message = () => {
       messageId++;
-      for (const m of this.meters.values()) m.displayMessage({ messageId, message: `Supplier message ${messageId}` });
+      for (const m of this.#wanUp ? this.meters.values() : []) m.displayMessage({ messageId, message: `Supplier message ${messageId}` });
       this.clock.after(6 * 3_600_000, message, 'supplier message');
     };
     this.clock.at(start + 60_000, message, 'supplier message');

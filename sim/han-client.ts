@@ -3,7 +3,13 @@
 // data as its profile says — every poll and every clearing a discrete-event clock event.
 import { hex } from '../protocol/bytes.ts';
 import type { DecodedZcl } from '../protocol/decoded.ts';
-import { TENANCY_DATA_KINDS, misbehavesOn, type HanClientProfile, type TenancyDataKind } from '../firmware-images/profiles.ts';
+import {
+  RECONNECT_DEFAULTS,
+  TENANCY_DATA_KINDS,
+  misbehavesOn,
+  type HanClientProfile,
+  type TenancyDataKind,
+} from '../firmware-images/profiles.ts';
 import type { AirAccess } from './air.ts';
 import type { CancelEvent, DiscreteEventClock } from './clock.ts';
 import {
@@ -12,20 +18,25 @@ import {
   METERING,
   METERING_ATTRIBUTE,
   PREPAYMENT,
+  globalCommandId,
   globalFieldsOf,
   payloadOf,
+  type ZclFrameSpec,
   type ClusterDef,
   type CommandName,
   type CommandPayload,
 } from '../protocol/zcl/index.ts';
-import { HanStack, fromZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
+import { HanStack, fromZclUtc, toZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
 import { HanJoin, rejoinDelayMs, type JoinEventKind } from './han-join.ts';
 import { DeviceJitter } from './jitter.ts';
 import { changeOfTenancyOf, kindsClearedBy, type ChangeOfTenancy } from './tenancy.ts';
 
 /** The parts of a han-client profile the virtual client runs (ids and descriptions are the manifest's). */
-export type HanClientBehaviour = Omit<HanClientProfile, 'id' | 'kind' | 'description' | 'breaks' | 'rejoinDelayMinutes'> &
-  Partial<Pick<HanClientProfile, 'rejoinDelayMinutes'>>;
+export type HanClientBehaviour = Omit<
+  HanClientProfile,
+  'id' | 'kind' | 'description' | 'breaks' | 'rejoinDelayMinutes' | 'reconnect' | 'localTopUp'
+> &
+  Partial<Pick<HanClientProfile, 'rejoinDelayMinutes' | 'reconnect' | 'localTopUp'>>;
 
 /** Every entry carries the bench time the client recorded it: what COT-5/COT-7 are judged on. */
 export interface Recorded {
@@ -80,7 +91,7 @@ export type Observation = Record<TenancyDataKind, HeldSummary> & {
   clearingDueAt: number | null;
 };
 
-export type PollReason = 'power-up' | 'rejoin' | 'server-returned' | 'periodic';
+export type PollReason = 'power-up' | 'rejoin' | 'server-returned' | 'periodic' | 'reconnected';
 
 export type HanClientEventKind =
   | 'power-on'
@@ -96,6 +107,12 @@ export type HanClientEventKind =
   | 'data-recorded'
   | 'message-cancelled'
   | 'frame-sent'
+  | 'read-sent'
+  | 'server-lost'
+  | 'server-probed'
+  | 'server-recovered'
+  | 'top-up-entered'
+  | 'top-up-refused'
   | JoinEventKind;
 
 /** What the virtual client did and why: for the project's tests, never evidence. */
@@ -136,6 +153,15 @@ interface Received {
   cancel?: CancelEvent;
 }
 
+/** Read Attributes of Current Summation Delivered: a client's read of its meter, and its probe of a lost one. */
+const readSummation = (seq: number): ZclFrameSpec => ({
+  type: 'global',
+  cmd: globalCommandId('Read Attributes'),
+  dir: 'client-to-server',
+  seq,
+  fields: { attributes: [METERING_ATTRIBUTE.currentSummationDelivered] },
+});
+
 /** Entries that are the same record seen twice (a log published, then read again): kept once. */
 const SAME: { [K in TenancyDataKind]: (a: HeldData[K][number], b: HeldData[K][number]) => boolean } = {
   consumptionHistory: () => false,
@@ -144,6 +170,20 @@ const SAME: { [K in TenancyDataKind]: (a: HeldData[K][number], b: HeldData[K][nu
     a.collectedAt === b.collectedAt && a.amountCollected === b.amountCollected && a.debtType === b.debtType && a.from === b.from,
   supplierMessages: (a, b) => a.messageId === b.messageId && a.from === b.from,
 };
+
+/** What the client knows of one meter's reachability (RCN-1): when it last heard it, and its back-off while lost. */
+interface ServerLink {
+  /** Bench time of the last frame heard from the meter. */
+  heardAt: number;
+  /** A request awaiting any answer: its answer check. */
+  check?: CancelEvent;
+  /** Lost: no answer within the timeout; probed with back-off until it answers. */
+  lost: boolean;
+  probes: number;
+  probe?: CancelEvent;
+  /** The ZCL sequence number of the last probe: only its answer brings a lost meter back (its unsolicited reports do not). */
+  probeSeq?: number;
+}
 
 /** How a client reads one server→client command it understands. */
 type ZclReader = (from: number, zcl: DecodedZcl) => void;
@@ -193,6 +233,11 @@ export class VirtualHanClient {
   /** Why it is asking the CH: its own power-up, or coming back after a drop-out. */
   #joinReason: 'power-up' | 'rejoin' = 'power-up';
   #cancelPoll: CancelEvent | undefined;
+  #cancelRead: CancelEvent | undefined;
+  /** Each meter's reachability, by short address (RCN-1). */
+  readonly #links = new Map<number, ServerLink>();
+  /** The CH's WAN as the device knows it (RCN-3; only a non-conformant PPMID cares). */
+  #wanUp = true;
   /** How the client reads each server→client command it understands: one row per command. */
   readonly #readers: ReadonlyMap<string, ZclReader>;
 
@@ -427,6 +472,7 @@ export class VirtualHanClient {
   #joined(why: 'power-up' | 'rejoin'): void {
     this.#onHan = true;
     this.#record('joined', why);
+    this.#scheduleRead();
     const polls = why === 'power-up' ? this.profile.pollsAtPowerUp : this.profile.pollsAtRejoin;
     if (polls && why === 'power-up' && misbehavesOn(this.profile.skipsPowerUpPolls, this.#powerUps))
       return this.#record('poll-skipped', `power-up ${this.#powerUps}: skipped (profile)`);
@@ -435,6 +481,10 @@ export class VirtualHanClient {
 
   #leave(): void {
     this.#onHan = false;
+    this.#cancelRead?.();
+    this.#cancelRead = undefined;
+    for (const l of this.#links.values()) l.check?.(), l.probe?.();
+    this.#links.clear();
     this.#join.stop();
     this.#detach?.();
     this.#detach = undefined;
@@ -475,23 +525,140 @@ export class VirtualHanClient {
   #poll(reason: PollReason): void {
     if (!this.#onHan) return this.#record('poll-skipped', `${reason}: not on the HAN`);
     this.#record('poll-sent', reason);
-    for (const s of this.servers) {
-      this.#send(
-        this.#han.zcl(s.short, DEVICE_MANAGEMENT.id, {
-          name: 'Get Change of Tenancy',
-          dir: 'client-to-server',
-          seq: this.#han.nextZclSeq(),
-        }),
+    for (const s of this.servers) this.#pollOne(s.short);
+  }
+
+  #pollOne(short: number): void {
+    this.#request(short, DEVICE_MANAGEMENT.id, { name: 'Get Change of Tenancy', dir: 'client-to-server', seq: this.#han.nextZclSeq() });
+  }
+
+  get #reconnect(): HanClientProfile['reconnect'] {
+    return this.profile.reconnect ?? RECONNECT_DEFAULTS;
+  }
+
+  /** The meter's link, made when first asked. */
+  #link(short: number): ServerLink {
+    let l = this.#links.get(short);
+    if (!l) this.#links.set(short, (l = { heardAt: -Infinity, lost: false, probes: 0 }));
+    return l;
+  }
+
+  /** A request to a meter: a lost meter gets only probes; one that does not answer in time is lost (RCN-1). */
+  #request(short: number, cluster: number, spec: ZclFrameSpec): void {
+    const link = this.#link(short);
+    if (link.lost) return this.#record('poll-skipped', `0x${short.toString(16).padStart(4, '0')} is lost: probed instead`);
+    this.#send(this.#han.zcl(short, cluster, spec));
+    if (link.check) return;
+    const sentAt = this.#clock.now();
+    link.check = this.#clock.after(
+      this.#reconnect.answerTimeoutSeconds * SECOND_MS,
+      () => {
+        link.check = undefined;
+        if (link.heardAt < sentAt) this.#lost(short, link);
+      },
+      `${this.#name} awaits an answer`,
+    );
+  }
+
+  /** No answer: the meter is probed after the first retry time, then with back-off up to the cap (RCN-1). */
+  #lost(short: number, link: ServerLink): void {
+    if (link.lost) return;
+    link.lost = true;
+    link.probes = 0;
+    this.#record('server-lost', `0x${short.toString(16).padStart(4, '0')}`);
+    const r = this.#reconnect;
+    const next = () => {
+      const waitS = Math.min(r.retryFirstSeconds * r.retryFactor ** link.probes, r.retryMaxSeconds);
+      link.probe = this.#clock.after(
+        waitS * SECOND_MS,
+        () => {
+          link.probes++;
+          this.#record('server-probed', `0x${short.toString(16).padStart(4, '0')}, probe ${link.probes}`);
+          link.probeSeq = this.#han.nextZclSeq();
+          this.#send(this.#han.zcl(short, METERING.id, readSummation(link.probeSeq)));
+          next();
+        },
+        `${this.#name} probes a lost meter`,
       );
-    }
+    };
+    next();
+  }
+
+  /** A frame from the meter; the answer to a probe brings a lost one back: the client polls Change of Tenancy and refreshes what it missed (RCN-2). */
+  #heardFrom(short: number, seq: number): void {
+    const link = this.#links.get(short);
+    if (!link) return;
+    link.heardAt = this.#clock.now();
+    if (!link.lost || seq !== link.probeSeq) return;
+    link.lost = false;
+    link.probe?.();
+    link.probe = undefined;
+    this.#record('server-recovered', `0x${short.toString(16).padStart(4, '0')} after ${link.probes} probes`);
+    if (!this.#reconnect.refreshesOnRecovery) return;
+    this.#record('poll-sent', 'reconnected');
+    this.#pollOne(short);
+    const now = toZclUtc(this.#clock.now());
+    this.#request(short, PREPAYMENT.id, {
+      name: 'Get Top Up Log',
+      dir: 'client-to-server',
+      seq: this.#han.nextZclSeq(),
+      fields: { latestEndTime: now, numberOfRecords: 5 },
+    });
+  }
+
+  /** Its own reads of the meters (RCN-1, RCN-3): Current Summation Delivered, every readPeriodMinutes while on the HAN. */
+  #scheduleRead(): void {
+    const every = this.profile.readPeriodMinutes;
+    if (every === undefined) return;
+    this.#cancelRead?.();
+    this.#cancelRead = this.#clock.after(
+      every * 60_000,
+      () => {
+        if (!this.#onHan) return;
+        this.#record('read-sent');
+        for (const s of this.servers) this.#request(s.short, METERING.id, readSummation(this.#han.nextZclSeq()));
+        this.#scheduleRead();
+      },
+      `${this.#name} reads its meters`,
+    );
+  }
+
+  /** The CH's WAN went down or came back (RCN-3): the bench tells the device, as a CH's status would. */
+  wanChanged(up: boolean): void {
+    this.#wanUp = up;
+  }
+
+  /**
+   * A top-up code (UTRN) entered on the device's keypad (RCN-3): sent to the meter `meter` (default its first)
+   * as Prepayment Consumer Top Up, unless it is off the HAN or (non-conformant) refuses while the WAN is down.
+   */
+  enterTopUp(code: string, meter = this.servers[0]?.short): boolean {
+    const refuse = (why: string) => (this.#record('top-up-refused', why), false);
+    if (!this.#powered || !this.#onHan || meter === undefined) return refuse('not on the HAN');
+    if (this.profile.localTopUp === 'needs-wan' && !this.#wanUp) return refuse("the CH's WAN is down (profile)");
+    this.#record('top-up-entered', code);
+    this.#request(meter, PREPAYMENT.id, {
+      name: 'Consumer Top Up',
+      dir: 'client-to-server',
+      seq: this.#han.nextZclSeq(),
+      fields: { originatingDevice: 2, topUpCode: code },
+    });
+    return true;
   }
 
   #receive(frame: Uint8Array): void {
     const m: HanMessage | undefined = this.#han.read(frame);
     if (m?.kind === 'rejoin-response') return this.#join.answered(m.status);
     if (!this.#onHan || !m || m.kind === 'rejoin-request') return;
+    if (m.kind === 'zcl') this.#heardFrom(m.src, m.zcl.seq);
     if (m.kind === 'announce') {
-      // PWR-3: a meter it is bound to is back after a power cycle: communication re-established, poll.
+      // PWR-3: a meter it is bound to is back after a power cycle: communication re-established (no more probes), poll.
+      const link = this.#links.get(m.from.short);
+      if (link?.lost) {
+        link.lost = false;
+        link.probe?.();
+        link.probe = undefined;
+      }
       if (this.profile.pollsAtRejoin && this.servers.some((s) => s.short === m.from.short)) this.#poll('server-returned');
       return;
     }

@@ -120,6 +120,10 @@ export interface ChangeOfTenancyCommand {
 }
 
 const SECOND_MS = 1000;
+/** What the virtual meter credits for a top-up code entered on a PPMID (pence). */
+export const TOP_UP_CREDIT = 1000;
+/** Consumer Top Up Response result types (SE 1.4 D.7.2.4.2): accepted, rejected as invalid, rejected as a duplicate. */
+export const TOP_UP_RESULT = { accepted: 0x00, invalid: 0x01, duplicate: 0x02 } as const;
 const UNTIL_CHANGED = 0xffff;
 const ZCL_INVALID_TIME = 0xffffffff;
 const SUMMATION = METERING_ATTRIBUTE.currentSummationDelivered;
@@ -185,6 +189,7 @@ export class VirtualMeter {
       [key(SE_CLUSTER.messaging, 'Get Last Message'), (m) => this.#onGetLastMessage(m)],
       [key(SE_CLUSTER.prepayment, 'Get Top Up Log'), (m) => this.#onGetTopUpLog(m)],
       [key(SE_CLUSTER.prepayment, 'Get Debt Repayment Log'), (m) => this.#onGetDebtRepaymentLog(m)],
+      [key(SE_CLUSTER.prepayment, 'Consumer Top Up'), (m) => this.#onConsumerTopUp(m)],
       ...[SE_CLUSTER.deviceManagement, SE_CLUSTER.prepayment, SE_CLUSTER.metering].map(
         (c) => [key(c, 'Read Attributes'), (m: Extract<HanMessage, { kind: 'zcl' }>) => this.#onReadAttributes(m)] as const,
       ),
@@ -421,6 +426,31 @@ export class VirtualMeter {
       return this.#answer(m, 'Get Change of Tenancy refused (profile)', () => [defaultResponse(m.zcl, ZCL.unsupportedClusterCommand)]);
     if (!tenancy) return this.#answer(m, 'Get Change of Tenancy: none set', () => [defaultResponse(m.zcl, ZCL.notFound)]);
     this.#answer(m, 'Get Change of Tenancy', () => [publishSpec(tenancy, m.zcl.seq)]);
+  }
+
+  /**
+   * A top-up code entered on a PPMID (RCN-3): credited locally, WAN or not, and answered with Consumer Top Up
+   * Response; a code already used is refused as a duplicate. The virtual meter credits every new code with TOP_UP_CREDIT.
+   */
+  #onConsumerTopUp(m: Extract<HanMessage, { kind: 'zcl' }>): void {
+    const ask = payloadOf(m.zcl, PREPAYMENT, 'Consumer Top Up');
+    const code = String(ask?.topUpCode ?? '');
+    const duplicate = this.#topUps.some((t) => t.code === code);
+    const credited = code && !duplicate ? this.topUp({ code, amount: TOP_UP_CREDIT }) : undefined;
+    const credit = this.#topUps.reduce((sum, t) => sum + t.amount, 0);
+    this.#answer(m, credited ? 'Consumer Top Up: credited' : 'Consumer Top Up: refused', () => [
+      {
+        name: 'Consumer Top Up Response',
+        dir: 'server-to-client',
+        seq: m.zcl.seq,
+        fields: {
+          resultType: credited ? TOP_UP_RESULT.accepted : duplicate ? TOP_UP_RESULT.duplicate : TOP_UP_RESULT.invalid,
+          topUpValue: credited?.amount ?? 0,
+          sourceOfTopUp: Number(ask?.originatingDevice ?? 2),
+          creditRemaining: credit,
+        },
+      },
+    ]);
   }
 
   #onGetLastMessage(m: Extract<HanMessage, { kind: 'zcl' }>): void {

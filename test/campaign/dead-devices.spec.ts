@@ -24,7 +24,7 @@ for (const [profile, campaign, needsIt] of DEAD) {
     const c = await runCampaign(campaign);
     expect(c.exitCode, c.stderr).toBe(0);
     const cases = c.results!.cases;
-    expect(cases.length).toBe(campaign?.grep ? 17 : 28);
+    expect(cases.length).toBe(campaign?.grep ? 17 : 38);
     const wrong = cases.filter((r) =>
       needsIt.test(r.id)
         ? r.verdict !== 'INCONCLUSIVE' && !(r.verdict === 'NOT APPLICABLE' && /does not claim/.test(r.reason))

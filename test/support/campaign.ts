@@ -32,10 +32,13 @@ export interface CampaignOptions {
   han?: { pan?: number; channel?: number };
   /** Firmware of an ESME, IHD and PPMID to add beside the CH (the Change of Tenancy suite's devices). */
   tenancy?: { esme: string; ihd: string; ppmid: string; gpf?: string };
+  /**
+   * Per bench (from virtual-1), what differs from the options above: its devices' firmware, its faults. Gives the
+   * number of benches: several mutants (or faults) in one campaign, each on a bench of its own.
+   */
+  perBench?: { firmware?: string; tenancy?: Partial<NonNullable<CampaignOptions['tenancy']>>; faults?: CampaignOptions['faults'] }[];
   /** How many virtual benches the rig has (default 1): `virtual-1`, `virtual-2`, …, each its own seed (seed + n − 1), addresses and relay topics. */
   benches?: number;
-  /** Devices per bench (bench n gets entry n − 1 over the options above; `benches` is then its length): many profiles in one run. */
-  perBench?: Pick<CampaignOptions, 'firmware' | 'tenancy'>[];
   /** `--bench` values, as given on the command line. */
   bench?: string[];
   /** The `--fail-on` value. */
@@ -68,8 +71,16 @@ function chTopic(o: CampaignOptions, n: number): string {
   return o.seed !== undefined ? `test-ch-seed-${o.seed + n}` : `test-ch-${process.pid}-${n + 1}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-function virtualBench(all: CampaignOptions, n: number): Record<string, unknown> {
-  const o = { ...all, ...all.perBench?.[n] };
+function virtualBench(common: CampaignOptions, n: number): Record<string, unknown> {
+  const own = common.perBench?.[n];
+  // A bench's devices over the common ones: a whole tenancy where the options give none.
+  const tenancy = common.tenancy || own?.tenancy ? ({ ...common.tenancy, ...own?.tenancy } as CampaignOptions['tenancy']) : undefined;
+  const o: CampaignOptions = {
+    ...common,
+    ...(own?.firmware && { firmware: own.firmware }),
+    ...(tenancy && { tenancy }),
+    ...(own?.faults && { faults: own.faults }),
+  };
   return {
     id: `virtual-${n + 1}`,
     virtual: { seed: (o.seed ?? 1) + n, transport: o.transport ?? 'mock', ...(o.faults && { faults: o.faults }) },

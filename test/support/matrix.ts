@@ -183,3 +183,23 @@ export function pwrCampaign(device: CotDevice | 'ch', profile: string, verdicts:
     ? { firmware: profile, tenancy: COT_CONFORMANT, grep }
     : { tenancy: { ...COT_CONFORMANT, [device]: profile }, grep };
 }
+
+/** The reconnect suite's RCN-1…3 cases (suites/reconnect.spec.ts): per client, the ESME's (0x) and the GPF's (1x) outage, and the WAN cut. */
+export const RCN_CASES = ['IHD', 'PPMID'].flatMap((c) => ['001', '011', '002', '012', '003'].map((n) => `${c}-RCN-${n}`));
+/** `--grep` for RCN-1…3 (RCN-4, the OTA update, has cases of its own). */
+export const RCN_GREP = 'RCN-0[01][123]';
+/** The lab limits the matrix judges RCN-1 by; the seeds give none (unset, RCN-1 is measure-only). */
+export const RCN_LIMITS = { reconnectRequestRateLimitPerMinute: 6, reconnectRecoveryMinutes: 15 };
+
+/** Every RCN-1…3 case passes on the conformant CH, GPF, ESME, IHD and PPMID. */
+export const RCN_ALL_PASS: Record<string, string> = Object.fromEntries(RCN_CASES.map((id) => [id, 'PASS']));
+
+/** [device, profile, the verdicts its cases give under RCN_LIMITS]: each breaks one requirement, for the ESME's and the GPF's outage alike. */
+export const RCN_CAUGHT_BY: [device: CotDevice, profile: string, verdicts: Record<string, string>][] = [
+  // A storm: 60 probes a minute while the meter is out of reach.
+  ['ihd', 'ihd-retries-every-second', { 'IHD-RCN-001': 'FAIL RCN-1', 'IHD-RCN-011': 'FAIL RCN-1' }],
+  // Probes every 30 min: back about 30 min after the return, against 15.
+  ['ppmid', 'ppmid-recovers-after-30min', { 'PPMID-RCN-001': 'FAIL RCN-1', 'PPMID-RCN-011': 'FAIL RCN-1' }],
+  ['ihd', 'ihd-no-refresh-after-reconnect', { 'IHD-RCN-002': 'FAIL RCN-2', 'IHD-RCN-012': 'FAIL RCN-2' }],
+  ['ppmid', 'ppmid-refuses-top-up-without-wan', { 'PPMID-RCN-003': 'FAIL RCN-3' }],
+];

@@ -836,6 +836,11 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
     'ihd-rejoins-after-30min': ['PWR-1'],
     'esme-never-rejoins': ['PWR-1'],
     'ppmid-rejoins-after-16min': ['PWR-1'],
+    // RCN-1…3 on the clients (suites/reconnect.spec.ts).
+    'ihd-retries-every-second': ['RCN-1'],
+    'ppmid-recovers-after-30min': ['RCN-1'],
+    'ihd-no-refresh-after-reconnect': ['RCN-2'],
+    'ppmid-refuses-top-up-without-wan': ['RCN-3'],
   };
 
   test('each claims SECMP0056, has the role its device runs (the GPF: the CH) and breaks what its name says', async () => {
@@ -959,5 +964,66 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+test.describe('reconnect (RCN-1…3): a lost meter probed with back-off, a top-up keyed in on the PPMID', () => {
+  /** The seconds between the IHD's requests to the ESME from `since`: its reads, then its probes once the ESME stopped answering. */
+  const gaps = (h: Han, since: number, until: number) => {
+    const t = h.heard
+      .filter((x) => x.t >= since && x.t <= until && x.d.zcl?.dir === 'client-to-server' && x.d.nwk?.src === short(IHD))
+      .map((x) => x.t);
+    return t.slice(1).map((x, i) => (x - t[i]) / SEC);
+  };
+
+  test('the ESME off: the conformant IHD probes after 40 s, then 60, 120, 240 and every 300 s; the storm every second, the slow one every 30 min', async () => {
+    for (const [id, expected] of [
+      ['ihd-conformant', [40, 60, 120, 240, 300, 300, 300]],
+      ['ihd-retries-every-second', [11, 1, 1, 1, 1, 1, 1]],
+      ['ppmid-recovers-after-30min', [1810]],
+    ] as const) {
+      const h = await Han.of('esme-conformant', { ihd: id });
+      h.powerAll();
+      await h.to(HOUR);
+      h.meter.power(false);
+      await h.to(3 * HOUR);
+      expect(gaps(h, HOUR, 3 * HOUR).slice(0, expected.length), id).toEqual(expected);
+      // Back on: its Device_annce ends the probes and the client polls (PWR-3).
+      h.meter.power(true);
+      await h.to(3 * HOUR + MIN);
+      expect(h.zcl('Get Change of Tenancy', { from: IHD, since: 3 * HOUR }).length, id).toBe(1);
+      expect(
+        h.client('ihd').events.filter((e) => e.kind === 'server-probed' && e.at > h.abs(3 * HOUR + 10 * SEC)),
+        id,
+      ).toEqual([]);
+    }
+  });
+
+  test('with the WAN down, a code keyed in on the conformant PPMID is credited by the ESME; a used code is refused; ppmid-refuses-top-up-without-wan sends nothing', async () => {
+    const h = await Han.of('esme-conformant', { ppmid: 'ppmid-conformant' });
+    h.powerAll();
+    await h.to(HOUR);
+    const ppmid = h.client('ppmid');
+    ppmid.wanChanged(false);
+    expect(ppmid.enterTopUp('12345678901234567890')).toBe(true);
+    await h.to(HOUR + MIN);
+    expect(ppmid.enterTopUp('12345678901234567890')).toBe(true);
+    await h.to(HOUR + 2 * MIN);
+    const answers = h.zcl('Consumer Top Up Response', { to: PPMID }).map((x) => [x.d.zcl!.fields!.resultType, x.d.zcl!.fields!.topUpValue]);
+    expect(answers).toEqual([
+      [0, 1000],
+      [2, 0],
+    ]);
+    expect(h.meter.topUpLog.map((t) => t.code)).toEqual(['12345678901234567890']);
+
+    const refusing = await Han.of('esme-conformant', { ppmid: 'ppmid-refuses-top-up-without-wan' });
+    refusing.powerAll();
+    await refusing.to(HOUR);
+    refusing.client('ppmid').wanChanged(false);
+    expect(refusing.client('ppmid').enterTopUp('12345678901234567890')).toBe(false);
+    refusing.client('ppmid').wanChanged(true);
+    expect(refusing.client('ppmid').enterTopUp('12345678901234567891')).toBe(true);
+    await refusing.to(HOUR + MIN);
+    expect(refusing.zcl('Consumer Top Up', { from: PPMID }).map((x) => x.d.zcl!.fields!.topUpCode)).toEqual(['12345678901234567891']);
   });
 });

@@ -483,3 +483,30 @@ benches:
   const text = await refusal(loadRig(await rig('{ pan: "PAN-1" }')));
   expect(text.problems.map((p) => p.path)).toEqual(['benches[0].han.pan']);
 });
+
+test("a bench may name how the CH's WAN is cut (RCN-3): one of its relays, or a lab hook command; an unknown relay is refused", async () => {
+  const rig = (wan: string) =>
+    write(
+      `wan-${Math.random().toString(36).slice(2)}.yaml`,
+      `
+station: { name: s, lab: l, mqtt: { url: embedded } }
+benches:
+  - id: b1
+    virtual: { seed: 1, transport: mock }
+    devices: [{ id: ch, role: CH, ieee: "00:db:12:34:56:78:90:a2", firmware: ch-conformant, relay: r }]
+    relays: [{ id: r, vendor: tasmota, topic: mains }, { id: wan-antenna, vendor: tasmota, topic: antenna }]
+    sniffers: [{ id: s, kind: nrf802154, channel: 11 }]
+    radio: { channel: 11, ieee: "00:db:12:34:56:78:90:f0" }
+    wan: ${wan}
+`,
+    );
+  expect((await loadRig(await rig('{ kind: relay, relay: wan-antenna }'))).benches[0].wan).toEqual({ kind: 'relay', relay: 'wan-antenna' });
+  expect((await loadRig(await rig('{ kind: lab-hook, command: [./wan.sh] }'))).benches[0].wan).toEqual({
+    kind: 'lab-hook',
+    command: ['./wan.sh'],
+  });
+  const unknown = await refusal(loadRig(await rig('{ kind: relay, relay: antenna }')));
+  expect(unknown.problems.map((p) => [p.path, p.expected])).toEqual([['benches[0].wan.relay', 'the id of a relay on bench "b1"']]);
+  const kind = await refusal(loadRig(await rig('{ kind: jammer }')));
+  expect(kind.problems.map((p) => p.path)).toEqual(['benches[0].wan.kind']);
+});

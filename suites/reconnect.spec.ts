@@ -1,0 +1,577 @@
+// Reconnect polls and HAN drop-outs (DOMAIN.md §D, the DP094 context): RCN-1, an IHD or PPMID whose meter
+// (ESME, GPF) goes out of reach retries with a bounded back-off and recovers soon after it returns; RCN-2, on
+// recovery it polls Change of Tenancy and refreshes its data; RCN-3, with the CH's WAN cut the HAN keeps
+// working (a top-up code keyed in on the PPMID is credited by the meter, the clients' reads are answered) and
+// the WAN's return changes nothing on the HAN. RCN-4 (after an over-the-air firmware update) has its own block.
+//
+// On air, a client's "request" to a meter is a ZCL client-to-server frame from it to the meter; "answered" is a
+// server-to-client frame back from the meter with the same ZCL sequence number within ANSWER_WITHIN. The client
+// "recovered" at its first request answered after the meter's return.
+import {
+  conformanceCase,
+  isRigFault,
+  type BenchNeeds,
+  type CaseContext,
+  type LabSettings,
+  type RigDevice,
+} from '../harness/conformance.ts';
+import type { HeardFrame } from '../harness/capture.ts';
+import { minutes, seconds } from '../harness/clock.ts';
+import { measure } from '../harness/measurements.ts';
+import type { BenchHands, MeterOutage, Switched, WanSwitch } from '../harness/reconnect.ts';
+import { hex16 } from '../protocol/bytes.ts';
+import type { DecodedFrame } from '../protocol/decoded.ts';
+import { PREPAYMENT, fieldsOf, isoToUtc, utcToIso } from '../protocol/zcl/index.ts';
+
+const AREA = 'Reconnect polls and HAN drop-outs (docs/requirements.md §D)';
+/** DP094: the SEC CSC minutes of 26 May 2020 (WAN and HAN failures, prepayment customers must still top up). */
+const DP094 = 'DP094';
+/** RCN-2 asks for the Change of Tenancy poll COT-2 asks for at power-up and rejoin. */
+const SECMP0056 = 'SECMP0056';
+const CLIENT_ROLES = ['IHD', 'PPMID'] as const;
+type ClientRole = (typeof CLIENT_ROLES)[number];
+/** The devices settle on the HAN, and show they talk to their meter, before anything is taken away. */
+const SETTLE = minutes(10);
+/** Room in a plan for relay confirmations, the rig radio's join and liveness checks. */
+const STEPS = minutes(5);
+/** A request counts as answered by a frame back within this long. */
+const ANSWER_WITHIN = seconds(30);
+/** Once the outage has lasted its time, it ends just after the client's next request, watched this long at most. */
+const NEXT_REQUEST_WATCH = minutes(30);
+/** With no recovery limit set (measure-only), a client is watched this long after its meter's return. */
+const MEASURE_ONLY_WATCH = minutes(60);
+/** A client not recovered within the limit is watched until this many limits after the return, to measure how late it is. */
+const LATE_WATCH = 3;
+/** A top-up code keyed in on the PPMID goes to the meter within this long. */
+const TOP_UP_SENT_WITHIN = minutes(2);
+/** After the WAN's return, the HAN is watched this long for any change. */
+const AFTER_WAN = minutes(15);
+
+const outageMs = (s: LabSettings) => minutes(s.reconnectOutageMinutes);
+/** How long after the meter's return the client is watched for its recovery. */
+const recoveryWatch = (s: LabSettings) =>
+  s.reconnectRecoveryMinutes === null ? MEASURE_ONLY_WATCH : LATE_WATCH * minutes(s.reconnectRecoveryMinutes);
+/** An outage's plan at its longest: settle, the outage, the wait for the client's next request, the recovery watch. */
+const outagePlan = (s: LabSettings) => SETTLE + outageMs(s) + NEXT_REQUEST_WATCH + recoveryWatch(s) + STEPS;
+const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`;
+const minutesOf = (ms: number) => Number((ms / 60_000).toFixed(4));
+
+/** The meters a client reads: the ESME, or the GPF in the CH. */
+type MeterRole = 'ESME' | 'GPF';
+
+/** The case's meter; NOT APPLICABLE when the bench has none (no ESME, or a CH that names no GPF). */
+function meterOf(ctx: CaseContext, role: MeterRole): RigDevice {
+  const meter = role === 'ESME' ? ctx.bench.device('ESME') : ctx.bench.gpf();
+  if (!meter) ctx.rec.notApplicable(role === 'ESME' ? `bench ${ctx.bench.id} has no ESME` : `the CH of bench ${ctx.bench.id} names no GPF`);
+  return meter;
+}
+
+/** A meter as the steps name it: the GPF is a device of the CH (its role is the CH's). */
+const nameOf = (meter: RigDevice): string => (meter.role === 'CH' ? 'GPF' : meter.role);
+
+/** The devices a meter needs powered: the ESME its own relay; the GPF lives in the CH, powered with it. */
+const poweredFor = (meter: RigDevice): RigDevice[] => (meter.role === 'ESME' ? [meter] : []);
+
+const hanOf = (ctx: CaseContext): RigDevice[] => ctx.bench.devices('CH');
+const handsOf = (ctx: CaseContext): BenchHands => ({ power: ctx.power, evidence: ctx.evidence, clock: ctx.clock });
+
+/** Powers the CH, then `devices`, for the case, and everything off after it, so no device talks into the next case. */
+async function powered(ctx: CaseContext, devices: RigDevice[], body: () => Promise<void>): Promise<void> {
+  const all = [...hanOf(ctx), ...devices];
+  try {
+    ctx.rec.step(`power ${all.map((d) => `the ${d.role} ${d.id}`).join(', ')}, the CH first`);
+    for (const d of all) await ctx.power.set(d, true);
+    await body();
+  } finally {
+    for (const d of all.reverse()) await ctx.power.set(d, false);
+  }
+}
+
+/** A ZCL request from the client to the meter. */
+const isRequest = (ctx: CaseContext, client: RigDevice, meter: RigDevice) => (f: DecodedFrame) =>
+  f.zcl?.dir === 'client-to-server' && ctx.capture.isFrom(f, client.ieee) && ctx.capture.isTo(f, meter.ieee);
+
+/** The client's requests to the meter from `sinceMs` to `untilMs`; a frame heard twice (two sniffers, a MAC retry) counts once. */
+function requests(ctx: CaseContext, client: RigDevice, meter: RigDevice, sinceMs: number, untilMs = Infinity): HeardFrame[] {
+  const heard = ctx.capture.all(isRequest(ctx, client, meter), sinceMs, untilMs);
+  const same = (a: HeardFrame, b: HeardFrame) =>
+    b.atMs - a.atMs < 1000 && a.decoded.nwk?.seq === b.decoded.nwk?.seq && a.decoded.zcl?.seq === b.decoded.zcl?.seq;
+  return heard.filter((h, i) => i === 0 || !same(heard[i - 1], h));
+}
+
+/** The meter's answer to a request: a server-to-client frame to the client with its ZCL sequence number, within ANSWER_WITHIN. */
+function answerTo(ctx: CaseContext, client: RigDevice, meter: RigDevice, request: HeardFrame): HeardFrame | undefined {
+  return ctx.capture.find(
+    (f, h) =>
+      h.atMs <= request.atMs + ANSWER_WITHIN &&
+      f.zcl?.dir === 'server-to-client' &&
+      f.zcl.seq === request.decoded.zcl?.seq &&
+      ctx.capture.isFrom(f, meter.ieee) &&
+      ctx.capture.isTo(f, client.ieee),
+    request.atMs,
+  );
+}
+
+/** The first of the client's requests since `sinceMs` the meter answered, with its answer. */
+function firstAnswered(
+  ctx: CaseContext,
+  client: RigDevice,
+  meter: RigDevice,
+  sinceMs: number,
+  untilMs = Infinity,
+  which: (request: HeardFrame) => boolean = () => true,
+) {
+  for (const request of requests(ctx, client, meter, sinceMs, untilMs).filter(which)) {
+    const answer = answerTo(ctx, client, meter, request);
+    if (answer) return { request, answer };
+  }
+  return undefined;
+}
+
+/** The most requests in any minute among `heard`. */
+function busiestMinute(heard: readonly HeardFrame[]): number {
+  let busiest = 0;
+  for (let i = 0, j = 0; i < heard.length; i++) {
+    while (j < heard.length && heard[j].atMs - heard[i].atMs < 60_000) j++;
+    busiest = Math.max(busiest, j - i);
+  }
+  return busiest;
+}
+
+/**
+ * The precondition of every case: the client talks to its meter (a request of it answered since its power-on).
+ * A client never answered cannot show what it does when the meter goes.
+ */
+async function talking(ctx: CaseContext, client: RigDevice, meter: RigDevice, sinceMs: number): Promise<void> {
+  ctx.rec.step(`let the ${client.role} settle for ${SETTLE / 60_000} min: it must talk to the ${nameOf(meter)} (a request answered)`);
+  await ctx.clock.waitFor(() => firstAnswered(ctx, client, meter, sinceMs) !== undefined || ctx.capture.faulted() !== undefined, SETTLE);
+  ctx.capture.assertHealthy();
+  if (firstAnswered(ctx, client, meter, sinceMs)) return void (await ctx.clock.sleep(Math.max(0, sinceMs + SETTLE - ctx.clock.now())));
+  await ctx.live.confirm([...hanOf(ctx), client], `the ${client.role} was not heard talking to the ${nameOf(meter)}`);
+  ctx.rec.unmet(
+    `no request of the ${client.role} to the ${nameOf(meter)} ${meter.id} was answered in ${SETTLE / 60_000} min on the HAN,` +
+      ' so what it does when the meter goes out of reach cannot be seen',
+    `check the ${client.role} is paired with the ${nameOf(meter)} (commissioned in the CHF device log, bound to its clusters)`,
+  );
+}
+
+/** How the bench takes the meter out of reach; one that cannot (a real GPF shares the CH's relay) is INCONCLUSIVE, before anything is powered. */
+function outageOf(ctx: CaseContext, meter: RigDevice): MeterOutage {
+  const means = ctx.bench.reconnect.outage(meter);
+  if (!means)
+    ctx.rec.inconclusive(
+      'rig-misconfigured',
+      `bench ${ctx.bench.id} cannot take the ${nameOf(meter)} ${meter.id} out of reach alone: it shares the CH's relay`,
+      'run the case on a virtual bench, or give the bench a way to silence the GPF (not in the rig file yet)',
+    );
+  return means;
+}
+
+/** What an outage showed: when the meter went and came back, the client's requests meanwhile, and its recovery if it came. */
+interface Outage {
+  gone: Switched;
+  back: Switched;
+  asked: HeardFrame[];
+  recovered?: { request: HeardFrame; answer: HeardFrame };
+}
+
+/**
+ * Takes the meter out of reach for the lab's outage time, then — so the client's back-off is caught at its
+ * longest — brings it back just after the client's next request, and watches for the client's recovery. A client
+ * that asked nothing during the outage cannot show its back-off: INCONCLUSIVE. A bench that cannot take the meter
+ * away alone (a real GPF shares the CH's relay) is INCONCLUSIVE too.
+ */
+async function outage(ctx: CaseContext, client: RigDevice, meter: RigDevice): Promise<Outage> {
+  const means = outageOf(ctx, meter);
+  const L = ctx.settings.reconnectOutageMinutes;
+  ctx.rec.step(`take the ${nameOf(meter)} out of reach for ${L} min (${means.how})`);
+  const gone = await means.begin(meter, handsOf(ctx));
+  let back: Switched | undefined;
+  try {
+    await ctx.clock.sleep(outageMs(ctx.settings));
+    ctx.capture.assertHealthy(gone.atMs);
+    if (requests(ctx, client, meter, gone.atMs).length === 0) {
+      await ctx.live.confirm([...hanOf(ctx), client], `the ${client.role} asked nothing during the outage`);
+      ctx.rec.unmet(
+        `the ${client.role} sent the ${nameOf(meter)} no request in the ${L} min it was out of reach, so its retries and back-off cannot be seen`,
+        "lengthen reconnectOutageMinutes past the time between the client's reads, or check the client reads this meter",
+      );
+    }
+    ctx.rec.step(
+      `bring the ${nameOf(meter)} back just after the ${client.role}'s next request (${NEXT_REQUEST_WATCH / 60_000} min at most)`,
+    );
+    const after = ctx.clock.now();
+    await ctx.capture.waitFor((f) => isRequest(ctx, client, meter)(f), NEXT_REQUEST_WATCH, after);
+    back = await means.end(meter, handsOf(ctx));
+  } finally {
+    if (!back) await means.end(meter, handsOf(ctx)).catch(() => undefined);
+  }
+  ctx.rec.mark(`the ${nameOf(meter)} back`, back.atMs);
+  const asked = requests(ctx, client, meter, gone.atMs, back.atMs);
+  ctx.evidence.event('observed', { what: `the ${client.role}'s requests to the out-of-reach ${nameOf(meter)}`, count: asked.length });
+  const limit = ctx.settings.reconnectRecoveryMinutes;
+  if (limit !== null) ctx.rec.mark(`recovery limit (${limit} min)`, back.atMs + minutes(limit));
+  ctx.rec.step(
+    `wait for the ${client.role} to recover: a request answered by the ${nameOf(meter)}` +
+      ` (${limit === null ? `measure-only, watched ${MEASURE_ONLY_WATCH / 60_000} min` : `${limit} min, watched to ${LATE_WATCH}× that`})`,
+  );
+  await ctx.clock.waitFor(
+    () => firstAnswered(ctx, client, meter, back.atMs) !== undefined || ctx.capture.faulted() !== undefined,
+    back.atMs + recoveryWatch(ctx.settings) - ctx.clock.now(),
+  );
+  ctx.capture.assertHealthy(back.atMs);
+  const recovered = firstAnswered(ctx, client, meter, back.atMs);
+  if (recovered) ctx.evidence.event('observed', { what: `the ${client.role} recovered`, request: recovered.request.decoded.n });
+  return { gone, back, asked, recovered };
+}
+
+/** RCN-1: the rate of the client's requests while the meter was out of reach, and its recovery after the return. */
+async function judgeBackOff(ctx: CaseContext, client: RigDevice, meter: RigDevice): Promise<void> {
+  const o = await outage(ctx, client, meter);
+  const s = ctx.settings;
+  const rateLimit = s.reconnectRequestRateLimitPerMinute;
+  const recoveryLimit = s.reconnectRecoveryMinutes;
+  const unset = [rateLimit === null && 'reconnectRequestRateLimitPerMinute', recoveryLimit === null && 'reconnectRecoveryMinutes'].filter(
+    (x): x is string => typeof x === 'string',
+  );
+  // The lab set no limit: the values are measured and shown, and the result says what was not judged.
+  if (unset.length > 0) ctx.rec.step(`measure-only: the lab sets no ${unset.join(' and no ')}, so that value is measured, not judged`);
+  ctx.rec.measured(
+    measure(
+      `most requests of the ${client.role} to the out-of-reach ${nameOf(meter)} in any minute` +
+        (rateLimit === null ? ' (measure-only: no reconnectRequestRateLimitPerMinute set)' : ''),
+      busiestMinute(o.asked),
+      'per min',
+      0,
+      rateLimit === null ? undefined : { high: rateLimit, text: `at most ${rateLimit} per minute (RCN-1, lab setting)` },
+    ),
+    'RCN-1',
+  );
+  const uncertainty = minutesOf(o.back.uncertaintyMs + ctx.capture.timeUncertaintyMs);
+  const recoveryName =
+    `${client.role} recovered after the ${nameOf(meter)}'s return` +
+    (recoveryLimit === null ? ' (measure-only: no reconnectRecoveryMinutes set)' : '');
+  const limit = recoveryLimit === null ? undefined : { high: recoveryLimit, text: `within ${recoveryLimit} min (RCN-1, lab setting)` };
+  if (o.recovered) {
+    ctx.rec.measured(measure(recoveryName, minutesOf(o.recovered.answer.atMs - o.back.atMs), 'min', uncertainty, limit), 'RCN-1');
+    return;
+  }
+  // Heard before judged: the meter must be heard again, and the client alive, before its silence counts against it.
+  await ctx.live.confirm([...hanOf(ctx), client], `the ${client.role} did not recover after the ${nameOf(meter)}'s return`, o.back.atMs);
+  await ctx.live.confirm(meter, `the ${client.role} did not recover after the ${nameOf(meter)}'s return`, o.back.atMs);
+  const after = requests(ctx, client, meter, o.back.atMs);
+  ctx.rec.fail(
+    'RCN-1',
+    `the ${client.role} did not recover within ${recoveryWatch(s) / 60_000} min of the ${nameOf(meter)}'s return` +
+      (after.length
+        ? ` (${after.length} request${after.length === 1 ? '' : 's'} after the return, none answered)`
+        : ` (no request to it after the return; the last during the outage ${mmss(o.back.atMs - (o.asked.at(-1)?.atMs ?? o.back.atMs))} before it)`) +
+      (recoveryLimit === null ? '; no recovery limit is set, so the rig watched for an hour' : `; the limit is ${recoveryLimit} min`),
+  );
+}
+
+/** RCN-2: after its recovery the client asks for Change of Tenancy and refreshes its data, within the rejoin limit. */
+async function judgeRefresh(ctx: CaseContext, client: RigDevice, meter: RigDevice): Promise<void> {
+  const o = await outage(ctx, client, meter);
+  if (!o.recovered)
+    ctx.rec.unmet(
+      `the ${client.role} did not recover within ${recoveryWatch(ctx.settings) / 60_000} min of the ${nameOf(meter)}'s return,` +
+        ' so what it does on recovery cannot be seen',
+      `run ${client.role}-RCN-001 (RCN-1) on this ${client.role}`,
+    );
+  const from = o.recovered.request.atMs;
+  const within = minutes(ctx.settings.rejoinLimitMinutes);
+  ctx.rec.mark(`refresh limit (${ctx.settings.rejoinLimitMinutes} min after the recovery)`, from + within);
+  ctx.rec.step(
+    `within ${ctx.settings.rejoinLimitMinutes} min of its recovery the ${client.role} asks for Change of Tenancy` +
+      ` and for the ${nameOf(meter)}'s data again`,
+  );
+  const poll = (f: DecodedFrame) => isRequest(ctx, client, meter)(f) && f.zcl?.name === 'Get Change of Tenancy';
+  // Its data: a request other than the poll answered after the one that recovered it (a read, a log it missed).
+  const refreshed = () => firstAnswered(ctx, client, meter, from + 1, from + within, (r) => !poll(r.decoded));
+  await ctx.clock.waitFor(
+    () => (ctx.capture.find(poll, o.back.atMs) !== undefined && refreshed() !== undefined) || ctx.capture.faulted() !== undefined,
+    from + within - ctx.clock.now(),
+  );
+  ctx.capture.assertHealthy(from);
+  const polled = ctx.capture.all(poll, o.back.atMs, from + within)[0];
+  const refresh = refreshed();
+  if (polled)
+    ctx.rec.measured(measure('Get Change of Tenancy after the recovery', minutesOf(Math.max(0, polled.atMs - from)), 'min', 0), 'RCN-2');
+  if (polled && refresh) return;
+  ctx.rec.fail(
+    'RCN-2',
+    `in the ${ctx.settings.rejoinLimitMinutes} min after it recovered (${mmss(from - o.back.atMs)} after the ${nameOf(meter)}'s return) the ${client.role}` +
+      [!polled && ' sent no Get Change of Tenancy', !refresh && ' asked the meter for nothing more (no data refreshed)']
+        .filter(Boolean)
+        .join(' and'),
+  );
+}
+
+/** How the bench cuts the CH's WAN; a bench that names no way cannot run the case (INCONCLUSIVE, before anything is powered). */
+function wanOf(ctx: CaseContext): WanSwitch {
+  const wan = ctx.bench.reconnect.wan;
+  if (!wan)
+    ctx.rec.inconclusive(
+      'rig-misconfigured',
+      `bench ${ctx.bench.id} names no way to cut the CH's WAN`,
+      "add wan: to the bench in the rig file (a relay switching the CH's WAN antenna, or a lab hook)",
+    );
+  return wan;
+}
+
+/** The CH's WAN is cut for `body` and the rest of the lab's outage time, then restored. */
+async function wanDown(ctx: CaseContext, wan: WanSwitch, body: (down: Switched) => Promise<void>): Promise<Switched> {
+  ctx.rec.step(`cut the CH's WAN for ${ctx.settings.reconnectOutageMinutes} min (${wan.how})`);
+  const down = await wan.set(false, handsOf(ctx));
+  let up: Switched | undefined;
+  try {
+    await body(down);
+    await ctx.clock.sleep(Math.max(0, down.atMs + outageMs(ctx.settings) - ctx.clock.now()));
+    ctx.rec.step(`bring the CH's WAN back (${wan.how})`);
+    up = await wan.set(true, handsOf(ctx));
+  } finally {
+    if (!up) await wan.set(true, handsOf(ctx)).catch(() => undefined);
+  }
+  ctx.rec.mark("the CH's WAN back", up.atMs);
+  return up;
+}
+
+/** RCN-3: while the WAN was down the client's reads of the meter were answered (a client that read nothing is INCONCLUSIVE). */
+async function readsAnswered(ctx: CaseContext, client: RigDevice, meter: RigDevice, down: Switched, up: Switched): Promise<void> {
+  const asked = requests(ctx, client, meter, down.atMs, up.atMs);
+  const answered = asked.filter((r) => answerTo(ctx, client, meter, r));
+  ctx.rec.measured(
+    measure(`${client.role} requests answered by the ${nameOf(meter)} while the WAN was down`, answered.length, 'requests', 0),
+  );
+  if (answered.length > 0) return;
+  if (asked.length === 0) {
+    await ctx.live.confirm([...hanOf(ctx), client], `the ${client.role} asked nothing while the WAN was down`);
+    ctx.rec.unmet(
+      `the ${client.role} sent the ${nameOf(meter)} no request in the ${ctx.settings.reconnectOutageMinutes} min the WAN was down, so its reads cannot be seen`,
+      "lengthen reconnectOutageMinutes past the time between the client's reads",
+    );
+  }
+  await ctx.live.confirm(
+    [...hanOf(ctx), meter],
+    `the ${nameOf(meter)} answered none of the ${client.role}'s requests while the WAN was down`,
+  );
+  ctx.rec.fail(
+    'RCN-3',
+    `with the CH's WAN down, none of the ${asked.length} requests of the ${client.role} to the ${nameOf(meter)} was answered: the HAN did not keep working`,
+  );
+}
+
+/** RCN-3: the WAN's return changes nothing on the HAN: no device rejoins or announces itself, the client's requests are answered. */
+async function nothingChanges(ctx: CaseContext, client: RigDevice, meter: RigDevice, up: Switched): Promise<void> {
+  ctx.rec.step(`watch the HAN for ${AFTER_WAN / 60_000} min after the WAN's return: nothing may change`);
+  await ctx.clock.sleep(AFTER_WAN);
+  ctx.capture.assertHealthy(up.atMs);
+  const devices = [client, meter];
+  const rejoined = ctx.capture.all(
+    (f) =>
+      devices.some((d) => ctx.capture.isFrom(f, d.ieee) || f.nwk?.src64 === d.ieee) &&
+      (f.nwk?.command === 'Rejoin Request' || f.nwk?.command === 'Leave' || f.aps?.zdp === 'Device_annce'),
+    up.atMs,
+  );
+  if (rejoined.length > 0)
+    ctx.rec.fail('RCN-3', `after the WAN's return the HAN changed: ${rejoined[0].decoded.summary} (${rejoined.length} such frames)`);
+  const asked = requests(ctx, client, meter, up.atMs);
+  if (asked.length > 0 && !asked.some((r) => answerTo(ctx, client, meter, r)))
+    ctx.rec.fail(
+      'RCN-3',
+      `after the WAN's return none of the ${asked.length} requests of the ${client.role} to the ${nameOf(meter)} was answered`,
+    );
+}
+
+/** A meter as the rig radio addresses it on the HAN: by the short address the sniffer heard it use. */
+function onHan(ctx: CaseContext, meter: RigDevice): { short: number; ieee: string } {
+  const short = ctx.capture.shortOf(meter.ieee);
+  if (short === undefined)
+    ctx.rec.unmet(
+      `the ${nameOf(meter)} was never heard with its short address, so the rig radio cannot ask it for its top-up log`,
+      `check the ${nameOf(meter)} joined the HAN`,
+    );
+  return { short, ieee: meter.ieee };
+}
+
+/** RCN-3: a code keyed in on the PPMID reaches the meter, which accepts it and shows it in its top-up log (read by the rig radio). */
+async function topUpCredited(ctx: CaseContext, ppmid: RigDevice, meter: RigDevice): Promise<void> {
+  const keypad = ctx.bench.reconnect.topUp;
+  ctx.rec.step(`key a top-up code in on the PPMID (${keypad.how})`);
+  const entered = await keypad.enter(ppmid, meter, handsOf(ctx), ctx.settings.operatorAnswerMinutes * 60_000);
+  const topUp = (f: DecodedFrame) => isRequest(ctx, ppmid, meter)(f) && fieldsOf(f, PREPAYMENT, 'Consumer Top Up') !== undefined;
+  const sent = await ctx.capture.waitFor((f) => topUp(f), TOP_UP_SENT_WITHIN, entered.atMs);
+  if (!sent) {
+    await ctx.live.confirm([...hanOf(ctx), ppmid], 'the PPMID sent no top-up to the meter');
+    ctx.rec.fail(
+      'RCN-3',
+      `with the CH's WAN down the PPMID sent the top-up code keyed in on it to no meter (no Consumer Top Up to the ${nameOf(meter)} within ${TOP_UP_SENT_WITHIN / 60_000} min)`,
+    );
+  }
+  const code = fieldsOf(sent.decoded, PREPAYMENT, 'Consumer Top Up')?.topUpCode;
+  if (entered.code !== undefined && String(code).toLowerCase() !== entered.code.toLowerCase())
+    ctx.rec.unmet(
+      `the PPMID sent code ${String(code)}, not the ${entered.code} keyed in`,
+      'repeat the case: another code was in the PPMID already',
+    );
+  await ctx.clock.waitFor(() => answerTo(ctx, ppmid, meter, sent) !== undefined || ctx.capture.faulted() !== undefined, ANSWER_WITHIN);
+  ctx.capture.assertHealthy(sent.atMs);
+  const answer = answerTo(ctx, ppmid, meter, sent);
+  const result = fieldsOf(answer?.decoded, PREPAYMENT, 'Consumer Top Up Response');
+  if (!answer || !result) {
+    await ctx.live.confirm(meter, 'the meter did not answer the top-up');
+    ctx.rec.fail(
+      'RCN-3',
+      `with the CH's WAN down the ${nameOf(meter)} did not answer the PPMID's Consumer Top Up (${hex16(PREPAYMENT.id)})`,
+    );
+  }
+  if (result.resultType !== 0)
+    ctx.rec.fail(
+      'RCN-3',
+      `with the CH's WAN down the ${nameOf(meter)} refused the top-up keyed in on the PPMID (result type ${result.resultType})`,
+    );
+  ctx.rec.step(`the rig radio, as an IHD, asks the ${nameOf(meter)} for its top-up log: the code must be credited`);
+  const log = await ctx.hht.askOverHan(
+    onHan(ctx, meter),
+    PREPAYMENT.id,
+    { name: 'Get Top Up Log', dir: 'client-to-server', fields: { latestEndTime: isoToUtc(new Date(ctx.clock.now())), numberOfRecords: 5 } },
+    'ZCL Prepayment Get Top Up Log',
+    (f) => fieldsOf(f, PREPAYMENT, 'Publish Top Up Log')?.totalNumberOfCommands ?? 1,
+  );
+  if (!log.answer)
+    ctx.rec.inconclusive(
+      'dut-not-heard',
+      `the ${nameOf(meter)} did not answer the rig radio's Get Top Up Log`,
+      `check the rig radio is on the HAN and the ${nameOf(meter)} serves the Prepayment cluster`,
+      `${nameOf(meter)} ${meter.id}`,
+    );
+  const since = Math.floor(entered.atMs / 1000) * 1000;
+  const credited = log.answers
+    .flatMap((f) => fieldsOf(f, PREPAYMENT, 'Publish Top Up Log')?.topUps ?? [])
+    .find((t) => {
+      const at = Date.parse(utcToIso(t.topUpTime));
+      return at >= since && (entered.code === undefined || String(t.topUpCode).toLowerCase() === entered.code.toLowerCase());
+    });
+  ctx.evidence.event('observed', { what: `the ${nameOf(meter)}'s top-up log`, credited: credited ?? null, resultType: result.resultType });
+  if (!credited)
+    ctx.rec.fail(
+      'RCN-3',
+      `the ${nameOf(meter)} accepted the top-up but its top-up log shows no top-up since ${new Date(since).toISOString()}: it was not credited`,
+    );
+  ctx.rec.measured(
+    measure('top-up credited after the code was keyed in', Number(((answer.atMs - entered.atMs) / 1000).toFixed(3)), 's', 0),
+    'RCN-3',
+  );
+}
+
+/**
+ * What a case holds of the bench (harness/plan.ts): the CH, its meter and the client powered; the ESME switched off for
+ * its outage (the GPF, inside the CH, silenced instead); the rig radio, to confirm a silent device is alive.
+ */
+const outageNeeds = (role: ClientRole, meterRole: MeterRole): BenchNeeds =>
+  meterRole === 'ESME'
+    ? { powered: ['CH', 'ESME', role], cycles: ['ESME'], radio: true, triggers: [] }
+    : { powered: ['CH', role], cycles: [], radio: true, triggers: ['gpf-out-of-reach'] };
+
+/** What an RCN-1 case on the meter `meterRole` declares, beside its id and requirement. */
+const backOffSpec = (role: ClientRole, meterRole: MeterRole) => ({
+  role,
+  area: AREA,
+  title: `the ${role} retries with a bounded back-off while the ${meterRole} is out of reach, and recovers after it returns`,
+  references: [DP094],
+  requirement:
+    `While the ${meterRole} is out of reach (for the lab's reconnectOutageMinutes, default 30) the ${role} retries without a storm —` +
+    " its requests in any minute at most the lab's reconnectRequestRateLimitPerMinute — and after the return it recovers" +
+    " (a request answered) within the lab's reconnectRecoveryMinutes; with either unset, that value is measured and reported, not judged.",
+  duration: outagePlan,
+  needs: outageNeeds(role, meterRole),
+});
+
+/** What an RCN-2 case on the meter `meterRole` declares, beside its id and requirement. */
+const refreshSpec = (role: ClientRole, meterRole: MeterRole) => ({
+  role,
+  area: AREA,
+  title: `after the ${meterRole} was out of reach, the ${role} polls Change of Tenancy and refreshes its data on recovery`,
+  references: [DP094, SECMP0056],
+  requirement:
+    `When the ${meterRole} answers again after an outage, the ${role} sends it Get Change of Tenancy (as COT-2 asks at rejoin)` +
+    ` and asks it for its data again, within the lab's rejoinLimitMinutes (default 15) of its recovery.`,
+  duration: (s: LabSettings) => outagePlan(s) + minutes(s.rejoinLimitMinutes),
+  needs: outageNeeds(role, meterRole),
+});
+
+/** The body of an RCN-1 or RCN-2 case: the client and its meter powered, talking, then the meter's outage judged by `judge`. */
+const onOutage = (meterRole: MeterRole, judge: typeof judgeBackOff) => async (ctx: CaseContext) => {
+  const meter = meterOf(ctx, meterRole);
+  outageOf(ctx, meter); // a bench that cannot take the meter away is INCONCLUSIVE before the set-up, not after
+  await powered(ctx, [...poweredFor(meter), ctx.device], async () => {
+    await talking(ctx, ctx.device, meter, ctx.clock.now());
+    await judge(ctx, ctx.device, meter);
+  });
+};
+
+// RCN-1: a meter out of reach; the client retries with a bounded back-off and recovers after the return.
+for (const role of CLIENT_ROLES) {
+  conformanceCase({ id: `${role}-RCN-001`, requirements: ['RCN-1'], ...backOffSpec(role, 'ESME') }, onOutage('ESME', judgeBackOff));
+  conformanceCase({ id: `${role}-RCN-011`, requirements: ['RCN-1'], ...backOffSpec(role, 'GPF') }, onOutage('GPF', judgeBackOff));
+}
+
+// RCN-2: on recovery the client polls Change of Tenancy and refreshes its data.
+for (const role of CLIENT_ROLES) {
+  conformanceCase({ id: `${role}-RCN-002`, requirements: ['RCN-2'], ...refreshSpec(role, 'ESME') }, onOutage('ESME', judgeRefresh));
+  conformanceCase({ id: `${role}-RCN-012`, requirements: ['RCN-2'], ...refreshSpec(role, 'GPF') }, onOutage('GPF', judgeRefresh));
+}
+
+// RCN-3: the CH's WAN cut; the HAN keeps working, and its return changes nothing.
+for (const role of CLIENT_ROLES) {
+  conformanceCase(
+    {
+      id: `${role}-RCN-003`,
+      role,
+      area: AREA,
+      title:
+        role === 'PPMID'
+          ? "with the CH's WAN down, a top-up code keyed in on the PPMID is credited by the ESME and the PPMID's reads are answered"
+          : "with the CH's WAN down, the IHD's reads of the ESME are answered; the WAN's return changes nothing",
+      requirements: ['RCN-3'],
+      references: [DP094],
+      requirement:
+        "With the CH's WAN cut (for the lab's reconnectOutageMinutes) the HAN keeps working: " +
+        (role === 'PPMID'
+          ? 'a top-up code keyed in on the PPMID reaches the ESME, which accepts and credits it (its top-up log), and '
+          : '') +
+        `the ${role}'s reads of the ESME are answered; after the WAN's return no HAN device rejoins or announces itself and the reads go on being answered.`,
+      duration: (s) => SETTLE + outageMs(s) + AFTER_WAN + STEPS,
+      needs: { powered: ['CH', 'ESME', role], cycles: [], radio: true, triggers: ['wan-cut'] },
+    },
+    async (ctx) => {
+      const esme = meterOf(ctx, 'ESME');
+      const wan = wanOf(ctx);
+      const client = ctx.device;
+      await powered(ctx, [esme, client], async () => {
+        const start = ctx.clock.now();
+        if (role === 'PPMID') {
+          // The rig radio joins while the CH's window is open, to read the meter's top-up log later.
+          try {
+            await ctx.hht.becomeMember("ask the ESME for its top-up log after the PPMID's top-up");
+          } catch (e) {
+            if (isRigFault(e, 'radio-refused')) await ctx.live.confirm(hanOf(ctx), 'the rig radio could not join the HAN');
+            throw e;
+          }
+        }
+        await talking(ctx, client, esme, start);
+        let down: Switched | undefined;
+        const up = await wanDown(ctx, wan, async (d) => {
+          down = d;
+          if (role === 'PPMID') {
+            await ctx.clock.sleep(minutes(1));
+            await topUpCredited(ctx, client, esme);
+          }
+        });
+        await readsAnswered(ctx, client, esme, down!, up);
+        await nothingChanges(ctx, client, esme, up);
+      });
+    },
+  );
+}
