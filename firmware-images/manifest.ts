@@ -35,6 +35,16 @@ export const A_ROLE: Readonly<Record<DeviceRole, string>> = {
 export const BUILT_IN_MANIFEST = path.join(ROOT, 'firmware-images', 'virtual.yaml');
 
 const SHA256 = 'a sha256 as 64 hex digits';
+const U16 = 'a whole number from 0 to 0xffff (YAML reads 0x… as hex)';
+const U32 = 'a whole number from 0 to 0xffffffff (YAML reads 0x… as hex)';
+
+/** The facts of a ZigBee OTA upgrade file's header that a manifest pins beside its sha256 (RCN-4). */
+export const otaFactsSchema = z.strictObject({
+  manufacturerCode: z.int({ error: U16 }).min(0, { error: U16 }).max(0xffff, { error: U16 }),
+  imageType: z.int({ error: U16 }).min(0, { error: U16 }).max(0xffff, { error: U16 }),
+  fileVersion: z.int({ error: U32 }).min(0, { error: U32 }).max(0xffffffff, { error: U32 }),
+});
+export type OtaFacts = z.output<typeof otaFactsSchema>;
 
 export const firmwareImageEntrySchema = z.strictObject({
   id: slug('an image id'),
@@ -53,6 +63,8 @@ export const firmwareImageEntrySchema = z.strictObject({
   }),
   /** Set for virtual images: the image file is this behaviour profile (firmware-images/profiles/). */
   profile: slug('a behaviour profile id').optional(),
+  /** Set for an over-the-air image: the file is a ZigBee OTA upgrade file whose header must say this (firmware-images/ota.ts). */
+  ota: otaFactsSchema.optional(),
 });
 
 export const firmwareManifestSchema = z.strictObject({
@@ -73,6 +85,8 @@ export interface FirmwareImage {
   /** `file` is absolute. */
   readonly image: { readonly file: string; readonly sha256: string };
   readonly profile?: string;
+  /** An over-the-air image: its OTA header's facts, checked when it is loaded (firmware-images/ota.ts). */
+  readonly ota?: OtaFacts;
   /** Where the manifest declares it (absolute manifest path, index in `images`, line). */
   readonly declaredAt: { readonly manifest: string; readonly index: number; readonly line?: number };
 }
@@ -119,6 +133,12 @@ const MANIFEST_HINTS = hintTable({
   '**.gbcsVersion': 'Quote versions in YAML ("4.1"), or YAML reads them as numbers.',
   '**.smetsVersion': 'Quote versions in YAML ("5.1"), or YAML reads them as numbers.',
   '**.id': 'Ids are slugs, e.g. acme-ch-4-2-1.',
+  ...Object.fromEntries(
+    ['images.*.ota', 'images.*.ota.manufacturerCode', 'images.*.ota.imageType', 'images.*.ota.fileVersion'].map((k) => [
+      k,
+      'The header facts of the ZigBee OTA upgrade file: { manufacturerCode: 0x7a55, imageType: 0x0101, fileVersion: 0x01010002 }.',
+    ]),
+  ),
 });
 
 /** A manifest to read, and the value that named it (for a rig's `firmwareManifests[i]`). */

@@ -1,7 +1,8 @@
 // The ZigBee OTA Upgrade file (ZCL spec, OTA Upgrade cluster, "OTA File Format"): the header the
 // server reads before it offers an image, then tag/length/value sub-elements. What the rig
 // verifies before it lets a firmware image near a device: every fault named with its byte offset.
-import { DecodeError, EncodeError, eui64, eui64ToBytes, hexN } from './bytes.ts';
+import { DecodeError, EncodeError, eui64, eui64ToBytes, hex, hexN } from './bytes.ts';
+import { mmoHash } from './security/mmo.ts';
 
 /** The upgrade file identifier, first four bytes of every OTA file (little-endian on disk: 1e f1 ee 0b). */
 export const OTA_FILE_IDENTIFIER = 0x0beef11e;
@@ -301,4 +302,27 @@ export function otaHeaderSummary(h: OtaHeader): string {
     `manufacturer ${hexN(h.manufacturerCode, 4)}, image type ${hexN(h.imageType, 4)}, file version ${otaFileVersionText(h.fileVersion)}, ` +
     `${ZIGBEE_STACK_VERSIONS[h.zigbeeStackVersion] ?? `stack ${hexN(h.zigbeeStackVersion, 4)}`}, "${h.headerString}", ${h.totalImageSize} bytes`
   );
+}
+
+/** An Image Integrity Code's length: one AES-MMO hash. */
+export const OTA_INTEGRITY_CODE_LENGTH = 16;
+
+/**
+ * The Image Integrity Code of a file whose integrity sub-element starts at `offset`: the AES-MMO hash of every
+ * byte before it (our reading of the OTA file format; the header's total image size already counts the code).
+ */
+export function otaIntegrityCode(file: Uint8Array, offset: number): Uint8Array {
+  return mmoHash(file.subarray(0, offset));
+}
+
+/** Checks the file's Image Integrity Code sub-element, if it has one; throws OtaFileError at its data when it does not match. */
+export function verifyOtaIntegrityCode(file: Uint8Array, image: OtaImage): void {
+  const code = image.subElements.find((s) => s.tag === OTA_TAG.imageIntegrityCode);
+  if (!code) return;
+  const at = code.offset + OTA_SUB_ELEMENT_HEADER_LENGTH;
+  if (code.data.length !== OTA_INTEGRITY_CODE_LENGTH)
+    throw new OtaFileError('image integrity code', at, `${code.data.length} bytes, an AES-MMO hash is ${OTA_INTEGRITY_CODE_LENGTH}`);
+  const expected = hex(otaIntegrityCode(file, code.offset));
+  if (hex(code.data) !== expected)
+    throw new OtaFileError('image integrity code', at, `${hex(code.data)} is not the AES-MMO hash of the bytes before it (${expected})`);
 }
