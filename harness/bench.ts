@@ -20,6 +20,7 @@ import { VIRTUAL_INSTALL_CODE, VIRTUAL_NETWORK_KEY, VirtualBench, gpfId, type Vi
 import { HardwareClock, VirtualBenchClock, type BenchClock, type BenchHealth } from './clock.ts';
 import { OperatorObserver, PortObserver, type DeviceObserver } from './observer.ts';
 import { tenancyTriggerFor, type TenancyTrigger } from './tenancy.ts';
+import { otaDeliveryFor, type OtaDelivery } from './ota.ts';
 
 /** A sniffer of the bench; its driver is replaced when reopenLost() finds its device again. */
 export interface BenchSniffer {
@@ -58,6 +59,8 @@ export interface OpenBench {
   readonly keys: { readonly networkKey?: Uint8Array; readonly installCode?: string };
   /** How this bench makes a meter receive a Change of Tenancy; absent when the rig file names no way. */
   readonly tenancy?: TenancyTrigger;
+  /** How this bench sends a device a firmware image over the air (RCN-4). */
+  readonly ota: OtaDelivery;
   /** Present on a virtual bench: for the project's own fault-injection tests, never for suites. */
   readonly virtual?: VirtualBench;
   device(role: RigDevice['role']): RigDevice | undefined;
@@ -383,6 +386,7 @@ export async function openBench(
       reopenLost: () => parts.reopenLost(),
       virtual,
       tenancy: tenancyTriggerFor(spec, virtual),
+      ota: otaDeliveryFor(virtual, rig.settings.operatorAnswerMinutes * 60_000),
       observers,
       device: (role) => spec.devices.find((d) => d.role === role),
       devices: (role) => spec.devices.filter((d) => d.role === role),

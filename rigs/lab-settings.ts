@@ -98,6 +98,27 @@ export const LAB_SETTINGS = {
     'RCN-1',
     'A client recovers within this long after its server returns; the seeds give no default, so null measures and reports without a limit',
   ),
+  otaRejoinLimitMinutes: setting(
+    positive(),
+    15,
+    'min',
+    'RCN-4',
+    "After an over-the-air firmware upgrade, the device is back on the HAN within this long of the upgrade (the server's Upgrade End Response); PWR-1's default",
+  ),
+  otaResumePollMinutes: setting(
+    positive(),
+    15,
+    'min',
+    'RCN-4',
+    'After an over-the-air firmware upgrade, the device polls its meters again within this long of the upgrade',
+  ),
+  otaTransferMinutes: setting(
+    positive(),
+    60,
+    'min',
+    'rig',
+    'How long the rig waits for an over-the-air image to be offered, fetched and the upgrade to start; a transfer that does not finish is INCONCLUSIVE',
+  ),
   relayConfirmSeconds: setting(
     positive(),
     5,
