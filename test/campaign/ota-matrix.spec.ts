@@ -57,7 +57,7 @@ test('every profile that breaks RCN-4 is in the matrix, and every OTA case catch
   expect(new Set(OTA_CAUGHT_BY.flatMap(([, , v]) => Object.keys(v)))).toEqual(new Set(OTA_CASES));
 });
 
-test('under a rig fault (the sniffer unplugged during the transfer, a relay that never confirms) no OTA case FAILs, even on the mutants', async () => {
+test('under a rig fault (the sniffer unplugged while the rig waits for the upgraded IHD, a relay that never confirms) no OTA case FAILs, even on the mutants', async () => {
   const fast = { relayConfirmSeconds: 0.5 };
   const [unplugged, silent] = await Promise.all([
     // Three minutes in: the IHD has upgraded and the rig waits for it to come back; it stays unplugged for the PPMID's case.
@@ -75,4 +75,6 @@ test('under a rig fault (the sniffer unplugged during the transfer, a relay that
     expect(Object.values(verdicts(c)), JSON.stringify(verdicts(c))).toEqual(['INCONCLUSIVE', 'INCONCLUSIVE']);
     for (const r of c.results!.cases) expect(r.fix, r.id).toBeTruthy();
   }
+  expect(unplugged.results!.cases.find((r) => r.id === 'IHD-RCN-004')!.reason).toMatch(/sniffer/i);
+  expect(silent.results!.cases.find((r) => r.id === 'IHD-RCN-004')!.reason).toMatch(/relay|confirm/i);
 });
