@@ -46,26 +46,31 @@ export const otaFactsSchema = z.strictObject({
 });
 export type OtaFacts = z.output<typeof otaFactsSchema>;
 
-export const firmwareImageEntrySchema = z.strictObject({
-  id: slug('an image id'),
-  role: z.enum(DEVICE_ROLES),
-  manufacturer: nonEmpty('the manufacturer'),
-  model: nonEmpty('the model'),
-  version: nonEmpty('the firmware version'),
-  gbcsVersion: nonEmpty('the GBCS version'),
-  smetsVersion: nonEmpty('the SMETS version').optional(),
-  /** Clauses and modifications the firmware claims to implement, e.g. `gbcs-10.5-interpan-60min`, `secmp0037`. */
-  claims: z.array(slug('a claim')),
-  image: z.strictObject({
-    /** Relative to the manifest. */
-    file: nonEmpty('the image file path'),
-    sha256: patterned(/^[0-9a-fA-F]{64}$/, SHA256).transform((s) => s.toLowerCase()),
-  }),
-  /** Set for virtual images: the image file is this behaviour profile (firmware-images/profiles/). */
-  profile: slug('a behaviour profile id').optional(),
-  /** Set for an over-the-air image: the file is a ZigBee OTA upgrade file whose header must say this (firmware-images/ota.ts). */
-  ota: otaFactsSchema.optional(),
-});
+export const firmwareImageEntrySchema = z
+  .strictObject({
+    id: slug('an image id'),
+    role: z.enum(DEVICE_ROLES),
+    manufacturer: nonEmpty('the manufacturer'),
+    model: nonEmpty('the model'),
+    version: nonEmpty('the firmware version'),
+    gbcsVersion: nonEmpty('the GBCS version'),
+    smetsVersion: nonEmpty('the SMETS version').optional(),
+    /** Clauses and modifications the firmware claims to implement, e.g. `gbcs-10.5-interpan-60min`, `secmp0037`. */
+    claims: z.array(slug('a claim')),
+    image: z.strictObject({
+      /** Relative to the manifest. */
+      file: nonEmpty('the image file path'),
+      sha256: patterned(/^[0-9a-fA-F]{64}$/, SHA256).transform((s) => s.toLowerCase()),
+    }),
+    /** Set for virtual images: the image file is this behaviour profile (firmware-images/profiles/). */
+    profile: slug('a behaviour profile id').optional(),
+    /** Set for an over-the-air image: the file is a ZigBee OTA upgrade file whose header must say this (firmware-images/ota.ts). */
+    ota: otaFactsSchema.optional(),
+  })
+  .refine((e) => e.ota === undefined || e.profile === undefined, {
+    path: ['ota'],
+    error: 'absent on a behaviour profile (profile is set): an OTA image is a ZigBee OTA upgrade file',
+  });
 
 export const firmwareManifestSchema = z.strictObject({
   images: z.array(firmwareImageEntrySchema).min(1),

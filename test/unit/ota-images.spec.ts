@@ -127,4 +127,11 @@ test('a manifest whose ota facts are not 16/32-bit numbers is refused at the fie
   const e = await refusal(loadFirmwareManifests([file]));
   expect(e.message).toMatch(/images\[0\]\.ota\.manufacturerCode/);
   expect(e.message).toMatch(/images\[0\]\.ota\.fileVersion/);
+  await writeFile(
+    file,
+    `images:\n  - id: x\n    role: IHD\n    manufacturer: m\n    model: m\n    version: "1"\n    gbcsVersion: "4.1"\n    claims: []\n` +
+      `    image: { file: ihd.zigbee, sha256: ${'a'.repeat(64)} }\n    profile: ihd-conformant\n` +
+      '    ota: { manufacturerCode: 1, imageType: 1, fileVersion: 1 }\n',
+  );
+  expect((await refusal(loadFirmwareManifests([file]))).message).toMatch(/images\[0\]\.ota.*absent on a behaviour profile/s);
 });
