@@ -386,7 +386,7 @@ export async function openBench(
       reopenLost: () => parts.reopenLost(),
       virtual,
       tenancy: tenancyTriggerFor(spec, virtual),
-      ota: otaDeliveryFor(virtual, rig.settings.operatorAnswerMinutes * 60_000),
+      ota: otaDeliveryFor(spec, virtual, rig.settings.operatorAnswerMinutes * 60_000),
       observers,
       device: (role) => spec.devices.find((d) => d.role === role),
       devices: (role) => spec.devices.filter((d) => d.role === role),

@@ -1,6 +1,7 @@
 // Sending a device a firmware image over the air (RCN-4), the way the bench allows: on the virtual bench
 // the simulated DCC sends it to the CH, which serves it over the HAN; on hardware the operator has the
 // lab's DCC test access (or the device vendor's tool) send it. Which way, and what was sent, goes into the evidence.
+import { spawn } from 'node:child_process';
 import { RigFault } from '../drivers/faults.ts';
 import { OperatorPrompt } from '../drivers/observe/operator-prompt.ts';
 import {
@@ -13,7 +14,7 @@ import {
 } from '../firmware-images/ota.ts';
 import { FirmwareImageError } from '../firmware-images/manifest.ts';
 import { hexN } from '../protocol/bytes.ts';
-import type { LoadedRig, RigDevice } from '../rigs/load.ts';
+import type { LoadedRig, RigBench, RigDevice } from '../rigs/load.ts';
 import type { VirtualBench } from '../sim/bench.ts';
 import type { EvidenceLog } from './evidence.ts';
 
@@ -58,24 +59,28 @@ export interface OtaDelivery {
   deliver(device: RigDevice, image: VerifiedOtaImage, evidence: EvidenceLog): Promise<void>;
 }
 
-/** The delivery a bench has: the simulated DCC on a virtual bench, else the operator. */
-export function otaDeliveryFor(virtual: VirtualBench | undefined, operatorAnswerMs: number): OtaDelivery {
-  return virtual ? new SimulatedDcc(virtual) : new OperatorDelivery(operatorAnswerMs);
+/** The delivery a bench has: the simulated DCC on a virtual bench, else the rig file's lab hook, else the operator. */
+export function otaDeliveryFor(spec: RigBench, virtual: VirtualBench | undefined, operatorAnswerMs: number): OtaDelivery {
+  if (virtual) return new SimulatedDcc(virtual);
+  return spec.otaTrigger ? new LabHookDelivery(spec.otaTrigger.command, spec.otaTrigger.url) : new OperatorDelivery(operatorAnswerMs);
 }
 
+/** What is sent, as the evidence and a lab hook see it. */
+const requestOf = (device: RigDevice, image: VerifiedOtaImage) => ({
+  device: device.id,
+  role: device.role,
+  ieee: device.ieee,
+  image: image.image.id,
+  file: image.image.image.file,
+  sha256: image.sha256,
+  manufacturerCode: hexN(image.header.manufacturerCode, 4),
+  imageType: hexN(image.header.imageType, 4),
+  fileVersion: hexN(image.header.fileVersion, 8),
+  size: image.bytes.length,
+});
+
 const recordDelivery = (evidence: EvidenceLog, device: RigDevice, image: VerifiedOtaImage, how: string) =>
-  evidence.event('ota-delivery', {
-    device: device.id,
-    ieee: device.ieee,
-    how,
-    image: image.image.id,
-    file: image.image.image.file,
-    sha256: image.sha256,
-    manufacturerCode: hexN(image.header.manufacturerCode, 4),
-    imageType: hexN(image.header.imageType, 4),
-    fileVersion: hexN(image.header.fileVersion, 8),
-    size: image.bytes.length,
-  });
+  evidence.event('ota-delivery', { ...requestOf(device, image), how });
 
 class SimulatedDcc implements OtaDelivery {
   readonly how = 'virtual bench: the simulated DCC sends the image to the CH, which serves it over the HAN (ZCL OTA Upgrade)';
@@ -115,5 +120,39 @@ class OperatorDelivery implements OtaDelivery {
         `the operator did not send the OTA image ${image.image.id}`,
         "send the image with the lab's DCC test access, then run the case again",
       );
+  }
+}
+
+/** The rig file's otaTrigger: a command run with the request as JSON in GBCS_RIG_OTA, or a URL POSTed the request. */
+class LabHookDelivery implements OtaDelivery {
+  readonly how: string;
+  constructor(
+    private readonly command?: readonly string[],
+    private readonly url?: string,
+  ) {
+    this.how = command ? `lab hook: ${command.join(' ')}` : `lab hook: POST ${url}`;
+  }
+
+  async deliver(device: RigDevice, image: VerifiedOtaImage, evidence: EvidenceLog): Promise<void> {
+    recordDelivery(evidence, device, image, this.how);
+    const request = JSON.stringify(requestOf(device, image));
+    const fault = (why: string) =>
+      new RigFault('rig-misconfigured', this.how, `the OTA lab hook failed: ${why}`, 'check the lab hook and the DCC test access it calls');
+    if (this.command) {
+      const [cmd, ...args] = this.command;
+      const code = await new Promise<number>((done) => {
+        const child = spawn(cmd, args, { stdio: 'ignore', env: { ...process.env, GBCS_RIG_OTA: request } });
+        child.on('error', () => done(-1));
+        child.on('exit', (c) => done(c ?? -1));
+      });
+      if (code !== 0) throw fault(`exit code ${code}`);
+      return;
+    }
+    const res = await fetch(this.url!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: request }).catch(
+      (e: Error) => {
+        throw fault(e.message);
+      },
+    );
+    if (!res.ok) throw fault(`HTTP ${res.status}`);
   }
 }

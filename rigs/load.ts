@@ -131,6 +131,8 @@ export interface RigBench {
   /** What the rig file pins of the HAN (harness/han.ts checks it against what is heard). */
   readonly han?: { readonly pan?: number; readonly channel?: number };
   readonly tenancyTrigger?: RigTenancyTrigger;
+  /** RCN-4 on hardware: the lab hook that sends a device its OTA image (else the operator is asked). */
+  readonly otaTrigger?: { readonly kind: 'lab-hook'; readonly command?: readonly string[]; readonly url?: string };
 }
 
 const REDACTED = '(redacted)';
@@ -619,6 +621,13 @@ function checkLocation(
 
 async function checkTenancyTriggers(data: Raw, rigDir: string, here: Here): Promise<void> {
   for (const [bi, b] of list(data.benches).entries()) {
+    const ota = obj(obj(b)?.otaTrigger);
+    if (ota?.kind === 'lab-hook' && ['command', 'url'].filter((k) => ota[k] !== undefined).length !== 1)
+      here(
+        ['benches', bi, 'otaTrigger', ota.command === undefined ? 'command' : 'url'],
+        'exactly one of command and url',
+        "An OTA lab hook either runs a command (a list: program and arguments) or calls a URL (POST) that has the lab's DCC test access send the image.",
+      );
     const trigger = obj(obj(b)?.tenancyTrigger);
     const at: DataPath = ['benches', bi, 'tenancyTrigger'];
     if (trigger?.kind === 'lab-hook') {
@@ -834,6 +843,7 @@ function build(
             ? { kind: 'radio' as const, commandFile: path.resolve(rigDir, b.tenancyTrigger.commandFile) }
             : { ...b.tenancyTrigger },
       }),
+      ...(b.otaTrigger && { otaTrigger: { ...b.otaTrigger } }),
     };
   });
   return new LoadedRig(rigPath, rig.station, resolveLabSettings(rig.labSettings), { ...rig.keys }, benches, catalogue, secrets);

@@ -192,6 +192,9 @@ export const tenancyTriggerSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** RCN-4 on hardware: a command or a URL that has the lab's DCC test access send a device its OTA image (exactly one of them). */
+export const otaTriggerSchema = tenancyTriggerSchema.options[1];
+
 /**
  * Rig faults a virtual bench can inject, below the wire (docs/rig-files.md): relays that never
  * confirm or report the wrong state, the broker stopping, the sniffers unplugged or sending garbage,
@@ -241,6 +244,7 @@ export const benchSchema = () =>
     /** Pins the bench's HAN: the rig still learns it on air after the CH's power-on, and a HAN heard otherwise is a rig fault. */
     han: z.strictObject({ pan: panId.optional(), channel: channel.optional() }).optional(),
     tenancyTrigger: tenancyTriggerSchema.optional(),
+    otaTrigger: otaTriggerSchema.optional(),
   });
 
 export const rigFileSchema = () =>
@@ -281,6 +285,7 @@ const RIG_HINTS: Readonly<Record<string, string>> = {
   'benches.*.virtual.faults': `each fault is { kind: ${VIRTUAL_FAULT_KINDS.join(' | ')}, afterSeconds, device? }: a rig fault the virtual bench injects.`,
   'benches.*.tenancyTrigger.kind':
     "'radio' sends a prepared command file; 'lab-hook' runs a command or calls a URL that makes the supplier send it.",
+  'benches.*.otaTrigger.kind': "'lab-hook' runs a command or calls a URL that has the lab's DCC test access send the OTA image.",
   'benches.*.devices': 'A bench tests at least one device.',
   'benches.*.relays': 'Every device is powered through a relay the rig can switch.',
   'benches.*.sniffers': 'A bench needs at least one sniffer: verdicts come from sniffed evidence.',
