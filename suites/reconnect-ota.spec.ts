@@ -247,6 +247,7 @@ for (const role of CLIENT_ROLES) {
           file: image.image.image.file,
           sha256: image.sha256,
           header: otaHeaderSummary(image.header),
+          integrityCode: image.integrityCode,
         });
         const upgradeAt = await upgrade(ctx, image);
         ctx.rec.mark(`upgrade (the CH's Upgrade End Response)`, upgradeAt);
