@@ -211,6 +211,12 @@ async function upgrade(ctx: CaseContext, image: VerifiedOtaImage): Promise<numbe
   const f = end.decoded.zcl?.fields ?? {};
   // The upgrade time is relative to the server's current time (ZCL OTA): 0 s apart means now.
   const delayMs = Math.max(0, (Number(f.upgradeTime) - Number(f.currentTime)) * 1000) || 0;
+  // A server that defers the upgrade (to 0xffffffff: until told) leaves nothing to time within the case.
+  if (delayMs > minutes(ctx.settings.otaTransferMinutes))
+    ctx.rec.unmet(
+      `the CH set the upgrade ${Math.round(delayMs / 60_000)} min after its Upgrade End Response, beyond otaTransferMinutes`,
+      'have the CH (the DCC test access) upgrade the device at once',
+    );
   return end.atMs + delayMs;
 }
 
