@@ -233,8 +233,15 @@ for (const role of CLIENT_ROLES) {
         `After an over-the-air firmware upgrade sent through the CH, the ${role} is back on the HAN within the lab's otaRejoinLimitMinutes ` +
         `(default 15) of the upgrade (the CH's Upgrade End Response) — the CH's Rejoin Response, its Device_annce or a data exchange with the CH — ` +
         'and polls its meters again within otaResumePollMinutes (default 15) of it; its OTA Current File Version then reads the image’s.',
+      // Joined and polled once; the operator (on hardware) sends the image; the transfer and an upgrade time up to as long again;
+      // back and polling, watched to 3× the longer limit.
       duration: (s) =>
-        rejoinLimit(s) + resumeLimit(s) + minutes(s.otaTransferMinutes) + LATE_WATCH * Math.max(rejoinLimit(s), resumeLimit(s)) + STEPS,
+        rejoinLimit(s) +
+        resumeLimit(s) +
+        minutes(s.operatorAnswerMinutes) +
+        2 * minutes(s.otaTransferMinutes) +
+        LATE_WATCH * Math.max(rejoinLimit(s), resumeLimit(s)) +
+        STEPS,
     },
     async (ctx) => {
       const device = ctx.device;
