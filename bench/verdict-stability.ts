@@ -22,6 +22,10 @@ import {
   IPAN_SLOW,
   casesOf,
   judgements,
+  OTA_ALL_PASS,
+  OTA_CAUGHT_BY,
+  OTA_GREP,
+  OTA_MUTANTS,
   PWR_ALL_PASS,
   PWR_CAUGHT_BY,
   PWR_GREP,
@@ -71,6 +75,12 @@ export function stabilityRows(): StabilityRow[] {
       options: pwrCampaign(device, profile, expected),
       expected,
     })),
+    { name: 'conformant IHD, PPMID (OTA upgrade)', options: { tenancy: COT_CONFORMANT, grep: OTA_GREP }, expected: OTA_ALL_PASS },
+    {
+      name: `mutants ${OTA_CAUGHT_BY.map(([, profile]) => profile).join(', ')} (OTA upgrade)`,
+      options: { tenancy: OTA_MUTANTS, grep: OTA_GREP },
+      expected: Object.assign({}, ...OTA_CAUGHT_BY.map(([, , v]) => v)),
+    },
     ...Object.entries(IPAN_SLOW).map(([profile, [caseId, fault]]) => ({
       name: `slow ${profile}`,
       options: { firmware: profile, grep: caseId },

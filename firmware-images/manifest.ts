@@ -35,25 +35,42 @@ export const A_ROLE: Readonly<Record<DeviceRole, string>> = {
 export const BUILT_IN_MANIFEST = path.join(ROOT, 'firmware-images', 'virtual.yaml');
 
 const SHA256 = 'a sha256 as 64 hex digits';
+const U16 = 'a whole number from 0 to 0xffff (YAML reads 0x… as hex)';
+const U32 = 'a whole number from 0 to 0xffffffff (YAML reads 0x… as hex)';
 
-export const firmwareImageEntrySchema = z.strictObject({
-  id: slug('an image id'),
-  role: z.enum(DEVICE_ROLES),
-  manufacturer: nonEmpty('the manufacturer'),
-  model: nonEmpty('the model'),
-  version: nonEmpty('the firmware version'),
-  gbcsVersion: nonEmpty('the GBCS version'),
-  smetsVersion: nonEmpty('the SMETS version').optional(),
-  /** Clauses and modifications the firmware claims to implement, e.g. `gbcs-10.5-interpan-60min`, `secmp0037`. */
-  claims: z.array(slug('a claim')),
-  image: z.strictObject({
-    /** Relative to the manifest. */
-    file: nonEmpty('the image file path'),
-    sha256: patterned(/^[0-9a-fA-F]{64}$/, SHA256).transform((s) => s.toLowerCase()),
-  }),
-  /** Set for virtual images: the image file is this behaviour profile (firmware-images/profiles/). */
-  profile: slug('a behaviour profile id').optional(),
+/** The facts of a ZigBee OTA upgrade file's header that a manifest pins beside its sha256 (RCN-4). */
+export const otaFactsSchema = z.strictObject({
+  manufacturerCode: z.int({ error: U16 }).min(0, { error: U16 }).max(0xffff, { error: U16 }),
+  imageType: z.int({ error: U16 }).min(0, { error: U16 }).max(0xffff, { error: U16 }),
+  fileVersion: z.int({ error: U32 }).min(0, { error: U32 }).max(0xffffffff, { error: U32 }),
 });
+export type OtaFacts = z.output<typeof otaFactsSchema>;
+
+export const firmwareImageEntrySchema = z
+  .strictObject({
+    id: slug('an image id'),
+    role: z.enum(DEVICE_ROLES),
+    manufacturer: nonEmpty('the manufacturer'),
+    model: nonEmpty('the model'),
+    version: nonEmpty('the firmware version'),
+    gbcsVersion: nonEmpty('the GBCS version'),
+    smetsVersion: nonEmpty('the SMETS version').optional(),
+    /** Clauses and modifications the firmware claims to implement, e.g. `gbcs-10.5-interpan-60min`, `secmp0037`. */
+    claims: z.array(slug('a claim')),
+    image: z.strictObject({
+      /** Relative to the manifest. */
+      file: nonEmpty('the image file path'),
+      sha256: patterned(/^[0-9a-fA-F]{64}$/, SHA256).transform((s) => s.toLowerCase()),
+    }),
+    /** Set for virtual images: the image file is this behaviour profile (firmware-images/profiles/). */
+    profile: slug('a behaviour profile id').optional(),
+    /** Set for an over-the-air image: the file is a ZigBee OTA upgrade file whose header must say this (firmware-images/ota.ts). */
+    ota: otaFactsSchema.optional(),
+  })
+  .refine((e) => e.ota === undefined || e.profile === undefined, {
+    path: ['ota'],
+    error: 'absent on a behaviour profile (profile is set): an OTA image is a ZigBee OTA upgrade file',
+  });
 
 export const firmwareManifestSchema = z.strictObject({
   images: z.array(firmwareImageEntrySchema).min(1),
@@ -73,6 +90,8 @@ export interface FirmwareImage {
   /** `file` is absolute. */
   readonly image: { readonly file: string; readonly sha256: string };
   readonly profile?: string;
+  /** An over-the-air image: its OTA header's facts, checked when it is loaded (firmware-images/ota.ts). */
+  readonly ota?: OtaFacts;
   /** Where the manifest declares it (absolute manifest path, index in `images`, line). */
   readonly declaredAt: { readonly manifest: string; readonly index: number; readonly line?: number };
 }
@@ -119,6 +138,12 @@ const MANIFEST_HINTS = hintTable({
   '**.gbcsVersion': 'Quote versions in YAML ("4.1"), or YAML reads them as numbers.',
   '**.smetsVersion': 'Quote versions in YAML ("5.1"), or YAML reads them as numbers.',
   '**.id': 'Ids are slugs, e.g. acme-ch-4-2-1.',
+  ...Object.fromEntries(
+    ['images.*.ota', 'images.*.ota.manufacturerCode', 'images.*.ota.imageType', 'images.*.ota.fileVersion'].map((k) => [
+      k,
+      'The header facts of the ZigBee OTA upgrade file: { manufacturerCode: 0x7a55, imageType: 0x0101, fileVersion: 0x01010002 }.',
+    ]),
+  ),
 });
 
 /** A manifest to read, and the value that named it (for a rig's `firmwareManifests[i]`). */

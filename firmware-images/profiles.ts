@@ -140,6 +140,17 @@ const reconnectSchema = z.strictObject({
   refreshesOnRecovery: z.boolean().default(RECONNECT_DEFAULTS.refreshesOnRecovery),
 });
 
+/**
+ * RCN-4: how a HAN client comes back after an over-the-air upgrade (its OTA Upgrade client; the firmware it runs
+ * out of the box is firmware-images/ota.ts's VIRTUAL_OTA_FILE_VERSION, its image type its clientType's).
+ */
+export const otaClientSchema = z.strictObject({
+  /** After the upgrade's reboot it asks the CH to rejoin the HAN; false: it stays off the HAN until its next power cycle. */
+  rejoinsAfterUpgrade: z.boolean().default(true),
+  /** Minutes after it is back on the HAN before it polls its meters again (default 0: at once, as after any power-up). */
+  pollDelayAfterUpgradeMinutes: z.number().min(0).default(0),
+});
+
 /** A HAN client of the meters (DOMAIN.md §B): the IHD or the PPMID. */
 export const hanClientProfileSchema = z
   .strictObject({
@@ -182,6 +193,8 @@ export const hanClientProfileSchema = z
     reconnect: reconnectSchema.default(RECONNECT_DEFAULTS),
     /** RCN-3 (PPMID): a top-up code entered on it goes to the meter always, or (non-conformant) only while the CH's WAN is up. */
     localTopUp: z.enum(['always', 'needs-wan']).default('always'),
+    /** RCN-4: after an over-the-air upgrade (default: rejoins and polls at once). */
+    ota: otaClientSchema.prefault({}),
   })
   .refine((p) => p.pollIntervalSeconds === undefined || p.pollPeriodHours === null, {
     path: ['pollPeriodHours'],
@@ -233,6 +246,8 @@ const PROFILE_HINTS = hintTable({
   rejoinDelayMinutes: 'PWR-1: 0 (the default) asks the CH to rejoin as soon as the device notices it went; null never asks again.',
   deviceLogSurvivesPowerOn:
     'PWR-2: true (the default) keeps the HAN devices in the CHF device log across a power-on; HHT entries follow hht.survivesPowerOn.',
+  'ota.rejoinsAfterUpgrade': 'RCN-4: true (the default) rejoins the HAN after the upgrade reboot; false stays off it.',
+  'ota.pollDelayAfterUpgradeMinutes': 'RCN-4: 0 (the default) polls the meters as soon as it is back on the HAN after the upgrade.',
   afterClearing: "A list of 'stops-polling' (no periodic poll any more) and 'stops-recording' (nothing new is kept).",
   readPeriodMinutes: 'RCN-1, RCN-3: how often the client reads its meters, in minutes; leave it out for a client that never reads them.',
   reconnect:

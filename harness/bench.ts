@@ -21,6 +21,7 @@ import { HardwareClock, VirtualBenchClock, type BenchClock, type BenchHealth } f
 import { OperatorObserver, PortObserver, type DeviceObserver } from './observer.ts';
 import { reconnectFor, type BenchReconnect } from './reconnect.ts';
 import { tenancyTriggerFor, type TenancyTrigger } from './tenancy.ts';
+import { otaDeliveryFor, type OtaDelivery } from './ota.ts';
 
 /** A sniffer of the bench; its driver is replaced when reopenLost() finds its device again. */
 export interface BenchSniffer {
@@ -61,6 +62,8 @@ export interface OpenBench {
   readonly tenancy?: TenancyTrigger;
   /** How this bench takes a meter out of reach, cuts the CH's WAN and keys a top-up code into a PPMID (the reconnect suite). */
   readonly reconnect: BenchReconnect;
+  /** How this bench sends a device a firmware image over the air (RCN-4). */
+  readonly ota: OtaDelivery;
   /** Present on a virtual bench: for the project's own fault-injection tests, never for suites. */
   readonly virtual?: VirtualBench;
   device(role: RigDevice['role']): RigDevice | undefined;
@@ -387,6 +390,7 @@ export async function openBench(
       virtual,
       tenancy: tenancyTriggerFor(spec, virtual),
       reconnect: reconnectFor(spec, relays, virtual),
+      ota: otaDeliveryFor(spec, virtual, rig.settings.operatorAnswerMinutes * 60_000),
       observers,
       device: (role) => spec.devices.find((d) => d.role === role),
       devices: (role) => spec.devices.filter((d) => d.role === role),

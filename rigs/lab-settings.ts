@@ -105,6 +105,27 @@ export const LAB_SETTINGS = {
     'RCN-1, RCN-2, RCN-3',
     "How long a meter stays out of reach (RCN-1, RCN-2) and the CH's WAN stays cut (RCN-3); no source gives one: long enough for a client's reads to fall due",
   ),
+  otaRejoinLimitMinutes: setting(
+    positive(),
+    15,
+    'min',
+    'RCN-4',
+    "After an over-the-air firmware upgrade, the device is back on the HAN within this long of the upgrade (the server's Upgrade End Response); PWR-1's default",
+  ),
+  otaResumePollMinutes: setting(
+    positive(),
+    15,
+    'min',
+    'RCN-4',
+    'After an over-the-air firmware upgrade, the device polls its meters again within this long of the upgrade',
+  ),
+  otaTransferMinutes: setting(
+    positive(),
+    60,
+    'min',
+    'rig',
+    'How long the rig waits for an over-the-air image to be offered, fetched and the upgrade to start; a transfer that does not finish is INCONCLUSIVE',
+  ),
   relayConfirmSeconds: setting(
     positive(),
     5,

@@ -134,6 +134,8 @@ export interface RigBench {
   readonly tenancyTrigger?: RigTenancyTrigger;
   /** How the rig cuts the CH's WAN (RCN-3): a relay of the bench (its WAN antenna) or a lab hook. */
   readonly wan?: RigWan;
+  /** RCN-4 on hardware: the lab hook that sends a device its OTA image (else the operator is asked). */
+  readonly otaTrigger?: { readonly kind: 'lab-hook'; readonly command?: readonly string[]; readonly url?: string };
 }
 
 const REDACTED = '(redacted)';
@@ -629,6 +631,13 @@ function checkLocation(
 
 async function checkTenancyTriggers(data: Raw, rigDir: string, here: Here): Promise<void> {
   for (const [bi, b] of list(data.benches).entries()) {
+    const ota = obj(obj(b)?.otaTrigger);
+    if (ota?.kind === 'lab-hook' && ['command', 'url'].filter((k) => ota[k] !== undefined).length !== 1)
+      here(
+        ['benches', bi, 'otaTrigger', ota.command === undefined ? 'command' : 'url'],
+        'exactly one of command and url',
+        "An OTA lab hook either runs a command (a list: program and arguments) or calls a URL (POST) that has the lab's DCC test access send the image.",
+      );
     const trigger = obj(obj(b)?.tenancyTrigger);
     const at: DataPath = ['benches', bi, 'tenancyTrigger'];
     if (trigger?.kind === 'lab-hook') {
@@ -845,6 +854,7 @@ function build(
             : { ...b.tenancyTrigger },
       }),
       ...(b.wan && { wan: { ...b.wan } }),
+      ...(b.otaTrigger && { otaTrigger: { ...b.otaTrigger } }),
     };
   });
   return new LoadedRig(rigPath, rig.station, resolveLabSettings(rig.labSettings), { ...rig.keys }, benches, catalogue, secrets);

@@ -192,6 +192,9 @@ export const tenancyTriggerSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** RCN-4 on hardware: a command or a URL that has the lab's DCC test access send a device its OTA image (exactly one of them). */
+export const otaTriggerSchema = tenancyTriggerSchema.options[1];
+
 /**
  * How the rig cuts the CH's WAN and brings it back (RCN-3, docs/rig-files.md): a relay of the bench that
  * switches the CH's WAN antenna (off: the WAN is cut), or a lab hook, a command run with GBCS_RIG_WAN=down or up.
@@ -252,6 +255,7 @@ export const benchSchema = () =>
     tenancyTrigger: tenancyTriggerSchema.optional(),
     /** How the rig cuts the CH's WAN (RCN-3); a virtual bench cuts its simulated DCC side without it. */
     wan: wanSchema.optional(),
+    otaTrigger: otaTriggerSchema.optional(),
   });
 
 export const rigFileSchema = () =>
@@ -295,6 +299,7 @@ const RIG_HINTS: Readonly<Record<string, string>> = {
     "'radio' sends a prepared command file; 'lab-hook' runs a command or calls a URL that makes the supplier send it.",
   'benches.*.wan.kind':
     "'relay' names a relay of the bench that switches the CH's WAN antenna (off: WAN cut); 'lab-hook' runs a command with GBCS_RIG_WAN=down or up.",
+  'benches.*.otaTrigger.kind': "'lab-hook' runs a command or calls a URL that has the lab's DCC test access send the OTA image.",
   'benches.*.devices': 'A bench tests at least one device.',
   'benches.*.relays': 'Every device is powered through a relay the rig can switch.',
   'benches.*.sniffers': 'A bench needs at least one sniffer: verdicts come from sniffed evidence.',

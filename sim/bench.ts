@@ -568,6 +568,17 @@ export class VirtualBench {
     this.clock.at(start + readingEvery, read, 'meter reading');
   }
 
+  /**
+   * RCN-4: the simulated DCC sends a firmware image over the WAN to the bench's CH for one of its HAN devices, which the
+   * CH then serves over the HAN (ZCL OTA Upgrade). Returns false when nothing reached a powered CH.
+   */
+  deliverFirmware(deviceId: string, file: Uint8Array): boolean {
+    const device = this.spec.devices.find((d) => d.id === deviceId);
+    if (!device) throw new Error(`bench ${this.spec.id}: no device ${deviceId} to send firmware to`);
+    const to = this.hanAddress(device);
+    return [...this.commsHubs.values()].some((ch) => ch.offerFirmware(to, file) !== undefined);
+  }
+
   /** Bytes the virtual firmware has written per serial line: what the drain barrier waits for. */
   written(): { sniffers: Map<string, number>; radio: number; observe: Map<string, number> } {
     return {

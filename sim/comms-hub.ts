@@ -16,6 +16,8 @@ import {
   type InterPanCcs01,
 } from '../protocol/hht-messages.ts';
 import { HanStack, isForDevice, type HanAddress } from './han-frames.ts';
+import { OtaServer, type OtaEventKind } from './ota.ts';
+import type { OtaHeader } from '../protocol/ota-image.ts';
 
 /** The parts of a comms-hub profile the virtual CH runs (ids and descriptions are the manifest's). */
 export type CommsHubBehaviour = Pick<CommsHubProfile, 'interPan' | 'hht'> & Partial<Pick<CommsHubProfile, 'deviceLogSurvivesPowerOn'>>;
@@ -45,7 +47,8 @@ export type CommsHubEventKind =
   | 'han-read-ignored'
   | 'device-admitted'
   | 'rejoin-ignored'
-  | 'frame-sent';
+  | 'frame-sent'
+  | OtaEventKind;
 
 /** What the virtual CH did and why: for the project's tests, never evidence (evidence is what the rig sees). */
 export interface CommsHubEvent {
@@ -140,6 +143,8 @@ export class VirtualCommsHub {
   readonly #pendingAnswers = new Set<CancelEvent>();
   #macSeq = 0;
   readonly #han: HanStack;
+  /** RCN-4: the OTA Upgrade server, holding the images the DCC sent for its HAN devices. */
+  readonly #ota: OtaServer;
 
   constructor(options: VirtualCommsHubOptions) {
     this.#clock = options.clock;
@@ -154,6 +159,11 @@ export class VirtualCommsHub {
     this.#jitter = options.jitter ?? DeviceJitter.none();
     this.#authorised = new Set((options.authorisedHhts ?? []).map(ieeeText));
     this.#han = new HanStack({ short: this.short, ieee: this.ieee }, this.pan, options.networkKey);
+    this.#ota = new OtaServer(this.#clock, {
+      send: (dst, cluster, spec, delayMs, label) => this.#answerLater(delayMs, () => this.#han.zcl(dst, cluster, spec), label),
+      nextSeq: () => this.#han.nextZclSeq(),
+      record: (kind, detail) => this.#record(kind, undefined, detail),
+    });
     for (const ieee of options.hanDevices ?? [])
       this.#log.set(ieeeText(ieee), { entry: { ieee: ieeeText(ieee), kind: 'han-device', addedAt: this.#clock.now(), expiresAt: null } });
   }
@@ -186,6 +196,11 @@ export class VirtualCommsHub {
   isOnHan(ieee: string): boolean {
     const e = this.#log.get(ieeeText(ieee))?.entry;
     return e !== undefined && (e.expiresAt === null || this.#clock.now() < e.expiresAt);
+  }
+
+  /** RCN-4: a firmware image the DCC sends over the WAN for one of its HAN devices; undefined when the CH is off (nothing arrives). */
+  offerFirmware(to: HanAddress, file: Uint8Array): OtaHeader | undefined {
+    return this.#powered ? this.#ota.offer(to, file) : undefined;
   }
 
   /** Mains on or off: the bench wires this to the virtual relay's onPower. */
@@ -250,6 +265,7 @@ export class VirtualCommsHub {
     const read = readHanRead(frame, this.#han.keys);
     if (read) return this.#onHanRead(read);
     const m = this.#han.read(frame);
+    if (m?.kind === 'zcl' && this.#ota.receive(m)) return;
     if (m?.kind === 'rejoin-request') this.#onRejoinRequest(m.from);
     // The coordinator answers every beacon request: how a joining device, or the rig, finds the HAN.
     else if (m?.kind === 'beacon-request') this.#answerLater(BEACON_ANSWER_DELAY_MS, () => this.#han.beacon(this.ieee), 'beacon');

@@ -29,14 +29,16 @@ import {
 import { HanStack, fromZclUtc, toZclUtc, type HanAddress, type HanMessage } from './han-frames.ts';
 import { HanJoin, rejoinDelayMs, type JoinEventKind } from './han-join.ts';
 import { DeviceJitter } from './jitter.ts';
+import { OtaClient, type OtaEventKind } from './ota.ts';
+import { VIRTUAL_OTA_FILE_VERSION, VIRTUAL_OTA_IMAGE_TYPE, VIRTUAL_OTA_MANUFACTURER_CODE } from '../firmware-images/ota.ts';
 import { changeOfTenancyOf, kindsClearedBy, type ChangeOfTenancy } from './tenancy.ts';
 
 /** The parts of a han-client profile the virtual client runs (ids and descriptions are the manifest's). */
 export type HanClientBehaviour = Omit<
   HanClientProfile,
-  'id' | 'kind' | 'description' | 'breaks' | 'rejoinDelayMinutes' | 'reconnect' | 'localTopUp'
+  'id' | 'kind' | 'description' | 'breaks' | 'rejoinDelayMinutes' | 'reconnect' | 'localTopUp' | 'ota'
 > &
-  Partial<Pick<HanClientProfile, 'rejoinDelayMinutes' | 'reconnect' | 'localTopUp'>>;
+  Partial<Pick<HanClientProfile, 'rejoinDelayMinutes' | 'reconnect' | 'localTopUp' | 'ota'>>;
 
 /** Every entry carries the bench time the client recorded it: what COT-5/COT-7 are judged on. */
 export interface Recorded {
@@ -113,6 +115,8 @@ export type HanClientEventKind =
   | 'server-recovered'
   | 'top-up-entered'
   | 'top-up-refused'
+  | 'upgraded'
+  | OtaEventKind
   | JoinEventKind;
 
 /** What the virtual client did and why: for the project's tests, never evidence. */
@@ -240,6 +244,11 @@ export class VirtualHanClient {
   #wanUp = true;
   /** How the client reads each server→client command it understands: one row per command. */
   readonly #readers: ReadonlyMap<string, ZclReader>;
+  /** Its OTA Upgrade client (RCN-4): the firmware version it runs survives power cycles. */
+  readonly #ota: OtaClient;
+  /** Rebooted onto an upgrade and not yet back on the HAN: its first poll waits for the profile's delay. */
+  #upgradeRejoin = false;
+  #cancelDelayedPoll: CancelEvent | undefined;
 
   constructor(options: VirtualHanClientOptions) {
     this.#clock = options.clock;
@@ -256,6 +265,25 @@ export class VirtualHanClient {
       (f) => this.#send(f),
       () => this.#joined(this.#joinReason),
       (k, d) => this.#record(k, d),
+    );
+    this.#ota = new OtaClient(
+      this.#clock,
+      {
+        send: (dst, cluster, spec, delayMs, label) => {
+          const go = () => (this.#onHan ? this.#send(this.#han.zcl(dst, cluster, spec)) : undefined);
+          if (delayMs === 0) go();
+          else this.#clock.after(delayMs, go, `${this.#name} ${label}`);
+        },
+        nextSeq: () => this.#han.nextZclSeq(),
+        record: (k, d) => this.#record(k, d),
+      },
+      {
+        manufacturerCode: VIRTUAL_OTA_MANUFACTURER_CODE,
+        imageType: VIRTUAL_OTA_IMAGE_TYPE[this.profile.clientType],
+        fileVersion: VIRTUAL_OTA_FILE_VERSION,
+      },
+      `gbcs-rig virtual ${this.profile.clientType.toUpperCase()}`,
+      (version) => this.#rebootOnto(version),
     );
     this.#readers = new Map<string, ZclReader>([
       reader(DEVICE_MANAGEMENT, 'Publish Change of Tenancy', (from, f) => this.#takeChangeOfTenancy(from, changeOfTenancyOf(f))),
@@ -348,6 +376,9 @@ export class VirtualHanClient {
     } else {
       this.#powered = false;
       this.#leave();
+      this.#ota.stop();
+      this.#upgradeRejoin = false;
+      this.#cancelDelayedPoll?.();
       this.#cancelPoll?.();
       for (const r of this.#received.values()) r.cancel?.();
       this.#record('power-off');
@@ -468,11 +499,44 @@ export class VirtualHanClient {
     this.#record('data-cleared', removed.length ? removed.join(', ') : 'nothing held to clear');
   }
 
+  /** The firmware it runs, as its OTA client reports it (Current File Version), e.g. after an upgrade. */
+  get fileVersion(): number {
+    return this.#ota.running.fileVersion;
+  }
+
+  /**
+   * RCN-4: at the upgrade time it reboots onto the new image: off the HAN, its timers restarted as at a power-up;
+   * it asks the CH to rejoin after its boot (unless its profile stays off), and polls when admitted (after the profile's delay).
+   */
+  #rebootOnto(version: number): void {
+    this.#leave();
+    this.#cancelPoll?.();
+    for (const r of this.#received.values()) r.cancel?.();
+    this.#record('upgraded', `now running 0x${version.toString(16).padStart(8, '0')}; rebooting`);
+    this.#poweredAt = this.#clock.now();
+    this.#periodicPolls = 0;
+    if (this.profile.ota?.rejoinsAfterUpgrade === false) return this.#record('rejoin-abandoned', 'after the OTA upgrade (profile)');
+    this.#upgradeRejoin = true;
+    this.#radioOn('power-up', this.#jitter.bootMs());
+    this.#schedulePoll();
+    for (const r of this.#received.values()) if (!r.done) this.#scheduleClearing(r);
+  }
+
   /** Admitted by the CH. */
   #joined(why: 'power-up' | 'rejoin'): void {
     this.#onHan = true;
     this.#record('joined', why);
     this.#scheduleRead();
+    const delayMinutes = this.#upgradeRejoin ? (this.profile.ota?.pollDelayAfterUpgradeMinutes ?? 0) : 0;
+    this.#upgradeRejoin = false;
+    if (delayMinutes > 0) {
+      this.#cancelDelayedPoll = this.#clock.after(
+        delayMinutes * 60_000,
+        () => this.#poll(why),
+        `${this.#name} polls late after its upgrade`,
+      );
+      return this.#record('poll-skipped', `${why}: after the OTA upgrade, polls in ${delayMinutes} min (profile)`);
+    }
     const polls = why === 'power-up' ? this.profile.pollsAtPowerUp : this.profile.pollsAtRejoin;
     if (polls && why === 'power-up' && misbehavesOn(this.profile.skipsPowerUpPolls, this.#powerUps))
       return this.#record('poll-skipped', `power-up ${this.#powerUps}: skipped (profile)`);
@@ -651,6 +715,7 @@ export class VirtualHanClient {
     if (m?.kind === 'rejoin-response') return this.#join.answered(m.status);
     if (!this.#onHan || !m || m.kind === 'rejoin-request') return;
     if (m.kind === 'zcl') this.#heardFrom(m.src, m.zcl.seq);
+    if (m.kind === 'zcl' && this.#ota.receive(m)) return;
     if (m.kind === 'announce') {
       // PWR-3: a meter it is bound to is back after a power cycle: communication re-established (no more probes), poll.
       const link = this.#links.get(m.from.short);

@@ -8,11 +8,11 @@
 // (status success, to its IEEE address), or the device's ZDP Device_annce, or a data exchange with the
 // CH (a frame from the device to the coordinator 0x0000 answered by one from the CH to it).
 import { conformanceCase, type CaseContext, type LabSettings, type RigDevice } from '../harness/conformance.ts';
-import type { FrameMatch, HeardFrame } from '../harness/capture.ts';
+import type { HeardFrame } from '../harness/capture.ts';
+import { backOnHan as backOnHanOf, howBack as how, minutesBetween } from '../harness/han-return.ts';
 import { minutes } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
 import type { PowerEdge } from '../harness/power.ts';
-import { rejoinResponseTo } from '../protocol/hht-messages.ts';
 import { NWK_REJOIN_REQUEST } from '../protocol/nwk.ts';
 
 const AREA = 'Power cycles and rejoin (docs/requirements.md §C)';
@@ -25,8 +25,6 @@ const HAN_DEVICE_ROLES = ['ESME', 'IHD', 'PPMID'] as const;
 const SETTLE = minutes(5);
 /** Room in a plan for relay confirmations, the power cycle's pause and liveness checks. */
 const STEPS = minutes(5);
-/** The HAN's coordinator, the CH, on every ZigBee network. */
-const COORDINATOR = '0x0000';
 /** After the CH's power-on, the rig confirms it is up this soon: a device's Rejoin Request after that, left unanswered, is the CH's. */
 const CH_UP_AFTER = minutes(1);
 /** A device not back within the limit is watched until this many limits after the power-on, to measure how late it is. */
@@ -35,27 +33,12 @@ const LATE_WATCH = 3;
 const limitMs = (s: LabSettings) => minutes(s.rejoinLimitMinutes);
 const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`;
 
-/** The device is on the HAN: admitted by the CH (Rejoin Response), announced itself (Device_annce), or exchanged data with the CH. */
-function backOnHan(ctx: CaseContext, device: RigDevice, sinceMs: number): FrameMatch {
-  const toCh = (f: HeardFrame['decoded']) => f.nwk?.type === 'data' && f.nwk.dst === COORDINATOR && ctx.capture.isFrom(f, device.ieee);
-  return (f, h) =>
-    rejoinResponseTo(f, device.ieee)?.status === 0 ||
-    (f.aps?.zdp === 'Device_annce' && ctx.capture.isFrom(f, device.ieee)) ||
-    (f.nwk?.type === 'data' &&
-      f.nwk.src === COORDINATOR &&
-      ctx.capture.isTo(f, device.ieee) &&
-      ctx.capture.find((g, k) => k.atMs <= h.atMs && toCh(g), sinceMs) !== undefined);
-}
+/** The device is on the HAN (harness/han-return.ts says how that is seen on air). */
+const backOnHan = (ctx: CaseContext, device: RigDevice, sinceMs: number) => backOnHanOf(ctx.capture, device, sinceMs);
 
 /** The device's NWK Rejoin Requests since `sinceMs`: it asked the CH to admit it. */
 const rejoinRequests = (ctx: CaseContext, device: RigDevice, sinceMs: number) =>
   ctx.capture.all((f) => f.nwk?.commandId === NWK_REJOIN_REQUEST && ctx.capture.isFrom(f, device.ieee), sinceMs);
-
-/** How the frame showed the device back, in words. */
-function how(device: RigDevice, h: HeardFrame): string {
-  if (rejoinResponseTo(h.decoded, device.ieee)) return "the CH's Rejoin Response admitting it";
-  return h.decoded.aps?.zdp === 'Device_annce' ? 'its Device_annce' : 'a data exchange with the CH';
-}
 
 function chOf(ctx: CaseContext): RigDevice {
   const ch = ctx.bench.device('CH');
@@ -142,11 +125,11 @@ function timed(ctx: CaseContext, device: RigDevice, on: PowerEdge, back: HeardFr
     frame: back.decoded.n,
   });
   return ctx.rec.measured(
-    measure(
+    minutesBetween(
       `${device.role} ${device.id} back on the HAN after the CH's power-on`,
-      Number(((back.atMs - on.atMs) / 60_000).toFixed(4)),
-      'min',
-      Number(((on.uncertaintyMs + ctx.capture.timeUncertaintyMs) / 60_000).toFixed(6)),
+      on.atMs,
+      back.atMs,
+      on.uncertaintyMs + ctx.capture.timeUncertaintyMs,
       {
         high: ctx.settings.rejoinLimitMinutes,
         text: `within ${ctx.settings.rejoinLimitMinutes} min of the CH's power-on (PWR-1, lab setting)`,

@@ -14,7 +14,18 @@ export type { ZclDecoded, ZclFrameSpec, ZclFrameType, ZclHeader } from './frame.
 export { isOpaque, sampleFields, sampleValue, tableCommands } from './samples.ts';
 export type { TableCommand } from './samples.ts';
 export { GLOBAL_COMMANDS, ZCL_STATUS, zclStatusName } from './global.ts';
-export { CLUSTERS, DEVICE_MANAGEMENT, MESSAGING, METERING, PREPAYMENT, TUNNELING, getCluster } from './clusters/index.ts';
+export {
+  BASIC,
+  CLUSTERS,
+  DEVICE_MANAGEMENT,
+  MESSAGING,
+  METERING,
+  OTA_UPGRADE,
+  PREPAYMENT,
+  TUNNELING,
+  getCluster,
+} from './clusters/index.ts';
+export { BASIC_ATTRIBUTE, OTA_IMAGE_UPGRADE_STATUS, OTA_UPGRADE_ATTRIBUTE } from './clusters/general.ts';
 export { DEVICE_MANAGEMENT_ATTRIBUTE, TENANCY_CHANGE_CONTROL } from './clusters/device-management.ts';
 export { METERING_ATTRIBUTE } from './clusters/metering.ts';
 export { TOP_UP_SETS } from './clusters/prepayment.ts';

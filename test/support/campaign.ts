@@ -1,12 +1,13 @@
 // Runs the conformance campaign as a user does (`gbcs-rig run --rig … --out …`) on a virtual
 // rig made for the test, and reads back its results.json.
 import { expect } from '@playwright/test';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { caseIds as listedCaseIds, suitesCommand } from '../../cli/run-checks.ts';
 import type { RunResults } from '../../reports/results.ts';
 import type { VirtualFaultKind } from '../../rigs/schema.ts';
 
@@ -202,15 +203,5 @@ export function expectWithinPlan(c: Campaign, bench?: string): void {
 
 /** Every case id the suites define, as Playwright lists them (no bench needed). */
 export function caseIds(): string[] {
-  const playwright = fileURLToPath(new URL('../../node_modules/@playwright/test/cli.js', import.meta.url));
-  const config = fileURLToPath(new URL('../../suites/playwright.config.ts', import.meta.url));
-  const listed = spawnSync(process.execPath, [playwright, 'test', '-c', config, '--list', '--reporter=json'], { encoding: 'utf8' });
-  type Suite = { specs?: { title: string }[]; suites?: Suite[] };
-  const ids: string[] = [];
-  const walk = (s: Suite) => {
-    for (const spec of s.specs ?? []) ids.push(spec.title.split(' ')[0]);
-    for (const child of s.suites ?? []) walk(child);
-  };
-  for (const s of (JSON.parse(listed.stdout) as { suites: Suite[] }).suites) walk(s);
-  return ids;
+  return listedCaseIds(suitesCommand(), process.env);
 }

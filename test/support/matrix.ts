@@ -203,3 +203,19 @@ export const RCN_CAUGHT_BY: [device: CotDevice, profile: string, verdicts: Recor
   ['ihd', 'ihd-no-refresh-after-reconnect', { 'IHD-RCN-002': 'FAIL RCN-2', 'IHD-RCN-012': 'FAIL RCN-2' }],
   ['ppmid', 'ppmid-refuses-top-up-without-wan', { 'PPMID-RCN-003': 'FAIL RCN-3' }],
 ];
+/** The OTA reconnect cases (suites/reconnect-ota.spec.ts, RCN-4): one per HAN client. */
+export const OTA_CASES = ['IHD-RCN-004', 'PPMID-RCN-004'];
+/** `--grep` for the OTA reconnect cases only. */
+export const OTA_GREP = 'RCN-004';
+
+/** Both pass on the conformant devices (which claim the OTA Upgrade cluster). */
+export const OTA_ALL_PASS: Record<string, string> = Object.fromEntries(OTA_CASES.map((id) => [id, 'PASS']));
+
+/** [device, profile, the verdict of its RCN-4 case]: each mutant FAILs RCN-4 on its own case. */
+export const OTA_CAUGHT_BY: [device: CotDevice, profile: string, verdicts: Record<string, string>][] = [
+  ['ihd', 'ihd-stays-off-after-ota', { 'IHD-RCN-004': 'FAIL RCN-4' }],
+  ['ppmid', 'ppmid-polls-30min-after-ota', { 'PPMID-RCN-004': 'FAIL RCN-4' }],
+];
+
+/** Every OTA mutant on one bench (they are different devices): one campaign shows them all. */
+export const OTA_MUTANTS = { ...COT_CONFORMANT, ...Object.fromEntries(OTA_CAUGHT_BY.map(([device, profile]) => [device, profile])) };

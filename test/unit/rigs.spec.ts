@@ -360,6 +360,7 @@ test('example-lab.yaml validates (schema and references; its images are not in t
     'PPMID:example-ppmid-1-7',
   ]);
   expect(rig.benches[1].tenancyTrigger).toEqual({ kind: 'lab-hook', url: 'https://lab.example/hooks/change-of-tenancy?bench=bench-2' });
+  expect(rig.benches[0].otaTrigger).toEqual({ kind: 'lab-hook', command: ['/opt/lab/bin/send-ota', '--bench', 'bench-1'] });
   // The IHD of bench-2 has an observation port; the PPMID of bench-1 has none (its operator is asked).
   expect(rig.benches[1].devices.find((d) => d.id === 'ihd')!.observe).toEqual({
     path: '/dev/serial/by-id/usb-FTDI_TTL232R_IHD_DEBUG_FT0001-if00-port0',

@@ -6,6 +6,9 @@ import { ZCL_STATUS } from '../global.ts';
 import type { ClusterDef, FieldDef, Fields } from '../schema.ts';
 import { attrs, f } from './fields.ts';
 
+/** Basic attributes the rig reads: the firmware build a device reports (RCN-4: before and after an OTA upgrade). */
+export const BASIC_ATTRIBUTE = { softwareBuildId: 0x4000 } as const;
+
 export const BASIC = {
   id: 0x0000,
   name: 'Basic',
@@ -23,7 +26,7 @@ export const BASIC = {
     [0x0012, 'Device Enabled', 'bool'],
     [0x0013, 'Alarm Mask', 'bitmap8'],
     [0x0014, 'Disable Local Config', 'bitmap8'],
-    [0x4000, 'Software Build Id', 'charString'],
+    [BASIC_ATTRIBUTE.softwareBuildId, 'Software Build Id', 'charString'],
   ]),
   commands: [{ id: 0x00, dir: 'client-to-server', name: 'Reset to Factory Defaults', fields: [] }],
 } as const satisfies ClusterDef;
@@ -60,19 +63,38 @@ const imageSummary = (x: Fields) =>
     ? ''
     : `, image ${hexN(x.manufacturerCode as number, 4)}/${hexN(x.imageType as number, 4)} v${hexN(x.fileVersion as number, 8)}`;
 
+/** OTA Upgrade client attributes the rig reads over the HAN (RCN-4). */
+export const OTA_UPGRADE_ATTRIBUTE = {
+  currentFileVersion: 0x0002,
+  imageUpgradeStatus: 0x0006,
+  manufacturerId: 0x0007,
+  imageTypeId: 0x0008,
+} as const;
+
+/** Image Upgrade Status values (ZCL OTA Upgrade cluster). */
+export const OTA_IMAGE_UPGRADE_STATUS = {
+  normal: 0x00,
+  downloadInProgress: 0x01,
+  downloadComplete: 0x02,
+  waitingToUpgrade: 0x03,
+  countDown: 0x04,
+  waitForMore: 0x05,
+  waitingToUpgradeViaExternalEvent: 0x06,
+} as const;
+
 export const OTA_UPGRADE = {
   id: 0x0019,
   name: 'OTA Upgrade',
   attributes: attrs([
     [0x0000, 'Upgrade Server ID', 'ieeeAddress'],
     [0x0001, 'File Offset', 'uint32'],
-    [0x0002, 'Current File Version', 'uint32'],
+    [OTA_UPGRADE_ATTRIBUTE.currentFileVersion, 'Current File Version', 'uint32'],
     [0x0003, 'Current ZigBee Stack Version', 'uint16'],
     [0x0004, 'Downloaded File Version', 'uint32'],
     [0x0005, 'Downloaded ZigBee Stack Version', 'uint16'],
-    [0x0006, 'Image Upgrade Status', 'enum8'],
-    [0x0007, 'Manufacturer ID', 'uint16'],
-    [0x0008, 'Image Type ID', 'uint16'],
+    [OTA_UPGRADE_ATTRIBUTE.imageUpgradeStatus, 'Image Upgrade Status', 'enum8'],
+    [OTA_UPGRADE_ATTRIBUTE.manufacturerId, 'Manufacturer ID', 'uint16'],
+    [OTA_UPGRADE_ATTRIBUTE.imageTypeId, 'Image Type ID', 'uint16'],
     [0x0009, 'Minimum Block Request Delay', 'uint16'],
   ]),
   commands: [
