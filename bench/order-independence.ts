@@ -17,6 +17,9 @@ import {
   PWR_CAUGHT_BY,
   PWR_GREP,
   pwrCampaign,
+  RCN_CAUGHT_BY,
+  RCN_GREP,
+  RCN_LIMITS,
 } from '../test/support/matrix.ts';
 import { onlyRows, pool, whole } from './verdict-stability.ts';
 
@@ -45,6 +48,12 @@ export function orderRows(): OrderRow[] {
     ...PWR_CAUGHT_BY.map(([device, profile]) => ({
       name: `${profile} (PWR suite)`,
       options: { ...pwrCampaign(device, profile, {}), grep: PWR_GREP },
+    })),
+    // The reconnect suite's RCN-1…3 whole, under the matrix's lab limits, against each case alone.
+    { name: 'conformant (RCN suite)', options: { tenancy: COT_CONFORMANT, grep: RCN_GREP, labSettings: RCN_LIMITS } },
+    ...RCN_CAUGHT_BY.map(([device, profile]) => ({
+      name: `${profile} (RCN suite)`,
+      options: { tenancy: { ...COT_CONFORMANT, [device]: profile }, grep: RCN_GREP, labSettings: RCN_LIMITS },
     })),
   ];
 }

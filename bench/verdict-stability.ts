@@ -27,6 +27,10 @@ import {
   OTA_GREP,
   OTA_MUTANTS,
   PWR_ALL_PASS,
+  RCN_ALL_PASS,
+  RCN_CAUGHT_BY,
+  RCN_GREP,
+  RCN_LIMITS,
   PWR_CAUGHT_BY,
   PWR_GREP,
   pwrCampaign,
@@ -73,6 +77,16 @@ export function stabilityRows(): StabilityRow[] {
     ...PWR_CAUGHT_BY.map(([device, profile, expected]) => ({
       name: `mutant ${profile} (power cycles)`,
       options: pwrCampaign(device, profile, expected),
+      expected,
+    })),
+    {
+      name: 'conformant IHD, PPMID (reconnect)',
+      options: { tenancy: COT_CONFORMANT, grep: RCN_GREP, labSettings: RCN_LIMITS },
+      expected: RCN_ALL_PASS,
+    },
+    ...RCN_CAUGHT_BY.map(([device, profile, expected]) => ({
+      name: `mutant ${profile} (reconnect)`,
+      options: { tenancy: { ...COT_CONFORMANT, [device]: profile }, grep: Object.keys(expected).join('|'), labSettings: RCN_LIMITS },
       expected,
     })),
     { name: 'conformant IHD, PPMID (OTA upgrade)', options: { tenancy: COT_CONFORMANT, grep: OTA_GREP }, expected: OTA_ALL_PASS },
