@@ -47,8 +47,8 @@ export function planSvg(plan: CampaignPlan | undefined, cases: readonly CaseResu
     (f) =>
       `<text class="tick" x="${x(f * endMs).toFixed(1)}" y="${y + 16}" text-anchor="${f === 0 ? 'start' : f === 1 ? 'end' : 'middle'}">+${e(benchTimeText(f * endMs))}</text>`,
   );
-  return `<svg class="timeline plan" id="plan-figure" viewBox="0 0 ${W} ${y + AXIS}" width="${W}" height="${y + AXIS}" role="img" aria-label="campaign plan">
-<style>.plan text { font: 11px sans-serif; fill: #333; } .plan .bench { font-weight: bold; } .plan .planned { fill: #dde3ea; }</style>
+  return `<svg class="plan" id="plan-figure" viewBox="0 0 ${W} ${y + AXIS}" width="${W}" height="${y + AXIS}" role="img" aria-label="campaign plan">
+<style>svg.plan { border: 1px solid #ddd; background: #fff; max-width: 100%; } .plan text { font: 11px sans-serif; fill: #333; } .plan .bench { font-weight: bold; } .plan .planned { fill: #dde3ea; }</style>
 ${parts.join('\n')}
 ${ticks.join('')}
 </svg>`;

@@ -2,7 +2,7 @@
 // conformant ESME, IHD and PPMID (and on the 3-hour and midnight pollers), and FAILs its
 // requirement on the device built to break it.
 import { test, expect } from '@playwright/test';
-import { expectWithinPlan, once, runCampaign, verdicts } from '../support/campaign.ts';
+import { type Campaign, expectWithinPlan, once, runCampaign, verdicts } from '../support/campaign.ts';
 import {
   COT_ALL_PASS as ALL_PASS,
   COT_CAUGHT_BY as CAUGHT_BY,
@@ -10,32 +10,46 @@ import {
   COT_CONFORMANT_POLLERS,
   COT_MINUTE_POLLER,
   COT_SLOW,
-  casesOf,
   judgements,
 } from '../support/matrix.ts';
 
 // The runs are shared by the file's tests: one worker takes the whole file.
 test.describe.configure({ mode: 'default', timeout: 6 * 60_000 });
 
-test('every on-air COT case passes on the conformant ESME, IHD and PPMID', async () => {
-  const c = await runCampaign({ tenancy: CONFORMANT, grep: 'COT' });
+/** The whole suite, in one run, on each bench a profile set: the conformant devices, the conforming pollers, and the two mutants whose catch could lean on what earlier cases left. */
+const WHOLE_SUITE = [
+  { name: 'conformant', tenancy: CONFORMANT },
+  ...[...COT_CONFORMANT_POLLERS, COT_MINUTE_POLLER].map((ihd) => ({ name: ihd, tenancy: { ...CONFORMANT, ihd } })),
+  ...CAUGHT_BY.filter(([, p]) => p === 'ihd-polls-48h' || p === 'ppmid-keeps-top-up-history').map(([device, profile]) => ({
+    name: profile,
+    tenancy: { ...CONFORMANT, [device]: profile },
+  })),
+];
+const wholeSuite = once(() => runCampaign({ perBench: WHOLE_SUITE.map(({ tenancy }) => ({ tenancy })), grep: 'COT' }));
+/** The whole suite's verdicts on the bench of the profile set `name`. */
+async function wholeSuiteOn(name: string): Promise<{ c: Campaign; bench: string }> {
+  const c = await wholeSuite();
   expect(c.exitCode, c.stderr).toBe(0);
-  expect(verdicts(c)).toEqual(ALL_PASS);
-  expectWithinPlan(c);
+  return { c, bench: `virtual-${WHOLE_SUITE.findIndex((w) => w.name === name) + 1}` };
+}
+
+test('every on-air COT case passes on the conformant ESME, IHD and PPMID', async () => {
+  const { c, bench } = await wholeSuiteOn('conformant');
+  expect(verdicts(c, '', bench)).toEqual(ALL_PASS);
+  expectWithinPlan(c, bench);
 });
 
 for (const ihd of COT_CONFORMANT_POLLERS) {
   test(`an IHD that polls ${ihd === 'ihd-polls-3h' ? 'every 3 hours' : 'only at midnight UTC'} passes (at least every 24 h, not necessarily at midnight)`, async () => {
-    const c = await runCampaign({ tenancy: { ...CONFORMANT, ihd }, grep: 'IHD-COT' });
-    expect(verdicts(c, 'IHD')).toEqual(casesOf(ALL_PASS, 'IHD'));
+    const { c, bench } = await wholeSuiteOn(ihd);
+    expect(verdicts(c, '', bench)).toEqual(ALL_PASS);
   });
 }
 
 test('an IHD that polls once a minute (inside COT-3 and COT-9) fails no meter: every case passes', async () => {
   // Its polls land close to every publication: the meters' are still judged unsolicited towards the PPMID, which did not ask.
-  const c = await runCampaign({ tenancy: { ...CONFORMANT, ihd: COT_MINUTE_POLLER }, grep: 'COT' });
-  expect(c.exitCode, c.stderr).toBe(0);
-  expect(verdicts(c)).toEqual(ALL_PASS);
+  const { c, bench } = await wholeSuiteOn(COT_MINUTE_POLLER);
+  expect(verdicts(c, '', bench)).toEqual(ALL_PASS);
 });
 
 // The mutants a case must catch share one run of that case: each on a bench of its own, in the order of the matrix.
@@ -66,13 +80,10 @@ for (const [i, { caseId, requirement, profile }] of MUTANT_BENCHES.entries()) {
 
 // A case's verdict depends only on the device: the mutants whose catch could lean on what earlier cases left
 // behind (a poll period's phase, data held since before) give the same verdicts in the whole suite as alone.
-for (const [device, profile, caseId, requirement] of CAUGHT_BY.filter(
-  ([, p]) => p === 'ihd-polls-48h' || p === 'ppmid-keeps-top-up-history',
-)) {
+for (const [, profile, caseId, requirement] of CAUGHT_BY.filter(([, p]) => p === 'ihd-polls-48h' || p === 'ppmid-keeps-top-up-history')) {
   test(`${caseId} FAILs ${requirement} on ${profile} in the whole Change of Tenancy suite too, and the other cases keep their verdicts`, async () => {
-    const c = await runCampaign({ tenancy: { ...CONFORMANT, [device]: profile }, grep: 'COT' });
-    expect(c.exitCode, c.stderr).toBe(0);
-    const v = verdicts(c);
+    const { c, bench } = await wholeSuiteOn(profile);
+    const v = verdicts(c, '', bench);
     expect(v[caseId], JSON.stringify(v)).toBe(`FAIL ${requirement}`);
     const role = caseId.split('-')[0];
     // The mutant's other cases may catch it too; every case of the other devices judges as on the conformant bench.

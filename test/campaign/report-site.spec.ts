@@ -28,6 +28,12 @@ test('report.html and the first PDF page open in headless Chromium with the summ
     await expect(page.locator('table#summary tr[data-case="CH-IPAN-002"] .verdict')).toHaveText('INCONCLUSIVE');
     await expect(page.locator('table#summary tr[data-case="CH-IPAN-007"] .verdict')).toHaveText('NOT APPLICABLE');
     await expect(page.locator('svg.timeline')).toHaveCount(7);
+    // The campaign plan: each case's planned span, and the span it took in its verdict's colour.
+    await expect(page.locator('svg#plan-figure g[data-plan-case]')).toHaveCount(7);
+    await expect(page.locator('svg#plan-figure [data-plan-case="CH-IPAN-001--virtual-1"] rect.took')).toHaveAttribute(
+      'data-verdict',
+      'FAIL',
+    );
     expect(await page.locator('svg.timeline').first().boundingBox()).toMatchObject({ width: expect.any(Number) });
     const device = page.locator('table#devices tr[data-device="virtual-1/ch"]');
     await expect(device).toContainText('ch-window-45min');
