@@ -1,4 +1,4 @@
-// The OTA reconnect cases' mutation matrix (suites/reconnect-ota.spec.ts, RCN-4): both PASS on the conformant
+// The OTA reconnect cases' mutation matrix (suites/reconnect.spec.ts, RCN-4): both PASS on the conformant
 // IHD and PPMID, each FAILs RCN-4 on the mutant built to break it (stays off the HAN, polls 30 min late), neither
 // applies to firmware that does not claim the OTA Upgrade cluster, and under a rig fault none FAILs, even on the mutants.
 // (One device of each kind per bench: the two mutants share one campaign.)

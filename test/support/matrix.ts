@@ -203,7 +203,7 @@ export const RCN_CAUGHT_BY: [device: CotDevice, profile: string, verdicts: Recor
   ['ihd', 'ihd-no-refresh-after-reconnect', { 'IHD-RCN-002': 'FAIL RCN-2', 'IHD-RCN-012': 'FAIL RCN-2' }],
   ['ppmid', 'ppmid-refuses-top-up-without-wan', { 'PPMID-RCN-003': 'FAIL RCN-3' }],
 ];
-/** The OTA reconnect cases (suites/reconnect-ota.spec.ts, RCN-4): one per HAN client. */
+/** The OTA reconnect cases (suites/reconnect.spec.ts, RCN-4): one per HAN client. */
 export const OTA_CASES = ['IHD-RCN-004', 'PPMID-RCN-004'];
 /** `--grep` for the OTA reconnect cases only. */
 export const OTA_GREP = 'RCN-004';

@@ -841,7 +841,7 @@ test.describe('the Change of Tenancy images (firmware-images/virtual.yaml)', () 
     'ppmid-recovers-after-30min': ['RCN-1'],
     'ihd-no-refresh-after-reconnect': ['RCN-2'],
     'ppmid-refuses-top-up-without-wan': ['RCN-3'],
-    // RCN-4 (suites/reconnect-ota.spec.ts).
+    // RCN-4 (suites/reconnect.spec.ts).
     'ihd-stays-off-after-ota': ['RCN-4'],
     'ppmid-polls-30min-after-ota': ['RCN-4'],
   };
