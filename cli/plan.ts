@@ -3,7 +3,7 @@
 // when a real bench would finish (harness/plan.ts). `run` writes the same plan into run.json.
 import { parseArgs } from 'node:util';
 import { planCampaign, planLines } from '../harness/plan.ts';
-import { RUN_ENV } from '../harness/run-context.ts';
+import { LIST_ONLY_RIG, RUN_ENV } from '../harness/run-context.ts';
 import { plannedCase } from '../reports/results-reporter.ts';
 import { UsageError } from './errors.ts';
 import { checkGrep, listCases, loadRunRig, suitesCommand } from './run-checks.ts';
@@ -22,8 +22,9 @@ export async function planCommand(argv: string[], out: (line: string) => void): 
   });
   if (positionals.length) throw new UsageError(`unexpected "${positionals.join(' ')}"\n${PLAN_USAGE}`);
   checkGrep(values.grep);
-  const { rig, benches } = await loadRunRig(values.rig, values.bench);
-  const env = { ...process.env, [RUN_ENV.rig]: rig.file ?? '', [RUN_ENV.benches]: benches.join(',') };
+  // Nothing moves: a lab may plan away from its bench, without the rig's secrets or its images.
+  const { rig, benches } = await loadRunRig(values.rig, values.bench, LIST_ONLY_RIG);
+  const env = { ...process.env, [RUN_ENV.rig]: rig.file ?? '', [RUN_ENV.benches]: benches.join(','), [RUN_ENV.listOnly]: '1' };
   const args = suitesCommand();
   const listed = listCases(values.grep ? [...args, '--grep', values.grep] : args, env);
   if (listed.length === 0) {

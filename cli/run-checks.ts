@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { type Dirent, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
-import { loadRig, RigFileError, type LoadedRig } from '../rigs/load.ts';
+import { loadRig, RigFileError, type LoadedRig, type LoadRigOptions } from '../rigs/load.ts';
 import { ROOT } from './common.ts';
 import { chromiumProblem } from '../reports/pdf.ts';
 import { checkSigningKey, SigningKeyError } from '../reports/integrity.ts';
@@ -27,10 +27,11 @@ export function commaList(values: string[] | undefined): string[] {
 export async function loadRunRig(
   rigOption: string | undefined,
   benchOption: string[] | undefined,
+  options: LoadRigOptions = {},
 ): Promise<{ rig: LoadedRig; benches: string[] }> {
   let rig: LoadedRig;
   try {
-    rig = await loadRig(rigOption ? resolve(rigOption) : undefined);
+    rig = await loadRig(rigOption ? resolve(rigOption) : undefined, options);
   } catch (e) {
     if (e instanceof RigFileError) throw new UsageError(`the rig file is refused; nothing was switched:\n${e.message}`);
     throw e;

@@ -1,7 +1,7 @@
 // How `gbcs-rig run` tells the Playwright workers which rig, which output folder and which run.
 import { availableParallelism } from 'node:os';
 import type { LabSettings } from '../rigs/lab-settings.ts';
-import { loadRig } from '../rigs/load.ts';
+import { loadRig, type LoadRigOptions } from '../rigs/load.ts';
 
 export const RUN_ENV = {
   rig: 'GBCS_RIG_FILE',
@@ -15,7 +15,12 @@ export const RUN_ENV = {
   labSettings: 'GBCS_RIG_LAB_SETTINGS',
   /** On `run --resume`: the cases still to run, by bench (JSON `{ bench: [case id, …] }`); the others have their verdicts. */
   remaining: 'GBCS_RIG_REMAINING',
+  /** Set by `gbcs-rig plan`: the suites are only listed, so the rig is read without its secrets or its images' hashes. */
+  listOnly: 'GBCS_RIG_LIST_ONLY',
 } as const;
+
+/** How a rig is read when the suites are only listed (`gbcs-rig plan`): nothing moves, so no secret is needed. */
+export const LIST_ONLY_RIG: LoadRigOptions = { requireSecrets: false, verifyImages: false };
 
 /** On `run --resume`, the Playwright grep of a bench's cases still to run (by their `@<case id>` tags); undefined when not resuming. */
 export function remainingOn(benchId: string): RegExp | undefined {
@@ -34,7 +39,7 @@ export const benchProject = (benchId: string) => `bench:${benchId}`;
 
 /** The benches a suite run drives (those `gbcs-rig run` picked, or, run directly, every bench of the rig) and how many workers drive them at once. */
 export async function benchesToRun(): Promise<{ ids: string[]; workers: number; settings: LabSettings }> {
-  const rig = await loadRig(process.env[RUN_ENV.rig] || undefined);
+  const rig = await loadRig(process.env[RUN_ENV.rig] || undefined, process.env[RUN_ENV.listOnly] ? LIST_ONLY_RIG : {});
   const picked = process.env[RUN_ENV.benches]?.split(',');
   const benches = picked ? rig.benches.filter((b) => picked.includes(b.id)) : rig.benches;
   return { ids: benches.map((b) => b.id), workers: workersFor(benches.map((b) => b.virtual !== undefined)), settings: rig.settings };

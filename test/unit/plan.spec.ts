@@ -62,6 +62,11 @@ test.describe('gbcs-rig plan', () => {
       encoding: 'utf8',
       env: { ...process.env, [INSTALL_CODE_ENV]: TEST_INSTALL_CODE },
     });
+  /** As a lab plans away from its bench: the rig's secrets not in the environment. */
+  const planWithoutSecrets = (...args: string[]) => {
+    const { [INSTALL_CODE_ENV]: _, ...env } = process.env;
+    return spawnSync(process.execPath, [BIN, 'plan', ...args], { encoding: 'utf8', env });
+  };
 
   test("places Playwright's cases in run order, with their durations under the rig file's lab settings", () => {
     const json = (settings?: Record<string, number>) => {
@@ -83,8 +88,8 @@ test.describe('gbcs-rig plan', () => {
     expect(byDefault.plan.totalMs).toBe(second.endMs);
   });
 
-  test('prints the schedule in words; a --grep that matches nothing is a usage error naming the cases', () => {
-    const r = plan('--rig', rigWith(), '--grep', 'CH-IPAN-001');
+  test("prints the schedule in words, without the rig's secrets; a --grep that matches nothing is a usage error naming the cases", () => {
+    const r = planWithoutSecrets('--rig', rigWith(), '--grep', 'CH-IPAN-001');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('gbcs-rig plan: station test station, 2 cases on virtual-1, virtual-2');
     expect(r.stdout).toMatch(
