@@ -1,6 +1,7 @@
 // The test equipment a case ran with, as ISO/IEC 17025 asks a report to identify it: the broker,
 // every relay, sniffer and the rig radio — kind, where it was found, and its firmware as the part
 // reported itself. Recorded at each case's start, so a part replaced mid-campaign shows.
+import { brokerUrlWithoutCredentials } from '../drivers/power/mqtt.ts';
 import type { OpenBench } from './bench.ts';
 
 export interface EquipmentItem {
@@ -13,17 +14,8 @@ export interface EquipmentItem {
   firmware?: string;
 }
 
-/** A broker URL without user name or password. */
-export function brokerAddress(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
+/** A broker URL without user name or password; a name that is not a URL (`embedded`) as it is. */
+export const brokerAddress = (url: string): string => brokerUrlWithoutCredentials(url) ?? url;
 
 export function testEquipment(bench: OpenBench): EquipmentItem[] {
   const { spec } = bench;

@@ -32,17 +32,20 @@ const TOPIC = 'an MQTT topic without spaces, "+" or "#"';
 /** A rig-file field naming an MQTT topic (or topic prefix) to publish under. */
 export const topicField = z.string({ error: TOPIC }).regex(/^[^\s+#]+$/, { error: TOPIC });
 
-/** The broker URL as it may appear in evidence and reports: no user, no password. */
-export function redactedBrokerUrl(url: string): string {
+/** The broker URL without user name or password; undefined when it is not a URL (e.g. `embedded`). */
+export function brokerUrlWithoutCredentials(url: string): string | undefined {
   try {
     const u = new URL(url);
     u.username = '';
     u.password = '';
     return u.toString();
   } catch {
-    return 'MQTT broker (unparseable URL)';
+    return undefined;
   }
 }
+
+/** The broker URL as it may appear in evidence and reports: no user, no password. */
+export const redactedBrokerUrl = (url: string): string => brokerUrlWithoutCredentials(url) ?? 'MQTT broker (unparseable URL)';
 
 /** Connects the station's one MQTT client, shared by all its relays, or throws RigFault 'broker-unreachable'. */
 export async function connectStation(broker: StationBroker): Promise<MqttClient> {
