@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { RunResults } from '../../reports/results.ts';
 import { INSTALL_CODE_ENV, TEST_INSTALL_CODE, virtualRig } from '../support/campaign.ts';
+import { firstLineThenClose } from '../support/child.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.url));
 
@@ -21,20 +22,8 @@ test('run whose reader closes stdout after its first line ends quietly with exit
     env: { ...process.env, GBCS_RIG_ALLURE_HISTORY: join(dir, 'allure-history'), [INSTALL_CODE_ENV]: TEST_INSTALL_CODE },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d) => {
-    stderr += d;
-  });
   // As `| head -1` does: the first line (run's own), then the pipe closes before Playwright's lines come.
-  const first = await new Promise<string>((resolve) => {
-    let got = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => {
-      got += d;
-      if (got.includes('\n')) resolve(got.split('\n')[0]);
-    });
-  });
-  child.stdout.destroy();
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { first, stderr, code } = await firstLineThenClose(child);
   expect(first).toMatch(/^gbcs-rig run \S+: station test station/);
   expect(stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
   expect(code, stderr).toBe(0);

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CAPTURES, capturePath } from '../support/captures.ts';
+import { firstLineThenClose } from '../support/child.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
@@ -54,20 +55,8 @@ for (const [format, keys] of [
     const child = spawn(process.execPath, [BIN, 'decode', capturePath(WHSNIFF.file), '--format', format, ...keys], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d) => {
-      stderr += d;
-    });
     // As `| head -1` does: read the first line, then close the pipe while the command still writes.
-    const first = await new Promise<string>((resolve) => {
-      let got = '';
-      child.stdout.setEncoding('utf8').on('data', (d) => {
-        got += d;
-        if (got.includes('\n')) resolve(got.split('\n')[0]);
-      });
-    });
-    child.stdout.destroy();
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { first, stderr, code } = await firstLineThenClose(child);
     expect(first.length).toBeGreaterThan(0);
     expect(stderr).toBe('');
     expect(code).toBe(0);
