@@ -22,6 +22,13 @@ export interface BenchClock {
   sleep(ms: number): Promise<void>;
   /** Waits until `condition()` holds or `withinMs` have passed; true when it held. Throws as sleep does. */
   waitFor(condition: () => boolean, withinMs: number): Promise<boolean>;
+  /**
+   * Runs `fn` as one of several cases sharing the bench side by side (each its own async chain, e.g.
+   * `Promise.all([bench.sideBySide('A', a), bench.sideBySide('B', b)])`). On the virtual bench time
+   * then moves only while every such case waits on it, so their interleaving is deterministic.
+   * Optional so stand-in clocks need not have it; where absent, run fn as it is.
+   */
+  sideBySide?<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }
 
 export const seconds = (n: number) => n * 1000;
@@ -60,6 +67,11 @@ export class HardwareClock implements BenchClock {
       await pause(Math.min(20, deadline - this.now()));
     }
     return true;
+  }
+
+  /** Wall time needs no gate: it moves on whatever the cases do. */
+  sideBySide<T>(_name: string, fn: () => Promise<T>): Promise<T> {
+    return fn();
   }
 
   private assertHealthy(): void {
@@ -114,6 +126,10 @@ export class VirtualBenchClock implements BenchClock {
     }
     return true;
   }
+
+  sideBySide<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.sim.participate(name, fn);
+  }
 }
 
 /**
@@ -154,5 +170,9 @@ export class CaseClock implements BenchClock {
     // The wait would outlast the case: what it waits for may still come before the deadline.
     if (await this.bench.waitFor(condition, Math.max(0, left))) return true;
     throw this.overran();
+  }
+
+  sideBySide<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.bench.sideBySide ? this.bench.sideBySide(name, fn) : fn();
   }
 }

@@ -1,6 +1,7 @@
 // Bench time (ARCHITECTURE.md "Time is a dependency"): suites and virtual devices ask a clock,
 // never setTimeout or Date.now. On hardware it is wall time; on the virtual bench it is a
 // discrete-event clock that moves only when told to, and only as fast as the drivers read.
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
  * Awaited before virtual time moves on: resolves once the drivers have read and parsed what the
@@ -32,6 +33,13 @@ interface ScheduledEvent {
   cancelled: boolean;
 }
 
+/** One of several cases sharing the clock side by side (see participate). */
+interface Participant {
+  readonly name: string;
+  /** Its targets not yet reached: > 0 means it waits on the clock. */
+  waiting: number;
+}
+
 /** Someone waiting for time to reach `at` (a sleep or an advanceTo). */
 interface TimeTarget {
   at: number;
@@ -39,6 +47,8 @@ interface TimeTarget {
   barrier: DrainBarrier;
   resolve: () => void;
   reject: (e: unknown) => void;
+  /** The participant whose async chain made it; undefined outside any (or for one that has ended). */
+  owner?: Participant;
 }
 
 const noBarrier: DrainBarrier = () => Promise.resolve();
@@ -113,6 +123,9 @@ export class DiscreteEventClock {
   #targets: TimeTarget[] = [];
   #running = false;
   #inAction = false;
+  readonly #participants = new Set<Participant>();
+  /** Which participant an async chain belongs to: a wait made anywhere inside participate(fn) is fn's. */
+  readonly #chain = new AsyncLocalStorage<Participant>();
 
   constructor(options: DiscreteEventClockOptions = {}) {
     this.epochMs = options.epochMs ?? DEFAULT_BENCH_EPOCH_MS;
@@ -138,6 +151,11 @@ export class DiscreteEventClock {
   /** Scheduled events not yet run nor cancelled. */
   get pending(): number {
     return this.#pending;
+  }
+
+  /** Participants registered now (see participate). */
+  get participants(): number {
+    return this.#participants.size;
   }
 
   /** When the next event is due, if any. */
@@ -187,10 +205,49 @@ export class DiscreteEventClock {
       return Promise.reject(
         new Error('clock.advanceTo from inside a clock event would wait for itself: schedule with at() or after() instead'),
       );
+    const store = this.#chain.getStore();
+    const owner = store && this.#participants.has(store) ? store : undefined;
     return new Promise<void>((resolve, reject) => {
-      this.#targets.push({ at: timeMs, seq: this.#seq++, barrier, resolve, reject });
-      if (!this.#running) void this.#run();
+      this.#targets.push({ at: timeMs, seq: this.#seq++, barrier, resolve, reject, owner });
+      if (owner) owner.waiting++;
+      if (!this.#running && this.#gateOpen()) void this.#run();
     });
+  }
+
+  /**
+   * Runs `fn` as a participant: one of several cases sharing this clock side by side, each its own
+   * async chain. While any participant is registered, time moves only when every one of them waits
+   * on the clock, and one target at a time, earliest (time, insertion) first: the woken participant
+   * runs alone until it waits again or ends. So what a case does between its waits (file I/O, MQTT
+   * round trips, serial reads) takes no bench time however long it takes on the wall, and cases
+   * woken at the same instant resume one after another in a fixed order: the same schedule gives the
+   * same trace every run. Every wait made anywhere inside fn's async chain is the participant's.
+   * fn starts on its first turn (a zero-length wait), so participants started together begin in
+   * the order participate was called. Registered when called, unregistered when fn settles
+   * (returns or throws). Start participants together, or from inside a participant: one
+   * registered from outside after non-clock work joins at a wall-time-dependent instant.
+   */
+  async participate<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (typeof name !== 'string' || name === '')
+      throw new TypeError(`clock.participate(${String(name)}): the name must be a non-empty string`);
+    if (typeof fn !== 'function') throw new TypeError(`clock.participate("${name}"): fn must be a function`);
+    if (this.#inAction) throw new Error(`clock.participate("${name}") from inside a clock event: start participants outside events`);
+    for (const p of this.#participants)
+      if (p.name === name) throw new Error(`clock.participate("${name}"): a participant of that name is already running`);
+    const me: Participant = { name, waiting: 0 };
+    this.#participants.add(me);
+    try {
+      return await this.#chain.run(me, async () => {
+        await this.advanceTo(this.#now);
+        return await fn();
+      });
+    } finally {
+      this.#participants.delete(me);
+      // No participant left: the chain tracking (promise hooks) costs nothing until the next one.
+      if (this.#participants.size === 0) this.#chain.disable();
+      // Those still registered may all be waiting already: this one no longer holds time back.
+      if (!this.#running && this.#targets.length > 0 && this.#gateOpen()) void this.#run();
+    }
   }
 
   /** Advances virtual time by `ms` (see advanceTo). */
@@ -201,6 +258,17 @@ export class DiscreteEventClock {
 
   #dropCancelled(): void {
     while (this.#events.peek()?.cancelled) this.#events.pop();
+  }
+
+  /** Time may move: no participants, or every one waits on the clock. Ownerless waits neither hold nor open it. */
+  #gateOpen(): boolean {
+    for (const p of this.#participants) if (p.waiting === 0) return false;
+    return true;
+  }
+
+  #settled(t: TimeTarget): TimeTarget {
+    if (t.owner) t.owner.waiting--;
+    return t;
   }
 
   #nextTarget(): TimeTarget | undefined {
@@ -215,6 +283,8 @@ export class DiscreteEventClock {
       await this.#nextTarget()!.barrier();
       // The earliest target is re-read every step: a sleep that starts meanwhile may be earlier.
       for (let target = this.#nextTarget(); target; target = this.#nextTarget()) {
+        // A participant is running (not waiting): time stays until it waits; its wait restarts the run.
+        if (!this.#gateOpen()) return;
         this.#dropCancelled();
         const e = this.#events.peek();
         if (e && e.at <= target.at) {
@@ -232,9 +302,16 @@ export class DiscreteEventClock {
         }
         this.#now = target.at;
         await target.barrier();
-        const reached = this.#targets.filter((t) => t.at <= this.#now);
-        this.#targets = this.#targets.filter((t) => t.at > this.#now);
-        for (const t of reached) t.resolve();
+        if (this.#participants.size === 0) {
+          const reached = this.#targets.filter((t) => t.at <= this.#now);
+          this.#targets = this.#targets.filter((t) => t.at > this.#now);
+          for (const t of reached) t.resolve();
+        } else {
+          // One at a time: the woken one runs alone until it waits again (or ends), then the next.
+          this.#targets.splice(this.#targets.indexOf(target), 1);
+          this.#settled(target).resolve();
+          if (!this.#gateOpen()) return;
+        }
         const next = this.#nextTarget();
         if (next) {
           await yieldToContinuations();
@@ -245,7 +322,7 @@ export class DiscreteEventClock {
       // A throwing event is a rig defect: everyone waiting on time hears of it.
       const waiting = this.#targets;
       this.#targets = [];
-      for (const t of waiting) t.reject(e);
+      for (const t of waiting) this.#settled(t).reject(e);
     } finally {
       this.#running = false;
     }
