@@ -115,14 +115,17 @@ export class VirtualBenchClock implements BenchClock {
   async waitFor(condition: () => boolean, withinMs: number): Promise<boolean> {
     const deadline = this.sim.now() + withinMs;
     await this.barrier();
+    // Side by side, another case may schedule the event that ends this watch after we looked at the next one.
+    const stopWhen = this.sim.participants > 0 ? condition : undefined;
     // Event by event, so the moment the condition holds is the moment we stop: no time is skipped past it.
     while (!condition()) {
       const next = this.sim.nextEventAt;
       if (next === undefined || next > deadline) {
-        await this.sim.advanceTo(deadline, this.barrier);
+        await this.sim.advanceTo(deadline, this.barrier, stopWhen);
+        if (this.sim.now() < deadline) continue;
         return condition();
       }
-      await this.sim.advanceTo(next, this.barrier);
+      await this.sim.advanceTo(next, this.barrier, stopWhen);
     }
     return true;
   }

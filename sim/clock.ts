@@ -47,8 +47,10 @@ interface TimeTarget {
   barrier: DrainBarrier;
   resolve: () => void;
   reject: (e: unknown) => void;
-  /** The participant whose async chain made it; undefined outside any (or for one that has ended). */
+  /** The participant whose async chain made it; undefined outside any. */
   owner?: Participant;
+  /** Ends the wait at the instant an event makes it true (see advanceTo). */
+  stopWhen?: () => boolean;
 }
 
 const noBarrier: DrainBarrier = () => Promise.resolve();
@@ -192,9 +194,11 @@ export class DiscreteEventClock {
    * Runs every event due up to `timeMs` and leaves now() at `timeMs`. The barrier is awaited
    * before time first moves, after each event, and before returning. Concurrent calls are served
    * earliest target first, each resolving when time reaches it. Must not be called from inside
-   * an event or a barrier (it would wait for itself).
+   * an event or a barrier (it would wait for itself). `stopWhen`, asked after each event and its
+   * barrier, ends the wait early at that instant (after the other events due then) once it holds:
+   * a watch whose event another case schedules meanwhile stops when it comes, not at its deadline.
    */
-  advanceTo(timeMs: number, barrier: DrainBarrier = this.barrier): Promise<void> {
+  advanceTo(timeMs: number, barrier: DrainBarrier = this.barrier, stopWhen?: () => boolean): Promise<void> {
     if (!Number.isFinite(timeMs))
       return Promise.reject(new RangeError(`clock.advanceTo(${timeMs}): the time must be a finite number of ms`));
     if (timeMs < this.#now)
@@ -205,10 +209,10 @@ export class DiscreteEventClock {
       return Promise.reject(
         new Error('clock.advanceTo from inside a clock event would wait for itself: schedule with at() or after() instead'),
       );
-    const store = this.#chain.getStore();
-    const owner = store && this.#participants.has(store) ? store : undefined;
+    // Outside any participant it is ownerless; one that has ended no longer counts for the gate either.
+    const owner = this.#chain.getStore();
     return new Promise<void>((resolve, reject) => {
-      this.#targets.push({ at: timeMs, seq: this.#seq++, barrier, resolve, reject, owner });
+      this.#targets.push({ at: timeMs, seq: this.#seq++, barrier, resolve, reject, owner, stopWhen });
       if (owner) owner.waiting++;
       if (!this.#running && this.#gateOpen()) void this.#run();
     });
@@ -271,6 +275,21 @@ export class DiscreteEventClock {
     return t;
   }
 
+  /** A wait whose stopWhen now holds is due now: it resolves in (time, insertion) order before time moves on. */
+  #stopWatchesThatHold(): void {
+    for (const t of this.#targets) {
+      if (!t.stopWhen || t.at <= this.#now) continue;
+      let holds: boolean;
+      try {
+        holds = t.stopWhen();
+      } catch {
+        // The waiter asks again in its own chain and hears the error there, not every waiter.
+        holds = true;
+      }
+      if (holds) t.at = this.#now;
+    }
+  }
+
   #nextTarget(): TimeTarget | undefined {
     let best: TimeTarget | undefined;
     for (const t of this.#targets) if (!best || earlier(t, best)) best = t;
@@ -298,6 +317,7 @@ export class DiscreteEventClock {
             this.#inAction = false;
           }
           await target.barrier();
+          this.#stopWatchesThatHold();
           continue;
         }
         this.#now = target.at;
