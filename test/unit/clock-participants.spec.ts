@@ -2,9 +2,18 @@
 // Time moves only while every participant waits on it, one wake at a time, so what a case does
 // between its waits (I/O of any wall duration) takes no bench time and the interleaving is fixed.
 import { test, expect } from '@playwright/test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { CaseClock, HardwareClock, VirtualBenchClock } from '../../harness/clock.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { RigFault } from '../../drivers/faults.ts';
+import { openBench } from '../../harness/bench.ts';
+import { Capture } from '../../harness/capture.ts';
+import { CaseClock, HardwareClock, VirtualBenchClock, hours, minutes } from '../../harness/clock.ts';
+import { EvidenceLog } from '../../harness/evidence.ts';
+import { KeyTable } from '../../protocol/security.ts';
+import { loadRig } from '../../rigs/load.ts';
 import { DiscreteEventClock } from '../../sim/clock.ts';
 
 test.setTimeout(20_000);
@@ -333,4 +342,91 @@ test('participate refuses a bad name, a name already taking part, a non-function
   await clock.sleep(10);
   expect(String(await inner)).toMatch(/"inside".*inside a clock event/);
   expect(clock.participants).toBe(0);
+});
+
+/** The IHD and the PPMID watched side by side on one virtual bench, through the real drivers (MQTT relays, sniffer). */
+async function twoWatchesOnOneBench(run: number): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-side-by-side-'));
+  const topic = `side-${process.pid}-${run}`;
+  writeFileSync(
+    join(dir, 'rig.yaml'),
+    stringify({
+      station: { name: 'side', lab: 'tests', mqtt: { url: 'embedded' } },
+      firmwareManifests: [],
+      benches: [
+        {
+          id: 'side-1',
+          virtual: { seed: 1, transport: 'mock' },
+          devices: [
+            { id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: 'ch-conformant', relay: 'ch-power' },
+            { id: 'esme', role: 'ESME', ieee: '00:db:12:34:56:78:90:a0', firmware: 'esme-conformant', relay: 'esme-power' },
+            { id: 'ihd', role: 'IHD', ieee: '00:db:12:34:56:78:90:b0', firmware: 'ihd-polls-3h', relay: 'ihd-power' },
+            { id: 'ppmid', role: 'PPMID', ieee: '00:db:12:34:56:78:90:b1', firmware: 'ppmid-conformant', relay: 'ppmid-power' },
+          ],
+          relays: [
+            { id: 'ch-power', vendor: 'tasmota', topic: `${topic}-ch`, channel: 1 },
+            { id: 'esme-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 1 },
+            { id: 'ihd-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 2 },
+            { id: 'ppmid-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 3 },
+          ],
+          sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
+          radio: { channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
+        },
+      ],
+    }),
+  );
+  const bench = await openBench(await loadRig(join(dir, 'rig.yaml')), 'side-1');
+  const trace: string[] = [];
+  try {
+    const evidence = new EvidenceLog(join(dir, 'evidence'), () => bench.clock.now());
+    const keys = new KeyTable();
+    keys.addNetworkKey(bench.keys.networkKey!);
+    const capture = new Capture(
+      bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })),
+      evidence,
+      bench.clock,
+      keys,
+    );
+    capture.start();
+    const t0 = bench.clock.now();
+    const at = () => bench.clock.now() - t0;
+    const polls = (device: string) => {
+      const src = `0x${bench.virtual!.hanAddresses.get(device)?.short.toString(16).padStart(4, '0')}`;
+      return capture.all((f) => f.zcl?.name === 'Get Change of Tenancy' && f.nwk?.src === src).length;
+    };
+    const watch = (device: string, relay: string, offsetMs: number) =>
+      bench.clock.sideBySide!(device, async () => {
+        await bench.clock.sleep(offsetMs);
+        await wallWork();
+        const confirmed = await bench.relays.get(relay)!.switch(true);
+        trace.push(`${device} powered @${at()}, confirmed @${confirmed.confirmedAt - t0}`);
+        const polled = await bench.clock.waitFor(() => bench.virtual!.hanAddresses.has(device) && polls(device) > 0, hours(4));
+        trace.push(`${device} first poll ${polled} @${at()}`);
+        await wallWork();
+        await bench.clock.sleep(hours(3));
+        trace.push(`${device} ${polls(device)} polls @${at()}`);
+      });
+    await Promise.all([
+      bench.clock.sideBySide!('ch', async () => {
+        for (const relay of ['ch-power', 'esme-power']) {
+          const confirmed = await bench.relays.get(relay)!.switch(true);
+          trace.push(`${relay} on @${at()}, confirmed @${confirmed.confirmedAt - t0}`);
+        }
+      }),
+      watch('ihd', 'ihd-power', minutes(1)),
+      watch('ppmid', 'ppmid-power', minutes(1) + 7),
+    ]);
+    trace.push(`frames ${capture.frames.map((f) => f.atMs - t0).join(',')}`);
+    capture.stop();
+    await evidence.close();
+  } finally {
+    await bench.close();
+  }
+  return trace;
+}
+
+test('two watches side by side on one virtual bench, through MQTT relays and the sniffer, give the same trace every run', async () => {
+  const first = await twoWatchesOnOneBench(0);
+  expect(first.filter((l) => / first poll true /.test(l))).toHaveLength(2);
+  for (let run = 1; run < 4; run++) expect(await twoWatchesOnOneBench(run)).toEqual(first);
 });
