@@ -194,9 +194,10 @@ export class DiscreteEventClock {
    * Runs every event due up to `timeMs` and leaves now() at `timeMs`. The barrier is awaited
    * before time first moves, after each event, and before returning. Concurrent calls are served
    * earliest target first, each resolving when time reaches it. Must not be called from inside
-   * an event or a barrier (it would wait for itself). `stopWhen`, asked after each event and its
-   * barrier, ends the wait early at that instant (after the other events due then) once it holds:
-   * a watch whose event another case schedules meanwhile stops when it comes, not at its deadline.
+   * an event or a barrier (it would wait for itself). `stopWhen`, asked whenever time may move on
+   * (after each event and its barrier, after a woken waiter waits again), ends the wait early at
+   * that instant once it holds: a watch whose event another case schedules meanwhile, or that
+   * another case's action satisfies, stops then, not at its deadline.
    */
   advanceTo(timeMs: number, barrier: DrainBarrier = this.barrier, stopWhen?: () => boolean): Promise<void> {
     if (!Number.isFinite(timeMs))
@@ -276,7 +277,8 @@ export class DiscreteEventClock {
   }
 
   /** A wait whose stopWhen now holds is due now: it resolves in (time, insertion) order before time moves on. */
-  #stopWatchesThatHold(): void {
+  #stopWatchesThatHold(): boolean {
+    let stopped = false;
     for (const t of this.#targets) {
       if (!t.stopWhen || t.at <= this.#now) continue;
       let holds: boolean;
@@ -286,8 +288,12 @@ export class DiscreteEventClock {
         // The waiter asks again in its own chain and hears the error there, not every waiter.
         holds = true;
       }
-      if (holds) t.at = this.#now;
+      if (holds) {
+        t.at = this.#now;
+        stopped = true;
+      }
     }
+    return stopped;
   }
 
   #nextTarget(): TimeTarget | undefined {
@@ -304,6 +310,8 @@ export class DiscreteEventClock {
       for (let target = this.#nextTarget(); target; target = this.#nextTarget()) {
         // A participant is running (not waiting): time stays until it waits; its wait restarts the run.
         if (!this.#gateOpen()) return;
+        // Asked whenever time may move: after each event, and after what a woken participant did.
+        if (this.#stopWatchesThatHold()) continue;
         this.#dropCancelled();
         const e = this.#events.peek();
         if (e && e.at <= target.at) {
@@ -317,7 +325,6 @@ export class DiscreteEventClock {
             this.#inAction = false;
           }
           await target.barrier();
-          this.#stopWatchesThatHold();
           continue;
         }
         this.#now = target.at;

@@ -306,6 +306,24 @@ test('waitFor (event by event) inside participants stops at the event that makes
   ]);
   expect(log).toEqual(['watcher true @300', 'ticks true @330', 'never false @530', 'switcher done @600']);
   expect(drains).toBeGreaterThan(0);
+
+  // A watch satisfied by what a partner does between its waits (no clock event) stops at that instant.
+  let relayOn = false;
+  const seen: string[] = [];
+  await Promise.all([
+    bench.sideBySide('relay watch', async () => {
+      const held = await bench.waitFor(() => relayOn, 1000);
+      seen.push(`watch ${held} @${sim.now() - t0}`);
+    }),
+    bench.sideBySide('operator', async () => {
+      await bench.sleep(700);
+      await wallWork();
+      relayOn = true;
+      await bench.sleep(50);
+      seen.push(`operator done @${sim.now() - t0}`);
+    }),
+  ]);
+  expect(seen).toEqual(['watch true @1300', 'operator done @1350']);
 });
 
 test('sideBySide: the virtual bench and a case clock on it take part in the sim clock; wall time just runs fn', async () => {
