@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import { CaseClock, hours, minutes } from '../../harness/clock.ts';
 import { PLAN_ANNOTATION } from '../../harness/plan.ts';
-import { type BenchProgress, BenchProgressFile, CaseProgress, readBenchProgress } from '../../harness/progress.ts';
+import { type BenchProgress, BenchProgressFile, CaseProgress, readBenchProgress, type RunningCase } from '../../harness/progress.ts';
 import { RUN_ENV } from '../../harness/run-context.ts';
 import StatusReporter, { type CampaignStatus, campaignStatus, progressLine, type StatusCase } from '../../reports/status-reporter.ts';
 
@@ -17,10 +17,8 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 function benchWithCase(runDir: string, id = 'PPMID-COT-004', plannedMs = hours(73), clockNow?: () => number) {
   let now = T0;
   const file = new BenchProgressFile(runDir, 'virtual-1', true, clockNow ?? (() => now));
-  const progress = new CaseProgress(file, clockNow ?? (() => now));
-  file.update((p) => {
-    p.case = { id, title: 'the PPMID asks at least once every 24 hours', startedAt: '', plannedEnd: '', plannedEndMs: T0 + plannedMs };
-  }, true);
+  const progress = new CaseProgress(file, id, clockNow ?? (() => now));
+  file.caseStarted({ id, title: 'the PPMID asks at least once every 24 hours', startedAtMs: T0, plannedEndMs: T0 + plannedMs });
   return { file, progress, at: (ms: number) => (now = ms), read: () => readBenchProgress(runDir)[0] };
 }
 
@@ -38,14 +36,14 @@ test('a wait in stages shows the stage of the moment, with what comes after it',
   );
   b.at(T0 + period + hours(16) + minutes(48));
   b.file.write();
-  expect(b.read().case?.wait).toMatchObject({
+  expect(b.read().cases[0]?.wait).toMatchObject({
     for: 'poll period 2 of 3',
     until: '2026-01-03T00:00:00.000000Z',
     next: 'poll period 3 of 3',
   });
   b.at(T0 + 3 * period - 1);
   b.file.write();
-  expect(b.read().case?.wait).toMatchObject({ for: 'poll period 3 of 3', next: 'judge the longest silence' });
+  expect(b.read().cases[0]?.wait).toMatchObject({ for: 'poll period 3 of 3', next: 'judge the longest silence' });
 });
 
 test('every clock wait shows: an unnamed one by its kind; one within a named wait keeps the name', async () => {
@@ -67,16 +65,29 @@ test('every clock wait shows: an unnamed one by its kind; one within a named wai
   await clock.sleep(minutes(10));
   b.file.write();
   // Told when the wait began: it ends 10 minutes on.
-  expect(b.read().case?.wait).toMatchObject({ for: 'a pause of 10 min', until: '2026-01-01T00:10:00.000000Z', next: 'the case goes on' });
+  expect(b.read().cases[0]?.wait).toMatchObject({
+    for: 'a pause of 10 min',
+    until: '2026-01-01T00:10:00.000000Z',
+    next: 'the case goes on',
+  });
   b.progress.waiting("the HHT's 18 h stay", now + hours(18), 'read over the HAN');
   await clock.waitFor(() => false, minutes(30));
   b.file.write();
-  expect(b.read().case?.wait?.for).toBe("the HHT's 18 h stay");
+  expect(b.read().cases[0]?.wait?.for).toBe("the HHT's 18 h stay");
   // Past the named wait's end, a wait shows its own kind again.
   now += hours(18);
   await clock.waitFor(() => false, minutes(2));
   b.file.write();
-  expect(b.read().case?.wait?.for).toBe('the device, at most 2 min');
+  expect(b.read().cases[0]?.wait?.for).toBe('the device, at most 2 min');
+});
+
+const runningCase = (id: string, waitFor: string, untilMs: number, plannedEndMs: number): RunningCase => ({
+  id,
+  title: '',
+  startedAt: '',
+  plannedEnd: '',
+  plannedEndMs,
+  wait: { for: waitFor, until: new Date(untilMs).toISOString(), untilMs, next: 'poll period 3 of 3' },
 });
 
 const running = (id: string, waitFor: string, untilMs: number, benchTimeMs: number, plannedEndMs: number): BenchProgress => ({
@@ -85,14 +96,7 @@ const running = (id: string, waitFor: string, untilMs: number, benchTimeMs: numb
   benchTime: '',
   benchTimeMs,
   writtenAt: '',
-  case: {
-    id,
-    title: '',
-    startedAt: '',
-    plannedEnd: '',
-    plannedEndMs,
-    wait: { for: waitFor, until: new Date(untilMs).toISOString(), untilMs, next: 'poll period 3 of 3' },
-  },
+  cases: [runningCase(id, waitFor, untilMs, plannedEndMs)],
 });
 
 test('status: what each bench waits for in words, cases done with their verdicts, and the ETA from the plans of what is left', () => {
@@ -124,8 +128,8 @@ test('status: what each bench waits for in words, cases done with their verdicts
     withoutVerdict: 0,
   });
   const [virtual, real] = s.benches;
-  expect(virtual.waiting).toBe('PPMID-COT-004: poll period 2 of 3, 31 h 12 min left');
-  expect(virtual.next?.action).toBe('poll period 3 of 3');
+  expect(virtual.cases.map((c) => [c.id, c.waiting])).toEqual([['PPMID-COT-004', 'poll period 2 of 3, 31 h 12 min left']]);
+  expect(virtual.next).toMatchObject({ case: 'PPMID-COT-004', action: 'poll period 3 of 3' });
   // The running case's rest of its plan (32 h 12 min) and the queued one's 29 h, at simulated time.
   expect(virtual.benchTimeLeft).toBe('61 h 12 min');
   expect(virtual.endsAt).toBe('2026-01-05T06:00:00.000000Z');
@@ -172,7 +176,7 @@ test('the status reporter writes status.json and prints one line per change of a
     b.file.write();
     reporter.refresh();
     const status = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as CampaignStatus;
-    expect(status.benches[0].waiting).toBe('IHD-COT-004: poll period 2 of 3, 18 h left');
+    expect(status.benches[0].cases.map((c) => `${c.id}: ${c.waiting}`)).toEqual(['IHD-COT-004: poll period 2 of 3, 18 h left']);
     expect(status.cases).toMatchObject({ total: 2, done: 0, running: 1, queued: 1 });
     reporter.onTestEnd(tests[0], { annotations: [] } as unknown as TestResult);
     reporter.onEnd({ status: 'passed' } as never);
