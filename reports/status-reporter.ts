@@ -81,12 +81,11 @@ export function campaignStatus(
 ): CampaignStatus {
   const verdicts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
   for (const c of cases) if (c.verdict) verdicts[c.verdict]++;
-  const onBench = (c: StatusCase, bench: string) => c.bench === bench;
   // What a bench's progress says runs, less what the runner has seen end (a line a case left behind).
   const runningOn = new Map(
     benches.map(({ id }) => {
       const listed = progress.find((b) => b.bench === id)?.cases ?? [];
-      return [id, listed.filter((r) => !cases.some((c) => onBench(c, id) && c.id === r.id && c.state === 'done'))];
+      return [id, listed.filter((r) => !cases.some((c) => c.bench === id && c.id === r.id && c.state === 'done'))];
     }),
   );
   // A case its bench's progress shows running is not queued, whether or not the runner has heard it began.
@@ -96,7 +95,7 @@ export function campaignStatus(
   const benchStatus = benches.map(({ id, virtual }): BenchStatus => {
     const p = progress.find((b) => b.bench === id);
     const running = runningOn.get(id) ?? [];
-    const queued = cases.filter((c) => onBench(c, id) && stateOf(c) === 'queued');
+    const queued = cases.filter((c) => c.bench === id && stateOf(c) === 'queued');
     const queuedMs = queued.reduce((sum, c) => sum + c.plannedMs, 0);
     // On a real bench the bench clock is the wall clock: time passes between the worker's writes too.
     const now = virtual ? p?.benchTimeMs : wallNow;
