@@ -18,7 +18,7 @@ import { CaseRecorder, hashEvidence, type CaseDefinition } from './case.ts';
 import { Capture } from './capture.ts';
 import { CaseClock, minutes, type BenchClock } from './clock.ts';
 import { Liveness } from './liveness.ts';
-import { benchIso, EvidenceLog } from './evidence.ts';
+import { EvidenceLog } from './evidence.ts';
 import { HandHeldTerminal } from './hht.ts';
 import { BenchPower } from './power.ts';
 import { BenchProgressFile, CaseProgress } from './progress.ts';
@@ -181,7 +181,7 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
     const bench = benchSlot.open;
     const evidence = new EvidenceLog(dir, () => bench?.clock.now() ?? Date.now());
     const now = () => bench?.clock.now() ?? Date.now();
-    const progress = new CaseProgress(benchSlot.progress, now);
+    const progress = new CaseProgress(benchSlot.progress, def.id, now);
     const rec = new CaseRecorder(def, evidence, now, (step) => progress.step(step));
     const device = bench?.device(def.role);
     const plannedMs = duration(rig.settings);
@@ -189,15 +189,7 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
     let capture: Capture | undefined;
     let live: Liveness | undefined;
     const startedAt = now();
-    benchSlot.progress?.update((p) => {
-      p.case = {
-        id: def.id,
-        title: def.title,
-        startedAt: benchIso(startedAt),
-        plannedEnd: benchIso(startedAt + plannedMs),
-        plannedEndMs: startedAt + plannedMs,
-      };
-    }, true);
+    benchSlot.progress?.caseStarted({ id: def.id, title: def.title, startedAtMs: startedAt, plannedEndMs: startedAt + plannedMs });
     // A full evidence disk ends every wait of the case, as a lost sniffer does.
     const unwatch = bench?.watchCase(() => evidence.fault);
     try {
@@ -288,7 +280,7 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
       },
     });
     if (bench) benchSlot.lastEndMs = bench.clock.now();
-    benchSlot.progress?.update((p) => delete p.case, true);
+    benchSlot.progress?.caseEnded(def.id);
     result.evidence = hashEvidence(evidence.evidenceFiles);
     const file = join(dir, 'result.json');
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');

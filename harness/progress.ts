@@ -19,6 +19,17 @@ export interface CaseWait {
   next: string;
 }
 
+/** One case running on a bench, as its bench's progress file shows it. */
+export interface RunningCase {
+  id: string;
+  title: string;
+  startedAt: string;
+  plannedEnd: string;
+  plannedEndMs: number;
+  step?: string;
+  wait?: CaseWait;
+}
+
 /** A bench's progress file: `<run>/.progress/<bench>.json`. */
 export interface BenchProgress {
   bench: string;
@@ -28,8 +39,8 @@ export interface BenchProgress {
   benchTimeMs: number;
   /** Wall time when written. */
   writtenAt: string;
-  /** The case running on the bench; absent between cases. */
-  case?: { id: string; title: string; startedAt: string; plannedEnd: string; plannedEndMs: number; step?: string; wait?: CaseWait };
+  /** Every case running on the bench (several when cases run side by side), in the order they started; empty between cases. */
+  cases: RunningCase[];
 }
 
 /** `31 h 12 min`, `12 min`, `40 s`: a span as a person reads it. */
@@ -53,8 +64,8 @@ export class BenchProgressFile {
   private trailing: NodeJS.Timeout | undefined;
   private ticking: NodeJS.Timeout | undefined;
   readonly file: string;
-  /** The running case's wait at a bench time (a named wait of stages moves on by itself). */
-  waitAt: ((nowMs: number) => CaseWait | undefined) | undefined;
+  /** Per running case: its wait at a bench time (a named wait of stages moves on by itself). */
+  private readonly waits = new Map<string, (nowMs: number) => CaseWait | undefined>();
 
   constructor(
     runDir: string,
@@ -65,17 +76,45 @@ export class BenchProgressFile {
     const dir = join(runDir, PROGRESS_DIR);
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, `${bench}.json`);
-    this.state = { bench, virtual, benchTime: '', benchTimeMs: 0, writtenAt: '' };
+    this.state = { bench, virtual, benchTime: '', benchTimeMs: 0, writtenAt: '', cases: [] };
+  }
+
+  /** A case begins on the bench, beside any already running: shown at once. */
+  caseStarted(c: { id: string; title: string; startedAtMs: number; plannedEndMs: number }): void {
+    this.update((p) => {
+      // A case started again (its earlier run never said it ended) replaces its old line.
+      p.cases = p.cases.filter((r) => r.id !== c.id);
+      p.cases.push({
+        id: c.id,
+        title: c.title,
+        startedAt: benchIso(c.startedAtMs),
+        plannedEnd: benchIso(c.plannedEndMs),
+        plannedEndMs: c.plannedEndMs,
+      });
+    }, true);
+  }
+
+  /** A case ends: its line goes, the bench's other cases stay. */
+  caseEnded(id: string): void {
+    this.waits.delete(id);
+    this.update((p) => {
+      p.cases = p.cases.filter((r) => r.id !== id);
+    }, true);
+  }
+
+  /** The wait of case `id` at a bench time, asked at each write (CaseProgress registers its own). */
+  waitOf(id: string, waitAt: (nowMs: number) => CaseWait | undefined): void {
+    this.waits.set(id, waitAt);
   }
 
   /** Changes what the file says; written now, or (within a second of the last write) a second after it. */
   update(change: (p: BenchProgress) => void, force = false): void {
     change(this.state);
-    if (this.state.case && !this.ticking) this.ticking = setInterval(() => this.write(), REWRITE_WHILE_RUNNING_MS).unref();
-    if (!this.state.case) {
+    const running = this.state.cases.length > 0;
+    if (running && !this.ticking) this.ticking = setInterval(() => this.write(), REWRITE_WHILE_RUNNING_MS).unref();
+    if (!running) {
       clearInterval(this.ticking);
       this.ticking = undefined;
-      this.waitAt = undefined;
     }
     const since = Date.now() - this.lastWrite;
     if (force || since >= MIN_WRITE_INTERVAL_MS) {
@@ -85,7 +124,7 @@ export class BenchProgressFile {
     this.trailing ??= setTimeout(() => this.write(), MIN_WRITE_INTERVAL_MS - since).unref();
   }
 
-  /** Writes what the file says now (the case's start and end do; tests too). */
+  /** Writes what the file says now (a case's start and end do; tests too). */
   write(): void {
     clearTimeout(this.trailing);
     this.trailing = undefined;
@@ -93,8 +132,7 @@ export class BenchProgressFile {
     this.state.benchTimeMs = this.now();
     this.state.benchTime = benchIso(this.state.benchTimeMs);
     this.state.writtenAt = new Date(this.lastWrite).toISOString();
-    const wait = this.waitAt?.(this.state.benchTimeMs);
-    if (this.state.case) this.state.case.wait = wait;
+    for (const c of this.state.cases) c.wait = this.waits.get(c.id)?.(this.state.benchTimeMs);
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
       writeFileSync(tmp, JSON.stringify(this.state, null, 2) + '\n');
@@ -117,7 +155,11 @@ export function readBenchProgress(runDir: string): BenchProgress[] {
   const found: BenchProgress[] = [];
   for (const n of names) {
     try {
-      found.push(JSON.parse(readFileSync(join(dir, n), 'utf8')) as BenchProgress);
+      const p = JSON.parse(readFileSync(join(dir, n), 'utf8')) as BenchProgress & { case?: RunningCase };
+      // A file written before cases ran side by side holds its one running case as `case`.
+      if (!Array.isArray(p.cases)) p.cases = p.case ? [p.case] : [];
+      delete p.case;
+      found.push(p);
     } catch {
       // Renames are atomic, so this is a file another tool left: not ours to judge.
     }
@@ -130,8 +172,9 @@ export function removeBenchProgress(runDir: string): void {
 }
 
 /**
- * A case's progress as the case and its clock tell it: `waiting(what, until)` names a wait; every
- * clock wait outside a named one shows as a wait of its kind, so each wait says something.
+ * One case's progress as the case and its clock tell it: `waiting(what, until)` names a wait; every
+ * clock wait outside a named one shows as a wait of its kind, so each wait says something. It updates
+ * only its own case's line of the bench's file, so cases side by side each show their own wait.
  */
 export class CaseProgress {
   /** The named wait's stages in order (one for a plain named wait); empty when the clock's own wait shows. */
@@ -139,9 +182,10 @@ export class CaseProgress {
 
   constructor(
     private readonly file: BenchProgressFile | undefined,
+    private readonly caseId: string,
     private readonly now: () => number,
   ) {
-    if (file) file.waitAt = (nowMs) => this.stages.find((w) => nowMs < w.untilMs) ?? this.stages.at(-1);
+    file?.waitOf(caseId, (nowMs) => this.stages.find((w) => nowMs < w.untilMs) ?? this.stages.at(-1));
   }
 
   /** The case waits for `what` until bench time `untilMs`, then does `next`: shown until the wait ends or another is named. */
@@ -176,7 +220,8 @@ export class CaseProgress {
 
   step(name: string): void {
     this.file?.update((p) => {
-      if (p.case) p.case.step = name;
+      const c = p.cases.find((r) => r.id === this.caseId);
+      if (c) c.step = name;
     });
   }
 

@@ -29,26 +29,38 @@ export interface StatusCase {
   verdict?: Verdict;
 }
 
+/** A case running on a bench, with what it waits for. */
+export interface RunningCaseStatus {
+  id: string;
+  title: string;
+  startedAt: string;
+  plannedEnd: string;
+  step?: string;
+  /** What the case waits for, in words, e.g. `poll period 2 of 3, 31 h 12 min left`; absent while it does not wait. */
+  waiting?: string;
+  next?: { action: string; at: string };
+}
+
 export interface BenchStatus {
   id: string;
   virtual: boolean;
   /** The bench's time when its worker last wrote (simulated on a virtual bench); absent before its first case. */
   benchTime?: string;
-  case?: { id: string; title: string; startedAt: string; plannedEnd: string; step?: string };
-  /** What the running case waits for, in words, e.g. `PPMID-COT-004: poll period 2 of 3, 31 h 12 min left`. */
-  waiting?: string;
-  next?: { action: string; at: string };
+  /** Every case running on the bench (several when cases run side by side), each with its own wait. */
+  cases: RunningCaseStatus[];
+  /** The soonest of the running cases' next actions. */
+  next?: { case: string; action: string; at: string };
   queued: number;
-  /** Planned bench time left on the bench: the running case's rest and every queued case. */
+  /** Planned bench time left on the bench: the running cases' rest (the latest of their planned ends) and every queued case. */
   benchTimeLeftMs: number;
   benchTimeLeft: string;
   /** The bench time its last case ends at the latest (on a real bench, wall clock). */
   endsAt?: string;
 }
 
-/** status.json (`schema: gbcs-rig/status@1`). */
+/** status.json (`schema: gbcs-rig/status@2`; @2 lists a bench's running cases, several when side by side). */
 export interface CampaignStatus {
-  schema: 'gbcs-rig/status@1';
+  schema: 'gbcs-rig/status@2';
   run: string;
   state: 'running' | 'finished' | 'stopped';
   updatedAt: string;
@@ -69,27 +81,42 @@ export function campaignStatus(
 ): CampaignStatus {
   const verdicts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
   for (const c of cases) if (c.verdict) verdicts[c.verdict]++;
-  const count = (s: StatusCase['state']) => cases.filter((c) => c.state === s).length;
-  const done = count('done');
+  // What a bench's progress says runs, less what the runner has seen end (a line a case left behind).
+  const runningOn = new Map(
+    benches.map(({ id }) => {
+      const listed = progress.find((b) => b.bench === id)?.cases ?? [];
+      return [id, listed.filter((r) => !cases.some((c) => c.bench === id && c.id === r.id && c.state === 'done'))];
+    }),
+  );
+  // A case its bench's progress shows running is not queued, whether or not the runner has heard it began.
+  const stateOf = (c: StatusCase): StatusCase['state'] =>
+    c.state === 'queued' && runningOn.get(c.bench)?.some((r) => r.id === c.id) ? 'running' : c.state;
+  const count = (s: StatusCase['state']) => cases.filter((c) => stateOf(c) === s).length;
   const benchStatus = benches.map(({ id, virtual }): BenchStatus => {
     const p = progress.find((b) => b.bench === id);
-    // The case the bench's progress says runs is not queued, whether or not the runner has heard it began.
-    const queued = cases.filter((c) => c.bench === id && c.state === 'queued' && c.id !== p?.case?.id);
+    const running = runningOn.get(id) ?? [];
+    const queued = cases.filter((c) => c.bench === id && stateOf(c) === 'queued');
     const queuedMs = queued.reduce((sum, c) => sum + c.plannedMs, 0);
     // On a real bench the bench clock is the wall clock: time passes between the worker's writes too.
     const now = virtual ? p?.benchTimeMs : wallNow;
-    const running = p?.case && (now === undefined ? 0 : Math.max(0, p.case.plannedEndMs - now));
-    const leftMs = (running ?? 0) + queuedMs;
-    const wait = p?.case?.wait;
+    // Cases side by side end each at its own time: the bench is busy until the latest of them ends.
+    const runningMs = now === undefined ? 0 : Math.max(0, ...running.map((r) => r.plannedEndMs - now));
+    const leftMs = runningMs + queuedMs;
+    const soonest = running.flatMap((r) => (r.wait ? [{ id: r.id, wait: r.wait }] : [])).sort((a, b) => a.wait.untilMs - b.wait.untilMs)[0];
     return {
       id,
       virtual,
       ...(now !== undefined && { benchTime: benchIso(now) }),
-      ...(p?.case && {
-        case: { id: p.case.id, title: p.case.title, startedAt: p.case.startedAt, plannedEnd: p.case.plannedEnd, step: p.case.step },
-      }),
-      ...(p?.case && wait && now !== undefined && { waiting: `${p.case.id}: ${wait.for}, ${spanText(wait.untilMs - now)} left` }),
-      ...(wait && { next: { action: wait.next, at: wait.until } }),
+      cases: running.map((r) => ({
+        id: r.id,
+        title: r.title,
+        startedAt: r.startedAt,
+        plannedEnd: r.plannedEnd,
+        ...(r.step !== undefined && { step: r.step }),
+        ...(r.wait && now !== undefined && { waiting: `${r.wait.for}, ${spanText(r.wait.untilMs - now)} left` }),
+        ...(r.wait && { next: { action: r.wait.next, at: r.wait.until } }),
+      })),
+      ...(soonest && { next: { case: soonest.id, action: soonest.wait.next, at: soonest.wait.until } }),
       queued: queued.length,
       benchTimeLeftMs: leftMs,
       benchTimeLeft: spanText(leftMs),
@@ -99,13 +126,13 @@ export function campaignStatus(
   const leftMs = Math.max(0, ...benchStatus.map((b) => b.benchTimeLeftMs));
   const realLeft = benchStatus.filter((b) => !b.virtual).map((b) => b.benchTimeLeftMs);
   return {
-    schema: 'gbcs-rig/status@1',
+    schema: 'gbcs-rig/status@2',
     run,
     state,
     updatedAt: new Date(wallNow).toISOString(),
     cases: {
       total: cases.length,
-      done,
+      done: count('done'),
       running: count('running'),
       queued: count('queued'),
       verdicts,
@@ -120,13 +147,22 @@ export function campaignStatus(
   };
 }
 
-/** A bench's console line: what it waits for and what comes next, with the campaign's count and ETA. */
+/** A running case in words: `PPMID-COT-004: poll period 2 of 3, 31 h 12 min left; next: poll period 3 of 3 at …`. */
+function caseText(c: RunningCaseStatus): string {
+  return `${c.id}: ${c.waiting ?? `running${c.step ? ` (${c.step})` : ''}`}${c.next ? `; next: ${c.next.action} at ${c.next.at}` : ''}`;
+}
+
+/**
+ * A bench's console line: what it waits for and what comes next, with the campaign's count and ETA. Cases side
+ * by side on the bench each get a line of their own under the bench's.
+ */
 export function progressLine(s: CampaignStatus, b: BenchStatus): string {
   const verdicts = VERDICTS.filter((v) => s.cases.verdicts[v] > 0).map((v) => `${s.cases.verdicts[v]} ${v}`);
   const tally = `${s.cases.done}/${s.cases.total} done${verdicts.length ? ` (${verdicts.join(', ')})` : ''}`;
   const eta = `${b.virtual ? 'simulated ' : ''}bench time left ≤ ${s.eta.benchTimeLeft}${s.eta.endsAt ? `, ends by ${s.eta.endsAt}` : ''}`;
-  const next = b.next ? `; next: ${b.next.action} at ${b.next.at}` : '';
-  return `… ${b.id} at ${b.benchTime ?? '?'}: ${b.waiting ?? 'between cases'}${next}; ${tally}; ${eta}`;
+  const head = `… ${b.id} at ${b.benchTime ?? '?'}: `;
+  if (b.cases.length <= 1) return `${head}${b.cases[0] ? caseText(b.cases[0]) : 'between cases'}; ${tally}; ${eta}`;
+  return [`${head}${b.cases.length} cases side by side; ${tally}; ${eta}`, ...b.cases.map((c) => `    ${caseText(c)}`)].join('\n');
 }
 
 function writeAtomically(file: string, text: string): void {
@@ -214,8 +250,9 @@ export default class StatusReporter implements Reporter {
     }
     if (!print) return;
     for (const b of status.benches) {
-      if (!b.waiting) continue;
-      const wait = b.waiting.replace(/, [^,]* left$/, '');
+      if (!b.cases.some((c) => c.waiting)) continue;
+      // A change of any running case's wait (its time left aside) is a change of the bench's line.
+      const wait = b.cases.map((c) => `${c.id}: ${c.waiting?.replace(/, [^,]* left$/, '') ?? ''}`).join('\n');
       const last = this.printed.get(b.id);
       // Virtual benches: a line per change of wait; a real bench also repeats its line, so a lab sees the run alive.
       if (last?.wait === wait && (b.virtual || now - last.at < REAL_BENCH_LINE_EVERY_MS)) continue;
