@@ -18,6 +18,7 @@ export async function planCommand(argv: string[], out: (line: string) => void): 
       grep: { type: 'string' },
       bench: { type: 'string', multiple: true },
       json: { type: 'boolean' },
+      'one-at-a-time': { type: 'boolean' },
     },
   });
   if (positionals.length) throw new UsageError(`unexpected "${positionals.join(' ')}"\n${PLAN_USAGE}`);
@@ -32,10 +33,11 @@ export async function planCommand(argv: string[], out: (line: string) => void): 
     const ids = [...new Set(listCases(args, env).map((c) => c.title.split(' ')[0]))].sort();
     throw new UsageError(`--grep ${values.grep}: matches no case; the cases: ${ids.join(', ')}`);
   }
-  const cases = listed.map((c) => plannedCase(c.title, c.annotations, c.bench));
+  const cases = listed.map((c) => plannedCase(c.title, c.annotations, c.bench, c.suite));
   const plan = planCampaign(
     cases,
     benches.map((id) => ({ id, virtual: rig.benches.some((b) => b.id === id && b.virtual !== undefined) })),
+    { oneAtATime: values['one-at-a-time'] },
   );
   if (values.json) {
     out(JSON.stringify({ cases, plan }, null, 2));

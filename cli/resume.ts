@@ -14,7 +14,7 @@ import { ROOT } from './common.ts';
 import { UsageError } from './errors.ts';
 
 /** The options `run --resume` takes from run.json, so they cannot be given beside it. */
-export const TAKEN_FROM_RUN = ['out', 'rig', 'bench', 'grep'] as const;
+export const TAKEN_FROM_RUN = ['out', 'rig', 'bench', 'grep', 'one-at-a-time'] as const;
 
 export interface ResumePlan {
   dir: string;

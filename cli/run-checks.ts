@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { type Dirent, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { loadRig, RigFileError, type LoadedRig, type LoadRigOptions } from '../rigs/load.ts';
 import { ROOT } from './common.ts';
 import { chromiumProblem } from '../reports/pdf.ts';
@@ -131,6 +131,8 @@ export function restoreRunFolder(dir: string, before: string[] | undefined): voi
 export interface ListedCase {
   title: string;
   bench: string;
+  /** The suite file that declares it, e.g. `change-of-tenancy.spec.ts`. */
+  suite: string;
   annotations: { type: string; description?: string }[];
 }
 
@@ -142,12 +144,17 @@ export function listCases(playwrightArgs: readonly string[], env: NodeJS.Process
     maxBuffer: 64 << 20,
   });
   type Test = { projectName?: string; annotations?: ListedCase['annotations'] };
-  type Suite = { specs?: { title: string; tests?: Test[] }[]; suites?: Suite[] };
+  type Suite = { specs?: { title: string; file?: string; tests?: Test[] }[]; suites?: Suite[] };
   const cases: ListedCase[] = [];
   const walk = (s: Suite) => {
     for (const spec of s.specs ?? [])
       for (const t of spec.tests ?? [])
-        cases.push({ title: spec.title, bench: (t.projectName ?? '').replace(/^bench:/, ''), annotations: t.annotations ?? [] });
+        cases.push({
+          title: spec.title,
+          bench: (t.projectName ?? '').replace(/^bench:/, ''),
+          suite: basename(spec.file ?? ''),
+          annotations: t.annotations ?? [],
+        });
     for (const inner of s.suites ?? []) walk(inner);
   };
   try {

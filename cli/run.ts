@@ -70,7 +70,7 @@ function commit(): string | undefined {
 }
 
 /** run.json: what the run is about (`reports/results.ts`, RunInfo). */
-function runInfo(id: string, rig: LoadedRig, benches: readonly string[], grep: string | undefined): RunInfo {
+function runInfo(id: string, rig: LoadedRig, benches: readonly string[], grep: string | undefined, oneAtATime: boolean): RunInfo {
   return {
     id,
     rig: rig.file,
@@ -89,6 +89,7 @@ function runInfo(id: string, rig: LoadedRig, benches: readonly string[], grep: s
       .sort()
       .map((f) => ({ suite: `suites/${f}`, sha256: sha256File(join(ROOT, 'suites', f)) })),
     ...(grep !== undefined && { grep }),
+    ...(oneAtATime && { oneAtATime }),
   };
 }
 
@@ -105,6 +106,7 @@ export async function runCommand(argv: string[], stdout: LineOutput): Promise<nu
       bench: { type: 'string', multiple: true },
       'fail-on': { type: 'string', multiple: true },
       resume: { type: 'string' },
+      'one-at-a-time': { type: 'boolean' },
     },
   });
   const failOn = parseFailOn(values['fail-on']);
@@ -161,7 +163,10 @@ export async function runCommand(argv: string[], stdout: LineOutput): Promise<nu
     found = topEntries(dir);
     mkdirSync(dir, { recursive: true });
     // What the run is about, written before anything moves: the report can be rebuilt from the folder alone.
-    writeFileSync(join(dir, RUN_INFO_FILE), JSON.stringify(runInfo(runId, rig, benches, grep), null, 2) + '\n');
+    writeFileSync(
+      join(dir, RUN_INFO_FILE),
+      JSON.stringify(runInfo(runId, rig, benches, grep, values['one-at-a-time'] === true), null, 2) + '\n',
+    );
     // No case matched is told below as a usage error, with the case ids, rather than as Playwright's error.
     if (grep) args.push('--grep', grep, '--pass-with-no-tests');
     out(

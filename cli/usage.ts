@@ -9,7 +9,7 @@ export const EXTCAP_USAGE =
   'usage: gbcs-rig extcap --extcap-interfaces | --extcap-interface IF (--extcap-dlts | --extcap-config | --capture --fifo PATH [--channel N] [--comments] [--key-file FILE])';
 
 export const RUN_USAGE =
-  'usage: gbcs-rig run [--rig FILE] [--out DIR] [--bench ID[,ID…]]… [--grep PATTERN]' +
+  'usage: gbcs-rig run [--rig FILE] [--out DIR] [--bench ID[,ID…]]… [--grep PATTERN] [--one-at-a-time]' +
   ' [--fail-on fail,inconclusive,error,not-run] [--signing-key FILE] | --resume DIR [--fail-on …] [--signing-key FILE]';
 
 export const SNIFF_USAGE =
@@ -23,4 +23,4 @@ export const REPORT_USAGE = 'usage: gbcs-rig report <run-folder> [--signing-key 
 export const VERIFY_USAGE = 'usage: gbcs-rig verify <run-folder> [--public-key FILE]';
 export const CHECK_USAGE = 'usage: gbcs-rig check --rig FILE [--bench ID] [--power-on] [--listen-seconds N]';
 
-export const PLAN_USAGE = 'usage: gbcs-rig plan [--rig FILE] [--bench ID[,ID…]]… [--grep PATTERN] [--json]';
+export const PLAN_USAGE = 'usage: gbcs-rig plan [--rig FILE] [--bench ID[,ID…]]… [--grep PATTERN] [--one-at-a-time] [--json]';

@@ -107,6 +107,16 @@ export class Capture {
     return short !== undefined && f.nwk?.dst === '0x' + short.toString(16).padStart(4, '0');
   }
 
+  /** How many frames it has heard: with heardFrom, a watch reads only what came since it last looked. */
+  get heardCount(): number {
+    return this.frames.length;
+  }
+
+  /** The frames heard from the `index`-th on (in the order heard). */
+  heardFrom(index: number): readonly HeardFrame[] {
+    return this.frames.slice(index);
+  }
+
   /** The first frame heard since `sinceMs` that matches. */
   find(match: FrameMatch, sinceMs = -Infinity): HeardFrame | undefined {
     return this.frames.find((h) => h.atMs >= sinceMs && match(h.decoded, h));

@@ -55,6 +55,8 @@ export interface CaseResult extends CaseDefinition, VerdictRecord {
   /** The bench time the case planned for under the lab settings (ms); its deadline adds a margin. */
   plannedMs?: number;
   device?: CaseDevice;
+  /** The cases that ran side by side with it on its bench (the campaign plan's group), if any. */
+  alongside?: string[];
   startedAt: string;
   endedAt: string;
   steps: CaseStep[];
@@ -127,7 +129,10 @@ export class CaseRecorder {
   }
 
   /** Ends the case: the verdict from the outcome, written with the evidence hashes. */
-  finish(outcome: unknown, context: { bench: string; plannedMs?: number; device?: CaseResult['device'] }): CaseResult {
+  finish(
+    outcome: unknown,
+    context: { bench: string; plannedMs?: number; device?: CaseResult['device']; alongside?: string[] },
+  ): CaseResult {
     let v = verdictOf(outcome);
     // A measurement too close to its limit to judge cannot support a PASS.
     const undecided = this.measurements.find((m) => m.outcome === 'indeterminate');

@@ -13,14 +13,14 @@ import { openBench, type OpenBench } from './bench.ts';
 import { benchCheckFault, checkOpenBench } from './bench-check.ts';
 import { RigFault } from '../drivers/faults.ts';
 import { lockBench } from './bench-lock.ts';
-import { PLAN_ANNOTATION, type BenchNeeds, type PlanAnnotation } from './plan.ts';
-import { CaseRecorder, hashEvidence, type CaseDefinition } from './case.ts';
+import { groupOf, PLAN_ANNOTATION, type BenchNeeds, type CampaignPlan, type PlanAnnotation } from './plan.ts';
+import { CaseRecorder, hashEvidence, type CaseDefinition, type CaseResult } from './case.ts';
 import { Capture } from './capture.ts';
 import { CaseClock, minutes, type BenchClock } from './clock.ts';
 import { Liveness } from './liveness.ts';
 import { EvidenceLog } from './evidence.ts';
-import { HandHeldTerminal } from './hht.ts';
-import { BenchPower } from './power.ts';
+import { HandHeldTerminal, radioShared, type RadioShared } from './hht.ts';
+import { BenchPower, PowerHolds } from './power.ts';
 import { BenchProgressFile, CaseProgress } from './progress.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from './run-context.ts';
 import { DeviceFailure, NotApplicable } from './verdicts.ts';
@@ -31,6 +31,8 @@ const hoursText = (ms: number) => (ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed
 /** A bench as a worker holds it: open, or the reason it could not be opened (a rig fault, not a device failure). */
 interface BenchSlot {
   id: string;
+  /** The cases of this run the worker has run on the bench, with what their tests report. */
+  ran: Map<string, CaseRun>;
   open?: OpenBench;
   failure?: unknown;
   /** Bench time at which the bench's last case ended (the virtual bench's clock runs on from there). */
@@ -139,7 +141,7 @@ const test = base.extend<object, BenchOption & { rig: LoadedRig; benchSlot: Benc
   benchSlot: [
     async ({ rig, benchId }, use) => {
       const id = benchId || rig.benches[0].id;
-      const slot: BenchSlot = { id };
+      const slot: BenchSlot = { id, ran: new Map() };
       const out = process.env[RUN_ENV.out];
       const virtual = rig.benches.find((b) => b.id === id)?.virtual !== undefined;
       if (out) slot.progress = new BenchProgressFile(out, id, virtual, () => slot.open?.clock.now() ?? Date.now());
@@ -167,6 +169,194 @@ function epicOf(def: CaseDefinition): string {
   return [...def.references].sort().join(' / ');
 }
 
+/** A case as this worker declared it: a group runs the bodies of its cases side by side. */
+interface DeclaredCase {
+  spec: CaseSpec;
+  body: (ctx: CaseContext) => Promise<void>;
+}
+
+/** Every case declared in this worker, by id (a suite file's cases are declared when Playwright loads it). */
+const DECLARED = new Map<string, DeclaredCase>();
+
+/** What a case's run left for its test to report: its result.json and evidence files. */
+interface CaseRun {
+  result: CaseResult;
+  file: string;
+  evidenceFiles: string[];
+}
+
+/**
+ * The cases that run side by side with `caseId` on the bench: its group in the plan the run recorded (run.json),
+ * less those that have run already or, on `--resume`, have their verdicts. Just the case itself outside `gbcs-rig run`.
+ */
+function sideBySideWith(out: string | undefined, slot: BenchSlot, caseId: string): string[] {
+  const plan =
+    out && existsSync(join(out, 'run.json'))
+      ? (JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { plan?: CampaignPlan }).plan
+      : undefined;
+  if (!plan) return [caseId];
+  const remaining = process.env[RUN_ENV.remaining]
+    ? (JSON.parse(process.env[RUN_ENV.remaining]!) as Record<string, string[]>)[slot.id]
+    : undefined;
+  return groupOf(plan, slot.id, caseId).filter(
+    (id) => id === caseId || (DECLARED.has(id) && !slot.ran.has(id) && (remaining === undefined || remaining.includes(id))),
+  );
+}
+
+/**
+ * Runs a group of cases on the bench at once, from one fresh virtual bench (its clock running on from the last
+ * case's end): each case keeps its own evidence, clock deadline, capture and verdict; they share the devices'
+ * power (on with the first case that needs it, off with the last) and the rig radio's HAN membership. On the
+ * virtual bench the clock moves only when every case of the group waits on it, so the run stays deterministic.
+ */
+async function runSideBySide(rig: LoadedRig, slot: BenchSlot, out: string, ids: readonly string[]): Promise<void> {
+  await freshVirtualBench(rig, slot, out);
+  const bench = slot.open;
+  if (ids.length === 1) {
+    slot.ran.set(ids[0], await runCase(DECLARED.get(ids[0])!, rig, slot, out));
+  } else {
+    const group: SideBySide = { holds: new PowerHolds(), radio: radioShared(true), ids };
+    const runs = await Promise.all(
+      ids.map((id) => {
+        const run = () => runCase(DECLARED.get(id)!, rig, slot, out, group);
+        return bench?.clock.sideBySide ? bench.clock.sideBySide(id, run) : run();
+      }),
+    );
+    ids.forEach((id, i) => slot.ran.set(id, runs[i]));
+  }
+  if (bench) slot.lastEndMs = bench.clock.now();
+}
+
+/** What cases side by side on one bench share. */
+interface SideBySide {
+  holds: PowerHolds;
+  radio: RadioShared;
+  ids: readonly string[];
+}
+
+/** The case's deadline in bench time: its planned duration and the overrun allowance from its start. */
+const deadlineOf = (startedAt: number, plannedMs: number) => startedAt + plannedMs + overrunAllowance(plannedMs);
+
+/** One case on its bench, from its set-up to its result.json: never throws (any outcome becomes its verdict). */
+async function runCase(
+  { spec, body }: DeclaredCase,
+  rig: LoadedRig,
+  benchSlot: BenchSlot,
+  out: string,
+  group?: SideBySide,
+): Promise<CaseRun> {
+  const { duration, needs: _needs, ...def } = spec;
+  const dir = join(out, 'evidence', `${def.id}--${benchSlot.id}`);
+  const bench = benchSlot.open;
+  const evidence = new EvidenceLog(dir, () => bench?.clock.now() ?? Date.now());
+  const now = () => bench?.clock.now() ?? Date.now();
+  const progress = new CaseProgress(benchSlot.progress, def.id, now);
+  const rec = new CaseRecorder(def, evidence, now, (step) => progress.step(step));
+  const device = bench?.device(def.role);
+  const plannedMs = duration(rig.settings);
+  const alongside = group?.ids.filter((id) => id !== def.id);
+  let outcome: unknown;
+  let capture: Capture | undefined;
+  let live: Liveness | undefined;
+  const startedAt = now();
+  benchSlot.progress?.caseStarted({ id: def.id, title: def.title, startedAtMs: startedAt, plannedEndMs: startedAt + plannedMs });
+  // A full evidence disk ends every wait of the case, as a lost sniffer does.
+  const unwatch = bench?.watchCase(() => evidence.fault);
+  try {
+    if (!bench) throw benchSlot.failure;
+    if (!device) throw new NotApplicable(`bench ${bench.id} has no ${def.role}`);
+    if (alongside?.length) evidence.event('side-by-side', { alongside });
+    // A sniffer or radio lost in an earlier case and found again (by USB serial number) serves this one.
+    for (const part of await bench.reopenLost()) evidence.event('part-reopened', { part });
+    evidence.event('test-equipment', { items: testEquipment(bench) });
+    const deadline = deadlineOf(startedAt, plannedMs);
+    const clock = new CaseClock(
+      bench.clock,
+      deadline,
+      () =>
+        new RigFault(
+          'case-overran',
+          `case ${def.id}`,
+          `the case ran past its planned ${hoursText(plannedMs)} and its margin of ${hoursText(overrunAllowance(plannedMs))} (deadline ${new Date(deadline).toISOString()})`,
+          'check that the lab settings match the devices, and that nothing on the bench held the case up (operator prompts, relays, radio); the evidence so far is kept',
+        ),
+      (kind, untilMs) => progress.clockWait(kind, untilMs),
+    );
+    evidence.event('case-plan', { plannedMinutes: Math.round(plannedMs / 60_000), deadline: new Date(deadline).toISOString() });
+    const keys = new KeyTable();
+    if (bench.keys.networkKey) keys.addNetworkKey(bench.keys.networkKey);
+    capture = new Capture(
+      bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })),
+      evidence,
+      clock,
+      keys,
+    );
+    capture.start();
+    const ch = bench.device('CH');
+    const hht = new HandHeldTerminal(
+      bench.radio,
+      capture,
+      evidence,
+      clock,
+      {
+        ieee: bench.spec.radio.ieee,
+        entityId: bench.spec.radio.ieee,
+        networkKey: bench.keys.networkKey,
+        installCode: bench.keys.installCode,
+      },
+      { ieee: ch?.ieee ?? device.ieee, pin: bench.spec.han },
+      rig.settings.captureWithinSeconds * 1000,
+      group?.radio,
+    );
+    const power = new BenchPower(bench.relays, evidence, clock, group && { holds: group.holds, caseId: def.id });
+    live = new Liveness(capture, hht, power, evidence, startedAt, bench.spec.radio.channel);
+    await body({ rec, bench, device, settings: rig.settings, clock, capture, power, hht, evidence, live, progress });
+  } catch (e) {
+    outcome = e ?? new Error('a step threw nothing');
+  }
+  // Heard before judged: a device the case never heard can be neither passed nor failed.
+  if (live && device && (outcome === undefined || outcome instanceof DeviceFailure) && !live.heard(device, startedAt)) {
+    outcome = new RigFault(
+      'dut-not-heard',
+      `${device.role} ${device.id}`,
+      `nothing was heard from the ${device.role} (${device.ieee}) during the case, so it cannot be judged${outcome ? ` (the check that failed: ${(outcome as Error).message})` : ''}`,
+      `is the ${device.role} powered, within range and on channel ${bench!.spec.radio.channel}?`,
+    );
+  }
+  capture?.stop();
+  // No verdict rests on a HAN the rig could not read: a wrong or missing network key is a rig fault, never a device's.
+  const sealed = capture?.cannotDecrypt();
+  if (sealed && (outcome === undefined || outcome instanceof DeviceFailure || outcome instanceof RigFault)) outcome = sealed;
+  unwatch?.();
+  await evidence.close();
+  // Evidence that could not be written voids any verdict: what was kept stays, the case is INCONCLUSIVE.
+  if (evidence.fault && !(outcome instanceof NotApplicable)) outcome = evidence.fault;
+  const result = rec.finish(outcome, {
+    bench: benchSlot.id,
+    plannedMs,
+    device: device && {
+      id: device.id,
+      ieee: device.ieee,
+      firmware: device.firmware.id,
+      claims: [...device.firmware.claims],
+      manufacturer: device.firmware.manufacturer,
+      model: device.firmware.model,
+      ...(device.serialNumber && { serialNumber: device.serialNumber }),
+      ...(device.hardwareRevision && { hardwareRevision: device.hardwareRevision }),
+      version: device.firmware.version,
+      gbcsVersion: device.firmware.gbcsVersion,
+      smetsVersion: device.firmware.smetsVersion,
+      sha256: device.firmware.image.sha256,
+    },
+    ...(alongside?.length && { alongside }),
+  });
+  benchSlot.progress?.caseEnded(def.id);
+  result.evidence = hashEvidence(evidence.evidenceFiles);
+  const file = join(dir, 'result.json');
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  return { result, file, evidenceFiles: [...evidence.evidenceFiles] };
+}
+
 export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Promise<void>): void {
   const { duration, needs, ...def } = spec;
   const plan: PlanAnnotation = { plannedMs: duration(plannedSettings()), needs };
@@ -174,124 +364,28 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
     tag: [`@${def.id}`, ...def.requirements.map((r) => `@${r}`)],
     annotation: { type: PLAN_ANNOTATION, description: JSON.stringify(plan) },
   };
+  DECLARED.set(def.id, { spec, body });
   test(`${def.id} ${def.title}`, details, async ({ rig, benchSlot }, testInfo) => {
     const out = process.env[RUN_ENV.out] ?? testInfo.outputDir;
-    const dir = join(out, 'evidence', `${def.id}--${benchSlot.id}`);
-    await freshVirtualBench(rig, benchSlot, out);
-    const bench = benchSlot.open;
-    const evidence = new EvidenceLog(dir, () => bench?.clock.now() ?? Date.now());
-    const now = () => bench?.clock.now() ?? Date.now();
-    const progress = new CaseProgress(benchSlot.progress, def.id, now);
-    const rec = new CaseRecorder(def, evidence, now, (step) => progress.step(step));
-    const device = bench?.device(def.role);
-    const plannedMs = duration(rig.settings);
-    let outcome: unknown;
-    let capture: Capture | undefined;
-    let live: Liveness | undefined;
-    const startedAt = now();
-    benchSlot.progress?.caseStarted({ id: def.id, title: def.title, startedAtMs: startedAt, plannedEndMs: startedAt + plannedMs });
-    // A full evidence disk ends every wait of the case, as a lost sniffer does.
-    const unwatch = bench?.watchCase(() => evidence.fault);
-    try {
-      if (!bench) throw benchSlot.failure;
-      if (!device) throw new NotApplicable(`bench ${bench.id} has no ${def.role}`);
-      // A sniffer or radio lost in an earlier case and found again (by USB serial number) serves this one.
-      for (const part of await bench.reopenLost()) evidence.event('part-reopened', { part });
-      evidence.event('test-equipment', { items: testEquipment(bench) });
-      const deadline = startedAt + plannedMs + overrunAllowance(plannedMs);
-      // A hardware case lasts hours: the runner's own timeout must outlast the case's deadline.
-      if (!bench.clock.virtual) test.setTimeout(deadline - startedAt + HARDWARE_RUNNER_MARGIN_MS);
-      const clock = new CaseClock(
-        bench.clock,
-        deadline,
-        () =>
-          new RigFault(
-            'case-overran',
-            `case ${def.id}`,
-            `the case ran past its planned ${hoursText(plannedMs)} and its margin of ${hoursText(overrunAllowance(plannedMs))} (deadline ${new Date(deadline).toISOString()})`,
-            'check that the lab settings match the devices, and that nothing on the bench held the case up (operator prompts, relays, radio); the evidence so far is kept',
-          ),
-        (kind, untilMs) => progress.clockWait(kind, untilMs),
-      );
-      evidence.event('case-plan', { plannedMinutes: Math.round(plannedMs / 60_000), deadline: new Date(deadline).toISOString() });
-      const keys = new KeyTable();
-      if (bench.keys.networkKey) keys.addNetworkKey(bench.keys.networkKey);
-      capture = new Capture(
-        bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })),
-        evidence,
-        clock,
-        keys,
-      );
-      capture.start();
-      const ch = bench.device('CH');
-      const hht = new HandHeldTerminal(
-        bench.radio,
-        capture,
-        evidence,
-        clock,
-        {
-          ieee: bench.spec.radio.ieee,
-          entityId: bench.spec.radio.ieee,
-          networkKey: bench.keys.networkKey,
-          installCode: bench.keys.installCode,
-        },
-        { ieee: ch?.ieee ?? device.ieee, pin: bench.spec.han },
-        rig.settings.captureWithinSeconds * 1000,
-      );
-      const power = new BenchPower(bench.relays, evidence, clock);
-      live = new Liveness(capture, hht, power, evidence, startedAt, bench.spec.radio.channel);
-      await body({ rec, bench, device, settings: rig.settings, clock, capture, power, hht, evidence, live, progress });
-    } catch (e) {
-      outcome = e ?? new Error('a step threw nothing');
+    // The first case of a side-by-side group runs the whole group; the others report what they did in it.
+    if (!benchSlot.ran.has(def.id)) {
+      const ids = sideBySideWith(process.env[RUN_ENV.out], benchSlot, def.id);
+      // A hardware case lasts hours: the runner's own timeout must outlast the group's last deadline.
+      if (benchSlot.open && !benchSlot.open.clock.virtual) {
+        const longest = Math.max(...ids.map((id) => DECLARED.get(id)!.spec.duration(rig.settings)));
+        test.setTimeout(deadlineOf(0, longest) + HARDWARE_RUNNER_MARGIN_MS);
+      }
+      await runSideBySide(rig, benchSlot, out, ids);
     }
-    // Heard before judged: a device the case never heard can be neither passed nor failed.
-    if (live && device && (outcome === undefined || outcome instanceof DeviceFailure) && !live.heard(device, startedAt)) {
-      outcome = new RigFault(
-        'dut-not-heard',
-        `${device.role} ${device.id}`,
-        `nothing was heard from the ${device.role} (${device.ieee}) during the case, so it cannot be judged${outcome ? ` (the check that failed: ${(outcome as Error).message})` : ''}`,
-        `is the ${device.role} powered, within range and on channel ${bench!.spec.radio.channel}?`,
-      );
-    }
-    capture?.stop();
-    // No verdict rests on a HAN the rig could not read: a wrong or missing network key is a rig fault, never a device's.
-    const sealed = capture?.cannotDecrypt();
-    if (sealed && (outcome === undefined || outcome instanceof DeviceFailure || outcome instanceof RigFault)) outcome = sealed;
-    unwatch?.();
-    await evidence.close();
-    // Evidence that could not be written voids any verdict: what was kept stays, the case is INCONCLUSIVE.
-    if (evidence.fault && !(outcome instanceof NotApplicable)) outcome = evidence.fault;
-    const result = rec.finish(outcome, {
-      bench: benchSlot.id,
-      plannedMs,
-      device: device && {
-        id: device.id,
-        ieee: device.ieee,
-        firmware: device.firmware.id,
-        claims: [...device.firmware.claims],
-        manufacturer: device.firmware.manufacturer,
-        model: device.firmware.model,
-        ...(device.serialNumber && { serialNumber: device.serialNumber }),
-        ...(device.hardwareRevision && { hardwareRevision: device.hardwareRevision }),
-        version: device.firmware.version,
-        gbcsVersion: device.firmware.gbcsVersion,
-        smetsVersion: device.firmware.smetsVersion,
-        sha256: device.firmware.image.sha256,
-      },
-    });
-    if (bench) benchSlot.lastEndMs = bench.clock.now();
-    benchSlot.progress?.caseEnded(def.id);
-    result.evidence = hashEvidence(evidence.evidenceFiles);
-    const file = join(dir, 'result.json');
-    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    const { result, file, evidenceFiles } = benchSlot.ran.get(def.id)!;
     testInfo.annotations.push({ type: RESULT_ANNOTATION, description: file });
     await allure.epic(epicOf(def));
     await allure.feature(def.area);
     await allure.story(def.requirements.join(', '));
     await allure.severity('critical');
     await allure.parameter('bench', benchSlot.id);
-    if (device) await allure.parameter('firmware', device.firmware.id);
-    for (const f of evidence.evidenceFiles)
+    if (result.device) await allure.parameter('firmware', result.device.firmware);
+    for (const f of evidenceFiles)
       await allure.attachmentPath(f.split('/').pop()!, f, {
         contentType: f.endsWith('.pcapng') ? 'application/vnd.tcpdump.pcap' : 'application/x-ndjson',
       });

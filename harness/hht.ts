@@ -101,10 +101,20 @@ const LATE_ANSWER_WITHIN_MS = 60_000;
  * signs every CCS01, and a CH refuses a counter that does not rise), the radio's sequence numbers
  * (answers are matched by them) and the HAN once learned.
  */
-interface RadioShared {
+export interface RadioShared {
   counter: bigint;
   seq: number;
   han?: LearnedHan;
+  /**
+   * Cases side by side on one bench share the rig radio as one HAN member: its joins by IEEE address (the short
+   * address, once admitted) and its NWK frame counters. Absent for a case that holds the bench alone.
+   */
+  sideBySide?: { joins: Map<string, { settled: boolean; short?: number }>; frameCounters: Map<string, { value: number }> };
+}
+
+/** What the rig radio's HHTs share: per case, or, for cases side by side, per group (`sideBySide` set). */
+export function radioShared(sideBySide: boolean): RadioShared {
+  return { counter: 0x1000n, seq: 0, ...(sideBySide && { sideBySide: { joins: new Map(), frameCounters: new Map() } }) };
 }
 
 /** What came back for a Rejoin Request: admitted with a short address, refused with a status, or no answer. */
@@ -124,7 +134,7 @@ export class HandHeldTerminal {
    * Its NWK frame counter: devices drop a frame whose counter is not above the last they saw from
    * the sender, so it starts at the bench's seconds since 2020 and only rises, case after case.
    */
-  #frameCounter: number;
+  readonly #frameCounter: { value: number };
 
   constructor(
     private readonly radio: Radio,
@@ -135,10 +145,13 @@ export class HandHeldTerminal {
     readonly ch: CommsHubTarget,
     /** The lab's captureWithinSeconds in ms: how long any expected frame may take, an answer or the radio's own frame on the sniffer. */
     private readonly answerWithinMs: number,
-    shared: RadioShared = { counter: 0x1000n, seq: 0 },
+    shared: RadioShared = radioShared(false),
   ) {
     this.#shared = shared;
-    this.#frameCounter = Math.max(0, Math.floor((clock.now() - COUNTER_EPOCH_MS) / 1000)) >>> 0;
+    const counters = shared.sideBySide?.frameCounters;
+    this.#frameCounter = counters?.get(identity.ieee) ?? { value: Math.max(0, Math.floor((clock.now() - COUNTER_EPOCH_MS) / 1000)) >>> 0 };
+    // One IEEE address, one rising counter: the HAN's devices drop a frame whose counter they have seen.
+    counters?.set(identity.ieee, this.#frameCounter);
   }
 
   /**
@@ -216,6 +229,30 @@ export class HandHeldTerminal {
   async becomeMember(why: string): Promise<void> {
     this.networkKey();
     if (this.#short !== undefined) return;
+    const joins = this.#shared.sideBySide?.joins;
+    const earlier = joins?.get(this.identity.ieee);
+    // Waited for on the bench clock, not as a promise: time moves for cases side by side only while each waits on it.
+    if (earlier && (await this.clock.waitFor(() => earlier.settled, 10 * this.answerWithinMs)) && earlier.short !== undefined) {
+      // A case alongside already made the rig radio a member: one HHT on the HAN, not a second join.
+      this.#short = earlier.short;
+      this.evidence.event('hht-member', {
+        ieee: this.identity.ieee,
+        short: hex16(earlier.short),
+        joined: 'by a case running alongside on the bench',
+      });
+      return;
+    }
+    const joining = { settled: false, short: undefined as number | undefined };
+    joins?.set(this.identity.ieee, joining);
+    try {
+      await this.joinAsMember(why);
+      joining.short = this.#short;
+    } finally {
+      joining.settled = true;
+    }
+  }
+
+  private async joinAsMember(why: string): Promise<void> {
     const join = await this.join();
     if (this.#short !== undefined) return;
     if (join.outcome === 'accepted') {
@@ -477,14 +514,14 @@ export class HandHeldTerminal {
     });
     // One sequence number and one frame counter per fragment.
     for (let i = 1; i < frames.length; i++) this.nextSeq();
-    this.#frameCounter = (this.#frameCounter + frames.length - 1) >>> 0;
+    this.#frameCounter.value = (this.#frameCounter.value + frames.length - 1) >>> 0;
     this.evidence.event('radio-tx', { title: `${title} to ${ieee} over the HAN`, originator: 'rig radio (HHT)', frames: frames.length });
     for (const f of frames) await this.radio.transmit(f);
   }
 
   /** How its next HAN frame is NWK-secured; without the network key it cannot talk on a secured HAN (a rig fault). */
   private security(): HanSecurity {
-    return { networkKey: this.networkKey(), frameCounter: this.#frameCounter++ >>> 0 };
+    return { networkKey: this.networkKey(), frameCounter: this.#frameCounter.value++ >>> 0 };
   }
 
   /** The HAN's network key; without it the rig radio can neither join nor talk on the secured HAN (a rig fault). */

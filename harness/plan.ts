@@ -39,6 +39,8 @@ export interface PlannedCase {
   id: string;
   title: string;
   bench: string;
+  /** The suite file that declares it (`change-of-tenancy.spec.ts`): the runner takes a suite file's cases together. */
+  suite?: string;
   /** Planned bench time under the lab settings (ms); absent in run.json files of older runs. */
   plannedMs?: number;
   needs?: BenchNeeds;
@@ -49,6 +51,11 @@ export interface ScheduledCase {
   id: string;
   startMs: number;
   endMs: number;
+  /**
+   * Its side-by-side group on the bench (0, 1, …): the cases of one group start together and run at once
+   * on the same devices; the next group starts when the last case of this one ends. Absent in older run.json files.
+   */
+  group?: number;
 }
 
 export interface BenchPlan {
@@ -70,23 +77,71 @@ export interface CampaignPlan {
   method: string;
 }
 
-/** How cases are placed today: `run` does not yet run cases side by side on one bench (issue #15's merging). */
-export const SEQUENTIAL =
-  'one case after another on each bench, in run order (cases do not yet share a bench: each holds it whole); the benches run in parallel';
+/** How cases are placed when they may share a bench (the default of `run` and `plan`). */
+export const SIDE_BY_SIDE =
+  'cases that cannot disturb each other run side by side on a bench (none power-cycles a device another uses, none sends a ' +
+  'bench-wide trigger); the others one after another, in run order; the benches run in parallel';
+/** How cases are placed with `--one-at-a-time`: each case holds its bench whole. */
+export const ONE_AT_A_TIME = 'one case after another on each bench, in run order (each holds the bench whole); the benches run in parallel';
 
-export function planCampaign(cases: readonly PlannedCase[], benches: readonly { id: string; virtual: boolean }[]): CampaignPlan {
+/**
+ * Why two cases cannot run side by side on one bench, in words, or undefined when they can. A case that
+ * power-cycles a device disturbs every case that uses it (a 73-hour watch of polls would count the power-up
+ * polls); a bench-wide trigger changes every device's data under the other case. The rig radio is one HAN
+ * member that cases side by side share (joined once): a case that judges the CH's answer to the radio's own
+ * joins also power-cycles the CH, so it never shares.
+ */
+export function cannotShare(a: PlannedCase, b: PlannedCase): string | undefined {
+  for (const [x, y] of [
+    [a, b],
+    [b, a],
+  ]) {
+    if (!x.needs || !y.needs) return `${x.needs ? y.id : x.id} has not declared what it needs of the bench`;
+    const trigger = x.needs.triggers[0];
+    if (trigger) return `${x.id} ${BENCH_TRIGGERS[trigger]}, which changes what every device holds under ${y.id}`;
+    const cycled = x.needs.cycles.find((r) => y.needs!.powered.includes(r) || y.needs!.cycles.includes(r));
+    if (cycled)
+      return `${x.id} power-cycles the ${cycled}, which ${y.id} ${y.needs.cycles.includes(cycled) ? 'power-cycles too' : 'keeps powered'}`;
+  }
+  // A Playwright worker loads a suite file when it reaches its first case: a case of a later file is not there yet.
+  if (a.suite !== b.suite) return `${a.id} and ${b.id} are declared in different suite files`;
+  return undefined;
+}
+
+/**
+ * Side-by-side groups of one bench's cases: each case, in run order, joins the first group whose every case it can
+ * share the bench with, else starts a new one. Groups run in the order of their first cases (so in run order of
+ * those); a later case may run in an earlier group. Deterministic: the same cases in the same order give the same groups.
+ */
+export function sideBySideGroups<T extends PlannedCase>(cases: readonly T[]): T[][] {
+  const groups: T[][] = [];
+  for (const c of cases) {
+    const fits = groups.find((g) => g.every((m) => cannotShare(m, c) === undefined));
+    if (fits) fits.push(c);
+    else groups.push([c]);
+  }
+  return groups;
+}
+
+export function planCampaign(
+  cases: readonly PlannedCase[],
+  benches: readonly { id: string; virtual: boolean }[],
+  options: { oneAtATime?: boolean } = {},
+): CampaignPlan {
   let longest: PlannedCase | undefined;
   const plans = benches.map(({ id, virtual }) => {
+    const mine = cases.filter((c) => c.bench === id);
+    const groups = options.oneAtATime ? mine.map((c) => [c]) : sideBySideGroups(mine);
     let t = 0;
-    const scheduled = cases
-      .filter((c) => c.bench === id)
-      .map((c) => {
+    const scheduled = groups.flatMap((members, group) => {
+      const start = t;
+      return members.map((c) => {
         const ms = c.plannedMs ?? 0;
         if (!longest || ms > (longest.plannedMs ?? 0)) longest = c;
-        const s = { id: c.id, startMs: t, endMs: t + ms };
-        t += ms;
-        return s;
+        t = Math.max(t, start + ms);
+        return { id: c.id, startMs: start, endMs: start + ms, group };
       });
+    });
     return { bench: id, virtual, cases: scheduled, totalMs: t };
   });
   return {
@@ -94,8 +149,15 @@ export function planCampaign(cases: readonly PlannedCase[], benches: readonly { 
     longestChainMs: longest?.plannedMs ?? 0,
     longestChain: longest?.id ?? '',
     totalMs: Math.max(0, ...plans.map((b) => b.totalMs)),
-    method: SEQUENTIAL,
+    method: options.oneAtATime ? ONE_AT_A_TIME : SIDE_BY_SIDE,
   };
+}
+
+/** The cases of `caseId`'s side-by-side group on its bench (itself included), in run order; just itself when the plan has no groups. */
+export function groupOf(plan: CampaignPlan, bench: string, caseId: string): string[] {
+  const cases = plan.benches.find((b) => b.bench === bench)?.cases ?? [];
+  const group = cases.find((c) => c.id === caseId)?.group;
+  return group === undefined ? [caseId] : cases.filter((c) => c.group === group).map((c) => c.id);
 }
 
 /** Bench time as a reader counts it: `3 d 01 h 12 min`, `4 h 05 min`, `12 min`. */
@@ -132,8 +194,10 @@ export function planLines(plan: CampaignPlan, cases: readonly PlannedCase[], sta
     );
     for (const s of b.cases) {
       const c = cases.find((x) => x.id === s.id && x.bench === b.bench);
+      const alongside = b.cases.filter((o) => o.group !== undefined && o.group === s.group && o.id !== s.id).map((o) => o.id);
       lines.push(
-        `  ${s.id.padEnd(idWidth)} ${`+${benchTimeText(s.startMs)}`.padStart(17)} → ${`+${benchTimeText(s.endMs)}`.padStart(17)}  ${needsText(c?.needs)}`,
+        `  ${s.id.padEnd(idWidth)} ${`+${benchTimeText(s.startMs)}`.padStart(17)} → ${`+${benchTimeText(s.endMs)}`.padStart(17)}  ${needsText(c?.needs)}` +
+          (alongside.length ? `; alongside ${alongside.join(', ')}` : ''),
       );
     }
   }

@@ -13,6 +13,29 @@ export interface PowerEdge {
   uncertaintyMs: number;
 }
 
+/** A relay as the cases side by side hold it: who needs it on, and its switching on (settled once confirmed or failed). */
+interface Held {
+  holders: Set<string>;
+  on?: { settled: boolean; edge?: PowerEdge };
+}
+
+/** How long a case waits for the relay a case alongside is switching on: its confirmation comes within seconds. */
+const SHARED_SWITCH_WAIT_MS = 60_000;
+
+/**
+ * Who holds each relay among cases side by side on one bench: a device is switched on by the first case that
+ * needs it and off by the last that lets it go, so a case that ends early never cuts the power under another.
+ */
+export class PowerHolds {
+  readonly #relays = new Map<string, Held>();
+
+  of(relayId: string): Held {
+    let held = this.#relays.get(relayId);
+    if (!held) this.#relays.set(relayId, (held = { holders: new Set() }));
+    return held;
+  }
+}
+
 export class BenchPower {
   /** The last confirmed power-on per relay: a device's power period (the GPF shares the CH's relay, and so its period). */
   readonly #lastOn = new Map<string, PowerEdge>();
@@ -21,9 +44,46 @@ export class BenchPower {
     private readonly relays: ReadonlyMap<string, PowerSwitch>,
     private readonly evidence: EvidenceLog,
     private readonly clock: BenchClock,
+    /** For a case side by side with others: the group's holds, and the case's id in them. */
+    private readonly shared?: { holds: PowerHolds; caseId: string },
   ) {}
 
   async set(device: RigDevice, on: boolean): Promise<PowerEdge> {
+    if (!this.shared) return this.switch(device, on);
+    const held = this.shared.holds.of(device.relay.id);
+    const others = () => [...held.holders].filter((c) => c !== this.shared!.caseId);
+    if (on) {
+      held.holders.add(this.shared.caseId);
+      const switching = held.on;
+      // Waited for on the bench clock, not as a promise: time moves for cases side by side only while each waits on it.
+      if (switching && !switching.settled) await this.clock.waitFor(() => switching.settled, SHARED_SWITCH_WAIT_MS);
+      const edge = switching?.edge;
+      if (edge?.on) {
+        // Already on for a case alongside: its power period is this case's too.
+        this.evidence.event('power-shared', { device: device.id, state: 'ON', since: new Date(edge.atMs).toISOString(), heldBy: others() });
+        this.#lastOn.set(device.relay.id, edge);
+        return edge;
+      }
+      const mine: Held['on'] = { settled: false };
+      held.on = mine;
+      try {
+        mine.edge = await this.switch(device, true);
+        return mine.edge;
+      } finally {
+        mine.settled = true;
+      }
+    }
+    held.holders.delete(this.shared.caseId);
+    this.#lastOn.delete(device.relay.id);
+    if (held.holders.size > 0) {
+      this.evidence.event('power-kept', { device: device.id, state: 'ON', heldBy: others() });
+      return { on: true, atMs: this.clock.now(), uncertaintyMs: 0 };
+    }
+    held.on = undefined;
+    return this.switch(device, false);
+  }
+
+  private async switch(device: RigDevice, on: boolean): Promise<PowerEdge> {
     const relay = this.relays.get(device.relay.id);
     if (!relay) throw new Error(`no relay driver for ${device.relay.id}`);
     this.evidence.event('power-command', { device: device.id, relay: relay.where, state: on ? 'ON' : 'OFF' });

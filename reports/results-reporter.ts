@@ -1,7 +1,7 @@
 // A Playwright reporter that gathers each conformance case's result.json (written by the
 // harness into the case's evidence folder) into the run's results.json.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } from '@playwright/test/reporter';
 import type { CaseResult } from '../harness/case.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from '../harness/run-context.ts';
@@ -23,11 +23,16 @@ export function caseResultOf(test: TestCase, result: TestResult): CaseResult | u
 export const benchOf = (test: TestCase): string | undefined => (test.parent.project()?.use as Partial<BenchOption> | undefined)?.benchId;
 
 /** A test as the plan takes it: its case, bench, planned bench time and needs (its plan annotation, harness/conformance.ts). */
-export function plannedCase(title: string, annotations: readonly { type: string; description?: string }[], bench: string): PlannedCase {
+export function plannedCase(
+  title: string,
+  annotations: readonly { type: string; description?: string }[],
+  bench: string,
+  suite?: string,
+): PlannedCase {
   const [id] = title.split(' ', 1);
   const annotation = annotations.find((a) => a.type === PLAN_ANNOTATION)?.description;
   const plan = annotation ? (JSON.parse(annotation) as PlanAnnotation) : undefined;
-  return { id, title: title.slice(id.length + 1), bench, ...plan };
+  return { id, title: title.slice(id.length + 1), bench, ...(suite !== undefined && { suite }), ...plan };
 }
 
 export default class ResultsReporter implements Reporter {
@@ -41,8 +46,8 @@ export default class ResultsReporter implements Reporter {
     const recorded = out && readRunInfo(out);
     // A resumed run runs only what was left: the plan stays the campaign's.
     if (!out || !recorded || recorded.planned) return;
-    const planned = suite.allTests().map((t) => plannedCase(t.title, t.annotations, benchOf(t) ?? ''));
-    const plan = planCampaign(planned, recorded.benches ?? []);
+    const planned = suite.allTests().map((t) => plannedCase(t.title, t.annotations, benchOf(t) ?? '', basename(t.location.file)));
+    const plan = planCampaign(planned, recorded.benches ?? [], { oneAtATime: recorded.oneAtATime });
     writeFileSync(join(out, RUN_INFO_FILE), JSON.stringify({ ...recorded, planned, plan }, null, 2) + '\n');
   }
 

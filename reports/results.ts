@@ -32,6 +32,8 @@ export interface RunInfo {
   planned?: PlannedCase[];
   /** When each planned case runs on its bench, in bench time (harness/plan.ts): what `gbcs-rig plan` prints. */
   plan?: CampaignPlan;
+  /** `run --one-at-a-time`: every case held its bench whole (no cases side by side). */
+  oneAtATime?: boolean;
   /** The run's --grep, as given: `run --resume` picks the same cases. */
   grep?: string;
   /** Each time the run was continued with `gbcs-rig run --resume` after it stopped. */

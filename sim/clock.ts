@@ -55,6 +55,9 @@ interface TimeTarget {
 
 const noBarrier: DrainBarrier = () => Promise.resolve();
 
+/** Events run between two turns of the event loop (timers, sockets): a few ms of work at most. */
+const EVENTS_PER_LOOP_TURN = 100;
+
 /** Lets the continuations of a woken sleeper run (and schedule events) before time moves on. */
 const yieldToContinuations = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -302,6 +305,8 @@ export class DiscreteEventClock {
     return best;
   }
 
+  #eventsSinceTurn = 0;
+
   async #run(): Promise<void> {
     this.#running = true;
     try {
@@ -325,6 +330,12 @@ export class DiscreteEventClock {
             this.#inAction = false;
           }
           await target.barrier();
+          // A long run of events is a long run of microtasks: give the event loop a turn now and then, or the
+          // station's MQTT keepalive (wall time) fails under a day of polls. Virtual time stays where it is meanwhile.
+          if (++this.#eventsSinceTurn >= EVENTS_PER_LOOP_TURN) {
+            this.#eventsSinceTurn = 0;
+            await yieldToContinuations();
+          }
           continue;
         }
         this.#now = target.at;

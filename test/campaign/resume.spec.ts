@@ -94,21 +94,20 @@ const reported = (c: CaseResult) => ({
 /** The event log with the virtual serial ports' instance number taken out: it counts the benches a worker opened. */
 const events = (file: string) => readFileSync(file, 'utf8').replace(/(\/dev\/gbcs-rig-virtual\/[^/"]+)-\d+\//g, '$1-N/');
 
-/** Kills the campaign's process group once the evidence of case `k` on its first bench appears, `delayMs` later: mostly mid-case. */
-async function killedCampaign(
-  k: number,
-  delayMs: number,
-  benches: number,
-): Promise<{ out: string; dir: string; left: Map<string, string> }> {
+/**
+ * Kills the campaign's process group once case `k` on its first bench has logged `lines` events: mid-case, at a
+ * point of the case's own progress (a wall-time delay would land anywhere, even after the last case, on a fast machine).
+ */
+async function killedCampaign(k: number, lines: number, benches: number): Promise<{ out: string; dir: string; left: Map<string, string> }> {
   const { dir, rig } = rigIn(`killed-${k}`, benches);
   const out = join(dir, 'run');
   let pid = 0;
   const exited = gbcsRig(['run', '--rig', rig, '--out', out, '--grep', 'CH-IPAN'], dir, true, (p) => (pid = p));
   const events = join(out, 'evidence', `${CASES[k]}--virtual-1`, 'events.jsonl');
-  for (let i = 0; i < 1800 && !existsSync(events); i++) await new Promise((r) => setTimeout(r, 50));
-  expect(existsSync(events), `case ${CASES[k]} started`).toBe(true);
-  await new Promise((r) => setTimeout(r, delayMs));
+  const logged = () => (existsSync(events) ? readFileSync(events, 'utf8').split('\n').length - 1 : 0);
+  for (let i = 0; i < 18_000 && logged() < lines; i++) await new Promise((r) => setTimeout(r, 5));
   process.kill(-pid, 'SIGKILL');
+  expect(logged(), `case ${CASES[k]} started`).toBeGreaterThanOrEqual(lines);
   await exited;
   expect(existsSync(join(out, 'results.json')), 'killed before the end').toBe(false);
   return { out, dir, left: hashes(join(out, 'evidence')) };
@@ -120,14 +119,14 @@ test('kill -9 at seeded random moments, then run --resume: the same verdicts, me
   // Two moments: into one of the first cases on one bench, and into one of the later ones on two benches
   // (each bench stopped at its own point, so each resumes with its own cases left).
   const moments = [
-    { k: 1 + Math.floor(random() * 3), delayMs: Math.floor(random() * 200), benches: 1 },
-    { k: 4 + Math.floor(random() * 3), delayMs: Math.floor(random() * 200), benches: 2 },
+    { k: 1 + Math.floor(random() * 3), lines: 2 + Math.floor(random() * 6), benches: 1 },
+    { k: 3 + Math.floor(random() * 3), lines: 2 + Math.floor(random() * 6), benches: 2 },
   ];
   // The reference: both benches without a stop (its first bench is the one-bench campaign's bench).
   const whole = rigIn('whole', 2);
   const [reference, ...killed] = await Promise.all([
     gbcsRig(['run', '--rig', whole.rig, '--out', join(whole.dir, 'run'), '--grep', 'CH-IPAN'], whole.dir),
-    ...moments.map((m) => killedCampaign(m.k, m.delayMs, m.benches)),
+    ...moments.map((m) => killedCampaign(m.k, m.lines, m.benches)),
   ]);
   expect(reference.code, reference.stderr).toBe(0);
   const expected = JSON.parse(readFileSync(join(whole.dir, 'run', 'results.json'), 'utf8')) as RunResults;
@@ -136,8 +135,8 @@ test('kill -9 at seeded random moments, then run --resume: the same verdicts, me
   const resumed = await Promise.all(killed.map((k) => gbcsRig(['run', '--resume', k.out], k.dir)));
   for (const [i, { out, left }] of killed.entries()) {
     const r = resumed[i];
-    const { k, delayMs, benches } = moments[i];
-    const at = `${benches} bench(es) killed at ${CASES[k]} + ${delayMs} ms`;
+    const { k, lines, benches } = moments[i];
+    const at = `${benches} bench(es) killed at ${CASES[k]}'s event ${lines}`;
     const keys = caseKeys(benches);
     expect(r.code, `${at}: ${r.stdout}${r.stderr}`).toBe(0);
     expect(r.stdout).toMatch(/^gbcs-rig run \S+ resumed: \d+ cases? kept with their verdicts, \d+ cut short/m);

@@ -44,6 +44,8 @@ export interface CampaignOptions {
   bench?: string[];
   /** The `--fail-on` value. */
   failOn?: string;
+  /** `--one-at-a-time`: every case holds its bench whole (no cases side by side). */
+  oneAtATime?: boolean;
   /** The CH relay entry's fields beside its id (default: Tasmota, a topic of its own, channel 1): another vendor's. */
   chRelay?: Record<string, unknown>;
   /** The sniffer entry's fields beside its id and channel (default: kind nrf802154): another kind's. */
@@ -152,6 +154,7 @@ export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
     ...(o.grep ? ['--grep', o.grep] : []),
     ...(o.bench ?? []).flatMap((b) => ['--bench', b]),
     ...(o.failOn !== undefined ? ['--fail-on', o.failOn] : []),
+    ...(o.oneAtATime ? ['--one-at-a-time'] : []),
   ];
   // Allure history stays with the test run, not in the checkout's reports/history/.
   const child = spawn(process.execPath, args, {

@@ -7,7 +7,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { benchTimeText, needsText, planCampaign, planLines, type BenchNeeds, type PlannedCase } from '../../harness/plan.ts';
+import {
+  benchTimeText,
+  cannotShare,
+  groupOf,
+  needsText,
+  planCampaign,
+  planLines,
+  sideBySideGroups,
+  type BenchNeeds,
+  type CampaignPlan,
+  type PlannedCase,
+} from '../../harness/plan.ts';
 import { INSTALL_CODE_ENV, TEST_INSTALL_CODE, virtualRig } from '../support/campaign.ts';
 import { BIN } from '../support/power-rig.ts';
 
@@ -24,11 +35,12 @@ test('cases follow one another on their bench; the benches run side by side; the
     { id: 'b1', virtual: false },
     { id: 'b2', virtual: true },
   ]);
+  // Both send a Change of Tenancy: never side by side.
   expect(plan.benches[0].cases).toEqual([
-    { id: 'A', startMs: 0, endMs: 2 * H },
-    { id: 'B', startMs: 2 * H, endMs: 7 * H },
+    { id: 'A', startMs: 0, endMs: 2 * H, group: 0 },
+    { id: 'B', startMs: 2 * H, endMs: 7 * H, group: 1 },
   ]);
-  expect(plan.benches[1]).toEqual({ bench: 'b2', virtual: true, cases: [{ id: 'A', startMs: 0, endMs: 2 * H }], totalMs: 2 * H });
+  expect(plan.benches[1]).toEqual({ bench: 'b2', virtual: true, cases: [{ id: 'A', startMs: 0, endMs: 2 * H, group: 0 }], totalMs: 2 * H });
   expect(plan.totalMs).toBe(7 * H);
   expect([plan.longestChain, plan.longestChainMs]).toEqual(['B', 5 * H]);
   const lines = planLines(plan, cases, Date.UTC(2026, 11, 7, 12));
@@ -37,6 +49,151 @@ test('cases follow one another on their bench; the benches run side by side; the
   expect(lines.join('\n')).toContain('7 h 00 min against the longest chain 5 h 00 min (B): 1.40×');
   // Only the real bench has a wall-clock end: 7 hours from the start.
   expect(lines.join('\n')).toContain('estimated end on the real bench: 2026-12-07T19:00:00.000Z');
+});
+
+/** A case of the change-of-tenancy suite file on bench b, needing what `needs` says beyond the defaults. */
+const cot = (id: string, hours: number, needs: Partial<BenchNeeds>, suite = 'change-of-tenancy.spec.ts'): PlannedCase => ({
+  id,
+  title: id,
+  bench: 'b',
+  suite,
+  plannedMs: hours * H,
+  needs: { powered: ['CH', 'ESME'], cycles: [], radio: true, triggers: [], ...needs },
+});
+
+test.describe('cases side by side on one bench', () => {
+  const ihdWatch = cot('IHD-COT-004', 73, { powered: ['CH', 'ESME', 'IHD'] });
+  const ppmidWatch = cot('PPMID-COT-004', 73, { powered: ['CH', 'ESME', 'PPMID'] });
+  const ihdRate = cot('IHD-COT-009', 25, { powered: ['CH', 'ESME', 'IHD'] });
+
+  test('watching cases share the bench: they start together and the bench takes the longest of them', () => {
+    const plan = planCampaign([ihdWatch, ihdRate, ppmidWatch], [{ id: 'b', virtual: true }]);
+    expect(plan.benches[0].cases).toEqual([
+      { id: 'IHD-COT-004', startMs: 0, endMs: 73 * H, group: 0 },
+      { id: 'IHD-COT-009', startMs: 0, endMs: 25 * H, group: 0 },
+      { id: 'PPMID-COT-004', startMs: 0, endMs: 73 * H, group: 0 },
+    ]);
+    expect(plan.totalMs).toBe(73 * H);
+    expect(groupOf(plan, 'b', 'IHD-COT-009')).toEqual(['IHD-COT-004', 'IHD-COT-009', 'PPMID-COT-004']);
+    expect(planLines(plan, [ihdWatch, ihdRate, ppmidWatch], 0).join('\n')).toContain('alongside IHD-COT-009, PPMID-COT-004');
+    // --one-at-a-time: each holds the bench whole.
+    const alone = planCampaign([ihdWatch, ihdRate, ppmidWatch], [{ id: 'b', virtual: true }], { oneAtATime: true });
+    expect(alone.totalMs).toBe((73 + 25 + 73) * H);
+    expect(groupOf(alone, 'b', 'IHD-COT-009')).toEqual(['IHD-COT-009']);
+  });
+
+  // Each pair that would disturb the other: never side by side, and the plan says why.
+  const disturbing: [string, PlannedCase, PlannedCase, RegExp][] = [
+    [
+      "a CH power cycle during a 73-hour watch of the IHD's polls",
+      cot('CH-IPAN-001', 1, { powered: ['CH'], cycles: ['CH'] }, 'interpan-window.spec.ts'),
+      ihdWatch,
+      /CH-IPAN-001 power-cycles the CH, which IHD-COT-004 keeps powered/,
+    ],
+    [
+      'a CH power cycle in the same suite file',
+      cot('X-PWR', 1, { powered: ['CH'], cycles: ['CH'] }),
+      ihdWatch,
+      /X-PWR power-cycles the CH, which IHD-COT-004 keeps powered/,
+    ],
+    [
+      'an IHD power cycle during a watch of the IHD',
+      cot('IHD-COT-002', 1, { powered: ['CH', 'ESME', 'IHD'], cycles: ['IHD'] }),
+      ihdWatch,
+      /IHD-COT-002 power-cycles the IHD/,
+    ],
+    [
+      'an ESME power cycle during a watch of the PPMID',
+      cot('PPMID-COT-003', 1, { powered: ['CH', 'ESME', 'PPMID'], cycles: ['ESME'] }),
+      ihdRate,
+      /power-cycles the ESME, which IHD-COT-009 keeps powered/,
+    ],
+    [
+      'two cases that each power-cycle the ESME',
+      cot('A', 1, { cycles: ['ESME'] }),
+      cot('B', 1, { cycles: ['ESME'] }),
+      /power-cycles the ESME, which [AB] power-cycles too/,
+    ],
+    [
+      'a Change of Tenancy during a watch',
+      cot('IHD-COT-005', 29, { powered: ['CH', 'ESME', 'IHD'], triggers: ['change-of-tenancy'] }),
+      ppmidWatch,
+      /sends a Change of Tenancy, which changes what every device holds under PPMID-COT-004/,
+    ],
+    ["the CH's WAN cut during a watch", cot('IHD-RCN-003', 1, { triggers: ['wan-cut'] }), ppmidWatch, /cuts the CH's WAN/],
+    [
+      'the GPF out of reach during a watch',
+      cot('IHD-RCN-011', 2, { triggers: ['gpf-out-of-reach'] }),
+      ppmidWatch,
+      /takes the GPF out of reach/,
+    ],
+    [
+      'a case that declares no needs',
+      { id: 'OLD', title: 'old', bench: 'b', suite: 'change-of-tenancy.spec.ts', plannedMs: H },
+      ihdWatch,
+      /OLD has not declared what it needs/,
+    ],
+  ];
+  for (const [what, a, b, why] of disturbing) {
+    test(`never side by side: ${what}`, () => {
+      expect(cannotShare(a, b)).toMatch(why);
+      expect(cannotShare(b, a)).toMatch(why);
+      const plan = planCampaign([a, b], [{ id: 'b', virtual: true }]);
+      expect(plan.benches[0].cases.map((c) => c.group)).toEqual([0, 1]);
+      expect(plan.totalMs).toBe((a.plannedMs ?? 0) + (b.plannedMs ?? 0));
+    });
+  }
+
+  test('power cycles of different devices share the bench; a case joins the first group it fits, in run order', () => {
+    const ihdCycle = cot('IHD-COT-002', 1, { powered: ['CH', 'ESME', 'IHD'], cycles: ['IHD'] });
+    const ppmidCycle = cot('PPMID-COT-002', 1, { powered: ['CH', 'ESME', 'PPMID'], cycles: ['PPMID'] });
+    expect(cannotShare(ihdCycle, ppmidCycle)).toBeUndefined();
+    const groups = sideBySideGroups([ihdCycle, ihdWatch, ppmidCycle, ppmidWatch, ihdRate]);
+    // The PPMID's cycle fits beside the IHD's; the PPMID's watch beside the IHD's watch (not beside the PPMID's cycle).
+    expect(groups.map((g) => g.map((c) => c.id))).toEqual([
+      ['IHD-COT-002', 'PPMID-COT-002'],
+      ['IHD-COT-004', 'PPMID-COT-004', 'IHD-COT-009'],
+    ]);
+  });
+});
+
+test.describe('the default campaign as `gbcs-rig plan --json` places it', () => {
+  const { cases, plan } = JSON.parse(
+    spawnSync(process.execPath, [BIN, 'plan', '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, [INSTALL_CODE_ENV]: TEST_INSTALL_CODE },
+    }).stdout,
+  ) as { cases: PlannedCase[]; plan: CampaignPlan };
+  const byId = new Map(cases.map((c) => [c.id, c]));
+  const groups = [...new Set(plan.benches[0].cases.map((c) => c.group))].map((g) =>
+    plan.benches[0].cases.filter((c) => c.group === g).map((c) => byId.get(c.id)!),
+  );
+
+  test('no two cases of a group could disturb each other, and every group starts when the one before it has ended', () => {
+    expect(groups.some((g) => g.length > 1)).toBe(true);
+    for (const g of groups)
+      for (const a of g) for (const b of g) if (a !== b) expect(cannotShare(a, b), `${a.id} beside ${b.id}`).toBeUndefined();
+    const spans = groups.map((g) => plan.benches[0].cases.filter((c) => g.some((m) => m.id === c.id)));
+    for (let i = 1; i < spans.length; i++) {
+      expect(new Set(spans[i].map((c) => c.startMs)).size).toBe(1);
+      expect(spans[i][0].startMs).toBe(Math.max(...spans[i - 1].map((c) => c.endMs)));
+    }
+  });
+
+  test('every CH power cycle and every bench-wide trigger holds the bench alone', () => {
+    for (const g of groups)
+      for (const c of g)
+        if (c.needs!.cycles.includes('CH') || c.needs!.triggers.length > 0)
+          expect(
+            g.map((m) => m.id),
+            c.id,
+          ).toEqual([c.id]);
+  });
+
+  test("the 73-hour watches of the IHD's and the PPMID's polls share one span", () => {
+    expect(groupOf(plan, 'virtual-1', 'IHD-COT-004')).toContain('PPMID-COT-004');
+    expect(plan.totalMs).toBeLessThan(cases.reduce((t, c) => t + (c.plannedMs ?? 0), 0));
+  });
 });
 
 test('bench time reads in days, hours and minutes; a case without declared needs says so', () => {
