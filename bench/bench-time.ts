@@ -2,7 +2,8 @@
 // For the default campaign (the embedded virtual rig, one bench) and a two-bench rig, as whole
 // `gbcs-rig run` commands: the bench time from the first case's start to the last one's end on each
 // bench, the longest single case (the longest mandated wait chain: no placement can take less),
-// their ratio (goal ≤ 1.1), the plan's figures beside them, and the virtual speed — simulated
+// their ratio (goal ≤ 1.1), the plan's figures beside them, the same campaign with `--one-at-a-time`
+// as the peer (each case holding the bench whole), and the virtual speed — simulated
 // seconds, all benches together, per wall second of the whole command (goal ≥ 100,000×).
 //   npm run bench:bench-time
 import { spawnSync } from 'node:child_process';
@@ -57,11 +58,18 @@ function report(m: Measured): string[] {
   ];
 }
 
-const oneBench = await measure('default campaign (embedded virtual rig)', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'gbcs-rig-bench-time-')), 'run');
-  const r = spawnSync(process.execPath, [BIN, 'run', '--out', dir], { encoding: 'utf8' });
-  return { dir, exitCode: r.status ?? 1, stderr: r.stderr };
-});
+/** The default campaign as one `gbcs-rig run` with these options. */
+const defaultCampaign =
+  (...options: string[]) =>
+  async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'gbcs-rig-bench-time-')), 'run');
+    const r = spawnSync(process.execPath, [BIN, 'run', '--out', dir, ...options], { encoding: 'utf8' });
+    return { dir, exitCode: r.status ?? 1, stderr: r.stderr };
+  };
+const oneBench = await measure('default campaign (embedded virtual rig), cases side by side', defaultCampaign());
 for (const line of report(oneBench)) console.log(line);
+// The peer in the same run: every case holding the bench whole, as before cases shared a bench.
+const oneAtATime = await measure('default campaign, --one-at-a-time', defaultCampaign('--one-at-a-time'));
+for (const line of report(oneAtATime)) console.log(line);
 const twoBenches = await measure('two-bench rig', () => runCampaign({ tenancy: COT_CONFORMANT, benches: 2 }));
 for (const line of report(twoBenches)) console.log(line);
