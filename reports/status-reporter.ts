@@ -27,6 +27,8 @@ export interface StatusCase {
   plannedMs: number;
   state: 'queued' | 'running' | 'done';
   verdict?: Verdict;
+  /** Its side-by-side group on the bench in the run's plan: the cases of a group take the bench for the longest of them. */
+  group?: number;
 }
 
 /** A case running on a bench, with what it waits for. */
@@ -96,7 +98,13 @@ export function campaignStatus(
     const p = progress.find((b) => b.bench === id);
     const running = runningOn.get(id) ?? [];
     const queued = cases.filter((c) => c.bench === id && stateOf(c) === 'queued');
-    const queuedMs = queued.reduce((sum, c) => sum + c.plannedMs, 0);
+    // A group queued whole takes the bench for its longest case; a case without a group, for its own.
+    const groups = new Map<string, number>();
+    for (const c of queued) {
+      const key = c.group === undefined ? `case ${c.id}` : `group ${c.group}`;
+      groups.set(key, Math.max(groups.get(key) ?? 0, c.plannedMs));
+    }
+    const queuedMs = [...groups.values()].reduce((sum, ms) => sum + ms, 0);
     // On a real bench the bench clock is the wall clock: time passes between the worker's writes too.
     const now = virtual ? p?.benchTimeMs : wallNow;
     // Cases side by side end each at its own time: the bench is busy until the latest of them ends.
@@ -190,7 +198,8 @@ export default class StatusReporter implements Reporter {
     this.run = info?.id ?? process.env[RUN_ENV.runId] ?? '';
     for (const test of suite.allTests()) {
       const { id, bench, plannedMs } = plannedCase(test.title, test.annotations, benchOf(test) ?? '');
-      this.cases.set(test, { id, bench, plannedMs: plannedMs ?? 0, state: 'queued' });
+      const group = info?.plan?.benches.find((b) => b.bench === bench)?.cases.find((c) => c.id === id)?.group;
+      this.cases.set(test, { id, bench, plannedMs: plannedMs ?? 0, state: 'queued', ...(group !== undefined && { group }) });
     }
     // A resumed run runs only the cases left: those judged before count as done, with their verdicts.
     const kept = (info?.planned ?? []).filter((p) => ![...this.cases.values()].some((c) => c.id === p.id && c.bench === p.bench));

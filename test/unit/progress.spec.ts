@@ -447,3 +447,17 @@ test('the status reporter, cases side by side: a line naming each case when any 
     [3, 1, 1],
   ]);
 });
+
+test('queued cases of one side-by-side group take the bench for the longest of them, not their sum', () => {
+  const queued: StatusCase[] = [
+    { id: 'IHD-COT-004', bench: 'virtual-1', plannedMs: hours(73), state: 'queued', group: 2 },
+    { id: 'IHD-COT-009', bench: 'virtual-1', plannedMs: hours(25), state: 'queued', group: 2 },
+    { id: 'PPMID-COT-004', bench: 'virtual-1', plannedMs: hours(74), state: 'queued', group: 2 },
+    { id: 'PPMID-COT-003', bench: 'virtual-1', plannedMs: hours(1), state: 'queued', group: 3 },
+    { id: 'CH-IPAN-004', bench: 'virtual-1', plannedMs: hours(18), state: 'queued' },
+  ];
+  const progress: BenchProgress = { bench: 'virtual-1', virtual: true, benchTime: benchIso(T0), benchTimeMs: T0, writtenAt: '', cases: [] };
+  const [bench] = campaignStatus('run-1', queued, [progress], [{ id: 'virtual-1', virtual: true }], T0).benches;
+  expect(bench.queued).toBe(5);
+  expect(bench.benchTimeLeftMs).toBe(hours(74) + hours(1) + hours(18));
+});
