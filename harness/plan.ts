@@ -71,6 +71,13 @@ export interface CampaignPlan {
   /** The longest single case: the campaign can never take less bench time than its longest mandated wait chain. */
   longestChainMs: number;
   longestChain: string;
+  /**
+   * The least bench time any placement under the sharing rules could take on the busiest bench: the cases that can
+   * share the bench with no other case each hold it alone, and the longest chain comes on top (when it is not one of them).
+   */
+  floorMs?: number;
+  /** The cases that can share their bench with no other case (cannotShare with each), by bench. */
+  alone?: Record<string, string[]>;
   /** The busiest bench's total: the benches run in parallel. */
   totalMs: number;
   /** How the cases of one bench are placed (said in the plan so a reader knows what the figures mean). */
@@ -144,10 +151,24 @@ export function planCampaign(
     });
     return { bench: id, virtual, cases: scheduled, totalMs: t };
   });
+  // A lower bound, not a placement: a case that can share with none holds the bench alone, whatever the order.
+  const alone: Record<string, string[]> = {};
+  let floorMs = 0;
+  for (const { id } of benches) {
+    const mine = cases.filter((c) => c.bench === id);
+    const lonely = mine.filter((c) => mine.every((o) => o === c || cannotShare(c, o) !== undefined));
+    const longestHere = Math.max(0, ...mine.map((c) => c.plannedMs ?? 0));
+    const sum = lonely.reduce((t, c) => t + (c.plannedMs ?? 0), 0);
+    const chainAlone = lonely.some((c) => (c.plannedMs ?? 0) === longestHere);
+    alone[id] = lonely.map((c) => c.id);
+    floorMs = Math.max(floorMs, sum + (chainAlone ? 0 : longestHere));
+  }
   return {
     benches: plans,
     longestChainMs: longest?.plannedMs ?? 0,
     longestChain: longest?.id ?? '',
+    floorMs,
+    alone,
     totalMs: Math.max(0, ...plans.map((b) => b.totalMs)),
     method: options.oneAtATime ? ONE_AT_A_TIME : SIDE_BY_SIDE,
   };
@@ -206,6 +227,13 @@ export function planLines(plan: CampaignPlan, cases: readonly PlannedCase[], sta
   lines.push(
     `planned bench time (each case at its longest wait): ${benchTimeText(plan.totalMs)} against the longest chain ${benchTimeText(plan.longestChainMs)} (${plan.longestChain}): ${ratio.toFixed(2)}×`,
   );
+  if (plan.floorMs !== undefined && plan.longestChainMs > 0) {
+    const lonely = Math.max(0, ...Object.values(plan.alone ?? {}).map((ids) => ids.length));
+    lines.push(
+      `no placement under these rules takes less than ${benchTimeText(plan.floorMs)} (${(plan.floorMs / plan.longestChainMs).toFixed(2)}×): ` +
+        `the longest chain and the ${lonely} case${lonely === 1 ? '' : 's'} that can share the bench with no other case`,
+    );
+  }
   if (plan.benches.some((b) => !b.virtual)) {
     const real = Math.max(0, ...plan.benches.filter((b) => !b.virtual).map((b) => b.totalMs));
     lines.push(

@@ -333,7 +333,7 @@ function planSection(plan: CampaignPlan | undefined, cases: readonly CaseResult[
   if (!plan) return '';
   const ratio = plan.longestChainMs > 0 ? (plan.totalMs / plan.longestChainMs).toFixed(2) : '—';
   return `<h3>Campaign plan</h3>
-<p id="plan-summary">Planned bench time ${e(benchTimeText(plan.totalMs))} against the longest single case, ${e(plan.longestChain)}, ${e(benchTimeText(plan.longestChainMs))} (${ratio}×); placed ${e(plan.method)}. Pale bars: each case's planned span; coloured bars: the span it took, in its verdict's colour.</p>
+<p id="plan-summary">Planned bench time ${e(benchTimeText(plan.totalMs))} against the longest single case, ${e(plan.longestChain)}, ${e(benchTimeText(plan.longestChainMs))} (${ratio}×)${plan.floorMs !== undefined ? `; no placement under the sharing rules takes less than ${e(benchTimeText(plan.floorMs))}` : ''}; placed ${e(plan.method)}. Pale bars: each case's planned span; coloured bars: the span it took, in its verdict's colour.</p>
 ${planSvg(plan, cases)}`;
 }
 

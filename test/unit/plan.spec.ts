@@ -257,3 +257,19 @@ test.describe('gbcs-rig plan', () => {
     expect(none.stderr).toMatch(/--grep NO-SUCH-CASE: matches no case; the cases: .*CH-IPAN-001/);
   });
 });
+
+test('the floor: no placement takes less than the cases that share with none, plus the longest chain when it can share', () => {
+  const watch = cot('IHD-COT-004', 73, { powered: ['CH', 'ESME', 'IHD'] });
+  const rate = cot('IHD-COT-009', 25, { powered: ['CH', 'ESME', 'IHD'] });
+  const tenancy = cot('IHD-COT-005', 29, { powered: ['CH', 'ESME', 'IHD'], triggers: ['change-of-tenancy'] });
+  const chCycle = cot('CH-PWR-002', 1, { powered: ['CH'], cycles: ['CH'] });
+  const plan = planCampaign([watch, tenancy, rate, chCycle], [{ id: 'b', virtual: true }]);
+  expect(plan.alone).toEqual({ b: ['IHD-COT-005', 'CH-PWR-002'] });
+  expect(plan.floorMs).toBe((29 + 1 + 73) * H);
+  expect(plan.totalMs).toBe(plan.floorMs);
+  expect(planLines(plan, [watch, tenancy, rate, chCycle], 0).join('\n')).toContain(
+    'no placement under these rules takes less than 4 d 07 h 00 min (1.41×): the longest chain and the 2 cases that can share the bench with no other case',
+  );
+  // The longest chain itself holds the bench alone: it is counted once.
+  expect(planCampaign([tenancy, chCycle], [{ id: 'b', virtual: true }]).floorMs).toBe(30 * H);
+});
