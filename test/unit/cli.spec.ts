@@ -123,5 +123,7 @@ test('run refuses an unknown --fail-on value or an empty --bench before anything
   expect(empty.status).toBe(2);
   expect(empty.stderr).toContain("--bench needs a bench id; the rig's benches: virtual-1");
   expect(existsSync(out)).toBe(false);
-  expect(run('help').stdout).toContain('[--bench ID[,ID…]]… [--grep PATTERN] [--one-at-a-time] [--fail-on fail,inconclusive,error,not-run]');
+  expect(run('help').stdout).toContain(
+    '[--bench ID[,ID…]]… [--grep PATTERN] [--one-at-a-time] [--fail-on fail,inconclusive,error,not-run]',
+  );
 });

@@ -15,6 +15,7 @@ import { EvidenceLog } from '../../harness/evidence.ts';
 import { KeyTable } from '../../protocol/security.ts';
 import { loadRig } from '../../rigs/load.ts';
 import { DiscreteEventClock } from '../../sim/clock.ts';
+import { cotBenchRig } from '../support/campaign.ts';
 
 test.setTimeout(20_000);
 
@@ -366,33 +367,7 @@ test('participate refuses a bad name, a name already taking part, a non-function
 async function twoWatchesOnOneBench(run: number): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-side-by-side-'));
   const topic = `side-${process.pid}-${run}`;
-  writeFileSync(
-    join(dir, 'rig.yaml'),
-    stringify({
-      station: { name: 'side', lab: 'tests', mqtt: { url: 'embedded' } },
-      firmwareManifests: [],
-      benches: [
-        {
-          id: 'side-1',
-          virtual: { seed: 1, transport: 'mock' },
-          devices: [
-            { id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: 'ch-conformant', relay: 'ch-power' },
-            { id: 'esme', role: 'ESME', ieee: '00:db:12:34:56:78:90:a0', firmware: 'esme-conformant', relay: 'esme-power' },
-            { id: 'ihd', role: 'IHD', ieee: '00:db:12:34:56:78:90:b0', firmware: 'ihd-polls-3h', relay: 'ihd-power' },
-            { id: 'ppmid', role: 'PPMID', ieee: '00:db:12:34:56:78:90:b1', firmware: 'ppmid-conformant', relay: 'ppmid-power' },
-          ],
-          relays: [
-            { id: 'ch-power', vendor: 'tasmota', topic: `${topic}-ch`, channel: 1 },
-            { id: 'esme-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 1 },
-            { id: 'ihd-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 2 },
-            { id: 'ppmid-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 3 },
-          ],
-          sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
-          radio: { channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
-        },
-      ],
-    }),
-  );
+  writeFileSync(join(dir, 'rig.yaml'), stringify(cotBenchRig('side-1', topic)));
   const bench = await openBench(await loadRig(join(dir, 'rig.yaml')), 'side-1');
   const trace: string[] = [];
   try {

@@ -12,38 +12,12 @@ import { hours } from '../../harness/clock.ts';
 import { EvidenceLog } from '../../harness/evidence.ts';
 import { KeyTable } from '../../protocol/security.ts';
 import { loadRig } from '../../rigs/load.ts';
+import { cotBenchRig } from '../support/campaign.ts';
 
 test('ESME, IHD and PPMID on the virtual bench: powered through their relays, the clients poll Change of Tenancy and the meter publishes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-cot-bench-'));
   const topic = `cot-${process.pid}`;
-  writeFileSync(
-    join(dir, 'rig.yaml'),
-    stringify({
-      station: { name: 'cot', lab: 'tests', mqtt: { url: 'embedded' } },
-      firmwareManifests: [],
-      benches: [
-        {
-          id: 'cot-1',
-          virtual: { seed: 1, transport: 'mock' },
-          devices: [
-            { id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: 'ch-conformant', relay: 'ch-power' },
-            { id: 'esme', role: 'ESME', ieee: '00:db:12:34:56:78:90:a0', firmware: 'esme-conformant', relay: 'esme-power' },
-            { id: 'ihd', role: 'IHD', ieee: '00:db:12:34:56:78:90:b0', firmware: 'ihd-polls-3h', relay: 'ihd-power' },
-            { id: 'ppmid', role: 'PPMID', ieee: '00:db:12:34:56:78:90:b1', firmware: 'ppmid-conformant', relay: 'ppmid-power' },
-          ],
-          // Three devices on one four-channel relay board, the CH on its own relay.
-          relays: [
-            { id: 'ch-power', vendor: 'tasmota', topic: `${topic}-ch`, channel: 1 },
-            { id: 'esme-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 1 },
-            { id: 'ihd-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 2 },
-            { id: 'ppmid-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 3 },
-          ],
-          sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
-          radio: { channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
-        },
-      ],
-    }),
-  );
+  writeFileSync(join(dir, 'rig.yaml'), stringify(cotBenchRig('cot-1', topic)));
   const rig = await loadRig(join(dir, 'rig.yaml'));
   const bench = await openBench(rig, 'cot-1');
   try {
