@@ -1,6 +1,6 @@
 // report.pdf from report.html, rendered by Chromium (Debian's `chromium`, driven through
 // playwright-core with an executablePath: nothing is downloaded). No Chromium: said plainly.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { chromium } from '@playwright/test';
 import { escapeText as e } from './escape.ts';
@@ -73,6 +73,13 @@ export async function renderPdf(htmlFile: string, pdfFile: string, furniture?: P
       margin: { top: furniture?.warning ? '20mm' : '16mm', bottom: '16mm', left: '12mm', right: '12mm' },
     });
     return { written: true, file: pdfFile };
+  } catch (e) {
+    // A report too large to lay out in time (hundreds of cases on many benches) must not cost the run its signature.
+    const mb = (statSync(htmlFile).size / 1e6).toFixed(1);
+    return {
+      written: false,
+      reason: `Chromium could not make a PDF of report.html (${mb} MB): ${(e as Error).message.split('\n')[0]}; report.html and everything else were written`,
+    };
   } finally {
     await browser.close();
   }
