@@ -143,7 +143,7 @@ export class VirtualBenchClock implements BenchClock {
 export class CaseClock implements BenchClock {
   constructor(
     private readonly bench: BenchClock,
-    /** Bench time (ms) past which the case may not wait. */
+    /** Bench time (ms) past which the case may not wait; a shared Change of Tenancy moves it on by the wait for the others'. */
     public deadlineMs: number,
     private readonly overran: () => Error,
     /** Told of every wait and when it ends at the latest: progress shows a wait even when the case does not name it. */
@@ -177,10 +177,5 @@ export class CaseClock implements BenchClock {
 
   sideBySide<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return this.bench.sideBySide ? this.bench.sideBySide(name, fn) : fn();
-  }
-
-  /** Moves the deadline on by time the case spent waiting for cases alongside (a shared trigger), not on its own plan. */
-  extend(ms: number): void {
-    this.deadlineMs += Math.max(0, ms);
   }
 }
