@@ -143,8 +143,8 @@ export class VirtualBenchClock implements BenchClock {
 export class CaseClock implements BenchClock {
   constructor(
     private readonly bench: BenchClock,
-    /** Bench time (ms) past which the case may not wait. */
-    readonly deadlineMs: number,
+    /** Bench time (ms) past which the case may not wait; a shared Change of Tenancy moves it on by the wait for the others'. */
+    public deadlineMs: number,
     private readonly overran: () => Error,
     /** Told of every wait and when it ends at the latest: progress shows a wait even when the case does not name it. */
     private readonly onWait?: (kind: 'pause' | 'watch', untilMs: number) => void,

@@ -13,13 +13,14 @@ import { openBench, type OpenBench } from './bench.ts';
 import { benchCheckFault, checkOpenBench } from './bench-check.ts';
 import { RigFault } from '../drivers/faults.ts';
 import { lockBench } from './bench-lock.ts';
-import { groupOf, PLAN_ANNOTATION, type BenchNeeds, type CampaignPlan, type PlanAnnotation } from './plan.ts';
+import { groupEnds, groupOf, PLAN_ANNOTATION, type BenchNeeds, type CampaignPlan, type PlanAnnotation, type TenancyMeter } from './plan.ts';
 import { CaseRecorder, hashEvidence, type CaseDefinition, type CaseResult } from './case.ts';
 import { Capture } from './capture.ts';
 import { CaseClock, minutes, type BenchClock } from './clock.ts';
 import { Liveness } from './liveness.ts';
 import { EvidenceLog } from './evidence.ts';
 import { HandHeldTerminal, radioShared, type RadioShared } from './hht.ts';
+import { tenancyAlone, TenancyRendezvous, type TenancyAct, type TenancySent } from './shared-tenancy.ts';
 import { BenchPower, PowerHolds } from './power.ts';
 import { BenchProgressFile, CaseProgress } from './progress.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from './run-context.ts';
@@ -106,6 +107,11 @@ export interface CaseContext {
   live: Liveness;
   /** What the case waits for, in words, for the run's progress (`waiting('poll period 2 of 3', untilMs)`). */
   progress: CaseProgress;
+  /**
+   * The case's Change of Tenancy at `meter`, implementation `offsetMs` after it goes out: sent by the case alone, or once for
+   * the cases alongside that declared one to the same meter (needs.tenancy), when the last is ready, at the longest offset asked.
+   */
+  changeOfTenancy(meter: TenancyMeter, offsetMs: number, act: TenancyAct): Promise<TenancySent>;
 }
 
 /** The lab settings' values as `gbcs-rig run` passes them (else the defaults): a case's planned duration is known when it is declared. */
@@ -123,7 +129,8 @@ export interface CaseSpec extends CaseDefinition {
   needs: BenchNeeds;
 }
 
-export type { BenchNeeds } from './plan.ts';
+export type { BenchNeeds, TenancyMeter } from './plan.ts';
+export type { TenancySent } from './shared-tenancy.ts';
 
 /** How far past its plan a case may run before it is stopped: a quarter of the plan, at least 10 minutes. */
 export const overrunAllowance = (plannedMs: number): number => Math.max(plannedMs / 4, minutes(10));
@@ -178,6 +185,12 @@ interface DeclaredCase {
 /** Every case declared in this worker, by id (a suite file's cases are declared when Playwright loads it). */
 const DECLARED = new Map<string, DeclaredCase>();
 
+/** A declared case's planned bench time under the settings and its needs. */
+const planOf = (id: string, settings: LabSettings): PlanAnnotation => {
+  const { spec } = DECLARED.get(id)!;
+  return { plannedMs: spec.duration(settings), needs: spec.needs };
+};
+
 /** What a case's run left for its test to report: its result.json and evidence files. */
 interface CaseRun {
   result: CaseResult;
@@ -215,7 +228,7 @@ async function runSideBySide(rig: LoadedRig, slot: BenchSlot, out: string, ids: 
   if (ids.length === 1) {
     slot.ran.set(ids[0], await runCase(DECLARED.get(ids[0])!, rig, slot, out));
   } else {
-    const group: SideBySide = { holds: new PowerHolds(), radio: radioShared(true), ids };
+    const group: SideBySide = { holds: new PowerHolds(), radio: radioShared(true), ids, tenancy: tenancyRendezvous(rig, ids) };
     const runs = await Promise.all(
       ids.map((id) => {
         const run = () => runCase(DECLARED.get(id)!, rig, slot, out, group);
@@ -232,6 +245,19 @@ interface SideBySide {
   holds: PowerHolds;
   radio: RadioShared;
   ids: readonly string[];
+  /** One Change of Tenancy per meter for the cases that declared one to it. */
+  tenancy: Map<TenancyMeter, TenancyRendezvous>;
+}
+
+/** The group's cases that send a Change of Tenancy, by meter; each may wait for the others as long as the longest of them may run. */
+function tenancyRendezvous(rig: LoadedRig, ids: readonly string[]): Map<TenancyMeter, TenancyRendezvous> {
+  const byMeter = new Map<TenancyMeter, string[]>();
+  for (const id of ids) {
+    const meter = DECLARED.get(id)!.spec.needs.tenancy?.meter;
+    if (meter) byMeter.set(meter, [...(byMeter.get(meter) ?? []), id]);
+  }
+  const longest = (members: string[]) => Math.max(...members.map((id) => deadlineOf(0, planOf(id, rig.settings).plannedMs)));
+  return new Map([...byMeter].map(([meter, members]) => [meter, new TenancyRendezvous(meter, members, longest(members))]));
 }
 
 /** The case's deadline in bench time: its planned duration and the overrun allowance from its start. */
@@ -310,10 +336,18 @@ async function runCase(
     );
     const power = new BenchPower(bench.relays, evidence, clock, group && { holds: group.holds, caseId: def.id });
     live = new Liveness(capture, hht, power, evidence, startedAt, bench.spec.radio.channel);
-    await body({ rec, bench, device, settings: rig.settings, clock, capture, power, hht, evidence, live, progress });
+    const changeOfTenancy = (meter: TenancyMeter, offsetMs: number, act: TenancyAct) => {
+      const shared = group?.tenancy.get(meter);
+      return shared?.members.includes(def.id)
+        ? shared.join(def.id, { clock, evidence }, offsetMs, act)
+        : tenancyAlone(clock, offsetMs, act);
+    };
+    await body({ rec, bench, device, settings: rig.settings, clock, capture, power, hht, evidence, live, progress, changeOfTenancy });
   } catch (e) {
     outcome = e ?? new Error('a step threw nothing');
   }
+  // The cases alongside no longer wait for this one's share of a Change of Tenancy.
+  for (const shared of group?.tenancy.values() ?? []) shared.leave(def.id);
   // Heard before judged: a device the case never heard can be neither passed nor failed.
   if (live && device && (outcome === undefined || outcome instanceof DeviceFailure) && !live.heard(device, startedAt)) {
     outcome = new RigFault(
@@ -372,7 +406,9 @@ export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Prom
       const ids = sideBySideWith(process.env[RUN_ENV.out], benchSlot, def.id);
       // A hardware case lasts hours: the runner's own timeout must outlast the group's last deadline.
       if (benchSlot.open && !benchSlot.open.clock.virtual) {
-        const longest = Math.max(...ids.map((id) => DECLARED.get(id)!.spec.duration(rig.settings)));
+        // A case that shares a Change of Tenancy may wait for the others' before its own time after it.
+        const members = ids.map((id) => ({ id, title: id, bench: benchSlot.id, ...planOf(id, rig.settings) }));
+        const longest = Math.max(...groupEnds(members), ...members.map((m) => m.plannedMs));
         test.setTimeout(deadlineOf(0, longest) + HARDWARE_RUNNER_MARGIN_MS);
       }
       await runSideBySide(rig, benchSlot, out, ids);

@@ -14,6 +14,9 @@ export const BENCH_TRIGGERS = {
 } as const;
 export type BenchTrigger = keyof typeof BENCH_TRIGGERS;
 
+/** The meters a Change of Tenancy is sent to: the ESME (GBCS ECS12) or the GPF in the CH (GCS09). */
+export type TenancyMeter = 'ESME' | 'GPF';
+
 /** What a case needs of its bench while it runs, as it declares it. */
 export interface BenchNeeds {
   /** Roles the case keeps powered while it runs (all of them on a bench with several). */
@@ -24,6 +27,11 @@ export interface BenchNeeds {
   radio: boolean;
   /** Bench-wide triggers the case sends. */
   triggers: BenchTrigger[];
+  /**
+   * The meter its Change of Tenancy goes to, and the bench time from the case's start to it at the longest: cases side by side
+   * that send one to the same meter share one (harness/shared-tenancy.ts), sent when the last of them is ready.
+   */
+  tenancy?: { meter: TenancyMeter; afterMs: number };
 }
 
 /** The annotation a case's test carries at collection: its planned bench time and needs, so a plan is made without running. */
@@ -87,7 +95,8 @@ export interface CampaignPlan {
 /** How cases are placed when they may share a bench (the default of `run` and `plan`). */
 export const SIDE_BY_SIDE =
   'cases that cannot disturb each other run side by side on a bench (none power-cycles a device another uses, none sends a ' +
-  'bench-wide trigger); the others one after another, in run order; the benches run in parallel';
+  'bench-wide trigger but cases that share one Change of Tenancy to the same meter); the others one after another, in run order; ' +
+  'the benches run in parallel';
 /** How cases are placed with `--one-at-a-time`: each case holds its bench whole. */
 export const ONE_AT_A_TIME = 'one case after another on each bench, in run order (each holds the bench whole); the benches run in parallel';
 
@@ -104,8 +113,8 @@ export function cannotShare(a: PlannedCase, b: PlannedCase): string | undefined 
     [b, a],
   ]) {
     if (!x.needs || !y.needs) return `${x.needs ? y.id : x.id} has not declared what it needs of the bench`;
-    const trigger = x.needs.triggers[0];
-    if (trigger) return `${x.id} ${BENCH_TRIGGERS[trigger]}, which changes what every device holds under ${y.id}`;
+    const clash = triggerClash(x, x.needs, y, y.needs);
+    if (clash) return clash;
     const cycled = x.needs.cycles.find((r) => y.needs!.powered.includes(r) || y.needs!.cycles.includes(r));
     if (cycled)
       return `${x.id} power-cycles the ${cycled}, which ${y.id} ${y.needs.cycles.includes(cycled) ? 'power-cycles too' : 'keeps powered'}`;
@@ -113,6 +122,39 @@ export function cannotShare(a: PlannedCase, b: PlannedCase): string | undefined 
   // A Playwright worker loads a suite file when it reaches its first case: a case of a later file is not there yet.
   if (a.suite !== b.suite) return `${a.id} and ${b.id} are declared in different suite files`;
   return undefined;
+}
+
+/**
+ * Why x's bench-wide triggers would disturb y, or undefined when they share one Change of Tenancy: both send one to the
+ * same meter and nothing else bench-wide, so each sees the one change it asked for (harness/shared-tenancy.ts).
+ */
+function triggerClash(x: PlannedCase, xn: BenchNeeds, y: PlannedCase, yn: BenchNeeds): string | undefined {
+  for (const t of xn.triggers) {
+    const changes = `${x.id} ${BENCH_TRIGGERS[t]}, which changes what every device holds under ${y.id}`;
+    if (t !== 'change-of-tenancy') return changes;
+    if (!yn.triggers.includes(t)) return `${changes}, which sends none`;
+    const [mx, my] = [xn.tenancy?.meter, yn.tenancy?.meter];
+    if (!mx || !my) return `${mx ? y.id : x.id} sends a Change of Tenancy without saying to which meter, so none can be shared with it`;
+    if (mx !== my) return `${x.id} sends a Change of Tenancy to the ${mx}, ${y.id} to the ${my}: each would change what the other watches`;
+  }
+  return undefined;
+}
+
+/**
+ * When each case of a group ends, from the group's start: its plan, but a case that shares a Change of Tenancy
+ * gets it only when the last of those sharing it is ready (at the longest), and needs its own time after it.
+ */
+export function groupEnds(members: readonly PlannedCase[]): number[] {
+  const readyBy = new Map<TenancyMeter, number>();
+  const sharing = (c: PlannedCase) =>
+    c.needs?.tenancy && members.filter((m) => m.needs?.tenancy?.meter === c.needs!.tenancy!.meter).length > 1;
+  for (const c of members)
+    if (sharing(c)) readyBy.set(c.needs!.tenancy!.meter, Math.max(readyBy.get(c.needs!.tenancy!.meter) ?? 0, c.needs!.tenancy!.afterMs));
+  return members.map((c) => {
+    const ms = c.plannedMs ?? 0;
+    const t = c.needs?.tenancy;
+    return t && sharing(c) ? readyBy.get(t.meter)! + Math.max(0, ms - t.afterMs) : ms;
+  });
 }
 
 /**
@@ -142,11 +184,12 @@ export function planCampaign(
     let t = 0;
     const scheduled = groups.flatMap((members, group) => {
       const start = t;
-      return members.map((c) => {
+      const ends = groupEnds(members);
+      return members.map((c, i) => {
         const ms = c.plannedMs ?? 0;
         if (!longest || ms > (longest.plannedMs ?? 0)) longest = c;
-        t = Math.max(t, start + ms);
-        return { id: c.id, startMs: start, endMs: start + ms, group };
+        t = Math.max(t, start + ends[i]);
+        return { id: c.id, startMs: start, endMs: start + ends[i], group };
       });
     });
     return { bench: id, virtual, cases: scheduled, totalMs: t };
@@ -199,7 +242,9 @@ export function needsText(n: BenchNeeds | undefined): string {
     n.powered.length ? `powers ${n.powered.join(', ')}` : '',
     n.cycles.length ? `cycles ${n.cycles.join(', ')}` : '',
     n.radio ? 'radio' : '',
-    ...n.triggers.map((t) => BENCH_TRIGGERS[t]),
+    ...n.triggers.map((t) =>
+      t === 'change-of-tenancy' && n.tenancy ? `${BENCH_TRIGGERS[t]} to the ${n.tenancy.meter}` : BENCH_TRIGGERS[t],
+    ),
   ]
     .filter(Boolean)
     .join('; ');

@@ -8,6 +8,7 @@ import {
   type CaseContext,
   type LabSettings,
   type RigDevice,
+  type TenancyMeter,
 } from '../harness/conformance.ts';
 import { hours, minutes, seconds } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
@@ -47,7 +48,17 @@ const holds = (powered: BenchNeeds['powered'], more: Partial<BenchNeeds> = {}): 
   triggers: [],
   ...more,
 });
-const COT: Partial<BenchNeeds> = { triggers: ['change-of-tenancy'] };
+/**
+ * A case that sends a Change of Tenancy to `meter`, `afterMs` from its start at the longest: cases side by side that
+ * send one to the same meter share one, sent when the last of them is ready (harness/shared-tenancy.ts).
+ */
+const COT = (meter: TenancyMeter, afterMs: number): Partial<BenchNeeds> => ({
+  triggers: ['change-of-tenancy'],
+  tenancy: { meter, afterMs },
+});
+/** Before a meter's case triggers: ten minutes to settle, and the retries for logs or a message an earlier change cleared. */
+const COT_AFTER_LOGS = minutes(10) + hours(24) + STEPS;
+const COT_AFTER_MESSAGE = minutes(10) + hours(12) + STEPS;
 
 /**
  * Powers the given devices on for the case, with the bench's CH first (the HAN's coordinator: no
@@ -75,11 +86,35 @@ async function joinRigRadio(ctx: CaseContext): Promise<void> {
   }
 }
 
+/** How far off the implementation time is, as a step says it: `1 hour`, `2 hours`. */
+const hoursText = (ms: number) => {
+  const h = Math.round(ms / 60_000) / 60;
+  return `${h} hour${h === 1 ? '' : 's'}`;
+};
+
 /**
- * An Implementation Date/Time `ms` from now, in whole seconds as ZCL carries it: the case judges
- * against the time the meter holds (the rig radio's join before it makes "now" fall between seconds).
+ * The case's Change of Tenancy at the meter, implementation `offsetMs` after it (in whole seconds, as ZCL carries it): sent
+ * as the bench says, or taken from the case alongside that sent it for both (the implementation then at the longest offset
+ * either asked). `step` says it, given how far off the implementation is. Returns when it went out and the implementation time.
  */
-const implementationIn = (ctx: CaseContext, ms: number) => Math.floor((ctx.clock.now() + ms) / 1000) * 1000;
+async function changeOfTenancy(
+  ctx: CaseContext,
+  meter: RigDevice,
+  name: TenancyMeter,
+  offsetMs: number,
+  step?: (inText: string) => string,
+): Promise<{ fromMs: number; implementation: number }> {
+  const tenancy = tenancyOf(ctx);
+  return ctx.changeOfTenancy(name, offsetMs, {
+    announce: (implementation, sharedWith) => {
+      ctx.rec.mark('implementation time', implementation);
+      const said = step?.(hoursText(implementation - ctx.clock.now()));
+      if (sharedWith) ctx.rec.step(`${said ?? 'the Change of Tenancy'}: sent by ${sharedWith} alongside, for this case too`);
+      else if (said) ctx.rec.step(said);
+    },
+    send: (implementation) => tenancy.trigger(meter, { implementationUtc: implementation }, ctx.evidence, ctx.hht),
+  });
+}
 
 /** How this bench triggers a Change of Tenancy; a bench that names none cannot run the case (a rig fault). */
 function tenancyOf(ctx: CaseContext): TenancyTrigger {
@@ -203,12 +238,18 @@ async function tenancyReached(ctx: CaseContext, meter: RigDevice, name: string, 
   }
 }
 
-/** Triggers a Change of Tenancy at the meter as the bench says, and confirms it reached the meter (else INCONCLUSIVE). */
-async function triggerTenancy(ctx: CaseContext, meter: RigDevice, name: string, implementation: number): Promise<void> {
-  const from = ctx.clock.now();
-  await tenancyOf(ctx).trigger(meter, { implementationUtc: implementation }, ctx.evidence, ctx.hht);
+/** Triggers a Change of Tenancy at the meter (changeOfTenancy), and confirms it reached the meter (else INCONCLUSIVE): returns its implementation time. */
+async function triggerTenancy(
+  ctx: CaseContext,
+  meter: RigDevice,
+  name: TenancyMeter,
+  offsetMs: number,
+  step?: (inText: string) => string,
+): Promise<number> {
+  const { fromMs, implementation } = await changeOfTenancy(ctx, meter, name, offsetMs, step);
   ctx.rec.step(`confirm the change reached the ${name}: its Change of Tenancy attributes (${COT_ATTRIBUTES_TEXT}) or its publication`);
-  await tenancyReached(ctx, meter, name, implementation, from);
+  await tenancyReached(ctx, meter, name, implementation, fromMs);
+  return implementation;
 }
 
 /** One entry of a meter's logs as it serves them to a HAN client, with when it was recorded. */
@@ -276,7 +317,7 @@ async function meterStopsServingPreviousOccupier(
   ctx: CaseContext,
   meter: RigDevice,
   powerDevice: RigDevice,
-  name: string,
+  name: TenancyMeter,
   useCase: string,
 ): Promise<void> {
   const tenancy = tenancyOf(ctx);
@@ -303,10 +344,13 @@ async function meterStopsServingPreviousOccupier(
         `the ${name} served no top-up or debt collection in 24 hours, so there is nothing whose clearing could be seen`,
         `top up at the ${name} (or have the supplier collect debt) before the case`,
       );
-    const implementation = implementationIn(ctx, hours(1));
-    ctx.rec.mark('implementation time', implementation);
-    ctx.rec.step(`trigger a Change of Tenancy (${useCase}) at the ${name} (${tenancy.how}), implementation in 1 hour`);
-    await triggerTenancy(ctx, meter, name, implementation);
+    const implementation = await triggerTenancy(
+      ctx,
+      meter,
+      name,
+      hours(1),
+      (inText) => `trigger a Change of Tenancy (${useCase}) at the ${name} (${tenancy.how}), implementation in ${inText}`,
+    );
     await ctx.clock.sleep(implementation + minutes(10) - ctx.clock.now());
     ctx.rec.step('ten minutes after the implementation time, the rig radio asks again');
     const after = await servedLogs(ctx, target);
@@ -344,7 +388,7 @@ async function publishesChangeOfTenancy(
   ctx: CaseContext,
   meter: RigDevice,
   powerDevice: RigDevice,
-  name: string,
+  name: TenancyMeter,
   useCase: string,
 ): Promise<void> {
   const clients = CLIENT_ROLES.flatMap((r) => ctx.bench.devices(r));
@@ -353,11 +397,15 @@ async function publishesChangeOfTenancy(
   await powered(ctx, [powerDevice, ...clients], async () => {
     ctx.rec.step('power the meter and its HAN clients; let them join and settle');
     await ctx.clock.sleep(minutes(10));
-    const implementation = implementationIn(ctx, hours(1));
-    ctx.rec.mark('implementation time', implementation);
-    ctx.rec.step(`trigger a Change of Tenancy (${useCase}) at ${meter.id} (${tenancy.how}), implementation in 1 hour`);
-    const from = ctx.clock.now();
-    await tenancy.trigger(meter, { implementationUtc: implementation }, ctx.evidence, ctx.hht);
+    // Shared with cases alongside, it goes out later than this case's own ten minutes: the clients have been on longer, and whether
+    // a publication is unsolicited is still judged per client from the moment it went out.
+    const { fromMs: from, implementation } = await changeOfTenancy(
+      ctx,
+      meter,
+      name,
+      hours(1),
+      (inText) => `trigger a Change of Tenancy (${useCase}) at ${meter.id} (${tenancy.how}), implementation in ${inText}`,
+    );
     // Unsolicited for a client unless that client asked since the trigger: one client's poll never excuses or condemns the meter's traffic to another.
     const asked = (c: RigDevice, untilMs: number) => ctx.capture.all(getCot(ctx, c), from, untilMs).length > 0;
     const unsolicitedTo = (f: DecodedFrame, h: HeardFrame) => clients.find((c) => ctx.capture.isTo(f, c.ieee) && !asked(c, h.atMs));
@@ -424,7 +472,7 @@ conformanceCase(
     references: [SECMP0056],
     requirement: `On receiving a Change of Tenancy (GBCS ECS12), the ESME publishes it on the HAN unsolicited (Device Management ${hex16(DEVICE_MANAGEMENT.id)} Publish Change of Tenancy) to its HAN clients.`,
     duration: () => minutes(10) + seconds(60) + CONFIRM_TENANCY + STEPS,
-    needs: holds(['ESME', ...CLIENT_ROLES], COT),
+    needs: holds(['ESME', ...CLIENT_ROLES], COT('ESME', minutes(10) + STEPS)),
   },
   (ctx) => publishesChangeOfTenancy(ctx, ctx.device, ctx.device, 'ESME', 'ECS12'),
 );
@@ -439,7 +487,7 @@ conformanceCase(
     references: [SECMP0056],
     requirement: `On receiving a Change of Tenancy (GBCS GCS09), the GPF in the CH publishes it on the HAN unsolicited (Device Management ${hex16(DEVICE_MANAGEMENT.id)} Publish Change of Tenancy) to its HAN clients.`,
     duration: () => minutes(10) + seconds(60) + CONFIRM_TENANCY + STEPS,
-    needs: holds([...CLIENT_ROLES], COT),
+    needs: holds([...CLIENT_ROLES], COT('GPF', minutes(10) + STEPS)),
   },
   (ctx) => onGpf(ctx, (gpf) => publishesChangeOfTenancy(ctx, gpf, ctx.device, 'GPF', 'GCS09')),
 );
@@ -699,7 +747,7 @@ for (const role of CLIENT_ROLES) {
       references: [SECMP0056],
       requirement: `After a Change of Tenancy, the ${role} clears (where stored) consumption history, top-up history, debt recovery information and supplier messages recorded before the Implementation Date/Time — when that time is reached, not before (lab setting: the reading of COT-5) — and keeps what is recorded after it; and it goes on polling (COT-3) across the change.`,
       duration: (s) => hours(5) + minutes(10) + hours(s.cotPollPeriodHours) + STEPS,
-      needs: holds(['ESME', role], COT),
+      needs: holds(['ESME', role], COT('ESME', hours(2) + STEPS)),
     },
     async (ctx) => {
       const esme = meterOf(ctx);
@@ -721,10 +769,13 @@ for (const role of CLIENT_ROLES) {
             `the ${role} holds none of the data COT-4 names after two hours on the HAN, so its clearing cannot be seen (${observer.how})`,
             `check the ${role} receives the meter's data (readings, top-ups, messages)`,
           );
-        const implementation = implementationIn(ctx, hours(2));
-        ctx.rec.mark('implementation time', implementation);
-        ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 2 hours`);
-        await triggerTenancy(ctx, esme, 'ESME', implementation);
+        const implementation = await triggerTenancy(
+          ctx,
+          esme,
+          'ESME',
+          hours(2),
+          (inText) => `trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in ${inText}`,
+        );
         if (ctx.settings.cotImplementationTime === 'honour') {
           // COT-5 is about a span: the data must be there all the way to the implementation time, so it is watched, not sampled once.
           const every = observer.watchEveryMs;
@@ -865,7 +916,7 @@ conformanceCase(
     references: [SECMP0056],
     requirement: `After a Change of Tenancy, the ESME clears its last active supplier message (e.g. Cancel Message on the Messaging cluster ${hex16(MESSAGING.id)}): asked for its last message as an IHD would, it no longer returns the previous occupier's.`,
     duration: () => minutes(10) + hours(12) + hours(1) + minutes(10) + STEPS,
-    needs: holds(['ESME', ...CLIENT_ROLES], COT),
+    needs: holds(['ESME', ...CLIENT_ROLES], COT('ESME', COT_AFTER_MESSAGE)),
   },
   async (ctx) => {
     const tenancy = tenancyOf(ctx);
@@ -874,10 +925,13 @@ conformanceCase(
       await ctx.clock.sleep(minutes(10));
       const esme = await onHan(ctx, ctx.device, 'ESME');
       const messageId = await activeSupplierMessage(ctx, esme);
-      const implementation = implementationIn(ctx, hours(1));
-      ctx.rec.mark('implementation time', implementation);
-      ctx.rec.step(`trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in 1 hour`);
-      await triggerTenancy(ctx, ctx.device, 'ESME', implementation);
+      const implementation = await triggerTenancy(
+        ctx,
+        ctx.device,
+        'ESME',
+        hours(1),
+        (inText) => `trigger a Change of Tenancy at the ESME (${tenancy.how}), implementation in ${inText}`,
+      );
       await previousMessageGone(ctx, esme, messageId, implementation);
     });
   },
@@ -893,7 +947,7 @@ conformanceCase(
     references: [SECMP0056],
     requirement: `After a Change of Tenancy, the ESME no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment ${hex16(PREPAYMENT.id)}: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side, or a client that cleared would fetch them again.`,
     duration: () => minutes(10) + hours(24) + hours(1) + minutes(10) + STEPS,
-    needs: holds(['ESME'], COT),
+    needs: holds(['ESME'], COT('ESME', COT_AFTER_LOGS)),
   },
   (ctx) => meterStopsServingPreviousOccupier(ctx, ctx.device, ctx.device, 'ESME', 'ECS12'),
 );
@@ -908,7 +962,7 @@ conformanceCase(
     references: [SECMP0056],
     requirement: `After a Change of Tenancy, the GPF in the CH no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment ${hex16(PREPAYMENT.id)}: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side.`,
     duration: () => minutes(10) + hours(24) + hours(1) + minutes(10) + STEPS,
-    needs: holds([], COT),
+    needs: holds([], COT('GPF', COT_AFTER_LOGS)),
   },
   (ctx) => onGpf(ctx, (gpf) => meterStopsServingPreviousOccupier(ctx, gpf, ctx.device, 'GPF', 'GCS09')),
 );
@@ -924,7 +978,7 @@ for (const role of CLIENT_ROLES) {
       references: [SECMP0056],
       requirement: `A ${role} that was off when the publication went out polls at its next power-up and clears what was recorded before the implementation time.`,
       duration: (s) => hours(4) + minutes(s.rejoinLimitMinutes) + minutes(10) + STEPS,
-      needs: holds(['ESME', role], { ...COT, cycles: [role] }),
+      needs: holds(['ESME', role], { ...COT('ESME', hours(2) + STEPS), cycles: [role] }),
     },
     async (ctx) => {
       const esme = meterOf(ctx);
@@ -943,9 +997,9 @@ for (const role of CLIENT_ROLES) {
           );
         ctx.rec.step(`power the ${role} off; the Change of Tenancy goes out while it is off`);
         await ctx.power.set(ctx.device, false);
-        const implementation = implementationIn(ctx, hours(1));
-        ctx.rec.mark('implementation time', implementation);
-        await triggerTenancy(ctx, esme, 'ESME', implementation);
+        // Shared with a case alongside, the change goes out when both are ready: this one's client is off by then, and
+        // stays off until an hour after the implementation time, as alone.
+        const implementation = await triggerTenancy(ctx, esme, 'ESME', hours(1));
         ctx.progress.waiting('the implementation time and an hour, the device off', implementation + hours(1), `power the ${role} on`);
         await ctx.clock.sleep(implementation + hours(1) - ctx.clock.now());
         ctx.rec.step(`power the ${role} on again, after the implementation time`);

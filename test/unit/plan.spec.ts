@@ -118,7 +118,35 @@ test.describe('cases side by side on one bench', () => {
       'a Change of Tenancy during a watch',
       cot('IHD-COT-005', 29, { powered: ['CH', 'ESME', 'IHD'], triggers: ['change-of-tenancy'] }),
       ppmidWatch,
-      /sends a Change of Tenancy, which changes what every device holds under PPMID-COT-004/,
+      /sends a Change of Tenancy, which changes what every device holds under PPMID-COT-004, which sends none/,
+    ],
+    [
+      'a client off for a Change of Tenancy during the watch of the same client around the same change',
+      cot('IHD-COT-008', 4, { cycles: ['IHD'], triggers: ['change-of-tenancy'], tenancy: { meter: 'ESME', afterMs: 2 * H } }),
+      cot('IHD-COT-005', 29, {
+        powered: ['CH', 'ESME', 'IHD'],
+        triggers: ['change-of-tenancy'],
+        tenancy: { meter: 'ESME', afterMs: 2 * H },
+      }),
+      /IHD-COT-008 power-cycles the IHD, which IHD-COT-005 keeps powered/,
+    ],
+    [
+      'Changes of Tenancy to different meters',
+      cot('ESME-COT-010', 25, { triggers: ['change-of-tenancy'], tenancy: { meter: 'ESME', afterMs: 24 * H } }),
+      cot('GPF-COT-010', 25, { powered: ['CH'], triggers: ['change-of-tenancy'], tenancy: { meter: 'GPF', afterMs: 24 * H } }),
+      /sends a Change of Tenancy to the (ESME|GPF), (GPF|ESME)-COT-010 to the (GPF|ESME): each would change what the other watches/,
+    ],
+    [
+      'a Change of Tenancy that does not say to which meter',
+      cot('A', 1, { triggers: ['change-of-tenancy'] }),
+      cot('B', 1, { triggers: ['change-of-tenancy'], tenancy: { meter: 'ESME', afterMs: H } }),
+      /A sends a Change of Tenancy without saying to which meter, so none can be shared with it/,
+    ],
+    [
+      'a Change of Tenancy beside a WAN cut, though both send a Change of Tenancy to the ESME',
+      cot('A', 1, { triggers: ['change-of-tenancy'], tenancy: { meter: 'ESME', afterMs: H } }),
+      cot('B', 1, { triggers: ['change-of-tenancy', 'wan-cut'], tenancy: { meter: 'ESME', afterMs: H } }),
+      /B cuts the CH's WAN, which changes what every device holds under A/,
     ],
     ["the CH's WAN cut during a watch", cot('IHD-RCN-003', 1, { triggers: ['wan-cut'] }), ppmidWatch, /cuts the CH's WAN/],
     [
@@ -143,6 +171,34 @@ test.describe('cases side by side on one bench', () => {
       expect(plan.totalMs).toBe((a.plannedMs ?? 0) + (b.plannedMs ?? 0));
     });
   }
+
+  test('cases that send a Change of Tenancy to the same meter share one: it goes out when the last is ready, each case runs on after it', () => {
+    const at = (meter: 'ESME' | 'GPF', afterMs: number) => ({ triggers: ['change-of-tenancy' as const], tenancy: { meter, afterMs } });
+    const publish = cot('ESME-COT-001', 0.5, { powered: ['CH', 'ESME', 'IHD', 'PPMID'], ...at('ESME', 0.25 * H) });
+    const clears = cot('IHD-COT-005', 29, { powered: ['CH', 'ESME', 'IHD'], ...at('ESME', 2 * H) });
+    const logs = cot('ESME-COT-010', 25, at('ESME', 24 * H));
+    const gpf = cot('GPF-COT-001', 0.5, { powered: ['CH', 'IHD', 'PPMID'], ...at('GPF', 0.25 * H) });
+    for (const [a, b] of [
+      [publish, clears],
+      [publish, logs],
+      [clears, logs],
+    ])
+      expect(cannotShare(a, b), `${a.id} beside ${b.id}`).toBeUndefined();
+    const plan = planCampaign([publish, clears, gpf, logs], [{ id: 'b', virtual: true }]);
+    // The change goes out 24 h in at the latest (ESME-COT-010's logs); each case needs its own time after it.
+    expect(plan.benches[0].cases).toEqual([
+      { id: 'ESME-COT-001', startMs: 0, endMs: 24.25 * H, group: 0 },
+      { id: 'IHD-COT-005', startMs: 0, endMs: 51 * H, group: 0 },
+      { id: 'ESME-COT-010', startMs: 0, endMs: 25 * H, group: 0 },
+      { id: 'GPF-COT-001', startMs: 51 * H, endMs: 51.5 * H, group: 1 },
+    ]);
+    expect(plan.totalMs).toBe(51.5 * H);
+    expect(planLines(plan, [publish, clears, gpf, logs], 0).join('\n')).toContain(
+      'sends a Change of Tenancy to the ESME; alongside IHD-COT-005, ESME-COT-010',
+    );
+    // A trigger case alone plans as it always did.
+    expect(planCampaign([gpf], [{ id: 'b', virtual: true }]).totalMs).toBe(0.5 * H);
+  });
 
   test('power cycles of different devices share the bench; a case joins the first group it fits, in run order', () => {
     const ihdCycle = cot('IHD-COT-002', 1, { powered: ['CH', 'ESME', 'IHD'], cycles: ['IHD'] });
@@ -180,14 +236,26 @@ test.describe('the default campaign as `gbcs-rig plan --json` places it', () => 
     }
   });
 
-  test('every CH power cycle and every bench-wide trigger holds the bench alone', () => {
+  test('every CH power cycle and every bench-wide trigger holds the bench alone, but one Change of Tenancy shared by cases sending it to one meter', () => {
     for (const g of groups)
       for (const c of g)
-        if (c.needs!.cycles.includes('CH') || c.needs!.triggers.length > 0)
+        if (c.needs!.cycles.includes('CH') || c.needs!.triggers.some((t) => t !== 'change-of-tenancy'))
           expect(
             g.map((m) => m.id),
             c.id,
           ).toEqual([c.id]);
+        else if (c.needs!.triggers.length > 0)
+          for (const m of g) expect(m.needs!.tenancy?.meter, `${m.id} beside ${c.id}`).toBe(c.needs!.tenancy!.meter);
+    // The ESME's trigger cases but the two whose client is off for the change share one; so do the GPF's, and those two.
+    expect(groupOf(plan, 'virtual-1', 'ESME-COT-010')).toEqual([
+      'ESME-COT-001',
+      'IHD-COT-005',
+      'PPMID-COT-005',
+      'ESME-COT-006',
+      'ESME-COT-010',
+    ]);
+    expect(groupOf(plan, 'virtual-1', 'GPF-COT-010')).toEqual(['GPF-COT-001', 'GPF-COT-010']);
+    expect(groupOf(plan, 'virtual-1', 'IHD-COT-008')).toEqual(['IHD-COT-008', 'PPMID-COT-008']);
   });
 
   test("the 73-hour watches of the IHD's and the PPMID's polls share one span", () => {

@@ -1,0 +1,108 @@
+// One Change of Tenancy shared by the cases side by side that each send one to the same meter (issue #15): every
+// verdict and judged measurement is the one the case gives holding the bench alone (`--one-at-a-time`), on the
+// conformant devices and on every mutant a trigger case must catch, each on a bench of its own — in less bench time.
+import { test, expect } from '@playwright/test';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sha256File, type CaseResult } from '../../harness/case.ts';
+import { type Campaign, once, runCampaign } from '../support/campaign.ts';
+import { COT_CAUGHT_BY, COT_CONFORMANT, judgements } from '../support/matrix.ts';
+
+test.describe.configure({ mode: 'default', timeout: 10 * 60_000 });
+
+/** The COT cases that send a Change of Tenancy: COT-001 (ESME, GPF), COT-005, COT-006, COT-010 (ESME, GPF), COT-008. */
+const TRIGGER_CASES = /COT-00[1568]$|COT-010$/;
+const GREP = 'COT-00[1568]|COT-010';
+/** The conformant devices, then every mutant a trigger case must catch, each on a bench of its own. */
+const BENCHES = [
+  { name: 'conformant', caseId: '', requirement: '', tenancy: COT_CONFORMANT },
+  ...COT_CAUGHT_BY.filter(([, , caseId]) => TRIGGER_CASES.test(caseId)).map(([device, profile, caseId, requirement, others]) => ({
+    name: profile,
+    caseId,
+    requirement,
+    tenancy: { ...COT_CONFORMANT, ...others, [device]: profile },
+  })),
+];
+const options = { perBench: BENCHES.map(({ tenancy }) => ({ tenancy })), grep: GREP };
+const merged = once(() => runCampaign(options));
+const alone = once(() => runCampaign({ ...options, oneAtATime: true }));
+
+const results = (c: Campaign, bench: string): CaseResult[] => (c.results?.cases ?? []).filter((r) => r.bench === bench);
+const judged = (r: CaseResult) => r.measurements.map((m) => ({ name: m.name, unit: m.unit, limit: m.limit, outcome: m.outcome }));
+const span = (c: Campaign, bench: string) => {
+  const rs = results(c, bench);
+  return Math.max(...rs.map((r) => Date.parse(r.endedAt))) - Math.min(...rs.map((r) => Date.parse(r.startedAt)));
+};
+const events = (c: Campaign, r: CaseResult) =>
+  readFileSync(join(c.dir, 'evidence', `${r.id}--${r.bench}`, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind: string; sharedWith?: string; implementationUtc?: string });
+
+test('the trigger cases sharing one Change of Tenancy give every verdict and judgement they give alone, and catch every mutant', async () => {
+  const [m, a] = await Promise.all([merged(), alone()]);
+  expect(m.exitCode, m.stderr).toBe(0);
+  expect(a.exitCode, a.stderr).toBe(0);
+  for (const [i, { name, caseId, requirement }] of BENCHES.entries()) {
+    const bench = `virtual-${i + 1}`;
+    const v = judgements(m, '', bench);
+    expect(Object.keys(v).length, `${name}: ${JSON.stringify(v)}`).toBe(9);
+    expect(v, `${name} merged against alone`).toEqual(judgements(a, '', bench));
+    for (const r of results(m, bench))
+      expect(judged(r), `${r.id} on ${name}`).toEqual(judged(results(a, bench).find((x) => x.id === r.id)!));
+    if (caseId) expect(v[caseId], `${name}: ${JSON.stringify(v)}`).toBe(`FAIL ${requirement}`);
+    else
+      expect(
+        Object.values(v).every((x) => x === 'PASS'),
+        JSON.stringify(v),
+      ).toBe(true);
+  }
+});
+
+test('one Change of Tenancy per meter: sent by one case, taken by the others, at the same trigger and implementation times', async () => {
+  const m = await merged();
+  const conformant = results(m, 'virtual-1');
+  const esmeGroup = ['ESME-COT-001', 'IHD-COT-005', 'PPMID-COT-005', 'ESME-COT-006', 'ESME-COT-010'];
+  for (const group of [esmeGroup, ['GPF-COT-001', 'GPF-COT-010'], ['IHD-COT-008', 'PPMID-COT-008']]) {
+    const sent = group.flatMap((id) => {
+      const r = conformant.find((x) => x.id === id)!;
+      expect(r.alongside, id).toEqual(group.filter((x) => x !== id));
+      return events(m, r)
+        .filter((e) => e.kind === 'tenancy-trigger' || e.kind === 'tenancy-shared')
+        .map((e) => ({ id, ...e }));
+    });
+    // One trigger for the group, from its first case; every other case says with whom it shared it, and when.
+    const triggers = sent.filter((e) => e.kind === 'tenancy-trigger');
+    expect(triggers.map((e) => e.id)).toEqual([group[0]]);
+    const taken = sent.filter((e) => e.kind === 'tenancy-shared' && e.sharedWith);
+    expect(taken.map((e) => e.id)).toEqual(group.slice(1));
+    expect(new Set(taken.map((e) => e.sharedWith))).toEqual(new Set([group[0]]));
+    expect(new Set(taken.map((e) => e.implementationUtc))).toEqual(new Set([triggers[0].implementationUtc]));
+  }
+});
+
+test('sharing the Change of Tenancy cuts the bench time of the trigger cases (results.json, bench time)', async () => {
+  const [m, a] = await Promise.all([merged(), alone()]);
+  const [side, sequential] = [span(m, 'virtual-1'), span(a, 'virtual-1')];
+  console.log(
+    `trigger cases on the conformant devices: ${(side / 3_600_000).toFixed(1)} h side by side, ${(sequential / 3_600_000).toFixed(1)} h one at a time`,
+  );
+  // Alone, the nine cases take about 71 h on these devices; sharing, about 35 h: the 29-hour COT-005s and what runs beside them.
+  expect(side).toBeLessThan(sequential / 2);
+});
+
+test('cases sharing a Change of Tenancy are deterministic: the same seed gives byte-identical evidence', async () => {
+  const hashes = (c: Campaign) =>
+    Object.fromEntries(
+      readdirSync(join(c.dir, 'evidence')).flatMap((d) =>
+        readdirSync(join(c.dir, 'evidence', d))
+          .filter((f) => f.endsWith('.pcapng') || f === 'events.jsonl')
+          .map((f) => [`${d}/${f}`, sha256File(join(c.dir, 'evidence', d, f))]),
+      ),
+    );
+  const run = () => runCampaign({ tenancy: COT_CONFORMANT, grep: GREP, seed: 13 });
+  const [x, y] = [await run(), await run()];
+  expect(x.results!.cases.filter((r) => r.alongside).length).toBe(9);
+  expect(Object.keys(hashes(x)).length).toBeGreaterThanOrEqual(18);
+  expect(hashes(x)).toEqual(hashes(y));
+});
