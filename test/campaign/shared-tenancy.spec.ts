@@ -5,8 +5,9 @@ import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaseResult } from '../../harness/case.ts';
-import { type Campaign, once, runCampaign } from '../support/campaign.ts';
-import { COT_CAUGHT_BY, COT_CONFORMANT, judgements } from '../support/matrix.ts';
+import type { Campaign } from '../support/campaign.ts';
+import { judgements } from '../support/matrix.ts';
+import { benchSpan, both, cotBenches, expectEachCaught, expectSameVerdicts, results } from '../support/side-by-side.ts';
 
 test.describe.configure({ mode: 'default', timeout: 10 * 60_000 });
 
@@ -14,25 +15,10 @@ test.describe.configure({ mode: 'default', timeout: 10 * 60_000 });
 const TRIGGER_CASES = /COT-00[1568]$|COT-010$/;
 const GREP = 'COT-00[1568]|COT-010';
 /** The conformant devices, then every mutant a trigger case must catch, each on a bench of its own. */
-const BENCHES = [
-  { name: 'conformant', caseId: '', requirement: '', tenancy: COT_CONFORMANT },
-  ...COT_CAUGHT_BY.filter(([, , caseId]) => TRIGGER_CASES.test(caseId)).map(([device, profile, caseId, requirement, others]) => ({
-    name: profile,
-    caseId,
-    requirement,
-    tenancy: { ...COT_CONFORMANT, ...others, [device]: profile },
-  })),
-];
-const options = { perBench: BENCHES.map(({ tenancy }) => ({ tenancy })), grep: GREP };
-const merged = once(() => runCampaign(options));
-const alone = once(() => runCampaign({ ...options, oneAtATime: true }));
+const BENCHES = cotBenches((caseId) => TRIGGER_CASES.test(caseId));
+const runs = both({ perBench: BENCHES.map(({ tenancy }) => ({ tenancy })), grep: GREP });
+const { merged, alone } = runs;
 
-const results = (c: Campaign, bench: string): CaseResult[] => (c.results?.cases ?? []).filter((r) => r.bench === bench);
-const judged = (r: CaseResult) => r.measurements.map((m) => ({ name: m.name, unit: m.unit, limit: m.limit, outcome: m.outcome }));
-const span = (c: Campaign, bench: string) => {
-  const rs = results(c, bench);
-  return Math.max(...rs.map((r) => Date.parse(r.endedAt))) - Math.min(...rs.map((r) => Date.parse(r.startedAt)));
-};
 const events = (c: Campaign, r: CaseResult) =>
   readFileSync(join(c.dir, 'evidence', `${r.id}--${r.bench}`, 'events.jsonl'), 'utf8')
     .trim()
@@ -40,23 +26,12 @@ const events = (c: Campaign, r: CaseResult) =>
     .map((l) => JSON.parse(l) as { kind: string; sharedWith?: string; implementationUtc?: string });
 
 test('the trigger cases sharing one Change of Tenancy give every verdict and judgement they give alone, and catch every mutant', async () => {
-  const [m, a] = await Promise.all([merged(), alone()]);
-  expect(m.exitCode, m.stderr).toBe(0);
-  expect(a.exitCode, a.stderr).toBe(0);
-  for (const [i, { name, caseId, requirement }] of BENCHES.entries()) {
-    const bench = `virtual-${i + 1}`;
-    const v = judgements(m, '', bench);
+  const { m } = await expectSameVerdicts(runs);
+  for (const [i, { name }] of BENCHES.entries()) {
+    const v = judgements(m, '', `virtual-${i + 1}`);
     expect(Object.keys(v).length, `${name}: ${JSON.stringify(v)}`).toBe(9);
-    expect(v, `${name} merged against alone`).toEqual(judgements(a, '', bench));
-    for (const r of results(m, bench))
-      expect(judged(r), `${r.id} on ${name}`).toEqual(judged(results(a, bench).find((x) => x.id === r.id)!));
-    if (caseId) expect(v[caseId], `${name}: ${JSON.stringify(v)}`).toBe(`FAIL ${requirement}`);
-    else
-      expect(
-        Object.values(v).every((x) => x === 'PASS'),
-        JSON.stringify(v),
-      ).toBe(true);
   }
+  expectEachCaught(m, BENCHES);
 });
 
 test('one Change of Tenancy per meter: sent by one case, taken by the others, at the same trigger and implementation times', async () => {
@@ -83,7 +58,7 @@ test('one Change of Tenancy per meter: sent by one case, taken by the others, at
 
 test('sharing the Change of Tenancy cuts the bench time of the trigger cases (results.json, bench time)', async () => {
   const [m, a] = await Promise.all([merged(), alone()]);
-  const [side, sequential] = [span(m, 'virtual-1'), span(a, 'virtual-1')];
+  const [side, sequential] = [benchSpan(m, 'virtual-1'), benchSpan(a, 'virtual-1')];
   console.log(
     `trigger cases on the conformant devices: ${(side / 3_600_000).toFixed(1)} h side by side, ${(sequential / 3_600_000).toFixed(1)} h one at a time`,
   );
