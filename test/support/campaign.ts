@@ -215,31 +215,3 @@ export function expectWithinPlan(c: Campaign, bench?: string): void {
 export function caseIds(): string[] {
   return listedCaseIds(suitesCommand(), process.env);
 }
-
-/** A rig file of one virtual bench with a CH, an ESME, a 3-hour-polling IHD and a PPMID, each on its own relay (three on one board). */
-export function cotBenchRig(benchId: string, topic: string): Record<string, unknown> {
-  return {
-    station: { name: benchId, lab: 'tests', mqtt: { url: 'embedded' } },
-    firmwareManifests: [],
-    benches: [
-      {
-        id: benchId,
-        virtual: { seed: 1, transport: 'mock' },
-        devices: [
-          { id: 'ch', role: 'CH', ieee: '00:db:12:34:56:78:90:a2', firmware: 'ch-conformant', relay: 'ch-power' },
-          { id: 'esme', role: 'ESME', ieee: '00:db:12:34:56:78:90:a0', firmware: 'esme-conformant', relay: 'esme-power' },
-          { id: 'ihd', role: 'IHD', ieee: '00:db:12:34:56:78:90:b0', firmware: 'ihd-polls-3h', relay: 'ihd-power' },
-          { id: 'ppmid', role: 'PPMID', ieee: '00:db:12:34:56:78:90:b1', firmware: 'ppmid-conformant', relay: 'ppmid-power' },
-        ],
-        relays: [
-          { id: 'ch-power', vendor: 'tasmota', topic: `${topic}-ch`, channel: 1 },
-          { id: 'esme-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 1 },
-          { id: 'ihd-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 2 },
-          { id: 'ppmid-power', vendor: 'tasmota', topic: `${topic}-board`, channel: 3 },
-        ],
-        sniffers: [{ id: 'han', kind: 'nrf802154', channel: 11 }],
-        radio: { channel: 11, ieee: '00:db:12:34:56:78:90:f0' },
-      },
-    ],
-  };
-}

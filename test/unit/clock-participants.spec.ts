@@ -2,20 +2,11 @@
 // Time moves only while every participant waits on it, one wake at a time, so what a case does
 // between its waits (I/O of any wall duration) takes no bench time and the interleaving is fixed.
 import { test, expect } from '@playwright/test';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { RigFault } from '../../drivers/faults.ts';
-import { openBench } from '../../harness/bench.ts';
-import { Capture } from '../../harness/capture.ts';
 import { CaseClock, HardwareClock, VirtualBenchClock, hours, minutes } from '../../harness/clock.ts';
-import { EvidenceLog } from '../../harness/evidence.ts';
-import { KeyTable } from '../../protocol/security.ts';
-import { loadRig } from '../../rigs/load.ts';
 import { DiscreteEventClock } from '../../sim/clock.ts';
-import { cotBenchRig } from '../support/campaign.ts';
+import { openCotBench } from '../support/cot-bench.ts';
 
 test.setTimeout(20_000);
 
@@ -365,22 +356,10 @@ test('participate refuses a bad name, a name already taking part, a non-function
 
 /** The IHD and the PPMID watched side by side on one virtual bench, through the real drivers (MQTT relays, sniffer). */
 async function twoWatchesOnOneBench(run: number): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-side-by-side-'));
   const topic = `side-${process.pid}-${run}`;
-  writeFileSync(join(dir, 'rig.yaml'), stringify(cotBenchRig('side-1', topic)));
-  const bench = await openBench(await loadRig(join(dir, 'rig.yaml')), 'side-1');
+  const { bench, capture, evidence } = await openCotBench('side-1', topic);
   const trace: string[] = [];
   try {
-    const evidence = new EvidenceLog(join(dir, 'evidence'), () => bench.clock.now());
-    const keys = new KeyTable();
-    keys.addNetworkKey(bench.keys.networkKey!);
-    const capture = new Capture(
-      bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })),
-      evidence,
-      bench.clock,
-      keys,
-    );
-    capture.start();
     const t0 = bench.clock.now();
     const at = () => bench.clock.now() - t0;
     const polls = (device: string) => {

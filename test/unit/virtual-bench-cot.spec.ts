@@ -2,36 +2,13 @@
 // relays switched over MQTT power them, they join the HAN through the CH, and their Change of
 // Tenancy traffic reaches the sniffer.
 import { test, expect } from '@playwright/test';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { openBench } from '../../harness/bench.ts';
-import { Capture } from '../../harness/capture.ts';
 import { hours } from '../../harness/clock.ts';
-import { EvidenceLog } from '../../harness/evidence.ts';
-import { KeyTable } from '../../protocol/security.ts';
-import { loadRig } from '../../rigs/load.ts';
-import { cotBenchRig } from '../support/campaign.ts';
+import { openCotBench } from '../support/cot-bench.ts';
 
 test('ESME, IHD and PPMID on the virtual bench: powered through their relays, the clients poll Change of Tenancy and the meter publishes', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-cot-bench-'));
   const topic = `cot-${process.pid}`;
-  writeFileSync(join(dir, 'rig.yaml'), stringify(cotBenchRig('cot-1', topic)));
-  const rig = await loadRig(join(dir, 'rig.yaml'));
-  const bench = await openBench(rig, 'cot-1');
+  const { bench, capture, evidence } = await openCotBench('cot-1', topic);
   try {
-    const evidence = new EvidenceLog(join(dir, 'evidence'), () => bench.clock.now());
-    // The virtual HAN is NWK-secured: the capture reads it with the bench's network key.
-    const keys = new KeyTable();
-    keys.addNetworkKey(bench.keys.networkKey!);
-    const capture = new Capture(
-      bench.sniffers.map((s) => ({ id: s.id, source: s.driver, channel: s.channel })),
-      evidence,
-      bench.clock,
-      keys,
-    );
-    capture.start();
     // The CH first: the others join the HAN through it.
     for (const id of ['ch-power', 'esme-power', 'ihd-power', 'ppmid-power']) await bench.relays.get(id)!.switch(true);
     await bench.clock.sleep(hours(7));
