@@ -13,15 +13,26 @@ import { openBench, type OpenBench } from './bench.ts';
 import { benchCheckFault, checkOpenBench } from './bench-check.ts';
 import { RigFault } from '../drivers/faults.ts';
 import { lockBench } from './bench-lock.ts';
-import { groupEnds, groupOf, PLAN_ANNOTATION, type BenchNeeds, type CampaignPlan, type PlanAnnotation, type TenancyMeter } from './plan.ts';
+import {
+  groupEnds,
+  groupOf,
+  PLAN_ANNOTATION,
+  SHARED_ACTS,
+  type BenchNeeds,
+  type CampaignPlan,
+  type PlanAnnotation,
+  type SharedActName,
+  type TenancyMeter,
+} from './plan.ts';
 import { CaseRecorder, hashEvidence, type CaseDefinition, type CaseResult } from './case.ts';
 import { Capture } from './capture.ts';
 import { CaseClock, minutes, type BenchClock } from './clock.ts';
 import { Liveness } from './liveness.ts';
 import { EvidenceLog } from './evidence.ts';
 import { HandHeldTerminal, radioShared, type RadioShared } from './hht.ts';
+import { alone, SharedAct, type Together } from './shared-act.ts';
 import { tenancyAlone, TenancyRendezvous, type TenancyAct, type TenancySent } from './shared-tenancy.ts';
-import { BenchPower, PowerHolds } from './power.ts';
+import { BenchPower, PowerHolds, type PowerEdge } from './power.ts';
 import { BenchProgressFile, CaseProgress } from './progress.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from './run-context.ts';
 import { DeviceFailure, NotApplicable } from './verdicts.ts';
@@ -112,6 +123,22 @@ export interface CaseContext {
    * the cases alongside that declared one to the same meter (needs.tenancy), when the last is ready, at the longest offset asked.
    */
   changeOfTenancy(meter: TenancyMeter, offsetMs: number, act: TenancyAct): Promise<TenancySent>;
+  /**
+   * The act the case declared it shares (needs.shares: a power cycle, the WAN cut, a meter out of reach): begun once for
+   * the cases alongside that declared the same, when the last is ready, and (a span) ended once, when the last is done
+   * with it; by the case itself when it runs alone.
+   */
+  together: Together;
+}
+
+/**
+ * A power cycle of `device` the case shares (needs.shares `power-cycle:<role>`): off, a pause, on, once for all the cases
+ * alongside that declared it; each counts from the same power-on.
+ */
+export async function powerCycleTogether(ctx: CaseContext, device: RigDevice): Promise<PowerEdge> {
+  const cycled = await ctx.together.begin(() => ctx.power.cycleForAll(device));
+  if (cycled.by) ctx.power.adopt(device, cycled.value, cycled.by);
+  return cycled.value;
 }
 
 /** The lab settings' values as `gbcs-rig run` passes them (else the defaults): a case's planned duration is known when it is declared. */
@@ -125,11 +152,11 @@ function plannedSettings(): LabSettings {
 export interface CaseSpec extends CaseDefinition {
   /** Planned bench time (ms) under these settings: every wait the case makes, at its longest. */
   duration(settings: LabSettings): number;
-  /** What it holds of the bench while it runs (harness/plan.ts): the campaign plan reads it. */
-  needs: BenchNeeds;
+  /** What it holds of the bench while it runs (harness/plan.ts), under these settings when it depends on them: the campaign plan reads it. */
+  needs: BenchNeeds | ((settings: LabSettings) => BenchNeeds);
 }
 
-export type { BenchNeeds, TenancyMeter } from './plan.ts';
+export type { BenchNeeds, SharedActName, TenancyMeter } from './plan.ts';
 export type { TenancySent } from './shared-tenancy.ts';
 
 /** How far past its plan a case may run before it is stopped: a quarter of the plan, at least 10 minutes. */
@@ -185,10 +212,14 @@ interface DeclaredCase {
 /** Every case declared in this worker, by id (a suite file's cases are declared when Playwright loads it). */
 const DECLARED = new Map<string, DeclaredCase>();
 
+/** What a case needs of the bench under the settings. */
+const needsUnder = (spec: CaseSpec, settings: LabSettings): BenchNeeds =>
+  typeof spec.needs === 'function' ? spec.needs(settings) : spec.needs;
+
 /** A declared case's planned bench time under the settings and its needs. */
 const planOf = (id: string, settings: LabSettings): PlanAnnotation => {
   const { spec } = DECLARED.get(id)!;
-  return { plannedMs: spec.duration(settings), needs: spec.needs };
+  return { plannedMs: spec.duration(settings), needs: needsUnder(spec, settings) };
 };
 
 /** What a case's run left for its test to report: its result.json and evidence files. */
@@ -228,7 +259,7 @@ async function runSideBySide(rig: LoadedRig, slot: BenchSlot, out: string, ids: 
   if (ids.length === 1) {
     slot.ran.set(ids[0], await runCase(DECLARED.get(ids[0])!, rig, slot, out));
   } else {
-    const group: SideBySide = { holds: new PowerHolds(), radio: radioShared(true), ids, tenancy: tenancyRendezvous(rig, ids) };
+    const group: SideBySide = { holds: new PowerHolds(), radio: radioShared(true), ids, ...sharedActs(rig, ids) };
     const runs = await Promise.all(
       ids.map((id) => {
         const run = () => runCase(DECLARED.get(id)!, rig, slot, out, group);
@@ -247,17 +278,27 @@ interface SideBySide {
   ids: readonly string[];
   /** One Change of Tenancy per meter for the cases that declared one to it. */
   tenancy: Map<TenancyMeter, TenancyRendezvous>;
+  /** Every other shared act, for the cases that declared it. */
+  acts: Map<SharedActName, SharedAct>;
 }
 
-/** The group's cases that send a Change of Tenancy, by meter; each may wait for the others as long as the longest of them may run. */
-function tenancyRendezvous(rig: LoadedRig, ids: readonly string[]): Map<TenancyMeter, TenancyRendezvous> {
-  const byMeter = new Map<TenancyMeter, string[]>();
+/** The group's cases that share each act; each may wait for the others as long as the longest of them may run. */
+function sharedActs(rig: LoadedRig, ids: readonly string[]): Pick<SideBySide, 'tenancy' | 'acts'> {
+  const byAct = new Map<SharedActName, string[]>();
   for (const id of ids) {
-    const meter = DECLARED.get(id)!.spec.needs.tenancy?.meter;
-    if (meter) byMeter.set(meter, [...(byMeter.get(meter) ?? []), id]);
+    const act = needsUnder(DECLARED.get(id)!.spec, rig.settings).shares?.act;
+    if (act) byAct.set(act, [...(byAct.get(act) ?? []), id]);
   }
   const longest = (members: string[]) => Math.max(...members.map((id) => deadlineOf(0, planOf(id, rig.settings).plannedMs)));
-  return new Map([...byMeter].map(([meter, members]) => [meter, new TenancyRendezvous(meter, members, longest(members))]));
+  const tenancy = new Map<TenancyMeter, TenancyRendezvous>();
+  const acts = new Map<SharedActName, SharedAct>();
+  for (const [act, members] of byAct) {
+    const [kind, meter] = act.split(':');
+    if (kind === 'change-of-tenancy')
+      tenancy.set(meter as TenancyMeter, new TenancyRendezvous(meter as TenancyMeter, members, longest(members)));
+    else acts.set(act, new SharedAct(SHARED_ACTS[act].text, kind, members, longest(members)));
+  }
+  return { tenancy, acts };
 }
 
 /** The case's deadline in bench time: its planned duration and the overrun allowance from its start. */
@@ -272,6 +313,7 @@ async function runCase(
   group?: SideBySide,
 ): Promise<CaseRun> {
   const { duration, needs: _needs, ...def } = spec;
+  const needs = needsUnder(spec, rig.settings);
   const dir = join(out, 'evidence', `${def.id}--${benchSlot.id}`);
   const bench = benchSlot.open;
   const evidence = new EvidenceLog(dir, () => bench?.clock.now() ?? Date.now());
@@ -339,15 +381,31 @@ async function runCase(
     const changeOfTenancy = (meter: TenancyMeter, offsetMs: number, act: TenancyAct) => {
       const shared = group?.tenancy.get(meter);
       return shared?.members.includes(def.id)
-        ? shared.join(def.id, { clock, evidence }, offsetMs, act)
+        ? shared.join(def.id, { clock, evidence, progress }, offsetMs, act)
         : tenancyAlone(clock, offsetMs, act);
     };
-    await body({ rec, bench, device, settings: rig.settings, clock, capture, power, hht, evidence, live, progress, changeOfTenancy });
+    const act = needs.shares && group?.acts.get(needs.shares.act);
+    const together = act ? act.for(def.id, { clock, evidence, progress }, undefined) : alone(clock);
+    await body({
+      rec,
+      bench,
+      device,
+      settings: rig.settings,
+      clock,
+      capture,
+      power,
+      hht,
+      evidence,
+      live,
+      progress,
+      changeOfTenancy,
+      together,
+    });
   } catch (e) {
     outcome = e ?? new Error('a step threw nothing');
   }
-  // The cases alongside no longer wait for this one's share of a Change of Tenancy.
-  for (const shared of group?.tenancy.values() ?? []) shared.leave(def.id);
+  // The cases alongside no longer wait for this one's share of a Change of Tenancy or another act.
+  for (const shared of [...(group?.tenancy.values() ?? []), ...(group?.acts.values() ?? [])]) shared.leave(def.id);
   // Heard before judged: a device the case never heard can be neither passed nor failed.
   if (live && device && (outcome === undefined || outcome instanceof DeviceFailure) && !live.heard(device, startedAt)) {
     outcome = new RigFault(
@@ -392,8 +450,9 @@ async function runCase(
 }
 
 export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Promise<void>): void {
-  const { duration, needs, ...def } = spec;
-  const plan: PlanAnnotation = { plannedMs: duration(plannedSettings()), needs };
+  const { duration, needs: _needs, ...def } = spec;
+  const settings = plannedSettings();
+  const plan: PlanAnnotation = { plannedMs: duration(settings), needs: needsUnder(spec, settings) };
   const details = {
     tag: [`@${def.id}`, ...def.requirements.map((r) => `@${r}`)],
     annotation: { type: PLAN_ANNOTATION, description: JSON.stringify(plan) },

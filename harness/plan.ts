@@ -17,6 +17,23 @@ export type BenchTrigger = keyof typeof BENCH_TRIGGERS;
 /** The meters a Change of Tenancy is sent to: the ESME (GBCS ECS12) or the GPF in the CH (GCS09). */
 export type TenancyMeter = 'ESME' | 'GPF';
 
+/**
+ * The disturbing acts cases side by side may share (harness/shared-act.ts): done once for all of them, each case sees
+ * the one act it asked for, so the act's trigger or power cycle does not keep them apart. What each waives between its
+ * sharers: the bench-wide trigger it is, or the device it switches off. Not shared: an outage ended just after one
+ * client's next request (RCN-1 catches that client's back-off at its longest, which another client's return would not).
+ */
+export const SHARED_ACTS = {
+  'change-of-tenancy:ESME': { text: 'a Change of Tenancy to the ESME', trigger: 'change-of-tenancy' },
+  'change-of-tenancy:GPF': { text: 'a Change of Tenancy to the GPF', trigger: 'change-of-tenancy' },
+  'power-cycle:ESME': { text: "the ESME's power cycle", cycles: 'ESME' },
+  'power-cycle:CH': { text: "the CH's power cycle", cycles: 'CH' },
+  'outage:ESME': { text: 'the ESME out of reach', cycles: 'ESME' },
+  'outage:GPF': { text: 'the GPF out of reach', trigger: 'gpf-out-of-reach' },
+  'wan-cut': { text: "the CH's WAN cut", trigger: 'wan-cut' },
+} as const satisfies Record<string, { text: string; trigger?: BenchTrigger; cycles?: DeviceRole }>;
+export type SharedActName = keyof typeof SHARED_ACTS;
+
 /** What a case needs of its bench while it runs, as it declares it. */
 export interface BenchNeeds {
   /** Roles the case keeps powered while it runs (all of them on a bench with several). */
@@ -28,10 +45,10 @@ export interface BenchNeeds {
   /** Bench-wide triggers the case sends. */
   triggers: BenchTrigger[];
   /**
-   * The meter its Change of Tenancy goes to, and the bench time from the case's start to it at the longest: cases side by side
-   * that send one to the same meter share one (harness/shared-tenancy.ts), sent when the last of them is ready.
+   * The act of its that cases side by side may share, and the bench time from the case's start to it at the longest: cases
+   * that declared the same act do it once (harness/shared-act.ts), when the last of them is ready.
    */
-  tenancy?: { meter: TenancyMeter; afterMs: number };
+  shares?: { act: SharedActName; afterMs: number };
 }
 
 /** The annotation a case's test carries at collection: its planned bench time and needs, so a plan is made without running. */
@@ -95,8 +112,8 @@ export interface CampaignPlan {
 /** How cases are placed when they may share a bench (the default of `run` and `plan`). */
 export const SIDE_BY_SIDE =
   'cases that cannot disturb each other run side by side on a bench (none power-cycles a device another uses, none sends a ' +
-  'bench-wide trigger but cases that share one Change of Tenancy to the same meter); the others one after another, in run order; ' +
-  'the benches run in parallel';
+  'bench-wide trigger, but cases that share one such act: a Change of Tenancy to the same meter, a power cycle, the WAN cut, ' +
+  'a meter out of reach); the others one after another, in run order; the benches run in parallel';
 /** How cases are placed with `--one-at-a-time`: each case holds its bench whole. */
 export const ONE_AT_A_TIME = 'one case after another on each bench, in run order (each holds the bench whole); the benches run in parallel';
 
@@ -115,7 +132,8 @@ export function cannotShare(a: PlannedCase, b: PlannedCase): string | undefined 
     if (!x.needs || !y.needs) return `${x.needs ? y.id : x.id} has not declared what it needs of the bench`;
     const clash = triggerClash(x, x.needs, y, y.needs);
     if (clash) return clash;
-    const cycled = x.needs.cycles.find((r) => y.needs!.powered.includes(r) || y.needs!.cycles.includes(r));
+    const together = sharedBoth(x.needs, y.needs);
+    const cycled = x.needs.cycles.find((r) => (y.needs!.powered.includes(r) || y.needs!.cycles.includes(r)) && together?.cycles !== r);
     if (cycled)
       return `${x.id} power-cycles the ${cycled}, which ${y.id} ${y.needs.cycles.includes(cycled) ? 'power-cycles too' : 'keeps powered'}`;
   }
@@ -124,36 +142,45 @@ export function cannotShare(a: PlannedCase, b: PlannedCase): string | undefined 
   return undefined;
 }
 
+/** The act two cases both declared they share, if they did. */
+function sharedBoth(a: BenchNeeds, b: BenchNeeds): { text: string; trigger?: BenchTrigger; cycles?: DeviceRole } | undefined {
+  return a.shares && a.shares.act === b.shares?.act ? SHARED_ACTS[a.shares.act] : undefined;
+}
+
 /**
- * Why x's bench-wide triggers would disturb y, or undefined when they share one Change of Tenancy: both send one to the
- * same meter and nothing else bench-wide, so each sees the one change it asked for (harness/shared-tenancy.ts).
+ * Why x's bench-wide triggers would disturb y, or undefined when they share the one trigger (harness/shared-act.ts):
+ * both declared the same act and nothing else bench-wide, so each sees the one act it asked for.
  */
 function triggerClash(x: PlannedCase, xn: BenchNeeds, y: PlannedCase, yn: BenchNeeds): string | undefined {
   for (const t of xn.triggers) {
+    if (sharedBoth(xn, yn)?.trigger === t) continue;
     const changes = `${x.id} ${BENCH_TRIGGERS[t]}, which changes what every device holds under ${y.id}`;
     if (t !== 'change-of-tenancy') return changes;
     if (!yn.triggers.includes(t)) return `${changes}, which sends none`;
-    const [mx, my] = [xn.tenancy?.meter, yn.tenancy?.meter];
+    const [mx, my] = [tenancyMeter(xn), tenancyMeter(yn)];
     if (!mx || !my) return `${mx ? y.id : x.id} sends a Change of Tenancy without saying to which meter, so none can be shared with it`;
-    if (mx !== my) return `${x.id} sends a Change of Tenancy to the ${mx}, ${y.id} to the ${my}: each would change what the other watches`;
+    return `${x.id} sends a Change of Tenancy to the ${mx}, ${y.id} to the ${my}: each would change what the other watches`;
   }
   return undefined;
 }
 
+/** The meter a case's shared Change of Tenancy goes to. */
+const tenancyMeter = (n: BenchNeeds | undefined): TenancyMeter | undefined =>
+  n?.shares?.act.startsWith('change-of-tenancy:') ? (n.shares.act.split(':')[1] as TenancyMeter) : undefined;
+
 /**
- * When each case of a group ends, from the group's start: its plan, but a case that shares a Change of Tenancy
- * gets it only when the last of those sharing it is ready (at the longest), and needs its own time after it.
+ * When each case of a group ends, from the group's start: its plan, but a case that shares an act gets it only when
+ * the last of those sharing it is ready (at the longest), and needs its own time after it.
  */
 export function groupEnds(members: readonly PlannedCase[]): number[] {
-  const readyBy = new Map<TenancyMeter, number>();
-  const sharing = (c: PlannedCase) =>
-    c.needs?.tenancy && members.filter((m) => m.needs?.tenancy?.meter === c.needs!.tenancy!.meter).length > 1;
+  const readyBy = new Map<SharedActName, number>();
+  const sharing = (c: PlannedCase) => c.needs?.shares && members.filter((m) => m.needs?.shares?.act === c.needs!.shares!.act).length > 1;
   for (const c of members)
-    if (sharing(c)) readyBy.set(c.needs!.tenancy!.meter, Math.max(readyBy.get(c.needs!.tenancy!.meter) ?? 0, c.needs!.tenancy!.afterMs));
+    if (sharing(c)) readyBy.set(c.needs!.shares!.act, Math.max(readyBy.get(c.needs!.shares!.act) ?? 0, c.needs!.shares!.afterMs));
   return members.map((c) => {
     const ms = c.plannedMs ?? 0;
-    const t = c.needs?.tenancy;
-    return t && sharing(c) ? readyBy.get(t.meter)! + Math.max(0, ms - t.afterMs) : ms;
+    const s = c.needs?.shares;
+    return s && sharing(c) ? readyBy.get(s.act)! + Math.max(0, ms - s.afterMs) : ms;
   });
 }
 
@@ -238,13 +265,17 @@ export function benchTimeText(ms: number): string {
 /** What a case holds of the bench, in words: `powers CH, ESME, IHD; cycles IHD; radio; sends a Change of Tenancy`. */
 export function needsText(n: BenchNeeds | undefined): string {
   if (!n) return 'needs not declared';
+  const shared: { text: string; trigger?: BenchTrigger; cycles?: DeviceRole } | undefined = n.shares && SHARED_ACTS[n.shares.act];
   return [
     n.powered.length ? `powers ${n.powered.join(', ')}` : '',
     n.cycles.length ? `cycles ${n.cycles.join(', ')}` : '',
     n.radio ? 'radio' : '',
     ...n.triggers.map((t) =>
-      t === 'change-of-tenancy' && n.tenancy ? `${BENCH_TRIGGERS[t]} to the ${n.tenancy.meter}` : BENCH_TRIGGERS[t],
+      t === 'change-of-tenancy' && tenancyMeter(n)
+        ? `${BENCH_TRIGGERS[t]} to the ${tenancyMeter(n)}`
+        : `${BENCH_TRIGGERS[t]}${shared?.trigger === t ? ' (shared)' : ''}`,
     ),
+    shared?.cycles ? `shares ${shared.text}` : '',
   ]
     .filter(Boolean)
     .join('; ');

@@ -104,6 +104,29 @@ export class BenchPower {
     return this.#lastOn.get(device.relay.id);
   }
 
+  /**
+   * Switches the relay whoever else holds it: for the cases alongside that declared they share this act (a power cycle,
+   * a meter's outage; harness/shared-act.ts), done once for all. The holds keep a new power-on as the device's period.
+   */
+  async setForAll(device: RigDevice, on: boolean): Promise<PowerEdge> {
+    const edge = await this.switch(device, on);
+    if (this.shared) this.shared.holds.of(device.relay.id).on = on ? { settled: true, edge } : undefined;
+    return edge;
+  }
+
+  /** Off, a pause, on, whoever else holds the relay (setForAll): returns the power-on edge. */
+  async cycleForAll(device: RigDevice, offForMs = 5_000): Promise<PowerEdge> {
+    await this.setForAll(device, false);
+    await this.clock.sleep(offForMs);
+    return this.setForAll(device, true);
+  }
+
+  /** A power cycle a case alongside made for this one too: its power-on starts the device's power period here as well. */
+  adopt(device: RigDevice, edge: PowerEdge, by: string): void {
+    this.#lastOn.set(device.relay.id, edge);
+    this.evidence.event('power-shared', { device: device.id, state: 'ON', since: new Date(edge.atMs).toISOString(), cycledBy: by });
+  }
+
   /** Off, a pause, on: returns the power-on edge (t0 of everything the device counts from power-on). */
   async cycle(device: RigDevice, offForMs = 5_000): Promise<PowerEdge> {
     await this.set(device, false);

@@ -218,6 +218,12 @@ export class CaseProgress {
     this.show();
   }
 
+  /** The named wait ended before its time (what it waited for came): the clock's own waits show again. */
+  waited(): void {
+    this.stages = [];
+    this.show();
+  }
+
   step(name: string): void {
     this.file?.update((p) => {
       const c = p.cases.find((r) => r.id === this.caseId);

@@ -101,14 +101,17 @@ function simulated(v: VirtualBench): BenchReconnect {
   };
 }
 
-/** A real ESME out of reach: its relay off, then on (it boots and rejoins as after any power cut). */
+/**
+ * A real ESME out of reach: its relay off, then on (it boots and rejoins as after any power cut) — whoever else holds it,
+ * as the outage is one the cases side by side share (or the case's alone).
+ */
 class RelayOutage implements MeterOutage {
   readonly how = "the meter's relay off for the outage";
   async begin(meter: RigDevice, hands: BenchHands): Promise<Switched> {
-    return hands.power.set(meter, false);
+    return hands.power.setForAll(meter, false);
   }
   async end(meter: RigDevice, hands: BenchHands): Promise<Switched> {
-    return hands.power.set(meter, true);
+    return hands.power.setForAll(meter, true);
   }
 }
 

@@ -27,12 +27,11 @@ export async function publishRun(
     redact: options.redact,
     signedBy: { fingerprint: signer.fingerprint, source: signer.source },
   });
-  const pdf = await renderPdf(
-    built.files.html,
-    join(runDir, 'report.pdf'),
-    pageFurniture(built.results, devicesUnderTest(built.results.cases)),
-  );
-  const allure = await buildAllureSite(runDir, `gbcs-rig ${built.results.run.station} ${built.results.run.id}`.trim(), options.historyDir);
+  // Chromium and the Allure generator are processes of their own, writing different files: both at once.
+  const [pdf, allure] = await Promise.all([
+    renderPdf(built.files.html, join(runDir, 'report.pdf'), pageFurniture(built.results, devicesUnderTest(built.results.cases))),
+    buildAllureSite(runDir, `gbcs-rig ${built.results.run.station} ${built.results.run.id}`.trim(), options.historyDir),
+  ]);
   const manifest = await writeManifest(runDir, signer);
   return { built, pdf, allure, manifest };
 }

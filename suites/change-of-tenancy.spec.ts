@@ -4,6 +4,7 @@
 import {
   conformanceCase,
   isRigFault,
+  powerCycleTogether,
   type BenchNeeds,
   type CaseContext,
   type LabSettings,
@@ -54,8 +55,10 @@ const holds = (powered: BenchNeeds['powered'], more: Partial<BenchNeeds> = {}): 
  */
 const COT = (meter: TenancyMeter, afterMs: number): Partial<BenchNeeds> => ({
   triggers: ['change-of-tenancy'],
-  tenancy: { meter, afterMs },
+  shares: { act: `change-of-tenancy:${meter}`, afterMs },
 });
+/** Before COT-003 power-cycles the ESME: its clients settle for half an hour. */
+const ESME_CYCLE_AFTER = minutes(30) + STEPS;
 /** Before a meter's case triggers: ten minutes to settle, and the retries for logs or a message an earlier change cleared. */
 const COT_AFTER_LOGS = minutes(10) + hours(24) + STEPS;
 const COT_AFTER_MESSAGE = minutes(10) + hours(12) + STEPS;
@@ -554,7 +557,8 @@ for (const role of CLIENT_ROLES) {
       references: [SECMP0056],
       requirement: `After an ESME power cycle, the ${role} re-establishes communication and asks for Change of Tenancy information (it rejoined its meter).`,
       duration: (s) => minutes(30) + minutes(s.rejoinLimitMinutes) + STEPS,
-      needs: holds(['ESME', role], { cycles: ['ESME'] }),
+      // The IHD's and the PPMID's case side by side share one power cycle of the ESME: each watches its own client after it.
+      needs: holds(['ESME', role], { cycles: ['ESME'], shares: { act: 'power-cycle:ESME', afterMs: ESME_CYCLE_AFTER } }),
     },
     async (ctx) => {
       const esme = meterOf(ctx);
@@ -562,7 +566,7 @@ for (const role of CLIENT_ROLES) {
       await powered(ctx, [esme, ctx.device], async () => {
         await ctx.clock.sleep(minutes(30));
         ctx.rec.step('power-cycle the ESME');
-        const back = await ctx.power.cycle(esme);
+        const back = await powerCycleTogether(ctx, esme);
         ctx.rec.mark(`rejoin limit (${ctx.settings.rejoinLimitMinutes} min)`, back.atMs + limit);
         const poll = await ctx.capture.waitFor(getCot(ctx, ctx.device), limit, back.atMs);
         if (!poll) await ctx.live.confirm([...hanOf(ctx), esme, ctx.device], `the ${role} did not poll after the ESME came back`);

@@ -7,7 +7,7 @@
 // "Back on the HAN", on air, after the CH's power-on: the CH's NWK Rejoin Response admitting the device
 // (status success, to its IEEE address), or the device's ZDP Device_annce, or a data exchange with the
 // CH (a frame from the device to the coordinator 0x0000 answered by one from the CH to it).
-import { conformanceCase, type CaseContext, type LabSettings, type RigDevice } from '../harness/conformance.ts';
+import { conformanceCase, powerCycleTogether, type CaseContext, type LabSettings, type RigDevice } from '../harness/conformance.ts';
 import type { HeardFrame } from '../harness/capture.ts';
 import { backOnHan as backOnHanOf, howBack as how, minutesBetween } from '../harness/han-return.ts';
 import { minutes } from '../harness/clock.ts';
@@ -31,6 +31,11 @@ const CH_UP_AFTER = minutes(1);
 const LATE_WATCH = 3;
 
 const limitMs = (s: LabSettings) => minutes(s.rejoinLimitMinutes);
+/**
+ * The cases side by side share one CH power cycle, made when every device has joined and settled (at the longest): each
+ * times its own devices' return from the same power-on. The inter-PAN cases power-cycle the CH on timelines of their own.
+ */
+const chCycle = (s: LabSettings) => ({ act: 'power-cycle:CH' as const, afterMs: limitMs(s) + SETTLE + STEPS });
 const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`;
 
 /** The device is on the HAN (harness/han-return.ts says how that is seen on air). */
@@ -84,7 +89,7 @@ async function onTheHan(ctx: CaseContext, ch: RigDevice, devices: RigDevice[], b
 async function cycleCh(ctx: CaseContext, ch: RigDevice): Promise<PowerEdge> {
   await ctx.clock.sleep(SETTLE);
   ctx.rec.step('power-cycle the CH');
-  const on = await ctx.power.cycle(ch);
+  const on = await powerCycleTogether(ctx, ch);
   ctx.rec.mark(`rejoin limit (${ctx.settings.rejoinLimitMinutes} min)`, on.atMs + limitMs(ctx.settings));
   return on;
 }
@@ -152,7 +157,7 @@ for (const role of HAN_DEVICE_ROLES) {
         `After a CH power cycle, the ${role} (in the CHF device log, not an HHT) is back on the HAN within the lab's rejoin limit` +
         " (default 15 min) of the CH's power-on: the CH's Rejoin Response admitting it, its Device_annce, or a data exchange with the CH.",
       duration: (s) => limitMs(s) + SETTLE + LATE_WATCH * limitMs(s) + STEPS,
-      needs: { powered: ['CH', role], cycles: ['CH'], radio: true, triggers: [] },
+      needs: (s) => ({ powered: ['CH', role], cycles: ['CH'], radio: true, triggers: [], shares: chCycle(s) }),
     },
     async (ctx) => {
       const ch = chOf(ctx);
@@ -203,7 +208,7 @@ conformanceCase(
       ' each HAN device of the bench that asks to rejoin after the power-on is admitted, with no new commissioning in between.' +
       ' The HHT entries that must not survive (IPAN-4) are judged by CH-IPAN-005.',
     duration: (s) => limitMs(s) + SETTLE + limitMs(s) + STEPS,
-    needs: { powered: ['CH', ...HAN_DEVICE_ROLES], cycles: ['CH'], radio: true, triggers: [] },
+    needs: (s) => ({ powered: ['CH', ...HAN_DEVICE_ROLES], cycles: ['CH'], radio: true, triggers: [], shares: chCycle(s) }),
   },
   async (ctx) => {
     if (!ctx.settings.deviceLogSurvivesPowerCycle)

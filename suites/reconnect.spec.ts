@@ -201,7 +201,8 @@ async function outage(ctx: CaseContext, client: RigDevice, meter: RigDevice): Pr
   const means = outageOf(ctx, meter);
   const L = ctx.settings.reconnectOutageMinutes;
   ctx.rec.step(`take the ${nameOf(meter)} out of reach for ${L} min (${means.how})`);
-  const gone = await means.begin(meter, handsOf(ctx));
+  // RCN-2's cases side by side share the outage (needs.shares): it begins once, and ends once both are done with it.
+  const gone = (await ctx.together.begin(() => means.begin(meter, handsOf(ctx)))).value;
   let back: Switched | undefined;
   try {
     await ctx.clock.sleep(outageMs(ctx.settings));
@@ -218,9 +219,9 @@ async function outage(ctx: CaseContext, client: RigDevice, meter: RigDevice): Pr
     );
     const after = ctx.clock.now();
     await ctx.capture.waitFor((f) => isRequest(ctx, client, meter)(f), NEXT_REQUEST_WATCH, after);
-    back = await means.end(meter, handsOf(ctx));
+    back = (await ctx.together.end(() => means.end(meter, handsOf(ctx)))).value;
   } finally {
-    if (!back) await means.end(meter, handsOf(ctx)).catch(() => undefined);
+    if (!back) await ctx.together.end(() => means.end(meter, handsOf(ctx))).catch(() => undefined);
   }
   ctx.rec.mark(`the ${nameOf(meter)} back`, back.atMs);
   const asked = requests(ctx, client, meter, gone.atMs, back.atMs);
@@ -339,15 +340,16 @@ function wanOf(ctx: CaseContext): WanSwitch {
 /** The CH's WAN is cut for `body` and the rest of the lab's outage time, then restored. */
 async function wanDown(ctx: CaseContext, wan: WanSwitch, body: (down: Switched) => Promise<void>): Promise<Switched> {
   ctx.rec.step(`cut the CH's WAN for ${ctx.settings.reconnectOutageMinutes} min (${wan.how})`);
-  const down = await wan.set(false, handsOf(ctx));
+  // The IHD's and the PPMID's case side by side share the cut (needs.shares): down once, up once both are done.
+  const down = (await ctx.together.begin(() => wan.set(false, handsOf(ctx)))).value;
   let up: Switched | undefined;
   try {
     await body(down);
     await ctx.clock.sleep(Math.max(0, down.atMs + outageMs(ctx.settings) - ctx.clock.now()));
     ctx.rec.step(`bring the CH's WAN back (${wan.how})`);
-    up = await wan.set(true, handsOf(ctx));
+    up = (await ctx.together.end(() => wan.set(true, handsOf(ctx)))).value;
   } finally {
-    if (!up) await wan.set(true, handsOf(ctx)).catch(() => undefined);
+    if (!up) await ctx.together.end(() => wan.set(true, handsOf(ctx))).catch(() => undefined);
   }
   ctx.rec.mark("the CH's WAN back", up.atMs);
   return up;
@@ -485,10 +487,12 @@ async function topUpCredited(ctx: CaseContext, ppmid: RigDevice, meter: RigDevic
  * What a case holds of the bench (harness/plan.ts): the CH, its meter and the client powered; the ESME switched off for
  * its outage (the GPF, inside the CH, silenced instead); the rig radio, to confirm a silent device is alive.
  */
-const outageNeeds = (role: ClientRole, meterRole: MeterRole): BenchNeeds =>
-  meterRole === 'ESME'
+const outageNeeds = (role: ClientRole, meterRole: MeterRole, shared: boolean): BenchNeeds => ({
+  ...(meterRole === 'ESME'
     ? { powered: ['CH', 'ESME', role], cycles: ['ESME'], radio: true, triggers: [] }
-    : { powered: ['CH', role], cycles: [], radio: true, triggers: ['gpf-out-of-reach'] };
+    : { powered: ['CH', role], cycles: [], radio: true, triggers: ['gpf-out-of-reach'] }),
+  ...(shared && { shares: { act: `outage:${meterRole}`, afterMs: SETTLE + STEPS } }),
+});
 
 /** What an RCN-1 case on the meter `meterRole` declares, beside its id and requirement. */
 const backOffSpec = (role: ClientRole, meterRole: MeterRole) => ({
@@ -501,7 +505,8 @@ const backOffSpec = (role: ClientRole, meterRole: MeterRole) => ({
     " its requests in any minute at most the lab's reconnectRequestRateLimitPerMinute — and after the return it recovers" +
     " (a request answered) within the lab's reconnectRecoveryMinutes; with either unset, that value is measured and reported, not judged.",
   duration: outagePlan,
-  needs: outageNeeds(role, meterRole),
+  // Not shared: the meter comes back just after this client's next request, to catch its back-off at its longest.
+  needs: outageNeeds(role, meterRole, false),
 });
 
 /** What an RCN-2 case on the meter `meterRole` declares, beside its id and requirement. */
@@ -514,7 +519,8 @@ const refreshSpec = (role: ClientRole, meterRole: MeterRole) => ({
     `When the ${meterRole} answers again after an outage, the ${role} sends it Get Change of Tenancy (as COT-2 asks at rejoin)` +
     ` and asks it for its data again, within the lab's rejoinLimitMinutes (default 15) of its recovery.`,
   duration: (s: LabSettings) => outagePlan(s) + minutes(s.rejoinLimitMinutes),
-  needs: outageNeeds(role, meterRole),
+  // Shared by the IHD's and the PPMID's case: the meter comes back once both have asked again; each judges its own recovery.
+  needs: outageNeeds(role, meterRole, true),
 });
 
 /** The body of an RCN-1 or RCN-2 case: the client and its meter powered, talking, then the meter's outage judged by `judge`. */
@@ -559,7 +565,13 @@ for (const role of CLIENT_ROLES) {
           : '') +
         `the ${role}'s reads of the ESME are answered; after the WAN's return no HAN device rejoins or announces itself and the reads go on being answered.`,
       duration: (s) => SETTLE + outageMs(s) + AFTER_WAN + STEPS,
-      needs: { powered: ['CH', 'ESME', role], cycles: [], radio: true, triggers: ['wan-cut'] },
+      needs: {
+        powered: ['CH', 'ESME', role],
+        cycles: [],
+        radio: true,
+        triggers: ['wan-cut'],
+        shares: { act: 'wan-cut', afterMs: SETTLE + STEPS },
+      },
     },
     async (ctx) => {
       const esme = meterOf(ctx, 'ESME');

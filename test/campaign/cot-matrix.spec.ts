@@ -3,6 +3,7 @@
 // requirement on the device built to break it.
 import { test, expect } from '@playwright/test';
 import { type Campaign, expectWithinPlan, once, runCampaign, verdicts } from '../support/campaign.ts';
+import { countEvents, expectOneActShared } from '../support/side-by-side.ts';
 import {
   COT_ALL_PASS as ALL_PASS,
   COT_CAUGHT_BY as CAUGHT_BY,
@@ -37,6 +38,9 @@ test('every on-air COT case passes on the conformant ESME, IHD and PPMID', async
   const { c, bench } = await wholeSuiteOn('conformant');
   expect(verdicts(c, '', bench)).toEqual(ALL_PASS);
   expectWithinPlan(c, bench);
+  // The IHD's and the PPMID's COT-003 share one power cycle of the ESME: switched off and on once for both.
+  expectOneActShared(c, bench, ['IHD-COT-003', 'PPMID-COT-003'], 'power-cycle');
+  expect(countEvents(c, bench, ['IHD-COT-003', 'PPMID-COT-003'], 'power-command', { device: 'esme', state: 'ON' })).toBe(2);
 });
 
 for (const ihd of COT_CONFORMANT_POLLERS) {

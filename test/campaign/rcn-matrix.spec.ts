@@ -6,10 +6,11 @@ import { test, expect } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { countEvents, expectOneActShared } from '../support/side-by-side.ts';
 import { expectWithinPlan, runCampaign, verdicts } from '../support/campaign.ts';
 import { COT_CONFORMANT, RCN_ALL_PASS, RCN_CASES, RCN_CAUGHT_BY, RCN_GREP, RCN_LIMITS, judgements } from '../support/matrix.ts';
 
-/** Two mutants of different clients per bench: a case powers only its own client, so they cannot mask each other. */
+/** Two mutants of different clients per bench: each breaks only its own cases; the other client's cases, alone or beside them, still PASS. */
 const MUTANT_BENCHES = [RCN_CAUGHT_BY.slice(0, 2), RCN_CAUGHT_BY.slice(2, 4)];
 const tenancyOf = (rows: typeof RCN_CAUGHT_BY) => Object.fromEntries(rows.map(([device, profile]) => [device, profile]));
 
@@ -22,6 +23,17 @@ test('every RCN-1…3 case passes on the conformant devices and FAILs its requir
   });
   expect(c.exitCode, c.stderr).toBe(0);
   expect(verdicts(c)).toEqual(RCN_ALL_PASS);
+  // The IHD's and the PPMID's RCN-2 cases share one outage per meter, their RCN-3 cases one WAN cut: each done and undone once.
+  for (const [group, kind, edge, gone, back] of [
+    [['IHD-RCN-002', 'PPMID-RCN-002'], 'outage', 'meter-outage', 'silent', 'back'],
+    [['IHD-RCN-012', 'PPMID-RCN-012'], 'outage', 'meter-outage', 'silent', 'back'],
+    [['IHD-RCN-003', 'PPMID-RCN-003'], 'wan-cut', 'wan', 'down', 'up'],
+  ] as const) {
+    expectOneActShared(c, 'virtual-1', group, kind);
+    for (const state of [gone, back]) expect(countEvents(c, 'virtual-1', group, edge, { state }), `${group.join()} ${state}`).toBe(1);
+  }
+  // RCN-1 brings the meter back just after its own client's request: its cases run alone.
+  for (const r of c.results!.cases.filter((x) => /RCN-0[01]1$/.test(x.id))) expect(r.alongside, r.id).toBeUndefined();
   MUTANT_BENCHES.forEach((rows, i) =>
     expect(judgements(c, '', `virtual-${i + 2}`), rows.map(([, p]) => p).join(', ')).toEqual({
       ...RCN_ALL_PASS,

@@ -2,12 +2,8 @@
 // verdict and judged measurement is the one the case gives holding the bench alone (`--one-at-a-time`), on the
 // conformant devices and on every mutant a trigger case must catch, each on a bench of its own — in less bench time.
 import { test, expect } from '@playwright/test';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { CaseResult } from '../../harness/case.ts';
-import type { Campaign } from '../support/campaign.ts';
 import { judgements } from '../support/matrix.ts';
-import { benchSpan, both, cotBenches, expectEachCaught, expectSameVerdicts, results } from '../support/side-by-side.ts';
+import { benchSpan, both, cotBenches, eventsOf, expectEachCaught, expectSameVerdicts, results } from '../support/side-by-side.ts';
 
 test.describe.configure({ mode: 'default', timeout: 10 * 60_000 });
 
@@ -18,12 +14,6 @@ const GREP = 'COT-00[1568]|COT-010';
 const BENCHES = cotBenches((caseId) => TRIGGER_CASES.test(caseId));
 const runs = both({ perBench: BENCHES.map(({ tenancy }) => ({ tenancy })), grep: GREP });
 const { merged, alone } = runs;
-
-const events = (c: Campaign, r: CaseResult) =>
-  readFileSync(join(c.dir, 'evidence', `${r.id}--${r.bench}`, 'events.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { kind: string; sharedWith?: string; implementationUtc?: string });
 
 test('the trigger cases sharing one Change of Tenancy give every verdict and judgement they give alone, and catch every mutant', async () => {
   const { m } = await expectSameVerdicts(runs);
@@ -42,7 +32,7 @@ test('one Change of Tenancy per meter: sent by one case, taken by the others, at
     const sent = group.flatMap((id) => {
       const r = conformant.find((x) => x.id === id)!;
       expect(r.alongside, id).toEqual(group.filter((x) => x !== id));
-      return events(m, r)
+      return eventsOf(m, r)
         .filter((e) => e.kind === 'tenancy-trigger' || e.kind === 'tenancy-shared')
         .map((e) => ({ id, ...e }));
     });

@@ -48,7 +48,7 @@ test('the OTA cases of the IHD and the PPMID run side by side with the verdicts 
   expect(results(m, 'virtual-1').every((r) => r.alongside?.length === 1)).toBe(true);
 });
 
-test('cases side by side, and cases sharing a Change of Tenancy, are deterministic: the same seed gives byte-identical evidence', async () => {
+test('cases side by side, and cases sharing an act, are deterministic: the same seed gives byte-identical evidence', async () => {
   const hashes = (c: Campaign) =>
     Object.fromEntries(
       readdirSync(join(c.dir, 'evidence')).flatMap((d) =>
@@ -57,11 +57,12 @@ test('cases side by side, and cases sharing a Change of Tenancy, are determinist
           .map((f) => [`${d}/${f}`, sha256File(join(c.dir, 'evidence', d, f))]),
       ),
     );
-  // The whole COT suite: the watches side by side, and the cases sharing one Change of Tenancy per meter.
-  const run = () => runCampaign({ tenancy: COT_CONFORMANT, grep: 'COT', seed: 11 });
+  // The whole COT suite (the watches side by side, one Change of Tenancy per meter, one ESME power cycle), the PWR cases
+  // sharing one CH power cycle, and the RCN cases sharing one outage per meter and one WAN cut.
+  const run = () => runCampaign({ tenancy: COT_CONFORMANT, grep: 'COT|PWR|RCN-00[23]|RCN-012', seed: 11 });
   const [x, y] = [await run(), await run()];
-  expect(x.results!.cases.filter((r) => r.alongside).length).toBe(15);
-  expect(x.results!.cases.filter((r) => r.verdict === 'PASS').length).toBe(17);
-  expect(Object.keys(hashes(x)).length).toBeGreaterThanOrEqual(34);
+  expect(x.results!.cases.filter((r) => r.alongside).length).toBe(27);
+  expect(x.results!.cases.filter((r) => r.verdict === 'PASS').length).toBe(27);
+  expect(Object.keys(hashes(x)).length).toBeGreaterThanOrEqual(54);
   expect(hashes(x)).toEqual(hashes(y));
 });

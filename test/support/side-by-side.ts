@@ -1,6 +1,8 @@
 // Cases side by side against `--one-at-a-time` (issue #15): the same run options twice, and what both must give —
 // every case of every bench the same verdict and judged measurements, each mutant caught by its case.
 import { expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CaseResult } from '../../harness/case.ts';
 import { type Campaign, type CampaignOptions, once, runCampaign } from './campaign.ts';
 import { COT_CAUGHT_BY, COT_CONFORMANT, judgements } from './matrix.ts';
@@ -74,4 +76,37 @@ export function expectEachCaught(m: Campaign, benches: readonly MatrixBench[]): 
         JSON.stringify(v),
       ).toBe(true);
   }
+}
+
+/** A case's evidence events (events.jsonl), with the fields the shared-act tests read. */
+export const eventsOf = (c: Campaign, r: CaseResult) =>
+  readFileSync(join(c.dir, 'evidence', `${r.id}--${r.bench}`, 'events.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind: string; for?: string[]; sharedWith?: string; at?: string; implementationUtc?: string });
+
+/**
+ * On `bench` of `c`, the cases of `group` ran side by side and shared one act (harness/shared-act.ts) of `kind`: its first
+ * case did it for the others; each other case took that one, from the same bench time.
+ */
+export function expectOneActShared(c: Campaign, bench: string, group: readonly string[], kind: string): void {
+  const [first, ...rest] = group.map((id) => results(c, bench).find((r) => r.id === id)!);
+  for (const r of [first, ...rest]) expect(r.alongside, r.id).toEqual(group.filter((id) => id !== r.id));
+  expect(
+    eventsOf(c, first)
+      .filter((e) => e.kind === `${kind}-shared` && e.for)
+      .map((e) => e.for),
+  ).toEqual([rest.map((r) => r.id)]);
+  // A span's end, when the first case was the last done with it, is a second one taken from it.
+  const took = rest.map((r) => eventsOf(c, r).filter((e) => e.kind === `${kind}-shared` && e.sharedWith === first.id));
+  for (const [i, t] of took.entries()) expect(t.length, rest[i].id).toBeGreaterThanOrEqual(1);
+  expect(new Set(took.map((t) => t[0].at)).size).toBe(1);
+}
+
+/** How many of the cases of `group` on `bench` logged an event of `kind` whose fields include `fields`: a shared act's edge is done once. */
+export function countEvents(c: Campaign, bench: string, group: readonly string[], kind: string, fields: Record<string, unknown>): number {
+  return group
+    .map((id) => results(c, bench).find((r) => r.id === id)!)
+    .flatMap((r) => eventsOf(c, r))
+    .filter((e) => e.kind === kind && Object.entries(fields).every(([k, v]) => (e as Record<string, unknown>)[k] === v)).length;
 }

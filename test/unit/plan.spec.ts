@@ -18,6 +18,7 @@ import {
   type BenchNeeds,
   type CampaignPlan,
   type PlannedCase,
+  type SharedActName,
 } from '../../harness/plan.ts';
 import { INSTALL_CODE_ENV, TEST_INSTALL_CODE, virtualRig } from '../support/campaign.ts';
 import { BIN } from '../support/power-rig.ts';
@@ -122,30 +123,38 @@ test.describe('cases side by side on one bench', () => {
     ],
     [
       'a client off for a Change of Tenancy during the watch of the same client around the same change',
-      cot('IHD-COT-008', 4, { cycles: ['IHD'], triggers: ['change-of-tenancy'], tenancy: { meter: 'ESME', afterMs: 2 * H } }),
+      cot('IHD-COT-008', 4, {
+        cycles: ['IHD'],
+        triggers: ['change-of-tenancy'],
+        shares: { act: 'change-of-tenancy:ESME', afterMs: 2 * H },
+      }),
       cot('IHD-COT-005', 29, {
         powered: ['CH', 'ESME', 'IHD'],
         triggers: ['change-of-tenancy'],
-        tenancy: { meter: 'ESME', afterMs: 2 * H },
+        shares: { act: 'change-of-tenancy:ESME', afterMs: 2 * H },
       }),
       /IHD-COT-008 power-cycles the IHD, which IHD-COT-005 keeps powered/,
     ],
     [
       'Changes of Tenancy to different meters',
-      cot('ESME-COT-010', 25, { triggers: ['change-of-tenancy'], tenancy: { meter: 'ESME', afterMs: 24 * H } }),
-      cot('GPF-COT-010', 25, { powered: ['CH'], triggers: ['change-of-tenancy'], tenancy: { meter: 'GPF', afterMs: 24 * H } }),
+      cot('ESME-COT-010', 25, { triggers: ['change-of-tenancy'], shares: { act: 'change-of-tenancy:ESME', afterMs: 24 * H } }),
+      cot('GPF-COT-010', 25, {
+        powered: ['CH'],
+        triggers: ['change-of-tenancy'],
+        shares: { act: 'change-of-tenancy:GPF', afterMs: 24 * H },
+      }),
       /sends a Change of Tenancy to the (ESME|GPF), (GPF|ESME)-COT-010 to the (GPF|ESME): each would change what the other watches/,
     ],
     [
       'a Change of Tenancy that does not say to which meter',
       cot('A', 1, { triggers: ['change-of-tenancy'] }),
-      cot('B', 1, { triggers: ['change-of-tenancy'], tenancy: { meter: 'ESME', afterMs: H } }),
+      cot('B', 1, { triggers: ['change-of-tenancy'], shares: { act: 'change-of-tenancy:ESME', afterMs: H } }),
       /A sends a Change of Tenancy without saying to which meter, so none can be shared with it/,
     ],
     [
       'a Change of Tenancy beside a WAN cut, though both send a Change of Tenancy to the ESME',
-      cot('A', 1, { triggers: ['change-of-tenancy'], tenancy: { meter: 'ESME', afterMs: H } }),
-      cot('B', 1, { triggers: ['change-of-tenancy', 'wan-cut'], tenancy: { meter: 'ESME', afterMs: H } }),
+      cot('A', 1, { triggers: ['change-of-tenancy'], shares: { act: 'change-of-tenancy:ESME', afterMs: H } }),
+      cot('B', 1, { triggers: ['change-of-tenancy', 'wan-cut'], shares: { act: 'change-of-tenancy:ESME', afterMs: H } }),
       /B cuts the CH's WAN, which changes what every device holds under A/,
     ],
     ["the CH's WAN cut during a watch", cot('IHD-RCN-003', 1, { triggers: ['wan-cut'] }), ppmidWatch, /cuts the CH's WAN/],
@@ -173,7 +182,10 @@ test.describe('cases side by side on one bench', () => {
   }
 
   test('cases that send a Change of Tenancy to the same meter share one: it goes out when the last is ready, each case runs on after it', () => {
-    const at = (meter: 'ESME' | 'GPF', afterMs: number) => ({ triggers: ['change-of-tenancy' as const], tenancy: { meter, afterMs } });
+    const at = (meter: 'ESME' | 'GPF', afterMs: number) => ({
+      triggers: ['change-of-tenancy' as const],
+      shares: { act: `change-of-tenancy:${meter}` as const, afterMs },
+    });
     const publish = cot('ESME-COT-001', 0.5, { powered: ['CH', 'ESME', 'IHD', 'PPMID'], ...at('ESME', 0.25 * H) });
     const clears = cot('IHD-COT-005', 29, { powered: ['CH', 'ESME', 'IHD'], ...at('ESME', 2 * H) });
     const logs = cot('ESME-COT-010', 25, at('ESME', 24 * H));
@@ -198,6 +210,70 @@ test.describe('cases side by side on one bench', () => {
     );
     // A trigger case alone plans as it always did.
     expect(planCampaign([gpf], [{ id: 'b', virtual: true }]).totalMs).toBe(0.5 * H);
+  });
+
+  // The other acts cases may share: one ESME or CH power cycle, the WAN cut, a meter out of reach (harness/shared-act.ts).
+  const share = (act: SharedActName, afterMs = H) => ({ shares: { act, afterMs } });
+  const esmeCycle = (role: string) =>
+    cot(`${role}-COT-003`, 0.8, { powered: ['CH', 'ESME', role as 'IHD'], cycles: ['ESME'], ...share('power-cycle:ESME', 0.6 * H) });
+  const chCycle = (role: 'ESME' | 'IHD' | 'PPMID', hours = 1.2) =>
+    cot(`${role}-PWR-001`, hours, { powered: ['CH', role], cycles: ['CH'], ...share('power-cycle:CH', 0.5 * H) }, 'power-cycle.spec.ts');
+  const rcn = (id: string, needs: Partial<BenchNeeds>) => cot(id, 2.5, needs, 'reconnect.spec.ts');
+  const esmeOutage = (role: 'IHD' | 'PPMID', shared = true) =>
+    rcn(`${role}-RCN-00${shared ? 2 : 1}`, { powered: ['CH', 'ESME', role], cycles: ['ESME'], ...(shared && share('outage:ESME')) });
+  const gpfOutage = (role: 'IHD' | 'PPMID', shared = true) =>
+    rcn(`${role}-RCN-01${shared ? 2 : 1}`, { powered: ['CH', role], triggers: ['gpf-out-of-reach'], ...(shared && share('outage:GPF')) });
+  const wanCut = (role: 'IHD' | 'PPMID') =>
+    rcn(`${role}-RCN-003`, { powered: ['CH', 'ESME', role], triggers: ['wan-cut'], ...share('wan-cut') });
+
+  for (const [what, a, b] of [
+    ["the IHD's and the PPMID's watch around one ESME power cycle", esmeCycle('IHD'), esmeCycle('PPMID')],
+    ['two devices timed from one CH power cycle', chCycle('ESME'), chCycle('IHD')],
+    ['two clients refreshing after one ESME outage', esmeOutage('IHD'), esmeOutage('PPMID')],
+    ['two clients refreshing after one GPF outage', gpfOutage('IHD'), gpfOutage('PPMID')],
+    ["two clients' reads through one WAN cut", wanCut('IHD'), wanCut('PPMID')],
+  ] as const)
+    test(`side by side when they declare it shared: ${what}`, () => {
+      expect(cannotShare(a, b)).toBeUndefined();
+      const plan = planCampaign([a, b], [{ id: 'b', virtual: true }]);
+      expect(plan.benches[0].cases.map((c) => c.group)).toEqual([0, 0]);
+      expect(needsText(a.needs)).toMatch(/shares |\(shared\)/);
+    });
+
+  for (const [what, a, b, why] of [
+    [
+      // RCN-1 brings the meter back just after its own client's next request: another client's return would not catch its back-off.
+      "the IHD's and the PPMID's back-off, each outage ended after its own client's request",
+      esmeOutage('IHD', false),
+      esmeOutage('PPMID', false),
+      /power-cycles the ESME, which PPMID-RCN-001 power-cycles too/,
+    ],
+    ['a shared GPF outage beside an unshared one', gpfOutage('IHD'), gpfOutage('PPMID', false), /takes the GPF out of reach/],
+    ['a shared ESME power cycle beside a shared ESME outage', esmeCycle('IHD'), esmeOutage('PPMID'), /power-cycles the ESME/],
+    [
+      'a shared CH power cycle beside an inter-PAN case cycling the CH',
+      chCycle('IHD'),
+      cot('CH-IPAN-001', 1, { powered: ['CH'], cycles: ['CH'] }, 'power-cycle.spec.ts'),
+      /power-cycles the CH/,
+    ],
+    ['a shared WAN cut beside a shared GPF outage', wanCut('IHD'), gpfOutage('PPMID'), /cuts the CH's WAN|takes the GPF out of reach/],
+  ] as const)
+    test(`never side by side: ${what}`, () => {
+      expect(cannotShare(a, b)).toMatch(why);
+      expect(planCampaign([a, b], [{ id: 'b', virtual: true }]).benches[0].cases.map((c) => c.group)).toEqual([0, 1]);
+    });
+
+  test('a shared act is done when the last sharer is ready: each case runs on after it for its own time', () => {
+    const [esme, ihd, ppmid] = [chCycle('ESME', 1.2), chCycle('IHD', 1.7), chCycle('PPMID', 1.2)];
+    // The PPMID's case may take longer to be ready (its device joins slowly, say).
+    ppmid.needs!.shares = { act: 'power-cycle:CH', afterMs: 0.9 * H };
+    const plan = planCampaign([esme, ihd, ppmid], [{ id: 'b', virtual: true }]);
+    // The cycle comes 0.9 h in (the PPMID's longest wait before it); each then needs its time after its own 0.5 h or 0.9 h.
+    expect(plan.benches[0].cases.map((c) => [c.id, c.endMs / H])).toEqual([
+      ['ESME-PWR-001', 0.9 + 0.7],
+      ['IHD-PWR-001', 0.9 + 1.2],
+      ['PPMID-PWR-001', 0.9 + 0.3],
+    ]);
   });
 
   test('power cycles of different devices share the bench; a case joins the first group it fits, in run order', () => {
@@ -236,16 +312,14 @@ test.describe('the default campaign as `gbcs-rig plan --json` places it', () => 
     }
   });
 
-  test('every CH power cycle and every bench-wide trigger holds the bench alone, but one Change of Tenancy shared by cases sending it to one meter', () => {
+  test('every power cycle and every bench-wide trigger holds the bench alone, but for cases that declared they share that act', () => {
     for (const g of groups)
       for (const c of g)
-        if (c.needs!.cycles.includes('CH') || c.needs!.triggers.some((t) => t !== 'change-of-tenancy'))
-          expect(
-            g.map((m) => m.id),
-            c.id,
-          ).toEqual([c.id]);
-        else if (c.needs!.triggers.length > 0)
-          for (const m of g) expect(m.needs!.tenancy?.meter, `${m.id} beside ${c.id}`).toBe(c.needs!.tenancy!.meter);
+        if (c.needs!.cycles.length > 0 || c.needs!.triggers.length > 0)
+          for (const m of g.filter(
+            (x) => x !== c && (x.needs!.powered.some((r) => c.needs!.cycles.includes(r)) || c.needs!.triggers.length),
+          ))
+            expect(m.needs!.shares?.act, `${m.id} beside ${c.id}`).toBe(c.needs!.shares!.act);
     // The ESME's trigger cases but the two whose client is off for the change share one; so do the GPF's, and those two.
     expect(groupOf(plan, 'virtual-1', 'ESME-COT-010')).toEqual([
       'ESME-COT-001',

@@ -88,6 +88,12 @@ test('every clock wait shows: an unnamed one by its kind; one within a named wai
   await clock.waitFor(() => false, minutes(2));
   b.file.write();
   expect(b.read().cases[0]?.wait?.for).toBe('the device, at most 2 min');
+  // A named wait whose object came early (a shared act's rendezvous) ends there: the next clock wait shows its own kind.
+  b.progress.waiting('IHD-RCN-002 to be ready for the ESME out of reach (shared)', now + hours(3));
+  b.progress.waited();
+  await clock.sleep(minutes(5));
+  b.file.write();
+  expect(b.read().cases[0]?.wait?.for).toBe('a pause of 5 min');
 });
 
 const runningCase = (id: string, waitFor: string, untilMs: number, plannedEndMs: number): RunningCase => ({

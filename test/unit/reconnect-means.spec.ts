@@ -9,21 +9,24 @@ import { RigFault } from '../../drivers/faults.ts';
 import type { PowerSwitch } from '../../drivers/power/types.ts';
 import type { BenchClock } from '../../harness/clock.ts';
 import { EvidenceLog } from '../../harness/evidence.ts';
-import type { BenchPower } from '../../harness/power.ts';
+import { BenchPower, PowerHolds } from '../../harness/power.ts';
 import { reconnectFor, type BenchHands } from '../../harness/reconnect.ts';
 import type { RigBench, RigDevice } from '../../rigs/load.ts';
 
-const ESME = { id: 'esme', role: 'ESME', ieee: '00:db:12:34:56:78:90:a0' } as RigDevice;
+const ESME = { id: 'esme', role: 'ESME', ieee: '00:db:12:34:56:78:90:a0', relay: { id: 'esme-power' } } as RigDevice;
 const GPF = { id: 'ch-gpf', role: 'CH', ieee: '00:db:12:34:56:78:90:a3' } as RigDevice;
 const bench = (wan?: RigBench['wan']) => ({ id: 'b', devices: [], ...(wan && { wan }) }) as unknown as RigBench;
 
-function hands(): BenchHands & { evidence: EvidenceLog; switched: [string, boolean][] } {
+/** A case's hands on a bench whose ESME relay confirms each switch at 2 s, 50 ms after the command; `holds` when side by side. */
+function hands(shared?: { holds: PowerHolds; caseId: string }): BenchHands & { evidence: EvidenceLog; switched: [string, boolean][] } {
   const evidence = new EvidenceLog(mkdtempSync(join(tmpdir(), 'rcn-means-')), () => 1_000);
   const switched: [string, boolean][] = [];
-  const power = {
-    set: async (d: RigDevice, on: boolean) => (switched.push([d.id, on]), { on, atMs: 2_000, uncertaintyMs: 50 }),
-  } as unknown as BenchPower;
-  return { power, evidence, clock: { now: () => 3_000 } as BenchClock, switched };
+  const relay = {
+    where: 'tasmota esme POWER1',
+    switch: async (on: boolean) => (switched.push(['esme', on]), { on, publishedAt: 1_950, confirmedAt: 2_000, confirmedBy: 'state' }),
+  } as unknown as PowerSwitch;
+  const clock = { now: () => 3_000 } as BenchClock;
+  return { power: new BenchPower(new Map([['esme-power', relay]]), evidence, clock, shared), evidence, clock, switched };
 }
 const kinds = (e: EvidenceLog) =>
   readFileSync(e.eventsFile, 'utf8')
@@ -42,8 +45,26 @@ test('a real ESME goes out of reach by its relay; a real GPF cannot alone; no wa
     ['esme', true],
   ]);
   expect(r.outage(GPF)).toBeUndefined();
+  await h.evidence.close();
   expect(r.wan).toBeUndefined();
   expect(r.topUp.how).toMatch(/operator/);
+});
+
+test("an ESME outage shared by two cases side by side switches the ESME's relay though both hold it on", async () => {
+  const holds = new PowerHolds();
+  const [a, b] = [hands({ holds, caseId: 'IHD-RCN-002' }), hands({ holds, caseId: 'PPMID-RCN-002' })];
+  await a.power.set(ESME, true);
+  await b.power.set(ESME, true);
+  const outage = reconnectFor(bench(), new Map()).outage(ESME)!;
+  await outage.begin(ESME, a);
+  await outage.end(ESME, a);
+  // B found it on (power-shared); A's outage switched it off and on for both: a hold does not keep it on.
+  expect([...a.switched, ...b.switched]).toEqual([
+    ['esme', true],
+    ['esme', false],
+    ['esme', true],
+  ]);
+  await Promise.all([a.evidence.close(), b.evidence.close()]);
 });
 
 test("the CH's WAN through the rig file's relay: off cuts it, on restores it, the relay's confirmation timed", async () => {

@@ -1,10 +1,12 @@
-// One Change of Tenancy for cases side by side (harness/shared-tenancy.ts), on the virtual bench's clock: it goes out
-// once, when the last case that declared it is ready (or has ended), at the longest offset asked; every case gets the
-// same times, the wait moves each deadline on, and a failed trigger fails it for all.
+// One act for the cases side by side that declared they share it (harness/shared-act.ts, harness/shared-tenancy.ts), on
+// the virtual bench's clock. A Change of Tenancy goes out once, when the last case that declared it is ready (or has
+// ended), at the longest offset asked; every case gets the same times, the wait moves each deadline on, and a failed
+// trigger fails it for all. A span (the WAN cut, a meter's outage) ends once, when the last sharer is done with it.
 import { test, expect } from '@playwright/test';
 import { RigFault } from '../../drivers/faults.ts';
 import { CaseClock, VirtualBenchClock, hours, minutes } from '../../harness/clock.ts';
 import type { EvidenceLog } from '../../harness/evidence.ts';
+import { SharedAct } from '../../harness/shared-act.ts';
 import { tenancyAlone, TenancyRendezvous, type TenancyAct, type TenancySent } from '../../harness/shared-tenancy.ts';
 import { DiscreteEventClock } from '../../sim/clock.ts';
 
@@ -16,6 +18,8 @@ function bench() {
   const sends: { by: string; at: number; implementation: number }[] = [];
   const caseOf = (id: string, plannedMs: number, fail?: Error) => {
     const events: { kind: string; fields: Record<string, unknown> }[] = [];
+    // What the case's progress line said it waited for, and when that wait ended.
+    const progress: string[] = [];
     const evidence = {
       event: (kind: string, fields: Record<string, unknown> = {}) => events.push({ kind, fields }),
     } as unknown as EvidenceLog;
@@ -29,7 +33,8 @@ function bench() {
         if (fail) throw fail;
       },
     };
-    return { id, clock: caseClock, evidence, events, announced, act };
+    const shown = { waiting: (what: string) => progress.push(what), waited: () => progress.push('(waited)') };
+    return { id, clock: caseClock, evidence, events, announced, act, progress: shown, shown: progress };
   };
   return { clock, t0, sends, caseOf };
 }
@@ -65,7 +70,7 @@ test('the cases that declared a Change of Tenancy to one meter share one: sent b
   expect(a.announced).toEqual([{ implementation: t0 + hours(4) }]);
   expect(b.announced).toEqual([{ implementation: t0 + hours(4), sharedWith: 'A' }]);
   // Each case's evidence says it: A waited for B and C, and sent for B; B took A's.
-  expect(a.events.map((e) => [e.kind, e.fields.waitingFor ?? e.fields.sentFor])).toEqual([
+  expect(a.events.map((e) => [e.kind, e.fields.waitingFor ?? e.fields.for])).toEqual([
     ['tenancy-rendezvous', ['B', 'C']],
     ['tenancy-shared', ['B']],
   ]);
@@ -100,4 +105,78 @@ test('a case alone sends its own, at once, its implementation its own offset on'
   expect(await tenancyAlone(a.clock, hours(1), a.act)).toEqual({ fromMs: t0, implementation: t0 + hours(1) });
   expect(sends).toEqual([{ by: 'A', at: 0, implementation: hours(1) }]);
   expect(a.announced).toEqual([{ implementation: t0 + hours(1) }]);
+});
+
+test.describe('a span shared by cases side by side (the WAN cut, a meter out of reach)', () => {
+  /** A's and B's share of one WAN cut: down when both are ready, A done with it after `aMs`, B after `bMs`; each logs who did what. */
+  async function wanCut(aMs: number, bMs: number, bLeavesEarly = false) {
+    const { clock, t0, caseOf } = bench();
+    const [a, b] = [caseOf('A', hours(2)), caseOf('B', hours(2))];
+    const wan: { state: string; by: string; at: number }[] = [];
+    const shared = new SharedAct("the CH's WAN cut", 'wan-cut', ['A', 'B'], hours(3));
+    const set = (by: string, state: string) => async () => {
+      wan.push({ state, by, at: clock.now() - t0 });
+      return clock.now() - t0;
+    };
+    const took: Record<string, { down: unknown; up?: unknown }> = {};
+    const share = async (x: typeof a, afterMs: number, before: number, leaves = false) => {
+      await x.clock.sleep(before);
+      const down = await shared.begin(x.id, x, undefined, set(x.id, 'down'));
+      took[x.id] = { down };
+      await x.clock.sleep(afterMs);
+      // A case cut short (its deadline, a rig fault) never reaches its end: it leaves when its case ends.
+      if (leaves) return shared.leave(x.id);
+      took[x.id].up = await shared.end(x.id, x, set(x.id, 'up'));
+      shared.leave(x.id);
+    };
+    await Promise.all([
+      clock.sideBySide!('A', () => share(a, aMs, minutes(10))),
+      clock.sideBySide!('B', () => share(b, bMs, minutes(20), bLeavesEarly)),
+    ]);
+    return { wan, took, a, b, t0 };
+  }
+
+  test('down once when the last sharer is ready, up once when the last is done with it: each gets the same edges', async () => {
+    const { wan, took, a, b, t0 } = await wanCut(minutes(30), minutes(45));
+    // A (first in run order) cut it when B arrived at 20 min; B, done last (at 65 min), restored it.
+    expect(wan).toEqual([
+      { state: 'down', by: 'A', at: minutes(20) },
+      { state: 'up', by: 'B', at: minutes(65) },
+    ]);
+    expect(took.A).toEqual({
+      down: { value: minutes(20), fromMs: t0 + minutes(20) },
+      up: { value: minutes(65), fromMs: t0 + minutes(65), by: 'B' },
+    });
+    expect(took.B).toEqual({
+      down: { value: minutes(20), fromMs: t0 + minutes(20), by: 'A' },
+      up: { value: minutes(65), fromMs: t0 + minutes(65) },
+    });
+    expect(a.events.map((e) => [e.kind, e.fields.waitingFor ?? e.fields.for ?? e.fields.sharedWith])).toEqual([
+      ['wan-cut-rendezvous', ['B']],
+      ['wan-cut-shared', ['B']],
+      ['wan-cut-held', ['B']],
+      ['wan-cut-shared', 'B'],
+    ]);
+    expect(b.events.map((e) => [e.kind, e.fields.sharedWith])).toEqual([['wan-cut-shared', 'A']]);
+    // Its progress line said so, each wait until it ended.
+    expect(a.shown).toEqual([
+      "B to be ready for the CH's WAN cut (shared)",
+      '(waited)',
+      "B to be done with the CH's WAN cut (shared)",
+      '(waited)',
+    ]);
+    expect(b.shown).toEqual([]);
+    // A waited 10 min for B to arrive and 15 min for B to be done: both waits move its deadline on; B waited for neither.
+    expect(a.clock.deadlineMs).toBe(t0 + hours(2) + minutes(25));
+    expect(b.clock.deadlineMs).toBe(t0 + hours(2));
+  });
+
+  test('a sharer cut short leaves the end to the one still waiting: the WAN comes back all the same', async () => {
+    // A is done at 30 min and waits for B; B's case ends at 65 min without its end.
+    const { wan } = await wanCut(minutes(10), minutes(45), true);
+    expect(wan).toEqual([
+      { state: 'down', by: 'A', at: minutes(20) },
+      { state: 'up', by: 'A', at: minutes(65) },
+    ]);
+  });
 });
