@@ -322,7 +322,7 @@ function frameLanes(f: Frame, drawing: FrameDrawing): string[] {
     const label = FRAME_KINDS.find((k) => k.kind === b.kind)!.label;
     const span = b.count === 1 ? f.at(iso(b.from)) : `${f.at(iso(b.from))} to ${f.at(iso(b.to))}`;
     parts.push(
-      `<rect class="frame-bin" data-kind="${b.kind}" data-count="${b.count}" x="${b.x0.toFixed(1)}" y="${y.toFixed(1)}" width="${BIN_W - 1}" height="${h.toFixed(1)}" fill="${KIND_COLOUR[b.kind]}" opacity="0.75"><title>${e(`${b.count} ${label} frame${b.count === 1 ? '' : 's'} (#${b.firstN ?? '?'}–#${b.lastN ?? '?'}), ${span}`)}</title></rect>`,
+      `<rect class="frame-bin" data-kind="${b.kind}" data-count="${b.count}" x="${b.x0.toFixed(1)}" y="${y.toFixed(1)}" width="${BIN_W - 1}" height="${h.toFixed(1)}" fill="${KIND_COLOUR[b.kind]}"><title>${e(`${b.count} ${label} frame${b.count === 1 ? '' : 's'} (#${b.firstN ?? '?'}–#${b.lastN ?? '?'}), ${span}`)}</title></rect>`,
     );
   }
   // Beside bins, a frame drawn one by one is one the verdict rests on: drawn dark, over the bars, to stand out.
