@@ -288,7 +288,8 @@ export function frameDrawing(events: readonly EvidenceEvent[], x: (t: string) =>
   for (const ev of frames) {
     if (cited.has(ev)) continue;
     const kind = frameKind(String(ev.summary ?? ''));
-    const column = Math.floor((x(ev.t) - LEFT) / BIN_W);
+    // A frame at the very end goes in the last bin, not one past the plot.
+    const column = Math.min(Math.floor((x(ev.t) - LEFT) / BIN_W), Math.ceil((W - LEFT - RIGHT) / BIN_W) - 1);
     const key = `${kind} ${column}`;
     const t = isoMs(ev.t);
     const bin = bins.get(key);

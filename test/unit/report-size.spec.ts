@@ -2,11 +2,15 @@
 // of marks (the frames the verdict rests on one by one, the rest as bins with counts) and the audit trail
 // lists a bounded number of frames per case, each saying that it summarised and where every frame is.
 import { test, expect } from '@playwright/test';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CaseResult } from '../../harness/case.ts';
 import { benchIso, type EvidenceEvent } from '../../harness/evidence.ts';
 import { measure } from '../../harness/measurements.ts';
 import { type AuditEntry, deviceKey, devicesUnderTest } from '../../reports/audit.ts';
 import { MAX_AUDIT_FRAMES_PER_CASE, renderHtml } from '../../reports/html.ts';
+import { findChromium, renderPdf } from '../../reports/pdf.ts';
 import type { CaseEvidence } from '../../reports/run-folder.ts';
 import { MAX_CITED_FRAMES, MAX_FRAME_MARKS } from '../../reports/timeline.ts';
 
@@ -124,6 +128,16 @@ test('tens of thousands of frames: the case section stays under a fixed size, dr
     expect(said).toMatch(/\(response: [\d,]+ frames as \d+ bins; other: [\d,]+ frames as \d+ bins\)/);
     expect(said).toContain(`Every frame is in ${DIR}/events.jsonl and ${DIR}/han.pcapng, signed in manifest.json.`);
   }
+});
+
+test('the report of a case with 60,000 frames prints: Chromium lays it out into a PDF', async () => {
+  test.skip(!findChromium(), 'no Chromium on this machine');
+  const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-report-size-'));
+  const html = join(dir, 'report.html');
+  writeFileSync(html, render(chattyCase(60_000)));
+  const made = await renderPdf(html, join(dir, 'report.pdf'));
+  expect(made).toEqual({ written: true, file: join(dir, 'report.pdf') });
+  expect(statSync(join(dir, 'report.pdf')).size).toBeGreaterThan(0);
 });
 
 test('a small case is drawn as before: every frame a tick of its own, and nothing said about summarising', () => {
