@@ -13,7 +13,7 @@ import type { RunResults } from './results.ts';
 import { deviations, deviceConclusions, equipmentUsed, reportId, virtualBenches } from './statement.ts';
 import type { CaseEvidence } from './run-folder.ts';
 import { planSvg } from './plan-figure.ts';
-import { FRAME_KINDS, decidingMoment, timelineSvg, verdictColour } from './timeline.ts';
+import { FRAME_KINDS, type FrameDrawing, decidingMoment, timelineFigure, verdictColour } from './timeline.ts';
 
 export interface ReportModel {
   results: RunResults;
@@ -248,6 +248,19 @@ function restsOnSection(ce: CaseEvidence): string {
   return `<div class="rests-on"><b>This verdict rests on modelled or unconfirmed facts:</b><ul>${[...facts, ...settings].join('')}</ul></div>`;
 }
 
+const count = (n: number, what: string) => `${n.toLocaleString('en-GB')} ${what}${n === 1 ? '' : 's'}`;
+
+/** Said under a timeline that drew a chatty device's frames as bins: how many, how drawn, and where every one of them is. */
+function framesSummarised(frames: FrameDrawing | undefined, ce: CaseEvidence): string {
+  if (!frames?.bins.length) return '';
+  const lanes = FRAME_KINDS.filter((k) => frames.binned[k.kind].frames > 0).map(
+    (k) => `${k.label}: ${count(frames.binned[k.kind].frames, 'frame')} as ${count(frames.binned[k.kind].bins, 'bin')}`,
+  );
+  const binned = frames.total - frames.single.length;
+  const files = [`${ce.dir}/events.jsonl`, ...ce.captures].map((f) => `<span class="mono">${e(f)}</span>`).join(' and ');
+  return `<p class="frames-summarised" data-frames="${frames.total}" data-drawn="${frames.single.length}" data-bins="${frames.bins.length}"><b>Summarised:</b> ${e(count(frames.total, 'frame'))} heard; ${e(count(frames.single.length, 'frame'))} the verdict rests on (cited by its observations or within a second of a measurement) drawn one by one, the other ${e(binned.toLocaleString('en-GB'))} drawn as ${e(count(frames.bins.length, 'bin'))} with their counts (${e(lanes.join('; '))}). Every frame is in ${files}, signed in manifest.json.</p>`;
+}
+
 function caseSection(ce: CaseEvidence): string {
   const c = ce.result;
   const start = isoMs(c.startedAt);
@@ -267,6 +280,7 @@ function caseSection(ce: CaseEvidence): string {
       `<tr data-file="${e(f.path)}"><td class="mono"><a href="${e(f.path.split('/').map(encodeURIComponent).join('/'))}">${e(f.path.slice(ce.dir.length + 1))}</a></td><td class="hash">${e(f.recorded ?? f.actual ?? '')}</td><td class="status-${f.status.replace(/ /g, '-')}">${e(f.status === 'changed' ? `changed since the case ended (now ${f.actual})` : f.status)}</td></tr>`,
   );
   const legend = FRAME_KINDS.map((k) => `<span>${e(k.label)}</span>`).join(' · ');
+  const timeline = timelineFigure(ce.events, c);
   return `<section class="case" id="${caseAnchor(c)}" data-case="${e(c.id)}" data-bench="${e(c.bench)}">
 <h3>${e(c.id)} — ${e(c.title)} ${verdictBadge(c.verdict)}</h3>
 <dl class="facts">
@@ -282,22 +296,69 @@ ${restsOnSection(ce)}
 <h4>Steps</h4>${steps}
 <h4>Measurements</h4>${measurementsTable(c)}
 <h4>Timeline</h4>
-${timelineSvg(ce.events, c)}
-<p class="legend note">Top: relay power (line: confirmed state; circles: commands). Lanes: ${legend}. Dashed lines: numbered steps. <span style="color:${verdictColour(c.verdict)}">Bold line</span>: the moment the verdict was decided. <span class="screen-only">Hover a mark for its time and summary.</span>${ce.unreadableEvents ? ` ${ce.unreadableEvents} line(s) of events.jsonl could not be read (cut by a crash?).` : ''}</p>
+${timeline.svg}
+${framesSummarised(timeline.frames, ce)}<p class="legend note">Top: relay power (line: confirmed state; circles: commands). Lanes: ${legend}${timeline.frames?.bins.length ? " (bars: bins of frames, as high as their count against the lane's fullest bin; dark ticks: the frames the verdict rests on)" : ''}. Dashed lines: numbered steps. <span style="color:${verdictColour(c.verdict)}">Bold line</span>: the moment the verdict was decided. <span class="screen-only">Hover a mark for its time and summary.</span>${ce.unreadableEvents ? ` ${ce.unreadableEvents} line(s) of events.jsonl could not be read (cut by a crash?).` : ''}</p>
 <h4>Evidence</h4>
 <table class="evidence"><thead><tr><th>File</th><th>sha256 (recorded when the case ended)</th><th>Now</th></tr></thead><tbody>${evidence.join('')}</tbody></table>
 </section>`;
 }
 
+/** Frames seen on air listed one by one per device and case at most: the rest are counted, so a chatty device cannot swell the trail. */
+export const MAX_AUDIT_FRAMES_PER_CASE = 100;
+
+/** The trail's rows to list: every rig command; per case, the first frames seen on air, the rest counted by title and capture. */
+/** A case's frames seen on air not listed: how many, by title, and the captures that hold them. */
+interface Unlisted {
+  n: number;
+  titles: Map<string, number>;
+  where: Set<string>;
+}
+
+function auditRows(entries: readonly AuditEntry[]): { listed: AuditEntry[]; unlisted: Map<string, Unlisted> } {
+  const listed: AuditEntry[] = [];
+  const seen = new Map<string, number>();
+  const unlisted = new Map<string, Unlisted>();
+  for (const a of entries) {
+    const n = a.source === 'seen on air' ? (seen.get(a.case) ?? 0) + 1 : 0;
+    if (n) seen.set(a.case, n);
+    if (n <= MAX_AUDIT_FRAMES_PER_CASE) {
+      listed.push(a);
+      continue;
+    }
+    const u = unlisted.get(a.case) ?? { n: 0, titles: new Map(), where: new Set() };
+    u.n++;
+    u.titles.set(a.title, (u.titles.get(a.title) ?? 0) + 1);
+    // `han.pcapng #3`: the capture holds every frame not listed.
+    u.where.add(a.where.replace(/ #\d+$/, ''));
+    unlisted.set(a.case, u);
+  }
+  return { listed, unlisted };
+}
+
 function auditSection(m: ReportModel): string {
+  const folder = new Map(m.cases.map((c) => [`${c.result.id}\n${c.result.bench}`, c.dir]));
   const parts = m.devices.map((d) => {
     const entries = m.audit.get(deviceKey(d)) ?? [];
-    const rows = entries.map(
+    const { listed, unlisted } = auditRows(entries);
+    const rows = listed.map(
       (a) =>
         `<tr data-source="${e(a.source)}"><td class="mono">${e(utc(a.t))}</td><td>${e(a.case)}</td><td>${e(a.source)}</td><td class="mono">${e(a.originator)}</td><td class="title">${e(a.title)}</td><td>${e(a.addressedAs)}</td><td class="mono">${e(a.where)}</td></tr>`,
     );
+    for (const [id, u] of unlisted) {
+      const titles = [...u.titles].sort((a, b) => b[1] - a[1]);
+      const most = titles
+        .slice(0, 5)
+        .map(([t, n]) => `${t} ×${n.toLocaleString('en-GB')}`)
+        .join('; ');
+      const dir = folder.get(`${id}\n${d.bench}`) ?? `evidence/${id}--${d.bench}`;
+      rows.push(
+        `<tr class="audit-summarised" data-case="${e(id)}" data-unlisted="${u.n}"><td colspan="7"><b>Summarised:</b> ${e(`${id}: ${count(u.n, 'more frame')} seen on air addressed to it, not listed (${most}${titles.length > 5 ? `; ${titles.length - 5} other titles` : ''}); every one is in `)}${[...u.where].map((w) => `<span class="mono">${e(`${dir}/${w}`)}</span>`).join(', ')}, signed in manifest.json</td></tr>`,
+      );
+    }
+    const onAir = entries.filter((a) => a.source === 'seen on air').length;
+    const notListed = [...unlisted.values()].reduce((s, u) => s + u.n, 0);
     return `<section class="audit" data-device="${e(deviceKey(d))}"><h3>${e(d.role)} ${e(d.id)} <span class="mono">${e(d.ieee)}</span> on ${e(d.bench)}</h3>
-<p class="note">${entries.filter((a) => a.source === 'sent by the rig').length} command(s) sent by the rig, ${entries.filter((a) => a.source === 'seen on air').length} frame(s) seen on air addressed to it.</p>
+<p class="note">${entries.filter((a) => a.source === 'sent by the rig').length} command(s) sent by the rig, ${onAir} frame(s) seen on air addressed to it${notListed ? ` (the first ${MAX_AUDIT_FRAMES_PER_CASE} of each case listed, ${notListed.toLocaleString('en-GB')} counted below)` : ''}.</p>
 <table class="audit-trail"><thead><tr><th>Time (bench, UTC)</th><th>Case</th><th>Source</th><th>Originator</th><th>Title</th><th>Addressed as</th><th>Where</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
   });
   const problems = m.auditProblems.length

@@ -106,10 +106,16 @@ function timeAxis(times: number[], start: number, end: number, x0: number, x1: n
   marks.push(points[points.length - 1]);
   const x = (ms: number) => {
     if (!(ms > at[0].t)) return at[0].x;
-    for (let i = 1; i < at.length; i++) {
-      if (ms <= at[i].t) return at[i - 1].x + ((ms - at[i - 1].t) / (at[i].t - at[i - 1].t || 1)) * (at[i].x - at[i - 1].x);
+    if (ms > at[at.length - 1].t) return at[at.length - 1].x;
+    // The first point at or after ms, by bisection: a chatty device's case has tens of thousands of points.
+    let lo = 1;
+    let hi = at.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (at[mid].t < ms) lo = mid + 1;
+      else hi = mid;
     }
-    return at[at.length - 1].x;
+    return at[lo - 1].x + ((ms - at[lo - 1].t) / (at[lo].t - at[lo - 1].t || 1)) * (at[lo].x - at[lo - 1].x);
   };
   return { x, breaks, marks: [...new Set(marks)] };
 }
@@ -127,13 +133,18 @@ interface Frame {
 }
 
 export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult): string {
+  return timelineFigure(events, result).svg;
+}
+
+/** The figure, and how it drew the frames (for the words under it when it had to summarise). */
+export function timelineFigure(events: readonly EvidenceEvent[], result: CaseResult): { svg: string; frames?: FrameDrawing } {
   // Marks point at moments of the requirement (a window's end, a deadline), which may lie after the case ended.
   const marks = events.filter((ev) => ev.kind === 'mark' && typeof ev.at === 'string');
   const times = [...events.map((ev) => isoMs(ev.t)), ...marks.map((ev) => isoMs(String(ev.at)))].filter(Number.isFinite);
   // Loops, not spreads: a flooding device can leave more events than the call stack takes arguments.
   const start = times.reduce((m, t) => Math.min(m, t), isoMs(result.startedAt));
   let end = times.reduce((m, t) => Math.max(m, t), isoMs(result.endedAt));
-  if (!Number.isFinite(start)) return `<p class="timeline-missing">No timeline: the event log has no timed events.</p>`;
+  if (!Number.isFinite(start)) return { svg: `<p class="timeline-missing">No timeline: the event log has no timed events.</p>` };
   if (!(end > start)) end = start + 1000;
   const axis = timeAxis(times, start, end, LEFT, W - RIGHT);
   // One power lane per device the relays switched (usually one).
@@ -148,19 +159,21 @@ export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult
     bottom: lanesTop + FRAME_KINDS.length * LANE_H,
   };
   // Room under the axis for the requirement marks' labels, then the line that says what decided the verdict.
+  const frames = frameDrawing(events, f.x);
   const decisionY = f.bottom + AXIS_H + (marks.length > 0 ? 24 : 10);
   const height = decisionY + 6;
   const parts = [
     ...gapLayer(axis.breaks, f),
     ...powerLanes(f),
-    ...frameLanes(f),
+    ...frameLanes(f, frames),
     ...stepMarkers(f),
     ...requirementMarks(marks, f),
     decisionMarker(result, f, decisionY),
     ...axisLayer(axis, start, end, f),
   ];
   const label = `Timeline of ${result.id} on ${result.bench}: relay power, frames by kind, steps and the deciding moment`;
-  return `<svg class="timeline" data-case="${e(result.id)}" viewBox="0 0 ${W} ${height}" width="100%" role="img" aria-label="${e(label)}" font-family="system-ui, sans-serif" font-size="11"><title>${e(label)}</title>${parts.join('')}</svg>`;
+  const svg = `<svg class="timeline" data-case="${e(result.id)}" viewBox="0 0 ${W} ${height}" width="100%" role="img" aria-label="${e(label)}" font-family="system-ui, sans-serif" font-size="11"><title>${e(label)}</title>${parts.join('')}</svg>`;
+  return { svg, frames };
 }
 
 /** Stretches with nothing logged, drawn compressed, marked as such. */
@@ -210,8 +223,89 @@ function powerLanes(f: Frame): string[] {
   return parts;
 }
 
-/** One lane per kind of frame, a tick per frame heard. */
-function frameLanes(f: Frame): string[] {
+/** Frames drawn one by one at most: beyond, the figure draws bins with counts, so its size does not grow with the device's traffic. */
+export const MAX_FRAME_MARKS = 300;
+/** Of those, at most this many cited or decisive frames are drawn one by one beside the bins. */
+export const MAX_CITED_FRAMES = 60;
+/** A bin's width in the figure: at most (W − LEFT − RIGHT) / BIN_W bins per lane. */
+const BIN_W = 12;
+/** A frame this close to a measurement is drawn one by one: it may be the one the measurement timed. */
+const NEAR_MEASUREMENT_MS = 1000;
+
+export interface FrameBin {
+  kind: FrameKind;
+  /** Left edge in the figure. */
+  x0: number;
+  count: number;
+  /** First and last frame of the bin, in bench time (ms) and by number. */
+  from: number;
+  to: number;
+  firstN: unknown;
+  lastN: unknown;
+}
+
+/** How a timeline drew its frames: every one, or (a chatty device) the cited ones one by one and the rest as bins. */
+export interface FrameDrawing {
+  total: number;
+  /** Frames drawn one by one. */
+  single: EvidenceEvent[];
+  /** Frames counted in bins: by lane, as counts. */
+  binned: Record<FrameKind, { frames: number; bins: number }>;
+  bins: FrameBin[];
+}
+
+/**
+ * Frames a verdict rests on: those another event cites by number (`frame`, or `frames` as a list: what was observed, a liveness check),
+ * then those within a second of a measurement, nearest first; at most MAX_CITED_FRAMES.
+ */
+function citedFrames(frames: readonly EvidenceEvent[], events: readonly EvidenceEvent[]): Set<EvidenceEvent> {
+  const cited = new Set<unknown>();
+  for (const ev of events) {
+    if (ev.kind === 'frame') continue;
+    if (typeof ev.frame === 'number') cited.add(ev.frame);
+    // `frames` as a list of numbers cites them; as a number it is a count (hht-han-question).
+    if (Array.isArray(ev.frames)) for (const n of ev.frames) cited.add(n);
+  }
+  const chosen = frames.filter((f) => cited.has(f.n)).slice(0, MAX_CITED_FRAMES);
+  const measured = events.filter((ev) => ev.kind === 'measurement').map((ev) => isoMs(ev.t));
+  const distance = (f: EvidenceEvent) => measured.reduce((d, m) => Math.min(d, Math.abs(isoMs(f.t) - m)), Infinity);
+  const near = frames
+    .filter((f) => !cited.has(f.n))
+    .map((f) => ({ f, d: distance(f) }))
+    .filter((x) => x.d <= NEAR_MEASUREMENT_MS)
+    .sort((a, b) => a.d - b.d);
+  for (const { f } of near.slice(0, MAX_CITED_FRAMES - chosen.length)) chosen.push(f);
+  return new Set(chosen);
+}
+
+/** Every frame one by one when they are few; else the cited ones one by one and the rest counted per lane in bins BIN_W wide. */
+export function frameDrawing(events: readonly EvidenceEvent[], x: (t: string) => number): FrameDrawing {
+  const frames = events.filter((ev) => ev.kind === 'frame');
+  const binned = Object.fromEntries(FRAME_KINDS.map((k) => [k.kind, { frames: 0, bins: 0 }])) as FrameDrawing['binned'];
+  if (frames.length <= MAX_FRAME_MARKS) return { total: frames.length, single: frames, binned, bins: [] };
+  const cited = citedFrames(frames, events);
+  const bins = new Map<string, FrameBin>();
+  for (const ev of frames) {
+    if (cited.has(ev)) continue;
+    const kind = frameKind(String(ev.summary ?? ''));
+    // A frame at the very end goes in the last bin, not one past the plot.
+    const column = Math.min(Math.floor((x(ev.t) - LEFT) / BIN_W), Math.ceil((W - LEFT - RIGHT) / BIN_W) - 1);
+    const key = `${kind} ${column}`;
+    const t = isoMs(ev.t);
+    const bin = bins.get(key);
+    if (bin) {
+      bin.count++;
+      bin.to = Math.max(bin.to, t);
+      bin.lastN = ev.n;
+    } else bins.set(key, { kind, x0: LEFT + column * BIN_W, count: 1, from: t, to: t, firstN: ev.n, lastN: ev.n });
+    binned[kind].frames++;
+  }
+  for (const bin of bins.values()) binned[bin.kind].bins++;
+  return { total: frames.length, single: frames.filter((f) => cited.has(f)), binned, bins: [...bins.values()] };
+}
+
+/** One lane per kind of frame: a tick per frame drawn one by one, a bar per bin as high as its share of the lane's fullest bin. */
+function frameLanes(f: Frame, drawing: FrameDrawing): string[] {
   const parts = FRAME_KINDS.flatMap(({ label }, i) => {
     const y = f.lanesTop + i * LANE_H;
     return [
@@ -219,14 +313,28 @@ function frameLanes(f: Frame): string[] {
       `<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y + LANE_H / 2}" y2="${y + LANE_H / 2}" stroke="#eee"/>`,
     ];
   });
-  for (const ev of f.events) {
-    if (ev.kind !== 'frame') continue;
+  const laneY = (kind: FrameKind) => f.lanesTop + FRAME_KINDS.findIndex((k) => k.kind === kind) * LANE_H;
+  const fullest = new Map<FrameKind, number>();
+  for (const b of drawing.bins) fullest.set(b.kind, Math.max(fullest.get(b.kind) ?? 0, b.count));
+  const iso = (ms: number) => new Date(ms).toISOString();
+  for (const b of drawing.bins) {
+    const h = Math.max(2, ((LANE_H - 4) * b.count) / fullest.get(b.kind)!);
+    const y = laneY(b.kind) + LANE_H - 2 - h;
+    const label = FRAME_KINDS.find((k) => k.kind === b.kind)!.label;
+    const span = b.count === 1 ? f.at(iso(b.from)) : `${f.at(iso(b.from))} to ${f.at(iso(b.to))}`;
+    parts.push(
+      `<rect class="frame-bin" data-kind="${b.kind}" data-count="${b.count}" x="${b.x0.toFixed(1)}" y="${y.toFixed(1)}" width="${BIN_W - 1}" height="${h.toFixed(1)}" fill="${KIND_COLOUR[b.kind]}"><title>${e(`${b.count} ${label} frame${b.count === 1 ? '' : 's'} (#${b.firstN ?? '?'}–#${b.lastN ?? '?'}), ${span}`)}</title></rect>`,
+    );
+  }
+  // Beside bins, a frame drawn one by one is one the verdict rests on: drawn dark, over the bars, to stand out.
+  const cited = drawing.bins.length > 0;
+  for (const ev of drawing.single) {
     const summary = String(ev.summary ?? '');
     const kind = frameKind(summary);
-    const y = f.lanesTop + FRAME_KINDS.findIndex((k) => k.kind === kind) * LANE_H;
+    const y = laneY(kind);
     const xs = f.x(ev.t).toFixed(1);
     parts.push(
-      `<line class="frame" data-kind="${kind}" x1="${xs}" x2="${xs}" y1="${y + 2}" y2="${y + LANE_H - 2}" stroke="${KIND_COLOUR[kind]}" stroke-width="2"><title>${e(`#${ev.n ?? '?'} ${summary} — ${f.at(ev.t)}`)}</title></line>`,
+      `<line class="frame" data-kind="${kind}"${cited ? ' data-cited="true"' : ''} x1="${xs}" x2="${xs}" y1="${y + (cited ? 0 : 2)}" y2="${y + LANE_H - (cited ? 0 : 2)}" stroke="${cited ? '#111' : KIND_COLOUR[kind]}" stroke-width="2"><title>${e(`#${ev.n ?? '?'} ${summary} — ${f.at(ev.t)}`)}</title></line>`,
     );
   }
   return parts;
