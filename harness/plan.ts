@@ -28,8 +28,8 @@ export const SHARED_ACTS = {
   'change-of-tenancy:GPF': { text: 'a Change of Tenancy to the GPF', trigger: 'change-of-tenancy' },
   'power-cycle:ESME': { text: "the ESME's power cycle", cycles: 'ESME' },
   'power-cycle:CH': { text: "the CH's power cycle", cycles: 'CH' },
-  'outage:ESME': { text: 'the ESME out of reach', cycles: 'ESME' },
-  'outage:GPF': { text: 'the GPF out of reach', trigger: 'gpf-out-of-reach' },
+  'outage:ESME': { text: "the ESME's outage", cycles: 'ESME' },
+  'outage:GPF': { text: "the GPF's outage", trigger: 'gpf-out-of-reach' },
   'wan-cut': { text: "the CH's WAN cut", trigger: 'wan-cut' },
 } as const satisfies Record<string, { text: string; trigger?: BenchTrigger; cycles?: DeviceRole }>;
 export type SharedActName = keyof typeof SHARED_ACTS;

@@ -99,6 +99,24 @@ export class BenchPower {
     return edge;
   }
 
+  /**
+   * Switches `devices` on in order (the CH first, as a HAN forms), runs `body` with their power-on edges, and switches
+   * every one it tried off again in reverse after it, whatever happens: no device talks into the next case.
+   */
+  async during<T>(devices: readonly RigDevice[], body: (ons: PowerEdge[]) => Promise<T>): Promise<T> {
+    const tried: RigDevice[] = [];
+    try {
+      const ons: PowerEdge[] = [];
+      for (const d of devices) {
+        tried.push(d);
+        ons.push(await this.set(d, true));
+      }
+      return await body(ons);
+    } finally {
+      for (const d of tried.reverse()) await this.set(d, false);
+    }
+  }
+
   /** The device's last power-on confirmed in this case; undefined when the case has not powered it (or switched it off since). */
   lastOn(device: RigDevice): PowerEdge | undefined {
     return this.#lastOn.get(device.relay.id);

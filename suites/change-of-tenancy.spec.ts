@@ -70,13 +70,10 @@ const COT_AFTER_MESSAGE = minutes(10) + hours(12) + STEPS;
  */
 async function powered<T>(ctx: CaseContext, devices: RigDevice[], body: () => Promise<T>): Promise<T> {
   const all = [...ctx.bench.devices('CH').filter((ch) => !devices.some((d) => d.id === ch.id)), ...devices];
-  for (const d of all) await ctx.power.set(d, true);
-  try {
+  return ctx.power.during(all, async () => {
     if (ctx.bench.device('CH')) await joinRigRadio(ctx);
-    return await body();
-  } finally {
-    for (const d of all.reverse()) await ctx.power.set(d, false);
-  }
+    return body();
+  });
 }
 
 /** The rig radio joins the HAN as an HHT while the CH's window is open; a CH that did not answer must first be heard alive. */
@@ -677,10 +674,15 @@ for (const role of CLIENT_ROLES) {
  * and the HAN's coordinator were there to be heard.
  */
 async function longestSilence(ctx: CaseContext, esme: RigDevice, startMs: number, name: string, span: string): Promise<void> {
-  const polls = ctx.capture.all(getCot(ctx, ctx.device), startMs).map((h) => h.atMs);
+  const heard = ctx.capture.all(getCot(ctx, ctx.device), startMs);
   await ctx.live.confirm([...hanOf(ctx), esme, ctx.device], `the ${ctx.device.role}'s polls are judged ${span}`);
-  const edges = [startMs, ...polls, ctx.clock.now()];
-  const longest = Math.max(...edges.slice(1).map((t, i) => t - edges[i]));
+  const edges = [startMs, ...heard.map((h) => h.atMs), ctx.clock.now()];
+  const gaps = edges.slice(1).map((t, i) => t - edges[i]);
+  const longest = Math.max(...gaps);
+  // The polls that bound it (none before the first gap, none after the last): the frames the report marks as decisive.
+  const at = gaps.indexOf(longest);
+  const bounds = [heard[at - 1], heard[at]].filter((h) => h !== undefined).map((h) => h.decoded.n);
+  ctx.evidence.event('observed', { what: `the polls around the ${name}`, polls: heard.length, frames: bounds });
   const limit = ctx.settings.cotPollPeriodHours + ctx.settings.cotPollToleranceMinutes / 60;
   ctx.rec.measured(
     measure(name, Number((longest / 3_600_000).toFixed(4)), 'h', 0.0001, {

@@ -56,12 +56,9 @@ function chOf(ctx: CaseContext): RigDevice {
  * INCONCLUSIVE: a device that never joined cannot come back); everything is switched off again after `body`.
  */
 async function onTheHan(ctx: CaseContext, ch: RigDevice, devices: RigDevice[], body: () => Promise<void>): Promise<void> {
-  const all = [ch, ...devices];
-  try {
-    ctx.rec.step(`power the CH, then ${devices.map((d) => `the ${d.role} ${d.id}`).join(', ')}`);
-    await ctx.power.set(ch, true);
-    const ons = new Map<RigDevice, PowerEdge>();
-    for (const d of devices) ons.set(d, await ctx.power.set(d, true));
+  ctx.rec.step(`power the CH, then ${devices.map((d) => `the ${d.role} ${d.id}`).join(', ')}`);
+  await ctx.power.during([ch, ...devices], async ([, ...edges]) => {
+    const ons = new Map(devices.map((d, i) => [d, edges[i]]));
     ctx.rec.step(
       `confirm each device joined the HAN (${ctx.settings.rejoinLimitMinutes} min at most): the precondition of the power cycle`,
     );
@@ -80,9 +77,7 @@ async function onTheHan(ctx: CaseContext, ch: RigDevice, devices: RigDevice[], b
       );
     }
     await body();
-  } finally {
-    for (const d of all.reverse()) await ctx.power.set(d, false);
-  }
+  });
 }
 
 /** Power-cycles the CH after the devices settled; returns its power-on and marks the rejoin limit. */

@@ -94,13 +94,8 @@ const handsOf = (ctx: CaseContext): BenchHands => ({ power: ctx.power, evidence:
 /** Powers the CH, then `devices`, for the case, and everything off after it, so no device talks into the next case. */
 async function powered(ctx: CaseContext, devices: RigDevice[], body: () => Promise<void>): Promise<void> {
   const all = [...hanOf(ctx), ...devices];
-  try {
-    ctx.rec.step(`power ${all.map((d) => `the ${d.role} ${d.id}`).join(', ')}, the CH first`);
-    for (const d of all) await ctx.power.set(d, true);
-    await body();
-  } finally {
-    for (const d of all.reverse()) await ctx.power.set(d, false);
-  }
+  ctx.rec.step(`power ${all.map((d) => `the ${d.role} ${d.id}`).join(', ')}, the CH first`);
+  await ctx.power.during(all, body);
 }
 
 /** A ZCL request from the client to the meter. */
@@ -729,10 +724,9 @@ async function readFirmware(ctx: CaseContext, device: RigDevice, when: string): 
 async function onHanPolling(ctx: CaseContext, ch: RigDevice, meters: RigDevice[], body: (sinceMs: number) => Promise<void>): Promise<void> {
   const device = ctx.device;
   const all = [ch, ...meters.filter((m) => m.id !== ch.id && m.relay.id !== ch.relay.id), device];
-  try {
-    ctx.rec.step(`power the CH, the meters and the ${device.role}; join the rig radio to the HAN as an HHT`);
-    let on = 0;
-    for (const d of all) on = (await ctx.power.set(d, true)).atMs;
+  ctx.rec.step(`power the CH, the meters and the ${device.role}; join the rig radio to the HAN as an HHT`);
+  await ctx.power.during(all, async (ons) => {
+    const on = ons.at(-1)!.atMs;
     try {
       await ctx.hht.becomeMember(`read the ${device.role}'s firmware over the HAN`);
     } catch (e) {
@@ -757,9 +751,7 @@ async function onHanPolling(ctx: CaseContext, ch: RigDevice, meters: RigDevice[]
       );
     }
     await body(on);
-  } finally {
-    for (const d of all.reverse()) await ctx.power.set(d, false);
-  }
+  });
 }
 
 /** Has the image sent and watches its transfer to the Upgrade End Response; returns when the device upgrades. */

@@ -89,7 +89,7 @@ test('every clock wait shows: an unnamed one by its kind; one within a named wai
   b.file.write();
   expect(b.read().cases[0]?.wait?.for).toBe('the device, at most 2 min');
   // A named wait whose object came early (a shared act's rendezvous) ends there: the next clock wait shows its own kind.
-  b.progress.waiting('IHD-RCN-002 to be ready for the ESME out of reach (shared)', now + hours(3));
+  b.progress.waiting("IHD-RCN-002 to be ready for the ESME's outage (shared)", now + hours(3));
   b.progress.waited();
   await clock.sleep(minutes(5));
   b.file.write();

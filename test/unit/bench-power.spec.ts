@@ -1,0 +1,59 @@
+// A case's bench power (harness/power.ts): `during` switches a case's devices on in order and every one it tried off
+// again in reverse, whatever the body does — so no device talks into the next case, and a relay that failed half-way
+// leaves nothing on that the case switched.
+import { expect, test } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RigFault } from '../../drivers/faults.ts';
+import type { PowerSwitch } from '../../drivers/power/types.ts';
+import type { BenchClock } from '../../harness/clock.ts';
+import { EvidenceLog } from '../../harness/evidence.ts';
+import { BenchPower } from '../../harness/power.ts';
+import type { RigDevice } from '../../rigs/load.ts';
+
+const device = (id: string) => ({ id, role: id.toUpperCase(), relay: { id: `${id}-power` } }) as unknown as RigDevice;
+const [CH, ESME, IHD] = ['ch', 'esme', 'ihd'].map(device);
+
+/** Relays that confirm at once, in the order switched; `refuses` names a relay whose switching on throws a rig fault. */
+function power(refuses?: string) {
+  const switched: string[] = [];
+  let t = 1_000;
+  const relay = (id: string) =>
+    ({
+      where: `tasmota ${id}`,
+      switch: async (on: boolean) => {
+        if (on && id === refuses) throw new RigFault('relay-unconfirmed', id, 'no confirmation', 'check the relay');
+        switched.push(`${id} ${on ? 'on' : 'off'}`);
+        t += 100;
+        return { on, publishedAt: t - 10, confirmedAt: t, confirmedBy: 'state' };
+      },
+    }) as unknown as PowerSwitch;
+  const relays = new Map([CH, ESME, IHD].map((d) => [d.relay.id, relay(d.id)]));
+  const evidence = new EvidenceLog(mkdtempSync(join(tmpdir(), 'bench-power-')), () => t);
+  return { p: new BenchPower(relays, evidence, { now: () => t } as BenchClock), switched, evidence };
+}
+
+test('on in order, the body given each power-on, off in reverse after it', async () => {
+  const { p, switched, evidence } = power();
+  const edges = await p.during([CH, ESME, IHD], async (ons) => ons.map((e) => e.atMs));
+  expect(edges).toEqual([1_100, 1_200, 1_300]);
+  expect(switched).toEqual(['ch on', 'esme on', 'ihd on', 'ihd off', 'esme off', 'ch off']);
+  await evidence.close();
+});
+
+test('a body that throws still switches everything off, and its error is the one that comes out', async () => {
+  const { p, switched, evidence } = power();
+  const failed = new Error('the device did not answer');
+  await expect(p.during([CH, IHD], async () => Promise.reject(failed))).rejects.toBe(failed);
+  expect(switched).toEqual(['ch on', 'ihd on', 'ihd off', 'ch off']);
+  await evidence.close();
+});
+
+test('a relay that fails half-way: what was tried goes off again, what was not tried is not touched', async () => {
+  const { p, switched, evidence } = power('esme');
+  await expect(p.during([CH, ESME, IHD], async () => 'never')).rejects.toMatchObject({ kind: 'relay-unconfirmed' });
+  // The ESME's relay may have switched before it failed to confirm: it is switched off too; the IHD was never switched.
+  expect(switched).toEqual(['ch on', 'esme off', 'ch off']);
+  await evidence.close();
+});
