@@ -2,7 +2,8 @@
 // For the default campaign (the embedded virtual rig, one bench) and a two-bench rig, as whole
 // `gbcs-rig run` commands: the bench time from the first case's start to the last one's end on each
 // bench, the longest single case (the longest mandated wait chain: no placement can take less),
-// their ratio (goal ≤ 1.1), the plan's figures beside them, the same campaign with `--one-at-a-time`
+// their ratio (goal ≤ 1.1), the floor under the sharing rules at the times the cases took (the heaviest
+// set of cases that pairwise disturb each other: no placement of them takes less), the plan's figures beside them, the same campaign with `--one-at-a-time`
 // as the peer (each case holding the bench whole), and the virtual speed — simulated
 // seconds, all benches together, per wall second of the whole command (goal ≥ 100,000×).
 //   npm run bench:bench-time
@@ -10,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchTimeText } from '../harness/plan.ts';
+import { benchTimeText, heaviestApart } from '../harness/plan.ts';
 import type { RunInfo, RunResults } from '../reports/results.ts';
 import { runCampaign } from '../test/support/campaign.ts';
 import { COT_CONFORMANT } from '../test/support/matrix.ts';
@@ -47,10 +48,21 @@ function report(m: Measured): string[] {
   }
   const benchMs = Math.max(...[...spans.values()].map((s) => s.to - s.from));
   const plan = m.plan;
+  // The floor again, weighed with the time each case took: how far this run is from the best placement under the rules.
+  const took = new Map(m.results.cases.map((c) => [`${c.id}@${c.bench}`, Date.parse(c.endedAt) - Date.parse(c.startedAt)]));
+  const floors = [...spans.keys()].map((bench) => {
+    const apart = heaviestApart(
+      (m.results.run.planned ?? []).filter((p) => p.bench === bench),
+      (p) => took.get(`${p.id}@${p.bench}`) ?? 0,
+    );
+    return apart.reduce((t, p) => t + (took.get(`${p.id}@${p.bench}`) ?? 0), 0);
+  });
+  const floorMs = Math.max(0, ...floors);
   return [
     `${m.name}: ${m.results.cases.length} cases on ${spans.size} bench${spans.size === 1 ? '' : 'es'}, ${m.wallS.toFixed(1)} s wall`,
     `  bench time (busiest bench, first start to last end): ${benchTimeText(benchMs)} (${(benchMs / 3_600_000).toFixed(1)} h)`,
     `  longest single case: ${longest.id} ${benchTimeText(longest.ms)}; ratio ${(benchMs / longest.ms).toFixed(2)} (goal ≤ 1.1)`,
+    `  floor under the sharing rules, each case at the time it took: ${benchTimeText(floorMs)} (${(floorMs / 3_600_000).toFixed(1)} h); this run ${((benchMs / floorMs - 1) * 100).toFixed(1)}% above it`,
     plan
       ? `  plan: ${benchTimeText(plan.totalMs)} against ${plan.longestChain} ${benchTimeText(plan.longestChainMs)}; ratio ${(plan.totalMs / plan.longestChainMs).toFixed(2)}`
       : '  plan: none recorded',

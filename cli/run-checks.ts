@@ -144,21 +144,22 @@ export function listCases(playwrightArgs: readonly string[], env: NodeJS.Process
     maxBuffer: 64 << 20,
   });
   type Test = { projectName?: string; annotations?: ListedCase['annotations'] };
-  type Suite = { specs?: { title: string; file?: string; tests?: Test[] }[]; suites?: Suite[] };
+  type Suite = { file?: string; specs?: { title: string; tests?: Test[] }[]; suites?: Suite[] };
   const cases: ListedCase[] = [];
-  const walk = (s: Suite) => {
+  // The suite file is the top-level suite's: a spec's own `file` is where test() was called (harness/conformance.ts).
+  const walk = (s: Suite, file: string) => {
     for (const spec of s.specs ?? [])
       for (const t of spec.tests ?? [])
         cases.push({
           title: spec.title,
           bench: (t.projectName ?? '').replace(/^bench:/, ''),
-          suite: basename(spec.file ?? ''),
+          suite: file,
           annotations: t.annotations ?? [],
         });
-    for (const inner of s.suites ?? []) walk(inner);
+    for (const inner of s.suites ?? []) walk(inner, file);
   };
   try {
-    for (const s of (JSON.parse(listed.stdout) as { suites: Suite[] }).suites) walk(s);
+    for (const s of (JSON.parse(listed.stdout) as { suites: Suite[] }).suites) walk(s, basename(s.file ?? ''));
   } catch {
     return [];
   }

@@ -97,11 +97,11 @@ export interface CampaignPlan {
   longestChainMs: number;
   longestChain: string;
   /**
-   * The least bench time any placement under the sharing rules could take on the busiest bench: the cases that can
-   * share the bench with no other case each hold it alone, and the longest chain comes on top (when it is not one of them).
+   * The least bench time any placement under the sharing rules could take on the busiest bench: the heaviest set of its
+   * cases that pairwise disturb each other (they follow one another whatever the placement), at their planned times.
    */
   floorMs?: number;
-  /** The cases that can share their bench with no other case (cannotShare with each), by bench. */
+  /** That set of cases, by bench, longest first. (Older run.json files: the cases that could share with none.) */
   alone?: Record<string, string[]>;
   /** The busiest bench's total: the benches run in parallel. */
   totalMs: number;
@@ -124,7 +124,7 @@ export const ONE_AT_A_TIME = 'one case after another on each bench, in run order
  * member that cases side by side share (joined once): a case that judges the CH's answer to the radio's own
  * joins also power-cycles the CH, so it never shares.
  */
-export function cannotShare(a: PlannedCase, b: PlannedCase): string | undefined {
+export function disturbs(a: PlannedCase, b: PlannedCase): string | undefined {
   for (const [x, y] of [
     [a, b],
     [b, a],
@@ -137,9 +137,39 @@ export function cannotShare(a: PlannedCase, b: PlannedCase): string | undefined 
     if (cycled)
       return `${x.id} power-cycles the ${cycled}, which ${y.id} ${y.needs.cycles.includes(cycled) ? 'power-cycles too' : 'keeps powered'}`;
   }
-  // A Playwright worker loads a suite file when it reaches its first case: a case of a later file is not there yet.
-  if (a.suite !== b.suite) return `${a.id} and ${b.id} are declared in different suite files`;
   return undefined;
+}
+
+/** Why two cases cannot run side by side: they would disturb each other (disturbs), or the runner cannot take them together. */
+export function cannotShare(a: PlannedCase, b: PlannedCase): string | undefined {
+  // A Playwright worker loads a suite file when it reaches its first case: a case of a later file is not there yet.
+  return disturbs(a, b) ?? (a.suite !== b.suite ? `${a.id} and ${b.id} are declared in different suite files` : undefined);
+}
+
+/** How many sets the floor's search may try: past it, the heaviest found so far stands (any such set is a floor, if not the highest). */
+const FLOOR_SEARCH_BUDGET = 200_000;
+
+/**
+ * The heaviest set of cases that pairwise disturb each other, by `weight`: whatever the placement, they run one after
+ * another, so their weights add up to a floor under any placement. Branch and bound over the cases, heaviest first.
+ */
+export function heaviestApart<T extends PlannedCase>(cases: readonly T[], weight: (c: T) => number = (c) => c.plannedMs ?? 0): T[] {
+  const order = [...cases].sort((a, b) => weight(b) - weight(a));
+  const apart = order.map((a) => order.map((b) => a !== b && disturbs(a, b) !== undefined));
+  let best: number[] = [];
+  let bestWeight = -1;
+  let budget = FLOOR_SEARCH_BUDGET;
+  const grow = (chosen: number[], w: number, candidates: number[]) => {
+    if (w > bestWeight) [best, bestWeight] = [chosen, w];
+    let rest = candidates.reduce((t, k) => t + weight(order[k]), 0);
+    for (const [x, k] of candidates.entries()) {
+      if (w + rest <= bestWeight || --budget < 0) return;
+      grow([...chosen, k], w + weight(order[k]), candidates.slice(x + 1).filter((m) => apart[k][m]));
+      rest -= weight(order[k]);
+    }
+  };
+  grow([], 0, [...order.keys()]);
+  return best.map((k) => order[k]);
 }
 
 /** The act two cases both declared they share, if they did. */
@@ -221,17 +251,13 @@ export function planCampaign(
     });
     return { bench: id, virtual, cases: scheduled, totalMs: t };
   });
-  // A lower bound, not a placement: a case that can share with none holds the bench alone, whatever the order.
+  // A lower bound, not a placement: cases that pairwise disturb each other follow one another, whatever the order.
   const alone: Record<string, string[]> = {};
   let floorMs = 0;
   for (const { id } of benches) {
-    const mine = cases.filter((c) => c.bench === id);
-    const lonely = mine.filter((c) => mine.every((o) => o === c || cannotShare(c, o) !== undefined));
-    const longestHere = Math.max(0, ...mine.map((c) => c.plannedMs ?? 0));
-    const sum = lonely.reduce((t, c) => t + (c.plannedMs ?? 0), 0);
-    const chainAlone = lonely.some((c) => (c.plannedMs ?? 0) === longestHere);
-    alone[id] = lonely.map((c) => c.id);
-    floorMs = Math.max(floorMs, sum + (chainAlone ? 0 : longestHere));
+    const apart = heaviestApart(cases.filter((c) => c.bench === id));
+    alone[id] = apart.map((c) => c.id);
+    floorMs = Math.max(floorMs, apart.reduce((t, c) => t + (c.plannedMs ?? 0), 0));
   }
   return {
     benches: plans,
@@ -304,10 +330,11 @@ export function planLines(plan: CampaignPlan, cases: readonly PlannedCase[], sta
     `planned bench time (each case at its longest wait): ${benchTimeText(plan.totalMs)} against the longest chain ${benchTimeText(plan.longestChainMs)} (${plan.longestChain}): ${ratio.toFixed(2)}×`,
   );
   if (plan.floorMs !== undefined && plan.longestChainMs > 0) {
-    const lonely = Math.max(0, ...Object.values(plan.alone ?? {}).map((ids) => ids.length));
+    const apart = Object.values(plan.alone ?? {}).reduce((a, ids) => (ids.length > a.length ? ids : a), [] as string[]);
+    const named = apart.length > 6 ? `${apart.slice(0, 6).join(', ')} and ${apart.length - 6} more` : apart.join(', ');
     lines.push(
       `no placement under these rules takes less than ${benchTimeText(plan.floorMs)} (${(plan.floorMs / plan.longestChainMs).toFixed(2)}×): ` +
-        `the longest chain and the ${lonely} case${lonely === 1 ? '' : 's'} that can share the bench with no other case`,
+        `${apart.length} case${apart.length === 1 ? '' : 's'} that pairwise disturb each other, one after another (${named})`,
     );
   }
   if (plan.benches.some((b) => !b.virtual)) {

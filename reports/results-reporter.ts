@@ -35,6 +35,13 @@ export function plannedCase(
   return { id, title: title.slice(id.length + 1), bench, ...(suite !== undefined && { suite }), ...plan };
 }
 
+/** The suite file a case is declared in (its file suite's), not where test() was called (harness/conformance.ts). */
+function suiteFileOf(t: TestCase): string {
+  let s: Suite | undefined = t.parent;
+  while (s && s.type !== 'file') s = s.parent;
+  return basename(s?.location?.file ?? s?.title ?? t.location.file);
+}
+
 export default class ResultsReporter implements Reporter {
   private readonly cases: CaseResult[] = [];
   private readonly missing: string[] = [];
@@ -46,7 +53,7 @@ export default class ResultsReporter implements Reporter {
     const recorded = out && readRunInfo(out);
     // A resumed run runs only what was left: the plan stays the campaign's.
     if (!out || !recorded || recorded.planned) return;
-    const planned = suite.allTests().map((t) => plannedCase(t.title, t.annotations, benchOf(t) ?? '', basename(t.location.file)));
+    const planned = suite.allTests().map((t) => plannedCase(t.title, t.annotations, benchOf(t) ?? '', suiteFileOf(t)));
     const plan = planCampaign(planned, recorded.benches ?? [], { oneAtATime: recorded.oneAtATime });
     writeFileSync(join(out, RUN_INFO_FILE), JSON.stringify({ ...recorded, planned, plan }, null, 2) + '\n');
   }

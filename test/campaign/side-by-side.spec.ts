@@ -62,6 +62,10 @@ test('cases side by side, and cases sharing an act, are deterministic: the same 
   const run = () => runCampaign({ tenancy: COT_CONFORMANT, grep: 'COT|PWR|RCN-00[23]|RCN-012', seed: 11 });
   const [x, y] = [await run(), await run()];
   expect(x.results!.cases.filter((r) => r.alongside).length).toBe(27);
+  // run.json names each case's suite file (the runner takes a file's cases together).
+  expect(new Set(x.results!.run.planned!.map((p) => p.suite))).toEqual(
+    new Set(['change-of-tenancy.spec.ts', 'power-cycle.spec.ts', 'reconnect.spec.ts']),
+  );
   expect(x.results!.cases.filter((r) => r.verdict === 'PASS').length).toBe(27);
   expect(Object.keys(hashes(x)).length).toBeGreaterThanOrEqual(54);
   expect(hashes(x)).toEqual(hashes(y));

@@ -11,6 +11,7 @@ import {
   benchTimeText,
   cannotShare,
   groupOf,
+  heaviestApart,
   needsText,
   planCampaign,
   planLines,
@@ -301,6 +302,13 @@ test.describe('the default campaign as `gbcs-rig plan --json` places it', () => 
     plan.benches[0].cases.filter((c) => c.group === g).map((c) => byId.get(c.id)!),
   );
 
+  test('each case names the suite file that declares it (a group never spans two: the worker loads one file at a time)', () => {
+    const files = ['change-of-tenancy.spec.ts', 'interpan-window.spec.ts', 'power-cycle.spec.ts', 'reconnect.spec.ts'];
+    expect([...new Set(cases.map((c) => c.suite))].sort()).toEqual(files);
+    expect(cases.find((c) => c.id === 'CH-IPAN-001')!.suite).toBe('interpan-window.spec.ts');
+    for (const g of groups) expect(new Set(g.map((c) => c.suite)).size, g.map((c) => c.id).join()).toBe(1);
+  });
+
   test('no two cases of a group could disturb each other, and every group starts when the one before it has ended', () => {
     expect(groups.some((g) => g.length > 1)).toBe(true);
     for (const g of groups)
@@ -400,18 +408,34 @@ test.describe('gbcs-rig plan', () => {
   });
 });
 
-test('the floor: no placement takes less than the cases that share with none, plus the longest chain when it can share', () => {
+test('the floor: no placement takes less than the heaviest set of cases that pairwise disturb each other', () => {
   const watch = cot('IHD-COT-004', 73, { powered: ['CH', 'ESME', 'IHD'] });
   const rate = cot('IHD-COT-009', 25, { powered: ['CH', 'ESME', 'IHD'] });
   const tenancy = cot('IHD-COT-005', 29, { powered: ['CH', 'ESME', 'IHD'], triggers: ['change-of-tenancy'] });
   const chCycle = cot('CH-PWR-002', 1, { powered: ['CH'], cycles: ['CH'] });
   const plan = planCampaign([watch, tenancy, rate, chCycle], [{ id: 'b', virtual: true }]);
-  expect(plan.alone).toEqual({ b: ['IHD-COT-005', 'CH-PWR-002'] });
-  expect(plan.floorMs).toBe((29 + 1 + 73) * H);
+  // The watch and the rate watch share; the trigger and the CH cycle disturb both and each other.
+  expect(plan.alone).toEqual({ b: ['IHD-COT-004', 'IHD-COT-005', 'CH-PWR-002'] });
+  expect(plan.floorMs).toBe((73 + 29 + 1) * H);
   expect(plan.totalMs).toBe(plan.floorMs);
   expect(planLines(plan, [watch, tenancy, rate, chCycle], 0).join('\n')).toContain(
-    'no placement under these rules takes less than 4 d 07 h 00 min (1.41×): the longest chain and the 2 cases that can share the bench with no other case',
+    'no placement under these rules takes less than 4 d 07 h 00 min (1.41×): 3 cases that pairwise disturb each other, one after another' +
+      ' (IHD-COT-004, IHD-COT-005, CH-PWR-002)',
   );
-  // The longest chain itself holds the bench alone: it is counted once.
   expect(planCampaign([tenancy, chCycle], [{ id: 'b', virtual: true }]).floorMs).toBe(30 * H);
+});
+
+test('the floor counts cases that disturb each other though each could share with some other case', () => {
+  // Two ESME power cycles (each beside an IHD power cycle, which they do not touch) and a PPMID watch beside the IHD's cycles.
+  const esmeA = cot('A', 10, { cycles: ['ESME'] });
+  const esmeB = cot('B', 10, { cycles: ['ESME'] });
+  const ihdCycle = cot('C', 2, { powered: ['CH', 'IHD'], cycles: ['IHD'] });
+  const plan = planCampaign([esmeA, ihdCycle, esmeB], [{ id: 'b', virtual: true }]);
+  // None holds the bench alone (each shares with C), yet A and B cycle the same ESME: 20 h at the least.
+  for (const x of [esmeA, esmeB]) expect(cannotShare(x, ihdCycle)).toBeUndefined();
+  expect(plan.floorMs).toBe(20 * H);
+  expect(plan.alone).toEqual({ b: ['A', 'B'] });
+  expect(plan.totalMs).toBe(20 * H);
+  // The search keeps the heaviest set: with weights from elsewhere (the time each case took, say) it picks by those.
+  expect(heaviestApart([esmeA, ihdCycle, esmeB], (c) => (c.id === 'C' ? 50 : 1)).map((c) => c.id)).toEqual(['C']);
 });
