@@ -4,6 +4,8 @@
 export type RigFaultKind =
   | 'relay-unconfirmed'
   | 'relay-offline'
+  /** A relay reported a state no command of the rig's asked for (its button, a timer, another controller): the bench's power is unknown. */
+  | 'relay-changed'
   | 'broker-unreachable'
   | 'sniffer-stopped'
   | 'sniffer-unavailable'

@@ -326,6 +326,7 @@ function drainBarrier(v: VirtualBench, parts: SerialParts, relayFault: () => Rig
     for (const s of parts.sniffers)
       if (v.unpluggedSniffers.has(s.id)) await noticed(() => !!s.driver.fault, `${s.driver.where} was unplugged`);
     if (v.awaitingNotice.delete('broker-down')) await noticed(() => relayFault() !== undefined, 'the station broker stopped');
+    if (v.awaitingNotice.delete('relay-toggled')) await noticed(() => relayFault() !== undefined, "a relay's button was pressed");
     await parts.drain(v.written());
   };
 }

@@ -164,7 +164,11 @@ export function heaviestApart<T extends PlannedCase>(cases: readonly T[], weight
     let rest = candidates.reduce((t, k) => t + weight(order[k]), 0);
     for (const [x, k] of candidates.entries()) {
       if (w + rest <= bestWeight || --budget < 0) return;
-      grow([...chosen, k], w + weight(order[k]), candidates.slice(x + 1).filter((m) => apart[k][m]));
+      grow(
+        [...chosen, k],
+        w + weight(order[k]),
+        candidates.slice(x + 1).filter((m) => apart[k][m]),
+      );
       rest -= weight(order[k]);
     }
   };
@@ -257,7 +261,10 @@ export function planCampaign(
   for (const { id } of benches) {
     const apart = heaviestApart(cases.filter((c) => c.bench === id));
     alone[id] = apart.map((c) => c.id);
-    floorMs = Math.max(floorMs, apart.reduce((t, c) => t + (c.plannedMs ?? 0), 0));
+    floorMs = Math.max(
+      floorMs,
+      apart.reduce((t, c) => t + (c.plannedMs ?? 0), 0),
+    );
   }
   return {
     benches: plans,

@@ -206,13 +206,14 @@ export const wanSchema = z.discriminatedUnion('kind', [
 
 /**
  * Rig faults a virtual bench can inject, below the wire (docs/rig-files.md): relays that never
- * confirm or report the wrong state, the broker stopping, the sniffers unplugged or sending garbage,
+ * confirm or report the wrong state, a device's relay toggled by its button (relay-toggled, naming the device), the broker stopping, the sniffers unplugged or sending garbage,
  * the rig radio no longer answering, devices that stop transmitting, and tenancy-lost (the Change of
  * Tenancy the rig asks for never reaches the meter).
  */
 export const VIRTUAL_FAULT_KINDS = [
   'relay-silent',
   'relay-wrong-state',
+  'relay-toggled',
   'broker-down',
   'sniffer-unplugged',
   'sniffer-garbage',

@@ -200,11 +200,13 @@ export class VirtualBench {
     };
     this.supplierActivity();
     for (const f of spec.faults ?? []) {
-      if (f.device !== undefined && f.kind !== 'device-dead')
-        throw new Error(`bench ${spec.id}: fault ${f.kind} takes no device (only device-dead names one)`);
+      if (f.device !== undefined && f.kind !== 'device-dead' && f.kind !== 'relay-toggled')
+        throw new Error(`bench ${spec.id}: fault ${f.kind} takes no device (only device-dead and relay-toggled name one)`);
+      if (f.kind === 'relay-toggled' && f.device === undefined)
+        throw new Error(`bench ${spec.id}: fault relay-toggled names no device: give the device whose relay is toggled`);
       if (f.device !== undefined && !spec.devices.some((d) => d.id === f.device)) {
         throw new Error(
-          `bench ${spec.id}: fault device-dead names device "${f.device}", which is not on the bench (devices: ${spec.devices.map((d) => d.id).join(', ')})`,
+          `bench ${spec.id}: fault ${f.kind} names device "${f.device}", which is not on the bench (devices: ${spec.devices.map((d) => d.id).join(', ')})`,
         );
       }
       // Counted from the campaign's start, not this bench's: a part unplugged stays unplugged for every later case.
@@ -295,7 +297,11 @@ export class VirtualBench {
     const { kind } = fault;
     if (kind === 'relay-silent') for (const r of this.relays.values()) r.silent = true;
     else if (kind === 'relay-wrong-state') for (const r of this.relays.values()) r.reportsWrongState = true;
-    else if (kind === 'tenancy-lost') this.tenancyLost = true;
+    else if (kind === 'relay-toggled') {
+      const d = this.spec.devices.find((x) => x.id === fault.device)!;
+      this.awaitingNotice.add('relay-toggled');
+      this.relays.get(d.id)!.pressButton(d.relay.channel);
+    } else if (kind === 'tenancy-lost') this.tenancyLost = true;
     else if (kind === 'sniffer-unplugged') {
       for (const [id, s] of this.sniffers) {
         this.unpluggedSniffers.add(id);

@@ -9,6 +9,8 @@ export interface VirtualRelayDevice {
   silent: boolean;
   /** Fault: report the opposite of the contact's state. */
   reportsWrongState: boolean;
+  /** Fault: its button pressed (a contact toggled by no command of the rig's), in the vendor's channel numbering. */
+  pressButton(channel: number): void;
   stop(): Promise<void>;
 }
 

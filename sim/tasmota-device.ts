@@ -50,6 +50,9 @@ export abstract class VirtualMqttRelay {
 
   protected abstract onCommand(topic: string, payload: string): void;
 
+  /** Someone presses the device's button (or a timer, a rule, another controller switches it): the contact toggles, reported as any change. */
+  abstract pressButton(channel: number): void;
+
   /** Sends the device's report, unless it is silent; after the confirmation delay, if any. */
   protected report(messages: Array<[topic: string, payload: string]>): void {
     if (this.silent) return;
@@ -130,7 +133,16 @@ export class VirtualTasmotaRelay extends VirtualMqttRelay {
         : ['TOGGLE', '2'].includes(word)
           ? !was
           : was;
-    if (now !== was) {
+    this.setContact(channel, now);
+  }
+
+  pressButton(channel: number): void {
+    this.setContact(channel, !this.isOn(channel));
+  }
+
+  /** The contact to `now`, and the state reported as Tasmota does after any change or command. */
+  private setContact(channel: number, now: boolean): void {
+    if (now !== this.states[channel - 1]) {
       this.states[channel - 1] = now;
       this.onPower(channel, now);
     }
@@ -215,6 +227,12 @@ export class VirtualShellyGen2 extends VirtualMqttRelay {
     if ('error' in outcome) answer({ error: outcome.error });
     else answer({ result: outcome.result });
     this.report([...reply, ...('changed' in outcome && outcome.changed !== undefined ? this.notifications(outcome.changed) : [])]);
+  }
+
+  pressButton(id: number): void {
+    this.outputs[id] = !this.outputs[id];
+    this.onPower(id, this.outputs[id]);
+    this.report(this.notifications(id));
   }
 
   /** Runs one call: its result (and the switch it changed), or its error, as Shelly's error codes go. */

@@ -246,6 +246,10 @@ export abstract class MqttRelay implements PowerSwitch {
     | { want: boolean | undefined; command: CommandInFlight<{ on: boolean; at: number; topic: string }>; contrary?: boolean }
     | undefined;
   private lastReported: boolean | undefined;
+  /** The state the rig last switched the relay to, confirmed; undefined before its first switch and after one that failed. */
+  private commanded: boolean | undefined;
+  /** A state the relay reported that no command asked for: the device's power is not the rig's until its next switch. */
+  private unbidden: { on: boolean; topic: string; at: number } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private unlisten: (() => Promise<void>) | undefined;
   protected readonly now: Now;
@@ -282,6 +286,7 @@ export abstract class MqttRelay implements PowerSwitch {
 
   get fault(): RigFault | undefined {
     if (!this.client.connected) return this.brokerLost('watching the relay');
+    if (this.unbidden) return this.changed(this.unbidden);
     if (this.availability !== false) return undefined;
     // Just gone Offline with the station still up: wait the grace out before blaming the relay.
     if (this.offlineAt !== undefined && wallMs() - this.offlineAt < BROKER_WILL_GRACE_MS && !this.willOfBroker()) return undefined;
@@ -295,9 +300,23 @@ export abstract class MqttRelay implements PowerSwitch {
 
   switch(on: boolean): Promise<PowerConfirmation> {
     return this.serially(async () => {
+      this.commanded = undefined;
       const reply = await this.exchange(on, on ? 'ON' : 'OFF');
+      // The rig's own switch, confirmed: the relay's state is the rig's again.
+      [this.commanded, this.unbidden] = [reply.on, undefined];
       return { where: this.where, on: reply.on, publishedAt: reply.publishedAt, confirmedAt: reply.at, confirmedBy: reply.topic };
     });
+  }
+
+  private changed(u: { on: boolean; topic: string; at: number }): RigFault {
+    const word = (on: boolean) => (on ? 'ON' : 'OFF');
+    return new RigFault(
+      'relay-changed',
+      this.where,
+      `reported ${word(u.on)} (${u.topic}) at ${new Date(u.at).toISOString()} though the rig last switched it ${word(!u.on)}:` +
+        ' something other than the rig switched the device (its button, a timer or rule, another controller, a supply cut)',
+      'make the rig the relay’s only controller (no button presses, no Tasmota timers or rules, no home-automation integration), check its supply, and repeat the cases',
+    );
   }
 
   query(): Promise<boolean> {
@@ -324,6 +343,7 @@ export abstract class MqttRelay implements PowerSwitch {
     const f = this.inFlight;
     if (f && (f.want === undefined || f.want === on)) f.command.settle({ on, at, topic });
     else if (f) f.contrary = on;
+    else if (this.commanded !== undefined && on !== this.commanded) this.unbidden ??= { on, topic, at };
   }
 
   /** A vendor parsed an availability report (LWT / online topic). */

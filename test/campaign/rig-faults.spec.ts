@@ -202,3 +202,23 @@ test('a full evidence disk (ENOSPC): each case ends INCONCLUSIVE, what was writt
   }
   expect(c.stdout, 'the run prints each case with its reason').toMatch(/INCONCLUSIVE\s+CH-IPAN-001 .*ENOSPC/);
 });
+
+test("a device's relay switched by something other than the rig mid-watch makes the watch INCONCLUSIVE, not the device's FAIL", async () => {
+  // 30 h into IHD-COT-004's 73-hour watch the IHD's relay button is pressed: the IHD goes dark, its polls stop.
+  const pressed = { kind: 'relay-toggled' as const, device: 'ihd', afterSeconds: 30 * 3600 };
+  const [c, quiet] = await Promise.all([
+    runCampaign({ tenancy: TENANCY, grep: 'IHD-COT-004', faults: [pressed] }),
+    runCampaign({ tenancy: TENANCY, grep: 'IHD-COT-004' }),
+  ]);
+  expect(verdicts(quiet)).toEqual({ 'IHD-COT-004': 'PASS' });
+  noFailEachExplained(
+    c,
+    /^tasmota \S+ POWER\d: reported OFF \(.+\) at 2026-01-02T06:00:00.000Z though the rig last switched it ON: something other than the rig/,
+  );
+  const r = c.results!.cases[0];
+  expect(r.fix).toMatch(/only controller/);
+  // The silence that follows would have read as the IHD's (it was heard in its power period): the relay's report says why.
+  const events = readFileSync(join(c.dir, 'evidence', `${r.id}--${r.bench}`, 'events.jsonl'), 'utf8');
+  expect(events).toMatch(/"kind":"frame"/);
+  expect(Date.parse(r.endedAt) - Date.parse(r.startedAt)).toBeLessThan(31 * 3600_000);
+});

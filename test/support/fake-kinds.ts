@@ -89,6 +89,10 @@ class VirtualFakeStrip extends VirtualMqttRelay {
     if (now !== was) this.onPower(outlet, now);
     this.report([[`fake/${this.strip}/${outlet}`, now !== this.reportsWrongState ? 'on' : 'off']]);
   }
+
+  pressButton(outlet: number): void {
+    this.onCommand(`fake/${this.strip}/${outlet}/set`, this.outlets.get(outlet) ? 'off' : 'on');
+  }
 }
 
 // ——— The sniffer: host → device `5a 01 <channel>` (receive on a channel); device → host one binary frame per PSDU:

@@ -263,6 +263,41 @@ for (const kind of ['aedes', 'mosquitto'] as const) {
       expect(fault.fix).toMatch(/welded or failed contact/);
     });
 
+    for (const vendor of ['tasmota', 'shelly-gen2'] as const)
+      test(`${vendor}: a relay switched by something other than the rig (its button) is a rig fault until the rig's next switch`, async ({
+        bench,
+      }) => {
+        const name = bench.name(`${vendor}-pressed`);
+        const device = vendor === 'tasmota' ? await bench.tasmota({ topic: name }) : await bench.shelly({ prefix: name });
+        const station = await bench.station();
+        const relay = await bench.relay(
+          (vendor === 'tasmota'
+            ? TasmotaRelay.attach(station, { topic: name, now: () => 7_200_000 })
+            : ShellyGen2Switch.attach(station, { prefix: name, now: () => 7_200_000 })) as Promise<PowerSwitch>,
+        );
+        // Before the rig has switched it, the relay's state is no one's to contradict.
+        device.pressButton(vendor === 'tasmota' ? 1 : 0);
+        await expect.poll(() => device.isOn(vendor === 'tasmota' ? 1 : 0)).toBe(true);
+        await relay.switch(false);
+        expect(relay.fault).toBeUndefined();
+        device.pressButton(vendor === 'tasmota' ? 1 : 0);
+        const fault = await expect
+          .poll(() => relay.fault)
+          .toBeDefined()
+          .then(() => relay.fault!);
+        expect(fault.kind).toBe('relay-changed');
+        expect(fault.message).toMatch(
+          /reported ON \(.+\) at 1970-01-01T02:00:00.000Z though the rig last switched it OFF: something other than the rig/,
+        );
+        expect(fault.fix).toMatch(/only controller/);
+        // Pressed back, it is still not the rig's doing: the fault stays until the rig switches it itself.
+        device.pressButton(vendor === 'tasmota' ? 1 : 0);
+        await new Promise((r) => setTimeout(r, 100));
+        expect(relay.fault?.kind).toBe('relay-changed');
+        await relay.switch(false);
+        expect(relay.fault).toBeUndefined();
+      });
+
     test('a slow confirmation inside the limit is accepted, outside it is a rig fault', async ({ bench }) => {
       const topic = bench.name('tasmota-slow');
       const device = await bench.tasmota({ topic, confirmDelayMs: 100 });
