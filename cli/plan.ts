@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { planCampaign, planLines } from '../harness/plan.ts';
 import { LIST_ONLY_RIG, RUN_ENV } from '../harness/run-context.ts';
-import { plannedCase } from '../reports/results-reporter.ts';
+import { plannedCase } from '../harness/plan.ts';
 import { UsageError } from './errors.ts';
 import { checkGrep, listCases, loadRunRig, suitesCommand } from './run-checks.ts';
 import { PLAN_USAGE } from './usage.ts';

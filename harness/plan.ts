@@ -71,6 +71,19 @@ export interface PlannedCase {
   needs?: BenchNeeds;
 }
 
+/** A test as the plan takes it: its case, bench, planned bench time and needs (its plan annotation, harness/conformance.ts), from what Playwright lists. */
+export function plannedCase(
+  title: string,
+  annotations: readonly { type: string; description?: string }[],
+  bench: string,
+  suite?: string,
+): PlannedCase {
+  const [id] = title.split(' ', 1);
+  const annotation = annotations.find((a) => a.type === PLAN_ANNOTATION)?.description;
+  const plan = annotation ? (JSON.parse(annotation) as PlanAnnotation) : undefined;
+  return { id, title: title.slice(id.length + 1), bench, ...(suite !== undefined && { suite }), ...plan };
+}
+
 /** A case's place on its bench's timeline, in ms from the start of the campaign. */
 export interface ScheduledCase {
   id: string;

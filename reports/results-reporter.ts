@@ -6,8 +6,8 @@ import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestResult } fr
 import type { CaseResult } from '../harness/case.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from '../harness/run-context.ts';
 import type { BenchOption } from '../harness/conformance.ts';
-import { PLAN_ANNOTATION, planCampaign, type PlanAnnotation } from '../harness/plan.ts';
-import { RUN_INFO_FILE, collectResults, missingCase, readRunInfo, resultsFromEvidence, type PlannedCase } from './results.ts';
+import { planCampaign, plannedCase } from '../harness/plan.ts';
+import { RUN_INFO_FILE, collectResults, missingCase, readRunInfo, resultsFromEvidence } from './results.ts';
 
 export type { RunResults } from './results.ts';
 
@@ -21,19 +21,6 @@ export function caseResultOf(test: TestCase, result: TestResult): CaseResult | u
 
 /** The bench a test ran on: its project's `use: { benchId }`. */
 export const benchOf = (test: TestCase): string | undefined => (test.parent.project()?.use as Partial<BenchOption> | undefined)?.benchId;
-
-/** A test as the plan takes it: its case, bench, planned bench time and needs (its plan annotation, harness/conformance.ts). */
-export function plannedCase(
-  title: string,
-  annotations: readonly { type: string; description?: string }[],
-  bench: string,
-  suite?: string,
-): PlannedCase {
-  const [id] = title.split(' ', 1);
-  const annotation = annotations.find((a) => a.type === PLAN_ANNOTATION)?.description;
-  const plan = annotation ? (JSON.parse(annotation) as PlanAnnotation) : undefined;
-  return { id, title: title.slice(id.length + 1), bench, ...(suite !== undefined && { suite }), ...plan };
-}
 
 /** The suite file a case is declared in (its file suite's), not where test() was called (harness/conformance.ts). */
 function suiteFileOf(t: TestCase): string {
