@@ -99,10 +99,10 @@ export class SharedAct<R = undefined> {
       const by = this.members.find((id) => this.#arrived.has(id))!;
       if (by === caseId) {
         const others = this.members.filter((id) => id !== caseId && this.#arrived.has(id));
-        if (others.length > 0) evidence.event(`${this.kind}-shared`, { what: this.what, for: others });
+        if (others.length > 0) evidence.event(`${this.kind}-shared`, { what: this.what, part: 'start', for: others });
         return this.#perform((this.#begun = { by, settled: false, fromMs: clock.now() }), () => perform([...this.#arrived.values()]));
       }
-      return this.#take<T>(caseId, clock, evidence, () => this.#begun, fields);
+      return this.#take<T>(caseId, clock, evidence, 'start', () => this.#begun, fields);
     });
   }
 
@@ -122,8 +122,12 @@ export class SharedAct<R = undefined> {
         await clock.waitFor(() => this.#ended?.settled === true || this.#inside().length === 0, this.withinMs);
         progress?.waited();
       }
-      if (!this.#ended) return this.#perform((this.#ended = { by: caseId, settled: false, fromMs: clock.now() }), perform);
-      return this.#take<T>(caseId, clock, evidence, () => this.#ended);
+      if (!this.#ended) {
+        const waiting = [...this.#done].filter((id) => id !== caseId && !this.#left.has(id));
+        if (waiting.length > 0) evidence.event(`${this.kind}-shared`, { what: this.what, part: 'end', for: waiting });
+        return this.#perform((this.#ended = { by: caseId, settled: false, fromMs: clock.now() }), perform);
+      }
+      return this.#take<T>(caseId, clock, evidence, 'end', () => this.#ended);
     });
   }
 
@@ -143,6 +147,7 @@ export class SharedAct<R = undefined> {
     caseId: string,
     clock: CaseClock,
     evidence: EvidenceLog,
+    part: 'start' | 'end',
     performed: () => Performed | undefined,
     fields: (value: T) => Record<string, unknown> = () => ({}),
   ): Promise<Taken<T>> {
@@ -153,7 +158,7 @@ export class SharedAct<R = undefined> {
     const p = performed()!;
     // The act failed for all: the rig fault that made the performer's case INCONCLUSIVE makes this one so too.
     if (p.error !== undefined) throw p.error;
-    evidence.event(`${this.kind}-shared`, { what: this.what, sharedWith: p.by, at: iso(p.fromMs), ...fields(p.value as T) });
+    evidence.event(`${this.kind}-shared`, { what: this.what, part, sharedWith: p.by, at: iso(p.fromMs), ...fields(p.value as T) });
     return { value: p.value as T, fromMs: p.fromMs, by: p.by };
   }
 

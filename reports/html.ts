@@ -261,6 +261,24 @@ function framesSummarised(frames: FrameDrawing | undefined, ce: CaseEvidence): s
   return `<p class="frames-summarised" data-frames="${frames.total}" data-drawn="${frames.single.length}" data-bins="${frames.bins.length}"><b>Summarised:</b> ${e(count(frames.total, 'frame'))} heard; ${e(count(frames.single.length, 'frame'))} the verdict rests on (cited by its observations or within a second of a measurement) drawn one by one, the other ${e(binned.toLocaleString('en-GB'))} drawn as ${e(count(frames.bins.length, 'bin'))} with their counts (${e(lanes.join('; '))}). Every frame is in ${files}, signed in manifest.json.</p>`;
 }
 
+/**
+ * With which cases it ran side by side on its bench (harness/plan.ts), and each act it shared with them (a Change of
+ * Tenancy, a power cycle, an outage, the WAN cut): done by it for the others, or taken from the case that did it.
+ */
+function sideBySide(ce: CaseEvidence): string {
+  const c = ce.result;
+  if (!c.alongside?.length) return '';
+  const acts = ce.events
+    .filter((ev) => ev.kind.endsWith('-shared') && ev.kind !== 'power-shared' && typeof ev.what === 'string')
+    .map((ev) => {
+      const what = `${String(ev.what)}${ev.part === 'end' ? ' (its end)' : ''}`;
+      return Array.isArray(ev.for)
+        ? `${what}, done by this case for ${ev.for.join(', ')} at ${utc(ev.t)}`
+        : `${what}, taken from ${String(ev.sharedWith)} (done at ${utc(String(ev.at ?? ev.t))})`;
+    });
+  return `<dt>Side by side with</dt><dd class="alongside">${e(c.alongside.join(', '))}: on one bench at once, each case with its own evidence, clock deadline and verdict${acts.length ? `. Shared: <span class="shared-acts">${e(acts.join('; '))}</span>` : ''}</dd>`;
+}
+
 function caseSection(ce: CaseEvidence): string {
   const c = ce.result;
   const start = isoMs(c.startedAt);
@@ -290,7 +308,7 @@ function caseSection(ce: CaseEvidence): string {
 <dt>Bench / device</dt><dd>${e(c.bench)} / ${c.device ? `${e(c.device.id)} (${e(c.role)}, <span class="mono">${e(c.device.ieee)}</span>, firmware <span class="mono">${e(c.device.firmware)}</span>)` : `<span class="note">no ${e(c.role)} on the bench</span>`}</dd>
 <dt>Bench time</dt><dd><span class="mono">${e(utc(c.startedAt))}</span> → <span class="mono">${e(utc(c.endedAt))}</span> (${e(elapsed(isoMs(c.endedAt) - start))}${c.plannedMs !== undefined ? `; planned ${e(elapsed(c.plannedMs).replace(/^\+/, ''))}` : ''})</dd>
 <dt>Decided</dt><dd class="decided">${e(elapsed(isoMs(decided.t) - start))}: ${e(decided.what)}</dd>
-</dl>
+${sideBySide(ce)}</dl>
 ${outcome}
 ${restsOnSection(ce)}
 <h4>Steps</h4>${steps}

@@ -4,6 +4,7 @@
 // the culprit (INCONCLUSIVE), and under rig faults no case FAILs, not even on the mutants.
 import { test, expect } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { expectWithinPlan, runCampaign, verdicts } from '../support/campaign.ts';
@@ -38,6 +39,14 @@ test('every power-cycle case passes on the conformant devices, each timed; none 
   expectOneActShared(c, 'virtual-1', PWR_CASES, 'power-cycle');
   for (const state of ['ON', 'OFF'])
     expect(countEvents(c, 'virtual-1', PWR_CASES, 'power-command', { device: 'ch', state }), state).toBe(2);
+  // The report says it in each case's section: with whom it ran, and from which case its power cycle came.
+  const section = (id: string) => readFileSync(join(c.dir, 'report.html'), 'utf8').split(`data-case="${id}" data-bench="virtual-1">`)[1];
+  expect(section('CH-PWR-002')).toMatch(
+    /<dt>Side by side with<\/dt><dd class="alongside">ESME-PWR-001, IHD-PWR-001, PPMID-PWR-001: on one bench at once.*Shared: <span class="shared-acts">the CH&#39;s power cycle, taken from ESME-PWR-001 \(done at 2026-/,
+  );
+  expect(section('ESME-PWR-001')).toMatch(
+    /the CH&#39;s power cycle, done by this case for IHD-PWR-001, PPMID-PWR-001, CH-PWR-002 at 2026-/,
+  );
   for (const r of c.results!.cases.filter((x) => x.id.endsWith('PWR-001'))) {
     const [m] = r.measurements;
     // Back after the CH's power-on: noticed 30–45 s after its power-off (a 5 s pause), admitted at once.

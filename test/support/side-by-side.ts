@@ -83,7 +83,9 @@ export const eventsOf = (c: Campaign, r: CaseResult) =>
   readFileSync(join(c.dir, 'evidence', `${r.id}--${r.bench}`, 'events.jsonl'), 'utf8')
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as { kind: string; for?: string[]; sharedWith?: string; at?: string; implementationUtc?: string });
+    .map(
+      (l) => JSON.parse(l) as { kind: string; part?: string; for?: string[]; sharedWith?: string; at?: string; implementationUtc?: string },
+    );
 
 /**
  * On `bench` of `c`, the cases of `group` ran side by side and shared one act (harness/shared-act.ts) of `kind`: its first
@@ -92,14 +94,14 @@ export const eventsOf = (c: Campaign, r: CaseResult) =>
 export function expectOneActShared(c: Campaign, bench: string, group: readonly string[], kind: string): void {
   const [first, ...rest] = group.map((id) => results(c, bench).find((r) => r.id === id)!);
   for (const r of [first, ...rest]) expect(r.alongside, r.id).toEqual(group.filter((id) => id !== r.id));
-  expect(
-    eventsOf(c, first)
-      .filter((e) => e.kind === `${kind}-shared` && e.for)
-      .map((e) => e.for),
-  ).toEqual([rest.map((r) => r.id)]);
-  // A span's end, when the first case was the last done with it, is a second one taken from it.
-  const took = rest.map((r) => eventsOf(c, r).filter((e) => e.kind === `${kind}-shared` && e.sharedWith === first.id));
-  for (const [i, t] of took.entries()) expect(t.length, rest[i].id).toBeGreaterThanOrEqual(1);
+  const started = (r: CaseResult) => eventsOf(c, r).filter((e) => e.kind === `${kind}-shared` && e.part === 'start');
+  expect(started(first).map((e) => e.for)).toEqual([rest.map((r) => r.id)]);
+  const took = rest.map((r) => started(r));
+  for (const [i, t] of took.entries())
+    expect(
+      t.map((e) => e.sharedWith),
+      rest[i].id,
+    ).toEqual([first.id]);
   expect(new Set(took.map((t) => t[0].at)).size).toBe(1);
 }
 

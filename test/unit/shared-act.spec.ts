@@ -157,7 +157,11 @@ test.describe('a span shared by cases side by side (the WAN cut, a meter out of 
       ['wan-cut-held', ['B']],
       ['wan-cut-shared', 'B'],
     ]);
-    expect(b.events.map((e) => [e.kind, e.fields.sharedWith])).toEqual([['wan-cut-shared', 'A']]);
+    // B took A's cut, and restored the WAN for A (which waited for it).
+    expect(b.events.map((e) => [e.kind, e.fields.part, e.fields.sharedWith ?? e.fields.for])).toEqual([
+      ['wan-cut-shared', 'start', 'A'],
+      ['wan-cut-shared', 'end', ['A']],
+    ]);
     // Its progress line said so, each wait until it ended.
     expect(a.shown).toEqual([
       "B to be ready for the CH's WAN cut (shared)",
