@@ -114,8 +114,8 @@ export interface CampaignPlan {
    * cases that pairwise disturb each other (they follow one another whatever the placement), at their planned times.
    */
   floorMs?: number;
-  /** That set of cases, by bench, longest first. (Older run.json files: the cases that could share with none.) */
-  alone?: Record<string, string[]>;
+  /** That set of cases, by bench, longest first. */
+  apart?: Record<string, string[]>;
   /** The busiest bench's total: the benches run in parallel. */
   totalMs: number;
   /** How the cases of one bench are placed (said in the plan so a reader knows what the figures mean). */
@@ -269,11 +269,11 @@ export function planCampaign(
     return { bench: id, virtual, cases: scheduled, totalMs: t };
   });
   // A lower bound, not a placement: cases that pairwise disturb each other follow one another, whatever the order.
-  const alone: Record<string, string[]> = {};
+  const apartByBench: Record<string, string[]> = {};
   let floorMs = 0;
   for (const { id } of benches) {
     const apart = heaviestApart(cases.filter((c) => c.bench === id));
-    alone[id] = apart.map((c) => c.id);
+    apartByBench[id] = apart.map((c) => c.id);
     floorMs = Math.max(
       floorMs,
       apart.reduce((t, c) => t + (c.plannedMs ?? 0), 0),
@@ -284,7 +284,7 @@ export function planCampaign(
     longestChainMs: longest?.plannedMs ?? 0,
     longestChain: longest?.id ?? '',
     floorMs,
-    alone,
+    apart: apartByBench,
     totalMs: Math.max(0, ...plans.map((b) => b.totalMs)),
     method: options.oneAtATime ? ONE_AT_A_TIME : SIDE_BY_SIDE,
   };
@@ -350,7 +350,7 @@ export function planLines(plan: CampaignPlan, cases: readonly PlannedCase[], sta
     `planned bench time (each case at its longest wait): ${benchTimeText(plan.totalMs)} against the longest chain ${benchTimeText(plan.longestChainMs)} (${plan.longestChain}): ${ratio.toFixed(2)}×`,
   );
   if (plan.floorMs !== undefined && plan.longestChainMs > 0) {
-    const apart = Object.values(plan.alone ?? {}).reduce((a, ids) => (ids.length > a.length ? ids : a), [] as string[]);
+    const apart = Object.values(plan.apart ?? {}).reduce((a, ids) => (ids.length > a.length ? ids : a), [] as string[]);
     const named = apart.length > 6 ? `${apart.slice(0, 6).join(', ')} and ${apart.length - 6} more` : apart.join(', ');
     lines.push(
       `no placement under these rules takes less than ${benchTimeText(plan.floorMs)} (${(plan.floorMs / plan.longestChainMs).toFixed(2)}×): ` +

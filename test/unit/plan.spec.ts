@@ -415,7 +415,7 @@ test('the floor: no placement takes less than the heaviest set of cases that pai
   const chCycle = cot('CH-PWR-002', 1, { powered: ['CH'], cycles: ['CH'] });
   const plan = planCampaign([watch, tenancy, rate, chCycle], [{ id: 'b', virtual: true }]);
   // The watch and the rate watch share; the trigger and the CH cycle disturb both and each other.
-  expect(plan.alone).toEqual({ b: ['IHD-COT-004', 'IHD-COT-005', 'CH-PWR-002'] });
+  expect(plan.apart).toEqual({ b: ['IHD-COT-004', 'IHD-COT-005', 'CH-PWR-002'] });
   expect(plan.floorMs).toBe((73 + 29 + 1) * H);
   expect(plan.totalMs).toBe(plan.floorMs);
   expect(planLines(plan, [watch, tenancy, rate, chCycle], 0).join('\n')).toContain(
@@ -434,7 +434,7 @@ test('the floor counts cases that disturb each other though each could share wit
   // None holds the bench alone (each shares with C), yet A and B cycle the same ESME: 20 h at the least.
   for (const x of [esmeA, esmeB]) expect(cannotShare(x, ihdCycle)).toBeUndefined();
   expect(plan.floorMs).toBe(20 * H);
-  expect(plan.alone).toEqual({ b: ['A', 'B'] });
+  expect(plan.apart).toEqual({ b: ['A', 'B'] });
   expect(plan.totalMs).toBe(20 * H);
   // The search keeps the heaviest set: with weights from elsewhere (the time each case took, say) it picks by those.
   expect(heaviestApart([esmeA, ihdCycle, esmeB], (c) => (c.id === 'C' ? 50 : 1)).map((c) => c.id)).toEqual(['C']);
