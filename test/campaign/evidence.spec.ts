@@ -7,7 +7,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256File } from '../../harness/case.ts';
 import { runCampaign, verdicts } from '../support/campaign.ts';
+import { COT_CONFORMANT } from '../support/matrix.ts';
 import { startMosquitto } from '../support/mosquitto.ts';
+import { expectOneActShared } from '../support/side-by-side.ts';
 
 function evidenceHashes(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -75,11 +77,28 @@ test("tshark shows an IPAN case's inter-PAN CCS01 exchange at the project's time
   expect(frameTimes[0] - Date.parse(poweredOn.t) / 1000).toBe(59 * 60);
 });
 
-test('the campaign passes through real ptys (socat, real serial bindings) and a real mosquitto broker', async () => {
+test('the campaign passes through real ptys (socat, real serial bindings) and a real mosquitto broker, shared power cycles and WAN cut included', async () => {
   const broker = await startMosquitto();
   try {
-    const c = await runCampaign({ transport: 'pty', brokerUrl: broker.url });
+    // The inter-PAN suite, and the cases that share a power cycle (of the ESME, of the CH) or the WAN cut side by side.
+    const c = await runCampaign({
+      transport: 'pty',
+      brokerUrl: broker.url,
+      tenancy: COT_CONFORMANT,
+      grep: 'CH-IPAN|PWR-00|COT-003|RCN-003',
+    });
     expect(c.exitCode, c.stderr).toBe(0);
+    expect(verdicts(c)).toMatchObject(
+      Object.fromEntries(
+        ['ESME-PWR-001', 'IHD-PWR-001', 'PPMID-PWR-001', 'CH-PWR-002', 'IHD-COT-003', 'PPMID-COT-003', 'IHD-RCN-003', 'PPMID-RCN-003'].map(
+          (id) => [id, 'PASS'],
+        ),
+      ),
+    );
+    // Each relay switched once for its shared act, through mosquitto, whoever else held it.
+    expectOneActShared(c, 'virtual-1', ['ESME-PWR-001', 'IHD-PWR-001', 'PPMID-PWR-001', 'CH-PWR-002'], 'power-cycle');
+    expectOneActShared(c, 'virtual-1', ['IHD-COT-003', 'PPMID-COT-003'], 'power-cycle');
+    expectOneActShared(c, 'virtual-1', ['IHD-RCN-003', 'PPMID-RCN-003'], 'wan-cut');
     expect(verdicts(c, 'CH-IPAN')).toEqual({
       'CH-IPAN-001': 'PASS',
       'CH-IPAN-002': 'PASS',
