@@ -654,7 +654,9 @@ for (const role of CLIENT_ROLES) {
             `run ${role}-COT-004`,
           );
         }
-        const busiest = busiestMinute(ctx, start);
+        const { count: busiest, frames } = busiestMinute(ctx, start);
+        // The polls of that minute: the frames the report marks as decisive.
+        ctx.evidence.event('observed', { what: 'the polls of the busiest minute', polls: busiest, frames });
         ctx.rec.measured(
           measure('most Get Change of Tenancy in any minute', busiest, 'per min', 0, {
             high: ctx.settings.cotPollRateLimitPerMinute,
@@ -697,22 +699,22 @@ async function longestSilence(ctx: CaseContext, esme: RigDevice, startMs: number
  * The most Get Change of Tenancy the case's client sent one meter in any minute since `sinceMs`: counted
  * per meter asked (a client bound to an ESME and a GPF polls each of them).
  */
-function busiestMinute(ctx: CaseContext, sinceMs: number): number {
-  const byMeter = new Map<string, number[]>();
+function busiestMinute(ctx: CaseContext, sinceMs: number): { count: number; frames: number[] } {
+  const byMeter = new Map<string, HeardFrame[]>();
   for (const h of ctx.capture.all(getCot(ctx, ctx.device), sinceMs)) {
     const meter = h.decoded.nwk?.dst ?? '?';
     const polls = byMeter.get(meter);
-    if (polls) polls.push(h.atMs);
-    else byMeter.set(meter, [h.atMs]);
+    if (polls) polls.push(h);
+    else byMeter.set(meter, [h]);
   }
-  let busiest = 0;
+  let busiest: HeardFrame[] = [];
   for (const polls of byMeter.values()) {
     for (let i = 0, j = 0; i < polls.length; i++) {
-      while (j < polls.length && polls[j] - polls[i] < 60_000) j++;
-      busiest = Math.max(busiest, j - i);
+      while (j < polls.length && polls[j].atMs - polls[i].atMs < 60_000) j++;
+      if (j - i > busiest.length) busiest = polls.slice(i, j);
     }
   }
-  return busiest;
+  return { count: busiest.length, frames: busiest.map((h) => h.decoded.n) };
 }
 
 /**

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { sha256File } from '../../harness/case.ts';
 import { type Campaign, runCampaign } from '../support/campaign.ts';
 import { COT_CONFORMANT, OTA_CAUGHT_BY, OTA_GREP, OTA_MUTANTS, judgements } from '../support/matrix.ts';
-import { benchSpan, both, cotBenches, expectEachCaught, expectSameVerdicts, results } from '../support/side-by-side.ts';
+import { benchSpan, both, cotBenches, eventsOf, expectEachCaught, expectSameVerdicts, results } from '../support/side-by-side.ts';
 
 test.describe.configure({ mode: 'default', timeout: 6 * 60_000 });
 
@@ -40,6 +40,14 @@ test('the COT cases side by side give every verdict and judgement they give alon
 test('a flooding IHD is caught side by side as alone, and the PPMID watched beside it still passes', async () => {
   const { m } = await expectSameVerdicts(flooder);
   expect(judgements(m)).toEqual({ 'IHD-COT-009': 'FAIL COT-9', 'PPMID-COT-004': 'PASS', 'PPMID-COT-009': 'PASS' });
+  // The FAIL names the polls of its busiest minute (the watch ends at the first minute over the limit), which the
+  // report then marks as decisive: as many as the measurement counted.
+  const flooded = results(m, 'virtual-1').find((r) => r.id === 'IHD-COT-009')!;
+  const cited = eventsOf(m, flooded).find(
+    (e) => e.kind === 'observed' && (e as { what?: string }).what === 'the polls of the busiest minute',
+  ) as { polls: number; frames: number[] } | undefined;
+  expect(flooded.measurements[0].value).toBeGreaterThan(1);
+  expect([cited?.polls, cited?.frames.length]).toEqual([flooded.measurements[0].value, flooded.measurements[0].value]);
 });
 
 test('the OTA cases of the IHD and the PPMID run side by side with the verdicts they give alone', async () => {
