@@ -139,12 +139,12 @@ function firstAnswered(
   return undefined;
 }
 
-/** The most requests in any minute among `heard`. */
-function busiestMinute(heard: readonly HeardFrame[]): number {
-  let busiest = 0;
+/** The requests of the busiest minute among `heard`. */
+function busiestMinute(heard: readonly HeardFrame[]): HeardFrame[] {
+  let busiest: HeardFrame[] = [];
   for (let i = 0, j = 0; i < heard.length; i++) {
     while (j < heard.length && heard[j].atMs - heard[i].atMs < 60_000) j++;
-    busiest = Math.max(busiest, j - i);
+    if (j - i > busiest.length) busiest = heard.slice(i, j);
   }
   return busiest;
 }
@@ -233,7 +233,12 @@ async function outage(ctx: CaseContext, client: RigDevice, meter: RigDevice): Pr
   );
   ctx.capture.assertHealthy(back.atMs);
   const recovered = firstAnswered(ctx, client, meter, back.atMs);
-  if (recovered) ctx.evidence.event('observed', { what: `the ${client.role} recovered`, request: recovered.request.decoded.n });
+  if (recovered)
+    ctx.evidence.event('observed', {
+      what: `the ${client.role} recovered`,
+      request: recovered.request.decoded.n,
+      frames: [recovered.request.decoded.n, recovered.answer.decoded.n],
+    });
   return { gone, back, asked, recovered };
 }
 
@@ -246,13 +251,20 @@ async function judgeBackOff(ctx: CaseContext, client: RigDevice, meter: RigDevic
   const unset = [rateLimit === null && 'reconnectRequestRateLimitPerMinute', recoveryLimit === null && 'reconnectRecoveryMinutes'].filter(
     (x): x is string => typeof x === 'string',
   );
+  // Its busiest minute's requests: the frames the report marks as decisive.
+  const busiest = busiestMinute(o.asked);
+  ctx.evidence.event('observed', {
+    what: `the ${client.role}'s busiest minute of requests`,
+    requests: busiest.length,
+    frames: busiest.map((h) => h.decoded.n),
+  });
   // The lab set no limit: the values are measured and shown, and the result says what was not judged.
   if (unset.length > 0) ctx.rec.step(`measure-only: the lab sets no ${unset.join(' and no ')}, so that value is measured, not judged`);
   ctx.rec.measured(
     measure(
       `most requests of the ${client.role} to the out-of-reach ${nameOf(meter)} in any minute` +
         (rateLimit === null ? ' (measure-only: no reconnectRequestRateLimitPerMinute set)' : ''),
-      busiestMinute(o.asked),
+      busiest.length,
       'per min',
       0,
       rateLimit === null ? undefined : { high: rateLimit, text: `at most ${rateLimit} per minute (RCN-1, lab setting)` },

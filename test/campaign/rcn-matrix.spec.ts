@@ -6,7 +6,7 @@ import { test, expect } from '@playwright/test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { countEvents, expectOneActShared } from '../support/side-by-side.ts';
+import { countEvents, eventsOf, expectOneActShared } from '../support/side-by-side.ts';
 import { expectWithinPlan, runCampaign, verdicts } from '../support/campaign.ts';
 import { COT_CONFORMANT, RCN_ALL_PASS, RCN_CASES, RCN_CAUGHT_BY, RCN_GREP, RCN_LIMITS, judgements } from '../support/matrix.ts';
 
@@ -77,6 +77,10 @@ test('without lab limits RCN-1 measures and says so: the storm and the late clie
   }
   const [ihd, ppmid] = ['IHD-RCN-001', 'PPMID-RCN-001'].map((id) => c.results!.cases.find((r) => r.id === id)!);
   expect(ihd.measurements[0].value).toBe(60);
+  // The storm's busiest minute and the recovery name their frames, which the report marks as decisive.
+  const observed = eventsOf(c, ihd).filter((e) => e.kind === 'observed') as { what?: string; frames?: number[] }[];
+  expect(observed.find((e) => /busiest minute of requests/.test(e.what ?? ''))?.frames?.length).toBe(60);
+  expect(observed.find((e) => /recovered/.test(e.what ?? ''))?.frames?.length).toBe(2);
   expect(ppmid.measurements[1].value).toBeGreaterThan(29.9);
 });
 
