@@ -31,7 +31,7 @@ import { Liveness } from './liveness.ts';
 import { EvidenceLog } from './evidence.ts';
 import { HandHeldTerminal, radioShared, type RadioShared } from './hht.ts';
 import { alone, SharedAct, type Together } from './shared-act.ts';
-import { tenancyAlone, TenancyRendezvous, type TenancyAct, type TenancySent } from './shared-tenancy.ts';
+import { changeOfTenancy as shareTenancy, type TenancyAct, type TenancySent } from './shared-tenancy.ts';
 import { BenchPower, PowerHolds, type PowerEdge } from './power.ts';
 import { BenchProgressFile, CaseProgress } from './progress.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from './run-context.ts';
@@ -120,7 +120,7 @@ export interface CaseContext {
   progress: CaseProgress;
   /**
    * The case's Change of Tenancy at `meter`, implementation `offsetMs` after it goes out: sent by the case alone, or once for
-   * the cases alongside that declared one to the same meter (needs.tenancy), when the last is ready, at the longest offset asked.
+   * the cases alongside that declared one to the same meter (needs.shares), when the last is ready, at the longest offset asked.
    */
   changeOfTenancy(meter: TenancyMeter, offsetMs: number, act: TenancyAct): Promise<TenancySent>;
   /**
@@ -259,7 +259,7 @@ async function runSideBySide(rig: LoadedRig, slot: BenchSlot, out: string, ids: 
   if (ids.length === 1) {
     slot.ran.set(ids[0], await runCase(DECLARED.get(ids[0])!, rig, slot, out));
   } else {
-    const group: SideBySide = { holds: new PowerHolds(), radio: radioShared(true), ids, ...sharedActs(rig, ids) };
+    const group: SideBySide = { holds: new PowerHolds(), radio: radioShared(true), ids, acts: sharedActs(rig, ids) };
     const runs = await Promise.all(
       ids.map((id) => {
         const run = () => runCase(DECLARED.get(id)!, rig, slot, out, group);
@@ -276,29 +276,24 @@ interface SideBySide {
   holds: PowerHolds;
   radio: RadioShared;
   ids: readonly string[];
-  /** One Change of Tenancy per meter for the cases that declared one to it. */
-  tenancy: Map<TenancyMeter, TenancyRendezvous>;
-  /** Every other shared act, for the cases that declared it. */
-  acts: Map<SharedActName, SharedAct>;
+  /** Each act one or more of its cases declared they share (needs.shares), for those cases. */
+  acts: Map<SharedActName, SharedAct<number | undefined>>;
 }
 
 /** The group's cases that share each act; each may wait for the others as long as the longest of them may run. */
-function sharedActs(rig: LoadedRig, ids: readonly string[]): Pick<SideBySide, 'tenancy' | 'acts'> {
+function sharedActs(rig: LoadedRig, ids: readonly string[]): SideBySide['acts'] {
   const byAct = new Map<SharedActName, string[]>();
   for (const id of ids) {
     const act = needsUnder(DECLARED.get(id)!.spec, rig.settings).shares?.act;
     if (act) byAct.set(act, [...(byAct.get(act) ?? []), id]);
   }
   const longest = (members: string[]) => Math.max(...members.map((id) => deadlineOf(0, planOf(id, rig.settings).plannedMs)));
-  const tenancy = new Map<TenancyMeter, TenancyRendezvous>();
-  const acts = new Map<SharedActName, SharedAct>();
-  for (const [act, members] of byAct) {
-    const [kind, meter] = act.split(':');
-    if (kind === 'change-of-tenancy')
-      tenancy.set(meter as TenancyMeter, new TenancyRendezvous(meter as TenancyMeter, members, longest(members)));
-    else acts.set(act, new SharedAct(SHARED_ACTS[act].text, kind, members, longest(members)));
-  }
-  return { tenancy, acts };
+  return new Map(
+    [...byAct].map(([act, members]) => [
+      act,
+      new SharedAct<number | undefined>(SHARED_ACTS[act].text, SHARED_ACTS[act].kind, members, longest(members)),
+    ]),
+  );
 }
 
 /** The case's deadline in bench time: its planned duration and the overrun allowance from its start. */
@@ -378,14 +373,14 @@ async function runCase(
     );
     const power = new BenchPower(bench.relays, evidence, clock, group && { holds: group.holds, caseId: def.id });
     live = new Liveness(capture, hht, power, evidence, startedAt, bench.spec.radio.channel);
-    const changeOfTenancy = (meter: TenancyMeter, offsetMs: number, act: TenancyAct) => {
-      const shared = group?.tenancy.get(meter);
-      return shared?.members.includes(def.id)
-        ? shared.join(def.id, { clock, evidence, progress }, offsetMs, act)
-        : tenancyAlone(clock, offsetMs, act);
-    };
+    const sharing = { clock, evidence, progress };
+    // Only the act the case declared: another case's of the same kind is not its to join.
     const act = needs.shares && group?.acts.get(needs.shares.act);
-    const together = act ? act.for(def.id, { clock, evidence, progress }, undefined) : alone(clock);
+    const tenancyTo = (meter: TenancyMeter) =>
+      needs.shares?.act === `change-of-tenancy:${meter}` ? (act as SharedAct<number>) : undefined;
+    const changeOfTenancy = (meter: TenancyMeter, offsetMs: number, change: TenancyAct) =>
+      shareTenancy(tenancyTo(meter), def.id, sharing, offsetMs, change);
+    const together = act && SHARED_ACTS[needs.shares!.act].kind !== 'tenancy' ? act.for(def.id, sharing, undefined) : alone(clock);
     await body({
       rec,
       bench,
@@ -405,7 +400,7 @@ async function runCase(
     outcome = e ?? new Error('a step threw nothing');
   }
   // The cases alongside no longer wait for this one's share of a Change of Tenancy or another act.
-  for (const shared of [...(group?.tenancy.values() ?? []), ...(group?.acts.values() ?? [])]) shared.leave(def.id);
+  for (const shared of group?.acts.values() ?? []) shared.leave(def.id);
   // Heard before judged: a device the case never heard can be neither passed nor failed.
   if (live && device && (outcome === undefined || outcome instanceof DeviceFailure) && !live.heard(device, startedAt)) {
     outcome = new RigFault(

@@ -24,15 +24,23 @@ export type TenancyMeter = 'ESME' | 'GPF';
  * client's next request (RCN-1 catches that client's back-off at its longest, which another client's return would not).
  */
 export const SHARED_ACTS = {
-  'change-of-tenancy:ESME': { text: 'a Change of Tenancy to the ESME', trigger: 'change-of-tenancy' },
-  'change-of-tenancy:GPF': { text: 'a Change of Tenancy to the GPF', trigger: 'change-of-tenancy' },
-  'power-cycle:ESME': { text: "the ESME's power cycle", cycles: 'ESME' },
-  'power-cycle:CH': { text: "the CH's power cycle", cycles: 'CH' },
-  'outage:ESME': { text: "the ESME's outage", cycles: 'ESME' },
-  'outage:GPF': { text: "the GPF's outage", trigger: 'gpf-out-of-reach' },
-  'wan-cut': { text: "the CH's WAN cut", trigger: 'wan-cut' },
-} as const satisfies Record<string, { text: string; trigger?: BenchTrigger; cycles?: DeviceRole }>;
+  'change-of-tenancy:ESME': { text: 'the Change of Tenancy to the ESME', kind: 'tenancy', trigger: 'change-of-tenancy' },
+  'change-of-tenancy:GPF': { text: 'the Change of Tenancy to the GPF', kind: 'tenancy', trigger: 'change-of-tenancy' },
+  'power-cycle:ESME': { text: "the ESME's power cycle", kind: 'power-cycle', cycles: 'ESME' },
+  'power-cycle:CH': { text: "the CH's power cycle", kind: 'power-cycle', cycles: 'CH' },
+  'outage:ESME': { text: "the ESME's outage", kind: 'outage', cycles: 'ESME' },
+  'outage:GPF': { text: "the GPF's outage", kind: 'outage', trigger: 'gpf-out-of-reach' },
+  'wan-cut': { text: "the CH's WAN cut", kind: 'wan-cut', trigger: 'wan-cut' },
+} as const satisfies Record<string, SharedActSpec>;
 export type SharedActName = keyof typeof SHARED_ACTS;
+
+/** A shareable act: its words, the prefix of its evidence events, and the trigger or device switch it waives between its sharers. */
+export interface SharedActSpec {
+  text: string;
+  kind: string;
+  trigger?: BenchTrigger;
+  cycles?: DeviceRole;
+}
 
 /** What a case needs of its bench while it runs, as it declares it. */
 export interface BenchNeeds {
@@ -190,7 +198,7 @@ export function heaviestApart<T extends PlannedCase>(cases: readonly T[], weight
 }
 
 /** The act two cases both declared they share, if they did. */
-function sharedBoth(a: BenchNeeds, b: BenchNeeds): { text: string; trigger?: BenchTrigger; cycles?: DeviceRole } | undefined {
+function sharedBoth(a: BenchNeeds, b: BenchNeeds): SharedActSpec | undefined {
   return a.shares && a.shares.act === b.shares?.act ? SHARED_ACTS[a.shares.act] : undefined;
 }
 
@@ -311,7 +319,7 @@ export function benchTimeText(ms: number): string {
 /** What a case holds of the bench, in words: `powers CH, ESME, IHD; cycles IHD; radio; sends a Change of Tenancy`. */
 export function needsText(n: BenchNeeds | undefined): string {
   if (!n) return 'needs not declared';
-  const shared: { text: string; trigger?: BenchTrigger; cycles?: DeviceRole } | undefined = n.shares && SHARED_ACTS[n.shares.act];
+  const shared: SharedActSpec | undefined = n.shares && SHARED_ACTS[n.shares.act];
   return [
     n.powered.length ? `powers ${n.powered.join(', ')}` : '',
     n.cycles.length ? `cycles ${n.cycles.join(', ')}` : '',

@@ -1,10 +1,10 @@
 // One Change of Tenancy for the cases side by side that each send one to the same meter (issue #15): every such
 // case of the group arrives at its own moment, the change goes out once when the last arrives, and each case
-// gets the same trigger and implementation times, logged in its own evidence. A case alone sends its own, as always.
+// gets the same trigger and implementation times, logged in its own evidence (harness/shared-act.ts does the
+// rendezvous). A case alone sends its own, as always.
 // Waits are on the bench clock, never on a promise another case settles: the virtual clock moves only while all wait.
 import type { CaseClock } from './clock.ts';
-import type { TenancyMeter } from './plan.ts';
-import { SharedAct, type SharingCase } from './shared-act.ts';
+import { alone, type SharedAct, type SharingCase } from './shared-act.ts';
 
 /** The Change of Tenancy a case got: when it went out (bench ms), its Implementation Date/Time, and who sent it when another case did. */
 export interface TenancySent {
@@ -23,49 +23,35 @@ export interface TenancyAct {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The cases of one side-by-side group that send a Change of Tenancy to one meter, and the one change they share. */
-export class TenancyRendezvous {
-  /** Each arrived case asks for its offset between the trigger and the implementation time: the longest is sent. */
-  readonly #act: SharedAct<number>;
-
-  /** `members` in run order (the first arrived of them sends); `withinMs`: the longest any may take to arrive (its plan and margin). */
-  constructor(
-    readonly meter: TenancyMeter,
-    readonly members: readonly string[],
-    withinMs: number,
-  ) {
-    this.#act = new SharedAct(`the Change of Tenancy to the ${meter}`, 'tenancy', members, withinMs);
-  }
-
-  /** A case ended, arrived or not: the others no longer wait for it. */
-  leave(caseId: string): void {
-    this.#act.leave(caseId);
-  }
-
-  /** The case's share of the change: it waits for the others, then sends it for all or takes the one sent. */
-  async join(caseId: string, ctx: SharingCase, offsetMs: number, act: TenancyAct): Promise<TenancySent> {
-    const taken = await this.#act.begin(
-      caseId,
-      ctx,
-      offsetMs,
-      async (offsets) => {
-        const implementation = Math.floor((ctx.clock.now() + Math.max(...offsets)) / 1000) * 1000;
-        act.announce(implementation);
-        await act.send(implementation);
-        return implementation;
-      },
-      (implementation) => ({ implementationUtc: iso(implementation) }),
-    );
-    if (taken.by) act.announce(taken.value, taken.by);
-    return { fromMs: taken.fromMs, implementation: taken.value, ...(taken.by && { sharedWith: taken.by }) };
-  }
+/** Sends the change for all the offsets asked, at the longest (so each waits at least its own), its time on a whole second. */
+async function send(clock: CaseClock, offsets: readonly number[], act: TenancyAct): Promise<number> {
+  const implementation = Math.floor((clock.now() + Math.max(...offsets)) / 1000) * 1000;
+  act.announce(implementation);
+  await act.send(implementation);
+  return implementation;
 }
 
-/** A Change of Tenancy sent by the case alone, as every case did before sharing: implementation `offsetMs` from now. */
-export async function tenancyAlone(clock: CaseClock, offsetMs: number, act: TenancyAct): Promise<TenancySent> {
-  const implementation = Math.floor((clock.now() + offsetMs) / 1000) * 1000;
-  act.announce(implementation);
-  const fromMs = clock.now();
-  await act.send(implementation);
-  return { fromMs, implementation };
+/**
+ * The case's Change of Tenancy, implementation `offsetMs` after it goes out: its share of `shared` (the act of the cases
+ * alongside that declared one to the same meter: it waits for them, then sends it for all or takes the one sent), or,
+ * without one, sent by the case alone as every case did before sharing.
+ */
+export async function changeOfTenancy(
+  shared: SharedAct<number> | undefined,
+  caseId: string,
+  ctx: SharingCase,
+  offsetMs: number,
+  act: TenancyAct,
+): Promise<TenancySent> {
+  const taken = shared
+    ? await shared.begin(
+        caseId,
+        ctx,
+        offsetMs,
+        (offsets) => send(ctx.clock, offsets, act),
+        (implementation) => ({ implementationUtc: iso(implementation) }),
+      )
+    : await alone(ctx.clock).begin(() => send(ctx.clock, [offsetMs], act));
+  if (taken.by) act.announce(taken.value, taken.by);
+  return { fromMs: taken.fromMs, implementation: taken.value, ...(taken.by && { sharedWith: taken.by }) };
 }

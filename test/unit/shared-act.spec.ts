@@ -7,7 +7,7 @@ import { RigFault } from '../../drivers/faults.ts';
 import { CaseClock, VirtualBenchClock, hours, minutes } from '../../harness/clock.ts';
 import type { EvidenceLog } from '../../harness/evidence.ts';
 import { SharedAct } from '../../harness/shared-act.ts';
-import { tenancyAlone, TenancyRendezvous, type TenancyAct, type TenancySent } from '../../harness/shared-tenancy.ts';
+import { changeOfTenancy, type TenancyAct, type TenancySent } from '../../harness/shared-tenancy.ts';
 import { DiscreteEventClock } from '../../sim/clock.ts';
 
 /** A bench clock and, per case, its clock (deadline `plannedMs` from now), its events and what it announced and sent. */
@@ -44,17 +44,17 @@ test('the cases that declared a Change of Tenancy to one meter share one: sent b
   const a = caseOf('A', minutes(30));
   const b = caseOf('B', hours(5));
   const c = caseOf('C', hours(1));
-  const shared = new TenancyRendezvous('ESME', ['A', 'B', 'C'], hours(6));
+  const shared = new SharedAct<number>('the Change of Tenancy to the ESME', 'tenancy', ['A', 'B', 'C'], hours(6));
   const got: Record<string, TenancySent> = {};
   await Promise.all([
     clock.sideBySide!('A', async () => {
       await a.clock.sleep(minutes(10));
-      got.A = await shared.join('A', a, hours(1), a.act);
+      got.A = await changeOfTenancy(shared, 'A', a, hours(1), a.act);
       shared.leave('A');
     }),
     clock.sideBySide!('B', async () => {
       await b.clock.sleep(hours(2));
-      got.B = await shared.join('B', b, hours(2), b.act);
+      got.B = await changeOfTenancy(shared, 'B', b, hours(2), b.act);
       shared.leave('B');
     }),
     // C ends (NOT APPLICABLE, say) before it is ready: the others no longer wait for it.
@@ -85,11 +85,11 @@ test('a trigger that fails fails for every case sharing it, with the same rig fa
   const lost = new RigFault('tenancy-not-delivered', 'ESME', 'the lab hook failed', 'check the hook');
   const a = caseOf('A', hours(1), lost);
   const b = caseOf('B', hours(1));
-  const shared = new TenancyRendezvous('ESME', ['A', 'B'], hours(2));
+  const shared = new SharedAct<number>('the Change of Tenancy to the ESME', 'tenancy', ['A', 'B'], hours(2));
   const outcomes = await Promise.all(
     [a, b].map((x) =>
       clock.sideBySide!(x.id, () =>
-        shared.join(x.id, x, hours(1), x.act).then(
+        changeOfTenancy(shared, x.id, x, hours(1), x.act).then(
           () => 'sent',
           (e: unknown) => e,
         ),
@@ -102,7 +102,7 @@ test('a trigger that fails fails for every case sharing it, with the same rig fa
 test('a case alone sends its own, at once, its implementation its own offset on', async () => {
   const { t0, sends, caseOf } = bench();
   const a = caseOf('A', hours(1));
-  expect(await tenancyAlone(a.clock, hours(1), a.act)).toEqual({ fromMs: t0, implementation: t0 + hours(1) });
+  expect(await changeOfTenancy(undefined, 'A', a, hours(1), a.act)).toEqual({ fromMs: t0, implementation: t0 + hours(1) });
   expect(sends).toEqual([{ by: 'A', at: 0, implementation: hours(1) }]);
   expect(a.announced).toEqual([{ implementation: t0 + hours(1) }]);
 });
