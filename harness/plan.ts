@@ -358,7 +358,13 @@ export function planLines(plan: CampaignPlan, cases: readonly PlannedCase[], sta
     `planned bench time (each case at its longest wait): ${benchTimeText(plan.totalMs)} against the longest chain ${benchTimeText(plan.longestChainMs)} (${plan.longestChain}): ${ratio.toFixed(2)}×`,
   );
   if (plan.floorMs !== undefined && plan.longestChainMs > 0) {
-    const apart = Object.values(plan.apart ?? {}).reduce((a, ids) => (ids.length > a.length ? ids : a), [] as string[]);
+    // The floor's own set: the busiest bench's, weighed as the floor was (by planned time), not the longest list.
+    const weight = (bench: string, ids: readonly string[]) =>
+      ids.reduce((t, id) => t + (cases.find((c) => c.id === id && c.bench === bench)?.plannedMs ?? 0), 0);
+    let apart: string[] = [];
+    let heaviest = -1;
+    for (const [bench, ids] of Object.entries(plan.apart ?? {}))
+      if (weight(bench, ids) > heaviest) [apart, heaviest] = [ids, weight(bench, ids)];
     const named = apart.length > 6 ? `${apart.slice(0, 6).join(', ')} and ${apart.length - 6} more` : apart.join(', ');
     lines.push(
       `no placement under these rules takes less than ${benchTimeText(plan.floorMs)} (${(plan.floorMs / plan.longestChainMs).toFixed(2)}×): ` +
