@@ -18,6 +18,16 @@ export interface HeardFrame {
 
 export type FrameMatch = (f: DecodedFrame, heard: HeardFrame) => boolean;
 
+/** The frames of the busiest minute among `heard` (in time order): a sliding 60-s window, the first fullest one. */
+export function busiestMinute(heard: readonly HeardFrame[]): HeardFrame[] {
+  let busiest: HeardFrame[] = [];
+  for (let i = 0, j = 0; i < heard.length; i++) {
+    while (j < heard.length && heard[j].atMs - heard[i].atMs < 60_000) j++;
+    if (j - i > busiest.length) busiest = heard.slice(i, j);
+  }
+  return busiest;
+}
+
 /**
  * How far a sniffer timestamp mapped to bench time may be off on hardware: the mapping is
  * anchored when the first frame's line arrives, late by its USB CDC delivery (a few ms; 20 ms

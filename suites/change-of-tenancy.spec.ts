@@ -13,7 +13,7 @@ import {
 } from '../harness/conformance.ts';
 import { hours, minutes, seconds } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
-import type { HeardFrame } from '../harness/capture.ts';
+import { busiestMinute, type HeardFrame } from '../harness/capture.ts';
 import type { DeviceObserver } from '../harness/observer.ts';
 import { DEFAULT_TENANCY_CONTROL, type TenancyTrigger } from '../harness/tenancy.ts';
 import { hex16 } from '../protocol/bytes.ts';
@@ -654,7 +654,7 @@ for (const role of CLIENT_ROLES) {
             `run ${role}-COT-004`,
           );
         }
-        const { count: busiest, frames } = busiestMinute(ctx, start);
+        const { count: busiest, frames } = busiestPollMinute(ctx, start);
         // The polls of that minute: the frames the report marks as decisive.
         ctx.evidence.event('observed', { what: 'the polls of the busiest minute', polls: busiest, frames });
         ctx.rec.measured(
@@ -699,7 +699,7 @@ async function longestSilence(ctx: CaseContext, esme: RigDevice, startMs: number
  * The most Get Change of Tenancy the case's client sent one meter in any minute since `sinceMs`: counted
  * per meter asked (a client bound to an ESME and a GPF polls each of them).
  */
-function busiestMinute(ctx: CaseContext, sinceMs: number): { count: number; frames: number[] } {
+function busiestPollMinute(ctx: CaseContext, sinceMs: number): { count: number; frames: number[] } {
   const byMeter = new Map<string, HeardFrame[]>();
   for (const h of ctx.capture.all(getCot(ctx, ctx.device), sinceMs)) {
     const meter = h.decoded.nwk?.dst ?? '?';
@@ -709,17 +709,15 @@ function busiestMinute(ctx: CaseContext, sinceMs: number): { count: number; fram
   }
   let busiest: HeardFrame[] = [];
   for (const polls of byMeter.values()) {
-    for (let i = 0, j = 0; i < polls.length; i++) {
-      while (j < polls.length && polls[j].atMs - polls[i].atMs < 60_000) j++;
-      if (j - i > busiest.length) busiest = polls.slice(i, j);
-    }
+    const minute = busiestMinute(polls);
+    if (minute.length > busiest.length) busiest = minute;
   }
   return { count: busiest.length, frames: busiest.map((h) => h.decoded.n) };
 }
 
 /**
- * busiestMinute as the frames come, for a watch asked at every event of a day: each call reads only the frames
- * heard since the last. Only ends the watch early; the judgement is busiestMinute over the whole capture.
+ * busiestPollMinute as the frames come, for a watch asked at every event of a day: each call reads only the frames
+ * heard since the last. Only ends the watch early; the judgement is busiestPollMinute over the whole capture.
  */
 function busiestMinuteWatch(ctx: CaseContext, sinceMs: number): () => number {
   const isPoll = getCot(ctx, ctx.device);

@@ -16,7 +16,7 @@ import {
   type LabSettings,
   type RigDevice,
 } from '../harness/conformance.ts';
-import type { HeardFrame } from '../harness/capture.ts';
+import { busiestMinute, type HeardFrame } from '../harness/capture.ts';
 import { minutes, seconds } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
 import { backOnHan, howBack, minutesBetween } from '../harness/han-return.ts';
@@ -137,16 +137,6 @@ function firstAnswered(
     if (answer) return { request, answer };
   }
   return undefined;
-}
-
-/** The requests of the busiest minute among `heard`. */
-function busiestMinute(heard: readonly HeardFrame[]): HeardFrame[] {
-  let busiest: HeardFrame[] = [];
-  for (let i = 0, j = 0; i < heard.length; i++) {
-    while (j < heard.length && heard[j].atMs - heard[i].atMs < 60_000) j++;
-    if (j - i > busiest.length) busiest = heard.slice(i, j);
-  }
-  return busiest;
 }
 
 /**
