@@ -186,6 +186,28 @@ export class SharedAct<R = undefined> {
   }
 }
 
+/**
+ * A span the case shares (or holds alone): `start` once for all, the case's own `part`, then `finish` once the last
+ * sharer is done with it — tried again when the part or the first try fails, so a cut WAN or a silenced meter never
+ * outlives the case.
+ */
+export async function span<S, E>(
+  together: Together,
+  start: () => Promise<S>,
+  part: (started: S) => Promise<void>,
+  finish: () => Promise<E>,
+): Promise<{ started: S; finished: E }> {
+  const started = (await together.begin(start)).value;
+  let finished: Taken<E> | undefined;
+  try {
+    await part(started);
+    finished = await together.end(finish);
+  } finally {
+    if (!finished) await together.end(finish).catch(() => undefined);
+  }
+  return { started, finished: finished.value };
+}
+
 /** The act done by a case alone, as every case did before sharing. */
 export function alone(clock: CaseClock): Together {
   const now = async <T>(perform: () => Promise<T>): Promise<Taken<T>> => {

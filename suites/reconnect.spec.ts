@@ -16,6 +16,7 @@ import {
   type LabSettings,
   type RigDevice,
 } from '../harness/conformance.ts';
+import { span } from '../harness/shared-act.ts';
 import { busiestMinute, type HeardFrame } from '../harness/capture.ts';
 import { minutes, seconds } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
@@ -187,27 +188,27 @@ async function outage(ctx: CaseContext, client: RigDevice, meter: RigDevice): Pr
   const L = ctx.settings.reconnectOutageMinutes;
   ctx.rec.step(`take the ${nameOf(meter)} out of reach for ${L} min (${means.how})`);
   // RCN-2's cases side by side share the outage (needs.shares): it begins once, and ends once both are done with it.
-  const gone = (await ctx.together.begin(() => means.begin(meter, handsOf(ctx)))).value;
-  let back: Switched | undefined;
-  try {
-    await ctx.clock.sleep(outageMs(ctx.settings));
-    ctx.capture.assertHealthy(gone.atMs);
-    if (requests(ctx, client, meter, gone.atMs).length === 0) {
-      await ctx.live.confirm([...hanOf(ctx), client], `the ${client.role} asked nothing during the outage`);
-      ctx.rec.unmet(
-        `the ${client.role} sent the ${nameOf(meter)} no request in the ${L} min it was out of reach, so its retries and back-off cannot be seen`,
-        "lengthen reconnectOutageMinutes past the time between the client's reads, or check the client reads this meter",
+  const { started: gone, finished: back } = await span(
+    ctx.together,
+    () => means.begin(meter, handsOf(ctx)),
+    async (gone) => {
+      await ctx.clock.sleep(outageMs(ctx.settings));
+      ctx.capture.assertHealthy(gone.atMs);
+      if (requests(ctx, client, meter, gone.atMs).length === 0) {
+        await ctx.live.confirm([...hanOf(ctx), client], `the ${client.role} asked nothing during the outage`);
+        ctx.rec.unmet(
+          `the ${client.role} sent the ${nameOf(meter)} no request in the ${L} min it was out of reach, so its retries and back-off cannot be seen`,
+          "lengthen reconnectOutageMinutes past the time between the client's reads, or check the client reads this meter",
+        );
+      }
+      ctx.rec.step(
+        `bring the ${nameOf(meter)} back just after the ${client.role}'s next request (${NEXT_REQUEST_WATCH / 60_000} min at most)`,
       );
-    }
-    ctx.rec.step(
-      `bring the ${nameOf(meter)} back just after the ${client.role}'s next request (${NEXT_REQUEST_WATCH / 60_000} min at most)`,
-    );
-    const after = ctx.clock.now();
-    await ctx.capture.waitFor((f) => isRequest(ctx, client, meter)(f), NEXT_REQUEST_WATCH, after);
-    back = (await ctx.together.end(() => means.end(meter, handsOf(ctx)))).value;
-  } finally {
-    if (!back) await ctx.together.end(() => means.end(meter, handsOf(ctx))).catch(() => undefined);
-  }
+      const after = ctx.clock.now();
+      await ctx.capture.waitFor((f) => isRequest(ctx, client, meter)(f), NEXT_REQUEST_WATCH, after);
+    },
+    () => means.end(meter, handsOf(ctx)),
+  );
   ctx.rec.mark(`the ${nameOf(meter)} back`, back.atMs);
   const asked = requests(ctx, client, meter, gone.atMs, back.atMs);
   ctx.evidence.event('observed', { what: `the ${client.role}'s requests to the out-of-reach ${nameOf(meter)}`, count: asked.length });
@@ -338,16 +339,16 @@ function wanOf(ctx: CaseContext): WanSwitch {
 async function wanDown(ctx: CaseContext, wan: WanSwitch, body: (down: Switched) => Promise<void>): Promise<Switched> {
   ctx.rec.step(`cut the CH's WAN for ${ctx.settings.reconnectOutageMinutes} min (${wan.how})`);
   // The IHD's and the PPMID's case side by side share the cut (needs.shares): down once, up once both are done.
-  const down = (await ctx.together.begin(() => wan.set(false, handsOf(ctx)))).value;
-  let up: Switched | undefined;
-  try {
-    await body(down);
-    await ctx.clock.sleep(Math.max(0, down.atMs + outageMs(ctx.settings) - ctx.clock.now()));
-    ctx.rec.step(`bring the CH's WAN back (${wan.how})`);
-    up = (await ctx.together.end(() => wan.set(true, handsOf(ctx)))).value;
-  } finally {
-    if (!up) await ctx.together.end(() => wan.set(true, handsOf(ctx))).catch(() => undefined);
-  }
+  const { finished: up } = await span(
+    ctx.together,
+    () => wan.set(false, handsOf(ctx)),
+    async (down) => {
+      await body(down);
+      await ctx.clock.sleep(Math.max(0, down.atMs + outageMs(ctx.settings) - ctx.clock.now()));
+      ctx.rec.step(`bring the CH's WAN back (${wan.how})`);
+    },
+    () => wan.set(true, handsOf(ctx)),
+  );
   ctx.rec.mark("the CH's WAN back", up.atMs);
   return up;
 }

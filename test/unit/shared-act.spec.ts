@@ -6,7 +6,7 @@ import { test, expect } from '@playwright/test';
 import { RigFault } from '../../drivers/faults.ts';
 import { CaseClock, VirtualBenchClock, hours, minutes } from '../../harness/clock.ts';
 import type { EvidenceLog } from '../../harness/evidence.ts';
-import { SharedAct } from '../../harness/shared-act.ts';
+import { alone, SharedAct, span } from '../../harness/shared-act.ts';
 import { changeOfTenancy, type TenancyAct, type TenancySent } from '../../harness/shared-tenancy.ts';
 import { DiscreteEventClock } from '../../sim/clock.ts';
 
@@ -183,4 +183,35 @@ test.describe('a span shared by cases side by side (the WAN cut, a meter out of 
       { state: 'up', by: 'A', at: minutes(65) },
     ]);
   });
+});
+
+test('a span alone: its end comes after a part that fails, and is tried again when it fails itself', async () => {
+  const { caseOf } = bench();
+  const a = caseOf('A', hours(1));
+  const edges: string[] = [];
+  const failed = new Error('the client asked nothing');
+  const together = alone(a.clock);
+  await expect(
+    span(
+      together,
+      async () => edges.push('down'),
+      async () => Promise.reject(failed),
+      async () => edges.push('up'),
+    ),
+  ).rejects.toBe(failed);
+  expect(edges).toEqual(['down', 'up']);
+  let tries = 0;
+  const flaky = async () => {
+    edges.push(`up ${++tries}`);
+    if (tries === 1) throw new Error('the WAN hook failed once');
+  };
+  await expect(
+    span(
+      together,
+      async () => edges.push('down'),
+      async () => {},
+      flaky,
+    ),
+  ).rejects.toThrow('the WAN hook failed once');
+  expect(edges.slice(2)).toEqual(['down', 'up 1', 'up 2']);
 });
