@@ -132,10 +132,6 @@ interface Frame {
   bottom: number;
 }
 
-export function timelineSvg(events: readonly EvidenceEvent[], result: CaseResult): string {
-  return timelineFigure(events, result).svg;
-}
-
 /** The figure, and how it drew the frames (for the words under it when it had to summarise). */
 export function timelineFigure(events: readonly EvidenceEvent[], result: CaseResult): { svg: string; frames?: FrameDrawing } {
   // Marks point at moments of the requirement (a window's end, a deadline), which may lie after the case ended.
