@@ -2,3 +2,8 @@
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** Playwright could not list the conformance suites (a broken suite or config): nothing was run; its words are in the message. */
+export class SuitesNotListed extends Error {
+  override name = 'SuitesNotListed';
+}

@@ -13,7 +13,7 @@ import {
   SNIFF_USAGE,
   VERIFY_USAGE,
 } from './usage.ts';
-import { UsageError } from './errors.ts';
+import { SuitesNotListed, UsageError } from './errors.ts';
 
 /** Exit codes: 0 the command did its work; 1 it could not (bad input file, I/O); 2 usage error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -113,7 +113,7 @@ export async function main(argv: string[], out: LineOutput = stdoutLines()): Pro
       process.stderr.write(`gbcs-rig ${name}: ${(e as Error).message}\n`);
       return EXIT.usage;
     }
-    if (e instanceof CaptureError || e instanceof DecodeError || (e as NodeJS.ErrnoException).code) {
+    if (e instanceof CaptureError || e instanceof DecodeError || e instanceof SuitesNotListed || (e as NodeJS.ErrnoException).code) {
       process.stderr.write(`gbcs-rig ${name}: ${(e as Error).message}\n`);
       return EXIT.failed;
     }

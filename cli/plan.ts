@@ -5,9 +5,10 @@ import { parseArgs } from 'node:util';
 import { planCampaign, planLines } from '../harness/plan.ts';
 import { LIST_ONLY_RIG, RUN_ENV } from '../harness/run-context.ts';
 import { plannedCase } from '../harness/plan.ts';
-import { UsageError } from './errors.ts';
-import { checkGrep, listCases, loadRunRig, suitesCommand } from './run-checks.ts';
+import { SuitesNotListed, UsageError } from './errors.ts';
+import { checkGrep, listCases, loadRunRig, suitesCommand, suitesEnv } from './run-checks.ts';
 import { PLAN_USAGE } from './usage.ts';
+import { counted } from '../protocol/words.ts';
 
 export async function planCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -25,11 +26,11 @@ export async function planCommand(argv: string[], out: (line: string) => void): 
   checkGrep(values.grep);
   // Nothing moves: a lab may plan away from its bench, without the rig's secrets or its images.
   const { rig, benches } = await loadRunRig(values.rig, values.bench, LIST_ONLY_RIG);
-  const env = { ...process.env, [RUN_ENV.rig]: rig.file ?? '', [RUN_ENV.benches]: benches.join(','), [RUN_ENV.listOnly]: '1' };
+  const env = suitesEnv({ [RUN_ENV.rig]: rig.file ?? '', [RUN_ENV.benches]: benches.join(','), [RUN_ENV.listOnly]: '1' });
   const args = suitesCommand();
   const listed = listCases(values.grep ? [...args, '--grep', values.grep] : args, env);
   if (listed.length === 0) {
-    if (!values.grep) throw new Error('the suites could not be listed (run `gbcs-rig run --grep .` to see why)');
+    if (!values.grep) throw new SuitesNotListed('the conformance suites list no case');
     const ids = [...new Set(listCases(args, env).map((c) => c.title.split(' ')[0]))].sort();
     throw new UsageError(`--grep ${values.grep}: matches no case; the cases: ${ids.join(', ')}`);
   }
@@ -43,7 +44,7 @@ export async function planCommand(argv: string[], out: (line: string) => void): 
     out(JSON.stringify({ cases, plan }, null, 2));
     return 0;
   }
-  out(`gbcs-rig plan: station ${rig.station.name}, ${cases.length} case${cases.length === 1 ? '' : 's'} on ${benches.join(', ')}`);
+  out(`gbcs-rig plan: station ${rig.station.name}, ${counted(cases.length, 'case')} on ${benches.join(', ')}`);
   for (const line of planLines(plan, cases, Date.now())) out(line);
   return 0;
 }

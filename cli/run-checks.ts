@@ -9,7 +9,8 @@ import { ROOT } from './common.ts';
 import { chromiumProblem } from '../reports/pdf.ts';
 import { checkSigningKey, SigningKeyError } from '../reports/integrity.ts';
 import { readRunInfo } from '../reports/results.ts';
-import { UsageError } from './errors.ts';
+import { SuitesNotListed, UsageError } from './errors.ts';
+import { counted } from '../protocol/words.ts';
 
 /** Comma lists of an option, given once or repeated, as one list without blanks or repeats. */
 export function commaList(values: string[] | undefined): string[] {
@@ -52,6 +53,18 @@ export async function loadRunRig(
 export function suitesCommand(): string[] {
   const playwright = join(createRequire(import.meta.url).resolve('@playwright/test/package.json'), '..', 'cli.js');
   return [playwright, 'test', '-c', join(ROOT, 'suites', 'playwright.config.ts')];
+}
+
+/**
+ * What a caller's own Playwright setup (a lab's CI, a test runner, PWDEBUG) sets to redirect or reshape reporters and
+ * timeouts: the suites' Playwright must not follow it (PLAYWRIGHT_JSON_OUTPUT_FILE sent the case list to a file).
+ */
+const CALLERS_PLAYWRIGHT = /^(PLAYWRIGHT_|PW_|PWDEBUG$)/;
+
+/** The environment of the suites' Playwright: the caller's, without CALLERS_PLAYWRIGHT, and the run's own variables. */
+export function suitesEnv(own: Record<string, string>): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !CALLERS_PLAYWRIGHT.test(name)));
+  return { ...env, ...own };
 }
 
 /** The signing key (--signing-key, else GBCS_RIG_SIGNING_KEY): one that cannot sign is refused now, not after the campaign. */
@@ -109,7 +122,7 @@ export function checkOutFolder(dir: string, given: string, runId: string): void 
   }
   // Where the files are, at the folder's top (`evidence/`, `run.json`): what a person recognises.
   const tops = [...new Set(files.map((f) => f.replace(/\/.*/s, '/')))];
-  const shown = `${files.length} file${files.length === 1 ? '' : 's'} in ${tops.slice(0, 8).join(', ')}${tops.length > 8 ? ', …' : ''}`;
+  const shown = `${counted(files.length, 'file')} in ${tops.slice(0, 8).join(', ')}${tops.length > 8 ? ', …' : ''}`;
   throw new UsageError(
     `--out ${given}: the folder holds ${earlier ?? ''}${shown} — a run writes into a new folder or one without files, ` +
       `so that its manifest signs only what it wrote: give a new folder (e.g. --out ${join(given, runId)}), or move the files away`,
@@ -136,7 +149,7 @@ export interface ListedCase {
   annotations: { type: string; description?: string }[];
 }
 
-/** The cases of the suites on each bench, in run order, as Playwright lists them; empty when the list could not be read. */
+/** The cases of the suites on each bench, in run order, as Playwright lists them (none: --grep matched none); SuitesNotListed when it could not list them. */
 export function listCases(playwrightArgs: readonly string[], env: NodeJS.ProcessEnv): ListedCase[] {
   const listed = spawnSync(process.execPath, [...playwrightArgs, '--list', '--reporter=json'], {
     env,
@@ -158,11 +171,16 @@ export function listCases(playwrightArgs: readonly string[], env: NodeJS.Process
         });
     for (const inner of s.suites ?? []) walk(inner, file);
   };
+  let suites: Suite[];
   try {
-    for (const s of (JSON.parse(listed.stdout) as { suites: Suite[] }).suites) walk(s, basename(s.file ?? ''));
+    suites = (JSON.parse(listed.stdout) as { suites: Suite[] }).suites;
   } catch {
-    return [];
+    const said = `${listed.stderr ?? ''}\n${listed.stdout ?? ''}`.trim().split('\n').slice(-20).join('\n');
+    throw new SuitesNotListed(
+      `the conformance suites could not be listed, so nothing was run (Playwright ${listed.error ? listed.error.message : `exit ${listed.status}`}):\n${said}`,
+    );
   }
+  for (const s of suites) walk(s, basename(s.file ?? ''));
   return cases;
 }
 

@@ -28,9 +28,11 @@ import {
   commaList,
   loadRunRig,
   restoreRunFolder,
+  suitesEnv,
   suitesCommand,
   topEntries,
 } from './run-checks.ts';
+import { counted } from '../protocol/words.ts';
 
 /**
  * Exit codes of `run`: the verdicts are data, the exit code says whether the rig could run —
@@ -131,8 +133,7 @@ export async function runCommand(argv: string[], stdout: LineOutput): Promise<nu
   checkChromium();
   // One Playwright project per bench (suites/playwright.config.ts), one worker each.
   const args = suitesCommand();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
+  const env = suitesEnv({
     [RUN_ENV.rig]: rig.file ?? '',
     [RUN_ENV.benches]: benches.join(','),
     [RUN_ENV.out]: dir,
@@ -140,7 +141,7 @@ export async function runCommand(argv: string[], stdout: LineOutput): Promise<nu
     [RUN_ENV.station]: rig.station.name,
     [RUN_ENV.version]: version(),
     [RUN_ENV.labSettings]: JSON.stringify(rig.settings),
-  };
+  });
   let found: string[] | undefined;
   if (resuming) {
     // The plan run.json recorded, or, when the run stopped before recording it, the cases its --grep picks now.
@@ -154,7 +155,7 @@ export async function runCommand(argv: string[], stdout: LineOutput): Promise<nu
     env[RUN_ENV.remaining] = JSON.stringify(Object.fromEntries(plan.remaining));
     const partial = plan.rerun.map((r) => r.partial).join(', ') || 'none';
     out(
-      `gbcs-rig run ${runId} resumed: ${plan.kept.length} case${plan.kept.length === 1 ? '' : 's'} kept with their verdicts, ` +
+      `gbcs-rig run ${runId} resumed: ${counted(plan.kept.length, 'case')} kept with their verdicts, ` +
         `${plan.rerun.length} cut short and run again from the start (partial evidence kept: ${partial}), ` +
         `${left.length - plan.rerun.length} never started; output ${dir}`,
     );
@@ -187,9 +188,9 @@ export async function runCommand(argv: string[], stdout: LineOutput): Promise<nu
   const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
   if (!resuming && grep && results.cases.length === 0 && results.missing.length === 0) {
     // Playwright found no case before any fixture ran: nothing moved; the folder is left as it was found.
-    const ids = caseIds(args.slice(0, 4), env).sort();
     restoreRunFolder(dir, found);
-    const cases = ids.length > 0 ? `the cases: ${ids.join(', ')}` : 'the case list could not be read (see gbcs-rig run without --grep)';
+    const ids = caseIds(args.slice(0, 4), env).sort();
+    const cases = ids.length > 0 ? `the cases: ${ids.join(', ')}` : 'the suites list no case';
     throw new UsageError(`--grep ${grep}: matches no case, so nothing was run and no report signed; ${cases}`);
   }
   printResults(results, out);

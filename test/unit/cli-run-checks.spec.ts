@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listCases, suitesCommand, suitesEnv } from '../../cli/run-checks.ts';
 import { chromiumProblem, findChromium } from '../../reports/pdf.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/gbcs-rig.js', import.meta.url));
@@ -129,4 +130,29 @@ test('findChromium takes GBCS_RIG_CHROMIUM alone when it is set, and no other br
   expect(chromiumProblem({ GBCS_RIG_CHROMIUM: join(dir, 'none') })).toContain('no such file');
   expect(chromiumProblem({ GBCS_RIG_CHROMIUM: fake })).toBeUndefined();
   expect(chromiumProblem({})).toBeUndefined();
+});
+
+test("a caller's own Playwright variables (its JSON reporter's file, PWDEBUG) never reach the suites: plan and run still list the cases", () => {
+  const dir = scratch();
+  const redirected = join(dir, 'callers-report.json');
+  const callers = { PLAYWRIGHT_JSON_OUTPUT_FILE: redirected, PWDEBUG: '1' };
+  const plan = run(['plan', '--grep', 'CH-IPAN-00[12]'], callers);
+  expect(plan.status, plan.stderr).toBe(0);
+  expect(plan.stdout).toMatch(/2 cases on virtual-1/);
+  expect(plan.stdout).toContain('CH-IPAN-002');
+  const none = run(['run', '--grep', 'NO-SUCH-CASE', '--out', join(dir, 'out')], callers);
+  expect(none.status, none.stderr).toBe(2);
+  expect(none.stderr).toMatch(/matches no case, so nothing was run and no report signed; the cases: .*CH-IPAN-001/);
+  // The list went to the rig, not to the caller's file.
+  expect(existsSync(redirected)).toBe(false);
+});
+
+test('suites Playwright cannot list are an error with its own words, not an empty list', () => {
+  const dir = scratch();
+  const config = join(dir, 'broken.config.ts');
+  writeFileSync(config, "throw new Error('a suite config that does not load');\n");
+  const [playwright] = suitesCommand();
+  expect(() => listCases([playwright, 'test', '-c', config], suitesEnv({}))).toThrow(
+    /the conformance suites could not be listed, so nothing was run \(Playwright exit 1\):[\s\S]*a suite config that does not load/,
+  );
 });
