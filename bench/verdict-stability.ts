@@ -35,6 +35,7 @@ import {
   PWR_GREP,
   pwrCampaign,
 } from '../test/support/matrix.ts';
+import { counted } from '../protocol/words.ts';
 
 /** One campaign of the matrix, run on every seed: its options (but the seed) and the verdict each case must give. */
 export interface StabilityRow {
@@ -175,7 +176,7 @@ function batchNote(seeds: readonly ({ row: StabilityRow; seed: number } & SeedOu
           .map(([caseId]) => `seed ${s.seed} ${caseId} ${s.got[caseId] ?? 'no verdict'}`),
   );
   return `; ${unexpected.length} unexpected${unexpected.length ? ` (${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', …' : ''})` : ''}${
-    faulted ? `; ${faulted} seed${faulted === 1 ? '' : 's'} with a station fault, run again at the end` : ''
+    faulted ? `; ${counted(faulted, 'seed')} with a station fault, run again at the end` : ''
   }`;
 }
 
@@ -241,8 +242,7 @@ export function stabilityTable(cases: readonly CaseStability[]): string[] {
       .map(([v, n]) => `${n} ${v}`)
       .join(', ');
     const n = c.flippedSeeds.length;
-    const flips =
-      n === 0 ? '0 flips' : `${n} flip${n === 1 ? '' : 's'} (seeds ${c.flippedSeeds.slice(0, 10).join(', ')}${n > 10 ? ', …' : ''})`;
+    const flips = n === 0 ? '0 flips' : `${counted(n, 'flip')} (seeds ${c.flippedSeeds.slice(0, 10).join(', ')}${n > 10 ? ', …' : ''})`;
     const reruns =
       c.rerunSeeds.length === 0
         ? ''
@@ -286,19 +286,16 @@ async function main(): Promise<number> {
     return 2;
   }
   const t0 = process.hrtime.bigint();
-  console.log(
-    `verdict stability: ${rows.length} campaign${rows.length === 1 ? '' : 's'} × seeds ${first}..${first + seeds - 1}, ${jobs} at a time`,
-  );
+  console.log(`verdict stability: ${counted(rows.length, 'campaign')} × seeds ${first}..${first + seeds - 1}, ${jobs} at a time`);
   const cases = await measureStability(rows, seeds, jobs, (line) => console.error(line), first);
   for (const line of stabilityTable(cases)) console.log(line);
   const flips = cases.reduce((n, c) => n + c.flippedSeeds.length, 0);
   const flipped = cases.filter((c) => c.flippedSeeds.length > 0).length;
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : 's'}`;
   const reruns = new Set(cases.flatMap((c) => c.rerunSeeds.map((s) => `${c.row}/${s}`))).size;
   console.log(
-    `total: ${plural(flips, 'flip')} in ${flipped} of ${cases.length} cases over ${plural(seeds, 'seed')} (goal 0); ` +
-      `${plural(reruns, 'campaign seed')} run again after a station fault; wall time ${wall.toFixed(0)} s`,
+    `total: ${counted(flips, 'flip')} in ${flipped} of ${cases.length} cases over ${counted(seeds, 'seed')} (goal 0); ` +
+      `${counted(reruns, 'campaign seed')} run again after a station fault; wall time ${wall.toFixed(0)} s`,
   );
   return flips === 0 ? 0 : 1;
 }

@@ -6,6 +6,7 @@ import { loadRig, RigFileError } from '../rigs/load.ts';
 import { UsageError } from './errors.ts';
 import { pickBench } from './power.ts';
 import { CHECK_USAGE } from './usage.ts';
+import { counted } from '../protocol/words.ts';
 
 /** Exit codes: 0 every line ✓ (or ⚠); 2 a usage error or a refused rig file; 3 a line ✗ (a rig fault, with its fix). */
 export const CHECK_EXIT = { ok: 0, usage: 2, rigFault: 3 } as const;
@@ -57,7 +58,7 @@ export async function checkCommand(argv: string[], out: (line: string) => void):
   const warnings = lines.filter((l) => l.mark === 'warn').length;
   out(
     faults
-      ? `${faults} rig fault${faults === 1 ? '' : 's'}: fix ${faults === 1 ? 'it' : 'them'} before a run (exit ${CHECK_EXIT.rigFault})`
+      ? `${counted(faults, 'rig fault')}: fix ${faults === 1 ? 'it' : 'them'} before a run (exit ${CHECK_EXIT.rigFault})`
       : `bench ${bench.id} ready${warnings ? ` (${warnings} not established: ⚠ above)` : ''}`,
   );
   return faults ? CHECK_EXIT.rigFault : CHECK_EXIT.ok;

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { verifyRun } from '../reports/integrity.ts';
 import { UsageError } from './errors.ts';
 import { VERIFY_USAGE } from './usage.ts';
+import { counted } from '../protocol/words.ts';
 
 /** Exit codes: 0 the folder is as signed; 1 a file changed, is missing or unexpected, or the signature is bad; 2 usage. */
 export const VERIFY_EXIT = { intact: 0, notIntact: 1, usage: 2 } as const;
@@ -28,7 +29,7 @@ export async function verifyCommand(argv: string[], out: (line: string) => void)
   const result = await verifyRun(dir, { trustedPublicKey });
   for (const p of result.problems) out(`${p.problem}: ${p.file}`);
   if (!result.ok) {
-    out(`${dir}: NOT intact (${result.problems.length} problem${result.problems.length === 1 ? '' : 's'})`);
+    out(`${dir}: NOT intact (${counted(result.problems.length, 'problem')})`);
     return VERIFY_EXIT.notIntact;
   }
   const m = result.manifest!;

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
+import { counted } from '../protocol/words.ts';
 
 /** Where a value sits in a parsed file: object keys and list indexes. */
 export type DataPath = readonly (string | number)[];
@@ -103,10 +104,6 @@ const TYPE_NAMES: Record<string, string> = {
   null: 'null',
 };
 
-function plural(n: number | bigint, one: string, many: string): string {
-  return `${n} ${Number(n) === 1 ? one : many}`;
-}
-
 // Levenshtein distance, to suggest the key a misspelt key probably meant.
 function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -146,15 +143,15 @@ export function expectationOf(issue: z.core.$ZodRawIssue): string {
       return TYPE_NAMES[issue.expected] ?? `a value of type ${issue.expected}`;
     case 'too_small': {
       const n = issue.minimum;
-      if (issue.origin === 'string') return Number(n) === 1 ? 'a non-empty string' : `at least ${plural(n, 'character', 'characters')}`;
+      if (issue.origin === 'string') return Number(n) === 1 ? 'a non-empty string' : `at least ${counted(n, 'character', 'characters')}`;
       if (issue.origin === 'array')
-        return Number(n) === 1 ? 'a list with at least one entry' : `a list of at least ${plural(n, 'entry', 'entries')}`;
+        return Number(n) === 1 ? 'a list with at least one entry' : `a list of at least ${counted(n, 'entry', 'entries')}`;
       return issue.inclusive ? `at least ${n}` : `more than ${n}`;
     }
     case 'too_big': {
       const n = issue.maximum;
-      if (issue.origin === 'string') return `at most ${plural(n, 'character', 'characters')}`;
-      if (issue.origin === 'array') return `a list of at most ${plural(n, 'entry', 'entries')}`;
+      if (issue.origin === 'string') return `at most ${counted(n, 'character', 'characters')}`;
+      if (issue.origin === 'array') return `a list of at most ${counted(n, 'entry', 'entries')}`;
       return issue.inclusive ? `at most ${n}` : `less than ${n}`;
     }
     case 'invalid_value':

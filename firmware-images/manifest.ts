@@ -18,6 +18,7 @@ import {
   type FileProblem,
 } from './data-file.ts';
 import { ROOT } from '../paths.ts';
+import { counted } from '../protocol/words.ts';
 
 export const DEVICE_ROLES = ['CH', 'ESME', 'GSME', 'PPMID', 'IHD'] as const;
 export type DeviceRole = (typeof DEVICE_ROLES)[number];
@@ -208,10 +209,7 @@ export class FirmwareManifestError extends FileProblemsError {
 export async function loadFirmwareManifests(paths: readonly string[]): Promise<FirmwareCatalogue> {
   const { catalogue, problems } = await collectFirmwareManifests(paths.map((file) => ({ file })));
   if (problems.length) {
-    throw new FirmwareManifestError(
-      `Firmware manifests refused (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
-      problems,
-    );
+    throw new FirmwareManifestError(`Firmware manifests refused (${counted(problems.length, 'problem')}):`, problems);
   }
   return catalogue;
 }

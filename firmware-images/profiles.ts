@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { DataFile, FileProblemsError, expectationOf, hintTable, nonEmpty, patterned, slug } from './data-file.ts';
 import type { DeviceRole } from './manifest.ts';
+import { counted } from '../protocol/words.ts';
 
 /** What a refused CCS01 does to the CHF device log: a conformant CH, nothing (IPAN-5 "change nothing"). */
 export const REFUSAL_SIDE_EFFECTS = ['none', 'adds-sender', 'removes-sender'] as const;
@@ -272,10 +273,7 @@ export async function loadProfile(file: string): Promise<DeviceProfile> {
     const kind = (parsed.data as { kind?: unknown } | null)?.kind;
     const example = EXAMPLE_OF_KIND[kind as DeviceProfileKind] ?? EXAMPLE_OF_KIND['comms-hub'];
     const problems = parsed.problemsFromIssues(result.error.issues, PROFILE_HINTS, `See firmware-images/profiles/${example}.yaml.`);
-    throw new ProfileError(
-      `Behaviour profile ${parsed.shown} refused (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
-      problems,
-    );
+    throw new ProfileError(`Behaviour profile ${parsed.shown} refused (${counted(problems.length, 'problem')}):`, problems);
   }
   return result.data;
 }

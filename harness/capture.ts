@@ -7,6 +7,7 @@ import { HanDecoder } from '../protocol/decoder.ts';
 import type { KeyTable } from '../protocol/security.ts';
 import type { BenchClock } from './clock.ts';
 import type { EvidenceLog } from './evidence.ts';
+import { counted } from '../protocol/words.ts';
 
 export interface HeardFrame {
   /** Bench time of the frame's sniffer timestamp, ms since the epoch. */
@@ -161,7 +162,7 @@ export class Capture {
     return new RigFault(
       'cannot-decrypt',
       `sniffer ${first.sniffer}`,
-      `${sealed.length} NWK-secured HAN frame${sealed.length === 1 ? '' : 's'} could not be decrypted with the rig's network key` +
+      `${counted(sealed.length, 'NWK-secured HAN frame')} could not be decrypted with the rig's network key` +
         ` (the first: frame ${first.decoded.n}, ${first.decoded.summary})`,
       "export the network key of the bench's HAN in the environment variable the rig file names under keys.networkKeyEnv",
     );

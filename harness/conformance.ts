@@ -136,7 +136,7 @@ export interface CaseContext {
  * alongside that declared it; each counts from the same power-on.
  */
 export async function powerCycleTogether(ctx: CaseContext, device: RigDevice): Promise<PowerEdge> {
-  const cycled = await ctx.together.begin(() => ctx.power.cycleForAll(device));
+  const cycled = await ctx.together.begin(() => ctx.power.cycle(device, { forAll: true }));
   if (cycled.by) ctx.power.adopt(device, cycled.value, cycled.by);
   return cycled.value;
 }

@@ -2,6 +2,7 @@
 // bench time — printed by `gbcs-rig plan` before anything moves, written into run.json by `run`,
 // drawn in the report. Pure: it reads what the cases declared, never the bench.
 import type { DeviceRole } from '../firmware-images/manifest.ts';
+import { counted } from '../protocol/words.ts';
 
 /**
  * What a case does to the whole bench, beyond its devices' power: a Change of Tenancy (every device's data), the
@@ -340,9 +341,7 @@ export function planLines(plan: CampaignPlan, cases: readonly PlannedCase[], sta
   const lines: string[] = [];
   const idWidth = Math.max(8, ...cases.map((c) => c.id.length));
   for (const b of plan.benches) {
-    lines.push(
-      `bench ${b.bench}${b.virtual ? ' (virtual)' : ''}: ${b.cases.length} case${b.cases.length === 1 ? '' : 's'}, ${benchTimeText(b.totalMs)}`,
-    );
+    lines.push(`bench ${b.bench}${b.virtual ? ' (virtual)' : ''}: ${counted(b.cases.length, 'case')}, ${benchTimeText(b.totalMs)}`);
     for (const s of b.cases) {
       const c = cases.find((x) => x.id === s.id && x.bench === b.bench);
       const alongside = b.cases.filter((o) => o.group !== undefined && o.group === s.group && o.id !== s.id).map((o) => o.id);
@@ -368,7 +367,7 @@ export function planLines(plan: CampaignPlan, cases: readonly PlannedCase[], sta
     const named = apart.length > 6 ? `${apart.slice(0, 6).join(', ')} and ${apart.length - 6} more` : apart.join(', ');
     lines.push(
       `no placement under these rules takes less than ${benchTimeText(plan.floorMs)} (${(plan.floorMs / plan.longestChainMs).toFixed(2)}×): ` +
-        `${apart.length} case${apart.length === 1 ? '' : 's'} that pairwise disturb each other, one after another (${named})`,
+        `${counted(apart.length, 'case')} that pairwise disturb each other, one after another (${named})`,
     );
   }
   if (plan.benches.some((b) => !b.virtual)) {

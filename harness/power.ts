@@ -132,23 +132,20 @@ export class BenchPower {
     return edge;
   }
 
-  /** Off, a pause, on, whoever else holds the relay (setForAll): returns the power-on edge. */
-  async cycleForAll(device: RigDevice, offForMs = 5_000): Promise<PowerEdge> {
-    await this.setForAll(device, false);
-    await this.clock.sleep(offForMs);
-    return this.setForAll(device, true);
-  }
-
   /** A power cycle a case alongside made for this one too: its power-on starts the device's power period here as well. */
   adopt(device: RigDevice, edge: PowerEdge, by: string): void {
     this.#lastOn.set(device.relay.id, edge);
     this.evidence.event('power-shared', { device: device.id, state: 'ON', since: new Date(edge.atMs).toISOString(), cycledBy: by });
   }
 
-  /** Off, a pause, on: returns the power-on edge (t0 of everything the device counts from power-on). */
-  async cycle(device: RigDevice, offForMs = 5_000): Promise<PowerEdge> {
-    await this.set(device, false);
+  /**
+   * Off, a pause, on: returns the power-on edge (t0 of everything the device counts from power-on). `forAll`: whoever
+   * else holds the relay (setForAll), for an act the cases alongside share.
+   */
+  async cycle(device: RigDevice, { offForMs = 5_000, forAll = false } = {}): Promise<PowerEdge> {
+    const set = (on: boolean) => (forAll ? this.setForAll(device, on) : this.set(device, on));
+    await set(false);
     await this.clock.sleep(offForMs);
-    return this.set(device, true);
+    return set(true);
   }
 }

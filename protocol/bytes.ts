@@ -1,5 +1,6 @@
 // Byte reading and writing shared by every codec: little-endian by default (ZigBee, ZCL),
 // and every read past the end is a DecodeError that names the field and the offset.
+import { counted } from './words.ts';
 
 /** A decode failure: what was being read and at which byte offset of the frame. */
 export class DecodeError extends Error {
@@ -159,7 +160,7 @@ export class Reader {
 
   need(n: number, field: string): void {
     if (this.offset + n > this.end) {
-      throw new DecodeError(field, this.position, `needs ${n} byte${n === 1 ? '' : 's'}, ${this.remaining} left`);
+      throw new DecodeError(field, this.position, `needs ${counted(n, 'byte')}, ${this.remaining} left`);
     }
   }
 

@@ -6,6 +6,7 @@
 import { DecodeError, EncodeError, Reader, Writer, fromHex, hexN } from './bytes.ts';
 import type { DecodedGbcs } from './decoded.ts';
 import { PROFILE_SMART_ENERGY } from './aps.ts';
+import { counted } from './words.ts';
 
 // ---------------------------------------------------------------------------------------
 // Tables. Adding a use case, an alert code or a payload kind is one row.
@@ -250,7 +251,7 @@ function sub(r: Reader, n: number, field: string): Reader {
 }
 
 function expectEnd(r: Reader, field: string): void {
-  if (r.remaining !== 0) throw new DecodeError(field, r.position, `${r.remaining} unexpected trailing byte${r.remaining === 1 ? '' : 's'}`);
+  if (r.remaining !== 0) throw new DecodeError(field, r.position, `${counted(r.remaining, 'unexpected trailing byte')}`);
 }
 
 /**

@@ -3,6 +3,7 @@
 // verifies before it lets a firmware image near a device: every fault named with its byte offset.
 import { DecodeError, EncodeError, eui64, eui64ToBytes, hex, hexN } from './bytes.ts';
 import { mmoHash } from './security/mmo.ts';
+import { counted } from './words.ts';
 
 /** The upgrade file identifier, first four bytes of every OTA file (little-endian on disk: 1e f1 ee 0b). */
 export const OTA_FILE_IDENTIFIER = 0x0beef11e;
@@ -137,7 +138,7 @@ export function parseOtaImage(file: Uint8Array): OtaImage {
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const need = (offset: number, size: number, field: string) => {
     if (offset + size > file.length)
-      throw new OtaFileError(field, offset, `needs ${size} byte${size === 1 ? '' : 's'}, the file ends at byte ${file.length}`);
+      throw new OtaFileError(field, offset, `needs ${counted(size, 'byte')}, the file ends at byte ${file.length}`);
   };
   const u16 = (offset: number, field: string) => (need(offset, 2, field), view.getUint16(offset, true));
   const u32 = (offset: number, field: string) => (need(offset, 4, field), view.getUint32(offset, true));
@@ -220,11 +221,7 @@ function subElementsFrom(file: Uint8Array, view: DataView, from: number): OtaSub
   for (let at = from; at < file.length; ) {
     const left = file.length - at;
     if (left < OTA_SUB_ELEMENT_HEADER_LENGTH)
-      throw new OtaFileError(
-        `sub-element ${out.length + 1}`,
-        at,
-        `${left} byte${left === 1 ? '' : 's'} left, too few for a tag and a length (6)`,
-      );
+      throw new OtaFileError(`sub-element ${out.length + 1}`, at, `${counted(left, 'byte')} left, too few for a tag and a length (6)`);
     const tag = view.getUint16(at, true);
     const length = view.getUint32(at + 2, true);
     const dataAt = at + OTA_SUB_ELEMENT_HEADER_LENGTH;

@@ -14,6 +14,7 @@ import { deviations, deviceConclusions, equipmentUsed, reportId, virtualBenches 
 import type { CaseEvidence } from './run-folder.ts';
 import { planSvg } from './plan-figure.ts';
 import { FRAME_KINDS, type FrameDrawing, decidingMoment, timelineFigure, verdictColour } from './timeline.ts';
+import { counted } from '../protocol/words.ts';
 
 export interface ReportModel {
   results: RunResults;
@@ -396,7 +397,7 @@ function incompleteBanner(m: ReportModel): string {
   if (!without && !m.rebuilt) return '';
   const planned = results.run.planned?.length;
   const what = without
-    ? `${without} ${planned ? `of ${planned} ` : ''}planned case${without === 1 ? '' : 's'} ${without === 1 ? 'has' : 'have'} no verdict (${notRun} never started, ${results.missing.length} cut short)`
+    ? `${planned ? `${without} of ${counted(planned, 'planned case')}` : counted(without, 'planned case')} ${without === 1 ? 'has' : 'have'} no verdict (${notRun} never started, ${results.missing.length} cut short)`
     : 'the run ended without writing its results (they were rebuilt from the evidence)';
   return `<div id="incomplete-banner" role="alert">INCOMPLETE CAMPAIGN — ${e(what)}</div>`;
 }
@@ -426,7 +427,7 @@ function scopeAndMethod(m: ReportModel): string {
     : '<p id="deviations" class="note">None: every lab setting at its default, every planned case run to a verdict.</p>';
   return `<section id="scope-method"><h2>Scope, method and deviations</h2>
 <h3>Scope</h3>
-<p>${m.devices.length} device${m.devices.length === 1 ? '' : 's'} under test on ${e([...new Set(m.results.cases.map((c) => c.bench))].join(', ') || 'no bench')}, against the requirements ${e(requirements.join(', ') || 'none')} (${e(references.join('; ') || 'no clause recorded')}). Each test case, its requirement in words and its verdict rules are in <i>Tests</i>; nothing is concluded about a requirement no case examined.</p>
+<p>${counted(m.devices.length, 'device')} under test on ${e([...new Set(m.results.cases.map((c) => c.bench))].join(', ') || 'no bench')}, against the requirements ${e(requirements.join(', ') || 'none')} (${e(references.join('; ') || 'no clause recorded')}). Each test case, its requirement in words and its verdict rules are in <i>Tests</i>; nothing is concluded about a requirement no case examined.</p>
 <h3>Method</h3>
 <p>The test cases of the suites below, run by gbcs-rig ${e(run.gbcsRig || 'of an unrecorded version')} on the benches of the rig file${run.rigSha256 ? ` (sha256 <span class="mono">${e(run.rigSha256)}</span>)` : ''}: each case powers, observes and transmits as its steps say, records evidence (event log, capture) with its hashes, and decides its verdict by the rules in the README (<i>Verdicts</i>) and docs/verdicts.md: a fault of the rig is INCONCLUSIVE, never a device FAIL.</p>
 <ul id="method-suites">${(run.testPlan ?? []).map((t) => `<li><span class="mono">${e(t.suite)}</span> sha256 <span class="mono">${e(t.sha256)}</span></li>`).join('') || '<li class="note">suites not recorded</li>'}</ul>

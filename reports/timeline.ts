@@ -4,6 +4,7 @@ import type { CaseResult } from '../harness/case.ts';
 import type { EvidenceEvent } from '../harness/evidence.ts';
 import { escapeText as e } from './escape.ts';
 import { elapsed, isoMs, utc } from './format.ts';
+import { counted } from '../protocol/words.ts';
 
 export const FRAME_KINDS = [
   { kind: 'ccs01', label: 'HHT CCS01 command' },
@@ -319,7 +320,7 @@ function frameLanes(f: Frame, drawing: FrameDrawing): string[] {
     const label = FRAME_KINDS.find((k) => k.kind === b.kind)!.label;
     const span = b.count === 1 ? f.at(iso(b.from)) : `${f.at(iso(b.from))} to ${f.at(iso(b.to))}`;
     parts.push(
-      `<rect class="frame-bin" data-kind="${b.kind}" data-count="${b.count}" x="${b.x0.toFixed(1)}" y="${y.toFixed(1)}" width="${BIN_W - 1}" height="${h.toFixed(1)}" fill="${KIND_COLOUR[b.kind]}"><title>${e(`${b.count} ${label} frame${b.count === 1 ? '' : 's'} (#${b.firstN ?? '?'}–#${b.lastN ?? '?'}), ${span}`)}</title></rect>`,
+      `<rect class="frame-bin" data-kind="${b.kind}" data-count="${b.count}" x="${b.x0.toFixed(1)}" y="${y.toFixed(1)}" width="${BIN_W - 1}" height="${h.toFixed(1)}" fill="${KIND_COLOUR[b.kind]}"><title>${e(`${counted(b.count, `${label} frame`)} (#${b.firstN ?? '?'}–#${b.lastN ?? '?'}), ${span}`)}</title></rect>`,
     );
   }
   // Beside bins, a frame drawn one by one is one the verdict rests on: drawn dark, over the bars, to stand out.

@@ -40,6 +40,7 @@ import {
 } from './schema.ts';
 import type { SerialLocation } from '../drivers/serial.ts';
 import { ROOT } from '../paths.ts';
+import { counted } from '../protocol/words.ts';
 
 /** The embedded default: one virtual bench with a conformant CH. */
 export const EMBEDDED_RIG = path.join(ROOT, 'rigs', 'virtual.yaml');
@@ -308,7 +309,7 @@ function refusal(rigPath: string, problems: readonly FileProblem[]): RigFileErro
   const sorted = [...problems].sort(
     (a, b) => order(a) - order(b) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || (a.line ?? 0) - (b.line ?? 0),
   );
-  return new RigFileError(`Rig file ${shown} refused before anything moves (${n} problem${n === 1 ? '' : 's'}):`, sorted);
+  return new RigFileError(`Rig file ${shown} refused before anything moves (${counted(n, 'problem')}):`, sorted);
 }
 
 type Here = (at: DataPath, expected: string, hint: string, value?: { shown: string }) => void;

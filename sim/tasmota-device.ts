@@ -186,6 +186,7 @@ interface RpcRequest {
 export class VirtualShellyGen2 extends VirtualMqttRelay {
   readonly prefix: string;
   private readonly outputs: boolean[];
+  private readonly sources: string[] = [];
   private readonly rpcNtf: boolean;
   private readonly statusNtf: boolean;
 
@@ -230,9 +231,15 @@ export class VirtualShellyGen2 extends VirtualMqttRelay {
   }
 
   pressButton(id: number): void {
-    this.outputs[id] = !this.outputs[id];
-    this.onPower(id, this.outputs[id]);
+    this.setOutput(id, !this.outputs[id], 'button');
     this.report(this.notifications(id));
+  }
+
+  /** The output to `on`, and what switched it last (a status's `source`). */
+  private setOutput(id: number, on: boolean, source: string): void {
+    this.outputs[id] = on;
+    this.sources[id] = source;
+    this.onPower(id, on);
   }
 
   /** Runs one call: its result (and the switch it changed), or its error, as Shelly's error codes go. */
@@ -252,14 +259,13 @@ export class VirtualShellyGen2 extends VirtualMqttRelay {
     const was = this.outputs[id];
     const wasOn = was !== this.reportsWrongState;
     if (on === was) return { result: { was_on: wasOn } };
-    this.outputs[id] = on;
-    this.onPower(id, on);
+    this.setOutput(id, on, 'MQTT');
     return { result: { was_on: wasOn }, changed: id };
   }
 
   /** Switch.GetStatus's answer (the fields a relay without metering has). */
   private status(id: number): { id: number; source: string; output: boolean } {
-    return { id, source: 'MQTT', output: this.outputs[id] !== this.reportsWrongState };
+    return { id, source: this.sources[id] ?? 'init', output: this.outputs[id] !== this.reportsWrongState };
   }
 
   /** What a changed output publishes besides the reply: NotifyStatus (rpc_ntf) and the status topic (status_ntf). */

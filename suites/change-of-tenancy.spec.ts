@@ -30,6 +30,7 @@ import {
   isoToUtc,
   utcToIso,
 } from '../protocol/zcl/index.ts';
+import { counted } from '../protocol/words.ts';
 
 const AREA = 'Change of Tenancy on the HAN (docs/requirements.md §B)';
 /** Room in a plan for relay confirmations, answers and liveness checks. */
@@ -89,7 +90,7 @@ async function joinRigRadio(ctx: CaseContext): Promise<void> {
 /** How far off the implementation time is, as a step says it: `1 hour`, `2 hours`. */
 const hoursText = (ms: number) => {
   const h = Math.round(ms / 60_000) / 60;
-  return `${h} hour${h === 1 ? '' : 's'}`;
+  return counted(h, 'hour');
 };
 
 /**
@@ -377,7 +378,7 @@ async function meterStopsServingPreviousOccupier(
         .join('; ');
       ctx.rec.fail(
         'COT-4',
-        `10 minutes after the implementation time the ${name} still serves ${previous.length} entr${previous.length === 1 ? 'y' : 'ies'} recorded before it: ${shown}${previous.length > 3 ? '; …' : ''}`,
+        `10 minutes after the implementation time the ${name} still serves ${counted(previous.length, 'entry', 'entries')} recorded before it: ${shown}${previous.length > 3 ? '; …' : ''}`,
       );
     }
   });

@@ -14,6 +14,7 @@ import { minutes } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
 import type { PowerEdge } from '../harness/power.ts';
 import { NWK_REJOIN_REQUEST } from '../protocol/nwk.ts';
+import { counted } from '../protocol/words.ts';
 
 const AREA = 'Power cycles and rejoin (docs/requirements.md §C)';
 /** The CH's HAN and its device log: GBCS 10.5 (as IPAN-4 cites it); DP094 on devices dropping off the HAN. */
@@ -168,7 +169,7 @@ for (const role of HAN_DEVICE_ROLES) {
         const asked = await unanswered(ctx, ch, device, on, upAt);
         if (asked.length > 0)
           ctx.rec.unmet(
-            `the ${role} asked the CH to rejoin (${asked.length} Rejoin Request${asked.length === 1 ? '' : 's'} after it was up,` +
+            `the ${role} asked the CH to rejoin (${counted(asked.length, 'Rejoin Request')} after it was up,` +
               ` the first ${mmss(asked[0].atMs - on.atMs)} after its power-on)` +
               " but the CH did not admit it: whether the device is back is the CH's to decide (CH-PWR-002 judges the device log, PWR-2)",
             'run CH-PWR-002 on this CH; recommission the device if the CH lost its device log',

@@ -39,6 +39,7 @@ import {
   isoToUtc,
   utcToIso,
 } from '../protocol/zcl/index.ts';
+import { counted } from '../protocol/words.ts';
 
 const AREA = 'Reconnect polls and HAN drop-outs (docs/requirements.md §D)';
 /** DP094: the SEC CSC minutes of 26 May 2020 (WAN and HAN failures, prepayment customers must still top up). */
@@ -279,7 +280,7 @@ async function judgeBackOff(ctx: CaseContext, client: RigDevice, meter: RigDevic
     'RCN-1',
     `the ${client.role} did not recover within ${recoveryWatch(s) / 60_000} min of the ${nameOf(meter)}'s return` +
       (after.length
-        ? ` (${after.length} request${after.length === 1 ? '' : 's'} after the return, none answered)`
+        ? ` (${counted(after.length, 'request')} after the return, none answered)`
         : ` (no request to it after the return; the last during the outage ${mmss(o.back.atMs - (o.asked.at(-1)?.atMs ?? o.back.atMs))} before it)`) +
       (recoveryLimit === null ? '; no recovery limit is set, so the rig watched for an hour' : `; the limit is ${recoveryLimit} min`),
   );
@@ -789,7 +790,7 @@ async function upgrade(ctx: CaseContext, image: VerifiedOtaImage): Promise<numbe
     await ctx.live.confirm(device, 'the OTA transfer did not finish');
     ctx.rec.unmet(
       `the transfer of ${image.image.id} did not reach its Upgrade End Response within ${ctx.settings.otaTransferMinutes} min ` +
-        `(${blocks.length} Image Block Response${blocks.length === 1 ? '' : 's'} to the ${device.role})`,
+        `(${counted(blocks.length, 'Image Block Response')} to the ${device.role})`,
       'check the CH received the image (the DCC test access) and serves it; raise otaTransferMinutes for a large image',
     );
   }
@@ -909,7 +910,7 @@ async function cameBack(ctx: CaseContext, upgradeAt: number): Promise<HeardFrame
   const asked = ctx.capture.all((f) => f.nwk?.commandId === NWK_REJOIN_REQUEST && ctx.capture.isFrom(f, device.ieee), upgradeAt);
   if (asked.length > 0)
     ctx.rec.unmet(
-      `the ${device.role} asked the CH to rejoin after its upgrade (${asked.length} Rejoin Request${asked.length === 1 ? '' : 's'},` +
+      `the ${device.role} asked the CH to rejoin after its upgrade (${counted(asked.length, 'Rejoin Request')},` +
         ` the first ${mmss(asked[0].atMs - upgradeAt)} after it) but the CH did not admit it: that is the CH's to answer`,
       'check the CH still holds the device in its CHF device log (CH-PWR-002)',
     );
