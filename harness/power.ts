@@ -17,6 +17,8 @@ export interface PowerEdge {
 interface Held {
   holders: Set<string>;
   on?: { settled: boolean; edge?: PowerEdge };
+  /** Its last switch for all the holders (setForAll: a shared act): the device's power period in every holder's case. */
+  forAll?: PowerEdge;
 }
 
 /** How long a case waits for the relay a case alongside is switching on: its confirmation comes within seconds. */
@@ -37,7 +39,7 @@ export class PowerHolds {
 }
 
 export class BenchPower {
-  /** The last confirmed power-on per relay: a device's power period (the GPF shares the CH's relay, and so its period). */
+  /** The last confirmed power-on per relay switched by this case: a device's power period (the GPF shares the CH's relay, and so its period). */
   readonly #lastOn = new Map<string, PowerEdge>();
 
   constructor(
@@ -117,9 +119,17 @@ export class BenchPower {
     }
   }
 
-  /** The device's last power-on confirmed in this case; undefined when the case has not powered it (or switched it off since). */
+  /**
+   * The device's last power-on confirmed in this case, or by a case alongside for all that hold it (a shared outage or
+   * power cycle: the device's power period is the bench's, whoever switched it); undefined when the case has not powered
+   * it, or it was switched off since.
+   */
   lastOn(device: RigDevice): PowerEdge | undefined {
-    return this.#lastOn.get(device.relay.id);
+    const mine = this.#lastOn.get(device.relay.id);
+    const held = this.shared?.holds.of(device.relay.id);
+    const forAll = held?.holders.has(this.shared!.caseId) ? held.forAll : undefined;
+    if (!forAll || (mine && mine.atMs >= forAll.atMs)) return mine;
+    return forAll.on ? forAll : undefined;
   }
 
   /**
@@ -128,7 +138,11 @@ export class BenchPower {
    */
   async setForAll(device: RigDevice, on: boolean): Promise<PowerEdge> {
     const edge = await this.switch(device, on);
-    if (this.shared) this.shared.holds.of(device.relay.id).on = on ? { settled: true, edge } : undefined;
+    if (this.shared) {
+      const held = this.shared.holds.of(device.relay.id);
+      held.on = on ? { settled: true, edge } : undefined;
+      held.forAll = edge;
+    }
     return edge;
   }
 

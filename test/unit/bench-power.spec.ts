@@ -9,7 +9,7 @@ import { RigFault } from '../../drivers/faults.ts';
 import type { PowerSwitch } from '../../drivers/power/types.ts';
 import type { BenchClock } from '../../harness/clock.ts';
 import { EvidenceLog } from '../../harness/evidence.ts';
-import { BenchPower } from '../../harness/power.ts';
+import { BenchPower, PowerHolds } from '../../harness/power.ts';
 import type { RigDevice } from '../../rigs/load.ts';
 
 const device = (id: string) => ({ id, role: id.toUpperCase(), relay: { id: `${id}-power` } }) as unknown as RigDevice;
@@ -17,6 +17,11 @@ const [CH, ESME, IHD] = ['ch', 'esme', 'ihd'].map(device);
 
 /** Relays that confirm at once, in the order switched; `refuses` names a relay whose switching on throws a rig fault. */
 function power(refuses?: string) {
+  const { relays, switched, evidence, clock } = bench(refuses);
+  return { p: new BenchPower(relays, evidence, clock), switched, evidence };
+}
+
+function bench(refuses?: string) {
   const switched: string[] = [];
   let t = 1_000;
   const relay = (id: string) =>
@@ -31,7 +36,8 @@ function power(refuses?: string) {
     }) as unknown as PowerSwitch;
   const relays = new Map([CH, ESME, IHD].map((d) => [d.relay.id, relay(d.id)]));
   const evidence = new EvidenceLog(mkdtempSync(join(tmpdir(), 'bench-power-')), () => t);
-  return { p: new BenchPower(relays, evidence, { now: () => t } as BenchClock), switched, evidence };
+  const clock = { now: () => t, sleep: async (ms: number) => void (t += ms) } as BenchClock;
+  return { relays, switched, evidence, clock };
 }
 
 test('on in order, the body given each power-on, off in reverse after it', async () => {
@@ -56,4 +62,26 @@ test('a relay that fails half-way: what was tried goes off again, what was not t
   // The ESME's relay may have switched before it failed to confirm: it is switched off too; the IHD was never switched.
   expect(switched).toEqual(['ch on', 'esme off', 'ch off']);
   await evidence.close();
+});
+
+test("a relay switched for all the cases alongside (a shared outage) is every holder's power period, not only the switching case's", async () => {
+  const { relays, evidence, clock } = bench();
+  const holds = new PowerHolds();
+  const [a, b] = ['RCN-A', 'RCN-B'].map((caseId) => new BenchPower(relays, evidence, clock, { holds, caseId }));
+  const first = await a.set(ESME, true);
+  expect((await b.set(ESME, true)).atMs).toBe(first.atMs);
+  expect(b.lastOn(ESME)).toEqual(first);
+  // A takes the meter out of reach for both: while it is off, neither case has a power period for it.
+  await a.setForAll(ESME, false);
+  expect(a.lastOn(ESME)).toBeUndefined();
+  expect(b.lastOn(ESME)).toBeUndefined();
+  const back = await a.setForAll(ESME, true);
+  expect(back.atMs).toBeGreaterThan(first.atMs);
+  // B did not switch it, but the meter it watches booted at A's power-on.
+  expect(b.lastOn(ESME)).toEqual(back);
+  expect(a.lastOn(ESME)).toEqual(back);
+  // A case that let the relay go has no period for it, though the other holds it on.
+  await b.set(ESME, false);
+  expect(b.lastOn(ESME)).toBeUndefined();
+  expect(a.lastOn(ESME)).toEqual(back);
 });
