@@ -32,7 +32,7 @@ import { EvidenceLog } from './evidence.ts';
 import { HandHeldTerminal, radioShared, type RadioShared } from './hht.ts';
 import { alone, SharedAct, type Together } from './shared-act.ts';
 import { changeOfTenancy as shareTenancy, type TenancyAct, type TenancySent } from './shared-tenancy.ts';
-import { BenchPower, PowerHolds, type PowerEdge } from './power.ts';
+import { BenchPower, PowerHolds, type PowerEdge, type RelayRestored, restoreRelays } from './power.ts';
 import { BenchProgressFile, CaseProgress } from './progress.ts';
 import { RESULT_ANNOTATION, RUN_ENV } from './run-context.ts';
 import { DeviceFailure, NotApplicable } from './verdicts.ts';
@@ -256,13 +256,15 @@ function sideBySideWith(out: string | undefined, slot: BenchSlot, caseId: string
 async function runSideBySide(rig: LoadedRig, slot: BenchSlot, out: string, ids: readonly string[]): Promise<void> {
   await freshVirtualBench(rig, slot, out);
   const bench = slot.open;
+  // Before anything of the group moves: every relay as the rig left it (each case's evidence says what was put back).
+  const restored = bench ? await restoreRelays(bench.relays) : [];
   if (ids.length === 1) {
-    slot.ran.set(ids[0], await runCase(DECLARED.get(ids[0])!, rig, slot, out));
+    slot.ran.set(ids[0], await runCase(DECLARED.get(ids[0])!, rig, slot, out, undefined, restored));
   } else {
     const group: SideBySide = { holds: new PowerHolds(), radio: radioShared(true), ids, acts: sharedActs(rig, ids) };
     const runs = await Promise.all(
       ids.map((id) => {
-        const run = () => runCase(DECLARED.get(id)!, rig, slot, out, group);
+        const run = () => runCase(DECLARED.get(id)!, rig, slot, out, group, restored);
         return bench?.clock.sideBySide ? bench.clock.sideBySide(id, run) : run();
       }),
     );
@@ -306,6 +308,7 @@ async function runCase(
   benchSlot: BenchSlot,
   out: string,
   group?: SideBySide,
+  restored: readonly RelayRestored[] = [],
 ): Promise<CaseRun> {
   const { duration, needs: _needs, ...def } = spec;
   const needs = needsUnder(spec, rig.settings);
@@ -329,6 +332,7 @@ async function runCase(
     if (!bench) throw benchSlot.failure;
     if (!device) throw new NotApplicable(`bench ${bench.id} has no ${def.role}`);
     if (alongside?.length) evidence.event('side-by-side', { alongside });
+    for (const r of restored) evidence.event('relay-restored', { ...r });
     // A sniffer or radio lost in an earlier case and found again (by USB serial number) serves this one.
     for (const part of await bench.reopenLost()) evidence.event('part-reopened', { part });
     evidence.event('test-equipment', { items: testEquipment(bench) });

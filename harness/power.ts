@@ -13,6 +13,36 @@ export interface PowerEdge {
   uncertaintyMs: number;
 }
 
+/** A relay something other than the rig had switched, put back by the rig between cases (restoreRelays). */
+export interface RelayRestored {
+  relay: string;
+  /** The relay's fault: what it reported, when, and that the rig had not asked for it. */
+  changed: string;
+  /** The state the rig switched it back to, confirmed; or why it could not (the fault then stays, and the next cases are INCONCLUSIVE). */
+  restored?: 'ON' | 'OFF';
+  failed?: string;
+}
+
+/**
+ * Between cases, switches each relay that something other than the rig switched (relay-changed) back to the state the
+ * rig left it in: the fault makes the case it fell in INCONCLUSIVE, and a button pressed once must not do the same to
+ * every case after it — on a real bench the relays live from case to case.
+ */
+export async function restoreRelays(relays: ReadonlyMap<string, PowerSwitch>): Promise<RelayRestored[]> {
+  const restored: RelayRestored[] = [];
+  for (const relay of relays.values()) {
+    const fault = relay.fault;
+    if (fault?.kind !== 'relay-changed') continue;
+    try {
+      const c = await relay.restore();
+      if (c) restored.push({ relay: relay.where, changed: fault.message, restored: c.on ? 'ON' : 'OFF' });
+    } catch (e) {
+      restored.push({ relay: relay.where, changed: fault.message, failed: (e as Error).message });
+    }
+  }
+  return restored;
+}
+
 /** A relay as the cases side by side hold it: who needs it on, and its switching on (settled once confirmed or failed). */
 interface Held {
   holders: Set<string>;

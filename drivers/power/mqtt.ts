@@ -319,6 +319,11 @@ export abstract class MqttRelay implements PowerSwitch {
     );
   }
 
+  async restore(): Promise<PowerConfirmation | undefined> {
+    if (!this.unbidden || this.commanded === undefined) return undefined;
+    return this.switch(this.commanded);
+  }
+
   query(): Promise<boolean> {
     return this.serially(async () => (await this.exchange(undefined, 'state query')).on);
   }

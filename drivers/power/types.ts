@@ -30,6 +30,11 @@ export interface PowerSwitch {
   switch(on: boolean): Promise<PowerConfirmation>;
   /** Asks the relay for its current state. */
   query(): Promise<boolean>;
+  /**
+   * Switches the relay back to the state the rig last commanded when something else switched it since (a relay-changed
+   * fault), confirmed as any switch; undefined, and nothing sent, when nothing had.
+   */
+  restore(): Promise<PowerConfirmation | undefined>;
   /** The relay's last reported availability; undefined until it has said anything. */
   readonly online: boolean | undefined;
   /** Why the relay cannot be trusted right now (broker connection down, relay offline), else undefined: the bench watchdog asks. */

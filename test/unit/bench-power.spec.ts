@@ -9,7 +9,7 @@ import { RigFault } from '../../drivers/faults.ts';
 import type { PowerSwitch } from '../../drivers/power/types.ts';
 import type { BenchClock } from '../../harness/clock.ts';
 import { EvidenceLog } from '../../harness/evidence.ts';
-import { BenchPower, PowerHolds } from '../../harness/power.ts';
+import { BenchPower, PowerHolds, restoreRelays } from '../../harness/power.ts';
 import type { RigDevice } from '../../rigs/load.ts';
 
 const device = (id: string) => ({ id, role: id.toUpperCase(), relay: { id: `${id}-power` } }) as unknown as RigDevice;
@@ -84,4 +84,42 @@ test("a relay switched for all the cases alongside (a shared outage) is every ho
   await b.set(ESME, false);
   expect(b.lastOn(ESME)).toBeUndefined();
   expect(a.lastOn(ESME)).toEqual(back);
+});
+
+test('between cases the relays something else switched go back as the rig left them; other faults and quiet relays are not touched', async () => {
+  const asked: string[] = [];
+  const relay = (where: string, fault: RigFault | undefined, restore: () => Promise<boolean | undefined>) =>
+    ({
+      where,
+      fault,
+      restore: async () => {
+        asked.push(where);
+        const on = await restore();
+        return on === undefined ? undefined : { where, on, publishedAt: 1, confirmedAt: 2, confirmedBy: 'stat/x/POWER' };
+      },
+    }) as unknown as PowerSwitch;
+  const changed = (where: string) => new RigFault('relay-changed', where, 'reported ON though the rig last switched it OFF', 'fix');
+  const relays = new Map([
+    ['ihd', relay('tasmota ihd POWER1', changed('tasmota ihd POWER1'), async () => false)],
+    ['wan', relay('tasmota wan POWER1', changed('tasmota wan POWER1'), async () => true)],
+    ['esme', relay('tasmota esme POWER1', new RigFault('relay-offline', 'esme', 'offline', 'fix'), async () => false)],
+    ['ch', relay('tasmota ch POWER1', undefined, async () => false)],
+    [
+      'ppmid',
+      relay('tasmota ppmid POWER1', changed('tasmota ppmid POWER1'), async () => {
+        throw new RigFault('relay-unconfirmed', 'ppmid', 'no confirmation within 5000 ms', 'fix');
+      }),
+    ],
+  ]);
+  expect(await restoreRelays(relays)).toEqual([
+    { relay: 'tasmota ihd POWER1', changed: 'tasmota ihd POWER1: reported ON though the rig last switched it OFF', restored: 'OFF' },
+    // The WAN's relay goes back ON: the state the rig left it in, not off.
+    { relay: 'tasmota wan POWER1', changed: 'tasmota wan POWER1: reported ON though the rig last switched it OFF', restored: 'ON' },
+    {
+      relay: 'tasmota ppmid POWER1',
+      changed: 'tasmota ppmid POWER1: reported ON though the rig last switched it OFF',
+      failed: 'ppmid: no confirmation within 5000 ms',
+    },
+  ]);
+  expect(asked).toEqual(['tasmota ihd POWER1', 'tasmota wan POWER1', 'tasmota ppmid POWER1']);
 });
