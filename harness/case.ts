@@ -143,6 +143,12 @@ export class CaseRecorder {
         fix: 'reduce the measurement uncertainty (sniffer anchoring, relay confirmation latency) or widen the boundary margin',
       };
     }
+    // A PASS says what it did not judge: a value whose limit the lab left unset was measured only.
+    const unjudged = this.measurements.filter((m) => m.unsetLimit !== undefined);
+    if (v.verdict === 'PASS' && unjudged.length > 0) {
+      const shown = unjudged.map((m) => `${m.name} = ${m.value} ${m.unit} (no ${m.unsetLimit} set)`);
+      v = { ...v, reason: `every judged check held; measured, not judged: ${shown.join('; ')}` };
+    }
     this.evidence.event('verdict', { ...v });
     const result: CaseResult = {
       ...this.definition,

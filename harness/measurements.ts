@@ -20,6 +20,13 @@ export interface Measurement {
   /** How far inside (+) or outside (−) the nearest limit bound the value is. */
   margin?: number;
   outcome: 'pass' | 'fail' | 'indeterminate' | 'info';
+  /** The lab setting that would bound it, not set: the requirement's value measured, not judged (its PASS says so). */
+  unsetLimit?: string;
+}
+
+/** A value a requirement bounds by a lab setting the lab did not set (`setting`): measured and shown, never judged. */
+export function measureOnly(name: string, value: number, unit: string, uncertainty: number, setting: string): Measurement {
+  return { ...measure(name, value, unit, uncertainty), unsetLimit: setting };
 }
 
 /** Judges a value against its limit, taking the uncertainty into account both ways. */

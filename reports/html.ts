@@ -228,7 +228,7 @@ function measurementsTable(c: CaseResult): string {
   if (!c.measurements.length) return `${decidedBy}<p class="note">No measurements.</p>`;
   const rows = c.measurements.map(
     (mm) =>
-      `<tr data-outcome="${e(mm.outcome)}"${mm === deciding ? ' class="deciding" data-deciding="true"' : ''}><td>${e(mm.name)}${mm === deciding ? ' <span class="decider">decided the verdict</span>' : ''}</td><td>${e(valueText(mm.value, mm.uncertainty, mm.unit))}</td><td>${e(uncertaintyText(mm.uncertainty, mm.unit))}</td><td>${mm.limit ? e(mm.limit.text) : '<span class="note">none (information)</span>'}</td><td>${e(valueText(mm.margin, mm.uncertainty, mm.unit))}</td><td><span class="outcome o-${token(mm.outcome)}">${e(mm.outcome)}</span></td></tr>`,
+      `<tr data-outcome="${e(mm.outcome)}"${mm === deciding ? ' class="deciding" data-deciding="true"' : ''}><td>${e(mm.name)}${mm === deciding ? ' <span class="decider">decided the verdict</span>' : ''}</td><td>${e(valueText(mm.value, mm.uncertainty, mm.unit))}</td><td>${e(uncertaintyText(mm.uncertainty, mm.unit))}</td><td>${mm.limit ? e(mm.limit.text) : mm.unsetLimit ? `<span class="note unset-limit">not set (measure only): ${e(mm.unsetLimit)}</span>` : '<span class="note">none (information)</span>'}</td><td>${e(valueText(mm.margin, mm.uncertainty, mm.unit))}</td><td><span class="outcome o-${token(mm.outcome)}">${e(mm.outcome)}</span></td></tr>`,
   );
   return `${decidedBy}<table class="measurements"><thead><tr><th>Measurement</th><th>Value</th><th>Uncertainty</th><th>Limit</th><th>Margin</th><th>Outcome</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }

@@ -7,6 +7,7 @@ import type { EquipmentItem } from '../harness/test-equipment.ts';
 import type { DeviceUnderTest } from './audit.ts';
 import type { CaseEvidence } from './run-folder.ts';
 import type { RunInfo, RunResults } from './results.ts';
+import { counted } from '../protocol/words.ts';
 
 /** The manufacturer name the virtual bench's firmware images carry: the fallback for runs that did not record their benches. */
 const VIRTUAL_MANUFACTURER = 'gbcs-rig virtual';
@@ -41,6 +42,23 @@ export function deviations(results: RunResults): Deviation[] {
       detail: `${shown(s.value)} instead of the default ${shown(def.default)} (${def.serves}; default: ${def.basis})`,
     });
   }
+  // A requirement's value the lab set no limit for was measured, not judged: the PASS of its case is only as wide as that.
+  const unjudged = new Map<string, string[]>();
+  for (const c of results.cases ?? [])
+    for (const m of c.measurements ?? [])
+      if (m.unsetLimit) unjudged.set(m.unsetLimit, [...(unjudged.get(m.unsetLimit) ?? []), `${c.id} on ${c.bench}: ${m.value} ${m.unit}`]);
+  for (const [setting, values] of unjudged) {
+    const def = LAB_SETTINGS[setting as LabSettingName];
+    out.push({
+      what: 'measured, not judged',
+      detail: `no ${setting} set${def ? ` (${def.serves})` : ''}, so the value was measured and shown but judged against no limit: ${values.join('; ')}`,
+    });
+  }
+  if (results.run.grep)
+    out.push({
+      what: 'cases selected',
+      detail: `only the suites' cases matching --grep ${results.run.grep} were run (${counted((results.cases ?? []).length + results.missing.length + (results.notRun?.length ?? 0), 'case')}); the others were not`,
+    });
   for (const missing of results.missing) out.push({ what: 'case not run to its end', detail: `${missing}: no verdict (the rig stopped)` });
   for (const r of results.run.resumes ?? []) {
     out.push({
@@ -81,6 +99,10 @@ export function deviceConclusions(devices: readonly DeviceUnderTest[], cases: re
     const failed = [...new Set(mine.filter((c) => c.verdict === 'FAIL').map((c) => c.failedRequirement ?? c.requirements.join(', ')))];
     const undecided = mine.filter((c) => c.verdict === 'INCONCLUSIVE' || c.verdict === 'ERROR').map((c) => c.id);
     const tested = [...new Set(mine.filter((c) => c.verdict === 'PASS').flatMap((c) => c.requirements))].sort();
+    const unset = [
+      ...new Set(mine.flatMap((c) => (c.verdict === 'PASS' ? (c.measurements ?? []).flatMap((m) => m.unsetLimit ?? []) : []))),
+    ];
+    const notJudged = unset.length ? `; measured but not judged, as the lab set no ${unset.join(' and no ')} (see Deviations)` : '';
     if (failed.length) return { device, counts, conclusion: 'does not conform', text: `Does not conform: it failed ${failed.join(', ')}.` };
     if (undecided.length)
       return {
@@ -94,7 +116,7 @@ export function deviceConclusions(devices: readonly DeviceUnderTest[], cases: re
       counts,
       conclusion: 'conforms',
       text: tested.length
-        ? `Conforms to the requirements tested (${tested.join(', ')}); nothing is said of requirements not tested.`
+        ? `Conforms to the requirements tested (${tested.join(', ')})${notJudged}; nothing is said of requirements not tested.`
         : 'No requirement was applicable to this device in this run.',
     };
   });

@@ -19,7 +19,7 @@ import {
 import { span } from '../harness/shared-act.ts';
 import { busiestMinute, type HeardFrame } from '../harness/capture.ts';
 import { minutes, seconds } from '../harness/clock.ts';
-import { measure } from '../harness/measurements.ts';
+import { measure, measureOnly } from '../harness/measurements.ts';
 import { backOnHan, howBack, minutesBetween } from '../harness/han-return.ts';
 import { OTA_CLAIM, otaImageFor, type OtaDeviceIdentity, type VerifiedOtaImage } from '../harness/ota.ts';
 import type { BenchHands, MeterOutage, Switched, WanSwitch } from '../harness/reconnect.ts';
@@ -250,26 +250,23 @@ async function judgeBackOff(ctx: CaseContext, client: RigDevice, meter: RigDevic
     requests: busiest.length,
     frames: busiest.map((h) => h.decoded.n),
   });
-  // The lab set no limit: the values are measured and shown, and the result says what was not judged.
+  // The lab set no limit: the values are measured and shown, and the PASS says what was not judged.
   if (unset.length > 0) ctx.rec.step(`measure-only: the lab sets no ${unset.join(' and no ')}, so that value is measured, not judged`);
+  const rateName = `most requests of the ${client.role} to the out-of-reach ${nameOf(meter)} in any minute`;
   ctx.rec.measured(
-    measure(
-      `most requests of the ${client.role} to the out-of-reach ${nameOf(meter)} in any minute` +
-        (rateLimit === null ? ' (measure-only: no reconnectRequestRateLimitPerMinute set)' : ''),
-      busiest.length,
-      'per min',
-      0,
-      rateLimit === null ? undefined : { high: rateLimit, text: `at most ${rateLimit} per minute (RCN-1, lab setting)` },
-    ),
+    rateLimit === null
+      ? measureOnly(rateName, busiest.length, 'per min', 0, 'reconnectRequestRateLimitPerMinute')
+      : measure(rateName, busiest.length, 'per min', 0, { high: rateLimit, text: `at most ${rateLimit} per minute (RCN-1, lab setting)` }),
     'RCN-1',
   );
   const uncertainty = minutesOf(o.back.uncertaintyMs + ctx.capture.timeUncertaintyMs);
-  const recoveryName =
-    `${client.role} recovered after the ${nameOf(meter)}'s return` +
-    (recoveryLimit === null ? ' (measure-only: no reconnectRecoveryMinutes set)' : '');
-  const limit = recoveryLimit === null ? undefined : { high: recoveryLimit, text: `within ${recoveryLimit} min (RCN-1, lab setting)` };
+  const recoveryName = `${client.role} recovered after the ${nameOf(meter)}'s return`;
+  const recovery = (min: number) =>
+    recoveryLimit === null
+      ? measureOnly(recoveryName, min, 'min', uncertainty, 'reconnectRecoveryMinutes')
+      : measure(recoveryName, min, 'min', uncertainty, { high: recoveryLimit, text: `within ${recoveryLimit} min (RCN-1, lab setting)` });
   if (o.recovered) {
-    ctx.rec.measured(measure(recoveryName, minutesOf(o.recovered.answer.atMs - o.back.atMs), 'min', uncertainty, limit), 'RCN-1');
+    ctx.rec.measured(recovery(minutesOf(o.recovered.answer.atMs - o.back.atMs)), 'RCN-1');
     return;
   }
   // Heard before judged: the meter must be heard again, and the client alive, before its silence counts against it.

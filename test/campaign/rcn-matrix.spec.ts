@@ -71,9 +71,13 @@ test('without lab limits RCN-1 measures and says so: the storm and the late clie
   for (const r of c.results!.cases) {
     for (const m of r.measurements) {
       expect([m.outcome, m.limit], m.name).toEqual(['info', undefined]);
-      expect(m.name).toMatch(/measure-only: no reconnect(RequestRateLimitPerMinute|RecoveryMinutes) set/);
+      expect(m.unsetLimit, m.name).toMatch(/^reconnect(RequestRateLimitPerMinute|RecoveryMinutes)$/);
     }
     expect(r.steps.map((s) => s.name).join('\n')).toMatch(/measure-only: the lab sets no reconnectRequestRateLimitPerMinute/);
+    // The PASS names what it did not judge: never a bare "every check held" over a storm.
+    expect(r.reason).toMatch(
+      /^every judged check held; measured, not judged: most requests of the \w+ to the out-of-reach ESME in any minute = \d+ per min \(no reconnectRequestRateLimitPerMinute set\); \w+ recovered after the ESME's return = [\d.]+ min \(no reconnectRecoveryMinutes set\)$/,
+    );
   }
   const [ihd, ppmid] = ['IHD-RCN-001', 'PPMID-RCN-001'].map((id) => c.results!.cases.find((r) => r.id === id)!);
   expect(ihd.measurements[0].value).toBe(60);

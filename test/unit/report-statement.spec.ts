@@ -56,6 +56,38 @@ test('deviations: lab settings the rig file moved from their default, and cases 
   expect(deviations({ run, missing: [] } as unknown as RunResults)).toEqual([]);
 });
 
+test('deviations: a value measured against no limit (the lab set none) and a --grep selection are named, with the cases', () => {
+  const rate = (value: number) => ({
+    name: 'most requests in any minute',
+    value,
+    unit: 'per min',
+    unsetLimit: 'reconnectRequestRateLimitPerMinute',
+  });
+  const results = {
+    run: { ...run, grep: 'RCN-001' },
+    cases: [
+      result('IHD-RCN-001', 'PASS', { measurements: [rate(60)] } as Partial<CaseResult>),
+      result('PPMID-RCN-001', 'PASS', { measurements: [rate(2)] } as Partial<CaseResult>),
+    ],
+    missing: [],
+  } as unknown as RunResults;
+  expect(deviations(results)).toEqual([
+    {
+      what: 'measured, not judged',
+      detail:
+        'no reconnectRequestRateLimitPerMinute set (RCN-1), so the value was measured and shown but judged against no limit: ' +
+        'IHD-RCN-001 on bench-1: 60 per min; PPMID-RCN-001 on bench-1: 2 per min',
+    },
+    { what: 'cases selected', detail: "only the suites' cases matching --grep RCN-001 were run (2 cases); the others were not" },
+  ]);
+  // The device's conclusion is only as wide as what was judged.
+  const c = deviceConclusions([device('ihd')], results.cases)[0];
+  expect(c.conclusion).toBe('conforms');
+  expect(c.text).toBe(
+    'Conforms to the requirements tested (COT-3); measured but not judged, as the lab set no reconnectRequestRateLimitPerMinute (see Deviations); nothing is said of requirements not tested.',
+  );
+});
+
 test('a conclusion per device: a FAIL says which requirement, an INCONCLUSIVE leaves it open, PASS and N/A conform only to what was tested', () => {
   const ihd = device('ihd');
   const at = (cases: CaseResult[]) => deviceConclusions([ihd], cases)[0];
