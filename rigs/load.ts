@@ -367,6 +367,8 @@ interface DeviceBench {
   at: DataPath;
   isVirtual: boolean;
   relayIds: string[];
+  /** Each relay a device named, with where it was first named: a relay powers one device. */
+  poweredBy: Map<string, DataPath>;
 }
 
 function checkBench(bench: Raw, at: DataPath, benchId: string, c: CrossCheck): void {
@@ -381,7 +383,7 @@ function checkBench(bench: Raw, at: DataPath, benchId: string, c: CrossCheck): v
   checkRelayChannels(relays, at, station);
 
   const relayIds = relays.map((r) => str(obj(r)?.id)).filter((id): id is string => id !== undefined);
-  const on: DeviceBench = { id: benchId, at, isVirtual, relayIds };
+  const on: DeviceBench = { id: benchId, at, isVirtual, relayIds, poweredBy: new Map() };
   devices.forEach((d, di) => {
     const device = obj(d);
     if (device) checkDevice(device, di, on, c);
@@ -412,6 +414,13 @@ function checkBench(bench: Raw, at: DataPath, benchId: string, c: CrossCheck): v
     );
   }
   const wanRelay = str(obj(bench.wan)?.relay);
+  const powering = wanRelay === undefined ? undefined : on.poweredBy.get(wanRelay);
+  if (obj(bench.wan)?.kind === 'relay' && powering)
+    here(
+      [...at, 'wan', 'relay'],
+      `a relay that powers no device (it powers the device at ${displayPath(powering)})`,
+      "Cutting the WAN would power that device off: give the CH's WAN antenna a relay of its own.",
+    );
   if (obj(bench.wan)?.kind === 'relay' && wanRelay && !relayIds.includes(wanRelay))
     here(
       [...at, 'wan', 'relay'],
@@ -453,6 +462,17 @@ function checkDevice(device: Raw, di: number, on: DeviceBench, c: CrossCheck): v
         ? `Its relays are ${on.relayIds.join(', ')}; add a relay "${relayId}" under ${displayPath([...on.at, 'relays'])} or use one of them.`
         : `Add a relay "${relayId}" under ${displayPath([...on.at, 'relays'])}.`,
     );
+  }
+  if (relayId && on.relayIds.includes(relayId)) {
+    const first = on.poweredBy.get(relayId);
+    if (first)
+      here(
+        [...dat, 'relay'],
+        `a relay no other device uses (relay "${relayId}" already powers the device at ${displayPath(first)})`,
+        'Each device needs a relay of its own: switching one would power the other off and on too, and the cases would ' +
+          "test what they do not declare (a CH's GPF is powered with the CH: give it under the CH's gpf:).",
+      );
+    else on.poweredBy.set(relayId, dat);
   }
   const ieee = normalIeee(device.ieee);
   if (ieee) {

@@ -408,6 +408,41 @@ benches:
   ]);
 });
 
+test("one relay powers one device: a device on another's relay, or on the WAN antenna's, is refused where it is named", async () => {
+  const file = await write(
+    'shared-relay.yaml',
+    `
+station: { name: s, lab: l, mqtt: { url: embedded } }
+benches:
+  - id: b1
+    virtual: { seed: 1, transport: mock }
+    devices:
+      - { id: ch, role: CH, ieee: "00:db:12:34:56:78:90:a2", firmware: ch-conformant, relay: ch-power }
+      - { id: esme, role: ESME, ieee: "00:db:12:34:56:78:90:b1", firmware: esme-conformant, relay: ch-power }
+      - { id: ihd, role: IHD, ieee: "00:db:12:34:56:78:90:c1", firmware: ihd-conformant, relay: wan-antenna }
+    relays:
+      - { id: ch-power, vendor: tasmota, topic: mains, channel: 1 }
+      - { id: wan-antenna, vendor: tasmota, topic: mains, channel: 2 }
+    wan: { kind: relay, relay: wan-antenna }
+    sniffers: [{ id: s, kind: nrf802154, channel: 11 }]
+    radio: { channel: 11, ieee: "00:db:12:34:56:78:90:f0" }
+`,
+  );
+  const error = await refusal(loadRig(file));
+  expect(error.problems).toEqual([
+    expect.objectContaining({
+      path: 'benches[0].devices[1].relay',
+      expected: 'a relay no other device uses (relay "ch-power" already powers the device at benches[0].devices[0])',
+      hint: expect.stringContaining("a CH's GPF is powered with the CH"),
+    }),
+    expect.objectContaining({
+      path: 'benches[0].wan.relay',
+      expected: 'a relay that powers no device (it powers the device at benches[0].devices[2])',
+    }),
+  ]);
+  expect(error.message).toMatch(/shared-relay\.yaml:8: benches\[0\]\.devices\[1\]\.relay = "ch-power"/);
+});
+
 test("the rig radio's second HHT identity: derived from radio.ieee unless pinned; never the radio's own address nor a device's", async () => {
   const rig = (radio: string, name = Math.random().toString(36).slice(2)) =>
     write(
