@@ -397,7 +397,9 @@ export async function openBench(
       devices: (role) => spec.devices.filter((d) => d.role === role),
       gpf: () => {
         const ch = spec.devices.find((d) => d.role === 'CH' && d.gpf);
-        return ch && { ...ch, id: gpfId(ch.id), ieee: ch.gpf!.ieee, firmware: ch.gpf!.firmware, behaviour: ch.gpf!.behaviour };
+        if (!ch) return undefined;
+        const { gpf, ...within } = ch;
+        return { ...within, id: gpfId(ch.id), inside: ch.id, ieee: gpf!.ieee, firmware: gpf!.firmware, behaviour: gpf!.behaviour };
       },
       close: () => closers.close(),
     };

@@ -30,6 +30,8 @@ export interface CaseDefinition {
 /** The device a case examined, with its firmware image as the rig verified it. */
 export interface CaseDevice {
   id: string;
+  /** When it is not the case's role: the GPF, which lives in the CH (a GPF case's role is the CH's). */
+  role?: string;
   ieee: string;
   firmware: string;
   claims: string[];

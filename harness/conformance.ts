@@ -154,6 +154,8 @@ export interface CaseSpec extends CaseDefinition {
   duration(settings: LabSettings): number;
   /** What it holds of the bench while it runs (harness/plan.ts), under these settings when it depends on them: the campaign plan reads it. */
   needs: BenchNeeds | ((settings: LabSettings) => BenchNeeds);
+  /** `gpf`: the device under test is the CH's GPF (it lives in the CH, so the case's role is the CH's): its results, and its silence, are the GPF's. */
+  examines?: 'gpf';
 }
 
 export type { BenchNeeds, SharedActName, TenancyMeter } from './plan.ts';
@@ -163,6 +165,9 @@ export type { TenancySent } from './shared-tenancy.ts';
 export const overrunAllowance = (plannedMs: number): number => Math.max(plannedMs / 4, minutes(10));
 /** Wall time a hardware case may take beyond its deadline before the runner stops it (closing the evidence). */
 const HARDWARE_RUNNER_MARGIN_MS = minutes(15);
+
+/** A device's name in verdicts and the report: its role, or GPF for the gas proxy function inside a CH. */
+const roleOf = (d: RigDevice): string => (d.inside !== undefined ? 'GPF' : d.role);
 
 /** The bench a Playwright project drives: its `use: { benchId }`. */
 export interface BenchOption {
@@ -310,7 +315,7 @@ async function runCase(
   group?: SideBySide,
   restored: readonly RelayRestored[] = [],
 ): Promise<CaseRun> {
-  const { duration, needs: _needs, ...def } = spec;
+  const { duration, needs: _needs, examines, ...def } = spec;
   const needs = needsUnder(spec, rig.settings);
   const dir = join(out, 'evidence', `${def.id}--${benchSlot.id}`);
   const bench = benchSlot.open;
@@ -319,6 +324,8 @@ async function runCase(
   const progress = new CaseProgress(benchSlot.progress, def.id, now);
   const rec = new CaseRecorder(def, evidence, now, (step) => progress.step(step));
   const device = bench?.device(def.role);
+  // The device the verdict is about: the case's, or the GPF inside its CH.
+  const dut = examines === 'gpf' ? bench?.gpf() : device;
   const plannedMs = duration(rig.settings);
   const alongside = group?.ids.filter((id) => id !== def.id);
   let outcome: unknown;
@@ -331,6 +338,7 @@ async function runCase(
   try {
     if (!bench) throw benchSlot.failure;
     if (!device) throw new NotApplicable(`bench ${bench.id} has no ${def.role}`);
+    if (!dut) throw new NotApplicable(`the ${def.role} of bench ${bench.id} names no GPF`);
     if (alongside?.length) evidence.event('side-by-side', { alongside });
     for (const r of restored) evidence.event('relay-restored', { ...r });
     // A sniffer or radio lost in an earlier case and found again (by USB serial number) serves this one.
@@ -406,12 +414,13 @@ async function runCase(
   // The cases alongside no longer wait for this one's share of a Change of Tenancy or another act.
   for (const shared of group?.acts.values() ?? []) shared.leave(def.id);
   // Heard before judged: a device the case never heard can be neither passed nor failed.
-  if (live && device && (outcome === undefined || outcome instanceof DeviceFailure) && !live.heard(device, startedAt)) {
+  if (live && dut && (outcome === undefined || outcome instanceof DeviceFailure) && !live.heard(dut, startedAt)) {
+    const name = roleOf(dut);
     outcome = new RigFault(
       'dut-not-heard',
-      `${device.role} ${device.id}`,
-      `nothing was heard from the ${device.role} (${device.ieee}) during the case, so it cannot be judged${outcome ? ` (the check that failed: ${(outcome as Error).message})` : ''}`,
-      `is the ${device.role} powered, within range and on channel ${bench!.spec.radio.channel}?`,
+      `${name} ${dut.id}`,
+      `nothing was heard from the ${name} (${dut.ieee}) during the case, so it cannot be judged${outcome ? ` (the check that failed: ${(outcome as Error).message})` : ''}`,
+      `is the ${name} powered, within range and on channel ${bench!.spec.radio.channel}?`,
     );
   }
   capture?.stop();
@@ -425,19 +434,20 @@ async function runCase(
   const result = rec.finish(outcome, {
     bench: benchSlot.id,
     plannedMs,
-    device: device && {
-      id: device.id,
-      ieee: device.ieee,
-      firmware: device.firmware.id,
-      claims: [...device.firmware.claims],
-      manufacturer: device.firmware.manufacturer,
-      model: device.firmware.model,
-      ...(device.serialNumber && { serialNumber: device.serialNumber }),
-      ...(device.hardwareRevision && { hardwareRevision: device.hardwareRevision }),
-      version: device.firmware.version,
-      gbcsVersion: device.firmware.gbcsVersion,
-      smetsVersion: device.firmware.smetsVersion,
-      sha256: device.firmware.image.sha256,
+    device: dut && {
+      id: dut.id,
+      ...(dut.inside !== undefined && { role: roleOf(dut) }),
+      ieee: dut.ieee,
+      firmware: dut.firmware.id,
+      claims: [...dut.firmware.claims],
+      manufacturer: dut.firmware.manufacturer,
+      model: dut.firmware.model,
+      ...(dut.serialNumber && { serialNumber: dut.serialNumber }),
+      ...(dut.hardwareRevision && { hardwareRevision: dut.hardwareRevision }),
+      version: dut.firmware.version,
+      gbcsVersion: dut.firmware.gbcsVersion,
+      smetsVersion: dut.firmware.smetsVersion,
+      sha256: dut.firmware.image.sha256,
     },
     ...(alongside?.length && { alongside }),
   });
@@ -449,7 +459,7 @@ async function runCase(
 }
 
 export function conformanceCase(spec: CaseSpec, body: (ctx: CaseContext) => Promise<void>): void {
-  const { duration, needs: _needs, ...def } = spec;
+  const { duration, needs: _needs, examines: _examines, ...def } = spec;
   const settings = plannedSettings();
   const plan: PlanAnnotation = { plannedMs: duration(settings), needs: needsUnder(spec, settings) };
   const details = {

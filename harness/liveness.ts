@@ -26,7 +26,8 @@ export class Liveness {
   /** True when the frame was sent by the device: its IEEE address in any layer, or the short address it was heard with (0x0000 for the CH). */
   isFrom(f: DecodedFrame, device: RigDevice): boolean {
     if (f.mac.src === device.ieee || f.nwk?.security?.source === device.ieee || this.capture.isFrom(f, device.ieee)) return true;
-    if (device.role === 'CH' && f.mac.src === COORDINATOR) return true;
+    // The coordinator's short address is the CH's own, never its GPF's (which has an address of its own on the HAN).
+    if (device.role === 'CH' && device.inside === undefined && f.mac.src === COORDINATOR) return true;
     const short = this.capture.shortOf(device.ieee);
     return short !== undefined && f.mac.src === '0x' + short.toString(16).padStart(4, '0');
   }

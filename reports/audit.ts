@@ -12,7 +12,8 @@ import type { CaseEvidence } from './run-folder.ts';
 /** A device as the report lists it: what its cases recorded of it, where, and which cases examined it. */
 export interface DeviceUnderTest extends CaseDevice {
   bench: string;
-  role: CaseResult['role'];
+  /** The case's role, or GPF for the gas proxy function inside a CH (CaseDevice.role). */
+  role: string;
   /** Case ids that examined it. */
   cases: string[];
 }
@@ -43,7 +44,7 @@ export function devicesUnderTest(cases: readonly CaseResult[]): DeviceUnderTest[
     if (!c.device) continue;
     const key = deviceKey({ bench: c.bench, id: c.device.id });
     const { claims, ...firmware } = c.device;
-    const d = byKey.get(key) ?? { ...firmware, bench: c.bench, role: c.role, claims: [...claims], cases: [] };
+    const d = byKey.get(key) ?? { ...firmware, bench: c.bench, role: c.device.role ?? c.role, claims: [...claims], cases: [] };
     if (!d.cases.includes(c.id)) d.cases.push(c.id);
     byKey.set(key, d);
   }

@@ -306,7 +306,7 @@ function caseSection(ce: CaseEvidence): string {
 <dt>Requirement</dt><dd class="requirement">${e(c.requirement)}</dd>
 <dt>Requirement ids</dt><dd>${e(c.requirements.join(', '))}</dd>
 <dt>References</dt><dd>${e(c.references.join(', '))}</dd>
-<dt>Bench / device</dt><dd>${e(c.bench)} / ${c.device ? `${e(c.device.id)} (${e(c.role)}, <span class="mono">${e(c.device.ieee)}</span>, firmware <span class="mono">${e(c.device.firmware)}</span>)` : `<span class="note">no ${e(c.role)} on the bench</span>`}</dd>
+<dt>Bench / device</dt><dd>${e(c.bench)} / ${c.device ? `${e(c.device.id)} (${e(c.device.role ?? c.role)}, <span class="mono">${e(c.device.ieee)}</span>, firmware <span class="mono">${e(c.device.firmware)}</span>)` : `<span class="note">no ${e(c.role)} on the bench</span>`}</dd>
 <dt>Bench time</dt><dd><span class="mono">${e(utc(c.startedAt))}</span> → <span class="mono">${e(utc(c.endedAt))}</span> (${e(elapsed(isoMs(c.endedAt) - start))}${c.plannedMs !== undefined ? `; planned ${e(elapsed(c.plannedMs).replace(/^\+/, ''))}` : ''})</dd>
 <dt>Decided</dt><dd class="decided">${e(elapsed(isoMs(decided.t) - start))}: ${e(decided.what)}</dd>
 ${sideBySide(ce)}</dl>

@@ -89,6 +89,8 @@ export interface RigDevice {
   readonly behaviour?: DeviceProfile;
   /** An IHD's or PPMID's observation port on a real bench; absent: the operator is asked (the virtual bench makes its own). */
   readonly observe?: SerialLocation;
+  /** The id of the device this one lives in (a GPF in its CH): its own address and firmware, the other's relay and radio. */
+  readonly inside?: string;
   /** A CH's gas proxy function (GPF): its IEEE address, firmware and, on a virtual bench, behaviour. */
   readonly gpf?: { readonly ieee: string; readonly firmware: FirmwareImage; readonly behaviour?: DeviceProfile };
 }

@@ -489,6 +489,7 @@ conformanceCase(
     requirement: `On receiving a Change of Tenancy (GBCS GCS09), the GPF in the CH publishes it on the HAN unsolicited (Device Management ${hex16(DEVICE_MANAGEMENT.id)} Publish Change of Tenancy) to its HAN clients.`,
     duration: () => minutes(10) + seconds(60) + CONFIRM_TENANCY + STEPS,
     needs: holds([...CLIENT_ROLES], COT('GPF', minutes(10) + STEPS)),
+    examines: 'gpf',
   },
   (ctx) => onGpf(ctx, (gpf) => publishesChangeOfTenancy(ctx, gpf, ctx.device, 'GPF', 'GCS09')),
 );
@@ -970,6 +971,7 @@ conformanceCase(
     requirement: `After a Change of Tenancy, the GPF in the CH no longer serves HAN clients the top-ups and debt collections recorded before the Implementation Date/Time (Prepayment ${hex16(PREPAYMENT.id)}: Get Top Up Log, Get Debt Repayment Log, top-up attribute sets), asked as an IHD would: COT-4 on the meter's side.`,
     duration: () => minutes(10) + hours(24) + hours(1) + minutes(10) + STEPS,
     needs: holds([], COT('GPF', COT_AFTER_LOGS)),
+    examines: 'gpf',
   },
   (ctx) => onGpf(ctx, (gpf) => meterStopsServingPreviousOccupier(ctx, gpf, ctx.device, 'GPF', 'GCS09')),
 );

@@ -22,6 +22,19 @@ test('the trigger cases sharing one Change of Tenancy give every verdict and jud
     expect(Object.keys(v).length, `${name}: ${JSON.stringify(v)}`).toBe(9);
   }
   expectEachCaught(m, BENCHES);
+  // A GPF case's verdict is the GPF's: its own address and firmware, not those of the CH it lives in.
+  for (const i of BENCHES.keys()) {
+    const cases = results(m, `virtual-${i + 1}`);
+    for (const id of ['GPF-COT-001', 'GPF-COT-010']) {
+      // The CH is …:a2 on each bench (test/support/campaign.ts), its GPF …:a3.
+      expect(cases.find((r) => r.id === id)!.device, id).toMatchObject({
+        id: 'ch-gpf',
+        role: 'GPF',
+        ieee: expect.stringMatching(/:a3$/),
+        firmware: BENCHES[i].tenancy.gpf,
+      });
+    }
+  }
 });
 
 test('one Change of Tenancy per meter: sent by one case, taken by the others, at the same trigger and implementation times', async () => {
