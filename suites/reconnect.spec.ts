@@ -351,9 +351,12 @@ async function wanDown(ctx: CaseContext, wan: WanSwitch, body: (down: Switched) 
   return up;
 }
 
-/** RCN-3: while the WAN was down the client's reads of the meter were answered (a client that read nothing is INCONCLUSIVE). */
+/**
+ * RCN-3: while the WAN was down the client's reads of the meter were answered (a client that read nothing is INCONCLUSIVE).
+ * A top-up the rig keyed in on the PPMID is no read of the client's own: it is judged on its own (topUpCredited).
+ */
 async function readsAnswered(ctx: CaseContext, client: RigDevice, meter: RigDevice, down: Switched, up: Switched): Promise<void> {
-  const asked = requests(ctx, client, meter, down.atMs, up.atMs);
+  const asked = requests(ctx, client, meter, down.atMs, up.atMs).filter((r) => !isTopUp(r.decoded));
   const answered = asked.filter((r) => answerTo(ctx, client, meter, r));
   ctx.rec.measured(
     measure(`${client.role} requests answered by the ${nameOf(meter)} while the WAN was down`, answered.length, 'requests', 0),
@@ -398,6 +401,9 @@ async function nothingChanges(ctx: CaseContext, client: RigDevice, meter: RigDev
     );
 }
 
+/** A PPMID's Consumer Top Up: a code keyed in, not a read. */
+const isTopUp = (f: DecodedFrame) => fieldsOf(f, PREPAYMENT, 'Consumer Top Up') !== undefined;
+
 /** A meter as the rig radio addresses it on the HAN: by the short address the sniffer heard it use. */
 function onHan(ctx: CaseContext, meter: RigDevice): { short: number; ieee: string } {
   const short = ctx.capture.shortOf(meter.ieee);
@@ -414,7 +420,7 @@ async function topUpCredited(ctx: CaseContext, ppmid: RigDevice, meter: RigDevic
   const keypad = ctx.bench.reconnect.topUp;
   ctx.rec.step(`key a top-up code in on the PPMID (${keypad.how})`);
   const entered = await keypad.enter(ppmid, meter, handsOf(ctx), ctx.settings.operatorAnswerMinutes * 60_000);
-  const topUp = (f: DecodedFrame) => isRequest(ctx, ppmid, meter)(f) && fieldsOf(f, PREPAYMENT, 'Consumer Top Up') !== undefined;
+  const topUp = (f: DecodedFrame) => isRequest(ctx, ppmid, meter)(f) && isTopUp(f);
   const sent = await ctx.capture.waitFor((f) => topUp(f), TOP_UP_SENT_WITHIN, entered.atMs);
   if (!sent) {
     await ctx.live.confirm([...hanOf(ctx), ppmid], 'the PPMID sent no top-up to the meter');

@@ -113,8 +113,9 @@ test('under rig faults, and on a client that asks nothing while its meter is awa
       { faults: [{ kind: 'relay-silent', afterSeconds: 0 }] },
       // Twenty minutes in: the first case's ESME is out of reach and the storm is on.
       { tenancy: tenancyOf(MUTANT_BENCHES[0]), faults: [{ kind: 'sniffer-unplugged', afterSeconds: 20 * 60 }] },
-      // Its only request is the Change of Tenancy poll every 48 h: nothing while the meter or the WAN is away.
-      { tenancy: { ihd: 'ihd-polls-48h' } },
+      // Its only request is the Change of Tenancy poll every 48 h: nothing while the meter or the WAN is away. Its PPMID
+      // reads nothing either: the top-up the rig keys in on it is no read of its own (RCN-3).
+      { tenancy: { ihd: 'ihd-polls-48h', ppmid: 'ppmid-keeps-top-up-history' } },
     ],
   });
   expect(c.exitCode, c.stderr).toBe(0);
@@ -129,4 +130,9 @@ test('under rig faults, and on a client that asks nothing while its meter is awa
   for (const id of ['IHD-RCN-001', 'IHD-RCN-011', 'IHD-RCN-002', 'IHD-RCN-012', 'IHD-RCN-003'])
     expect(quiet[id], id).toBe('INCONCLUSIVE precondition-unmet');
   expect(c.results!.cases.find((r) => r.bench === 'virtual-3' && r.id === 'IHD-RCN-001')!.reason).toMatch(/no request in the 30 min/);
+  const ppmid = c.results!.cases.find((r) => r.bench === 'virtual-3' && r.id === 'PPMID-RCN-003')!;
+  expect([ppmid.verdict, ppmid.fault]).toEqual(['INCONCLUSIVE', 'precondition-unmet']);
+  expect(ppmid.reason).toMatch(/the PPMID sent the ESME no request in the 30 min the WAN was down, so its reads cannot be seen/);
+  // Its top-up was keyed in, sent and credited before: only the reads were missing.
+  expect(ppmid.steps.map((st) => st.name).join('\n')).toMatch(/key a top-up code in on the PPMID/);
 });
