@@ -1,11 +1,12 @@
 // `gbcs-rig report <run-folder>`: rebuilds every report format from the run folder alone
 // (results.json when missing, report.html, junit.xml, report.pdf, the Allure site), then signs it.
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkSigningKey, SigningKeyError } from '../reports/integrity.ts';
+import { checkSigningKey, type IntegrityProblem, MANIFEST, SIGNATURE, SigningKeyError, verifyRun } from '../reports/integrity.ts';
+import type { SignedBy } from '../reports/html.ts';
 import { chromiumProblem } from '../reports/pdf.ts';
-import { publishedLines, publishRun } from '../reports/publish.ts';
+import { publishedLines, publishRun, writtenByPublishing } from '../reports/publish.ts';
 import { RunFolderError } from '../reports/results.ts';
 import { VERDICTS } from '../harness/verdicts.ts';
 import { UsageError } from './errors.ts';
@@ -17,7 +18,11 @@ export async function reportCommand(argv: string[], out: (line: string) => void)
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'signing-key': { type: 'string' }, 'key-file': { type: 'string', multiple: true, default: [] } },
+    options: {
+      'signing-key': { type: 'string' },
+      'key-file': { type: 'string', multiple: true, default: [] },
+      'accept-changes': { type: 'boolean' },
+    },
   });
   if (positionals.length !== 1) throw new UsageError(`report takes one run folder, got ${positionals.length}\n${REPORT_USAGE}`);
   const dir = resolve(positionals[0]);
@@ -34,7 +39,8 @@ export async function reportCommand(argv: string[], out: (line: string) => void)
   try {
     // A key that cannot sign is said before the report is built, not after.
     checkSigningKey({ file: values['signing-key'] });
-    const published = await publishRun(dir, { keys, redact, signingKey: values['signing-key'] });
+    const changedSinceSigned = await changesSinceSigned(dir, values['accept-changes'] === true);
+    const published = await publishRun(dir, { keys, redact, signingKey: values['signing-key'], changedSinceSigned });
     const { built, manifest } = published;
     if (built.resultsRebuilt) out(`results.json was missing: rebuilt from evidence/*/result.json (${built.results.cases.length} cases)`);
     out(`verdicts: ${VERDICTS.map((v) => `${built.results.totals[v]} ${v}`).join(', ')}`);
@@ -45,10 +51,40 @@ export async function reportCommand(argv: string[], out: (line: string) => void)
       );
     return 0;
   } catch (e) {
-    if (e instanceof RunFolderError || e instanceof SigningKeyError) {
+    if (e instanceof RunFolderError || e instanceof SigningKeyError || e instanceof ChangedSinceSigned) {
       process.stderr.write(`gbcs-rig report: ${e.message}\n`);
       return 1;
     }
     throw e;
   }
+}
+
+/** The run folder changed since it was signed, and the person reporting it did not accept that. */
+class ChangedSinceSigned extends Error {}
+
+/**
+ * A folder signed before (manifest.json) is reported again only as it was signed: a change to the run's own files (its
+ * evidence, results, run.json) would otherwise be signed as the run's. With --accept-changes the report names the changes
+ * and the earlier manifest and signature are kept beside (signed too); what publishing rewrites (the report formats) is no change.
+ */
+async function changesSinceSigned(dir: string, accept: boolean): Promise<SignedBy['changedSinceSigned']> {
+  if (!existsSync(join(dir, MANIFEST))) return undefined;
+  const verified = await verifyRun(dir);
+  // A results.json gone is rebuilt from the cases' own result.json files, which the manifest does check.
+  const rebuilt = (p: IntegrityProblem) => p.file === 'results.json' && p.problem === 'missing';
+  const changed = verified.problems.filter((p) => !writtenByPublishing(p.file) && !rebuilt(p)).map((p) => `${p.file}: ${p.problem}`);
+  if (changed.length === 0) return undefined;
+  const signed = verified.manifest ? ` at ${verified.manifest.createdAt} (key ${verified.manifest.publicKeyFingerprint})` : '';
+  if (!accept)
+    throw new ChangedSinceSigned(
+      `${dir} changed since it was signed${signed}: ${changed.join('; ')} — signing it again would sign these changes as the run's; ` +
+        'nothing was written. Check them (gbcs-rig verify), or pass --accept-changes to report the folder as it is now: the report then ' +
+        'names the changes and the earlier manifest is kept beside it',
+    );
+  const stamp = (verified.manifest?.createdAt ?? new Date().toISOString()).replace(/[:.]/g, '-');
+  const superseded = `superseded/manifest-${stamp}`;
+  mkdirSync(join(dir, 'superseded'), { recursive: true });
+  renameSync(join(dir, MANIFEST), join(dir, `${superseded}.json`));
+  if (existsSync(join(dir, SIGNATURE))) renameSync(join(dir, SIGNATURE), join(dir, `${superseded}.sig`));
+  return { files: changed, superseded: `${superseded}.json` };
 }

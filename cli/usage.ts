@@ -18,7 +18,7 @@ export const SNIFF_USAGE =
 
 export const POWER_USAGE = 'usage: gbcs-rig power --rig FILE [--bench ID] --relay ID on|off|cycle|query [--off-seconds N]';
 
-export const REPORT_USAGE = 'usage: gbcs-rig report <run-folder> [--signing-key FILE] [--key-file FILE]';
+export const REPORT_USAGE = 'usage: gbcs-rig report <run-folder> [--signing-key FILE] [--key-file FILE] [--accept-changes]';
 
 export const VERIFY_USAGE = 'usage: gbcs-rig verify <run-folder> [--public-key FILE]';
 export const CHECK_USAGE = 'usage: gbcs-rig check --rig FILE [--bench ID] [--power-on] [--listen-seconds N]';

@@ -36,6 +36,8 @@ export interface ReportModel {
 export interface SignedBy {
   fingerprint: string;
   source: 'env' | 'file' | 'given' | 'ephemeral';
+  /** The folder had changed since its last signing and the person reporting it accepted that (report --accept-changes). */
+  changedSinceSigned?: { files: string[]; superseded: string };
 }
 
 /** Lab settings as results.json may carry them (`run.labSettings`: value and source per setting). */
@@ -153,7 +155,7 @@ function cover(m: ReportModel): string {
 <dt>Results from</dt><dd data-field="results-source">${source}</dd>
 <dt>Signed with</dt><dd data-field="signed-with">${
     m.signedBy
-      ? `Ed25519 key <span class="mono">${e(m.signedBy.fingerprint)}</span> (manifest.json, manifest.sig)${m.signedBy.source === 'ephemeral' ? ' — <b>an ephemeral key</b>, made for this run and discarded: it does not identify the lab' : ` — the lab's key (${e(m.signedBy.source === 'env' ? 'GBCS_RIG_SIGNING_KEY' : m.signedBy.source === 'file' ? 'key file' : 'given key')})`}`
+      ? `Ed25519 key <span class="mono">${e(m.signedBy.fingerprint)}</span> (manifest.json, manifest.sig)${m.signedBy.changedSinceSigned ? ' — <b>signed again after the folder changed since its earlier signing</b> (see Deviations)' : ''}${m.signedBy.source === 'ephemeral' ? ' — <b>an ephemeral key</b>, made for this run and discarded: it does not identify the lab' : ` — the lab's key (${e(m.signedBy.source === 'env' ? 'GBCS_RIG_SIGNING_KEY' : m.signedBy.source === 'file' ? 'key file' : 'given key')})`}`
       : '<span class="note">not signed when this report was built</span>'
   }</dd>
 </dl>
@@ -422,6 +424,12 @@ function scopeAndMethod(m: ReportModel): string {
   const requirements = [...new Set(m.results.cases.flatMap((c) => c.requirements))].sort();
   const references = [...new Set(m.results.cases.flatMap((c) => c.references))].sort();
   const devs = deviations(m.results);
+  const changed = m.signedBy?.changedSinceSigned;
+  if (changed)
+    devs.unshift({
+      what: 'run folder changed after signing',
+      detail: `${changed.files.join('; ')} — reported and signed again as they are now (gbcs-rig report --accept-changes); the earlier signature is kept in ${changed.superseded}`,
+    });
   const deviationList = devs.length
     ? `<ul id="deviations">${devs.map((d) => `<li data-deviation="${e(d.what)}"><b>${e(d.what)}</b>: ${e(d.detail)}</li>`).join('')}</ul>`
     : '<p id="deviations" class="note">None: every lab setting at its default, every planned case run to a verdict.</p>';

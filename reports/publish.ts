@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { KeyTable } from '../protocol/security.ts';
 import { buildAllureSite, type AllureOutcome } from './allure-site.ts';
 import { buildReport, type BuiltReport } from './build.ts';
+import type { SignedBy } from './html.ts';
 import { signingKey, writeManifest, type Manifest } from './integrity.ts';
 import { renderPdf, type PdfOutcome } from './pdf.ts';
 import { devicesUnderTest } from './audit.ts';
@@ -18,14 +19,24 @@ export interface Published {
 
 export async function publishRun(
   runDir: string,
-  options: { keys?: KeyTable; redact?: (text: string) => string; signingKey?: string; historyDir?: string } = {},
+  options: {
+    keys?: KeyTable;
+    redact?: (text: string) => string;
+    signingKey?: string;
+    historyDir?: string;
+    changedSinceSigned?: SignedBy['changedSinceSigned'];
+  } = {},
 ): Promise<Published> {
   // The key first: the report's cover names the fingerprint the manifest will be signed with.
   const signer = signingKey({ file: options.signingKey });
   const built = await buildReport(runDir, {
     keys: options.keys,
     redact: options.redact,
-    signedBy: { fingerprint: signer.fingerprint, source: signer.source },
+    signedBy: {
+      fingerprint: signer.fingerprint,
+      source: signer.source,
+      ...(options.changedSinceSigned && { changedSinceSigned: options.changedSinceSigned }),
+    },
   });
   // Chromium and the Allure generator are processes of their own, writing different files: both at once.
   const [pdf, allure] = await Promise.all([
@@ -34,6 +45,11 @@ export async function publishRun(
   ]);
   const manifest = await writeManifest(runDir, signer);
   return { built, pdf, allure, manifest };
+}
+
+/** What publishing writes anew each time (the report formats, the Allure site): their changes are not the run's. */
+export function writtenByPublishing(path: string): boolean {
+  return ['report.html', 'junit.xml', 'report.pdf'].includes(path) || path.startsWith('allure-report/');
 }
 
 /** The lines a person reads after publishing. */

@@ -409,6 +409,8 @@ test('gbcs-rig report rebuilds every format and signs; errors are one line; usag
   try {
     const empty = mkdtempSync(join(tmpdir(), 'gbcs-rig-empty-'));
     expect(await reportCommand([empty], lines().out)).toBe(1);
+    // As a folder a run left unsigned (its signing never came): nothing to check it against.
+    rmSync(join(dir, MANIFEST));
     writeFileSync(join(dir, 'results.json'), '{ cut');
     expect(await reportCommand([dir], lines().out)).toBe(1);
     rmSync(join(dir, 'results.json'));
@@ -423,6 +425,48 @@ test('gbcs-rig report rebuilds every format and signs; errors are one line; usag
   expect(stderr[0]).toMatch(/not a run folder/);
   expect(stderr[1]).toMatch(/results\.json: not valid JSON/);
   expect(stderr[2]).toMatch(/rsa\.pem: an rsa key; the run folder is signed with Ed25519/);
+});
+
+test('gbcs-rig report refuses to sign again a folder changed since it was signed; --accept-changes reports it as it is and says so', async () => {
+  const dir = await runFolder();
+  const signedAt = JSON.parse(read(dir, MANIFEST)).createdAt as string;
+  const events = join(dir, 'evidence', `CH-IPAN-001--virtual-1`, 'events.jsonl');
+  writeFileSync(events, `${read(dir, 'evidence/CH-IPAN-001--virtual-1/events.jsonl')}{"kind":"note","text":"added later"}\n`);
+  rmSync(join(dir, 'junit.xml')); // a report format: rewritten by every report, no change of the run's
+  const before = read(dir, MANIFEST);
+  const stderr: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((s: string) => (stderr.push(String(s)), true)) as typeof process.stderr.write;
+  try {
+    expect(await reportCommand([dir], lines().out)).toBe(1);
+  } finally {
+    process.stderr.write = write;
+  }
+  expect(stderr.join('')).toMatch(
+    new RegExp(
+      `changed since it was signed at ${signedAt} \\(key sha256:[0-9a-f]+\\): evidence/CH-IPAN-001--virtual-1/events\\.jsonl: changed — .*nothing was written`,
+    ),
+  );
+  expect(stderr.join('')).not.toContain('junit.xml');
+  // Nothing was written: the earlier manifest still stands, and still shows the change.
+  expect(read(dir, MANIFEST)).toBe(before);
+  expect(existsSync(join(dir, 'junit.xml'))).toBe(false);
+
+  const out = lines();
+  expect(await reportCommand([dir, '--accept-changes'], out.out)).toBe(0);
+  const superseded = `superseded/manifest-${signedAt.replace(/[:.]/g, '-')}`;
+  expect(read(dir, `${superseded}.json`)).toBe(before);
+  expect(existsSync(join(dir, `${superseded}.sig`))).toBe(true);
+  const html = read(dir, 'report.html');
+  expect(html).toContain('signed again after the folder changed since its earlier signing</b> (see Deviations)');
+  expect(html).toContain(
+    `<li data-deviation="run folder changed after signing"><b>run folder changed after signing</b>: evidence/CH-IPAN-001--virtual-1/events.jsonl: changed — reported and signed again as they are now (gbcs-rig report --accept-changes); the earlier signature is kept in ${superseded}.json</li>`,
+  );
+  // The new manifest signs the folder as it is, the earlier manifest with it.
+  expect(await verifyRun(dir)).toMatchObject({ ok: true });
+  expect((JSON.parse(read(dir, MANIFEST)).files as { path: string }[]).map((f) => f.path)).toContain(`${superseded}.json`);
+  // Reported again unchanged: nothing to accept.
+  expect(await reportCommand([dir], lines().out)).toBe(0);
 });
 
 const MQTT_USER = 'bench-operator-7c1f';
