@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { caseIds as listedCaseIds, suitesCommand } from '../../cli/run-checks.ts';
+import { caseIds as listedCaseIds, suitesCommand, suitesEnv } from '../../cli/run-checks.ts';
 import type { CampaignPlan } from '../../harness/plan.ts';
 import type { RunResults } from '../../reports/results.ts';
 import type { VirtualFaultKind } from '../../rigs/schema.ts';
@@ -213,5 +213,5 @@ export function expectWithinPlan(c: Campaign, bench?: string): void {
 
 /** Every case id the suites define, as Playwright lists them (no bench needed). */
 export function caseIds(): string[] {
-  return listedCaseIds(suitesCommand(), process.env);
+  return listedCaseIds(suitesCommand(), suitesEnv({}));
 }
