@@ -1,6 +1,7 @@
 // One Change of Tenancy shared by the cases side by side that each send one to the same meter (issue #15): every
-// verdict and judged measurement is the one the case gives holding the bench alone (`--one-at-a-time`), on the
-// conformant devices and on every mutant a trigger case must catch, each on a bench of its own — in less bench time.
+// verdict and judged measurement is the one the case gives holding the bench alone (`--one-at-a-time`) on the
+// conformant devices, and every mutant a trigger case must catch is caught side by side, each on a bench of its own
+// (cot-matrix catches each alone) — in less bench time.
 import { test, expect } from '@playwright/test';
 import { judgements } from '../support/matrix.ts';
 import { benchSpan, both, cotBenches, eventsOf, expectEachCaught, expectSameVerdicts, results } from '../support/side-by-side.ts';
@@ -12,7 +13,7 @@ const TRIGGER_CASES = /COT-00[1568]$|COT-010$/;
 const GREP = 'COT-00[1568]|COT-010';
 /** The conformant devices, then every mutant a trigger case must catch, each on a bench of its own. */
 const BENCHES = cotBenches((caseId) => TRIGGER_CASES.test(caseId));
-const runs = both({ perBench: BENCHES.map(({ tenancy }) => ({ tenancy })), grep: GREP });
+const runs = both({ perBench: BENCHES.map(({ tenancy }) => ({ tenancy })), grep: GREP }, { aloneOnFirst: true });
 const { merged, alone } = runs;
 
 test('the trigger cases sharing one Change of Tenancy give every verdict and judgement they give alone, and catch every mutant', async () => {
