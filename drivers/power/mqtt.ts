@@ -1,7 +1,7 @@
 // The station's MQTT connection and what every MQTT relay driver shares: topic routing,
 // one command in flight with its timeout, availability, and the rig faults they raise.
 import mqtt from 'mqtt';
-import type { IPublishPacket, MqttClient } from 'mqtt';
+import type { IPublishPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { RigFault } from '../faults.ts';
 import {
@@ -121,7 +121,12 @@ export class StationSubscriptions {
       if (!this.handlers.has(t)) this.handlers.set(t, new Set());
       this.handlers.get(t)!.add(handler);
     }
-    await this.client.subscribeAsync([...topics], { qos: 1 });
+    // Only a SUBSCRIBE makes the broker send the retained messages again (MQTT 3.1.1 §3.8.4), and mqtt.js sends none for
+    // a topic it already holds unless told to: the third relay of a board would never hear the board's retained LWT.
+    const subscriptions: ISubscriptionMap = Object.assign(Object.fromEntries(topics.map((t) => [t, { qos: 1 as const }])), {
+      resubscribe: true,
+    });
+    await this.client.subscribeAsync(subscriptions);
     return async () => {
       const last = topics.filter((t) => {
         const set = this.handlers.get(t);

@@ -383,6 +383,23 @@ for (const kind of ['aedes', 'mosquitto'] as const) {
       await observer.publishAsync(marker, '', { qos: 1, retain: true });
     });
 
+    test('every relay of a board hears its retained LWT, however many share the station client (each subscribes anew)', async ({
+      bench,
+    }) => {
+      const topic = bench.name('tasmota-4ch');
+      const device = await bench.tasmota({ topic, relays: 4 });
+      const station = await bench.station();
+      const relays: PowerSwitch[] = [];
+      for (const channel of [1, 2, 3, 4]) relays.push(await bench.relay(TasmotaRelay.attach(station, { topic, channel })));
+      for (const r of relays) await availability(r, true);
+      // The board goes away: its last will (retained Offline) reaches every channel's relay, and so do ones attached after it.
+      await device.goOffline();
+      for (const r of relays) await availability(r, false);
+      const late = await bench.relay(TasmotaRelay.attach(station, { topic, channel: 3 }));
+      await availability(late, false);
+      expect([...relays, late].map((r) => r.online)).toEqual(Array(5).fill(false));
+    });
+
     test('relays sharing one station client keep their subscriptions when one closes', async ({ bench }) => {
       const topic = bench.name('tasmota-shared');
       const device = await bench.tasmota({ topic, relays: 2 });
