@@ -212,13 +212,17 @@ function radioHeardLine(bench: OpenBench, sent: RigFault | undefined, by: string
   const channel = bench.spec.radio.channel;
   if (sent) return faulted(item, sent);
   if (by.length > 0) return ok(item, `its beacon request on channel ${channel} was heard by sniffer ${by.join(', ')}`);
+  // The radio transmits on the HAN's channel: with no sniffer there no case can hear the HAN, so none could be judged.
   if (!bench.sniffers.some((s) => s.channel === channel))
-    return {
-      mark: 'warn',
+    return faulted(
       item,
-      detail: `no sniffer listens on channel ${channel}, so nothing could hear it`,
-      advice: 'Put a sniffer on the radio channel.',
-    };
+      new RigFault(
+        'rig-misconfigured',
+        `bench ${bench.id}`,
+        `no sniffer listens on channel ${channel}, the rig radio's (the HAN's): nothing could hear the HAN, so no case could be judged`,
+        `Put a sniffer on channel ${channel} (sniffers[].channel), or the radio on the channel the HAN uses (radio.channel).`,
+      ),
+    );
   return faulted(
     item,
     new RigFault(

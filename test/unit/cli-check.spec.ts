@@ -118,6 +118,8 @@ interface RigOptions {
   radioPath: string;
   /** Extra relays beside mains-ch. */
   relays?: Record<string, unknown>[];
+  /** The sniffer's channel (default 11, the radio's). */
+  snifferChannel?: number;
 }
 
 function rigFile(o: RigOptions): string {
@@ -133,7 +135,7 @@ function rigFile(o: RigOptions): string {
           id: 'bench-1',
           devices: [{ id: 'ch', role: 'CH', ieee: CH_IEEE, firmware: 'lab-ch-4-2-1', relay: 'mains-ch' }],
           relays: [{ id: 'mains-ch', vendor: 'tasmota', topic, channel: 2 }, ...(o.relays ?? [])],
-          sniffers: [{ id: 'han', kind: 'nrf802154', path: o.snifferPath, channel: 11 }],
+          sniffers: [{ id: 'han', kind: 'nrf802154', path: o.snifferPath, channel: o.snifferChannel ?? 11 }],
           radio: { path: o.radioPath, channel: 11, ieee: RADIO_IEEE },
         },
       ],
@@ -237,6 +239,16 @@ test("a sniffer that hears nothing, not even the rig radio's beacon request: ✗
   );
   expect(line(r.stdout, '✗ rig radio transmits')).toMatch(/radio-unavailable: .*no sniffer heard it/);
   expect(line(r.stdout, '✓ rig radio (gbcs-rig-radio)')).toMatch(/answers/);
+});
+
+test("no sniffer on the rig radio's channel: ✗ rig radio transmits (rig-misconfigured) — no case could hear the HAN — exit 3", async () => {
+  const rig = rigFile({ snifferPath: await sniffer(), radioPath: await radio(), snifferChannel: 15 });
+  const r = await check(['--rig', rig, '--listen-seconds', '1']);
+  expect(r.code, r.stdout + r.stderr).toBe(3);
+  expect(line(r.stdout, '✗ rig radio transmits')).toMatch(
+    /rig-misconfigured: bench bench-1: no sniffer listens on channel 11, the rig radio's \(the HAN's\): nothing could hear the HAN/,
+  );
+  expect(r.stdout).toMatch(/^✗ rig radio transmits.*\n {4}fix: Put a sniffer on channel 11 \(sniffers\[\]\.channel\)/m);
 });
 
 test('a rig radio that does not answer: ✗ rig radio with the fix, exit 3', async () => {
