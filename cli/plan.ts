@@ -6,7 +6,7 @@ import { planCampaign, planLines } from '../harness/plan.ts';
 import { LIST_ONLY_RIG, RUN_ENV } from '../harness/run-context.ts';
 import { plannedCase } from '../harness/plan.ts';
 import { SuitesNotListed, UsageError } from './errors.ts';
-import { checkGrep, listCases, loadRunRig, suitesCommand, suitesEnv } from './run-checks.ts';
+import { checkGrep, listCases, loadRunRig, planBenches, suitesCommand, suitesEnv } from './run-checks.ts';
 import { PLAN_USAGE } from './usage.ts';
 import { counted } from '../protocol/words.ts';
 
@@ -35,11 +35,7 @@ export async function planCommand(argv: string[], out: (line: string) => void): 
     throw new UsageError(`--grep ${values.grep}: matches no case; the cases: ${ids.join(', ')}`);
   }
   const cases = listed.map((c) => plannedCase(c.title, c.annotations, c.bench, c.suite));
-  const plan = planCampaign(
-    cases,
-    benches.map((id) => ({ id, virtual: rig.benches.some((b) => b.id === id && b.virtual !== undefined) })),
-    { oneAtATime: values['one-at-a-time'] },
-  );
+  const plan = planCampaign(cases, planBenches(rig, benches), { oneAtATime: values['one-at-a-time'] });
   if (values.json) {
     out(JSON.stringify({ cases, plan }, null, 2));
     return 0;

@@ -11,6 +11,7 @@ import { checkSigningKey, SigningKeyError } from '../reports/integrity.ts';
 import { readRunInfo } from '../reports/results.ts';
 import { SuitesNotListed, UsageError } from './errors.ts';
 import { counted } from '../protocol/words.ts';
+import type { PlanBench } from '../harness/plan.ts';
 
 /** Comma lists of an option, given once or repeated, as one list without blanks or repeats. */
 export function commaList(values: string[] | undefined): string[] {
@@ -47,6 +48,15 @@ export async function loadRunRig(
     );
   }
   return { rig, benches };
+}
+
+/** The benches as the plan takes them: virtual or not, and the roles of their devices (GPF for a CH's gas proxy function). */
+export function planBenches(rig: LoadedRig, ids: readonly string[]): PlanBench[] {
+  return ids.map((id) => {
+    const spec = rig.benches.find((b) => b.id === id);
+    const roles = [...new Set([...(spec?.devices ?? []).map((d) => d.role), ...(spec?.devices.some((d) => d.gpf) ? ['GPF'] : [])])];
+    return { id, virtual: spec?.virtual !== undefined, roles };
+  });
 }
 
 /** The Playwright command that runs (or, with --list, lists) the conformance suites: one project per bench. */

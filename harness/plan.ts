@@ -103,6 +103,24 @@ export interface ScheduledCase {
    * on the same devices; the next group starts when the last case of this one ends. Absent in older run.json files.
    */
   group?: number;
+  /** The bench lacks a device the case needs (say, `no ESME on the bench`): it ends NOT APPLICABLE at once, taking no bench time. */
+  notApplicable?: string;
+}
+
+/** A bench as the plan takes it: with the roles of its devices (GPF for a CH's gas proxy function), when known. */
+export interface PlanBench {
+  id: string;
+  virtual: boolean;
+  roles?: readonly string[];
+}
+
+/** What a case needs that the bench lacks: the devices it powers or switches, the GPF for an act on it; none, undefined. */
+export function missingFor(c: PlannedCase, roles: readonly string[] | undefined): string | undefined {
+  if (!roles || !c.needs) return undefined;
+  const { powered, cycles, triggers, shares } = c.needs;
+  const gpf = triggers.includes('gpf-out-of-reach') || shares?.act.endsWith(':GPF') ? ['GPF'] : [];
+  const missing = [...new Set([...powered, ...cycles, ...gpf])].filter((r) => !roles.includes(r));
+  return missing.length ? `no ${missing.join(', no ')} on the bench` : undefined;
 }
 
 export interface BenchPlan {
@@ -257,15 +275,19 @@ export function sideBySideGroups<T extends PlannedCase>(cases: readonly T[]): T[
 
 export function planCampaign(
   cases: readonly PlannedCase[],
-  benches: readonly { id: string; virtual: boolean }[],
+  benches: readonly PlanBench[],
   options: { oneAtATime?: boolean } = {},
 ): CampaignPlan {
   let longest: PlannedCase | undefined;
-  const plans = benches.map(({ id, virtual }) => {
-    const mine = cases.filter((c) => c.bench === id);
+  const plans = benches.map(({ id, virtual, roles }) => {
+    // A case that needs a device the bench lacks ends NOT APPLICABLE at once: no bench time, beside no other case.
+    const absent = cases.filter((c) => c.bench === id && missingFor(c, roles));
+    const mine = cases.filter((c) => c.bench === id && !missingFor(c, roles));
     const groups = options.oneAtATime ? mine.map((c) => [c]) : sideBySideGroups(mine);
+    const notApplicable = absent.map((c, group) => ({ id: c.id, startMs: 0, endMs: 0, group, notApplicable: missingFor(c, roles) }));
     let t = 0;
-    const scheduled = groups.flatMap((members, group) => {
+    const scheduled = groups.flatMap((members, g) => {
+      const group = g + absent.length;
       const start = t;
       const ends = groupEnds(members);
       return members.map((c, i) => {
@@ -275,13 +297,13 @@ export function planCampaign(
         return { id: c.id, startMs: start, endMs: start + ends[i], group };
       });
     });
-    return { bench: id, virtual, cases: scheduled, totalMs: t };
+    return { bench: id, virtual, cases: [...notApplicable, ...scheduled], totalMs: t };
   });
   // A lower bound, not a placement: cases that pairwise disturb each other follow one another, whatever the order.
   const apartByBench: Record<string, string[]> = {};
   let floorMs = 0;
-  for (const { id } of benches) {
-    const apart = heaviestApart(cases.filter((c) => c.bench === id));
+  for (const { id, roles } of benches) {
+    const apart = heaviestApart(cases.filter((c) => c.bench === id && !missingFor(c, roles)));
     apartByBench[id] = apart.map((c) => c.id);
     floorMs = Math.max(
       floorMs,
@@ -341,8 +363,13 @@ export function planLines(plan: CampaignPlan, cases: readonly PlannedCase[], sta
   const lines: string[] = [];
   const idWidth = Math.max(8, ...cases.map((c) => c.id.length));
   for (const b of plan.benches) {
-    lines.push(`bench ${b.bench}${b.virtual ? ' (virtual)' : ''}: ${counted(b.cases.length, 'case')}, ${benchTimeText(b.totalMs)}`);
-    for (const s of b.cases) {
+    const na = b.cases.filter((s) => s.notApplicable);
+    lines.push(
+      `bench ${b.bench}${b.virtual ? ' (virtual)' : ''}: ${counted(b.cases.length, 'case')}, ${benchTimeText(b.totalMs)}` +
+        (na.length ? ` (${na.length} not applicable there: the bench lacks a device they need)` : ''),
+    );
+    for (const s of na) lines.push(`  ${s.id.padEnd(idWidth)} not applicable here: ${s.notApplicable}`);
+    for (const s of b.cases.filter((x) => !x.notApplicable)) {
       const c = cases.find((x) => x.id === s.id && x.bench === b.bench);
       const alongside = b.cases.filter((o) => o.group !== undefined && o.group === s.group && o.id !== s.id).map((o) => o.id);
       lines.push(

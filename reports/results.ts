@@ -15,7 +15,8 @@ export interface RunInfo {
   /** The rig file's sha256 (absent for the embedded virtual rig in older runs). */
   rigSha256?: string;
   /** The benches the run drove, and whether each was simulated. */
-  benches?: { id: string; virtual: boolean }[];
+  /** With the roles of their devices (the plan leaves out the cases a bench lacks a device for); absent in older run.json files. */
+  benches?: { id: string; virtual: boolean; roles?: readonly string[] }[];
   station: string;
   lab?: string;
   operator?: string;

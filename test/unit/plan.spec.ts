@@ -63,6 +63,28 @@ const cot = (id: string, hours: number, needs: Partial<BenchNeeds>, suite = 'cha
   needs: { powered: ['CH', 'ESME'], cycles: [], radio: true, triggers: [], ...needs },
 });
 
+test('a case that needs a device the bench lacks takes no bench time there: not applicable, said so, beside no other case', () => {
+  const watch = cot('IHD-COT-004', 73, { powered: ['CH', 'ESME', 'IHD'] });
+  const ipan = cot('CH-IPAN-001', 1, { powered: ['CH'], cycles: ['CH'] }, 'interpan-window.spec.ts');
+  const gpf = cot('GPF-COT-010', 25, {
+    powered: ['CH'],
+    triggers: ['change-of-tenancy'],
+    shares: { act: 'change-of-tenancy:GPF', afterMs: 0 },
+  });
+  const chOnly = planCampaign([watch, ipan, gpf], [{ id: 'b', virtual: false, roles: ['CH'] }]);
+  expect(chOnly.benches[0].cases.filter((c) => c.notApplicable)).toEqual([
+    { id: 'IHD-COT-004', startMs: 0, endMs: 0, group: 0, notApplicable: 'no ESME, no IHD on the bench' },
+    { id: 'GPF-COT-010', startMs: 0, endMs: 0, group: 1, notApplicable: 'no GPF on the bench' },
+  ]);
+  expect([chOnly.totalMs, chOnly.longestChain, chOnly.floorMs]).toEqual([H, 'CH-IPAN-001', H]);
+  expect(planLines(chOnly, [watch, ipan, gpf], 0)[1]).toMatch(/^ {2}IHD-COT-004 +not applicable here: no ESME, no IHD on the bench$/);
+  // A CH with its GPF runs the GPF's case; a plan that knows no roles (an older run.json) plans every case.
+  const withGpf = planCampaign([watch, ipan, gpf], [{ id: 'b', virtual: false, roles: ['CH', 'GPF'] }]);
+  expect(withGpf.benches[0].cases.filter((c) => c.notApplicable).map((c) => c.id)).toEqual(['IHD-COT-004']);
+  expect(withGpf.totalMs).toBe(26 * H);
+  expect(planCampaign([watch, ipan, gpf], [{ id: 'b', virtual: false }]).longestChain).toBe('IHD-COT-004');
+});
+
 test.describe('cases side by side on one bench', () => {
   const ihdWatch = cot('IHD-COT-004', 73, { powered: ['CH', 'ESME', 'IHD'] });
   const ppmidWatch = cot('PPMID-COT-004', 73, { powered: ['CH', 'ESME', 'PPMID'] });
