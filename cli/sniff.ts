@@ -16,6 +16,7 @@ import { UsageError } from './errors.ts';
 import { keyTableFrom } from './keys.ts';
 import { pickBench } from './power.ts';
 import { SNIFF_USAGE } from './usage.ts';
+import { counted } from '../protocol/words.ts';
 
 const SNIFF_HELP = `${SNIFF_USAGE}
   streams what the sniffer hears as pcapng (IEEE 802.15.4 TAP: RSSI, LQI and channel per frame), packet by packet;
@@ -247,8 +248,8 @@ export async function sniffInto(
 
 export function countsLine(where: string, c: SniffCounts): string {
   return (
-    `${where}: ${c.frames} frames, ${c.unread} unread input units (${c.malformed} malformed), ` +
-    `${c.clockWraps} clock wraps, ${c.reopenings} reopenings`
+    `${where}: ${counted(c.frames, 'frame')}, ${counted(c.unread, 'unread input unit')} (${c.malformed} malformed), ` +
+    `${counted(c.clockWraps, 'clock wrap')}, ${counted(c.reopenings, 'reopening')}`
   );
 }
 

@@ -367,7 +367,7 @@ async function meterStopsServingPreviousOccupier(
     ctx.rec.measured(
       measure("previous occupier's log entries served after the implementation time", previous.length, 'entries', 0, {
         high: 0,
-        text: "none (COT-4, on the meter's side)",
+        text: "at most 0 entries: none may be served (COT-4, on the meter's side)",
       }),
       'COT-4',
     );

@@ -184,7 +184,7 @@ interface Outage {
  * that asked nothing during the outage cannot show its back-off: INCONCLUSIVE. A bench that cannot take the meter
  * away alone (a real GPF shares the CH's relay) is INCONCLUSIVE too.
  */
-async function outage(ctx: CaseContext, client: RigDevice, meter: RigDevice): Promise<Outage> {
+async function outage(ctx: CaseContext, client: RigDevice, meter: RigDevice, seen: string): Promise<Outage> {
   const means = outageOf(ctx, meter);
   const L = ctx.settings.reconnectOutageMinutes;
   ctx.rec.step(`take the ${nameOf(meter)} out of reach for ${L} min (${means.how})`);
@@ -198,7 +198,7 @@ async function outage(ctx: CaseContext, client: RigDevice, meter: RigDevice): Pr
       if (requests(ctx, client, meter, gone.atMs).length === 0) {
         await ctx.live.confirm([...hanOf(ctx), client], `the ${client.role} asked nothing during the outage`);
         ctx.rec.unmet(
-          `the ${client.role} sent the ${nameOf(meter)} no request in the ${L} min it was out of reach, so its retries and back-off cannot be seen`,
+          `the ${client.role} sent the ${nameOf(meter)} no request in the ${L} min it was out of reach, so ${seen} cannot be seen`,
           "lengthen reconnectOutageMinutes past the time between the client's reads, or check the client reads this meter",
         );
       }
@@ -236,7 +236,7 @@ async function outage(ctx: CaseContext, client: RigDevice, meter: RigDevice): Pr
 
 /** RCN-1: the rate of the client's requests while the meter was out of reach, and its recovery after the return. */
 async function judgeBackOff(ctx: CaseContext, client: RigDevice, meter: RigDevice): Promise<void> {
-  const o = await outage(ctx, client, meter);
+  const o = await outage(ctx, client, meter, 'its retries and back-off');
   const s = ctx.settings;
   const rateLimit = s.reconnectRequestRateLimitPerMinute;
   const recoveryLimit = s.reconnectRecoveryMinutes;
@@ -285,7 +285,7 @@ async function judgeBackOff(ctx: CaseContext, client: RigDevice, meter: RigDevic
 
 /** RCN-2: after its recovery the client asks for Change of Tenancy and refreshes its data, within the rejoin limit. */
 async function judgeRefresh(ctx: CaseContext, client: RigDevice, meter: RigDevice): Promise<void> {
-  const o = await outage(ctx, client, meter);
+  const o = await outage(ctx, client, meter, 'its recovery and what it asks on it');
   if (!o.recovered)
     ctx.rec.unmet(
       `the ${client.role} did not recover within ${recoveryWatch(ctx.settings) / 60_000} min of the ${nameOf(meter)}'s return,` +
