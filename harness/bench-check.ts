@@ -8,6 +8,7 @@ import { buildBeaconRequest } from '../protocol/beacons.ts';
 import { HanDecoder } from '../protocol/decoder.ts';
 import type { LoadedRig, RigBench, RigDevice } from '../rigs/load.ts';
 import { openBench, type OpenBench } from './bench.ts';
+import { counted } from '../protocol/words.ts';
 
 /** ✓ established; ✗ a rig fault, with its fix; ⚠ not established, but not a fault either (see each line). */
 export type CheckMark = 'ok' | 'warn' | 'fault';
@@ -124,14 +125,18 @@ async function checkAir(bench: OpenBench, options: BenchCheckOptions, anyOn: boo
   const withinMs = options.hearWithinMs ?? HEAR_WITHIN_MS;
   const radioChannel = bench.spec.radio.channel;
   const beacon = buildBeaconRequest(0x5c);
-  const heard = new Map(bench.sniffers.map((s) => [s.id, { frames: 0, beacon: false }]));
-  const stops = bench.sniffers.map((s) =>
+  const heard = new Map(
+    bench.sniffers.map((s) => [s.id, { frames: 0, beacon: false, unread: [] as { reason: string; preview: string }[] }]),
+  );
+  const stops = bench.sniffers.flatMap((s) => [
     s.driver.onFrame((f) => {
       const h = heard.get(s.id)!;
       h.frames++;
       h.beacon ||= sameBytes(f.frame, beacon);
     }),
-  );
+    // What it printed that was no frame: a sniffer that garbles its lines must be blamed, not the radio it cannot hear.
+    s.driver.onUnread?.((u) => heard.get(s.id)!.unread.push(u)) ?? (() => {}),
+  ]);
   const lines: CheckLine[] = [];
   let sent: RigFault | undefined;
   try {
@@ -149,12 +154,14 @@ async function checkAir(bench: OpenBench, options: BenchCheckOptions, anyOn: boo
       }
       await listen(bench, done, Math.min(BEACON_AGAIN_MS, withinMs - waited));
     }
+    const garbled = onRadioChannel.filter((s) => heard.get(s.id)!.unread.length > 0).map((s) => s.id);
     if (radioOk)
       lines.push(
         radioHeardLine(
           bench,
           sent,
           onRadioChannel.filter((s) => heard.get(s.id)!.beacon).map((s) => s.id),
+          garbled,
         ),
       );
     for (const s of bench.sniffers) {
@@ -162,6 +169,19 @@ async function checkAir(bench: OpenBench, options: BenchCheckOptions, anyOn: boo
       const item = `sniffer ${s.id} (${bench.spec.sniffers.find((x) => x.id === s.id)?.kind})`;
       const quiet = `heard nothing on channel ${s.channel} within ${withinMs / 1000} s`;
       if (s.driver.fault) lines.push(faulted(item, s.driver.fault));
+      else if (h.unread.length > 0 && !h.beacon)
+        lines.push(
+          faulted(
+            item,
+            new RigFault(
+              'sniffer-garbled',
+              s.driver.where,
+              `${counted(h.unread.length, 'unit')} of its output could not be read as frames (first: ${h.unread[0].reason}, ${h.unread[0].preview})` +
+                `${h.frames ? `, beside ${counted(h.frames, 'frame')} read` : ''}, and the rig radio's beacon request was not among what it read`,
+              `Check the sniffer runs its ${bench.spec.sniffers.find((x) => x.id === s.id)?.kind} firmware and its USB link (re-plug, another cable or port).`,
+            ),
+          ),
+        );
       else if (h.frames > 0)
         lines.push(
           ok(
@@ -207,11 +227,19 @@ async function checkAir(bench: OpenBench, options: BenchCheckOptions, anyOn: boo
   return lines;
 }
 
-function radioHeardLine(bench: OpenBench, sent: RigFault | undefined, by: string[]): CheckLine {
+function radioHeardLine(bench: OpenBench, sent: RigFault | undefined, by: string[], garbled: string[]): CheckLine {
   const item = 'rig radio transmits';
   const channel = bench.spec.radio.channel;
   if (sent) return faulted(item, sent);
   if (by.length > 0) return ok(item, `its beacon request on channel ${channel} was heard by sniffer ${by.join(', ')}`);
+  // The sniffers on its channel printed what could not be read: the request may be among it, so the radio is not blamed.
+  if (garbled.length > 0)
+    return {
+      mark: 'warn',
+      item,
+      detail: `not established: sniffer ${garbled.join(', ')} on channel ${channel} printed lines that could not be read as frames, the request may be among them`,
+      advice: 'Fix the sniffer (its line above), then check again.',
+    };
   // The radio transmits on the HAN's channel: with no sniffer there no case can hear the HAN, so none could be judged.
   if (!bench.sniffers.some((s) => s.channel === channel))
     return faulted(

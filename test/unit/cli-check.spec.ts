@@ -91,10 +91,11 @@ async function pty(name: string): Promise<{ path: string; line: Awaited<ReturnTy
   return { path: pair.hostPath, line: await openPtyDeviceLine(pair.devicePath, () => pair.close()) };
 }
 
-/** A sniffer on the air (or, `deaf`, on no air at all). */
-async function sniffer(o: { deaf?: boolean } = {}): Promise<string> {
+/** A sniffer on the air (or, `deaf`, on no air at all; `garbled`, every line it prints mangled). */
+async function sniffer(o: { deaf?: boolean; garbled?: boolean } = {}): Promise<string> {
   const { path, line } = await pty('sniffer');
   const firmware = new VirtualNrfSnifferFirmware(line);
+  if (o.garbled) firmware.garble();
   if (!o.deaf) {
     const detach = attachSniffer(air, firmware);
     closers.push(async () => detach());
@@ -249,6 +250,17 @@ test("no sniffer on the rig radio's channel: ✗ rig radio transmits (rig-miscon
     /rig-misconfigured: bench bench-1: no sniffer listens on channel 11, the rig radio's \(the HAN's\): nothing could hear the HAN/,
   );
   expect(r.stdout).toMatch(/^✗ rig radio transmits.*\n {4}fix: Put a sniffer on channel 11 \(sniffers\[\]\.channel\)/m);
+});
+
+test('a sniffer whose output cannot be read is the ✗, not the radio it could not be heard through', async () => {
+  const rig = rigFile({ snifferPath: await sniffer({ garbled: true }), radioPath: await radio() });
+  const r = await check(['--rig', rig, '--listen-seconds', '3']);
+  expect(r.code, r.stdout + r.stderr).toBe(3);
+  expect(line(r.stdout, '✗ sniffer han (nrf802154)')).toMatch(/sniffer-garbled: .*of its output could not be read as frames/);
+  expect(line(r.stdout, '⚠ rig radio transmits')).toMatch(
+    /not established: sniffer han on channel 11 printed lines that could not be read/,
+  );
+  expect(r.stdout).not.toMatch(/radio-unavailable/);
 });
 
 test('a rig radio that does not answer: ✗ rig radio with the fix, exit 3', async () => {
