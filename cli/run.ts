@@ -110,8 +110,11 @@ export async function runCommand(argv: string[], stdout: LineOutput): Promise<nu
       'fail-on': { type: 'string', multiple: true },
       resume: { type: 'string' },
       'one-at-a-time': { type: 'boolean' },
+      'no-pdf': { type: 'boolean' },
+      'no-allure': { type: 'boolean' },
     },
   });
+  const skip = { pdf: values['no-pdf'] === true, allure: values['no-allure'] === true };
   const failOn = parseFailOn(values['fail-on']);
   if (values.resume !== undefined) {
     const given = TAKEN_FROM_RUN.filter((o) => values[o] !== undefined).map((o) => `--${o}`);
@@ -131,7 +134,7 @@ export async function runCommand(argv: string[], stdout: LineOutput): Promise<nu
   // Everything the end of the run needs is checked now: hours of bench time must not end in a refusal.
   checkGrep(grep);
   checkSigningKeyOption(values['signing-key']);
-  checkChromium();
+  if (!skip.pdf) checkChromium();
   // One Playwright project per bench (suites/playwright.config.ts), one worker each.
   const args = suitesCommand();
   const env = suitesEnv({
@@ -149,7 +152,7 @@ export async function runCommand(argv: string[], stdout: LineOutput): Promise<nu
     const listed = () => caseIds([...args, ...(grep ? ['--grep', grep] : [])], env);
     const planned = resuming.info.planned ?? listed().flatMap((id) => benches.map((bench) => ({ id, title: '', bench })));
     const left = planned.filter((p) => !existsSync(join(dir, caseFolder(p), 'result.json')));
-    if (left.length === 0) return finishedRun(dir, resuming.info, planned.length, rig, values['signing-key'], failOn, out);
+    if (left.length === 0) return finishedRun(dir, resuming.info, planned.length, rig, values['signing-key'], skip, failOn, out);
     const plan = planResume(dir, resuming.info, planned);
     recordResume(plan, planned);
     env[RUN_ENV.benches] = [...plan.remaining.keys()].join(',');
@@ -195,7 +198,7 @@ export async function runCommand(argv: string[], stdout: LineOutput): Promise<nu
     throw new UsageError(`--grep ${grep}: matches no case, so nothing was run and no report signed; ${cases}`);
   }
   printResults(results, out);
-  await publish(dir, rig, values['signing-key'], out);
+  await publish(dir, rig, values['signing-key'], skip, out);
   return exitFor(results, failOn, out);
 }
 
@@ -208,10 +211,16 @@ function printResults(results: RunResults, out: (line: string) => void): void {
 }
 
 /** The report in every format, and last the signed manifest over the whole folder. */
-async function publish(dir: string, rig: LoadedRig, signingKey: string | undefined, out: (line: string) => void): Promise<Published> {
+async function publish(
+  dir: string,
+  rig: LoadedRig,
+  signingKey: string | undefined,
+  skip: { pdf: boolean; allure: boolean },
+  out: (line: string) => void,
+): Promise<Published> {
   const keys = new KeyTable();
   if (rig.secrets.networkKey) keys.addNetworkKey(fromHex(rig.secrets.networkKey));
-  const published = await publishRun(dir, { keys, redact: (text) => rig.secrets.redact(text), signingKey });
+  const published = await publishRun(dir, { keys, redact: (text) => rig.secrets.redact(text), signingKey, skip });
   for (const line of publishedLines(published)) out(line);
   out(`run folder: ${dir}`);
   return published;
@@ -224,6 +233,7 @@ async function finishedRun(
   cases: number,
   rig: LoadedRig,
   signingKey: string | undefined,
+  skip: { pdf: boolean; allure: boolean },
   failOn: ReadonlySet<Verdict | 'not-run'>,
   out: (line: string) => void,
 ): Promise<number> {
@@ -235,7 +245,7 @@ async function finishedRun(
   out(`--resume ${dir}: ${complete}, but it stopped before its report was signed: the report is made and signed now`);
   // Rebuilt from the evidence: a results.json the stopped run left may not be the whole campaign's.
   rmSync(join(dir, 'results.json'), { force: true });
-  const { built } = await publish(dir, rig, signingKey, out);
+  const { built } = await publish(dir, rig, signingKey, skip, out);
   printResults(built.results, out);
   return exitFor(built.results, failOn, out);
 }

@@ -10,7 +10,8 @@ export const EXTCAP_USAGE =
 
 export const RUN_USAGE =
   'usage: gbcs-rig run [--rig FILE] [--out DIR] [--bench ID[,ID…]]… [--grep PATTERN] [--one-at-a-time]' +
-  ' [--fail-on fail,inconclusive,error,not-run] [--signing-key FILE] | --resume DIR [--fail-on …] [--signing-key FILE]';
+  ' [--fail-on fail,inconclusive,error,not-run] [--signing-key FILE] [--no-pdf] [--no-allure]' +
+  ' | --resume DIR [--fail-on …] [--signing-key FILE] [--no-pdf] [--no-allure]';
 
 export const SNIFF_USAGE =
   'usage: gbcs-rig sniff (--rig FILE [--bench ID] --sniffer ID | --kind KIND --path DEV --channel N) --out FILE.pcapng|- ' +

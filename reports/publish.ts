@@ -25,6 +25,8 @@ export async function publishRun(
     signingKey?: string;
     historyDir?: string;
     changedSinceSigned?: SignedBy['changedSinceSigned'];
+    /** Leave out the PDF or the Allure site (run --no-pdf / --no-allure: a nightly farm reads junit.xml and report.html). */
+    skip?: { pdf?: boolean; allure?: boolean };
   } = {},
 ): Promise<Published> {
   // The key first: the report's cover names the fingerprint the manifest will be signed with.
@@ -39,9 +41,14 @@ export async function publishRun(
     },
   });
   // Chromium and the Allure generator are processes of their own, writing different files: both at once.
+  const notAsked = (option: string) => Promise.resolve({ written: false as const, reason: `not asked for (${option})` });
   const [pdf, allure] = await Promise.all([
-    renderPdf(built.files.html, join(runDir, 'report.pdf'), pageFurniture(built.results, devicesUnderTest(built.results.cases))),
-    buildAllureSite(runDir, `gbcs-rig ${built.results.run.station} ${built.results.run.id}`.trim(), options.historyDir),
+    options.skip?.pdf
+      ? notAsked('--no-pdf')
+      : renderPdf(built.files.html, join(runDir, 'report.pdf'), pageFurniture(built.results, devicesUnderTest(built.results.cases))),
+    options.skip?.allure
+      ? notAsked('--no-allure')
+      : buildAllureSite(runDir, `gbcs-rig ${built.results.run.station} ${built.results.run.id}`.trim(), options.historyDir),
   ]);
   const manifest = await writeManifest(runDir, signer);
   return { built, pdf, allure, manifest };

@@ -3,14 +3,14 @@
 // and the Allure site, built offline, grouped by modification, area and requirement.
 import { test, expect, chromium } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CHROMIUM_ARGS, findChromium } from '../../reports/pdf.ts';
 import { runCampaign } from '../support/campaign.ts';
 
 test('report.html and the first PDF page open in headless Chromium with the summary, verdicts, plots and devices', async ({}, testInfo) => {
-  const c = await runCampaign({ firmware: 'ch-window-45min', grep: 'CH-IPAN' });
+  const c = await runCampaign({ firmware: 'ch-window-45min', grep: 'CH-IPAN', allFormats: true });
   expect(c.exitCode, c.stderr).toBe(0);
   const executablePath = findChromium();
   expect(executablePath, 'Debian chromium is installed (.ci/run installs it)').toBeTruthy();
@@ -70,8 +70,17 @@ test('report.html and the first PDF page open in headless Chromium with the summ
   }
 });
 
+test('run --no-pdf --no-allure leaves those two out and says so; the rest is written and signed', async () => {
+  const c = await runCampaign({ grep: 'CH-IPAN-006' });
+  expect(c.exitCode, c.stderr).toBe(0);
+  expect(c.stdout).toContain('pdf: not written — not asked for (--no-pdf)');
+  expect(c.stdout).toContain('allure site: not written — not asked for (--no-allure)');
+  expect([existsSync(join(c.dir, 'report.pdf')), existsSync(join(c.dir, 'allure-report'))]).toEqual([false, false]);
+  for (const f of ['report.html', 'junit.xml', 'manifest.json']) expect(existsSync(join(c.dir, f)), f).toBe(true);
+});
+
 test('the Allure site builds offline and groups the IPAN suite by modification, area and requirement', async () => {
-  const c = await runCampaign({ grep: 'CH-IPAN' });
+  const c = await runCampaign({ grep: 'CH-IPAN', allFormats: true });
   const tree = JSON.parse(readFileSync(join(c.dir, 'allure-report', 'widgets', 'tree.json'), 'utf8')) as {
     root: { groups?: string[] };
     groupsById: Record<string, { name: string; groups?: string[]; leaves?: string[] }>;

@@ -53,6 +53,12 @@ export interface CampaignOptions {
   sniffer?: Record<string, unknown>;
   /** The radio entry's fields beside its channel and ieee (default: no kind, so the gbcs-rig radio): another kind's. */
   radio?: Record<string, unknown>;
+  /**
+   * Every report format, the PDF and the Allure site too. By default a test campaign leaves those two out (`--no-pdf
+   * --no-allure`, as a nightly farm would): rendering them took about 2 s of CPU a campaign, and only the report's own
+   * tests look at them.
+   */
+  allFormats?: boolean;
 }
 
 export interface Campaign {
@@ -156,6 +162,7 @@ export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
     ...(o.bench ?? []).flatMap((b) => ['--bench', b]),
     ...(o.failOn !== undefined ? ['--fail-on', o.failOn] : []),
     ...(o.oneAtATime ? ['--one-at-a-time'] : []),
+    ...(o.allFormats ? [] : ['--no-pdf', '--no-allure']),
   ];
   // Allure history stays with the test run, not in the checkout's reports/history/.
   const child = spawn(process.execPath, args, {
