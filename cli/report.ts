@@ -1,12 +1,11 @@
 // `gbcs-rig report <run-folder>`: rebuilds every report format from the run folder alone
 // (results.json when missing, report.html, junit.xml, report.pdf, the Allure site), then signs it.
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkSigningKey, type IntegrityProblem, MANIFEST, SIGNATURE, SigningKeyError, verifyRun } from '../reports/integrity.ts';
-import type { SignedBy } from '../reports/html.ts';
+import { checkSigningKey, SigningKeyError } from '../reports/integrity.ts';
 import { chromiumProblem } from '../reports/pdf.ts';
-import { publishedLines, publishRun, writtenByPublishing } from '../reports/publish.ts';
+import { ChangedSinceSigned, changesSinceSigned, publishedLines, publishRun } from '../reports/publish.ts';
 import { RunFolderError } from '../reports/results.ts';
 import { VERDICTS } from '../harness/verdicts.ts';
 import { UsageError } from './errors.ts';
@@ -57,34 +56,4 @@ export async function reportCommand(argv: string[], out: (line: string) => void)
     }
     throw e;
   }
-}
-
-/** The run folder changed since it was signed, and the person reporting it did not accept that. */
-class ChangedSinceSigned extends Error {}
-
-/**
- * A folder signed before (manifest.json) is reported again only as it was signed: a change to the run's own files (its
- * evidence, results, run.json) would otherwise be signed as the run's. With --accept-changes the report names the changes
- * and the earlier manifest and signature are kept beside (signed too); what publishing rewrites (the report formats) is no change.
- */
-async function changesSinceSigned(dir: string, accept: boolean): Promise<SignedBy['changedSinceSigned']> {
-  if (!existsSync(join(dir, MANIFEST))) return undefined;
-  const verified = await verifyRun(dir);
-  // A results.json gone is rebuilt from the cases' own result.json files, which the manifest does check.
-  const rebuilt = (p: IntegrityProblem) => p.file === 'results.json' && p.problem === 'missing';
-  const changed = verified.problems.filter((p) => !writtenByPublishing(p.file) && !rebuilt(p)).map((p) => `${p.file}: ${p.problem}`);
-  if (changed.length === 0) return undefined;
-  const signed = verified.manifest ? ` at ${verified.manifest.createdAt} (key ${verified.manifest.publicKeyFingerprint})` : '';
-  if (!accept)
-    throw new ChangedSinceSigned(
-      `${dir} changed since it was signed${signed}: ${changed.join('; ')} — signing it again would sign these changes as the run's; ` +
-        'nothing was written. Check them (gbcs-rig verify), or pass --accept-changes to report the folder as it is now: the report then ' +
-        'names the changes and the earlier manifest is kept beside it',
-    );
-  const stamp = (verified.manifest?.createdAt ?? new Date().toISOString()).replace(/[:.]/g, '-');
-  const superseded = `superseded/manifest-${stamp}`;
-  mkdirSync(join(dir, 'superseded'), { recursive: true });
-  renameSync(join(dir, MANIFEST), join(dir, `${superseded}.json`));
-  if (existsSync(join(dir, SIGNATURE))) renameSync(join(dir, SIGNATURE), join(dir, `${superseded}.sig`));
-  return { files: changed, superseded: `${superseded}.json` };
 }

@@ -12,7 +12,7 @@ import { VERDICTS, type Verdict } from '../harness/verdicts.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { KeyTable } from '../protocol/security.ts';
 import { MANIFEST, verifyRun } from '../reports/integrity.ts';
-import { type Published, publishedLines, publishRun } from '../reports/publish.ts';
+import { ChangedSinceSigned, changesSinceSigned, type Published, publishedLines, publishRun } from '../reports/publish.ts';
 import { caseFolder } from '../reports/run-folder.ts';
 import { RUN_INFO_FILE, type RunInfo, type RunResults } from '../reports/results.ts';
 import type { LoadedRig } from '../rigs/load.ts';
@@ -241,6 +241,14 @@ async function finishedRun(
   if (existsSync(join(dir, MANIFEST)) && (await verifyRun(dir)).ok) {
     out(`--resume ${dir}: ${complete} and the folder is signed; nothing to resume`);
     return RUN_EXIT.ran;
+  }
+  // A folder whose signature is missing or bad but whose files changed since its manifest is not "stopped before signing".
+  try {
+    await changesSinceSigned(dir, false);
+  } catch (e) {
+    if (!(e instanceof ChangedSinceSigned)) throw e;
+    process.stderr.write(`gbcs-rig run: --resume ${dir}: ${complete}, but ${e.message}\n`);
+    return RUN_EXIT.couldNotRun;
   }
   out(`--resume ${dir}: ${complete}, but it stopped before its report was signed: the report is made and signed now`);
   // Rebuilt from the evidence: a results.json the stopped run left may not be the whole campaign's.

@@ -183,7 +183,13 @@ export async function verifyRun(runDir: string, options: VerifyOptions = {}): Pr
     signed = false;
   }
   if (!signed) problems.push({ file: SIGNATURE, problem: 'bad signature' });
+  problems.push(...(await filesAgainst(runDir, manifest)));
+  return { ok: problems.length === 0, problems, manifest };
+}
 
+/** Every file the manifest lists that changed or is gone, and every file it does not list: its signature aside. */
+export async function filesAgainst(runDir: string, manifest: Manifest): Promise<IntegrityProblem[]> {
+  const problems: IntegrityProblem[] = [];
   const present = new Set(runFiles(runDir));
   for (const f of manifest.files) {
     if (!present.has(f.path)) {
@@ -195,5 +201,5 @@ export async function verifyRun(runDir: string, options: VerifyOptions = {}): Pr
     if (now.sha256 !== f.sha256 || now.size !== f.size) problems.push({ file: f.path, problem: 'changed' });
   }
   for (const path of present) problems.push({ file: path, problem: 'unexpected' });
-  return { ok: problems.length === 0, problems, manifest };
+  return problems;
 }

@@ -1,14 +1,53 @@
 // Everything a run folder publishes, in order: results.json, report.html and junit.xml (from
 // the evidence alone), report.pdf, the Allure site, and last the signed manifest over all of it.
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyTable } from '../protocol/security.ts';
 import { buildAllureSite, type AllureOutcome } from './allure-site.ts';
 import { buildReport, type BuiltReport } from './build.ts';
 import type { SignedBy } from './html.ts';
-import { signingKey, writeManifest, type Manifest } from './integrity.ts';
+import { filesAgainst, type IntegrityProblem, MANIFEST, type Manifest, SIGNATURE, signingKey, writeManifest } from './integrity.ts';
 import { renderPdf, type PdfOutcome } from './pdf.ts';
 import { devicesUnderTest } from './audit.ts';
 import { pageFurniture } from './statement.ts';
+
+/** The run folder changed since it was signed, and the person publishing it did not accept that. */
+export class ChangedSinceSigned extends Error {}
+
+/**
+ * A folder signed before (manifest.json) is published again only as it was signed: a change to the run's own files (its
+ * evidence, results, run.json) would otherwise be signed as the run's. The files are compared with the manifest whatever
+ * its signature (a run stopped between writing the manifest and signing it left no signature, and changed nothing).
+ * `accept` (report --accept-changes): the changes are named in the report and the earlier manifest and signature are kept
+ * in superseded/ (signed too). What publishing rewrites (the report formats) and a results.json gone (rebuilt from the
+ * cases' own result.json files, which the manifest checks) are no change.
+ */
+export async function changesSinceSigned(dir: string, accept: boolean): Promise<SignedBy['changedSinceSigned']> {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Manifest;
+    if (!Array.isArray(manifest.files)) throw new Error('not a manifest');
+  } catch {
+    return undefined; // never signed, or no manifest of ours to compare with
+  }
+  const rebuilt = (p: IntegrityProblem) => p.file === 'results.json' && p.problem === 'missing';
+  const changed = (await filesAgainst(dir, manifest))
+    .filter((p) => !writtenByPublishing(p.file) && !rebuilt(p))
+    .map((p) => `${p.file}: ${p.problem}`);
+  if (changed.length === 0) return undefined;
+  if (!accept)
+    throw new ChangedSinceSigned(
+      `${dir} changed since it was signed at ${manifest.createdAt} (key ${manifest.publicKeyFingerprint}): ${changed.join('; ')} — ` +
+        "signing it again would sign these changes as the run's; nothing was written. Check them (gbcs-rig verify), or report " +
+        'the folder as it is now with gbcs-rig report --accept-changes: the report then names the changes and the earlier ' +
+        'manifest is kept beside it',
+    );
+  const superseded = `superseded/manifest-${(manifest.createdAt ?? new Date().toISOString()).replace(/[:.]/g, '-')}`;
+  mkdirSync(join(dir, 'superseded'), { recursive: true });
+  renameSync(join(dir, MANIFEST), join(dir, `${superseded}.json`));
+  if (existsSync(join(dir, SIGNATURE))) renameSync(join(dir, SIGNATURE), join(dir, `${superseded}.sig`));
+  return { files: changed, superseded: `${superseded}.json` };
+}
 
 export interface Published {
   built: BuiltReport;

@@ -205,6 +205,14 @@ test('kill -9 at seeded random moments, then run --resume: the same verdicts, me
   expect(unsigned.stdout).toContain('but it stopped before its report was signed: the report is made and signed now');
   expect(unsigned.stdout).toMatch(/^verdicts: 12 PASS, 0 FAIL, 0 INCONCLUSIVE, 2 NOT APPLICABLE, 0 ERROR$/m);
   expect((await verifyRun(join(whole.dir, 'run'))).problems).toEqual([]);
+  // Its signature gone and a result edited since its manifest: no signing cut short, a change — never signed as the run's.
+  const edited = join(whole.dir, 'run', 'results.json');
+  writeFileSync(edited, readFileSync(edited, 'utf8').replace('"INCONCLUSIVE": 0', '"INCONCLUSIVE": 1'));
+  rmSync(join(whole.dir, 'run', 'manifest.sig'));
+  const tampered = await gbcsRig(['run', '--resume', join(whole.dir, 'run')], whole.dir);
+  expect(tampered.code).toBe(1);
+  expect(tampered.stderr).toMatch(/changed since it was signed at .*: results\.json: changed — signing it again would sign these changes/);
+  expect(existsSync(join(whole.dir, 'run', 'manifest.sig'))).toBe(false);
 });
 
 test('--resume refuses what it cannot continue: a folder that is not a run, a rig file changed since, options it takes from run.json', async () => {
