@@ -28,9 +28,13 @@ export function planSvg(plan: CampaignPlan | undefined, cases: readonly CaseResu
   const parts: string[] = [];
   let y = 4;
   for (const b of plan.benches) {
-    parts.push(`<text class="bench" x="4" y="${y + 14}">bench ${e(b.bench)} — ${e(benchTimeText(b.totalMs))} planned</text>`);
+    // A case the bench lacks a device for takes no bench time: counted, not drawn.
+    const na = b.cases.filter((s) => s.notApplicable).length;
+    parts.push(
+      `<text class="bench" x="4" y="${y + 14}">bench ${e(b.bench)} — ${e(benchTimeText(b.totalMs))} planned${na ? e(`; ${na} not applicable there (the bench lacks a device they need), not drawn`) : ''}</text>`,
+    );
     y += BENCH_ROW;
-    for (const s of b.cases) {
+    for (const s of b.cases.filter((x) => !x.notApplicable)) {
       const actual = took.get(b.bench)?.get(s.id);
       parts.push(
         `<g data-plan-case="${e(`${s.id}--${b.bench}`)}"><text x="8" y="${y + 11}">${e(s.id)}</text>` +

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { planSvg } from '../../reports/plan-figure.ts';
 import {
   benchTimeText,
   cannotShare,
@@ -83,6 +84,10 @@ test('a case that needs a device the bench lacks takes no bench time there: not 
   expect(withGpf.benches[0].cases.filter((c) => c.notApplicable).map((c) => c.id)).toEqual(['IHD-COT-004']);
   expect(withGpf.totalMs).toBe(26 * H);
   expect(planCampaign([watch, ipan, gpf], [{ id: 'b', virtual: false }]).longestChain).toBe('IHD-COT-004');
+  // The report's figure draws the cases that take bench time, and counts the others.
+  const svg = planSvg(chOnly, []);
+  expect([...svg.matchAll(/data-plan-case="([^"]+)"/g)].map((m) => m[1])).toEqual(['CH-IPAN-001--b']);
+  expect(svg).toContain('bench b — 1 h 00 min planned; 2 not applicable there (the bench lacks a device they need), not drawn');
 });
 
 test.describe('cases side by side on one bench', () => {
