@@ -19,6 +19,16 @@ export interface HeardFrame {
 
 export type FrameMatch = (f: DecodedFrame, heard: HeardFrame) => boolean;
 
+/** `b` is `a` heard again (a second sniffer, a MAC retry, a relaying hop): the same NWK and ZCL sequence numbers within a second. */
+export function heardAgain(a: HeardFrame, b: HeardFrame): boolean {
+  return b.atMs - a.atMs < 1000 && a.decoded.nwk?.seq === b.decoded.nwk?.seq && a.decoded.zcl?.seq === b.decoded.zcl?.seq;
+}
+
+/** Each frame of `heard` (in time order, one sender's to one receiver) once: a frame heard again just after is left out. */
+export function onceEach(heard: readonly HeardFrame[]): HeardFrame[] {
+  return heard.filter((h, i) => i === 0 || !heardAgain(heard[i - 1], h));
+}
+
 /** The frames of the busiest minute among `heard` (in time order): a sliding 60-s window, the first fullest one. */
 export function busiestMinute(heard: readonly HeardFrame[]): HeardFrame[] {
   let busiest: HeardFrame[] = [];

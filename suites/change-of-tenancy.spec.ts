@@ -13,7 +13,7 @@ import {
 } from '../harness/conformance.ts';
 import { hours, minutes, seconds } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
-import { busiestMinute, type HeardFrame } from '../harness/capture.ts';
+import { busiestMinute, type HeardFrame, heardAgain, onceEach } from '../harness/capture.ts';
 import type { DeviceObserver } from '../harness/observer.ts';
 import { DEFAULT_TENANCY_CONTROL, type TenancyTrigger } from '../harness/tenancy.ts';
 import { hex16 } from '../protocol/bytes.ts';
@@ -699,7 +699,7 @@ async function longestSilence(ctx: CaseContext, esme: RigDevice, startMs: number
 
 /**
  * The most Get Change of Tenancy the case's client sent one meter in any minute since `sinceMs`: counted
- * per meter asked (a client bound to an ESME and a GPF polls each of them).
+ * per meter asked (a client bound to an ESME and a GPF polls each of them), each poll once (two sniffers hear it twice).
  */
 function busiestPollMinute(ctx: CaseContext, sinceMs: number): { count: number; frames: number[] } {
   const byMeter = new Map<string, HeardFrame[]>();
@@ -711,7 +711,7 @@ function busiestPollMinute(ctx: CaseContext, sinceMs: number): { count: number; 
   }
   let busiest: HeardFrame[] = [];
   for (const polls of byMeter.values()) {
-    const minute = busiestMinute(polls);
+    const minute = busiestMinute(onceEach(polls));
     if (minute.length > busiest.length) busiest = minute;
   }
   return { count: busiest.length, frames: busiest.map((h) => h.decoded.n) };
@@ -724,12 +724,16 @@ function busiestPollMinute(ctx: CaseContext, sinceMs: number): { count: number; 
 function busiestMinuteWatch(ctx: CaseContext, sinceMs: number): () => number {
   const isPoll = getCot(ctx, ctx.device);
   const lastMinute = new Map<string, number[]>();
+  const lastPoll = new Map<string, HeardFrame>();
   let read = 0;
   let busiest = 0;
   return () => {
     for (const h of ctx.capture.heardFrom(read)) {
       if (h.atMs < sinceMs || !isPoll(h.decoded, h)) continue;
       const meter = h.decoded.nwk?.dst ?? '?';
+      const again = lastPoll.get(meter);
+      lastPoll.set(meter, h);
+      if (again && heardAgain(again, h)) continue;
       const polls = lastMinute.get(meter) ?? [];
       polls.push(h.atMs);
       while (h.atMs - polls[0] >= 60_000) polls.shift();

@@ -17,7 +17,7 @@ import {
   type RigDevice,
 } from '../harness/conformance.ts';
 import { span } from '../harness/shared-act.ts';
-import { busiestMinute, type HeardFrame } from '../harness/capture.ts';
+import { busiestMinute, type HeardFrame, onceEach } from '../harness/capture.ts';
 import { minutes, seconds } from '../harness/clock.ts';
 import { measure, measureOnly } from '../harness/measurements.ts';
 import { backOnHan, howBack, minutesBetween } from '../harness/han-return.ts';
@@ -106,10 +106,7 @@ const isRequest = (ctx: CaseContext, client: RigDevice, meter: RigDevice) => (f:
 
 /** The client's requests to the meter from `sinceMs` to `untilMs`; a frame heard twice (two sniffers, a MAC retry) counts once. */
 function requests(ctx: CaseContext, client: RigDevice, meter: RigDevice, sinceMs: number, untilMs = Infinity): HeardFrame[] {
-  const heard = ctx.capture.all(isRequest(ctx, client, meter), sinceMs, untilMs);
-  const same = (a: HeardFrame, b: HeardFrame) =>
-    b.atMs - a.atMs < 1000 && a.decoded.nwk?.seq === b.decoded.nwk?.seq && a.decoded.zcl?.seq === b.decoded.zcl?.seq;
-  return heard.filter((h, i) => i === 0 || !same(heard[i - 1], h));
+  return onceEach(ctx.capture.all(isRequest(ctx, client, meter), sinceMs, untilMs));
 }
 
 /** The meter's answer to a request: a server-to-client frame to the client with its ZCL sequence number, within ANSWER_WITHIN. */

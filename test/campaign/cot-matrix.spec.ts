@@ -112,3 +112,17 @@ for (const [device, profile, caseId, fault, requirement] of COT_SLOW) {
     expect(verdicts(roomy)).toEqual({ [caseId]: `FAIL ${requirement}` });
   });
 }
+
+test('COT-9 counts a poll once however many sniffers hear it: two sniffers pass the conformant clients and still catch the flooder', async () => {
+  const c = await runCampaign({
+    sniffers: 2,
+    perBench: [{ tenancy: CONFORMANT }, { tenancy: { ...CONFORMANT, ihd: 'ihd-polls-every-second' } }],
+    grep: 'COT-009',
+  });
+  expect(c.exitCode, c.stderr).toBe(0);
+  expect(verdicts(c, '', 'virtual-1')).toEqual({ 'IHD-COT-009': 'PASS', 'PPMID-COT-009': 'PASS' });
+  expect(verdicts(c, 'IHD', 'virtual-2')).toEqual({ 'IHD-COT-009': 'FAIL COT-9' });
+  // Both sniffers heard every poll: counted once, the busiest minute holds one.
+  const ihd = c.results!.cases.find((r) => r.id === 'IHD-COT-009' && r.bench === 'virtual-1')!;
+  expect(ihd.measurements[0]).toMatchObject({ value: 1, outcome: 'pass' });
+});

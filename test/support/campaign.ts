@@ -49,6 +49,8 @@ export interface CampaignOptions {
   oneAtATime?: boolean;
   /** The CH relay entry's fields beside its id (default: Tasmota, a topic of its own, channel 1): another vendor's. */
   chRelay?: Record<string, unknown>;
+  /** How many sniffers listen on the HAN (default 1): each hears every frame. */
+  sniffers?: number;
   /** The sniffer entry's fields beside its id and channel (default: kind nrf802154): another kind's. */
   sniffer?: Record<string, unknown>;
   /** The radio entry's fields beside its channel and ieee (default: no kind, so the gbcs-rig radio): another kind's. */
@@ -122,7 +124,11 @@ function virtualBench(common: CampaignOptions, n: number): Record<string, unknow
           }))
         : []),
     ],
-    sniffers: [{ id: 'han', ...(o.sniffer ?? { kind: 'nrf802154' }), channel: 11 }],
+    sniffers: Array.from({ length: o.sniffers ?? 1 }, (_, i) => ({
+      id: i === 0 ? 'han' : `han-${i + 1}`,
+      ...(o.sniffer ?? { kind: 'nrf802154' }),
+      channel: 11,
+    })),
     radio: { ...o.radio, channel: 11, ieee: address(n, 'f0') },
     ...(o.han && { han: o.han }),
   };
