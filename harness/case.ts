@@ -27,6 +27,9 @@ export interface CaseDefinition {
   area: string;
 }
 
+/** The "requirement" of a measurement of the rig's own timing (CaseRecorder.measured): never the device's to fail. */
+export const RIG_TIMING = 'rig';
+
 /** The device a case examined, with its firmware image as the rig verified it. */
 export interface CaseDevice {
   id: string;
@@ -97,10 +100,21 @@ export class CaseRecorder {
     this.evidence.event('mark', { label, at: benchIso(atMs) });
   }
 
-  /** Records a measurement; one outside its limit is the device's failure of `requirement`. */
+  /**
+   * Records a measurement; one outside its limit is the device's failure of `requirement`. `RIG_TIMING` names the rig's
+   * own timing (a probe sent when the case meant it): outside, or too close to tell, the case cannot judge — INCONCLUSIVE,
+   * never the device's FAIL, and no later check of the case rests on it.
+   */
   measured(m: Measurement, requirement = this.definition.requirements[0]): Measurement {
     this.measurements.push(m);
     this.evidence.event('measurement', { ...m });
+    if (requirement === RIG_TIMING && (m.outcome === 'fail' || m.outcome === 'indeterminate'))
+      this.inconclusive(
+        'precondition-unmet',
+        `${m.name} = ${m.value} ${m.unit} (±${m.uncertainty}) is ${m.outcome === 'fail' ? 'outside' : 'too close to tell against'} ` +
+          `${m.limit?.text}: the rig did not act when the case needs it to, so what followed cannot be judged`,
+        "check the lab settings (the boundary margin against the relay's confirmation time, the window against the case's probes) and the rig radio's transmit delay",
+      );
     if (m.outcome === 'fail') {
       throw new DeviceFailure(requirement, `${m.name} = ${m.value} ${m.unit} (±${m.uncertainty}) is outside ${m.limit?.text}`);
     }

@@ -2,6 +2,7 @@
 // IPAN-1…6). An HHT (the rig radio) sends CCS01 over inter-PAN at chosen moments after the
 // CH's power-on, straddling each limit by the lab's boundary margin.
 import { conformanceCase, derivedSecondHhtIeee, type BenchNeeds, type CaseContext, type LabSettings } from '../harness/conformance.ts';
+import { RIG_TIMING } from '../harness/case.ts';
 import type { HandHeldTerminal, JoinAttempt } from '../harness/hht.ts';
 import { hex16 } from '../protocol/bytes.ts';
 import { minutes } from '../harness/clock.ts';
@@ -35,7 +36,7 @@ function probeTime(
   const minutesAfter = (sentAtMs - edge.atMs) / 60_000;
   // The power-on happened between the relay command and its confirmation; the sniffer's stamp adds its own.
   const uncertainty = (edge.uncertaintyMs + ctx.capture.timeUncertaintyMs) / 60_000;
-  return ctx.rec.measured(measure(name, Number(minutesAfter.toFixed(4)), 'min', Number(uncertainty.toFixed(6)), limit), 'rig');
+  return ctx.rec.measured(measure(name, Number(minutesAfter.toFixed(4)), 'min', Number(uncertainty.toFixed(6)), limit), RIG_TIMING);
 }
 
 /** Room in a plan for relay confirmations, the CH's answers and a liveness beacon exchange. */
@@ -279,7 +280,7 @@ conformanceCase(
         Number(stayUncertainty.toFixed(6)),
         { low: ctx.settings.hhtStayHours, text: `after the ${ctx.settings.hhtStayHours}-hour HHT stay (IPAN-4)` },
       ),
-      'rig',
+      RIG_TIMING,
     );
     if (after.answered)
       ctx.rec.fail(

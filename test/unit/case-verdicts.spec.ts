@@ -1,7 +1,8 @@
 // What a suite says through ctx.rec ends the case in the verdict it names: an inconclusive kind
 // says what happened at the bench, with where and what to fix, never a verdict on the device.
 import { test, expect } from '@playwright/test';
-import { CaseRecorder, type CaseDefinition } from '../../harness/case.ts';
+import { CaseRecorder, type CaseDefinition, RIG_TIMING } from '../../harness/case.ts';
+import { measure } from '../../harness/measurements.ts';
 import { EvidenceLog } from '../../harness/evidence.ts';
 import { isRigFault, verdictOf } from '../../harness/verdicts.ts';
 
@@ -61,4 +62,25 @@ test('without a where, the case is named; unmet is the precondition-unmet kind o
     fix: 'send one',
   });
   expect(isRigFault(new Error('x'), 'dut-not-heard')).toBe(false);
+});
+
+test("a measurement of the rig's own timing outside its limit, or too close to tell, is INCONCLUSIVE, never the device's FAIL", ({}, testInfo) => {
+  const rec = recorder(testInfo.outputPath('evidence'));
+  const inside = { high: 60, text: 'inside the 60-minute window (IPAN-1)' };
+  // A probe sent 61 min after power-on where the case meant 59: the rig's timing, not the CH's behaviour.
+  const late = outcome(() => rec.measured(measure('CCS01 probe', 61, 'min', 0, inside), RIG_TIMING) as never);
+  expect([late.verdict.verdict, late.verdict.fault]).toEqual(['INCONCLUSIVE', 'precondition-unmet']);
+  expect(late.verdict.reason).toMatch(/CCS01 probe = 61 min \(±0\) is outside inside the 60-minute window .*cannot be judged/);
+  // 59.75 ± 0.5 min against 60: it cannot be told whether the probe was inside.
+  const close = outcome(() => rec.measured(measure('CCS01 probe', 59.75, 'min', 0.5, inside), RIG_TIMING) as never);
+  expect([close.verdict.verdict, close.verdict.reason]).toEqual(['INCONCLUSIVE', expect.stringMatching(/is too close to tell against/)]);
+  // Inside: recorded, and the case goes on to judge the device.
+  expect(rec.measured(measure('CCS01 probe', 59, 'min', 0.1, inside), RIG_TIMING).outcome).toBe('pass');
+  // A device's own measurement outside its limit is still its FAIL.
+  expect(
+    outcome(() => rec.measured(measure('window length', 45, 'min', 0, { low: 60, text: '60 min' }), 'IPAN-1') as never).verdict,
+  ).toMatchObject({
+    verdict: 'FAIL',
+    failedRequirement: 'IPAN-1',
+  });
 });
