@@ -118,6 +118,20 @@ async function changeOfTenancy(
 }
 
 /** How this bench triggers a Change of Tenancy; a bench that names none cannot run the case (a rig fault). */
+/**
+ * The clearing checks count from the Implementation Date/Time, as the 'honour' reading of COT-5 has it. Under the lab's
+ * 'ignore' reading (clear on receipt) they would invert the verdicts — the device that clears on receipt FAILed COT-4,
+ * the one that waits PASSed — so until the suite judges from receipt, such a case is INCONCLUSIVE before it acts.
+ */
+function clearingJudgedFromImplementation(ctx: CaseContext): void {
+  if (ctx.settings.cotImplementationTime === 'ignore')
+    ctx.rec.inconclusive(
+      'rig-misconfigured',
+      "the lab reads COT-5 as 'ignore' (data cleared on receipt of the change), but this case judges clearing from the Implementation Date/Time, so its verdict would not follow the lab's reading",
+      "set cotImplementationTime: honour to judge the implementation-time reading; the 'ignore' reading is not judged by the rig yet",
+    );
+}
+
 function tenancyOf(ctx: CaseContext): TenancyTrigger {
   const tenancy = ctx.bench.tenancy;
   if (!tenancy) {
@@ -321,6 +335,7 @@ async function meterStopsServingPreviousOccupier(
   name: TenancyMeter,
   useCase: string,
 ): Promise<void> {
+  clearingJudgedFromImplementation(ctx);
   const tenancy = tenancyOf(ctx);
   await powered(ctx, [powerDevice], async () => {
     await ctx.clock.sleep(minutes(10));
@@ -763,6 +778,7 @@ for (const role of CLIENT_ROLES) {
     },
     async (ctx) => {
       const esme = meterOf(ctx);
+      clearingJudgedFromImplementation(ctx);
       const observer = observerOf(ctx);
       const tenancy = tenancyOf(ctx);
       await powered(ctx, [esme, ctx.device], async () => {
@@ -931,6 +947,7 @@ conformanceCase(
     needs: holds(['ESME', ...CLIENT_ROLES], COT('ESME', COT_AFTER_MESSAGE)),
   },
   async (ctx) => {
+    clearingJudgedFromImplementation(ctx);
     const tenancy = tenancyOf(ctx);
     const clients = CLIENT_ROLES.flatMap((r) => ctx.bench.devices(r));
     await powered(ctx, [ctx.device, ...clients], async () => {
@@ -995,6 +1012,7 @@ for (const role of CLIENT_ROLES) {
     },
     async (ctx) => {
       const esme = meterOf(ctx);
+      clearingJudgedFromImplementation(ctx);
       const observer = observerOf(ctx);
       tenancyOf(ctx); // a bench that cannot trigger the change is INCONCLUSIVE before two hours of set-up, not after
       await powered(ctx, [esme], async () => {

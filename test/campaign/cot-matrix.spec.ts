@@ -126,3 +126,20 @@ test('COT-9 counts a poll once however many sniffers hear it: two sniffers pass 
   const ihd = c.results!.cases.find((r) => r.id === 'IHD-COT-009' && r.bench === 'virtual-1')!;
   expect(ihd.measurements[0]).toMatchObject({ value: 1, outcome: 'pass' });
 });
+
+test("under the lab's 'ignore' reading of COT-5 the clearing cases are INCONCLUSIVE before they act, never inverted verdicts", async () => {
+  const c = await runCampaign({
+    labSettings: { cotImplementationTime: 'ignore' },
+    perBench: [{ tenancy: CONFORMANT }, { tenancy: { ...CONFORMANT, ihd: 'ihd-clears-on-receipt' } }],
+    grep: 'COT-00[5168]|COT-010',
+  });
+  expect(c.exitCode, c.stderr).toBe(0);
+  for (const bench of ['virtual-1', 'virtual-2']) {
+    const judged = judgements(c, '', bench);
+    // The publication cases do not depend on the reading; every clearing case does, and says why it cannot judge.
+    expect(judged['ESME-COT-001'], bench).toBe('PASS');
+    for (const id of ['IHD-COT-005', 'PPMID-COT-005', 'ESME-COT-006', 'ESME-COT-010', 'GPF-COT-010', 'IHD-COT-008', 'PPMID-COT-008'])
+      expect(judged[id], `${bench} ${id}`).toBe('INCONCLUSIVE rig-misconfigured');
+  }
+  expect(c.results!.cases.find((r) => r.id === 'IHD-COT-005')!.reason).toMatch(/the lab reads COT-5 as 'ignore'/);
+});
