@@ -164,8 +164,11 @@ function meterOf(ctx: CaseContext): RigDevice {
   return esme;
 }
 
-const getCot = (ctx: CaseContext, client: RigDevice) => (_f: unknown, h: HeardFrame) =>
-  h.decoded.zcl?.name === 'Get Change of Tenancy' && ctx.capture.isFrom(h.decoded, client.ieee);
+/** The client's Get Change of Tenancy, to `meter` when one is named (a client bound to an ESME and a GPF polls each). */
+const getCot = (ctx: CaseContext, client: RigDevice, meter?: RigDevice) => (_f: unknown, h: HeardFrame) =>
+  h.decoded.zcl?.name === 'Get Change of Tenancy' &&
+  ctx.capture.isFrom(h.decoded, client.ieee) &&
+  (meter === undefined || ctx.capture.isTo(h.decoded, meter.ieee));
 
 /** Device Management attributes of the Change of Tenancy (PROTOCOL.md §7). */
 const COT_IMPLEMENTATION_ATTRIBUTE = DEVICE_MANAGEMENT_ATTRIBUTE.tenancyImplementation,
@@ -582,7 +585,8 @@ for (const role of CLIENT_ROLES) {
         ctx.rec.step('power-cycle the ESME');
         const back = await powerCycleTogether(ctx, esme);
         ctx.rec.mark(`rejoin limit (${ctx.settings.rejoinLimitMinutes} min)`, back.atMs + limit);
-        const poll = await ctx.capture.waitFor(getCot(ctx, ctx.device), limit, back.atMs);
+        // Communication with the ESME re-established: a poll of the ESME itself, not of another meter.
+        const poll = await ctx.capture.waitFor(getCot(ctx, ctx.device, esme), limit, back.atMs);
         if (!poll) await ctx.live.confirm([...hanOf(ctx), esme, ctx.device], `the ${role} did not poll after the ESME came back`);
         if (!poll)
           return ctx.rec.fail(
@@ -687,13 +691,14 @@ for (const role of CLIENT_ROLES) {
 }
 
 /**
- * COT-3 over a span: the longest time the case's client went without a Get Change of Tenancy from
+ * COT-3 over a span: the longest time the case's client went without a Get Change of Tenancy to the ESME from
  * `startMs` to now — the first gap from `startMs` (its power-on), the last to now — measured against
  * the poll period and the device clock's tolerance. The silence is the client's only if it, its meter
  * and the HAN's coordinator were there to be heard.
  */
 async function longestSilence(ctx: CaseContext, esme: RigDevice, startMs: number, name: string, span: string): Promise<void> {
-  const heard = ctx.capture.all(getCot(ctx, ctx.device), startMs);
+  // The ESME's own polls: a client that shares its polls between two meters must still ask each every period.
+  const heard = ctx.capture.all(getCot(ctx, ctx.device, esme), startMs);
   await ctx.live.confirm([...hanOf(ctx), esme, ctx.device], `the ${ctx.device.role}'s polls are judged ${span}`);
   const edges = [startMs, ...heard.map((h) => h.atMs), ctx.clock.now()];
   const gaps = edges.slice(1).map((t, i) => t - edges[i]);
