@@ -277,7 +277,10 @@ interface ServedEntry {
 }
 
 /** What a meter serves an IHD of the occupier's prepayment logs: Get Top Up Log, Get Debt Repayment Log, the top-up attribute sets. */
-async function servedLogs(ctx: CaseContext, target: HanTarget): Promise<{ entries: ServedEntry[]; answered: boolean }> {
+async function servedLogs(
+  ctx: CaseContext,
+  target: HanTarget,
+): Promise<{ entries: ServedEntry[]; answered: boolean; answeredBy: string[] }> {
   const now = isoToUtc(new Date(ctx.clock.now()));
   // A log may come in several commands: the first says how many.
   const topUpCommands = (f: DecodedFrame) => fieldsOf(f, PREPAYMENT, 'Publish Top Up Log')?.totalNumberOfCommands ?? 1;
@@ -320,7 +323,13 @@ async function servedLogs(ctx: CaseContext, target: HanTarget): Promise<{ entrie
     what: 'prepayment logs the meter serves',
     entries: entries.map((e) => ({ what: e.what, at: new Date(e.at).toISOString() })),
   });
-  return { entries, answered: [topUps, debts, sets].some((a) => a.answer !== undefined) };
+  const questions: [string, { answer?: unknown }][] = [
+    ['Get Top Up Log', topUps],
+    ['Get Debt Repayment Log', debts],
+    ['the top-up attributes', sets],
+  ];
+  const answeredBy = questions.filter(([, a]) => a.answer !== undefined).map(([q]) => q);
+  return { entries, answered: answeredBy.length > 0, answeredBy };
 }
 
 /** Runs a GPF case on the bench's GPF; NOT APPLICABLE when the CH names none. */
@@ -381,6 +390,14 @@ async function meterStopsServingPreviousOccupier(
         `${name} ${meter.id}`,
       );
     }
+    // "Nothing served" counts only for the questions answered: one answered before the change and unanswered after it
+    // says nothing of whether the meter still serves that log.
+    const unanswered = before.answeredBy.filter((q) => !after.answeredBy.includes(q));
+    if (unanswered.length > 0)
+      ctx.rec.unmet(
+        `the ${name} answered ${unanswered.join(' and ')} before the tenancy change but not after it, so whether it still serves what they hold cannot be seen`,
+        `check the ${name} is on the HAN and answers the Prepayment cluster, then run the case again`,
+      );
     const previous = after.entries.filter((e) => e.at < implementation);
     ctx.rec.measured(
       measure("previous occupier's log entries served after the implementation time", previous.length, 'entries', 0, {
