@@ -33,6 +33,8 @@ export interface BenchClock {
 
 export const seconds = (n: number) => n * 1000;
 export const minutes = (n: number) => n * 60_000;
+/** A span as a step says it, `m:ss` (whole seconds, never `59:60`). */
+export const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`;
 export const hours = (n: number) => n * 3_600_000;
 
 /** Wall time for a hardware bench. */

@@ -5,7 +5,7 @@ import { conformanceCase, derivedSecondHhtIeee, type BenchNeeds, type CaseContex
 import { RIG_TIMING } from '../harness/case.ts';
 import type { HandHeldTerminal, JoinAttempt } from '../harness/hht.ts';
 import { hex16 } from '../protocol/bytes.ts';
-import { minutes } from '../harness/clock.ts';
+import { minutes, mmss } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
 import type { PowerEdge } from '../harness/power.ts';
 
@@ -16,7 +16,6 @@ const AREA = 'CH inter-PAN join window (docs/requirements.md §A)';
 const CH_POWER_CYCLES: BenchNeeds = { powered: ['CH'], cycles: ['CH'], radio: true, triggers: [] };
 
 const claims = (ctx: CaseContext) => ctx.device.firmware.claims;
-const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}`;
 const hhmm = (ms: number) => `${Math.floor(ms / 3_600_000)} h ${String(Math.round((ms % 3_600_000) / 60_000)).padStart(2, '0')} min`;
 
 /** Sleeps until `offsetMs` after a power-on edge. */

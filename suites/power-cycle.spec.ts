@@ -10,7 +10,7 @@
 import { conformanceCase, powerCycleTogether, type CaseContext, type LabSettings, type RigDevice } from '../harness/conformance.ts';
 import type { HeardFrame } from '../harness/capture.ts';
 import { backOnHan as backOnHanOf, howBack as how, minutesBetween } from '../harness/han-return.ts';
-import { minutes } from '../harness/clock.ts';
+import { minutes, mmss } from '../harness/clock.ts';
 import { measure } from '../harness/measurements.ts';
 import type { PowerEdge } from '../harness/power.ts';
 import { NWK_REJOIN_REQUEST } from '../protocol/nwk.ts';
@@ -37,7 +37,6 @@ const limitMs = (s: LabSettings) => minutes(s.rejoinLimitMinutes);
  * times its own devices' return from the same power-on. The inter-PAN cases power-cycle the CH on timelines of their own.
  */
 const chCycle = (s: LabSettings) => ({ act: 'power-cycle:CH' as const, afterMs: limitMs(s) + SETTLE + STEPS });
-const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`;
 
 /** The device is on the HAN (harness/han-return.ts says how that is seen on air). */
 const backOnHan = (ctx: CaseContext, device: RigDevice, sinceMs: number) => backOnHanOf(ctx.capture, device, sinceMs);

@@ -18,7 +18,7 @@ import {
 } from '../harness/conformance.ts';
 import { span } from '../harness/shared-act.ts';
 import { busiestMinute, type HeardFrame, onceEach } from '../harness/capture.ts';
-import { minutes, seconds } from '../harness/clock.ts';
+import { minutes, mmss, seconds } from '../harness/clock.ts';
 import { measure, measureOnly } from '../harness/measurements.ts';
 import { backOnHan, howBack, minutesBetween } from '../harness/han-return.ts';
 import { OTA_CLAIM, otaImageFor, type OtaDeviceIdentity, type VerifiedOtaImage } from '../harness/ota.ts';
@@ -71,7 +71,6 @@ const recoveryWatch = (s: LabSettings) =>
   s.reconnectRecoveryMinutes === null ? MEASURE_ONLY_WATCH : LATE_WATCH * minutes(s.reconnectRecoveryMinutes);
 /** An outage's plan at its longest: settle, the outage, the wait for the client's next request, the recovery watch. */
 const outagePlan = (s: LabSettings) => SETTLE + outageMs(s) + NEXT_REQUEST_WATCH + recoveryWatch(s) + STEPS;
-const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}`;
 const minutesOf = (ms: number) => Number((ms / 60_000).toFixed(4));
 
 /** The meters a client reads: the ESME, or the GPF in the CH. */
