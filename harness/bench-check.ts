@@ -7,7 +7,7 @@ import { verifyImage } from '../firmware-images/manifest.ts';
 import { buildBeaconRequest } from '../protocol/beacons.ts';
 import { HanDecoder } from '../protocol/decoder.ts';
 import type { LoadedRig, RigBench, RigDevice } from '../rigs/load.ts';
-import { openBench, type OpenBench } from './bench.ts';
+import { openBench, type OpenBench, openRelaysAlone } from './bench.ts';
 import { counted } from '../protocol/words.ts';
 
 /** ✓ established; ✗ a rig fault, with its fix; ⚠ not established, but not a fault either (see each line). */
@@ -67,7 +67,7 @@ export async function checkImages(spec: RigBench): Promise<CheckLine[]> {
 }
 
 /** Each relay online (its LWT / online topic) and its state query answered; the relays' states, for the sniffer check. */
-async function checkRelays(bench: OpenBench): Promise<{ lines: CheckLine[]; anyOn: boolean }> {
+async function checkRelays(bench: Pick<OpenBench, 'relays' | 'spec'>): Promise<{ lines: CheckLine[]; anyOn: boolean }> {
   // No wait for the retained LWTs: the broker sends them with the subscription, so they arrive before the query's answer.
   // All relays at once: a bench of silent relays costs one confirmation time, not one each.
   const checked = await Promise.all(
@@ -363,13 +363,32 @@ export async function checkBench(rig: LoadedRig, benchId: string, options: Bench
     if (!(e instanceof RigFault)) throw e;
     if (brokerFault) lines.push(faulted('MQTT broker', brokerFault));
     lines.push(faulted(openingItem(e), e));
-    lines.push(notChecked('the rest of the bench', 'the bench could not be opened; fix the line above and check again'));
+    // A sniffer or the radio that cannot open takes nothing from the broker and the relays: they are asked all the same.
+    if (!brokerFault && e.kind !== 'broker-unreachable' && !spec.virtual) lines.push(...(await powerAlone(rig, spec)));
+    lines.push(notChecked('the rest of the bench', 'the bench could not be opened; fix the ✗ above and check again'));
     return lines;
   }
   try {
     return [...lines, ...(await checkOpenBench(bench, options, brokerFault))];
   } finally {
     await bench.close();
+  }
+}
+
+/** The broker's and the relays' lines of a bench whose serial parts did not open. */
+async function powerAlone(rig: LoadedRig, spec: RigBench): Promise<CheckLine[]> {
+  let opened: Awaited<ReturnType<typeof openRelaysAlone>>;
+  try {
+    opened = await openRelaysAlone(rig, spec);
+  } catch (e) {
+    if (!(e instanceof RigFault)) throw e;
+    return [faulted('MQTT broker', e), ...spec.relays.map((r) => notChecked(`relay ${r.id}`, 'the broker is unreachable'))];
+  }
+  try {
+    const { lines } = await checkRelays({ relays: opened.relays, spec });
+    return [ok('MQTT broker', `${redactedBrokerUrl(rig.station.mqtt.url)} reachable, station connected`), ...lines];
+  } finally {
+    await opened.close();
   }
 }
 

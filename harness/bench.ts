@@ -155,6 +155,24 @@ function wiringOf(rig: LoadedRig, spec: RigBench, virtual: VirtualBench | undefi
   return { brokerUrl: rig.station.mqtt.url, sniffers: new Map(spec.sniffers.map((s) => [s.id, s.location!])), radio: spec.radio.location! };
 }
 
+/**
+ * A real bench's relays alone, on the station broker, with no serial part opened: `check` asks them when a sniffer or the
+ * radio stops the bench opening (neither needs the other). Throws the broker's fault as openBench would.
+ */
+export async function openRelaysAlone(
+  rig: LoadedRig,
+  spec: RigBench,
+): Promise<{ relays: Map<string, PowerSwitch>; close: () => Promise<void> }> {
+  const closers = new Closers();
+  try {
+    const relays = await attachRelays(rig, spec, rig.station.mqtt.url, wallClock, closers);
+    return { relays, close: () => closers.close() };
+  } catch (e) {
+    await closers.close();
+    throw e;
+  }
+}
+
 /** Connects the station's MQTT client and attaches every relay of the bench through its vendor's row. */
 async function attachRelays(
   rig: LoadedRig,

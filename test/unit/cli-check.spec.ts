@@ -263,12 +263,16 @@ test('a sniffer whose output cannot be read is the ✗, not the radio it could n
   expect(r.stdout).not.toMatch(/radio-unavailable/);
 });
 
-test('a rig radio that does not answer: ✗ rig radio with the fix, exit 3', async () => {
+test('a rig radio that does not answer: ✗ rig radio with the fix, exit 3; the broker and the relays are checked all the same', async () => {
   const rig = rigFile({ snifferPath: await sniffer(), radioPath: await radio({ mute: true }) });
   const r = await check(['--rig', rig]);
   expect(r.code, r.stdout + r.stderr).toBe(3);
   expect(r.stdout).toMatch(/^✗ rig radio: radio-unavailable: rig radio: no answer to "/m);
   expect(r.stdout).toMatch(/^✗ rig radio.*\n {4}fix: Check the rig radio is powered/m);
+  // Neither needs the radio: a bench being brought up learns about its broker and relays in the same check.
+  expect(line(r.stdout, '✓ MQTT broker')).toMatch(/reachable, station connected/);
+  expect(line(r.stdout, '✓ relay mains-ch (powers ch)')).toMatch(/state query answered (ON|OFF)/);
+  expect(r.stdout).toMatch(/^⚠ the rest of the bench: not checked/m);
 });
 
 test('an image that is not the one its manifest pins: ✗ firmware image', async () => {
