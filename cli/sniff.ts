@@ -230,6 +230,15 @@ export async function sniffInto(
         }
       } catch (fault) {
         if (!(fault instanceof RigFault)) throw fault;
+        // Lost before it ever gave a frame: no sniffer that worked went away — most likely not this kind of sniffer at all.
+        if (counts.frames === 0 && counts.reopenings === 0)
+          throw new RigFault(
+            fault.kind,
+            where,
+            `${fault.message}, before it gave a single frame${counts.unread ? ` (${counts.unread} unread input units)` : ''}`,
+            `Check that ${describeLocation(target.location)} is a ${target.kind.title} (--kind ${target.kind.kind}) and that it runs that firmware. ${fault.fix}`,
+            { cause: fault },
+          );
         session.log(`${where}: lost (${fault.kind}: ${fault.message}); reopening it when it comes back`);
       } finally {
         stop.signal.removeEventListener('abort', closeOnStop);

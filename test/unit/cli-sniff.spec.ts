@@ -286,3 +286,21 @@ test("the end counts: unread and malformed lines, and a wrap of the nRF sniffer'
     await pair.close();
   }
 });
+
+test('a port where no sniffer of that kind answers is a rig fault before a single frame, not "lost" and "back" with 0 frames', async ({}, testInfo) => {
+  test.setTimeout(90_000);
+  // Nothing on the far side speaks the nRF shell: another dongle on this path, or a dongle without its sniffer firmware.
+  const pair = await createPtyPair(testInfo.outputPath('pty'));
+  try {
+    const sniff = RigProcess.start(
+      ['sniff', '--kind', 'nrf802154', '--path', pair.hostPath, '--channel', '11', '--out', '-', '--seconds', '40'],
+      'ignore',
+    );
+    expect(await sniff.exited, sniff.stderr).toBe(3);
+    expect(sniff.stderr).toMatch(/did not answer a "channel" probe .*, before it gave a single frame/);
+    expect(sniff.stderr).toMatch(/Check that .* is a nRF52840 dongle with the 802\.15\.4 sniffer firmware \(--kind nrf802154\)/);
+    expect(sniff.stderr).not.toMatch(/back at /);
+  } finally {
+    await pair.close();
+  }
+});
