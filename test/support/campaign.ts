@@ -2,7 +2,7 @@
 // rig made for the test, and reads back its results.json.
 import { expect } from '@playwright/test';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -151,8 +151,24 @@ export function virtualRig(o: CampaignOptions): Record<string, unknown> {
   };
 }
 
+/** The scratch folders this test process made (scratchDir). */
+const SCRATCH = new Set<string>();
+
+/**
+ * A scratch folder for the test process, removed when it exits (a campaign's evidence runs to gigabytes: left behind, a few
+ * test runs filled the disk); GBCS_RIG_KEEP_TEST_RUNS=1 keeps them to look at.
+ */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (!process.env.GBCS_RIG_KEEP_TEST_RUNS) {
+    if (SCRATCH.size === 0) process.once('exit', () => SCRATCH.forEach((d) => rmSync(d, { recursive: true, force: true })));
+    SCRATCH.add(dir);
+  }
+  return dir;
+}
+
 export async function runCampaign(o: CampaignOptions = {}): Promise<Campaign> {
-  const dir = mkdtempSync(join(tmpdir(), 'gbcs-rig-campaign-'));
+  const dir = scratchDir('gbcs-rig-campaign-');
   const rigFile = join(dir, 'rig.yaml');
   writeFileSync(rigFile, stringify(virtualRig(o)));
   const out = join(dir, 'run');

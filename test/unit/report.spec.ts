@@ -16,7 +16,7 @@ import { MANIFEST, SIGNATURE, SIGNING_KEY_ENV, runFiles, verifyRun, writeManifes
 import type { RunResults } from '../../reports/results.ts';
 import { reportId } from '../../reports/statement.ts';
 import { RigSecrets } from '../../rigs/load.ts';
-import { TEST_INSTALL_CODE, runCampaign, type Campaign } from '../support/campaign.ts';
+import { TEST_INSTALL_CODE, runCampaign, scratchDir, type Campaign } from '../support/campaign.ts';
 
 // One campaign per profile per worker: each test works on its own copy of the run folder.
 const campaigns = new Map<string, Promise<Campaign>>();
@@ -29,7 +29,7 @@ function campaign(firmware = 'ch-conformant'): Promise<Campaign> {
 async function runFolder(firmware?: string): Promise<string> {
   const c = await campaign(firmware);
   expect(c.exitCode, c.stderr).toBe(0);
-  const copy = join(mkdtempSync(join(tmpdir(), 'gbcs-rig-report-')), 'run');
+  const copy = join(scratchDir('gbcs-rig-report-'), 'run');
   cpSync(c.dir, copy, { recursive: true });
   return copy;
 }
