@@ -167,7 +167,7 @@ export const overrunAllowance = (plannedMs: number): number => Math.max(plannedM
 const HARDWARE_RUNNER_MARGIN_MS = minutes(15);
 
 /** A device's name in verdicts and the report: its role, or GPF for the gas proxy function inside a CH. */
-const roleOf = (d: RigDevice): string => (d.inside !== undefined ? 'GPF' : d.role);
+export const roleOf = (d: RigDevice): string => (d.inside !== undefined ? 'GPF' : d.role);
 
 /** The bench a Playwright project drives: its `use: { benchId }`. */
 export interface BenchOption {

@@ -15,6 +15,7 @@ import {
   type CaseContext,
   type LabSettings,
   type RigDevice,
+  roleOf,
 } from '../harness/conformance.ts';
 import { span } from '../harness/shared-act.ts';
 import { busiestMinute, type HeardFrame, onceEach } from '../harness/capture.ts';
@@ -83,9 +84,6 @@ function meterOf(ctx: CaseContext, role: MeterRole): RigDevice {
   return meter;
 }
 
-/** A meter as the steps name it: the GPF is a device of the CH (its role is the CH's). */
-const nameOf = (meter: RigDevice): string => (meter.role === 'CH' ? 'GPF' : meter.role);
-
 /** The devices a meter needs powered: the ESME its own relay; the GPF lives in the CH, powered with it. */
 const poweredFor = (meter: RigDevice): RigDevice[] => (meter.role === 'ESME' ? [meter] : []);
 
@@ -142,15 +140,15 @@ function firstAnswered(
  * A client never answered cannot show what it does when the meter goes.
  */
 async function talking(ctx: CaseContext, client: RigDevice, meter: RigDevice, sinceMs: number): Promise<void> {
-  ctx.rec.step(`let the ${client.role} settle for ${SETTLE / 60_000} min: it must talk to the ${nameOf(meter)} (a request answered)`);
+  ctx.rec.step(`let the ${client.role} settle for ${SETTLE / 60_000} min: it must talk to the ${roleOf(meter)} (a request answered)`);
   await ctx.clock.waitFor(() => firstAnswered(ctx, client, meter, sinceMs) !== undefined || ctx.capture.faulted() !== undefined, SETTLE);
   ctx.capture.assertHealthy();
   if (firstAnswered(ctx, client, meter, sinceMs)) return void (await ctx.clock.sleep(Math.max(0, sinceMs + SETTLE - ctx.clock.now())));
-  await ctx.live.confirm([...hanOf(ctx), client], `the ${client.role} was not heard talking to the ${nameOf(meter)}`);
+  await ctx.live.confirm([...hanOf(ctx), client], `the ${client.role} was not heard talking to the ${roleOf(meter)}`);
   ctx.rec.unmet(
-    `no request of the ${client.role} to the ${nameOf(meter)} ${meter.id} was answered in ${SETTLE / 60_000} min on the HAN,` +
+    `no request of the ${client.role} to the ${roleOf(meter)} ${meter.id} was answered in ${SETTLE / 60_000} min on the HAN,` +
       ' so what it does when the meter goes out of reach cannot be seen',
-    `check the ${client.role} is paired with the ${nameOf(meter)} (commissioned in the CHF device log, bound to its clusters)`,
+    `check the ${client.role} is paired with the ${roleOf(meter)} (commissioned in the CHF device log, bound to its clusters)`,
   );
 }
 
@@ -160,7 +158,7 @@ function outageOf(ctx: CaseContext, meter: RigDevice): MeterOutage {
   if (!means)
     ctx.rec.inconclusive(
       'rig-misconfigured',
-      `bench ${ctx.bench.id} cannot take the ${nameOf(meter)} ${meter.id} out of reach alone: it shares the CH's relay`,
+      `bench ${ctx.bench.id} cannot take the ${roleOf(meter)} ${meter.id} out of reach alone: it shares the CH's relay`,
       'run the case on a virtual bench, or give the bench a way to silence the GPF (not in the rig file yet)',
     );
   return means;
@@ -183,7 +181,7 @@ interface Outage {
 async function outage(ctx: CaseContext, client: RigDevice, meter: RigDevice, seen: string): Promise<Outage> {
   const means = outageOf(ctx, meter);
   const L = ctx.settings.reconnectOutageMinutes;
-  ctx.rec.step(`take the ${nameOf(meter)} out of reach for ${L} min (${means.how})`);
+  ctx.rec.step(`take the ${roleOf(meter)} out of reach for ${L} min (${means.how})`);
   // RCN-2's cases side by side share the outage (needs.shares): it begins once, and ends once both are done with it.
   const { started: gone, finished: back } = await span(
     ctx.together,
@@ -194,25 +192,25 @@ async function outage(ctx: CaseContext, client: RigDevice, meter: RigDevice, see
       if (requests(ctx, client, meter, gone.atMs).length === 0) {
         await ctx.live.confirm([...hanOf(ctx), client], `the ${client.role} asked nothing during the outage`);
         ctx.rec.unmet(
-          `the ${client.role} sent the ${nameOf(meter)} no request in the ${L} min it was out of reach, so ${seen} cannot be seen`,
+          `the ${client.role} sent the ${roleOf(meter)} no request in the ${L} min it was out of reach, so ${seen} cannot be seen`,
           "lengthen reconnectOutageMinutes past the time between the client's reads, or check the client reads this meter",
         );
       }
       ctx.rec.step(
-        `bring the ${nameOf(meter)} back just after the ${client.role}'s next request (${NEXT_REQUEST_WATCH / 60_000} min at most)`,
+        `bring the ${roleOf(meter)} back just after the ${client.role}'s next request (${NEXT_REQUEST_WATCH / 60_000} min at most)`,
       );
       const after = ctx.clock.now();
       await ctx.capture.waitFor((f) => isRequest(ctx, client, meter)(f), NEXT_REQUEST_WATCH, after);
     },
     () => means.end(meter, handsOf(ctx)),
   );
-  ctx.rec.mark(`the ${nameOf(meter)} back`, back.atMs);
+  ctx.rec.mark(`the ${roleOf(meter)} back`, back.atMs);
   const asked = requests(ctx, client, meter, gone.atMs, back.atMs);
-  ctx.evidence.event('observed', { what: `the ${client.role}'s requests to the out-of-reach ${nameOf(meter)}`, count: asked.length });
+  ctx.evidence.event('observed', { what: `the ${client.role}'s requests to the out-of-reach ${roleOf(meter)}`, count: asked.length });
   const limit = ctx.settings.reconnectRecoveryMinutes;
   if (limit !== null) ctx.rec.mark(`recovery limit (${limit} min)`, back.atMs + minutes(limit));
   ctx.rec.step(
-    `wait for the ${client.role} to recover: a request answered by the ${nameOf(meter)}` +
+    `wait for the ${client.role} to recover: a request answered by the ${roleOf(meter)}` +
       ` (${limit === null ? `measure-only, watched ${MEASURE_ONLY_WATCH / 60_000} min` : `${limit} min, watched to ${LATE_WATCH}× that`})`,
   );
   await ctx.clock.waitFor(
@@ -248,7 +246,7 @@ async function judgeBackOff(ctx: CaseContext, client: RigDevice, meter: RigDevic
   });
   // The lab set no limit: the values are measured and shown, and the PASS says what was not judged.
   if (unset.length > 0) ctx.rec.step(`measure-only: the lab sets no ${unset.join(' and no ')}, so that value is measured, not judged`);
-  const rateName = `most requests of the ${client.role} to the out-of-reach ${nameOf(meter)} in any minute`;
+  const rateName = `most requests of the ${client.role} to the out-of-reach ${roleOf(meter)} in any minute`;
   ctx.rec.measured(
     rateLimit === null
       ? measureOnly(rateName, busiest.length, 'per min', 0, 'reconnectRequestRateLimitPerMinute')
@@ -256,7 +254,7 @@ async function judgeBackOff(ctx: CaseContext, client: RigDevice, meter: RigDevic
     'RCN-1',
   );
   const uncertainty = minutesOf(o.back.uncertaintyMs + ctx.capture.timeUncertaintyMs);
-  const recoveryName = `${client.role} recovered after the ${nameOf(meter)}'s return`;
+  const recoveryName = `${client.role} recovered after the ${roleOf(meter)}'s return`;
   const recovery = (min: number) =>
     recoveryLimit === null
       ? measureOnly(recoveryName, min, 'min', uncertainty, 'reconnectRecoveryMinutes')
@@ -266,12 +264,12 @@ async function judgeBackOff(ctx: CaseContext, client: RigDevice, meter: RigDevic
     return;
   }
   // Heard before judged: the meter must be heard again, and the client alive, before its silence counts against it.
-  await ctx.live.confirm([...hanOf(ctx), client], `the ${client.role} did not recover after the ${nameOf(meter)}'s return`, o.back.atMs);
-  await ctx.live.confirm(meter, `the ${client.role} did not recover after the ${nameOf(meter)}'s return`, o.back.atMs);
+  await ctx.live.confirm([...hanOf(ctx), client], `the ${client.role} did not recover after the ${roleOf(meter)}'s return`, o.back.atMs);
+  await ctx.live.confirm(meter, `the ${client.role} did not recover after the ${roleOf(meter)}'s return`, o.back.atMs);
   const after = requests(ctx, client, meter, o.back.atMs);
   ctx.rec.fail(
     'RCN-1',
-    `the ${client.role} did not recover within ${recoveryWatch(s) / 60_000} min of the ${nameOf(meter)}'s return` +
+    `the ${client.role} did not recover within ${recoveryWatch(s) / 60_000} min of the ${roleOf(meter)}'s return` +
       (after.length
         ? ` (${counted(after.length, 'request')} after the return, none answered)`
         : ` (no request to it after the return; the last during the outage ${mmss(o.back.atMs - (o.asked.at(-1)?.atMs ?? o.back.atMs))} before it)`) +
@@ -284,7 +282,7 @@ async function judgeRefresh(ctx: CaseContext, client: RigDevice, meter: RigDevic
   const o = await outage(ctx, client, meter, 'its recovery and what it asks on it');
   if (!o.recovered)
     ctx.rec.unmet(
-      `the ${client.role} did not recover within ${recoveryWatch(ctx.settings) / 60_000} min of the ${nameOf(meter)}'s return,` +
+      `the ${client.role} did not recover within ${recoveryWatch(ctx.settings) / 60_000} min of the ${roleOf(meter)}'s return,` +
         ' so what it does on recovery cannot be seen',
       `run ${client.role}-RCN-001 (RCN-1) on this ${client.role}`,
     );
@@ -293,7 +291,7 @@ async function judgeRefresh(ctx: CaseContext, client: RigDevice, meter: RigDevic
   ctx.rec.mark(`refresh limit (${ctx.settings.rejoinLimitMinutes} min after the recovery)`, from + within);
   ctx.rec.step(
     `within ${ctx.settings.rejoinLimitMinutes} min of its recovery the ${client.role} asks for Change of Tenancy` +
-      ` and for the ${nameOf(meter)}'s data again`,
+      ` and for the ${roleOf(meter)}'s data again`,
   );
   const poll = (f: DecodedFrame) => isRequest(ctx, client, meter)(f) && f.zcl?.name === 'Get Change of Tenancy';
   // Its data: a request other than the poll answered after the one that recovered it (a read, a log it missed).
@@ -310,7 +308,7 @@ async function judgeRefresh(ctx: CaseContext, client: RigDevice, meter: RigDevic
   if (polled && refresh) return;
   ctx.rec.fail(
     'RCN-2',
-    `in the ${ctx.settings.rejoinLimitMinutes} min after it recovered (${mmss(from - o.back.atMs)} after the ${nameOf(meter)}'s return) the ${client.role}` +
+    `in the ${ctx.settings.rejoinLimitMinutes} min after it recovered (${mmss(from - o.back.atMs)} after the ${roleOf(meter)}'s return) the ${client.role}` +
       [!polled && ' sent no Get Change of Tenancy', !refresh && ' asked the meter for nothing more (no data refreshed)']
         .filter(Boolean)
         .join(' and'),
@@ -355,23 +353,23 @@ async function readsAnswered(ctx: CaseContext, client: RigDevice, meter: RigDevi
   const asked = requests(ctx, client, meter, down.atMs, up.atMs).filter((r) => !isTopUp(r.decoded));
   const answered = asked.filter((r) => answerTo(ctx, client, meter, r));
   ctx.rec.measured(
-    measure(`${client.role} requests answered by the ${nameOf(meter)} while the WAN was down`, answered.length, 'requests', 0),
+    measure(`${client.role} requests answered by the ${roleOf(meter)} while the WAN was down`, answered.length, 'requests', 0),
   );
   if (answered.length > 0) return;
   if (asked.length === 0) {
     await ctx.live.confirm([...hanOf(ctx), client], `the ${client.role} asked nothing while the WAN was down`);
     ctx.rec.unmet(
-      `the ${client.role} sent the ${nameOf(meter)} no request in the ${ctx.settings.reconnectOutageMinutes} min the WAN was down, so its reads cannot be seen`,
+      `the ${client.role} sent the ${roleOf(meter)} no request in the ${ctx.settings.reconnectOutageMinutes} min the WAN was down, so its reads cannot be seen`,
       "lengthen reconnectOutageMinutes past the time between the client's reads",
     );
   }
   await ctx.live.confirm(
     [...hanOf(ctx), meter],
-    `the ${nameOf(meter)} answered none of the ${client.role}'s requests while the WAN was down`,
+    `the ${roleOf(meter)} answered none of the ${client.role}'s requests while the WAN was down`,
   );
   ctx.rec.fail(
     'RCN-3',
-    `with the CH's WAN down, none of the ${asked.length} requests of the ${client.role} to the ${nameOf(meter)} was answered: the HAN did not keep working`,
+    `with the CH's WAN down, none of the ${asked.length} requests of the ${client.role} to the ${roleOf(meter)} was answered: the HAN did not keep working`,
   );
 }
 
@@ -393,7 +391,7 @@ async function nothingChanges(ctx: CaseContext, client: RigDevice, meter: RigDev
   if (asked.length > 0 && !asked.some((r) => answerTo(ctx, client, meter, r)))
     ctx.rec.fail(
       'RCN-3',
-      `after the WAN's return none of the ${asked.length} requests of the ${client.role} to the ${nameOf(meter)} was answered`,
+      `after the WAN's return none of the ${asked.length} requests of the ${client.role} to the ${roleOf(meter)} was answered`,
     );
 }
 
@@ -405,8 +403,8 @@ function onHan(ctx: CaseContext, meter: RigDevice): { short: number; ieee: strin
   const short = ctx.capture.shortOf(meter.ieee);
   if (short === undefined)
     ctx.rec.unmet(
-      `the ${nameOf(meter)} was never heard with its short address, so the rig radio cannot ask it for its top-up log`,
-      `check the ${nameOf(meter)} joined the HAN`,
+      `the ${roleOf(meter)} was never heard with its short address, so the rig radio cannot ask it for its top-up log`,
+      `check the ${roleOf(meter)} joined the HAN`,
     );
   return { short, ieee: meter.ieee };
 }
@@ -422,7 +420,7 @@ async function topUpCredited(ctx: CaseContext, ppmid: RigDevice, meter: RigDevic
     await ctx.live.confirm([...hanOf(ctx), ppmid], 'the PPMID sent no top-up to the meter');
     ctx.rec.fail(
       'RCN-3',
-      `with the CH's WAN down the PPMID sent the top-up code keyed in on it to no meter (no Consumer Top Up to the ${nameOf(meter)} within ${TOP_UP_SENT_WITHIN / 60_000} min)`,
+      `with the CH's WAN down the PPMID sent the top-up code keyed in on it to no meter (no Consumer Top Up to the ${roleOf(meter)} within ${TOP_UP_SENT_WITHIN / 60_000} min)`,
     );
   }
   const code = fieldsOf(sent.decoded, PREPAYMENT, 'Consumer Top Up')?.topUpCode;
@@ -439,15 +437,15 @@ async function topUpCredited(ctx: CaseContext, ppmid: RigDevice, meter: RigDevic
     await ctx.live.confirm(meter, 'the meter did not answer the top-up');
     ctx.rec.fail(
       'RCN-3',
-      `with the CH's WAN down the ${nameOf(meter)} did not answer the PPMID's Consumer Top Up (${hex16(PREPAYMENT.id)})`,
+      `with the CH's WAN down the ${roleOf(meter)} did not answer the PPMID's Consumer Top Up (${hex16(PREPAYMENT.id)})`,
     );
   }
   if (result.resultType !== 0)
     ctx.rec.fail(
       'RCN-3',
-      `with the CH's WAN down the ${nameOf(meter)} refused the top-up keyed in on the PPMID (result type ${result.resultType})`,
+      `with the CH's WAN down the ${roleOf(meter)} refused the top-up keyed in on the PPMID (result type ${result.resultType})`,
     );
-  ctx.rec.step(`the rig radio, as an IHD, asks the ${nameOf(meter)} for its top-up log: the code must be credited`);
+  ctx.rec.step(`the rig radio, as an IHD, asks the ${roleOf(meter)} for its top-up log: the code must be credited`);
   const log = await ctx.hht.askOverHan(
     onHan(ctx, meter),
     PREPAYMENT.id,
@@ -458,9 +456,9 @@ async function topUpCredited(ctx: CaseContext, ppmid: RigDevice, meter: RigDevic
   if (!log.answer)
     ctx.rec.inconclusive(
       'dut-not-heard',
-      `the ${nameOf(meter)} did not answer the rig radio's Get Top Up Log`,
-      `check the rig radio is on the HAN and the ${nameOf(meter)} serves the Prepayment cluster`,
-      `${nameOf(meter)} ${meter.id}`,
+      `the ${roleOf(meter)} did not answer the rig radio's Get Top Up Log`,
+      `check the rig radio is on the HAN and the ${roleOf(meter)} serves the Prepayment cluster`,
+      `${roleOf(meter)} ${meter.id}`,
     );
   const since = Math.floor(entered.atMs / 1000) * 1000;
   const credited = log.answers
@@ -469,11 +467,11 @@ async function topUpCredited(ctx: CaseContext, ppmid: RigDevice, meter: RigDevic
       const at = Date.parse(utcToIso(t.topUpTime));
       return at >= since && (entered.code === undefined || String(t.topUpCode).toLowerCase() === entered.code.toLowerCase());
     });
-  ctx.evidence.event('observed', { what: `the ${nameOf(meter)}'s top-up log`, credited: credited ?? null, resultType: result.resultType });
+  ctx.evidence.event('observed', { what: `the ${roleOf(meter)}'s top-up log`, credited: credited ?? null, resultType: result.resultType });
   if (!credited)
     ctx.rec.fail(
       'RCN-3',
-      `the ${nameOf(meter)} accepted the top-up but its top-up log shows no top-up since ${new Date(since).toISOString()}: it was not credited`,
+      `the ${roleOf(meter)} accepted the top-up but its top-up log shows no top-up since ${new Date(since).toISOString()}: it was not credited`,
     );
   ctx.rec.measured(
     measure('top-up credited after the code was keyed in', Number(((answer.atMs - entered.atMs) / 1000).toFixed(3)), 's', 0),
