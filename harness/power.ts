@@ -176,9 +176,11 @@ export class BenchPower {
     return edge;
   }
 
-  /** A power cycle a case alongside made for this one too: its power-on starts the device's power period here as well. */
+  /**
+   * A power cycle a case alongside made for this one too, in this case's evidence. Its power-on is the device's power
+   * period here already: the holds keep it (lastOn).
+   */
   adopt(device: RigDevice, edge: PowerEdge, by: string): void {
-    this.#lastOn.set(device.relay.id, edge);
     this.evidence.event('power-shared', { device: device.id, state: 'ON', since: new Date(edge.atMs).toISOString(), cycledBy: by });
   }
 
