@@ -9,6 +9,7 @@ import { HanDecoder } from '../protocol/decoder.ts';
 import type { LoadedRig, RigBench, RigDevice } from '../rigs/load.ts';
 import { openBench, type OpenBench, openRelaysAlone } from './bench.ts';
 import { counted } from '../protocol/words.ts';
+import type { UnreadInput } from '../drivers/sniffer/sniffer.ts';
 
 /** ✓ established; ✗ a rig fault, with its fix; ⚠ not established, but not a fault either (see each line). */
 export type CheckMark = 'ok' | 'warn' | 'fault';
@@ -125,9 +126,7 @@ async function checkAir(bench: OpenBench, options: BenchCheckOptions, anyOn: boo
   const withinMs = options.hearWithinMs ?? HEAR_WITHIN_MS;
   const radioChannel = bench.spec.radio.channel;
   const beacon = buildBeaconRequest(0x5c);
-  const heard = new Map(
-    bench.sniffers.map((s) => [s.id, { frames: 0, beacon: false, unread: [] as { reason: string; preview: string }[] }]),
-  );
+  const heard = new Map(bench.sniffers.map((s) => [s.id, { frames: 0, beacon: false, unread: [] as UnreadInput[] }]));
   const stops = bench.sniffers.flatMap((s) => [
     s.driver.onFrame((f) => {
       const h = heard.get(s.id)!;
@@ -166,7 +165,8 @@ async function checkAir(bench: OpenBench, options: BenchCheckOptions, anyOn: boo
       );
     for (const s of bench.sniffers) {
       const h = heard.get(s.id)!;
-      const item = `sniffer ${s.id} (${bench.spec.sniffers.find((x) => x.id === s.id)?.kind})`;
+      const kind = bench.spec.sniffers.find((x) => x.id === s.id)?.kind;
+      const item = `sniffer ${s.id} (${kind})`;
       const quiet = `heard nothing on channel ${s.channel} within ${withinMs / 1000} s`;
       if (s.driver.fault) lines.push(faulted(item, s.driver.fault));
       else if (h.unread.length > 0 && !h.beacon)
@@ -178,7 +178,7 @@ async function checkAir(bench: OpenBench, options: BenchCheckOptions, anyOn: boo
               s.driver.where,
               `${counted(h.unread.length, 'unit')} of its output could not be read as frames (first: ${h.unread[0].reason}, ${h.unread[0].preview})` +
                 `${h.frames ? `, beside ${counted(h.frames, 'frame')} read` : ''}, and the rig radio's beacon request was not among what it read`,
-              `Check the sniffer runs its ${bench.spec.sniffers.find((x) => x.id === s.id)?.kind} firmware and its USB link (re-plug, another cable or port).`,
+              `Check the sniffer runs its ${kind} firmware and its USB link (re-plug, another cable or port).`,
             ),
           ),
         );
@@ -197,7 +197,7 @@ async function checkAir(bench: OpenBench, options: BenchCheckOptions, anyOn: boo
               'sniffer-stopped',
               s.driver.where,
               `${quiet}, not even the rig radio's beacon request`,
-              `Check the sniffer runs its ${bench.spec.sniffers.find((x) => x.id === s.id)?.kind} firmware, is tuned by the rig (replug it) and sits within range of the rig radio.`,
+              `Check the sniffer runs its ${kind} firmware, is tuned by the rig (replug it) and sits within range of the rig radio.`,
             ),
           ),
         );
@@ -328,14 +328,8 @@ export async function checkOpenBench(bench: OpenBench, options: BenchCheckOption
     // A part already lost: its own line below says which.
   }
   const relays = brokerFault ? { lines: [], anyOn: false } : await checkRelays(bench);
-  const lost = brokerFault ?? relays.lines.find((l) => l.fault?.kind === 'broker-unreachable')?.fault;
   const broker = bench.virtual ? 'the virtual bench broker' : redactedBrokerUrl(bench.rig.station.mqtt.url);
-  const lines: CheckLine[] = [lost ? faulted('MQTT broker', lost) : ok('MQTT broker', `${broker} reachable, station connected`)];
-  // With the broker gone no relay can be asked: one ✗ for the broker, not one per relay.
-  if (brokerFault) lines.push(...bench.spec.relays.map((r) => notChecked(`relay ${r.id}`, 'the broker is unreachable')));
-  else if (lost)
-    lines.push(...relays.lines.map((l) => (l.fault?.kind === 'broker-unreachable' ? notChecked(l.item, 'the broker is unreachable') : l)));
-  else lines.push(...relays.lines);
+  const lines = powerLines(broker, bench.spec, relays.lines, brokerFault);
   const radio = await checkRadioIdentity(bench);
   lines.push(radio);
   lines.push(...(await checkAir(bench, options, relays.anyOn, radio.mark === 'ok')));
@@ -375,18 +369,32 @@ export async function checkBench(rig: LoadedRig, benchId: string, options: Bench
   }
 }
 
+/**
+ * The broker's line, then the relays': with the broker gone (before or while they were asked) one ✗ for the broker, and
+ * each relay not checked rather than a ✗ of its own.
+ */
+function powerLines(broker: string, spec: RigBench, relayLines: CheckLine[], brokerFault?: RigFault): CheckLine[] {
+  const lost = brokerFault ?? relayLines.find((l) => l.fault?.kind === 'broker-unreachable')?.fault;
+  const lines: CheckLine[] = [lost ? faulted('MQTT broker', lost) : ok('MQTT broker', `${broker} reachable, station connected`)];
+  if (brokerFault) lines.push(...spec.relays.map((r) => notChecked(`relay ${r.id}`, 'the broker is unreachable')));
+  else if (lost)
+    lines.push(...relayLines.map((l) => (l.fault?.kind === 'broker-unreachable' ? notChecked(l.item, 'the broker is unreachable') : l)));
+  else lines.push(...relayLines);
+  return lines;
+}
+
 /** The broker's and the relays' lines of a bench whose serial parts did not open. */
 async function powerAlone(rig: LoadedRig, spec: RigBench): Promise<CheckLine[]> {
+  const broker = redactedBrokerUrl(rig.station.mqtt.url);
   let opened: Awaited<ReturnType<typeof openRelaysAlone>>;
   try {
     opened = await openRelaysAlone(rig, spec);
   } catch (e) {
     if (!(e instanceof RigFault)) throw e;
-    return [faulted('MQTT broker', e), ...spec.relays.map((r) => notChecked(`relay ${r.id}`, 'the broker is unreachable'))];
+    return powerLines(broker, spec, [], e);
   }
   try {
-    const { lines } = await checkRelays({ relays: opened.relays, spec });
-    return [ok('MQTT broker', `${redactedBrokerUrl(rig.station.mqtt.url)} reachable, station connected`), ...lines];
+    return powerLines(broker, spec, (await checkRelays({ relays: opened.relays, spec })).lines);
   } finally {
     await opened.close();
   }

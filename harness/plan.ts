@@ -279,12 +279,14 @@ export function planCampaign(
   options: { oneAtATime?: boolean } = {},
 ): CampaignPlan {
   let longest: PlannedCase | undefined;
-  const plans = benches.map(({ id, virtual, roles }) => {
-    // A case that needs a device the bench lacks ends NOT APPLICABLE at once: no bench time, beside no other case.
-    const absent = cases.filter((c) => c.bench === id && missingFor(c, roles));
-    const mine = cases.filter((c) => c.bench === id && !missingFor(c, roles));
+  // A case that needs a device the bench lacks ends NOT APPLICABLE at once: no bench time, beside no other case.
+  const lacking = new Map(cases.map((c) => [c, missingFor(c, benches.find((b) => b.id === c.bench)?.roles)]));
+  const runnable = (bench: string) => cases.filter((c) => c.bench === bench && !lacking.get(c));
+  const plans = benches.map(({ id, virtual }) => {
+    const absent = cases.filter((c) => c.bench === id && lacking.get(c));
+    const mine = runnable(id);
     const groups = options.oneAtATime ? mine.map((c) => [c]) : sideBySideGroups(mine);
-    const notApplicable = absent.map((c, group) => ({ id: c.id, startMs: 0, endMs: 0, group, notApplicable: missingFor(c, roles) }));
+    const notApplicable = absent.map((c, group) => ({ id: c.id, startMs: 0, endMs: 0, group, notApplicable: lacking.get(c) }));
     let t = 0;
     const scheduled = groups.flatMap((members, g) => {
       const group = g + absent.length;
@@ -302,8 +304,8 @@ export function planCampaign(
   // A lower bound, not a placement: cases that pairwise disturb each other follow one another, whatever the order.
   const apartByBench: Record<string, string[]> = {};
   let floorMs = 0;
-  for (const { id, roles } of benches) {
-    const apart = heaviestApart(cases.filter((c) => c.bench === id && !missingFor(c, roles)));
+  for (const { id } of benches) {
+    const apart = heaviestApart(runnable(id));
     apartByBench[id] = apart.map((c) => c.id);
     floorMs = Math.max(
       floorMs,

@@ -114,10 +114,13 @@ td.ieee { white-space: nowrap; } td.case-ids span { white-space: nowrap; } #devi
 @media print { .screen-only { display: none; } #virtual-banner { position: static; } body { padding: 0; } a { color: inherit; text-decoration: none; } h2 { page-break-before: always; } #cover h2 { page-break-before: avoid; } }
 `;
 
+/** The benches the run was given (run.json), not only those that reached a verdict before a crash. */
+const benchesOf = (results: RunResults): string[] =>
+  results.run.benches?.map((b) => b.id) ?? [...new Set(results.cases.map((c) => c.bench))].sort();
+
 function cover(m: ReportModel): string {
   const { run } = m.results;
-  // The benches the run was given (run.json), not only those that reached a verdict before a crash.
-  const benches = run.benches?.map((b) => b.id) ?? [...new Set(m.results.cases.map((c) => c.bench))].sort();
+  const benches = benchesOf(m.results);
   const settings: RecordedLabSettings | undefined = run.labSettings;
   let lab: string;
   if (settings && typeof settings === 'object') {
@@ -436,7 +439,7 @@ function scopeAndMethod(m: ReportModel): string {
     : '<p id="deviations" class="note">None: every lab setting at its default, every planned case run to a verdict.</p>';
   return `<section id="scope-method"><h2>Scope, method and deviations</h2>
 <h3>Scope</h3>
-<p>${counted(m.devices.length, 'device')} under test on ${e((run.benches?.map((b) => b.id) ?? [...new Set(m.results.cases.map((c) => c.bench))]).join(', ') || 'no bench')}, against the requirements ${e(requirements.join(', ') || 'none')} (${e(references.join('; ') || 'no clause recorded')}). Each test case, its requirement in words and its verdict rules are in <i>Tests</i>; nothing is concluded about a requirement no case examined.</p>
+<p>${counted(m.devices.length, 'device')} under test on ${e(benchesOf(m.results).join(', ') || 'no bench')}, against the requirements ${e(requirements.join(', ') || 'none')} (${e(references.join('; ') || 'no clause recorded')}). Each test case, its requirement in words and its verdict rules are in <i>Tests</i>; nothing is concluded about a requirement no case examined.</p>
 <h3>Method</h3>
 <p>The test cases of the suites below, run by gbcs-rig ${e(run.gbcsRig || 'of an unrecorded version')} on the benches of the rig file${run.rigSha256 ? ` (sha256 <span class="mono">${e(run.rigSha256)}</span>)` : ''}: each case powers, observes and transmits as its steps say, records evidence (event log, capture) with its hashes, and decides its verdict by the rules in the README (<i>Verdicts</i>) and docs/verdicts.md: a fault of the rig is INCONCLUSIVE, never a device FAIL.</p>
 <ul id="method-suites">${(run.testPlan ?? []).map((t) => `<li><span class="mono">${e(t.suite)}</span> sha256 <span class="mono">${e(t.sha256)}</span></li>`).join('') || '<li class="note">suites not recorded</li>'}</ul>
