@@ -154,6 +154,16 @@ export interface VerifyResult {
   manifest?: Manifest;
 }
 
+/** The manifest in these bytes, or undefined when they are not a gbcs-rig manifest. */
+export function manifestOf(bytes: Buffer): Manifest | undefined {
+  try {
+    const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
+    return typeof manifest.publicKey === 'string' && Array.isArray(manifest.files) ? manifest : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Checks the signature, then every listed file (changed, missing) and every file not listed (unexpected). */
 export async function verifyRun(runDir: string, options: VerifyOptions = {}): Promise<VerifyResult> {
   const problems: IntegrityProblem[] = [];
@@ -164,14 +174,9 @@ export async function verifyRun(runDir: string, options: VerifyOptions = {}): Pr
   if (problems.length) return { ok: false, problems };
 
   const bytes = readFileSync(manifestFile);
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
-    if (typeof manifest.publicKey !== 'string' || !Array.isArray(manifest.files)) throw new Error('not a gbcs-rig manifest');
-  } catch {
-    // Without a readable manifest nothing can be checked: it stands for the whole folder.
-    return { ok: false, problems: [{ file: MANIFEST, problem: 'changed' }] };
-  }
+  const manifest = manifestOf(bytes);
+  // Without a readable manifest nothing can be checked: it stands for the whole folder.
+  if (!manifest) return { ok: false, problems: [{ file: MANIFEST, problem: 'changed' }] };
   let signed = false;
   try {
     const signature = Buffer.from(readFileSync(sigFile, 'utf8').trim(), 'base64');

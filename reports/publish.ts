@@ -6,7 +6,16 @@ import type { KeyTable } from '../protocol/security.ts';
 import { buildAllureSite, type AllureOutcome } from './allure-site.ts';
 import { buildReport, type BuiltReport } from './build.ts';
 import type { SignedBy } from './html.ts';
-import { filesAgainst, type IntegrityProblem, MANIFEST, type Manifest, SIGNATURE, signingKey, writeManifest } from './integrity.ts';
+import {
+  filesAgainst,
+  type IntegrityProblem,
+  MANIFEST,
+  type Manifest,
+  manifestOf,
+  SIGNATURE,
+  signingKey,
+  writeManifest,
+} from './integrity.ts';
 import { renderPdf, type PdfOutcome } from './pdf.ts';
 import { devicesUnderTest } from './audit.ts';
 import { pageFurniture } from './statement.ts';
@@ -23,13 +32,9 @@ export class ChangedSinceSigned extends Error {}
  * cases' own result.json files, which the manifest checks) are no change.
  */
 export async function changesSinceSigned(dir: string, accept: boolean): Promise<SignedBy['changedSinceSigned']> {
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Manifest;
-    if (!Array.isArray(manifest.files)) throw new Error('not a manifest');
-  } catch {
-    return undefined; // never signed, or no manifest of ours to compare with
-  }
+  const file = join(dir, MANIFEST);
+  const manifest = existsSync(file) ? manifestOf(readFileSync(file)) : undefined;
+  if (!manifest) return undefined; // never signed, or no manifest of ours to compare with
   const rebuilt = (p: IntegrityProblem) => p.file === 'results.json' && p.problem === 'missing';
   const changed = (await filesAgainst(dir, manifest))
     .filter((p) => !writtenByPublishing(p.file) && !rebuilt(p))
